@@ -1,0 +1,1 @@
+"""handoff: the shared, auditable record of the marketing-sales service level agreement."""

@@ -1,0 +1,197 @@
+"""The application: one method per use case, each loading, deciding and saving once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import OperationalError, RecordConflictError
+
+from handoff.domain.agreement import AgreementRegister, AgreementTerms, AppliedVersion
+from handoff.domain.errors import (
+    ActorRefused,
+    ConcurrentChange,
+    LeadExists,
+    UnknownLead,
+)
+from handoff.domain.lead import Lead, Stamp, lead_id
+from handoff.domain.traffic import TrafficDay, traffic_day_id
+from handoff.instants import now_utc, parse_instant
+from handoff.store import StoreLocation, StoreUnavailable
+
+Clock = Callable[[], datetime]
+T = TypeVar("T")
+_ATTEMPTS = 5
+_UTC = ZoneInfo("UTC")
+
+
+class HandoffApp(Application[Any]):
+    """The shared record of the agreement: leads, agreement versions and traffic."""
+
+    name = "handoff"
+
+    def __init__(self, location: StoreLocation, clock: Clock = now_utc) -> None:
+        self.location = location
+        self.clock = clock
+        try:
+            super().__init__(env=location.event_store_env)
+        except (OperationalError, OSError) as error:
+            raise StoreUnavailable(f"cannot open store {location.given!r}: {error}") from None
+
+    # -- the agreement ------------------------------------------------------------------
+
+    def agreement_register(self) -> AgreementRegister:
+        try:
+            register: AgreementRegister = self.repository.get(AgreementRegister.ID)
+        except AggregateNotFoundError:
+            register = AgreementRegister()
+        return register
+
+    def apply_agreement(self, terms: AgreementTerms, actor: str) -> AppliedVersion:
+        def change() -> AppliedVersion:
+            register = self.agreement_register()
+            register.apply_version(terms, actor=actor, applied_at=self.clock())
+            self.save(register)
+            return register.versions[-1]
+
+        return self._retrying(change)
+
+    def zone_for_day(self, register: AgreementRegister) -> Callable[[date], ZoneInfo]:
+        def zone(day: date) -> ZoneInfo:
+            version = register.in_force_on(day)
+            return version.terms.timezone if version else _UTC
+
+        return zone
+
+    def stamp(
+        self, register: AgreementRegister, event_name: str, actor: str, at: str | None
+    ) -> Stamp:
+        """When, by whom and under which agreement an event happens; refuses outsiders."""
+        recorded_at = self.clock()
+        occurred_at = recorded_at if at is None else parse_instant(at, self.zone_for_day(register))
+        version = register.in_force_at(occurred_at)
+        if version is not None:
+            team = version.terms.team_for(event_name)
+            if team is not None and actor not in team:
+                raise ActorRefused(
+                    f"{actor!r} may not record {event_name}: the agreement "
+                    f"{version.name!r} lets only {', '.join(team) or 'nobody'} do that"
+                )
+        return Stamp(
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            actor=actor,
+            agreement_version=version.number if version else None,
+            agreement=version.name if version else None,
+        )
+
+    # -- leads --------------------------------------------------------------------------
+
+    def lead(self, key: str) -> Lead:
+        try:
+            lead: Lead = self.repository.get(lead_id(key))
+        except AggregateNotFoundError:
+            raise UnknownLead(key) from None
+        return lead
+
+    def capture(
+        self,
+        key: str,
+        source: str,
+        actor: str,
+        at: str | None = None,
+        name: str | None = None,
+        email: str | None = None,
+        company: str | None = None,
+    ) -> Lead:
+        def change() -> Lead:
+            if lead_id(key) in self.repository:
+                raise LeadExists(key)
+            stamp = self.stamp(self.agreement_register(), "captured", actor, at)
+            lead = Lead.capture(key, source, stamp, name=name, email=email, company=company)
+            self.save(lead)
+            return lead
+
+        return self._retrying(change)
+
+    def record(self, key: str, event_name: str, actor: str, at: str | None, **data: Any) -> Lead:
+        """Record one step of the protocol on an existing lead."""
+
+        def change() -> Lead:
+            lead = self.lead(key)
+            stamp = self.stamp(self.agreement_register(), event_name, actor, at)
+            apply_step(lead, event_name, stamp, data)
+            self.save(lead)
+            return lead
+
+        return self._retrying(change)
+
+    # -- traffic ------------------------------------------------------------------------
+
+    def traffic_day(self, day: date) -> TrafficDay:
+        try:
+            traffic: TrafficDay = self.repository.get(traffic_day_id(day))
+        except AggregateNotFoundError:
+            traffic = TrafficDay(day=day.isoformat())
+        return traffic
+
+    def record_visits(self, day: date, visits: int, actor: str) -> TrafficDay:
+        def change() -> TrafficDay:
+            traffic = self.traffic_day(day)
+            traffic.record(visits, actor=actor, recorded_at=self.clock())
+            self.save(traffic)
+            return traffic
+
+        return self._retrying(change)
+
+    # -- the log ------------------------------------------------------------------------
+
+    def events_after(self, position: int, page: int = 2000) -> Iterator[tuple[int, Any]]:
+        """Every domain event after a notification id, in the order they were recorded."""
+        while True:
+            notifications = self.recorder.select_notifications(
+                start=position, limit=page, inclusive_of_start=False
+            )
+            if not notifications:
+                return
+            for notification in notifications:
+                event: DomainEventProtocol[Any] = self.mapper.to_domain_event(notification)
+                yield notification.id, event
+            position = notifications[-1].id
+
+    def _retrying(self, change: Callable[[], T]) -> T:
+        """Run a load-decide-save; if another process saved first, decide again on fresh state."""
+        for _ in range(_ATTEMPTS):
+            try:
+                return change()
+            except RecordConflictError:
+                continue
+        raise ConcurrentChange("the store kept changing under this command; nothing was written")
+
+
+def apply_step(lead: Lead, event_name: str, stamp: Stamp, data: dict[str, Any]) -> None:
+    """Call the lead's method for one lifecycle event with its data."""
+    if event_name == "qualified":
+        lead.qualify(stamp, score=data.get("score"))
+    elif event_name == "handed":
+        lead.hand_to(data["owner"], stamp)
+    elif event_name == "accepted":
+        lead.accept(stamp)
+    elif event_name == "rejected":
+        lead.reject(data["reason"], stamp)
+    elif event_name == "contacted":
+        lead.contact(stamp, channel=data.get("channel"))
+    elif event_name == "proposal":
+        lead.send_proposal(Decimal(data["amount"]), stamp)
+    elif event_name == "won":
+        amount = data.get("amount")
+        lead.win(stamp, amount=None if amount is None else Decimal(amount))
+    elif event_name == "lost":
+        lead.lose(data["reason"], stamp)
+    else:
+        raise ValueError(f"not a lifecycle step: {event_name}")

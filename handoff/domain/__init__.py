@@ -1,0 +1,1 @@
+"""The domain: leads, the agreement and business time. Imports nothing from infrastructure."""

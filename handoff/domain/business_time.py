@@ -1,0 +1,101 @@
+"""Business time: the hours the agreement's calendar counts, in its own time zone.
+
+All instants going in and out are timezone-aware; the calendar works in local dates
+and converts each day's opening hours to absolute instants, so daylight-saving
+changes fall out of zoneinfo rather than being special-cased here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays as holiday_calendars
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SEARCH_LIMIT_DAYS = 3 * 366  # a calendar with no opening in three years is broken
+_OneDay = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    timezone: ZoneInfo
+    workdays: frozenset[int] = frozenset(range(5))  # Monday is 0
+    opens: time = time(9)
+    closes: time = time(17)
+    holidays: frozenset[date] = frozenset()
+    country_holidays: str | None = None
+    _opening_cache: dict[date, tuple[datetime, datetime] | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @cached_property
+    def _country(self) -> Any:
+        if self.country_holidays is None:
+            return None
+        return holiday_calendars.country_holidays(self.country_holidays)
+
+    def is_business_day(self, day: date) -> bool:
+        if day.weekday() not in self.workdays or day in self.holidays:
+            return False
+        return self._country is None or day not in self._country
+
+    def opening_hours(self, day: date) -> tuple[datetime, datetime] | None:
+        """The UTC instants at which the given local day opens and closes, if it is a business day."""
+        try:
+            return self._opening_cache[day]
+        except KeyError:
+            pass
+        window = None
+        if self.is_business_day(day):
+            opens = datetime.combine(day, self.opens, self.timezone).astimezone(UTC)
+            closes = datetime.combine(day, self.closes, self.timezone).astimezone(UTC)
+            window = (opens, closes)
+        self._opening_cache[day] = window
+        return window
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self.timezone).date()
+
+    def _windows_from(self, instant: datetime) -> Iterable[tuple[datetime, datetime]]:
+        day = self.local_date(instant)
+        for _ in range(_SEARCH_LIMIT_DAYS):
+            window = self.opening_hours(day)
+            if window is not None and window[1] > instant:
+                yield (max(window[0], instant), window[1])
+            day += _OneDay
+        raise ValueError("the calendar has no business hours in three years")
+
+    def add_business_hours(self, start: datetime, hours: float) -> datetime:
+        """The instant at which `hours` business hours have passed since `start`.
+
+        Time outside opening hours does not count, so a start at night begins at the
+        next opening.
+        """
+        remaining = timedelta(hours=hours)
+        for opens, closes in self._windows_from(start):
+            available = closes - opens
+            if remaining <= available:
+                return opens + remaining
+            remaining -= available
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def business_hours_between(self, start: datetime, end: datetime) -> float:
+        """Business hours in [start, end]; zero when end is not after start."""
+        if end <= start:
+            return 0.0
+        total = timedelta()
+        day = self.local_date(start)
+        last_day = self.local_date(end)
+        while day <= last_day:
+            window = self.opening_hours(day)
+            if window is not None:
+                opens, closes = max(window[0], start), min(window[1], end)
+                if closes > opens:
+                    total += closes - opens
+            day += _OneDay
+        return total.total_seconds() / 3600

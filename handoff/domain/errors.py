@@ -1,0 +1,45 @@
+"""Domain errors: every refusal a user can meet, each with one clear sentence."""
+
+from __future__ import annotations
+
+
+class Refused(Exception):
+    """A protocol rule, an unknown lead or bad input refused the command; nothing was written."""
+
+
+class UnknownLead(Refused):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"unknown lead {key!r}")
+
+
+class LeadExists(Refused):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"lead {key!r} already exists")
+
+
+class TransitionRefused(Refused):
+    """The lead's state does not allow this step of the protocol."""
+
+
+class TimeRefused(Refused):
+    """An event would go back in time within its lead, or lie in the future."""
+
+
+class ActorRefused(Refused):
+    """The agreement's team does not let this actor record this event."""
+
+
+class InvalidInput(Refused):
+    """A value given by the user is malformed (a timestamp, an amount, a count)."""
+
+
+class InvalidAgreement(Refused):
+    """The agreement file is malformed; the message names the key and the reason."""
+
+
+class NoAgreement(Refused):
+    """No agreement is in force where one is needed."""
+
+
+class ConcurrentChange(Refused):
+    """Another process changed the store at the same time; nothing was written."""

@@ -1,0 +1,38 @@
+"""Traffic: the visits counted for one local day, as marketing reports them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from handoff.domain.errors import InvalidInput
+
+
+def traffic_day_id(day: date) -> UUID:
+    return uuid5(NAMESPACE_URL, f"handoff:traffic:{day.isoformat()}")
+
+
+class TrafficDay(Aggregate):
+    """The visits of one day; recording the day again corrects its count."""
+
+    @staticmethod
+    def create_id(day: str) -> UUID:
+        return traffic_day_id(date.fromisoformat(day))
+
+    @event("Opened")
+    def __init__(self, day: str) -> None:
+        self.day = day
+        self.visits: int | None = None
+        self.recorded_at: datetime | None = None
+
+    def record(self, visits: int, actor: str, recorded_at: datetime) -> None:
+        if visits < 0:
+            raise InvalidInput(f"visits must not be negative, got {visits}")
+        self._visits_recorded(visits=visits, actor=actor, recorded_at=recorded_at)
+
+    @event("VisitsRecorded")
+    def _visits_recorded(self, visits: int, actor: str, recorded_at: datetime) -> None:
+        self.visits = visits
+        self.recorded_at = recorded_at
