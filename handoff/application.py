@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, TypeVar
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -13,15 +13,10 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import OperationalError, RecordConflictError
 
 from handoff.domain.agreement import AgreementRegister, AgreementTerms, AppliedVersion
-from handoff.domain.errors import (
-    ActorRefused,
-    ConcurrentChange,
-    LeadExists,
-    UnknownLead,
-)
+from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
 from handoff.domain.lead import Lead, Stamp, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
-from handoff.instants import now_utc, parse_instant
+from handoff.instants import now_utc, parse_amount, parse_instant
 from handoff.store import StoreLocation, StoreUnavailable
 
 Clock = Callable[[], datetime]
@@ -74,21 +69,7 @@ class HandoffApp(Application[Any]):
         """When, by whom and under which agreement an event happens; refuses outsiders."""
         recorded_at = self.clock()
         occurred_at = recorded_at if at is None else parse_instant(at, self.zone_for_day(register))
-        version = register.in_force_at(occurred_at)
-        if version is not None:
-            team = version.terms.team_for(event_name)
-            if team is not None and actor not in team:
-                raise ActorRefused(
-                    f"{actor!r} may not record {event_name}: the agreement "
-                    f"{version.name!r} lets only {', '.join(team) or 'nobody'} do that"
-                )
-        return Stamp(
-            occurred_at=occurred_at,
-            recorded_at=recorded_at,
-            actor=actor,
-            agreement_version=version.number if version else None,
-            agreement=version.name if version else None,
-        )
+        return register.stamp(event_name, actor, occurred_at, recorded_at)
 
     # -- leads --------------------------------------------------------------------------
 
@@ -164,6 +145,32 @@ class HandoffApp(Application[Any]):
                 yield notification.id, event
             position = notifications[-1].id
 
+    def existing_ids(self, ids: list[UUID]) -> set[UUID]:
+        """Which of these aggregates have events, asked in a few queries rather than one each."""
+        found: set[UUID] = set()
+        if not ids or not self.recorder.max_notification_id():
+            return found
+        recorder: Any = self.recorder
+        table = recorder.events_table_name
+        with recorder.datastore.transaction(commit=False) as cursor:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                if self.location.is_postgres:
+                    cursor.execute(
+                        f'SELECT DISTINCT originator_id FROM "{recorder.datastore.schema}"."{table}"'
+                        " WHERE originator_id = ANY(%s)",
+                        (chunk,),
+                    )
+                    found.update(row["originator_id"] for row in cursor.fetchall())
+                else:
+                    marks = ",".join("?" * len(chunk))
+                    cursor.execute(
+                        f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN ({marks})",
+                        [i.hex for i in chunk],
+                    )
+                    found.update(UUID(row[0]) for row in cursor.fetchall())
+        return found
+
     def _retrying(self, change: Callable[[], T]) -> T:
         """Run a load-decide-save; if another process saved first, decide again on fresh state."""
         for _ in range(_ATTEMPTS):
@@ -187,10 +194,10 @@ def apply_step(lead: Lead, event_name: str, stamp: Stamp, data: dict[str, Any]) 
     elif event_name == "contacted":
         lead.contact(stamp, channel=data.get("channel"))
     elif event_name == "proposal":
-        lead.send_proposal(Decimal(data["amount"]), stamp)
+        lead.send_proposal(parse_amount(data["amount"]), stamp)
     elif event_name == "won":
         amount = data.get("amount")
-        lead.win(stamp, amount=None if amount is None else Decimal(amount))
+        lead.win(stamp, amount=None if amount is None else parse_amount(amount))
     elif event_name == "lost":
         lead.lose(data["reason"], stamp)
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from handoff.domain.errors import InvalidInput
@@ -38,3 +39,16 @@ def iso(instant: datetime | None) -> str | None:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def parse_amount(value: str | Decimal | int) -> Decimal:
+    """A money amount as typed (1200, 1200.50); checked for sign and cents by the domain."""
+    if isinstance(value, Decimal):
+        return value
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidInput(f"not an amount: {value!r}") from None
+    if not amount.is_finite():
+        raise InvalidInput(f"not an amount: {value!r}")
+    return amount

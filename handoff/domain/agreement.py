@@ -15,7 +15,8 @@ import holidays as holiday_calendars
 from eventsourcing.domain import Aggregate, event
 
 from handoff.domain.business_time import WEEKDAYS, BusinessCalendar
-from handoff.domain.errors import InvalidAgreement
+from handoff.domain.errors import ActorRefused, InvalidAgreement
+from handoff.domain.lead import Stamp
 
 MARKETING_RATES = ("visit_to_captured", "captured_to_qualified", "qualified_to_handed")
 SALES_RATES = ("handed_to_accepted", "accepted_to_proposal", "proposal_to_won")
@@ -328,3 +329,18 @@ class AgreementRegister(Aggregate):
             if version.terms.covers(day):
                 return version
         return None
+
+    def stamp(
+        self, event_name: str, actor: str, occurred_at: datetime, recorded_at: datetime
+    ) -> Stamp:
+        """Stamp a lead event with the version in force; refuse an actor outside its team."""
+        version = self.in_force_at(occurred_at)
+        if version is None:
+            return Stamp(occurred_at, recorded_at, actor)
+        team = version.terms.team_for(event_name)
+        if team is not None and actor not in team:
+            raise ActorRefused(
+                f"{actor!r} may not record {event_name}: the agreement {version.name!r} "
+                f"lets only {', '.join(team) or 'nobody'} do that"
+            )
+        return Stamp(occurred_at, recorded_at, actor, version.number, version.name)

@@ -279,3 +279,16 @@ def _require_reason(reason: str, what: str) -> None:
 
 def _iso(instant: datetime) -> str:
     return instant.isoformat().replace("+00:00", "Z")
+
+
+def _lifecycle_events() -> dict[type, str]:
+    names = {
+        "Captured": "captured", "Qualified": "qualified", "Handed": "handed",
+        "Accepted": "accepted", "Rejected": "rejected", "Contacted": "contacted",
+        "ProposalSent": "proposal", "Won": "won", "Lost": "lost",
+    }
+    return {getattr(Lead, cls): name for cls, name in names.items()}
+
+
+# Each stored event class of a lead, with the business name the SPEC gives it.
+LIFECYCLE_EVENTS: dict[type, str] = _lifecycle_events()

@@ -30,9 +30,9 @@ class TrafficDay(Aggregate):
     def record(self, visits: int, actor: str, recorded_at: datetime) -> None:
         if visits < 0:
             raise InvalidInput(f"visits must not be negative, got {visits}")
-        self._visits_recorded(visits=visits, actor=actor, recorded_at=recorded_at)
+        self._visits_recorded(day=self.day, visits=visits, actor=actor, recorded_at=recorded_at)
 
     @event("VisitsRecorded")
-    def _visits_recorded(self, visits: int, actor: str, recorded_at: datetime) -> None:
+    def _visits_recorded(self, day: str, visits: int, actor: str, recorded_at: datetime) -> None:
         self.visits = visits
         self.recorded_at = recorded_at

@@ -1,0 +1,110 @@
+"""The `handoff` command line: thin click commands over the application."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from typing import Any
+
+import click
+from eventsourcing.persistence import PersistenceError
+
+from handoff.application import HandoffApp
+from handoff.domain.errors import Refused
+from handoff.store import DEFAULT_STORE, locate
+
+
+class Session:
+    """What every command shares: the store (opened on first use) and who is acting."""
+
+    def __init__(self, ctx: click.Context, store: str, actor: str) -> None:
+        self._ctx = ctx
+        self.store = store
+        self.actor = actor
+        self._app: HandoffApp | None = None
+
+    @property
+    def app(self) -> HandoffApp:
+        if self._app is None:
+            self._app = HandoffApp(locate(self.store))
+            self._ctx.call_on_close(self._app.close)
+        return self._app
+
+
+class HandoffGroup(click.Group):
+    """Turns every refusal into one line on stderr and exit 1; never shows a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Refused as error:
+            raise click.ClickException(str(error)) from None
+        except PersistenceError as error:
+            raise click.ClickException(f"store error: {_first_line(error)}") from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as error:
+            if os.environ.get("HANDOFF_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"internal error: {type(error).__name__}: {_first_line(error)} "
+                "(set HANDOFF_DEBUG=1 to see the traceback)"
+            ) from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@click.group(cls=HandoffGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    envvar="HANDOFF_STORE",
+    default=DEFAULT_STORE,
+    show_default=True,
+    help="A file path for the embedded SQLite store, or a postgresql+psycopg:// URL.",
+)
+@click.option(
+    "--actor",
+    envvar="HANDOFF_ACTOR",
+    default=_default_actor,
+    show_default="your user name",
+    help="Who is recording (checked against the agreement's [team], when it has one).",
+)
+@click.version_option(package_name="handoff")
+@click.pass_context
+def main(ctx: click.Context, store: str, actor: str) -> None:
+    """handoff: the shared record of the marketing-sales service level agreement.
+
+    Every step of every lead is an event; KPIs and SLA compliance are rebuilt
+    from those events for any period, and any past state can be replayed.
+    """
+    ctx.obj = Session(ctx, store, actor.strip() or _default_actor())
+
+
+def _register() -> None:
+    from handoff.cli import data, kpi, lead, sla
+
+    main.add_command(lead.lead)
+    main.add_command(sla.sla)
+    main.add_command(data.traffic)
+    main.add_command(data.import_command)
+    main.add_command(data.export_command)
+    kpi.register(main, sla.sla)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

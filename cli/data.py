@@ -1,0 +1,96 @@
+"""Traffic, import and export: getting data in and out of the store in bulk."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import track
+
+from handoff.cli.output import print_json
+from handoff.exporter import export_rows
+from handoff.importer import COLUMNS, Importer, MalformedFile, Row, read_jsonl_rows, read_rows
+from handoff.instants import parse_day
+
+_PROGRESS_FROM_ROWS = 2000
+
+
+@click.group()
+def traffic() -> None:
+    """Website traffic: the visits that feed visit_to_captured."""
+
+
+@traffic.command("record")
+@click.option("--date", "day", required=True, metavar="D", help="The local day (YYYY-MM-DD).")
+@click.option("--visits", required=True, type=click.IntRange(min=0), help="Visits that day.")
+@click.pass_obj
+def record_traffic(obj: Any, day: str, visits: int) -> None:
+    """Record the visits of one day (recording a day again corrects it)."""
+    obj.app.record_visits(parse_day(day), visits, obj.actor)
+    click.echo(f"{day}: {visits} visits")
+
+
+@click.command("import")
+@click.argument("file", metavar="FILE")
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.pass_obj
+def import_command(obj: Any, file: str, dry_run: bool) -> None:
+    """Import lead events and traffic from a CSV FILE (or .jsonl, as exported).
+
+    The whole file is checked first: if any row is bad, every bad row is reported
+    with its line number and nothing is written. Rows already recorded (same lead,
+    event and time) are skipped, so re-running an interrupted import is safe.
+    """
+    try:
+        text = Path(file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise MalformedFile(f"{file}: cannot read: {reason}") from None
+    rows = read_jsonl_rows(text) if file.endswith(".jsonl") else read_rows(text)
+    report = Importer(obj.app, obj.actor).run(rows, dry_run=dry_run, progress=_progress)
+    if not report.ok:
+        for error in report.errors:
+            click.echo(f"{file}: {error}", err=True)
+        noun = "row is" if len(report.errors) == 1 else "rows are"
+        raise click.ClickException(
+            f"{len(report.errors)} {noun} bad; nothing was written"
+        )
+    if dry_run:
+        click.echo(
+            f"dry run: {report.rows} rows are valid: {report.recorded} would be recorded, "
+            f"{report.skipped} already recorded; nothing was written"
+        )
+    else:
+        click.echo(
+            f"imported {report.rows} rows: {report.recorded} recorded, "
+            f"{report.skipped} skipped (already recorded), {report.leads} leads changed"
+        )
+
+
+def _progress(rows: Iterable[Row]) -> Iterator[Row]:
+    items = list(rows)
+    if len(items) < _PROGRESS_FROM_ROWS or not sys.stderr.isatty():
+        return iter(items)
+    return iter(track(items, description="checking rows", console=Console(stderr=True)))
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
+              show_default=True, help="CSV (the import format) or JSON lines.")
+@click.pass_obj
+def export_command(obj: Any, fmt: str) -> None:
+    """Print every lead event and traffic count in the import format (round-trips through
+    `handoff import`). Agreement versions are not part of it: keep their TOML files."""
+    rows = export_rows(obj.app)
+    if fmt == "jsonl":
+        for row in rows:
+            print_json(row)
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)

@@ -1,0 +1,172 @@
+"""`handoff lead ...`: record each step of a lead's journey, and read it back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from handoff.cli.output import output_option, print_fields, print_json, print_table
+from handoff.domain.lead import Lead
+from handoff.instants import iso, parse_instant
+from handoff.views import lead_summary, step_details, step_record
+
+at_option = click.option(
+    "--at", metavar="T", help="When it happened (ISO-8601; no offset = agreement's zone). Default: now."
+)
+
+
+@click.group()
+def lead() -> None:
+    """Record and read the steps of a lead's journey."""
+
+
+def _done(lead: Lead) -> None:
+    step = lead.steps[-1]
+    details = step_details(step)
+    click.echo(
+        f"{lead.key}: {step.event} at {iso(step.stamp.occurred_at)}"
+        + (f" ({details})" if details else "")
+    )
+
+
+def _record(obj: Any, key: str, event_name: str, at: str | None, **data: Any) -> None:
+    _done(obj.app.record(key, event_name, obj.actor, at, **data))
+
+
+@lead.command()
+@click.argument("key")
+@click.option("--source", required=True, help="Where the lead came from (web, event, referral…).")
+@click.option("--name")
+@click.option("--email")
+@click.option("--company")
+@at_option
+@click.pass_obj
+def capture(obj: Any, key: str, source: str, name: str | None, email: str | None,
+            company: str | None, at: str | None) -> None:
+    """Marketing: a new lead KEY (a CRM id or an e-mail address) exists."""
+    _done(obj.app.capture(key, source, obj.actor, at=at, name=name, email=email, company=company))
+
+
+@lead.command()
+@click.argument("key")
+@click.option("--score", type=int, help="The qualification score.")
+@at_option
+@click.pass_obj
+def qualify(obj: Any, key: str, score: int | None, at: str | None) -> None:
+    """Marketing: the lead is qualified (an MQL); also requalifies a rejected lead."""
+    _record(obj, key, "qualified", at, score=score)
+
+
+@lead.command()
+@click.argument("key")
+@click.option("--owner", required=True, help="The sales owner who must accept or reject it.")
+@at_option
+@click.pass_obj
+def handoff(obj: Any, key: str, owner: str, at: str | None) -> None:
+    """Marketing: hand a qualified lead to a named sales owner; starts the SLA clock."""
+    _record(obj, key, "handed", at, owner=owner)
+
+
+@lead.command()
+@click.argument("key")
+@at_option
+@click.pass_obj
+def accept(obj: Any, key: str, at: str | None) -> None:
+    """Sales: accept a handed lead (a SAL)."""
+    _record(obj, key, "accepted", at)
+
+
+@lead.command()
+@click.argument("key")
+@click.option("--reason", required=True, help="Why sales sends it back to marketing.")
+@at_option
+@click.pass_obj
+def reject(obj: Any, key: str, reason: str, at: str | None) -> None:
+    """Sales: send a handed lead back to marketing, with a reason."""
+    _record(obj, key, "rejected", at, reason=reason)
+
+
+@lead.command()
+@click.argument("key")
+@click.option("--channel", help="How: phone, email, meeting…")
+@at_option
+@click.pass_obj
+def contact(obj: Any, key: str, channel: str | None, at: str | None) -> None:
+    """Sales: one follow-up attempt on a lead sales holds."""
+    _record(obj, key, "contacted", at, channel=channel)
+
+
+@lead.command()
+@click.argument("key")
+@click.option("--amount", required=True, help="The proposal's amount (greater than 0).")
+@at_option
+@click.pass_obj
+def proposal(obj: Any, key: str, amount: str, at: str | None) -> None:
+    """Sales: a proposal was sent (again, if re-sent)."""
+    _record(obj, key, "proposal", at, amount=amount)
+
+
+@lead.command()
+@click.argument("key")
+@click.option("--amount", help="The closed amount. Default: the last proposal's.")
+@at_option
+@click.pass_obj
+def win(obj: Any, key: str, amount: str | None, at: str | None) -> None:
+    """Sales: the deal closed."""
+    _record(obj, key, "won", at, amount=amount)
+
+
+@lead.command()
+@click.argument("key")
+@click.option("--reason", required=True, help="Why the deal was lost.")
+@at_option
+@click.pass_obj
+def lose(obj: Any, key: str, reason: str, at: str | None) -> None:
+    """Sales: the deal was lost, with a reason."""
+    _record(obj, key, "lost", at, reason=reason)
+
+
+@lead.command()
+@click.argument("key")
+@click.option("--as-of", metavar="T", help="Show the lead as recorded by this instant.")
+@output_option("table", "json")
+@click.pass_obj
+def show(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
+    """The lead's state, source, owner and the instant of each stage."""
+    app = obj.app
+    found = app.lead(key)
+    instant = None
+    if as_of is not None:
+        instant = parse_instant(as_of, app.zone_for_day(app.agreement_register()))
+    summary = lead_summary(found, instant)
+    if fmt == "json":
+        print_json(summary)
+        return
+    stages = summary.pop("stages")
+    pairs = [(k, v) for k, v in summary.items() if v is not None]
+    pairs += [(f"{stage} at", when) for stage, when in stages.items() if when]
+    print_fields(pairs, title=f"Lead {key}")
+
+
+@lead.command()
+@click.argument("key")
+@output_option("table", "json")
+@click.pass_obj
+def history(obj: Any, key: str, fmt: str) -> None:
+    """Every event of the lead: when it occurred, when and by whom it was recorded, and under
+    which agreement version."""
+    steps = obj.app.lead(key).steps
+    if fmt == "json":
+        print_json([step_record(s) for s in steps])
+        return
+    print_table(
+        ["#", "event", "occurred", "recorded", "actor", "agreement", "details"],
+        [
+            [n, s.event, iso(s.stamp.occurred_at), iso(s.stamp.recorded_at), s.stamp.actor,
+             s.stamp.agreement and f"{s.stamp.agreement} (v{s.stamp.agreement_version})",
+             step_details(s)]
+            for n, s in enumerate(steps, 1)
+        ],
+        title=f"History of lead {key}",
+    )

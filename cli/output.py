@@ -1,0 +1,71 @@
+"""How read commands print: one `--format` option, data on stdout, diagnostics on stderr."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def output_option(*formats: str) -> Callable[[F], F]:
+    """The shared `--format` option of read commands; the first format is the default."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(formats),
+        default=formats[0],
+        show_default=True,
+        help="How to print the answer.",
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return money(value)
+    raise TypeError(f"cannot print {type(value).__name__} as JSON")
+
+
+def money(amount: Decimal) -> int | float:
+    """An amount as a JSON number with at most 2 decimals, exact to the cent."""
+    cents = amount.quantize(Decimal("0.01"))
+    return int(cents) if cents == cents.to_integral_value() else float(cents)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, default=_jsonable, ensure_ascii=False))
+
+
+def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+
+
+def print_table(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None
+) -> None:
+    table = Table(title=title, title_justify="left")
+    for name in header:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console(soft_wrap=False).print(table)
+
+
+def print_fields(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:
+    """A two-column table of one record's fields."""
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for name, value in pairs:
+        table.add_row(name, "" if value is None else str(value))
+    Console(soft_wrap=False).print(table)

@@ -1,0 +1,250 @@
+"""Import a CSV of lead events and traffic (SPEC §8): check the whole file, then write it at once."""
+
+from __future__ import annotations
+
+import csv
+import json
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import RecordConflictError
+
+from handoff.application import HandoffApp, apply_step
+from handoff.domain.agreement import AgreementRegister
+from handoff.domain.errors import ConcurrentChange, InvalidInput, LeadExists, Refused, UnknownLead
+from handoff.domain.lead import EVENT_NAMES, Lead, lead_id
+from handoff.domain.traffic import TrafficDay, traffic_day_id
+from handoff.instants import parse_day, parse_instant
+
+COLUMNS = (
+    "lead", "event", "at", "actor", "source", "name", "email", "company",
+    "score", "owner", "reason", "channel", "amount", "visits",
+)
+REQUIRED_COLUMNS = ("lead", "event", "at")
+DATA_COLUMNS = {
+    "captured": ("source", "name", "email", "company"),
+    "qualified": ("score",),
+    "handed": ("owner",),
+    "accepted": (),
+    "rejected": ("reason",),
+    "contacted": ("channel",),
+    "proposal": ("amount",),
+    "won": ("amount",),
+    "lost": ("reason",),
+}
+
+
+class MalformedFile(Refused):
+    """The file cannot be read as an import file at all (encoding, header)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    recorded: int = 0
+    skipped: int = 0
+    leads: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+Row = tuple[int, dict[str, str]]
+
+
+def read_rows(text: str) -> list[Row]:
+    """The rows with their line numbers; refuses a header with unknown or missing columns."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise MalformedFile("the file is empty: it needs a header line") from None
+    except csv.Error as error:
+        raise MalformedFile(f"line 1: {error}") from None
+    unknown = [h for h in header if h not in COLUMNS]
+    if unknown:
+        raise MalformedFile(
+            f"line 1: unknown column {unknown[0]!r} (the columns are {','.join(COLUMNS)})"
+        )
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise MalformedFile(f"line 1: missing column {missing[0]!r}")
+    if len(set(header)) != len(header):
+        raise MalformedFile("line 1: a column is named twice")
+    rows: list[Row] = []
+    width = len(header)
+    try:
+        for values in reader:
+            if not values or (len(values) == 1 and not values[0].strip()):
+                continue
+            line = reader.line_num
+            if len(values) != width:
+                rows.append((line, {"__width__": f"{len(values)} fields, header has {width}"}))
+                continue
+            rows.append((line, {k: v.strip() for k, v in zip(header, values, strict=True)}))
+    except csv.Error as error:
+        raise MalformedFile(f"line {reader.line_num}: {error}") from None
+    return rows
+
+
+class Importer:
+    """Applies rows in file order to leads held in memory, then saves them in one transaction."""
+
+    def __init__(self, app: HandoffApp, actor: str) -> None:
+        self.app = app
+        self.actor = actor
+        self.recorded_at = app.clock()
+        self.register: AgreementRegister = app.agreement_register()
+        self.zone_for_day = app.zone_for_day(self.register)
+        self.leads: dict[str, Lead | None] = {}
+        self.days: dict[date, TrafficDay] = {}
+        self.changed: dict[UUID, Lead | TrafficDay] = {}
+
+    def run(
+        self,
+        rows: Sequence[Row],
+        dry_run: bool = False,
+        progress: Callable[[Iterable[Row]], Iterator[Row]] = iter,
+    ) -> ImportReport:
+        report = ImportReport(rows=len(rows), dry_run=dry_run)
+        self._load_existing_leads({row["lead"] for _, row in rows if row.get("lead")})
+        for line, row in progress(rows):
+            try:
+                if self._apply(row):
+                    report.recorded += 1
+                else:
+                    report.skipped += 1
+            except Refused as error:
+                report.errors.append(RowError(line, str(error)))
+        report.leads = sum(1 for c in self.changed.values() if isinstance(c, Lead))
+        if report.ok and not dry_run and self.changed:
+            try:
+                self.app.save(*self.changed.values())
+            except RecordConflictError:
+                raise ConcurrentChange(
+                    "another process changed these leads during the import; nothing was "
+                    "written: run the import again (rows already recorded are skipped)"
+                ) from None
+        return report
+
+    def _load_existing_leads(self, keys: set[str]) -> None:
+        found = self.app.existing_ids([lead_id(k) for k in keys])
+        for key in keys:
+            self.leads[key] = self.app.lead(key) if lead_id(key) in found else None
+
+    def _apply(self, row: dict[str, str]) -> bool:
+        """Apply one row; False when it was already recorded."""
+        if "__width__" in row:
+            raise InvalidInput(row["__width__"])
+        event_name = row.get("event", "")
+        if event_name == "visits":
+            return self._apply_visits(row)
+        if event_name not in EVENT_NAMES:
+            raise InvalidInput(
+                f"unknown event {event_name!r} (one of {', '.join(EVENT_NAMES)}, visits)"
+            )
+        key = row.get("lead", "")
+        if not key:
+            raise InvalidInput("lead is required")
+        _refuse_foreign_columns(row, event_name)
+        at = row.get("at", "")
+        if not at:
+            raise InvalidInput("at is required")
+        occurred_at = parse_instant(at, self.zone_for_day)
+        lead = self.leads.get(key)
+        if lead is not None and lead.has_step(event_name, occurred_at):
+            return False
+        actor = row.get("actor") or self.actor
+        stamp = self.register.stamp(event_name, actor, occurred_at, self.recorded_at)
+        if event_name == "captured":
+            if lead is not None:
+                raise LeadExists(key)
+            lead = Lead.capture(
+                key, row.get("source", ""), stamp,
+                name=row.get("name") or None,
+                email=row.get("email") or None,
+                company=row.get("company") or None,
+            )
+            self.leads[key] = lead
+        elif lead is None:
+            raise UnknownLead(key)
+        else:
+            apply_step(lead, event_name, stamp, _step_data(row, event_name))
+        self.changed[lead.id] = lead
+        return True
+
+    def _apply_visits(self, row: dict[str, str]) -> bool:
+        if row.get("lead"):
+            raise InvalidInput("a visits row has no lead")
+        day = parse_day(row.get("at", ""))
+        visits = _whole_number(row.get("visits", ""), "visits")
+        traffic = self.days.get(day)
+        if traffic is None:
+            traffic = self.app.traffic_day(day)
+            self.days[day] = traffic
+        if traffic.visits == visits:
+            return False
+        traffic.record(visits, actor=row.get("actor") or self.actor, recorded_at=self.recorded_at)
+        self.changed[traffic_day_id(day)] = traffic
+        return True
+
+
+def _refuse_foreign_columns(row: dict[str, str], event_name: str) -> None:
+    own = DATA_COLUMNS[event_name]
+    foreign = [c for c in COLUMNS[4:] if row.get(c) and c not in own]
+    if foreign:
+        raise InvalidInput(f"{event_name} takes no {foreign[0]}")
+
+
+def _step_data(row: dict[str, str], event_name: str) -> dict[str, Any]:
+    data: dict[str, Any] = {c: row.get(c) or None for c in DATA_COLUMNS[event_name]}
+    if data.get("score") is not None:
+        data["score"] = _whole_number(data["score"], "score")
+    for required in ("owner", "reason"):
+        if required in data and not data[required]:
+            raise InvalidInput(f"{event_name} needs {required}")
+    if event_name == "proposal" and data["amount"] is None:
+        raise InvalidInput("proposal needs amount")
+    return data
+
+
+def _whole_number(text: str, column: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(f"{column} must be a whole number, got {text!r}") from None
+
+
+def read_jsonl_rows(text: str) -> list[Row]:
+    """The JSON-lines form of the same rows (as `export --format jsonl` writes them)."""
+    rows: list[Row] = []
+    for line, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            item = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise MalformedFile(f"line {line}: not JSON: {error.msg}") from None
+        if not isinstance(item, dict):
+            raise MalformedFile(f"line {line}: expected a JSON object")
+        unknown = [k for k in item if k not in COLUMNS]
+        if unknown:
+            raise MalformedFile(f"line {line}: unknown field {unknown[0]!r}")
+        rows.append((line, {k: "" if v is None else str(v) for k, v in item.items()}))
+    return rows

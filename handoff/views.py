@@ -1,0 +1,93 @@
+"""Plain-data views of the domain (str and numbers out), for the command line and exports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from handoff.domain.agreement import AppliedVersion
+from handoff.domain.errors import UnknownLead
+from handoff.domain.lead import EVENT_NAMES, Lead, Step
+from handoff.instants import iso
+
+
+def steps_as_of(lead: Lead, as_of: datetime | None) -> list[Step]:
+    """The lead's events that had been recorded by `as_of` (all of them when None)."""
+    if as_of is None:
+        return list(lead.steps)
+    return [s for s in lead.steps if s.stamp.recorded_at <= as_of]
+
+
+def lead_summary(lead: Lead, as_of: datetime | None = None) -> dict[str, Any]:
+    """The lead as it stood once every event recorded by `as_of` was known."""
+    steps = steps_as_of(lead, as_of)
+    if not steps:
+        raise UnknownLead(lead.key)
+    captured = steps[0].data
+    stages: dict[str, str | None] = dict.fromkeys(EVENT_NAMES)
+    state = "captured"
+    owner = None
+    proposal: Decimal | None = None
+    won: Decimal | None = None
+    for step in steps:
+        stages[step.event] = iso(step.stamp.occurred_at)
+        if step.event != "contacted":
+            state = step.event
+        if step.event == "handed":
+            owner = step.data["owner"]
+        elif step.event == "proposal":
+            proposal = step.data["amount"]
+        elif step.event == "won":
+            won = step.data["amount"]
+    last = steps[-1].stamp
+    return {
+        "key": lead.key,
+        "state": state,
+        "source": captured["source"],
+        "owner": owner,
+        "name": captured.get("name"),
+        "email": captured.get("email"),
+        "company": captured.get("company"),
+        "stages": stages,
+        "contacts": sum(1 for s in steps if s.event == "contacted"),
+        "handoffs": sum(1 for s in steps if s.event == "handed"),
+        "last_proposal": proposal,
+        "won_amount": won,
+        "events": len(steps),
+        "last_recorded_at": iso(last.recorded_at),
+        "as_of": iso(as_of),
+    }
+
+
+def step_record(step: Step) -> dict[str, Any]:
+    """One audit-trail entry: what, when it happened, when and by whom it was written."""
+    record: dict[str, Any] = {
+        "event": step.event,
+        "occurred_at": iso(step.stamp.occurred_at),
+        "recorded_at": iso(step.stamp.recorded_at),
+        "actor": step.stamp.actor,
+        "agreement": step.stamp.agreement,
+        "agreement_version": step.stamp.agreement_version,
+    }
+    record.update(step.data)
+    return record
+
+
+def step_details(step: Step) -> str:
+    """The event's own data as one short line, for tables."""
+    return ", ".join(f"{k}={v}" for k, v in step.data.items() if v is not None)
+
+
+def version_record(version: AppliedVersion) -> dict[str, Any]:
+    terms = version.terms
+    return {
+        "version": version.number,
+        "name": terms.name,
+        "effective_from": terms.effective_from.isoformat(),
+        "effective_to": terms.effective_to.isoformat() if terms.effective_to else None,
+        "timezone": terms.document["timezone"],
+        "applied_at": iso(version.applied_at),
+        "applied_by": version.actor,
+        "document": terms.document,
+    }
