@@ -94,7 +94,7 @@ def main(ctx: click.Context, store: str, actor: str) -> None:
 
 
 def _register() -> None:
-    from handoff.cli import data, kpi, lead, sla
+    from handoff.cli import data, kpi, lead, reports, sla
 
     main.add_command(lead.lead)
     main.add_command(sla.sla)
@@ -102,6 +102,7 @@ def _register() -> None:
     main.add_command(data.import_command)
     main.add_command(data.export_command)
     kpi.register(main, sla.sla)
+    reports.register(main)
 
 
 _register()
