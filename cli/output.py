@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 F = TypeVar("F", bound=Callable[..., Any])
+_PIPE_WIDTH = 160
 
 
 def output_option(*formats: str) -> Callable[[F], F]:
@@ -50,6 +51,14 @@ def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     writer.writerows(["" if v is None else v for v in row] for row in rows)
 
 
+def _console() -> Console:
+    """stdout; when it is a pipe or a file, wide enough that rows don't wrap."""
+    console = Console(soft_wrap=False)
+    if not console.is_terminal:
+        console = Console(soft_wrap=False, width=_PIPE_WIDTH)
+    return console
+
+
 def print_table(
     header: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None
 ) -> None:
@@ -58,7 +67,7 @@ def print_table(
         table.add_column(name)
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    Console(soft_wrap=False).print(table)
+    _console().print(table)
 
 
 def print_fields(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:
@@ -68,4 +77,4 @@ def print_fields(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> 
     table.add_column()
     for name, value in pairs:
         table.add_row(name, "" if value is None else str(value))
-    Console(soft_wrap=False).print(table)
+    _console().print(table)

@@ -1,0 +1,119 @@
+"""Import and export (SPEC §8): the whole file is checked first, and exports round-trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_helpers import Handoff
+
+HEADER = "lead,event,at,actor,source,name,email,company,score,owner,reason,channel,amount,visits\n"
+JOURNEYS = HEADER + (
+    "acme-1,captured,2026-03-02T09:00Z,maria,web,Ann,ann@acme.test,Acme,,,,,,\n"
+    "acme-1,qualified,2026-03-02T10:00Z,maria,,,,,60,,,,,\n"
+    "acme-1,handed,2026-03-02T11:00Z,maria,,,,,,sam,,,,\n"
+    "acme-1,rejected,2026-03-02T12:00Z,sam,,,,,,,no budget,,,\n"
+    "acme-1,qualified,2026-03-10T10:00Z,maria,,,,,80,,,,,\n"
+    "acme-1,handed,2026-03-10T11:00Z,maria,,,,,,ola,,,,\n"
+    "acme-1,accepted,2026-03-10T12:00Z,ola,,,,,,,,,,\n"
+    "acme-1,contacted,2026-03-11T12:00Z,ola,,,,,,,,email,,\n"
+    "acme-1,proposal,2026-03-12T12:00Z,ola,,,,,,,,,9000.50,\n"
+    "acme-1,won,2026-03-20T12:00Z,ola,,,,,,,,,,\n"
+    "beta-7,captured,2026-03-03T09:00Z,li,event,,,,,,,,,\n"
+    ",visits,2026-03-02,li,,,,,,,,,,1200\n"
+)
+
+
+@pytest.fixture
+def handoff(store: str) -> Handoff:
+    return Handoff(store)
+
+
+def write(tmp_path: Path, text: str, name: str = "rows.csv") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_an_import_records_every_row_in_file_order(handoff: Handoff, tmp_path: Path) -> None:
+    out = handoff.ok("import", write(tmp_path, JOURNEYS))
+    assert "12 rows: 12 recorded, 0 skipped" in out
+    shown = handoff.json("lead", "show", "acme-1")
+    assert (shown["state"], shown["owner"], shown["handoffs"]) == ("won", "ola", 2)
+    assert shown["won_amount"] == 9000.5
+    assert handoff.json("lead", "history", "acme-1")[3]["actor"] == "sam"
+
+
+def test_reimporting_recorded_rows_skips_and_counts_them(handoff: Handoff, tmp_path: Path) -> None:
+    path = write(tmp_path, JOURNEYS)
+    handoff.ok("import", path)
+    out = handoff.ok("import", path)
+    assert "12 rows: 0 recorded, 12 skipped" in out
+    assert len(handoff.json("lead", "history", "acme-1")) == 10
+
+
+def test_an_interrupted_import_can_be_run_again(handoff: Handoff, tmp_path: Path) -> None:
+    first_half = "".join(JOURNEYS.splitlines(keepends=True)[:5])
+    handoff.ok("import", write(tmp_path, first_half, "part.csv"))
+    out = handoff.ok("import", write(tmp_path, JOURNEYS))
+    assert "8 recorded, 4 skipped" in out
+
+
+def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    bad = HEADER + (
+        "acme-1,captured,2026-03-02T09:00Z,maria,web,,,,,,,,,\n"
+        "acme-1,accepted,2026-03-02T10:00Z,sam,,,,,,,,,,\n"
+        "acme-2,captured,not-a-time,maria,web,,,,,,,,,\n"
+        "acme-3,qualified,2026-03-02T10:00Z,maria,,,,,,,,,,\n"
+        "acme-1,teleported,2026-03-02T10:00Z,maria,,,,,,,,,,\n"
+        "acme-1,qualified,2026-03-02T10:00Z,maria,,,,,high,,,,,\n"
+    )
+    result = handoff("import", write(tmp_path, bad))
+    assert result.exit_code == 1
+    errors = result.stderr.strip().splitlines()
+    assert [e.split(": ")[1] for e in errors[:-1]] == [
+        "line 3", "line 4", "line 5", "line 6", "line 7",
+    ]
+    assert "accepted needs a lead that is handed" in errors[0]
+    assert "not an ISO-8601 timestamp" in errors[1]
+    assert "unknown lead 'acme-3'" in errors[2]
+    assert "unknown event 'teleported'" in errors[3]
+    assert "score must be a whole number" in errors[4]
+    assert errors[-1] == "Error: 5 rows are bad; nothing was written"
+    assert "unknown lead" in handoff.refused("lead", "show", "acme-1")
+
+
+def test_an_unknown_column_refuses_the_file(handoff: Handoff, tmp_path: Path) -> None:
+    line = handoff.refused("import", write(tmp_path, "lead,event,at,colour\na,captured,2026,red\n"))
+    assert "unknown column 'colour'" in line
+
+
+def test_missing_optional_columns_are_read_as_empty(handoff: Handoff, tmp_path: Path) -> None:
+    out = handoff.ok("import", write(tmp_path, "lead,event,at,source\nz,captured,2026-03-02T09:00Z,web\n"))
+    assert "1 recorded" in out
+    assert handoff.json("lead", "history", "z")[0]["actor"] == "maria"
+
+
+def test_a_dry_run_checks_everything_and_writes_nothing(handoff: Handoff, tmp_path: Path) -> None:
+    out = handoff.ok("import", write(tmp_path, JOURNEYS), "--dry-run")
+    assert "12 would be recorded" in out
+    assert "unknown lead" in handoff.refused("lead", "show", "acme-1")
+
+
+def test_a_missing_file_is_refused_in_one_line(handoff: Handoff, tmp_path: Path) -> None:
+    assert "cannot read" in handoff.refused("import", str(tmp_path / "nope.csv"))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_export_then_import_into_an_empty_store_reproduces_it(
+    handoff: Handoff, tmp_path: Path, fmt: str
+) -> None:
+    handoff.ok("import", write(tmp_path, JOURNEYS))
+    handoff.ok("traffic", "record", "--date", "2026-03-03", "--visits", "900")
+    exported = handoff.ok("export", "--format", fmt)
+    copy = Handoff(str(tmp_path / "copy.sqlite"))
+    copy.ok("import", write(tmp_path, exported, f"export.{fmt}"))
+    assert copy.ok("export", "--format", fmt) == exported
+    assert copy.json("lead", "show", "acme-1")["state"] == "won"

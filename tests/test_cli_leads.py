@@ -1,0 +1,148 @@
+"""The lead commands, driven through the real command line on each store."""
+
+from __future__ import annotations
+
+import pytest
+from cli_helpers import Handoff
+
+AGREEMENT = """
+name = "2026 H1 growth agreement"
+effective_from = 2026-01-01
+effective_to = 2026-06-30
+timezone = "America/Chicago"
+
+[sales]
+decide_within_hours = 8
+
+[team]
+marketing = ["maria", "li"]
+sales = ["sam", "ola"]
+"""
+
+
+@pytest.fixture
+def handoff(store: str) -> Handoff:
+    return Handoff(store)
+
+
+@pytest.fixture
+def signed(handoff: Handoff, tmp_path: object) -> Handoff:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "agreement.toml"
+    path.write_text(AGREEMENT)
+    handoff.ok("sla", "apply", str(path))
+    return handoff
+
+
+def walk_to_won(h: Handoff, key: str = "acme-1") -> None:
+    h.ok("lead", "capture", key, "--source", "web", "--at", "2026-03-02T09:00")
+    h.ok("lead", "qualify", key, "--score", "70", "--at", "2026-03-02T10:00")
+    h.ok("lead", "handoff", key, "--owner", "sam", "--at", "2026-03-02T11:00")
+    h.ok("lead", "accept", key, "--at", "2026-03-02T15:30", actor="sam")
+    h.ok("lead", "contact", key, "--channel", "phone", "--at", "2026-03-03T10:00", actor="sam")
+    h.ok("lead", "proposal", key, "--amount", "12000", "--at", "2026-03-05T10:00", actor="sam")
+    h.ok("lead", "proposal", key, "--amount", "11500.50", "--at", "2026-03-09T10:00", actor="sam")
+    h.ok("lead", "win", key, "--at", "2026-03-12T10:00", actor="sam")
+
+
+def test_a_lead_recorded_from_capture_to_won_shows_its_journey(signed: Handoff) -> None:
+    walk_to_won(signed)
+    shown = signed.json("lead", "show", "acme-1")
+    assert shown["state"] == "won"
+    assert shown["source"] == "web"
+    assert shown["owner"] == "sam"
+    assert shown["won_amount"] == 11500.5
+    assert shown["stages"]["handed"] == "2026-03-02T17:00:00Z"  # 11:00 in Chicago (CST)
+
+
+def test_history_names_who_recorded_each_event_and_the_agreement_in_force(
+    signed: Handoff,
+) -> None:
+    walk_to_won(signed)
+    history = signed.json("lead", "history", "acme-1")
+    assert [e["event"] for e in history] == [
+        "captured", "qualified", "handed", "accepted", "contacted", "proposal", "proposal", "won",
+    ]
+    assert [e["actor"] for e in history[2:4]] == ["maria", "sam"]
+    assert {e["agreement"] for e in history} == {"2026 H1 growth agreement"}
+    assert history[3]["occurred_at"] == "2026-03-02T21:30:00Z"
+    assert all(e["recorded_at"] for e in history)
+    assert history[-1]["amount"] == 11500.5
+
+
+def test_history_as_a_table_lists_every_event(signed: Handoff) -> None:
+    walk_to_won(signed)
+    table = signed.ok("lead", "history", "acme-1")
+    assert "contacted" in table and "2026 H1 growth agreement (v1)" in table
+
+
+def test_show_as_of_an_earlier_instant_replays_what_was_recorded_then(handoff: Handoff) -> None:
+    handoff.ok("lead", "capture", "acme-2", "--source", "event", "--at", "2026-03-02T09:00Z")
+    recorded = handoff.json("lead", "history", "acme-2")[0]["recorded_at"]
+    handoff.ok("lead", "qualify", "acme-2", "--at", "2026-03-02T10:00Z")
+    assert handoff.json("lead", "show", "acme-2")["state"] == "qualified"
+    before = handoff.json("lead", "show", "acme-2", "--as-of", recorded)
+    assert before["state"] == "captured"
+    assert before["stages"]["qualified"] is None
+
+
+def test_a_lead_not_yet_recorded_at_the_as_of_instant_is_unknown(handoff: Handoff) -> None:
+    handoff.ok("lead", "capture", "acme-3", "--source", "web", "--at", "2026-03-02T09:00Z")
+    line = handoff.refused("lead", "show", "acme-3", "--as-of", "2020-01-01T00:00Z")
+    assert "unknown lead 'acme-3'" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (("lead", "accept", "nobody"), "unknown lead 'nobody'"),
+        (("lead", "capture", "acme-1", "--source", "web"), "already exists"),
+        (("lead", "accept", "acme-1"), "accepted needs a lead that is handed"),
+        (("lead", "qualify", "acme-1", "--at", "yesterday"), "not an ISO-8601 timestamp"),
+        (("lead", "qualify", "acme-1", "--at", "2026-03-01T00:00Z"), "before its previous event"),
+        (("lead", "qualify", "acme-1", "--at", "2099-01-01T00:00Z"), "in the future"),
+    ],
+)
+def test_a_refused_command_says_why_in_one_line_and_writes_nothing(
+    handoff: Handoff, args: tuple[str, ...], reason: str
+) -> None:
+    handoff.ok("lead", "capture", "acme-1", "--source", "web", "--at", "2026-03-02T09:00Z")
+    before = handoff.json("lead", "history", "acme-1")
+    assert reason in handoff.refused(*args)
+    assert handoff.json("lead", "history", "acme-1") == before
+
+
+def test_bad_amounts_are_refused(signed: Handoff) -> None:
+    signed.ok("lead", "capture", "a", "--source", "web", "--at", "2026-03-02T09:00")
+    signed.ok("lead", "qualify", "a", "--at", "2026-03-02T10:00")
+    signed.ok("lead", "handoff", "a", "--owner", "sam", "--at", "2026-03-02T11:00")
+    signed.ok("lead", "accept", "a", "--at", "2026-03-02T12:00", actor="sam")
+    for amount, reason in [("0", "greater than 0"), ("-5", "greater than 0"),
+                           ("12.345", "at most 2 decimals"), ("lots", "not an amount")]:
+        line = signed.refused("lead", "proposal", "a", "--amount", amount, actor="sam")
+        assert reason in line
+
+
+def test_only_the_agreed_team_may_record_its_side_of_the_protocol(signed: Handoff) -> None:
+    line = signed.refused(
+        "lead", "capture", "x", "--source", "web", "--at", "2026-03-02T09:00", actor="sam"
+    )
+    assert "'sam' may not record captured" in line
+    signed.ok("lead", "capture", "x", "--source", "web", "--at", "2026-03-02T09:00")
+    signed.ok("lead", "qualify", "x", "--at", "2026-03-02T10:00")
+    signed.ok("lead", "handoff", "x", "--owner", "sam", "--at", "2026-03-02T11:00")
+    assert "'maria' may not record accepted" in signed.refused(
+        "lead", "accept", "x", "--at", "2026-03-02T12:00"
+    )
+
+
+def test_a_missing_required_option_is_a_usage_error(handoff: Handoff) -> None:
+    result = handoff("lead", "capture", "acme-9")
+    assert result.exit_code == 2
+    assert "--source" in result.stderr
+
+
+def test_an_unsupported_store_url_is_refused(tmp_path: object) -> None:
+    line = Handoff("mysql://root@localhost/x").refused("lead", "show", "a")
+    assert "unsupported store" in line
