@@ -1,0 +1,163 @@
+"""The reverse funnel: from the agreement's revenue goal back to the visits it needs.
+
+Arithmetic is exact: every number is a `Fraction` built from the decimals as written in
+the agreement, so 480 / 0.8 is exactly 600 and rounding up happens only where the
+agreement says so, once per step.
+"""
+
+from __future__ import annotations
+
+import math
+from calendar import monthrange
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+from handoff.domain.agreement import AgreementTerms
+from handoff.domain.errors import Refused
+
+# Each stage of the funnel, from the bottom up, with the rate that leads into it from
+# the stage above: proposal = ceil(won / proposal_to_won), and so on up to visits.
+FUNNEL_STEPS: tuple[tuple[str, str], ...] = (
+    ("proposal", "proposal_to_won"),
+    ("accepted", "accepted_to_proposal"),
+    ("handed", "handed_to_accepted"),
+    ("qualified", "qualified_to_handed"),
+    ("captured", "captured_to_qualified"),
+    ("visits", "visit_to_captured"),
+)
+STAGES: tuple[str, ...] = ("won", *(stage for stage, _ in FUNNEL_STEPS))
+PLAN_KEYS: tuple[str, ...] = ("revenue", *STAGES)
+
+# An open-ended agreement states its goal for a year: the plan covers the twelve
+# months from effective_from.
+OPEN_ENDED_SPAN_MONTHS = 12
+
+
+class NoGoal(Refused):
+    """The agreement in force states no revenue goal, so there is nothing to plan."""
+
+
+@dataclass(frozen=True)
+class FunnelTargets:
+    """What each stage must reach for a revenue goal."""
+
+    revenue: Decimal
+    counts: Mapping[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"revenue": self.revenue, **{stage: self.counts[stage] for stage in STAGES}}
+
+
+@dataclass(frozen=True)
+class MonthPlan:
+    """The share of the plan that falls in one calendar month (clipped to the period)."""
+
+    month: str
+    start: date
+    end: date
+    targets: FunnelTargets
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "month": self.month,
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "days": self.days,
+            **self.targets.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The reverse funnel of one agreement version, for its whole period and by month."""
+
+    start: date
+    end: date
+    open_ended: bool
+    total: FunnelTargets
+    per_month: tuple[MonthPlan, ...]
+
+
+def reverse_funnel(
+    revenue: Decimal | Fraction,
+    average_deal: Decimal,
+    rate: Callable[[str], Decimal | None],
+) -> FunnelTargets:
+    """won = ceil(revenue / average_deal), then up the chain, rounding up at every step.
+
+    A rate the agreement does not state counts as 1 (the stage needs as many as the next).
+    """
+    goal = Fraction(revenue)
+    counts: dict[str, int] = {"won": math.ceil(goal / Fraction(average_deal))}
+    below = counts["won"]
+    for stage, rate_name in FUNNEL_STEPS:
+        given = rate(rate_name)
+        divisor = Fraction(1) if given is None else Fraction(given)
+        below = math.ceil(below / divisor)
+        counts[stage] = below
+    return FunnelTargets(_cents(goal), counts)
+
+
+def plan_period(terms: AgreementTerms) -> tuple[date, date, bool]:
+    """The days the goal is for: the agreement's period, or a year when it is open-ended."""
+    start = terms.effective_from
+    if terms.effective_to is not None:
+        return start, terms.effective_to, False
+    return start, _add_months(start, OPEN_ENDED_SPAN_MONTHS) - timedelta(days=1), True
+
+
+def plan_for(terms: AgreementTerms) -> Plan:
+    """The reverse funnel of an agreement: for its period, and prorated by days to each month."""
+    revenue = terms.goal("revenue")
+    average_deal = terms.goal("average_deal")
+    if revenue is None or average_deal is None:
+        raise NoGoal(
+            f"the agreement {terms.name!r} has no [goal] with revenue and average_deal; "
+            "there is nothing to plan"
+        )
+    start, end, open_ended = plan_period(terms)
+    period_days = (end - start).days + 1
+    months = tuple(
+        MonthPlan(
+            month=first.strftime("%Y-%m"),
+            start=first,
+            end=last,
+            targets=reverse_funnel(
+                Fraction(revenue) * ((last - first).days + 1) / period_days,
+                average_deal,
+                terms.rate,
+            ),
+        )
+        for first, last in months_between(start, end)
+    )
+    return Plan(start, end, open_ended, reverse_funnel(revenue, average_deal, terms.rate), months)
+
+
+def months_between(start: date, end: date) -> list[tuple[date, date]]:
+    """The calendar months that meet [start, end], each clipped to it."""
+    months: list[tuple[date, date]] = []
+    first = start
+    while first <= end:
+        month_end = first.replace(day=monthrange(first.year, first.month)[1])
+        months.append((first, min(month_end, end)))
+        first = month_end + timedelta(days=1)
+    return months
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))
+
+
+def _cents(amount: Fraction) -> Decimal:
+    exact = Decimal(amount.numerator) / Decimal(amount.denominator)
+    return exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -1,0 +1,90 @@
+"""The reverse funnel: exact arithmetic, rounding up at every step, prorating by days."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from handoff.domain.agreement import AgreementTerms, parse_agreement
+from handoff.plan import NoGoal, months_between, plan_for, reverse_funnel
+
+H1 = """
+name = "2026 H1 growth agreement"
+effective_from = 2026-01-01
+effective_to = 2026-06-30
+timezone = "America/Chicago"
+
+[goal]
+revenue = 1200000
+average_deal = 30000
+
+[marketing]
+rates = { visit_to_captured = 0.02, captured_to_qualified = 0.30, qualified_to_handed = 0.90 }
+
+[sales]
+decide_within_hours = 8
+rates = { handed_to_accepted = 0.80, accepted_to_proposal = 0.40, proposal_to_won = 0.35 }
+"""
+
+
+def terms(text: str = H1) -> AgreementTerms:
+    return parse_agreement(text)
+
+
+def test_the_chain_rounds_up_at_every_step() -> None:
+    total = plan_for(terms()).total
+    assert total.as_dict() == {
+        "revenue": Decimal("1200000.00"),
+        "won": 40,
+        "proposal": 115,  # 40 / 0.35 = 114.29
+        "accepted": 288,  # 115 / 0.40 = 287.5
+        "handed": 360,  # 288 / 0.80 = 360 exactly, not 361
+        "qualified": 400,
+        "captured": 1334,  # 400 / 0.30 = 1333.33
+        "visits": 66700,
+    }
+
+
+def test_exact_division_is_never_rounded_up_by_binary_noise() -> None:
+    rates = {"handed_to_accepted": Decimal("0.8")}
+    # 480 deals of 1 each: handed = 480 / 0.8 = 600, never 601
+    targets = reverse_funnel(Decimal(480), Decimal(1), rates.get)
+    assert targets.counts["handed"] == 600
+
+
+def test_a_missing_rate_counts_as_one() -> None:
+    targets = reverse_funnel(Decimal(100000), Decimal(30000), {}.get)
+    assert set(targets.counts.values()) == {4}
+
+
+def test_each_month_gets_the_goal_prorated_by_its_days() -> None:
+    plan = plan_for(terms())
+    march = next(m for m in plan.per_month if m.month == "2026-03")
+    # 1,200,000 x 31 / 181 days = 205,524.86 -> 7 deals of 30,000
+    assert march.days == 31
+    assert march.targets.revenue == Decimal("205524.86")
+    assert march.targets.counts["won"] == 7
+    assert [m.month for m in plan.per_month] == [f"2026-0{n}" for n in range(1, 7)]
+
+
+def test_months_are_clipped_to_the_agreement_period() -> None:
+    assert months_between(date(2026, 1, 15), date(2026, 3, 10)) == [
+        (date(2026, 1, 15), date(2026, 1, 31)),
+        (date(2026, 2, 1), date(2026, 2, 28)),
+        (date(2026, 3, 1), date(2026, 3, 10)),
+    ]
+
+
+def test_an_open_ended_agreement_plans_the_twelve_months_from_its_start() -> None:
+    plan = plan_for(terms(H1.replace("effective_to = 2026-06-30\n", "")))
+    assert plan.open_ended
+    assert (plan.start, plan.end) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert len(plan.per_month) == 12
+
+
+def test_an_agreement_without_a_goal_has_nothing_to_plan() -> None:
+    text = H1.replace("[goal]\nrevenue = 1200000\naverage_deal = 30000\n", "")
+    with pytest.raises(NoGoal, match="no \\[goal\\]"):
+        plan_for(terms(text))
