@@ -9,7 +9,6 @@ from uuid import UUID
 from handoff.application import HandoffApp
 from handoff.domain.lead import LIFECYCLE_EVENTS
 from handoff.domain.traffic import TrafficDay
-from handoff.importer import COLUMNS
 from handoff.instants import iso
 
 
@@ -28,10 +27,7 @@ def export_rows(app: HandoffApp) -> Iterator[dict[str, Any]]:
                 "at": iso(event.occurred_at),
                 "actor": event.actor,
             }
-            for column in COLUMNS[4:]:
-                value = getattr(event, column, None)
-                if value is not None:
-                    row[column] = value
+            row.update((k, v) for k, v in event.data.items() if v is not None)
             yield row
         elif isinstance(event, visits_recorded):
             yield {"event": "visits", "at": event.day, "actor": event.actor,

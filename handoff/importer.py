@@ -115,6 +115,7 @@ class Importer:
         self.leads: dict[str, Lead | None] = {}
         self.days: dict[date, TrafficDay] = {}
         self.changed: dict[UUID, Lead | TrafficDay] = {}
+        self.ids: dict[str, UUID] = {}
 
     def run(
         self,
@@ -135,7 +136,7 @@ class Importer:
         report.leads = sum(1 for c in self.changed.values() if isinstance(c, Lead))
         if report.ok and not dry_run and self.changed:
             try:
-                self.app.save(*self.changed.values())
+                self.app.save_in_bulk(self.changed.values())
             except RecordConflictError:
                 raise ConcurrentChange(
                     "another process changed these leads during the import; nothing was "
@@ -144,9 +145,10 @@ class Importer:
         return report
 
     def _load_existing_leads(self, keys: set[str]) -> None:
-        found = self.app.existing_ids([lead_id(k) for k in keys])
-        for key in keys:
-            self.leads[key] = self.app.lead(key) if lead_id(key) in found else None
+        self.ids = {key: lead_id(key) for key in keys}
+        found = self.app.existing_ids(list(self.ids.values()))
+        for key, aggregate_id in self.ids.items():
+            self.leads[key] = self.app.lead(key) if aggregate_id in found else None
 
     def _apply(self, row: dict[str, str]) -> bool:
         """Apply one row; False when it was already recorded."""
@@ -180,6 +182,7 @@ class Importer:
                 name=row.get("name") or None,
                 email=row.get("email") or None,
                 company=row.get("company") or None,
+                id=self.ids[key],
             )
             self.leads[key] = lead
         elif lead is None:

@@ -8,11 +8,11 @@ from typing import Any
 
 from handoff.domain.agreement import AppliedVersion
 from handoff.domain.errors import UnknownLead
-from handoff.domain.lead import EVENT_NAMES, Lead, Step
+from handoff.domain.lead import EVENT_NAMES, Lead
 from handoff.instants import iso
 
 
-def steps_as_of(lead: Lead, as_of: datetime | None) -> list[Step]:
+def steps_as_of(lead: Lead, as_of: datetime | None) -> list[Lead.Event]:
     """The lead's events that had been recorded by `as_of` (all of them when None)."""
     if as_of is None:
         return list(lead.steps)
@@ -60,7 +60,7 @@ def lead_summary(lead: Lead, as_of: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def step_record(step: Step) -> dict[str, Any]:
+def step_record(step: Lead.Event) -> dict[str, Any]:
     """One audit-trail entry: what, when it happened, when and by whom it was written."""
     record: dict[str, Any] = {
         "event": step.event,
@@ -74,7 +74,7 @@ def step_record(step: Step) -> dict[str, Any]:
     return record
 
 
-def step_details(step: Step) -> str:
+def step_details(step: Lead.Event) -> str:
     """The event's own data as one short line, for tables."""
     return ", ".join(f"{k}={v}" for k, v in step.data.items() if v is not None)
 

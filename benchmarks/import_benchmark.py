@@ -1,0 +1,145 @@
+"""Import benchmark: `handoff import` of a large CSV against the physical floor, in one run.
+
+    python benchmarks/import_benchmark.py [--leads 50000] [--seed 7] [--repeat 1]
+
+Writes a seeded synthetic CSV (≈50,000 leads, ≈225,000 events), times the real
+`handoff import` command into an empty SQLite store, then times the floor: parsing
+the same CSV and writing each row as a JSON blob into SQLite with `executemany` in one
+transaction. Prints both, the ratio (target: import ≤ 4× the floor) and the import's
+peak memory (target: under 500 MB). Machines are shared and noisy: read the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+COLUMNS = (
+    "lead", "event", "at", "actor", "source", "name", "email", "company",
+    "score", "owner", "reason", "channel", "amount", "visits",
+)
+SOURCES = ("web", "event", "referral", "partner", "outbound")
+MARKETING = ("maria", "li")
+SALES = ("sam", "ola", "kim")
+
+
+def journey(rng: random.Random, start: datetime) -> list[tuple[str, dict[str, str]]]:
+    """One lead's events, following the protocol, about 4.5 events on average."""
+    steps: list[tuple[str, dict[str, str]]] = [
+        ("captured", {"source": rng.choice(SOURCES), "actor": rng.choice(MARKETING)})
+    ]
+    for _attempt in range(2):
+        if rng.random() > 0.62:
+            return steps
+        steps.append(("qualified", {"score": str(rng.randint(1, 100)), "actor": "maria"}))
+        if rng.random() > 0.9:
+            return steps
+        steps.append(("handed", {"owner": rng.choice(SALES), "actor": "li"}))
+        if rng.random() < 0.2:
+            steps.append(("rejected", {"reason": "not a fit", "actor": "sam"}))
+            continue
+        steps.append(("accepted", {"actor": "sam"}))
+        break
+    else:
+        return steps
+    if steps[-1][0] != "accepted":
+        return steps
+    for _ in range(rng.randint(0, 2)):
+        steps.append(("contacted", {"channel": rng.choice(("phone", "email")), "actor": "ola"}))
+    if rng.random() < 0.45:
+        steps.append(("proposal", {"amount": f"{rng.randint(50, 900) * 100}.00", "actor": "ola"}))
+        if rng.random() < 0.4:
+            steps.append(("won", {"actor": "ola"}))
+        elif rng.random() < 0.5:
+            steps.append(("lost", {"reason": "price", "actor": "ola"}))
+    elif rng.random() < 0.3:
+        steps.append(("lost", {"reason": "no budget", "actor": "ola"}))
+    return steps
+
+
+def write_csv(path: Path, leads: int, seed: int) -> int:
+    rng = random.Random(seed)
+    base = datetime(2025, 1, 1, 8, tzinfo=UTC)
+    rows = 0
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for n in range(leads):
+            at = base + timedelta(minutes=rng.randint(0, 60 * 24 * 600))
+            for event, data in journey(rng, at):
+                row = dict.fromkeys(COLUMNS, "")
+                row.update(data, lead=f"L{n:06d}", event=event, at=at.isoformat())
+                writer.writerow(row.values())
+                rows += 1
+                at += timedelta(hours=rng.randint(1, 72))
+        for day in range(600):
+            date = (base + timedelta(days=day)).date().isoformat()
+            row = dict.fromkeys(COLUMNS, "")
+            row.update(event="visits", at=date, visits=str(rng.randint(500, 3000)), actor="li")
+            writer.writerow(row.values())
+            rows += 1
+    return rows
+
+
+def time_import(csv_path: Path, store: Path) -> tuple[float, float]:
+    """Seconds and peak resident MB of the real command, run as a user would."""
+    handoff = Path(sys.executable).with_name("handoff")
+    started = time.perf_counter()
+    subprocess.run(
+        [str(handoff), "--store", str(store), "--actor", "li", "import", str(csv_path)],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    elapsed = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return elapsed, peak_mb
+
+
+def time_floor(csv_path: Path, db: Path) -> float:
+    """Parse the CSV and write each row as a JSON blob with executemany in one transaction."""
+    started = time.perf_counter()
+    with csv_path.open(newline="") as handle:
+        blobs = [(json.dumps(row).encode(),) for row in csv.DictReader(handle)]
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, state BLOB)")
+    with connection:
+        connection.executemany("INSERT INTO rows (state) VALUES (?)", blobs)
+    connection.close()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=50_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=1, help="runs; the best of each is kept")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        csv_path = work / "leads.csv"
+        rows = write_csv(csv_path, args.leads, args.seed)
+        print(f"{args.leads} leads, {rows} rows ({csv_path.stat().st_size / 1e6:.1f} MB CSV)")
+        imports, floors, peak = [], [], 0.0
+        for run in range(args.repeat):
+            floors.append(time_floor(csv_path, work / f"floor{run}.sqlite"))
+            seconds, peak = time_import(csv_path, work / f"store{run}.sqlite")
+            imports.append(seconds)
+        best_import, best_floor = min(imports), min(floors)
+        print(f"handoff import : {best_import:7.2f} s  ({rows / best_import:,.0f} rows/s)")
+        print(f"floor          : {best_floor:7.2f} s  ({rows / best_floor:,.0f} rows/s)")
+        print(f"ratio          : {best_import / best_floor:7.2f}x  (target <= 4x)")
+        print(f"peak memory    : {peak:7.0f} MB (target < 500 MB)")
+
+
+if __name__ == "__main__":
+    main()
