@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,13 +71,14 @@ class BusinessCalendar:
             day += _OneDay
         raise ValueError("the calendar has no business hours in three years")
 
-    def add_business_hours(self, start: datetime, hours: float) -> datetime:
+    def add_business_hours(self, start: datetime, hours: float | Decimal) -> datetime:
         """The instant at which `hours` business hours have passed since `start`.
 
         Time outside opening hours does not count, so a start at night begins at the
         next opening.
         """
-        remaining = timedelta(hours=hours)
+        # float(): the agreement states its hours as a Decimal, which timedelta refuses.
+        remaining = timedelta(hours=float(hours))
         for opens, closes in self._windows_from(start):
             available = closes - opens
             if remaining <= available:
