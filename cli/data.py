@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import track
 
 from handoff.cli.output import print_json
 from handoff.exporter import export_rows
@@ -76,6 +74,9 @@ def _progress(rows: Iterable[Row]) -> Iterator[Row]:
     items = list(rows)
     if len(items) < _PROGRESS_FROM_ROWS or not sys.stderr.isatty():
         return iter(items)
+    from rich.console import Console
+    from rich.progress import track
+
     return iter(track(items, description="checking rows", console=Console(stderr=True)))
 
 

@@ -7,11 +7,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 _PIPE_WIDTH = 160
@@ -53,6 +54,8 @@ def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 
 def _console() -> Console:
     """stdout; when it is a pipe or a file, wide enough that rows don't wrap."""
+    from rich.console import Console  # rich loads slowly; only commands that draw need it
+
     console = Console(soft_wrap=False)
     if not console.is_terminal:
         console = Console(soft_wrap=False, width=_PIPE_WIDTH)
@@ -62,6 +65,8 @@ def _console() -> Console:
 def print_table(
     header: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None
 ) -> None:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     for name in header:
         table.add_column(name)
@@ -72,6 +77,8 @@ def print_table(
 
 def print_fields(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:
     """A two-column table of one record's fields."""
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column()

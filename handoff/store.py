@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from handoff.domain.errors import Refused
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 DEFAULT_STORE = "handoff.sqlite"
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -25,11 +28,27 @@ class StoreLocation:
 
     given: str
     event_store_env: dict[str, str]
-    sqlalchemy_url: URL
 
     @property
     def is_postgres(self) -> bool:
-        return self.sqlalchemy_url.get_backend_name() == "postgresql"
+        return self.event_store_env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+
+    @cached_property
+    def sqlalchemy_url(self) -> URL:
+        """The same database, for the read models (SQLAlchemy is imported only when needed)."""
+        from sqlalchemy.engine import URL
+
+        env = self.event_store_env
+        if not self.is_postgres:
+            return URL.create("sqlite", database=env["SQLITE_DBNAME"])
+        return URL.create(
+            "postgresql+psycopg",
+            username=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"] or None,
+            host=env["POSTGRES_HOST"],
+            port=int(env["POSTGRES_PORT"]),
+            database=env["POSTGRES_DBNAME"],
+        )
 
 
 def locate(store: str) -> StoreLocation:
@@ -55,28 +74,29 @@ def _sqlite(store: str) -> StoreLocation:
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "30",
     }
-    return StoreLocation(store, env, URL.create("sqlite", database=str(path)))
+    return StoreLocation(store, env)
 
 
 def _postgres(store: str) -> StoreLocation:
     try:
-        url = make_url(store.replace("postgres://", "postgresql://", 1))
-    except ArgumentError:
+        url = urlsplit(store)
+        port = url.port or 5432
+    except ValueError:
         raise StoreUnavailable(f"not a database URL: {store!r}") from None
-    if not url.database:
+    database = unquote(url.path.lstrip("/"))
+    if not database:
         raise StoreUnavailable(f"the store URL {store!r} names no database")
-    url = url.set(drivername="postgresql+psycopg")
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": url.database,
-        "POSTGRES_HOST": url.host or "localhost",
-        "POSTGRES_PORT": str(url.port or 5432),
-        "POSTGRES_USER": url.username or getpass.getuser(),
-        "POSTGRES_PASSWORD": url.password or "",
+        "POSTGRES_DBNAME": database,
+        "POSTGRES_HOST": url.hostname or "localhost",
+        "POSTGRES_PORT": str(port),
+        "POSTGRES_USER": unquote(url.username) if url.username else getpass.getuser(),
+        "POSTGRES_PASSWORD": unquote(url.password) if url.password else "",
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "30",
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "2",
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
     }
-    return StoreLocation(store, env, url)
+    return StoreLocation(store, env)

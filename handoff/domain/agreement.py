@@ -11,7 +11,6 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holiday_calendars
 from eventsourcing.domain import Aggregate, event
 
 from handoff.domain.business_time import WEEKDAYS, BusinessCalendar
@@ -219,7 +218,9 @@ def _calendar(section: dict[str, Any]) -> dict[str, Any]:
         out["holidays"] = [_holiday(item) for item in section["holidays"]]
     if "country_holidays" in section:
         code = section["country_holidays"]
-        if code not in holiday_calendars.list_supported_countries():
+        import holidays  # slow to load: only when an agreement names a country
+
+        if code not in holidays.list_supported_countries():
             raise _fail("calendar.country_holidays", f"unknown country code {code!r}")
         out["country_holidays"] = code
     return out

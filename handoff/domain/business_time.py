@@ -15,8 +15,6 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_calendars
-
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SEARCH_LIMIT_DAYS = 3 * 366  # a calendar with no opening in three years is broken
 _OneDay = timedelta(days=1)
@@ -38,7 +36,9 @@ class BusinessCalendar:
     def _country(self) -> Any:
         if self.country_holidays is None:
             return None
-        return holiday_calendars.country_holidays(self.country_holidays)
+        import holidays  # imported on first use: it is slow to load and most commands skip it
+
+        return holidays.country_holidays(self.country_holidays)
 
     def is_business_day(self, day: date) -> bool:
         if day.weekday() not in self.workdays or day in self.holidays:
