@@ -1,0 +1,73 @@
+"""The demo: a realistic sample store, the same for the same seed, never over someone's file."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from handoff.cli import main
+
+from handoff.demo import NotADemoStore, build_demo
+
+TODAY = date(2026, 11, 27)
+
+
+def export(path: Path) -> str:
+    result = CliRunner().invoke(main, ["--store", str(path), "export"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_same_seed_builds_the_same_store(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.sqlite", tmp_path / "b.sqlite"
+    build_demo(first, seed=3, today=TODAY, months=2)
+    build_demo(second, seed=3, today=TODAY, months=2)
+    assert export(first) == export(second)
+
+
+def test_another_seed_builds_another_store(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.sqlite", tmp_path / "b.sqlite"
+    build_demo(first, seed=3, today=TODAY, months=2)
+    build_demo(second, seed=4, today=TODAY, months=2)
+    assert export(first) != export(second)
+
+
+def test_the_store_holds_the_story_of_two_agreement_versions(tmp_path: Path) -> None:
+    built = build_demo(tmp_path / "demo.sqlite", seed=1, today=TODAY, months=2)
+    assert (built.first_day, built.last_day) == (date(2026, 9, 1), date(2026, 11, 26))
+    assert built.last_full_month == "2026-10"
+    assert built.leads > 300
+    rows = export(built.path)
+    for event in ("rejected", "won", "lost", "visits"):
+        assert f",{event}," in rows
+    result = CliRunner().invoke(main, ["--store", str(built.path), "sla", "history"])
+    assert "Demo growth agreement (revised)" in result.output
+
+
+def test_a_rebuild_replaces_an_old_demo_store(tmp_path: Path) -> None:
+    path = tmp_path / "demo.sqlite"
+    build_demo(path, seed=1, today=TODAY, months=2)
+    build_demo(path, seed=2, today=TODAY, months=2)
+    rebuilt = export(path)
+    build_demo(tmp_path / "fresh.sqlite", seed=2, today=TODAY, months=2)
+    assert rebuilt == export(tmp_path / "fresh.sqlite")
+
+
+def test_the_demo_never_overwrites_a_file_it_did_not_build(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.sqlite"
+    notes.write_text("my notes")
+    with pytest.raises(NotADemoStore, match="is not a demo store"):
+        build_demo(notes, seed=1, today=TODAY, months=2)
+    assert notes.read_text() == "my notes"
+
+
+def test_the_demo_never_overwrites_a_real_store(tmp_path: Path) -> None:
+    store = tmp_path / "real.sqlite"
+    runner = CliRunner()
+    runner.invoke(main, ["--store", str(store), "traffic", "record", "--date", "2026-11-02",
+                         "--visits", "40"])
+    with pytest.raises(NotADemoStore):
+        build_demo(store, seed=1, today=TODAY, months=2)
+    assert "2026-11-02" in export(store)
