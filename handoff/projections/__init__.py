@@ -1,0 +1,234 @@
+"""Read models fed from the notification log: catch up incrementally, rebuild from zero.
+
+The position of a projection is stored in the same transaction as its rows and advanced
+with a compare-and-set (`UPDATE ... WHERE position = :old`); rows are keyed by the
+notification id of their event. A second process catching up at the same time either
+finds the position moved or collides on a key, rolls back, and starts again from the
+new position: no event is ever counted twice.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+from sqlalchemy import Engine, create_engine, delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from handoff.application import HandoffApp
+from handoff.domain.agreement import AgreementRegister
+from handoff.domain.lead import LIFECYCLE_EVENTS
+from handoff.domain.traffic import TrafficDay
+from handoff.projections import tables as t
+from handoff.projections.batch import Batch, KnownVersion, LeadState, version_from_row
+
+PROJECTION = "kpi"
+PAGE = 5_000
+REBUILD_PAGE = 20_000
+_ATTEMPTS = 20
+
+Progress = Callable[[int, int], None]  # (position reached, last notification id)
+
+_LEAD_TOPICS = {get_topic(cls): name for cls, name in LIFECYCLE_EVENTS.items()}
+_VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
+_VERSION_TOPIC = get_topic(AgreementRegister.VersionApplied)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    engine: Engine
+    is_postgres: bool
+
+
+@dataclass(frozen=True)
+class Status:
+    position: int
+    last_event: int
+    rows: dict[str, int]
+
+    @property
+    def behind(self) -> int:
+        return max(self.last_event - self.position, 0)
+
+
+class _Moved(Exception):
+    """Another process advanced (or reset) the position first."""
+
+
+_models: weakref.WeakKeyDictionary[HandoffApp, ReadModel] = weakref.WeakKeyDictionary()
+
+
+def read_model(app: HandoffApp) -> ReadModel:
+    """The read model of the app's store, its tables created on first use."""
+    model = _models.get(app)
+    if model is None:
+        location = app.location
+        if location.is_postgres:
+            engine = create_engine(location.sqlalchemy_url, pool_size=2, max_overflow=2)
+        else:
+            # A SQLite connection is cheap to open; not pooling it leaves no file handle
+            # behind once the app is closed.
+            engine = create_engine(
+                location.sqlalchemy_url, poolclass=NullPool, connect_args={"timeout": 30}
+            )
+        _create_tables(engine)
+        model = ReadModel(engine, location.is_postgres)
+        _models[app] = model
+        weakref.finalize(app, engine.dispose)
+    return model
+
+
+def _create_tables(engine: Engine) -> None:
+    for attempt in range(3):
+        try:
+            with engine.begin() as conn:
+                t.metadata.create_all(conn)
+                found = conn.execute(
+                    select(t.position.c.position).where(t.position.c.name == PROJECTION)
+                ).first()
+                if found is None:
+                    conn.execute(t.position.insert().values(name=PROJECTION, position=0))
+            return
+        except (IntegrityError, OperationalError):
+            # Another process created them at the same moment; look again.
+            if attempt == 2:
+                raise
+
+
+def position(app: HandoffApp) -> int:
+    with read_model(app).engine.connect() as conn:
+        return _position(conn)
+
+
+def _position(conn: Any) -> int:
+    value = conn.execute(
+        select(t.position.c.position).where(t.position.c.name == PROJECTION)
+    ).scalar_one()
+    return int(value)
+
+
+def catch_up(app: HandoffApp, page: int = PAGE, progress: Progress | None = None) -> int:
+    """Project every event recorded since the stored position; returns how many were read."""
+    return _Projector(app, page, progress).run()
+
+
+def rebuild(app: HandoffApp, progress: Progress | None = None) -> int:
+    """Empty the read model and project the whole log again."""
+    model = read_model(app)
+    with model.engine.begin() as conn:
+        # Resetting the position first makes any concurrent catch-up fail its compare-and-set.
+        conn.execute(
+            update(t.position).where(t.position.c.name == PROJECTION).values(position=0)
+        )
+        if model.is_postgres:
+            names = ", ".join(table.name for table in t.PROJECTED_TABLES)
+            conn.execute(text(f"TRUNCATE {names}"))
+        else:
+            for table in t.PROJECTED_TABLES:
+                conn.execute(delete(table))
+    return catch_up(app, page=REBUILD_PAGE, progress=progress)
+
+
+def status(app: HandoffApp) -> Status:
+    with read_model(app).engine.connect() as conn:
+        at = _position(conn)
+        rows = {
+            table.name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+            for table in t.PROJECTED_TABLES
+        }
+    return Status(at, app.recorder.max_notification_id() or 0, rows)
+
+
+def _state_decoder(app: HandoffApp) -> Callable[[bytes], dict[str, Any]]:
+    """Event state as a dict, without building event objects (the rebuild reads millions)."""
+    mapper = app.mapper
+    if mapper.cipher is None and mapper.compressor is None:
+        decode: Callable[[bytes], dict[str, Any]] = mapper.transcoder.decode
+        return decode
+
+    def decrypted(state: bytes) -> dict[str, Any]:
+        if mapper.cipher is not None:
+            state = mapper.cipher.decrypt(state)
+        if mapper.compressor is not None:
+            state = mapper.compressor.decompress(state)
+        value: dict[str, Any] = mapper.transcoder.decode(state)
+        return value
+
+    return decrypted
+
+
+class _Projector:
+    """Reads the log page by page; each page is one transaction with its position."""
+
+    def __init__(self, app: HandoffApp, page: int, progress: Progress | None) -> None:
+        self.app = app
+        self.model = read_model(app)
+        self.page = page
+        self.progress = progress
+        self.leads: dict[str, LeadState] = {}
+        self.versions: list[KnownVersion] | None = None
+
+    def run(self) -> int:
+        projected = 0
+        last_event = (self.app.recorder.max_notification_id() or 0) if self.progress else 0
+        at = position(self.app)
+        for _ in range(_ATTEMPTS):
+            try:
+                while True:
+                    notifications = self.app.recorder.select_notifications(
+                        start=at, limit=self.page, inclusive_of_start=False
+                    )
+                    if not notifications:
+                        return projected
+                    self._project_page(at, notifications)
+                    at = notifications[-1].id
+                    projected += len(notifications)
+                    if self.progress:
+                        self.progress(at, max(last_event, at))
+            except (_Moved, IntegrityError):
+                # Someone else projected these events (or reset the model): our
+                # in-memory state may be stale, so start again from their position.
+                self.leads.clear()
+                self.versions = None
+                at = position(self.app)
+        raise RuntimeError("the read model kept moving under this catch-up")
+
+    def _project_page(self, at: int, notifications: Sequence[Notification]) -> None:
+        decode = _state_decoder(self.app)
+        with self.model.engine.begin() as conn:
+            moved = conn.execute(
+                update(t.position)
+                .where(t.position.c.name == PROJECTION)
+                .where(t.position.c.position == at)
+                .values(position=notifications[-1].id)
+            )
+            if moved.rowcount != 1:
+                raise _Moved()
+            if self.versions is None:
+                rows = conn.execute(select(t.agreement).order_by(t.agreement.c.version))
+                self.versions = [version_from_row(r) for r in rows.mappings()]
+            batch = Batch(conn, self.leads, self.versions)
+            batch.load_leads(
+                _hex(n.originator_id)
+                for n in notifications
+                if n.topic in _LEAD_TOPICS and _LEAD_TOPICS[n.topic] != "captured"
+            )
+            for n in notifications:
+                if n.topic in _LEAD_TOPICS:
+                    data = decode(n.state)
+                    batch.lead_event(n.id, _hex(n.originator_id), _LEAD_TOPICS[n.topic], data)
+                elif n.topic == _VISITS_TOPIC:
+                    batch.visits_recorded(n.id, decode(n.state))
+                elif n.topic == _VERSION_TOPIC:
+                    batch.version_applied(n.id, decode(n.state))
+            batch.flush()
+
+
+def _hex(originator_id: UUID | str) -> str:
+    return originator_id.hex if isinstance(originator_id, UUID) else UUID(originator_id).hex
