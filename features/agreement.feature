@@ -1,0 +1,125 @@
+Feature: The agreement between marketing and sales, version by version
+  The service level agreement is a TOML document that both directors sign. Each time it
+  is applied it becomes a new version; versions are never edited, so a step recorded in
+  March is always judged by the promises that held in March.
+
+  Dates are whole days in the agreement's own time zone (Chicago time here). Maria and
+  Li work in marketing, Sam and Ola in sales; Pat is not on either team.
+
+  Rule: The version in force at an instant is the latest-applied one whose dates contain it
+    An agreement is revised when the numbers say so; the revision takes over from its
+    first day, and the earlier version keeps governing what happened before.
+
+    Example: An agreement is in force between its first and last day
+      Given the agreement "2026 H1 growth agreement" applies from 1 January 2026 to 30 June 2026
+      Then on 15 March 2026 at 10:00 the agreement in force is "2026 H1 growth agreement"
+      And on 1 July 2026 at 10:00 no agreement is in force
+
+    Example: The last day counts until local midnight
+      Given the agreement "2026 H1 growth agreement" applies from 1 January 2026 to 30 June 2026
+      Then on 30 June 2026 at 23:30 the agreement in force is "2026 H1 growth agreement"
+      And on 31 December 2025 at 23:30 no agreement is in force
+
+    Example: An agreement without an end date stays in force
+      Given the agreement "Standing agreement" applies from 1 January 2026 onwards
+      Then on 31 December 2030 at 12:00 the agreement in force is "Standing agreement"
+
+    Example: A revision takes over mid-year
+      Given the agreement "2026 growth agreement" applies from 1 January 2026 onwards
+      And the agreement "2026 H2 revision" applies from 1 July 2026 onwards
+      Then on 30 June 2026 at 17:00 the agreement in force is "2026 growth agreement"
+      And on 1 July 2026 at 09:00 the agreement in force is "2026 H2 revision"
+
+    Example: Where versions overlap, the one applied last wins
+      Given the agreement "2026 plan" applies from 1 January 2026 onwards
+      And the agreement "2026 H1 correction" applies from 1 January 2026 to 30 June 2026
+      Then on 16 March 2026 at 10:00 the agreement in force is "2026 H1 correction"
+      And on 17 August 2026 at 10:00 the agreement in force is "2026 plan"
+
+    Example: Each step carries the agreement in force when it happened
+      Given the agreement "2026 H1 growth agreement" applies from 1 January 2026 to 30 June 2026
+      And the agreement "2026 H2 revision" applies from 1 July 2026 onwards
+      When Maria captures lead "ACME-7" from "webinar" on 2 July 2026 at 10:00
+      Then the lead's "captured" occurred on 2 July 2026 at 10:00
+      And it was recorded under the "2026 H2 revision"
+
+    Example: A step taken while no agreement is in force carries none
+      Given the agreement "2026 H1 growth agreement" applies from 1 January 2026 to 30 June 2026
+      When Maria captures lead "ACME-8" from "webinar" on 1 September 2026 at 10:00
+      Then the lead's "captured" occurred on 1 September 2026 at 10:00
+      And it was recorded under no agreement
+
+  Rule: A malformed agreement is refused with the key at fault and the reason
+    A signed agreement must mean exactly one thing. A typo in a key, a rate above 100%
+    or a closing time before the opening would silently change the promises, so the
+    whole file is refused and no version is recorded.
+
+    Scenario Outline: An agreement with <key> set to <value> is refused
+      When Maria applies the agreement with <key> = <value>
+      Then it is refused, saying "<reason>"
+      And no agreement version is recorded
+
+      Examples:
+        | key                               | value              | reason                                                 |
+        | bonus                             | 5                  | bonus: unknown key                                     |
+        | sales.bonus_per_deal              | 500                | sales.bonus_per_deal: unknown key                      |
+        | goal.revenue                      | "a lot"            | goal.revenue: must be a number                         |
+        | effective_from                    | "first of January" | effective_from: must be a date                         |
+        | marketing.qualified_per_month     | 40.5               | marketing.qualified_per_month: must be a whole number  |
+        | calendar.workdays                 | "mon-fri"          | calendar.workdays: must be a list                      |
+        | marketing.rates.visit_to_captured | 1.5                | marketing.rates.visit_to_captured: must be a rate      |
+        | sales.rates.proposal_to_won       | -0.35              | sales.rates.proposal_to_won: must be a rate            |
+        | timezone                          | "Central Time"     | timezone: unknown time zone                            |
+        | effective_to                      | 2025-12-31         | effective_to: is before effective_from                 |
+        | calendar.hours                    | ["17:00", "09:00"] | calendar.hours: must be increasing                     |
+        | calendar.hours                    | ["09:00", "09:00"] | calendar.hours: must be increasing                     |
+
+    Example: An agreement without a decision window is refused
+      When Maria applies the agreement without sales.decide_within_hours
+      Then it is refused, saying "sales.decide_within_hours: is required"
+      And no agreement version is recorded
+
+    Example: A valid agreement is recorded as version 1
+      When Maria applies the agreement with name = "2026 growth agreement"
+      Then the agreement history lists version 1 "2026 growth agreement", applied by maria
+
+  Rule: When the agreement names a team, only marketing members record marketing's steps and only sales members record sales' steps
+    Each side answers for its own promises: marketing for what it captures, qualifies
+    and hands over; sales for its decisions, follow-ups, proposals and results.
+
+    Example: A salesperson cannot hand a lead over
+      Given the 2026 growth agreement is in force
+      And a qualified lead "ACME-1"
+      When Sam hands the lead to Ola on Monday at 14:00
+      Then it is refused, saying "'sam' may not record handed"
+      And nothing is written
+
+    Example: A marketer cannot accept a lead for sales
+      Given the 2026 growth agreement is in force
+      And a handed lead "ACME-1"
+      When Maria accepts the lead on Monday at 15:30
+      Then it is refused, saying "'maria' may not record accepted"
+      And nothing is written
+
+    Example: Someone outside both teams cannot capture a lead
+      Given the 2026 growth agreement is in force
+      When Pat captures lead "ACME-9" from "webinar" on Monday at 09:00
+      Then it is refused, saying "'pat' may not record captured"
+      And nothing is written
+
+    Example: Any member of sales may close a deal
+      Given the 2026 growth agreement is in force
+      And a lead "ACME-1" with a proposal of 30000
+      When Ola wins the deal on Friday at 16:00
+      Then the deal is won for 30000
+
+    Example: Without a team, anyone may record any step
+      Given the 2026 growth agreement without a team is in force
+      And a handed lead "ACME-1"
+      When Pat accepts the lead on Monday at 15:30
+      Then the lead is accepted
+
+    Example: The team applies only while its agreement is in force
+      Given the 2026 growth agreement is in force
+      When Pat captures lead "OLD-1" from "trade show" on 31 December 2025 at 10:00
+      Then the lead is captured
