@@ -1,0 +1,291 @@
+"""KPIs for a period (SPEC §5): counts, rates, the SLA block and the agreement's targets.
+
+Every number comes from SQL aggregates over the projections, after catching them up;
+nothing is rebuilt by replaying aggregates.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handoff.application import HandoffApp
+from handoff.domain.agreement import AgreementRegister
+from handoff.domain.errors import InvalidInput
+from handoff.instants import iso, parse_day
+from handoff.plan import STAGES as FUNNEL_STAGES
+from handoff.plan import months_between, plan_period, reverse_funnel
+from handoff.projections import catch_up, read_model
+from handoff.projections.instants import micros
+from handoff.projections.queries import (
+    ALL,
+    HandoffTotals,
+    Scope,
+    StageTotals,
+    handoff_totals,
+    stage_totals,
+    visits,
+)
+
+BASES = ("flow", "cohort")
+GROUPINGS = ("source", "owner")
+STAGE_NAMES = (
+    "captured", "qualified", "handed", "accepted", "rejected", "contacted", "proposal", "won",
+    "lost",
+)
+COUNT_NAMES = ("visits", *STAGE_NAMES)
+# rate: (numerator, denominator); win_rate's denominator is won + lost.
+RATES: dict[str, tuple[str, str]] = {
+    "visit_to_captured": ("captured", "visits"),
+    "captured_to_qualified": ("qualified", "captured"),
+    "qualified_to_handed": ("handed", "qualified"),
+    "handed_to_accepted": ("accepted", "handed"),
+    "accepted_to_proposal": ("proposal", "accepted"),
+    "proposal_to_won": ("won", "proposal"),
+    "win_rate": ("won", "won+lost"),
+}
+SLA_NAMES = (
+    "handoffs", "decided_in_time", "decided_late", "pending", "overdue", "breached",
+    "compliance", "median_response_hours",
+)
+_UTC = ZoneInfo("UTC")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_QUARTER = re.compile(r"(\d{4})-?[Qq]([1-4])")
+_RATE_DIGITS = 4
+
+
+class PeriodError(InvalidInput):
+    """The options do not name one period (the command line reports it as a usage error)."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days, both ends inclusive, in the agreement's time zone."""
+
+    first_day: date
+    last_day: date
+    timezone: ZoneInfo
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first_day, time(), self.timezone)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the period (local midnight after its last day)."""
+        return datetime.combine(self.last_day + timedelta(days=1), time(), self.timezone)
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "from": self.first_day.isoformat(),
+            "to": self.last_day.isoformat(),
+            "timezone": self.timezone.key,
+        }
+
+
+def period_from_options(
+    register: AgreementRegister,
+    month: str | None = None,
+    quarter: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    as_of: datetime | None = None,
+) -> Period:
+    """The period named by exactly one of --month, --quarter or --from with --to."""
+    given = [name for name, value in (("--month", month), ("--quarter", quarter)) if value]
+    if start or end:
+        given.append("--from/--to")
+    if len(given) != 1:
+        raise PeriodError(
+            "give one period: --month YYYY-MM, --quarter YYYYQn, or --from D --to D"
+            + (f" (got {' and '.join(given)})" if given else "")
+        )
+    if month:
+        first, last = _month(month)
+    elif quarter:
+        first, last = _quarter(quarter)
+    else:
+        if not (start and end):
+            raise PeriodError("--from and --to go together: give both days")
+        try:
+            first, last = parse_day(start), parse_day(end)
+        except InvalidInput as error:
+            raise PeriodError(str(error)) from None
+        if last < first:
+            raise PeriodError(f"--to {end} is before --from {start}")
+    version = register.in_force_on(first, as_of)
+    return Period(first, last, version.terms.timezone if version else _UTC)
+
+
+def _month(text: str) -> tuple[date, date]:
+    found = _MONTH.fullmatch(text.strip())
+    if not found or not 1 <= int(found[2]) <= 12:
+        raise PeriodError(f"not a month (YYYY-MM): {text!r}")
+    year, month = int(found[1]), int(found[2])
+    return date(year, month, 1), date(year, month, monthrange(year, month)[1])
+
+
+def _quarter(text: str) -> tuple[date, date]:
+    found = _QUARTER.fullmatch(text.strip())
+    if not found:
+        raise PeriodError(f"not a quarter (YYYYQn, like 2026Q1): {text!r}")
+    year, first_month = int(found[1]), 3 * int(found[2]) - 2
+    last_month = first_month + 2
+    return date(year, first_month, 1), date(year, last_month, monthrange(year, last_month)[1])
+
+
+def compute_kpis(
+    app: HandoffApp,
+    period: Period,
+    basis: str = "flow",
+    by: str | None = None,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """The SPEC §5 object for a period, as the report read at `as_of` (default: now)."""
+    if basis not in BASES:
+        raise ValueError(f"basis must be one of {BASES}, got {basis!r}")
+    if by is not None and by not in GROUPINGS:
+        raise ValueError(f"by must be one of {GROUPINGS}, got {by!r}")
+    catch_up(app)
+    as_of = as_of or app.clock()
+    register = app.agreement_register()
+    scope = Scope(
+        basis=basis,
+        by=by,
+        start_us=micros(period.start),
+        end_us=micros(period.end),
+        as_of_us=micros(as_of),
+        all_versions_known=all(v.applied_at <= as_of for v in register.versions),
+    )
+    with read_model(app).engine.connect() as conn:
+        stages = stage_totals(conn, scope)
+        handoffs = handoff_totals(conn, scope)
+        traffic = visits(
+            conn, period.first_day.isoformat(), period.last_day.isoformat(), scope.as_of_us
+        )
+    total_stages = StageTotals()
+    for block in stages.values():
+        for name, count in block.counts.items():
+            total_stages.counts[name] = total_stages.counts.get(name, 0) + count
+        total_stages.revenue_cents += block.revenue_cents
+    total_handoffs = _merged(handoffs.values())
+    result: dict[str, Any] = {
+        "period": period.as_dict(),
+        "basis": basis,
+        "as_of": iso(as_of),
+        **_block(total_stages, total_handoffs, traffic),
+        "targets": targets(register, period, as_of),
+    }
+    if by is not None:
+        names = sorted((set(stages) | set(handoffs)) - {ALL})
+        result["groups"] = {
+            name: _block(stages.get(name, StageTotals()), handoffs.get(name, HandoffTotals()))
+            for name in names
+        }
+    return result
+
+
+def _merged(blocks: Any) -> HandoffTotals:
+    merged = HandoffTotals()
+    for block in blocks:
+        merged.handoffs += block.handoffs
+        merged.decided_in_time += block.decided_in_time
+        merged.decided_late += block.decided_late
+        merged.pending += block.pending
+        merged.overdue += block.overdue
+        merged.response_hours.extend(block.response_hours)
+    return merged
+
+
+def _block(
+    stages: StageTotals, handoffs: HandoffTotals, traffic: int | None = None
+) -> dict[str, Any]:
+    """counts, revenue_won, rates and sla; without visits when traffic is not attributed."""
+    counts = {name: stages.counts.get(name, 0) for name in STAGE_NAMES}
+    if traffic is not None:
+        counts = {"visits": traffic, **counts}
+    rates = {
+        name: _rate(counts, numerator, denominator)
+        for name, (numerator, denominator) in RATES.items()
+        if traffic is not None or name != "visit_to_captured"
+    }
+    return {
+        "counts": counts,
+        "revenue_won": Decimal(stages.revenue_cents).scaleb(-2),
+        "rates": rates,
+        "sla": sla_block(handoffs),
+    }
+
+
+def _rate(counts: dict[str, int], numerator: str, denominator: str) -> float | None:
+    below = sum(counts[name] for name in denominator.split("+"))
+    return None if below == 0 else round(counts[numerator] / below, _RATE_DIGITS)
+
+
+def sla_block(totals: HandoffTotals) -> dict[str, Any]:
+    breached = totals.decided_late + totals.overdue
+    judged = totals.decided_in_time + breached
+    return {
+        "handoffs": totals.handoffs,
+        "decided_in_time": totals.decided_in_time,
+        "decided_late": totals.decided_late,
+        "pending": totals.pending,
+        "overdue": totals.overdue,
+        "breached": breached,
+        "compliance": None if judged == 0 else round(totals.decided_in_time / judged, _RATE_DIGITS),
+        "median_response_hours": (
+            round(statistics.median(totals.response_hours), 2) if totals.response_hours else None
+        ),
+    }
+
+
+def targets(register: AgreementRegister, period: Period, as_of: datetime) -> dict[str, Any]:
+    """The targets of the agreement in force on the period's first day, for the same names.
+
+    Rates are the agreement's. Counts and revenue come from the reverse funnel (as
+    `handoff plan` computes it) on the revenue goal prorated to the period by days;
+    `qualified` is marketing's own promise, qualified_per_month prorated by days, when
+    the agreement states it. Names the agreement sets no target for are null.
+    """
+    result: dict[str, Any] = dict.fromkeys((*COUNT_NAMES, "revenue_won", *RATES))
+    version = register.in_force_on(period.first_day, as_of)
+    if version is None:
+        return result
+    terms = version.terms
+    for name in RATES:
+        rate = terms.rate(name) if name != "win_rate" else None
+        result[name] = None if rate is None else float(rate)
+    revenue, average_deal = terms.goal("revenue"), terms.goal("average_deal")
+    if revenue is not None and average_deal is not None:
+        first, last, _ = plan_period(terms)
+        share = Fraction(revenue) * period.days / ((last - first).days + 1)
+        funnel = reverse_funnel(share, average_deal, terms.rate)
+        result["revenue_won"] = funnel.revenue
+        result.update({stage: funnel.counts[stage] for stage in FUNNEL_STAGES})
+    per_month = terms.qualified_per_month
+    if per_month is not None:
+        promised = sum(
+            (
+                Fraction(per_month * ((last - first).days + 1), _days_in_month(first))
+                for first, last in months_between(period.first_day, period.last_day)
+            ),
+            Fraction(0),
+        )
+        result["qualified"] = math.ceil(promised)
+    return result
+
+
+def _days_in_month(day: date) -> int:
+    return monthrange(day.year, day.month)[1]

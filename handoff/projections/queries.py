@@ -1,0 +1,258 @@
+"""SQL aggregates over the read model: stage counts, handoff outcomes and visits.
+
+Every query takes the report's as-of instant and keeps only rows recorded by then, so a
+past report is replayed from the same tables as today's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+)
+
+from handoff.projections import tables as t
+
+UNASSIGNED = "unassigned"
+ALL = ""  # the group key when the report is not grouped
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a report reads: its basis, grouping, period (as instants) and as-of."""
+
+    basis: str  # "flow" or "cohort"
+    by: str | None  # None, "source" or "owner"
+    start_us: int
+    end_us: int  # exclusive
+    as_of_us: int
+    # True when every agreement version had been applied by the as-of instant, so the
+    # due instants kept on each handoff are the ones the report needs.
+    all_versions_known: bool = True
+
+
+@dataclass
+class StageTotals:
+    counts: dict[str, int] = field(default_factory=dict)
+    revenue_cents: int = 0
+
+
+@dataclass
+class HandoffTotals:
+    handoffs: int = 0
+    decided_in_time: int = 0
+    decided_late: int = 0
+    pending: int = 0
+    overdue: int = 0
+    response_hours: list[float] = field(default_factory=list)
+
+
+# -- stages -----------------------------------------------------------------------------
+
+
+def stage_totals(conn: Connection, scope: Scope) -> dict[str, StageTotals]:
+    """Per group: each stage's count (events in flow, distinct leads in cohort) and revenue."""
+    e = t.event
+    known = e.c.recorded_us <= scope.as_of_us
+    totals: dict[str, StageTotals] = defaultdict(StageTotals)
+    if scope.basis == "flow":
+        group = _group(scope, e.c.source, e.c.owner)
+        query = (
+            select(group, e.c.event, e.c.first_proposal, func.count(), func.sum(e.c.amount_cents))
+            .where(_between(e.c.occurred_us, scope), known)
+            .group_by(*_grouping(scope, group), e.c.event, e.c.first_proposal)
+        )
+        for name, event, first, count, cents in conn.execute(query):
+            # A re-sent proposal is an event, but the flow counts leads with a first one.
+            if event == "proposal" and not first:
+                continue
+            _add(totals[name], event, count, cents)
+        return totals
+    latest = _latest_owner(scope)
+    group = _group(scope, e.c.source, latest.c.owner)
+    leads = func.count(e.c.lead_ref.distinct())
+    query = select(group, e.c.event, leads, func.sum(e.c.amount_cents))
+    if scope.by == "owner":
+        query = query.join_from(e, latest, latest.c.lead_ref == e.c.lead_ref)
+    query = query.where(_between(e.c.captured_us, scope), known)
+    query = query.group_by(*_grouping(scope, group), e.c.event)
+    for name, event, count, cents in conn.execute(query):
+        _add(totals[name], event, count, cents)
+    return totals
+
+
+def _add(totals: StageTotals, event: str, count: int, cents: int | None) -> None:
+    totals.counts[event] = totals.counts.get(event, 0) + int(count)
+    if event == "won":
+        totals.revenue_cents += int(cents or 0)
+
+
+def _between(column: Any, scope: Scope) -> ColumnElement[bool]:
+    return and_(column >= scope.start_us, column < scope.end_us)
+
+
+def _group(scope: Scope, source: Any, owner: Any) -> Any:
+    if scope.by == "source":
+        return source.label("grp")
+    if scope.by == "owner":
+        return func.coalesce(owner, UNASSIGNED).label("grp")
+    return literal(ALL).label("grp")
+
+
+def _grouping(scope: Scope, group: Any) -> list[Any]:
+    """GROUP BY terms for the group column (none when the report is not grouped: PostgreSQL
+    refuses a constant there)."""
+    return [] if scope.by is None else [group]
+
+
+def _latest_owner(scope: Scope) -> Any:
+    """Each cohort lead's latest owner as of the report: the owner on its latest event."""
+    e = t.event
+    ranked = (
+        select(
+            e.c.lead_ref,
+            e.c.owner,
+            func.row_number()
+            .over(partition_by=e.c.lead_ref, order_by=e.c.notification_id.desc())
+            .label("rank"),
+        )
+        .where(_between(e.c.captured_us, scope), e.c.recorded_us <= scope.as_of_us)
+        .subquery("ranked")
+    )
+    return (
+        select(ranked.c.lead_ref, ranked.c.owner).where(ranked.c.rank == 1).subquery("latest")
+    )
+
+
+# -- handoffs ---------------------------------------------------------------------------
+
+
+def handoff_rows(scope: Scope) -> Select[Any]:
+    """Handoffs recorded by the as-of instant, with the due instant known then.
+
+    Columns: handoff_id, lead_ref, owner, source, handed_us, decided_us, decided (as of),
+    due_us, response_hours, agreement_version. Handoffs under no agreement are left out.
+    """
+    h = t.handoff
+    decided = and_(
+        h.c.decided_recorded_us.is_not(None), h.c.decided_recorded_us <= scope.as_of_us
+    )
+    if scope.all_versions_known:
+        due, response, version = h.c.due_us, h.c.response_hours, h.c.agreement_version
+        source: Any = h
+        condition: Any = h.c.due_us.is_not(None)
+    else:
+        terms, later = t.handoff_terms, t.handoff_terms.alias("later")
+        newest_known = (
+            select(func.max(later.c.agreement_version))
+            .where(later.c.handoff_id == h.c.handoff_id, later.c.applied_us <= scope.as_of_us)
+            .scalar_subquery()
+        )
+        due, response, version = terms.c.due_us, terms.c.response_hours, terms.c.agreement_version
+        source = h.join(
+            terms,
+            and_(terms.c.handoff_id == h.c.handoff_id, terms.c.agreement_version == newest_known),
+        )
+        condition = literal(True)
+    return (
+        select(
+            h.c.handoff_id,
+            h.c.lead_ref,
+            h.c.owner,
+            h.c.source,
+            h.c.captured_us,
+            h.c.handed_us,
+            h.c.decided_us,
+            decided.label("decided"),
+            due.label("due_us"),
+            response.label("response_hours"),
+            version.label("agreement_version"),
+        )
+        .select_from(source)
+        .where(condition, h.c.handed_recorded_us <= scope.as_of_us)
+    )
+
+
+def handoff_totals(conn: Connection, scope: Scope) -> dict[str, HandoffTotals]:
+    """Per group: handoffs in scope, decided in time or late, pending or overdue at as-of."""
+    h = t.handoff
+    in_scope = h.c.handed_us if scope.basis == "flow" else h.c.captured_us
+    rows = handoff_rows(scope).where(_between(in_scope, scope)).subquery("handoffs")
+    owner: Any = rows.c.owner
+    latest = None
+    if scope.basis == "cohort" and scope.by == "owner":
+        latest = _latest_owner(scope)
+        owner = latest.c.owner
+    group = _group(scope, rows.c.source, owner)
+    decided, due, now = rows.c.decided, rows.c.due_us, scope.as_of_us
+    outcome = case(
+        (and_(decided, rows.c.decided_us <= due), "in_time"),
+        (decided, "late"),
+        (due >= now, "pending"),
+        else_="overdue",
+    ).label("outcome")
+    source: Any = rows
+    if latest is not None:
+        source = rows.join(latest, latest.c.lead_ref == rows.c.lead_ref)
+    counted = (
+        select(group, outcome, func.count())
+        .select_from(source)
+        .group_by(*_grouping(scope, group), outcome)
+    )
+    totals: dict[str, HandoffTotals] = defaultdict(HandoffTotals)
+    for name, kind, count in conn.execute(counted):
+        block = totals[name]
+        block.handoffs += count
+        if kind == "in_time":
+            block.decided_in_time += count
+        elif kind == "late":
+            block.decided_late += count
+        elif kind == "pending":
+            block.pending += count
+        else:
+            block.overdue += count
+    responses = select(group, rows.c.response_hours).select_from(source).where(decided)
+    for name, hours in conn.execute(responses):
+        totals[name].response_hours.append(hours)
+    return totals
+
+
+def breaches(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
+    """Every handoff decided late or overdue at the as-of instant, oldest due first."""
+    rows = handoff_rows(scope).subquery("handoffs")
+    late = and_(rows.c.decided, rows.c.decided_us > rows.c.due_us)
+    overdue = and_(not_(rows.c.decided), rows.c.due_us < scope.as_of_us)
+    query = (
+        select(rows, t.lead.c.key)
+        .join_from(rows, t.lead, t.lead.c.lead_ref == rows.c.lead_ref)
+        .where(or_(late, overdue))
+        .order_by(rows.c.due_us, rows.c.handoff_id)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+# -- traffic ----------------------------------------------------------------------------
+
+
+def visits(conn: Connection, first_day: str, last_day: str, as_of_us: int) -> int:
+    """Visits of the days in the period: the latest record of each day known at as-of."""
+    v = t.visits
+    query = (
+        select(v.c.day, v.c.visits)
+        .where(v.c.day >= first_day, v.c.day <= last_day, v.c.recorded_us <= as_of_us)
+        .order_by(v.c.recorded_us, v.c.notification_id)
+    )
+    latest = {day: count for day, count in conn.execute(query)}
+    return sum(latest.values())
