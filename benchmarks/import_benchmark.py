@@ -5,7 +5,7 @@
 Writes a seeded synthetic CSV (≈50,000 leads, ≈225,000 events), times the real
 `handoff import` command into an empty SQLite store, then times the floor: parsing
 the same CSV and writing each row as a JSON blob into SQLite with `executemany` in one
-transaction. Prints both, the ratio (target: import ≤ 4× the floor) and the import's
+transaction. Prints both, the ratio (target: import <= 4x the floor) and the import's
 peak memory (target: under 500 MB). Machines are shared and noisy: read the ratio.
 """
 
@@ -54,7 +54,7 @@ def journey(rng: random.Random, start: datetime) -> list[tuple[str, dict[str, st
         return steps
     if steps[-1][0] != "accepted":
         return steps
-    for _ in range(rng.randint(0, 2)):
+    for _ in range(rng.randint(0, 4)):
         steps.append(("contacted", {"channel": rng.choice(("phone", "email")), "actor": "ola"}))
     if rng.random() < 0.45:
         steps.append(("proposal", {"amount": f"{rng.randint(50, 900) * 100}.00", "actor": "ola"}))

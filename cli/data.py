@@ -9,10 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import click
-
 from handoff.cli.output import print_json
+
 from handoff.exporter import export_rows
-from handoff.importer import COLUMNS, Importer, MalformedFile, Row, read_jsonl_rows, read_rows
+from handoff.importer import (
+    COLUMNS,
+    Importer,
+    MalformedFile,
+    Row,
+    no_cyclic_gc,
+    read_jsonl_rows,
+    read_rows,
+)
 from handoff.instants import parse_day
 
 _PROGRESS_FROM_ROWS = 2000
@@ -49,8 +57,9 @@ def import_command(obj: Any, file: str, dry_run: bool) -> None:
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise MalformedFile(f"{file}: cannot read: {reason}") from None
-    rows = read_jsonl_rows(text) if file.endswith(".jsonl") else read_rows(text)
-    report = Importer(obj.app, obj.actor).run(rows, dry_run=dry_run, progress=_progress)
+    with no_cyclic_gc():
+        rows = read_jsonl_rows(text) if file.endswith(".jsonl") else read_rows(text)
+        report = Importer(obj.app, obj.actor).run(rows, dry_run=dry_run, progress=_progress)
     if not report.ok:
         for error in report.errors:
             click.echo(f"{file}: {error}", err=True)

@@ -314,10 +314,12 @@ class AgreementRegister(Aggregate):
 
     def known_at(self, as_of: datetime | None) -> list[AppliedVersion]:
         if as_of is None:
-            return list(self.versions)
+            return self.versions
         return [v for v in self.versions if v.applied_at <= as_of]
 
-    def in_force_at(self, instant: datetime, as_of: datetime | None = None) -> AppliedVersion | None:
+    def in_force_at(
+        self, instant: datetime, as_of: datetime | None = None
+    ) -> AppliedVersion | None:
         """The latest-applied version whose effective dates contain the instant."""
         for version in reversed(self.known_at(as_of)):
             if version.terms.covers_instant(instant):
