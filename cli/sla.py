@@ -74,9 +74,15 @@ def show(obj: Any, at: str | None, fmt: str) -> None:
 
 
 def _flat(section: dict[str, Any]) -> str:
-    return "; ".join(
-        f"{k} = {_flat(v) if isinstance(v, dict) else v}" for k, v in section.items()
-    )
+    return "; ".join(f"{k} = {_value(v)}" for k, v in section.items())
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {v}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 @sla.command()
