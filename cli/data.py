@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from handoff.cli.output import print_json
 
+from handoff.cli.output import print_json
 from handoff.exporter import export_rows
 from handoff.importer import (
     COLUMNS,

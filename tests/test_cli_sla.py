@@ -35,7 +35,8 @@ def test_each_apply_records_a_new_version_and_the_latest_applied_is_in_force(
     handoff: Handoff, tmp_path: Path
 ) -> None:
     assert "applied version 1" in handoff.ok("sla", "apply", agreement(tmp_path, H1))
-    assert "applied version 2" in handoff.ok("sla", "apply", agreement(tmp_path, REVISION, "b.toml"))
+    revision = agreement(tmp_path, REVISION, "b.toml")
+    assert "applied version 2" in handoff.ok("sla", "apply", revision)
     assert handoff.json("sla", "show", "--at", "2026-03-31")["name"] == "H1"
     assert handoff.json("sla", "show", "--at", "2026-04-01")["name"] == "H1 revised"
     history = handoff.json("sla", "history")
