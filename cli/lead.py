@@ -12,7 +12,9 @@ from handoff.instants import iso, parse_instant
 from handoff.views import lead_summary, step_details, step_record
 
 at_option = click.option(
-    "--at", metavar="T", help="When it happened (ISO-8601; no offset = agreement's zone). Default: now."
+    "--at",
+    metavar="T",
+    help="When it happened (ISO-8601; no offset = the agreement's zone). Default: now.",
 )
 
 

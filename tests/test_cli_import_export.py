@@ -91,7 +91,8 @@ def test_an_unknown_column_refuses_the_file(handoff: Handoff, tmp_path: Path) ->
 
 
 def test_missing_optional_columns_are_read_as_empty(handoff: Handoff, tmp_path: Path) -> None:
-    out = handoff.ok("import", write(tmp_path, "lead,event,at,source\nz,captured,2026-03-02T09:00Z,web\n"))
+    rows = "lead,event,at,source\nz,captured,2026-03-02T09:00Z,web\n"
+    out = handoff.ok("import", write(tmp_path, rows))
     assert "1 recorded" in out
     assert handoff.json("lead", "history", "z")[0]["actor"] == "maria"
 
