@@ -66,7 +66,9 @@ def locate(store: str) -> StoreLocation:
 def _sqlite(store: str) -> StoreLocation:
     path = Path(store).expanduser().resolve()
     if not path.parent.is_dir():
-        raise StoreUnavailable(f"cannot create store {store!r}: folder {path.parent} does not exist")
+        raise StoreUnavailable(
+            f"cannot create store {store!r}: folder {path.parent} does not exist"
+        )
     if path.is_dir():
         raise StoreUnavailable(f"store {store!r} is a folder, not a file")
     env = {

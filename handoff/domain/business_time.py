@@ -46,7 +46,7 @@ class BusinessCalendar:
         return self._country is None or day not in self._country
 
     def opening_hours(self, day: date) -> tuple[datetime, datetime] | None:
-        """The UTC instants at which the given local day opens and closes, if it is a business day."""
+        """The UTC instants at which a local day opens and closes, if it is a business day."""
         try:
             return self._opening_cache[day]
         except KeyError:

@@ -175,7 +175,7 @@ class Lead(Aggregate):
         name: str | None = None,
         email: str | None = None,
         company: str | None = None,
-        id: UUID | None = None,  # noqa: A002 - a caller that already derived it saves a hash
+        id: UUID | None = None,  # a caller that already derived it saves hashing the key again
     ) -> Lead:
         if not key.strip():
             raise InvalidInput("a lead needs a key")
