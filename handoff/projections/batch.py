@@ -3,30 +3,34 @@
 Events of one lead are recorded in the order they occurred, so the projection can place
 each event from the lead's state so far: its source, the owner of its latest handoff,
 whether it already had a proposal, and which handoff a decision closes.
+
+Rows are plain tuples in column order, written with the driver's `executemany`: at a
+million events, building and binding dictionaries through SQLAlchemy would cost more
+than SQLite spends storing them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, select
 
 from handoff.domain.agreement import AgreementTerms
+from handoff.projections import log
 from handoff.projections import tables as t
 from handoff.projections.instants import from_micros, micros
 
-Row = dict[str, Any]
 _CHUNK = 500
 
 
 @dataclass
 class LeadState:
+    """Field order is the column order of `read_lead`."""
+
     lead_id: str
     lead_ref: int
     key: str
@@ -37,8 +41,24 @@ class LeadState:
     last_handed_us: int | None = None
     has_proposal: bool = False
 
-    def row(self) -> Row:
-        return dict(self.__dict__)
+
+@dataclass
+class HandoffRow:
+    """Field order is the column order of `read_handoff`."""
+
+    handoff_id: int
+    lead_ref: int
+    owner: str
+    source: str
+    captured_us: int
+    handed_us: int
+    handed_recorded_us: int
+    decision: str | None = None
+    decided_us: int | None = None
+    decided_recorded_us: int | None = None
+    agreement_version: int | None = None
+    due_us: int | None = None
+    response_hours: float | None = None
 
 
 @dataclass(frozen=True)
@@ -52,9 +72,9 @@ class KnownVersion:
     def covers(self, handed: datetime) -> bool:
         return self.terms.covers_instant(handed)
 
-    def due(self, handed: datetime) -> datetime:
-        hours = float(self.terms.decide_within_hours)
-        return self.terms.calendar.add_business_hours(handed, hours)
+    def due_us(self, handed: datetime) -> int:
+        hours = self.terms.decide_within_hours
+        return micros(self.terms.calendar.add_business_hours(handed, hours))
 
     def response_hours(self, handed: datetime, decided: datetime) -> float:
         return self.terms.calendar.business_hours_between(handed, decided)
@@ -83,14 +103,14 @@ class Batch:
         self.conn = conn
         self.leads = leads
         self.versions = versions
-        self.dirty: set[str] = set()
-        self.events: list[Row] = []
-        self.handoffs: dict[int, Row] = {}
-        self.terms: dict[int, list[Row]] = {}
-        self.decisions: list[Row] = []
-        self.decision_terms: list[Row] = []
-        self.visits: list[Row] = []
-        self.agreements: list[Row] = []
+        self.dirty: dict[str, LeadState] = {}
+        self.events: list[tuple[Any, ...]] = []
+        self.handoffs: dict[int, HandoffRow] = {}
+        self.terms: dict[int, list[list[Any]]] = {}  # handoff id -> rows of read_handoff_terms
+        self.decisions: list[tuple[Any, ...]] = []
+        self.decision_terms: list[tuple[Any, ...]] = []
+        self.visits: list[tuple[Any, ...]] = []
+        self.agreements: list[tuple[Any, ...]] = []
 
     # -- lead events ----------------------------------------------------------------
 
@@ -103,75 +123,56 @@ class Batch:
             for found in self.conn.execute(query).mappings():
                 self.leads[found["lead_id"]] = LeadState(**found)
 
-    def lead_event(self, nid: int, lead_id: str, name: str, data: Mapping[str, Any]) -> None:
+    def lead_event(self, nid: int, lead_id: str, name: str, data: dict[str, Any]) -> None:
+        occurred = log.instant(data["occurred_at"])
+        occurred_us = micros(occurred)
+        # A lead event's recorded_at is the store's own timestamp of the event.
+        recorded_us = log.instant_us(data["timestamp"])
         if name == "captured":
-            self.leads[lead_id] = LeadState(
-                lead_id, nid, data["key"], data["source"], micros(data["occurred_at"])
-            )
-        lead = self.leads[lead_id]
-        self.dirty.add(lead_id)
-        occurred: datetime = data["occurred_at"]
-        row: Row = {
-            "notification_id": nid,
-            "lead_ref": lead.lead_ref,
-            "event": name,
-            "occurred_us": micros(occurred),
-            # A lead event's recorded_at is the store's own timestamp of the event.
-            "recorded_us": micros(data["timestamp"]),
-            "captured_us": lead.captured_us,
-            "source": lead.source,
-            "owner": lead.owner,
-            "amount_cents": None,
-            "first_proposal": False,
-        }
+            lead = LeadState(lead_id, nid, data["key"], data["source"], occurred_us)
+            self.leads[lead_id] = lead
+        else:
+            lead = self.leads[lead_id]
+        self.dirty[lead_id] = lead
+        amount_cents = None
+        first_proposal = False
         if name == "handed":
-            lead.owner = row["owner"] = data["owner"]
-            self._handed(nid, lead, row, occurred)
+            lead.owner = data["owner"]
+            self._handed(nid, lead, occurred, occurred_us, recorded_us)
         elif name in ("accepted", "rejected"):
-            self._decided(lead, name, row, occurred)
+            self._decided(lead, name, occurred, occurred_us, recorded_us)
         elif name == "proposal":
-            row["first_proposal"] = not lead.has_proposal
+            first_proposal = not lead.has_proposal
             lead.has_proposal = True
         if name in ("proposal", "won"):
-            row["amount_cents"] = _cents(data["amount"])
-        self.events.append(row)
+            amount_cents = int(log.amount(data["amount"]).scaleb(2))
+        self.events.append(
+            (nid, lead.lead_ref, name, occurred_us, recorded_us, lead.captured_us, lead.source,
+             lead.owner, amount_cents, first_proposal)
+        )
 
-    def _handed(self, nid: int, lead: LeadState, row: Row, handed: datetime) -> None:
+    def _handed(
+        self, nid: int, lead: LeadState, handed: datetime, handed_us: int, recorded_us: int
+    ) -> None:
         lead.last_handoff = nid
-        lead.last_handed_us = row["occurred_us"]
-        handoff: Row = {
-            "handoff_id": nid,
-            "lead_ref": lead.lead_ref,
-            "owner": lead.owner,
-            "source": lead.source,
-            "captured_us": lead.captured_us,
-            "handed_us": row["occurred_us"],
-            "handed_recorded_us": row["recorded_us"],
-            "decision": None,
-            "decided_us": None,
-            "decided_recorded_us": None,
-            "agreement_version": None,
-            "due_us": None,
-            "response_hours": None,
-        }
+        lead.last_handed_us = handed_us
+        assert lead.owner is not None
+        row = HandoffRow(
+            nid, lead.lead_ref, lead.owner, lead.source, lead.captured_us, handed_us, recorded_us
+        )
         terms = [
-            {
-                "handoff_id": nid,
-                "agreement_version": v.number,
-                "applied_us": v.applied_us,
-                "due_us": micros(v.due(handed)),
-                "response_hours": None,
-            }
+            [nid, v.number, v.applied_us, v.due_us(handed), None]
             for v in self.versions
             if v.covers(handed)
         ]
         if terms:
-            handoff["agreement_version"] = terms[-1]["agreement_version"]
-            handoff["due_us"] = terms[-1]["due_us"]
-        self.handoffs[nid] = handoff
+            row.agreement_version, row.due_us = terms[-1][1], terms[-1][3]
+        self.handoffs[nid] = row
         self.terms[nid] = terms
 
-    def _decided(self, lead: LeadState, name: str, row: Row, decided: datetime) -> None:
+    def _decided(
+        self, lead: LeadState, name: str, decided: datetime, decided_us: int, recorded_us: int
+    ) -> None:
         handoff_id, handed_us = lead.last_handoff, lead.last_handed_us
         if handoff_id is None or handed_us is None:  # pragma: no cover - the lifecycle forbids it
             return
@@ -180,49 +181,33 @@ class Batch:
             v.number: v.response_hours(handed, decided) for v in self.versions if v.covers(handed)
         }
         current = responses[max(responses)] if responses else None
-        decision = {
-            "decision": name,
-            "decided_us": row["occurred_us"],
-            "decided_recorded_us": row["recorded_us"],
-            "response_hours": current,
-        }
         pending = self.handoffs.get(handoff_id)
         if pending is not None:
-            pending.update(decision)
+            pending.decision, pending.decided_us = name, decided_us
+            pending.decided_recorded_us, pending.response_hours = recorded_us, current
             for terms in self.terms[handoff_id]:
-                terms["response_hours"] = responses[terms["agreement_version"]]
+                terms[4] = responses[terms[1]]
             return
-        self.decisions.append({"b_handoff_id": handoff_id, **decision})
+        self.decisions.append((name, decided_us, recorded_us, current, handoff_id))
         self.decision_terms.extend(
-            {"b_handoff_id": handoff_id, "b_version": number, "response_hours": hours}
-            for number, hours in responses.items()
+            (hours, handoff_id, number) for number, hours in responses.items()
         )
 
     # -- traffic and the agreement ------------------------------------------------------
 
-    def visits_recorded(self, nid: int, data: Mapping[str, Any]) -> None:
-        self.visits.append(
-            {
-                "notification_id": nid,
-                "day": date.fromisoformat(data["day"]).isoformat(),
-                "visits": int(data["visits"]),
-                "recorded_us": micros(data["recorded_at"]),
-            }
-        )
+    def visits_recorded(self, nid: int, data: dict[str, Any]) -> None:
+        day = date.fromisoformat(data["day"]).isoformat()
+        self.visits.append((nid, day, int(data["visits"]), log.instant_us(data["recorded_at"])))
 
-    def version_applied(self, nid: int, data: Mapping[str, Any]) -> None:
+    def version_applied(self, nid: int, data: dict[str, Any]) -> None:
         """A new version applies to every handoff it covers, recorded before or after it."""
         version = KnownVersion(
-            len(self.versions) + 1, micros(data["applied_at"]), AgreementTerms(data["document"])
+            len(self.versions) + 1, log.instant_us(data["applied_at"]),
+            AgreementTerms(data["document"]),
         )
         self.versions.append(version)
         self.agreements.append(
-            {
-                "version": version.number,
-                "notification_id": nid,
-                "applied_us": version.applied_us,
-                "document": json.dumps(data["document"]),
-            }
+            (version.number, nid, version.applied_us, json.dumps(data["document"]))
         )
         self.flush()
         start, end = version.instant_range_us()
@@ -230,7 +215,7 @@ class Batch:
         query = query.where(t.handoff.c.handed_us >= start)
         if end is not None:
             query = query.where(t.handoff.c.handed_us < end)
-        terms: list[Row] = []
+        terms: list[tuple[Any, ...]] = []
         for handoff_id, handed_us, decided_us in self.conn.execute(query):
             handed = from_micros(handed_us)
             if not version.covers(handed):
@@ -241,85 +226,74 @@ class Batch:
                 else version.response_hours(handed, from_micros(decided_us))
             )
             terms.append(
-                {
-                    "handoff_id": handoff_id,
-                    "agreement_version": version.number,
-                    "applied_us": version.applied_us,
-                    "due_us": micros(version.due(handed)),
-                    "response_hours": response,
-                }
+                (handoff_id, version.number, version.applied_us, version.due_us(handed), response)
             )
-        if terms:
-            self.conn.execute(t.handoff_terms.insert(), terms)
-            self.conn.execute(
-                update(t.handoff)
-                .where(t.handoff.c.handoff_id == bindparam("b_handoff_id"))
-                .values(
-                    agreement_version=bindparam("agreement_version"),
-                    due_us=bindparam("due_us"),
-                    response_hours=bindparam("response_hours"),
-                ),
-                [{"b_handoff_id": r["handoff_id"], **_without(r, "handoff_id", "applied_us")}
-                 for r in terms],
-            )
+        _insert(self.conn, t.handoff_terms, terms)
+        _execute_many(
+            self.conn,
+            "UPDATE read_handoff SET agreement_version = {0}, due_us = {0}, response_hours = {0}"
+            " WHERE handoff_id = {0}",
+            [(number, due, response, handoff_id) for handoff_id, number, _, due, response in terms],
+        )
 
     # -- writing ------------------------------------------------------------------------
 
     def flush(self) -> None:
         conn = self.conn
         if self.dirty:
-            leads = [self.leads[i].row() for i in sorted(self.dirty)]
-            conn.execute(_upsert_leads(conn), leads)
-            self.dirty.clear()
-        for table, rows in (
-            (t.event, self.events),
-            (t.handoff, list(self.handoffs.values())),
-            (t.handoff_terms, [r for terms in self.terms.values() for r in terms]),
-            (t.visits, self.visits),
-            (t.agreement, self.agreements),
-        ):
-            if rows:
-                conn.execute(table.insert(), rows)
-        if self.decisions:
-            conn.execute(
-                update(t.handoff)
-                .where(t.handoff.c.handoff_id == bindparam("b_handoff_id"))
-                .values(
-                    decision=bindparam("decision"),
-                    decided_us=bindparam("decided_us"),
-                    decided_recorded_us=bindparam("decided_recorded_us"),
-                    response_hours=bindparam("response_hours"),
-                ),
-                self.decisions,
-            )
-        if self.decision_terms:
-            conn.execute(
-                update(t.handoff_terms)
-                .where(t.handoff_terms.c.handoff_id == bindparam("b_handoff_id"))
-                .where(t.handoff_terms.c.agreement_version == bindparam("b_version"))
-                .values(response_hours=bindparam("response_hours")),
-                self.decision_terms,
-            )
+            _upsert_leads(conn, [_values(lead) for lead in self.dirty.values()])
+        _insert(conn, t.event, self.events)
+        _insert(conn, t.handoff, [_values(row) for row in self.handoffs.values()])
+        _insert(conn, t.handoff_terms, [tuple(r) for rows in self.terms.values() for r in rows])
+        _insert(conn, t.visits, self.visits)
+        _insert(conn, t.agreement, self.agreements)
+        _execute_many(
+            conn,
+            "UPDATE read_handoff SET decision = {0}, decided_us = {0}, decided_recorded_us = {0},"
+            " response_hours = {0} WHERE handoff_id = {0}",
+            self.decisions,
+        )
+        _execute_many(
+            conn,
+            "UPDATE read_handoff_terms SET response_hours = {0}"
+            " WHERE handoff_id = {0} AND agreement_version = {0}",
+            self.decision_terms,
+        )
+        self.dirty = {}
         self.events, self.visits, self.agreements = [], [], []
         self.handoffs, self.terms = {}, {}
         self.decisions, self.decision_terms = [], []
 
 
-def _upsert_leads(conn: Connection) -> Any:
-    insert: Callable[[Any], Any] = (
-        postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    )
-    statement = insert(t.lead)
+def _values(row: LeadState | HandoffRow) -> tuple[Any, ...]:
+    """A dataclass's fields in order (dataclasses.astuple deep-copies, which is slow)."""
+    return tuple(row.__dict__.values())
+
+
+def _mark(conn: Connection) -> str:
+    return "%s" if conn.dialect.name == "postgresql" else "?"
+
+
+def _execute_many(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run a statement whose parameters are written `{0}`, once per row, in one call."""
+    if rows:
+        conn.exec_driver_sql(sql.format(_mark(conn)), list(rows))
+
+
+def _insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    names = ", ".join(column.name for column in table.columns)
+    marks = ", ".join("{0}" for _ in table.columns)
+    _execute_many(conn, f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+
+
+def _upsert_leads(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    names = ", ".join(column.name for column in t.lead.columns)
+    marks = ", ".join("{0}" for _ in t.lead.columns)
     changing = ("owner", "last_handoff", "last_handed_us", "has_proposal")
-    return statement.on_conflict_do_update(
-        index_elements=[t.lead.c.lead_id],
-        set_={name: statement.excluded[name] for name in changing},
+    updates = ", ".join(f"{name} = excluded.{name}" for name in changing)
+    _execute_many(
+        conn,
+        f"INSERT INTO read_lead ({names}) VALUES ({marks})"
+        f" ON CONFLICT (lead_id) DO UPDATE SET {updates}",
+        rows,
     )
-
-
-def _cents(amount: Decimal) -> int:
-    return int(Decimal(amount).scaleb(2).to_integral_value())
-
-
-def _without(row: Row, *names: str) -> Row:
-    return {k: v for k, v in row.items() if k not in names}

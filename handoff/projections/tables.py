@@ -119,3 +119,10 @@ visits = Table(
 Index("read_visits_day", visits.c.day)
 
 PROJECTED_TABLES = (lead, event, handoff, handoff_terms, agreement, visits)
+
+# Built once at the end of a rebuild rather than kept up to date row by row.
+SECONDARY_INDEXES = tuple(
+    index
+    for table in (event, handoff)
+    for index in sorted(table.indexes, key=lambda index: str(index.name))
+)
