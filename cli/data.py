@@ -61,8 +61,8 @@ def import_command(obj: Any, file: str, dry_run: bool) -> None:
         rows = read_jsonl_rows(text) if file.endswith(".jsonl") else read_rows(text)
         report = Importer(obj.app, obj.actor).run(rows, dry_run=dry_run, progress=_progress)
     if not report.ok:
-        for error in report.errors:
-            click.echo(f"{file}: {error}", err=True)
+        for bad_row in report.errors:
+            click.echo(f"{file}: {bad_row}", err=True)
         noun = "row is" if len(report.errors) == 1 else "rows are"
         raise click.ClickException(
             f"{len(report.errors)} {noun} bad; nothing was written"
