@@ -77,6 +77,9 @@ def import_command(obj: Any, file: str, dry_run: bool) -> None:
             f"imported {report.rows} rows: {report.recorded} recorded, "
             f"{report.skipped} skipped (already recorded), {report.leads} leads changed"
         )
+        from handoff.projections import catch_up  # KPIs are ready when the import ends
+
+        catch_up(obj.app)
 
 
 def _progress(rows: Iterable[Row]) -> Iterator[Row]:

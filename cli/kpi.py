@@ -1,9 +1,241 @@
-"""`handoff kpi`, `plan`, `sla breaches` and `projections`: the numbers read from projections."""
+"""`handoff kpi`, `sla breaches` and `projections`: the numbers read from projections.
+
+The modules behind these commands load SQLAlchemy; they are imported inside each
+command so that other commands start fast.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
 import click
+
+from handoff.cli.output import output_option, print_csv, print_json, print_table
+from handoff.domain.errors import InvalidInput
+
+OVERDUE_EXIT = 3
+FEW_LEADS = 10  # a rate built on fewer leads than this is flagged as thin
+_RATE_BASE: dict[str, tuple[str, ...]] = {
+    "visit_to_captured": ("visits",),
+    "captured_to_qualified": ("captured",),
+    "qualified_to_handed": ("qualified",),
+    "handed_to_accepted": ("handed",),
+    "accepted_to_proposal": ("accepted",),
+    "proposal_to_won": ("proposal",),
+    "win_rate": ("won", "lost"),
+}
 
 
 def register(main: click.Group, sla: click.Group) -> None:
     """Attach the reporting commands (built on the projections) to the command groups."""
+    main.add_command(kpi)
+    main.add_command(projections)
+    sla.add_command(breaches)
+
+
+def _as_of(app: Any, text: str | None) -> datetime | None:
+    """--as-of T: an instant; without an offset, local to the agreement in force that day."""
+    if text is None:
+        return None
+    from handoff.instants import parse_instant
+
+    try:
+        return parse_instant(text, app.zone_for_day(app.agreement_register()))
+    except InvalidInput as error:
+        raise click.BadParameter(str(error), param_hint="--as-of") from None
+
+
+@click.command()
+@click.option("--month", metavar="M", help="A calendar month, like 2026-03.")
+@click.option("--quarter", metavar="Q", help="A calendar quarter, like 2026Q1.")
+@click.option("--from", "start", metavar="D", help="First day (with --to), like 2026-03-01.")
+@click.option("--to", "end", metavar="D", help="Last day, inclusive (with --from).")
+@click.option("--basis", type=click.Choice(["flow", "cohort"]), default="flow", show_default=True,
+              help="flow: events in the period; cohort: what became of the leads captured in it.")
+@click.option("--by", type=click.Choice(["source", "owner"]), help="Also break it down by group.")
+@click.option("--as-of", "as_of", metavar="T",
+              help="Replay the report as it read at this instant (default: now).")
+@output_option("table", "json", "csv")
+@click.pass_obj
+def kpi(obj: Any, month: str | None, quarter: str | None, start: str | None, end: str | None,
+        basis: str, by: str | None, as_of: str | None, fmt: str) -> None:
+    """KPIs and SLA compliance for a period of whole local days, beside the targets.
+
+    The period is local to the time zone of the agreement in force on its first day.
+    """
+    from handoff.kpi import PeriodError, compute_kpis, period_from_options
+
+    app = obj.app
+    instant = _as_of(app, as_of)
+    try:
+        period = period_from_options(
+            app.agreement_register(), month=month, quarter=quarter, start=start, end=end,
+            as_of=instant,
+        )
+    except PeriodError as error:
+        raise click.UsageError(str(error)) from None
+    result = compute_kpis(app, period, basis=basis, by=by, as_of=instant)
+    if fmt == "json":
+        print_json(result)
+    elif fmt == "csv":
+        print_csv(["group", "section", "metric", "actual", "target"], list(_csv_rows(result)))
+    else:
+        print_kpi_table(result)
+
+
+def _csv_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
+    targets = result["targets"]
+    blocks = [("all", result), *result.get("groups", {}).items()]
+    for group, block in blocks:
+        for name, value in block["counts"].items():
+            yield [group, "counts", name, value, targets[name] if group == "all" else None]
+        target = targets["revenue_won"] if group == "all" else None
+        yield [group, "revenue", "revenue_won", block["revenue_won"], target]
+        for name, value in block["rates"].items():
+            yield [group, "rates", name, value, targets[name] if group == "all" else None]
+        for name, value in block["sla"].items():
+            yield [group, "sla", name, value, None]
+
+
+def print_kpi_table(result: dict[str, Any]) -> None:
+    """The KPI object as tables: counts, rates (as percentages) and SLA, beside targets."""
+    period, targets = result["period"], result["targets"]
+    click.echo(
+        f"KPIs {period['from']} to {period['to']} ({period['timezone']}), "
+        f"{result['basis']} basis, as of {result['as_of']}"
+    )
+    counts = result["counts"]
+    rows: list[list[Any]] = [
+        [name, value, _blank(targets.get(name))] for name, value in counts.items()
+    ]
+    rows.append(["revenue_won", _money(result["revenue_won"]), _money(targets["revenue_won"])])
+    print_table(["stage", "actual", "target"], rows, title="Funnel")
+    thin = False
+    rate_rows = []
+    for name, value in result["rates"].items():
+        flag = _is_thin(counts, name) and value is not None
+        thin = thin or flag
+        rate_rows.append([name, _percent(value) + (" *" if flag else ""),
+                          _percent(targets.get(name))])
+    print_table(["rate", "actual", "target"], rate_rows, title="Conversion")
+    if thin:
+        click.echo(f"* built on fewer than {FEW_LEADS} leads: read it with care")
+    print_table(["sla", "value"], _sla_rows(result["sla"]), title="Handoff SLA")
+    groups = result.get("groups")
+    if groups:
+        names = list(groups)
+        metrics: list[list[Any]] = []
+        for name in next(iter(groups.values()))["counts"]:
+            metrics.append([name, *(groups[g]["counts"][name] for g in names)])
+        metrics.append(["revenue_won", *(_money(groups[g]["revenue_won"]) for g in names)])
+        for name in next(iter(groups.values()))["rates"]:
+            metrics.append([name, *(_percent(groups[g]["rates"][name]) for g in names)])
+        for name in ("handoffs", "breached", "compliance", "median_response_hours"):
+            metrics.append([name, *(_sla_value(name, groups[g]["sla"][name]) for g in names)])
+        print_table(["metric", *names], metrics, title="By group")
+
+
+def _is_thin(counts: dict[str, int], rate: str) -> bool:
+    """Rates over visits are not about leads; the others are flagged below FEW_LEADS."""
+    base = _RATE_BASE[rate]
+    return base != ("visits",) and sum(counts.get(n, 0) for n in base) < FEW_LEADS
+
+
+def _sla_rows(sla: dict[str, Any]) -> list[list[Any]]:
+    return [[name, _sla_value(name, value)] for name, value in sla.items()]
+
+
+def _sla_value(name: str, value: Any) -> str:
+    if name == "compliance":
+        return _percent(value)
+    if name == "median_response_hours":
+        return "" if value is None else f"{value:.2f} business h"
+    return str(value)
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
+
+
+@click.command()
+@click.option("--as-of", "as_of", metavar="T",
+              help="Evaluate at this instant, with only what was recorded by then.")
+@output_option("table", "json")
+@click.pass_obj
+def breaches(obj: Any, as_of: str | None, fmt: str) -> None:
+    """Every handoff decided late or overdue, with its due instant and business hours past due.
+
+    Exits with status 3 when any handoff is overdue at the evaluation instant (now, or
+    --as-of), so that a scheduled job can raise the alarm.
+    """
+    from handoff.sla import sla_breaches
+
+    app = obj.app
+    found = sla_breaches(app, _as_of(app, as_of))
+    if fmt == "json":
+        print_json(found)
+    else:
+        header = ["lead", "owner", "status", "handed_at", "due_at", "decided_at",
+                  "hours_past_due"]
+        print_table(header, [[row[h] for h in header] for row in found],
+                    title=f"SLA breaches ({len(found)})")
+    if any(row["status"] == "overdue" for row in found):
+        sys.exit(OVERDUE_EXIT)
+
+
+@click.group()
+def projections() -> None:
+    """The read models behind kpi and sla breaches (rebuilt from the events at any time)."""
+
+
+@projections.command()
+@output_option("table", "json")
+@click.pass_obj
+def status(obj: Any, fmt: str) -> None:
+    """How far the projections have read the event log, and their row counts."""
+    from handoff import projections as read_models
+
+    found = read_models.status(obj.app)
+    record = {"position": found.position, "last_event": found.last_event,
+              "behind": found.behind, "rows": found.rows}
+    if fmt == "json":
+        print_json(record)
+        return
+    rows = [["position", found.position], ["last event", found.last_event],
+            ["behind", found.behind], *([f"rows in {n}", c] for n, c in found.rows.items())]
+    print_table(["projection", "value"], rows, title="Projections")
+
+
+@projections.command()
+@click.pass_obj
+def rebuild(obj: Any) -> None:
+    """Empty the projections and read the whole event log again."""
+    from handoff import projections as read_models
+
+    app = obj.app
+    if not sys.stderr.isatty():
+        count = read_models.rebuild(app)
+    else:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("rebuilding projections", total=None)
+
+            def advance(at: int, last: int) -> None:
+                bar.update(task, completed=at, total=last)
+
+            count = read_models.rebuild(app, progress=advance)
+    click.echo(f"rebuilt the projections from {count} events")

@@ -1,0 +1,54 @@
+"""SLA breaches: every handoff decided late or still undecided past its due instant."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from handoff.application import HandoffApp
+from handoff.instants import iso
+from handoff.projections import catch_up, read_model
+from handoff.projections.instants import from_micros, micros
+from handoff.projections.queries import Scope, breaches
+
+
+def sla_breaches(app: HandoffApp, as_of: datetime | None = None) -> list[dict[str, Any]]:
+    """The handoffs breached at `as_of` (default now), oldest due first.
+
+    `hours_past_due` is in business hours, like the SLA itself: from the due instant to
+    the decision (late) or to `as_of` (overdue), under the agreement version that set
+    the due instant.
+    """
+    catch_up(app)
+    as_of = as_of or app.clock()
+    register = app.agreement_register()
+    scope = Scope(
+        basis="flow",
+        by=None,
+        start_us=0,
+        end_us=0,
+        as_of_us=micros(as_of),
+        all_versions_known=all(v.applied_at <= as_of for v in register.versions),
+    )
+    with read_model(app).engine.connect() as conn:
+        rows = breaches(conn, scope)
+    calendars = {v.number: v.terms.calendar for v in register.versions}
+    found = []
+    for row in rows:
+        due = from_micros(row["due_us"])
+        decided = from_micros(row["decided_us"]) if row["decided"] else None
+        calendar = calendars[row["agreement_version"]]
+        found.append(
+            {
+                "lead": row["key"],
+                "owner": row["owner"],
+                "status": "overdue" if decided is None else "decided late",
+                "handed_at": iso(from_micros(row["handed_us"])),
+                "due_at": iso(due),
+                "decided_at": iso(decided),
+                "hours_past_due": round(
+                    calendar.business_hours_between(due, decided or as_of), 2
+                ),
+            }
+        )
+    return found
