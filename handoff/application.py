@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -12,7 +13,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     JSONTranscoder,
-    OperationalError,
+    PersistenceError,
     RecordConflictError,
     Transcoder,
 )
@@ -38,10 +39,13 @@ class HandoffApp(Application[Any]):
     def __init__(self, location: StoreLocation, clock: Clock = now_utc) -> None:
         self.location = location
         self.clock = clock
+        if location.is_postgres:
+            check_postgres_reachable(location)
         try:
             super().__init__(env=location.event_store_env)
-        except (OperationalError, OSError) as error:
-            raise StoreUnavailable(f"cannot open store {location.given!r}: {error}") from None
+        except (PersistenceError, OSError, sqlite3.Error) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else error
+            raise StoreUnavailable(f"cannot open store {location.given!r}: {reason}") from None
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = super().construct_transcoder()
@@ -202,6 +206,29 @@ class HandoffApp(Application[Any]):
             except RecordConflictError:
                 continue
         raise ConcurrentChange("the store kept changing under this command; nothing was written")
+
+
+def check_postgres_reachable(location: StoreLocation) -> None:
+    """Connect once, so an unreachable database is named at once with the server's reason.
+
+    (The library's connection pool would retry quietly until its timeout, then say only
+    that it could not get a connection.)
+    """
+    import psycopg
+
+    env = location.event_store_env
+    try:
+        psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"] or None,
+            connect_timeout=10,
+        ).close()
+    except psycopg.Error as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise StoreUnavailable(f"cannot open store {location.given!r}: {reason}") from None
 
 
 def apply_step(lead: Lead, event_name: str, stamp: Stamp, data: dict[str, Any]) -> None:

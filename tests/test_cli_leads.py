@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from cli_helpers import Handoff
 
@@ -26,10 +28,8 @@ def handoff(store: str) -> Handoff:
 
 
 @pytest.fixture
-def signed(handoff: Handoff, tmp_path: object) -> Handoff:
-    from pathlib import Path
-
-    path = Path(str(tmp_path)) / "agreement.toml"
+def signed(handoff: Handoff, tmp_path: Path) -> Handoff:
+    path = tmp_path / "agreement.toml"
     path.write_text(AGREEMENT)
     handoff.ok("sla", "apply", str(path))
     return handoff
@@ -143,6 +143,19 @@ def test_a_missing_required_option_is_a_usage_error(handoff: Handoff) -> None:
     assert "--source" in result.stderr
 
 
-def test_an_unsupported_store_url_is_refused(tmp_path: object) -> None:
+def test_an_unsupported_store_url_is_refused() -> None:
     line = Handoff("mysql://root@localhost/x").refused("lead", "show", "a")
     assert "unsupported store" in line
+
+
+def test_a_store_that_is_not_a_database_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite"
+    path.write_text("these are my notes, not a store\n")
+    line = Handoff(str(path)).refused("lead", "show", "a")
+    assert line.endswith("file is not a database")
+    assert path.read_text() == "these are my notes, not a store\n"
+
+
+def test_an_unreachable_database_is_named_with_the_servers_reason() -> None:
+    line = Handoff("postgresql+psycopg://nobody@127.0.0.1:1/handoff").refused("lead", "show", "a")
+    assert "cannot open store" in line and "Connection refused" in line
