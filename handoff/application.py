@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -29,6 +30,7 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 _ATTEMPTS = 5
 _UTC = ZoneInfo("UTC")
+_SCHEMA_LOCK = 0x68616E646F6666  # "handoff": the advisory lock that guards creating tables
 
 
 class HandoffApp(Application[Any]):
@@ -39,13 +41,14 @@ class HandoffApp(Application[Any]):
     def __init__(self, location: StoreLocation, clock: Clock = now_utc) -> None:
         self.location = location
         self.clock = clock
-        if location.is_postgres:
-            check_postgres_reachable(location)
-        try:
-            super().__init__(env=location.event_store_env)
-        except (PersistenceError, OSError, sqlite3.Error) as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else error
-            raise StoreUnavailable(f"cannot open store {location.given!r}: {reason}") from None
+        with _creating_tables_alone(location):
+            try:
+                super().__init__(env=location.event_store_env)
+            except (PersistenceError, OSError, sqlite3.Error) as error:
+                reason = str(error).strip().splitlines()[0] if str(error).strip() else error
+                raise StoreUnavailable(
+                    f"cannot open store {location.given!r}: {reason}"
+                ) from None
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = super().construct_transcoder()
@@ -208,27 +211,40 @@ class HandoffApp(Application[Any]):
         raise ConcurrentChange("the store kept changing under this command; nothing was written")
 
 
-def check_postgres_reachable(location: StoreLocation) -> None:
-    """Connect once, so an unreachable database is named at once with the server's reason.
+@contextmanager
+def _creating_tables_alone(location: StoreLocation) -> Iterator[None]:
+    """On PostgreSQL, one process at a time creates the tables of a new store.
 
-    (The library's connection pool would retry quietly until its timeout, then say only
-    that it could not get a connection.)
+    Two `CREATE TABLE IF NOT EXISTS` racing on a new database can both try to create the
+    same row type and one fails; a session advisory lock around the library's set-up
+    serialises them. Connecting first also names an unreachable database at once with the
+    server's reason, where the library's pool would retry quietly until its timeout.
     """
+    if not location.is_postgres:
+        yield
+        return
     import psycopg
 
     env = location.event_store_env
     try:
-        psycopg.connect(
+        connection = psycopg.connect(
             dbname=env["POSTGRES_DBNAME"],
             host=env["POSTGRES_HOST"],
             port=env["POSTGRES_PORT"],
             user=env["POSTGRES_USER"],
             password=env["POSTGRES_PASSWORD"] or None,
             connect_timeout=10,
-        ).close()
+            autocommit=True,
+        )
     except psycopg.Error as error:
         reason = " ".join(str(error).split()) or type(error).__name__
         raise StoreUnavailable(f"cannot open store {location.given!r}: {reason}") from None
+    with connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
 
 
 def apply_step(lead: Lead, event_name: str, stamp: Stamp, data: dict[str, Any]) -> None:
