@@ -1,9 +1,147 @@
-"""`handoff plan`, `report` and `demo`: the reverse funnel, the monthly report and a sample store."""
+"""`handoff plan`, `report` and `demo`: the reverse funnel, the monthly review, a sample store."""
 
 from __future__ import annotations
 
+import shlex
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
 import click
+
+from handoff.cli.output import output_option, print_json, print_table
+from handoff.instants import now_utc, parse_day, parse_instant
+from handoff.plan import PLAN_KEYS
 
 
 def register(main: click.Group) -> None:
     """Attach the plan, report and demo commands to the main group."""
+    main.add_command(plan)
+    main.add_command(report)
+    main.add_command(demo)
+
+
+@click.command()
+@click.option("--at", metavar="D", help="Plan the agreement in force on this local date. "
+              "Default: the one in force now.")
+@output_option("table", "json")
+@click.pass_obj
+def plan(obj: Any, at: str | None, fmt: str) -> None:
+    """The reverse funnel: what each stage must reach for the agreement's revenue goal.
+
+    won = ceil(revenue / average_deal), then each stage above is the one below divided
+    by its target rate, rounded up (a rate the agreement leaves out counts as 1). Each
+    month gets the goal prorated by its days. Shown beside the actuals to date (flow).
+    An open-ended agreement is planned over the twelve months from its start.
+    """
+    from handoff.report import plan_with_actuals
+
+    result = plan_with_actuals(obj.app, parse_day(at) if at else None)
+    if fmt == "json":
+        print_json(result)
+        return
+    _print_plan(result)
+
+
+def _print_plan(result: dict[str, Any]) -> None:
+    agreement, period, actual = result["agreement"], result["period"], result["actual"]
+    span = f"{period['from']} to {period['to']}"
+    if period["open_ended"]:
+        span += " (open-ended: planned over its first twelve months)"
+    through = f"actual to {actual['to']}" if actual else "actual"
+    rows = [
+        [key, _number(result["total"][key]), _number(actual[key]) if actual else "",
+         _share(actual[key], result["total"][key]) if actual else ""]
+        for key in PLAN_KEYS
+    ]
+    print_table(["stage", "plan", through, "% of plan"], rows,
+                title=f"Plan of {agreement['name']!r} (v{agreement['version']}), {span}")
+    monthly = [
+        [month["month"], *(_beside(month, key) for key in PLAN_KEYS)]
+        for month in result["per_month"]
+    ]
+    print_table(["month", *PLAN_KEYS], monthly, title="By month: actual / plan")
+
+
+def _beside(month: dict[str, Any], key: str) -> str:
+    planned = _number(month[key])
+    return planned if month["actual"] is None else f"{_number(month['actual'][key])} / {planned}"
+
+
+def _number(value: int | Decimal) -> str:
+    return f"{value:,.0f}"
+
+
+def _share(actual: int | Decimal, planned: int | Decimal) -> str:
+    return f"{Decimal(actual) / Decimal(planned):.0%}" if planned else ""
+
+
+@click.command()
+@click.option("--month", required=True, metavar="M", help="The month to review (YYYY-MM).")
+@click.option("--out", required=True, metavar="FILE.html", help="The HTML file to write.")
+@click.option("--as-of", "as_of", metavar="T",
+              help="Use only events recorded by T: replays the report as it stood then. "
+              "Default: now.")
+@click.pass_obj
+def report(obj: Any, month: str, out: str, as_of: str | None) -> None:
+    """Write the monthly joint review as one self-contained HTML file.
+
+    The agreement in force, flow and cohort KPIs beside its targets, the handoff SLA,
+    tables by source and by owner, and the handoffs of the month that breached it.
+    """
+    from handoff.report import monthly_review, render_review
+
+    app = obj.app
+    instant = parse_instant(as_of, app.zone_for_day(app.agreement_register())) if as_of else None
+    page = render_review(monthly_review(app, month, as_of=instant))
+    try:
+        Path(out).write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
+    click.echo(f"wrote the {month} review to {out}")
+
+
+@click.command()
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="The same seed builds the same store (on the same day).")
+@click.option("--out", default="handoff-demo.sqlite", show_default=True, metavar="FILE",
+              help="The store file to build; an earlier demo there is replaced, "
+              "any other file is left alone.")
+@click.option("--months", type=click.IntRange(min=2, max=36), default=12, show_default=True,
+              help="Months of history before the current one.")
+def demo(seed: int, out: str, months: int) -> None:
+    """Build a realistic sample store, then print the KPIs of its last full month.
+
+    A year of leads from several sources with seasonality, daily traffic, recycled
+    leads, late and missed handoffs, re-sent proposals, won and lost deals, a team of
+    marketing and sales people, and two agreement versions with a mid-year revision.
+    """
+    from handoff.application import HandoffApp
+    from handoff.cli.kpi import print_kpi_table
+    from handoff.demo import TIMEZONE, build_demo
+    from handoff.kpi import compute_kpis, period_from_options
+    from handoff.store import locate
+
+    today = now_utc().astimezone(TIMEZONE).date()
+    built = build_demo(Path(out), seed=seed, today=today, months=months)
+    click.echo(
+        f"Built the demo store {out}: {built.leads:,} leads, {built.events:,} events and "
+        f"{built.traffic_days} days of traffic from {built.first_day} to {built.last_day}, "
+        "under two versions of the agreement.\n"
+    )
+    app = HandoffApp(locate(out))
+    try:
+        register = app.agreement_register()
+        period = period_from_options(register, month=built.last_full_month)
+        print_kpi_table(compute_kpis(app, period))
+    finally:
+        app.close()
+    store = f"handoff --store {shlex.quote(out)}"
+    month = built.last_full_month
+    click.echo(
+        "\nTry next:\n"
+        f"  {store} kpi --month {month} --by owner\n"
+        f"  {store} sla breaches\n"
+        f"  {store} plan\n"
+        f"  {store} report --month {month} --out review-{month}.html"
+    )

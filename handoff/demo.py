@@ -187,7 +187,7 @@ def _agreements(first_day: date, revision_day: date) -> AgreementRegister:
     revised = _AGREEMENT.format(
         name="Demo growth agreement (revised)", start=revision_day,
         end=_month_start(revision_day, 12) - timedelta(days=1),
-        revenue=2640000, average_deal=28000, qualified_per_month=75,
+        revenue=2640000, average_deal=28000, qualified_per_month=80,
         captured_to_qualified="0.32", decide_within_hours=8, handed_to_accepted="0.85",
         proposal_to_won="0.33", marketing=_toml_list(MARKETING),
         sales=_toml_list((*SALES, NEW_HIRE)),
@@ -250,7 +250,7 @@ class _World:
 
     def _leads_expected(self, day: date) -> float:
         weekday_factor = 1.0 if day.weekday() < 5 else 0.35
-        return 8.2 * SEASON[day.month - 1] * weekday_factor
+        return 8.8 * SEASON[day.month - 1] * weekday_factor
 
     def _sources_of_the_day(self, day: date, show_days: set[date]) -> list[str]:
         count = _poisson(self.rng, self._leads_expected(day))
@@ -380,7 +380,7 @@ class _LeadStory:
     def _sales(self, owner: str) -> None:
         for _ in range(self.rng.randint(1, 5)):
             self._step("contacted", self._later(1, 24), owner, channel=self.rng.choice(CHANNELS))
-        if self.rng.random() >= 0.42:
+        if self.rng.random() >= 0.38:
             if self.rng.random() < 0.6:
                 self._step("lost", self._later(16, 120), owner, reason="went silent")
             return

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from handoff.cli import main
 
+from handoff.cli import main
 from handoff.demo import NotADemoStore, build_demo
 
 TODAY = date(2026, 11, 27)
@@ -71,3 +71,25 @@ def test_the_demo_never_overwrites_a_real_store(tmp_path: Path) -> None:
     with pytest.raises(NotADemoStore):
         build_demo(store, seed=1, today=TODAY, months=2)
     assert "2026-11-02" in export(store)
+
+
+def test_handoff_demo_builds_a_store_and_prints_the_last_full_month(tmp_path: Path) -> None:
+    out = tmp_path / "demo.sqlite"
+    result = CliRunner().invoke(main, ["demo", "--seed", "5", "--months", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"Built the demo store {out}" in result.output
+    assert "Funnel" in result.output and "Handoff SLA" in result.output
+    assert f"handoff --store {out} kpi --month" in result.output
+    first = export(out)
+    again = CliRunner().invoke(main, ["demo", "--seed", "5", "--months", "2", "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert export(out) == first
+
+
+def test_handoff_demo_refuses_to_overwrite_another_file(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    result = CliRunner().invoke(main, ["demo", "--months", "2", "--out", str(notes)])
+    assert result.exit_code == 1
+    assert "is not a demo store" in result.stderr
+    assert notes.read_text() == "keep me"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from cli_helpers import Handoff
 
 from handoff.domain.agreement import AgreementTerms, parse_agreement
 from handoff.plan import NoGoal, months_between, plan_for, reverse_funnel
@@ -88,3 +90,43 @@ def test_an_agreement_without_a_goal_has_nothing_to_plan() -> None:
     text = H1.replace("[goal]\nrevenue = 1200000\naverage_deal = 30000\n", "")
     with pytest.raises(NoGoal, match="no \\[goal\\]"):
         plan_for(terms(text))
+
+
+# -- `handoff plan` ----------------------------------------------------------------------
+
+
+def agreement_file(tmp_path: Path, text: str = H1) -> str:
+    path = tmp_path / "agreement.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_plan_prints_the_funnel_by_month_beside_the_actuals(store: str, tmp_path: Path) -> None:
+    handoff = Handoff(store)
+    handoff.ok("sla", "apply", agreement_file(tmp_path))
+    handoff.ok("lead", "capture", "ACME-1", "--source", "web", "--at", "2026-02-03T10:00")
+    handoff.ok("traffic", "record", "--date", "2026-02-03", "--visits", "120")
+    result = handoff.json("plan", "--at", "2026-03-01")
+    assert result["agreement"]["name"] == "2026 H1 growth agreement"
+    assert result["total"]["handed"] == 360
+    assert [m["month"] for m in result["per_month"]] == [f"2026-0{n}" for n in range(1, 7)]
+    february = result["per_month"][1]
+    assert (february["days"], february["won"]) == (28, 7)
+    assert february["actual"]["captured"] == 1 and february["actual"]["visits"] == 120
+    assert result["actual"]["captured"] == 1
+    assert result["actual"]["to"] == "2026-06-30"
+    table = handoff.ok("plan", "--at", "2026-03-01")
+    assert "66,700" in table and "1 / 234" in table
+
+
+def test_plan_is_refused_without_an_agreement_in_force(store: str) -> None:
+    assert Handoff(store).refused("plan", "--at", "2026-03-01") == (
+        "Error: no agreement is in force on 2026-03-01: apply one with `handoff sla apply`"
+    )
+
+
+def test_plan_is_refused_for_an_agreement_without_a_goal(store: str, tmp_path: Path) -> None:
+    handoff = Handoff(store)
+    handoff.ok("sla", "apply", agreement_file(tmp_path, H1.split("[goal]")[0] + H1.split(
+        "average_deal = 30000")[1]))
+    assert "has no [goal]" in handoff.refused("plan", "--at", "2026-03-01")

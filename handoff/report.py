@@ -1,0 +1,334 @@
+"""Reports read from the store: the plan beside its actuals, and the monthly joint review.
+
+Each function returns plain data (str, numbers, Decimals, lists, dicts) for the command
+line to print as a table or JSON, or for the HTML template to render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handoff.application import HandoffApp
+from handoff.domain.agreement import AgreementRegister, AppliedVersion
+from handoff.domain.errors import NoAgreement
+from handoff.instants import iso
+from handoff.kpi import Period, compute_kpis, period_from_options
+from handoff.plan import STAGES, plan_for
+from handoff.sla import sla_breaches
+from handoff.views import version_record
+
+
+def agreement_for_plan(app: HandoffApp, at: date | None) -> AppliedVersion:
+    """The version in force on a local date, or now; refused when there is none."""
+    register = app.agreement_register()
+    if at is None:
+        version = register.in_force_at(app.clock())
+        when = "now"
+    else:
+        version = register.in_force_on(at)
+        when = f"on {at.isoformat()}"
+    if version is None:
+        raise NoAgreement(f"no agreement is in force {when}: apply one with `handoff sla apply`")
+    return version
+
+
+def plan_with_actuals(app: HandoffApp, at: date | None = None) -> dict[str, Any]:
+    """The reverse funnel of the agreement in force, beside the flow actuals to date."""
+    version = agreement_for_plan(app, at)
+    plan = plan_for(version.terms)
+    register = app.agreement_register()
+    today = app.clock().astimezone(version.terms.timezone).date()
+    per_month = []
+    for month in plan.per_month:
+        entry = month.as_dict()
+        entry["actual"] = (
+            _actuals(app, register, month.start, min(month.end, today))
+            if month.start <= today
+            else None
+        )
+        per_month.append(entry)
+    record = version_record(version)
+    return {
+        "agreement": {k: record[k] for k in ("version", "name", "effective_from",
+                                              "effective_to", "timezone")},
+        "period": {"from": plan.start.isoformat(), "to": plan.end.isoformat(),
+                   "open_ended": plan.open_ended},
+        "total": plan.total.as_dict(),
+        "per_month": per_month,
+        "actual": (
+            _actuals(app, register, plan.start, min(plan.end, today))
+            if plan.start <= today
+            else None
+        ),
+    }
+
+
+def _actuals(
+    app: HandoffApp, register: AgreementRegister, first: date, last: date
+) -> dict[str, Any]:
+    """Flow counts of [first, last], under the names the plan uses."""
+    period = period_from_options(register, start=first.isoformat(), end=last.isoformat())
+    kpis = compute_kpis(app, period, basis="flow")
+    counts = kpis["counts"]
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "revenue": kpis["revenue_won"],
+        **{stage: counts[stage] for stage in STAGES},
+    }
+
+
+
+# -- the monthly joint review ----------------------------------------------------------
+
+COUNT_NAMES = ("visits", "captured", "qualified", "handed", "accepted", "rejected",
+               "contacted", "proposal", "won", "lost")
+RATE_NAMES = ("visit_to_captured", "captured_to_qualified", "qualified_to_handed",
+              "handed_to_accepted", "accepted_to_proposal", "proposal_to_won", "win_rate")
+SLA_NAMES = ("handoffs", "decided_in_time", "decided_late", "pending", "overdue", "breached",
+             "compliance", "median_response_hours")
+_SOURCE_COLUMNS = ("captured", "qualified", "handed", "accepted", "proposal", "won", "lost",
+                   "revenue_won", "win_rate", "compliance")
+_OWNER_COLUMNS = ("handed", "accepted", "rejected", "proposal", "won", "lost", "revenue_won",
+                  "breached", "compliance", "median_response_hours")
+
+
+def monthly_review(app: HandoffApp, month: str, as_of: datetime | None = None) -> dict[str, Any]:
+    """Everything the monthly joint review shows, formatted for reading."""
+    register = app.agreement_register()
+    period = period_from_options(register, month=month, as_of=as_of)
+    flow = compute_kpis(app, period, basis="flow", as_of=as_of)
+    cohort = compute_kpis(app, period, basis="cohort", as_of=as_of)
+    by_source = compute_kpis(app, period, basis="flow", by="source", as_of=as_of)
+    by_owner = compute_kpis(app, period, basis="flow", by="owner", as_of=as_of)
+    first = date.fromisoformat(flow["period"]["from"])
+    last = date.fromisoformat(flow["period"]["to"])
+    version = register.in_force_on(first, as_of=as_of)
+    targets: dict[str, Any] = flow.get("targets") or {}
+    return {
+        "month": month,
+        "month_name": first.strftime("%B %Y"),
+        "period": flow["period"],
+        "as_of": flow["as_of"],
+        "as_of_local": _local(flow["as_of"], period.timezone, "%Y-%m-%d %H:%M %Z"),
+        "as_of_given": as_of is not None,
+        "generated_at": _local(iso(app.clock()), period.timezone, "%Y-%m-%d %H:%M %Z"),
+        "agreement": _agreement_record(version, period.timezone) if version else None,
+        "agreement_terms": _terms(version) if version else [],
+        "other_versions": _other_versions(register, first, last, version, as_of),
+        "cards": _cards(flow, version),
+        "count_rows": [
+            _row(name, flow["counts"][name], cohort["counts"][name], targets.get(name), _count)
+            for name in COUNT_NAMES
+        ] + [_row("revenue_won", flow["revenue_won"], cohort["revenue_won"],
+                  targets.get("revenue_won"), _money)],
+        "rate_rows": [
+            _row(name, flow["rates"].get(name), cohort["rates"].get(name), targets.get(name),
+                 _percent)
+            for name in RATE_NAMES
+        ],
+        "sla_names": SLA_NAMES[1:],
+        "sla_rows": [
+            {"basis": f"{basis} ({_count(result['sla']['handoffs'])})",
+             "values": [_sla_value(name, result["sla"][name]) for name in SLA_NAMES[1:]]}
+            for basis, result in (("flow", flow), ("cohort", cohort))
+        ],
+        "groups": [
+            _group("By source (flow)", "source", by_source, _SOURCE_COLUMNS),
+            _group("By owner (flow)", "owner", by_owner, _OWNER_COLUMNS),
+        ],
+        "breaches": _breaches(app, period, as_of),
+    }
+
+
+def _breaches(app: HandoffApp, period: Period, as_of: datetime | None) -> list[dict[str, str]]:
+    """The handoffs made in the period that were decided late or are overdue."""
+    zone = period.timezone
+    return [
+        {
+            "lead": row["lead"],
+            "owner": row["owner"],
+            "handed": _local(row["handed_at"], zone),
+            "due": _local(row["due_at"], zone),
+            "decided": _local(row["decided_at"], zone),
+            "status": row["status"],
+            "hours": _hours(row["hours_past_due"]),
+        }
+        for row in sla_breaches(app, as_of)
+        if _within(row["handed_at"], period)
+    ]
+
+
+def _within(instant: str, period: Period) -> bool:
+    moment = datetime.fromisoformat(instant)
+    return period.start <= moment < period.end
+
+
+def _local(instant: str | None, zone: ZoneInfo, layout: str = "%a %d %b %H:%M") -> str:
+    if instant is None:
+        return "—"
+    return datetime.fromisoformat(instant).astimezone(zone).strftime(layout)
+
+
+def _agreement_record(version: AppliedVersion, zone: ZoneInfo) -> dict[str, Any]:
+    record = version_record(version)
+    record["applied_at"] = _local(record["applied_at"], zone, "%Y-%m-%d %H:%M %Z")
+    return record
+
+
+def _terms(version: AppliedVersion) -> list[tuple[str, str]]:
+    terms, document = version.terms, version.terms.document
+    pairs: list[tuple[str, str]] = []
+    revenue, average_deal = terms.goal("revenue"), terms.goal("average_deal")
+    if revenue is not None:
+        deal = f"; average deal {_money(average_deal)}" if average_deal is not None else ""
+        pairs.append(("Revenue goal", f"{_money(revenue)} for the whole period{deal}"))
+    pairs.append(("Handoff decision",
+                  f"accept or reject within {terms.decide_within_hours:g} business hours"))
+    calendar = document.get("calendar", {})
+    hours = calendar.get("hours", ["09:00", "17:00"])
+    days = ", ".join(calendar.get("workdays", ["mon", "tue", "wed", "thu", "fri"]))
+    holidays = calendar.get("country_holidays")
+    pairs.append(("Business hours", f"{days}, {hours[0]} to {hours[1]}"
+                  + (f"; {holidays} public holidays" if holidays else "")))
+    for side in ("marketing", "sales"):
+        rates = document.get(side, {}).get("rates", {})
+        if rates:
+            pairs.append((f"{side.capitalize()} rates",
+                          ", ".join(f"{k} {_percent(Decimal(v))}" for k, v in rates.items())))
+    if terms.qualified_per_month is not None:
+        pairs.append(("Qualified per month", str(terms.qualified_per_month)))
+    follow_up = document.get("sales", {}).get("follow_up")
+    if follow_up:
+        pairs.append(("Follow-up", f"{follow_up.get('attempts', '?')} attempts within "
+                                   f"{follow_up.get('within_days', '?')} days"))
+    team = document.get("team")
+    if team:
+        pairs.append(("Team", "; ".join(f"{side}: {', '.join(names)}"
+                                        for side, names in team.items())))
+    return pairs
+
+
+def _other_versions(
+    register: AgreementRegister,
+    first: date,
+    last: date,
+    version: AppliedVersion | None,
+    as_of: datetime | None,
+) -> list[str]:
+    others: dict[int, str] = {}
+    day = first
+    while day <= last:
+        found = register.in_force_on(day, as_of=as_of)
+        if found is not None and found is not version and found.number not in others:
+            others[found.number] = f"{found.name} (version {found.number}) from {day}"
+        day += timedelta(days=1)
+    return list(others.values())
+
+
+def _cards(flow: dict[str, Any], version: AppliedVersion | None) -> list[dict[str, str]]:
+    targets: dict[str, Any] = flow.get("targets") or {}
+    sla = flow["sla"]
+    revenue_target = targets.get("revenue_won")
+    won_target = targets.get("won")
+    within = f"target: within {version.terms.decide_within_hours:g} h" if version else ""
+    return [
+        {"label": "Revenue won", "value": _money(flow["revenue_won"]),
+         "target": f"target {_money(revenue_target)}" if revenue_target is not None else "",
+         "tone": _tone(flow["revenue_won"], revenue_target)},
+        {"label": "Deals won", "value": _count(flow["counts"]["won"]),
+         "target": f"target {_count(won_target)}" if won_target is not None else "",
+         "tone": _tone(flow["counts"]["won"], won_target)},
+        {"label": "SLA compliance", "value": _percent(sla["compliance"]),
+         "target": f"{_count(sla['breached'])} breached of {_count(sla['handoffs'])} handoffs",
+         "tone": _tone(sla["compliance"], Decimal("0.95"))},
+        {"label": "Median response", "value": _hours(sla["median_response_hours"]),
+         "target": within, "tone": ""},
+    ]
+
+
+def _row(
+    name: str, flow: Any, cohort: Any, target: Any, show: Callable[[Any], str]
+) -> dict[str, str]:
+    return {
+        "name": name,
+        "flow": show(flow),
+        "cohort": show(cohort),
+        "target": show(target) if target is not None else "",
+        "versus": _percent(Decimal(str(flow)) / Decimal(str(target)))
+        if flow is not None and target
+        else "",
+        "tone": _tone(flow, target),
+    }
+
+
+def _group(
+    title: str, key: str, result: dict[str, Any], columns: tuple[str, ...]
+) -> dict[str, Any]:
+    rows = []
+    for name, group in sorted(result.get("groups", {}).items()):
+        values = []
+        for column in columns:
+            if column == "revenue_won":
+                values.append(_money(group["revenue_won"]))
+            elif column in group["counts"]:
+                values.append(_count(group["counts"][column]))
+            elif column in group["rates"]:
+                values.append(_percent(group["rates"][column]))
+            else:
+                values.append(_sla_value(column, group["sla"].get(column)))
+        if any(value not in ("0", "—") for value in values):  # skip groups with nothing shown
+            rows.append({"name": name, "values": values})
+    return {"title": title, "key": key, "columns": columns, "rows": rows}
+
+
+def _sla_value(name: str, value: Any) -> str:
+    if name == "compliance":
+        return _percent(value)
+    if name == "median_response_hours":
+        return _hours(value)
+    return _count(value)
+
+
+def _tone(value: Any, target: Any) -> str:
+    if value is None or not target:
+        return ""
+    ratio = Decimal(str(value)) / Decimal(str(target))
+    return "good" if ratio >= 1 else "warn" if ratio >= Decimal("0.9") else "bad"
+
+
+def _count(value: Any) -> str:
+    return "—" if value is None else f"{Decimal(str(value)):,.0f}"
+
+
+def _money(value: Any) -> str:
+    """Whole currency units: the review reads amounts, the JSON keeps the cents."""
+    return "—" if value is None else f"{Decimal(str(value)):,.0f}"
+
+
+def _percent(value: Any) -> str:
+    return "—" if value is None else f"{Decimal(str(value)) * 100:.1f}%"
+
+
+def _hours(value: Any) -> str:
+    if value is None:
+        return "—"
+    hours = Decimal(str(value))
+    return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h"
+
+
+def render_review(review: dict[str, Any]) -> str:
+    """The review as one self-contained HTML page."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    environment = Environment(
+        loader=PackageLoader("handoff", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return environment.get_template("report.html").render(r=review)

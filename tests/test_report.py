@@ -1,0 +1,114 @@
+"""`handoff report`: the monthly joint review as one self-contained HTML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_helpers import Handoff
+from conftest import FakeClock
+
+from handoff.application import HandoffApp
+from handoff.domain.agreement import parse_agreement
+from handoff.instants import parse_day
+
+MARCH = """
+name = "2026 H1 growth agreement"
+effective_from = 2026-01-01
+effective_to = 2026-06-30
+timezone = "America/Chicago"
+[goal]
+revenue = 1200000
+average_deal = 30000
+[sales]
+decide_within_hours = 8
+rates = { proposal_to_won = 0.35 }
+"""
+
+
+def step(app: HandoffApp, clock: FakeClock, at: str, key: str, event: str, **data: Any) -> None:
+    """Record an event that happened at `at` (Chicago time), written ten minutes later."""
+    clock.set(f"{at}-06:00")
+    clock.advance(minutes=10)
+    if event == "captured":
+        app.capture(key, data["source"], "maria", at=at)
+    else:
+        app.record(key, event, "sam", at=at, **data)
+
+
+@pytest.fixture
+def march(app: HandoffApp, clock: FakeClock) -> Handoff:
+    """A March with one deal won in time, one handoff decided late and one left overdue."""
+    clock.set("2025-12-20T10:00:00Z")
+    app.apply_agreement(parse_agreement(MARCH), "maria")
+    clock.set("2026-03-03T15:00:00Z")
+    app.record_visits(parse_day("2026-03-02"), 500, "li")
+    for key, source, day, owner in (("ACME-1", "web", "02", "sam"),
+                                    ("BOLT-2", "partner", "03", "ola"),
+                                    ("CORE-3", "events", "04", "ola")):
+        step(app, clock, f"2026-03-{day}T09:00", key, "captured", source=source)
+        step(app, clock, f"2026-03-{day}T09:30", key, "qualified")
+        step(app, clock, f"2026-03-{day}T10:00", key, "handed", owner=owner)
+    step(app, clock, "2026-03-02T11:00", "ACME-1", "accepted")
+    step(app, clock, "2026-03-05T10:00", "BOLT-2", "accepted")  # due Wednesday 10:00: late
+    step(app, clock, "2026-03-10T10:00", "ACME-1", "proposal", amount="30000")
+    step(app, clock, "2026-03-20T10:00", "ACME-1", "won")
+    return Handoff(app.location.given)
+
+
+def review(handoff: Handoff, tmp_path: Path, *options: str) -> str:
+    out = tmp_path / "review.html"
+    said = handoff.ok("report", "--month", "2026-03", "--out", str(out), *options)
+    assert "wrote the 2026-03 review" in said
+    return out.read_text(encoding="utf-8")
+
+
+def test_the_review_shows_the_agreement_and_the_months_numbers(
+    march: Handoff, tmp_path: Path
+) -> None:
+    page = review(march, tmp_path)
+    assert "joint review: March 2026" in page
+    assert "2026 H1 growth agreement" in page
+    assert "within 8 business hours" in page
+    assert "<td>revenue won</td><td>30,000</td>" in page
+    assert "<td>captured</td><td>3</td><td>3</td>" in page
+    assert "<td>visit to captured</td><td>0.6%</td>" in page
+
+
+def test_the_review_lists_the_breaches_of_the_month(march: Handoff, tmp_path: Path) -> None:
+    page = review(march, tmp_path)
+    assert "BOLT-2" in page and "decided late" in page
+    assert "CORE-3" in page and "overdue" in page
+    assert "ACME-1</td>" not in page.split("Breaches of the month")[1]
+    assert "33.3%" in page  # compliance: 1 in time / (1 + 2 breached)
+
+
+def test_the_review_breaks_the_month_down_by_source_and_owner(
+    march: Handoff, tmp_path: Path
+) -> None:
+    page = review(march, tmp_path)
+    by_source = page.split("By source (flow)")[1].split("By owner")[0]
+    assert all(source in by_source for source in ("web", "partner", "events"))
+    by_owner = page.split("By owner (flow)")[1].split("Breaches")[0]
+    assert "<td class=\"text\">sam</td>" in by_owner and "ola" in by_owner
+
+
+def test_an_as_of_review_replays_what_was_known_then(march: Handoff, tmp_path: Path) -> None:
+    page = review(march, tmp_path, "--as-of", "2026-03-15T00:00")
+    assert "<td>won</td><td>0</td>" in page
+    assert "--as-of" in page
+
+
+def test_a_month_without_an_agreement_still_reports_its_numbers(
+    march: Handoff, tmp_path: Path
+) -> None:
+    out = tmp_path / "july.html"
+    march.ok("report", "--month", "2026-07", "--out", str(out))
+    assert "No agreement was in force on 2026-07-01" in out.read_text(encoding="utf-8")
+
+
+def test_an_unwritable_file_is_refused_in_one_line(march: Handoff, tmp_path: Path) -> None:
+    message = march.refused("report", "--month", "2026-03", "--out",
+                            str(tmp_path / "missing" / "r.html"))
+    assert message.startswith("Error: cannot write")
