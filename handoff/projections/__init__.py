@@ -180,23 +180,27 @@ class _Projector:
         projected = 0
         last_event = (self.app.recorder.max_notification_id() or 0) if self.progress else 0
         at = position(self.app)
-        for _ in range(_ATTEMPTS):
+        collisions = 0
+        while True:
             try:
-                while True:
-                    read = self._project_page(at)
-                    if read == 0:
-                        return projected
-                    projected += read
-                    at = self._at
-                    if self.progress:
-                        self.progress(at, max(last_event, at))
-            except (_Moved, IntegrityError):
-                # Someone else projected these events (or reset the model): our
-                # in-memory state may be stale, so start again from their position.
+                read = self._project_page(at)
+            except (_Moved, IntegrityError) as moved:
+                # Someone else projected these events (or reset the model): our in-memory
+                # state may be stale, so start again from their position. Being overtaken
+                # is progress; colliding on keys again and again would be a bug.
+                collisions += isinstance(moved, IntegrityError)
+                if collisions > _ATTEMPTS:
+                    raise
                 self.leads.clear()
                 self.versions = None
                 at = position(self.app)
-        raise RuntimeError("the read model kept moving under this catch-up")
+                continue
+            if read == 0:
+                return projected
+            projected += read
+            at = self._at
+            if self.progress:
+                self.progress(at, max(last_event, at))
 
     def _project_page(self, at: int) -> int:
         """Project the page after `at` in one transaction; returns the events read."""
