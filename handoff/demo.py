@@ -87,7 +87,7 @@ def build_demo(path: Path, seed: int, today: date, months: int = 12) -> DemoStor
     first_day = _month_start(today, -months)
     revision_day = _month_start(today, -(months - months // 2))
     cutoff = datetime.combine(today, time(0), TIMEZONE).astimezone(UTC)
-    register = _agreements(first_day, revision_day)
+    register = _agreements(first_day, revision_day, today)
     world = _World(random.Random(seed), register, cutoff, revision_day)
     leads = world.simulate_leads(first_day, today - timedelta(days=1))
     traffic = world.simulate_traffic(first_day, today - timedelta(days=1))
@@ -175,9 +175,15 @@ sales = {sales}
 """
 
 
-def _agreements(first_day: date, revision_day: date) -> AgreementRegister:
-    """The first agreement, then a revision that tightens the handoff and revises rates."""
+def _agreements(first_day: date, revision_day: date, today: date) -> AgreementRegister:
+    """The first agreement, then a revision that tightens the handoff and revises rates.
+
+    The revision runs for a year, and at least to the end of next month, so that an
+    agreement is in force today whatever the span of the demo.
+    """
     first_months = len(months_between(first_day, revision_day - timedelta(days=1)))
+    revision_end = max(_month_start(revision_day, 12), _month_start(today, 2))
+    revised_months = len(months_between(revision_day, revision_end - timedelta(days=1)))
     first = _AGREEMENT.format(
         name="Demo growth agreement", start=first_day, end=revision_day - timedelta(days=1),
         revenue=200000 * first_months, average_deal=30000, qualified_per_month=70,
@@ -186,8 +192,8 @@ def _agreements(first_day: date, revision_day: date) -> AgreementRegister:
     )
     revised = _AGREEMENT.format(
         name="Demo growth agreement (revised)", start=revision_day,
-        end=_month_start(revision_day, 12) - timedelta(days=1),
-        revenue=2640000, average_deal=28000, qualified_per_month=80,
+        end=revision_end - timedelta(days=1),
+        revenue=220000 * revised_months, average_deal=28000, qualified_per_month=80,
         captured_to_qualified="0.32", decide_within_hours=8, handed_to_accepted="0.85",
         proposal_to_won="0.33", marketing=_toml_list(MARKETING),
         sales=_toml_list((*SALES, NEW_HIRE)),

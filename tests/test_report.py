@@ -112,3 +112,9 @@ def test_an_unwritable_file_is_refused_in_one_line(march: Handoff, tmp_path: Pat
     message = march.refused("report", "--month", "2026-03", "--out",
                             str(tmp_path / "missing" / "r.html"))
     assert message.startswith("Error: cannot write")
+
+
+def test_a_malformed_month_is_a_usage_error(march: Handoff, tmp_path: Path) -> None:
+    result = march("report", "--month", "March", "--out", str(tmp_path / "r.html"))
+    assert result.exit_code == 2
+    assert "not a month (YYYY-MM)" in result.stderr
