@@ -16,7 +16,7 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
 from handoff.application import HandoffApp
@@ -31,6 +31,7 @@ PROJECTION = "kpi"
 PAGE = 5_000
 REBUILD_PAGE = 20_000
 _ATTEMPTS = 20
+_SCHEMA_LOCK = 0x68616E646F6666  # "handoff": serialises creating the read-model tables
 _SQLITE_CACHE_KIB = 131_072  # index upkeep of a million rows wants more than the 2 MB default
 
 Progress = Callable[[int, int], None]  # (position reached, last notification id)
@@ -91,21 +92,20 @@ def _tune_sqlite(connection: Any, _record: Any) -> None:
 
 
 def _create_tables(engine: Engine) -> None:
-    for attempt in range(3):
-        try:
-            with engine.begin() as conn:
-                t.metadata.create_all(conn)
-                _create_indexes(conn)
-                found = conn.execute(
-                    select(t.position.c.position).where(t.position.c.name == PROJECTION)
-                ).first()
-                if found is None:
-                    conn.execute(t.position.insert().values(name=PROJECTION, position=0))
-            return
-        except (IntegrityError, OperationalError):
-            # Another process created them at the same moment; look again.
-            if attempt == 2:
-                raise
+    """Create the tables once, even when several processes open a new store together."""
+    with engine.begin() as conn:
+        # create_all checks then creates, table by table: hold a lock across all of it.
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        t.metadata.create_all(conn)
+        _create_indexes(conn)
+        found = conn.execute(
+            select(t.position.c.position).where(t.position.c.name == PROJECTION)
+        ).first()
+        if found is None:
+            conn.execute(t.position.insert().values(name=PROJECTION, position=0))
 
 
 def _create_indexes(conn: Connection) -> None:
