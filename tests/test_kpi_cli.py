@@ -1,0 +1,126 @@
+"""`handoff kpi`, `sla breaches` and `projections`, driven through the real command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_helpers import Handoff
+from conftest import AGREEMENT, agreement_toml
+
+
+@pytest.fixture
+def handoff(store: str, tmp_path: Path) -> Handoff:
+    """A store under the 2026 agreement (no team), with one lead through each March stage."""
+    cli = Handoff(store)
+    agreement = tmp_path / "agreement.toml"
+    agreement.write_text(agreement_toml(AGREEMENT, {"team": None}))
+    cli.ok("sla", "apply", str(agreement))
+    cli.ok("lead", "capture", "acme", "--source", "web", "--at", "2026-03-02T09:00")
+    cli.ok("lead", "qualify", "acme", "--at", "2026-03-02T09:30")
+    cli.ok("lead", "handoff", "acme", "--owner", "sam", "--at", "2026-03-02T10:00")
+    cli.ok("lead", "accept", "acme", "--at", "2026-03-03T11:00")  # an hour late
+    cli.ok("lead", "proposal", "acme", "--amount", "1234.56", "--at", "2026-03-04T10:00")
+    cli.ok("lead", "win", "acme", "--at", "2026-03-05T10:00")
+    cli.ok("traffic", "record", "--date", "2026-03-02", "--visits", "50")
+    return cli
+
+
+def test_kpi_json_is_the_spec_object(handoff: Handoff) -> None:
+    result = handoff.json("kpi", "--month", "2026-03")
+    assert list(result) == ["period", "basis", "as_of", "counts", "revenue_won", "rates", "sla",
+                            "targets"]
+    assert result["period"] == {"from": "2026-03-01", "to": "2026-03-31",
+                                "timezone": "America/Chicago"}
+    assert result["basis"] == "flow"
+    assert result["counts"]["visits"] == 50
+    assert result["counts"]["won"] == 1
+    assert result["revenue_won"] == 1234.56
+    assert result["rates"]["visit_to_captured"] == 0.02
+    assert result["rates"]["win_rate"] == 1.0
+    assert result["sla"]["decided_late"] == result["sla"]["breached"] == 1
+    assert result["sla"]["compliance"] == 0.0
+    assert result["sla"]["median_response_hours"] == 9.0
+    assert result["targets"]["qualified"] == 40
+    assert result["targets"]["handed_to_accepted"] == 0.8
+
+
+def test_kpi_by_owner_has_groups_without_visits(handoff: Handoff) -> None:
+    result = handoff.json("kpi", "--quarter", "2026Q1", "--basis", "cohort", "--by", "owner")
+    assert result["basis"] == "cohort"
+    assert set(result["groups"]) == {"sam"}
+    assert "visits" not in result["groups"]["sam"]["counts"]
+    assert "visit_to_captured" not in result["groups"]["sam"]["rates"]
+
+
+def test_kpi_table_names_the_basis_and_flags_thin_rates(handoff: Handoff) -> None:
+    output = handoff.ok("kpi", "--from", "2026-03-01", "--to", "2026-03-31", "--basis", "cohort")
+    assert "cohort basis" in output
+    assert "100.0% *" in output
+    assert "fewer than 10 leads" in output
+
+
+def test_kpi_csv_has_one_row_per_metric(handoff: Handoff) -> None:
+    lines = handoff.ok("kpi", "--month", "2026-03", "--format", "csv").splitlines()
+    assert lines[0] == "group,section,metric,actual,target"
+    assert "all,counts,qualified,1,40" in lines
+
+
+def test_kpi_as_of_replays_an_earlier_report(handoff: Handoff) -> None:
+    earlier = handoff.json("kpi", "--month", "2026-03", "--as-of", "2026-01-01T00:00Z")
+    assert earlier["as_of"] == "2026-01-01T00:00:00Z"
+    assert earlier["counts"]["captured"] == 0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--month", "2026-03", "--quarter", "2026Q1"],
+        ["--from", "2026-03-01"],
+        ["--month", "March"],
+        ["--quarter", "2026Q5"],
+        ["--from", "2026-03-31", "--to", "2026-03-01"],
+        [],
+        ["--month", "2026-03", "--as-of", "yesterday"],
+    ],
+)
+def test_bad_period_options_are_usage_errors(handoff: Handoff, options: list[str]) -> None:
+    result = handoff("kpi", *options)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+
+
+def test_sla_breaches_lists_late_decisions(handoff: Handoff) -> None:
+    [late] = json.loads(handoff.ok("sla", "breaches", "--format", "json"))
+    assert late["lead"] == "acme"
+    assert late["status"] == "decided late"
+    assert late["due_at"] == "2026-03-03T16:00:00Z"
+    assert late["hours_past_due"] == 1.0
+
+
+def test_sla_breaches_exits_3_while_a_handoff_is_overdue(handoff: Handoff) -> None:
+    handoff.ok("lead", "capture", "open", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "open", "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", "open", "--owner", "ola", "--at", "2026-03-02T10:00")
+    result = handoff("sla", "breaches")
+    assert result.exit_code == 3
+    assert "overdue" in result.stdout
+    before_due = handoff("sla", "breaches", "--as-of", "2026-03-02T12:00")
+    assert before_due.exit_code == 0
+
+
+def test_projections_status_and_rebuild(handoff: Handoff) -> None:
+    handoff.ok("kpi", "--month", "2026-03")
+    status = handoff.json("projections", "status")
+    assert status["behind"] == 0
+    assert status["rows"]["read_event"] == 6
+    assert "rebuilt the projections" in handoff.ok("projections", "rebuild")
+    assert handoff.json("projections", "status")["rows"] == status["rows"]
+
+
+def test_import_leaves_the_projections_caught_up(handoff: Handoff, tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("lead,event,at,source\nbeta,captured,2026-03-09T09:00,web\n")
+    handoff.ok("import", str(rows))
+    assert handoff.json("projections", "status")["behind"] == 0
