@@ -128,8 +128,9 @@ def demo(seed: int, out: str, months: int) -> None:
     """
     from handoff.application import HandoffApp
     from handoff.cli.kpi import print_kpi_table
-    from handoff.demo import TIMEZONE, build_demo
+    from handoff.demo import build_demo
     from handoff.kpi import compute_kpis, period_from_options
+    from handoff.simulation import TIMEZONE
     from handoff.store import locate
 
     today = now_utc().astimezone(TIMEZONE).date()
