@@ -55,8 +55,8 @@ def _print_plan(result: dict[str, Any]) -> None:
          _share(actual[key], result["total"][key]) if actual else ""]
         for key in PLAN_KEYS
     ]
-    print_table(["stage", "plan", through, "% of plan"], rows,
-                title=f"Plan of {agreement['name']!r} (v{agreement['version']}), {span}")
+    click.echo(f"Plan of {agreement['name']!r} (version {agreement['version']}), {span}")
+    print_table(["stage", "plan", through, "% of plan"], rows, title="Whole period")
     monthly = [
         [month["month"], *(_beside(month, key) for key in PLAN_KEYS)]
         for month in result["per_month"]
