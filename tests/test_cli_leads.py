@@ -159,3 +159,18 @@ def test_a_store_that_is_not_a_database_is_refused_in_one_line(tmp_path: Path) -
 def test_an_unreachable_database_is_named_with_the_servers_reason() -> None:
     line = Handoff("postgresql+psycopg://nobody@127.0.0.1:1/handoff").refused("lead", "show", "a")
     assert "cannot open store" in line and "Connection refused" in line
+
+
+def test_a_team_that_names_only_marketing_leaves_sales_events_open(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    path = tmp_path / "marketing-only.toml"
+    path.write_text(AGREEMENT.replace('sales = ["sam", "ola"]\n', ""))
+    handoff.ok("sla", "apply", str(path))
+    handoff.ok("lead", "capture", "m", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "m", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "handoff", "m", "--owner", "kim", "--at", "2026-03-02T11:00")
+    handoff.ok("lead", "accept", "m", "--at", "2026-03-02T12:00", actor="kim")
+    assert "'kim' may not record captured" in handoff.refused(
+        "lead", "capture", "n", "--source", "web", "--at", "2026-03-02T09:00", actor="kim"
+    )

@@ -104,12 +104,14 @@ class AgreementTerms:
         return None if value is None else int(value)
 
     def team_for(self, event_name: str) -> list[str] | None:
-        """Who may record this event, or None when the agreement names no team."""
-        team = self.document.get("team")
-        if team is None:
-            return None
+        """Who may record this event, or None when the agreement does not restrict it.
+
+        A `[team]` that names only one side restricts only that side: leaving `sales`
+        out is read as "not agreed", not as "nobody may sell".
+        """
         side = "marketing" if event_name in MARKETING_EVENTS else "sales"
-        return list(team.get(side, []))
+        members = self.document.get("team", {}).get(side)
+        return None if members is None else list(members)
 
 
 def parse_agreement(text: str) -> AgreementTerms:
