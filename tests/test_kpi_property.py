@@ -1,0 +1,277 @@
+"""Property: `compute_kpis` equals a straightforward recomputation from the events.
+
+Random valid lead histories (recorded in the order they happen, some of them late), two
+agreement versions (the second, applied mid-way, shortens the SLA and moves the time
+zone), corrected traffic; then a random period, basis, grouping and as-of instant.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import AGREEMENT, BACKENDS, FakeClock, _fresh_postgres_database, agreement_toml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from handoff.application import HandoffApp
+from handoff.domain.agreement import parse_agreement
+from handoff.domain.lead import ALLOWED_FROM, FINAL_STATES, LIFECYCLE_EVENTS
+from handoff.domain.traffic import TrafficDay
+from handoff.kpi import RATES, STAGE_NAMES, Period, compute_kpis, period_from_options
+from handoff.store import locate
+
+START = datetime(2026, 2, 20, 12, tzinfo=UTC)
+OWNERS = ("sam", "ola")
+SOURCES = ("web", "events")
+
+lead_histories = st.lists(
+    st.tuples(
+        st.sampled_from(SOURCES),
+        st.integers(0, 24 * 60 * 60),  # minutes after START
+        st.lists(
+            st.tuples(st.integers(0, 9), st.integers(1, 60 * 40), st.integers(0, 3 * 24 * 60)),
+            max_size=9,
+        ),
+    ),
+    max_size=8,
+)
+queries = st.fixed_dictionaries(
+    {
+        "month": st.sampled_from(["2026-02", "2026-03", "2026-04", None]),
+        "span": st.tuples(st.integers(0, 70), st.integers(0, 40)),
+        "basis": st.sampled_from(["flow", "cohort"]),
+        "by": st.sampled_from([None, "source", "owner"]),
+        "as_of_minutes": st.one_of(st.none(), st.integers(0, 24 * 60 * 100)),
+        "second_version_minutes": st.one_of(st.none(), st.integers(0, 24 * 60 * 80)),
+        "visits": st.lists(st.tuples(st.integers(0, 60), st.integers(0, 500)), max_size=5),
+    }
+)
+
+
+@contextmanager
+def fresh_store(backend: str) -> Iterator[str]:
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield str(Path(folder) / "store.sqlite")
+    else:
+        yield from _as_context(_fresh_postgres_database())
+
+
+def _as_context(generator: Iterator[str]) -> Iterator[str]:
+    try:
+        yield next(generator)
+    finally:
+        next(generator, None)
+
+
+def record_history(app: HandoffApp, clock: FakeClock, histories: list[Any],
+                   query: dict[str, Any]) -> None:
+    """Apply the agreement, then every step in the order it happened (some recorded late)."""
+    steps: list[tuple[datetime, int, str, str, dict[str, Any], int]] = []
+    for number, (source, start, choices) in enumerate(histories):
+        at, state = START + timedelta(minutes=start), "captured"
+        steps.append((at, number, "captured", source, {}, 0))
+        for choice, gap, lag in choices:
+            options = sorted(e for e, allowed in ALLOWED_FROM.items() if state in allowed)
+            if state in FINAL_STATES or not options:
+                break
+            event = options[choice % len(options)]
+            at += timedelta(minutes=gap)
+            data: dict[str, Any] = {}
+            if event == "handed":
+                data["owner"] = OWNERS[choice % 2]
+            elif event in ("rejected", "lost"):
+                data["reason"] = "no"
+            elif event == "proposal":
+                data["amount"] = f"{100 + choice * 37}.{choice}5"
+            steps.append((at, number, event, source, data, lag))
+            if event != "contacted":
+                state = event
+    second = query["second_version_minutes"]
+    events: list[tuple[datetime, str, Any]] = [(START - timedelta(days=60), "agreement", 1)]
+    if second is not None:
+        events.append((START + timedelta(minutes=second), "agreement", 2))
+    for day, visits in query["visits"]:
+        events.append((START + timedelta(days=day, hours=1), "visits", (day, visits)))
+    recorded_so_far: dict[int, datetime] = {}
+    for step in steps:
+        # A lead's events are recorded in the order they happened, some of them late.
+        recorded = max(step[0] + timedelta(minutes=step[5]), recorded_so_far.get(step[1], START))
+        recorded_so_far[step[1]] = recorded
+        events.append((recorded, "step", step))
+    order = {"agreement": 0, "visits": 1, "step": 2}
+    for recorded, kind, item in sorted(events, key=lambda e: (e[0], order[e[1]])):
+        clock.now = max(clock.now, recorded)
+        if kind == "agreement":
+            changes = {"team": None} if item == 1 else {
+                "team": None, "timezone": '"America/New_York"', "sales.decide_within_hours": "4"}
+            app.apply_agreement(parse_agreement(agreement_toml(AGREEMENT, changes)), "maria")
+        elif kind == "visits":
+            day, visits = item
+            app.record_visits((START + timedelta(days=day)).date(), visits, "li")
+        else:
+            at, number, event, source, data, _ = item
+            key = f"lead-{number}"
+            if event == "captured":
+                app.capture(key, source, "maria", at=at.isoformat())
+            else:
+                app.record(key, event, "sam", at.isoformat(), **data)
+
+
+def expected_kpis(app: HandoffApp, period: Period, basis: str, by: str | None,
+                  as_of: datetime) -> dict[str, Any]:
+    """The same numbers, computed the obvious way from the domain events."""
+    register = app.agreement_register()
+    start, end = period.start, period.end
+    leads: dict[Any, list[tuple[str, Any, str | None]]] = defaultdict(list)
+    traffic: dict[str, int] = {}
+    for _, event in app.events_after(0):
+        if isinstance(event, TrafficDay.VisitsRecorded):  # type: ignore[attr-defined]
+            if event.recorded_at <= as_of:
+                traffic[event.day] = event.visits
+            continue
+        name = LIFECYCLE_EVENTS.get(type(event))
+        if name is None or event.recorded_at > as_of:
+            continue
+        history = leads[event.originator_id]
+        owner = event.owner if name == "handed" else (history[-1][2] if history else None)
+        history.append((name, event, owner))
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAGE_NAMES, 0))
+    revenue: dict[str, Decimal] = defaultdict(Decimal)
+    sla: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"in_time": 0, "late": 0, "pending": 0, "overdue": 0, "hours": []})
+
+    def group(history: list[Any], owner: str | None) -> str:
+        if by == "source":
+            return str(history[0][1].source)
+        if by == "owner":
+            return owner or "unassigned"
+        return ""
+
+    for history in leads.values():
+        captured = start <= history[0][1].occurred_at < end
+        if basis == "cohort" and not captured:
+            continue
+        latest_owner = history[-1][2]
+        seen: set[str] = set()
+        for index, (name, event, owner) in enumerate(history):
+            name_group = group(history, owner if basis == "flow" else latest_owner)
+            in_period = start <= event.occurred_at < end
+            first_of_kind = name not in seen
+            seen.add(name)
+            counted = (in_period and (name != "proposal" or first_of_kind)) if basis == "flow" \
+                else first_of_kind
+            if counted:
+                counts[name_group][name] += 1
+            if name == "won" and (in_period or basis == "cohort"):
+                revenue[name_group] += event.amount
+            if name == "handed" and (in_period or basis == "cohort"):
+                judge(sla[name_group], register, history[index + 1:], event, as_of)
+    totals = dict.fromkeys(STAGE_NAMES, 0)
+    for block in counts.values():
+        for name, count in block.items():
+            totals[name] += count
+    visits = sum(v for d, v in traffic.items() if period.first_day <= date.fromisoformat(d)
+                 <= period.last_day)
+    merged = {"in_time": 0, "late": 0, "pending": 0, "overdue": 0, "hours": []}
+    for block in sla.values():
+        for key in merged:
+            merged[key] += block[key]
+    expected: dict[str, Any] = {
+        "counts": {"visits": visits, **totals},
+        "revenue_won": sum(revenue.values(), Decimal(0)),
+        "sla": sla_numbers(merged),
+    }
+    if by is not None:
+        expected["groups"] = {
+            name: {"counts": counts[name], "revenue_won": revenue[name],
+                   "sla": sla_numbers(sla[name])}
+            for name in sorted(set(counts) | set(sla))
+        }
+    return expected
+
+
+def judge(block: dict[str, Any], register: Any, later: list[Any], handed: Any,
+          as_of: datetime) -> None:
+    version = register.in_force_at(handed.occurred_at, as_of)
+    if version is None:
+        return
+    calendar = version.terms.calendar
+    due = calendar.add_business_hours(handed.occurred_at, version.terms.decide_within_hours)
+    decision = next((e for n, e, _ in later if n in ("accepted", "rejected")), None)
+    if decision is None:
+        block["pending" if as_of <= due else "overdue"] += 1
+        return
+    block["in_time" if decision.occurred_at <= due else "late"] += 1
+    block["hours"].append(calendar.business_hours_between(handed.occurred_at,
+                                                           decision.occurred_at))
+
+
+def sla_numbers(block: dict[str, Any]) -> dict[str, Any]:
+    breached = block["late"] + block["overdue"]
+    judged = block["in_time"] + breached
+    return {
+        "handoffs": block["in_time"] + block["late"] + block["pending"] + block["overdue"],
+        "decided_in_time": block["in_time"],
+        "decided_late": block["late"],
+        "pending": block["pending"],
+        "overdue": block["overdue"],
+        "breached": breached,
+        "compliance": None if judged == 0 else round(block["in_time"] / judged, 4),
+        "median_response_hours": (
+            round(statistics.median(block["hours"]), 2) if block["hours"] else None),
+    }
+
+
+def check_rates(result: dict[str, Any]) -> None:
+    counts = result["counts"]
+    for name, rate in result["rates"].items():
+        numerator, denominator = RATES[name]
+        below = sum(counts[n] for n in denominator.split("+"))
+        assert rate == (None if below == 0 else round(counts[numerator] / below, 4)), name
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories=lead_histories, query=queries)
+def test_kpis_equal_a_recomputation_from_the_events(
+    backend: str, histories: list[Any], query: dict[str, Any]
+) -> None:
+    with fresh_store(backend) as store:
+        clock = FakeClock(START - timedelta(days=61))
+        app = HandoffApp(locate(store), clock=clock)
+        try:
+            record_history(app, clock, histories, query)
+            as_of = None
+            if query["as_of_minutes"] is not None:
+                as_of = START + timedelta(minutes=query["as_of_minutes"])
+            register = app.agreement_register()
+            if query["month"]:
+                period = period_from_options(register, month=query["month"], as_of=as_of)
+            else:
+                first = START.date() + timedelta(days=query["span"][0])
+                last = first + timedelta(days=query["span"][1])
+                period = period_from_options(register, start=first.isoformat(),
+                                             end=last.isoformat(), as_of=as_of)
+            result = compute_kpis(app, period, query["basis"], query["by"], as_of)
+            expected = expected_kpis(app, period, query["basis"], query["by"],
+                                     as_of or clock.now)
+            assert result["counts"] == expected["counts"]
+            assert result["revenue_won"] == expected["revenue_won"]
+            assert result["sla"] == expected["sla"]
+            check_rates(result)
+            if query["by"] is not None:
+                groups = {name: {k: block[k] for k in ("counts", "revenue_won", "sla")}
+                          for name, block in result["groups"].items()}
+                assert groups == expected["groups"]
+        finally:
+            app.close()
