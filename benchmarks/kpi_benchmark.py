@@ -1,0 +1,281 @@
+"""KPI benchmark: projection rebuild, catch-up, `compute_kpis`, `handoff kpi` and pandas.
+
+    python benchmarks/kpi_benchmark.py [--events 1000000] [--seed 11] [--store PATH]
+
+Builds a seeded SQLite store of about `--events` lead events (two years of leads under
+one agreement, plus daily traffic), written in large transactions, then times in one run:
+
+- a full projection rebuild (events/s), beside the speed of only reading the same rows
+  from SQLite, and of reading and decoding them;
+- an incremental catch-up after one new event (target <= 50 ms);
+- `compute_kpis` for a month and for a year, on each basis, in-process (target <= 100 ms);
+- the whole `handoff kpi --month` command, run as a user would (a new process);
+- the same flow KPIs computed by pandas from the CSV of `handoff export`
+  (target: `handoff kpi` at least 5x faster than pandas).
+
+Timings are the best of a few runs; machines are shared and noisy, so read the ratios.
+A store given with `--store` is reused when it exists (delete it to rebuild it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from handoff import projections
+from handoff.application import HandoffApp
+from handoff.domain.agreement import parse_agreement
+from handoff.domain.lead import Lead, Stamp
+from handoff.domain.traffic import TrafficDay
+from handoff.kpi import compute_kpis, period_from_options
+from handoff.store import locate
+
+AGREEMENT = """
+name = "benchmark agreement"
+effective_from = 2025-01-01
+timezone = "America/Chicago"
+[goal]
+revenue = 24000000
+average_deal = 30000
+[calendar]
+workdays = ["mon", "tue", "wed", "thu", "fri"]
+hours = ["09:00", "17:00"]
+[marketing]
+qualified_per_month = 2000
+rates = { visit_to_captured = 0.02, captured_to_qualified = 0.30, qualified_to_handed = 0.90 }
+[sales]
+decide_within_hours = 8
+rates = { handed_to_accepted = 0.80, accepted_to_proposal = 0.40, proposal_to_won = 0.35 }
+"""
+START = datetime(2025, 1, 1, 14, tzinfo=UTC)
+DAYS = 730
+SOURCES = ("web", "events", "referral", "partner", "outbound")
+SALES = ("sam", "ola", "kim", "jonas")
+SAVE_BATCH = 5_000
+RECORDING_LAG = timedelta(minutes=10)
+PAST = datetime(2026, 6, 1, tzinfo=UTC)  # an as-of instant for replayed reports
+
+
+class Journey:
+    """One lead's life, following the protocol, recorded ten minutes after each step."""
+
+    def __init__(self, rng: random.Random, number: int) -> None:
+        self.rng = rng
+        self.at = START + timedelta(minutes=rng.randint(0, DAYS * 24 * 60 - 30 * 24 * 60))
+        self.lead = Lead.capture(f"L{number:07d}", rng.choice(SOURCES), self._stamp(),
+                                 company="Acme")
+
+    def _stamp(self) -> Stamp:
+        self.at += timedelta(minutes=self.rng.randint(20, 60 * 30))
+        return Stamp(self.at, self.at + RECORDING_LAG, "bench", 1, "benchmark agreement")
+
+    def live(self) -> Lead:
+        rng, lead = self.rng, self.lead
+        for _attempt in range(2):
+            if rng.random() > 0.6:
+                return lead
+            lead.qualify(self._stamp(), score=rng.randint(1, 100))
+            if rng.random() > 0.9:
+                return lead
+            lead.hand_to(rng.choice(SALES), self._stamp())
+            if rng.random() < 0.05:
+                return lead  # still waiting for a decision
+            if rng.random() < 0.2:
+                lead.reject("not a fit", self._stamp())
+                continue
+            lead.accept(self._stamp())
+            break
+        else:
+            return lead
+        if lead.state != "accepted":
+            return lead
+        for _ in range(rng.randint(0, 3)):
+            lead.contact(self._stamp(), channel="phone")
+        if rng.random() < 0.5:
+            for _ in range(rng.choice((1, 1, 2))):
+                lead.send_proposal(Decimal(rng.randint(50, 900) * 100), self._stamp())
+            if rng.random() < 0.4:
+                lead.win(self._stamp())
+            elif rng.random() < 0.5:
+                lead.lose("price", self._stamp())
+        elif rng.random() < 0.3:
+            lead.lose("no budget", self._stamp())
+        return lead
+
+
+def build_store(app: HandoffApp, events: int, seed: int) -> int:
+    """About `events` lead events, saved in large transactions; returns the count."""
+    app.apply_agreement(parse_agreement(AGREEMENT), actor="bench")
+    rng = random.Random(seed)
+    written, number, pending = 0, 0, []
+    while written < events:
+        lead = Journey(rng, number).live()
+        number += 1
+        written += len(lead.pending_events)
+        pending.append(lead)
+        if len(pending) >= SAVE_BATCH:
+            app.save_in_bulk(pending)
+            pending = []
+    days = []
+    for offset in range(DAYS):
+        day = TrafficDay(day=(START.date() + timedelta(days=offset)).isoformat())
+        day.record(rng.randint(5_000, 20_000), actor="bench", recorded_at=START)
+        days.append(day)
+    app.save_in_bulk([*pending, *days])
+    return written + DAYS
+
+
+def best(run: Callable[[], Any], times: int = 5) -> float:
+    """The best wall time of a few runs, in seconds."""
+    spent = []
+    for _ in range(times):
+        started = time.perf_counter()
+        run()
+        spent.append(time.perf_counter() - started)
+    return min(spent)
+
+
+def read_raw(path: Path) -> int:
+    """Only read every stored event row from SQLite, as the rebuild must at least do."""
+    connection = sqlite3.connect(path)
+    rows = 0
+    cursor = connection.execute("SELECT rowid, * FROM stored_events ORDER BY rowid")
+    while batch := cursor.fetchmany(20_000):
+        rows += len(batch)
+    connection.close()
+    return rows
+
+
+def read_decoded(app: HandoffApp) -> int:
+    """Read every notification and decode its JSON state (no projection)."""
+    decode, rows, position = app.mapper.transcoder.decode, 0, 0
+    while notes := app.recorder.select_notifications(position, 20_000, inclusive_of_start=False):
+        for note in notes:
+            decode(note.state)
+        rows += len(notes)
+        position = notes[-1].id
+    return rows
+
+
+def handoff_command(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    handoff = Path(sys.executable).with_name("handoff")
+    return subprocess.run(
+        [str(handoff), "--store", str(store), *args], check=True, capture_output=True, text=True
+    )
+
+
+def pandas_flow_kpis(csv_path: Path, first: date, last: date) -> dict[str, Any]:
+    """The flow counts of the period from the exported CSV, as an analyst would compute them."""
+    import pandas as pd
+
+    frame = pd.read_csv(csv_path, dtype=str)
+    leads = frame[frame["event"] != "visits"].copy()
+    leads["at"] = pd.to_datetime(leads["at"], utc=True).dt.tz_convert("America/Chicago")
+    leads["day"] = leads["at"].dt.date
+    in_period = leads[(leads["day"] >= first) & (leads["day"] <= last)]
+    counts = in_period.groupby("event").size().to_dict()
+    proposals = leads[leads["event"] == "proposal"].sort_values("at")
+    firsts = proposals.drop_duplicates("lead")
+    counts["proposal"] = int(((firsts["day"] >= first) & (firsts["day"] <= last)).sum())
+    won = in_period[in_period["event"] == "won"]["amount"].astype(float).sum()
+    traffic = frame[frame["event"] == "visits"]
+    days = pd.to_datetime(traffic["at"]).dt.date
+    visits = traffic[(days >= first) & (days <= last)]["visits"].astype(int).sum()
+    return {"counts": counts, "revenue_won": won, "visits": int(visits)}
+
+
+def report(label: str, seconds: float, note: str = "") -> None:
+    print(f"{label:<44} {seconds * 1000:10.1f} ms  {note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--store", type=Path, help="keep the store here (reused if it exists)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        store = args.store or Path(folder) / "bench.sqlite"
+        run(store, args.events, args.seed, Path(folder))
+
+
+def run(store: Path, events: int, seed: int, work: Path) -> None:
+    fresh = not store.exists()
+    app = HandoffApp(locate(str(store)), clock=lambda: datetime(2027, 1, 10, tzinfo=UTC))
+    if fresh:
+        started = time.perf_counter()
+        written = build_store(app, events, seed)
+        print(f"built store: {written:,} events in {time.perf_counter() - started:.1f} s")
+    total = app.recorder.max_notification_id() or 0
+    print(f"store: {store} ({total:,} notifications, {store.stat().st_size / 1e6:.0f} MB)")
+
+    raw = best(lambda: read_raw(store), times=2)
+    decoded = best(lambda: read_decoded(app), times=1)
+    rebuild = best(lambda: projections.rebuild(app), times=1)
+    print(f"read rows from SQLite only    : {raw:6.2f} s  ({total / raw:12,.0f} events/s)")
+    print(f"read and decode JSON state    : {decoded:6.2f} s  ({total / decoded:12,.0f} events/s)")
+    print(f"projection rebuild            : {rebuild:6.2f} s  ({total / rebuild:12,.0f} events/s)"
+          "  (target >= 50,000/s)")
+
+    catch_ups = []
+    for number in range(5):
+        app.capture(f"NEW{number}", "web", "bench", at="2027-01-09T10:00")
+        started = time.perf_counter()
+        projections.catch_up(app)
+        catch_ups.append(time.perf_counter() - started)
+    report("catch-up after one new event (median of 5)", statistics.median(catch_ups),
+           "(target <= 50 ms)")
+
+    register = app.agreement_register()
+    periods = {
+        "month 2026-03": period_from_options(register, month="2026-03"),
+        "year 2026": period_from_options(register, start="2026-01-01", end="2026-12-31"),
+    }
+    for name, period in periods.items():
+        for basis in ("flow", "cohort"):
+            seconds = best(lambda p=period, b=basis: compute_kpis(app, p, basis=b))  # type: ignore[misc]
+            report(f"compute_kpis {name}, {basis}", seconds, "(target <= 100 ms)")
+        seconds = best(lambda p=period: compute_kpis(app, p, by="owner"), times=3)  # type: ignore[misc]
+        report(f"compute_kpis {name}, flow by owner", seconds)
+        seconds = best(lambda p=period: compute_kpis(app, p, as_of=PAST), times=3)  # type: ignore[misc]
+        report(f"compute_kpis {name}, flow as of 2026-06-01", seconds)
+
+    command = best(lambda: handoff_command(store, "kpi", "--month", "2026-03", "--format", "json"),
+                   times=3)
+    report("handoff kpi --month 2026-03 (whole command)", command)
+    csv_path = work / "export.csv"
+    started = time.perf_counter()
+    csv_path.write_text(handoff_command(store, "export").stdout)
+    size = csv_path.stat().st_size / 1e6
+    print(f"handoff export: {time.perf_counter() - started:.1f} s ({size:.0f} MB)")
+    first, last = date(2026, 3, 1), date(2026, 3, 31)
+    by_pandas = best(lambda: pandas_flow_kpis(csv_path, first, last), times=2)
+    report("pandas flow KPIs from the exported CSV", by_pandas)
+    print(f"ratio pandas / handoff kpi command: {by_pandas / command:.1f}x (target >= 5x)")
+    check_same_counts(app, periods["month 2026-03"], pandas_flow_kpis(csv_path, first, last))
+    app.close()
+
+
+def check_same_counts(app: HandoffApp, period: Any, by_pandas: dict[str, Any]) -> None:
+    """Both ways must agree, or the comparison means nothing."""
+    ours = compute_kpis(app, period)
+    theirs = {name: int(by_pandas["counts"].get(name, 0)) for name in ours["counts"]}
+    theirs["visits"] = by_pandas["visits"]
+    status = "agree" if theirs == ours["counts"] else f"DIFFER: {theirs} vs {ours['counts']}"
+    print(f"handoff and pandas counts for 2026-03 {status}")
+
+
+
+if __name__ == "__main__":
+    main()
