@@ -230,7 +230,7 @@ def run(store: Path, events: int, seed: int, work: Path) -> None:
 
     catch_ups = []
     for number in range(5):
-        app.capture(f"NEW{number}", "web", "bench", at="2027-01-09T10:00")
+        app.capture(f"NEW{time.time_ns()}-{number}", "web", "bench", at="2027-01-09T10:00")
         started = time.perf_counter()
         projections.catch_up(app)
         catch_ups.append(time.perf_counter() - started)
