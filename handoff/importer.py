@@ -7,7 +7,7 @@ import gc
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -136,7 +136,7 @@ class Importer:
         progress: Callable[[Iterable[Row]], Iterator[Row]],
     ) -> ImportReport:
         report = ImportReport(rows=len(rows), dry_run=dry_run)
-        self._load_existing_leads({row["lead"] for _, row in rows if row.get("lead")})
+        self._load_existing(rows)
         for line, row in progress(rows):
             try:
                 if self._apply(row):
@@ -156,11 +156,21 @@ class Importer:
                 ) from None
         return report
 
-    def _load_existing_leads(self, keys: set[str]) -> None:
-        self.ids = {key: lead_id(key) for key in keys}
-        found = self.app.existing_ids(list(self.ids.values()))
+    def _load_existing(self, rows: Sequence[Row]) -> None:
+        """Load the leads and traffic days the file names that the store already has."""
+        self.ids = {row["lead"]: lead_id(row["lead"]) for _, row in rows if row.get("lead")}
+        days: dict[UUID, date] = {}
+        for _, row in rows:
+            if row.get("event") == "visits":
+                with suppress(Refused):
+                    day = parse_day(row.get("at", ""))
+                    days[traffic_day_id(day)] = day
+        found = self.app.existing_ids([*self.ids.values(), *days])
         for key, aggregate_id in self.ids.items():
             self.leads[key] = self.app.lead(key) if aggregate_id in found else None
+        for aggregate_id, day in days.items():
+            known = aggregate_id in found
+            self.days[day] = self.app.traffic_day(day) if known else TrafficDay(day=day.isoformat())
 
     def _apply(self, row: dict[str, str]) -> bool:
         """Apply one row; False when it was already recorded."""
@@ -209,10 +219,7 @@ class Importer:
             raise InvalidInput("a visits row has no lead")
         day = parse_day(row.get("at", ""))
         visits = _whole_number(row.get("visits", ""), "visits")
-        traffic = self.days.get(day)
-        if traffic is None:
-            traffic = self.app.traffic_day(day)
-            self.days[day] = traffic
+        traffic = self.days[day]
         if traffic.visits == visits:
             return False
         traffic.record(visits, actor=row.get("actor") or self.actor, recorded_at=self.recorded_at)
@@ -237,13 +244,14 @@ def no_cyclic_gc() -> Iterator[None]:
 
 
 def _refuse_foreign_columns(row: dict[str, str], event_name: str) -> None:
-    own = DATA_COLUMNS[event_name]
-    foreign = [c for c, v in row.items() if v and c not in own and c not in _STAMP_COLUMNS]
+    foreign = row.keys() - _ALLOWED_COLUMNS[event_name]  # rows hold only their filled cells
     if foreign:
-        raise InvalidInput(f"{event_name} takes no {foreign[0]}")
+        raise InvalidInput(f"{event_name} takes no {min(foreign, key=COLUMNS.index)}")
 
 
-_STAMP_COLUMNS = frozenset(COLUMNS[:4])
+_ALLOWED_COLUMNS = {
+    name: frozenset(COLUMNS[:4]) | frozenset(own) for name, own in DATA_COLUMNS.items()
+}
 
 
 def _step_data(row: dict[str, str], event_name: str) -> dict[str, Any]:
