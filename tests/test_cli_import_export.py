@@ -118,3 +118,15 @@ def test_export_then_import_into_an_empty_store_reproduces_it(
     copy.ok("import", write(tmp_path, exported, f"export.{fmt}"))
     assert copy.ok("export", "--format", fmt) == exported
     assert copy.json("lead", "show", "acme-1")["state"] == "won"
+
+
+def test_a_days_traffic_is_skipped_when_unchanged_and_corrected_when_not(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    handoff.ok("traffic", "record", "--date", "2026-03-02", "--visits", "1200")
+    same = HEADER + ",visits,2026-03-02,li,,,,,,,,,,1200\n"
+    assert "0 recorded, 1 skipped" in handoff.ok("import", write(tmp_path, same, "same.csv"))
+    corrected = HEADER + ",visits,2026-03-02,li,,,,,,,,,,1350\n"
+    assert "1 recorded, 0 skipped" in handoff.ok("import", write(tmp_path, corrected, "fix.csv"))
+    exported = handoff.ok("export").splitlines()
+    assert [line.split(",")[-1] for line in exported[1:]] == ["1200", "1350"]
