@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from cli_helpers import Handoff
 from sqlalchemy.engine import make_url
 
 from handoff.application import HandoffApp
@@ -69,6 +70,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield str(tmp_path / "store.sqlite")
     else:
         yield from _fresh_postgres_database()
+
+
+@pytest.fixture
+def handoff(store: str) -> Handoff:
+    """The real command line, run in-process on this test's store."""
+    return Handoff(store)
 
 
 @pytest.fixture

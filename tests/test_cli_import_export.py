@@ -24,11 +24,6 @@ JOURNEYS = HEADER + (
 )
 
 
-@pytest.fixture
-def handoff(store: str) -> Handoff:
-    return Handoff(store)
-
-
 def write(tmp_path: Path, text: str, name: str = "rows.csv") -> str:
     path = tmp_path / name
     path.write_text(text)

@@ -23,11 +23,6 @@ sales = ["sam", "ola"]
 
 
 @pytest.fixture
-def handoff(store: str) -> Handoff:
-    return Handoff(store)
-
-
-@pytest.fixture
 def signed(handoff: Handoff, tmp_path: Path) -> Handoff:
     path = tmp_path / "agreement.toml"
     path.write_text(AGREEMENT)

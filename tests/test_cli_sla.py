@@ -20,11 +20,6 @@ REVISION = H1.replace('"H1"', '"H1 revised"').replace("2026-01-01", "2026-04-01"
 )
 
 
-@pytest.fixture
-def handoff(store: str) -> Handoff:
-    return Handoff(store)
-
-
 def agreement(tmp_path: Path, text: str, name: str = "a.toml") -> str:
     path = tmp_path / name
     path.write_text(text)
