@@ -1,14 +1,15 @@
 """KPIs for a period (SPEC §5): counts, rates, the SLA block and the agreement's targets.
 
 Every number comes from SQL aggregates over the projections, after catching them up;
-nothing is rebuilt by replaying aggregates.
+nothing is rebuilt by replaying aggregates. A report as of now reads the summaries
+(`projections.latest`, no SQLAlchemy needed); one as of an earlier instant, or while the
+summaries are stale, reads the per-event tables (`projections.queries`).
 """
 
 from __future__ import annotations
 
 import math
 import re
-import statistics
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -23,17 +24,9 @@ from handoff.domain.errors import InvalidInput
 from handoff.instants import iso, parse_day
 from handoff.plan import STAGES as FUNNEL_STAGES
 from handoff.plan import months_between, plan_period, reverse_funnel
-from handoff.projections import catch_up, read_model
+from handoff.projections import latest
 from handoff.projections.instants import micros
-from handoff.projections.queries import (
-    ALL,
-    HandoffTotals,
-    Scope,
-    StageTotals,
-    handoff_totals,
-    stage_totals,
-    visits,
-)
+from handoff.projections.totals import ALL, HandoffTotals, Scope, StageTotals
 
 BASES = ("flow", "cohort")
 GROUPINGS = ("source", "owner")
@@ -152,13 +145,17 @@ def compute_kpis(
     basis: str = "flow",
     by: str | None = None,
     as_of: datetime | None = None,
+    exact: bool = False,
 ) -> dict[str, Any]:
-    """The SPEC §5 object for a period, as the report read at `as_of` (default: now)."""
+    """The SPEC §5 object for a period, as the report read at `as_of` (default: now).
+
+    `exact` reads the per-event tables even when the summaries could answer (the same
+    numbers, slower: for checking one against the other).
+    """
     if basis not in BASES:
         raise ValueError(f"basis must be one of {BASES}, got {basis!r}")
     if by is not None and by not in GROUPINGS:
         raise ValueError(f"by must be one of {GROUPINGS}, got {by!r}")
-    catch_up(app)
     as_of = as_of or app.clock()
     register = app.agreement_register()
     scope = Scope(
@@ -169,44 +166,58 @@ def compute_kpis(
         as_of_us=micros(as_of),
         all_versions_known=all(v.applied_at <= as_of for v in register.versions),
     )
-    with read_model(app).engine.connect() as conn:
-        stages = stage_totals(conn, scope)
-        handoffs = handoff_totals(conn, scope)
-        traffic = visits(
-            conn, period.first_day.isoformat(), period.last_day.isoformat(), scope.as_of_us
-        )
+    found = _report(app, scope, period, exact)
     total_stages = StageTotals()
-    for block in stages.values():
+    for block in found.stages.values():
         for name, count in block.counts.items():
             total_stages.counts[name] = total_stages.counts.get(name, 0) + count
         total_stages.revenue_cents += block.revenue_cents
-    total_handoffs = _merged(handoffs.values())
     result: dict[str, Any] = {
         "period": period.as_dict(),
         "basis": basis,
         "as_of": iso(as_of),
-        **_block(total_stages, total_handoffs, traffic),
+        **_block(total_stages, found.handoffs.get(ALL, HandoffTotals()), found.visits),
         "targets": targets(register, period, as_of),
     }
     if by is not None:
-        names = sorted((set(stages) | set(handoffs)) - {ALL})
+        names = sorted((set(found.stages) | set(found.handoffs)) - {ALL})
         result["groups"] = {
-            name: _block(stages.get(name, StageTotals()), handoffs.get(name, HandoffTotals()))
+            name: _block(
+                found.stages.get(name, StageTotals()), found.handoffs.get(name, HandoffTotals())
+            )
             for name in names
         }
     return result
 
 
-def _merged(blocks: Any) -> HandoffTotals:
-    merged = HandoffTotals()
-    for block in blocks:
-        merged.handoffs += block.handoffs
-        merged.decided_in_time += block.decided_in_time
-        merged.decided_late += block.decided_late
-        merged.pending += block.pending
-        merged.overdue += block.overdue
-        merged.response_hours.extend(block.response_hours)
-    return merged
+def _report(app: HandoffApp, scope: Scope, period: Period, exact: bool) -> latest.Report:
+    """From the summaries when they can answer, else from the per-event tables; either
+    way after projecting every event recorded so far."""
+    days = period.first_day.isoformat(), period.last_day.isoformat()
+    for _attempt in range(0 if exact else 2):
+        try:
+            found = latest.report(app, scope, *days)
+        except latest.Behind:
+            catch_up(app)  # then ask again (events recorded meanwhile: the full path)
+            continue
+        if found is not None:
+            return found
+        break
+    catch_up(app)
+    from handoff.projections import queries, read_model
+
+    with read_model(app).engine.connect() as conn:
+        return latest.Report(
+            queries.stage_totals(conn, scope),
+            queries.handoff_totals(conn, scope),
+            queries.visits(conn, *days, scope.as_of_us),
+        )
+
+
+def catch_up(app: HandoffApp) -> None:
+    from handoff.projections import catch_up as project
+
+    project(app)
 
 
 def _block(
@@ -246,7 +257,8 @@ def sla_block(totals: HandoffTotals) -> dict[str, Any]:
         "breached": breached,
         "compliance": None if judged == 0 else round(totals.decided_in_time / judged, _RATE_DIGITS),
         "median_response_hours": (
-            round(statistics.median(totals.response_hours), 2) if totals.response_hours else None
+            None if totals.median_response_hours is None
+            else round(totals.median_response_hours, 2)
         ),
     }
 

@@ -1,248 +1,35 @@
-"""Read models fed from the notification log: catch up incrementally, rebuild from zero.
+"""Read models fed from the notification log (see `model`), and the summaries behind
+reports as of now (see `summaries` and `latest`).
 
-The position of a projection is stored in the same transaction as its rows and advanced
-with a compare-and-set (`UPDATE ... WHERE position = :old`); rows are keyed by the
-notification id of their event. A second process catching up at the same time either
-finds the position moved or collides on a key, rolls back, and starts again from the
-new position: no event is ever counted twice.
+The names below are loaded on first use: `model` needs SQLAlchemy, which takes longer to
+import than a report as of now takes to answer (`latest` reads with the driver alone).
 """
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import NullPool
+if TYPE_CHECKING:
+    from handoff.projections.model import (
+        PROJECTION,
+        ReadModel,
+        Status,
+        catch_up,
+        position,
+        read_model,
+        rebuild,
+        status,
+    )
 
-from handoff.application import HandoffApp
-from handoff.domain.agreement import AgreementRegister
-from handoff.domain.lead import LIFECYCLE_EVENTS
-from handoff.domain.traffic import TrafficDay
-from handoff.projections import log
-from handoff.projections import tables as t
-from handoff.projections.batch import Batch, KnownVersion, LeadState, version_from_row
-
-PROJECTION = "kpi"
-PAGE = 5_000
-REBUILD_PAGE = 20_000
-_ATTEMPTS = 20
-_SCHEMA_LOCK = 0x68616E646F6666  # "handoff": serialises creating the read-model tables
-_SQLITE_CACHE_KIB = 131_072  # index upkeep of a million rows wants more than the 2 MB default
-
-Progress = Callable[[int, int], None]  # (position reached, last notification id)
-
-_LEAD_TOPICS = {get_topic(cls): name for cls, name in LIFECYCLE_EVENTS.items()}
-_VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
-_VERSION_TOPIC = get_topic(AgreementRegister.VersionApplied)  # type: ignore[attr-defined]
+__all__ = [
+    "PROJECTION", "ReadModel", "Status", "catch_up", "position", "read_model", "rebuild",
+    "status",
+]
 
 
-@dataclass(frozen=True)
-class ReadModel:
-    engine: Engine
-    is_postgres: bool
-    read_page: Callable[[Connection, int, int], Sequence[log.LogRow]]
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from handoff.projections import model
 
-
-@dataclass(frozen=True)
-class Status:
-    position: int
-    last_event: int
-    rows: dict[str, int]
-
-    @property
-    def behind(self) -> int:
-        return max(self.last_event - self.position, 0)
-
-
-class _Moved(Exception):
-    """Another process advanced (or reset) the position first."""
-
-
-_models: weakref.WeakKeyDictionary[HandoffApp, ReadModel] = weakref.WeakKeyDictionary()
-
-
-def read_model(app: HandoffApp) -> ReadModel:
-    """The read model of the app's store, its tables created on first use."""
-    model = _models.get(app)
-    if model is None:
-        location = app.location
-        if location.is_postgres:
-            engine = create_engine(location.sqlalchemy_url, pool_size=2, max_overflow=2)
-        else:
-            # A SQLite connection is cheap to open; not pooling it leaves no file handle
-            # behind once the app is closed.
-            engine = create_engine(
-                location.sqlalchemy_url, poolclass=NullPool, connect_args={"timeout": 30}
-            )
-            event.listen(engine, "connect", _tune_sqlite)
-        _create_tables(engine)
-        model = ReadModel(engine, location.is_postgres, log.page_reader(app))
-        _models[app] = model
-        weakref.finalize(app, engine.dispose)
-    return model
-
-
-def _tune_sqlite(connection: Any, _record: Any) -> None:
-    connection.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
-
-
-def _create_tables(engine: Engine) -> None:
-    """Create the tables once, even when several processes open a new store together."""
-    with engine.begin() as conn:
-        # create_all checks then creates, table by table: hold a lock across all of it.
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        t.metadata.create_all(conn)
-        _create_indexes(conn)
-        found = conn.execute(
-            select(t.position.c.position).where(t.position.c.name == PROJECTION)
-        ).first()
-        if found is None:
-            conn.execute(t.position.insert().values(name=PROJECTION, position=0))
-
-
-def _create_indexes(conn: Connection) -> None:
-    """A rebuild drops the secondary indexes and builds them once at the end (much faster
-    than keeping them up to date row by row); an interrupted rebuild gets them back here."""
-    for index in t.SECONDARY_INDEXES:
-        index.create(conn, checkfirst=True)
-
-
-def position(app: HandoffApp) -> int:
-    with read_model(app).engine.connect() as conn:
-        return _position(conn)
-
-
-def _position(conn: Connection) -> int:
-    value = conn.execute(
-        select(t.position.c.position).where(t.position.c.name == PROJECTION)
-    ).scalar_one()
-    return int(value)
-
-
-def catch_up(app: HandoffApp, page: int = PAGE, progress: Progress | None = None) -> int:
-    """Project every event recorded since the stored position; returns how many were read."""
-    return _Projector(app, page, progress).run()
-
-
-def rebuild(app: HandoffApp, progress: Progress | None = None) -> int:
-    """Empty the read model and project the whole log again."""
-    model = read_model(app)
-    with model.engine.begin() as conn:
-        # Resetting the position first makes any concurrent catch-up fail its compare-and-set.
-        conn.execute(
-            update(t.position).where(t.position.c.name == PROJECTION).values(position=0)
-        )
-        if model.is_postgres:
-            names = ", ".join(table.name for table in t.PROJECTED_TABLES)
-            conn.execute(text(f"TRUNCATE {names}"))
-        else:
-            for table in t.PROJECTED_TABLES:
-                conn.execute(delete(table))
-        for index in t.SECONDARY_INDEXES:
-            index.drop(conn, checkfirst=True)
-    try:
-        return catch_up(app, page=REBUILD_PAGE, progress=progress)
-    finally:
-        with model.engine.begin() as conn:
-            _create_indexes(conn)
-
-
-def status(app: HandoffApp) -> Status:
-    with read_model(app).engine.connect() as conn:
-        at = _position(conn)
-        rows = {
-            table.name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-            for table in t.PROJECTED_TABLES
-        }
-    return Status(at, app.recorder.max_notification_id() or 0, rows)
-
-
-class _Projector:
-    """Reads the log page by page; each page is one transaction with its position."""
-
-    def __init__(self, app: HandoffApp, page: int, progress: Progress | None) -> None:
-        self.app = app
-        self.model = read_model(app)
-        self.page = page
-        self.progress = progress
-        self.leads: dict[str, LeadState] = {}
-        self.versions: list[KnownVersion] | None = None
-
-    def run(self) -> int:
-        projected = 0
-        last_event = (self.app.recorder.max_notification_id() or 0) if self.progress else 0
-        at = position(self.app)
-        collisions = 0
-        while True:
-            try:
-                read = self._project_page(at)
-            except (_Moved, IntegrityError) as moved:
-                # Someone else projected these events (or reset the model): our in-memory
-                # state may be stale, so start again from their position. Being overtaken
-                # is progress; colliding on keys again and again would be a bug.
-                collisions += isinstance(moved, IntegrityError)
-                if collisions > _ATTEMPTS:
-                    raise
-                self.leads.clear()
-                self.versions = None
-                at = position(self.app)
-                continue
-            if read == 0:
-                return projected
-            projected += read
-            at = self._at
-            if self.progress:
-                self.progress(at, max(last_event, at))
-
-    def _project_page(self, at: int) -> int:
-        """Project the page after `at` in one transaction; returns the events read."""
-        with self.model.engine.begin() as conn:
-            # Writing first takes the write lock (SQLite) or the row lock (PostgreSQL)
-            # before anything is read, so the page and the position belong together.
-            claimed = conn.execute(
-                update(t.position)
-                .where(t.position.c.name == PROJECTION, t.position.c.position == at)
-                .values(position=at)
-            )
-            if claimed.rowcount != 1:
-                raise _Moved()
-            notifications = self.model.read_page(conn, at, self.page)
-            if not notifications:
-                return 0
-            self._at = notifications[-1][0]
-            conn.execute(
-                update(t.position)
-                .where(t.position.c.name == PROJECTION)
-                .values(position=self._at)
-            )
-            self._project(conn, notifications)
-            return len(notifications)
-
-    def _project(self, conn: Connection, notifications: Sequence[log.LogRow]) -> None:
-        if self.versions is None:
-            rows = conn.execute(select(t.agreement).order_by(t.agreement.c.version))
-            self.versions = [version_from_row(r) for r in rows.mappings()]
-        batch = Batch(conn, self.leads, self.versions)
-        batch.load_leads(
-            lead_id
-            for _, lead_id, topic, _ in notifications
-            if _LEAD_TOPICS.get(topic, "captured") != "captured"
-        )
-        state = log.state
-        for nid, originator, topic, data in notifications:
-            name = _LEAD_TOPICS.get(topic)
-            if name is not None:
-                batch.lead_event(nid, originator, name, state(data))
-            elif topic == _VISITS_TOPIC:
-                batch.visits_recorded(nid, state(data))
-            elif topic == _VERSION_TOPIC:
-                batch.version_applied(nid, state(data))
-        batch.flush()
+    return getattr(model, name)

@@ -25,6 +25,7 @@ from handoff.projections import tables as t
 from handoff.projections.instants import from_micros, micros
 
 _CHUNK = 500
+_BITS = t.STAGE_BITS
 
 
 @dataclass
@@ -39,7 +40,7 @@ class LeadState:
     owner: str | None = None
     last_handoff: int | None = None
     last_handed_us: int | None = None
-    has_proposal: bool = False
+    stages: int = 0  # bit set (tables.STAGE_BITS) of the events it has had
 
 
 @dataclass
@@ -111,6 +112,10 @@ class Batch:
         self.decision_terms: list[tuple[Any, ...]] = []
         self.visits: list[tuple[Any, ...]] = []
         self.agreements: list[tuple[Any, ...]] = []
+        # What the summaries need to follow this page (see summaries.py).
+        self.decided_ids: list[int] = []
+        self.recorded_us = 0  # the latest recorded_at of a lead event in the page
+        self.versions_applied = False
 
     # -- lead events ----------------------------------------------------------------
 
@@ -128,27 +133,28 @@ class Batch:
         occurred_us = micros(occurred)
         # A lead event's recorded_at is the store's own timestamp of the event.
         recorded_us = log.instant_us(data["timestamp"])
+        if recorded_us > self.recorded_us:
+            self.recorded_us = recorded_us
         if name == "captured":
             lead = LeadState(lead_id, nid, data["key"], data["source"], occurred_us)
             self.leads[lead_id] = lead
         else:
             lead = self.leads[lead_id]
         self.dirty[lead_id] = lead
+        bit = _BITS[name]
+        first_of_kind = not lead.stages & bit
+        lead.stages |= bit
         amount_cents = None
-        first_proposal = False
         if name == "handed":
             lead.owner = data["owner"]
             self._handed(nid, lead, occurred, occurred_us, recorded_us)
-        elif name in ("accepted", "rejected"):
+        elif name == "accepted" or name == "rejected":
             self._decided(lead, name, occurred, occurred_us, recorded_us)
-        elif name == "proposal":
-            first_proposal = not lead.has_proposal
-            lead.has_proposal = True
-        if name in ("proposal", "won"):
+        elif name == "proposal" or name == "won":
             amount_cents = int(log.amount(data["amount"]).scaleb(2))
         self.events.append(
             (nid, lead.lead_ref, name, occurred_us, recorded_us, lead.captured_us, lead.source,
-             lead.owner, amount_cents, first_proposal)
+             lead.owner, amount_cents, first_of_kind)
         )
 
     def _handed(
@@ -181,6 +187,7 @@ class Batch:
             v.number: v.response_hours(handed, decided) for v in self.versions if v.covers(handed)
         }
         current = responses[max(responses)] if responses else None
+        self.decided_ids.append(handoff_id)
         pending = self.handoffs.get(handoff_id)
         if pending is not None:
             pending.decision, pending.decided_us = name, decided_us
@@ -206,6 +213,7 @@ class Batch:
             AgreementTerms(data["document"]),
         )
         self.versions.append(version)
+        self.versions_applied = True
         self.agreements.append(
             (version.number, nid, version.applied_us, json.dumps(data["document"]))
         )
@@ -289,7 +297,7 @@ def _insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> 
 def _upsert_leads(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     names = ", ".join(column.name for column in t.lead.columns)
     marks = ", ".join("{0}" for _ in t.lead.columns)
-    changing = ("owner", "last_handoff", "last_handed_us", "has_proposal")
+    changing = ("owner", "last_handoff", "last_handed_us", "stages")
     updates = ", ".join(f"{name} = excluded.{name}" for name in changing)
     _execute_many(
         conn,

@@ -7,7 +7,6 @@ past report is replayed from the same tables as today's.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -24,40 +23,16 @@ from sqlalchemy import (
 )
 
 from handoff.projections import tables as t
+from handoff.projections.totals import (
+    ALL,
+    UNASSIGNED,
+    HandoffTotals,
+    Scope,
+    StageTotals,
+    median,
+)
 
-UNASSIGNED = "unassigned"
-ALL = ""  # the group key when the report is not grouped
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which rows a report reads: its basis, grouping, period (as instants) and as-of."""
-
-    basis: str  # "flow" or "cohort"
-    by: str | None  # None, "source" or "owner"
-    start_us: int
-    end_us: int  # exclusive
-    as_of_us: int
-    # True when every agreement version had been applied by the as-of instant, so the
-    # due instants kept on each handoff are the ones the report needs.
-    all_versions_known: bool = True
-
-
-@dataclass
-class StageTotals:
-    counts: dict[str, int] = field(default_factory=dict)
-    revenue_cents: int = 0
-
-
-@dataclass
-class HandoffTotals:
-    handoffs: int = 0
-    decided_in_time: int = 0
-    decided_late: int = 0
-    pending: int = 0
-    overdue: int = 0
-    response_hours: list[float] = field(default_factory=list)
-
+__all__ = ["ALL", "UNASSIGNED", "HandoffTotals", "Scope", "StageTotals"]
 
 # -- stages -----------------------------------------------------------------------------
 
@@ -70,15 +45,15 @@ def stage_totals(conn: Connection, scope: Scope) -> dict[str, StageTotals]:
     if scope.basis == "flow":
         group = _group(scope, e.c.source, e.c.owner)
         query = (
-            select(group, e.c.event, e.c.first_proposal, func.count(), func.sum(e.c.amount_cents))
+            select(group, e.c.event, e.c.first_of_kind, func.count(), func.sum(e.c.amount_cents))
             .where(_between(e.c.occurred_us, scope), known)
-            .group_by(*_grouping(scope, group), e.c.event, e.c.first_proposal)
+            .group_by(*_grouping(scope, group), e.c.event, e.c.first_of_kind)
         )
         for name, event, first, count, cents in conn.execute(query):
             # A re-sent proposal is an event, but the flow counts leads with a first one.
             if event == "proposal" and not first:
                 continue
-            _add(totals[name], event, count, cents)
+            totals[name].add(event, count, cents)
         return totals
     latest = _latest_owner(scope)
     group = _group(scope, e.c.source, latest.c.owner)
@@ -89,14 +64,8 @@ def stage_totals(conn: Connection, scope: Scope) -> dict[str, StageTotals]:
     query = query.where(_between(e.c.captured_us, scope), known)
     query = query.group_by(*_grouping(scope, group), e.c.event)
     for name, event, count, cents in conn.execute(query):
-        _add(totals[name], event, count, cents)
+        totals[name].add(event, count, cents)
     return totals
-
-
-def _add(totals: StageTotals, event: str, count: int, cents: int | None) -> None:
-    totals.counts[event] = totals.counts.get(event, 0) + int(count)
-    if event == "won":
-        totals.revenue_cents += int(cents or 0)
 
 
 def _between(column: Any, scope: Scope) -> ColumnElement[bool]:
@@ -186,7 +155,8 @@ def handoff_rows(scope: Scope) -> Select[Any]:
 
 
 def handoff_totals(conn: Connection, scope: Scope) -> dict[str, HandoffTotals]:
-    """Per group: handoffs in scope, decided in time or late, pending or overdue at as-of."""
+    """Per group: handoffs in scope, decided in time or late, pending or overdue at as-of,
+    and the median response time; with a grouping, the whole report's too (group ALL)."""
     h = t.handoff
     in_scope = h.c.handed_us if scope.basis == "flow" else h.c.captured_us
     rows = handoff_rows(scope).where(_between(in_scope, scope)).subquery("handoffs")
@@ -212,20 +182,20 @@ def handoff_totals(conn: Connection, scope: Scope) -> dict[str, HandoffTotals]:
         .group_by(*_grouping(scope, group), outcome)
     )
     totals: dict[str, HandoffTotals] = defaultdict(HandoffTotals)
+    whole = HandoffTotals()
     for name, kind, count in conn.execute(counted):
-        block = totals[name]
-        block.handoffs += count
-        if kind == "in_time":
-            block.decided_in_time += count
-        elif kind == "late":
-            block.decided_late += count
-        elif kind == "pending":
-            block.pending += count
-        else:
-            block.overdue += count
-    responses = select(group, rows.c.response_hours).select_from(source).where(decided)
-    for name, hours in conn.execute(responses):
-        totals[name].response_hours.append(hours)
+        totals[name].add(kind, count)
+        if scope.by is not None:
+            whole.add(kind, count)
+    responses: dict[str, list[float]] = defaultdict(list)
+    query = select(group, rows.c.response_hours).select_from(source).where(decided)
+    for name, hours in conn.execute(query):
+        responses[name].append(hours)
+    for name, block in totals.items():
+        block.median_response_hours = median(responses[name])
+    if scope.by is not None:
+        whole.median_response_hours = median(h for found in responses.values() for h in found)
+        totals[ALL] = whole
     return totals
 
 

@@ -22,6 +22,19 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+# Bumped whenever a table changes shape: a store whose read model has another version has
+# it dropped and projected again (it is derived data), rather than read wrongly.
+SCHEMA_VERSION = 2
+
+# The bit of each lifecycle event in `read_lead.stages`.
+STAGE_BITS = {
+    name: 1 << number
+    for number, name in enumerate(
+        ("captured", "qualified", "handed", "accepted", "rejected", "contacted", "proposal",
+         "won", "lost")
+    )
+}
+
 # One row per projection: the last notification id whose effects are in the tables.
 # It is advanced with a compare-and-set in the same transaction as the rows.
 position = Table(
@@ -43,7 +56,7 @@ lead = Table(
     Column("owner", Text),  # owner of the latest handoff
     Column("last_handoff", BigInteger),  # notification id of the latest handed
     Column("last_handed_us", BigInteger),
-    Column("has_proposal", Boolean, nullable=False),
+    Column("stages", Integer, nullable=False),  # bit set of the lifecycle events it has had
 )
 
 # One row per lead event, with what flow and cohort counts group and filter by.
@@ -59,18 +72,20 @@ event = Table(
     Column("source", Text, nullable=False),
     Column("owner", Text),  # owner of the lead's latest handoff at or before this event
     Column("amount_cents", BigInteger),
-    Column("first_proposal", Boolean, nullable=False),
+    # The lead's first event of this kind: a cohort counts leads with at least one, and
+    # flow counts a proposal only when it is the lead's first.
+    Column("first_of_kind", Boolean, nullable=False),
 )
 # Covering indexes: a report reads only the index, never the table (3-4x faster).
 Index(
     "read_event_flow",
-    event.c.occurred_us, event.c.event, event.c.first_proposal, event.c.recorded_us,
+    event.c.occurred_us, event.c.event, event.c.first_of_kind, event.c.recorded_us,
     event.c.amount_cents,
 )
 Index(
     "read_event_cohort",
     event.c.captured_us, event.c.event, event.c.lead_ref, event.c.recorded_us,
-    event.c.amount_cents,
+    event.c.amount_cents, event.c.first_of_kind,
 )
 
 # One row per handoff, with its decision and its due instant under the agreement
@@ -98,6 +113,21 @@ _OUTCOME = (
 )
 Index("read_handoff_flow", handoff.c.handed_us, *_OUTCOME)
 Index("read_handoff_cohort", handoff.c.captured_us, *_OUTCOME, handoff.c.lead_ref)
+# For reports as of now: the few undecided handoffs (pending or overdue depends on the
+# instant, so they cannot be pre-aggregated), and the decided ones in order of response
+# time, so that a median is found by walking an index rather than sorting a year of them.
+_WAITING = handoff.c.decision.is_(None)
+Index(
+    "read_handoff_waiting", handoff.c.handed_us, handoff.c.captured_us, handoff.c.due_us,
+    handoff.c.source, handoff.c.owner,
+    sqlite_where=_WAITING, postgresql_where=_WAITING,
+)
+_RESPONDED = handoff.c.response_hours.is_not(None)
+Index(
+    "read_handoff_response", handoff.c.response_hours, handoff.c.handed_us,
+    handoff.c.captured_us, handoff.c.decision, handoff.c.source, handoff.c.owner,
+    sqlite_where=_RESPONDED, postgresql_where=_RESPONDED,
+)
 
 # The due instant of a handoff under every agreement version that covers it, so that a
 # report as of an earlier instant uses the version that was known then.
@@ -131,7 +161,47 @@ visits = Table(
 )
 Index("read_visits_day", visits.c.day)
 
+# Pre-aggregated by UTC day, for reports as of now (see summaries.py). `basis` is flow
+# (the day an event occurred, or a handoff was made) or cohort (the day its lead was
+# captured); `dim` is "" (one group, "") or the name of the grouping, `grp` its value.
+stage_day = Table(
+    "read_stage_day",
+    metadata,
+    Column("basis", String(6), primary_key=True),
+    Column("dim", String(6), primary_key=True),
+    Column("day_us", BigInteger, primary_key=True),
+    Column("grp", Text, primary_key=True),
+    Column("event", String(10), primary_key=True),
+    Column("events", BigInteger, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # clustered on the key: a report reads a range of it
+)
+# Decided handoffs only: whether a decision was in time never changes once made (until
+# an agreement version is applied, which refreshes the summaries).
+sla_day = Table(
+    "read_sla_day",
+    metadata,
+    Column("basis", String(6), primary_key=True),
+    Column("dim", String(6), primary_key=True),
+    Column("day_us", BigInteger, primary_key=True),
+    Column("grp", Text, primary_key=True),
+    Column("in_time", BigInteger, nullable=False),
+    Column("late", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+# The summaries hold every event up to `position`; they are in use only while that is
+# the projection's own position. `recorded_us`: the latest recorded_at of a lead event,
+# since a report as of an earlier instant must leave later events out.
+summary = Table(
+    "read_summary",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("recorded_us", BigInteger, nullable=False),
+)
+
 PROJECTED_TABLES = (lead, event, handoff, handoff_terms, agreement, visits)
+SUMMARY_TABLES = (stage_day, sla_day)
 
 # Built once at the end of a rebuild rather than kept up to date row by row.
 SECONDARY_INDEXES = tuple(

@@ -1,0 +1,138 @@
+"""Summaries: stage counts and decided handoffs pre-aggregated by UTC day.
+
+A report as of now (an as-of instant after every recorded event) sums the whole UTC days
+of its period here, and reads only the partial days at its two ends (a period is local
+days in the agreement's zone, whatever its offset) from the per-event tables, with the
+same SELECT restricted to those instants. So a year is a few thousand rows, not a million.
+
+They are kept in step page by page during an incremental catch-up: each page adds what
+its own events and decisions change (rows of `read_event` never change, and a handoff is
+decided once). A page that applies an agreement version (which moves due instants), and
+every page of a bulk catch-up, leaves them stale instead; `refresh` then recomputes them
+in one pass. `read_summary.position` says how far they are valid; a report uses them only
+while that is the projection's own position.
+
+This module builds SQL text only, so that reading a report needs no SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+NAME = "kpi"
+DAY_US = 86_400_000_000
+
+Execute = Callable[[str, Any], Any]  # run SQL with `?`/`%s` parameters, as the driver does
+
+# basis -> (the instant that places a row on a day, which events count)
+STAGE_BASES = {
+    # Flow counts events; a proposal only when it is the lead's first.
+    "flow": ("occurred_us", "(event <> 'proposal' OR first_of_kind)"),
+    # A cohort counts leads with at least one event of a kind: their first of it.
+    "cohort": ("captured_us", "first_of_kind"),
+}
+SLA_BASES = {"flow": "handed_us", "cohort": "captured_us"}
+# dim -> group value. By owner, a cohort groups by the lead's latest owner, which moves
+# with each handoff: it is read from the per-lead tables instead.
+GROUPS = {"": "''", "source": "source", "owner": "COALESCE(owner, '')"}
+DIMS = {"flow": ("", "source", "owner"), "cohort": ("", "source")}
+_DECIDED = "decision IS NOT NULL AND due_us IS NOT NULL"
+
+
+def day_of(column: str) -> str:
+    """The UTC midnight at or before an instant. Integer division truncates towards zero
+    on both databases, so instants before 1970 are floored by hand (and `%` is left out:
+    psycopg would read it as a parameter)."""
+    return (
+        f"(CASE WHEN {column} >= 0 THEN {column} / {DAY_US} * {DAY_US}"
+        f" ELSE -((-{column} - 1) / {DAY_US} + 1) * {DAY_US} END)"
+    )
+
+
+def stage_select(basis: str, dim: str, where: str) -> str:
+    """(basis, dim, day_us, grp, event, events, amount_cents) of lead events."""
+    instant, counted = STAGE_BASES[basis]
+    day, grp = day_of(instant), GROUPS[dim]
+    return (
+        f"SELECT '{basis}' AS basis, '{dim}' AS dim, {day} AS day_us, {grp} AS grp, event,"
+        " COUNT(*) AS events, COALESCE(SUM(amount_cents), 0) AS amount_cents"
+        f" FROM read_event WHERE {counted} AND {where}"
+        f" GROUP BY {_grouping(day, dim)}, event"
+    )
+
+
+def sla_select(basis: str, dim: str, where: str) -> str:
+    """(basis, dim, day_us, grp, in_time, late) of decided handoffs under an agreement."""
+    day, grp = day_of(SLA_BASES[basis]), GROUPS[dim]
+    return (
+        f"SELECT '{basis}' AS basis, '{dim}' AS dim, {day} AS day_us, {grp} AS grp,"
+        " SUM(CASE WHEN decided_us <= due_us THEN 1 ELSE 0 END) AS in_time,"
+        " SUM(CASE WHEN decided_us > due_us THEN 1 ELSE 0 END) AS late"
+        f" FROM read_handoff WHERE {_DECIDED} AND {where} GROUP BY {_grouping(day, dim)}"
+    )
+
+
+def _grouping(day: str, dim: str) -> str:
+    """PostgreSQL refuses a constant in GROUP BY: the one-group dim has none."""
+    return f"{day}, {GROUPS[dim]}" if dim else day
+
+
+def _all(select: Callable[[str, str, str], str], where: str) -> str:
+    parts = [select(basis, dim, where) for basis, dims in DIMS.items() for dim in dims]
+    # SQLite needs a WHERE before ON CONFLICT in an INSERT ... SELECT.
+    return "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS found WHERE 1 = 1"
+
+
+_STAGE_INSERT = (
+    "INSERT INTO read_stage_day (basis, dim, day_us, grp, event, events, amount_cents) "
+)
+_STAGE_ADD = (
+    " ON CONFLICT (basis, dim, day_us, grp, event) DO UPDATE SET"
+    " events = read_stage_day.events + excluded.events,"
+    " amount_cents = read_stage_day.amount_cents + excluded.amount_cents"
+)
+_SLA_INSERT = "INSERT INTO read_sla_day (basis, dim, day_us, grp, in_time, late) "
+_SLA_ADD = (
+    " ON CONFLICT (basis, dim, day_us, grp) DO UPDATE SET"
+    " in_time = read_sla_day.in_time + excluded.in_time,"
+    " late = read_sla_day.late + excluded.late"
+)
+_CHUNK = 500
+
+
+def refresh(execute: Execute, position: int) -> None:
+    """Recompute the summaries from the per-event tables, valid at `position`."""
+    execute("DELETE FROM read_stage_day", ())
+    execute("DELETE FROM read_sla_day", ())
+    execute(_STAGE_INSERT + _all(stage_select, "1 = 1"), ())
+    execute(_SLA_INSERT + _all(sla_select, "1 = 1"), ())
+    execute(
+        "UPDATE read_summary SET position = {0},"
+        " recorded_us = (SELECT COALESCE(MAX(recorded_us), 0) FROM read_event)"
+        " WHERE name = {0}",
+        (position, NAME),
+    )
+
+
+def follow(
+    execute: Execute, before: int, after: int, decided: Sequence[int], recorded_us: int
+) -> None:
+    """Add a page's events (notification ids in (before, after]) and its decisions."""
+    execute(
+        _STAGE_INSERT
+        + _all(stage_select, "notification_id > {0} AND notification_id <= {0}")
+        + _STAGE_ADD,
+        (before, after) * 5,
+    )
+    unique = sorted(set(decided))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        within = "handoff_id IN (" + ", ".join("{0}" for _ in chunk) + ")"
+        execute(_SLA_INSERT + _all(sla_select, within) + _SLA_ADD, tuple(chunk) * 5)
+    execute(
+        "UPDATE read_summary SET position = {0},"
+        " recorded_us = CASE WHEN recorded_us < {0} THEN {0} ELSE recorded_us END"
+        " WHERE name = {0}",
+        (after, recorded_us, recorded_us, NAME),
+    )

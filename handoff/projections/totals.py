@@ -1,0 +1,67 @@
+"""What report queries return, per group: plain data, importable without SQLAlchemy."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+UNASSIGNED = "unassigned"
+ALL = ""  # the group key of the whole report
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a report reads: its basis, grouping, period (as instants) and as-of."""
+
+    basis: str  # "flow" or "cohort"
+    by: str | None  # None, "source" or "owner"
+    start_us: int
+    end_us: int  # exclusive
+    as_of_us: int
+    # True when every agreement version had been applied by the as-of instant, so the
+    # due instants kept on each handoff are the ones the report needs.
+    all_versions_known: bool = True
+
+
+@dataclass
+class StageTotals:
+    counts: dict[str, int] = field(default_factory=dict)
+    revenue_cents: int = 0
+
+    def add(self, event: str, count: int, cents: int | None) -> None:
+        self.counts[event] = self.counts.get(event, 0) + int(count)
+        if event == "won":
+            self.revenue_cents += int(cents or 0)
+
+
+@dataclass
+class HandoffTotals:
+    handoffs: int = 0
+    decided_in_time: int = 0
+    decided_late: int = 0
+    pending: int = 0
+    overdue: int = 0
+    median_response_hours: float | None = None
+
+    @property
+    def decided(self) -> int:
+        return self.decided_in_time + self.decided_late
+
+    def add(self, outcome: str, count: int) -> None:
+        """Count handoffs of an outcome: in_time, late, pending or overdue."""
+        count = int(count)
+        self.handoffs += count
+        if outcome == "in_time":
+            self.decided_in_time += count
+        elif outcome == "late":
+            self.decided_late += count
+        elif outcome == "pending":
+            self.pending += count
+        else:
+            self.overdue += count
+
+
+def median(values: Iterable[float]) -> float | None:
+    found = list(values)
+    return statistics.median(found) if found else None
