@@ -27,23 +27,24 @@ from handoff.domain.agreement import parse_agreement
 from handoff.domain.lead import ALLOWED_FROM, FINAL_STATES, LIFECYCLE_EVENTS
 from handoff.domain.traffic import TrafficDay
 from handoff.kpi import RATES, STAGE_NAMES, Period, compute_kpis, period_from_options
+from handoff.projections import latest
+from handoff.projections.instants import micros
+from handoff.projections.totals import Scope
 from handoff.store import locate
 
 START = datetime(2026, 2, 20, 12, tzinfo=UTC)
 OWNERS = ("sam", "ola")
 SOURCES = ("web", "events")
 
-lead_histories = st.lists(
-    st.tuples(
-        st.sampled_from(SOURCES),
-        st.integers(0, 24 * 60 * 60),  # minutes after START
-        st.lists(
-            st.tuples(st.integers(0, 9), st.integers(1, 60 * 40), st.integers(0, 3 * 24 * 60)),
-            max_size=9,
-        ),
+lead_history = st.tuples(
+    st.sampled_from(SOURCES),
+    st.integers(0, 24 * 60 * 60),  # minutes after START
+    st.lists(
+        st.tuples(st.integers(0, 9), st.integers(1, 60 * 40), st.integers(0, 3 * 24 * 60)),
+        max_size=9,
     ),
-    max_size=8,
 )
+lead_histories = st.lists(lead_history, max_size=8)
 queries = st.fixed_dictionaries(
     {
         "month": st.sampled_from(["2026-02", "2026-03", "2026-04", None]),
@@ -273,5 +274,42 @@ def test_kpis_equal_a_recomputation_from_the_events(
                 groups = {name: {k: block[k] for k in ("counts", "revenue_won", "sla")}
                           for name, block in result["groups"].items()}
                 assert groups == expected["groups"]
+        finally:
+            app.close()
+
+
+def summaries_answer(app: HandoffApp, period: Period, basis: str, by: str | None) -> bool:
+    """Whether a report as of now is read from the summaries (not the per-event tables)."""
+    now = app.clock()
+    scope = Scope(basis, by, micros(period.start), micros(period.end), micros(now))
+    days = period.first_day.isoformat(), period.last_day.isoformat()
+    return latest.report(app, scope, *days) is not None
+
+
+# Enough leads that periods hold several decided handoffs (an even count takes the mean of
+# the middle two response times).
+busier_histories = st.lists(lead_history, min_size=6, max_size=16)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories=busier_histories, query=queries)
+def test_the_summaries_give_the_numbers_of_the_per_event_tables(
+    backend: str, histories: list[Any], query: dict[str, Any]
+) -> None:
+    with fresh_store(backend) as store:
+        clock = FakeClock(START - timedelta(days=61))
+        app = HandoffApp(locate(store), clock=clock)
+        try:
+            record_history(app, clock, histories, query)
+            first = START.date() + timedelta(days=query["span"][0])
+            last = first + timedelta(days=query["span"][1])
+            period = period_from_options(app.agreement_register(), start=first.isoformat(),
+                                         end=last.isoformat())
+            basis, by = query["basis"], query["by"]
+            fast = compute_kpis(app, period, basis, by)
+            if (basis, by) != ("cohort", "owner"):  # by each lead's latest owner: exact only
+                assert summaries_answer(app, period, basis, by)
+            assert fast == compute_kpis(app, period, basis, by, exact=True)
         finally:
             app.close()

@@ -8,13 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 from conftest import AGREEMENT, FakeClock, agreement_toml
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from handoff import projections
 from handoff.application import HandoffApp
 from handoff.domain.agreement import parse_agreement
-from handoff.kpi import compute_kpis, period_from_options
-from handoff.projections import tables
+from handoff.kpi import Period, compute_kpis, period_from_options
+from handoff.projections import latest, tables
+from handoff.projections.instants import micros
+from handoff.projections.totals import Scope
 from handoff.store import locate
 
 MARCH = "2026-03"
@@ -126,3 +128,84 @@ def test_two_concurrent_catch_ups_never_count_twice(app: HandoffApp, store: str,
         assert len(rows(app)["read_event"]) == 30 * 6
     finally:
         other.close()
+
+
+def summary_rows(app: HandoffApp) -> dict[str, list[tuple[Any, ...]]]:
+    with projections.read_model(app).engine.connect() as conn:
+        return {
+            table.name: sorted(tuple(r) for r in conn.execute(select(table)))
+            for table in tables.SUMMARY_TABLES
+        }
+
+
+def both_ways(app: HandoffApp, period: Period, basis: str, by: str | None) -> dict[str, Any]:
+    """The report from the summaries, checked against the per-event tables."""
+    fast = compute_kpis(app, period, basis, by)  # catches up first
+    now = app.clock()
+    scope = Scope(basis, by, micros(period.start), micros(period.end), micros(now))
+    days = period.first_day.isoformat(), period.last_day.isoformat()
+    assert latest.report(app, scope, *days) is not None  # the summaries do answer
+    assert fast == compute_kpis(app, period, basis, by, exact=True)
+    return fast
+
+
+def test_summaries_followed_page_by_page_equal_summaries_recomputed(app: HandoffApp) -> None:
+    agree(app)
+    for number in range(12):
+        lead_to(app, f"lead-{number}", 2 + number, ("handed", "accepted", "won")[number % 3],
+                owner=("sam", "ola")[number % 2])
+        projections.catch_up(app, page=4)
+    followed = summary_rows(app)
+    assert followed["read_stage_day"] and followed["read_sla_day"]
+    projections.rebuild(app)
+    assert summary_rows(app) == followed
+
+
+def test_a_period_in_a_zone_off_the_hour_reads_its_partial_days_exactly(
+    app: HandoffApp, clock: FakeClock
+) -> None:
+    # Kathmandu is UTC+05:45: every local midnight falls inside a UTC day.
+    toml = agreement_toml(AGREEMENT, {"team": None, "timezone": '"Asia/Kathmandu"'})
+    app.apply_agreement(parse_agreement(toml), "maria")
+    for number, at in enumerate(("2026-03-01T00:10", "2026-03-31T23:50", "2026-04-01T00:05",
+                                 "2026-02-28T23:55", "2026-03-15T12:00")):
+        key = f"edge-{number}"
+        app.capture(key, ("web", "events")[number % 2], "maria", at=at)
+        app.record(key, "qualified", "sam", at)
+        app.record(key, "handed", "sam", at, owner=("sam", "ola")[number % 2])
+    clock.advance(days=1)
+    period = period_from_options(app.agreement_register(), month=MARCH)
+    for basis, by in (("flow", None), ("flow", "owner"), ("cohort", "source")):
+        assert both_ways(app, period, basis, by)["counts"]["handed"] == 3
+
+
+def test_the_median_of_an_even_number_of_responses_is_the_mean_of_the_middle_two(
+    app: HandoffApp,
+) -> None:
+    agree(app)
+    for number, decided in enumerate(("10:00", "11:00", "13:00", "16:00")):
+        key = f"lead-{number}"
+        app.capture(key, "web", "maria", at="2026-03-02T08:00")
+        app.record(key, "qualified", "sam", "2026-03-02T08:30")
+        app.record(key, "handed", "sam", "2026-03-02T09:00", owner="sam")
+        app.record(key, "accepted", "sam", f"2026-03-02T{decided}")
+    period = period_from_options(app.agreement_register(), month=MARCH)
+    report = both_ways(app, period, "flow", "owner")
+    assert report["sla"]["median_response_hours"] == 3.0  # of 1, 2, 4 and 7 hours
+    assert report["groups"]["sam"]["sla"]["median_response_hours"] == 3.0
+
+
+def test_a_bulk_catch_up_gives_the_rows_and_indexes_of_an_incremental_one(
+    app: HandoffApp,
+) -> None:
+    agree(app)
+    for number in range(6):
+        lead_to(app, f"lead-{number}", 2 + number, "won")
+    projections.catch_up(app, bulk=False)
+    incremental = rows(app), summary_rows(app)
+    projections.rebuild(app)  # always in bulk
+    assert (rows(app), summary_rows(app)) == incremental
+    with projections.read_model(app).engine.connect() as conn:
+        found = {i["name"] for t in ("read_event", "read_handoff")
+                 for i in inspect(conn).get_indexes(t)}
+    assert {str(index.name) for index in tables.SECONDARY_INDEXES} <= found

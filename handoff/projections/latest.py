@@ -44,6 +44,11 @@ class _Reader:
         self.cursor = cursor
         self.mark = mark
 
+    def hint(self, index: str) -> str:
+        """SQLite's planner, without statistics, prefers a range on the period's column to
+        these partial indexes; PostgreSQL's has statistics and needs no telling."""
+        return "" if self.mark == "%s" else f" INDEXED BY {index}"
+
     def rows(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
         self.cursor.execute(sql.format(self.mark), parameters)
         # PostgreSQL's cursor gives dictionaries (every column is named for that).
@@ -171,7 +176,7 @@ def _waiting(reader: _Reader, scope: Scope) -> list[tuple[str, str, int]]:
     instant, grp = SLA_BASES[scope.basis], GROUPS[_dim(scope)]
     found = reader.rows(
         f"SELECT {grp} AS grp, CASE WHEN due_us >= {{0}} THEN 'pending' ELSE 'overdue' END"
-        " AS outcome, COUNT(*) AS handoffs FROM read_handoff"
+        f" AS outcome, COUNT(*) AS handoffs FROM read_handoff{reader.hint('read_handoff_waiting')}"
         f" WHERE decision IS NULL AND due_us IS NOT NULL AND {instant} >= {{0}}"
         f" AND {instant} < {{0}} GROUP BY 1, 2",
         scope.as_of_us, scope.start_us, scope.end_us,
@@ -185,7 +190,7 @@ def _median(reader: _Reader, scope: Scope, group: str | None, decided: int) -> f
     if decided == 0:
         return None
     instant = SLA_BASES[scope.basis]
-    hint = "" if reader.mark == "%s" else " INDEXED BY read_handoff_response"
+    hint = reader.hint("read_handoff_response")
     sql = (
         f"SELECT response_hours FROM read_handoff{hint} WHERE response_hours IS NOT NULL"
         f" AND {instant} >= {{0}} AND {instant} < {{0}}"
