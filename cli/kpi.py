@@ -15,7 +15,6 @@ from typing import Any
 import click
 
 from handoff.cli.output import output_option, print_csv, print_json, print_table
-from handoff.domain.errors import InvalidInput
 
 OVERDUE_EXIT = 3
 FEW_LEADS = 10  # a rate built on fewer leads than this is flagged as thin
@@ -38,15 +37,29 @@ def register(main: click.Group, sla: click.Group) -> None:
 
 
 def _as_of(app: Any, text: str | None) -> datetime | None:
-    """--as-of T: an instant; without an offset, local to the agreement in force that day."""
+    """--as-of T: an instant; without an offset, local to the agreement in force that day.
+
+    A malformed instant is bad input like any other: one line, exit status 1.
+    """
     if text is None:
         return None
     from handoff.instants import parse_instant
 
-    try:
-        return parse_instant(text, app.zone_for_day(app.agreement_register()))
-    except InvalidInput as error:
-        raise click.BadParameter(str(error), param_hint="--as-of") from None
+    return parse_instant(text, app.zone_for_day(app.agreement_register()))
+
+
+def _check_one_period(month: str | None, quarter: str | None, start: str | None,
+                      end: str | None) -> None:
+    """Naming no period, or two, is a usage error (exit 2); a malformed one is refused later."""
+    given = [name for name, value in (("--month", month), ("--quarter", quarter),
+                                      ("--from/--to", start or end)) if value]
+    if len(given) != 1:
+        detail = f" (got {' and '.join(given)})" if given else ""
+        raise click.UsageError(
+            f"give one period: --month YYYY-MM, --quarter YYYYQn, or --from D --to D{detail}"
+        )
+    if (start is None) != (end is None):
+        raise click.UsageError("--from and --to go together: give both days")
 
 
 @click.command()
@@ -67,17 +80,15 @@ def kpi(obj: Any, month: str | None, quarter: str | None, start: str | None, end
 
     The period is local to the time zone of the agreement in force on its first day.
     """
-    from handoff.kpi import PeriodError, compute_kpis, period_from_options
+    from handoff.kpi import compute_kpis, period_from_options
 
+    _check_one_period(month, quarter, start, end)
     app = obj.app
     instant = _as_of(app, as_of)
-    try:
-        period = period_from_options(
-            app.agreement_register(), month=month, quarter=quarter, start=start, end=end,
-            as_of=instant,
-        )
-    except PeriodError as error:
-        raise click.UsageError(str(error)) from None
+    period = period_from_options(
+        app.agreement_register(), month=month, quarter=quarter, start=start, end=end,
+        as_of=instant,
+    )
     result = compute_kpis(app, period, basis=basis, by=by, as_of=instant)
     if fmt == "json":
         print_json(result)

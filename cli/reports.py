@@ -10,7 +10,6 @@ from typing import Any
 import click
 
 from handoff.cli.output import output_option, print_json, print_table
-from handoff.domain.errors import InvalidInput
 from handoff.instants import now_utc, parse_day, parse_instant
 from handoff.plan import PLAN_KEYS
 
@@ -90,19 +89,12 @@ def report(obj: Any, month: str, out: str, as_of: str | None) -> None:
     The agreement in force, flow and cohort KPIs beside its targets, the handoff SLA,
     tables by source and by owner, and the handoffs of the month that breached it.
     """
-    from handoff.kpi import PeriodError
     from handoff.report import monthly_review, render_review
 
     app = obj.app
-    try:
-        instant = (parse_instant(as_of, app.zone_for_day(app.agreement_register()))
-                   if as_of else None)
-    except InvalidInput as error:
-        raise click.BadParameter(str(error), param_hint="--as-of") from None
-    try:
-        review = monthly_review(app, month, as_of=instant)
-    except PeriodError as error:
-        raise click.BadParameter(str(error), param_hint="--month") from None
+    instant = (parse_instant(as_of, app.zone_for_day(app.agreement_register()))
+               if as_of else None)
+    review = monthly_review(app, month, as_of=instant)
     page = render_review(review)
     try:
         Path(out).write_text(page, encoding="utf-8")

@@ -78,17 +78,29 @@ def test_kpi_as_of_replays_an_earlier_report(handoff: Handoff) -> None:
     [
         ["--month", "2026-03", "--quarter", "2026Q1"],
         ["--from", "2026-03-01"],
-        ["--month", "March"],
-        ["--quarter", "2026Q5"],
-        ["--from", "2026-03-31", "--to", "2026-03-01"],
         [],
-        ["--month", "2026-03", "--as-of", "yesterday"],
     ],
 )
-def test_bad_period_options_are_usage_errors(handoff: Handoff, options: list[str]) -> None:
+def test_naming_no_period_or_two_is_a_usage_error(handoff: Handoff, options: list[str]) -> None:
     result = handoff("kpi", *options)
     assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
+    assert "give one period" in result.stderr or "go together" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        (["--month", "March"], "not a month (YYYY-MM): 'March'"),
+        (["--quarter", "2026Q5"], "not a quarter"),
+        (["--from", "2026-03-31", "--to", "2026-03-01"], "is before --from"),
+        (["--from", "2026-02-30", "--to", "2026-03-01"], "2026-02-30"),
+        (["--month", "2026-03", "--as-of", "yesterday"], "not an ISO-8601 timestamp"),
+    ],
+)
+def test_a_malformed_period_or_instant_is_refused_in_one_line(
+    handoff: Handoff, options: list[str], reason: str
+) -> None:
+    assert reason in handoff.refused("kpi", *options)
 
 
 def test_sla_breaches_lists_late_decisions(handoff: Handoff) -> None:
