@@ -32,12 +32,23 @@ class Session:
         return self._app
 
 
+class UsageInOneLine(click.ClickException):
+    """A usage error told in one line (exit 2), pointing at the command's --help."""
+
+    exit_code = 2
+
+
 class HandoffGroup(click.Group):
-    """Turns every refusal into one line on stderr and exit 1; never shows a traceback."""
+    """Every error is one line on stderr: a refusal exits 1, a usage error 2; no traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # a group named without a command: its help, as usual
+        except click.UsageError as error:
+            where = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+            raise UsageInOneLine(f"{error.format_message()}{where}") from None
         except Refused as error:
             raise click.ClickException(str(error)) from None
         except PersistenceError as error:

@@ -169,3 +169,16 @@ def test_a_team_that_names_only_marketing_leaves_sales_events_open(
     assert "'kim' may not record captured" in handoff.refused(
         "lead", "capture", "n", "--source", "web", "--at", "2026-03-02T09:00", actor="kim"
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("lead", "qualify", "x", "--score", "high"), ("lead", "capture", "x"), ("lead", "promote")],
+)
+def test_a_usage_error_is_one_line_that_points_at_help(
+    handoff: Handoff, args: tuple[str, ...]
+) -> None:
+    result = handoff(*args)
+    assert result.exit_code == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and "--help')" in line
