@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from handoff.cli.output import print_json
+from handoff.cli.progress import Stages, stages
 from handoff.exporter import export_rows
 from handoff.importer import (
     COLUMNS,
@@ -57,16 +58,20 @@ def import_command(obj: Any, file: str, dry_run: bool) -> None:
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise MalformedFile(f"{file}: cannot read: {reason}") from None
-    with no_cyclic_gc():
+    with stages() as shown, no_cyclic_gc():
         rows = read_jsonl_rows(text) if file.endswith(".jsonl") else read_rows(text)
-        report = Importer(obj.app, obj.actor).run(rows, dry_run=dry_run, progress=_progress)
+        progress = _ImportProgress(shown) if len(rows) >= _PROGRESS_FROM_ROWS else None
+        report = Importer(obj.app, obj.actor).run(rows, dry_run=dry_run, progress=progress)
+        if report.ok and not dry_run:
+            from handoff.projections import catch_up  # KPIs are ready when the import ends
+
+            updating = shown.log_position("updating the KPIs") if progress else None
+            catch_up(obj.app, progress=updating)
     if not report.ok:
         for bad_row in report.errors:
             click.echo(f"{file}: {bad_row}", err=True)
         noun = "row is" if len(report.errors) == 1 else "rows are"
-        raise click.ClickException(
-            f"{len(report.errors)} {noun} bad; nothing was written"
-        )
+        raise click.ClickException(f"{len(report.errors)} {noun} bad; nothing was written")
     if dry_run:
         click.echo(
             f"dry run: {report.rows} rows are valid: {report.recorded} would be recorded, "
@@ -77,19 +82,17 @@ def import_command(obj: Any, file: str, dry_run: bool) -> None:
             f"imported {report.rows} rows: {report.recorded} recorded, "
             f"{report.skipped} skipped (already recorded), {report.leads} leads changed"
         )
-        from handoff.projections import catch_up  # KPIs are ready when the import ends
-
-        catch_up(obj.app)
 
 
-def _progress(rows: Iterable[Row]) -> Iterator[Row]:
-    items = list(rows)
-    if len(items) < _PROGRESS_FROM_ROWS or not sys.stderr.isatty():
-        return iter(items)
-    from rich.console import Console
-    from rich.progress import track
+class _ImportProgress:
+    def __init__(self, shown: Stages) -> None:
+        self.shown = shown
 
-    return iter(track(items, description="checking rows", console=Console(stderr=True)))
+    def checking(self, rows: Sequence[Row]) -> Iterable[Row]:
+        return self.shown.track(rows, "checking rows")
+
+    def writing(self, events: int) -> None:
+        self.shown.stage(f"writing {events:,} events")
 
 
 @click.command("export")

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from handoff.cli.output import output_option, print_csv, print_json, print_table
+from handoff.cli.progress import stages
 
 OVERDUE_EXIT = 3
 FEW_LEADS = 10  # a rate built on fewer leads than this is flagged as thin
@@ -235,18 +236,6 @@ def rebuild(obj: Any) -> None:
     """Empty the projections and read the whole event log again."""
     from handoff import projections as read_models
 
-    app = obj.app
-    if not sys.stderr.isatty():
-        count = read_models.rebuild(app)
-    else:
-        from rich.console import Console
-        from rich.progress import Progress
-
-        with Progress(console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("rebuilding projections", total=None)
-
-            def advance(at: int, last: int) -> None:
-                bar.update(task, completed=at, total=last)
-
-            count = read_models.rebuild(app, progress=advance)
+    with stages() as shown:
+        count = read_models.rebuild(obj.app, progress=shown.log_position("rebuilding"))
     click.echo(f"rebuilt the projections from {count} events")

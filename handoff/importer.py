@@ -6,11 +6,11 @@ import csv
 import gc
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
@@ -70,6 +70,22 @@ class ImportReport:
 Row = tuple[int, dict[str, str]]
 
 
+class ImportProgress(Protocol):
+    """What a long import tells a person watching: rows checked, then events written."""
+
+    def checking(self, rows: Sequence[Row]) -> Iterable[Row]: ...
+
+    def writing(self, events: int) -> None: ...
+
+
+class _Quiet:
+    def checking(self, rows: Sequence[Row]) -> Iterable[Row]:
+        return rows
+
+    def writing(self, events: int) -> None:
+        pass
+
+
 def read_rows(text: str) -> list[Row]:
     """The rows with their line numbers; refuses a header with unknown or missing columns."""
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -121,23 +137,15 @@ class Importer:
         self.ids: dict[str, UUID] = {}
 
     def run(
-        self,
-        rows: Sequence[Row],
-        dry_run: bool = False,
-        progress: Callable[[Iterable[Row]], Iterator[Row]] = iter,
+        self, rows: Sequence[Row], dry_run: bool = False, progress: ImportProgress | None = None
     ) -> ImportReport:
         with no_cyclic_gc():
-            return self._run(rows, dry_run, progress)
+            return self._run(rows, dry_run, progress or _Quiet())
 
-    def _run(
-        self,
-        rows: Sequence[Row],
-        dry_run: bool,
-        progress: Callable[[Iterable[Row]], Iterator[Row]],
-    ) -> ImportReport:
+    def _run(self, rows: Sequence[Row], dry_run: bool, progress: ImportProgress) -> ImportReport:
         report = ImportReport(rows=len(rows), dry_run=dry_run)
         self._load_existing(rows)
-        for line, row in progress(rows):
+        for line, row in progress.checking(rows):
             try:
                 if self._apply(row):
                     report.recorded += 1
@@ -147,6 +155,7 @@ class Importer:
                 report.errors.append(RowError(line, str(error)))
         report.leads = sum(1 for c in self.changed.values() if isinstance(c, Lead))
         if report.ok and not dry_run and self.changed:
+            progress.writing(report.recorded)
             try:
                 self.app.save_in_bulk(self.changed.values())
             except RecordConflictError:
