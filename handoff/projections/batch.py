@@ -23,6 +23,7 @@ from handoff.domain.agreement import AgreementTerms
 from handoff.projections import log
 from handoff.projections import tables as t
 from handoff.projections.instants import from_micros, micros
+from handoff.projections.tally import DecisionKey, Tally, decision
 
 _CHUNK = 500
 _BITS = t.STAGE_BITS
@@ -99,11 +100,17 @@ class Batch:
     """The rows one page of events adds or changes; `flush` writes them all."""
 
     def __init__(
-        self, conn: Connection, leads: dict[str, LeadState], versions: list[KnownVersion]
+        self,
+        conn: Connection,
+        leads: dict[str, LeadState],
+        versions: list[KnownVersion],
+        tally: Tally | None = None,
     ) -> None:
         self.conn = conn
         self.leads = leads
         self.versions = versions
+        self.tally = tally  # counts the summaries as rows are written, in a bulk catch-up
+        self.judged: list[DecisionKey] = []  # decisions of handoffs with a due instant
         self.dirty: dict[str, LeadState] = {}
         self.events: list[tuple[Any, ...]] = []
         self.handoffs: dict[int, HandoffRow] = {}
@@ -116,6 +123,7 @@ class Batch:
         self.decided_ids: list[int] = []
         self.recorded_us = 0  # the latest recorded_at of a lead event in the page
         self.versions_applied = False
+        self.dues_moved = False  # a version applied to handoffs already projected
 
     # -- lead events ----------------------------------------------------------------
 
@@ -183,12 +191,19 @@ class Batch:
         if handoff_id is None or handed_us is None:  # pragma: no cover - the lifecycle forbids it
             return
         handed = from_micros(handed_us)
-        responses = {
-            v.number: v.response_hours(handed, decided) for v in self.versions if v.covers(handed)
-        }
+        covering = [v for v in self.versions if v.covers(handed)]
+        responses = {v.number: v.response_hours(handed, decided) for v in covering}
         current = responses[max(responses)] if responses else None
         self.decided_ids.append(handoff_id)
         pending = self.handoffs.get(handoff_id)
+        if self.tally is not None and covering:
+            # The due instant read_handoff holds: under the latest version covering it.
+            due_us = covering[-1].due_us(handed) if pending is None else pending.due_us
+            assert due_us is not None and lead.owner is not None
+            self.judged.append(
+                decision(handed_us, lead.captured_us, lead.source, lead.owner, due_us,
+                         decided_us)
+            )
         if pending is not None:
             pending.decision, pending.decided_us = name, decided_us
             pending.decided_recorded_us, pending.response_hours = recorded_us, current
@@ -236,6 +251,7 @@ class Batch:
             terms.append(
                 (handoff_id, version.number, version.applied_us, version.due_us(handed), response)
             )
+        self.dues_moved = self.dues_moved or bool(terms)
         _insert(self.conn, t.handoff_terms, terms)
         _execute_many(
             self.conn,
@@ -248,6 +264,8 @@ class Batch:
 
     def flush(self) -> None:
         conn = self.conn
+        if self.tally is not None:
+            self.tally.count(self.events, self.judged, self.recorded_us)
         if self.dirty:
             _upsert_leads(conn, [_values(lead) for lead in self.dirty.values()])
         _insert(conn, t.event, self.events)
@@ -270,7 +288,7 @@ class Batch:
         self.dirty = {}
         self.events, self.visits, self.agreements = [], [], []
         self.handoffs, self.terms = {}, {}
-        self.decisions, self.decision_terms = [], []
+        self.decisions, self.decision_terms, self.judged = [], [], []
 
 
 def _values(row: LeadState | HandoffRow) -> tuple[Any, ...]:

@@ -38,9 +38,11 @@ from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.lead import LIFECYCLE_EVENTS
 from handoff.domain.traffic import TrafficDay
+from handoff.importer import no_cyclic_gc
 from handoff.projections import log, summaries
 from handoff.projections import tables as t
 from handoff.projections.batch import Batch, KnownVersion, LeadState, version_from_row
+from handoff.projections.tally import Tally
 
 PROJECTION = "kpi"
 PAGE = 5_000
@@ -183,12 +185,19 @@ def catch_up(
         behind = (app.recorder.max_notification_id() or 0) - at
         bulk = behind >= BULK_FROM and behind >= at
     projector = _Projector(app, page or (REBUILD_PAGE if bulk else PAGE), progress, bulk)
-    if bulk:
-        _drop_indexes(projector.model)
-    try:
-        return projector.run()
-    finally:
-        _finish(projector.model, bulk)
+    if not bulk:
+        try:
+            return projector.run()
+        finally:
+            _finish(projector.model, bulk, projector.tally)
+    _drop_indexes(projector.model)
+    # A bulk catch-up keeps hundreds of thousands of leads and counts in memory: the
+    # cyclic collector would rescan them all again and again, and finds no cycles.
+    with no_cyclic_gc():
+        try:
+            return projector.run()
+        finally:
+            _finish(projector.model, bulk, projector.tally)
 
 
 def rebuild(app: HandoffApp, progress: Progress | None = None) -> int:
@@ -199,8 +208,11 @@ def rebuild(app: HandoffApp, progress: Progress | None = None) -> int:
         conn.execute(
             update(t.position).where(t.position.c.name == PROJECTION).values(position=0)
         )
+        # Empty summaries are valid at position 0: the bulk catch-up adds what it counts.
         conn.execute(
-            update(t.summary).where(t.summary.c.name == summaries.NAME).values(position=-1)
+            update(t.summary)
+            .where(t.summary.c.name == summaries.NAME)
+            .values(position=0, recorded_us=0)
         )
         tables = (*t.PROJECTED_TABLES, *t.SUMMARY_TABLES)
         if model.is_postgres:
@@ -217,9 +229,10 @@ def _drop_indexes(model: ReadModel) -> None:
             index.drop(conn, checkfirst=True)
 
 
-def _finish(model: ReadModel, bulk: bool) -> None:
-    """Indexes back, and the summaries recomputed if a page left them stale, at the
-    projection's current position (its row locked meanwhile: nothing moves under us)."""
+def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> None:
+    """Indexes back, and the summaries brought to the projection's current position (its
+    row locked meanwhile: nothing moves under us): from what a bulk catch-up counted when
+    it covers exactly the events they lack, otherwise recomputed."""
     if not bulk:
         with model.engine.connect() as conn:
             if _summary_position(conn) == _position(conn):
@@ -228,8 +241,14 @@ def _finish(model: ReadModel, bulk: bool) -> None:
         at = _claim(conn)
         if bulk:
             _create_indexes(conn)
-        if _summary_position(conn) != at:
-            summaries.refresh(_executor(conn), at)
+        valid = _summary_position(conn)
+        if valid == at:
+            return
+        execute = _executor(conn)
+        if tally is not None and (tally.start, tally.end) == (valid, at):
+            summaries.add(execute, tally.stage_rows(), tally.sla_rows(), at, tally.recorded_us)
+        else:
+            summaries.refresh(execute, at)
 
 
 def _claim(conn: Connection) -> int:
@@ -254,7 +273,9 @@ def _executor(conn: Connection) -> summaries.Execute:
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
 
     def execute(sql: str, parameters: Any) -> Any:
-        return conn.exec_driver_sql(sql.format(mark), tuple(parameters) or None)
+        if not isinstance(parameters, list):  # a list is executemany's
+            parameters = tuple(parameters) or None
+        return conn.exec_driver_sql(sql.format(mark), parameters)
 
     return execute
 
@@ -282,11 +303,14 @@ class _Projector:
         self.bulk = bulk
         self.leads: dict[str, LeadState] = {}
         self.versions: list[KnownVersion] | None = None
+        # A bulk catch-up counts the summaries as it goes (None: they will be recomputed).
+        self.tally: Tally | None = None
 
     def run(self) -> int:
         projected = 0
         last_event = (self.app.recorder.max_notification_id() or 0) if self.progress else 0
         at = position(self.app)
+        self.tally = Tally(at) if self.bulk else None
         collisions = 0
         while True:
             try:
@@ -300,10 +324,16 @@ class _Projector:
                     raise
                 self.leads.clear()
                 self.versions = None
+                self.tally = None  # it lacks the events the other process projected
                 at = position(self.app)
                 continue
+            except BaseException:
+                self.tally = None  # it may hold the rows of a page that was rolled back
+                raise
             if read == 0:
                 return projected
+            if self.tally is not None:
+                self.tally.end = self._at
             projected += read
             at = self._at
             if self.progress:
@@ -331,6 +361,8 @@ class _Projector:
                 .values(position=self._at)
             )
             batch = self._project(conn, notifications)
+            if batch.dues_moved:
+                self.tally = None  # decisions it judged under the old due instants
             # Summaries follow page by page only while they are in step; otherwise they
             # stay stale until `_finish` recomputes them.
             if not (self.bulk or batch.versions_applied) and _summary_position(conn) == at:
@@ -343,7 +375,7 @@ class _Projector:
         if self.versions is None:
             rows = conn.execute(select(t.agreement).order_by(t.agreement.c.version))
             self.versions = [version_from_row(r) for r in rows.mappings()]
-        batch = Batch(conn, self.leads, self.versions)
+        batch = Batch(conn, self.leads, self.versions, self.tally)
         batch.load_leads(
             lead_id
             for _, lead_id, topic, _ in notifications

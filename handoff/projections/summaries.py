@@ -23,7 +23,9 @@ from typing import Any
 NAME = "kpi"
 DAY_US = 86_400_000_000
 
-Execute = Callable[[str, Any], Any]  # run SQL with `?`/`%s` parameters, as the driver does
+# Run SQL with `?`/`%s` parameters, as the driver does: a tuple once, a list of tuples
+# once per tuple (executemany).
+Execute = Callable[[str, Any], Any]
 
 # basis -> (the instant that places a row on a day, which events count)
 STAGE_BASES = {
@@ -143,6 +145,22 @@ def refresh(execute: Execute, position: int) -> None:
     )
 
 
+def add(
+    execute: Execute,
+    stage_rows: list[tuple[Any, ...]],
+    sla_rows: list[tuple[Any, ...]],
+    position: int,
+    recorded_us: int,
+) -> None:
+    """Add counts made elsewhere (see tally.py) to the summaries, then valid at `position`."""
+    if stage_rows:
+        execute(_STAGE_INSERT + "VALUES (" + ", ".join(["{0}"] * 7) + ")" + _STAGE_ADD,
+                stage_rows)
+    if sla_rows:
+        execute(_SLA_INSERT + "VALUES (" + ", ".join(["{0}"] * 6) + ")" + _SLA_ADD, sla_rows)
+    _advance(execute, position, recorded_us)
+
+
 def follow(
     execute: Execute, before: int, after: int, decided: Sequence[int], recorded_us: int
 ) -> None:
@@ -158,9 +176,13 @@ def follow(
         chunk = unique[start : start + _CHUNK]
         within = "handoff_id IN (" + ", ".join("{0}" for _ in chunk) + ")"
         execute(_SLA_INSERT + _all(sla_select, within) + _SLA_ADD, tuple(chunk) * 5)
+    _advance(execute, after, recorded_us)
+
+
+def _advance(execute: Execute, position: int, recorded_us: int) -> None:
     execute(
         "UPDATE read_summary SET position = {0},"
         " recorded_us = CASE WHEN recorded_us < {0} THEN {0} ELSE recorded_us END"
         " WHERE name = {0}",
-        (after, recorded_us, recorded_us, NAME),
+        (position, recorded_us, recorded_us, NAME),
     )
