@@ -12,9 +12,9 @@ than SQLite spends storing them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
@@ -22,8 +22,8 @@ from sqlalchemy import Connection, Table, select
 from handoff.domain.agreement import AgreementTerms
 from handoff.projections import log
 from handoff.projections import tables as t
-from handoff.projections.instants import from_micros, micros
 from handoff.projections.tally import DecisionKey, Tally, decision
+from handoff.projections.terms import KnownVersion
 
 _CHUNK = 500
 _BITS = t.STAGE_BITS
@@ -61,39 +61,6 @@ class HandoffRow:
     agreement_version: int | None = None
     due_us: int | None = None
     response_hours: float | None = None
-
-
-@dataclass(frozen=True)
-class KnownVersion:
-    """An applied agreement version, with the business-time rules the SLA needs."""
-
-    number: int
-    applied_us: int
-    terms: AgreementTerms
-
-    def covers(self, handed: datetime) -> bool:
-        return self.terms.covers_instant(handed)
-
-    def due_us(self, handed: datetime) -> int:
-        hours = self.terms.decide_within_hours
-        return micros(self.terms.calendar.add_business_hours(handed, hours))
-
-    def response_hours(self, handed: datetime, decided: datetime) -> float:
-        return self.terms.calendar.business_hours_between(handed, decided)
-
-    def instant_range_us(self) -> tuple[int, int | None]:
-        """Instants whose local date lies in the effective dates (end exclusive, None: open)."""
-        zone = self.terms.timezone
-        start = datetime.combine(self.terms.effective_from, time(), zone)
-        end_day = self.terms.effective_to
-        if end_day is None:
-            return micros(start), None
-        return micros(start), micros(datetime.combine(end_day + timedelta(days=1), time(), zone))
-
-
-def version_from_row(row: Mapping[Any, Any]) -> KnownVersion:
-    terms = AgreementTerms(json.loads(row["document"]))
-    return KnownVersion(row["version"], row["applied_us"], terms)
 
 
 class Batch:
@@ -137,8 +104,7 @@ class Batch:
                 self.leads[found["lead_id"]] = LeadState(**found)
 
     def lead_event(self, nid: int, lead_id: str, name: str, data: dict[str, Any]) -> None:
-        occurred = log.instant(data["occurred_at"])
-        occurred_us = micros(occurred)
+        occurred_us = log.instant_us(data["occurred_at"])
         # A lead event's recorded_at is the store's own timestamp of the event.
         recorded_us = log.instant_us(data["timestamp"])
         if recorded_us > self.recorded_us:
@@ -155,9 +121,9 @@ class Batch:
         amount_cents = None
         if name == "handed":
             lead.owner = data["owner"]
-            self._handed(nid, lead, occurred, occurred_us, recorded_us)
+            self._handed(nid, lead, occurred_us, recorded_us)
         elif name == "accepted" or name == "rejected":
-            self._decided(lead, name, occurred, occurred_us, recorded_us)
+            self._decided(lead, name, occurred_us, recorded_us)
         elif name == "proposal" or name == "won":
             amount_cents = int(log.amount(data["amount"]).scaleb(2))
         self.events.append(
@@ -165,9 +131,7 @@ class Batch:
              lead.owner, amount_cents, first_of_kind)
         )
 
-    def _handed(
-        self, nid: int, lead: LeadState, handed: datetime, handed_us: int, recorded_us: int
-    ) -> None:
+    def _handed(self, nid: int, lead: LeadState, handed_us: int, recorded_us: int) -> None:
         lead.last_handoff = nid
         lead.last_handed_us = handed_us
         assert lead.owner is not None
@@ -175,30 +139,27 @@ class Batch:
             nid, lead.lead_ref, lead.owner, lead.source, lead.captured_us, handed_us, recorded_us
         )
         terms = [
-            [nid, v.number, v.applied_us, v.due_us(handed), None]
+            [nid, v.number, v.applied_us, v.due_us(handed_us), None]
             for v in self.versions
-            if v.covers(handed)
+            if v.covers(handed_us)
         ]
         if terms:
             row.agreement_version, row.due_us = terms[-1][1], terms[-1][3]
         self.handoffs[nid] = row
         self.terms[nid] = terms
 
-    def _decided(
-        self, lead: LeadState, name: str, decided: datetime, decided_us: int, recorded_us: int
-    ) -> None:
+    def _decided(self, lead: LeadState, name: str, decided_us: int, recorded_us: int) -> None:
         handoff_id, handed_us = lead.last_handoff, lead.last_handed_us
         if handoff_id is None or handed_us is None:  # pragma: no cover - the lifecycle forbids it
             return
-        handed = from_micros(handed_us)
-        covering = [v for v in self.versions if v.covers(handed)]
-        responses = {v.number: v.response_hours(handed, decided) for v in covering}
+        covering = [v for v in self.versions if v.covers(handed_us)]
+        responses = {v.number: v.response_hours(handed_us, decided_us) for v in covering}
         current = responses[max(responses)] if responses else None
         self.decided_ids.append(handoff_id)
         pending = self.handoffs.get(handoff_id)
         if self.tally is not None and covering:
             # The due instant read_handoff holds: under the latest version covering it.
-            due_us = covering[-1].due_us(handed) if pending is None else pending.due_us
+            due_us = covering[-1].due_us(handed_us) if pending is None else pending.due_us
             assert due_us is not None and lead.owner is not None
             self.judged.append(
                 decision(handed_us, lead.captured_us, lead.source, lead.owner, due_us,
@@ -233,24 +194,17 @@ class Batch:
             (version.number, nid, version.applied_us, json.dumps(data["document"]))
         )
         self.flush()
-        start, end = version.instant_range_us()
         query = select(t.handoff.c.handoff_id, t.handoff.c.handed_us, t.handoff.c.decided_us)
-        query = query.where(t.handoff.c.handed_us >= start)
-        if end is not None:
-            query = query.where(t.handoff.c.handed_us < end)
+        query = query.where(t.handoff.c.handed_us >= version.start_us)
+        if version.end_us is not None:
+            query = query.where(t.handoff.c.handed_us < version.end_us)
         terms: list[tuple[Any, ...]] = []
         for handoff_id, handed_us, decided_us in self.conn.execute(query):
-            handed = from_micros(handed_us)
-            if not version.covers(handed):
+            if not version.covers(handed_us):
                 continue
-            response = (
-                None
-                if decided_us is None
-                else version.response_hours(handed, from_micros(decided_us))
-            )
-            terms.append(
-                (handoff_id, version.number, version.applied_us, version.due_us(handed), response)
-            )
+            response = None if decided_us is None else version.response_hours(handed_us, decided_us)
+            due_us = version.due_us(handed_us)
+            terms.append((handoff_id, version.number, version.applied_us, due_us, response))
         self.dues_moved = self.dues_moved or bool(terms)
         _insert(self.conn, t.handoff_terms, terms)
         _execute_many(

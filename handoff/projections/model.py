@@ -41,8 +41,9 @@ from handoff.domain.traffic import TrafficDay
 from handoff.importer import no_cyclic_gc
 from handoff.projections import log, summaries
 from handoff.projections import tables as t
-from handoff.projections.batch import Batch, KnownVersion, LeadState, version_from_row
+from handoff.projections.batch import Batch, LeadState
 from handoff.projections.tally import Tally
+from handoff.projections.terms import KnownVersion, version_from_row
 
 PROJECTION = "kpi"
 PAGE = 5_000
@@ -58,6 +59,7 @@ _SQLITE_CACHE_KIB = 131_072  # index upkeep of a million rows wants more than th
 Progress = Callable[[int, int], None]  # (position reached, last notification id)
 
 _LEAD_TOPICS = {get_topic(cls): name for cls, name in LIFECYCLE_EVENTS.items()}
+_LATER_TOPICS = frozenset(topic for topic, name in _LEAD_TOPICS.items() if name != "captured")
 _VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
 _VERSION_TOPIC = get_topic(AgreementRegister.VersionApplied)  # type: ignore[attr-defined]
 
@@ -159,6 +161,12 @@ def _create_indexes(conn: Connection) -> None:
 
 def position(app: HandoffApp) -> int:
     with read_model(app).engine.connect() as conn:
+        return _position(conn)
+
+
+def _current(conn: Connection) -> int:
+    """The position, read in a transaction of its own."""
+    with conn.begin():
         return _position(conn)
 
 
@@ -307,14 +315,20 @@ class _Projector:
         self.tally: Tally | None = None
 
     def run(self) -> int:
+        # One connection for every page (each still its own transaction): SQLite keeps
+        # its page cache from one transaction to the next only within a connection.
+        with self.model.engine.connect() as conn:
+            return self._run(conn)
+
+    def _run(self, conn: Connection) -> int:
         projected = 0
         last_event = (self.app.recorder.max_notification_id() or 0) if self.progress else 0
-        at = position(self.app)
+        at = _current(conn)
         self.tally = Tally(at) if self.bulk else None
         collisions = 0
         while True:
             try:
-                read = self._project_page(at)
+                read = self._project_page(conn, at)
             except (_Moved, IntegrityError) as moved:
                 # Someone else projected these events (or reset the model): our in-memory
                 # state may be stale, so start again from their position. Being overtaken
@@ -325,7 +339,7 @@ class _Projector:
                 self.leads.clear()
                 self.versions = None
                 self.tally = None  # it lacks the events the other process projected
-                at = position(self.app)
+                at = _current(conn)
                 continue
             except BaseException:
                 self.tally = None  # it may hold the rows of a page that was rolled back
@@ -339,9 +353,9 @@ class _Projector:
             if self.progress:
                 self.progress(at, max(last_event, at))
 
-    def _project_page(self, at: int) -> int:
+    def _project_page(self, conn: Connection, at: int) -> int:
         """Project the page after `at` in one transaction; returns the events read."""
-        with self.model.engine.begin() as conn:
+        with conn.begin():
             # Writing first takes the write lock (SQLite) or the row lock (PostgreSQL)
             # before anything is read, so the page and the position belong together.
             claimed = conn.execute(
@@ -376,11 +390,8 @@ class _Projector:
             rows = conn.execute(select(t.agreement).order_by(t.agreement.c.version))
             self.versions = [version_from_row(r) for r in rows.mappings()]
         batch = Batch(conn, self.leads, self.versions, self.tally)
-        batch.load_leads(
-            lead_id
-            for _, lead_id, topic, _ in notifications
-            if _LEAD_TOPICS.get(topic, "captured") != "captured"
-        )
+        continued = {lead_id for _, lead_id, topic, _ in notifications if topic in _LATER_TOPICS}
+        batch.load_leads(continued.difference(self.leads))
         state = log.state
         for nid, originator, topic, data in notifications:
             name = _LEAD_TOPICS.get(topic)

@@ -1,0 +1,173 @@
+"""Agreement versions as the projection applies them, on instants in microseconds.
+
+A rebuild asks, for every handoff, which versions cover it and when it is due, and for
+every decision its response time: hundreds of thousands of questions. Answered with
+datetimes (a time-zone conversion per question, a local day at a time) they cost more
+than writing the rows. Here each calendar's opening hours are laid out once as sorted
+microsecond instants and searched; the answers are the calendar's own, to the microsecond.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_right
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from handoff.domain.agreement import AgreementTerms
+from handoff.domain.business_time import BusinessCalendar
+from handoff.projections.instants import from_micros, micros
+
+_DAY_US = 86_400_000_000
+# Instants this far from an effective date's local midnight are inside or outside the
+# agreement whatever the zone's offset (at most a day, plus a day of transitions).
+_MARGIN_US = 3 * _DAY_US
+# Opening hours at least this far from midnight lie wholly inside their local day, and in
+# order, even across a daylight-saving change (none moves a clock three hours).
+_EARLIEST_OPENING = time(3)
+_LATEST_CLOSING = time(21)
+_SEARCH_LIMIT_DAYS = 3 * 366  # as business_time: no opening in three years is an error
+_GROWTH_DAYS = 366
+
+
+class KnownVersion:
+    """An applied agreement version, with the business-time rules the SLA needs."""
+
+    def __init__(self, number: int, applied_us: int, terms: AgreementTerms) -> None:
+        self.number = number
+        self.applied_us = applied_us
+        self.terms = terms
+        self.start_us, self.end_us = self.instant_range_us()
+        calendar = terms.calendar
+        self._allowance_us = timedelta(hours=float(terms.decide_within_hours)) // timedelta(
+            microseconds=1
+        )
+        self._hours = (
+            _Hours(calendar)
+            if calendar.opens >= _EARLIEST_OPENING and calendar.closes <= _LATEST_CLOSING
+            else None
+        )
+
+    def covers(self, handed_us: int) -> bool:
+        """Whether the version's effective dates hold the local date of the instant."""
+        if self.start_us + _MARGIN_US <= handed_us and (
+            self.end_us is None or handed_us < self.end_us - _MARGIN_US
+        ):
+            return True
+        if handed_us < self.start_us - _MARGIN_US or (
+            self.end_us is not None and handed_us >= self.end_us + _MARGIN_US
+        ):
+            return False
+        return self.terms.covers_instant(from_micros(handed_us))
+
+    def due_us(self, handed_us: int) -> int:
+        due = None if self._hours is None else self._hours.add(handed_us, self._allowance_us)
+        if due is None:
+            calendar, hours = self.terms.calendar, self.terms.decide_within_hours
+            return micros(calendar.add_business_hours(from_micros(handed_us), hours))
+        return due
+
+    def response_hours(self, handed_us: int, decided_us: int) -> float:
+        if self._hours is None:
+            calendar = self.terms.calendar
+            return calendar.business_hours_between(
+                from_micros(handed_us), from_micros(decided_us)
+            )
+        # As timedelta.total_seconds() / 3600 on the same microseconds: the same float.
+        return self._hours.between(handed_us, decided_us) / 1_000_000 / 3600
+
+    def instant_range_us(self) -> tuple[int, int | None]:
+        """Instants whose local date lies in the effective dates (end exclusive, None: open)."""
+        zone = self.terms.timezone
+        start = datetime.combine(self.terms.effective_from, time(), zone)
+        end_day = self.terms.effective_to
+        if end_day is None:
+            return micros(start), None
+        return micros(start), micros(datetime.combine(end_day + timedelta(days=1), time(), zone))
+
+
+def version_from_row(row: Mapping[Any, Any]) -> KnownVersion:
+    terms = AgreementTerms(json.loads(row["document"]))
+    return KnownVersion(row["version"], row["applied_us"], terms)
+
+
+class _Hours:
+    """A calendar's opening hours over a span of days, as sorted (opens, closes) instants.
+
+    Windows lie inside their local days, in order (see _EARLIEST_OPENING), so the windows
+    the calendar would walk from an instant's local day on are exactly those closing after
+    it, and those it would sum between two instants are exactly those overlapping them.
+    """
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        self.calendar = calendar
+        self.first = self.last = date(1970, 1, 1)
+        self.opens: list[int] = []
+        self.closes: list[int] = []
+        self.low_us = self.high_us = 0  # instants in [low, high) have all their windows here
+
+    def add(self, start_us: int, allowance_us: int) -> int | None:
+        """The instant at which `allowance_us` of opening hours have passed since start;
+        None when they take more than the three years the calendar searches (it raises)."""
+        self._cover(start_us)
+        remaining = allowance_us
+        index = bisect_right(self.closes, start_us)
+        while True:
+            if index == len(self.closes):
+                if (self.last - _utc_day(start_us)).days > _SEARCH_LIMIT_DAYS:
+                    return None
+                self._span(self.first, self.last + timedelta(days=_GROWTH_DAYS))
+                continue
+            opens = max(self.opens[index], start_us)
+            available = self.closes[index] - opens
+            if remaining <= available:
+                return opens + remaining
+            remaining -= available
+            index += 1
+
+    def between(self, start_us: int, end_us: int) -> int:
+        """Microseconds of opening hours in [start, end]; zero when end is not after start."""
+        if end_us <= start_us:
+            return 0
+        self._cover(start_us)
+        self._cover(end_us)
+        total = 0
+        index = bisect_right(self.closes, start_us)
+        opens, closes = self.opens, self.closes
+        while index < len(closes) and opens[index] < end_us:
+            total += min(closes[index], end_us) - max(opens[index], start_us)
+            index += 1
+        return total
+
+    def _cover(self, instant_us: int) -> None:
+        if self.low_us <= instant_us < self.high_us:
+            return
+        day = _utc_day(instant_us)
+        if not self.opens:
+            self._span(day - timedelta(days=3), day + timedelta(days=_GROWTH_DAYS))
+        else:
+            first = min(self.first, day - timedelta(days=3))
+            last = max(self.last, day + timedelta(days=3)) + timedelta(days=_GROWTH_DAYS)
+            self._span(first, last)
+
+    def _span(self, first: date, last: date) -> None:
+        """Lay out the windows of the local days first..last (both included)."""
+        opens: list[int] = []
+        closes: list[int] = []
+        day = first
+        while day <= last:
+            window = self.calendar.opening_hours(day)
+            if window is not None:
+                opens.append(micros(window[0]))
+                closes.append(micros(window[1]))
+            day += timedelta(days=1)
+        self.first, self.last, self.opens, self.closes = first, last, opens, closes
+        # An instant two days after the first UTC midnight has a later local date than the
+        # first day (no zone is more than a day off UTC); likewise before the last.
+        self.low_us = micros(datetime.combine(first, time(), UTC)) + 2 * _DAY_US
+        self.high_us = micros(datetime.combine(last, time(), UTC)) - _DAY_US
+
+
+def _utc_day(instant_us: int) -> date:
+    return date(1970, 1, 1) + timedelta(days=instant_us // _DAY_US)

@@ -1,0 +1,74 @@
+"""The projection's business time in microseconds gives the calendar's own answers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from conftest import AGREEMENT, agreement_toml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handoff.domain.agreement import parse_agreement
+from handoff.projections.instants import from_micros, micros
+from handoff.projections.terms import KnownVersion
+
+ZONES = ("America/Chicago", "Asia/Kathmandu", "Australia/Lord_Howe", "Europe/London", "UTC")
+HOURS = (("09:00", "17:00"), ("03:00", "21:00"), ("00:00", "23:30"), ("08:30", "12:15"))
+EARLIEST = datetime(2025, 12, 20, tzinfo=UTC)
+
+agreements = st.fixed_dictionaries(
+    {
+        "timezone": st.sampled_from(ZONES),
+        "hours": st.sampled_from(HOURS),
+        "within": st.sampled_from(("8", "0.5", "26.25", "40")),
+        "workdays": st.sampled_from(('["mon", "tue", "wed", "thu", "fri"]', '["sat"]')),
+        "ends": st.booleans(),
+    }
+)
+instants = st.integers(0, 500 * 24 * 60).map(lambda minutes: EARLIEST + timedelta(minutes=minutes))
+
+
+def version(choice: dict[str, str | bool | tuple[str, str]]) -> KnownVersion:
+    opens, closes = choice["hours"]  # type: ignore[misc]
+    changes = {
+        "team": None,
+        "timezone": f'"{choice["timezone"]}"',
+        "effective_to": "2026-06-30" if choice["ends"] else None,
+        "calendar.hours": f'["{opens}", "{closes}"]',
+        "calendar.workdays": str(choice["workdays"]),
+        "calendar.holidays": '["2026-03-02", "2026-12-25"]',
+        "sales.decide_within_hours": str(choice["within"]),
+    }
+    terms = parse_agreement(agreement_toml(AGREEMENT, changes))
+    return KnownVersion(1, 0, terms)
+
+
+@settings(max_examples=200, deadline=None)
+@given(choice=agreements, handed=instants, later=st.integers(0, 30 * 24 * 60),
+       more=st.lists(instants, max_size=5))
+def test_due_instants_and_response_times_are_the_calendars_own(
+    choice: dict[str, str | bool | tuple[str, str]], handed: datetime, later: int,
+    more: list[datetime],
+) -> None:
+    known = version(choice)
+    terms, calendar = known.terms, known.terms.calendar
+    # Several questions of one version, far apart: its opening hours grow both ways.
+    for instant in (*more, handed):
+        decided = instant + timedelta(minutes=later)
+        assert known.covers(micros(instant)) == terms.covers_instant(instant)
+        due = calendar.add_business_hours(instant, terms.decide_within_hours)
+        assert known.due_us(micros(instant)) == micros(due)
+        hours = calendar.business_hours_between(instant, decided)
+        assert known.response_hours(micros(instant), micros(decided)) == hours
+        assert known.response_hours(micros(decided), micros(instant)) == 0.0
+
+
+def test_an_instant_near_the_effective_dates_is_judged_by_its_local_date() -> None:
+    known = version({"timezone": "Asia/Kathmandu", "hours": ("09:00", "17:00"), "within": "8",
+                     "workdays": '["mon"]', "ends": True})
+    first = datetime(2026, 1, 1, tzinfo=known.terms.timezone)
+    for instant in (first - timedelta(microseconds=1), first,
+                    datetime(2026, 7, 1, tzinfo=known.terms.timezone) - timedelta(microseconds=1),
+                    datetime(2026, 7, 1, tzinfo=known.terms.timezone)):
+        assert known.covers(micros(instant)) == known.terms.covers_instant(from_micros(
+            micros(instant)))
