@@ -7,8 +7,9 @@ finds the position moved or collides on a key, rolls back, and starts again from
 new position: no event is ever counted twice.
 
 A large backlog (an import, a rebuild) is projected in bulk: secondary indexes dropped,
-large pages, summaries left stale, then indexes and summaries rebuilt once at the end;
-the rows and the position of each page still commit together.
+large pages, the summaries counted in memory (see tally.py), then indexes rebuilt and
+summaries written once at the end; the rows and the position of each page still commit
+together. Paging and the compare-and-set live in `projector`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.utils import get_topic
 from sqlalchemy import (
     Connection,
     Engine,
@@ -31,37 +31,31 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
 from handoff.application import HandoffApp
-from handoff.domain.agreement import AgreementRegister
-from handoff.domain.lead import LIFECYCLE_EVENTS
-from handoff.domain.traffic import TrafficDay
 from handoff.importer import no_cyclic_gc
 from handoff.projections import log, summaries
 from handoff.projections import tables as t
-from handoff.projections.batch import Batch, LeadState
+from handoff.projections.projector import PROJECTION as PROJECTION  # re-exported
+from handoff.projections.projector import (
+    Progress,
+    Projector,
+    executor,
+    position_of,
+    summary_position,
+)
 from handoff.projections.tally import Tally
-from handoff.projections.terms import KnownVersion, version_from_row
 
-PROJECTION = "kpi"
 PAGE = 5_000
 REBUILD_PAGE = 20_000
 # A backlog at least this large, and at least as large as what is already projected, is
 # projected in bulk: rebuilding the indexes then costs less than keeping them up to date.
 BULK_FROM = 20_000
-_ATTEMPTS = 20
 _SCHEMA = "schema"  # its position row holds the tables' SCHEMA_VERSION
 _SCHEMA_LOCK = 0x68616E646F6666  # "handoff": serialises creating the read-model tables
 _SQLITE_CACHE_KIB = 131_072  # index upkeep of a million rows wants more than the 2 MB default
 
-Progress = Callable[[int, int], None]  # (position reached, last notification id)
-
-_LEAD_TOPICS = {get_topic(cls): name for cls, name in LIFECYCLE_EVENTS.items()}
-_LATER_TOPICS = frozenset(topic for topic, name in _LEAD_TOPICS.items() if name != "captured")
-_VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
-_VERSION_TOPIC = get_topic(AgreementRegister.VersionApplied)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -80,10 +74,6 @@ class Status:
     @property
     def behind(self) -> int:
         return max(self.last_event - self.position, 0)
-
-
-class _Moved(Exception):
-    """Another process advanced (or reset) the position first."""
 
 
 _models: weakref.WeakKeyDictionary[HandoffApp, ReadModel] = weakref.WeakKeyDictionary()
@@ -161,20 +151,7 @@ def _create_indexes(conn: Connection) -> None:
 
 def position(app: HandoffApp) -> int:
     with read_model(app).engine.connect() as conn:
-        return _position(conn)
-
-
-def _current(conn: Connection) -> int:
-    """The position, read in a transaction of its own."""
-    with conn.begin():
-        return _position(conn)
-
-
-def _position(conn: Connection) -> int:
-    value = conn.execute(
-        select(t.position.c.position).where(t.position.c.name == PROJECTION)
-    ).scalar_one()
-    return int(value)
+        return position_of(conn)
 
 
 def catch_up(
@@ -192,7 +169,9 @@ def catch_up(
         at = position(app)
         behind = (app.recorder.max_notification_id() or 0) - at
         bulk = behind >= BULK_FROM and behind >= at
-    projector = _Projector(app, page or (REBUILD_PAGE if bulk else PAGE), progress, bulk)
+    projector = Projector(
+        app, read_model(app), page or (REBUILD_PAGE if bulk else PAGE), progress, bulk
+    )
     if not bulk:
         try:
             return projector.run()
@@ -243,16 +222,16 @@ def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> None:
     it covers exactly the events they lack, otherwise recomputed."""
     if not bulk:
         with model.engine.connect() as conn:
-            if _summary_position(conn) == _position(conn):
+            if summary_position(conn) == position_of(conn):
                 return  # the usual case, without taking the write lock
     with model.engine.begin() as conn:
         at = _claim(conn)
         if bulk:
             _create_indexes(conn)
-        valid = _summary_position(conn)
+        valid = summary_position(conn)
         if valid == at:
             return
-        execute = _executor(conn)
+        execute = executor(conn)
         if tally is not None and (tally.start, tally.end) == (valid, at):
             summaries.add(execute, tally.stage_rows(), tally.sla_rows(), at, tally.recorded_us)
         else:
@@ -266,140 +245,14 @@ def _claim(conn: Connection) -> int:
         .where(t.position.c.name == PROJECTION)
         .values(position=t.position.c.position)
     )
-    return _position(conn)
-
-
-def _summary_position(conn: Connection) -> int:
-    found = conn.execute(
-        select(t.summary.c.position).where(t.summary.c.name == summaries.NAME)
-    ).scalar_one()
-    return int(found)
-
-
-def _executor(conn: Connection) -> summaries.Execute:
-    """Run SQL written with `{0}` for each parameter, in the driver's parameter style."""
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-
-    def execute(sql: str, parameters: Any) -> Any:
-        if not isinstance(parameters, list):  # a list is executemany's
-            parameters = tuple(parameters) or None
-        return conn.exec_driver_sql(sql.format(mark), parameters)
-
-    return execute
+    return position_of(conn)
 
 
 def status(app: HandoffApp) -> Status:
     with read_model(app).engine.connect() as conn:
-        at = _position(conn)
+        at = position_of(conn)
         rows = {
             table.name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
             for table in t.PROJECTED_TABLES
         }
     return Status(at, app.recorder.max_notification_id() or 0, rows)
-
-
-class _Projector:
-    """Reads the log page by page; each page is one transaction with its position."""
-
-    def __init__(
-        self, app: HandoffApp, page: int, progress: Progress | None, bulk: bool
-    ) -> None:
-        self.app = app
-        self.model = read_model(app)
-        self.page = page
-        self.progress = progress
-        self.bulk = bulk
-        self.leads: dict[str, LeadState] = {}
-        self.versions: list[KnownVersion] | None = None
-        # A bulk catch-up counts the summaries as it goes (None: they will be recomputed).
-        self.tally: Tally | None = None
-
-    def run(self) -> int:
-        # One connection for every page (each still its own transaction): SQLite keeps
-        # its page cache from one transaction to the next only within a connection.
-        with self.model.engine.connect() as conn:
-            return self._run(conn)
-
-    def _run(self, conn: Connection) -> int:
-        projected = 0
-        last_event = (self.app.recorder.max_notification_id() or 0) if self.progress else 0
-        at = _current(conn)
-        self.tally = Tally(at) if self.bulk else None
-        collisions = 0
-        while True:
-            try:
-                read = self._project_page(conn, at)
-            except (_Moved, IntegrityError) as moved:
-                # Someone else projected these events (or reset the model): our in-memory
-                # state may be stale, so start again from their position. Being overtaken
-                # is progress; colliding on keys again and again would be a bug.
-                collisions += isinstance(moved, IntegrityError)
-                if collisions > _ATTEMPTS:
-                    raise
-                self.leads.clear()
-                self.versions = None
-                self.tally = None  # it lacks the events the other process projected
-                at = _current(conn)
-                continue
-            except BaseException:
-                self.tally = None  # it may hold the rows of a page that was rolled back
-                raise
-            if read == 0:
-                return projected
-            if self.tally is not None:
-                self.tally.end = self._at
-            projected += read
-            at = self._at
-            if self.progress:
-                self.progress(at, max(last_event, at))
-
-    def _project_page(self, conn: Connection, at: int) -> int:
-        """Project the page after `at` in one transaction; returns the events read."""
-        with conn.begin():
-            # Writing first takes the write lock (SQLite) or the row lock (PostgreSQL)
-            # before anything is read, so the page and the position belong together.
-            claimed = conn.execute(
-                update(t.position)
-                .where(t.position.c.name == PROJECTION, t.position.c.position == at)
-                .values(position=at)
-            )
-            if claimed.rowcount != 1:
-                raise _Moved()
-            notifications = self.model.read_page(conn, at, self.page)
-            if not notifications:
-                return 0
-            self._at = notifications[-1][0]
-            conn.execute(
-                update(t.position)
-                .where(t.position.c.name == PROJECTION)
-                .values(position=self._at)
-            )
-            batch = self._project(conn, notifications)
-            if batch.dues_moved:
-                self.tally = None  # decisions it judged under the old due instants
-            # Summaries follow page by page only while they are in step; otherwise they
-            # stay stale until `_finish` recomputes them.
-            if not (self.bulk or batch.versions_applied) and _summary_position(conn) == at:
-                summaries.follow(
-                    _executor(conn), at, self._at, batch.decided_ids, batch.recorded_us
-                )
-            return len(notifications)
-
-    def _project(self, conn: Connection, notifications: Sequence[log.LogRow]) -> Batch:
-        if self.versions is None:
-            rows = conn.execute(select(t.agreement).order_by(t.agreement.c.version))
-            self.versions = [version_from_row(r) for r in rows.mappings()]
-        batch = Batch(conn, self.leads, self.versions, self.tally)
-        continued = {lead_id for _, lead_id, topic, _ in notifications if topic in _LATER_TOPICS}
-        batch.load_leads(continued.difference(self.leads))
-        state = log.state
-        for nid, originator, topic, data in notifications:
-            name = _LEAD_TOPICS.get(topic)
-            if name is not None:
-                batch.lead_event(nid, originator, name, state(data))
-            elif topic == _VISITS_TOPIC:
-                batch.visits_recorded(nid, state(data))
-            elif topic == _VERSION_TOPIC:
-                batch.version_applied(nid, state(data))
-        batch.flush()
-        return batch

@@ -1,0 +1,181 @@
+"""Projecting the notification log page by page, each page one transaction with its position.
+
+The position is advanced with a compare-and-set in the same transaction as the page's
+rows (see `model` for what a collision means and how a catch-up recovers from it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import Connection, select, update
+from sqlalchemy.exc import IntegrityError
+
+from handoff.application import HandoffApp
+from handoff.domain.agreement import AgreementRegister
+from handoff.domain.lead import LIFECYCLE_EVENTS
+from handoff.domain.traffic import TrafficDay
+from handoff.projections import log, summaries
+from handoff.projections import tables as t
+from handoff.projections.batch import Batch, LeadState
+from handoff.projections.tally import Tally
+from handoff.projections.terms import KnownVersion, version_from_row
+
+if TYPE_CHECKING:
+    from handoff.projections.model import ReadModel
+
+PROJECTION = "kpi"
+_ATTEMPTS = 20
+
+Progress = Callable[[int, int], None]  # (position reached, last notification id)
+
+_LEAD_TOPICS = {get_topic(cls): name for cls, name in LIFECYCLE_EVENTS.items()}
+_LATER_TOPICS = frozenset(topic for topic, name in _LEAD_TOPICS.items() if name != "captured")
+_VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
+_VERSION_TOPIC = get_topic(AgreementRegister.VersionApplied)  # type: ignore[attr-defined]
+
+
+class Moved(Exception):
+    """Another process advanced (or reset) the position first."""
+
+
+def current(conn: Connection) -> int:
+    """The position, read in a transaction of its own."""
+    with conn.begin():
+        return position_of(conn)
+
+
+def position_of(conn: Connection) -> int:
+    value = conn.execute(
+        select(t.position.c.position).where(t.position.c.name == PROJECTION)
+    ).scalar_one()
+    return int(value)
+
+
+def summary_position(conn: Connection) -> int:
+    found = conn.execute(
+        select(t.summary.c.position).where(t.summary.c.name == summaries.NAME)
+    ).scalar_one()
+    return int(found)
+
+
+def executor(conn: Connection) -> summaries.Execute:
+    """Run SQL written with `{0}` for each parameter, in the driver's parameter style."""
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+
+    def execute(sql: str, parameters: Any) -> Any:
+        if not isinstance(parameters, list):  # a list is executemany's
+            parameters = tuple(parameters) or None
+        return conn.exec_driver_sql(sql.format(mark), parameters)
+
+    return execute
+
+
+class Projector:
+    """Reads the log page by page; each page is one transaction with its position."""
+
+    def __init__(
+        self, app: HandoffApp, model: ReadModel, page: int, progress: Progress | None,
+        bulk: bool,
+    ) -> None:
+        self.app = app
+        self.model = model
+        self.page = page
+        self.progress = progress
+        self.bulk = bulk
+        self.leads: dict[str, LeadState] = {}
+        self.versions: list[KnownVersion] | None = None
+        # A bulk catch-up counts the summaries as it goes (None: they will be recomputed).
+        self.tally: Tally | None = None
+
+    def run(self) -> int:
+        # One connection for every page (each still its own transaction): SQLite keeps
+        # its page cache from one transaction to the next only within a connection.
+        with self.model.engine.connect() as conn:
+            return self._run(conn)
+
+    def _run(self, conn: Connection) -> int:
+        projected = 0
+        last_event = (self.app.recorder.max_notification_id() or 0) if self.progress else 0
+        at = current(conn)
+        self.tally = Tally(at) if self.bulk else None
+        collisions = 0
+        while True:
+            try:
+                read = self._project_page(conn, at)
+            except (Moved, IntegrityError) as moved:
+                # Someone else projected these events (or reset the model): our in-memory
+                # state may be stale, so start again from their position. Being overtaken
+                # is progress; colliding on keys again and again would be a bug.
+                collisions += isinstance(moved, IntegrityError)
+                if collisions > _ATTEMPTS:
+                    raise
+                self.leads.clear()
+                self.versions = None
+                self.tally = None  # it lacks the events the other process projected
+                at = current(conn)
+                continue
+            except BaseException:
+                self.tally = None  # it may hold the rows of a page that was rolled back
+                raise
+            if read == 0:
+                return projected
+            if self.tally is not None:
+                self.tally.end = self._at
+            projected += read
+            at = self._at
+            if self.progress:
+                self.progress(at, max(last_event, at))
+
+    def _project_page(self, conn: Connection, at: int) -> int:
+        """Project the page after `at` in one transaction; returns the events read."""
+        with conn.begin():
+            # Writing first takes the write lock (SQLite) or the row lock (PostgreSQL)
+            # before anything is read, so the page and the position belong together.
+            claimed = conn.execute(
+                update(t.position)
+                .where(t.position.c.name == PROJECTION, t.position.c.position == at)
+                .values(position=at)
+            )
+            if claimed.rowcount != 1:
+                raise Moved()
+            notifications = self.model.read_page(conn, at, self.page)
+            if not notifications:
+                return 0
+            self._at = notifications[-1][0]
+            conn.execute(
+                update(t.position)
+                .where(t.position.c.name == PROJECTION)
+                .values(position=self._at)
+            )
+            batch = self._project(conn, notifications)
+            if batch.dues_moved:
+                self.tally = None  # decisions it judged under the old due instants
+            # Summaries follow page by page only while they are in step; otherwise they
+            # stay stale until `_finish` recomputes them.
+            if not (self.bulk or batch.versions_applied) and summary_position(conn) == at:
+                summaries.follow(
+                    executor(conn), at, self._at, batch.decided_ids, batch.recorded_us
+                )
+            return len(notifications)
+
+    def _project(self, conn: Connection, notifications: Sequence[log.LogRow]) -> Batch:
+        if self.versions is None:
+            rows = conn.execute(select(t.agreement).order_by(t.agreement.c.version))
+            self.versions = [version_from_row(r) for r in rows.mappings()]
+        batch = Batch(conn, self.leads, self.versions, self.tally)
+        continued = {lead_id for _, lead_id, topic, _ in notifications if topic in _LATER_TOPICS}
+        batch.load_leads(continued.difference(self.leads))
+        state = log.state
+        for nid, originator, topic, data in notifications:
+            name = _LEAD_TOPICS.get(topic)
+            if name is not None:
+                batch.lead_event(nid, originator, name, state(data))
+            elif topic == _VISITS_TOPIC:
+                batch.visits_recorded(nid, state(data))
+            elif topic == _VERSION_TOPIC:
+                batch.version_applied(nid, state(data))
+        batch.flush()
+        return batch
