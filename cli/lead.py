@@ -145,10 +145,7 @@ def show(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
     if fmt == "json":
         print_json(summary)
         return
-    stages = summary.pop("stages")
-    pairs = [(k, v) for k, v in summary.items() if v is not None]
-    pairs += [(f"{stage} at", when) for stage, when in stages.items() if when]
-    print_fields(pairs, title=f"Lead {key}")
+    print_fields([(k, v) for k, v in summary.items() if v is not None], title=f"Lead {key}")
 
 
 @lead.command()

@@ -20,7 +20,11 @@ def steps_as_of(lead: Lead, as_of: datetime | None) -> list[Lead.Event]:
 
 
 def lead_summary(lead: Lead, as_of: datetime | None = None) -> dict[str, Any]:
-    """The lead as it stood once every event recorded by `as_of` was known."""
+    """The lead as it stood once every event recorded by `as_of` was known.
+
+    Each stage's instant is `<stage>_at`: the latest occurrence (a recycled lead's second
+    handoff, say), or null when the lead has not reached it.
+    """
     steps = steps_as_of(lead, as_of)
     if not steps:
         raise UnknownLead(lead.key)
@@ -49,7 +53,7 @@ def lead_summary(lead: Lead, as_of: datetime | None = None) -> dict[str, Any]:
         "name": captured.get("name"),
         "email": captured.get("email"),
         "company": captured.get("company"),
-        "stages": stages,
+        **{f"{stage}_at": when for stage, when in stages.items()},
         "contacts": sum(1 for s in steps if s.event == "contacted"),
         "handoffs": sum(1 for s in steps if s.event == "handed"),
         "last_proposal": proposal,

@@ -48,7 +48,7 @@ def test_a_lead_recorded_from_capture_to_won_shows_its_journey(signed: Handoff) 
     assert shown["source"] == "web"
     assert shown["owner"] == "sam"
     assert shown["won_amount"] == 11500.5
-    assert shown["stages"]["handed"] == "2026-03-02T17:00:00Z"  # 11:00 in Chicago (CST)
+    assert shown["handed_at"] == "2026-03-02T17:00:00Z"  # 11:00 in Chicago (CST)
 
 
 def test_history_names_who_recorded_each_event_and_the_agreement_in_force(
@@ -79,7 +79,7 @@ def test_show_as_of_an_earlier_instant_replays_what_was_recorded_then(handoff: H
     assert handoff.json("lead", "show", "acme-2")["state"] == "qualified"
     before = handoff.json("lead", "show", "acme-2", "--as-of", recorded)
     assert before["state"] == "captured"
-    assert before["stages"]["qualified"] is None
+    assert before["qualified_at"] is None
 
 
 def test_a_lead_not_yet_recorded_at_the_as_of_instant_is_unknown(handoff: Handoff) -> None:
