@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Table, select
 from handoff.domain.agreement import AgreementTerms
 from handoff.projections import log
 from handoff.projections import tables as t
+from handoff.projections.decode import LeadFacts
 from handoff.projections.tally import DecisionKey, Tally, decision
 from handoff.projections.terms import KnownVersion
 
@@ -103,14 +104,13 @@ class Batch:
             for found in self.conn.execute(query).mappings():
                 self.leads[found["lead_id"]] = LeadState(**found)
 
-    def lead_event(self, nid: int, lead_id: str, name: str, data: dict[str, Any]) -> None:
-        occurred_us = log.instant_us(data["occurred_at"])
+    def lead_event(self, nid: int, lead_id: str, name: str, facts: LeadFacts) -> None:
         # A lead event's recorded_at is the store's own timestamp of the event.
-        recorded_us = log.instant_us(data["timestamp"])
+        recorded_us, occurred_us, key, source, owner, amount_cents = facts
         if recorded_us > self.recorded_us:
             self.recorded_us = recorded_us
         if name == "captured":
-            lead = LeadState(lead_id, nid, data["key"], data["source"], occurred_us)
+            lead = LeadState(lead_id, nid, key, source, occurred_us)
             self.leads[lead_id] = lead
         else:
             lead = self.leads[lead_id]
@@ -118,14 +118,11 @@ class Batch:
         bit = _BITS[name]
         first_of_kind = not lead.stages & bit
         lead.stages |= bit
-        amount_cents = None
         if name == "handed":
-            lead.owner = data["owner"]
+            lead.owner = owner
             self._handed(nid, lead, occurred_us, recorded_us)
         elif name == "accepted" or name == "rejected":
             self._decided(lead, name, occurred_us, recorded_us)
-        elif name == "proposal" or name == "won":
-            amount_cents = int(log.amount(data["amount"]).scaleb(2))
         self.events.append(
             (nid, lead.lead_ref, name, occurred_us, recorded_us, lead.captured_us, lead.source,
              lead.owner, amount_cents, first_of_kind)

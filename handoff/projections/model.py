@@ -48,7 +48,9 @@ from handoff.projections.projector import (
 from handoff.projections.tally import Tally
 
 PAGE = 5_000
-REBUILD_PAGE = 20_000
+# Each commit of a bulk page costs a fixed share (the WAL checkpoint, the position row):
+# fewer, larger pages rebuild a million events measurably faster (20,000 -> 50,000).
+REBUILD_PAGE = 50_000
 # A backlog at least this large, and at least as large as what is already projected, is
 # projected in bulk: rebuilding the indexes then costs less than keeping them up to date.
 BULK_FROM = 20_000

@@ -17,7 +17,7 @@ from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.lead import LIFECYCLE_EVENTS
 from handoff.domain.traffic import TrafficDay
-from handoff.projections import log, summaries
+from handoff.projections import decode, log, summaries
 from handoff.projections import tables as t
 from handoff.projections.batch import Batch, LeadState
 from handoff.projections.tally import Tally
@@ -168,11 +168,11 @@ class Projector:
         batch = Batch(conn, self.leads, self.versions, self.tally)
         continued = {lead_id for _, lead_id, topic, _ in notifications if topic in _LATER_TOPICS}
         batch.load_leads(continued.difference(self.leads))
-        state = log.state
+        state, lead_facts = log.state, decode.lead_facts
         for nid, originator, topic, data in notifications:
             name = _LEAD_TOPICS.get(topic)
             if name is not None:
-                batch.lead_event(nid, originator, name, state(data))
+                batch.lead_event(nid, originator, name, lead_facts(name, data))
             elif topic == _VISITS_TOPIC:
                 batch.visits_recorded(nid, state(data))
             elif topic == _VERSION_TOPIC:
