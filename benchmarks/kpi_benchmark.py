@@ -35,7 +35,7 @@ from typing import Any
 
 from handoff import projections
 from handoff.application import HandoffApp
-from handoff.domain.agreement import parse_agreement
+from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.lead import Lead, Stamp
 from handoff.domain.traffic import TrafficDay
 from handoff.kpi import compute_kpis, period_from_options

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from handoff.cli.output import output_option, print_fields, print_json, print_table
-from handoff.domain.agreement import parse_agreement
+from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import InvalidAgreement, NoAgreement
 from handoff.instants import parse_day
 from handoff.views import version_record

@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from handoff.application import HandoffApp
-from handoff.domain.agreement import AgreementRegister, parse_agreement
+from handoff.domain.agreement import AgreementRegister
+from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import Refused
 from handoff.plan import months_between
 from handoff.simulation import MARKETING, NEW_HIRE, SALES, TIMEZONE, Simulation, month_start

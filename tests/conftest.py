@@ -96,7 +96,7 @@ from typing import Any  # noqa: E402
 
 from pytest_bdd import given, parsers, then, when  # noqa: E402
 
-from handoff.domain.agreement import parse_agreement  # noqa: E402
+from handoff.domain.agreement_file import parse_agreement  # noqa: E402
 from handoff.domain.errors import Refused, UnknownLead  # noqa: E402
 from handoff.instants import iso, parse_instant  # noqa: E402
 from handoff.views import lead_summary, step_record  # noqa: E402

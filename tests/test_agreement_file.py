@@ -12,7 +12,7 @@ from datetime import date, time
 import pytest
 from conftest import AGREEMENT, agreement_toml
 
-from handoff.domain.agreement import parse_agreement
+from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import InvalidAgreement
 
 SPEC_EXAMPLE = """

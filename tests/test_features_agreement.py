@@ -7,7 +7,7 @@ from conftest import AGREEMENT, Outcome, agreement_toml, story_day, story_instan
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from handoff.application import HandoffApp
-from handoff.domain.agreement import parse_agreement
+from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import Refused
 from handoff.views import version_record
 

@@ -13,7 +13,8 @@ import pytest
 from conftest import AGREEMENT, agreement_toml, story_day
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from handoff.domain.agreement import AgreementTerms, parse_agreement
+from handoff.domain.agreement import AgreementTerms
+from handoff.domain.agreement_file import parse_agreement
 
 scenarios("business_time.feature")
 

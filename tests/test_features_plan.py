@@ -7,7 +7,8 @@ from typing import Any
 
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from handoff.domain.agreement import MARKETING_RATES, parse_agreement
+from handoff.domain.agreement import MARKETING_RATES
+from handoff.domain.agreement_file import parse_agreement
 from handoff.plan import Plan, plan_for
 
 scenarios("plan.feature")

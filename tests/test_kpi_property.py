@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handoff.application import HandoffApp
-from handoff.domain.agreement import parse_agreement
+from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.lead import ALLOWED_FROM, FINAL_STATES, LIFECYCLE_EVENTS
 from handoff.domain.traffic import TrafficDay
 from handoff.kpi import RATES, STAGE_NAMES, Period, compute_kpis, period_from_options

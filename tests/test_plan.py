@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from cli_helpers import Handoff
 
-from handoff.domain.agreement import AgreementTerms, parse_agreement
+from handoff.domain.agreement import AgreementTerms
+from handoff.domain.agreement_file import parse_agreement
 from handoff.plan import NoGoal, months_between, plan_for, reverse_funnel
 
 H1 = """

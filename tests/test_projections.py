@@ -12,7 +12,7 @@ from sqlalchemy import inspect, select
 
 from handoff import projections
 from handoff.application import HandoffApp
-from handoff.domain.agreement import parse_agreement
+from handoff.domain.agreement_file import parse_agreement
 from handoff.kpi import Period, compute_kpis, period_from_options
 from handoff.projections import latest, tables
 from handoff.projections.instants import micros

@@ -8,7 +8,7 @@ from conftest import AGREEMENT, agreement_toml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff.domain.agreement import parse_agreement
+from handoff.domain.agreement_file import parse_agreement
 from handoff.projections.instants import from_micros, micros
 from handoff.projections.terms import KnownVersion
 

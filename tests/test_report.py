@@ -10,7 +10,7 @@ from cli_helpers import Handoff
 from conftest import FakeClock
 
 from handoff.application import HandoffApp
-from handoff.domain.agreement import parse_agreement
+from handoff.domain.agreement_file import parse_agreement
 from handoff.instants import parse_day
 
 MARCH = """

@@ -1,0 +1,197 @@
+"""The agreement file: SPEC §3's TOML, checked key by key and refused with the key and reason."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from handoff.domain.agreement import MARKETING_RATES, SALES_RATES, AgreementTerms
+from handoff.domain.business_time import WEEKDAYS
+from handoff.domain.errors import InvalidAgreement
+
+_SCHEMA: dict[str, Any] = {
+    "name": str,
+    "effective_from": date,
+    "effective_to": date,
+    "timezone": str,
+    "goal": {"revenue": Decimal, "average_deal": Decimal},
+    "calendar": {"workdays": list, "hours": list, "holidays": list, "country_holidays": str},
+    "marketing": {"qualified_per_month": int, "rates": dict.fromkeys(MARKETING_RATES, Decimal)},
+    "sales": {
+        "decide_within_hours": Decimal,
+        "follow_up": {"attempts": int, "within_days": int},
+        "rates": dict.fromkeys(SALES_RATES, Decimal),
+    },
+    "team": {"marketing": list, "sales": list},
+}
+_REQUIRED = (("name",), ("effective_from",), ("sales", "decide_within_hours"))
+
+
+def parse_agreement(text: str) -> AgreementTerms:
+    """Validate an agreement TOML document; refuse it with the key and the reason."""
+    try:
+        raw = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidAgreement(f"not valid TOML: {error}") from None
+    _check_shape(raw, _SCHEMA, prefix="")
+    for path in _REQUIRED:
+        node: Any = raw
+        for part in path:
+            if not isinstance(node, dict) or part not in node:
+                raise InvalidAgreement(f"{'.'.join(path)}: is required")
+            node = node[part]
+    return AgreementTerms(_normalise(raw))
+
+
+def _fail(key: str, reason: str) -> InvalidAgreement:
+    return InvalidAgreement(f"{key}: {reason}")
+
+
+def _check_shape(node: dict[str, Any], schema: dict[str, Any], prefix: str) -> None:
+    for key, value in node.items():
+        path = f"{prefix}{key}"
+        if key not in schema:
+            raise _fail(path, "unknown key")
+        expected = schema[key]
+        if isinstance(expected, dict):
+            if not isinstance(value, dict):
+                raise _fail(path, "must be a table")
+            _check_shape(value, expected, prefix=f"{path}.")
+        elif not _is_type(value, expected):
+            raise _fail(path, f"must be {_TYPE_WORDS[expected]}, got {value!r}")
+
+
+_TYPE_WORDS = {
+    str: "a string",
+    date: "a date (YYYY-MM-DD)",
+    Decimal: "a number",
+    int: "a whole number",
+    list: "a list",
+}
+
+
+def _is_type(value: Any, expected: type) -> bool:
+    if expected is Decimal:
+        return isinstance(value, (int, Decimal)) and not isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is date:
+        return isinstance(value, date) and not isinstance(value, datetime)
+    return isinstance(value, expected)
+
+
+def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
+    """Check values and return a JSON-safe document (dates and decimals as strings)."""
+    doc: dict[str, Any] = {"name": raw["name"].strip()}
+    if not doc["name"]:
+        raise _fail("name", "must not be empty")
+    doc["effective_from"] = raw["effective_from"].isoformat()
+    if "effective_to" in raw:
+        if raw["effective_to"] < raw["effective_from"]:
+            raise _fail("effective_to", "is before effective_from")
+        doc["effective_to"] = raw["effective_to"].isoformat()
+    doc["timezone"] = _timezone(raw.get("timezone", "UTC"))
+    if "goal" in raw:
+        doc["goal"] = {k: _positive(f"goal.{k}", v) for k, v in raw["goal"].items()}
+    if "calendar" in raw:
+        doc["calendar"] = _calendar(raw["calendar"])
+    if "marketing" in raw:
+        doc["marketing"] = _side("marketing", raw["marketing"])
+    doc["sales"] = _side("sales", raw["sales"])
+    if "team" in raw:
+        doc["team"] = {
+            side: _names(f"team.{side}", members) for side, members in raw["team"].items()
+        }
+    return doc
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _fail("timezone", f"unknown time zone {name!r}") from None
+    return name
+
+
+def _positive(key: str, value: int | Decimal) -> str:
+    if value <= 0:
+        raise _fail(key, f"must be greater than 0, got {value}")
+    return str(value)
+
+
+def _calendar(section: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "workdays" in section:
+        days = section["workdays"]
+        unknown = [d for d in days if d not in WEEKDAYS]
+        if unknown or not days:
+            raise _fail("calendar.workdays", f"must be a non-empty list of {', '.join(WEEKDAYS)}")
+        out["workdays"] = list(dict.fromkeys(days))
+    if "hours" in section:
+        out["hours"] = _hours(section["hours"])
+    if "holidays" in section:
+        out["holidays"] = [_holiday(item) for item in section["holidays"]]
+    if "country_holidays" in section:
+        code = section["country_holidays"]
+        import holidays  # slow to load: only when an agreement names a country
+
+        if code not in holidays.list_supported_countries():
+            raise _fail("calendar.country_holidays", f"unknown country code {code!r}")
+        out["country_holidays"] = code
+    return out
+
+
+def _hours(hours: list[Any]) -> list[str]:
+    key = "calendar.hours"
+    if len(hours) != 2 or not all(isinstance(h, (str, time)) for h in hours):
+        raise _fail(key, 'must be two times, like ["09:00", "17:00"]')
+    try:
+        opens, closes = (h if isinstance(h, time) else time.fromisoformat(h) for h in hours)
+    except ValueError:
+        raise _fail(key, f"not a time of day (HH:MM): {hours!r}") from None
+    if closes <= opens:
+        raise _fail(key, "must be increasing (opening before closing)")
+    return [opens.isoformat("minutes"), closes.isoformat("minutes")]
+
+
+def _holiday(item: Any) -> str:
+    if isinstance(item, date) and not isinstance(item, datetime):
+        return item.isoformat()
+    if isinstance(item, str):
+        try:
+            return date.fromisoformat(item).isoformat()
+        except ValueError:
+            pass
+    raise _fail("calendar.holidays", f"not a date (YYYY-MM-DD): {item!r}")
+
+
+def _side(side: str, section: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in section.items():
+        path = f"{side}.{key}"
+        if key == "rates":
+            out["rates"] = {name: _rate(f"{path}.{name}", v) for name, v in value.items()}
+        elif key == "follow_up":
+            out["follow_up"] = {k: int(_positive(f"{path}.{k}", v)) for k, v in value.items()}
+        elif key == "qualified_per_month":
+            if value < 0:
+                raise _fail(path, f"must not be negative, got {value}")
+            out[key] = value
+        else:
+            out[key] = _positive(path, value)
+    return out
+
+
+def _rate(key: str, value: int | Decimal) -> str:
+    if not 0 < value <= 1:
+        raise _fail(key, f"must be a rate between 0 and 1 (above 0), got {value}")
+    return str(value)
+
+
+def _names(key: str, members: list[Any]) -> list[str]:
+    if not all(isinstance(m, str) and m.strip() for m in members):
+        raise _fail(key, "must be a list of names")
+    return [m.strip() for m in members]
