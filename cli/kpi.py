@@ -42,11 +42,7 @@ def _as_of(app: Any, text: str | None) -> datetime | None:
 
     A malformed instant is bad input like any other: one line, exit status 1.
     """
-    if text is None:
-        return None
-    from handoff.instants import parse_instant
-
-    return parse_instant(text, app.zone_for_day(app.agreement_register()))
+    return None if text is None else app.instant(text)
 
 
 def _check_one_period(month: str | None, quarter: str | None, start: str | None,

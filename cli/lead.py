@@ -8,7 +8,7 @@ import click
 
 from handoff.cli.output import output_option, print_fields, print_json, print_table
 from handoff.domain.lead import Lead
-from handoff.instants import iso, parse_instant
+from handoff.instants import iso
 from handoff.views import lead_summary, step_details, step_record
 
 at_option = click.option(
@@ -138,10 +138,7 @@ def show(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
     """The lead's state, source, owner and the instant of each stage."""
     app = obj.app
     found = app.lead(key)
-    instant = None
-    if as_of is not None:
-        instant = parse_instant(as_of, app.zone_for_day(app.agreement_register()))
-    summary = lead_summary(found, instant)
+    summary = lead_summary(found, None if as_of is None else app.instant(as_of))
     if fmt == "json":
         print_json(summary)
         return

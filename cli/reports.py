@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from handoff.cli.output import output_option, print_json, print_table
-from handoff.instants import now_utc, parse_day, parse_instant
+from handoff.instants import now_utc, parse_day
 from handoff.plan import PLAN_KEYS
 
 
@@ -92,8 +92,7 @@ def report(obj: Any, month: str, out: str, as_of: str | None) -> None:
     from handoff.report import monthly_review, render_review
 
     app = obj.app
-    instant = (parse_instant(as_of, app.zone_for_day(app.agreement_register()))
-               if as_of else None)
+    instant = app.instant(as_of) if as_of else None
     review = monthly_review(app, month, as_of=instant)
     page = render_review(review)
     try:

@@ -83,12 +83,16 @@ class HandoffApp(Application[Any]):
 
         return zone
 
+    def instant(self, text: str, register: AgreementRegister | None = None) -> datetime:
+        """An instant as a user typed it; without an offset, local to the agreement in force."""
+        return parse_instant(text, self.zone_for_day(register or self.agreement_register()))
+
     def stamp(
         self, register: AgreementRegister, event_name: str, actor: str, at: str | None
     ) -> Stamp:
         """When, by whom and under which agreement an event happens; refuses outsiders."""
         recorded_at = self.clock()
-        occurred_at = recorded_at if at is None else parse_instant(at, self.zone_for_day(register))
+        occurred_at = recorded_at if at is None else self.instant(at, register)
         return register.stamp(event_name, actor, occurred_at, recorded_at)
 
     # -- leads --------------------------------------------------------------------------
