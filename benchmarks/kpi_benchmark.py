@@ -33,7 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from handoff import projections
+from handoff import eventstore, projections
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.lead import Lead, Stamp
@@ -150,25 +150,14 @@ def best(run: Callable[[], Any], times: int = 5) -> float:
     return min(spent)
 
 
-def read_raw(path: Path) -> int:
+def read_raw(path: Path, table: str) -> int:
     """Only read every stored event row from SQLite, as the rebuild must at least do."""
     connection = sqlite3.connect(path)
     rows = 0
-    cursor = connection.execute("SELECT rowid, * FROM stored_events ORDER BY rowid")
+    cursor = connection.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid")
     while batch := cursor.fetchmany(20_000):
         rows += len(batch)
     connection.close()
-    return rows
-
-
-def read_decoded(app: HandoffApp) -> int:
-    """Read every notification and decode its JSON state (no projection)."""
-    decode, rows, position = app.mapper.transcoder.decode, 0, 0
-    while notes := app.recorder.select_notifications(position, 20_000, inclusive_of_start=False):
-        for note in notes:
-            decode(note.state)
-        rows += len(notes)
-        position = notes[-1].id
     return rows
 
 
@@ -221,11 +210,11 @@ def run(store: Path, events: int, seed: int, work: Path) -> None:
         started = time.perf_counter()
         written = build_store(app, events, seed)
         print(f"built store: {written:,} events in {time.perf_counter() - started:.1f} s")
-    total = app.recorder.max_notification_id() or 0
+    total = eventstore.last_notification_id(app)
     print(f"store: {store} ({total:,} notifications, {store.stat().st_size / 1e6:.0f} MB)")
 
-    raw = best(lambda: read_raw(store), times=2)
-    decoded = best(lambda: read_decoded(app), times=1)
+    raw = best(lambda: read_raw(store, eventstore.events_table(app)), times=2)
+    decoded = best(lambda: eventstore.read_and_decode(app), times=1)
     rebuild = best(lambda: projections.rebuild(app), times=1)
     print(f"read rows from SQLite only    : {raw:6.2f} s  ({total / raw:12,.0f} events/s)")
     print(f"read and decode JSON state    : {decoded:6.2f} s  ({total / decoded:12,.0f} events/s)")

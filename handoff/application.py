@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
-    JSONTranscoder,
     PersistenceError,
     RecordConflictError,
     Transcoder,
 )
 
+from handoff import eventstore
 from handoff.domain.agreement import AgreementRegister, AgreementTerms, AppliedVersion
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
 from handoff.domain.lead import Lead, Stamp, lead_id
@@ -30,7 +30,6 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 _ATTEMPTS = 5
 _UTC = ZoneInfo("UTC")
-_SCHEMA_LOCK = 0x68616E646F6666  # "handoff": the advisory lock that guards creating tables
 
 
 class HandoffApp(Application[Any]):
@@ -51,12 +50,7 @@ class HandoffApp(Application[Any]):
                 ) from None
 
     def construct_transcoder(self) -> Transcoder:
-        transcoder = super().construct_transcoder()
-        if isinstance(transcoder, JSONTranscoder):
-            # Event states never hold cycles; not checking for them makes encoding (the
-            # bulk of a large import's cost after validation) about a third cheaper.
-            transcoder.encoder.check_circular = False
-        return transcoder
+        return eventstore.without_cycle_check(super().construct_transcoder())
 
     # -- the agreement ------------------------------------------------------------------
 
@@ -179,31 +173,7 @@ class HandoffApp(Application[Any]):
 
     def existing_ids(self, ids: list[UUID]) -> set[UUID]:
         """Which of these aggregates have events, asked in a few queries rather than one each."""
-        found: set[UUID] = set()
-        if not ids or not self.recorder.max_notification_id():
-            return found
-        recorder: Any = self.recorder
-        table = recorder.events_table_name
-        with recorder.datastore.transaction(commit=False) as cursor:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                if self.location.is_postgres:
-                    schema = recorder.datastore.schema
-                    cursor.execute(
-                        f'SELECT DISTINCT originator_id FROM "{schema}"."{table}"'
-                        " WHERE originator_id = ANY(%s)",
-                        (chunk,),
-                    )
-                    found.update(row["originator_id"] for row in cursor.fetchall())
-                else:
-                    marks = ",".join("?" * len(chunk))
-                    cursor.execute(
-                        f"SELECT DISTINCT originator_id FROM {table}"
-                        f" WHERE originator_id IN ({marks})",
-                        [i.hex for i in chunk],
-                    )
-                    found.update(UUID(row[0]) for row in cursor.fetchall())
-        return found
+        return eventstore.existing_originator_ids(self, ids)
 
     def _retrying(self, change: Callable[[], T]) -> T:
         """Run a load-decide-save; if another process saved first, decide again on fresh state."""
@@ -244,11 +214,11 @@ def _creating_tables_alone(location: StoreLocation) -> Iterator[None]:
         reason = " ".join(str(error).split()) or type(error).__name__
         raise StoreUnavailable(f"cannot open store {location.given!r}: {reason}") from None
     with connection:
-        connection.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+        connection.execute("SELECT pg_advisory_lock(%s)", (eventstore.SCHEMA_LOCK_KEY,))
         try:
             yield
         finally:
-            connection.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
+            connection.execute("SELECT pg_advisory_unlock(%s)", (eventstore.SCHEMA_LOCK_KEY,))
 
 
 def apply_step(lead: Lead, event_name: str, stamp: Stamp, data: dict[str, Any]) -> None:

@@ -2,9 +2,9 @@
 
 Decoding every state with json costs more than anything else the projection does per
 event (nested dicts for each tagged value, strings for fields nobody reads). Events
-written by eventsourcing's JSON transcoder have a fixed shape: the same keys in the same
-order, in compact form. A compiled pattern per event matches that whole shape (every key,
-in order, to the closing brace) and captures only what is read.
+written by eventsourcing's JSON transcoder (see `eventstore`) have a fixed shape: the
+same keys in the same order, in compact form. A compiled pattern per event matches that
+whole shape (every key, in order, to the closing brace) and captures only what is read.
 
 The fast path is exact by construction, never a guess: it matches only documents whose
 every key is fixed (so no key repeats, as json would let a later one win) and whose
@@ -19,6 +19,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from handoff import eventstore
 from handoff.projections import log
 
 # (recorded_us, occurred_us, key, source, owner, amount_cents): "" for a text the event
@@ -34,16 +35,17 @@ _ANY = rb'(?:"[\x20\x21\x23-\x5b\x5d-\x7e]*"|null|true|false|-?(?:0|[1-9][0-9]*)
 
 
 def _tagged(type_name: bytes) -> bytes:
-    return rb'\{"_type_":"' + type_name + rb'","_data_":' + _TEXT + rb"\}"
+    return eventstore.tagged_pattern(type_name, _TEXT)
 
 
 # A UTC instant as datetime.isoformat writes it, in three parts: the day, the time of
 # day (the ranges fromisoformat accepts) and optional microseconds. Days and times of
 # day repeat across events, so each is parsed once (see _Days, _Times); parsing every
 # instant in full cost as much as matching the whole state.
-_INSTANT = (
-    rb'\{"_type_":"datetime_iso","_data_":"([0-9]{4}-[0-9]{2}-[0-9]{2})'
-    rb'T((?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])(?:\.([0-9]{6}))?\+00:00"\}'
+_INSTANT = eventstore.tagged_pattern(
+    b"datetime_iso",
+    rb'"([0-9]{4}-[0-9]{2}-[0-9]{2})'
+    rb'T((?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])(?:\.([0-9]{6}))?\+00:00"',
 )
 _HEAD = (
     rb'\{"timestamp":' + _INSTANT

@@ -17,6 +17,7 @@ from typing import Any
 
 from eventsourcing.persistence import PersistenceError
 
+from handoff import eventstore
 from handoff.application import HandoffApp
 from handoff.projections import summaries
 from handoff.projections.summaries import DAY_US, GROUPS, SLA_BASES, STAGE_BASES
@@ -58,8 +59,7 @@ class _Reader:
 
 @contextmanager
 def _reading(app: HandoffApp) -> Iterator[_Reader]:
-    datastore: Any = app.recorder.datastore  # type: ignore[attr-defined]
-    with datastore.transaction(commit=False) as cursor:
+    with eventstore.read_transaction(app) as cursor:
         yield _Reader(cursor, "%s" if app.location.is_postgres else "?")
 
 
@@ -70,7 +70,7 @@ def report(
     earlier as-of instant, stale summaries, a cohort by owner). Raises Behind."""
     if not scope.all_versions_known or (scope.basis, scope.by) == ("cohort", "owner"):
         return None
-    last_event = app.recorder.max_notification_id() or 0
+    last_event = eventstore.last_notification_id(app)
     try:
         with _reading(app) as reader:
             return _report(reader, scope, first_day, last_day, last_event)

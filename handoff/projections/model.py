@@ -15,7 +15,6 @@ together. Paging and the compare-and-set live in `projector`.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +32,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import NullPool
 
+from handoff import eventstore
 from handoff.application import HandoffApp
 from handoff.importer import no_cyclic_gc
-from handoff.projections import log, summaries
+from handoff.projections import summaries
 from handoff.projections import tables as t
 from handoff.projections.projector import PROJECTION as PROJECTION  # re-exported
 from handoff.projections.projector import (
@@ -55,7 +55,6 @@ REBUILD_PAGE = 50_000
 # projected in bulk: rebuilding the indexes then costs less than keeping them up to date.
 BULK_FROM = 20_000
 _SCHEMA = "schema"  # its position row holds the tables' SCHEMA_VERSION
-_SCHEMA_LOCK = 0x68616E646F6666  # "handoff": serialises creating the read-model tables
 _SQLITE_CACHE_KIB = 131_072  # index upkeep of a million rows wants more than the 2 MB default
 
 
@@ -64,7 +63,7 @@ _SQLITE_CACHE_KIB = 131_072  # index upkeep of a million rows wants more than th
 class ReadModel:
     engine: Engine
     is_postgres: bool
-    read_page: Callable[[Connection, int, int], Sequence[log.LogRow]]
+    read_page: eventstore.PageReader
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ def read_model(app: HandoffApp) -> ReadModel:
             )
             event.listen(engine, "connect", _tune_sqlite)
         _create_tables(engine)
-        model = ReadModel(engine, location.is_postgres, log.page_reader(app))
+        model = ReadModel(engine, location.is_postgres, eventstore.page_reader(app))
         _models[app] = model
         weakref.finalize(app, engine.dispose)
     return model
@@ -115,7 +114,8 @@ def _create_tables(engine: Engine) -> None:
     with engine.begin() as conn:
         # create_all checks then creates, table by table: hold a lock across all of it.
         if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+            lock = text("SELECT pg_advisory_xact_lock(:key)")
+            conn.execute(lock, {"key": eventstore.SCHEMA_LOCK_KEY})
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         if _schema_version(conn) != t.SCHEMA_VERSION:
@@ -169,7 +169,7 @@ def catch_up(
     """
     if bulk is None:
         at = position(app)
-        behind = (app.recorder.max_notification_id() or 0) - at
+        behind = eventstore.last_notification_id(app) - at
         bulk = behind >= BULK_FROM and behind >= at
     projector = Projector(
         app, read_model(app), page or (REBUILD_PAGE if bulk else PAGE), progress, bulk
@@ -257,4 +257,4 @@ def status(app: HandoffApp) -> Status:
             table.name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
             for table in t.PROJECTED_TABLES
         }
-    return Status(at, app.recorder.max_notification_id() or 0, rows)
+    return Status(at, eventstore.last_notification_id(app), rows)

@@ -13,6 +13,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
+from handoff import eventstore
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.lead import LIFECYCLE_EVENTS
@@ -98,7 +99,7 @@ class Projector:
 
     def _run(self, conn: Connection) -> int:
         projected = 0
-        last_event = (self.app.recorder.max_notification_id() or 0) if self.progress else 0
+        last_event = eventstore.last_notification_id(self.app) if self.progress else 0
         at = current(conn)
         self.tally = Tally(at) if self.bulk else None
         collisions = 0
@@ -141,7 +142,7 @@ class Projector:
             )
             if claimed.rowcount != 1:
                 raise Moved()
-            notifications = self.model.read_page(conn, at, self.page)
+            notifications = self.model.read_page(conn.connection, at, self.page)
             if not notifications:
                 return 0
             self._at = notifications[-1][0]

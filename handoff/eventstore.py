@@ -1,0 +1,235 @@
+"""The one module that relies on how eventsourcing stores events, beyond its public API.
+
+Reading a million events through the library (a `Notification`, a `UUID` and a domain
+event object per row) costs more than projecting them, and its encoder checks every
+state for cycles none has. So the read side reads the events table with its own SQL and
+decodes the transcoder's JSON itself, and the application tunes the encoder. Each such
+reliance is written here once, named, and checked against the installed library by
+`tests/test_eventstore_contract.py`, which fails loudly when an upgrade moves one (rather
+than the projection silently slowing down or reading wrongly):
+
+- the events table: its name on the recorder, its schema on PostgreSQL, `rowid` as the
+  notification id on SQLite, and its columns (notification id, originator id, topic, state);
+- the datastore's transaction, and the rows its cursor gives (tuples or dictionaries);
+- the mapper's optional compressor and cipher (undone here, in the library's order);
+- the JSON transcoder: tagged values written `{"_type_": NAME, "_data_": TEXT}`, compact,
+  keys in the order an event's attributes were set, and its encoder's `check_circular`.
+
+Anyone needing another internal adds a function here (append; keep each one small).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import JSONTranscoder, Transcoder
+
+if TYPE_CHECKING:
+    from eventsourcing.application import Application
+
+# (notification id, originator id as 32 hex digits, topic, state as JSON bytes)
+LogRow = tuple[int, str, str, bytes]
+# Reads up to `limit` rows after a notification id from a DB-API connection to the store.
+PageReader = Callable[[Any, int, int], Sequence[LogRow]]
+
+# The PostgreSQL advisory lock under which one process at a time creates tables in the
+# store's database (the library's and the read model's): "handoff" in ASCII.
+SCHEMA_LOCK_KEY = 0x68616E646F6666
+
+# The JSON transcoder's tagged value: {"_type_": "datetime_iso", "_data_": "2026-..."}.
+TYPE_KEY = "_type_"
+DATA_KEY = "_data_"
+
+
+# -- the events table -------------------------------------------------------------------
+
+
+def is_postgres(app: Application[Any]) -> bool:
+    return type(_recorder(app)).__module__ == "eventsourcing.postgres"
+
+
+def events_table(app: Application[Any]) -> str:
+    """The events table's name as SQL, schema-qualified on PostgreSQL."""
+    recorder = _recorder(app)
+    name: str = recorder.events_table_name
+    if is_postgres(app):
+        return f'"{recorder.datastore.schema}"."{name}"'
+    return name
+
+
+def last_notification_id(app: Application[Any]) -> int:
+    """The notification id of the latest recorded event (0 for an empty store)."""
+    return app.recorder.max_notification_id() or 0
+
+
+def page_reader(app: Application[Any]) -> PageReader:
+    """A function reading up to `limit` notifications after a position, in order, from a
+    DB-API connection to the store's database (the projection's own, in its transaction)."""
+    table = events_table(app)
+    if is_postgres(app):
+        sql = (
+            f"SELECT notification_id, originator_id, topic, state FROM {table}"
+            " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        )
+    else:
+        # The library's notification id on SQLite is the table's rowid.
+        sql = (
+            f"SELECT rowid, originator_id, topic, state FROM {table}"
+            " WHERE rowid > ? ORDER BY rowid LIMIT ?"
+        )
+    unwrap = _unwrapper(app)
+    # SQLite's rows are already (int, hex text, text, bytes) when the state is stored
+    # plain: converting a million of them again costs half a second.
+    as_read = not is_postgres(app) and unwrap is bytes
+
+    def read(connection: Any, after: int, limit: int) -> Sequence[LogRow]:
+        # The driver's own cursor: a library's result rows add nothing here but time.
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql, (after, limit))
+            rows: Sequence[Any] = cursor.fetchall()
+        finally:
+            cursor.close()
+        return rows if as_read else _log_rows(rows, unwrap)
+
+    return read
+
+
+def log_pages(app: Application[Any], page: int = 50_000) -> Iterator[Sequence[LogRow]]:
+    """Every notification in order, a page at a time, each page read on the library's own
+    connection (no second connection, no SQLAlchemy: an export starts at once)."""
+    table, postgres, unwrap = events_table(app), is_postgres(app), _unwrapper(app)
+    if postgres:
+        sql = (
+            f"SELECT notification_id, originator_id, topic, state FROM {table}"
+            " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        )
+    else:
+        sql = (
+            f"SELECT rowid, originator_id, topic, state FROM {table}"
+            " WHERE rowid > ? ORDER BY rowid LIMIT ?"
+        )
+    after = 0
+    while True:
+        with read_transaction(app) as cursor:
+            cursor.execute(sql, (after, page))
+            rows = _log_rows(cursor.fetchall(), unwrap)
+        if not rows:
+            return
+        yield rows
+        after = rows[-1][0]
+
+
+@contextmanager
+def read_transaction(app: Application[Any]) -> Iterator[Any]:
+    """A DB-API cursor on the library's own connection, in a transaction that commits
+    nothing. Rows are tuples (SQLite) or dictionaries keyed by column (PostgreSQL)."""
+    with _recorder(app).datastore.transaction(commit=False) as cursor:
+        yield cursor
+
+
+def existing_originator_ids(app: Application[Any], ids: list[UUID]) -> set[UUID]:
+    """Which of these aggregates have events, asked in a few queries rather than one each."""
+    found: set[UUID] = set()
+    if not ids or not last_notification_id(app):
+        return found
+    table, postgres = events_table(app), is_postgres(app)
+    with read_transaction(app) as cursor:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            if postgres:
+                cursor.execute(
+                    f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id = ANY(%s)",
+                    (chunk,),
+                )
+                found.update(row["originator_id"] for row in cursor.fetchall())
+            else:
+                marks = ",".join("?" * len(chunk))
+                cursor.execute(
+                    f"SELECT DISTINCT originator_id FROM {table}"
+                    f" WHERE originator_id IN ({marks})",
+                    [i.hex for i in chunk],
+                )
+                found.update(UUID(row[0]) for row in cursor.fetchall())
+    return found
+
+
+def _recorder(app: Application[Any]) -> Any:
+    return app.recorder
+
+
+def _log_rows(rows: Sequence[Any], unwrap: Callable[[Any], bytes]) -> list[LogRow]:
+    if rows and isinstance(rows[0], dict):  # PostgreSQL's cursor names every column
+        rows = [tuple(row.values()) for row in rows]
+    return [(nid, _hex(origin), topic, unwrap(data)) for nid, origin, topic, data in rows]
+
+
+def _hex(originator: Any) -> str:
+    """SQLite stores the id as hex text, PostgreSQL as a uuid."""
+    return originator if isinstance(originator, str) else str(originator.hex)
+
+
+def _unwrapper(app: Application[Any]) -> Callable[[Any], bytes]:
+    """Bytes of the JSON state: decrypted, then decompressed, when the store is configured
+    so (the reverse of the mapper's compress-then-encrypt)."""
+    mapper = app.mapper
+    cipher, compressor = mapper.cipher, mapper.compressor
+    if cipher is None and compressor is None:
+        return bytes
+
+    def unwrap(state: Any) -> bytes:
+        data = bytes(state)
+        if cipher is not None:
+            data = cipher.decrypt(data)
+        if compressor is not None:
+            data = compressor.decompress(data)
+        return data
+
+    return unwrap
+
+
+# -- the JSON transcoder ----------------------------------------------------------------
+
+
+def without_cycle_check(transcoder: Transcoder) -> Transcoder:
+    """Event states never hold cycles; not checking for them makes encoding (the bulk of
+    a large import's cost after validation) about a third cheaper."""
+    if isinstance(transcoder, JSONTranscoder):
+        encoder = transcoder.encoder
+        if not isinstance(encoder, json.JSONEncoder):  # pragma: no cover - a library change
+            raise TypeError(f"the JSON transcoder's encoder is a {type(encoder).__name__}")
+        encoder.check_circular = False
+    return transcoder
+
+
+def tagged_text(value: Any, type_name: str) -> str:
+    """The text of a tagged value of this type, as the transcoder wrote it; raises otherwise."""
+    if not isinstance(value, dict) or value.get(TYPE_KEY) != type_name:
+        raise ValueError(f"expected a {type_name} value in the event state, got {value!r}")
+    text: str = value[DATA_KEY]
+    return text
+
+
+def tagged_pattern(type_name: bytes, data: bytes) -> bytes:
+    """A regular expression (bytes) matching a tagged value of this type in compact JSON,
+    its text matched by `data`."""
+    return (
+        rb'\{"' + TYPE_KEY.encode() + rb'":"' + type_name + rb'","' + DATA_KEY.encode()
+        + rb'":' + data + rb"\}"
+    )
+
+
+def read_and_decode(app: Application[Any], page: int = 20_000) -> int:
+    """Read every notification and decode its state the library's own way (no domain
+    objects): the baseline the projection's own reading is measured against."""
+    decode, rows, position = app.mapper.transcoder.decode, 0, 0
+    while notes := app.recorder.select_notifications(position, page, inclusive_of_start=False):
+        for note in notes:
+            decode(note.state)
+        rows += len(notes)
+        position = notes[-1].id
+    return rows

@@ -1,0 +1,155 @@
+"""The contract between `handoff.eventstore` and the installed eventsourcing library.
+
+Every detail of the library that the read side relies on beyond its public API is
+checked here against the real thing, on both stores: if an upgrade moves one, these
+tests fail by name, rather than the projection reading wrongly or silently slowing down.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+from conftest import AGREEMENT, FakeClock, agreement_toml
+from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.utils import get_topic
+
+from handoff import eventstore, projections
+from handoff.application import HandoffApp
+from handoff.domain.agreement_file import parse_agreement
+from handoff.domain.lead import LIFECYCLE_EVENTS, Lead, Stamp, lead_id
+from handoff.projections import decode
+from handoff.store import locate
+
+LEAD_TOPICS = {get_topic(cls): name for cls, name in LIFECYCLE_EVENTS.items()}
+
+
+def every_kind_of_event(app: HandoffApp) -> None:
+    """An agreement, traffic, and every lifecycle event, through the application's use cases."""
+    app.apply_agreement(parse_agreement(agreement_toml(AGREEMENT, {"team": None})), "maria")
+    app.record_visits(datetime(2026, 3, 2).date(), 1200, "maria")
+    app.capture("won-lead", "web", "maria", at="2026-03-02T09:00", name="Ada Lovelace",
+                email="ada@example.com", company="Analytical Engines")
+    for hour, (step, data) in enumerate(
+        [("qualified", {"score": 80}), ("handed", {"owner": "sam"}), ("rejected",
+         {"reason": "not now"}), ("qualified", {}), ("handed", {"owner": "ola"}), ("accepted", {}),
+         ("contacted", {"channel": "phone"}), ("proposal", {"amount": "1200.50"}),
+         ("proposal", {"amount": "1100"}), ("won", {"amount": "1000"})],
+        start=10,
+    ):
+        app.record("won-lead", step, "sam", f"2026-03-{2 + hour // 24:02d}T{hour % 24}:00",
+                   **data)
+    app.capture("lost-lead", "events", "maria", at="2026-03-03T09:00")
+    app.record("lost-lead", "qualified", "maria", "2026-03-03T10:00")
+    app.record("lost-lead", "handed", "maria", "2026-03-03T11:00", owner="kim")
+    app.record("lost-lead", "accepted", "kim", "2026-03-03T12:00")
+    app.record("lost-lead", "lost", "kim", "2026-03-03T13:00", reason="price")
+
+
+def _plain(app: HandoffApp, state: bytes) -> bytes:
+    if app.mapper.cipher is not None:
+        state = app.mapper.cipher.decrypt(state)
+    if app.mapper.compressor is not None:
+        state = app.mapper.compressor.decompress(state)
+    return state
+
+
+def pages_read_by_the_projection(app: HandoffApp) -> list[eventstore.LogRow]:
+    read = eventstore.page_reader(app)
+    with projections.read_model(app).engine.connect() as conn:
+        found: list[eventstore.LogRow] = []
+        while page := read(conn.connection, found[-1][0] if found else 0, 7):
+            found.extend(page)
+        return found
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "compressed"])
+def test_the_log_is_read_as_the_library_reads_it(
+    store: str, clock: FakeClock, compressed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The events table's name, its notification id (rowid on SQLite), its columns, the
+    rows the datastore's cursor gives, and the mapper's compressor, on both stores."""
+    if compressed:
+        monkeypatch.setenv("COMPRESSOR_TOPIC", "eventsourcing.compressor:ZlibCompressor")
+    app = HandoffApp(locate(store), clock=clock)
+    try:
+        assert eventstore.is_postgres(app) == app.location.is_postgres
+        assert (app.mapper.compressor is not None) == compressed
+        every_kind_of_event(app)
+        expected = [(n, o, t, _plain(app, s)) for n, o, t, s in _library_rows(app)]
+        assert len(expected) == 20  # register opened, version applied; traffic day, visits; 16
+        assert [row for page in eventstore.log_pages(app, page=6) for row in page] == expected
+        assert pages_read_by_the_projection(app) == expected
+        assert eventstore.last_notification_id(app) == expected[-1][0]
+    finally:
+        app.close()
+
+
+def _library_rows(app: HandoffApp) -> list[tuple[int, str, str, bytes]]:
+    notes = app.recorder.select_notifications(0, 10_000, inclusive_of_start=False)
+    return [(n.id, n.originator_id.hex, n.topic, n.state) for n in notes]
+
+
+def test_existing_ids_are_found_in_the_events_table(app: HandoffApp) -> None:
+    assert eventstore.existing_originator_ids(app, [lead_id("a")]) == set()
+    app.capture("a", "web", "maria", at="2026-03-02T09:00")
+    app.capture("b", "web", "maria", at="2026-03-02T09:00")
+    asked = [lead_id("a"), lead_id("c"), uuid4(), lead_id("b")]
+    assert eventstore.existing_originator_ids(app, asked) == {lead_id("a"), lead_id("b")}
+
+
+def test_the_transcoder_writes_tagged_values_in_compact_json(app: HandoffApp) -> None:
+    """The shape `decode` matches: {"_type_": NAME, "_data_": TEXT}, compact, keys in order."""
+    at = datetime(2026, 3, 2, 14, 5, 6, 7, tzinfo=UTC)
+    encoded = app.mapper.transcoder.encode({"b": at, "a": Decimal("1200.50"), "c": None})
+    assert encoded == (
+        b'{"b":{"_type_":"datetime_iso","_data_":"2026-03-02T14:05:06.000007+00:00"},'
+        b'"a":{"_type_":"decimal_str","_data_":"1200.50"},"c":null}'
+    )
+    assert (eventstore.TYPE_KEY, eventstore.DATA_KEY) == ("_type_", "_data_")
+    decoded = json.loads(encoded)
+    assert eventstore.tagged_text(decoded["a"], "decimal_str") == "1200.50"
+    with pytest.raises(ValueError, match="expected a datetime_iso value"):
+        eventstore.tagged_text(decoded["a"], "datetime_iso")
+
+
+def test_the_encoder_skips_the_cycle_check_and_still_writes_the_same_bytes(
+    app: HandoffApp,
+) -> None:
+    transcoder = app.mapper.transcoder
+    assert isinstance(transcoder, JSONTranscoder)
+    assert isinstance(transcoder.encoder, json.JSONEncoder)
+    assert transcoder.encoder.check_circular is False
+    state = {"at": datetime(2026, 3, 2, tzinfo=UTC), "amount": Decimal("3"), "x": [1, "é"]}
+    reference = JSONTranscoder()
+    for transcoding in transcoder.types.values():
+        reference.register(transcoding)
+    assert transcoder.encode(state) == reference.encode(state)
+
+
+def test_events_the_application_writes_take_the_fast_path(store: str, clock: FakeClock) -> None:
+    """Every lead event the use cases and a bulk save write is read by `decode`'s compiled
+    shapes, not by its json fallback (which would be right, and three times slower)."""
+    app = HandoffApp(locate(store), clock=clock)
+    try:
+        every_kind_of_event(app)
+        at = datetime(2026, 3, 4, 15, tzinfo=UTC)
+        bulk = Lead.capture("bulk-lead", "partner", Stamp(at, at, "maria", 1, "2026 growth"),
+                            company="Acme")
+        bulk.qualify(Stamp(at, at, "maria", 1, "2026 growth"), score=3)
+        app.save_in_bulk([bulk])
+        seen: dict[str, int] = {}
+        for _, _, topic, data in [r for page in eventstore.log_pages(app) for r in page]:
+            name = LEAD_TOPICS.get(topic)
+            if name is None:
+                continue
+            assert decode.fast_facts(name, data) is not None, (name, data)
+            assert decode.fast_facts(name, data) == decode.json_facts(name, data)
+            seen[name] = seen.get(name, 0) + 1
+        assert set(seen) == set(LIFECYCLE_EVENTS.values())
+    finally:
+        app.close()
+
