@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from handoff.cli.output import print_json
+from handoff.cli.output import print_csv_records, print_jsonl
 from handoff.cli.progress import Stages, stages
 from handoff.exporter import export_rows
 from handoff.importer import (
@@ -104,9 +102,6 @@ def export_command(obj: Any, fmt: str) -> None:
     `handoff import`). Agreement versions are not part of it: keep their TOML files."""
     rows = export_rows(obj.app)
     if fmt == "jsonl":
-        for row in rows:
-            print_json(row)
-        return
-    writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+        print_jsonl(rows)
+    else:
+        print_csv_records(COLUMNS, rows)

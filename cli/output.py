@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -44,6 +45,34 @@ def money(amount: Decimal) -> int | float:
 
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, default=_jsonable, ensure_ascii=False))
+
+
+def print_jsonl(records: Iterable[Any], chunk: int = 10_000) -> None:
+    """One JSON document per line, written a chunk of lines at a time (an export's million
+    rows, echoed one by one, would spend more time in writing than in reading them)."""
+    dumps = json.JSONEncoder(default=_jsonable, ensure_ascii=False).encode
+    lines: list[str] = []
+    for record in records:
+        lines.append(dumps(record))
+        if len(lines) >= chunk:
+            click.echo("\n".join(lines))
+            lines = []
+    if lines:
+        click.echo("\n".join(lines))
+
+
+def print_csv_records(header: Sequence[str], records: Iterable[dict[str, Any]]) -> None:
+    """CSV of dictionaries under `header` (missing keys left empty), written in chunks."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    for number, record in enumerate(records, start=1):
+        writer.writerow(record)
+        if number % 10_000 == 0:
+            click.echo(buffer.getvalue(), nl=False)
+            buffer.seek(0)
+            buffer.truncate()
+    click.echo(buffer.getvalue(), nl=False)
 
 
 def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
