@@ -97,3 +97,9 @@ def history(obj: Any, fmt: str) -> None:
     header = ["version", "name", "effective_from", "effective_to", "timezone", "applied_at",
               "applied_by"]
     print_table(header, [[r[h] for h in header] for r in records], title="Agreement versions")
+
+
+# `sla verify` and `sla doc` live with the living document they feed.
+from handoff.cli.livingdoc import verify  # noqa: E402
+
+sla.add_command(verify)

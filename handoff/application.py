@@ -23,6 +23,7 @@ from handoff.domain.agreement import AgreementRegister, AgreementTerms, AppliedV
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
 from handoff.domain.lead import Lead, Stamp, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
+from handoff.domain.verification import VerificationLog, VerificationRun
 from handoff.instants import now_utc, parse_amount, parse_instant
 from handoff.store import StoreLocation, StoreUnavailable
 
@@ -174,6 +175,23 @@ class HandoffApp(Application[Any]):
     def existing_ids(self, ids: list[UUID]) -> set[UUID]:
         """Which of these aggregates have events, asked in a few queries rather than one each."""
         return eventstore.existing_originator_ids(self, ids)
+
+    # -- the protocol's examples, as last verified ---------------------------------------
+
+    def verification_log(self) -> VerificationLog:
+        try:
+            log: VerificationLog = self.repository.get(VerificationLog.ID)
+        except AggregateNotFoundError:
+            log = VerificationLog()
+        return log
+
+    def record_verification(self, run: VerificationRun) -> None:
+        def change() -> None:
+            log = self.verification_log()
+            log.record(run)
+            self.save(log)
+
+        self._retrying(change)
 
     def _retrying(self, change: Callable[[], T]) -> T:
         """Run a load-decide-save; if another process saved first, decide again on fresh state."""

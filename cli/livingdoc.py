@@ -1,0 +1,66 @@
+"""`handoff sla verify` and `handoff sla doc`: the protocol's examples run, and the agreement
+written out as the document both teams read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+_WHY_WIDTH = 160
+
+
+@click.command()
+@click.pass_obj
+def verify(obj: Any) -> None:
+    """Run every example of the agreement's clauses against this version of handoff.
+
+    Prints one line per clause (verified, FAILED, or no example) and a total, records
+    the outcome in the store for `handoff sla doc`, and exits with status 1 if any
+    example fails. The examples run on a temporary store: the store's data is untouched.
+    """
+    from handoff.verification.runner import verify as run_examples
+
+    app = obj.app
+    protocol, run, outcomes = run_examples(app.clock(), obj.actor)
+    why = {(o.feature, o.line): o.why for o in outcomes if not o.passed}
+    for area in protocol:
+        for clause in area.clauses:
+            check = run.check_for(area.feature, clause.name)
+            assert check is not None
+            topic = Path(area.feature).stem
+            if check.verdict == "no example":
+                click.echo(f"  no example  {topic}: {clause.name}")
+                continue
+            mark = "verified  " if check.verdict == "verified" else "FAILED    "
+            click.echo(f"  {mark}  {topic}: {clause.name} ({_examples(check.examples)})")
+            for example in clause.examples:
+                if example.name in check.failed:
+                    reason = why.get((area.feature, example.line)) or "did not run"
+                    click.echo(f"              - {example.name}: {_short(reason)}")
+    app.record_verification(run)
+    checks = run.clauses
+    failed = sum(c.verdict == "failed" for c in checks)
+    bare = sum(c.verdict == "no example" for c in checks)
+    total = (
+        f"{sum(c.verdict == 'verified' for c in checks)} of {len(checks)} clauses verified"
+        + (f", {failed} FAILED" if failed else "")
+        + (f", {bare} with no example" if bare else "")
+        + f" ({_examples(sum(c.examples for c in checks))}) on handoff {run.handoff_version}"
+    )
+    click.echo(f"{total}; recorded for `handoff sla doc`.")
+    if failed:
+        raise click.ClickException(
+            f"{failed} clause{'s' if failed != 1 else ''} of the agreement failed verification"
+            " on this version of handoff (see above)"
+        )
+
+
+def _examples(count: int) -> str:
+    return f"{count} example{'s' if count != 1 else ''}"
+
+
+def _short(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= _WHY_WIDTH else line[: _WHY_WIDTH - 1] + "…"

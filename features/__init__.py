@@ -1,0 +1,1 @@
+"""The agreement's clauses in Gherkin, installed as `handoff.features` (data only)."""

@@ -1,0 +1,1 @@
+"""Step definitions, one module per feature (`common` for the steps they all share)."""

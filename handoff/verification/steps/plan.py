@@ -1,0 +1,74 @@
+"""Binds features/plan.feature: the reverse funnel as the agreement states it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pytest_bdd import given, parsers, then, when
+
+from handoff.domain.agreement import MARKETING_RATES
+from handoff.domain.agreement_file import parse_agreement
+from handoff.plan import Plan, plan_for
+
+FEATURES = ("plan.feature",)
+
+
+@given(
+    parsers.parse(
+        "an agreement from {start} to {end} with a revenue goal of {revenue} "
+        "and an average deal of {average_deal}"
+    ),
+    target_fixture="agreement",
+)
+def _(start: str, end: str, revenue: str, average_deal: str) -> dict[str, Any]:
+    return {
+        "head": (
+            f'name = "plan"\neffective_from = {start}\neffective_to = {end}\n'
+            f"[goal]\nrevenue = {revenue}\naverage_deal = {average_deal}\n"
+        ),
+        "rates": {},
+    }
+
+
+@given(parsers.parse("its rates are {rates}"))
+def _(agreement: dict[str, Any], rates: str) -> None:
+    for pair in rates.split(", "):
+        name, value = pair.split()
+        agreement["rates"][name] = value
+
+
+@when("the plan is drawn up", target_fixture="plan")
+def _(agreement: dict[str, Any]) -> Plan:
+    rates = agreement["rates"]
+    marketing = ", ".join(f"{k} = {v}" for k, v in rates.items() if k in MARKETING_RATES)
+    sales = ", ".join(f"{k} = {v}" for k, v in rates.items() if k not in MARKETING_RATES)
+    text = (
+        agreement["head"]
+        + f"[marketing]\nrates = {{ {marketing} }}\n"
+        + f"[sales]\ndecide_within_hours = 8\nrates = {{ {sales} }}\n"
+    )
+    return plan_for(parse_agreement(text))
+
+
+def _needs(text: str) -> dict[str, int]:
+    return {stage: int(count) for count, stage in (pair.split() for pair in text.split(", "))}
+
+
+@then(parsers.parse("the whole period needs {needs}"))
+def _(plan: Plan, needs: str) -> None:
+    expected = _needs(needs)
+    assert {stage: plan.total.counts[stage] for stage in expected} == expected
+
+
+@then(
+    parsers.parse(
+        "{month} has {days:d} days, a revenue goal of {revenue} and needs {needs}"
+    )
+)
+def _(plan: Plan, month: str, days: int, revenue: str, needs: str) -> None:
+    share = next(m for m in plan.per_month if m.month == month)
+    expected = _needs(needs)
+    assert share.days == days
+    assert share.targets.revenue == Decimal(revenue)
+    assert {stage: share.targets.counts[stage] for stage in expected} == expected
