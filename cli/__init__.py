@@ -11,6 +11,7 @@ import click
 from eventsourcing.persistence import PersistenceError
 
 from handoff.application import HandoffApp
+from handoff.audit import seal_quietly
 from handoff.domain.errors import Refused
 from handoff.store import DEFAULT_STORE, locate
 
@@ -27,8 +28,10 @@ class Session:
     @property
     def app(self) -> HandoffApp:
         if self._app is None:
-            self._app = HandoffApp(locate(self.store))
-            self._ctx.call_on_close(self._app.close)
+            app = self._app = HandoffApp(locate(self.store))
+            self._ctx.call_on_close(app.close)
+            # Registered after close, so run before it: whatever the command wrote is sealed.
+            self._ctx.call_on_close(lambda: seal_quietly(app))
         return self._app
 
 
@@ -105,13 +108,14 @@ def main(ctx: click.Context, store: str, actor: str) -> None:
 
 
 def _register() -> None:
-    from handoff.cli import data, kpi, lead, reports, sla
+    from handoff.cli import audit, data, kpi, lead, reports, sla
 
     main.add_command(lead.lead)
     main.add_command(sla.sla)
     main.add_command(data.traffic)
     main.add_command(data.import_command)
     main.add_command(data.export_command)
+    main.add_command(audit.audit)
     kpi.register(main, sla.sla)
     reports.register(main)
 

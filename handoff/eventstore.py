@@ -233,3 +233,77 @@ def read_and_decode(app: Application[Any], page: int = 20_000) -> int:
         rows += len(notes)
         position = notes[-1].id
     return rows
+
+
+# -- the log exactly as stored, for tamper evidence ------------------------------------
+
+# (notification id, originator id as 16 bytes, originator version, topic, state as stored:
+# still encrypted or compressed when the store is configured so)
+StoredEntry = tuple[int, bytes, int, str, bytes]
+
+
+def stored_entries(app: Application[Any], after: int, limit: int) -> list[StoredEntry]:
+    """Up to `limit` entries after a notification id, in order, byte for byte as stored."""
+    table = events_table(app)
+    if is_postgres(app):
+        sql = (
+            "SELECT notification_id, originator_id, originator_version, topic, state"
+            f" FROM {table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        )
+    else:
+        sql = (
+            "SELECT rowid, originator_id, originator_version, topic, state"
+            f" FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
+        )
+    with read_transaction(app) as cursor:
+        cursor.execute(sql, (after, limit))
+        rows = [tuple(r.values()) if isinstance(r, dict) else r for r in cursor.fetchall()]
+    return [
+        (nid, _uuid_bytes(origin), version, topic, _as_stored(state))
+        for nid, origin, version, topic, state in rows
+    ]
+
+
+def first_state(app: Application[Any], originator: bytes) -> bytes | None:
+    """The plain JSON state of an aggregate's first event (None if it has none)."""
+    table = events_table(app)
+    if is_postgres(app):
+        sql = f"SELECT state FROM {table} WHERE originator_id = %s AND originator_version = 1"
+        key: Any = UUID(bytes=originator)
+    else:
+        sql = f"SELECT state FROM {table} WHERE originator_id = ? AND originator_version = 1"
+        key = originator.hex()
+    with read_transaction(app) as cursor:
+        cursor.execute(sql, (key,))
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    state = row["state"] if isinstance(row, dict) else row[0]
+    return _unwrapper(app)(_as_stored(state))
+
+
+@contextmanager
+def write_transaction(app: Application[Any]) -> Iterator[Any]:
+    """A DB-API cursor on the library's own connection, in a transaction that commits when
+    the block ends (rolls back on an exception). Use `rows` to read what it fetches."""
+    with _recorder(app).datastore.transaction(commit=True) as cursor:
+        yield cursor
+
+
+def sql_for(app: Application[Any], sql: str) -> str:
+    """Our own SQL, written with `?` placeholders, in the store's driver's paramstyle."""
+    return sql.replace("?", "%s") if is_postgres(app) else sql
+
+
+def rows(cursor: Any) -> list[tuple[Any, ...]]:
+    """What a cursor of `read_transaction` or `write_transaction` fetched, as tuples."""
+    return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in cursor.fetchall()]
+
+
+def _as_stored(state: Any) -> bytes:
+    # A state edited as text underneath the library (SQLite keeps whatever type it is given).
+    return state.encode() if isinstance(state, str) else bytes(state)
+
+
+def _uuid_bytes(originator: Any) -> bytes:
+    return bytes.fromhex(originator) if isinstance(originator, str) else bytes(originator.bytes)

@@ -88,6 +88,45 @@ def test_the_log_is_read_as_the_library_reads_it(
         app.close()
 
 
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "compressed"])
+def test_entries_are_read_byte_for_byte_as_stored(
+    store: str, clock: FakeClock, compressed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What tamper evidence hashes (`audit`): every column of every entry as the library
+    stored it, the state still compressed; and an aggregate's first state, plain."""
+    if compressed:
+        monkeypatch.setenv("COMPRESSOR_TOPIC", "eventsourcing.compressor:ZlibCompressor")
+    app = HandoffApp(locate(store), clock=clock)
+    try:
+        every_kind_of_event(app)
+        notes = app.recorder.select_notifications(0, 10_000, inclusive_of_start=False)
+        expected = [
+            (n.id, n.originator_id.bytes, n.originator_version, n.topic, bytes(n.state))
+            for n in notes
+        ]
+        found: list[eventstore.StoredEntry] = []
+        while page := eventstore.stored_entries(app, found[-1][0] if found else 0, 7):
+            found.extend(page)
+        assert found == expected
+        first = json.loads(eventstore.first_state(app, lead_id("won-lead").bytes) or b"{}")
+        assert first["key"] == "won-lead"
+        assert eventstore.first_state(app, uuid4().bytes) is None
+    finally:
+        app.close()
+
+
+def test_our_own_tables_are_written_in_the_library_transaction(app: HandoffApp) -> None:
+    with eventstore.write_transaction(app) as cursor:
+        cursor.execute("CREATE TABLE contract_probe (n INTEGER)")
+        cursor.execute(eventstore.sql_for(app, "INSERT INTO contract_probe VALUES (?)"), (7,))
+    with pytest.raises(RuntimeError), eventstore.write_transaction(app) as cursor:
+        cursor.execute(eventstore.sql_for(app, "INSERT INTO contract_probe VALUES (?)"), (8,))
+        raise RuntimeError("rolled back")
+    with eventstore.read_transaction(app) as cursor:
+        cursor.execute("SELECT n FROM contract_probe")
+        assert eventstore.rows(cursor) == [(7,)]
+
+
 def _library_rows(app: HandoffApp) -> list[tuple[int, str, str, bytes]]:
     notes = app.recorder.select_notifications(0, 10_000, inclusive_of_start=False)
     return [(n.id, n.originator_id.hex, n.topic, n.state) for n in notes]

@@ -1,0 +1,185 @@
+"""Tamper evidence: `audit verify` names the first entry changed underneath handoff.
+
+Each test records a small history through the real command line, then edits the store
+the way someone with the file or database access would (`sqlite3`, `psql`: plain SQL on
+the events table), and asks `handoff audit verify` what it sees.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+import psycopg
+import pytest
+from cli_helpers import Handoff
+from conftest import AGREEMENT, agreement_toml
+from sqlalchemy.engine import make_url
+
+from handoff import eventstore
+from handoff.application import HandoffApp
+from handoff.store import locate
+
+
+@pytest.fixture
+def history(handoff: Handoff, tmp_path: Any) -> Handoff:
+    """An agreement, two leads and a day of traffic: entries 1..N of the log."""
+    path = tmp_path / "agreement.toml"
+    path.write_text(agreement_toml(AGREEMENT, {"team": None}))
+    handoff.ok("sla", "apply", str(path))  # entry 1 (and 2: the register's creation)
+    handoff.ok("lead", "capture", "acme-1", "--source", "web", "--name", "Ann Lee",
+               "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "acme-1", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "handoff", "acme-1", "--owner", "sam", "--at", "2026-03-02T11:00")
+    handoff.ok("lead", "accept", "acme-1", "--at", "2026-03-02T12:00", actor="sam")
+    handoff.ok("lead", "proposal", "acme-1", "--amount", "30000", "--at", "2026-03-03T10:00",
+               actor="sam")
+    handoff.ok("lead", "capture", "beta-2", "--source", "ads", "--at", "2026-03-02T09:30")
+    handoff.ok("traffic", "record", "--date", "2026-03-02", "--visits", "1200")
+    return handoff
+
+
+class Tamperer:
+    """Plain SQL on the store's database, as someone with `sqlite3` or `psql` would run it."""
+
+    def __init__(self, store: str) -> None:
+        app = HandoffApp(locate(store))
+        self.events, self.postgres = eventstore.events_table(app), eventstore.is_postgres(app)
+        app.close()
+        self.position = "notification_id" if self.postgres else "rowid"
+        self.store = store
+
+    def run(self, *statements: str) -> list[tuple[Any, ...]]:
+        found: list[tuple[Any, ...]] = []
+        if self.postgres:
+            url = make_url(self.store).set(drivername="postgresql")
+            with psycopg.connect(url.render_as_string(hide_password=False)) as connection:
+                for sql in statements:
+                    cursor = connection.execute(self._fill(sql))
+                    found = list(cursor.fetchall()) if cursor.description else []
+            return found
+        connection = sqlite3.connect(self.store)
+        try:
+            for sql in statements:
+                found = connection.execute(self._fill(sql)).fetchall()
+            connection.commit()
+        finally:
+            connection.close()
+        return found
+
+    def at(self, topic_end: str) -> int:
+        """The log position of the single entry whose kind ends with `topic_end`."""
+        found = self.run(f"SELECT {{position}} FROM {{events}} WHERE topic LIKE '%{topic_end}'")
+        assert len(found) == 1, found
+        return int(found[0][0])
+
+    def replace_in_state(self, position: int, old: str, new: str) -> None:
+        state = (
+            f"convert_to(replace(convert_from(state, 'UTF8'), '{old}', '{new}'), 'UTF8')"
+            if self.postgres
+            else f"CAST(replace(CAST(state AS TEXT), '{old}', '{new}') AS BLOB)"
+        )
+        self.run(f"UPDATE {{events}} SET state = {state} WHERE {{position}} = {position}")
+
+    def _fill(self, sql: str) -> str:
+        return sql.format(events=self.events, position=self.position)
+
+
+def test_an_untouched_log_verifies_and_its_digest_names_every_entry(history: Handoff) -> None:
+    verdict = history.ok("audit", "verify")
+    # 2 entries for the agreement register (created, version applied), 6 lead steps,
+    # 2 for the day of traffic (opened, visits recorded).
+    assert "10 entries match their seals" in verdict
+    digest = history.ok("audit", "digest").strip()
+    assert re.fullmatch(r"10-[0-9a-f]{64}", digest)
+    assert f"digest {digest}" in verdict
+
+
+def test_an_edited_amount_is_named_with_its_lead(history: Handoff) -> None:
+    tamper = Tamperer(history.store)
+    at = tamper.at("Lead.ProposalSent")
+    tamper.replace_in_state(at, "30000", "90000")
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {at} (lead 'acme-1') was edited"
+    )
+
+
+def test_a_deleted_event_is_named(history: Handoff) -> None:
+    tamper = Tamperer(history.store)
+    at = tamper.at("Lead.Accepted")
+    tamper.run(f"DELETE FROM {{events}} WHERE {{position}} = {at}")
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {at} (lead 'acme-1') was removed"
+    )
+
+
+def test_a_swapped_pair_is_named_as_reordered(history: Handoff) -> None:
+    tamper = Tamperer(history.store)
+    accepted, proposal = tamper.at("Lead.Accepted"), tamper.at("Lead.ProposalSent")
+    tamper.run(
+        f"UPDATE {{events}} SET {{position}} = -1 WHERE {{position}} = {accepted}",
+        f"UPDATE {{events}} SET {{position}} = {accepted} WHERE {{position}} = {proposal}",
+        f"UPDATE {{events}} SET {{position}} = {proposal} WHERE {{position}} = -1",
+    )
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {accepted} (lead 'acme-1') was reordered"
+    )
+
+
+def test_an_edited_agreement_version_is_named(history: Handoff) -> None:
+    tamper = Tamperer(history.store)
+    at = tamper.at("VersionApplied")
+    tamper.replace_in_state(at, "decide_within_hours", "decide_within_hourz")
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {at} (the agreement's versions) was edited"
+    )
+
+
+def test_an_entry_inserted_among_sealed_ones_is_named(history: Handoff) -> None:
+    tamper = Tamperer(history.store)
+    proposal = tamper.at("Lead.ProposalSent")
+    # Make room after the proposal, as a tamperer would, and slip in a second one.
+    tamper.run(
+        f"UPDATE {{events}} SET {{position}} = {{position}} + 1000 WHERE {{position}} > {proposal}",
+        "UPDATE {events} SET {position} = {position} - 999 WHERE {position} > 1000",
+        "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state)"
+        f" SELECT {proposal + 1}, originator_id, 99, topic, state FROM {{events}}"
+        f" WHERE {{position}} = {proposal}",
+    )
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {proposal + 1} (lead 'acme-1') was inserted"
+    )
+
+
+def test_an_entry_removed_and_the_gap_closed_is_named(history: Handoff) -> None:
+    tamper = Tamperer(history.store)
+    accepted = tamper.at("Lead.Accepted")
+    tamper.run(
+        f"DELETE FROM {{events}} WHERE {{position}} = {accepted}",
+        f"UPDATE {{events}} SET {{position}} = {{position}} + 1000 WHERE {{position}} > {accepted}",
+        "UPDATE {events} SET {position} = {position} - 1001 WHERE {position} > 1000",
+    )
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {accepted} (lead 'acme-1') was removed"
+    )
+
+
+def test_a_rewritten_log_and_seals_are_caught_by_a_kept_digest(history: Handoff) -> None:
+    kept = history.ok("audit", "digest").strip()
+    history.ok("lead", "contact", "acme-1", "--at", "2026-03-04T10:00", actor="sam")
+    assert f"it extends digest {kept}" in history.ok("audit", "verify", "--digest", kept)
+    tamper = Tamperer(history.store)
+    at = tamper.at("Lead.ProposalSent")
+    tamper.replace_in_state(at, "30000", "90000")
+    tamper.run("DELETE FROM handoff_audit_chain")  # the seals re-made from the edited log
+    history.ok("audit", "verify")
+    refusal = history.refused("audit", "verify", "--digest", kept)
+    position = kept.split("-")[0]
+    assert refusal.startswith(f"Error: the log is not the one digested at entry {position}:")
+
+
+def test_a_malformed_digest_is_refused_in_one_line(history: Handoff) -> None:
+    assert history.refused("audit", "verify", "--digest", "12-abc") == (
+        "Error: not a digest printed by 'handoff audit digest': '12-abc'"
+    )
