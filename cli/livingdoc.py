@@ -64,3 +64,37 @@ def _examples(count: int) -> str:
 def _short(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= _WHY_WIDTH else line[: _WHY_WIDTH - 1] + "…"
+
+
+@click.command()
+@click.option("--month", metavar="M",
+              help="The month whose evidence the document shows (YYYY-MM). "
+              "Default: the last full month.")
+@click.option("--out", required=True, metavar="FILE.html|FILE.md",
+              help="The file to write: HTML for reading and printing, Markdown for a wiki.")
+@click.pass_obj
+def doc(obj: Any, month: str | None, out: str) -> None:
+    """Write the agreement as one self-contained document both teams read and sign.
+
+    The terms in force in words, the goal and its reverse funnel, the versions with
+    their signatures and changes, then every clause of the protocol with its reason and
+    examples, marked verified (as last run by `handoff sla verify`) and honoured (the
+    evidence measured in the store for the month, with the leads that broke it).
+    """
+    from handoff.agreement_doc import FORMATS, agreement_document, render_document
+
+    target = Path(out)
+    if target.suffix.lower() not in FORMATS:
+        raise click.BadParameter("must end in .html or .md", param_hint="--out")
+    document = agreement_document(obj.app, month)
+    text = render_document(document, target)
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
+    tally = document["tally"]
+    click.echo(
+        f"wrote {document['name']!r} with {tally['clauses']} clauses "
+        f"({tally['verified']} verified, {tally['not_honoured']} not honoured in "
+        f"{document['period']['label']}) to {out}"
+    )

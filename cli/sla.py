@@ -100,6 +100,7 @@ def history(obj: Any, fmt: str) -> None:
 
 
 # `sla verify` and `sla doc` live with the living document they feed.
-from handoff.cli.livingdoc import verify  # noqa: E402
+from handoff.cli.livingdoc import doc, verify  # noqa: E402
 
 sla.add_command(verify)
+sla.add_command(doc)

@@ -100,5 +100,6 @@ def _steps(steps: list[Step]) -> tuple[str, ...]:
 
 
 def _text(description: str) -> str:
-    """A description as written, without the file's indentation."""
-    return textwrap.dedent(description or "").strip()
+    """A description as prose: its paragraphs, each on one line."""
+    paragraphs = textwrap.dedent(description or "").strip().split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())

@@ -1,0 +1,230 @@
+"""`handoff sla doc`: the agreement as both teams read and sign it.
+
+The terms in force in words, the goal and its reverse funnel, the version history, then
+every clause of the protocol as written in `features/` with two marks: verified (its
+examples, as last run by `handoff sla verify`) and honoured (the store's evidence for the
+period, `evidence`). Plain data here; `templates/sla_doc.html` and `.md` lay it out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from handoff.application import HandoffApp
+from handoff.domain.agreement import AppliedVersion
+from handoff.domain.agreement_file import parse_agreement
+from handoff.domain.verification import VerificationRun
+from handoff.evidence import Evidence, evidence_for, measure_for
+from handoff.kpi import Period, compute_kpis, period_from_options
+from handoff.plan import PLAN_KEYS, NoGoal
+from handoff.report import _breaches, _terms, agreement_for_plan, plan_with_actuals
+from handoff.verification.protocol import Area, Clause, features_folder, read_protocol
+from handoff.verification.runner import handoff_version
+from handoff.verification.world import GROWTH_AGREEMENT_FILE, features_text
+
+FORMATS = {".html": "sla_doc.html", ".md": "sla_doc.md"}
+STAGE_WORDS = {
+    "revenue": "Revenue won",
+    "won": "Deals won",
+    "proposal": "Proposals sent",
+    "accepted": "Leads accepted by sales",
+    "handed": "Leads handed to sales",
+    "qualified": "Leads qualified by marketing",
+    "captured": "Leads captured",
+    "visits": "Website visits",
+}
+
+
+def last_full_month(app: HandoffApp) -> str:
+    """The month a monthly review looks back on: the one before today's (agreement's zone)."""
+    register = app.agreement_register()
+    now = app.clock()
+    version = register.in_force_at(now)
+    today = now.astimezone(version.terms.timezone).date() if version else now.date()
+    return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, Any]:
+    """Everything the document shows, as plain data."""
+    version = agreement_for_plan(app, None)
+    register = app.agreement_register()
+    period = period_from_options(register, month=month or last_full_month(app))
+    zone = version.terms.timezone
+    kpis = compute_kpis(app, period, basis="flow")
+    breaches = _breaches(app, period, None)
+    in_period = register.in_force_on(period.first_day) or version
+    hours = float(in_period.terms.decide_within_hours)
+    last_run = app.verification_log().last
+    with features_folder() as folder:
+        protocol = read_protocol(folder)
+    areas = [_area(area, last_run, zone, kpis, breaches, hours) for area in protocol]
+    clauses = [clause for area in areas for clause in area["clauses"]]
+    return {
+        "name": version.name,
+        "version": version.number,
+        "effective": _effective(version),
+        "timezone": version.terms.document["timezone"],
+        "generated_at": _local(app.clock(), zone),
+        "handoff_version": handoff_version(),
+        "period": {"label": period.first_day.strftime("%B %Y"),
+                   "from": period.first_day.isoformat(), "to": period.last_day.isoformat()},
+        "terms": _terms(version),
+        "team": version.terms.document.get("team") or {},
+        "plan": _plan(app, period),
+        "versions": [_version(v, zone) for v in register.versions],
+        "verification": _run(last_run, zone),
+        "areas": areas,
+        "tally": {
+            "clauses": len(clauses),
+            "verified": sum(c["verified"]["mark"] == "verified" for c in clauses),
+            "failed": sum(c["verified"]["mark"] == "failed" for c in clauses),
+            "no_example": sum(c["verified"]["mark"] == "no example" for c in clauses),
+            "not_verified": sum(c["verified"]["mark"] == "not verified" for c in clauses),
+            "honoured": sum(c["honoured"].mark in ("honoured", "enforced") for c in clauses),
+            "not_honoured": sum(c["honoured"].mark == "not honoured" for c in clauses),
+            "no_measure": sum(c["honoured"].mark == "no measure" for c in clauses),
+        },
+        "story_terms": _terms(_story_agreement()),
+    }
+
+
+def render_document(document: dict[str, Any], out: Path) -> str:
+    """The document as HTML or Markdown, chosen by the file's suffix."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    template = FORMATS[out.suffix.lower()]
+    environment = Environment(
+        loader=PackageLoader("handoff", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return environment.get_template(template).render(d=document)
+
+
+# -- the parts ---------------------------------------------------------------------------
+
+
+def _area(
+    area: Area,
+    run: VerificationRun | None,
+    zone: Any,
+    kpis: dict[str, Any],
+    breaches: list[dict[str, str]],
+    hours: float,
+) -> dict[str, Any]:
+    return {
+        "feature": area.feature,
+        "title": area.title,
+        "description": area.description,
+        "background": area.background,
+        "clauses": [
+            {
+                "name": clause.name,
+                "reason": clause.reason,
+                "examples": clause.examples,
+                "verified": _verified(area, clause, run, zone),
+                "honoured": _honoured(area, clause, kpis, breaches, hours),
+            }
+            for clause in area.clauses
+        ],
+    }
+
+
+def _verified(
+    area: Area, clause: Clause, run: VerificationRun | None, zone: Any
+) -> dict[str, str]:
+    count = len(clause.examples)
+    if not count:
+        return {"mark": "no example", "text": "This clause has no example: nothing checks it."}
+    if run is None:
+        return {"mark": "not verified",
+                "text": "Not verified yet: run `handoff sla verify`."}
+    check = run.check_for(area.feature, clause.name)
+    when = f"handoff {run.handoff_version}, {_local(run.ran_at, zone)}"
+    if check is None:
+        return {"mark": "not verified",
+                "text": f"Written after the last verification ({when}): run "
+                        "`handoff sla verify`."}
+    stale = (f" (this is handoff {handoff_version()}: run `handoff sla verify` again)"
+             if run.handoff_version != handoff_version() else "")
+    if check.failed:
+        return {"mark": "failed",
+                "text": f"{len(check.failed)} of {check.examples} examples failed on {when}: "
+                        f"{'; '.join(check.failed)}{stale}."}
+    plural = "example passes" if check.examples == 1 else f"{check.examples} examples pass"
+    return {"mark": "verified", "text": f"{plural.capitalize()} on {when}{stale}."}
+
+
+def _honoured(
+    area: Area, clause: Clause, kpis: dict[str, Any], breaches: list[dict[str, str]],
+    hours: float,
+) -> Evidence:
+    return evidence_for(measure_for(area.feature, clause.name), kpis, breaches, hours)
+
+
+def _plan(app: HandoffApp, period: Period) -> dict[str, Any] | None:
+    try:
+        plan = plan_with_actuals(app)
+    except NoGoal:
+        return None
+    month = period.first_day.strftime("%Y-%m")
+    share = next((m for m in plan["per_month"] if m["month"] == month), None)
+    actual = plan["actual"]
+    rows = [
+        {
+            "stage": STAGE_WORDS.get(key, key),
+            "whole": plan["total"][key],
+            "to_date": actual[key] if actual else None,
+            "month_plan": share[key] if share else None,
+            "month_actual": share["actual"][key] if share and share["actual"] else None,
+            "money": key == "revenue",
+        }
+        for key in PLAN_KEYS
+    ]
+    return {"from": plan["period"]["from"], "to": plan["period"]["to"],
+            "open_ended": plan["period"]["open_ended"],
+            "to_date": actual["to"] if actual else None, "month": share is not None,
+            "rows": rows}
+
+
+def _version(version: AppliedVersion, zone: Any) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "name": version.name,
+        "effective": _effective(version),
+        "applied_at": _local(version.applied_at, zone),
+        "applied_by": version.actor,
+        "signatures": [
+            {"side": s.side, "actor": s.actor, "at": _local(s.signed_at, zone)}
+            for s in getattr(version, "signatures", ())
+        ],
+    }
+
+
+def _run(run: VerificationRun | None, zone: Any) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {"at": _local(run.ran_at, zone), "handoff_version": run.handoff_version,
+            "actor": run.actor, "passed": run.passed,
+            "current": run.handoff_version == handoff_version()}
+
+
+def _story_agreement() -> AppliedVersion:
+    terms = parse_agreement(features_text(GROWTH_AGREEMENT_FILE))
+    return AppliedVersion(0, terms, datetime.combine(terms.effective_from, datetime.min.time()),
+                          "maria")
+
+
+def _effective(version: AppliedVersion) -> str:
+    terms = version.terms
+    end = terms.effective_to.isoformat() if terms.effective_to else "open-ended"
+    return f"{terms.effective_from.isoformat()} to {end}"
+
+
+def _local(instant: datetime, zone: Any) -> str:
+    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+

@@ -1,0 +1,96 @@
+"""Whether the agreement's clauses were honoured in a period: the measured evidence.
+
+Each clause of `features/` is backed by one kind of evidence, named here by feature and by
+words of the clause's name (the first match wins, "" matches any clause of the feature):
+
+- the handoff SLA's figures (`kpi.compute_kpis`) and the handoffs that broke it
+  (`report`'s breaches of the period, from `sla.sla_breaches`);
+- "enforced": the application refuses any step against the clause, so every step
+  recorded in the period kept it (the count of those steps is the evidence);
+- none: the clause defines how a figure is computed, or nothing measures it yet. The
+  document says so rather than inventing a measure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from handoff.kpi import STAGE_NAMES
+
+MEASURES: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "sla_compliance.feature": (
+        ("pending", "open handoffs"),
+        ("late", "late decisions"),
+        ("weekend", None),  # how business hours count: a definition
+        ("", "decided in time"),
+    ),
+    "lifecycle.feature": (("", "enforced"),),
+    "agreement.feature": (("", "enforced"),),
+}
+_BREAKERS_SHOWN = 25
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The "honoured" mark of a clause for a period, and what it rests on."""
+
+    mark: str  # honoured | not honoured | enforced | no measure | nothing to measure
+    summary: str
+    breakers: list[dict[str, str]] = field(default_factory=list)  # the leads that broke it
+    more: int = 0  # breakers not listed
+
+    @property
+    def measured(self) -> bool:
+        return self.mark != "no measure"
+
+
+def measure_for(feature: str, clause: str) -> str | None:
+    for words, measure in MEASURES.get(feature, ()):
+        if words.lower() in clause.lower():
+            return measure
+    return None
+
+
+def evidence_for(
+    measure: str | None, kpis: dict[str, Any], breaches: list[dict[str, str]], hours: float | None
+) -> Evidence:
+    """The evidence behind one measure, from the period's flow KPIs and breaches."""
+    if measure is None:
+        return Evidence("no measure", "No measure stands behind this clause: its examples "
+                        "define how the figures are computed, and are checked by `sla verify`.")
+    if measure == "enforced":
+        steps = sum(kpis["counts"][name] for name in STAGE_NAMES)
+        return Evidence("enforced", f"{steps:,} steps were recorded in the period; the tool "
+                        "refuses any step against this clause, so none broke it.")
+    sla = kpis["sla"]
+    within = f"within {hours:g} business hours" if hours is not None else "in time"
+    if measure == "decided in time":
+        judged = sla["decided_in_time"] + sla["breached"]
+        if not judged:
+            return Evidence("nothing to measure", f"No handoff of the period was judged yet "
+                            f"({sla['pending']} pending).")
+        summary = (f"{sla['decided_in_time']:,} of {judged:,} judged handoffs decided {within} "
+                   f"({_percent(sla['compliance'])}); {sla['pending']:,} still pending.")
+        return _marked(summary, breaches)
+    if measure == "late decisions":
+        late = [b for b in breaches if b["status"] == "decided late"]
+        summary = (f"{sla['decided_late']:,} of {sla['handoffs']:,} handoffs were decided after "
+                   f"their due instant, each counted as a breach.")
+        return _marked(summary, late)
+    if measure == "open handoffs":
+        overdue = [b for b in breaches if b["status"] == "overdue"]
+        summary = (f"{sla['pending']:,} handoffs pending and {sla['overdue']:,} overdue "
+                   f"(undecided past their due instant) when this document was written.")
+        return _marked(summary, overdue)
+    raise ValueError(f"unknown measure {measure!r}")
+
+
+def _marked(summary: str, breakers: list[dict[str, str]]) -> Evidence:
+    mark = "not honoured" if breakers else "honoured"
+    return Evidence(mark, summary, breakers[:_BREAKERS_SHOWN],
+                    max(0, len(breakers) - _BREAKERS_SHOWN))
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f} %"
