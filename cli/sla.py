@@ -1,17 +1,20 @@
-"""`handoff sla ...`: apply, show and list the versions of the agreement."""
+"""`handoff sla ...`: apply, sign, check, show and list the versions of the agreement."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from handoff.cli.output import output_option, print_fields, print_json, print_table
+from handoff.domain.agreement import AgreementTerms, AppliedVersion, Change
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import InvalidAgreement, NoAgreement
 from handoff.instants import parse_day
-from handoff.views import version_record
+from handoff.views import history_records, version_record
 
 
 @click.group()
@@ -28,22 +31,96 @@ def read_text(path: str) -> str:
         raise InvalidAgreement(f"{path}: cannot read: {reason}") from None
 
 
+def read_terms(file: str) -> AgreementTerms:
+    """The agreement in a TOML FILE, or a refusal naming the file, the key and the reason."""
+    text = read_text(file)
+    try:
+        return parse_agreement(text)
+    except InvalidAgreement as error:
+        raise InvalidAgreement(f"{file}: {error}") from None
+
+
 @sla.command("apply")
 @click.argument("file", metavar="FILE")
 @click.pass_obj
 def apply_command(obj: Any, file: str) -> None:
-    """Record a new version of the agreement from a TOML FILE (versions are never edited)."""
-    text = read_text(file)
-    try:
-        terms = parse_agreement(text)
-    except InvalidAgreement as error:
-        raise InvalidAgreement(f"{file}: {error}") from None
-    version = obj.app.apply_agreement(terms, obj.actor)
+    """Record a new version of the agreement from a TOML FILE (versions are never edited).
+
+    Without a [team] (in the file or in the version in force) the version is in force at
+    once. With one, applying proposes the version and signs it for your side; it comes
+    into force when a member of the other side runs `handoff sla sign N`. Terms identical
+    to a recorded version record nothing.
+    """
+    terms = read_terms(file)
+    version, new = obj.app.apply_agreement(terms, obj.actor)
+    if not new:
+        click.echo(f"identical to version {version.number} ({version.name!r}); nothing recorded")
+        return
     end = terms.effective_to.isoformat() if terms.effective_to else "open-ended"
-    click.echo(
-        f"applied version {version.number}: {terms.name!r}, "
-        f"{terms.effective_from.isoformat()} to {end} ({terms.document['timezone']})"
+    described = (
+        f"{terms.name!r}, {terms.effective_from.isoformat()} to {end} "
+        f"({terms.document['timezone']})"
     )
+    if isinstance(version, AppliedVersion):
+        click.echo(f"applied version {version.number}: {described}, in force now")
+        return
+    side = version.signatures[0].side
+    click.echo(
+        f"proposed version {version.number}: {described}, signed by {version.actor} for "
+        f"{side}; in force once {version.awaiting} signs it "
+        f"({version.team.describe(version.awaiting)}): handoff sla sign {version.number}"
+    )
+
+
+@sla.command("sign")
+@click.argument("number", metavar="N", type=click.IntRange(min=1))
+@click.pass_obj
+def sign_command(obj: Any, number: int) -> None:
+    """Sign version N for your side of the team; with both sides' signatures it is in force
+    from now on."""
+    version = obj.app.sign_agreement(number, obj.actor)
+    signature = version.signatures[-1]
+    click.echo(
+        f"signed version {version.number} for {signature.side}: {version.name!r} is in "
+        f"force from {_local(version.applied_at, version.terms.timezone)}"
+    )
+
+
+@sla.command("check")
+@click.argument("file", metavar="FILE")
+@output_option("table", "json")
+@click.pass_obj
+def check_command(obj: Any, file: str, fmt: str) -> None:
+    """Validate a TOML FILE and show how it differs from the version in force; records
+    nothing."""
+    terms = read_terms(file)
+    current, changes = obj.app.check_agreement(terms)
+    identical = obj.app.agreement_register().identical_to(terms)
+    if fmt == "json":
+        print_json({
+            "valid": True,
+            "in_force": None if current is None else current.number,
+            "identical_to": None if identical is None else identical.number,
+            "changes": [_change_record(c) for c in changes],
+        })
+        return
+    against = "no version in force" if current is None else f"version {current.number}"
+    click.echo(f"{file}: valid; compared with {against}")
+    if identical is not None:
+        click.echo(f"identical to version {identical.number}: applying it would record nothing")
+    elif not changes:
+        click.echo("no change")
+    else:
+        print_table(["term", "in force", "in the file"],
+                    [[c.key, _value(c.before), _value(c.after)] for c in changes])
+
+
+def _change_record(change: Change) -> dict[str, Any]:
+    return {"key": change.key, "before": change.before, "after": change.after}
+
+
+def _local(instant: datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
 @sla.command()
@@ -89,14 +166,38 @@ def _value(value: Any) -> str:
 @output_option("table", "json")
 @click.pass_obj
 def history(obj: Any, fmt: str) -> None:
-    """Every version of the agreement ever applied, oldest first."""
-    records = [version_record(v) for v in obj.app.agreement_register().versions]
+    """Every version of the agreement ever applied or proposed, oldest first: who proposed
+    it, who signed it and when, and what changed from the version before."""
+    versions = obj.app.agreement_register().history()
+    records = history_records(versions)
     if fmt == "json":
         print_json(records)
         return
-    header = ["version", "name", "effective_from", "effective_to", "timezone", "applied_at",
-              "applied_by"]
-    print_table(header, [[r[h] for h in header] for r in records], title="Agreement versions")
+    header = ["version", "name", "effective", "status", "proposed", "signed"]
+    rows = []
+    for version, record in zip(versions, records, strict=True):
+        zone = version.terms.timezone
+        proposed = datetime.fromisoformat(record["proposed_at"])
+        signed = "; ".join(
+            f"{s.actor} for {s.side}, {_local(s.signed_at, zone)}" for s in version.signatures
+        )
+        rows.append([
+            version.number, version.name,
+            f"{record['effective_from']} to {record['effective_to'] or 'open-ended'}",
+            record["status"], f"{version.actor}, {_local(proposed, zone)}", signed or "-",
+        ])
+    print_table(header, rows, title="Agreement versions")
+    for record in records[1:]:
+        changes = "; ".join(_describe(c) for c in record["changes"]) or "no term changed"
+        click.echo(f"version {record['version']} changes: {changes}")
+
+
+def _describe(change: dict[str, Any]) -> str:
+    if change["before"] is None:
+        return f"{change['key']} added: {_value(change['after'])}"
+    if change["after"] is None:
+        return f"{change['key']} dropped (was {_value(change['before'])})"
+    return f"{change['key']}: {_value(change['before'])} -> {_value(change['after'])}"
 
 
 # `sla verify` and `sla doc` live with the living document they feed.

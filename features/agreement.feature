@@ -4,7 +4,8 @@ Feature: The agreement between marketing and sales, version by version
   March is always judged by the promises that held in March.
 
   Dates are whole days in the agreement's own time zone (Chicago time here). Maria and
-  Li work in marketing, Sam and Ola in sales; Pat is not on either team.
+  Li work in marketing, Sam and Ola in sales; Pat is not on either team. "The agreement
+  applies from ..." means both sides have signed it.
 
   Rule: The version in force at an instant is the latest-applied one whose dates contain it
     An agreement is revised when the numbers say so; the revision takes over from its
@@ -123,3 +124,113 @@ Feature: The agreement between marketing and sales, version by version
       Given the 2026 growth agreement is in force
       When Pat captures lead "OLD-1" from "trade show" on 31 December 2025 at 10:00
       Then the lead is captured
+
+  Rule: Without a team, an applied version is in force at once
+    An agreement that names no team is a note of the promises, not a contract between two
+    named sides: whoever applies it puts it in force.
+
+    Example: Pat applies an agreement without a team and it is in force at once
+      When Pat applies the agreement without team
+      Then on Monday at 10:00 the agreement in force is "2026 growth agreement"
+      And the agreement history lists version 1 "2026 growth agreement", applied by pat
+
+  Rule: When the agreement names a team, a version is in force only once both sides have signed it
+    The agreement is a contract between marketing and sales: neither side may change the
+    other's promises alone. A member of one side proposes a version and signs it for that
+    side; a member of the other side signs it too, and from that moment it is in force.
+    A team named in the version in force binds its next version too, even one whose file
+    names no team.
+
+    Example: Maria proposes the H2 agreement; it is not in force until Sam signs it
+      Given the agreement "2026 H1 growth agreement" applies from 1 January 2026 to 30 June 2026
+      And it is now 22 June 2026 at 10:00
+      When Maria proposes the agreement "2026 H2 revision" from 1 July 2026 onwards
+      Then on 2 July 2026 at 10:00 no agreement is in force
+      When Sam signs version 2 on 23 June 2026 at 09:00
+      Then on 2 July 2026 at 10:00 the agreement in force is "2026 H2 revision"
+      And the agreement history shows version 2 proposed by maria, signed by maria for marketing and sam for sales
+
+    Example: A lax agreement signed by sales alone changes nothing
+      Given the 2026 growth agreement is in force
+      When Sam applies the agreement with sales.decide_within_hours = 800
+      Then on Monday at 10:00 sales must decide within 8 business hours
+      And the agreement history shows version 2 awaiting a signature from marketing
+
+    Example: An agreement without a team cannot escape the team in force
+      Given the 2026 growth agreement is in force
+      When Sam applies the agreement without team
+      Then the agreement history shows version 2 awaiting a signature from marketing
+      And on Monday at 10:00 the agreement in force is version 1
+
+    Example: Steps recorded before the second signature stay under the earlier version
+      Given the 2026 growth agreement is in force
+      And Maria has proposed the agreement "2026 growth agreement, faster decisions" on Monday at 09:00
+      And it is now Monday at 10:00
+      When Li captures lead "ACME-3" from "webinar" on Monday at 10:00
+      And Sam signs version 2 on Monday at 11:00
+      And Li captures lead "ACME-4" from "webinar" on Monday at 11:00
+      Then lead "ACME-3" was recorded under the "2026 growth agreement"
+      And lead "ACME-4" was recorded under the "2026 growth agreement, faster decisions"
+
+    Example: The second signature must come from the other side
+      Given the 2026 growth agreement is in force
+      When Maria applies the agreement with sales.decide_within_hours = 4
+      And Li signs version 2 on Monday at 09:00
+      Then it is refused, saying "version 2 already has marketing's signature; it needs one from sales (sam, ola)"
+      And the agreement history shows version 2 awaiting a signature from sales
+
+    Example: Someone outside both teams can neither propose nor sign
+      Given the 2026 growth agreement is in force
+      When Pat applies the agreement with sales.decide_within_hours = 4
+      Then it is refused, saying "'pat' is on neither side of the team (marketing: maria, li; sales: sam, ola)"
+      And the agreement history lists only version 1
+
+    Example: A version in force needs no further signature
+      Given the 2026 growth agreement is in force
+      When Ola signs version 1 on Monday at 09:00
+      Then it is refused, saying "version 1 is already in force"
+
+    Example: A proposal overtaken by another version must be proposed again
+      Given the 2026 growth agreement is in force
+      When Maria applies the agreement with sales.decide_within_hours = 6
+      And Sam applies the agreement with sales.decide_within_hours = 7
+      And Li signs version 3 on Monday at 09:00
+      And Sam signs version 2 on Monday at 10:00
+      Then it is refused, saying "version 2 was overtaken by version 3"
+      And on Monday at 11:00 sales must decide within 7 business hours
+
+  Rule: Applying terms identical to a recorded version writes nothing
+    A second copy of the same promises would read as a revision in the history, and
+    nobody could tell which copy the teams meant.
+
+    Example: Maria applies the same agreement twice
+      Given the 2026 growth agreement is in force
+      When Maria applies the agreement with name = "2026 growth agreement"
+      Then she is told it is identical to version 1
+      And the agreement history lists only version 1
+
+  Rule: A file can be checked against the version in force without recording anything
+    Before anyone signs, both sides want to see exactly which promises would change.
+
+    Example: Sam checks a lax agreement before proposing it
+      Given the 2026 growth agreement is in force
+      When Sam checks the agreement with sales.decide_within_hours = 800
+      Then the check shows sales.decide_within_hours changing from 8 to 800
+      And the agreement history lists only version 1
+
+  Rule: When the agreement names a team, leads are handed only to its sales side
+    A lead handed to someone outside sales is handed to nobody: no one on the team is
+    bound to decide on it in time, and the handoff would count for no one.
+
+    Example: Li cannot hand a lead to someone outside sales
+      Given the 2026 growth agreement is in force
+      And a qualified lead "ACME-1"
+      When Li hands the lead to Bob on Monday at 10:00
+      Then it is refused, saying "'bob' is not on the sales side of the agreement '2026 growth agreement' (sam, ola)"
+      And nothing is written
+
+    Example: Without a team, a lead may be handed to anyone
+      Given the 2026 growth agreement without a team is in force
+      And a qualified lead "ACME-1"
+      When Li hands the lead to Bob on Monday at 10:00
+      Then the lead is handed to Bob

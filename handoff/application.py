@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,14 @@ from eventsourcing.persistence import (
 )
 
 from handoff import eventstore
-from handoff.domain.agreement import AgreementRegister, AgreementTerms, AppliedVersion
+from handoff.domain.agreement import (
+    AgreementRegister,
+    AgreementTerms,
+    AgreementVersion,
+    AppliedVersion,
+    Change,
+    changes_between,
+)
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
 from handoff.domain.lead import Lead, Stamp, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
@@ -31,6 +38,13 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 _ATTEMPTS = 5
 _UTC = ZoneInfo("UTC")
+
+
+class Recorded(NamedTuple):
+    """What applying an agreement did: the version, and whether it was recorded just now."""
+
+    version: AgreementVersion
+    new: bool
 
 
 class HandoffApp(Application[Any]):
@@ -62,14 +76,37 @@ class HandoffApp(Application[Any]):
             register = AgreementRegister()
         return register
 
-    def apply_agreement(self, terms: AgreementTerms, actor: str) -> AppliedVersion:
-        def change() -> AppliedVersion:
+    def apply_agreement(self, terms: AgreementTerms, actor: str) -> Recorded:
+        """`sla apply`: in force at once without a team; with one, proposed and signed for
+        the actor's side. Terms identical to a recorded version: that version, nothing
+        written."""
+
+        def change() -> Recorded:
             register = self.agreement_register()
-            register.apply_version(terms, actor=actor, applied_at=self.clock())
+            existing = register.identical_to(terms)
+            if existing is not None:
+                return Recorded(existing, new=False)
+            version = register.apply(terms, actor=actor, at=self.clock())
             self.save(register)
-            return register.versions[-1]
+            return Recorded(version, new=True)
 
         return self._retrying(change)
+
+    def sign_agreement(self, number: int, actor: str) -> AppliedVersion:
+        """`sla sign N`: the other side's signature puts version N in force now."""
+
+        def change() -> AppliedVersion:
+            register = self.agreement_register()
+            version = register.sign(number, actor=actor, at=self.clock())
+            self.save(register)
+            return version
+
+        return self._retrying(change)
+
+    def check_agreement(self, terms: AgreementTerms) -> tuple[AppliedVersion | None, list[Change]]:
+        """`sla check`: the version in force now and how the terms differ from it."""
+        current = self.agreement_register().in_force_at(self.clock())
+        return current, changes_between(current.terms if current else None, terms)
 
     def zone_for_day(self, register: AgreementRegister) -> Callable[[date], ZoneInfo]:
         def zone(day: date) -> ZoneInfo:
@@ -83,12 +120,13 @@ class HandoffApp(Application[Any]):
         return parse_instant(text, self.zone_for_day(register or self.agreement_register()))
 
     def stamp(
-        self, register: AgreementRegister, event_name: str, actor: str, at: str | None
+        self, register: AgreementRegister, event_name: str, actor: str, at: str | None,
+        owner: str | None = None,
     ) -> Stamp:
         """When, by whom and under which agreement an event happens; refuses outsiders."""
         recorded_at = self.clock()
         occurred_at = recorded_at if at is None else self.instant(at, register)
-        return register.stamp(event_name, actor, occurred_at, recorded_at)
+        return register.stamp(event_name, actor, occurred_at, recorded_at, owner=owner)
 
     # -- leads --------------------------------------------------------------------------
 
@@ -124,7 +162,8 @@ class HandoffApp(Application[Any]):
 
         def change() -> Lead:
             lead = self.lead(key)
-            stamp = self.stamp(self.agreement_register(), event_name, actor, at)
+            register = self.agreement_register()
+            stamp = self.stamp(register, event_name, actor, at, owner=data.get("owner"))
             apply_step(lead, event_name, stamp, data)
             self.save(lead)
             return lead

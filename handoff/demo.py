@@ -92,7 +92,7 @@ def clear_demo_file(path: Path) -> None:
 
 
 def is_demo_store(path: Path) -> bool:
-    """A store whose agreement versions were all applied by the demo."""
+    """A store whose first agreement version was applied by the demo."""
     with path.open("rb") as file:
         if file.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
             return False
@@ -106,7 +106,7 @@ def is_demo_store(path: Path) -> bool:
         versions = app.agreement_register().versions
     finally:
         app.close()
-    return bool(versions) and all(v.actor == DEMO_ACTOR for v in versions)
+    return bool(versions) and versions[0].actor == DEMO_ACTOR
 
 
 # -- the agreement ---------------------------------------------------------------------
@@ -167,10 +167,15 @@ def _agreements(first_day: date, revision_day: date, today: date) -> AgreementRe
         sales=_toml_list((*SALES, NEW_HIRE)),
     )
     register = AgreementRegister()
-    for text, start in ((first, first_day), (revised, revision_day)):
-        applied_at = datetime.combine(start - timedelta(days=6), time(10), TIMEZONE)
-        register.apply_version(parse_agreement(text), DEMO_ACTOR, applied_at.astimezone(UTC))
+    register.apply_version(parse_agreement(first), DEMO_ACTOR, _local(first_day, -6, 10))
+    # The revision is a contract between the two sides: marketing proposes, sales signs.
+    proposed = register.apply(parse_agreement(revised), "maria", _local(revision_day, -8, 10))
+    register.sign(proposed.number, "sam", _local(revision_day, -6, 15))
     return register
+
+
+def _local(day: date, days: int, hour: int) -> datetime:
+    return datetime.combine(day + timedelta(days=days), time(hour), TIMEZONE).astimezone(UTC)
 
 
 def _toml_list(names: Sequence[str]) -> str:

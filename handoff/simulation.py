@@ -2,7 +2,9 @@
 
 Each lead's story is played with the domain's own methods, so every event obeys the
 protocol; each event is stamped with the agreement in force and recorded a little after
-it happened, as people really type things in. Stories stop at the cutoff instant.
+it happened, as people really type things in, and never before the lead's previous step
+was recorded (nobody types in a decision on a handoff not yet recorded). Stories stop at
+the cutoff instant.
 """
 
 from __future__ import annotations
@@ -128,6 +130,7 @@ class _LeadStory:
     source: str
     lead: Lead | None = None
     at: datetime = _BEGINNING
+    recorded: datetime = _BEGINNING  # when the lead's latest step was recorded
 
     @property
     def rng(self) -> random.Random:
@@ -151,6 +154,8 @@ class _LeadStory:
         self.at = at
 
     def _recorded_at(self, at: datetime) -> datetime:
+        """A little after the step happened, and not before the previous step was recorded:
+        a step typed in late holds back the ones after it (they are typed in together)."""
         roll = self.rng.random()
         if roll < 0.8:
             delay = timedelta(minutes=self.rng.uniform(1, 30))
@@ -158,7 +163,9 @@ class _LeadStory:
             delay = timedelta(hours=self.rng.uniform(1, 6))
         else:  # typed in the next working day
             delay = timedelta(hours=self.rng.uniform(16, 40))
-        return min(at + delay, self.world.cutoff).replace(microsecond=0)
+        recorded = max(min(at + delay, self.world.cutoff).replace(microsecond=0), self.recorded)
+        self.recorded = recorded
+        return recorded
 
     def _later(self, low: float, high: float) -> datetime:
         """An instant some business hours after the last step (people act in office hours)."""

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from handoff.domain.agreement import AppliedVersion
+from handoff.domain.agreement import AgreementVersion, AppliedVersion, Proposal, changes_between
 from handoff.domain.errors import UnknownLead
 from handoff.domain.lead import EVENT_NAMES, Lead
 from handoff.instants import iso
@@ -83,15 +83,49 @@ def step_details(step: Lead.Event) -> str:
     return ", ".join(f"{k}={v}" for k, v in step.data.items() if v is not None)
 
 
-def version_record(version: AppliedVersion) -> dict[str, Any]:
+def version_record(version: AgreementVersion) -> dict[str, Any]:
+    """A version as `sla show` and `sla history` print it; `applied_at` is when it came
+    into force (null while it awaits a signature), `applied_by` who applied (proposed) it."""
     terms = version.terms
+    applied = version if isinstance(version, AppliedVersion) else None
+    proposed_at = version.proposed_at or (applied.applied_at if applied else None)
     return {
         "version": version.number,
         "name": terms.name,
         "effective_from": terms.effective_from.isoformat(),
         "effective_to": terms.effective_to.isoformat() if terms.effective_to else None,
         "timezone": terms.document["timezone"],
-        "applied_at": iso(version.applied_at),
+        "status": version_status(version),
+        "applied_at": iso(applied.applied_at) if applied else None,
         "applied_by": version.actor,
+        "proposed_at": iso(proposed_at),
+        "signatures": [
+            {"side": s.side, "actor": s.actor, "signed_at": iso(s.signed_at)}
+            for s in version.signatures
+        ],
         "document": terms.document,
     }
+
+
+def version_status(version: AgreementVersion) -> str:
+    if isinstance(version, Proposal):
+        if version.overtaken_by is not None:
+            return f"overtaken by version {version.overtaken_by}"
+        return f"awaiting {version.awaiting}"
+    return "signed" if version.signatures else "applied"
+
+
+def history_records(versions: list[AgreementVersion]) -> list[dict[str, Any]]:
+    """Every version with what changed from the one before it (`before`/`after` null when
+    a term was added or dropped)."""
+    records = []
+    previous = None
+    for version in versions:
+        record = version_record(version)
+        record["changes"] = [
+            {"key": c.key, "before": c.before, "after": c.after}
+            for c in changes_between(previous, version.terms)
+        ]
+        records.append(record)
+        previous = version.terms
+    return records

@@ -27,6 +27,7 @@ def signed(handoff: Handoff, tmp_path: Path) -> Handoff:
     path = tmp_path / "agreement.toml"
     path.write_text(AGREEMENT)
     handoff.ok("sla", "apply", str(path))
+    handoff.ok("sla", "sign", "1", actor="sam")
     return handoff
 
 
@@ -162,6 +163,7 @@ def test_a_team_that_names_only_marketing_leaves_sales_events_open(
     path = tmp_path / "marketing-only.toml"
     path.write_text(AGREEMENT.replace('sales = ["sam", "ola"]\n', ""))
     handoff.ok("sla", "apply", str(path))
+    handoff.ok("sla", "sign", "1", actor="kim")  # anyone off marketing signs for sales
     handoff.ok("lead", "capture", "m", "--source", "web", "--at", "2026-03-02T09:00")
     handoff.ok("lead", "qualify", "m", "--at", "2026-03-02T10:00")
     handoff.ok("lead", "handoff", "m", "--owner", "kim", "--at", "2026-03-02T11:00")

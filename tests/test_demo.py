@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from click.testing import CliRunner
 
+from handoff.application import HandoffApp
 from handoff.cli import main
 from handoff.demo import NotADemoStore, build_demo
+from handoff.domain.lead import Lead
+from handoff.store import locate
 
 TODAY = date(2026, 11, 27)
 
@@ -93,3 +98,37 @@ def test_handoff_demo_refuses_to_overwrite_another_file(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "is not a demo store" in result.stderr
     assert notes.read_text() == "keep me"
+
+
+def test_every_demo_entry_is_recorded_after_what_it_follows(tmp_path: Path) -> None:
+    """An auditor replaying the demo never sees a step before the one it follows: per lead,
+    in the order the steps happened, each was recorded no earlier than the step before."""
+    built = build_demo(tmp_path / "demo.sqlite", seed=1, today=TODAY, months=12)
+    app = HandoffApp(locate(str(built.path)))
+    try:
+        steps: dict[UUID, list[Lead.Event]] = {}
+        for _, event in app.events_after(0):
+            if isinstance(event, Lead.Event):
+                steps.setdefault(event.originator_id, []).append(event)
+    finally:
+        app.close()
+    assert len(steps) == built.leads
+    for lead_steps in steps.values():
+        in_occurred_order = sorted(lead_steps, key=lambda e: (e.occurred_at, e.originator_version))
+        recorded = [e.stamp.recorded_at for e in in_occurred_order]
+        assert recorded == sorted(recorded), in_occurred_order[0].stamp
+
+
+def test_the_demo_revision_is_proposed_by_marketing_and_signed_by_sales(tmp_path: Path) -> None:
+    built = build_demo(tmp_path / "demo.sqlite", seed=1, today=TODAY, months=2)
+    result = CliRunner().invoke(
+        main, ["--store", str(built.path), "sla", "history", "--format", "json"]
+    )
+    first, revision = json.loads(result.output)
+    assert (first["status"], first["signatures"]) == ("applied", [])
+    assert revision["status"] == "signed" and revision["applied_by"] == "maria"
+    assert [(s["actor"], s["side"]) for s in revision["signatures"]] == [
+        ("maria", "marketing"), ("sam", "sales")
+    ]
+    # Signed before the revision's first day, so it governs from that day on.
+    assert revision["applied_at"] < revision["effective_from"]

@@ -23,6 +23,7 @@ def march(handoff: Handoff, tmp_path: Path) -> Handoff:
     toml = tmp_path / "growth.toml"
     toml.write_text(agreement_toml(AGREEMENT))
     handoff.ok("sla", "apply", str(toml))
+    handoff.ok("sla", "sign", "1", actor="sam")  # the team's two sides both sign it
     for key in ("in-time", "late", "silent"):
         handoff.ok("lead", "capture", key, "--source", "webinar", "--at", "2026-03-02T09:00")
         handoff.ok("lead", "qualify", key, "--at", "2026-03-02T09:30")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cached_property
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate, event
 
 from handoff.domain.business_time import WEEKDAYS, BusinessCalendar
-from handoff.domain.errors import ActorRefused
+from handoff.domain.errors import ActorRefused, OwnerRefused, SignatureRefused
 from handoff.domain.lead import Stamp
 
 MARKETING_RATES = ("visit_to_captured", "captured_to_qualified", "qualified_to_handed")
@@ -95,20 +95,131 @@ class AgreementTerms:
         return None if members is None else list(members)
 
 
+SIDES = ("marketing", "sales")
+
+
+def flat_terms(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Every term of an agreement document by its dotted key (`sales.decide_within_hours`)."""
+    flat: dict[str, Any] = {}
+    for key, value in document.items():
+        if isinstance(value, dict):
+            flat.update(flat_terms(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+@dataclass(frozen=True)
+class Change:
+    """One term that differs between two versions (None: absent from that version)."""
+
+    key: str
+    before: Any
+    after: Any
+
+
+def changes_between(before: AgreementTerms | None, after: AgreementTerms) -> list[Change]:
+    """The terms `after` adds, drops or changes, by dotted key in the order written."""
+    old = flat_terms(before.document) if before else {}
+    new = flat_terms(after.document)
+    keys = list(dict.fromkeys([*new, *old]))
+    return [Change(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)]
+
+
+@dataclass(frozen=True)
+class Signature:
+    side: str
+    actor: str
+    signed_at: datetime
+
+
+@dataclass(frozen=True)
+class Team:
+    """The two sides whose members must both sign a version (a side not named: anyone else)."""
+
+    marketing: tuple[str, ...] | None
+    sales: tuple[str, ...] | None
+
+    @staticmethod
+    def of(terms: AgreementTerms) -> Team | None:
+        return Team.from_document(terms.document.get("team") or {})
+
+    @staticmethod
+    def from_document(team: dict[str, list[str] | None]) -> Team | None:
+        sides = [None if team.get(s) is None else tuple(team[s] or ()) for s in SIDES]
+        return None if sides == [None, None] else Team(*sides)
+
+    def as_document(self) -> dict[str, list[str] | None]:
+        return {s: None if (m := self.members(s)) is None else list(m) for s in SIDES}
+
+    def members(self, side: str) -> tuple[str, ...] | None:
+        return self.marketing if side == "marketing" else self.sales
+
+    def sides_of(self, actor: str) -> list[str]:
+        """The sides the actor may sign for: those naming them, or an unnamed side."""
+        named = [s for s in SIDES if actor in (self.members(s) or ())]
+        if named:
+            return named
+        return [s for s in SIDES if self.members(s) is None and self._other(s) is not None]
+
+    def _other(self, side: str) -> tuple[str, ...] | None:
+        return self.members("sales" if side == "marketing" else "marketing")
+
+    def describe(self, side: str | None = None) -> str:
+        if side is not None:
+            return ", ".join(self.members(side) or ("anyone else",))
+        return "; ".join(f"{s}: {self.describe(s)}" for s in SIDES)
+
+
 @dataclass(frozen=True)
 class AppliedVersion:
+    """A version that came into force at `applied_at`: when applied without a team, or
+    when the second side signed it."""
+
     number: int
     terms: AgreementTerms
     applied_at: datetime
-    actor: str
+    actor: str  # who applied (proposed) it
+    proposed_at: datetime | None = None  # when it was proposed, if it waited for a signature
+    signatures: tuple[Signature, ...] = ()
 
     @property
     def name(self) -> str:
         return self.terms.name
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """A version signed by one side, not in force until the other side signs it."""
+
+    number: int
+    terms: AgreementTerms
+    actor: str
+    proposed_at: datetime
+    team: Team
+    signatures: tuple[Signature, ...]
+    overtaken_by: int | None = None  # a version that came into force after it was proposed
+
+    @property
+    def name(self) -> str:
+        return self.terms.name
+
+    @property
+    def awaiting(self) -> str:
+        signed = {s.side for s in self.signatures}
+        return next(side for side in SIDES if side not in signed)
+
+
+AgreementVersion = AppliedVersion | Proposal
+
+
 class AgreementRegister(Aggregate):
-    """Every version of the agreement ever applied; versions are never edited."""
+    """Every version of the agreement ever applied or proposed; versions are never edited.
+
+    `versions` holds those that came into force, in the order they did (which is also the
+    order of their numbers: a version coming into force overtakes every proposal still
+    waiting, which must be proposed again); `proposals` those proposed and not signed.
+    """
 
     ID = uuid5(NAMESPACE_URL, "handoff:agreement-register")
 
@@ -119,15 +230,133 @@ class AgreementRegister(Aggregate):
     @event("Opened")
     def __init__(self) -> None:
         self.versions: list[AppliedVersion] = []
+        self.proposals: dict[int, Proposal] = {}
+
+    # -- deciding ---------------------------------------------------------------------
+
+    def history(self) -> list[AgreementVersion]:
+        """Every version recorded, in force or proposed, by number."""
+        recorded: list[AgreementVersion] = [*self.versions, *self.proposals.values()]
+        return sorted(recorded, key=lambda v: v.number)
+
+    def identical_to(self, terms: AgreementTerms) -> AgreementVersion | None:
+        """The recorded version with exactly these terms (an overtaken proposal aside)."""
+        for version in self.history():
+            if version.terms.document == terms.document and not (
+                isinstance(version, Proposal) and version.overtaken_by
+            ):
+                return version
+        return None
+
+    def team_binding(self, terms: AgreementTerms, at: datetime) -> Team | None:
+        """Whose two sides must sign these terms: the team of the version in force (or,
+        when none is, of the last one to come into force), else the file's own team."""
+        current = self.in_force_at(at) or (self.versions[-1] if self.versions else None)
+        binding = Team.of(current.terms) if current else None
+        return binding or Team.of(terms)
+
+    def apply(self, terms: AgreementTerms, actor: str, at: datetime) -> AgreementVersion:
+        """Record terms: in force at once without a team, else proposed and signed for the
+        actor's side. Terms identical to a recorded version record nothing."""
+        existing = self.identical_to(terms)
+        if existing is not None:
+            return existing
+        team = self.team_binding(terms, at)
+        if team is None:
+            self.apply_version(terms, actor, at)
+            return self.versions[-1]
+        sides = team.sides_of(actor)
+        if not sides:
+            raise SignatureRefused(f"{actor!r} is on neither side of the team ({team.describe()})")
+        self._version_proposed(
+            number=self._next_number(), document=terms.document, actor=actor,
+            proposed_at=at, side=sides[0],
+            team=team.as_document(),
+        )
+        return self.proposals[self._last_number()]
+
+    def sign(self, number: int, actor: str, at: datetime) -> AppliedVersion:
+        """The other side's signature: the proposal comes into force now."""
+        proposal = self.proposals.get(number)
+        if proposal is None:
+            if any(v.number == number for v in self.versions):
+                raise SignatureRefused(f"version {number} is already in force")
+            raise SignatureRefused(f"there is no version {number}")
+        if proposal.overtaken_by is not None:
+            raise SignatureRefused(
+                f"version {number} was overtaken by version {proposal.overtaken_by}, in force "
+                "since it was proposed; apply its file again to propose it anew"
+            )
+        team, side = proposal.team, proposal.awaiting
+        sides = team.sides_of(actor)
+        if not sides:
+            raise SignatureRefused(f"{actor!r} is on neither side of the team ({team.describe()})")
+        if side not in sides or any(s.actor == actor for s in proposal.signatures):
+            signed = proposal.signatures[0].side
+            raise SignatureRefused(
+                f"version {number} already has {signed}'s signature; it needs one from "
+                f"{side} ({team.describe(side)})"
+            )
+        self._version_signed(number=number, actor=actor, side=side, signed_at=at)
+        self._version_applied(
+            document=proposal.terms.document, actor=proposal.actor, applied_at=at,
+            number=number,
+        )
+        return self.versions[-1]
 
     def apply_version(self, terms: AgreementTerms, actor: str, applied_at: datetime) -> None:
-        self._version_applied(document=terms.document, actor=actor, applied_at=applied_at)
+        """Put terms in force at once (no team binds them)."""
+        self._version_applied(
+            document=terms.document, actor=actor, applied_at=applied_at,
+            number=self._next_number(),
+        )
+
+    def _next_number(self) -> int:
+        return self._last_number() + 1
+
+    def _last_number(self) -> int:
+        return max((v.number for v in self.history()), default=0)
+
+    # -- what happened ------------------------------------------------------------------
+
+    @event("VersionProposed")
+    def _version_proposed(
+        self, number: int, document: dict[str, Any], actor: str, proposed_at: datetime,
+        side: str, team: dict[str, list[str] | None],
+    ) -> None:
+        binding = Team.from_document(team)
+        assert binding is not None  # a proposal is made only under a team
+        signature = Signature(side, actor, proposed_at)
+        self.proposals[number] = Proposal(
+            number, AgreementTerms(document), actor, proposed_at, binding, (signature,)
+        )
+
+    @event("VersionSigned")
+    def _version_signed(self, number: int, actor: str, side: str, signed_at: datetime) -> None:
+        proposal = self.proposals[number]
+        signatures = (*proposal.signatures, Signature(side, actor, signed_at))
+        self.proposals[number] = replace(proposal, signatures=signatures)
 
     @event("VersionApplied")
-    def _version_applied(self, document: dict[str, Any], actor: str, applied_at: datetime) -> None:
-        number = len(self.versions) + 1
-        self.versions.append(AppliedVersion(number, AgreementTerms(document), applied_at, actor))
+    def _version_applied(
+        self, document: dict[str, Any], actor: str, applied_at: datetime,
+        number: int | None = None,  # absent from versions recorded before signing existed
+    ) -> None:
+        """A version came into force: applied without a team, or signed by both sides."""
+        number = number or len(self.versions) + 1
+        proposal = self.proposals.pop(number, None)
+        self.versions.append(
+            AppliedVersion(
+                number, AgreementTerms(document), applied_at, actor,
+                proposal.proposed_at if proposal else None,
+                proposal.signatures if proposal else (),
+            )
+        )
+        for waiting, other in list(self.proposals.items()):
+            if other.overtaken_by is None:
+                self.proposals[waiting] = replace(other, overtaken_by=number)
 
+    # -- reading ------------------------------------------------------------------------
     def known_at(self, as_of: datetime | None) -> list[AppliedVersion]:
         if as_of is None:
             return self.versions
@@ -150,9 +379,11 @@ class AgreementRegister(Aggregate):
         return None
 
     def stamp(
-        self, event_name: str, actor: str, occurred_at: datetime, recorded_at: datetime
+        self, event_name: str, actor: str, occurred_at: datetime, recorded_at: datetime,
+        owner: str | None = None,
     ) -> Stamp:
-        """Stamp a lead event with the version in force; refuse an actor outside its team."""
+        """Stamp a lead event with the version in force; refuse an actor outside its team,
+        and a handoff to an owner outside its sales side."""
         version = self.in_force_at(occurred_at)
         if version is None:
             return Stamp(occurred_at, recorded_at, actor)
@@ -161,5 +392,11 @@ class AgreementRegister(Aggregate):
             raise ActorRefused(
                 f"{actor!r} may not record {event_name}: the agreement {version.name!r} "
                 f"lets only {', '.join(team) or 'nobody'} do that"
+            )
+        sales = version.terms.team_for("accepted")
+        if owner is not None and sales is not None and owner not in sales:
+            raise OwnerRefused(
+                f"{owner!r} is not on the sales side of the agreement {version.name!r} "
+                f"({', '.join(sales) or 'nobody'})"
             )
         return Stamp(occurred_at, recorded_at, actor, version.number, version.name)

@@ -29,6 +29,14 @@ class ActorRefused(Refused):
     """The agreement's team does not let this actor record this event."""
 
 
+class OwnerRefused(Refused):
+    """The agreement's team does not have this owner on its sales side."""
+
+
+class SignatureRefused(Refused):
+    """This person may not propose or sign this version of the agreement."""
+
+
 class InvalidInput(Refused):
     """A value given by the user is malformed (a timestamp, an amount, a count)."""
 

@@ -181,8 +181,8 @@ class Batch:
 
     def version_applied(self, nid: int, data: dict[str, Any]) -> None:
         """A new version applies to every handoff it covers, recorded before or after it."""
-        version = KnownVersion(
-            len(self.versions) + 1, log.instant_us(data["applied_at"]),
+        version = KnownVersion(  # numbered by the register (proposals never signed too)
+            data.get("number") or len(self.versions) + 1, log.instant_us(data["applied_at"]),
             AgreementTerms(data["document"]),
         )
         self.versions.append(version)

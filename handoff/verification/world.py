@@ -15,6 +15,7 @@ from importlib.resources import files
 from typing import Any
 
 from handoff.application import HandoffApp
+from handoff.domain.agreement import AgreementTerms, Proposal
 from handoff.domain.errors import Refused, UnknownLead
 from handoff.instants import parse_instant
 from handoff.views import step_record
@@ -177,6 +178,13 @@ PATH_TO: dict[str, tuple[str, ...]] = {
     "won": ("qualified", "handed", "accepted", "proposal", "won"),
     "lost": ("qualified", "handed", "accepted", "proposal", "lost"),
 }
+
+
+def put_in_force(app: HandoffApp, terms: AgreementTerms) -> None:
+    """Maria applies the terms; when a team binds them (they are proposed), Sam signs too."""
+    version, _ = app.apply_agreement(terms, actor="maria")
+    if isinstance(version, Proposal):
+        app.sign_agreement(version.number, actor="sam")
 
 
 def build_lead(app: HandoffApp, key: str, stage: str) -> str:

@@ -32,6 +32,7 @@ from handoff.verification.world import (
     build_lead,
     history,
     local_at,
+    put_in_force,
     story_instant,
     touched,
 )
@@ -67,7 +68,7 @@ def outcome() -> Outcome:
 )
 def _(app: HandoffApp, no_team: str | None) -> str:
     terms = parse_agreement(agreement_toml(AGREEMENT, {"team": None} if no_team else None))
-    app.apply_agreement(terms, actor="maria")
+    put_in_force(app, terms)
     return terms.name
 
 
