@@ -1,27 +1,32 @@
 """Tamper evidence: every entry of the event log chained to the one before by a hash.
 
-Each entry (lead steps, agreement versions, traffic) is sealed once it is written: its
-digest is a hash of the entry exactly as stored (aggregate, its entry number, kind and
-state bytes), and its link is a hash of the previous link, its position and its digest.
-The chain lives in its own table, `handoff_audit_chain`, beside the events.
+Each entry (lead steps, agreement versions, traffic) is sealed once it is written. Its
+digest is a SHA-256 of the entry exactly as stored (aggregate, entry number, kind and
+state bytes). Entries are sealed in blocks of up to `BLOCK`, in log order: a block keeps
+its entries' positions, aggregates and digests, and a link, the SHA-256 of the previous
+block's link followed by all of that; so each entry is chained to every entry before it,
+and the link after any entry (a digest) can be recomputed from the blocks. The blocks
+live in their own table, `handoff_audit_chain`, beside the events: a row per block, not
+per entry, so that sealing a large import costs little beside the import.
 
 `verify` recomputes every digest and link from the events as they are now. An entry
 edited, removed, inserted or reordered underneath handoff (by `sqlite3`, `psql`, a disk
 editor) no longer matches its seal, and the first such entry is named. Someone who also
-rewrites the chain table can only be caught by a digest kept elsewhere: `digest` prints
-the position and link of the chain's head, and `verify(expected=...)` proves that the log
-as it stands still extends the log that digest was taken of.
+rewrites the seals can only be caught by a digest kept elsewhere: `digest` prints the
+position and link of the chain's head, and `verify(expected=...)` proves that the log as
+it stands still extends the log that digest was taken of.
 
-Every command seals what is not sealed yet when it ends (`seal`), so an entry goes
-unsealed only between being written and the end of the command that wrote it. Two
-processes sealing at once compute the same rows (a link depends only on the entries
-up to it), so a collision is simply ignored.
+Every command seals what is not sealed yet when it ends (`seal_quietly`), so an entry
+goes unsealed only between being written and the end of the command that wrote it. Two
+processes sealing at once compute the same blocks (a block depends only on the entries
+up to it), so the longer of two versions of a block is kept.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -33,17 +38,27 @@ from handoff.domain.errors import Refused
 
 T = TypeVar("T")
 TABLE = "handoff_audit_chain"
+BLOCK = 512  # entries per block: a block row is rewritten while it fills, read whole
 GENESIS = bytes(32)  # the link before the first entry
+_sha256 = hashlib.sha256
+_DIGEST, _ORIGINATOR, _POSITION = 32, 32, 8  # bytes per entry in a block's columns
 _PAGE = 20_000
+_COLUMNS = "first_position, last_position, previous, positions, originators, digests, link"
 _CREATE = {
-    False: f"CREATE TABLE IF NOT EXISTS {TABLE} (position INTEGER PRIMARY KEY,"
-    " originator BLOB NOT NULL, digest BLOB NOT NULL, link BLOB NOT NULL)",
-    True: f"CREATE TABLE IF NOT EXISTS {TABLE} (position BIGINT PRIMARY KEY,"
-    " originator BYTEA NOT NULL, digest BYTEA NOT NULL, link BYTEA NOT NULL)",
+    False: f"CREATE TABLE IF NOT EXISTS {TABLE} (first_position INTEGER PRIMARY KEY,"
+    " last_position INTEGER NOT NULL, previous BLOB NOT NULL, positions BLOB NOT NULL,"
+    " originators BLOB NOT NULL, digests BLOB NOT NULL, link BLOB NOT NULL)",
+    True: f"CREATE TABLE IF NOT EXISTS {TABLE} (first_position BIGINT PRIMARY KEY,"
+    " last_position BIGINT NOT NULL, previous BYTEA NOT NULL, positions BYTEA NOT NULL,"
+    " originators BYTEA NOT NULL, digests BYTEA NOT NULL, link BYTEA NOT NULL)",
 }
-_INSERT = (
-    f"INSERT INTO {TABLE} (position, originator, digest, link) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (position) DO NOTHING"
+# Two processes sealing at once write the same block; the one covering more entries stays.
+_UPSERT = (
+    f"INSERT INTO {TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    f" ON CONFLICT (first_position) DO UPDATE SET last_position = excluded.last_position,"
+    " positions = excluded.positions, originators = excluded.originators,"
+    " digests = excluded.digests, link = excluded.link"
+    f" WHERE excluded.last_position > {TABLE}.last_position"
 )
 
 
@@ -57,7 +72,7 @@ class MalformedDigest(Refused):
 
 @dataclass(frozen=True)
 class Digest:
-    """The chain's head: how many entries it covers up to which position, and its link."""
+    """The link after one entry of the log: it stands for every entry up to that one."""
 
     position: int
     link: bytes
@@ -88,16 +103,51 @@ class Verdict:
 def entry_digest(entry: eventstore.StoredEntry) -> bytes:
     """The hash of one entry's content, wherever it stands in the log."""
     _, originator, version, topic, state = entry
-    h = hashlib.sha256(originator)
-    h.update(version.to_bytes(8, "big", signed=True))
-    h.update(topic.encode())
-    h.update(b"\0")
-    h.update(state)
-    return h.digest()
+    return _sha256(f"{originator}\0{version}\0{topic}\0".encode() + state).digest()
 
 
-def next_link(previous: bytes, position: int, digest: bytes) -> bytes:
-    return hashlib.sha256(previous + position.to_bytes(8, "big") + digest).digest()
+@dataclass
+class Block:
+    """Up to BLOCK consecutive entries of the log, sealed together."""
+
+    previous: bytes  # the link of the block before (GENESIS for the first)
+    positions: list[int]
+    originators: list[str]
+    digests: list[bytes]
+
+    def link(self, entries: int | None = None) -> bytes:
+        """The link after this block's first `entries` entries (all of them by default)."""
+        n = len(self.positions) if entries is None else entries
+        return _sha256(
+            self.previous
+            + struct.pack(f">{n}q", *self.positions[:n])
+            + "".join(self.originators[:n]).encode()
+            + b"".join(self.digests[:n])
+        ).digest()
+
+    def row(self) -> tuple[Any, ...]:
+        n = len(self.positions)
+        return (
+            self.positions[0], self.positions[-1], self.previous,
+            struct.pack(f">{n}q", *self.positions), "".join(self.originators).encode(),
+            b"".join(self.digests), self.link(),
+        )
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> tuple[Block, bytes]:
+        """A block as stored, and the link stored with it."""
+        _, _, previous, positions, originators, digests, link = (
+            bytes(v) if isinstance(v, memoryview) else v for v in row
+        )
+        n = len(positions) // _POSITION
+        text = bytes(originators).decode("ascii", "replace")
+        block = cls(
+            bytes(previous),
+            list(struct.unpack(f">{n}q", positions)),
+            [text[i : i + _ORIGINATOR] for i in range(0, n * _ORIGINATOR, _ORIGINATOR)],
+            [digests[i : i + _DIGEST] for i in range(0, n * _DIGEST, _DIGEST)],
+        )
+        return block, bytes(link)
 
 
 # -- sealing ------------------------------------------------------------------------------
@@ -106,18 +156,27 @@ def next_link(previous: bytes, position: int, digest: bytes) -> bytes:
 def seal(app: Any) -> int:
     """Seal every entry written since the chain's head; returns how many were sealed."""
     _create_table(app)
-    head = _head(app)
+    last = _last_block(app)
+    block = last if last is not None and len(last.positions) < BLOCK else None
+    previous = last.link() if last is not None else GENESIS
+    position = last.positions[-1] if last is not None else 0
     sealed = 0
-    position, link = (head.position, head.link)
     while page := eventstore.stored_entries(app, position, _PAGE):
-        chain = []
+        rows = []
         for entry in page:
-            digest = entry_digest(entry)
-            link = next_link(link, entry[0], digest)
-            chain.append((entry[0], entry[1], digest, link))
+            if block is None:
+                block = Block(previous, [], [], [])
+            block.positions.append(entry[0])
+            block.originators.append(entry[1])
+            block.digests.append(entry_digest(entry))
+            if len(block.positions) == BLOCK:
+                rows.append(block.row())
+                previous, block = rows[-1][-1], None
+        if block is not None:
+            rows.append(block.row())
         with eventstore.write_transaction(app) as cursor:
-            cursor.executemany(eventstore.sql_for(app, _INSERT), chain)
-        sealed += len(chain)
+            cursor.executemany(eventstore.sql_for(app, _UPSERT), rows)
+        sealed += len(page)
         position = page[-1][0]
     return sealed
 
@@ -150,10 +209,10 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
     """
     _create_table(app)
     head = _head(app)
-    checked, link = 0, GENESIS
+    checked = 0
     entries, seals = _Peek(_all_entries(app)), _Peek(_all_seals(app))
     while (sealed := seals.next()) is not None:
-        position, originator, digest_kept, link_kept = sealed
+        position, originator, digest_kept = sealed
         entry = entries.peek()
         if entry is None or entry[0] > position:
             raise TamperedLog(f"{_name(app, position, originator)} was removed")
@@ -163,9 +222,6 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
         digest_now = entry_digest(entry)
         if digest_now != digest_kept:
             raise TamperedLog(_what_changed(app, entry, digest_now, sealed, entries, seals))
-        link = next_link(link, position, digest_now)
-        if link != link_kept:
-            raise TamperedLog(f"the seal of log entry {position} was edited")
         checked += 1
     entry = entries.peek()
     if entry is not None and entry[0] <= head.position:
@@ -180,47 +236,16 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
     return Verdict(checked, newly, _head(app))
 
 
-# -- the chain table ----------------------------------------------------------------------
-
-
-def _create_table(app: Any) -> None:
-    if _table_exists(app):
-        return
-    with eventstore.write_transaction(app) as cursor:
-        if eventstore.is_postgres(app):
-            # Two processes creating one table at once can collide on its row type.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (eventstore.SCHEMA_LOCK_KEY,))
-        cursor.execute(_CREATE[eventstore.is_postgres(app)])
-
-
-def _table_exists(app: Any) -> bool:
-    if eventstore.is_postgres(app):
-        sql = "SELECT to_regclass(%s) IS NOT NULL"
-        with eventstore.read_transaction(app) as cursor:
-            cursor.execute(sql, (TABLE,))
-            return bool(eventstore.rows(cursor)[0][0])
-    with eventstore.read_transaction(app) as cursor:
-        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = ?", (TABLE,))
-        return bool(eventstore.rows(cursor)[0][0])
-
-
-def _head(app: Any) -> Digest:
-    with eventstore.read_transaction(app) as cursor:
-        cursor.execute(f"SELECT position, link FROM {TABLE} ORDER BY position DESC LIMIT 1")
-        found = eventstore.rows(cursor)
-    return Digest(found[0][0], bytes(found[0][1])) if found else Digest(0, GENESIS)
-
-
 def _what_changed(
     app: Any,
     entry: eventstore.StoredEntry,
     digest_now: bytes,
-    sealed: tuple[int, bytes, bytes, bytes],
+    sealed: tuple[int, str, bytes],
     entries: _Peek[eventstore.StoredEntry],
-    seals: _Peek[tuple[int, bytes, bytes, bytes]],
+    seals: _Peek[tuple[int, str, bytes]],
 ) -> str:
     """Why an entry no longer matches the seal at its position, told as best the log shows."""
-    position, originator, digest_kept, _ = sealed
+    position, originator, digest_kept = sealed
     following, next_seal = entries.peek(), seals.peek()
     moved_down = following is not None and entry_digest(following) == digest_kept
     moved_up = next_seal is not None and next_seal[2] == digest_now
@@ -230,8 +255,10 @@ def _what_changed(
         return f"{_name(app, position, entry[1])} was inserted"  # the rest moved down one
     if moved_up:
         return f"{_name(app, position, originator)} was removed"  # the rest moved up one
-    moved = _sealed_at(app, digest_now)
-    what = "reordered" if moved not in (None, position) else "edited"
+    sealed_elsewhere = any(
+        d == digest_now and p != position for p, _, d in _all_seals(app, check=False)
+    )
+    what = "reordered" if sealed_elsewhere else "edited"
     return f"{_name(app, position, originator)} was {what}"
 
 
@@ -256,12 +283,87 @@ class _Peek(Generic[T]):
         return item
 
 
-def _link_at(app: Any, position: int) -> bytes | None:
-    sql = eventstore.sql_for(app, f"SELECT link FROM {TABLE} WHERE position = ?")
+# -- the chain table ----------------------------------------------------------------------
+
+
+def _create_table(app: Any) -> None:
+    if _table_exists(app):
+        return
+    with eventstore.write_transaction(app) as cursor:
+        if eventstore.is_postgres(app):
+            # Two processes creating one table at once can collide on its row type.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (eventstore.SCHEMA_LOCK_KEY,))
+        cursor.execute(_CREATE[eventstore.is_postgres(app)])
+
+
+def _table_exists(app: Any) -> bool:
+    if eventstore.is_postgres(app):
+        sql, name = "SELECT to_regclass(%s) IS NOT NULL", TABLE
+    else:
+        sql, name = "SELECT count(*) FROM sqlite_master WHERE name = ?", TABLE
     with eventstore.read_transaction(app) as cursor:
-        cursor.execute(sql, (position,))
+        cursor.execute(sql, (name,))
+        return bool(eventstore.rows(cursor)[0][0])
+
+
+def _last_block(app: Any) -> Block | None:
+    with eventstore.read_transaction(app) as cursor:
+        cursor.execute(f"SELECT {_COLUMNS} FROM {TABLE} ORDER BY first_position DESC LIMIT 1")
         found = eventstore.rows(cursor)
-    return bytes(found[0][0]) if found else None
+    return Block.from_row(found[0])[0] if found else None
+
+
+def _head(app: Any) -> Digest:
+    last = _last_block(app)
+    return Digest(last.positions[-1], last.link()) if last is not None else Digest(0, GENESIS)
+
+
+def _blocks(app: Any) -> Iterator[tuple[Block, bytes]]:
+    first = -1
+    sql = eventstore.sql_for(
+        app,
+        f"SELECT {_COLUMNS} FROM {TABLE} WHERE first_position > ?"
+        " ORDER BY first_position LIMIT 64",
+    )
+    while True:
+        with eventstore.read_transaction(app) as cursor:
+            cursor.execute(sql, (first,))
+            page = eventstore.rows(cursor)
+        if not page:
+            return
+        for row in page:
+            yield Block.from_row(row)
+        first = page[-1][0]
+
+
+def _all_seals(app: Any, check: bool = True) -> Iterator[tuple[int, str, bytes]]:
+    """Every sealed entry (position, aggregate, digest) in order; with `check`, each block's
+    own link is recomputed first, so that a block rewritten by hand is named as such."""
+    previous = GENESIS
+    for block, link in _blocks(app):
+        if check and (block.previous != previous or block.link() != link):
+            raise TamperedLog(
+                f"the seals of log entries {block.positions[0]} to {block.positions[-1]}"
+                " were edited"
+            )
+        previous = link
+        yield from zip(block.positions, block.originators, block.digests, strict=True)
+
+
+def _link_at(app: Any, position: int) -> bytes | None:
+    sql = eventstore.sql_for(
+        app,
+        f"SELECT {_COLUMNS} FROM {TABLE} WHERE first_position <= ? AND last_position >= ?",
+    )
+    with eventstore.read_transaction(app) as cursor:
+        cursor.execute(sql, (position, position))
+        found = eventstore.rows(cursor)
+    if not found:
+        return None
+    block = Block.from_row(found[0])[0]
+    if position not in block.positions:
+        return None
+    return block.link(block.positions.index(position) + 1)
 
 
 def _all_entries(app: Any) -> Iterator[eventstore.StoredEntry]:
@@ -271,40 +373,17 @@ def _all_entries(app: Any) -> Iterator[eventstore.StoredEntry]:
         position = page[-1][0]
 
 
-def _all_seals(app: Any) -> Iterator[tuple[int, bytes, bytes, bytes]]:
-    position = 0
-    sql = eventstore.sql_for(
-        app,
-        f"SELECT position, originator, digest, link FROM {TABLE}"
-        " WHERE position > ? ORDER BY position LIMIT ?",
-    )
-    while True:
-        with eventstore.read_transaction(app) as cursor:
-            cursor.execute(sql, (position, _PAGE))
-            page = eventstore.rows(cursor)
-        if not page:
-            return
-        for p, originator, digest, link in page:
-            yield p, bytes(originator), bytes(digest), bytes(link)
-        position = page[-1][0]
-
-
-def _sealed_at(app: Any, digest: bytes) -> int | None:
-    """Where an entry with this content was sealed (a reordered entry was, elsewhere)."""
-    sql = eventstore.sql_for(app, f"SELECT position FROM {TABLE} WHERE digest = ? LIMIT 1")
-    with eventstore.read_transaction(app) as cursor:
-        cursor.execute(sql, (digest,))
-        found = eventstore.rows(cursor)
-    return int(found[0][0]) if found else None
-
-
-def _name(app: Any, position: int, originator: bytes) -> str:
+def _name(app: Any, position: int, originator: str) -> str:
     """'log entry 57 (lead 'acme-1')': the position, and whose entry it is in words."""
     return f"log entry {position} ({_owner(app, originator)})"
 
 
-def _owner(app: Any, originator: bytes) -> str:
-    if UUID(bytes=originator) == AgreementRegister.ID:
+def _owner(app: Any, originator: str) -> str:
+    try:
+        aggregate = UUID(originator)
+    except ValueError:
+        return "an unknown aggregate"
+    if aggregate == AgreementRegister.ID:
         return "the agreement's versions"
     state = eventstore.first_state(app, originator)
     try:
@@ -315,4 +394,4 @@ def _owner(app: Any, originator: bytes) -> str:
         return f"lead {first['key']!r}"
     if isinstance(first.get("day"), str):
         return f"traffic of {first['day']}"
-    return f"aggregate {UUID(bytes=originator)}"
+    return f"aggregate {aggregate}"

@@ -237,9 +237,9 @@ def read_and_decode(app: Application[Any], page: int = 20_000) -> int:
 
 # -- the log exactly as stored, for tamper evidence ------------------------------------
 
-# (notification id, originator id as 16 bytes, originator version, topic, state as stored:
-# still encrypted or compressed when the store is configured so)
-StoredEntry = tuple[int, bytes, int, str, bytes]
+# (notification id, originator id as 32 hex digits, originator version, topic, state as
+# stored: still encrypted or compressed when the store is configured so)
+StoredEntry = tuple[int, str, int, str, bytes]
 
 
 def stored_entries(app: Application[Any], after: int, limit: int) -> list[StoredEntry]:
@@ -257,22 +257,27 @@ def stored_entries(app: Application[Any], after: int, limit: int) -> list[Stored
         )
     with read_transaction(app) as cursor:
         cursor.execute(sql, (after, limit))
-        rows = [tuple(r.values()) if isinstance(r, dict) else r for r in cursor.fetchall()]
-    return [
-        (nid, _uuid_bytes(origin), version, topic, _as_stored(state))
-        for nid, origin, version, topic, state in rows
-    ]
+        found: list[Any] = cursor.fetchall()
+    if found and isinstance(found[0], dict):  # PostgreSQL: a uuid and a memoryview
+        return [
+            (r["notification_id"], r["originator_id"].hex, r["originator_version"], r["topic"],
+             bytes(r["state"]))
+            for r in found
+        ]
+    # SQLite's rows (sqlite3.Row) hold stored entries as read, unless a state was edited
+    # in as text.
+    return [tuple(r) if type(r[4]) is bytes else (*r[:4], _as_stored(r[4])) for r in found]
 
 
-def first_state(app: Application[Any], originator: bytes) -> bytes | None:
+def first_state(app: Application[Any], originator: str) -> bytes | None:
     """The plain JSON state of an aggregate's first event (None if it has none)."""
     table = events_table(app)
     if is_postgres(app):
         sql = f"SELECT state FROM {table} WHERE originator_id = %s AND originator_version = 1"
-        key: Any = UUID(bytes=originator)
+        key: Any = UUID(originator)
     else:
         sql = f"SELECT state FROM {table} WHERE originator_id = ? AND originator_version = 1"
-        key = originator.hex()
+        key = originator
     with read_transaction(app) as cursor:
         cursor.execute(sql, (key,))
         row = cursor.fetchone()
@@ -304,6 +309,3 @@ def _as_stored(state: Any) -> bytes:
     # A state edited as text underneath the library (SQLite keeps whatever type it is given).
     return state.encode() if isinstance(state, str) else bytes(state)
 
-
-def _uuid_bytes(originator: Any) -> bytes:
-    return bytes.fromhex(originator) if isinstance(originator, str) else bytes(originator.bytes)

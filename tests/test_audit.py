@@ -183,3 +183,32 @@ def test_a_malformed_digest_is_refused_in_one_line(history: Handoff) -> None:
     assert history.refused("audit", "verify", "--digest", "12-abc") == (
         "Error: not a digest printed by 'handoff audit digest': '12-abc'"
     )
+
+
+def test_seals_edited_by_hand_are_named(history: Handoff) -> None:
+    tamper = Tamperer(history.store)
+    tamper.run("UPDATE handoff_audit_chain SET link = previous")
+    assert history.refused("audit", "verify") == (
+        "Error: the seals of log entries 1 to 10 were edited"
+    )
+
+
+def test_a_large_log_is_sealed_in_blocks_and_verified_across_them(store: str) -> None:
+    """More entries than a block holds, written by several commands and one import."""
+    handoff = Handoff(store)
+    rows = ["lead,event,at,source"] + [
+        f"bulk-{i},captured,2026-03-02T09:{i % 60:02d}:00Z,web" for i in range(1200)
+    ]
+    csv_path = f"{store}.csv" if not store.startswith("postgresql") else "/tmp/audit-bulk.csv"
+    with open(csv_path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(rows) + "\n")
+    handoff.ok("import", csv_path)
+    kept = handoff.ok("audit", "digest").strip()
+    assert kept.startswith("1200-")
+    handoff.ok("lead", "capture", "late-1", "--source", "web", "--at", "2026-03-03T09:00")
+    assert "1201 entries match their seals" in handoff.ok("audit", "verify", "--digest", kept)
+    tamper = Tamperer(store)
+    tamper.replace_in_state(1100, "bulk-", "bulc-")
+    assert handoff.refused("audit", "verify") == (
+        "Error: log entry 1100 (lead 'bulc-1099') was edited"
+    )

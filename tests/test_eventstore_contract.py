@@ -101,16 +101,16 @@ def test_entries_are_read_byte_for_byte_as_stored(
         every_kind_of_event(app)
         notes = app.recorder.select_notifications(0, 10_000, inclusive_of_start=False)
         expected = [
-            (n.id, n.originator_id.bytes, n.originator_version, n.topic, bytes(n.state))
+            (n.id, n.originator_id.hex, n.originator_version, n.topic, bytes(n.state))
             for n in notes
         ]
         found: list[eventstore.StoredEntry] = []
         while page := eventstore.stored_entries(app, found[-1][0] if found else 0, 7):
             found.extend(page)
         assert found == expected
-        first = json.loads(eventstore.first_state(app, lead_id("won-lead").bytes) or b"{}")
+        first = json.loads(eventstore.first_state(app, lead_id("won-lead").hex) or b"{}")
         assert first["key"] == "won-lead"
-        assert eventstore.first_state(app, uuid4().bytes) is None
+        assert eventstore.first_state(app, uuid4().hex) is None
     finally:
         app.close()
 
