@@ -104,7 +104,10 @@ def check_command(obj: Any, file: str, fmt: str) -> None:
             "changes": [_change_record(c) for c in changes],
         })
         return
-    against = "no version in force" if current is None else f"version {current.number}"
+    against = (
+        "no version in force" if current is None
+        else f"version {current.number} ({current.name!r})"
+    )
     click.echo(f"{file}: valid; compared with {against}")
     if identical is not None:
         click.echo(f"identical to version {identical.number}: applying it would record nothing")
@@ -112,7 +115,11 @@ def check_command(obj: Any, file: str, fmt: str) -> None:
         click.echo("no change")
     else:
         print_table(["term", "in force", "in the file"],
-                    [[c.key, _value(c.before), _value(c.after)] for c in changes])
+                    [[c.key, _value_or_dash(c.before), _value_or_dash(c.after)] for c in changes])
+
+
+def _value_or_dash(value: Any) -> str:
+    return "-" if value is None else _value(value)
 
 
 def _change_record(change: Change) -> dict[str, Any]:
@@ -144,6 +151,10 @@ def show(obj: Any, at: str | None, fmt: str) -> None:
         print_json(record)
         return
     document = record.pop("document")
+    zone = version.terms.timezone
+    record["signatures"] = "; ".join(
+        f"{s.actor} for {s.side}, {_local(s.signed_at, zone)}" for s in version.signatures
+    ) or None
     pairs = list(record.items())
     pairs += [(section, _flat(value)) for section, value in document.items()
               if isinstance(value, dict)]

@@ -176,7 +176,7 @@ Feature: The agreement between marketing and sales, version by version
       Given the 2026 growth agreement is in force
       When Maria applies the agreement with sales.decide_within_hours = 4
       And Li signs version 2 on Monday at 09:00
-      Then it is refused, saying "version 2 already has marketing's signature; it needs one from sales (sam, ola)"
+      Then it is refused, saying "version 2 is already signed for marketing; it needs a signature from sales (sam, ola)"
       And the agreement history shows version 2 awaiting a signature from sales
 
     Example: Someone outside both teams can neither propose nor sign
@@ -210,7 +210,9 @@ Feature: The agreement between marketing and sales, version by version
       And the agreement history lists only version 1
 
   Rule: A file can be checked against the version in force without recording anything
-    Before anyone signs, both sides want to see exactly which promises would change.
+    Before anyone signs, both sides want to see exactly which promises would change. The
+    file is compared with the version in force on its first day (or, when none is, the
+    last version to come into force).
 
     Example: Sam checks a lax agreement before proposing it
       Given the 2026 growth agreement is in force

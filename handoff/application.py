@@ -104,8 +104,12 @@ class HandoffApp(Application[Any]):
         return self._retrying(change)
 
     def check_agreement(self, terms: AgreementTerms) -> tuple[AppliedVersion | None, list[Change]]:
-        """`sla check`: the version in force now and how the terms differ from it."""
-        current = self.agreement_register().in_force_at(self.clock())
+        """`sla check`: the version the terms would follow (in force on their first day, else
+        the last to come into force) and how the terms differ from it."""
+        register = self.agreement_register()
+        current = register.in_force_on(terms.effective_from) or (
+            register.versions[-1] if register.versions else None
+        )
         return current, changes_between(current.terms if current else None, terms)
 
     def zone_for_day(self, register: AgreementRegister) -> Callable[[date], ZoneInfo]:

@@ -204,7 +204,8 @@ class Importer:
         if lead is not None and lead.has_step(event_name, occurred_at):
             return False
         actor = row.get("actor") or self.actor
-        stamp = self.register.stamp(event_name, actor, occurred_at, self.recorded_at)
+        owner = row.get("owner") if event_name == "handed" else None
+        stamp = self.register.stamp(event_name, actor, occurred_at, self.recorded_at, owner=owner)
         if event_name == "captured":
             if lead is not None:
                 raise LeadExists(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,93 @@ def test_show_as_a_table_names_each_section(handoff: Handoff, tmp_path: Path) ->
     handoff.ok("sla", "apply", agreement(tmp_path, H1))
     table = handoff.ok("sla", "show", "--at", "2026-02-01")
     assert "decide_within_hours = 8" in table and "America/Chicago" in table
+
+
+TEAM = H1 + '[team]\nmarketing = ["maria", "li"]\nsales = ["sam", "ola"]\n'
+
+
+def test_with_a_team_a_version_is_in_force_only_once_the_other_side_signs(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    said = handoff.ok("sla", "apply", agreement(tmp_path, TEAM))
+    assert said.startswith("proposed version 1:") and "handoff sla sign 1" in said
+    assert handoff.refused("sla", "show", "--at", "2026-03-02") == (
+        "Error: no agreement is in force on 2026-03-02"
+    )
+    assert handoff.refused("sla", "sign", "1", actor="li") == (
+        "Error: version 1 is already signed for marketing; it needs a signature from sales "
+        "(sam, ola)"
+    )
+    assert "neither side" in handoff.refused("sla", "sign", "1", actor="pat")
+    assert handoff.ok("sla", "sign", "1", actor="sam").startswith("signed version 1 for sales")
+    assert handoff.json("sla", "show", "--at", "2026-03-02")["status"] == "signed"
+    assert handoff.refused("sla", "sign", "1", actor="ola") == (
+        "Error: version 1 is already in force"
+    )
+    (version,) = handoff.json("sla", "history")
+    assert [(s["actor"], s["side"]) for s in version["signatures"]] == [
+        ("maria", "marketing"), ("sam", "sales")
+    ]
+    assert version["applied_at"] == version["signatures"][1]["signed_at"]
+
+
+def test_check_and_identical_terms_record_nothing(handoff: Handoff, tmp_path: Path) -> None:
+    path = agreement(tmp_path, H1)
+    handoff.ok("sla", "apply", path)
+    assert "identical to version 1" in handoff.ok("sla", "apply", path)
+    lax = agreement(tmp_path, H1.replace("= 8", "= 800"), "lax.toml")
+    checked = handoff.json("sla", "check", lax)
+    assert checked["in_force"] == 1 and checked["identical_to"] is None
+    assert checked["changes"] == [
+        {"key": "sales.decide_within_hours", "before": "8", "after": "800"}
+    ]
+    assert len(handoff.json("sla", "history")) == 1
+    bad = agreement(tmp_path, H1.replace("= 8", "= 'eight'"), "bad.toml")
+    assert "sales.decide_within_hours: must be a number" in handoff.refused("sla", "check", bad)
+
+
+def test_leads_are_handed_only_to_the_sales_side_of_the_team(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    handoff.ok("sla", "apply", agreement(tmp_path, TEAM))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handoff.ok("lead", "capture", "m-1", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "m-1", "--at", "2026-03-02T09:30")
+    assert handoff.refused(
+        "lead", "handoff", "m-1", "--owner", "nobody", "--at", "2026-03-02T10:00"
+    ) == "Error: 'nobody' is not on the sales side of the agreement 'H1' (sam, ola)"
+    rows = agreement(tmp_path, (
+        "lead,event,at,actor,owner\nm-1,handed,2026-03-02T10:00,li,nobody\n"
+    ), "rows.csv")
+    imported = handoff("import", rows)  # an import lists each bad row, then refuses
+    assert imported.exit_code == 1 and "'nobody' is not on the sales side" in imported.stderr
+    assert handoff.json("lead", "show", "m-1")["state"] == "qualified"
+
+
+def test_a_lax_agreement_signed_by_one_side_changes_no_figure(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Sam (sales) proposes 800 hours to decide instead of 8: October's late decision stays a
+    breach until marketing signs too, and `--as-of` before that signature still shows it."""
+    team = TEAM.replace('effective_to = 2026-06-30\n', "")
+    handoff.ok("sla", "apply", agreement(tmp_path, team))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handoff.ok("lead", "capture", "m-1", "--source", "web", "--at", "2026-10-05T09:00")
+    handoff.ok("lead", "qualify", "m-1", "--at", "2026-10-05T09:30")
+    handoff.ok("lead", "handoff", "m-1", "--owner", "ola", "--at", "2026-10-05T10:00")
+    # 8 business hours from Monday 10:00 end on Tuesday at 10:00; Wednesday is late.
+    handoff.ok("lead", "accept", "m-1", "--at", "2026-10-07T10:00", actor="ola")
+
+    def october() -> tuple[int, int]:
+        sla = handoff.json("kpi", "--month", "2026-10")["sla"]
+        return sla["decided_in_time"], sla["decided_late"]
+
+    assert october() == (0, 1)
+    lax = agreement(tmp_path, team.replace("= 8", "= 800"), "lax.toml")
+    assert "proposed version 2" in handoff.ok("sla", "apply", lax, actor="sam")
+    assert october() == (0, 1)
+    before_signing = datetime.now(UTC).isoformat()
+    handoff.ok("sla", "sign", "2", actor="maria")
+    assert october() == (1, 0)
+    as_of = handoff.json("kpi", "--month", "2026-10", "--as-of", before_signing)["sla"]
+    assert (as_of["decided_in_time"], as_of["decided_late"]) == (0, 1)

@@ -294,8 +294,8 @@ class AgreementRegister(Aggregate):
         if side not in sides or any(s.actor == actor for s in proposal.signatures):
             signed = proposal.signatures[0].side
             raise SignatureRefused(
-                f"version {number} already has {signed}'s signature; it needs one from "
-                f"{side} ({team.describe(side)})"
+                f"version {number} is already signed for {signed}; it needs a signature "
+                f"from {side} ({team.describe(side)})"
             )
         self._version_signed(number=number, actor=actor, side=side, signed_at=at)
         self._version_applied(
