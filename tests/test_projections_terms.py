@@ -1,4 +1,5 @@
-"""The projection's business time in microseconds gives the calendar's own answers."""
+"""The projection's business time in microseconds gives the rules' own answers
+(`domain.service_level`: due instants and response times)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff.domain.agreement_file import parse_agreement
+from handoff.domain.service_level import due_instant, response_hours
 from handoff.projections.instants import from_micros, micros
 from handoff.projections.terms import KnownVersion
 
@@ -56,9 +58,9 @@ def test_due_instants_and_response_times_are_the_calendars_own(
     for instant in (*more, handed):
         decided = instant + timedelta(minutes=later)
         assert known.covers(micros(instant)) == terms.covers_instant(instant)
-        due = calendar.add_business_hours(instant, terms.decide_within_hours)
+        due = due_instant(calendar, float(terms.decide_within_hours), instant)
         assert known.due_us(micros(instant)) == micros(due)
-        hours = calendar.business_hours_between(instant, decided)
+        hours = response_hours(calendar, instant, decided)
         assert known.response_hours(micros(instant), micros(decided)) == hours
         assert known.response_hours(micros(decided), micros(instant)) == 0.0
 

@@ -20,10 +20,17 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from handoff.domain.agreement import AgreementTerms
+from handoff.domain.service_level import (
+    counts_in_cohort,
+    counts_in_flow,
+    decided_in_time,
+    governing_version,
+)
 from handoff.projections import log
 from handoff.projections import tables as t
 from handoff.projections.decode import LeadFacts
-from handoff.projections.tally import DecisionKey, Tally, decision
+from handoff.projections.summaries import DAY_US
+from handoff.projections.tally import DecisionKey, Tally
 from handoff.projections.terms import KnownVersion
 
 _CHUNK = 500
@@ -62,6 +69,7 @@ class HandoffRow:
     agreement_version: int | None = None
     due_us: int | None = None
     response_hours: float | None = None
+    in_time: bool | None = None  # decided_in_time, once decided under an agreement
 
 
 class Batch:
@@ -77,7 +85,7 @@ class Batch:
         self.conn = conn
         self.leads = leads
         self.versions = versions
-        self.tally = tally  # counts the summaries as rows are written, in a bulk catch-up
+        self.tally = tally  # counts the summaries as rows are written
         self.judged: list[DecisionKey] = []  # decisions of handoffs with a due instant
         self.dirty: dict[str, LeadState] = {}
         self.events: list[tuple[Any, ...]] = []
@@ -87,8 +95,6 @@ class Batch:
         self.decision_terms: list[tuple[Any, ...]] = []
         self.visits: list[tuple[Any, ...]] = []
         self.agreements: list[tuple[Any, ...]] = []
-        # What the summaries need to follow this page (see summaries.py).
-        self.decided_ids: list[int] = []
         self.recorded_us = 0  # the latest recorded_at of a lead event in the page
         self.versions_applied = False
         self.dues_moved = False  # a version applied to handoffs already projected
@@ -118,6 +124,9 @@ class Batch:
         bit = _BITS[name]
         first_of_kind = not lead.stages & bit
         lead.stages |= bit
+        # The rules' verdicts, stored with the event: no query or summary judges again.
+        in_flow = counts_in_flow(name, first_of_kind)
+        in_cohort = counts_in_cohort(name, first_of_kind)
         if name == "handed":
             lead.owner = owner
             self._handed(nid, lead, occurred_us, recorded_us)
@@ -125,7 +134,7 @@ class Batch:
             self._decided(lead, name, occurred_us, recorded_us)
         self.events.append(
             (nid, lead.lead_ref, name, occurred_us, recorded_us, lead.captured_us, lead.source,
-             lead.owner, amount_cents, first_of_kind)
+             lead.owner, amount_cents, in_flow, in_cohort)
         )
 
     def _handed(self, nid: int, lead: LeadState, handed_us: int, recorded_us: int) -> None:
@@ -135,42 +144,51 @@ class Batch:
         row = HandoffRow(
             nid, lead.lead_ref, lead.owner, lead.source, lead.captured_us, handed_us, recorded_us
         )
-        terms = [
-            [nid, v.number, v.applied_us, v.due_us(handed_us), None]
-            for v in self.versions
-            if v.covers(handed_us)
-        ]
-        if terms:
-            row.agreement_version, row.due_us = terms[-1][1], terms[-1][3]
+        # Its due instant under every version covering it, for reports as of an earlier
+        # instant; the governing version's on the handoff itself.
+        dues = {v.number: v.due_us(handed_us) for v in self.versions if v.covers(handed_us)}
+        governing = governing_version(self.versions, lambda v: v.number in dues)
+        if governing is not None:
+            row.agreement_version, row.due_us = governing.number, dues[governing.number]
         self.handoffs[nid] = row
-        self.terms[nid] = terms
+        self.terms[nid] = [
+            [nid, v.number, v.applied_us, dues[v.number], None, None]
+            for v in self.versions if v.number in dues
+        ]
 
     def _decided(self, lead: LeadState, name: str, decided_us: int, recorded_us: int) -> None:
         handoff_id, handed_us = lead.last_handoff, lead.last_handed_us
         if handoff_id is None or handed_us is None:  # pragma: no cover - the lifecycle forbids it
             return
-        covering = [v for v in self.versions if v.covers(handed_us)]
-        responses = {v.number: v.response_hours(handed_us, decided_us) for v in covering}
-        current = responses[max(responses)] if responses else None
-        self.decided_ids.append(handoff_id)
-        pending = self.handoffs.get(handoff_id)
-        if self.tally is not None and covering:
-            # The due instant read_handoff holds: under the latest version covering it.
-            due_us = covering[-1].due_us(handed_us) if pending is None else pending.due_us
-            assert due_us is not None and lead.owner is not None
+        # Under each version covering the handoff: (response hours, due, in time).
+        judged = {
+            v.number: (v.response_hours(handed_us, decided_us), due,
+                       decided_in_time(decided_us, due))
+            for v in self.versions
+            if v.covers(handed_us)
+            for due in (v.due_us(handed_us),)
+        }
+        version = governing_version(self.versions, lambda v: v.number in judged)
+        governing = None if version is None else judged[version.number]
+        hours, in_time = (None, None) if governing is None else (governing[0], governing[2])
+        if governing is not None:
+            assert lead.owner is not None
             self.judged.append(
-                decision(handed_us, lead.captured_us, lead.source, lead.owner, due_us,
-                         decided_us)
+                (handed_us // DAY_US, lead.captured_us // DAY_US, lead.source, lead.owner,
+                 governing[2])
             )
+        pending = self.handoffs.get(handoff_id)
         if pending is not None:
             pending.decision, pending.decided_us = name, decided_us
-            pending.decided_recorded_us, pending.response_hours = recorded_us, current
+            pending.decided_recorded_us, pending.response_hours = recorded_us, hours
+            pending.in_time = in_time
             for terms in self.terms[handoff_id]:
-                terms[4] = responses[terms[1]]
+                terms[4], _, terms[5] = judged[terms[1]]
             return
-        self.decisions.append((name, decided_us, recorded_us, current, handoff_id))
+        self.decisions.append((name, decided_us, recorded_us, hours, in_time, handoff_id))
         self.decision_terms.extend(
-            (hours, handoff_id, number) for number, hours in responses.items()
+            (hours, in_time, handoff_id, number)
+            for number, (hours, _, in_time) in judged.items()
         )
 
     # -- traffic and the agreement ------------------------------------------------------
@@ -199,16 +217,23 @@ class Batch:
         for handoff_id, handed_us, decided_us in self.conn.execute(query):
             if not version.covers(handed_us):
                 continue
-            response = None if decided_us is None else version.response_hours(handed_us, decided_us)
             due_us = version.due_us(handed_us)
-            terms.append((handoff_id, version.number, version.applied_us, due_us, response))
+            response = in_time = None
+            if decided_us is not None:
+                response = version.response_hours(handed_us, decided_us)
+                in_time = decided_in_time(decided_us, due_us)
+            terms.append(
+                (handoff_id, version.number, version.applied_us, due_us, response, in_time)
+            )
         self.dues_moved = self.dues_moved or bool(terms)
         _insert(self.conn, t.handoff_terms, terms)
+        # The new version governs every handoff it covers (the latest applied).
         _execute_many(
             self.conn,
-            "UPDATE read_handoff SET agreement_version = {0}, due_us = {0}, response_hours = {0}"
-            " WHERE handoff_id = {0}",
-            [(number, due, response, handoff_id) for handoff_id, number, _, due, response in terms],
+            "UPDATE read_handoff SET agreement_version = {0}, due_us = {0}, response_hours = {0},"
+            " in_time = {0} WHERE handoff_id = {0}",
+            [(number, due, hours, in_time, handoff_id)
+             for handoff_id, number, _, due, hours, in_time in terms],
         )
 
     # -- writing ------------------------------------------------------------------------
@@ -227,12 +252,12 @@ class Batch:
         _execute_many(
             conn,
             "UPDATE read_handoff SET decision = {0}, decided_us = {0}, decided_recorded_us = {0},"
-            " response_hours = {0} WHERE handoff_id = {0}",
+            " response_hours = {0}, in_time = {0} WHERE handoff_id = {0}",
             self.decisions,
         )
         _execute_many(
             conn,
-            "UPDATE read_handoff_terms SET response_hours = {0}"
+            "UPDATE read_handoff_terms SET response_hours = {0}, in_time = {0}"
             " WHERE handoff_id = {0} AND agreement_version = {0}",
             self.decision_terms,
         )

@@ -19,7 +19,8 @@ from eventsourcing.persistence import PersistenceError
 
 from handoff import eventstore
 from handoff.application import HandoffApp
-from handoff.projections import summaries
+from handoff.domain.service_level import IN_TIME, LATE
+from handoff.projections import counting, summaries
 from handoff.projections.summaries import DAY_US, GROUPS, SLA_BASES, STAGE_BASES
 from handoff.projections.totals import ALL, UNASSIGNED, HandoffTotals, Scope, StageTotals
 
@@ -167,7 +168,7 @@ def _decided(reader: _Reader, scope: Scope) -> list[tuple[str, str, int]]:
     return [
         (group, outcome, int(count or 0))
         for group, in_time, late in found
-        for outcome, count in (("in_time", in_time), ("late", late))
+        for outcome, count in ((IN_TIME, in_time), (LATE, late))
     ]
 
 
@@ -175,11 +176,11 @@ def _waiting(reader: _Reader, scope: Scope) -> list[tuple[str, str, int]]:
     """Undecided handoffs: pending while their due instant is not past, then overdue."""
     instant, grp = SLA_BASES[scope.basis], GROUPS[_dim(scope)]
     found = reader.rows(
-        f"SELECT {grp} AS grp, CASE WHEN due_us >= {{0}} THEN 'pending' ELSE 'overdue' END"
+        f"SELECT {grp} AS grp, {counting.waiting_sql('due_us', scope.as_of_us)}"
         f" AS outcome, COUNT(*) AS handoffs FROM read_handoff{reader.hint('read_handoff_waiting')}"
         f" WHERE decision IS NULL AND due_us IS NOT NULL AND {instant} >= {{0}}"
         f" AND {instant} < {{0}} GROUP BY 1, 2",
-        scope.as_of_us, scope.start_us, scope.end_us,
+        scope.start_us, scope.end_us,
     )
     return [(group, outcome, int(count)) for group, outcome, count in found]
 

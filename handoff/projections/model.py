@@ -220,8 +220,8 @@ def _drop_indexes(model: ReadModel) -> None:
 
 def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> None:
     """Indexes back, and the summaries brought to the projection's current position (its
-    row locked meanwhile: nothing moves under us): from what a bulk catch-up counted when
-    it covers exactly the events they lack, otherwise recomputed."""
+    row locked meanwhile: nothing moves under us): from what the catch-up counted when it
+    covers exactly the events they lack, otherwise recomputed."""
     if not bulk:
         with model.engine.connect() as conn:
             if summary_position(conn) == position_of(conn):

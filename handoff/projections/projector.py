@@ -101,7 +101,7 @@ class Projector:
         projected = 0
         last_event = eventstore.last_notification_id(self.app) if self.progress else 0
         at = current(conn)
-        self.tally = Tally(at) if self.bulk else None
+        self.tally = Tally(at)
         collisions = 0
         while True:
             try:
@@ -115,8 +115,9 @@ class Projector:
                     raise
                 self.leads.clear()
                 self.versions = None
-                self.tally = None  # it lacks the events the other process projected
                 at = current(conn)
+                self.tally = Tally(at)  # counting from there on
+
                 continue
             except BaseException:
                 self.tally = None  # it may hold the rows of a page that was rolled back
@@ -154,12 +155,6 @@ class Projector:
             batch = self._project(conn, notifications)
             if batch.dues_moved:
                 self.tally = None  # decisions it judged under the old due instants
-            # Summaries follow page by page only while they are in step; otherwise they
-            # stay stale until `_finish` recomputes them.
-            if not (self.bulk or batch.versions_applied) and summary_position(conn) == at:
-                summaries.follow(
-                    executor(conn), at, self._at, batch.decided_ids, batch.recorded_us
-                )
             return len(notifications)
 
     def _project(self, conn: Connection, notifications: Sequence[log.LogRow]) -> Batch:

@@ -14,14 +14,13 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
-    case,
     func,
     literal,
-    not_,
-    or_,
+    literal_column,
     select,
 )
 
+from handoff.projections import counting
 from handoff.projections import tables as t
 from handoff.projections.totals import (
     ALL,
@@ -45,23 +44,19 @@ def stage_totals(conn: Connection, scope: Scope) -> dict[str, StageTotals]:
     if scope.basis == "flow":
         group = _group(scope, e.c.source, e.c.owner)
         query = (
-            select(group, e.c.event, e.c.first_of_kind, func.count(), func.sum(e.c.amount_cents))
-            .where(_between(e.c.occurred_us, scope), known)
-            .group_by(*_grouping(scope, group), e.c.event, e.c.first_of_kind)
+            select(group, e.c.event, func.count(), func.sum(e.c.amount_cents))
+            .where(_between(e.c.occurred_us, scope), known, e.c.in_flow)
+            .group_by(*_grouping(scope, group), e.c.event)
         )
-        for name, event, first, count, cents in conn.execute(query):
-            # A re-sent proposal is an event, but the flow counts leads with a first one.
-            if event == "proposal" and not first:
-                continue
+        for name, event, count, cents in conn.execute(query):
             totals[name].add(event, count, cents)
         return totals
     latest = _latest_owner(scope)
     group = _group(scope, e.c.source, latest.c.owner)
-    leads = func.count(e.c.lead_ref.distinct())
-    query = select(group, e.c.event, leads, func.sum(e.c.amount_cents))
+    query = select(group, e.c.event, func.count(), func.sum(e.c.amount_cents))
     if scope.by == "owner":
         query = query.join_from(e, latest, latest.c.lead_ref == e.c.lead_ref)
-    query = query.where(_between(e.c.captured_us, scope), known)
+    query = query.where(_between(e.c.captured_us, scope), known, e.c.in_cohort)
     query = query.group_by(*_grouping(scope, group), e.c.event)
     for name, event, count, cents in conn.execute(query):
         totals[name].add(event, count, cents)
@@ -112,7 +107,8 @@ def handoff_rows(scope: Scope) -> Select[Any]:
     """Handoffs recorded by the as-of instant, with the due instant known then.
 
     Columns: handoff_id, lead_ref, owner, source, handed_us, decided_us, decided (as of),
-    due_us, response_hours, agreement_version. Handoffs under no agreement are left out.
+    due_us, response_hours, in_time, agreement_version, under the version governing the
+    handoff at as-of. Handoffs under no agreement are left out.
     """
     h = t.handoff
     decided = and_(
@@ -120,6 +116,7 @@ def handoff_rows(scope: Scope) -> Select[Any]:
     )
     if scope.all_versions_known:
         due, response, version = h.c.due_us, h.c.response_hours, h.c.agreement_version
+        in_time = h.c.in_time
         source: Any = h
         condition: Any = h.c.due_us.is_not(None)
     else:
@@ -130,6 +127,7 @@ def handoff_rows(scope: Scope) -> Select[Any]:
             .scalar_subquery()
         )
         due, response, version = terms.c.due_us, terms.c.response_hours, terms.c.agreement_version
+        in_time = terms.c.in_time
         source = h.join(
             terms,
             and_(terms.c.handoff_id == h.c.handoff_id, terms.c.agreement_version == newest_known),
@@ -147,6 +145,7 @@ def handoff_rows(scope: Scope) -> Select[Any]:
             decided.label("decided"),
             due.label("due_us"),
             response.label("response_hours"),
+            in_time.label("in_time"),
             version.label("agreement_version"),
         )
         .select_from(source)
@@ -166,13 +165,7 @@ def handoff_totals(conn: Connection, scope: Scope) -> dict[str, HandoffTotals]:
         latest = _latest_owner(scope)
         owner = latest.c.owner
     group = _group(scope, rows.c.source, owner)
-    decided, due, now = rows.c.decided, rows.c.due_us, scope.as_of_us
-    outcome = case(
-        (and_(decided, rows.c.decided_us <= due), "in_time"),
-        (decided, "late"),
-        (due >= now, "pending"),
-        else_="overdue",
-    ).label("outcome")
+    outcome = _outcome(rows, scope)
     source: Any = rows
     if latest is not None:
         source = rows.join(latest, latest.c.lead_ref == rows.c.lead_ref)
@@ -188,7 +181,7 @@ def handoff_totals(conn: Connection, scope: Scope) -> dict[str, HandoffTotals]:
         if scope.by is not None:
             whole.add(kind, count)
     responses: dict[str, list[float]] = defaultdict(list)
-    query = select(group, rows.c.response_hours).select_from(source).where(decided)
+    query = select(group, rows.c.response_hours).select_from(source).where(rows.c.decided)
     for name, hours in conn.execute(query):
         responses[name].append(hours)
     for name, block in totals.items():
@@ -199,15 +192,23 @@ def handoff_totals(conn: Connection, scope: Scope) -> dict[str, HandoffTotals]:
     return totals
 
 
+def _outcome(rows: Any, scope: Scope) -> Any:
+    """in_time, late, pending or overdue at the report's as-of instant (see `counting`)."""
+    name = rows.name
+    return literal_column(
+        counting.outcome_sql(f"{name}.decided", f"{name}.in_time", f"{name}.due_us",
+                             scope.as_of_us)
+    ).label("outcome")
+
+
 def breaches(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
     """Every handoff decided late or overdue at the as-of instant, oldest due first."""
     rows = handoff_rows(scope).subquery("handoffs")
-    late = and_(rows.c.decided, rows.c.decided_us > rows.c.due_us)
-    overdue = and_(not_(rows.c.decided), rows.c.due_us < scope.as_of_us)
+    outcome = _outcome(rows, scope)
     query = (
         select(rows, t.lead.c.key)
         .join_from(rows, t.lead, t.lead.c.lead_ref == rows.c.lead_ref)
-        .where(or_(late, overdue))
+        .where(outcome.in_(counting.BREACHED))
         .order_by(rows.c.due_us, rows.c.handoff_id)
     )
     return [dict(row) for row in conn.execute(query).mappings()]

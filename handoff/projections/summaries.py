@@ -5,19 +5,21 @@ of its period here, and reads only the partial days at its two ends (a period is
 days in the agreement's zone, whatever its offset) from the per-event tables, with the
 same SELECT restricted to those instants. So a year is a few thousand rows, not a million.
 
-They are kept in step page by page during an incremental catch-up: each page adds what
-its own events and decisions change (rows of `read_event` never change, and a handoff is
-decided once). A page that applies an agreement version (which moves due instants), and
-every page of a bulk catch-up, leaves them stale instead; `refresh` then recomputes them
-in one pass. `read_summary.position` says how far they are valid; a report uses them only
-while that is the projection's own position.
+They are kept up to date two ways, and only two: a catch-up counts what its events and
+decisions add as it projects them (`tally`) and adds that once at its end (`add`); when
+that count cannot be trusted (an agreement version applied moves due instants of
+handoffs already decided; another process projected meanwhile), `refresh` recomputes
+them from the per-event tables in one pass. Either way they count the verdicts stored
+with each row (`in_flow`, `in_cohort`, `in_time`), never a rule of their own.
+`read_summary.position` says how far they are valid; a report uses them only while that
+is the projection's own position.
 
 This module builds SQL text only, so that reading a report needs no SQLAlchemy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 NAME = "kpi"
@@ -27,13 +29,9 @@ DAY_US = 86_400_000_000
 # once per tuple (executemany).
 Execute = Callable[[str, Any], Any]
 
-# basis -> (the instant that places a row on a day, which events count)
-STAGE_BASES = {
-    # Flow counts events; a proposal only when it is the lead's first.
-    "flow": ("occurred_us", "(event <> 'proposal' OR first_of_kind)"),
-    # A cohort counts leads with at least one event of a kind: their first of it.
-    "cohort": ("captured_us", "first_of_kind"),
-}
+# basis -> (the instant that places a row on a day, the column saying which events count:
+# the verdict of service_level.counts_in_flow or counts_in_cohort, stored with each event)
+STAGE_BASES = {"flow": ("occurred_us", "in_flow"), "cohort": ("captured_us", "in_cohort")}
 SLA_BASES = {"flow": "handed_us", "cohort": "captured_us"}
 # dim -> group value. By owner, a cohort groups by the lead's latest owner, which moves
 # with each handoff: it is read from the per-lead tables instead.
@@ -69,8 +67,8 @@ def sla_select(basis: str, dim: str, where: str) -> str:
     day, grp = day_of(SLA_BASES[basis]), GROUPS[dim]
     return (
         f"SELECT '{basis}' AS basis, '{dim}' AS dim, {day} AS day_us, {grp} AS grp,"
-        " SUM(CASE WHEN decided_us <= due_us THEN 1 ELSE 0 END) AS in_time,"
-        " SUM(CASE WHEN decided_us > due_us THEN 1 ELSE 0 END) AS late"
+        " SUM(CASE WHEN in_time THEN 1 ELSE 0 END) AS in_time,"
+        " SUM(CASE WHEN in_time THEN 0 ELSE 1 END) AS late"
         f" FROM read_handoff WHERE {_DECIDED} AND {where} GROUP BY {_grouping(day, dim)}"
     )
 
@@ -128,7 +126,6 @@ _SLA_ADD = (
     " in_time = read_sla_day.in_time + excluded.in_time,"
     " late = read_sla_day.late + excluded.late"
 )
-_CHUNK = 500
 
 
 def refresh(execute: Execute, position: int) -> None:
@@ -159,24 +156,6 @@ def add(
     if sla_rows:
         execute(_SLA_INSERT + "VALUES (" + ", ".join(["{0}"] * 6) + ")" + _SLA_ADD, sla_rows)
     _advance(execute, position, recorded_us)
-
-
-def follow(
-    execute: Execute, before: int, after: int, decided: Sequence[int], recorded_us: int
-) -> None:
-    """Add a page's events (notification ids in (before, after]) and its decisions."""
-    execute(
-        _STAGE_INSERT
-        + _stage_rollup("notification_id > {0} AND notification_id <= {0}")
-        + _STAGE_ADD,
-        (before, after) * 2,
-    )
-    unique = sorted(set(decided))
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
-        within = "handoff_id IN (" + ", ".join("{0}" for _ in chunk) + ")"
-        execute(_SLA_INSERT + _all(sla_select, within) + _SLA_ADD, tuple(chunk) * 5)
-    _advance(execute, after, recorded_us)
 
 
 def _advance(execute: Execute, position: int, recorded_us: int) -> None:

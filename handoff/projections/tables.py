@@ -24,7 +24,7 @@ metadata = MetaData()
 
 # Bumped whenever a table changes shape: a store whose read model has another version has
 # it dropped and projected again (it is derived data), rather than read wrongly.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # A key that is a notification id. On SQLite, only a column declared INTEGER is the rowid
 # itself: declared BIGINT it would be a second B-tree beside the rowid, which every
@@ -78,20 +78,21 @@ event = Table(
     Column("source", Text, nullable=False),
     Column("owner", Text),  # owner of the lead's latest handoff at or before this event
     Column("amount_cents", BigInteger),
-    # The lead's first event of this kind: a cohort counts leads with at least one, and
-    # flow counts a proposal only when it is the lead's first.
-    Column("first_of_kind", Boolean, nullable=False),
+    # Whether flow and cohort count the event (service_level.counts_in_flow and
+    # counts_in_cohort, judged once as it is projected).
+    Column("in_flow", Boolean, nullable=False),
+    Column("in_cohort", Boolean, nullable=False),
 )
 # Covering indexes: a report reads only the index, never the table (3-4x faster).
 Index(
     "read_event_flow",
-    event.c.occurred_us, event.c.event, event.c.first_of_kind, event.c.recorded_us,
+    event.c.occurred_us, event.c.event, event.c.in_flow, event.c.recorded_us,
     event.c.amount_cents,
 )
 Index(
     "read_event_cohort",
     event.c.captured_us, event.c.event, event.c.lead_ref, event.c.recorded_us,
-    event.c.amount_cents, event.c.first_of_kind,
+    event.c.amount_cents, event.c.in_cohort,
 )
 
 # One row per handoff, with its decision and its due instant under the agreement
@@ -112,10 +113,11 @@ handoff = Table(
     Column("agreement_version", Integer),
     Column("due_us", BigInteger),
     Column("response_hours", Float),
+    Column("in_time", Boolean),  # service_level.decided_in_time, once decided
 )
 _OUTCOME = (
     handoff.c.handed_recorded_us, handoff.c.due_us, handoff.c.decided_recorded_us,
-    handoff.c.decided_us, handoff.c.response_hours,
+    handoff.c.decided_us, handoff.c.response_hours, handoff.c.in_time,
 )
 Index("read_handoff_flow", handoff.c.handed_us, *_OUTCOME)
 Index("read_handoff_cohort", handoff.c.captured_us, *_OUTCOME, handoff.c.lead_ref)
@@ -145,6 +147,7 @@ handoff_terms = Table(
     Column("applied_us", BigInteger, nullable=False),
     Column("due_us", BigInteger, nullable=False),
     Column("response_hours", Float),
+    Column("in_time", Boolean),
     sqlite_with_rowid=False,  # found by its key only: one B-tree fewer to write
 )
 

@@ -29,7 +29,7 @@ _DAY_BITS = 22
 _DAY_OFFSET = 1 << 20
 _DAY_MASK = (1 << _DAY_BITS) - 1
 Group = tuple[str, str | None, str]  # (source, owner, event)
-# (handed day, captured day, source, owner, decided in time)
+# (handed day, captured day, source, owner, decided in time): a decision under an agreement
 DecisionKey = tuple[int, int, str, str, bool]
 
 
@@ -63,24 +63,25 @@ class Tally:
         instant; the caller moves `end` once they are committed."""
         self.recorded_us = max(self.recorded_us, recorded_us)
         codes, day, offset = self.codes, DAY_US, _DAY_OFFSET
-        # Which rows each basis counts: as summaries.STAGE_BASES. A list comprehension and
-        # Counter.update (which counts in C) cost a third of a loop doing the same.
+        # Which rows each basis counts: the verdicts stored with each row (in_flow,
+        # in_cohort). A list comprehension and Counter.update (which counts in C) cost a
+        # third of a loop doing the same.
         self.flow.update([
             codes[(source, owner, name)] + occurred // day + offset
-            for _, _, name, occurred, _, _, source, owner, _, first in events
-            if first or name != "proposal"
+            for _, _, name, occurred, _, _, source, owner, _, in_flow, _ in events
+            if in_flow
         ])
         self.cohort.update([
             codes[(source, None, name)] + captured // day + offset
-            for _, _, name, _, _, captured, source, _, _, first in events
-            if first
+            for _, _, name, _, _, captured, source, _, _, _, in_cohort in events
+            if in_cohort
         ])
-        for _, _, name, occurred, _, captured, source, owner, cents, first in [
+        for _, _, name, occurred, _, captured, source, owner, cents, in_flow, in_cohort in [
             row for row in events if row[8] is not None
         ]:
-            if first or name != "proposal":
+            if in_flow:
                 self.flow_cents[codes[(source, owner, name)] + occurred // day + offset] += cents
-            if first:
+            if in_cohort:
                 self.cohort_cents[codes[(source, None, name)] + captured // day + offset] += cents
         self.decisions.update(decisions)
 
@@ -126,9 +127,3 @@ class Tally:
             for (basis, dim, day, grp), (in_time, late) in rows.items()
         ]
 
-
-def decision(
-    handed_us: int, captured_us: int, source: str, owner: str, due_us: int, decided_us: int
-) -> DecisionKey:
-    """The key of a decided handoff, as `summaries.sla_select` groups and judges it."""
-    return handed_us // DAY_US, captured_us // DAY_US, source, owner, decided_us <= due_us

@@ -1,10 +1,11 @@
-"""Agreement versions as the projection applies them, on instants in microseconds.
+"""Due instants and response times (`domain.service_level`) on instants in microseconds.
 
 A rebuild asks, for every handoff, which versions cover it and when it is due, and for
 every decision its response time: hundreds of thousands of questions. Answered with
 datetimes (a time-zone conversion per question, a local day at a time) they cost more
 than writing the rows. Here each calendar's opening hours are laid out once as sorted
-microsecond instants and searched; the answers are the calendar's own, to the microsecond.
+microsecond instants and searched; the answers are the rules' own, to the microsecond
+(`tests/test_projections_terms.py` holds them to `service_level` by a differential test).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from handoff.domain.agreement import AgreementTerms
 from handoff.domain.business_time import BusinessCalendar
+from handoff.domain.service_level import due_instant, response_hours
 from handoff.projections.instants import from_micros, micros
 
 _DAY_US = 86_400_000_000
@@ -62,18 +64,19 @@ class KnownVersion:
         return self.terms.covers_instant(from_micros(handed_us))
 
     def due_us(self, handed_us: int) -> int:
+        """service_level.due_instant, on microseconds."""
         due = None if self._hours is None else self._hours.add(handed_us, self._allowance_us)
         if due is None:
-            calendar, hours = self.terms.calendar, self.terms.decide_within_hours
-            return micros(calendar.add_business_hours(from_micros(handed_us), hours))
+            terms = self.terms
+            return micros(due_instant(terms.calendar, float(terms.decide_within_hours),
+                                      from_micros(handed_us)))
         return due
 
     def response_hours(self, handed_us: int, decided_us: int) -> float:
+        """service_level.response_hours, on microseconds."""
         if self._hours is None:
-            calendar = self.terms.calendar
-            return calendar.business_hours_between(
-                from_micros(handed_us), from_micros(decided_us)
-            )
+            return response_hours(self.terms.calendar, from_micros(handed_us),
+                                  from_micros(decided_us))
         # As timedelta.total_seconds() / 3600 on the same microseconds: the same float.
         return self._hours.between(handed_us, decided_us) / 1_000_000 / 3600
 

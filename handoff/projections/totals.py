@@ -6,6 +6,8 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from handoff.domain.service_level import IN_TIME, LATE, OVERDUE, PENDING
+
 UNASSIGNED = "unassigned"
 ALL = ""  # the group key of the whole report
 
@@ -52,14 +54,16 @@ class HandoffTotals:
         """Count handoffs of an outcome: in_time, late, pending or overdue."""
         count = int(count)
         self.handoffs += count
-        if outcome == "in_time":
+        if outcome == IN_TIME:
             self.decided_in_time += count
-        elif outcome == "late":
+        elif outcome == LATE:
             self.decided_late += count
-        elif outcome == "pending":
+        elif outcome == PENDING:
             self.pending += count
-        else:
+        elif outcome == OVERDUE:
             self.overdue += count
+        else:
+            raise ValueError(f"not an outcome: {outcome!r}")
 
 
 def median(values: Iterable[float]) -> float | None:

@@ -1,0 +1,78 @@
+"""The service level of a handoff and what the KPIs count: each rule once, in the SPEC's words.
+
+These functions are the rules (SPEC §3-§5). Every report counts through them: the
+projection stores each event's and each decision's verdict as it projects it (whether it
+counts in flow, in cohort, whether the decision was in time), so no query, summary or
+tally writes a rule again. Only "pending or overdue", which depends on the instant a
+report is read at, has a SQL form too (`projections.counting`), held to `outcome` by a
+differential test (`tests/test_service_level.py`).
+
+Instants are datetimes in the domain and integer microseconds in the projection: the
+rules take either (both order the same way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from handoff.domain.business_time import BusinessCalendar
+
+Instant = TypeVar("Instant", datetime, int)
+Version = TypeVar("Version")
+
+# What a handoff is at the instant a report is read (SPEC §5, the SLA block).
+IN_TIME, LATE, PENDING, OVERDUE = "in_time", "late", "pending", "overdue"
+OUTCOMES = (IN_TIME, LATE, PENDING, OVERDUE)
+
+
+def due_instant(calendar: BusinessCalendar, decide_within_hours: float, handed_at: datetime
+                ) -> datetime:
+    """A handoff is due once the agreement's decision window of business hours has
+    passed since it was handed (SPEC §4)."""
+    return calendar.add_business_hours(handed_at, decide_within_hours)
+
+
+def response_hours(calendar: BusinessCalendar, handed_at: datetime, decided_at: datetime
+                   ) -> float:
+    """How long sales took to decide, in business hours (SPEC §4)."""
+    return calendar.business_hours_between(handed_at, decided_at)
+
+
+def decided_in_time(decided_at: Instant, due_at: Instant) -> bool:
+    """A decision made at its due instant, or before, is in time."""
+    return decided_at <= due_at
+
+
+def outcome(due_at: Instant, decided_at: Instant | None, as_of: Instant) -> str:
+    """A decided handoff is in time or late; an undecided one is pending until its due
+    instant has passed at the report's as-of instant, then overdue."""
+    if decided_at is not None:
+        return IN_TIME if decided_in_time(decided_at, due_at) else LATE
+    return PENDING if as_of <= due_at else OVERDUE
+
+
+def governing_version(
+    versions: Sequence[Version], covers: Callable[[Version], bool]
+) -> Version | None:
+    """The version that governs a handoff: of the versions applied (in the order applied,
+    only those known at the report's as-of instant), the latest whose effective dates
+    contain the handed instant (`covers`). A later version takes over the handoffs it
+    covers, recorded before or after it."""
+    for version in reversed(versions):
+        if covers(version):
+            return version
+    return None
+
+
+def counts_in_flow(event: str, first_of_kind: bool) -> bool:
+    """Flow counts every event in the period, except that a re-sent proposal does not
+    count: the proposal stage counts leads that received one."""
+    return event != "proposal" or first_of_kind
+
+
+def counts_in_cohort(event: str, first_of_kind: bool) -> bool:
+    """A cohort counts the leads captured in the period that reached each stage: a lead's
+    first event of a kind."""
+    return first_of_kind
