@@ -20,7 +20,7 @@ from handoff import eventstore
 from handoff.application import HandoffApp
 from handoff.domain.lead import LIFECYCLE_EVENTS, Lead
 from handoff.domain.traffic import TrafficDay
-from handoff.projections import log
+from handoff.projections import states
 
 _LEAD_EVENTS = {get_topic(cls): (name, cls) for cls, name in LIFECYCLE_EVENTS.items()}
 _VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
@@ -41,7 +41,7 @@ def export_rows(app: HandoffApp) -> Iterator[dict[str, Any]]:
     amounts as Decimal, scores and visits as int; fields the event lacks are left out.
     """
     keys: dict[str, str] = {}
-    state, tagged = log.state, log.tagged
+    state, tagged = states.state, states.tagged
     for page in eventstore.log_pages(app):
         for _, originator, topic, data in page:
             found = _LEAD_EVENTS.get(topic)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -21,6 +20,7 @@ from handoff.domain.errors import ConcurrentChange, InvalidInput, LeadExists, Re
 from handoff.domain.lead import EVENT_NAMES, Lead, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
 from handoff.instants import parse_day, parse_instant
+from handoff.switches import no_cyclic_gc as no_cyclic_gc  # re-exported (cli, benchmarks)
 
 COLUMNS = (
     "lead", "event", "at", "actor", "source", "name", "email", "company",
@@ -235,22 +235,6 @@ class Importer:
         traffic.record(visits, actor=row.get("actor") or self.actor, recorded_at=self.recorded_at)
         self.changed[traffic_day_id(day)] = traffic
         return True
-
-
-@contextmanager
-def no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large file is read and its events built.
-
-    An import allocates hundreds of thousands of long-lived objects and no cycles worth
-    collecting; left on, the collector rescans them all again and again.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _refuse_foreign_columns(row: dict[str, str], event_name: str) -> None:

@@ -24,7 +24,7 @@ from handoff.domain.errors import InvalidInput
 from handoff.instants import iso, parse_day
 from handoff.plan import STAGES as FUNNEL_STAGES
 from handoff.plan import months_between, plan_period, reverse_funnel
-from handoff.projections import latest
+from handoff.projections import report_now
 from handoff.projections.instants import micros
 from handoff.projections.totals import ALL, HandoffTotals, Scope, StageTotals
 
@@ -190,27 +190,27 @@ def compute_kpis(
     return result
 
 
-def _report(app: HandoffApp, scope: Scope, period: Period, exact: bool) -> latest.Report:
+def _report(app: HandoffApp, scope: Scope, period: Period, exact: bool) -> report_now.Report:
     """From the summaries when they can answer, else from the per-event tables; either
     way after projecting every event recorded so far."""
     days = period.first_day.isoformat(), period.last_day.isoformat()
     for _attempt in range(0 if exact else 2):
         try:
-            found = latest.report(app, scope, *days)
-        except latest.Behind:
+            found = report_now.report(app, scope, *days)
+        except report_now.Behind:
             catch_up(app)  # then ask again (events recorded meanwhile: the full path)
             continue
         if found is not None:
             return found
         break
     catch_up(app)
-    from handoff.projections import queries, read_model
+    from handoff.projections import read_model, report_as_of
 
     with read_model(app).engine.connect() as conn:
-        return latest.Report(
-            queries.stage_totals(conn, scope),
-            queries.handoff_totals(conn, scope),
-            queries.visits(conn, *days, scope.as_of_us),
+        return report_now.Report(
+            report_as_of.stage_totals(conn, scope),
+            report_as_of.handoff_totals(conn, scope),
+            report_as_of.visits(conn, *days, scope.as_of_us),
         )
 
 

@@ -9,7 +9,7 @@ from handoff.application import HandoffApp
 from handoff.instants import iso
 from handoff.projections import catch_up, read_model
 from handoff.projections.instants import from_micros, micros
-from handoff.projections.queries import Scope, breaches
+from handoff.projections.report_as_of import Scope, breaches
 
 
 def sla_breaches(app: HandoffApp, as_of: datetime | None = None) -> list[dict[str, Any]]:

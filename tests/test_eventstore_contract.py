@@ -21,7 +21,7 @@ from handoff import eventstore, projections
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.lead import LIFECYCLE_EVENTS, Lead, Stamp, lead_id
-from handoff.projections import decode
+from handoff.projections import lead_facts
 from handoff.store import locate
 
 LEAD_TOPICS = {get_topic(cls): name for cls, name in LIFECYCLE_EVENTS.items()}
@@ -185,8 +185,8 @@ def test_events_the_application_writes_take_the_fast_path(store: str, clock: Fak
             name = LEAD_TOPICS.get(topic)
             if name is None:
                 continue
-            assert decode.fast_facts(name, data) is not None, (name, data)
-            assert decode.fast_facts(name, data) == decode.json_facts(name, data)
+            assert lead_facts.fast_facts(name, data) is not None, (name, data)
+            assert lead_facts.fast_facts(name, data) == lead_facts.json_facts(name, data)
             seen[name] = seen.get(name, 0) + 1
         assert set(seen) == set(LIFECYCLE_EVENTS.values())
     finally:

@@ -27,7 +27,7 @@ from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.lead import ALLOWED_FROM, FINAL_STATES, LIFECYCLE_EVENTS
 from handoff.domain.traffic import TrafficDay
 from handoff.kpi import RATES, STAGE_NAMES, Period, compute_kpis, period_from_options
-from handoff.projections import latest
+from handoff.projections import report_now
 from handoff.projections.instants import micros
 from handoff.projections.totals import Scope
 from handoff.store import locate
@@ -283,7 +283,7 @@ def summaries_answer(app: HandoffApp, period: Period, basis: str, by: str | None
     now = app.clock()
     scope = Scope(basis, by, micros(period.start), micros(period.end), micros(now))
     days = period.first_day.isoformat(), period.last_day.isoformat()
-    return latest.report(app, scope, *days) is not None
+    return report_now.report(app, scope, *days) is not None
 
 
 # Enough leads that periods hold several decided handoffs (an even count takes the mean of

@@ -14,7 +14,7 @@ from handoff import projections
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
 from handoff.kpi import Period, compute_kpis, period_from_options
-from handoff.projections import latest, tables
+from handoff.projections import report_now, schema
 from handoff.projections.instants import micros
 from handoff.projections.totals import Scope
 from handoff.store import locate
@@ -42,7 +42,7 @@ def rows(app: HandoffApp) -> dict[str, list[tuple[Any, ...]]]:
     with projections.read_model(app).engine.connect() as conn:
         return {
             table.name: sorted(tuple(r) for r in conn.execute(select(table)))
-            for table in tables.PROJECTED_TABLES
+            for table in schema.PROJECTED_TABLES
         }
 
 
@@ -134,7 +134,7 @@ def summary_rows(app: HandoffApp) -> dict[str, list[tuple[Any, ...]]]:
     with projections.read_model(app).engine.connect() as conn:
         return {
             table.name: sorted(tuple(r) for r in conn.execute(select(table)))
-            for table in tables.SUMMARY_TABLES
+            for table in schema.SUMMARY_TABLES
         }
 
 
@@ -144,7 +144,7 @@ def both_ways(app: HandoffApp, period: Period, basis: str, by: str | None) -> di
     now = app.clock()
     scope = Scope(basis, by, micros(period.start), micros(period.end), micros(now))
     days = period.first_day.isoformat(), period.last_day.isoformat()
-    assert latest.report(app, scope, *days) is not None  # the summaries do answer
+    assert report_now.report(app, scope, *days) is not None  # the summaries do answer
     assert fast == compute_kpis(app, period, basis, by, exact=True)
     return fast
 
@@ -208,4 +208,4 @@ def test_a_bulk_catch_up_gives_the_rows_and_indexes_of_an_incremental_one(
     with projections.read_model(app).engine.connect() as conn:
         found = {i["name"] for t in ("read_event", "read_handoff")
                  for i in inspect(conn).get_indexes(t)}
-    assert {str(index.name) for index in tables.SECONDARY_INDEXES} <= found
+    assert {str(index.name) for index in schema.SECONDARY_INDEXES} <= found

@@ -13,7 +13,7 @@ from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handoff.projections.decode import fast_facts, json_facts, lead_facts
+from handoff.projections.lead_facts import fast_facts, json_facts, lead_facts
 
 _transcoder = JSONTranscoder()
 _transcoder.register(DatetimeAsISO())

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.service_level import due_instant, response_hours
+from handoff.projections.due import KnownVersion
 from handoff.projections.instants import from_micros, micros
-from handoff.projections.terms import KnownVersion
 
 ZONES = ("America/Chicago", "Asia/Kathmandu", "Australia/Lord_Howe", "Europe/London", "UTC")
 HOURS = (("09:00", "17:00"), ("03:00", "21:00"), ("00:00", "23:30"), ("08:30", "12:15"))

@@ -33,9 +33,9 @@ from handoff.domain.service_level import (
     governing_version,
     outcome,
 )
-from handoff.projections import counting
+from handoff.projections import verdicts
+from handoff.projections.due import KnownVersion
 from handoff.projections.instants import micros
-from handoff.projections.terms import KnownVersion
 
 
 def test_a_decision_at_its_due_instant_is_in_time() -> None:
@@ -88,7 +88,7 @@ def test_sql_judges_each_handoff_as_the_rule_does(
 ) -> None:
     is_decided = decided is not None
     in_time = decided is not None and decided_in_time(decided, due)
-    sql = counting.outcome_sql("d", "t", "due", as_of)
+    sql = verdicts.outcome_sql("d", "t", "due", as_of)
     cursor = database.cursor()
     cursor.execute(f"SELECT {sql} FROM (SELECT {_bool(database, is_decided)} AS d,"
                    f" {_bool(database, in_time)} AS t, {due} AS due) AS handoff")

@@ -1,8 +1,32 @@
-"""Read models fed from the notification log (see `model`), and the summaries behind
-reports as of now (see `summaries` and `latest`).
+"""The read side: read models fed from the event log, and the reports read from them.
 
-The names below are loaded on first use: `model` needs SQLAlchemy, which takes longer to
-import than a report as of now takes to answer (`latest` reads with the driver alone).
+It depends on the event log (`handoff.eventstore`) and the domain, nothing else. A map,
+in the order an event travels:
+
+Reading the log
+    states        an event's JSON state: values, tagged instants and amounts
+    lead_facts    the few facts of a lead event, read from its usual shape (fast path)
+Projecting it
+    schema        the read model's tables, beside the events in the same database
+    readmodel     opening the read model; where the projection and its summaries stand
+    catchup       catch_up and rebuild: incremental or bulk, summaries brought up to date
+    projector     the page loop: each page one transaction with its position
+    page          one page of events turned into rows, each verdict stored with its row
+    due           due instants and response times on microseconds (service_level's rules)
+    instants      instants as stored: integer microseconds since the epoch
+Counting
+    tally         what a catch-up adds to the summaries, counted as it projects
+    summaries     stage and SLA counts by UTC day: SQL to refresh, add and select them
+    verdicts      the one verdict read at report time (pending or overdue), as SQL
+Reporting
+    totals        what a report returns, per group (plain data)
+    report_now    a report as of now, from the summaries (no SQLAlchemy needed)
+    report_as_of  a report as of any instant, from the per-event tables
+
+The rules themselves live in `handoff.domain.service_level`; the only other forms are
+fast paths held to them by differential tests. The names below are loaded on first
+use: `readmodel` needs SQLAlchemy, which takes longer to import than a report as of now
+takes to answer (`report_now` reads with the driver alone).
 """
 
 from __future__ import annotations
@@ -10,17 +34,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from handoff.projections.model import (
+    from handoff.projections.catchup import catch_up, rebuild
+    from handoff.projections.readmodel import (
         PROJECTION,
         ReadModel,
         Status,
-        catch_up,
         position,
         read_model,
-        rebuild,
         status,
     )
 
+_HOMES = {
+    "catch_up": "catchup", "rebuild": "catchup", "PROJECTION": "readmodel",
+    "ReadModel": "readmodel", "Status": "readmodel", "position": "readmodel",
+    "read_model": "readmodel", "status": "readmodel",
+}
 __all__ = [
     "PROJECTION", "ReadModel", "Status", "catch_up", "position", "read_model", "rebuild",
     "status",
@@ -28,8 +56,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name not in __all__:
+    home = _HOMES.get(name)
+    if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from handoff.projections import model
+    from importlib import import_module
 
-    return getattr(model, name)
+    return getattr(import_module(f"handoff.projections.{home}"), name)

@@ -1,33 +1,33 @@
 """Projecting the notification log page by page, each page one transaction with its position.
 
 The position is advanced with a compare-and-set in the same transaction as the page's
-rows (see `model` for what a collision means and how a catch-up recovers from it).
+rows (see `catchup` for what a collision means and how a catch-up recovers from it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from handoff import eventstore
-from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.lead import LIFECYCLE_EVENTS
 from handoff.domain.traffic import TrafficDay
-from handoff.projections import decode, log, summaries
-from handoff.projections import tables as t
-from handoff.projections.batch import Batch, LeadState
+from handoff.projections import lead_facts, states
+from handoff.projections import schema as t
+from handoff.projections.due import KnownVersion, version_from_row
+from handoff.projections.page import Batch, LeadState
+from handoff.projections.readmodel import PROJECTION, ReadModel, current
 from handoff.projections.tally import Tally
-from handoff.projections.terms import KnownVersion, version_from_row
 
 if TYPE_CHECKING:
-    from handoff.projections.model import ReadModel
+    from handoff.application import HandoffApp
 
-PROJECTION = "kpi"
+
 _ATTEMPTS = 20
 
 Progress = Callable[[int, int], None]  # (position reached, last notification id)
@@ -40,38 +40,6 @@ _VERSION_TOPIC = get_topic(AgreementRegister.VersionApplied)  # type: ignore[att
 
 class Moved(Exception):
     """Another process advanced (or reset) the position first."""
-
-
-def current(conn: Connection) -> int:
-    """The position, read in a transaction of its own."""
-    with conn.begin():
-        return position_of(conn)
-
-
-def position_of(conn: Connection) -> int:
-    value = conn.execute(
-        select(t.position.c.position).where(t.position.c.name == PROJECTION)
-    ).scalar_one()
-    return int(value)
-
-
-def summary_position(conn: Connection) -> int:
-    found = conn.execute(
-        select(t.summary.c.position).where(t.summary.c.name == summaries.NAME)
-    ).scalar_one()
-    return int(found)
-
-
-def executor(conn: Connection) -> summaries.Execute:
-    """Run SQL written with `{0}` for each parameter, in the driver's parameter style."""
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-
-    def execute(sql: str, parameters: Any) -> Any:
-        if not isinstance(parameters, list):  # a list is executemany's
-            parameters = tuple(parameters) or None
-        return conn.exec_driver_sql(sql.format(mark), parameters)
-
-    return execute
 
 
 class Projector:
@@ -157,18 +125,18 @@ class Projector:
                 self.tally = None  # decisions it judged under the old due instants
             return len(notifications)
 
-    def _project(self, conn: Connection, notifications: Sequence[log.LogRow]) -> Batch:
+    def _project(self, conn: Connection, notifications: Sequence[states.LogRow]) -> Batch:
         if self.versions is None:
             rows = conn.execute(select(t.agreement).order_by(t.agreement.c.version))
             self.versions = [version_from_row(r) for r in rows.mappings()]
         batch = Batch(conn, self.leads, self.versions, self.tally)
         continued = {lead_id for _, lead_id, topic, _ in notifications if topic in _LATER_TOPICS}
         batch.load_leads(continued.difference(self.leads))
-        state, lead_facts = log.state, decode.lead_facts
+        state, facts = states.state, lead_facts.lead_facts
         for nid, originator, topic, data in notifications:
             name = _LEAD_TOPICS.get(topic)
             if name is not None:
-                batch.lead_event(nid, originator, name, lead_facts(name, data))
+                batch.lead_event(nid, originator, name, facts(name, data))
             elif topic == _VISITS_TOPIC:
                 batch.visits_recorded(nid, state(data))
             elif topic == _VERSION_TOPIC:

@@ -22,7 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-NAME = "kpi"
+# The rows of this projection in read_position and of its summaries in read_summary.
+PROJECTION = "kpi"
+NAME = PROJECTION
 DAY_US = 86_400_000_000
 
 # Run SQL with `?`/`%s` parameters, as the driver does: a tuple once, a list of tuples

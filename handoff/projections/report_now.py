@@ -13,18 +13,19 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import PersistenceError
 
 from handoff import eventstore
-from handoff.application import HandoffApp
 from handoff.domain.service_level import IN_TIME, LATE
-from handoff.projections import counting, summaries
+from handoff.projections import summaries, verdicts
 from handoff.projections.summaries import DAY_US, GROUPS, SLA_BASES, STAGE_BASES
 from handoff.projections.totals import ALL, UNASSIGNED, HandoffTotals, Scope, StageTotals
 
-_PROJECTION = "kpi"  # model.PROJECTION, without importing SQLAlchemy
+if TYPE_CHECKING:
+    from handoff.application import HandoffApp
+
 _NAMES = {"source": "source", "owner": f"COALESCE(owner, '{UNASSIGNED}')"}  # group names
 
 
@@ -82,10 +83,11 @@ def report(
 def _report(
     reader: _Reader, scope: Scope, first_day: str, last_day: str, last_event: int
 ) -> Report | None:
+
     found = reader.rows(
         "SELECT p.position AS projected, s.position AS summarised, s.recorded_us"
         " FROM read_position p, read_summary s WHERE p.name = {0} AND s.name = {0}",
-        _PROJECTION, summaries.NAME,
+        summaries.PROJECTION, summaries.NAME,
     )
     if not found:
         return None
@@ -176,7 +178,7 @@ def _waiting(reader: _Reader, scope: Scope) -> list[tuple[str, str, int]]:
     """Undecided handoffs: pending while their due instant is not past, then overdue."""
     instant, grp = SLA_BASES[scope.basis], GROUPS[_dim(scope)]
     found = reader.rows(
-        f"SELECT {grp} AS grp, {counting.waiting_sql('due_us', scope.as_of_us)}"
+        f"SELECT {grp} AS grp, {verdicts.waiting_sql('due_us', scope.as_of_us)}"
         f" AS outcome, COUNT(*) AS handoffs FROM read_handoff{reader.hint('read_handoff_waiting')}"
         f" WHERE decision IS NULL AND due_us IS NOT NULL AND {instant} >= {{0}}"
         f" AND {instant} < {{0}} GROUP BY 1, 2",

@@ -20,8 +20,8 @@ from sqlalchemy import (
     select,
 )
 
-from handoff.projections import counting
-from handoff.projections import tables as t
+from handoff.projections import schema as t
+from handoff.projections import verdicts
 from handoff.projections.totals import (
     ALL,
     UNASSIGNED,
@@ -196,7 +196,7 @@ def _outcome(rows: Any, scope: Scope) -> Any:
     """in_time, late, pending or overdue at the report's as-of instant (see `counting`)."""
     name = rows.name
     return literal_column(
-        counting.outcome_sql(f"{name}.decided", f"{name}.in_time", f"{name}.due_us",
+        verdicts.outcome_sql(f"{name}.decided", f"{name}.in_time", f"{name}.due_us",
                              scope.as_of_us)
     ).label("outcome")
 
@@ -208,7 +208,7 @@ def breaches(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
     query = (
         select(rows, t.lead.c.key)
         .join_from(rows, t.lead, t.lead.c.lead_ref == rows.c.lead_ref)
-        .where(outcome.in_(counting.BREACHED))
+        .where(outcome.in_(verdicts.BREACHED))
         .order_by(rows.c.due_us, rows.c.handoff_id)
     )
     return [dict(row) for row in conn.execute(query).mappings()]

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from handoff import eventstore
-from handoff.projections import log
+from handoff.projections import states
 
 # (recorded_us, occurred_us, key, source, owner, amount_cents): "" for a text the event
 # does not carry. A plain tuple: a named one costs a measurable share at a million events.
@@ -95,15 +95,15 @@ def fast_facts(name: str, data: bytes) -> LeadFacts | None:
 
 def json_facts(name: str, data: bytes) -> LeadFacts:
     """The facts from the whole decoded state: any shape json accepts."""
-    state = log.state(data)
-    occurred_us = log.instant_us(state["occurred_at"])
-    recorded_us = log.instant_us(state["timestamp"])
+    state = states.state(data)
+    occurred_us = states.instant_us(state["occurred_at"])
+    recorded_us = states.instant_us(state["timestamp"])
     if name == "captured":
         return recorded_us, occurred_us, state["key"], state["source"], "", None
     if name == "handed":
         return recorded_us, occurred_us, "", "", state["owner"], None
     if name == "proposal" or name == "won":
-        return recorded_us, occurred_us, "", "", "", _cents(log.tagged(state["amount"],
+        return recorded_us, occurred_us, "", "", "", _cents(states.tagged(state["amount"],
                                                                      "decimal_str"))
     return recorded_us, occurred_us, "", "", "", None
 

@@ -26,12 +26,12 @@ from handoff.domain.service_level import (
     decided_in_time,
     governing_version,
 )
-from handoff.projections import log
-from handoff.projections import tables as t
-from handoff.projections.decode import LeadFacts
+from handoff.projections import schema as t
+from handoff.projections import states
+from handoff.projections.due import KnownVersion
+from handoff.projections.lead_facts import LeadFacts
 from handoff.projections.summaries import DAY_US
 from handoff.projections.tally import DecisionKey, Tally
-from handoff.projections.terms import KnownVersion
 
 _CHUNK = 500
 _BITS = t.STAGE_BITS
@@ -195,12 +195,12 @@ class Batch:
 
     def visits_recorded(self, nid: int, data: dict[str, Any]) -> None:
         day = date.fromisoformat(data["day"]).isoformat()
-        self.visits.append((nid, day, int(data["visits"]), log.instant_us(data["recorded_at"])))
+        self.visits.append((nid, day, int(data["visits"]), states.instant_us(data["recorded_at"])))
 
     def version_applied(self, nid: int, data: dict[str, Any]) -> None:
         """A new version applies to every handoff it covers, recorded before or after it."""
         version = KnownVersion(  # numbered by the register (proposals never signed too)
-            data.get("number") or len(self.versions) + 1, log.instant_us(data["applied_at"]),
+            data.get("number") or len(self.versions) + 1, states.instant_us(data["applied_at"]),
             AgreementTerms(data["document"]),
         )
         self.versions.append(version)

@@ -1,0 +1,158 @@
+"""The read model: its tables beside the events, opened once per app, and where it stands.
+
+`read_model(app)` opens the store's database with SQLAlchemy and creates the tables
+(`schema`) on first use; a store whose tables have another `SCHEMA_VERSION` has them
+dropped, to be projected anew (derived data). The projection's position and the
+summaries' position are rows of their own (see `catchup` for how they move).
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
+from sqlalchemy.pool import NullPool
+
+from handoff import eventstore, switches
+from handoff.projections import schema as t
+from handoff.projections import summaries
+from handoff.projections.summaries import PROJECTION as PROJECTION  # re-exported
+
+if TYPE_CHECKING:
+    from handoff.application import HandoffApp
+
+
+_SCHEMA = "schema"  # its position row holds the tables' SCHEMA_VERSION
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    engine: Engine
+    is_postgres: bool
+    read_page: eventstore.PageReader
+
+
+@dataclass(frozen=True)
+class Status:
+    position: int
+    last_event: int
+    rows: dict[str, int]
+
+    @property
+    def behind(self) -> int:
+        return max(self.last_event - self.position, 0)
+
+
+_models: weakref.WeakKeyDictionary[HandoffApp, ReadModel] = weakref.WeakKeyDictionary()
+
+
+def read_model(app: HandoffApp) -> ReadModel:
+    """The read model of the app's store, its tables created on first use."""
+    model = _models.get(app)
+    if model is None:
+        location = app.location
+        if location.is_postgres:
+            engine = create_engine(location.sqlalchemy_url, pool_size=2, max_overflow=2)
+        else:
+            # A SQLite connection is cheap to open; not pooling it leaves no file handle
+            # behind once the app is closed.
+            engine = create_engine(
+                location.sqlalchemy_url, poolclass=NullPool, connect_args={"timeout": 30}
+            )
+            event.listen(engine, "connect", switches.tune_sqlite)
+        _create_tables(engine)
+        model = ReadModel(engine, location.is_postgres, eventstore.page_reader(app))
+        _models[app] = model
+        weakref.finalize(app, engine.dispose)
+    return model
+
+
+def _create_tables(engine: Engine) -> None:
+    """Create the tables once, even when several processes open a new store together."""
+    with engine.begin() as conn:
+        # create_all checks then creates, table by table: hold a lock across all of it.
+        if engine.dialect.name == "postgresql":
+            lock = text("SELECT pg_advisory_xact_lock(:key)")
+            conn.execute(lock, {"key": eventstore.SCHEMA_LOCK_KEY})
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if _schema_version(conn) != t.SCHEMA_VERSION:
+            # Another shape (an older release): drop it, the next catch-up projects anew.
+            t.metadata.drop_all(conn)
+        t.metadata.create_all(conn)
+        create_indexes(conn)
+        found = conn.execute(
+            select(t.position.c.position).where(t.position.c.name == PROJECTION)
+        ).first()
+        if found is None:
+            conn.execute(t.position.insert().values(name=PROJECTION, position=0))
+            conn.execute(t.position.insert().values(name=_SCHEMA, position=t.SCHEMA_VERSION))
+            conn.execute(
+                t.summary.insert().values(name=summaries.NAME, position=0, recorded_us=0)
+            )
+
+
+def _schema_version(conn: Connection) -> int | None:
+    """The version of the read model's tables, None when there are none."""
+    if not inspect(conn).has_table(t.position.name):
+        return None
+    found = conn.execute(
+        select(t.position.c.position).where(t.position.c.name == _SCHEMA)
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def create_indexes(conn: Connection) -> None:
+    """A rebuild drops the secondary indexes and builds them once at the end (much faster
+    than keeping them up to date row by row); an interrupted rebuild gets them back here."""
+    for index in t.SECONDARY_INDEXES:
+        index.create(conn, checkfirst=True)
+
+
+def position(app: HandoffApp) -> int:
+    with read_model(app).engine.connect() as conn:
+        return position_of(conn)
+
+
+def current(conn: Connection) -> int:
+    """The position, read in a transaction of its own."""
+    with conn.begin():
+        return position_of(conn)
+
+
+def position_of(conn: Connection) -> int:
+    value = conn.execute(
+        select(t.position.c.position).where(t.position.c.name == PROJECTION)
+    ).scalar_one()
+    return int(value)
+
+
+def summary_position(conn: Connection) -> int:
+    found = conn.execute(
+        select(t.summary.c.position).where(t.summary.c.name == summaries.NAME)
+    ).scalar_one()
+    return int(found)
+
+
+def executor(conn: Connection) -> summaries.Execute:
+    """Run SQL written with `{0}` for each parameter, in the driver's parameter style."""
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+
+    def execute(sql: str, parameters: Any) -> Any:
+        if not isinstance(parameters, list):  # a list is executemany's
+            parameters = tuple(parameters) or None
+        return conn.exec_driver_sql(sql.format(mark), parameters)
+
+    return execute
+
+
+def status(app: HandoffApp) -> Status:
+    with read_model(app).engine.connect() as conn:
+        at = position_of(conn)
+        rows = {
+            table.name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+            for table in t.PROJECTED_TABLES
+        }
+    return Status(at, eventstore.last_notification_id(app), rows)

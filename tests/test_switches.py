@@ -1,0 +1,45 @@
+"""Process-wide and connection-wide switches are set, and put back, in one place."""
+
+from __future__ import annotations
+
+import gc
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from handoff.switches import SQLITE_CACHE_KIB, no_cyclic_gc, tune_sqlite
+
+
+def test_the_cyclic_collector_is_paused_and_then_restored() -> None:
+    assert gc.isenabled()
+    with no_cyclic_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_the_collector_is_restored_when_the_work_fails() -> None:
+    with pytest.raises(RuntimeError), no_cyclic_gc():
+        raise RuntimeError("the import failed")
+    assert gc.isenabled()
+
+
+def test_a_collector_already_paused_by_the_caller_stays_paused() -> None:
+    gc.disable()
+    try:
+        with no_cyclic_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_read_model_connection_gets_a_large_cache_and_no_fsync_per_commit(
+    tmp_path: Path,
+) -> None:
+    connection = sqlite3.connect(tmp_path / "store.sqlite")
+    connection.execute("PRAGMA journal_mode = WAL")
+    tune_sqlite(connection)
+    assert connection.execute("PRAGMA cache_size").fetchone()[0] == -SQLITE_CACHE_KIB
+    assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    connection.close()
