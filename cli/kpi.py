@@ -19,17 +19,6 @@ from handoff.cli.progress import stages
 
 OVERDUE_EXIT = 3
 FEW_LEADS = 10  # a rate built on fewer leads than this is flagged as thin
-_RATE_BASE: dict[str, tuple[str, ...]] = {
-    "visit_to_captured": ("visits",),
-    "captured_to_qualified": ("captured",),
-    "qualified_to_handed": ("qualified",),
-    "handed_to_accepted": ("handed",),
-    "accepted_to_proposal": ("accepted",),
-    "proposal_to_won": ("proposal",),
-    "win_rate": ("won", "lost"),
-}
-
-
 def register(main: click.Group, sla: click.Group) -> None:
     """Attach the reporting commands (built on the projections) to the command groups."""
     main.add_command(kpi)
@@ -43,20 +32,6 @@ def _as_of(app: Any, text: str | None) -> datetime | None:
     A malformed instant is bad input like any other: one line, exit status 1.
     """
     return None if text is None else app.instant(text)
-
-
-def _check_one_period(month: str | None, quarter: str | None, start: str | None,
-                      end: str | None) -> None:
-    """Naming no period, or two, is a usage error (exit 2); a malformed one is refused later."""
-    given = [name for name, value in (("--month", month), ("--quarter", quarter),
-                                      ("--from/--to", start or end)) if value]
-    if len(given) != 1:
-        detail = f" (got {' and '.join(given)})" if given else ""
-        raise click.UsageError(
-            f"give one period: --month YYYY-MM, --quarter YYYYQn, or --from D --to D{detail}"
-        )
-    if (start is None) != (end is None):
-        raise click.UsageError("--from and --to go together: give both days")
 
 
 @click.command()
@@ -77,9 +52,12 @@ def kpi(obj: Any, month: str | None, quarter: str | None, start: str | None, end
 
     The period is local to the time zone of the agreement in force on its first day.
     """
-    from handoff.kpi import compute_kpis, period_from_options
+    from handoff.kpi import NotOnePeriod, check_one_period, compute_kpis, period_from_options
 
-    _check_one_period(month, quarter, start, end)
+    try:
+        check_one_period(month, quarter, start, end)
+    except NotOnePeriod as error:
+        raise click.UsageError(str(error)) from None
     app = obj.app
     instant = _as_of(app, as_of)
     period = period_from_options(
@@ -149,7 +127,9 @@ def print_kpi_table(result: dict[str, Any]) -> None:
 
 def _is_thin(counts: dict[str, int], rate: str) -> bool:
     """Rates over visits are not about leads; the others are flagged below FEW_LEADS."""
-    base = _RATE_BASE[rate]
+    from handoff.kpi import rate_base
+
+    base = rate_base(rate)
     return base != ("visits",) and sum(counts.get(n, 0) for n in base) < FEW_LEADS
 
 

@@ -1,5 +1,9 @@
 """KPIs for a period (SPEC §5): counts, rates, the SLA block and the agreement's targets.
 
+The names of the counts, rates and SLA block are defined here once (`COUNT_NAMES`,
+`RATES`, `SLA_NAMES`); the command line and the monthly review print what they name.
+Numbers are unrounded (SPEC §5: JSON and CSV are data); tables and HTML round.
+
 Every number comes from SQL aggregates over the projections, after catching them up;
 nothing is rebuilt by replaying aggregates. A report as of now reads the summaries
 (`projections.latest`, no SQLAlchemy needed); one as of an earlier instant, or while the
@@ -21,6 +25,7 @@ from zoneinfo import ZoneInfo
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.errors import InvalidInput
+from handoff.domain.lead import EVENT_NAMES
 from handoff.instants import iso, parse_day
 from handoff.plan import STAGES as FUNNEL_STAGES
 from handoff.plan import months_between, plan_period, reverse_funnel
@@ -30,10 +35,7 @@ from handoff.projections.totals import ALL, HandoffTotals, Scope, StageTotals
 
 BASES = ("flow", "cohort")
 GROUPINGS = ("source", "owner")
-STAGE_NAMES = (
-    "captured", "qualified", "handed", "accepted", "rejected", "contacted", "proposal", "won",
-    "lost",
-)
+STAGE_NAMES = EVENT_NAMES  # SPEC §5's counts are the lifecycle's events, in its order
 COUNT_NAMES = ("visits", *STAGE_NAMES)
 # rate: (numerator, denominator); win_rate's denominator is won + lost.
 RATES: dict[str, tuple[str, str]] = {
@@ -52,11 +54,19 @@ SLA_NAMES = (
 _UTC = ZoneInfo("UTC")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _QUARTER = re.compile(r"(\d{4})-?[Qq]([1-4])")
-_RATE_DIGITS = 4
 
 
 class PeriodError(InvalidInput):
-    """The options do not name one period (the command line reports it as a usage error)."""
+    """The period the options name is malformed (a month that is not one, --to before --from)."""
+
+
+class NotOnePeriod(PeriodError):
+    """The options name no period, or more than one (the command line: a usage error)."""
+
+
+def rate_base(name: str) -> tuple[str, ...]:
+    """The counts a rate is taken over (its denominator's terms)."""
+    return tuple(RATES[name][1].split("+"))
 
 
 @dataclass(frozen=True)
@@ -97,21 +107,13 @@ def period_from_options(
     as_of: datetime | None = None,
 ) -> Period:
     """The period named by exactly one of --month, --quarter or --from with --to."""
-    given = [name for name, value in (("--month", month), ("--quarter", quarter)) if value]
-    if start or end:
-        given.append("--from/--to")
-    if len(given) != 1:
-        raise PeriodError(
-            "give one period: --month YYYY-MM, --quarter YYYYQn, or --from D --to D"
-            + (f" (got {' and '.join(given)})" if given else "")
-        )
+    check_one_period(month, quarter, start, end)
     if month:
         first, last = _month(month)
     elif quarter:
         first, last = _quarter(quarter)
     else:
-        if not (start and end):
-            raise PeriodError("--from and --to go together: give both days")
+        assert start and end
         try:
             first, last = parse_day(start), parse_day(end)
         except InvalidInput as error:
@@ -120,6 +122,21 @@ def period_from_options(
             raise PeriodError(f"--to {end} is before --from {start}")
     version = register.in_force_on(first, as_of)
     return Period(first, last, version.terms.timezone if version else _UTC)
+
+
+def check_one_period(
+    month: str | None, quarter: str | None, start: str | None, end: str | None
+) -> None:
+    """Exactly one of --month, --quarter or --from with --to; raises NotOnePeriod."""
+    given = [name for name, value in (("--month", month), ("--quarter", quarter),
+                                      ("--from/--to", start or end)) if value]
+    if len(given) != 1:
+        raise NotOnePeriod(
+            "give one period: --month YYYY-MM, --quarter YYYYQn, or --from D --to D"
+            + (f" (got {' and '.join(given)})" if given else "")
+        )
+    if not month and not quarter and not (start and end):
+        raise NotOnePeriod("--from and --to go together: give both days")
 
 
 def _month(text: str) -> tuple[date, date]:
@@ -242,25 +259,25 @@ def _block(
 
 def _rate(counts: dict[str, int], numerator: str, denominator: str) -> float | None:
     below = sum(counts[name] for name in denominator.split("+"))
-    return None if below == 0 else round(counts[numerator] / below, _RATE_DIGITS)
+    return None if below == 0 else counts[numerator] / below
 
 
 def sla_block(totals: HandoffTotals) -> dict[str, Any]:
+    """SPEC §5's SLA block, unrounded (tables and HTML round for people)."""
     breached = totals.decided_late + totals.overdue
     judged = totals.decided_in_time + breached
-    return {
+    block = {
         "handoffs": totals.handoffs,
         "decided_in_time": totals.decided_in_time,
         "decided_late": totals.decided_late,
         "pending": totals.pending,
         "overdue": totals.overdue,
         "breached": breached,
-        "compliance": None if judged == 0 else round(totals.decided_in_time / judged, _RATE_DIGITS),
-        "median_response_hours": (
-            None if totals.median_response_hours is None
-            else round(totals.median_response_hours, 2)
-        ),
+        "compliance": None if judged == 0 else totals.decided_in_time / judged,
+        "median_response_hours": totals.median_response_hours,
     }
+    assert tuple(block) == SLA_NAMES
+    return block
 
 
 def targets(register: AgreementRegister, period: Period, as_of: datetime) -> dict[str, Any]:

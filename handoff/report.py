@@ -16,7 +16,7 @@ from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister, AppliedVersion
 from handoff.domain.errors import NoAgreement
 from handoff.instants import iso
-from handoff.kpi import Period, compute_kpis, period_from_options
+from handoff.kpi import COUNT_NAMES, RATES, SLA_NAMES, Period, compute_kpis, period_from_options
 from handoff.plan import STAGES, plan_for
 from handoff.sla import sla_breaches
 from handoff.views import version_record
@@ -85,12 +85,7 @@ def _actuals(
 
 # -- the monthly joint review ----------------------------------------------------------
 
-COUNT_NAMES = ("visits", "captured", "qualified", "handed", "accepted", "rejected",
-               "contacted", "proposal", "won", "lost")
-RATE_NAMES = ("visit_to_captured", "captured_to_qualified", "qualified_to_handed",
-              "handed_to_accepted", "accepted_to_proposal", "proposal_to_won", "win_rate")
-SLA_NAMES = ("handoffs", "decided_in_time", "decided_late", "pending", "overdue", "breached",
-             "compliance", "median_response_hours")
+RATE_NAMES = tuple(RATES)
 _SOURCE_COLUMNS = ("captured", "qualified", "handed", "accepted", "proposal", "won", "lost",
                    "revenue_won", "win_rate", "compliance")
 _OWNER_COLUMNS = ("handed", "accepted", "rejected", "proposal", "won", "lost", "revenue_won",

@@ -136,3 +136,15 @@ def test_import_leaves_the_projections_caught_up(handoff: Handoff, tmp_path: Pat
     rows.write_text("lead,event,at,source\nbeta,captured,2026-03-09T09:00,web\n")
     handoff.ok("import", str(rows))
     assert handoff.json("projections", "status")["behind"] == 0
+
+
+def test_json_and_csv_carry_rates_unrounded_and_tables_round_them(handoff: Handoff) -> None:
+    """SPEC §5: one lead captured from 2,400 visits converts at 1/2400 = 0.000416...;
+    rounded to 4 decimals it would read 0.0004, 4 % off."""
+    handoff.ok("traffic", "record", "--date", "2026-03-03", "--visits", "2350")
+    rate = handoff.json("kpi", "--month", "2026-03")["rates"]["visit_to_captured"]
+    assert rate == 1 / 2400
+    csv_rows = handoff.ok("kpi", "--month", "2026-03", "--format", "csv").splitlines()
+    assert f"all,rates,visit_to_captured,{1 / 2400!r},0.02" in csv_rows
+    table = handoff.ok("kpi", "--month", "2026-03")
+    assert "0.0%" in table and repr(1 / 2400) not in table

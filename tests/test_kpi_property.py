@@ -227,9 +227,9 @@ def sla_numbers(block: dict[str, Any]) -> dict[str, Any]:
         "pending": block["pending"],
         "overdue": block["overdue"],
         "breached": breached,
-        "compliance": None if judged == 0 else round(block["in_time"] / judged, 4),
-        "median_response_hours": (
-            round(statistics.median(block["hours"]), 2) if block["hours"] else None),
+        # Unrounded (SPEC §5: JSON and CSV are data).
+        "compliance": None if judged == 0 else block["in_time"] / judged,
+        "median_response_hours": statistics.median(block["hours"]) if block["hours"] else None,
     }
 
 
@@ -238,7 +238,7 @@ def check_rates(result: dict[str, Any]) -> None:
     for name, rate in result["rates"].items():
         numerator, denominator = RATES[name]
         below = sum(counts[n] for n in denominator.split("+"))
-        assert rate == (None if below == 0 else round(counts[numerator] / below, 4)), name
+        assert rate == (None if below == 0 else counts[numerator] / below), name
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

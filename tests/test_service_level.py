@@ -125,3 +125,14 @@ def test_the_projection_picks_the_version_the_register_says_governs(
     governing = governing_version(known, lambda v: v.covers(micros(handed)))
     assert (None if governing is None else governing.number) == (
         None if in_force is None else in_force.number)
+
+
+def test_the_report_names_the_agreements_rates_and_the_lifecycles_stages() -> None:
+    from handoff.domain.agreement import MARKETING_RATES, SALES_RATES
+    from handoff.domain.lead import EVENT_NAMES
+    from handoff.kpi import COUNT_NAMES, RATES, SLA_NAMES, rate_base
+
+    assert tuple(RATES) == (*MARKETING_RATES, *SALES_RATES, "win_rate")
+    assert ("visits", *EVENT_NAMES) == COUNT_NAMES
+    assert SLA_NAMES[:5] == ("handoffs", "decided_in_time", "decided_late", PENDING, OVERDUE)
+    assert rate_base("win_rate") == ("won", "lost")

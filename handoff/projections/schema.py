@@ -20,6 +20,8 @@ from sqlalchemy import (
     Text,
 )
 
+from handoff.domain.lead import EVENT_NAMES
+
 metadata = MetaData()
 
 # Bumped whenever a table changes shape: a store whose read model has another version has
@@ -31,14 +33,9 @@ SCHEMA_VERSION = 4
 # inserted row pays for (a rebuild writes a million of them).
 NotificationId = BigInteger().with_variant(Integer(), "sqlite")
 
-# The bit of each lifecycle event in `read_lead.stages`.
-STAGE_BITS = {
-    name: 1 << number
-    for number, name in enumerate(
-        ("captured", "qualified", "handed", "accepted", "rejected", "contacted", "proposal",
-         "won", "lost")
-    )
-}
+# The bit of each lifecycle event in `read_lead.stages` (the order of EVENT_NAMES; a
+# change of it changes SCHEMA_VERSION's meaning, so the tables are versioned with it).
+STAGE_BITS = {name: 1 << number for number, name in enumerate(EVENT_NAMES)}
 
 # One row per projection: the last notification id whose effects are in the tables.
 # It is advanced with a compare-and-set in the same transaction as the rows.
