@@ -39,6 +39,8 @@ def verify(obj: Any, kept: str | None) -> None:
     expected = audit_chain.Digest.parse(kept) if kept is not None else None
     verdict = audit_chain.verify(obj.app, expected)
     fresh = f", {verdict.newly_sealed} new entries sealed" if verdict.newly_sealed else ""
+    if verdict.erased:
+        fresh += f", {verdict.erased} of them with a person's details erased (lead forget)"
     extends = f"; it extends digest {expected}" if expected is not None else ""
     click.echo(
         f"the log is intact: {verdict.entries} entries match their seals{fresh}{extends}"

@@ -9,7 +9,7 @@ import click
 from handoff.cli.output import output_option, print_fields, print_json, print_table
 from handoff.domain.lead import Lead
 from handoff.instants import iso
-from handoff.views import lead_summary, step_details, step_record
+from handoff.views import entry_details, history_entries, lead_summary, step_details
 
 at_option = click.option(
     "--at",
@@ -152,17 +152,29 @@ def show(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
 def history(obj: Any, key: str, fmt: str) -> None:
     """Every event of the lead: when it occurred, when and by whom it was recorded, and under
     which agreement version."""
-    steps = obj.app.lead(key).steps
+    entries = history_entries(obj.app.lead(key))
     if fmt == "json":
-        print_json([step_record(s) for s in steps])
+        print_json(entries)
         return
     print_table(
         ["#", "event", "occurred", "recorded", "actor", "agreement", "details"],
         [
-            [n, s.event, iso(s.stamp.occurred_at), iso(s.stamp.recorded_at), s.stamp.actor,
-             s.stamp.agreement and f"{s.stamp.agreement} (v{s.stamp.agreement_version})",
-             step_details(s)]
-            for n, s in enumerate(steps, 1)
+            [n, e["event"], e["occurred_at"], e["recorded_at"], e["actor"],
+             e["agreement"] and f"{e['agreement']} (v{e['agreement_version']})",
+             entry_details(e)]
+            for n, e in enumerate(entries, 1)
         ],
         title=f"History of lead {key}",
     )
+
+
+@lead.command()
+@click.argument("key")
+@click.option("--why", required=True, metavar="W", help="Why (the person's request, a ticket).")
+@click.pass_obj
+def forget(obj: Any, key: str, why: str) -> None:
+    """Erase the person behind lead KEY: name, e-mail and company, from every entry already
+    written too. The lead's steps stay, so every KPI and SLA figure stays as it was; the
+    history keeps who forgot it, when and why. This cannot be undone."""
+    obj.app.forget(key, why, obj.actor)
+    click.echo(f"{key}: forgotten (name, e-mail and company erased)")

@@ -14,6 +14,7 @@ import click
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 F = TypeVar("F", bound=Callable[..., Any])
 _PIPE_WIDTH = 160
@@ -100,7 +101,7 @@ def print_table(
     for name in header:
         table.add_column(name)
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(_cell(v) for v in row))
     _console().print(table)
 
 
@@ -112,5 +113,13 @@ def print_fields(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> 
     table.add_column(style="bold")
     table.add_column()
     for name, value in pairs:
-        table.add_row(name, "" if value is None else str(value))
+        table.add_row(name, _cell(value))
     _console().print(table)
+
+
+def _cell(value: Any) -> Text:
+    """A value as a table shows it: literally (rich would take `[forgotten]` or a name
+    such as `[VIP] Ann` for markup and drop it)."""
+    from rich.text import Text
+
+    return Text("" if value is None else str(value))

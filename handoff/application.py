@@ -28,7 +28,7 @@ from handoff.domain.agreement import (
     changes_between,
 )
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
-from handoff.domain.lead import Lead, Stamp, lead_id
+from handoff.domain.lead import PERSONAL_FIELDS, Lead, Stamp, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
 from handoff.domain.verification import VerificationLog, VerificationRun
 from handoff.instants import now_utc, parse_amount, parse_instant
@@ -173,6 +173,41 @@ class HandoffApp(Application[Any]):
             return lead
 
         return self._retrying(change)
+
+    def forget(self, key: str, why: str, actor: str) -> Lead:
+        """Erase the person behind a lead from every entry of it (SPEC §9), keeping its steps.
+
+        The erasure is recorded and sealed into the audit chain first, with the digest each
+        erased entry will have, so that the chain knows the new bytes for what they are;
+        then the entries are rewritten and the freed space scrubbed. Run again after a
+        crash, it finishes the erasure the first run recorded.
+        """
+        from handoff import audit, eventstore
+
+        def erasures(lead: Lead) -> list[eventstore.StoredEntry]:
+            found = []
+            for entry in eventstore.entries_of(self, lead.id):
+                erased = eventstore.without_fields(self, entry[4], PERSONAL_FIELDS)
+                if erased is not None:
+                    found.append((*entry[:4], erased))
+            return found
+
+        def change() -> Lead:
+            lead = self.lead(key)
+            pending = erasures(lead)
+            if lead.forgotten is None or not pending:
+                erased = [[e[0], audit.entry_digest(e).hex()] for e in pending]
+                lead.forget(why, actor, self.clock(), erased)
+                self.save(lead)
+            return lead
+
+        lead = self._retrying(change)
+        audit.seal(self)
+        pending = erasures(lead)
+        if pending:
+            eventstore.rewrite_states(self, pending)
+            eventstore.scrub_freed_space(self)
+        return self.lead(key)
 
     # -- traffic ------------------------------------------------------------------------
 

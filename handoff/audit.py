@@ -32,9 +32,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from handoff import eventstore
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.errors import Refused
+from handoff.domain.lead import Lead
 
 T = TypeVar("T")
 TABLE = "handoff_audit_chain"
@@ -43,6 +46,7 @@ GENESIS = bytes(32)  # the link before the first entry
 _sha256 = hashlib.sha256
 _DIGEST, _ORIGINATOR, _POSITION = 32, 32, 8  # bytes per entry in a block's columns
 _PAGE = 20_000
+_FORGOTTEN_TOPIC = get_topic(Lead.Forgotten)
 _COLUMNS = "first_position, last_position, previous, positions, originators, digests, link"
 _CREATE = {
     False: f"CREATE TABLE IF NOT EXISTS {TABLE} (first_position INTEGER PRIMARY KEY,"
@@ -98,6 +102,7 @@ class Verdict:
     entries: int  # entries checked against their seals
     newly_sealed: int  # entries sealed by this check (written since the last command)
     digest: Digest
+    erased: int = 0  # entries matching the digest a recorded `lead forget` gave them
 
 
 def entry_digest(entry: eventstore.StoredEntry) -> bytes:
@@ -209,7 +214,8 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
     """
     _create_table(app)
     head = _head(app)
-    checked = 0
+    checked = erased = 0
+    erasures = _erasures(app)
     entries, seals = _Peek(_all_entries(app)), _Peek(_all_seals(app))
     while (sealed := seals.next()) is not None:
         position, originator, digest_kept = sealed
@@ -221,7 +227,9 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
             raise TamperedLog(f"{_name(app, entry[0], entry[1])} was inserted")
         digest_now = entry_digest(entry)
         if digest_now != digest_kept:
-            raise TamperedLog(_what_changed(app, entry, digest_now, sealed, entries, seals))
+            if erasures.get(position) != (entry[1], digest_now):
+                raise TamperedLog(_what_changed(app, entry, digest_now, sealed, entries, seals))
+            erased += 1
         checked += 1
     entry = entries.peek()
     if entry is not None and entry[0] <= head.position:
@@ -233,7 +241,24 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
             f"the log is not the one digested at entry {expected.position}: it was"
             " rewritten since, seals included"
         )
-    return Verdict(checked, newly, _head(app))
+    return Verdict(checked, newly, _head(app), erased)
+
+
+def _erasures(app: Any) -> dict[int, tuple[str, bytes]]:
+    """Each entry a `lead forget` rewrote: its position -> (its lead, its digest since).
+
+    Forgetting a person rewrites their lead's entries without their details, after
+    recording which entries and what their digests will be, in an entry of the same lead.
+    """
+    found: dict[int, tuple[str, bytes]] = {}
+    for _, originator, state in eventstore.states_of_kind(app, _FORGOTTEN_TOPIC):
+        try:
+            erased = json.loads(state).get("erased", [])
+            for position, digest_hex in erased:
+                found[int(position)] = (originator, bytes.fromhex(digest_hex))
+        except (ValueError, TypeError, AttributeError):
+            continue  # a malformed erasure excuses nothing
+    return found
 
 
 def _what_changed(

@@ -309,3 +309,98 @@ def _as_stored(state: Any) -> bytes:
     # A state edited as text underneath the library (SQLite keeps whatever type it is given).
     return state.encode() if isinstance(state, str) else bytes(state)
 
+
+
+# -- erasing a person's details (forgetting) ---------------------------------------------
+
+
+def entries_of(app: Application[Any], originator: UUID) -> list[StoredEntry]:
+    """Every entry of one aggregate, in order, byte for byte as stored."""
+    table = events_table(app)
+    if is_postgres(app):
+        sql = (
+            "SELECT notification_id, originator_id, originator_version, topic, state"
+            f" FROM {table} WHERE originator_id = %s ORDER BY originator_version"
+        )
+        key: Any = originator
+    else:
+        sql = (
+            "SELECT rowid, originator_id, originator_version, topic, state"
+            f" FROM {table} WHERE originator_id = ? ORDER BY originator_version"
+        )
+        key = originator.hex
+    with read_transaction(app) as cursor:
+        cursor.execute(sql, (key,))
+        found = rows(cursor)
+    return [
+        (nid, origin if isinstance(origin, str) else origin.hex, version, topic,
+         _as_stored(state))
+        for nid, origin, version, topic, state in found
+    ]
+
+
+def states_of_kind(app: Application[Any], topic: str) -> list[tuple[int, str, bytes]]:
+    """(position, originator as hex, plain JSON state) of every entry of one kind."""
+    table, position = events_table(app), "notification_id" if is_postgres(app) else "rowid"
+    sql = sql_for(app, f"SELECT {position}, originator_id, state FROM {table} WHERE topic = ?")
+    with read_transaction(app) as cursor:
+        cursor.execute(sql, (topic,))
+        found = rows(cursor)
+    unwrap = _unwrapper(app)
+    return [
+        (nid, origin if isinstance(origin, str) else origin.hex, unwrap(_as_stored(state)))
+        for nid, origin, state in found
+    ]
+
+
+def without_fields(app: Application[Any], state: bytes, fields: Sequence[str]) -> bytes | None:
+    """A stored state with these fields set to null, stored as the library would store it
+    (re-encoded by its transcoder, compressed and encrypted as configured); None when none
+    of the fields holds anything."""
+    mapper = app.mapper
+    decoded: dict[str, Any] = mapper.transcoder.decode(_unwrapper(app)(state))
+    if all(decoded.get(name) is None for name in fields):
+        return None
+    decoded.update({name: None for name in fields if name in decoded})
+    data = mapper.transcoder.encode(decoded)
+    if mapper.compressor is not None:
+        data = mapper.compressor.compress(data)
+    if mapper.cipher is not None:
+        data = mapper.cipher.encrypt(data)
+    return data
+
+
+def rewrite_states(app: Application[Any], entries: Sequence[StoredEntry]) -> None:
+    """Overwrite these entries' states in place, in one transaction, leaving no copy of the
+    old bytes in the SQLite file's freed space (`secure_delete`). Only for erasing personal
+    data: the log is otherwise never edited."""
+    table = events_table(app)
+    sql = sql_for(
+        app, f"UPDATE {table} SET state = ? WHERE originator_id = ? AND originator_version = ?"
+    )
+    postgres = is_postgres(app)
+    with write_transaction(app) as cursor:
+        if not postgres:
+            cursor.execute("PRAGMA secure_delete = ON")
+        for _, originator, version, _, state in entries:
+            cursor.execute(sql, (state, UUID(originator) if postgres else originator, version))
+
+
+def scrub_freed_space(app: Application[Any]) -> None:
+    """SQLite: rewrite the whole file (VACUUM) and empty its write-ahead log, so that no
+    earlier copy of an overwritten page survives in the file's free pages or the log.
+    PostgreSQL keeps old row versions out of every query and dump at once, and reclaims
+    them at its next vacuum."""
+    if is_postgres(app):
+        return
+    import sqlite3
+
+    path = app.env["SQLITE_DBNAME"]
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        connection.execute("PRAGMA secure_delete = ON")
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute("VACUUM")
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()

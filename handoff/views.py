@@ -8,7 +8,7 @@ from typing import Any
 
 from handoff.domain.agreement import AgreementVersion, AppliedVersion, Proposal, changes_between
 from handoff.domain.errors import UnknownLead
-from handoff.domain.lead import EVENT_NAMES, Lead
+from handoff.domain.lead import EVENT_NAMES, FORGOTTEN, Lead
 from handoff.instants import iso
 
 
@@ -50,9 +50,7 @@ def lead_summary(lead: Lead, as_of: datetime | None = None) -> dict[str, Any]:
         "state": state,
         "source": captured["source"],
         "owner": owner,
-        "name": captured.get("name"),
-        "email": captured.get("email"),
-        "company": captured.get("company"),
+        **_person(lead, captured),
         **{f"{stage}_at": when for stage, when in stages.items()},
         "contacts": sum(1 for s in steps if s.event == "contacted"),
         "handoffs": sum(1 for s in steps if s.event == "handed"),
@@ -76,6 +74,39 @@ def step_record(step: Lead.Event) -> dict[str, Any]:
     }
     record.update(step.data)
     return record
+
+
+def _person(lead: Lead, captured: dict[str, Any]) -> dict[str, Any]:
+    """Who the lead is, unless they were forgotten (then whatever `as_of`: it is gone)."""
+    fields = ("name", "email", "company")
+    if lead.forgotten is not None:
+        return dict.fromkeys(fields, FORGOTTEN)
+    return {field: captured.get(field) for field in fields}
+
+
+def history_entries(lead: Lead) -> list[dict[str, Any]]:
+    """The lead's audit trail: every step, and who forgot the person and why, in the order
+    they were recorded."""
+    entries = [step_record(step) for step in lead.steps]
+    forgotten = lead.forgotten
+    if forgotten is not None:
+        before = sum(1 for step in lead.steps if step.stamp.recorded_at <= forgotten.timestamp)
+        entries.insert(before, {
+            "event": "forgotten", "occurred_at": iso(forgotten.timestamp),
+            "recorded_at": iso(forgotten.timestamp), "actor": forgotten.actor,
+            "agreement": None, "agreement_version": None, "why": forgotten.why,
+        })
+    return entries
+
+
+_ENTRY_KEYS = ("event", "occurred_at", "recorded_at", "actor", "agreement", "agreement_version")
+
+
+def entry_details(entry: dict[str, Any]) -> str:
+    """An audit-trail entry's own data as one short line, for tables."""
+    return ", ".join(
+        f"{k}={v}" for k, v in entry.items() if k not in _ENTRY_KEYS and v is not None
+    )
 
 
 def step_details(step: Lead.Event) -> str:

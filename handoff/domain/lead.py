@@ -27,6 +27,9 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
 }
 EVENT_NAMES = ("captured", *ALLOWED_FROM)
 FINAL_STATES = frozenset({"won", "lost"})
+# What a captured event says of the person behind the lead: erased when they are forgotten.
+PERSONAL_FIELDS = ("lead_name", "email", "company")
+FORGOTTEN = "[forgotten]"
 
 
 def lead_id(key: str) -> UUID:
@@ -154,6 +157,20 @@ class Lead(Aggregate):
         name = "lost"
         data_fields = ("reason",)
 
+    class Forgotten(Event):
+        """The person behind the lead asked to be forgotten: their details were erased from
+        the lead's entries (`erased`: each one's log position and digest once erased). Not
+        a step of the protocol: it changes no state and no figure."""
+
+        why: str
+        erased: list[list[Any]]
+        name = "forgotten"
+
+        def apply(self, aggregate: Any) -> None:
+            lead: Lead = aggregate
+            lead.name = lead.email = lead.company = None
+            lead.forgotten = self
+
     def __init__(self, key: str, source: str, lead_name: str | None, email: str | None,
                  company: str | None) -> None:
         self.key = key
@@ -165,6 +182,7 @@ class Lead(Aggregate):
         self.owner: str | None = None
         self.last_proposal: Decimal | None = None
         self.steps: list[Lead.Event] = []
+        self.forgotten: Lead.Forgotten | None = None
 
     @classmethod
     def capture(
@@ -230,6 +248,16 @@ class Lead(Aggregate):
         _require_reason(reason, "a lost deal")
         self._check("lost", stamp)
         self.trigger_event(self.Lost, reason=reason, **stamp.fields())
+
+    def forget(
+        self, why: str, actor: str, recorded_at: datetime, erased: list[list[Any]]
+    ) -> None:
+        """Erase the person's details; the lead's steps, and so every figure, stay."""
+        _require_reason(why, "forgetting a lead")
+        if self.forgotten is not None:
+            raise TransitionRefused(f"lead {self.key!r} was forgotten already")
+        stamp = Stamp(recorded_at, recorded_at, actor)
+        self.trigger_event(self.Forgotten, why=why, erased=erased, **stamp.fields())
 
     # -- guards ---------------------------------------------------------------------
 

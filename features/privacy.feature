@@ -1,0 +1,37 @@
+Feature: Forgetting a person
+  A lead is somebody's inquiry: their name, e-mail address and company are personal data,
+  and a person may ask the company to erase them. Marketing and sales must still be able
+  to trust every number afterwards, and an auditor the record.
+
+  Background:
+    Given the 2026 growth agreement is in force
+
+  Rule: A forgotten person's details are erased, and their lead keeps counting
+    Forgetting a lead erases its name, e-mail address and company from the record, from
+    the entries already written too, so that nothing in the store can give them back.
+    The lead's steps stay: it still counts in every KPI and SLA figure, so neither side's
+    numbers move because somebody used their right to be forgotten, and the record still
+    proves that nothing else was changed.
+
+    Example: Ann Lee asks to be forgotten after Sam won her deal
+      Given Ann Lee of Acme, ann@acme.example, is lead "acme-1", won by Sam for 30000
+      When Maria forgets lead "acme-1" because "Ann asked by e-mail on 20 March"
+      Then lead "acme-1" shows "[forgotten]" for its name, e-mail address and company
+      And nothing in the store holds "Ann Lee", "ann@acme.example" or "Acme" any more
+      And the March figures are the same as before Ann was forgotten
+      And the record is intact
+
+  Rule: Who forgot a lead, when and why stays on record
+    An erasure is part of the record too: the lead's history shows who forgot it, when
+    and why. Forgetting cannot be undone, so it needs a reason.
+
+    Example: The history says who forgot Ann Lee and why
+      Given Ann Lee of Acme, ann@acme.example, is lead "acme-1", won by Sam for 30000
+      When Maria forgets lead "acme-1" because "GDPR request 2026-17"
+      Then the history of lead "acme-1" ends with Maria forgetting it because "GDPR request 2026-17"
+
+    Example: Forgetting without a reason is refused
+      Given Ann Lee of Acme, ann@acme.example, is lead "acme-1", won by Sam for 30000
+      When Maria forgets lead "acme-1" without a reason
+      Then it is refused, saying "forgetting a lead needs a reason"
+      And lead "acme-1" still shows "Ann Lee"

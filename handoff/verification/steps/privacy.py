@@ -1,0 +1,124 @@
+"""Forgetting a person (SPEC §9), from features/privacy.feature."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from pytest_bdd import given, parsers, then, when
+
+from handoff import audit
+from handoff.application import HandoffApp
+from handoff.domain.lead import FORGOTTEN
+from handoff.kpi import compute_kpis, period_from_options
+from handoff.verification.world import (
+    PATH_TO,
+    STORY_PATH,
+    Outcome,
+    actor_id,
+    attempt,
+    local_at,
+)
+from handoff.views import history_entries, lead_summary
+
+FEATURES = ("privacy.feature",)
+
+
+def march(app: HandoffApp) -> dict[str, Any]:
+    """March 2026's KPIs as `handoff kpi --month 2026-03 --format json` gives them."""
+    period = period_from_options(app.agreement_register(), month="2026-03")
+    return compute_kpis(app, period, basis="flow")
+
+
+@given(
+    parsers.re(
+        r"(?P<name>[A-Z][a-z]+ [A-Z][a-z]+) of (?P<company>\w+), (?P<email>\S+), is lead "
+        r'"(?P<key>[^"]+)", won by Sam for 30000'
+    ),
+    target_fixture="figures_before",
+)
+def _(app: HandoffApp, name: str, company: str, email: str, key: str) -> dict[str, Any]:
+    app.capture(key, "webinar", "maria", at=local_at("Monday", "09:00"), name=name,
+                email=email, company=company)
+    for step in PATH_TO["won"]:
+        clock_time, event_name, actor, data = STORY_PATH[step]
+        app.record(key, event_name, actor, local_at("Monday", clock_time), **data)
+    return march(app)
+
+
+@when(
+    parsers.re(r'(?P<actor>\w+) forgets lead "(?P<key>[^"]+)" because "(?P<why>[^"]*)"'),
+    target_fixture="outcome",
+)
+def _(app: HandoffApp, outcome: Outcome, actor: str, key: str, why: str) -> Outcome:
+    return attempt(app, key, outcome, lambda: app.forget(key, why, actor_id(actor)))
+
+
+@when(
+    parsers.re(r'(?P<actor>\w+) forgets lead "(?P<key>[^"]+)" without a reason'),
+    target_fixture="outcome",
+)
+def _(app: HandoffApp, outcome: Outcome, actor: str, key: str) -> Outcome:
+    return attempt(app, key, outcome, lambda: app.forget(key, "", actor_id(actor)))
+
+
+@then(parsers.re(r'lead "(?P<key>[^"]+)" shows "\[forgotten\]" for its name, e-mail address '
+                 r"and company"))
+def _(app: HandoffApp, key: str) -> None:
+    summary = lead_summary(app.lead(key))
+    assert (summary["name"], summary["email"], summary["company"]) == (FORGOTTEN,) * 3
+
+
+@then(parsers.re(r'lead "(?P<key>[^"]+)" still shows "(?P<name>[^"]+)"'))
+def _(app: HandoffApp, key: str, name: str) -> None:
+    assert lead_summary(app.lead(key))["name"] == name
+
+
+@then(
+    parsers.re(
+        r'nothing in the store holds "(?P<first>[^"]+)", "(?P<second>[^"]+)" or '
+        r'"(?P<third>[^"]+)" any more'
+    )
+)
+def _(app: HandoffApp, first: str, second: str, third: str) -> None:
+    stored = _every_byte_of(app)
+    for text in (first, second, third):
+        assert text.encode() not in stored, f"{text!r} is still in the store"
+
+
+@then("the March figures are the same as before Ann was forgotten")
+def _(app: HandoffApp, figures_before: dict[str, Any]) -> None:
+    assert march(app) == figures_before
+
+
+@then("the record is intact")
+def _(app: HandoffApp) -> None:
+    verdict = audit.verify(app)  # raises, naming the entry, if anything else changed
+    assert verdict.erased >= 1
+
+
+@then(
+    parsers.re(
+        r'the history of lead "(?P<key>[^"]+)" ends with (?P<actor>\w+) forgetting it '
+        r'because "(?P<why>[^"]+)"'
+    )
+)
+def _(app: HandoffApp, key: str, actor: str, why: str) -> None:
+    last = history_entries(app.lead(key))[-1]
+    assert (last["event"], last["actor"], last["why"]) == ("forgotten", actor_id(actor), why)
+
+
+def _every_byte_of(app: HandoffApp) -> bytes:
+    """The store as someone with the file or a database dump would read it."""
+    if app.location.is_postgres:
+        url = app.location.sqlalchemy_url.set(drivername="postgresql")
+        dump = subprocess.run(
+            ["pg_dump", "--dbname", url.render_as_string(hide_password=False)],
+            check=True, capture_output=True,
+        )
+        return dump.stdout
+    path = Path(app.location.event_store_env["SQLITE_DBNAME"])
+    return b"".join(
+        f.read_bytes() for f in path.parent.glob(path.name + "*") if f.is_file()
+    )

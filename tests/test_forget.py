@@ -1,0 +1,65 @@
+"""`handoff lead forget` through the command line, on both stores."""
+
+from __future__ import annotations
+
+import json
+
+from cli_helpers import Handoff
+
+
+def ann_lee(handoff: Handoff) -> None:
+    handoff.ok("lead", "capture", "acme-1", "--source", "web", "--name", "Ann Lee",
+               "--email", "ann@acme.example", "--company", "Acme", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "acme-1", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "handoff", "acme-1", "--owner", "sam", "--at", "2026-03-02T11:00")
+
+
+def test_a_forgotten_lead_keeps_its_figures_and_loses_its_person(handoff: Handoff) -> None:
+    ann_lee(handoff)
+    kpis_before = handoff.json("kpi", "--month", "2026-03")
+    assert handoff.ok("lead", "forget", "acme-1", "--why", "GDPR request 17") == (
+        "acme-1: forgotten (name, e-mail and company erased)\n"
+    )
+    shown = handoff.json("lead", "show", "acme-1")
+    assert (shown["name"], shown["email"], shown["company"]) == ("[forgotten]",) * 3
+    assert (shown["state"], shown["owner"], shown["source"]) == ("handed", "sam", "web")
+    kpis_after = handoff.json("kpi", "--month", "2026-03")
+    assert {k: v for k, v in kpis_after.items() if k != "as_of"} == {
+        k: v for k, v in kpis_before.items() if k != "as_of"
+    }
+    exported = handoff.ok("export") + handoff.ok("export", "--format", "jsonl")
+    for personal in ("Ann Lee", "ann@acme.example", "Acme"):
+        assert personal not in exported
+    assert "1 of them with a person's details erased" in handoff.ok("audit", "verify")
+
+
+def test_the_history_says_who_forgot_the_lead_when_and_why(handoff: Handoff) -> None:
+    ann_lee(handoff)
+    handoff.ok("lead", "forget", "acme-1", "--why", "GDPR request 17")
+    handoff.ok("lead", "accept", "acme-1", "--at", "2026-03-02T12:00", actor="sam")
+    history = json.loads(handoff.ok("lead", "history", "acme-1", "--format", "json"))
+    assert [e["event"] for e in history] == [
+        "captured", "qualified", "handed", "forgotten", "accepted"
+    ]
+    assert (history[3]["actor"], history[3]["why"]) == ("maria", "GDPR request 17")
+    assert history[0]["name"] is None
+    assert "why=GDPR request 17" in handoff.ok("lead", "history", "acme-1")
+
+
+def test_forgetting_is_refused_without_a_reason_twice_or_for_an_unknown_lead(
+    handoff: Handoff,
+) -> None:
+    ann_lee(handoff)
+    assert handoff.refused("lead", "forget", "acme-1", "--why", "  ") == (
+        "Error: forgetting a lead needs a reason"
+    )
+    assert handoff.json("lead", "show", "acme-1")["name"] == "Ann Lee"
+    assert handoff.refused("lead", "forget", "nobody", "--why", "x").startswith(
+        "Error: unknown lead 'nobody'"
+    )
+    handoff.ok("lead", "forget", "acme-1", "--why", "GDPR request 17")
+    assert handoff.refused("lead", "forget", "acme-1", "--why", "again") == (
+        "Error: lead 'acme-1' was forgotten already"
+    )
+    result = handoff("lead", "forget", "acme-1")
+    assert result.exit_code == 2 and "--why" in result.stderr
