@@ -203,6 +203,16 @@ def digest(app: Any) -> Digest:
     return _head(app)
 
 
+def current_digest(app: Any) -> str | None:
+    """The digest to print on a report: the log as it stands, sealed as far as the store
+    lets this command seal it; None when it was never sealed and cannot be now."""
+    seal_quietly(app)
+    try:
+        return str(_head(app)) if _table_exists(app) else None
+    except Exception:
+        return None
+
+
 # -- verifying ----------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handoff import audit
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister, AppliedVersion
 from handoff.domain.errors import NoAgreement
@@ -137,6 +138,7 @@ def monthly_review(app: HandoffApp, month: str, as_of: datetime | None = None) -
             _group("By owner (flow)", "owner", by_owner, _OWNER_COLUMNS),
         ],
         "breaches": _breaches(app, period, as_of),
+        "audit_digest": audit.current_digest(app),
     }
 
 

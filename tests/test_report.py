@@ -118,3 +118,12 @@ def test_a_malformed_month_is_refused_in_one_line(march: Handoff, tmp_path: Path
     message = march.refused("report", "--month", "March", "--out", str(tmp_path / "r.html"))
     assert "not a month (YYYY-MM)" in message
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_review_prints_the_digest_of_the_log_it_was_built_from(
+    march: Handoff, tmp_path: Path
+) -> None:
+    page = review(march, tmp_path)
+    digest = march.ok("audit", "digest").strip()
+    assert f'<code class="digest">{digest}</code>' in page
+    assert "the log is intact" in march.ok("audit", "verify", "--digest", digest)
