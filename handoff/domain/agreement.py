@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from handoff.domain.business_time import WEEKDAYS, BusinessCalendar
 from handoff.domain.errors import ActorRefused, OwnerRefused, SignatureRefused
 from handoff.domain.lead import Stamp
+from handoff.domain.service_level import governing_version
 
 MARKETING_RATES = ("visit_to_captured", "captured_to_qualified", "qualified_to_handed")
 SALES_RATES = ("handed_to_accepted", "accepted_to_proposal", "proposal_to_won")
@@ -365,11 +366,9 @@ class AgreementRegister(Aggregate):
     def in_force_at(
         self, instant: datetime, as_of: datetime | None = None
     ) -> AppliedVersion | None:
-        """The latest-applied version whose effective dates contain the instant."""
-        for version in reversed(self.known_at(as_of)):
-            if version.terms.covers_instant(instant):
-                return version
-        return None
+        """The latest-applied version whose effective dates contain the instant (the
+        version that governs a handoff made then: `service_level.governing_version`)."""
+        return governing_version(self.known_at(as_of), lambda v: v.terms.covers_instant(instant))
 
     def in_force_on(self, day: date, as_of: datetime | None = None) -> AppliedVersion | None:
         """The latest-applied version whose effective dates contain the local day."""
