@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from handoff.application import HandoffApp
+from handoff.audit import seal
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import Refused
@@ -65,6 +66,7 @@ def build_demo(path: Path, seed: int, today: date, months: int = 12) -> DemoStor
         for start in range(0, len(leads), _SAVE_BATCH):
             app.save_in_bulk(leads[start : start + _SAVE_BATCH])
         app.save_in_bulk(traffic)
+        seal(app)  # as every command seals what it wrote
     finally:
         app.close()
     return DemoStore(

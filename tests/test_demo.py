@@ -132,3 +132,11 @@ def test_the_demo_revision_is_proposed_by_marketing_and_signed_by_sales(tmp_path
     ]
     # Signed before the revision's first day, so it governs from that day on.
     assert revision["applied_at"] < revision["effective_from"]
+
+
+def test_the_demo_store_is_sealed_for_audit_when_built(tmp_path: Path) -> None:
+    out = tmp_path / "demo.sqlite"
+    build_demo(out, seed=3, today=TODAY, months=2)
+    verdict = CliRunner().invoke(main, ["--store", str(out), "audit", "verify"])
+    assert verdict.exit_code == 0, verdict.output
+    assert "the log is intact" in verdict.output and "new entries sealed" not in verdict.output
