@@ -12,8 +12,9 @@ from eventsourcing.persistence import PersistenceError
 
 from handoff.application import HandoffApp
 from handoff.audit import seal_quietly
+from handoff.domain.bounds import check_text
 from handoff.domain.errors import Refused
-from handoff.store import DEFAULT_STORE, locate
+from handoff.store import DEFAULT_STORE, StoreMissing, empty_store, locate
 
 
 class Session:
@@ -27,12 +28,38 @@ class Session:
 
     @property
     def app(self) -> HandoffApp:
+        """The store; only a command that records something may create it (SPEC §7)."""
         if self._app is None:
-            app = self._app = HandoffApp(locate(self.store))
+            creating = _creates_store(click.get_current_context())
+            app = self._app = HandoffApp(locate(self.store), create=creating)
             self._ctx.call_on_close(app.close)
             # Registered after close, so run before it: whatever the command wrote is sealed.
             self._ctx.call_on_close(lambda: seal_quietly(app))
         return self._app
+
+
+    def app_to_check_against(self) -> HandoffApp:
+        """The store, or an empty one in memory when it does not exist (for a dry run)."""
+        try:
+            return self.app
+        except StoreMissing:
+            self._app = HandoffApp(empty_store())
+            self._ctx.call_on_close(self._app.close)
+            return self._app
+
+
+# The commands that may record into a store that does not exist yet; every other command
+# needs a store holding something, and refuses a missing one rather than make it empty.
+_CREATING_COMMANDS = frozenset({"lead capture", "traffic record", "import", "sla apply"})
+
+
+def _creates_store(command: click.Context) -> bool:
+    names: list[str] = []
+    ctx = command
+    while ctx.parent is not None:
+        names.insert(0, ctx.command.name or "")
+        ctx = ctx.parent
+    return " ".join(names) in _CREATING_COMMANDS and not command.params.get("dry_run")
 
 
 class UsageInOneLine(click.ClickException):
@@ -104,7 +131,7 @@ def main(ctx: click.Context, store: str, actor: str) -> None:
     Every step of every lead is an event; KPIs and SLA compliance are rebuilt
     from those events for any period, and any past state can be replayed.
     """
-    ctx.obj = Session(ctx, store, actor.strip() or _default_actor())
+    ctx.obj = Session(ctx, store, check_text("--actor", actor.strip()) or _default_actor())
 
 
 def _register() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from handoff.cli.lead import WHOLE_NUMBER
 from handoff.cli.output import print_csv_records, print_jsonl
 from handoff.cli.progress import Stages, stages
 from handoff.exporter import export_rows
@@ -32,7 +33,7 @@ def traffic() -> None:
 
 @traffic.command("record")
 @click.option("--date", "day", required=True, metavar="D", help="The local day (YYYY-MM-DD).")
-@click.option("--visits", required=True, type=click.IntRange(min=0), help="Visits that day.")
+@click.option("--visits", required=True, type=WHOLE_NUMBER, help="Visits that day.")
 @click.pass_obj
 def record_traffic(obj: Any, day: str, visits: int) -> None:
     """Record the visits of one day (recording a day again corrects it)."""
@@ -59,7 +60,8 @@ def import_command(obj: Any, file: str, dry_run: bool) -> None:
     with stages() as shown, no_cyclic_gc():
         rows = read_jsonl_rows(text) if file.endswith(".jsonl") else read_rows(text)
         progress = _ImportProgress(shown) if len(rows) >= _PROGRESS_FROM_ROWS else None
-        report = Importer(obj.app, obj.actor).run(rows, dry_run=dry_run, progress=progress)
+        app = obj.app_to_check_against() if dry_run else obj.app
+        report = Importer(app, obj.actor).run(rows, dry_run=dry_run, progress=progress)
         if report.ok and not dry_run:
             from handoff.projections import catch_up  # KPIs are ready when the import ends
 

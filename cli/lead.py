@@ -7,9 +7,28 @@ from typing import Any
 import click
 
 from handoff.cli.output import output_option, print_fields, print_json, print_table
+from handoff.domain.bounds import whole_number
+from handoff.domain.errors import InvalidInput
 from handoff.domain.lead import Lead
 from handoff.instants import iso
 from handoff.views import entry_details, history_entries, lead_summary, step_details
+
+
+class WholeNumber(click.ParamType):
+    """A count or score as people type it: plain digits, from 0 to 999999999999."""
+
+    name = "N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return whole_number(str(value), "it")
+        except InvalidInput as error:
+            self.fail(str(error).replace("it must", "must"), param, ctx)
+
+
+WHOLE_NUMBER = WholeNumber()
 
 at_option = click.option(
     "--at",
@@ -52,7 +71,7 @@ def capture(obj: Any, key: str, source: str, name: str | None, email: str | None
 
 @lead.command()
 @click.argument("key")
-@click.option("--score", type=int, help="The qualification score.")
+@click.option("--score", type=WHOLE_NUMBER, help="The qualification score (a whole number).")
 @at_option
 @click.pass_obj
 def qualify(obj: Any, key: str, score: int | None, at: str | None) -> None:

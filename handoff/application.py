@@ -52,17 +52,29 @@ class HandoffApp(Application[Any]):
 
     name = "handoff"
 
-    def __init__(self, location: StoreLocation, clock: Clock = now_utc) -> None:
+    def __init__(
+        self, location: StoreLocation, clock: Clock = now_utc, create: bool = True
+    ) -> None:
+        """Open the store; with `create` False, refuse one that does not exist yet."""
         self.location = location
         self.clock = clock
+        if not create:
+            location.refuse_if_missing()
+        env = location.event_store_env if create else {
+            **location.event_store_env, "CREATE_TABLE": "n"
+        }
         with _creating_tables_alone(location):
             try:
-                super().__init__(env=location.event_store_env)
+                super().__init__(env=env)
+                missing = not create and not self._has_event_table()
             except (PersistenceError, OSError, sqlite3.Error) as error:
                 reason = str(error).strip().splitlines()[0] if str(error).strip() else error
                 raise StoreUnavailable(
                     f"cannot open store {location.given!r}: {reason}"
                 ) from None
+        if missing:
+            self.close()
+            raise location.missing()
 
     def construct_transcoder(self) -> Transcoder:
         return eventstore.without_cycle_check(super().construct_transcoder())
@@ -270,6 +282,16 @@ class HandoffApp(Application[Any]):
             self.save(log)
 
         self._retrying(change)
+
+    def _has_event_table(self) -> bool:
+        recorder: Any = self.recorder
+        table = recorder.events_table_name
+        with recorder.datastore.transaction(commit=False) as cursor:
+            if self.location.is_postgres:
+                cursor.execute("SELECT to_regclass(%s) AS found", (table,))
+                return cursor.fetchone()["found"] is not None
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,))
+            return cursor.fetchone() is not None
 
     def _retrying(self, change: Callable[[], T]) -> T:
         """Run a load-decide-save; if another process saved first, decide again on fresh state."""

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -16,10 +16,12 @@ from eventsourcing.persistence import RecordConflictError
 
 from handoff.application import HandoffApp, apply_step
 from handoff.domain.agreement import AgreementRegister
+from handoff.domain.bounds import check_text, whole_number
 from handoff.domain.errors import ConcurrentChange, InvalidInput, LeadExists, Refused, UnknownLead
 from handoff.domain.lead import EVENT_NAMES, Lead, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
-from handoff.instants import parse_day, parse_instant
+from handoff.instants import iso, parse_amount, parse_day, parse_instant
+from handoff.spreadsheet import restored
 from handoff.switches import no_cyclic_gc as no_cyclic_gc  # re-exported (cli, benchmarks)
 
 COLUMNS = (
@@ -86,15 +88,29 @@ class _Quiet:
         pass
 
 
+# The columns whose cells may span lines; in any other, a line break means a stray quote.
+MULTILINE_COLUMNS = frozenset({"reason"})
+# Cells read as they are written (a key, a name); the others are parsed and may be padded.
+_TEXT_COLUMNS = frozenset(
+    {"lead", "actor", "source", "name", "email", "company", "owner", "reason", "channel"}
+)
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
 def read_rows(text: str) -> list[Row]:
-    """The rows with their line numbers; refuses a header with unknown or missing columns."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """The rows with their line numbers; refuses a header with unknown or missing columns.
+
+    Text cells are kept exactly as written, as the command line keeps what it is given (a
+    cell neutralised by `export` against spreadsheet formulas reads back as recorded).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise MalformedFile("the file is empty: it needs a header line") from None
     except csv.Error as error:
         raise MalformedFile(f"line 1: {error}") from None
+    _refuse_other_separators(header)
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         raise MalformedFile(
@@ -107,19 +123,51 @@ def read_rows(text: str) -> list[Row]:
         raise MalformedFile("line 1: a column is named twice")
     rows: list[Row] = []
     width = len(header)
+    line = reader.line_num + 1
     try:
         for values in reader:
             if not values or (len(values) == 1 and not values[0].strip()):
+                line = reader.line_num + 1
                 continue
-            line = reader.line_num
             if len(values) != width:
-                rows.append((line, {"__width__": f"{len(values)} fields, header has {width}"}))
-                continue
-            # Only the filled cells are kept: a large file's rows stay small in memory.
-            rows.append((line, {k: v.strip() for k, v in zip(header, values, strict=True) if v}))
+                rows.append((line, {_BAD_ROW: f"{len(values)} fields, header has {width}"}))
+            else:
+                rows.append((line, _cells(header, values)))
+            line = reader.line_num + 1
     except csv.Error as error:
-        raise MalformedFile(f"line {reader.line_num}: {error}") from None
+        reason = "a quote is never closed" if "end of data" in str(error) else str(error)
+        raise MalformedFile(f"line {line}: {reason}") from None
     return rows
+
+
+_BAD_ROW = "__bad__"  # a row that could not be read into cells, with the reason
+
+
+def _cells(header: list[str], values: list[str]) -> dict[str, str]:
+    """The filled cells of one row (only those: a large file's rows stay small in memory)."""
+    cells: dict[str, str] = {}
+    for column, value in zip(header, values, strict=True):
+        if not value:
+            continue
+        if column in _TEXT_COLUMNS:
+            value = restored(value)
+            if column not in MULTILINE_COLUMNS and ("\n" in value or "\r" in value):
+                return {_BAD_ROW: f"a line break inside {column} (a stray quote?)"}
+        else:
+            value = value.strip()
+        cells[column] = value
+    return cells
+
+
+def _refuse_other_separators(header: list[str]) -> None:
+    if len(header) != 1:
+        return
+    for separator, name in _SEPARATORS.items():
+        if separator in header[0]:
+            raise MalformedFile(
+                f"line 1: the file is separated by {name}; handoff reads comma-separated "
+                "files (save it as CSV with commas)"
+            )
 
 
 class Importer:
@@ -135,6 +183,7 @@ class Importer:
         self.days: dict[date, TrafficDay] = {}
         self.changed: dict[UUID, Lead | TrafficDay] = {}
         self.ids: dict[str, UUID] = {}
+        self.days_recorded: set[date] = set()  # days whose rows the store holds already
 
     def run(
         self, rows: Sequence[Row], dry_run: bool = False, progress: ImportProgress | None = None
@@ -169,22 +218,26 @@ class Importer:
         """Load the leads and traffic days the file names that the store already has."""
         self.ids = {row["lead"]: lead_id(row["lead"]) for _, row in rows if row.get("lead")}
         days: dict[UUID, date] = {}
+        counts: dict[date, list[int]] = {}
         for _, row in rows:
             if row.get("event") == "visits":
                 with suppress(Refused):
                     day = parse_day(row.get("at", ""))
                     days[traffic_day_id(day)] = day
+                    counts.setdefault(day, []).append(whole_number(row.get("visits", ""), "v"))
         found = self.app.existing_ids([*self.ids.values(), *days])
         for key, aggregate_id in self.ids.items():
             self.leads[key] = self.app.lead(key) if aggregate_id in found else None
         for aggregate_id, day in days.items():
             known = aggregate_id in found
             self.days[day] = self.app.traffic_day(day) if known else TrafficDay(day=day.isoformat())
+            if _holds_run(self.days[day].counts, counts.get(day, [])):
+                self.days_recorded.add(day)
 
     def _apply(self, row: dict[str, str]) -> bool:
         """Apply one row; False when it was already recorded."""
-        if "__width__" in row:
-            raise InvalidInput(row["__width__"])
+        if _BAD_ROW in row:
+            raise InvalidInput(row[_BAD_ROW])
         event_name = row.get("event", "")
         if event_name == "visits":
             return self._apply_visits(row)
@@ -202,8 +255,9 @@ class Importer:
         occurred_at = parse_instant(at, self.zone_for_day)
         lead = self.leads.get(key)
         if lead is not None and lead.has_step(event_name, occurred_at):
+            _refuse_different_data(lead, event_name, occurred_at, row)
             return False
-        actor = row.get("actor") or self.actor
+        actor = check_text("actor", row.get("actor")) or self.actor
         owner = row.get("owner") if event_name == "handed" else None
         stamp = self.register.stamp(event_name, actor, occurred_at, self.recorded_at, owner=owner)
         if event_name == "captured":
@@ -225,14 +279,21 @@ class Importer:
         return True
 
     def _apply_visits(self, row: dict[str, str]) -> bool:
+        """Record a day's count, unless the store already holds it at this point of the file.
+
+        When the store recorded a day's counts of the file already, in the same order, all
+        of that day's rows are skipped: re-importing a file that set a day to 100 and then
+        200 records nothing. Otherwise a row that changes the day's count is recorded.
+        """
         if row.get("lead"):
             raise InvalidInput("a visits row has no lead")
         day = parse_day(row.get("at", ""))
-        visits = _whole_number(row.get("visits", ""), "visits")
+        visits = whole_number(row.get("visits", ""), "visits")
+        actor = check_text("actor", row.get("actor")) or self.actor
         traffic = self.days[day]
-        if traffic.visits == visits:
+        if day in self.days_recorded or traffic.visits == visits:
             return False
-        traffic.record(visits, actor=row.get("actor") or self.actor, recorded_at=self.recorded_at)
+        traffic.record(visits, actor=actor, recorded_at=self.recorded_at)
         self.changed[traffic_day_id(day)] = traffic
         return True
 
@@ -251,7 +312,7 @@ _ALLOWED_COLUMNS = {
 def _step_data(row: dict[str, str], event_name: str) -> dict[str, Any]:
     data: dict[str, Any] = {c: row.get(c) or None for c in DATA_COLUMNS[event_name]}
     if data.get("score") is not None:
-        data["score"] = _whole_number(data["score"], "score")
+        data["score"] = whole_number(data["score"], "score")
     for required in ("owner", "reason"):
         if required in data and not data[required]:
             raise InvalidInput(f"{event_name} needs {required}")
@@ -260,11 +321,51 @@ def _step_data(row: dict[str, str], event_name: str) -> dict[str, Any]:
     return data
 
 
-def _whole_number(text: str, column: str) -> int:
+def _holds_run(recorded: list[int], counts: list[int]) -> bool:
+    """Whether `counts` were recorded one after the other, somewhere in `recorded`."""
+    width = len(counts)
+    return 0 < width <= len(recorded) and any(
+        recorded[start : start + width] == counts for start in range(len(recorded) - width + 1)
+    )
+
+
+def _refuse_different_data(
+    lead: Lead, event_name: str, occurred_at: datetime, row: dict[str, str]
+) -> None:
+    """A row naming a recorded event (same lead, event and instant) must say the same.
+
+    Skipping it silently would drop a correction the file means to make; corrections are
+    recorded as corrections, never by re-importing a different value.
+    """
+    given = _step_data(row, event_name) if event_name != "captured" else {
+        "source": row.get("source"), "name": row.get("name") or None,
+        "email": row.get("email") or None, "company": row.get("company") or None,
+    }
+    for step in lead.steps:
+        if step.name != event_name or step.occurred_at != occurred_at:
+            continue
+        differing = [
+            field for field, value in given.items()
+            if not (value is None and event_name == "won")
+            and _comparable(field, value) != _comparable(field, step.data.get(field))
+        ]
+        if not differing:
+            return
+        field = differing[0]
+        raise InvalidInput(
+            f"lead {lead.key!r} already has {event_name} at {iso(occurred_at)} with {field} "
+            f"{step.data.get(field)!r}, not {given[field]!r}: a recorded event is not changed "
+            "by importing it again"
+        )
+
+
+def _comparable(field: str, value: Any) -> Any:
+    if value is None or field not in ("amount", "score"):
+        return value
     try:
-        return int(text)
-    except ValueError:
-        raise InvalidInput(f"{column} must be a whole number, got {text!r}") from None
+        return parse_amount(value) if field == "amount" else int(value)
+    except (Refused, ValueError):
+        return value
 
 
 def read_jsonl_rows(text: str) -> list[Row]:

@@ -4,30 +4,51 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from handoff.domain.bounds import check_day, check_instant, plain_decimal
 from handoff.domain.errors import InvalidInput
 
 
 def parse_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> datetime:
-    """An ISO-8601 instant; one without an offset is local to the zone in force that day."""
+    """An ISO-8601 instant; one without an offset is local to the zone in force that day.
+
+    A local time that the zone skips (the hour lost when clocks go forward) is refused; one
+    that it passes twice (the hour repeated when clocks go back) is its first passing. An
+    offset names either exactly.
+    """
+    cleaned = text.strip()
     try:
-        instant = datetime.fromisoformat(text.strip())
+        if not cleaned.isascii():
+            raise ValueError(cleaned)
+        instant = datetime.fromisoformat(cleaned)
     except ValueError:
         raise InvalidInput(
             f"not an ISO-8601 timestamp: {text!r} (try 2026-03-02T15:30 or 2026-03-02T15:30Z)"
         ) from None
+    check_day(instant.date())
     if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=zone_for_day(instant.date()))
-    return instant.astimezone(UTC)
+        zone = zone_for_day(instant.date())
+        local = instant.replace(tzinfo=zone)
+        if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != instant:
+            raise InvalidInput(
+                f"{cleaned} does not exist in {zone.key}: the clocks skip that hour "
+                "(give the offset, like 2026-03-08T03:30-05:00)"
+            )
+        instant = local
+    return check_instant(instant.astimezone(UTC))
 
 
 def parse_day(text: str) -> date:
+    cleaned = text.strip()
     try:
-        return date.fromisoformat(text.strip())
+        if not cleaned.isascii():
+            raise ValueError(cleaned)
+        day = date.fromisoformat(cleaned)
     except ValueError:
         raise InvalidInput(f"not a date (YYYY-MM-DD): {text!r}") from None
+    return check_day(day)
 
 
 def iso(instant: datetime | None) -> str | None:
@@ -42,13 +63,7 @@ def now_utc() -> datetime:
 
 
 def parse_amount(value: str | Decimal | int) -> Decimal:
-    """A money amount as typed (1200, 1200.50); checked for sign and cents by the domain."""
+    """A money amount as typed (1200, 1200.50); checked for sign, size and cents by the domain."""
     if isinstance(value, Decimal):
         return value
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise InvalidInput(f"not an amount: {value!r}") from None
-    if not amount.is_finite():
-        raise InvalidInput(f"not an amount: {value!r}")
-    return amount
+    return plain_decimal(str(value), "amount")

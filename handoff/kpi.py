@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister
+from handoff.domain.bounds import check_day
 from handoff.domain.errors import InvalidInput
 from handoff.domain.lead import EVENT_NAMES
 from handoff.instants import iso, parse_day
@@ -120,6 +121,10 @@ def period_from_options(
             raise PeriodError(str(error)) from None
         if last < first:
             raise PeriodError(f"--to {end} is before --from {start}")
+    try:
+        check_day(first), check_day(last)
+    except InvalidInput as error:
+        raise PeriodError(str(error)) from None
     version = register.in_force_on(first, as_of)
     return Period(first, last, version.terms.timezone if version else _UTC)
 

@@ -22,12 +22,27 @@ class StoreUnavailable(Refused):
     """The store cannot be opened (a missing folder, an unreachable database)."""
 
 
+class StoreMissing(StoreUnavailable):
+    """No store exists there yet, and the command records nothing that would create it."""
+
+
 @dataclass(frozen=True)
 class StoreLocation:
     """One store, named once by the user, opened by both the event store and the read models."""
 
     given: str
     event_store_env: dict[str, str]
+
+    def missing(self) -> StoreMissing:
+        return StoreMissing(
+            f"no store at {self.given!r}: only a command that records something creates one "
+            "(check --store or HANDOFF_STORE)"
+        )
+
+    def refuse_if_missing(self) -> None:
+        """Refuse a SQLite file that does not exist (opening it would create it)."""
+        if not self.is_postgres and not Path(self.event_store_env["SQLITE_DBNAME"]).is_file():
+            raise self.missing()
 
     @property
     def is_postgres(self) -> bool:
@@ -61,6 +76,13 @@ def locate(store: str) -> StoreLocation:
             f"unsupported store {store!r}: give a file path or a postgresql+psycopg:// URL"
         )
     return _sqlite(store)
+
+
+def empty_store() -> StoreLocation:
+    """A store in memory that holds nothing: what a dry run checks a file against when the
+    store it names does not exist yet."""
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
+    return StoreLocation("(empty)", env)
 
 
 def _sqlite(store: str) -> StoreLocation:

@@ -39,4 +39,5 @@ class Handoff:
         assert "Traceback" not in result.output
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, result.stderr
+        assert "internal error" not in lines[0], lines[0]
         return lines[0]

@@ -95,6 +95,10 @@ def test_missing_optional_columns_are_read_as_empty(handoff: Handoff, tmp_path: 
 def test_a_dry_run_checks_everything_and_writes_nothing(handoff: Handoff, tmp_path: Path) -> None:
     out = handoff.ok("import", write(tmp_path, JOURNEYS), "--dry-run")
     assert "12 would be recorded" in out
+    assert "no store at" in handoff.refused("lead", "show", "acme-1")
+    handoff.ok("lead", "capture", "other", "--source", "web")
+    out = handoff.ok("import", write(tmp_path, JOURNEYS), "--dry-run")
+    assert "12 would be recorded" in out
     assert "unknown lead" in handoff.refused("lead", "show", "acme-1")
 
 

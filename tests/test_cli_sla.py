@@ -66,6 +66,7 @@ def test_no_agreement_in_force_is_said_plainly(handoff: Handoff, tmp_path: Path)
 def test_a_malformed_agreement_is_refused_with_key_and_reason_and_nothing_recorded(
     handoff: Handoff, tmp_path: Path, change: tuple[str, str], message: str
 ) -> None:
+    handoff.ok("traffic", "record", "--date", "2026-03-02", "--visits", "10")  # a store exists
     path = agreement(tmp_path, H1.replace(*change))
     line = handoff.refused("sla", "apply", path)
     assert line.startswith(f"Error: {path}: ")

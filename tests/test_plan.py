@@ -121,6 +121,7 @@ def test_plan_prints_the_funnel_by_month_beside_the_actuals(store: str, tmp_path
 
 
 def test_plan_is_refused_without_an_agreement_in_force(store: str) -> None:
+    Handoff(store).ok("traffic", "record", "--date", "2026-03-01", "--visits", "10")
     assert Handoff(store).refused("plan", "--at", "2026-03-01") == (
         "Error: no agreement is in force on 2026-03-01: apply one with `handoff sla apply`"
     )

@@ -10,6 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from handoff.domain.bounds import check_amount_bound, check_count, check_key, check_text
 from handoff.domain.errors import InvalidInput, TimeRefused, TransitionRefused
 
 FUTURE_SKEW = timedelta(minutes=5)
@@ -195,10 +196,12 @@ class Lead(Aggregate):
         company: str | None = None,
         id: UUID | None = None,  # a caller that already derived it saves hashing the key again
     ) -> Lead:
-        if not key.strip():
-            raise InvalidInput("a lead needs a key")
+        check_key(key)
         if not source.strip():
             raise InvalidInput("a captured lead needs a source")
+        for what, text in (("source", source), ("name", name), ("email", email),
+                           ("company", company)):
+            check_text(what, text)
         check_not_in_future(stamp)
         return cls._create(
             cls.Captured, id=id or lead_id(key), key=key, source=source, lead_name=name,
@@ -208,12 +211,15 @@ class Lead(Aggregate):
     # -- the protocol ---------------------------------------------------------------
 
     def qualify(self, stamp: Stamp, score: int | None = None) -> None:
+        if score is not None:
+            check_count(score, "score")
         self._check("qualified", stamp)
         self.trigger_event(self.Qualified, score=score, **stamp.fields())
 
     def hand_to(self, owner: str, stamp: Stamp) -> None:
         if not owner.strip():
             raise InvalidInput("a handoff needs an owner")
+        check_text("owner", owner)
         self._check("handed", stamp)
         self.trigger_event(self.Handed, owner=owner, **stamp.fields())
 
@@ -227,6 +233,7 @@ class Lead(Aggregate):
         self.trigger_event(self.Rejected, reason=reason, **stamp.fields())
 
     def contact(self, stamp: Stamp, channel: str | None = None) -> None:
+        check_text("channel", channel)
         self._check("contacted", stamp)
         self.trigger_event(self.Contacted, channel=channel, **stamp.fields())
 
@@ -299,6 +306,7 @@ def check_not_in_future(stamp: Stamp) -> None:
 def check_amount(amount: Decimal) -> None:
     if not amount.is_finite() or amount <= 0:
         raise InvalidInput(f"amount must be greater than 0, got {amount}")
+    check_amount_bound(amount)
     if amount != amount.quantize(Decimal("0.01")):
         raise InvalidInput(f"amount must have at most 2 decimals, got {amount}")
 
@@ -306,6 +314,7 @@ def check_amount(amount: Decimal) -> None:
 def _require_reason(reason: str, what: str) -> None:
     if not reason.strip():
         raise InvalidInput(f"{what} needs a reason")
+    check_text("the reason", reason, multiline=True)
 
 
 def _iso(instant: datetime) -> str:

@@ -7,7 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from handoff.domain.errors import InvalidInput
+from handoff.domain.bounds import check_count
 
 
 def traffic_day_id(day: date) -> UUID:
@@ -25,14 +25,15 @@ class TrafficDay(Aggregate):
     def __init__(self, day: str) -> None:
         self.day = day
         self.visits: int | None = None
+        self.counts: list[int] = []  # every count recorded for the day, in order
         self.recorded_at: datetime | None = None
 
     def record(self, visits: int, actor: str, recorded_at: datetime) -> None:
-        if visits < 0:
-            raise InvalidInput(f"visits must not be negative, got {visits}")
+        check_count(visits, "visits")
         self._visits_recorded(day=self.day, visits=visits, actor=actor, recorded_at=recorded_at)
 
     @event("VisitsRecorded")
     def _visits_recorded(self, day: str, visits: int, actor: str, recorded_at: datetime) -> None:
         self.visits = visits
+        self.counts.append(visits)
         self.recorded_at = recorded_at

@@ -1,0 +1,41 @@
+Feature: Importing a file of events
+  Teams move their history in from a CRM export and re-run an import that was cut short.
+  Re-importing what the store already holds must change nothing, and a file must never
+  change what was recorded behind anyone's back.
+
+  Rule: A recorded event is not changed by importing it again
+    A row naming an event the store holds (same lead, event and instant) is skipped only
+    when it says the same thing. A row that says something else is a correction; history is
+    corrected by recorded corrections, never silently, so the import is refused and names
+    the row.
+
+    Example: A win imported again with another amount is refused
+      Given a lead "ACME-1" won for 25200 on Friday at 13:00
+      When Maria imports a win of "ACME-1" for 99999 on Friday at 13:00
+      Then the import is refused at line 2, saying "already has won"
+      And the deal is still won for 25200
+
+    Example: A win imported again with the same amount is skipped
+      Given a lead "ACME-1" won for 25200 on Friday at 13:00
+      When Maria imports a win of "ACME-1" for 25200.00 on Friday at 13:00
+      Then the import skips 1 row as already recorded
+      And the deal is still won for 25200
+
+  Rule: A day's visits imported again are not counted again
+    Marketing's traffic files often correct a day within the file. Importing the same file
+    again must leave the day as it was, not record each correction once more.
+
+    Example: A day corrected within a file is recorded once however often it is imported
+      Given a traffic file that records 100 visits on Monday and then 200
+      When Maria imports it 3 times
+      Then Monday's visits are 200
+      And Monday's visits were recorded 2 times
+
+  Rule: A lead's key is read exactly as typed
+    A key is the lead's name in the CRM; the import keeps it exactly as the command line
+    does, so the same key never names two leads.
+
+    Example: A key with a leading space stays a key of its own
+      When Maria imports a capture of " ACME-1" from "web" on Monday at 09:00
+      Then the lead " ACME-1" exists
+      And the lead "ACME-1" does not exist

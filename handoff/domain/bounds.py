@@ -1,0 +1,104 @@
+"""The bounds of every value a user can give (SPEC §7), so that nothing stored breaks a read.
+
+Counts and amounts stay below 10^12, instants between 1900 and 2200, keys and texts short
+enough to show, and numbers are written in plain ASCII digits: Arabic-Indic or full-width
+digits, `1_000` and `1E+3` are what Python's parsers accept, not what a person types.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from handoff.domain.errors import InvalidInput
+
+MAX_COUNT = 10**12  # counts and amounts are below this
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # instants are before this
+MAX_KEY_LENGTH = 200
+MAX_TEXT_LENGTH = 2000
+
+_WHOLE = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
+def whole_number(text: str, what: str) -> int:
+    """A count or score as typed: plain ASCII digits, at least 0, below 10^12."""
+    cleaned = text.strip()
+    if not _WHOLE.fullmatch(cleaned):
+        raise InvalidInput(f"{what} must be a whole number, got {text!r}")
+    return check_count(int(cleaned), what)
+
+
+def check_count(value: int, what: str) -> int:
+    if not 0 <= value < MAX_COUNT:
+        raise InvalidInput(f"{what} must be between 0 and 999999999999, got {value}")
+    return value
+
+
+def plain_decimal(text: str, what: str) -> Decimal:
+    """An amount as typed (1200, 1200.50): plain ASCII digits and one point, nothing else."""
+    cleaned = text.strip()
+    if not _DECIMAL.fullmatch(cleaned):
+        raise InvalidInput(f"not an amount: {text!r} (write it like 1200 or 1200.50)")
+    return Decimal(cleaned)
+
+
+def check_amount_bound(amount: Decimal) -> None:
+    if amount >= MAX_COUNT:
+        raise InvalidInput(f"amount must be below 1000000000000, got {amount}")
+
+
+def check_instant(instant: datetime) -> datetime:
+    if not EARLIEST <= instant < LATEST:
+        raise InvalidInput(
+            f"{instant.isoformat()} is out of range: instants lie between 1900 and 2200"
+        )
+    return instant
+
+
+def check_day(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(f"{day.isoformat()} is out of range: days lie between 1900 and 2199")
+    return day
+
+
+def check_key(key: str) -> str:
+    """A lead's key, kept exactly as typed: not empty, one line, at most 200 characters."""
+    if not key.strip():
+        raise InvalidInput("a lead needs a key")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(
+            f"a lead's key has at most {MAX_KEY_LENGTH} characters, got {len(key)}"
+        )
+    _check_one_line("the lead's key", key)
+    return key
+
+
+def check_text(what: str, value: str | None, multiline: bool = False) -> str | None:
+    """A free text (source, owner, name, reason...): bounded, and one line unless it may wrap."""
+    if value is None:
+        return None
+    if len(value) > MAX_TEXT_LENGTH:
+        raise InvalidInput(f"{what} has at most {MAX_TEXT_LENGTH} characters, got {len(value)}")
+    if multiline:
+        _check_printable(what, value.replace("\r", "").replace("\n", "").replace("\t", ""))
+    else:
+        _check_one_line(what, value)
+    return value
+
+
+def _check_one_line(what: str, value: str) -> None:
+    if "\n" in value or "\r" in value:
+        raise InvalidInput(f"{what} must be one line: {value[:40]!r}")
+    _check_printable(what, value.replace("\t", ""))
+
+
+def _check_printable(what: str, value: str) -> None:
+    for character in value:
+        if unicodedata.category(character) in ("Cc", "Cs"):
+            raise InvalidInput(f"{what} holds a control character: {value[:40]!r}")

@@ -1,0 +1,28 @@
+"""CSV cells that a spreadsheet would run as formulas, neutralised on the way out.
+
+A name such as `=HYPERLINK("http://evil.example", "click")` exported as is becomes a live
+formula when the CSV is opened in Excel or LibreOffice (CSV injection). Every text cell that
+starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written with a leading `'`,
+which spreadsheets show as text; a cell that itself starts with `'` gets one more, so that
+`handoff import` can take exactly one away and read back what was recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def neutralised(value: Any) -> Any:
+    """The cell as written to a CSV: text that a spreadsheet would run gets a leading `'`."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def restored(cell: str) -> str:
+    """The text a neutralised cell stands for (the inverse of `neutralised`)."""
+    if cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS):
+        return cell[1:]
+    return cell

@@ -1,0 +1,142 @@
+"""Every value a user types is bounded and plainly written (SPEC §7); refused in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_helpers import Handoff
+
+HEADER = "lead,event,at,actor,source,score,amount,visits,reason\n"
+
+
+def accepted_lead(handoff: Handoff, key: str = "k") -> None:
+    handoff.ok("lead", "capture", key, "--source", "web", "--at", "2026-03-02T09:00Z")
+    handoff.ok("lead", "qualify", key, "--at", "2026-03-02T10:00Z")
+    handoff.ok("lead", "handoff", key, "--owner", "sam", "--at", "2026-03-02T11:00Z")
+    handoff.ok("lead", "accept", key, "--at", "2026-03-02T12:00Z")
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["\u0661\u0662\u0663", "\uff11\uff12\uff13", "1_000", "1E+3", "1e3", "NaN", "Infinity",
+     "1000000000000", "0x10"],
+)
+def test_an_amount_is_plain_ascii_digits_below_a_trillion(handoff: Handoff, amount: str) -> None:
+    accepted_lead(handoff)
+    line = handoff.refused("lead", "proposal", "k", "--amount", amount, "--at", "2026-03-03T09:00Z")
+    assert "amount" in line
+    assert handoff.json("lead", "show", "k")["state"] == "accepted"
+
+
+def test_the_largest_amount_below_a_trillion_is_taken(handoff: Handoff) -> None:
+    accepted_lead(handoff)
+    handoff.ok("lead", "proposal", "k", "--amount", "999999999999.99", "--at", "2026-03-03T09:00Z")
+    assert handoff.json("lead", "show", "k")["state"] == "proposal"
+
+
+@pytest.mark.parametrize("score", ["-5", "1" + "0" * 26, "\u0661\u0662", "1_0"])
+def test_a_score_is_a_whole_number_from_0_below_a_trillion(handoff: Handoff, score: str) -> None:
+    handoff.ok("lead", "capture", "k", "--source", "web", "--at", "2026-03-02T09:00Z")
+    result = handoff("lead", "qualify", "k", "--score", score)
+    assert result.exit_code == 2 and "score" in result.stderr, result.output
+    assert handoff.json("lead", "show", "k")["state"] == "captured"
+
+
+@pytest.mark.parametrize("visits", ["99999999999999999999999", "-1", "1e3", "\uff11\uff10"])
+def test_visits_are_bounded(handoff: Handoff, visits: str) -> None:
+    result = handoff("traffic", "record", "--date", "2026-03-02", "--visits", visits)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "no store at" in handoff.refused("export")
+
+
+@pytest.mark.parametrize(
+    "at", ["0001-01-01T00:00Z", "1899-12-31T23:59Z", "2200-01-01T00:00Z", "9999-12-31T23:00"]
+)
+def test_an_instant_lies_between_1900_and_2200(handoff: Handoff, at: str) -> None:
+    assert "out of range" in handoff.refused("lead", "capture", "k", "--source", "w", "--at", at)
+    handoff.refused("lead", "show", "k")
+
+
+def test_a_period_outside_1900_to_2200_is_refused(handoff: Handoff) -> None:
+    handoff.ok("traffic", "record", "--date", "2026-03-02", "--visits", "10")
+    assert "out of range" in handoff.refused("kpi", "--month", "9999-12")
+    assert "out of range" in handoff.refused("kpi", "--from", "1800-01-01", "--to", "2026-01-01")
+
+
+def test_a_local_time_the_clocks_skip_is_refused_and_a_repeated_one_is_its_first_passing(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    agreement = tmp_path / "a.toml"
+    agreement.write_text(
+        'name = "x"\neffective_from = 2026-01-01\ntimezone = "America/Chicago"\n'
+        "[sales]\ndecide_within_hours = 8\n"
+    )
+    handoff.ok("sla", "apply", str(agreement))
+    line = handoff.refused("lead", "capture", "k", "--source", "w", "--at", "2026-03-08T02:30")
+    assert "does not exist in America/Chicago" in line
+    handoff.ok("lead", "capture", "k", "--source", "w", "--at", "2026-11-01T01:30")
+    # 01:30 happens first in daylight time (CDT, UTC-5), then again in standard time.
+    assert handoff.json("lead", "show", "k")["captured_at"].startswith("2026-11-01T06:30")
+
+
+def test_a_key_is_at_most_200_characters_on_one_line(handoff: Handoff) -> None:
+    assert "at most 200" in handoff.refused("lead", "capture", "k" * 10_000, "--source", "w")
+    assert "one line" in handoff.refused("lead", "capture", "a\nb", "--source", "w")
+    handoff.ok("lead", "capture", "k" * 200, "--source", "w")
+
+
+def test_texts_are_one_line_except_reasons(handoff: Handoff) -> None:
+    assert "one line" in handoff.refused("lead", "capture", "k", "--source", "w\neb")
+    accepted_lead(handoff)
+    handoff.ok("lead", "lose", "k", "--reason", "no budget\nthis year", "--at", "2026-03-03T09:00Z")
+    assert handoff.json("lead", "history", "k")[-1]["reason"] == "no budget\nthis year"
+
+
+def test_an_import_applies_the_same_bounds_and_writes_nothing(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        HEADER
+        + "a,captured,2026-03-02T09:00Z,maria,web,,,,\n"
+        + ",visits,2026-03-02,li,,,,99999999999999999999999,\n"
+        + "a,qualified,2026-03-02T10:00Z,maria,,-5,,,\n"
+        + ",visits,2026-03-03,li,,,,1_000,\n"
+    )
+    result = handoff("import", str(path))
+    assert result.exit_code == 1, result.output
+    assert "line 3: visits must be between 0 and 999999999999" in result.stderr
+    assert "line 4: score must be between" in result.stderr
+    assert "line 5: visits must be a whole number" in result.stderr
+    assert handoff.ok("export").splitlines()[1:] == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("lead", "show", "k"), ("lead", "history", "k"), ("export",), ("sla", "show"),
+     ("sla", "history"), ("sla", "breaches"), ("kpi", "--month", "2026-03"), ("plan",)],
+)
+def test_a_command_that_records_nothing_refuses_a_missing_store(
+    store: str, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    line = Handoff(store).refused(*args)
+    assert "no store at" in line
+    if "://" not in store:
+        assert not Path(store).exists()
+
+
+def test_a_typo_in_the_store_name_is_refused_not_an_empty_report(tmp_path: Path) -> None:
+    real = Handoff(str(tmp_path / "handoff-demo.sqlite"))
+    real.ok("lead", "capture", "k", "--source", "web")
+    typo = tmp_path / "handof-demo.sqlite"
+    assert "no store at" in Handoff(str(typo)).refused("sla", "breaches")
+    assert not typo.exists()
+
+
+def test_a_dry_run_writes_nothing_not_even_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text(HEADER + "a,captured,2026-03-02T09:00Z,maria,web,,,,\n")
+    store = tmp_path / "new.sqlite"
+    assert "1 would be recorded" in Handoff(str(store)).ok("import", str(path), "--dry-run")
+    assert not store.exists()
