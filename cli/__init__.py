@@ -50,7 +50,9 @@ class Session:
 
 # The commands that may record into a store that does not exist yet; every other command
 # needs a store holding something, and refuses a missing one rather than make it empty.
-_CREATING_COMMANDS = frozenset({"lead capture", "traffic record", "import", "sla apply"})
+_CREATING_COMMANDS = frozenset(
+    {"lead capture", "traffic record", "import", "sla apply", "sla verify"}
+)
 
 
 def _creates_store(command: click.Context) -> bool:

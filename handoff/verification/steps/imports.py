@@ -1,0 +1,105 @@
+"""Binds features/import.feature: what importing a file does to what is recorded.
+
+The steps run the import use case (`Importer` over `read_rows`), as `handoff import` does,
+and read its report and the leads back.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from handoff.application import HandoffApp
+from handoff.domain.errors import UnknownLead
+from handoff.importer import Importer, ImportReport, read_rows
+from handoff.verification.world import WHEN, actor_id, build_lead, local_at, story_day
+from handoff.views import lead_summary
+
+FEATURES = ("import.feature",)
+HEADER = "lead,event,at,actor,source,amount,visits\n"
+
+
+def import_rows(app: HandoffApp, actor: str, rows: str) -> ImportReport:
+    return Importer(app, actor_id(actor)).run(read_rows(HEADER + rows))
+
+
+@given(parsers.re(rf'a lead "(?P<key>[^"]+)" won for (?P<amount>\d+) {WHEN}'))
+def _(app: HandoffApp, key: str, amount: str, day: str, time: str) -> None:
+    build_lead(app, key, "accepted")
+    app.record(key, "proposal", "sam", local_at("Monday", "12:00"), amount=amount)
+    app.record(key, "won", "sam", local_at(day, time), amount=amount)
+
+
+@given(
+    parsers.re(r"a traffic file that records (?P<first>\d+) visits on (?P<day>\w+) and then "
+               r"(?P<second>\d+)"),
+    target_fixture="traffic_rows",
+)
+def _(first: str, day: str, second: str) -> str:
+    at = story_day(day).isoformat()
+    return f",visits,{at},li,,,{first}\n,visits,{at},li,,,{second}\n"
+
+
+@when(
+    parsers.re(rf'(?P<actor>\w+) imports a win of "(?P<key>[^"]+)" for (?P<amount>[\d.]+) {WHEN}'),
+    target_fixture="imported",
+)
+def _(app: HandoffApp, actor: str, key: str, amount: str, day: str, time: str) -> ImportReport:
+    return import_rows(app, actor, f"{key},won,{local_at(day, time)},sam,,{amount},\n")
+
+
+@when(
+    parsers.re(rf'(?P<actor>\w+) imports a capture of "(?P<key>[^"]+)" from "(?P<source>\w+)" '
+               rf"{WHEN}"),
+    target_fixture="imported",
+)
+def _(app: HandoffApp, actor: str, key: str, source: str, day: str, time: str) -> ImportReport:
+    return import_rows(app, actor, f"{key},captured,{local_at(day, time)},{actor},{source},,\n")
+
+
+@when(parsers.re(r"(?P<actor>\w+) imports it (?P<times>\d+) times"), target_fixture="imported")
+def _(app: HandoffApp, actor: str, traffic_rows: str, times: str) -> ImportReport:
+    reports = [import_rows(app, actor, traffic_rows) for _ in range(int(times))]
+    assert all(r.ok for r in reports), [r.errors for r in reports]
+    return reports[-1]
+
+
+@then(parsers.re(r'the import is refused at line (?P<line>\d+), saying "(?P<text>[^"]+)"'))
+def _(imported: ImportReport, line: str, text: str) -> None:
+    assert [e.line for e in imported.errors] == [int(line)], imported.errors
+    assert text in imported.errors[0].reason, imported.errors
+
+
+@then(parsers.re(r"the import skips (?P<count>\d+) rows? as already recorded"))
+def _(imported: ImportReport, count: str) -> None:
+    assert imported.ok, imported.errors
+    assert (imported.recorded, imported.skipped) == (0, int(count))
+
+
+@then(parsers.re(r"the deal is still won for (?P<amount>\d+)"))
+def _(app: HandoffApp, amount: str) -> None:
+    summary = lead_summary(app.lead("ACME-1"))
+    assert (summary["state"], summary["won_amount"]) == ("won", Decimal(amount))
+
+
+@then(parsers.re(r"(?P<day>\w+)'s visits are (?P<visits>\d+)"))
+def _(app: HandoffApp, day: str, visits: str) -> None:
+    assert app.traffic_day(story_day(day)).visits == int(visits)
+
+
+@then(parsers.re(r"(?P<day>\w+)'s visits were recorded (?P<times>\d+) times"))
+def _(app: HandoffApp, day: str, times: str) -> None:
+    assert len(app.traffic_day(story_day(day)).counts) == int(times)
+
+
+@then(parsers.re(r'the lead "(?P<key>[^"]+)" exists'))
+def _(app: HandoffApp, key: str) -> None:
+    assert app.lead(key).key == key
+
+
+@then(parsers.re(r'the lead "(?P<key>[^"]+)" does not exist'))
+def _(app: HandoffApp, key: str) -> None:
+    with pytest.raises(UnknownLead):
+        app.lead(key)
