@@ -261,6 +261,7 @@ def log_figures(app: HandoffApp, given: str, work: Path) -> dict[str, tuple[floa
     else:
         timed("raw", lambda: read_raw(Path(given), eventstore.events_table(app)), times=2)
     timed("decode", lambda: eventstore.read_and_decode(app))
+    projections.read_model(app)  # its tables made (or an older shape dropped) beforehand
     timed("rebuild", lambda: projections.rebuild(app))
     for fmt in ("csv", "jsonl"):
         out = work / f"export-{abs(hash(given))}.{fmt}"

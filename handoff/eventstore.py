@@ -66,31 +66,44 @@ def last_notification_id(app: Application[Any]) -> int:
     return app.recorder.max_notification_id() or 0
 
 
+def _page_sql(app: Application[Any]) -> str:
+    """Up to a number of notifications after a position, in order: (id, hex id, topic, state)."""
+    table = events_table(app)
+    if is_postgres(app):
+        # The id as 32 hex digits made by the server: building a UUID object per row in
+        # Python, only to take its hex, costs more than the rest of reading the row.
+        return (
+            "SELECT notification_id, replace(originator_id::text, '-', ''), topic, state"
+            f" FROM {table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        )
+    # The library's notification id on SQLite is the table's rowid.
+    return (
+        f"SELECT rowid, originator_id, topic, state FROM {table}"
+        " WHERE rowid > ? ORDER BY rowid LIMIT ?"
+    )
+
+
+def _execute(cursor: Any, sql: str, parameters: tuple[Any, ...], postgres: bool) -> None:
+    if postgres:
+        # Binary results: the state's bytes as stored, not hex text to decode.
+        cursor.execute(sql, parameters, binary=True)
+    else:
+        cursor.execute(sql, parameters)
+
+
 def page_reader(app: Application[Any]) -> PageReader:
     """A function reading up to `limit` notifications after a position, in order, from a
     DB-API connection to the store's database (the projection's own, in its transaction)."""
-    table = events_table(app)
-    if is_postgres(app):
-        sql = (
-            f"SELECT notification_id, originator_id, topic, state FROM {table}"
-            " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-        )
-    else:
-        # The library's notification id on SQLite is the table's rowid.
-        sql = (
-            f"SELECT rowid, originator_id, topic, state FROM {table}"
-            " WHERE rowid > ? ORDER BY rowid LIMIT ?"
-        )
-    unwrap = _unwrapper(app)
+    sql, postgres, unwrap = _page_sql(app), is_postgres(app), _unwrapper(app)
     # SQLite's rows are already (int, hex text, text, bytes) when the state is stored
     # plain: converting a million of them again costs half a second.
-    as_read = not is_postgres(app) and unwrap is bytes
+    as_read = not postgres and unwrap is bytes
 
     def read(connection: Any, after: int, limit: int) -> Sequence[LogRow]:
         # The driver's own cursor: a library's result rows add nothing here but time.
         cursor = connection.cursor()
         try:
-            cursor.execute(sql, (after, limit))
+            _execute(cursor, sql, (after, limit), postgres)
             rows: Sequence[Any] = cursor.fetchall()
         finally:
             cursor.close()
@@ -102,21 +115,11 @@ def page_reader(app: Application[Any]) -> PageReader:
 def log_pages(app: Application[Any], page: int = 50_000) -> Iterator[Sequence[LogRow]]:
     """Every notification in order, a page at a time, each page read on the library's own
     connection (no second connection, no SQLAlchemy: an export starts at once)."""
-    table, postgres, unwrap = events_table(app), is_postgres(app), _unwrapper(app)
-    if postgres:
-        sql = (
-            f"SELECT notification_id, originator_id, topic, state FROM {table}"
-            " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-        )
-    else:
-        sql = (
-            f"SELECT rowid, originator_id, topic, state FROM {table}"
-            " WHERE rowid > ? ORDER BY rowid LIMIT ?"
-        )
+    sql, postgres, unwrap = _page_sql(app), is_postgres(app), _unwrapper(app)
     after = 0
     while True:
         with read_transaction(app) as cursor:
-            cursor.execute(sql, (after, page))
+            _execute(cursor, sql, (after, page), postgres)
             rows = _log_rows(cursor.fetchall(), unwrap)
         if not rows:
             return
