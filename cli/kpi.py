@@ -18,7 +18,8 @@ from handoff.cli.output import output_option, print_csv, print_json, print_table
 from handoff.cli.progress import stages
 
 OVERDUE_EXIT = 3
-FEW_LEADS = 10  # a rate built on fewer leads than this is flagged as thin
+
+
 def register(main: click.Group, sla: click.Group) -> None:
     """Attach the reporting commands (built on the projections) to the command groups."""
     main.add_command(kpi)
@@ -89,6 +90,9 @@ def _csv_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
 
 def print_kpi_table(result: dict[str, Any]) -> None:
     """The KPI object as tables: counts, rates (as percentages) and SLA, beside targets."""
+    from handoff.kpi import FEW_LEADS
+
+    thin_note = f"* built on fewer than {FEW_LEADS} leads: read it with care"
     period, targets = result["period"], result["targets"]
     click.echo(
         f"KPIs {period['from']} to {period['to']} ({period['timezone']}), "
@@ -103,14 +107,17 @@ def print_kpi_table(result: dict[str, Any]) -> None:
     thin = False
     rate_rows = []
     for name, value in result["rates"].items():
-        flag = _is_thin(counts, name) and value is not None
-        thin = thin or flag
-        rate_rows.append([name, _percent(value) + (" *" if flag else ""),
-                          _percent(targets.get(name))])
+        shown = _thin_percent(result, name, value)
+        thin = thin or shown.endswith(" *")
+        rate_rows.append([name, shown, _percent(targets.get(name))])
     print_table(["rate", "actual", "target"], rate_rows, title="Conversion")
     if thin:
-        click.echo(f"* built on fewer than {FEW_LEADS} leads: read it with care")
-    print_table(["sla", "value"], _sla_rows(result["sla"]), title="Handoff SLA")
+        click.echo(thin_note)
+    sla_rows = [[name, _thin_percent(result, name, value) if name == "compliance"
+                 else _sla_value(name, value)] for name, value in result["sla"].items()]
+    print_table(["sla", "value"], sla_rows, title="Handoff SLA")
+    if sla_rows and any(str(value).endswith(" *") for _, value in sla_rows):
+        click.echo(thin_note)
     groups = result.get("groups")
     if groups:
         names = list(groups)
@@ -119,22 +126,22 @@ def print_kpi_table(result: dict[str, Any]) -> None:
             metrics.append([name, *(groups[g]["counts"][name] for g in names)])
         metrics.append(["revenue_won", *(_money(groups[g]["revenue_won"]) for g in names)])
         for name in next(iter(groups.values()))["rates"]:
-            metrics.append([name, *(_percent(groups[g]["rates"][name]) for g in names)])
+            metrics.append([name, *(_thin_percent(groups[g], name, groups[g]["rates"][name])
+                                    for g in names)])
         for name in ("handoffs", "breached", "compliance", "median_response_hours"):
-            metrics.append([name, *(_sla_value(name, groups[g]["sla"][name]) for g in names)])
+            metrics.append([name, *(
+                _thin_percent(groups[g], name, groups[g]["sla"][name]) if name == "compliance"
+                else _sla_value(name, groups[g]["sla"][name]) for g in names)])
         print_table(["metric", *names], metrics, title="By group")
+        if any(str(cell).endswith(" *") for row in metrics for cell in row):
+            click.echo(thin_note)
 
 
-def _is_thin(counts: dict[str, int], rate: str) -> bool:
-    """Rates over visits are not about leads; the others are flagged below FEW_LEADS."""
-    from handoff.kpi import rate_base
+def _thin_percent(block: dict[str, Any], rate: str, value: float | None) -> str:
+    """A rate as a percentage, starred when it rests on too few leads."""
+    from handoff.kpi import is_thin
 
-    base = rate_base(rate)
-    return base != ("visits",) and sum(counts.get(n, 0) for n in base) < FEW_LEADS
-
-
-def _sla_rows(sla: dict[str, Any]) -> list[list[Any]]:
-    return [[name, _sla_value(name, value)] for name, value in sla.items()]
+    return _percent(value) + (" *" if value is not None and is_thin(block, rate) else "")
 
 
 def _sla_value(name: str, value: Any) -> str:

@@ -77,29 +77,34 @@ def _share(actual: int | Decimal, planned: int | Decimal) -> str:
 
 
 @click.command()
-@click.option("--month", required=True, metavar="M", help="The month to review (YYYY-MM).")
+@click.option("--month", metavar="M", help="The month to review (YYYY-MM).")
+@click.option("--quarter", metavar="Q", help="Or the quarter to review (YYYYQn).")
 @click.option("--out", required=True, metavar="FILE.html", help="The HTML file to write.")
 @click.option("--as-of", "as_of", metavar="T",
               help="Use only events recorded by T: replays the report as it stood then. "
               "Default: now.")
 @click.pass_obj
-def report(obj: Any, month: str, out: str, as_of: str | None) -> None:
-    """Write the monthly joint review as one self-contained HTML file.
+def report(obj: Any, month: str | None, quarter: str | None, out: str, as_of: str | None) -> None:
+    """Write the joint review of a month (or a quarter) as one self-contained HTML file.
 
-    The agreement in force, flow and cohort KPIs beside its targets, the handoff SLA,
-    tables by source and by owner, and the handoffs of the month that breached it.
+    Charts first (the funnel beside the plan, twelve-month trends of each rate and of SLA
+    compliance against their targets, the distribution of response times), then the
+    agreement in force, flow and cohort KPIs beside its targets, the handoff SLA, tables
+    by source and by owner, and the handoffs of the period that breached it.
     """
+    if bool(month) == bool(quarter):
+        raise click.UsageError("give one period: --month YYYY-MM or --quarter YYYYQn")
     from handoff.report import monthly_review, render_review
 
     app = obj.app
     instant = app.instant(as_of) if as_of else None
-    review = monthly_review(app, month, as_of=instant)
+    review = monthly_review(app, month, as_of=instant, quarter=quarter)
     page = render_review(review)
     try:
         Path(out).write_text(page, encoding="utf-8")
     except OSError as error:
         raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
-    click.echo(f"wrote the {month} review to {out}")
+    click.echo(f"wrote the {month or quarter} review to {out}")
 
 
 @click.command()

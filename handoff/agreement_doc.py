@@ -8,7 +8,7 @@ period, `evidence`). Plain data here; `templates/sla_doc.html` and `.md` lay it 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +48,11 @@ def last_full_month(app: HandoffApp) -> str:
 
 def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, Any]:
     """Everything the document shows, as plain data."""
-    version = agreement_for_plan(app, None)
     register = app.agreement_register()
     period = period_from_options(register, month=month or last_full_month(app))
+    # The terms of the month reviewed, or else those in force now.
+    on = period.last_day if register.in_force_on(period.last_day) else None
+    version = agreement_for_plan(app, on)
     zone = version.terms.timezone
     kpis = compute_kpis(app, period, basis="flow")
     breaches = _breaches(app, period, None)
@@ -72,7 +74,7 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
                    "from": period.first_day.isoformat(), "to": period.last_day.isoformat()},
         "terms": _terms(version),
         "team": version.terms.document.get("team") or {},
-        "plan": _plan(app, period),
+        "plan": _plan(app, period, on),
         "versions": [_version(v, zone) for v in register.versions],
         "verification": _run(last_run, zone),
         "areas": areas,
@@ -166,9 +168,9 @@ def _honoured(
     return evidence_for(measure_for(area.feature, clause.name), kpis, breaches, hours)
 
 
-def _plan(app: HandoffApp, period: Period) -> dict[str, Any] | None:
+def _plan(app: HandoffApp, period: Period, on: date | None) -> dict[str, Any] | None:
     try:
-        plan = plan_with_actuals(app)
+        plan = plan_with_actuals(app, on)
     except NoGoal:
         return None
     month = period.first_day.strftime("%Y-%m")

@@ -323,3 +323,20 @@ def targets(register: AgreementRegister, period: Period, as_of: datetime) -> dic
 
 def _days_in_month(day: date) -> int:
     return monthrange(day.year, day.month)[1]
+
+
+FEW_LEADS = 10  # a rate built on fewer leads than this is thin: read it with care
+
+
+def is_thin(block: dict[str, Any], rate: str) -> bool:
+    """Whether a rate of a KPI block (the whole report's or a group's) rests on fewer than
+    FEW_LEADS leads: its denominator, or for SLA compliance the judged handoffs. Rates over
+    visits are not about leads and are never thin."""
+    if rate == "compliance":
+        sla = block["sla"]
+        return bool(sla["decided_in_time"] + sla["breached"] < FEW_LEADS)
+    base = rate_base(rate)
+    if base == ("visits",):
+        return False
+    leads: int = sum(block["counts"].get(name, 0) for name in base)
+    return leads < FEW_LEADS

@@ -17,7 +17,16 @@ from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister, AppliedVersion
 from handoff.domain.errors import NoAgreement
 from handoff.instants import iso
-from handoff.kpi import COUNT_NAMES, RATES, SLA_NAMES, Period, compute_kpis, period_from_options
+from handoff.kpi import (
+    COUNT_NAMES,
+    FEW_LEADS,
+    RATES,
+    SLA_NAMES,
+    Period,
+    compute_kpis,
+    is_thin,
+    period_from_options,
+)
 from handoff.plan import STAGES, plan_for
 from handoff.sla import sla_breaches
 from handoff.views import version_record
@@ -93,10 +102,14 @@ _OWNER_COLUMNS = ("handed", "accepted", "rejected", "proposal", "won", "lost", "
                   "breached", "compliance", "median_response_hours")
 
 
-def monthly_review(app: HandoffApp, month: str, as_of: datetime | None = None) -> dict[str, Any]:
-    """Everything the monthly joint review shows, formatted for reading."""
+def monthly_review(
+    app: HandoffApp, month: str | None, as_of: datetime | None = None, quarter: str | None = None
+) -> dict[str, Any]:
+    """Everything the joint review of a month (or a quarter) shows, formatted for reading."""
+    from handoff.review_charts import review_charts
+
     register = app.agreement_register()
-    period = period_from_options(register, month=month, as_of=as_of)
+    period = period_from_options(register, month=month, quarter=quarter, as_of=as_of)
     flow = compute_kpis(app, period, basis="flow", as_of=as_of)
     cohort = compute_kpis(app, period, basis="cohort", as_of=as_of)
     by_source = compute_kpis(app, period, basis="flow", by="source", as_of=as_of)
@@ -107,7 +120,11 @@ def monthly_review(app: HandoffApp, month: str, as_of: datetime | None = None) -
     targets: dict[str, Any] = flow.get("targets") or {}
     return {
         "month": month,
-        "month_name": first.strftime("%B %Y"),
+        "period_option": f"--month {month}" if month else f"--quarter {quarter}",
+        "period_word": "month" if month else "quarter",
+        "month_name": first.strftime("%B %Y") if month else _quarter_name(first, last),
+        "charts": review_charts(app, period, flow, as_of),
+        "few_leads": FEW_LEADS,
         "period": flow["period"],
         "as_of": flow["as_of"],
         "as_of_local": _local(flow["as_of"], period.timezone, "%Y-%m-%d %H:%M %Z"),
@@ -123,14 +140,15 @@ def monthly_review(app: HandoffApp, month: str, as_of: datetime | None = None) -
         ] + [_row("revenue_won", flow["revenue_won"], cohort["revenue_won"],
                   targets.get("revenue_won"), _money)],
         "rate_rows": [
-            _row(name, flow["rates"].get(name), cohort["rates"].get(name), targets.get(name),
-                 _percent)
+            _starred(_row(name, flow["rates"].get(name), cohort["rates"].get(name),
+                          targets.get(name), _percent), name, flow, cohort)
             for name in RATE_NAMES
         ],
         "sla_names": SLA_NAMES[1:],
         "sla_rows": [
             {"basis": f"{basis} ({_count(result['sla']['handoffs'])})",
-             "values": [_sla_value(name, result["sla"][name]) for name in SLA_NAMES[1:]]}
+             "values": [_sla_value(name, result["sla"][name]) + _star(result, name)
+                        for name in SLA_NAMES[1:]]}
             for basis, result in (("flow", flow), ("cohort", cohort))
         ],
         "groups": [
@@ -275,12 +293,31 @@ def _group(
             elif column in group["counts"]:
                 values.append(_count(group["counts"][column]))
             elif column in group["rates"]:
-                values.append(_percent(group["rates"][column]))
+                values.append(_percent(group["rates"][column]) + _star(group, column))
             else:
-                values.append(_sla_value(column, group["sla"].get(column)))
+                values.append(_sla_value(column, group["sla"].get(column))
+                              + _star(group, column))
         if any(value not in ("0", "—") for value in values):  # skip groups with nothing shown
             rows.append({"name": name, "values": values})
     return {"title": title, "key": key, "columns": columns, "rows": rows}
+
+
+def _quarter_name(first: date, last: date) -> str:
+    return f"Q{(first.month - 1) // 3 + 1} {first.year} ({first:%B} to {last:%B})"
+
+
+def _star(block: dict[str, Any], name: str) -> str:
+    """" *" after a rate that rests on fewer than FEW_LEADS leads (see `kpi.is_thin`)."""
+    rate = block["rates"].get(name) if name in RATES else block["sla"].get(name)
+    thin = rate is not None and (name in RATES or name == "compliance")
+    return " *" if thin and is_thin(block, name) else ""
+
+
+def _starred(
+    row: dict[str, str], name: str, flow: dict[str, Any], cohort: dict[str, Any]
+) -> dict[str, str]:
+    return {**row, "flow": row["flow"] + _star(flow, name),
+            "cohort": row["cohort"] + _star(cohort, name)}
 
 
 def _sla_value(name: str, value: Any) -> str:

@@ -1,0 +1,122 @@
+"""The review's charts from the KPIs the application computes (`kpi.compute_kpis`).
+
+The period's funnel beside its plan, twelve months of each rate and of SLA compliance
+against their targets (one `compute_kpis` per month, flow basis, each as of the same
+instant as the review), and how long sales took to decide the period's handoffs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from handoff import charts
+from handoff.application import HandoffApp
+from handoff.domain.agreement import AgreementRegister
+from handoff.kpi import RATES, Period, compute_kpis, is_thin, period_from_options
+from handoff.projections import catch_up, read_model
+from handoff.projections.instants import micros
+from handoff.projections.report_as_of import Scope, handoff_rows
+
+FUNNEL_STAGES = ("visits", "captured", "qualified", "handed", "accepted", "proposal", "won")
+TREND_MONTHS = 12
+RATE_TITLES = {
+    "visit_to_captured": "Visits to captured",
+    "captured_to_qualified": "Captured to qualified",
+    "qualified_to_handed": "Qualified to handed",
+    "handed_to_accepted": "Handed to accepted",
+    "accepted_to_proposal": "Accepted to proposal",
+    "proposal_to_won": "Proposal to won",
+    "win_rate": "Win rate (won / won + lost)",
+    "compliance": "SLA compliance",
+}
+
+
+def review_charts(
+    app: HandoffApp, period: Period, flow: dict[str, Any], as_of: datetime | None
+) -> dict[str, Any]:
+    """Every chart of the review, as SVG text, with what a reader needs to read them."""
+    register = app.agreement_register()
+    months = _trend_months(app, register, period.last_day, as_of)
+    version = register.in_force_on(period.last_day, as_of)
+    limit = float(version.terms.decide_within_hours) if version else 8.0
+    return {
+        "funnel": charts.funnel(_funnel_bars(flow), "The period's funnel beside the plan"),
+        "trends": [
+            charts.trend(_points(months, name), _target(months, name), RATE_TITLES[name])
+            for name in (*RATES, "compliance")
+        ],
+        "trend_span": f"{months[0][0]:%B %Y} to {months[-1][0]:%B %Y}",
+        "responses": charts.histogram(
+            response_hours(app, period, as_of), limit,
+            "How long sales took to decide the period's handoffs",
+        ),
+    }
+
+
+def _funnel_bars(flow: dict[str, Any]) -> list[charts.Bar]:
+    targets: dict[str, Any] = flow.get("targets") or {}
+    bars = [
+        charts.Bar(name.replace("_", " "), float(flow["counts"][name]),
+                   _float(targets.get(name)), f"{flow['counts'][name]:,}",
+                   f"{targets[name]:,}" if targets.get(name) is not None else "")
+        for name in FUNNEL_STAGES
+    ]
+    revenue, goal = flow["revenue_won"], targets.get("revenue_won")
+    bars.append(charts.Bar("revenue won", float(revenue), _float(goal), f"{revenue:,.0f}",
+                           f"{goal:,.0f}" if goal is not None else ""))
+    return bars
+
+
+def _trend_months(
+    app: HandoffApp, register: AgreementRegister, last_day: date, as_of: datetime | None
+) -> list[tuple[date, dict[str, Any]]]:
+    """The flow KPIs of the twelve months ending with the one holding `last_day`."""
+    first = last_day.replace(day=1)
+    starts = [first]
+    for _ in range(TREND_MONTHS - 1):
+        starts.insert(0, (starts[0] - timedelta(days=1)).replace(day=1))
+    found = []
+    for start in starts:
+        month = period_from_options(register, month=start.strftime("%Y-%m"), as_of=as_of)
+        found.append((start, compute_kpis(app, month, basis="flow", as_of=as_of)))
+    return found
+
+
+def _points(months: list[tuple[date, dict[str, Any]]], name: str) -> list[charts.Point]:
+    points = []
+    for start, kpis in months:
+        value = kpis["sla"]["compliance"] if name == "compliance" else kpis["rates"][name]
+        points.append(charts.Point(f"{start:%b}", value,
+                                   value is not None and is_thin(kpis, name)))
+    return points
+
+
+def _target(months: list[tuple[date, dict[str, Any]]], name: str) -> float | None:
+    """The target of the last month (the agreement's rate; compliance has none)."""
+    targets: dict[str, Any] = months[-1][1].get("targets") or {}
+    return _float(targets.get(name))
+
+
+def response_hours(app: HandoffApp, period: Period, as_of: datetime | None) -> list[float]:
+    """Business hours from each handoff made in the period to its decision, when decided."""
+    catch_up(app)
+    as_of = as_of or app.clock()
+    register = app.agreement_register()
+    scope = Scope(
+        basis="flow", by=None, start_us=micros(period.start), end_us=micros(period.end),
+        as_of_us=micros(as_of),
+        all_versions_known=all(v.applied_at <= as_of for v in register.versions),
+    )
+    rows = handoff_rows(scope).subquery("handoffs")
+    query = select(rows.c.response_hours).where(
+        rows.c.decided, rows.c.handed_us >= scope.start_us, rows.c.handed_us < scope.end_us
+    )
+    with read_model(app).engine.connect() as conn:
+        return [float(hours) for (hours,) in conn.execute(query) if hours is not None]
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
