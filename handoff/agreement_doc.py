@@ -13,16 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from handoff.application import HandoffApp
-from handoff.domain.agreement import AppliedVersion
+from handoff.domain.agreement import AgreementRegister, AppliedVersion
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.verification import VerificationRun
-from handoff.evidence import Evidence, evidence_for, measure_for
+from handoff.evidence import evidence_for, measure_for
 from handoff.kpi import Period, compute_kpis, period_from_options
 from handoff.plan import PLAN_KEYS, NoGoal
 from handoff.report import _breaches, _terms, agreement_for_plan, plan_with_actuals
+from handoff.review_charts import funnel_chart, response_chart, trend_chart, trend_months
 from handoff.verification.protocol import Area, Clause, features_folder, read_protocol
 from handoff.verification.runner import handoff_version
 from handoff.verification.world import GROWTH_AGREEMENT_FILE, features_text
+from handoff.views import history_records
 
 FORMATS = {".html": "sla_doc.html", ".md": "sla_doc.md"}
 STAGE_WORDS = {
@@ -62,6 +64,11 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
     with features_folder() as folder:
         protocol = read_protocol(folder)
     areas = [_area(area, last_run, zone, kpis, breaches, hours) for area in protocol]
+    months = trend_months(app, period, None)
+    sla_charts = [trend_chart(months, "compliance"), response_chart(app, period, None)]
+    for clause in (c for area in areas for c in area["clauses"]):
+        if clause["measure"] == "decided in time":
+            clause["charts"] = sla_charts
     clauses = [clause for area in areas for clause in area["clauses"]]
     return {
         "name": version.name,
@@ -75,7 +82,8 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
         "terms": _terms(version),
         "team": version.terms.document.get("team") or {},
         "plan": _plan(app, period, on),
-        "versions": [_version(v, zone) for v in register.versions],
+        "funnel_chart": funnel_chart(kpis),
+        "versions": _versions(register, zone),
         "verification": _run(last_run, zone),
         "areas": areas,
         "tally": {
@@ -129,7 +137,10 @@ def _area(
                 "reason": clause.reason,
                 "examples": clause.examples,
                 "verified": _verified(area, clause, run, zone),
-                "honoured": _honoured(area, clause, kpis, breaches, hours),
+                "honoured": evidence_for(measure_for(area.feature, clause.name), kpis,
+                                         breaches, hours),
+                "measure": measure_for(area.feature, clause.name),
+                "charts": [],
             }
             for clause in area.clauses
         ],
@@ -161,13 +172,6 @@ def _verified(
     return {"mark": "verified", "text": f"{plural.capitalize()} on {when}{stale}."}
 
 
-def _honoured(
-    area: Area, clause: Clause, kpis: dict[str, Any], breaches: list[dict[str, str]],
-    hours: float,
-) -> Evidence:
-    return evidence_for(measure_for(area.feature, clause.name), kpis, breaches, hours)
-
-
 def _plan(app: HandoffApp, period: Period, on: date | None) -> dict[str, Any] | None:
     try:
         plan = plan_with_actuals(app, on)
@@ -193,18 +197,43 @@ def _plan(app: HandoffApp, period: Period, on: date | None) -> dict[str, Any] | 
             "rows": rows}
 
 
-def _version(version: AppliedVersion, zone: Any) -> dict[str, Any]:
-    return {
-        "number": version.number,
-        "name": version.name,
-        "effective": _effective(version),
-        "applied_at": _local(version.applied_at, zone),
-        "applied_by": version.actor,
-        "signatures": [
-            {"side": s.side, "actor": s.actor, "at": _local(s.signed_at, zone)}
-            for s in getattr(version, "signatures", ())
-        ],
-    }
+def _versions(register: AgreementRegister, zone: Any) -> list[dict[str, Any]]:
+    """Every version recorded (in force or proposed), who signed it, and what it changed."""
+    rows = []
+    for record in history_records(register.history()):
+        first = record["version"] == 1
+        rows.append({
+            "number": record["version"],
+            "name": record["name"],
+            "effective": f"{record['effective_from']} to {record['effective_to'] or 'open-ended'}",
+            "status": record["status"],
+            "applied_at": _local_iso(record["applied_at"], zone),
+            "proposed_at": _local_iso(record["proposed_at"], zone),
+            "applied_by": record["applied_by"],
+            "signatures": [
+                {"side": s["side"], "actor": s["actor"], "at": _local_iso(s["signed_at"], zone)}
+                for s in record["signatures"]
+            ],
+            "changes": [] if first else [_change_words(c) for c in record["changes"]],
+        })
+    return rows
+
+
+def _change_words(change: dict[str, Any]) -> str:
+    key, before, after = change["key"], change["before"], change["after"]
+    if before is None:
+        return f"{key} added ({_term(after)})"
+    if after is None:
+        return f"{key} dropped (was {_term(before)})"
+    return f"{key} {_term(before)} → {_term(after)}"
+
+
+def _term(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _local_iso(instant: str | None, zone: Any) -> str:
+    return "" if instant is None else _local(datetime.fromisoformat(instant), zone)
 
 
 def _run(run: VerificationRun | None, zone: Any) -> dict[str, Any] | None:

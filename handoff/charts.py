@@ -63,13 +63,14 @@ def funnel(bars: Sequence[Bar], title: str) -> str:
         parts.append(_text(width - right + 8, y + 16, f"{bar.shown}{against}{share}", size=12,
                            colour=colour))
     legend_y = height - 8
-    parts += [
-        f'<rect x="{left}" y="{legend_y - 9}" width="14" height="9" fill="{ACCENT}"/>',
-        _text(left + 18, legend_y, "actual", size=11, colour=MUTED),
-        f'<rect x="{left + 80}" y="{legend_y - 10}" width="14" height="10" fill="#eef1f6" '
-        f'stroke="{MUTED}" stroke-dasharray="4 3"/>',
-        _text(left + 98, legend_y, "plan for the period", size=11, colour=MUTED),
-    ]
+    parts.append(f'<rect x="{left}" y="{legend_y - 10}" width="14" height="10" fill="#eef1f6" '
+                 f'stroke="{MUTED}" stroke-dasharray="4 3"/>')
+    parts.append(_text(left + 18, legend_y, "plan for the period", size=11, colour=MUTED))
+    x = left + 150
+    for colour, words in ((GOOD, "at or above plan"), (WARN, "within 10 %"), (BAD, "below")):
+        parts.append(f'<rect x="{x}" y="{legend_y - 9}" width="14" height="9" fill="{colour}"/>')
+        parts.append(_text(x + 18, legend_y, words, size=11, colour=MUTED))
+        x += 40 + 6 * len(words)
     return _svg(width, height, title, parts)
 
 

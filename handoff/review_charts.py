@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from handoff import charts
 from handoff.application import HandoffApp
-from handoff.domain.agreement import AgreementRegister
 from handoff.kpi import RATES, Period, compute_kpis, is_thin, period_from_options
 from handoff.projections import catch_up, read_model
 from handoff.projections.instants import micros
@@ -38,22 +37,29 @@ def review_charts(
     app: HandoffApp, period: Period, flow: dict[str, Any], as_of: datetime | None
 ) -> dict[str, Any]:
     """Every chart of the review, as SVG text, with what a reader needs to read them."""
-    register = app.agreement_register()
-    months = _trend_months(app, register, period.last_day, as_of)
-    version = register.in_force_on(period.last_day, as_of)
-    limit = float(version.terms.decide_within_hours) if version else 8.0
+    months = trend_months(app, period, as_of)
     return {
-        "funnel": charts.funnel(_funnel_bars(flow), "The period's funnel beside the plan"),
-        "trends": [
-            charts.trend(_points(months, name), _target(months, name), RATE_TITLES[name])
-            for name in (*RATES, "compliance")
-        ],
+        "funnel": funnel_chart(flow),
+        "trends": [trend_chart(months, name) for name in (*RATES, "compliance")],
         "trend_span": f"{months[0][0]:%B %Y} to {months[-1][0]:%B %Y}",
-        "responses": charts.histogram(
-            response_hours(app, period, as_of), limit,
-            "How long sales took to decide the period's handoffs",
-        ),
+        "responses": response_chart(app, period, as_of),
     }
+
+
+def funnel_chart(flow: dict[str, Any]) -> str:
+    return charts.funnel(_funnel_bars(flow), "The period's funnel beside the plan")
+
+
+def trend_chart(months: list[tuple[date, dict[str, Any]]], name: str) -> str:
+    """One rate (or "compliance") month by month, against the last month's target."""
+    return charts.trend(_points(months, name), _target(months, name), RATE_TITLES[name])
+
+
+def response_chart(app: HandoffApp, period: Period, as_of: datetime | None) -> str:
+    version = app.agreement_register().in_force_on(period.last_day, as_of)
+    limit = float(version.terms.decide_within_hours) if version else 8.0
+    return charts.histogram(response_hours(app, period, as_of), limit,
+                            "How long sales took to decide the period's handoffs")
 
 
 def _funnel_bars(flow: dict[str, Any]) -> list[charts.Bar]:
@@ -70,11 +76,12 @@ def _funnel_bars(flow: dict[str, Any]) -> list[charts.Bar]:
     return bars
 
 
-def _trend_months(
-    app: HandoffApp, register: AgreementRegister, last_day: date, as_of: datetime | None
+def trend_months(
+    app: HandoffApp, period: Period, as_of: datetime | None
 ) -> list[tuple[date, dict[str, Any]]]:
-    """The flow KPIs of the twelve months ending with the one holding `last_day`."""
-    first = last_day.replace(day=1)
+    """The flow KPIs of the twelve months ending with the period's last."""
+    register = app.agreement_register()
+    first = period.last_day.replace(day=1)
     starts = [first]
     for _ in range(TREND_MONTHS - 1):
         starts.insert(0, (starts[0] - timedelta(days=1)).replace(day=1))

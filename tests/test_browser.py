@@ -103,6 +103,13 @@ def test_the_agreement_document_reads_and_prints(
         assert marks.nth(0).is_visible() and marks.nth(1).is_visible()
     assert opened.page.locator(".m-verified").count() == opened.page.locator(
         ".clause").count()
+    charts = drawn_charts(opened)  # the funnel; SLA compliance by month, response times
+    assert [c["label"] for c in charts] == [
+        "The period's funnel beside the plan", "SLA compliance",
+        "How long sales took to decide the period's handoffs"]
+    for chart in charts:
+        assert chart["box"]["width"] > 250 and chart["box"]["height"] > 100, chart
+        assert chart["shapes"] > 3, chart
     opened.page.screenshot(path=str(tmp_path / "sla.png"), full_page=True)
     assert opened.errors == []
     assert opened.requests == [opened.url]

@@ -103,14 +103,32 @@ def test_the_terms_goal_and_versions_read_in_words(march: Handoff, tmp_path: Pat
     # won = 1,200,000 / 30,000 = 40 over the twelve months; March's share is 31/365 of it.
     assert "| Deals won | 40 |" in markdown
     assert re.search(r"^\| 1 \| 2026 growth agreement \| 2026-01-01 to open-ended \| "
-                     r"\S+ \S+ \S+ by maria \|", markdown, re.M)
+                     r"signed, in force since \S+ \S+ \S+ \| \S+ \S+ \S+ by maria \| "
+                     r"marketing: maria \(\S+ \S+ \S+\); sales: sam \(\S+ \S+ \S+\) \|$",
+                     markdown, re.M), markdown.split("## 3.")[1][:600]
     assert "SPEC" not in markdown
+
+
+def test_the_document_says_what_each_version_changed(march: Handoff, tmp_path: Path) -> None:
+    revision = tmp_path / "revision.toml"
+    revision.write_text(agreement_toml(AGREEMENT, {"sales.decide_within_hours": "6"}))
+    march.ok("sla", "apply", str(revision))  # proposed by maria: awaiting sales
+    markdown = write(march, tmp_path / "sla.md")
+    assert re.search(r"^\| 2 \| 2026 growth agreement \| 2026-01-01 to open-ended \| "
+                     r"awaiting sales \| \S+ \S+ \S+ by maria \| marketing: maria ",
+                     markdown, re.M), markdown.split("## 3.")[1][:600]
+    assert ("Version 2 changed from version 1: sales.decide_within_hours 8 → 6."
+            in markdown)
+    # Not signed by sales: version 1 is still the one in force, and the one measured.
+    assert "| Handoff decision | accept or reject within 8 business hours |" in markdown
 
 
 def test_the_html_document_stands_alone(march: Handoff, tmp_path: Path) -> None:
     html = write(march, tmp_path / "sla.html")
     assert html.startswith("<!DOCTYPE html>")
     assert not re.search(r"https?://|<script|<link|<img", html)
+    charts = re.findall(r'<figure class="chart" data-chart="(\w+)"><svg ', html)
+    assert charts == ["funnel", "evidence", "evidence"]
 
 
 @pytest.fixture
