@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
+from handoff.backup import backup_lines, is_backup, restore
 from handoff.cli.lead import WHOLE_NUMBER
-from handoff.cli.output import print_csv_records, print_jsonl
+from handoff.cli.output import print_csv_records, print_lines
 from handoff.cli.progress import Stages, stages
 from handoff.exporter import export_rows
 from handoff.importer import (
@@ -57,6 +58,9 @@ def import_command(obj: Any, file: str, dry_run: bool) -> None:
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise MalformedFile(f"{file}: cannot read: {reason}") from None
+    if is_backup(text):
+        _restore(obj, text, dry_run)
+        return
     with stages() as shown, no_cyclic_gc():
         rows = read_jsonl_rows(text) if file.endswith(".jsonl") else read_rows(text)
         progress = _ImportProgress(shown) if len(rows) >= _PROGRESS_FROM_ROWS else None
@@ -84,6 +88,26 @@ def import_command(obj: Any, file: str, dry_run: bool) -> None:
         )
 
 
+def _restore(obj: Any, text: str, dry_run: bool) -> None:
+    """A full backup (`export --format jsonl`): every entry restored as it was recorded."""
+    with no_cyclic_gc():
+        done = restore(obj.app, text, dry_run=dry_run)
+        if done.written:
+            from handoff.projections import catch_up
+
+            catch_up(obj.app)
+    if dry_run:
+        click.echo(
+            f"dry run: the backup's {done.entries} entries are valid: {done.entries - done.skipped}"
+            f" would be restored, {done.skipped} already in the store; nothing was written"
+        )
+    else:
+        click.echo(
+            f"restored {done.entries} entries from the backup: {done.written} written,"
+            f" {done.skipped} skipped (already in the store)"
+        )
+
+
 class _ImportProgress:
     def __init__(self, shown: Stages) -> None:
         self.shown = shown
@@ -100,10 +124,10 @@ class _ImportProgress:
               show_default=True, help="CSV (the import format) or JSON lines.")
 @click.pass_obj
 def export_command(obj: Any, fmt: str) -> None:
-    """Print every lead event and traffic count in the import format (round-trips through
-    `handoff import`). Agreement versions are not part of it: keep their TOML files."""
-    rows = export_rows(obj.app)
+    """Print the store: CSV, every lead event and traffic count in the import format; or
+    JSON lines, the full backup (every entry as recorded, corrections, agreement versions
+    and their signatures included), which `handoff import` restores into an empty store."""
     if fmt == "jsonl":
-        print_jsonl(rows)
+        print_lines(backup_lines(obj.app))
     else:
-        print_csv_records(COLUMNS, rows)
+        print_csv_records(COLUMNS, export_rows(obj.app))

@@ -48,6 +48,18 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, default=_jsonable, ensure_ascii=False))
 
 
+def print_lines(lines: Iterable[str], chunk: int = 10_000) -> None:
+    """Lines that already end with a newline, written a chunk at a time."""
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= chunk:
+            click.echo("".join(batch), nl=False)
+            batch = []
+    if batch:
+        click.echo("".join(batch), nl=False)
+
+
 def print_jsonl(records: Iterable[Any], chunk: int = 10_000) -> None:
     """One JSON document per line, written a chunk of lines at a time (an export's million
     rows, echoed one by one, would spend more time in writing than in reading them)."""

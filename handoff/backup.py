@@ -1,0 +1,244 @@
+"""The full backup: every entry of the log, exactly, and its restore (SPEC §8).
+
+`handoff export --format jsonl` writes a header line, then one line per entry of the log
+in the order recorded: lead steps, corrections, erasures, agreement versions and their
+signatures, traffic, whatever handoff records now or later. Each line carries the entry's
+aggregate, its number in that aggregate, its kind and its state as JSON (the instants it
+occurred and was recorded, who recorded it, under which agreement, its data):
+
+    {"handoff_backup": 1}
+    {"n": 1, "id": "e005...", "v": 1, "topic": "handoff.domain.lead:Lead.Captured", "state": {...}}
+
+`handoff import` of such a file restores those entries as they were, `recorded_at`
+included, so that every history, past KPI, agreement history and breach list of the
+restored store equals the original's. Nothing is merged or deduplicated by content: two
+identical events of a lead are two entries. Entries the store already holds (the same
+entry of the same aggregate, with the same state) are skipped, so an interrupted restore is
+finished by running it again; a store holding anything else is refused, as is a file
+whose entries handoff cannot read back. The whole file is checked before anything is
+written.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import CanMutateAggregate
+from eventsourcing.utils import get_topic
+
+from handoff import eventstore
+from handoff.domain.agreement import AgreementRegister
+from handoff.domain.errors import Refused
+from handoff.domain.lead import Lead
+from handoff.domain.traffic import TrafficDay
+
+FORMAT = 1
+HEADER = {"handoff_backup": FORMAT}
+_BATCH = 5_000
+_MAX_ERRORS = 20
+
+
+class BadBackup(Refused):
+    """A backup file that cannot be restored as it is."""
+
+
+def _known_topics() -> frozenset[str]:
+    """The kinds of entry handoff writes: a backup may hold nothing else (a topic names a
+    class to load, so an unknown one is never followed)."""
+    return frozenset(
+        get_topic(value)
+        for aggregate in (Lead, AgreementRegister, TrafficDay)
+        for value in vars(aggregate).values()
+        if isinstance(value, type) and issubclass(value, CanMutateAggregate)
+    )
+
+
+KNOWN_TOPICS = _known_topics()
+
+
+def backup_lines(app: Any) -> Iterator[str]:
+    """The backup, a line at a time (each ends with a newline)."""
+    yield json.dumps(HEADER) + "\n"
+    position = 0
+    unwrap = eventstore.plain_state_reader(app)
+    while page := eventstore.stored_entries(app, position, 20_000):
+        for n, originator, version, topic, state in page:
+            yield (
+                f'{{"n":{n},"id":"{originator}","v":{version},"topic":{json.dumps(topic)},'
+                f'"state":{unwrap(state).decode()}}}\n'
+            )
+        position = page[-1][0]
+
+
+def is_backup(text: str) -> bool:
+    first = text.split("\n", 1)[0].strip()
+    if not first.startswith('{"handoff_backup"'):
+        return False
+    try:
+        return bool(json.loads(first).get("handoff_backup"))
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Restored:
+    entries: int  # in the file
+    written: int
+    skipped: int  # already in the store
+
+
+@dataclass(frozen=True)
+class _Entry:
+    line: int
+    originator: UUID
+    version: int
+    topic: str
+    state: bytes  # plain JSON, as the transcoder writes it
+
+
+def restore(app: Any, text: str, dry_run: bool = False) -> Restored:
+    """Check the whole backup, then write the entries the store lacks, in file order."""
+    entries = _read(app, text)
+    held = eventstore.held_entries(app)
+    fresh: list[_Entry] = []
+    matched = 0
+    for entry in entries:
+        stored = held.get((entry.originator.hex, entry.version))
+        if stored is None:
+            fresh.append(entry)
+        elif json.loads(stored) == json.loads(entry.state):
+            matched += 1
+        else:
+            raise BadBackup(
+                f"line {entry.line}: entry {entry.version} of {entry.originator} differs from"
+                " the one this store holds; nothing was written"
+            )
+    if matched != len(held):
+        raise BadBackup(
+            f"this store holds {len(held) - matched} entries that are not in the backup:"
+            " restore into an empty store; nothing was written"
+        )
+    if not dry_run:
+        for start in range(0, len(fresh), _BATCH):
+            batch = fresh[start : start + _BATCH]
+            eventstore.insert_plain_entries(
+                app, [(e.originator, e.version, e.topic, e.state) for e in batch]
+            )
+    return Restored(len(entries), 0 if dry_run else len(fresh), matched)
+
+
+def _read(app: Any, text: str) -> list[_Entry]:
+    lines = text.split("\n")
+    if not is_backup(text):
+        raise BadBackup("not a handoff backup (its first line is not a backup header)")
+    if json.loads(lines[0])["handoff_backup"] != FORMAT:
+        raise BadBackup(f"a backup of format {json.loads(lines[0])['handoff_backup']}, "
+                        f"this handoff reads format {FORMAT}")
+    entries: list[_Entry] = []
+    errors: list[str] = []
+    last_version: dict[UUID, int] = {}
+    encode = app.mapper.transcoder.encode
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        try:
+            entry = _entry(number, line, encode)
+            expected = last_version.get(entry.originator, 0) + 1
+            if entry.version != expected:
+                raise ValueError(f"entry {entry.version} of {entry.originator} comes where"
+                                 f" entry {expected} should")
+            _check_fields(eventstore.read_back(app, entry.originator, entry.version,
+                                               entry.topic, entry.state))
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            errors.append(f"line {number}: {error}")
+            if len(errors) >= _MAX_ERRORS:
+                break
+            continue
+        last_version[entry.originator] = entry.version
+        entries.append(entry)
+    if errors:
+        raise BadBackup("; ".join(errors[:3]) + (f" (and {len(errors) - 3} more)"
+                                                 if len(errors) > 3 else "")
+                        + "; nothing was written")
+    return entries
+
+
+def _check_fields(event: Any) -> None:
+    """Every field of the event is one its class declares, of the declared type: a state
+    edited by hand (a number for a text, a field too many or too few) is not restored, so
+    that nothing restored can break a later read."""
+    hints = _hints(type(event))
+    fields = {k: v for k, v in vars(event).items() if k not in _LIBRARY_FIELDS}
+    unknown = sorted(set(fields) - set(hints))
+    if unknown:
+        raise ValueError(f"handoff cannot read this entry back (unknown field {unknown[0]!r})")
+    for name, hint in hints.items():
+        if name not in fields:
+            if not _optional(hint):
+                raise ValueError(f"handoff cannot read this entry back ({name} is missing)")
+            continue
+        if not _conforms(fields[name], hint):
+            raise ValueError(
+                f"handoff cannot read this entry back ({name} is {fields[name]!r})"
+            )
+
+
+_LIBRARY_FIELDS = frozenset({"originator_id", "originator_version", "timestamp",
+                             "originator_topic"})
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    """The fields an event class declares (its own and its business base's), with types."""
+    if cls not in _HINTS:
+        _HINTS[cls] = {
+            name: hint
+            for name, hint in typing.get_type_hints(cls).items()
+            if name not in _LIBRARY_FIELDS
+            and typing.get_origin(hint) is not typing.ClassVar
+            and not isinstance(hint, typing.TypeVar)
+        }
+    return _HINTS[cls]
+
+
+def _optional(hint: Any) -> bool:
+    return type(None) in typing.get_args(hint)
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    if hint is Any:
+        return True
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        return any(_conforms(value, arm) for arm in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if origin is not None:  # list[...], dict[...]: the container's kind is what is checked
+        return isinstance(value, origin)
+    if hint is int:
+        return type(value) is int
+    if hint is float:
+        return type(value) in (int, float)
+    return isinstance(value, hint) if isinstance(hint, type) else True
+
+
+def _entry(number: int, line: str, encode: Any) -> _Entry:
+    value = json.loads(line)
+    if not isinstance(value, dict) or set(value) != {"n", "id", "v", "topic", "state"}:
+        raise ValueError("not an entry of a handoff backup")
+    topic, state, version = value["topic"], value["state"], value["v"]
+    if topic not in KNOWN_TOPICS:
+        raise ValueError(f"an unknown kind of entry: {topic!r}")
+    if not isinstance(state, dict):
+        raise ValueError("an entry's state must be a JSON object")
+    if type(version) is not int or version < 1:
+        raise ValueError(f"an entry number must be a positive whole number, not {version!r}")
+    return _Entry(number, UUID(hex=str(value["id"])), version, topic, encode(state))
