@@ -91,7 +91,8 @@ def import_command(obj: Any, file: str, dry_run: bool) -> None:
 def _restore(obj: Any, text: str, dry_run: bool) -> None:
     """A full backup (`export --format jsonl`): every entry restored as it was recorded."""
     with no_cyclic_gc():
-        done = restore(obj.app, text, dry_run=dry_run)
+        app = obj.app_to_check_against() if dry_run else obj.app
+        done = restore(app, text, dry_run=dry_run)
         if done.written:
             from handoff.projections import catch_up
 

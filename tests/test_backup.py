@@ -142,3 +142,15 @@ def test_a_damaged_backup_is_refused_with_its_line_and_writes_nothing(
     assert refusal.startswith(f"Error: {reason}"), refusal
     assert refusal.endswith("nothing was written")
     assert handoff("export").stdout.count("\n") == 1  # the header, and no entry
+
+
+def test_a_dry_run_of_a_restore_checks_and_creates_nothing(tmp_path: Path) -> None:
+    source = Handoff(str(tmp_path / "source.sqlite"))
+    source.ok("lead", "capture", "a", "--source", "web", "--at", "2026-03-02T09:00")
+    backup = backup_of(source, tmp_path)
+    target = tmp_path / "new.sqlite"
+    assert Handoff(str(target)).ok("import", str(backup), "--dry-run") == (
+        "dry run: the backup's 1 entries are valid: 1 would be restored, 0 already in the"
+        " store; nothing was written\n"
+    )
+    assert not target.exists()
