@@ -86,6 +86,9 @@ def _csv_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
             yield [group, "rates", name, value, targets[name] if group == "all" else None]
         for name, value in block["sla"].items():
             yield [group, "sla", name, value, None]
+        for section in ("follow_up", "speed_to_lead"):
+            for name, value in (block.get(section) or {}).items():
+                yield [group, section, name, value, None]
 
 
 def print_kpi_table(result: dict[str, Any]) -> None:
@@ -118,6 +121,9 @@ def print_kpi_table(result: dict[str, Any]) -> None:
     print_table(["sla", "value"], sla_rows, title="Handoff SLA")
     if sla_rows and any(str(value).endswith(" *") for _, value in sla_rows):
         click.echo(thin_note)
+    follow_up_rows = _follow_up_rows(result)
+    if follow_up_rows:
+        print_table(["measure", "value"], follow_up_rows, title="Follow-up and speed to lead")
     groups = result.get("groups")
     if groups:
         names = list(groups)
@@ -142,6 +148,24 @@ def _thin_percent(block: dict[str, Any], rate: str, value: float | None) -> str:
     from handoff.kpi import is_thin
 
     return _percent(value) + (" *" if value is not None and is_thin(block, rate) else "")
+
+
+def _follow_up_rows(result: dict[str, Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    follow_up = result.get("follow_up")
+    if follow_up:
+        rows += [[f"follow-up {name}", follow_up[name]]
+                 for name in ("accepted", "met", "missed", "pending")]
+        rows.append(["follow-up compliance", _thin_percent(follow_up, "follow_up",
+                                                           follow_up["compliance"])])
+    speed = result.get("speed_to_lead")
+    if speed:
+        rows += [["speed to lead: contacted", speed["contacted"]],
+                 ["speed to lead: median", _sla_value("median_response_hours",
+                                                       speed["median_hours"])],
+                 ["speed to lead: 90th percentile", _sla_value("median_response_hours",
+                                                                speed["p90_hours"])]]
+    return rows
 
 
 def _sla_value(name: str, value: Any) -> str:

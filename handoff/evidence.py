@@ -25,6 +25,7 @@ MEASURES: dict[str, tuple[tuple[str, str | None], ...]] = {
         ("weekend", None),  # how business hours count: a definition
         ("", "decided in time"),
     ),
+    "follow_up.feature": (("speed", "speed to lead"), ("", "follow-up")),
     "lifecycle.feature": (("", "enforced"),),
     "agreement.feature": (("", "enforced"),),
 }
@@ -35,7 +36,7 @@ _BREAKERS_SHOWN = 25
 class Evidence:
     """The "honoured" mark of a clause for a period, and what it rests on."""
 
-    mark: str  # honoured | not honoured | enforced | no measure | nothing to measure
+    mark: str  # honoured | not honoured | enforced | measured | no measure | nothing to measure
     summary: str
     breakers: list[dict[str, str]] = field(default_factory=list)  # the leads that broke it
     more: int = 0  # breakers not listed
@@ -63,6 +64,8 @@ def evidence_for(
         steps = sum(kpis["counts"][name] for name in STAGE_NAMES)
         return Evidence("enforced", f"{steps:,} steps were recorded in the period; the tool "
                         "refuses any step against this clause, so none broke it.")
+    if measure in ("follow-up", "speed to lead"):
+        return _follow_up_evidence(measure, kpis)
     sla = kpis["sla"]
     within = f"within {hours:g} business hours" if hours is not None else "in time"
     if measure == "decided in time":
@@ -84,6 +87,30 @@ def evidence_for(
                    f"(undecided past their due instant) when this document was written.")
         return _marked(summary, overdue)
     raise ValueError(f"unknown measure {measure!r}")
+
+
+def _follow_up_evidence(measure: str, kpis: dict[str, Any]) -> Evidence:
+    if measure == "speed to lead":
+        speed = kpis["speed_to_lead"]
+        if not speed["contacted"]:
+            return Evidence("nothing to measure", "No handoff of the period was contacted yet.")
+        return Evidence("measured", f"Median {speed['median_hours']:.1f} business hours from "
+                        f"handoff to first contact, 90th percentile {speed['p90_hours']:.1f}, "
+                        f"over {speed['contacted']:,} contacted handoffs (the agreement sets "
+                        "no target).")
+    follow_up = kpis.get("follow_up")
+    if follow_up is None:
+        return Evidence("nothing to measure", "The agreement in force asks for no follow-up.")
+    judged = follow_up["met"] + follow_up["missed"]
+    if not judged:
+        return Evidence("nothing to measure", f"No accepted lead's follow-up window has closed "
+                        f"yet ({follow_up['pending']:,} pending).")
+    return Evidence(
+        "not honoured" if follow_up["missed"] else "honoured",
+        f"{follow_up['met']:,} of {judged:,} accepted leads got the agreed follow-up "
+        f"({_percent(follow_up['compliance'])}); {follow_up['missed']:,} missed it, "
+        f"{follow_up['pending']:,} still within their window.",
+    )
 
 
 def _marked(summary: str, breakers: list[dict[str, str]]) -> Evidence:

@@ -201,6 +201,9 @@ def compute_kpis(
         **_block(total_stages, found.handoffs.get(ALL, HandoffTotals()), found.visits),
         "targets": targets(register, period, as_of),
     }
+    from handoff.follow_up import follow_up_and_speed
+
+    result.update(follow_up_and_speed(app, register, period.start, period.end, basis, as_of))
     if by is not None:
         names = sorted((set(found.stages) | set(found.handoffs)) - {ALL})
         result["groups"] = {
@@ -335,6 +338,8 @@ def is_thin(block: dict[str, Any], rate: str) -> bool:
     if rate == "compliance":
         sla = block["sla"]
         return bool(sla["decided_in_time"] + sla["breached"] < FEW_LEADS)
+    if rate == "follow_up":  # a follow_up block: over the leads judged met or missed
+        return bool(block["met"] + block["missed"] < FEW_LEADS)
     base = rate_base(rate)
     if base == ("visits",):
         return False

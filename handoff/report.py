@@ -156,6 +156,7 @@ def monthly_review(
             _group("By owner (flow)", "owner", by_owner, _OWNER_COLUMNS),
         ],
         "breaches": _breaches(app, period, as_of),
+        "follow_up": _follow_up_lines(flow),
         "audit_digest": audit.current_digest(app),
     }
 
@@ -300,6 +301,22 @@ def _group(
         if any(value not in ("0", "—") for value in values):  # skip groups with nothing shown
             rows.append({"name": name, "values": values})
     return {"title": title, "key": key, "columns": columns, "rows": rows}
+
+
+def _follow_up_lines(flow: dict[str, Any]) -> list[tuple[str, str]]:
+    lines = []
+    follow_up, speed = flow.get("follow_up"), flow["speed_to_lead"]
+    if follow_up:
+        thin = " *" if is_thin(follow_up, "follow_up") and follow_up["compliance"] is not None \
+            else ""
+        lines.append(("Follow-up", f"{_percent(follow_up['compliance'])}{thin} compliance: "
+                      f"{_count(follow_up['met'])} met, {_count(follow_up['missed'])} missed, "
+                      f"{_count(follow_up['pending'])} pending of "
+                      f"{_count(follow_up['accepted'])} accepted leads"))
+    lines.append(("Speed to lead", f"median {_hours(speed['median_hours'])}, 90th percentile "
+                  f"{_hours(speed['p90_hours'])}, over {_count(speed['contacted'])} "
+                  "handoffs contacted (business hours from handoff to first contact)"))
+    return lines
 
 
 def _quarter_name(first: date, last: date) -> str:

@@ -76,3 +76,39 @@ def counts_in_cohort(event: str, first_of_kind: bool) -> bool:
     """A cohort counts the leads captured in the period that reached each stage: a lead's
     first event of a kind."""
     return first_of_kind
+
+
+# Follow-up and speed to lead (SPEC §5), judged per accepted lead and per handoff.
+MET, MISSED = "met", "missed"
+FOLLOW_UP_OUTCOMES = (MET, MISSED, PENDING)
+DAY_US = 86_400_000_000
+
+
+def follow_up_outcome(
+    accepted_at: int, contacts: Sequence[int], proposals: Sequence[int], attempts: int,
+    within_days: int, as_of: int,
+) -> str:
+    """An accepted lead meets the follow-up when, within `within_days` calendar days after
+    its acceptance, it gets `attempts` contacted events or a proposal; it is pending while
+    that window is open, missed after. Instants in microseconds, known at `as_of`."""
+    window_end = accepted_at + within_days * DAY_US
+
+    def in_window(at: int) -> bool:
+        return accepted_at <= at <= min(window_end, as_of)
+
+    if sum(map(in_window, contacts)) >= attempts or any(map(in_window, proposals)):
+        return MET
+    return PENDING if as_of <= window_end else MISSED
+
+
+def first_contact(handed_at: Instant, later: Sequence[tuple[str, Instant]]) -> Instant | None:
+    """The first contacted event after a handoff, before the lead is rejected or handed
+    again (`later`: the lead's events after the handoff, in order)."""
+    for name, at in later:
+        if at < handed_at:
+            continue
+        if name in ("rejected", "handed"):
+            return None
+        if name == "contacted":
+            return at
+    return None

@@ -16,7 +16,7 @@ from handoff.application import HandoffApp
 from handoff.kpi import compute_kpis, period_from_options
 from handoff.verification.world import FakeClock, local_at, story_instant
 
-FEATURES = ("kpi.feature", "sla_compliance.feature", "as_of.feature")
+FEATURES: tuple[str, ...] = ("kpi.feature", "sla_compliance.feature", "as_of.feature")
 
 
 

@@ -1,0 +1,116 @@
+"""Follow-up and speed to lead for a period (SPEC §5), from the read model's events.
+
+Each accepted lead and each handoff in scope is judged by `domain.service_level`
+(`follow_up_outcome`, `first_contact`) under the agreement version in force when it
+was accepted (handed), as known at the report's as-of instant. In flow, the scope is
+the acceptances (handoffs) that occurred in the period; in cohort, those of the leads
+captured in it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import datetime
+from statistics import median
+from typing import Any
+
+from sqlalchemy import select
+
+from handoff.application import HandoffApp
+from handoff.domain import service_level
+from handoff.domain.agreement import AgreementRegister
+from handoff.projections import read_model
+from handoff.projections import schema as t
+from handoff.projections.instants import from_micros, micros
+
+_EVENTS = ("handed", "accepted", "rejected", "contacted", "proposal")
+
+
+def follow_up_and_speed(
+    app: HandoffApp, register: AgreementRegister, start: datetime, end: datetime,
+    basis: str, as_of: datetime,
+) -> dict[str, Any]:
+    """`{"follow_up": {...}, "speed_to_lead": {...}}`; follow_up only when the agreement
+    in force at the period's start asks for one."""
+    start_us, end_us, as_of_us = micros(start), micros(end), micros(as_of)
+    e = t.event
+    query = select(e.c.lead_ref, e.c.event, e.c.occurred_us).where(
+        e.c.recorded_us <= as_of_us, e.c.event.in_(_EVENTS)
+    )
+    if basis == "flow":
+        query = query.where(e.c.occurred_us >= start_us)
+    else:
+        query = query.where(e.c.captured_us >= start_us, e.c.captured_us < end_us)
+    lives: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    with read_model(app).engine.connect() as conn:
+        for lead, name, at in conn.execute(query.order_by(e.c.occurred_us, e.c.notification_id)):
+            lives[lead].append((name, at))
+
+    def in_scope(at: int) -> bool:
+        return basis == "cohort" or start_us <= at < end_us
+
+    result: dict[str, Any] = {}
+    in_force = register.in_force_at(start, as_of)
+    if in_force is not None and _follow_up_terms(in_force.terms.document):
+        outcomes = [
+            _follow_up(register, events, at, as_of, as_of_us)
+            for events in lives.values()
+            for name, at in events
+            if name == "accepted" and in_scope(at)
+        ]
+        judged = [o for o in outcomes if o is not None]
+        met, missed = judged.count(service_level.MET), judged.count(service_level.MISSED)
+        result["follow_up"] = {
+            "accepted": len(judged), "met": met, "missed": missed,
+            "pending": judged.count(service_level.PENDING),
+            "compliance": met / (met + missed) if met + missed else None,
+        }
+    hours = [
+        h
+        for events in lives.values()
+        for i, (name, at) in enumerate(events)
+        if name == "handed" and in_scope(at)
+        and (h := _speed(register, at, events[i + 1:], as_of)) is not None
+    ]
+    ordered = sorted(hours)
+    result["speed_to_lead"] = {
+        "contacted": len(ordered),
+        "median_hours": median(ordered) if ordered else None,
+        # The nearest rank: the smallest value that 90 % of the handoffs reach or beat.
+        "p90_hours": ordered[math.ceil(0.9 * len(ordered)) - 1] if ordered else None,
+    }
+    return result
+
+
+def _follow_up_terms(document: dict[str, Any]) -> dict[str, int] | None:
+    terms: dict[str, int] | None = document.get("sales", {}).get("follow_up")
+    return terms
+
+
+def _follow_up(
+    register: AgreementRegister, events: list[tuple[str, int]], accepted_us: int,
+    as_of: datetime, as_of_us: int,
+) -> str | None:
+    version = register.in_force_at(from_micros(accepted_us), as_of)
+    terms = _follow_up_terms(version.terms.document) if version else None
+    if terms is None:
+        return None
+    return service_level.follow_up_outcome(
+        accepted_us,
+        [at for name, at in events if name == "contacted"],
+        [at for name, at in events if name == "proposal"],
+        terms["attempts"], terms["within_days"], as_of_us,
+    )
+
+
+def _speed(
+    register: AgreementRegister, handed_us: int, later: list[tuple[str, int]],
+    as_of: datetime,
+) -> float | None:
+    handed_at = from_micros(handed_us)
+    version = register.in_force_at(handed_at, as_of)
+    contact = service_level.first_contact(handed_us, later)
+    if version is None or contact is None:
+        return None
+    return version.terms.calendar.business_hours_between(handed_at, from_micros(contact))

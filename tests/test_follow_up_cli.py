@@ -1,0 +1,63 @@
+"""Follow-up and speed to lead as `kpi` (table, JSON, CSV), `report` and `sla doc` show them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from cli_helpers import Handoff
+from conftest import AGREEMENT, agreement_toml
+
+
+@pytest.fixture
+def march(handoff: Handoff, tmp_path: Path) -> Handoff:
+    """Under 2 attempts within 7 days: 'quick' is accepted and called twice (met), 'slow'
+    is accepted and called once (missed); both were handed on Monday 2 March at 10:00 and
+    first called at 11:00 (1 business hour) and on Tuesday at 10:00 (8 business hours)."""
+    toml = tmp_path / "growth.toml"
+    toml.write_text(agreement_toml(AGREEMENT, {
+        "team": None, "sales.follow_up": "{ attempts = 2, within_days = 7 }"}))
+    handoff.ok("sla", "apply", str(toml))
+    for key in ("quick", "slow"):
+        handoff.ok("lead", "capture", key, "--source", "web", "--at", "2026-03-02T09:00")
+        handoff.ok("lead", "qualify", key, "--at", "2026-03-02T09:30")
+        handoff.ok("lead", "handoff", key, "--owner", "sam", "--at", "2026-03-02T10:00")
+        handoff.ok("lead", "accept", key, "--at", "2026-03-02T10:30")
+    handoff.ok("lead", "contact", "quick", "--at", "2026-03-02T11:00")
+    handoff.ok("lead", "contact", "quick", "--at", "2026-03-04T11:00")
+    handoff.ok("lead", "contact", "slow", "--at", "2026-03-03T10:00")
+    return handoff
+
+
+def test_kpi_json_carries_both_blocks(march: Handoff) -> None:
+    result = march.json("kpi", "--month", "2026-03")
+    assert result["follow_up"] == {"accepted": 2, "met": 1, "missed": 1, "pending": 0,
+                                   "compliance": 0.5}
+    assert result["speed_to_lead"] == {"contacted": 2, "median_hours": 4.5, "p90_hours": 8.0}
+
+
+def test_kpi_csv_and_table_show_them(march: Handoff) -> None:
+    rows = list(csv.reader(io.StringIO(march.ok("kpi", "--month", "2026-03", "--format",
+                                                 "csv"))))
+    assert ["all", "follow_up", "compliance", "0.5", ""] in rows
+    assert ["all", "speed_to_lead", "p90_hours", "8.0", ""] in rows
+    table = march.ok("kpi", "--month", "2026-03")
+    assert "Follow-up and speed to lead" in table
+    assert "50.0% *" in table  # 2 leads judged: thin
+
+
+def test_the_review_and_the_document_show_them(march: Handoff, tmp_path: Path) -> None:
+    out = tmp_path / "review.html"
+    march.ok("report", "--month", "2026-03", "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert "50.0% * compliance: 1 met, 1 missed, 0 pending of 2 accepted leads" in page
+    assert "median 4.5 h, 90th percentile 8.0 h, over 2 handoffs contacted" in page
+    doc = tmp_path / "sla.md"
+    march.ok("sla", "doc", "--month", "2026-03", "--out", str(doc))
+    text = doc.read_text(encoding="utf-8")
+    assert ("**Honoured in March 2026: not honoured.** 1 of 2 accepted leads got the agreed "
+            "follow-up (50.0 %); 1 missed it, 0 still within their window.") in text
+    assert ("**Honoured in March 2026: measured.** Median 4.5 business hours from handoff to "
+            "first contact, 90th percentile 8.0, over 2 contacted handoffs") in text
