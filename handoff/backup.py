@@ -37,6 +37,7 @@ from handoff.domain.agreement import AgreementRegister
 from handoff.domain.errors import Refused
 from handoff.domain.lead import Lead
 from handoff.domain.traffic import TrafficDay
+from handoff.domain.verification import VerificationLog
 
 FORMAT = 1
 HEADER = {"handoff_backup": FORMAT}
@@ -53,7 +54,7 @@ def _known_topics() -> frozenset[str]:
     class to load, so an unknown one is never followed)."""
     return frozenset(
         get_topic(value)
-        for aggregate in (Lead, AgreementRegister, TrafficDay)
+        for aggregate in (Lead, AgreementRegister, TrafficDay, VerificationLog)
         for value in vars(aggregate).values()
         if isinstance(value, type) and issubclass(value, CanMutateAggregate)
     )

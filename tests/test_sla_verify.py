@@ -103,3 +103,20 @@ def test_a_clause_is_verified_only_when_each_of_its_examples_ran_and_passed() ->
     ]
     assert not run.passed
     assert ClauseCheck("x.feature", "bare", 0, ()).verdict == "no example"
+
+
+def test_the_recorded_verification_survives_a_backup_and_restore(
+    handoff: Handoff, store: str, tmp_path: Path
+) -> None:
+    handoff.ok("sla", "verify")
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text(handoff.ok("export", "--format", "jsonl"), encoding="utf-8")
+    restored = Handoff(str(tmp_path / "restored.sqlite"))
+    restored.ok("import", str(backup))
+    apps = [HandoffApp(locate(where)) for where in (store, restored.store)]
+    try:
+        original, copy = (app.verification_log().runs for app in apps)
+    finally:
+        for app in apps:
+            app.close()
+    assert copy == original and len(copy) == 1
