@@ -172,3 +172,11 @@ def test_a_lax_agreement_signed_by_one_side_changes_no_figure(
     assert october() == (1, 0)
     as_of = handoff.json("kpi", "--month", "2026-10", "--as-of", before_signing)["sla"]
     assert (as_of["decided_in_time"], as_of["decided_late"]) == (0, 1)
+
+
+def test_a_file_is_checked_without_a_store_and_none_is_created(tmp_path: Path) -> None:
+    store = tmp_path / "none.sqlite"
+    handoff = Handoff(str(store))
+    said = handoff.ok("sla", "check", agreement(tmp_path, H1))
+    assert "valid; compared with no version in force" in said
+    assert not store.exists()
