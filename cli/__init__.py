@@ -75,7 +75,12 @@ class HandoffGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+            return result
+        except BrokenPipeError:
+            _stop_writing_to_stdout()
+            raise click.exceptions.Exit(0) from None
         except click.exceptions.NoArgsIsHelpError:
             raise  # a group named without a command: its help, as usual
         except click.UsageError as error:
@@ -96,6 +101,18 @@ class HandoffGroup(click.Group):
                 f"internal error: {type(error).__name__}: {_first_line(error)} "
                 "(set HANDOFF_DEBUG=1 to see the traceback)"
             ) from None
+
+
+def _stop_writing_to_stdout() -> None:
+    """The reader went away (`handoff export | head -1`): end quietly, as Unix tools do.
+
+    What is still buffered for stdout would fail again when Python exits; it goes nowhere.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test runner's buffer)
+        pass
 
 
 def _first_line(error: BaseException) -> str:

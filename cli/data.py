@@ -15,6 +15,7 @@ from handoff.cli.progress import Stages, stages
 from handoff.exporter import export_rows
 from handoff.importer import (
     COLUMNS,
+    TEXT_COLUMNS,
     Importer,
     MalformedFile,
     Row,
@@ -23,6 +24,7 @@ from handoff.importer import (
     read_rows,
 )
 from handoff.instants import parse_day
+from handoff.spreadsheet import neutralised_rows
 
 _PROGRESS_FROM_ROWS = 2000
 
@@ -131,4 +133,4 @@ def export_command(obj: Any, fmt: str) -> None:
     if fmt == "jsonl":
         print_lines(backup_lines(obj.app))
     else:
-        print_csv_records(COLUMNS, export_rows(obj.app))
+        print_csv_records(COLUMNS, neutralised_rows(export_rows(obj.app), TEXT_COLUMNS))

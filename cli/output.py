@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from handoff.spreadsheet import neutralised
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
@@ -96,7 +98,7 @@ def print_csv_records(header: Sequence[str], records: Iterable[dict[str, Any]]) 
 def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerows(["" if v is None else neutralised(v) for v in row] for row in rows)
 
 
 def _console() -> Console:

@@ -38,6 +38,7 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 _ATTEMPTS = 5
 _UTC = ZoneInfo("UTC")
+_ANALYZE_FROM_EVENTS = 10_000  # a bulk write this large refreshes PostgreSQL's statistics
 
 
 class Recorded(NamedTuple):
@@ -260,7 +261,13 @@ class HandoffApp(Application[Any]):
         Hands the events straight to the event store: `save()` would check every object
         against runtime protocols, which costs more than writing it.
         """
-        self.events.put([e for aggregate in aggregates for e in aggregate.collect_events()])
+        events = [e for aggregate in aggregates for e in aggregate.collect_events()]
+        if self.location.is_postgres:
+            eventstore.insert_in_bulk(self, events)
+            if len(events) >= _ANALYZE_FROM_EVENTS:
+                eventstore.analyze(self)
+        else:
+            self.events.put(events)
 
     def existing_ids(self, ids: list[UUID]) -> set[UUID]:
         """Which of these aggregates have events, asked in a few queries rather than one each."""
@@ -319,15 +326,16 @@ def _creating_tables_alone(location: StoreLocation) -> Iterator[None]:
 
     env = location.event_store_env
     try:
-        connection = psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"],
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=10,
-            autocommit=True,
-        )
+        arguments: dict[str, Any] = {
+            **location.libpq_options,
+            "dbname": env["POSTGRES_DBNAME"],
+            "host": env["POSTGRES_HOST"],
+            "port": env["POSTGRES_PORT"],
+            "user": env["POSTGRES_USER"],
+            "password": env["POSTGRES_PASSWORD"] or None,  # None: PGPASSWORD, ~/.pgpass
+            "connect_timeout": 10,
+        }
+        connection = psycopg.connect(autocommit=True, **arguments)
     except psycopg.Error as error:
         reason = " ".join(str(error).split()) or type(error).__name__
         raise StoreUnavailable(f"cannot open store {location.given!r}: {reason}") from None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from handoff import eventstore
 from handoff.application import HandoffApp
 from handoff.audit import seal
 from handoff.domain.agreement import AgreementRegister
@@ -67,8 +68,10 @@ def build_demo(path: Path, seed: int, today: date, months: int = 12) -> DemoStor
             app.save_in_bulk(leads[start : start + _SAVE_BATCH])
         app.save_in_bulk(traffic)
         seal(app)  # as every command seals what it wrote
+        written = eventstore.last_notification_id(app)
     finally:
         app.close()
+    _mark_as_demo(path, written)
     return DemoStore(
         path=path,
         first_day=first_day,
@@ -94,21 +97,32 @@ def clear_demo_file(path: Path) -> None:
 
 
 def is_demo_store(path: Path) -> bool:
-    """A store whose first agreement version was applied by the demo."""
+    """A store the demo built and nobody wrote to since: its agreement was applied by the
+    demo, and its last event is the last one the demo wrote (a lead captured in it since,
+    or anything else recorded, makes it a store the demo will not remove)."""
     with path.open("rb") as file:
         if file.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
             return False
     # Look before opening it as a store: opening would add tables to a foreign database.
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    if "stored_events" not in tables:
+        (demo_wrote,) = connection.execute("PRAGMA user_version").fetchone()
+    if "stored_events" not in tables or not demo_wrote:
         return False
-    app = HandoffApp(locate(str(path)))
+    app = HandoffApp(locate(str(path)), create=False)
     try:
         versions = app.agreement_register().versions
+        last = eventstore.last_notification_id(app)
     finally:
         app.close()
-    return bool(versions) and versions[0].actor == DEMO_ACTOR
+    return bool(versions) and versions[0].actor == DEMO_ACTOR and last == demo_wrote
+
+
+def _mark_as_demo(path: Path, events: int) -> None:
+    """Note in the file how many events the demo wrote (SQLite's user_version, which
+    nothing else uses): a store holding more is no longer the demo's to remove."""
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"PRAGMA user_version = {int(events)}")
 
 
 # -- the agreement ---------------------------------------------------------------------

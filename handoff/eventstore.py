@@ -21,8 +21,9 @@ Anyone needing another internal adds a function here (append; keep each one smal
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -458,4 +459,106 @@ def insert_plain_entries(
 ) -> None:
     """Record these entries as they are (their states hold their own instants and actors),
     in one transaction, through the library's recorder."""
-    app.recorder.insert_events([_stored_event(app, *entry) for entry in entries])
+    stored = [_stored_event(app, *entry) for entry in entries]
+    if is_postgres(app):
+        copy_stored_events(app, stored)  # the library's pipelined INSERT hangs on large ones
+    else:
+        app.recorder.insert_events(stored)
+
+
+# -- bulk writes on PostgreSQL ------------------------------------------------------------
+
+
+def insert_in_bulk(app: Application[Any], events: Sequence[Any]) -> None:
+    """PostgreSQL: record many domain events in one transaction, streamed with COPY.
+
+    The library sends a whole save as one INSERT inside a psycopg pipeline, which hangs
+    for ever from about 18,000 events (the server waits to read, the client in
+    `Pipeline.sync`) while holding the events table's EXCLUSIVE lock. COPY streams the rows
+    in bounded chunks instead, under the same lock (taken first, as the library takes it:
+    notification ids then follow commit order), and all or nothing: a key recorded by
+    another process meanwhile fails the whole write as the library's `IntegrityError`.
+    """
+    to_stored = app.mapper.to_stored_event
+    copy_stored_events(app, (to_stored(event) for event in events))
+
+
+def copy_stored_events(app: Application[Any], stored_events: Iterable[Any]) -> None:
+    """PostgreSQL: the stored events written as `insert_in_bulk` describes."""
+    import psycopg
+    from eventsourcing.persistence import IntegrityError
+
+    recorder = _recorder(app)
+    columns = "originator_id, originator_version, topic, state"
+    copy_sql = f"COPY {events_table(app)} ({columns}) FROM STDIN (FORMAT BINARY)"
+    try:
+        with (
+            recorder.datastore.get_connection() as connection,
+            connection.transaction(),
+            connection.cursor() as cursor,
+        ):
+            for statement in recorder.lock_table_statements:
+                cursor.execute(statement)
+            with cursor.copy(copy_sql) as copy:
+                copy.set_types(["uuid", "int8", "text", "bytea"])
+                for stored in stored_events:
+                    copy.write_row(
+                        (stored.originator_id, stored.originator_version, stored.topic,
+                         stored.state)
+                    )
+            cursor.execute(f'NOTIFY "{recorder.channel_name}"')
+    except psycopg.errors.UniqueViolation as error:
+        raise IntegrityError(str(error).splitlines()[0]) from None
+
+
+def analyze(app: Application[Any], tables: Sequence[str] = ()) -> None:
+    """PostgreSQL: refresh the planner's statistics after a bulk write (a no-op on SQLite).
+
+    Autovacuum gets there eventually; until it does, a query over a table that grew from
+    nothing to a million rows may be planned as if it were empty (minutes instead of
+    seconds). `tables` adds the read model's tables to the events table.
+    """
+    if not is_postgres(app):
+        return
+    with _recorder(app).datastore.get_connection() as connection:
+        for table in (events_table(app), *tables):
+            connection.execute(f"ANALYZE {table}")
+
+
+# -- opening a PostgreSQL store as libpq would ---------------------------------------------
+
+# The store URL's libpq options (sslmode, sslrootcert, application_name, ...), as JSON.
+LIBPQ_OPTIONS = "HANDOFF_LIBPQ_OPTIONS"
+# The infrastructure factory a PostgreSQL store is opened with (`PERSISTENCE_MODULE`).
+POSTGRES_FACTORY_TOPIC = "handoff.eventstore:LibpqPostgresFactory"
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first use: importing the library's PostgreSQL module loads psycopg, which a
+    # SQLite store never needs (a third of a second at every command's start).
+    if name == "LibpqPostgresFactory":
+        return _libpq_postgres_factory()
+    raise AttributeError(name)
+
+
+@cache
+def _libpq_postgres_factory() -> type:
+    from eventsourcing.postgres import PostgresFactory
+
+    class LibpqPostgresFactory(PostgresFactory):
+        """The library's factory, connecting as libpq would from the store's URL.
+
+        The library always passes a password, an empty one when the URL has none, which
+        stops libpq from looking for it in `PGPASSWORD` and `~/.pgpass`; and it has no
+        place for the URL's other options (`sslmode=require` would be dropped silently).
+        Its pool connects on first use, after this has set its connection arguments.
+        """
+
+        def __init__(self, env: Any) -> None:
+            super().__init__(env)
+            arguments: Any = self.datastore.pool.kwargs
+            if not arguments.get("password"):
+                arguments.pop("password", None)
+            arguments.update(json.loads(self.env.get(LIBPQ_OPTIONS) or "{}"))
+
+    return LibpqPostgresFactory

@@ -91,7 +91,7 @@ class _Quiet:
 # The columns whose cells may span lines; in any other, a line break means a stray quote.
 MULTILINE_COLUMNS = frozenset({"reason"})
 # Cells read as they are written (a key, a name); the others are parsed and may be padded.
-_TEXT_COLUMNS = frozenset(
+TEXT_COLUMNS = frozenset(
     {"lead", "actor", "source", "name", "email", "company", "owner", "reason", "channel"}
 )
 _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
@@ -149,7 +149,7 @@ def _cells(header: list[str], values: list[str]) -> dict[str, str]:
     for column, value in zip(header, values, strict=True):
         if not value:
             continue
-        if column in _TEXT_COLUMNS:
+        if column in TEXT_COLUMNS:
             value = restored(value)
             if column not in MULTILINE_COLUMNS and ("\n" in value or "\r" in value):
                 return {_BAD_ROW: f"a line break inside {column} (a stray quote?)"}

@@ -9,6 +9,7 @@ which spreadsheets show as text; a cell that itself starts with `'` gets one mor
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
@@ -26,3 +27,19 @@ def restored(cell: str) -> str:
     if cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS):
         return cell[1:]
     return cell
+
+
+def neutralised_rows(
+    rows: Iterable[dict[str, Any]], text_columns: Iterable[str]
+) -> Iterator[dict[str, Any]]:
+    """Rows for a CSV, each text cell a spreadsheet would run given a leading `'`."""
+    columns = tuple(text_columns)
+    for row in rows:
+        for column in columns:
+            value = row.get(column)
+            if value and value[0] in _FIRST_CHARACTERS:
+                row[column] = "'" + value
+        yield row
+
+
+_FIRST_CHARACTERS = frozenset(c[0] for c in _FORMULA_STARTS)

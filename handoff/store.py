@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import getpass
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
+from handoff import eventstore
 from handoff.domain.errors import Refused
 
 if TYPE_CHECKING:
@@ -46,7 +48,15 @@ class StoreLocation:
 
     @property
     def is_postgres(self) -> bool:
-        return self.event_store_env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+        return "POSTGRES_DBNAME" in self.event_store_env
+
+    @property
+    def libpq_options(self) -> dict[str, str]:
+        """The URL's libpq options (sslmode, application_name, ...)."""
+        options: dict[str, str] = json.loads(
+            self.event_store_env.get(eventstore.LIBPQ_OPTIONS, "{}")
+        )
+        return options
 
     @cached_property
     def sqlalchemy_url(self) -> URL:
@@ -63,6 +73,7 @@ class StoreLocation:
             host=env["POSTGRES_HOST"],
             port=int(env["POSTGRES_PORT"]),
             database=env["POSTGRES_DBNAME"],
+            query=self.libpq_options,
         )
 
 
@@ -102,25 +113,53 @@ def _sqlite(store: str) -> StoreLocation:
 
 
 def _postgres(store: str) -> StoreLocation:
+    """A PostgreSQL URL; its query holds libpq options (`?sslmode=require`), passed on.
+
+    Without a password in the URL, libpq finds it as usual (`PGPASSWORD`, `~/.pgpass`).
+    The URL is shown to people (in messages) without its password.
+    """
+    shown = without_password(store)
     try:
         url = urlsplit(store)
         port = url.port or 5432
+        options = dict(parse_qsl(url.query, keep_blank_values=True, strict_parsing=bool(url.query)))
     except ValueError:
-        raise StoreUnavailable(f"not a database URL: {store!r}") from None
+        raise StoreUnavailable(f"not a database URL: {shown!r}") from None
     database = unquote(url.path.lstrip("/"))
     if not database:
-        raise StoreUnavailable(f"the store URL {store!r} names no database")
+        raise StoreUnavailable(f"the store URL {shown!r} names no database")
+    password = options.pop("password", None) or (unquote(url.password) if url.password else "")
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": eventstore.POSTGRES_FACTORY_TOPIC,
+        eventstore.LIBPQ_OPTIONS: json.dumps(options),
         "POSTGRES_DBNAME": database,
         "POSTGRES_HOST": url.hostname or "localhost",
         "POSTGRES_PORT": str(port),
         "POSTGRES_USER": unquote(url.username) if url.username else getpass.getuser(),
-        "POSTGRES_PASSWORD": unquote(url.password) if url.password else "",
+        "POSTGRES_PASSWORD": password,
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "30",
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "2",
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
     }
-    return StoreLocation(store, env)
+    return StoreLocation(shown, env)
+
+
+def without_password(store: str) -> str:
+    """The store as shown to people: a URL's password replaced by ***."""
+    try:
+        url = urlsplit(store)
+        if url.password is None and "password=" not in url.query:
+            return store
+        netloc = url.netloc
+        if url.password is not None:
+            user, _, host = netloc.rpartition("@")
+            netloc = f"{user.split(':', 1)[0]}:***@{host}"
+        query = "&".join(
+            f"{k}=***" if k == "password" else f"{k}={v}"
+            for k, v in parse_qsl(url.query, keep_blank_values=True)
+        )
+        return urlunsplit(url._replace(netloc=netloc, query=query))
+    except ValueError:
+        return "the store URL given"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,38 @@ def test_a_days_traffic_is_skipped_when_unchanged_and_corrected_when_not(
     assert "1 recorded, 0 skipped" in handoff.ok("import", write(tmp_path, corrected, "fix.csv"))
     exported = handoff.ok("export").splitlines()
     assert [line.split(",")[-1] for line in exported[1:]] == ["1200", "1350"]
+
+
+def test_export_into_a_pipe_closed_early_ends_quietly(store: str, tmp_path: Path) -> None:
+    """`handoff export | head -1`: no traceback and no error when the reader stops."""
+    import subprocess
+    import sys
+
+    rows = "".join(f"k-{n},captured,2026-03-02T09:00Z,maria,web,,,,,,,,,\n" for n in range(4000))
+    Handoff(store).ok("import", write(tmp_path, HEADER + rows))
+    command = [sys.executable, "-c", "from handoff.cli import main; main()", "--store", store,
+               "export"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith(b"lead,event,at")
+    process.stdout.close()  # what `head -1` does after its line
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 0, stderr
+    assert stderr == b""
+
+
+def test_export_neutralises_cells_a_spreadsheet_would_run_and_import_reads_them_back(
+    store: str, tmp_path: Path
+) -> None:
+    formula = '=HYPERLINK("http://evil.example","click")'
+    handoff = Handoff(store)
+    handoff.ok("lead", "capture", "+1-555", "--source", "@web", "--name", formula,
+               "--company", "'quoted", "--at", "2026-03-02T09:00Z")
+    exported = handoff.ok("export")
+    cells = next(csv.DictReader(io.StringIO(exported)))
+    assert (cells["lead"], cells["source"], cells["company"]) == ("'+1-555", "'@web", "''quoted")
+    assert cells["name"] == "'" + formula
+    restored = Handoff(str(tmp_path / "restored.sqlite"))
+    restored.ok("import", write(tmp_path, exported, "exported.csv"))
+    shown = restored.json("lead", "show", "+1-555")
+    assert (shown["source"], shown["name"], shown["company"]) == ("@web", formula, "'quoted")

@@ -78,6 +78,21 @@ def test_the_demo_never_overwrites_a_real_store(tmp_path: Path) -> None:
     assert "2026-11-02" in export(store)
 
 
+def test_the_demo_never_removes_a_demo_store_holding_a_real_lead(tmp_path: Path) -> None:
+    """A lead captured in a demo store is real data: the demo refuses, and the lead stays."""
+    path = tmp_path / "dd.sqlite"
+    build_demo(path, seed=1, today=TODAY, months=2)
+    captured = CliRunner().invoke(
+        main, ["--store", str(path), "--actor", "maria", "lead", "capture", "real-1", "--source",
+               "phone"]
+    )
+    assert captured.exit_code == 0, captured.output
+    with pytest.raises(NotADemoStore):
+        build_demo(path, seed=1, today=TODAY, months=2)
+    shown = CliRunner().invoke(main, ["--store", str(path), "lead", "show", "real-1"])
+    assert shown.exit_code == 0, shown.output
+
+
 def test_handoff_demo_builds_a_store_and_prints_the_last_full_month(tmp_path: Path) -> None:
     out = tmp_path / "demo.sqlite"
     result = CliRunner().invoke(main, ["demo", "--seed", "5", "--months", "2", "--out", str(out)])

@@ -76,9 +76,11 @@ def catch_up(
     # cyclic collector would rescan them all again and again, and finds no cycles.
     with switches.no_cyclic_gc():
         try:
-            return projector.run()
+            read = projector.run()
         finally:
             _finish(projector.model, bulk, projector.tally)
+    _analyze(projector.model)
+    return read
 
 
 def rebuild(app: HandoffApp, progress: Progress | None = None) -> int:
@@ -102,6 +104,16 @@ def rebuild(app: HandoffApp, progress: Progress | None = None) -> int:
             for table in tables:
                 conn.execute(delete(table))
     return catch_up(app, progress=progress, bulk=True)
+
+
+def _analyze(model: ReadModel) -> None:
+    """PostgreSQL plans queries from statistics that autovacuum refreshes only later: after
+    a bulk catch-up, a report's query could be planned as if its tables were empty (minutes
+    instead of seconds at a million events)."""
+    if model.is_postgres:
+        with model.engine.begin() as conn:
+            tables = (*t.PROJECTED_TABLES, *t.SUMMARY_TABLES)
+            conn.execute(text(f"ANALYZE {', '.join(table.name for table in tables)}"))
 
 
 def _drop_indexes(model: ReadModel) -> None:

@@ -1,0 +1,76 @@
+"""A large import is one transaction written in bounded pieces, and others keep recording.
+
+On PostgreSQL an import of ~18,000 rows or more used to hang for ever (one INSERT of the
+whole file in a psycopg pipeline), holding the events table's lock so that every other
+writer hung too. The timeouts below only keep a regression from hanging the test run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cli_helpers import Handoff
+from eventsourcing.persistence import RecordConflictError
+
+from handoff.application import HandoffApp
+from handoff.domain.lead import Lead, Stamp
+from handoff.store import locate
+
+HEADER = "lead,event,at,actor,source,score,owner\n"
+_HANG_GUARD_SECONDS = 600
+
+
+def handoff_process(store: str, *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-c", "from handoff.cli import main; main()", "--store", store,
+               "--actor", "maria", *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_large_import_completes_while_another_process_records_a_lead(
+    store: str, tmp_path: Path
+) -> None:
+    leads = 8_000
+    lines = [HEADER]
+    for n in range(leads):
+        lines += [
+            f"big-{n},captured,2026-03-02T09:00Z,maria,web,,\n",
+            f"big-{n},qualified,2026-03-02T10:00Z,maria,,60,\n",
+            f"big-{n},handed,2026-03-02T11:00Z,maria,,,sam\n",
+        ]
+    rows = tmp_path / "big.csv"
+    rows.write_text("".join(lines))
+    Handoff(store).ok("traffic", "record", "--date", "2026-03-01", "--visits", "1")
+
+    importing = handoff_process(store, "import", str(rows))
+    time.sleep(1.0)  # let the import start reading and checking
+    capturing = handoff_process(store, "lead", "capture", "walk-in", "--source", "phone")
+    captured = capturing.communicate(timeout=_HANG_GUARD_SECONDS)
+    imported = importing.communicate(timeout=_HANG_GUARD_SECONDS)
+
+    assert capturing.returncode == 0, captured[1]
+    assert importing.returncode == 0, imported[1]
+    assert f"imported {3 * leads} rows: {3 * leads} recorded" in imported[0]
+    handoff = Handoff(store)
+    assert handoff.json("lead", "show", "walk-in")["state"] == "captured"
+    assert handoff.json("lead", "show", f"big-{leads - 1}")["owner"] == "sam"
+    march = handoff.json("kpi", "--month", "2026-03")
+    assert march["counts"]["handed"] == leads
+
+
+def test_a_bulk_write_meeting_a_key_recorded_meanwhile_writes_nothing(store: str) -> None:
+    """All or nothing: the bulk write refuses as a whole when a lead appeared underneath."""
+    app = HandoffApp(locate(store))
+    try:
+        stamp = Stamp(datetime(2026, 3, 2, 9, tzinfo=UTC), datetime.now(UTC), "maria")
+        leads = [Lead.capture(f"k-{n}", "web", stamp) for n in range(50)]
+        Handoff(store).ok("lead", "capture", "k-49", "--source", "phone")
+        with pytest.raises(RecordConflictError):
+            app.save_in_bulk(leads)
+    finally:
+        app.close()
+    assert "unknown lead" in Handoff(store).refused("lead", "show", "k-0")

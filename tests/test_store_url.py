@@ -1,0 +1,74 @@
+"""A PostgreSQL store URL is read as libpq reads it, and its password is never shown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_helpers import Handoff
+from conftest import POSTGRES_URL, _fresh_postgres_database
+from sqlalchemy.engine import make_url
+
+from handoff.application import HandoffApp
+from handoff.store import locate, without_password
+
+
+@pytest.fixture
+def pg_store() -> Iterator[str]:
+    """libpq's ways concern PostgreSQL only."""
+    if not POSTGRES_URL:
+        pytest.skip("set HANDOFF_TEST_POSTGRES_URL to run on PostgreSQL")
+    yield from _fresh_postgres_database()
+
+
+def test_a_password_is_never_shown(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://sam:s3cret-pw@127.0.0.1:1/sales"  # nothing listens on port 1
+    result = Handoff(url)("lead", "show", "k")
+    assert result.exit_code == 1
+    assert "s3cret-pw" not in result.output
+    assert "sam:***@127.0.0.1:1/sales" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_password_in_the_query_is_hidden_too() -> None:
+    shown = without_password("postgresql://sam@db/sales?password=s3cret&sslmode=require")
+    assert shown == "postgresql://sam@db/sales?password=***&sslmode=require"
+
+
+def test_the_urls_libpq_options_are_kept(pg_store: str) -> None:
+    Handoff(pg_store).ok("lead", "capture", "k", "--source", "web")
+    line = Handoff(pg_store + "?sslmode=require").refused("lead", "show", "k")
+    assert "SSL" in line  # the test server has no TLS: libpq refuses, as psql does
+    assert Handoff(pg_store + "?sslmode=disable").json("lead", "show", "k")["key"] == "k"
+
+
+def _password_libpq_used(store: str) -> str | None:
+    app = HandoffApp(locate(store))
+    try:
+        with app.recorder.datastore.get_connection() as connection:  # type: ignore[attr-defined]
+            password: str | None = connection.info.password
+            return password
+    finally:
+        app.close()
+
+
+def test_without_a_password_in_the_url_libpq_takes_pgpassword(
+    pg_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Handoff(pg_store).ok("lead", "capture", "k", "--source", "web")
+    monkeypatch.setenv("PGPASSWORD", "from-the-environment")
+    assert _password_libpq_used(pg_store) == "from-the-environment"
+
+
+def test_without_a_password_in_the_url_libpq_reads_the_password_file(
+    pg_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Handoff(pg_store).ok("lead", "capture", "k", "--source", "web")
+    url = make_url(pg_store)
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"{url.host}:{url.port}:{url.database}:{url.username}:from-the-file\n")
+    passfile.chmod(0o600)
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    assert _password_libpq_used(pg_store) == "from-the-file"
