@@ -233,9 +233,9 @@ def read_raw_postgres(app: HandoffApp) -> int:
     with psycopg.connect(
         dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
         user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
-    ) as connection, connection.cursor(name="raw") as cursor:
-        cursor.execute(
-            "SELECT notification_id, originator_id, topic, state"
+    ) as connection, connection.cursor(name="raw", binary=True) as cursor:
+        cursor.execute(  # the columns as the projection reads them (see eventstore)
+            "SELECT notification_id, replace(originator_id::text, '-', ''), topic, state"
             f" FROM {eventstore.events_table(app)} ORDER BY notification_id"
         )
         while batch := cursor.fetchmany(20_000):
