@@ -130,7 +130,7 @@ def _area(
         "feature": area.feature,
         "title": area.title,
         "description": area.description,
-        "background": area.background,
+        "background": [step.split(" ", 1)[-1] for step in area.background],
         "clauses": [
             {
                 "name": clause.name,
