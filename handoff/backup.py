@@ -41,7 +41,6 @@ from handoff.domain.verification import VerificationLog
 
 FORMAT = 1
 HEADER = {"handoff_backup": FORMAT}
-_BATCH = 5_000
 _MAX_ERRORS = 20
 
 
@@ -125,12 +124,10 @@ def restore(app: Any, text: str, dry_run: bool = False) -> Restored:
             f"this store holds {len(held) - matched} entries that are not in the backup:"
             " restore into an empty store; nothing was written"
         )
-    if not dry_run:
-        for start in range(0, len(fresh), _BATCH):
-            batch = fresh[start : start + _BATCH]
-            eventstore.insert_plain_entries(
-                app, [(e.originator, e.version, e.topic, e.state) for e in batch]
-            )
+    if not dry_run and fresh:  # one transaction: all or nothing, as every import
+        eventstore.insert_plain_entries(
+            app, [(e.originator, e.version, e.topic, e.state) for e in fresh]
+        )
     return Restored(len(entries), 0 if dry_run else len(fresh), matched)
 
 
