@@ -22,6 +22,7 @@ from handoff.domain import service_level
 from handoff.domain.agreement import AgreementRegister
 from handoff.projections import read_model
 from handoff.projections import schema as t
+from handoff.projections.due import KnownVersion
 from handoff.projections.instants import from_micros, micros
 
 _EVENTS = ("handed", "accepted", "rejected", "contacted", "proposal")
@@ -39,13 +40,21 @@ def follow_up_and_speed(
         e.c.recorded_us <= as_of_us, e.c.event.in_(_EVENTS)
     )
     if basis == "flow":
-        query = query.where(e.c.occurred_us >= start_us)
+        # Only the leads handed or accepted in the period (their events found through the
+        # read_event_lead index), not every event after the period's start: a year of a
+        # million events would be read for each report.
+        in_period = select(e.c.lead_ref).where(
+            e.c.event.in_(("handed", "accepted")), e.c.occurred_us >= start_us,
+            e.c.occurred_us < end_us, e.c.recorded_us <= as_of_us,
+        )
+        query = query.where(e.c.lead_ref.in_(in_period))
     else:
         query = query.where(e.c.captured_us >= start_us, e.c.captured_us < end_us)
     lives: dict[int, list[tuple[str, int]]] = defaultdict(list)
     with read_model(app).engine.connect() as conn:
         for lead, name, at in conn.execute(query.order_by(e.c.occurred_us, e.c.notification_id)):
-            lives[lead].append((name, at))
+            if basis == "cohort" or at >= start_us:  # in flow, what follows the start
+                lives[lead].append((name, at))
 
     def in_scope(at: int) -> bool:
         return basis == "cohort" or start_us <= at < end_us
@@ -66,12 +75,14 @@ def follow_up_and_speed(
             "pending": judged.count(service_level.PENDING),
             "compliance": met / (met + missed) if met + missed else None,
         }
+    versions = [KnownVersion(v.number, micros(v.applied_at), v.terms)
+                for v in register.known_at(as_of)]
     hours = [
         h
         for events in lives.values()
         for i, (name, at) in enumerate(events)
         if name == "handed" and in_scope(at)
-        and (h := _speed(register, at, events[i + 1:], as_of)) is not None
+        and (h := _speed(versions, at, events[i + 1:])) is not None
     ]
     ordered = sorted(hours)
     result["speed_to_lead"] = {
@@ -105,12 +116,12 @@ def _follow_up(
 
 
 def _speed(
-    register: AgreementRegister, handed_us: int, later: list[tuple[str, int]],
-    as_of: datetime,
+    versions: list[KnownVersion], handed_us: int, later: list[tuple[str, int]]
 ) -> float | None:
-    handed_at = from_micros(handed_us)
-    version = register.in_force_at(handed_at, as_of)
+    """Business hours from a handoff to its first contact, under the version governing
+    the handoff (on microseconds: `projections.due`, held to the calendar's answers)."""
+    version = service_level.governing_version(versions, lambda v: v.covers(handed_us))
     contact = service_level.first_contact(handed_us, later)
     if version is None or contact is None:
         return None
-    return version.terms.calendar.business_hours_between(handed_at, from_micros(contact))
+    return version.response_hours(handed_us, contact)

@@ -26,7 +26,7 @@ metadata = MetaData()
 
 # Bumped whenever a table changes shape: a store whose read model has another version has
 # it dropped and projected again (it is derived data), rather than read wrongly.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # A key that is a notification id. On SQLite, only a column declared INTEGER is the rowid
 # itself: declared BIGINT it would be a second B-tree beside the rowid, which every
@@ -90,6 +90,12 @@ Index(
     "read_event_cohort",
     event.c.captured_us, event.c.event, event.c.lead_ref, event.c.recorded_us,
     event.c.amount_cents, event.c.in_cohort,
+)
+# A lead's events in order (follow-up and speed to lead read the leads in scope).
+Index(
+    "read_event_lead",
+    event.c.lead_ref, event.c.occurred_us, event.c.event, event.c.recorded_us,
+    event.c.notification_id,
 )
 
 # One row per handoff, with its decision and its due instant under the agreement
