@@ -1,12 +1,16 @@
 """Import benchmark: `handoff import` of a large CSV against the physical floor, in one run.
 
     python benchmarks/import_benchmark.py [--leads 50000] [--seed 7] [--repeat 1]
+                                          [--postgres postgresql+psycopg://user@host/db]
 
 Writes a seeded synthetic CSV (≈50,000 leads, ≈225,000 events), times the real
 `handoff import` command into an empty SQLite store, then times the floor: parsing
 the same CSV and writing each row as a JSON blob into SQLite with `executemany` in one
 transaction. Prints both, the ratio (target: import <= 4x the floor) and the import's
-peak memory (target: under 500 MB). Machines are shared and noisy: read the ratio.
+peak memory (target: under 500 MB). With `--postgres URL` (a server where that user may
+create databases), the same command also imports into a fresh PostgreSQL database, made
+and dropped by the benchmark, and its time is printed beside SQLite's. Machines are shared
+and noisy: read the ratio.
 """
 
 from __future__ import annotations
@@ -104,6 +108,32 @@ def time_import(csv_path: Path, store: Path) -> tuple[float, float]:
     return elapsed, peak_mb
 
 
+def time_postgres_import(csv_path: Path, server_url: str) -> float:
+    """Seconds of the same command into a fresh PostgreSQL database (dropped afterwards)."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(server_url)
+    name = f"handoff_bench_{uuid.uuid4().hex[:10]}"
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        store = base.set(database=name).render_as_string(hide_password=False)
+        handoff = Path(sys.executable).with_name("handoff")
+        started = time.perf_counter()
+        subprocess.run(
+            [str(handoff), "--store", store, "--actor", "li", "import", str(csv_path)],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+        return time.perf_counter() - started
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def time_phases(csv_path: Path, store: Path) -> tuple[float, float, float]:
     """In-process: seconds to check and record the events, to catch the read models up, and
     to seal the new entries into the audit chain (each part of the whole command)."""
@@ -145,6 +175,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1, help="runs; the best of each is kept")
+    parser.add_argument("--postgres", metavar="URL", help="also import into PostgreSQL there")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -171,6 +202,12 @@ def main() -> None:
         print(f"ratio          : {best_import / best_floor:7.2f}x  (target <= 4x)")
         print(f"  recording the events alone: {best_record / best_floor:.2f}x the floor")
         print(f"peak memory    : {peak:7.0f} MB (target < 500 MB)")
+        if args.postgres:
+            postgres = min(time_postgres_import(csv_path, args.postgres)
+                           for _ in range(args.repeat))
+            print(f"PostgreSQL     : {postgres:7.2f} s  ({rows / postgres:,.0f} rows/s)"
+                  f" beside SQLite's {best_import:.2f} s, the same command"
+                  f" ({postgres / best_floor:.2f}x the SQLite floor)")
 
 
 if __name__ == "__main__":

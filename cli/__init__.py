@@ -12,6 +12,7 @@ from eventsourcing.persistence import PersistenceError
 
 from handoff.application import HandoffApp
 from handoff.audit import seal_quietly
+from handoff.cli.progress import progress_on_terminal
 from handoff.domain.bounds import check_text
 from handoff.domain.errors import Refused
 from handoff.store import DEFAULT_STORE, StoreMissing, empty_store, locate
@@ -32,6 +33,7 @@ class Session:
         if self._app is None:
             creating = _creates_store(click.get_current_context())
             app = self._app = HandoffApp(locate(self.store), create=creating)
+            app.catch_up_progress = progress_on_terminal(self._ctx, "updating the KPIs")
             self._ctx.call_on_close(app.close)
             # Registered after close, so run before it: whatever the command wrote is sealed.
             self._ctx.call_on_close(lambda: seal_quietly(app))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from handoff.importer import (
 )
 from handoff.instants import parse_day
 from handoff.spreadsheet import neutralised_rows
+from handoff.store import without_password
 
 _PROGRESS_FROM_ROWS = 2000
 
@@ -72,7 +74,8 @@ def import_command(obj: Any, file: str, dry_run: bool) -> None:
             from handoff.projections import catch_up  # KPIs are ready when the import ends
 
             updating = shown.log_position("updating the KPIs") if progress else None
-            catch_up(obj.app, progress=updating)
+            with _recorded_before(report.recorded, obj.store):
+                catch_up(obj.app, progress=updating)
     if not report.ok:
         for bad_row in report.errors:
             click.echo(f"{file}: {bad_row}", err=True)
@@ -109,6 +112,23 @@ def _restore(obj: Any, text: str, dry_run: bool) -> None:
             f"restored {done.entries} entries from the backup: {done.written} written,"
             f" {done.skipped} skipped (already in the store)"
         )
+
+
+@contextmanager
+def _recorded_before(events: int, store: str) -> Iterator[None]:
+    """The import's events are committed: a failure after that must not read as "nothing
+    was written" (or as an internal error), but say what happened and how to finish."""
+    try:
+        yield
+    except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise click.ClickException(
+            f"the import's {events} events were recorded, but updating the KPIs failed "
+            f"({reason[:200]}); run `handoff --store {without_password(store)} projections "
+            "rebuild` to finish (re-running the import records nothing twice)"
+        ) from None
 
 
 class _ImportProgress:

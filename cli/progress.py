@@ -9,7 +9,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -77,3 +79,26 @@ def stages(enabled: bool = True) -> Iterator[Stages]:
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
         yield Stages(bar)
+
+
+def progress_on_terminal(
+    ctx: click.Context, description: str
+) -> Callable[[int, int], None] | None:
+    """A callback for reading the event log that draws a bar on stderr from its first call
+    (so a command that never reads much shows nothing), when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    shown: dict[str, Any] = {}
+
+    def advance(at: int, last: int) -> None:
+        if not shown:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            bar = Progress(console=Console(stderr=True), transient=True)
+            bar.start()
+            ctx.call_on_close(bar.stop)
+            shown.update(bar=bar, task=bar.add_task(description, total=last))
+        shown["bar"].update(shown["task"], completed=at, total=last)
+
+    return advance

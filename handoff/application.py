@@ -52,6 +52,9 @@ class HandoffApp(Application[Any]):
     """The shared record of the agreement: leads, agreement versions and traffic."""
 
     name = "handoff"
+    # Where a long catch-up of the read models reports its progress, when nobody asked
+    # (the first report after a large load): set by the command line on a terminal.
+    catch_up_progress: Callable[[int, int], None] | None = None
 
     def __init__(
         self, location: StoreLocation, clock: Clock = now_utc, create: bool = True

@@ -74,3 +74,16 @@ def test_a_bulk_write_meeting_a_key_recorded_meanwhile_writes_nothing(store: str
     finally:
         app.close()
     assert "unknown lead" in Handoff(store).refused("lead", "show", "k-0")
+
+
+def test_a_bulk_catch_up_reports_its_progress_where_the_command_line_shows_it(
+    app: HandoffApp,
+) -> None:
+    from handoff.projections import rebuild
+
+    for n in range(3):
+        app.capture(f"k-{n}", "web", "maria", at="2026-03-02T09:00Z")
+    reached: list[tuple[int, int]] = []
+    app.catch_up_progress = lambda at, last: reached.append((at, last))
+    rebuild(app)  # projects in bulk, as the first report after a large load does
+    assert reached and reached[-1][0] == reached[-1][1] >= 3

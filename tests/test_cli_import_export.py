@@ -166,3 +166,21 @@ def test_export_neutralises_cells_a_spreadsheet_would_run_and_import_reads_them_
     restored.ok("import", write(tmp_path, exported, "exported.csv"))
     shown = restored.json("lead", "show", "+1-555")
     assert (shown["source"], shown["name"], shown["company"]) == ("@web", formula, "'quoted")
+
+
+def test_an_import_saved_but_not_caught_up_says_so_and_how_to_finish(
+    handoff: Handoff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handoff.projections as projections
+
+    def disk_full(*_: object, **__: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(projections, "catch_up", disk_full)
+        line = handoff.refused("import", write(tmp_path, JOURNEYS))
+    assert "12 events were recorded, but updating the KPIs failed" in line
+    assert "No space left on device" in line and "projections rebuild" in line
+    assert "rebuilt" in handoff.ok("projections", "rebuild")
+    assert handoff.json("lead", "show", "acme-1")["state"] == "won"
+    assert "0 recorded, 12 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))

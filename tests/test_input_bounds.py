@@ -140,3 +140,40 @@ def test_a_dry_run_writes_nothing_not_even_the_file(tmp_path: Path) -> None:
     store = tmp_path / "new.sqlite"
     assert "1 would be recorded" in Handoff(str(store)).ok("import", str(path), "--dry-run")
     assert not store.exists()
+
+
+def test_a_store_holding_values_beyond_the_bounds_still_reads(store: str) -> None:
+    """Values stored before the bounds existed are skipped by the reports, not fatal."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from handoff.application import HandoffApp
+    from handoff.domain.lead import Lead, Stamp
+    from handoff.domain.traffic import TrafficDay
+    from handoff.store import locate
+
+    def at(hour: int) -> dict[str, object]:
+        return Stamp(datetime(2026, 3, 2, hour, tzinfo=UTC), datetime.now(UTC), "m").fields()
+
+    app = HandoffApp(locate(store))
+    try:
+        day = TrafficDay(day="2026-03-02")  # as an earlier version let it be recorded
+        day._visits_recorded(day="2026-03-02", visits=10**23, actor="m",
+                             recorded_at=datetime.now(UTC))
+        lead = Lead.capture("k", "web", Stamp(datetime(2026, 3, 2, 9, tzinfo=UTC),
+                                              datetime.now(UTC), "m"))
+        lead.trigger_event(Lead.Qualified, score=10**26, **at(10))
+        lead.trigger_event(Lead.Handed, owner="sam", **at(11))
+        lead.trigger_event(Lead.Accepted, **at(12))
+        lead.trigger_event(Lead.ProposalSent, amount=Decimal("5e16"), **at(13))
+        lead.trigger_event(Lead.Won, amount=Decimal("5e16"), **at(14))
+        app.save(day, lead)
+    finally:
+        app.close()
+    handoff = Handoff(store)
+    march = handoff.json("kpi", "--month", "2026-03")
+    assert march["counts"]["won"] == 1 and march["revenue_won"] == 0  # its amount skipped
+    assert march["counts"]["visits"] == 0  # the count beyond the bounds skipped
+    for read in (("sla", "breaches"), ("export",), ("lead", "history", "k"),
+                 ("projections", "rebuild")):
+        handoff.ok(*read)

@@ -9,8 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handoff.domain.agreement import MARKETING_RATES, SALES_RATES, AgreementTerms
+from handoff.domain.bounds import MAX_COUNT, check_day, check_text
 from handoff.domain.business_time import WEEKDAYS
-from handoff.domain.errors import InvalidAgreement
+from handoff.domain.errors import InvalidAgreement, InvalidInput
 
 _SCHEMA: dict[str, Any] = {
     "name": str,
@@ -27,6 +28,7 @@ _SCHEMA: dict[str, Any] = {
     },
     "team": {"marketing": list, "sales": list},
 }
+_FOLLOW_UP_BELOW = {"attempts": 1000, "within_days": 3660}
 _REQUIRED = (("name",), ("effective_from",), ("sales", "decide_within_hours"))
 
 
@@ -43,7 +45,36 @@ def parse_agreement(text: str) -> AgreementTerms:
             if not isinstance(node, dict) or part not in node:
                 raise InvalidAgreement(f"{'.'.join(path)}: is required")
             node = node[part]
-    return AgreementTerms(_normalise(raw))
+    terms = AgreementTerms(_normalise(raw))
+    _check_due_instants(terms)
+    return terms
+
+
+# `effective_to = 9999-12-31` is how many systems write "for ever": read as open-ended.
+_FOREVER = date(9999, 12, 31)
+_MAX_DECIDE_HOURS = Decimal(8760)  # a year of hours, far beyond any handoff window
+_MIN_RATE = Decimal("0.000001")
+
+
+def _check_due_instants(terms: AgreementTerms) -> None:
+    """Refuse terms whose due instants the calendar cannot find (say, 5,000 business hours
+    on a calendar open one hour a week): found now, when the file is applied, rather than
+    by every report later."""
+    zone = terms.timezone
+    last = terms.effective_to or terms.effective_from
+    for day in dict.fromkeys((terms.effective_from, last)):
+        start = datetime.combine(day, time(0), zone)
+        try:
+            due = terms.calendar.add_business_hours(start, terms.decide_within_hours)
+        except (ValueError, OverflowError):
+            due = None
+        if due is None or due.year >= 2200:
+            raise _fail(
+                "sales.decide_within_hours",
+                f"{terms.decide_within_hours} business hours after {day} cannot be reached "
+                "within three years on this calendar (check calendar.workdays, hours and "
+                "holidays)",
+            )
 
 
 def _fail(key: str, reason: str) -> InvalidAgreement:
@@ -74,8 +105,10 @@ _TYPE_WORDS = {
 
 
 def _is_type(value: Any, expected: type) -> bool:
-    if expected is Decimal:
-        return isinstance(value, (int, Decimal)) and not isinstance(value, bool)
+    if expected is Decimal:  # inf and nan are not numbers of an agreement
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, Decimal) and value.is_finite()
+        )
     if expected is int:
         return isinstance(value, int) and not isinstance(value, bool)
     if expected is date:
@@ -85,14 +118,14 @@ def _is_type(value: Any, expected: type) -> bool:
 
 def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
     """Check values and return a JSON-safe document (dates and decimals as strings)."""
-    doc: dict[str, Any] = {"name": raw["name"].strip()}
+    doc: dict[str, Any] = {"name": _text("name", raw["name"]).strip()}
     if not doc["name"]:
         raise _fail("name", "must not be empty")
-    doc["effective_from"] = raw["effective_from"].isoformat()
-    if "effective_to" in raw:
+    doc["effective_from"] = _day("effective_from", raw["effective_from"]).isoformat()
+    if "effective_to" in raw and raw["effective_to"] != _FOREVER:
         if raw["effective_to"] < raw["effective_from"]:
             raise _fail("effective_to", "is before effective_from")
-        doc["effective_to"] = raw["effective_to"].isoformat()
+        doc["effective_to"] = _day("effective_to", raw["effective_to"]).isoformat()
     doc["timezone"] = _timezone(raw.get("timezone", "UTC"))
     if "goal" in raw:
         doc["goal"] = {k: _positive(f"goal.{k}", v) for k, v in raw["goal"].items()}
@@ -108,6 +141,23 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _day(key: str, day: date) -> date:
+    try:
+        return check_day(day)
+    except InvalidInput as error:
+        hint = " (omit effective_to, or write 9999-12-31, for open-ended)" if key == (
+            "effective_to") else ""
+        raise _fail(key, f"{error}{hint}") from None
+
+
+def _text(key: str, value: str) -> str:
+    try:
+        check_text(key, value)
+    except InvalidInput as error:
+        raise _fail(key, str(error)) from None
+    return value
+
+
 def _timezone(name: str) -> str:
     try:
         ZoneInfo(name)
@@ -116,9 +166,11 @@ def _timezone(name: str) -> str:
     return name
 
 
-def _positive(key: str, value: int | Decimal) -> str:
+def _positive(key: str, value: int | Decimal, below: int | Decimal = MAX_COUNT) -> str:
     if value <= 0:
         raise _fail(key, f"must be greater than 0, got {value}")
+    if value >= below:
+        raise _fail(key, f"must be below {below}, got {value}")
     return str(value)
 
 
@@ -175,11 +227,17 @@ def _side(side: str, section: dict[str, Any]) -> dict[str, Any]:
         if key == "rates":
             out["rates"] = {name: _rate(f"{path}.{name}", v) for name, v in value.items()}
         elif key == "follow_up":
-            out["follow_up"] = {k: int(_positive(f"{path}.{k}", v)) for k, v in value.items()}
+            out["follow_up"] = {
+                k: int(_positive(f"{path}.{k}", v, _FOLLOW_UP_BELOW[k])) for k, v in value.items()
+            }
         elif key == "qualified_per_month":
             if value < 0:
                 raise _fail(path, f"must not be negative, got {value}")
+            if value >= MAX_COUNT:
+                raise _fail(path, f"must be below {MAX_COUNT}, got {value}")
             out[key] = value
+        elif key == "decide_within_hours":
+            out[key] = _positive(path, value, below=_MAX_DECIDE_HOURS + 1)
         else:
             out[key] = _positive(path, value)
     return out
@@ -188,10 +246,12 @@ def _side(side: str, section: dict[str, Any]) -> dict[str, Any]:
 def _rate(key: str, value: int | Decimal) -> str:
     if not 0 < value <= 1:
         raise _fail(key, f"must be a rate between 0 and 1 (above 0), got {value}")
+    if value < _MIN_RATE:
+        raise _fail(key, f"must be at least {_MIN_RATE}, got {value}")
     return str(value)
 
 
 def _names(key: str, members: list[Any]) -> list[str]:
     if not all(isinstance(m, str) and m.strip() for m in members):
         raise _fail(key, "must be a list of names")
-    return [m.strip() for m in members]
+    return [_text(key, m).strip() for m in members]

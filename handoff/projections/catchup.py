@@ -63,6 +63,8 @@ def catch_up(
         at = position(app)
         behind = eventstore.last_notification_id(app) - at
         bulk = behind >= BULK_FROM and behind >= at
+    if bulk and progress is None:  # a long catch-up shows its progress where it can
+        progress = app.catch_up_progress
     projector = Projector(
         app, read_model(app), page or (REBUILD_PAGE if bulk else PAGE), progress, bulk
     )

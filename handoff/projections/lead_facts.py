@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from handoff import eventstore
+from handoff.domain.bounds import MAX_COUNT
 from handoff.projections import states
 
 # (recorded_us, occurred_us, key, source, owner, amount_cents): "" for a text the event
@@ -131,5 +132,8 @@ _days = _Days()
 _times = _Times()
 
 
-def _cents(text: str) -> int:
-    return int(Decimal(text).scaleb(2))
+def _cents(text: str) -> int | None:
+    # An amount beyond the bounds (stored before they were enforced) counts as unknown:
+    # the event still counts, its amount is skipped, and no sum can overflow.
+    cents = int(Decimal(text).scaleb(2))
+    return cents if 0 <= cents < MAX_COUNT * 100 else None

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from handoff.domain.agreement import AgreementTerms
+from handoff.domain.bounds import MAX_COUNT
 from handoff.domain.service_level import (
     counts_in_cohort,
     counts_in_flow,
@@ -195,7 +196,10 @@ class Batch:
 
     def visits_recorded(self, nid: int, data: dict[str, Any]) -> None:
         day = date.fromisoformat(data["day"]).isoformat()
-        self.visits.append((nid, day, int(data["visits"]), states.instant_us(data["recorded_at"])))
+        visits = int(data["visits"])
+        if not 0 <= visits < MAX_COUNT:
+            return  # beyond the bounds (stored before they were enforced): skipped
+        self.visits.append((nid, day, visits, states.instant_us(data["recorded_at"])))
 
     def version_applied(self, nid: int, data: dict[str, Any]) -> None:
         """A new version applies to every handoff it covers, recorded before or after it."""

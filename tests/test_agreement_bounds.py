@@ -1,0 +1,82 @@
+"""Agreement terms are bounded and checked against what the calendar can compute, when the
+file is applied: no version applied can break a later report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_helpers import Handoff
+from conftest import AGREEMENT, agreement_toml
+
+from handoff.domain.agreement_file import parse_agreement
+from handoff.domain.errors import InvalidAgreement
+
+NO_TEAM = {"team": None}
+
+
+def refusal(changes: dict[str, str | None]) -> str:
+    with pytest.raises(InvalidAgreement) as refused:
+        parse_agreement(agreement_toml(AGREEMENT, {**NO_TEAM, **changes}))
+    return str(refused.value)
+
+
+@pytest.mark.parametrize("hours", ["1000000", "1e12", "inf", "nan", "-inf", "8761"])
+def test_a_decision_window_beyond_a_year_or_not_a_number_is_refused(hours: str) -> None:
+    assert refusal({"sales.decide_within_hours": hours}).startswith("sales.decide_within_hours:")
+
+
+@pytest.mark.parametrize("key", ["goal.revenue", "goal.average_deal"])
+@pytest.mark.parametrize("value", ["1e300", "1000000000000", "inf", "nan"])
+def test_goals_are_amounts_below_a_trillion(key: str, value: str) -> None:
+    assert refusal({key: value}).startswith(f"{key}:")
+
+
+def test_a_window_the_calendar_cannot_reach_is_refused_when_applied() -> None:
+    # Open one hour on Mondays: 5,000 business hours is about a century away.
+    line = refusal({"calendar.workdays": '["mon"]', "calendar.hours": '["09:00", "10:00"]',
+                    "sales.decide_within_hours": "5000"})
+    assert "cannot be reached within three years" in line
+
+
+def test_9999_12_31_reads_as_open_ended() -> None:
+    terms = parse_agreement(agreement_toml(AGREEMENT, {**NO_TEAM, "effective_to": "9999-12-31"}))
+    assert terms.effective_to is None
+
+
+@pytest.mark.parametrize("day", ["2200-01-01", "9999-12-30"])
+def test_other_days_beyond_2199_are_refused_with_the_way_to_say_open_ended(day: str) -> None:
+    line = refusal({"effective_to": day})
+    assert line.startswith("effective_to:") and "9999-12-31" in line
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("marketing.qualified_per_month", "10000000000000"),
+     ("sales.follow_up", "{ attempts = 6, within_days = 100000000 }"),
+     ("sales.rates", "{ proposal_to_won = 1e-300 }")],
+)
+def test_counts_and_rates_are_bounded(key: str, value: str) -> None:
+    assert refusal({key: value}).startswith(key)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"effective_to": "9999-12-31"}, {"sales.decide_within_hours": "1000000"},
+     {"goal.revenue": "1e300"}],
+)
+def test_every_report_still_works_after_trying_such_a_file(
+    handoff: Handoff, tmp_path: Path, changes: dict[str, str]
+) -> None:
+    path = tmp_path / "agreement.toml"
+    path.write_text(agreement_toml(AGREEMENT, {**NO_TEAM, **changes}))
+    result = handoff("sla", "apply", str(path))
+    assert result.exit_code in (0, 1) and "internal error" not in result.output
+    handoff.ok("lead", "capture", "k", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "k", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "handoff", "k", "--owner", "sam", "--at", "2026-03-02T11:00")
+    for command in (("kpi", "--month", "2026-03"), ("sla", "breaches"), ("plan", "--at",
+                    "2026-03-01"), ("projections", "rebuild"), ("sla", "show")):
+        outcome = handoff(*command)
+        assert outcome.exit_code in (0, 1, 3), outcome.output
+        assert "internal error" not in outcome.output, outcome.output
