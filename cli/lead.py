@@ -14,7 +14,8 @@ from handoff.instants import iso
 from handoff.views import entry_details, history_entries, lead_summary, step_details
 
 
-class WholeNumber(click.ParamType):
+# click.ParamType is generic only in newer click: subscripting it would fail on older ones.
+class WholeNumber(click.ParamType):  # type: ignore[type-arg]
     """A count or score as people type it: plain digits, from 0 to 999999999999."""
 
     name = "N"
