@@ -66,7 +66,10 @@ def import_command(obj: Any, file: str, dry_run: bool) -> None:
         _restore(obj, text, dry_run)
         return
     with stages() as shown, no_cyclic_gc():
-        rows = read_jsonl_rows(text) if file.endswith(".jsonl") else read_rows(text)
+        try:
+            rows = read_jsonl_rows(text) if file.endswith(".jsonl") else read_rows(text)
+        except MalformedFile as error:
+            raise MalformedFile(f"{file}: {error}") from None  # named like each bad row
         progress = _ImportProgress(shown) if len(rows) >= _PROGRESS_FROM_ROWS else None
         app = obj.app_to_check_against() if dry_run else obj.app
         report = Importer(app, obj.actor).run(rows, dry_run=dry_run, progress=progress)

@@ -184,3 +184,33 @@ def test_an_import_saved_but_not_caught_up_says_so_and_how_to_finish(
     assert "rebuilt" in handoff.ok("projections", "rebuild")
     assert handoff.json("lead", "show", "acme-1")["state"] == "won"
     assert "0 recorded, 12 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
+
+
+def test_a_stray_quote_is_refused_with_the_line_where_its_cell_starts(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "lead,event,at,actor,source\n"
+                 'c-10,captured,2026-03-02T09:00Z,maria,web\n'
+                 'c-11,captured,2026-03-02T09:00Z,maria,"web\n'
+                 "c-12,captured,2026-03-02T09:00Z,maria,web\n")
+    assert handoff.refused("import", path) == f"Error: {path}: line 3: a quote is never closed"
+    assert "no store at" in handoff.refused("lead", "show", "c-10")
+
+
+def test_a_line_break_in_a_cell_that_cannot_hold_one_is_refused_with_its_line(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "lead,event,at,actor,source\n"
+                 '"c-11\nc-12",captured,2026-03-02T09:00Z,maria,web\n'
+                 "c-13,captured,2026-03-02T09:00Z,maria,web\n")
+    result = handoff("import", path)
+    assert result.exit_code == 1
+    assert f"{path}: line 2: a line break inside lead (a stray quote?)" in result.stderr
+
+
+@pytest.mark.parametrize(("separator", "name"), [(";", "semicolons"), ("\t", "tabs")])
+def test_a_file_separated_otherwise_is_named_as_such(
+    handoff: Handoff, tmp_path: Path, separator: str, name: str
+) -> None:
+    path = write(tmp_path, separator.join(("lead", "event", "at")) + "\n")
+    assert f"line 1: the file is separated by {name}" in handoff.refused("import", path)

@@ -92,7 +92,8 @@ def _check_shape(node: dict[str, Any], schema: dict[str, Any], prefix: str) -> N
                 raise _fail(path, "must be a table")
             _check_shape(value, expected, prefix=f"{path}.")
         elif not _is_type(value, expected):
-            raise _fail(path, f"must be {_TYPE_WORDS[expected]}, got {value!r}")
+            shown = value if isinstance(value, Decimal) else repr(value)  # inf, not Decimal(...)
+            raise _fail(path, f"must be {_TYPE_WORDS[expected]}, got {shown}")
 
 
 _TYPE_WORDS = {
