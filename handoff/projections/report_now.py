@@ -60,7 +60,8 @@ class _Reader:
 
 
 @contextmanager
-def _reading(app: HandoffApp) -> Iterator[_Reader]:
+def reading(app: HandoffApp) -> Iterator[_Reader]:
+    """A read transaction on the store's own connection; SQL written with `{0}` marks."""
     with eventstore.read_transaction(app) as cursor:
         yield _Reader(cursor, "%s" if app.location.is_postgres else "?")
 
@@ -74,7 +75,7 @@ def report(
         return None
     last_event = eventstore.last_notification_id(app)
     try:
-        with _reading(app) as reader:
+        with reading(app) as reader:
             return _report(reader, scope, first_day, last_day, last_event)
     except PersistenceError:  # no read model yet, or an older one: the full path
         return None
