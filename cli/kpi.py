@@ -189,20 +189,42 @@ def _blank(value: Any) -> Any:
 
 
 @click.command()
+@click.option("--month", metavar="M", help="Handed in this calendar month, like 2026-03.")
+@click.option("--from", "start", metavar="D", help="Handed from this day (with --to).")
+@click.option("--to", "end", metavar="D", help="Handed up to this day, inclusive (with --from).")
+@click.option("--owner", metavar="O", help="Only the handoffs to this owner.")
+@click.option("--open", "open_only", is_flag=True,
+              help="Only the overdue ones (still undecided), not those decided late.")
 @click.option("--as-of", "as_of", metavar="T",
               help="Evaluate at this instant, with only what was recorded by then.")
 @output_option("table", "json")
 @click.pass_obj
-def breaches(obj: Any, as_of: str | None, fmt: str) -> None:
-    """Every handoff decided late or overdue, with its due instant and business hours past due.
+def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
+             owner: str | None, open_only: bool, as_of: str | None, fmt: str) -> None:
+    """Handoffs decided late or overdue, with their due instant and business hours past due.
 
-    Exits with status 3 when any handoff is overdue at the evaluation instant (now, or
-    --as-of), so that a scheduled job can raise the alarm.
+    --month or --from/--to keep those handed in that period of whole local days (the
+    agreement's time zone, as for `kpi`). Exits with status 3 when an open overdue
+    handoff is among those listed (now, or --as-of), so that a scheduled job can raise
+    the alarm; one decided late sounds none.
     """
-    from handoff.sla import sla_breaches
+    from handoff.kpi import NotOnePeriod, check_one_period, period_from_options
+    from handoff.sla import alarm, sla_breaches
 
+    period = None
+    if month or start or end:
+        try:
+            check_one_period(month, None, start, end)
+        except NotOnePeriod:
+            raise click.UsageError(
+                "give one period: --month YYYY-MM, or --from D --to D (both days)"
+            ) from None
     app = obj.app
-    found = sla_breaches(app, _as_of(app, as_of))
+    instant = _as_of(app, as_of)
+    if month or start or end:
+        period = period_from_options(app.agreement_register(), month=month, start=start,
+                                     end=end, as_of=instant)
+    found = sla_breaches(app, instant, period=period, owner=owner, open_only=open_only)
     if fmt == "json":
         print_json(found)
     else:
@@ -210,7 +232,7 @@ def breaches(obj: Any, as_of: str | None, fmt: str) -> None:
                   "hours_past_due"]
         print_table(header, [[row[h] for h in header] for row in found],
                     title=f"SLA breaches ({len(found)})")
-    if any(row["status"] == "overdue" for row in found):
+    if alarm(found):
         sys.exit(OVERDUE_EXIT)
 
 

@@ -50,3 +50,21 @@ Feature: Handoff SLA compliance
       When li hands the lead to sam on Friday at 15:00
       And sam accepts the lead on Monday 9 March 2026 at 14:00
       Then the March 2026 report reads 1 decided in time and median response 7.00 hours
+
+  Rule: The breach alarm sounds only for open overdue handoffs in the period asked about
+    A scheduled job asks for the breaches of a month and raises the alarm when one is
+    still waiting for sales: a handoff decided late is history, and a handoff of another
+    month, however long overdue, is not this month's alarm.
+
+    Example: Overdue in March, asked about March and about February
+      Given it is now Monday at 10:05
+      And a handed lead "acme"
+      When it is now Wednesday at 12:00
+      Then the breaches handed in March 2026 list "acme" overdue and sound the alarm
+      And the breaches handed in February 2026 list nothing and sound no alarm
+
+    Example: Decided late sounds no alarm
+      Given it is now Wednesday at 12:00
+      And a handed lead "acme"
+      When sam rejects the lead on Tuesday at 10:30 because "no budget"
+      Then the breaches handed in March 2026 list "acme" decided late and sound no alarm

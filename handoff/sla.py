@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handoff.application import HandoffApp
+from handoff.domain.service_level import OVERDUE
 from handoff.instants import iso
 from handoff.projections import catch_up, read_model
 from handoff.projections.instants import from_micros, micros
 from handoff.projections.report_as_of import Scope, breaches
 
+if TYPE_CHECKING:
+    from handoff.kpi import Period
 
-def sla_breaches(app: HandoffApp, as_of: datetime | None = None) -> list[dict[str, Any]]:
-    """The handoffs breached at `as_of` (default now), oldest due first.
+
+def sla_breaches(
+    app: HandoffApp, as_of: datetime | None = None, *, period: Period | None = None,
+    owner: str | None = None, open_only: bool = False,
+) -> list[dict[str, Any]]:
+    """The handoffs breached at `as_of` (default now), oldest due first: of those handed
+    in `period` (whole local days) when given, of `owner` when given, and only the
+    overdue (undecided) ones with `open_only`.
 
     `hours_past_due` is in business hours, like the SLA itself: from the due instant to
     the decision (late) or to `as_of` (overdue), under the agreement version that set
@@ -25,13 +34,14 @@ def sla_breaches(app: HandoffApp, as_of: datetime | None = None) -> list[dict[st
     scope = Scope(
         basis="flow",
         by=None,
-        start_us=0,
-        end_us=0,
+        start_us=0 if period is None else micros(period.start),
+        end_us=0 if period is None else micros(period.end),
         as_of_us=micros(as_of),
         all_versions_known=all(v.applied_at <= as_of for v in register.versions),
     )
     with read_model(app).engine.connect() as conn:
-        rows = breaches(conn, scope)
+        rows = breaches(conn, scope, in_period=period is not None, owner=owner,
+                        open_only=open_only)
     calendars = {v.number: v.terms.calendar for v in register.versions}
     found = []
     for row in rows:
@@ -42,7 +52,7 @@ def sla_breaches(app: HandoffApp, as_of: datetime | None = None) -> list[dict[st
             {
                 "lead": row["key"],
                 "owner": row["owner"],
-                "status": "overdue" if decided is None else "decided late",
+                "status": OVERDUE if decided is None else "decided late",
                 "handed_at": iso(from_micros(row["handed_us"])),
                 "due_at": iso(due),
                 "decided_at": iso(decided),
@@ -52,3 +62,9 @@ def sla_breaches(app: HandoffApp, as_of: datetime | None = None) -> list[dict[st
             }
         )
     return found
+
+
+def alarm(found: list[dict[str, Any]]) -> bool:
+    """The alarm (`sla breaches` exit status 3) sounds for an open overdue handoff among
+    the breaches asked about; one decided late is history and sounds none."""
+    return any(row["status"] == OVERDUE for row in found)

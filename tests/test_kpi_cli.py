@@ -123,6 +123,75 @@ def test_sla_breaches_exits_3_while_a_handoff_is_overdue(handoff: Handoff) -> No
     assert before_due.exit_code == 0
 
 
+def _hand(handoff: Handoff, key: str, owner: str, at: str) -> None:
+    handoff.ok("lead", "capture", key, "--source", "web", "--at", at)
+    handoff.ok("lead", "qualify", key, "--at", at)
+    handoff.ok("lead", "handoff", key, "--owner", owner, "--at", at)
+
+
+@pytest.fixture
+def three_breaches(handoff: Handoff) -> Handoff:
+    """acme: handed to sam on 2 March, decided late; open: handed to ola on 2 March, never
+    decided; night: handed to sam at 23:30 Chicago time on 28 February (05:30 UTC on
+    1 March), never decided. Today is long after every due instant."""
+    _hand(handoff, "open", "ola", "2026-03-02T10:00")
+    _hand(handoff, "night", "sam", "2026-02-28T23:30")
+    return handoff
+
+
+def _breached(handoff: Handoff, *options: str) -> tuple[list[tuple[str, str]], int]:
+    result = handoff("sla", "breaches", *options, "--format", "json")
+    assert result.exit_code in (0, 3), result.output
+    return [(row["lead"], row["status"]) for row in json.loads(result.stdout)], result.exit_code
+
+
+def test_sla_breaches_of_a_month_are_those_handed_in_its_local_days(
+    three_breaches: Handoff,
+) -> None:
+    march = _breached(three_breaches, "--month", "2026-03")
+    assert march == ([("acme", "decided late"), ("open", "overdue")], 3)
+    assert _breached(three_breaches, "--month", "2026-02") == ([("night", "overdue")], 3)
+    assert _breached(three_breaches, "--month", "2026-04") == ([], 0)
+    days = _breached(three_breaches, "--from", "2026-03-01", "--to", "2026-03-01")
+    assert days == ([], 0)
+    days = _breached(three_breaches, "--from", "2026-02-28", "--to", "2026-03-02")
+    assert sorted(days[0]) == [("acme", "decided late"), ("night", "overdue"),
+                               ("open", "overdue")]
+
+
+def test_sla_breaches_by_owner_and_open_only(three_breaches: Handoff) -> None:
+    # sam's March breach was decided late: listed, but no alarm.
+    assert _breached(three_breaches, "--month", "2026-03", "--owner", "sam") == (
+        [("acme", "decided late")], 0)
+    found, status = _breached(three_breaches, "--open")
+    assert sorted(found) == [("night", "overdue"), ("open", "overdue")]
+    assert status == 3
+    assert _breached(three_breaches, "--owner", "nobody") == ([], 0)
+    assert _breached(three_breaches, "--month", "2026-03", "--owner", "sam", "--open") == ([], 0)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--month", "2026-03", "--from", "2026-03-01", "--to", "2026-03-02"],
+     ["--from", "2026-03-01"], ["--to", "2026-03-01"]],
+)
+def test_sla_breaches_names_one_period_or_none(handoff: Handoff, options: list[str]) -> None:
+    result = handoff("sla", "breaches", *options)
+    assert result.exit_code == 2, result.output
+    assert "give one period" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [(["--month", "March"], "not a month (YYYY-MM): 'March'"),
+     (["--from", "2026-03-31", "--to", "2026-03-01"], "is before --from")],
+)
+def test_sla_breaches_refuses_a_malformed_period(
+    handoff: Handoff, options: list[str], reason: str
+) -> None:
+    assert reason in handoff.refused("sla", "breaches", *options)
+
+
 def test_projections_status_and_rebuild(handoff: Handoff) -> None:
     handoff.ok("kpi", "--month", "2026-03")
     status = handoff.json("projections", "status")

@@ -20,6 +20,7 @@ from sqlalchemy import (
     select,
 )
 
+from handoff.domain.service_level import OVERDUE
 from handoff.projections import schema as t
 from handoff.projections import verdicts
 from handoff.projections.totals import (
@@ -201,14 +202,27 @@ def _outcome(rows: Any, scope: Scope) -> Any:
     ).label("outcome")
 
 
-def breaches(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
-    """Every handoff decided late or overdue at the as-of instant, oldest due first."""
-    rows = handoff_rows(scope).subquery("handoffs")
+def breaches(
+    conn: Connection, scope: Scope, *, in_period: bool = False, owner: str | None = None,
+    open_only: bool = False,
+) -> list[dict[str, Any]]:
+    """Every handoff decided late or overdue at the as-of instant, oldest due first.
+
+    `in_period`: only those handed in the scope's period; `owner`: only that owner's;
+    `open_only`: only the overdue (undecided) ones.
+    """
+    found = handoff_rows(scope)
+    if in_period:
+        found = found.where(_between(t.handoff.c.handed_us, scope))
+    if owner is not None:
+        found = found.where(t.handoff.c.owner == owner)
+    rows = found.subquery("handoffs")
     outcome = _outcome(rows, scope)
+    kinds = [OVERDUE] if open_only else list(verdicts.BREACHED)
     query = (
         select(rows, t.lead.c.key)
         .join_from(rows, t.lead, t.lead.c.lead_ref == rows.c.lead_ref)
-        .where(outcome.in_(verdicts.BREACHED))
+        .where(outcome.in_(kinds))
         .order_by(rows.c.due_us, rows.c.handoff_id)
     )
     return [dict(row) for row in conn.execute(query).mappings()]

@@ -14,6 +14,7 @@ from pytest_bdd import parsers, then, when
 
 from handoff.application import HandoffApp
 from handoff.kpi import compute_kpis, period_from_options
+from handoff.sla import alarm, sla_breaches
 from handoff.verification.world import FakeClock, local_at, story_instant
 
 FEATURES: tuple[str, ...] = ("kpi.feature", "sla_compliance.feature", "as_of.feature")
@@ -84,3 +85,19 @@ def _(app: HandoffApp, month: str, day: str | None, time: str | None, basis: str
     as_of = story_instant(app, day, time) if day and time else None
     check_facts(report(app, month, basis, as_of), facts)
 
+
+
+@then(
+    parsers.re(
+        r"the breaches handed in (?P<month>\w+ \d{4}) list "
+        r'(?:nothing|"(?P<key>[^"]+)" (?P<status>overdue|decided late)) '
+        r"and sound (?P<sound>the|no) alarm"
+    )
+)
+def _(app: HandoffApp, month: str, key: str | None, status: str | None, sound: str) -> None:
+    first = datetime.strptime(month, "%B %Y").strftime("%Y-%m")
+    period = period_from_options(app.agreement_register(), month=first)
+    found = sla_breaches(app, period=period)
+    expected = [] if key is None else [(key, status)]
+    assert [(row["lead"], row["status"]) for row in found] == expected, found
+    assert alarm(found) is (sound == "the")
