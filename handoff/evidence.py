@@ -21,6 +21,7 @@ from handoff.kpi import STAGE_NAMES
 MEASURES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "sla_compliance.feature": (
         ("pending", "open handoffs"),
+        ("alarm", "open handoffs"),  # the alarm sounds for the open overdue ones
         ("late", "late decisions"),
         ("weekend", None),  # how business hours count: a definition
         ("", "decided in time"),
