@@ -25,6 +25,7 @@ def register(main: click.Group, sla: click.Group) -> None:
     main.add_command(kpi)
     main.add_command(projections)
     sla.add_command(breaches)
+    sla.add_command(due)
 
 
 def _as_of(app: Any, text: str | None) -> datetime | None:
@@ -234,6 +235,28 @@ def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
                     title=f"SLA breaches ({len(found)})")
     if alarm(found):
         sys.exit(OVERDUE_EXIT)
+
+
+@click.command()
+@click.option("--within", metavar="DURATION",
+              help="Only those due within this much clock time from now: 30m, 2h, 1d. "
+                   "Default: every pending handoff.")
+@output_option("table", "json")
+@click.pass_obj
+def due(obj: Any, within: str | None, fmt: str) -> None:
+    """Handoffs still pending (undecided, not yet overdue), soonest due first: lead, owner,
+    handed and due instants and the business hours left to decide."""
+    from handoff.instants import parse_duration
+    from handoff.sla import sla_due
+
+    span = None if within is None else parse_duration(within)
+    found = sla_due(obj.app, span)
+    if fmt == "json":
+        print_json(found)
+        return
+    header = ["lead", "owner", "handed_at", "due_at", "business_hours_left"]
+    print_table(header, [[row[h] for h in header] for row in found],
+                title=f"Handoffs due ({len(found)})")
 
 
 @click.group()

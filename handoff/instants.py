@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from handoff.domain.bounds import check_day, check_instant, plain_decimal
 from handoff.domain.errors import InvalidInput
+
+_DURATION = re.compile(r"([0-9]+)([mhd])", re.ASCII)
+_DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+MAX_DURATION = timedelta(days=36_500)
 
 
 def parse_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> datetime:
@@ -67,3 +72,15 @@ def parse_amount(value: str | Decimal | int) -> Decimal:
     if isinstance(value, Decimal):
         return value
     return plain_decimal(str(value), "amount")
+
+
+def parse_duration(text: str) -> timedelta:
+    """A span of clock time as typed: whole minutes, hours or days (30m, 2h, 1d), at most
+    100 years."""
+    found = _DURATION.fullmatch(text.strip())
+    if not found:
+        raise InvalidInput(f"not a duration: {text!r} (write it like 30m, 2h or 1d)")
+    # Nine digits of days still fit a timedelta; more is too long however it is counted.
+    if len(found[1]) > 9 or timedelta(**{_DURATION_UNITS[found[2]]: int(found[1])}) > MAX_DURATION:
+        raise InvalidInput(f"duration {text.strip()} is too long: at most 36500 days")
+    return timedelta(**{_DURATION_UNITS[found[2]]: int(found[1])})

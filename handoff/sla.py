@@ -1,16 +1,18 @@
-"""SLA breaches: every handoff decided late or still undecided past its due instant."""
+"""SLA breaches (every handoff decided late or still undecided past its due instant) and
+the handoffs still pending, soonest due first."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from handoff.application import HandoffApp
+from handoff.domain.agreement import AgreementRegister
 from handoff.domain.service_level import OVERDUE
 from handoff.instants import iso
 from handoff.projections import catch_up, read_model
 from handoff.projections.instants import from_micros, micros
-from handoff.projections.report_as_of import Scope, breaches
+from handoff.projections.report_as_of import Scope, breaches, pending
 
 if TYPE_CHECKING:
     from handoff.kpi import Period
@@ -31,14 +33,7 @@ def sla_breaches(
     catch_up(app)
     as_of = as_of or app.clock()
     register = app.agreement_register()
-    scope = Scope(
-        basis="flow",
-        by=None,
-        start_us=0 if period is None else micros(period.start),
-        end_us=0 if period is None else micros(period.end),
-        as_of_us=micros(as_of),
-        all_versions_known=all(v.applied_at <= as_of for v in register.versions),
-    )
+    scope = _scope(register, as_of, period)
     with read_model(app).engine.connect() as conn:
         rows = breaches(conn, scope, in_period=period is not None, owner=owner,
                         open_only=open_only)
@@ -68,3 +63,42 @@ def alarm(found: list[dict[str, Any]]) -> bool:
     """The alarm (`sla breaches` exit status 3) sounds for an open overdue handoff among
     the breaches asked about; one decided late is history and sounds none."""
     return any(row["status"] == OVERDUE for row in found)
+
+
+def sla_due(app: HandoffApp, within: timedelta | None = None) -> list[dict[str, Any]]:
+    """The handoffs pending now (undecided, not yet due), soonest due first; with `within`,
+    only those due before that much time has passed. `business_hours_left` is in business
+    hours, from now to the due instant, under the version that set it."""
+    catch_up(app)
+    now = app.clock()
+    register = app.agreement_register()
+    with read_model(app).engine.connect() as conn:
+        rows = pending(conn, _scope(register, now, None))
+    calendars = {v.number: v.terms.calendar for v in register.versions}
+    found = []
+    for row in rows:
+        due = from_micros(row["due_us"])
+        if within is not None and due > now + within:
+            break
+        calendar = calendars[row["agreement_version"]]
+        found.append(
+            {
+                "lead": row["key"],
+                "owner": row["owner"],
+                "handed_at": iso(from_micros(row["handed_us"])),
+                "due_at": iso(due),
+                "business_hours_left": round(calendar.business_hours_between(now, due), 2),
+            }
+        )
+    return found
+
+
+def _scope(register: AgreementRegister, as_of: datetime, period: Period | None) -> Scope:
+    return Scope(
+        basis="flow",
+        by=None,
+        start_us=0 if period is None else micros(period.start),
+        end_us=0 if period is None else micros(period.end),
+        as_of_us=micros(as_of),
+        all_versions_known=all(v.applied_at <= as_of for v in register.versions),
+    )

@@ -20,7 +20,7 @@ from sqlalchemy import (
     select,
 )
 
-from handoff.domain.service_level import OVERDUE
+from handoff.domain.service_level import OVERDUE, PENDING
 from handoff.projections import schema as t
 from handoff.projections import verdicts
 from handoff.projections.totals import (
@@ -223,6 +223,19 @@ def breaches(
         select(rows, t.lead.c.key)
         .join_from(rows, t.lead, t.lead.c.lead_ref == rows.c.lead_ref)
         .where(outcome.in_(kinds))
+        .order_by(rows.c.due_us, rows.c.handoff_id)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def pending(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
+    """Every handoff pending at the as-of instant (undecided, not yet due), soonest due
+    first."""
+    rows = handoff_rows(scope).subquery("handoffs")
+    query = (
+        select(rows, t.lead.c.key)
+        .join_from(rows, t.lead, t.lead.c.lead_ref == rows.c.lead_ref)
+        .where(_outcome(rows, scope) == PENDING)
         .order_by(rows.c.due_us, rows.c.handoff_id)
     )
     return [dict(row) for row in conn.execute(query).mappings()]

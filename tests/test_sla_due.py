@@ -1,0 +1,104 @@
+"""`handoff sla due`: the handoffs still pending, soonest due first, on both stores."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cli_helpers import Handoff
+from conftest import AGREEMENT, FakeClock, agreement_toml
+
+from handoff.application import HandoffApp
+from handoff.domain.agreement_file import parse_agreement
+from handoff.instants import parse_duration
+from handoff.sla import sla_due
+from handoff.verification.world import put_in_force
+
+
+def _hand(app: HandoffApp, key: str, at: str) -> None:
+    app.capture(key, "web", "maria", at=at)
+    app.record(key, "qualified", "maria", at)
+    app.record(key, "handed", "maria", at, owner="sam")
+
+
+@pytest.fixture
+def monday_afternoon(app: HandoffApp, clock: FakeClock) -> HandoffApp:
+    """Monday 2 March 2026, 16:00 in Chicago (CST, 22:00 UTC), under the 2026 agreement
+    (8 business hours, 09:00-17:00 on weekdays):
+    - early: handed today 10:00, due Tuesday 10:00 (16:00 UTC); 2 business hours left;
+    - late: handed today 14:00, due Tuesday 14:00 (20:00 UTC); 6 business hours left;
+    - done: handed today 10:00 and accepted: not pending;
+    - gone: handed Friday 10:00, due today 10:00: overdue, not pending."""
+    clock.now = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+    put_in_force(app, parse_agreement(agreement_toml(AGREEMENT, {"team": None})))
+    clock.now = datetime(2026, 3, 2, 22, 0, tzinfo=UTC)
+    _hand(app, "late", "2026-03-02T14:00")
+    _hand(app, "early", "2026-03-02T10:00")
+    _hand(app, "done", "2026-03-02T10:00")
+    app.record("done", "accepted", "sam", "2026-03-02T11:00")
+    _hand(app, "gone", "2026-02-27T10:00")
+    return app
+
+
+def test_pending_handoffs_soonest_due_first(monday_afternoon: HandoffApp) -> None:
+    assert sla_due(monday_afternoon) == [
+        {"lead": "early", "owner": "sam", "handed_at": "2026-03-02T16:00:00Z",
+         "due_at": "2026-03-03T16:00:00Z", "business_hours_left": 2.0},
+        {"lead": "late", "owner": "sam", "handed_at": "2026-03-02T20:00:00Z",
+         "due_at": "2026-03-03T20:00:00Z", "business_hours_left": 6.0},
+    ]
+
+
+def test_within_counts_clock_time_up_to_the_due_instant(monday_afternoon: HandoffApp) -> None:
+    # early is due 18 clock hours from now, late 22.
+    assert [r["lead"] for r in sla_due(monday_afternoon, timedelta(hours=18))] == ["early"]
+    assert sla_due(monday_afternoon, timedelta(hours=17, minutes=59)) == []
+    assert [r["lead"] for r in sla_due(monday_afternoon, timedelta(days=1))] == ["early", "late"]
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [("30m", timedelta(minutes=30)), ("2h", timedelta(hours=2)), (" 1d ", timedelta(days=1))],
+)
+def test_durations_as_typed(text: str, span: timedelta) -> None:
+    assert parse_duration(text) == span
+
+
+def test_sla_due_on_the_command_line(store: str, tmp_path: Path) -> None:
+    handoff = Handoff(store)
+    agreement = tmp_path / "agreement.toml"
+    agreement.write_text(agreement_toml(AGREEMENT, {"team": None}))
+    handoff.ok("sla", "apply", str(agreement))
+    handoff.ok("lead", "capture", "now", "--source", "web")
+    handoff.ok("lead", "qualify", "now")
+    handoff.ok("lead", "handoff", "now", "--owner", "sam")
+    # Handed just now: due 8 business hours later, at least 8 clock hours away.
+    [row] = handoff.json("sla", "due")
+    assert (row["lead"], row["owner"]) == ("now", "sam")
+    # Eight business hours less the moments between the handoff and this read.
+    assert 7.99 <= row["business_hours_left"] <= 8.0
+    due_at = datetime.fromisoformat(row["due_at"])
+    assert due_at - datetime.fromisoformat(row["handed_at"]) >= timedelta(hours=8)
+    assert handoff.json("sla", "due", "--within", "1m") == []
+    assert json.loads(handoff.ok("sla", "due", "--within", "36500d", "--format", "json")) == [row]
+    table = handoff.ok("sla", "due")
+    assert "Handoffs due (1)" in table and "business_hours_left" in table
+
+
+@pytest.mark.parametrize(("within", "reason"), [
+    ("2", "not a duration: '2'"), ("2 hours", "not a duration"), ("-1h", "not a duration"),
+    ("1.5h", "not a duration"), ("36501d", "too long"), ("9999999999999d", "too long"),
+])
+def test_a_bad_duration_is_refused_in_one_line(store: str, tmp_path: Path, within: str,
+                                               reason: str) -> None:
+    handoff = Handoff(store)
+    handoff.ok("traffic", "record", "--date", "2026-03-02", "--visits", "1")  # a store exists
+    assert reason in handoff.refused("sla", "due", "--within", within)
+
+
+def test_sla_due_refuses_a_missing_store(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.sqlite"
+    assert "no store at" in Handoff(str(missing)).refused("sla", "due")
+    assert not missing.exists()
