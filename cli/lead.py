@@ -6,10 +6,10 @@ from typing import Any
 
 import click
 
-from handoff.cli.output import output_option, print_fields, print_json, print_table
+from handoff.cli.output import output_option, print_csv, print_fields, print_json, print_table
 from handoff.domain.bounds import whole_number
 from handoff.domain.errors import InvalidInput
-from handoff.domain.lead import Lead
+from handoff.domain.lead import EVENT_NAMES, Lead
 from handoff.instants import iso
 from handoff.views import entry_details, history_entries, lead_summary, step_details
 
@@ -167,12 +167,15 @@ def show(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
 
 @lead.command()
 @click.argument("key")
+@click.option("--as-of", metavar="T", help="Only the entries recorded by this instant.")
 @output_option("table", "json")
 @click.pass_obj
-def history(obj: Any, key: str, fmt: str) -> None:
+def history(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
     """Every event of the lead: when it occurred, when and by whom it was recorded, and under
     which agreement version."""
-    entries = history_entries(obj.app.lead(key))
+    app = obj.app
+    instant = None if as_of is None else app.instant(as_of)
+    entries = history_entries(app.lead(key), instant)
     if fmt == "json":
         print_json(entries)
         return
@@ -186,6 +189,46 @@ def history(obj: Any, key: str, fmt: str) -> None:
         ],
         title=f"History of lead {key}",
     )
+
+
+@lead.command("list")
+@click.option("--state", type=click.Choice([n for n in EVENT_NAMES if n != "contacted"]),
+              help="Only leads in this state (their latest step other than contacted).")
+@click.option("--owner", metavar="O", help="Only leads whose latest handoff went to O.")
+@click.option("--source", metavar="S", help="Only leads from this source.")
+@click.option("--from", "start", metavar="D", help="Captured from this day (with --to).")
+@click.option("--to", "end", metavar="D", help="Captured up to this day, inclusive (with --from).")
+@click.option("--pending", "handoff", flag_value="pending",
+              help="Only leads whose latest handoff waits for a decision, not yet due.")
+@click.option("--overdue", "handoff", flag_value="overdue",
+              help="Only leads whose latest handoff is undecided past its due instant.")
+@output_option("table", "json", "csv")
+@click.pass_obj
+def list_command(obj: Any, state: str | None, owner: str | None, source: str | None,
+                 start: str | None, end: str | None, handoff: str | None, fmt: str) -> None:
+    """The leads as they stand now, oldest captured first: state, source, owner, when
+    captured and last handed, and how that handoff stands (in_time, late, pending,
+    overdue). --from/--to are whole local days, as for `kpi`."""
+    from handoff.kpi import NotOnePeriod, check_one_period, period_from_options
+    from handoff.lead_list import COLUMNS, list_leads
+
+    app = obj.app
+    captured = None
+    if start or end:
+        try:
+            check_one_period(None, None, start, end)
+        except NotOnePeriod as error:
+            raise click.UsageError(str(error)) from None
+        captured = period_from_options(app.agreement_register(), start=start, end=end)
+    found = list_leads(app, state=state, owner=owner, source=source, captured=captured,
+                       handoff=handoff)
+    if fmt == "json":
+        print_json(found)
+    elif fmt == "csv":
+        print_csv(list(COLUMNS), [[row[c] for c in COLUMNS] for row in found])
+    else:
+        print_table(list(COLUMNS), [[row[c] for c in COLUMNS] for row in found],
+                    title=f"Leads ({len(found)})")
 
 
 @lead.command()

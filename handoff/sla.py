@@ -33,7 +33,7 @@ def sla_breaches(
     catch_up(app)
     as_of = as_of or app.clock()
     register = app.agreement_register()
-    scope = _scope(register, as_of, period)
+    scope = scope_at(register, as_of, period)
     with read_model(app).engine.connect() as conn:
         rows = breaches(conn, scope, in_period=period is not None, owner=owner,
                         open_only=open_only)
@@ -73,7 +73,7 @@ def sla_due(app: HandoffApp, within: timedelta | None = None) -> list[dict[str, 
     now = app.clock()
     register = app.agreement_register()
     with read_model(app).engine.connect() as conn:
-        rows = pending(conn, _scope(register, now, None))
+        rows = pending(conn, scope_at(register, now, None))
     calendars = {v.number: v.terms.calendar for v in register.versions}
     found = []
     for row in rows:
@@ -93,7 +93,9 @@ def sla_due(app: HandoffApp, within: timedelta | None = None) -> list[dict[str, 
     return found
 
 
-def _scope(register: AgreementRegister, as_of: datetime, period: Period | None) -> Scope:
+def scope_at(register: AgreementRegister, as_of: datetime, period: Period | None) -> Scope:
+    """The read model's view at `as_of` of the handoffs (in `period`, when given), under
+    the agreement versions applied by then."""
     return Scope(
         basis="flow",
         by=None,

@@ -84,12 +84,12 @@ def _person(lead: Lead, captured: dict[str, Any]) -> dict[str, Any]:
     return {field: captured.get(field) for field in fields}
 
 
-def history_entries(lead: Lead) -> list[dict[str, Any]]:
+def history_entries(lead: Lead, as_of: datetime | None = None) -> list[dict[str, Any]]:
     """The lead's audit trail: every step, and who forgot the person and why, in the order
-    they were recorded."""
-    entries = [step_record(step) for step in lead.steps]
+    they were recorded; with `as_of`, only the entries recorded by then."""
+    entries = [step_record(step) for step in steps_as_of(lead, as_of)]
     forgotten = lead.forgotten
-    if forgotten is not None:
+    if forgotten is not None and (as_of is None or forgotten.timestamp <= as_of):
         before = sum(1 for step in lead.steps if step.stamp.recorded_at <= forgotten.timestamp)
         entries.insert(before, {
             "event": "forgotten", "occurred_at": iso(forgotten.timestamp),

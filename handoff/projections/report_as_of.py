@@ -241,6 +241,58 @@ def pending(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
+def lead_rows(
+    conn: Connection, scope: Scope, *, in_period: bool = False, state: str | None = None,
+    owner: str | None = None, source: str | None = None, handoff: str | None = None,
+) -> list[dict[str, Any]]:
+    """Leads as they stand now (the read model's present), oldest captured first: key,
+    source, owner (of its latest handoff), captured_us, state (its latest step other than
+    contacted), handed_us and due_us of its latest handoff, and that handoff's outcome at
+    the scope's as-of instant (null without a handoff under an agreement).
+
+    `in_period`: captured in the scope's period; `handoff`: only leads whose latest
+    handoff has that outcome (pending, overdue, ...).
+    """
+    e, lead = t.event, t.lead
+    ranked = (
+        select(
+            e.c.lead_ref,
+            e.c.event.label("state"),
+            func.row_number()
+            .over(partition_by=e.c.lead_ref, order_by=e.c.notification_id.desc())
+            .label("rank"),
+        )
+        .where(e.c.event != "contacted", e.c.recorded_us <= scope.as_of_us)
+        .subquery("ranked")
+    )
+    handoffs = handoff_rows(scope).subquery("handoffs")
+    outcome = _outcome(handoffs, scope)
+    query = (
+        select(
+            lead.c.key, lead.c.source, lead.c.captured_us, ranked.c.state, lead.c.owner,
+            lead.c.last_handed_us.label("handed_us"), handoffs.c.due_us, outcome,
+        )
+        .join_from(lead, ranked, and_(ranked.c.lead_ref == lead.c.lead_ref, ranked.c.rank == 1))
+        .outerjoin(handoffs, handoffs.c.handoff_id == lead.c.last_handoff)
+        .order_by(lead.c.captured_us, lead.c.lead_ref)
+    )
+    if in_period:
+        query = query.where(_between(lead.c.captured_us, scope))
+    if state is not None:
+        query = query.where(ranked.c.state == state)
+    if owner is not None:
+        query = query.where(lead.c.owner == owner)
+    if source is not None:
+        query = query.where(lead.c.source == source)
+    if handoff is not None:
+        query = query.where(handoffs.c.due_us.is_not(None), outcome == handoff)
+    rows = [dict(row) for row in conn.execute(query).mappings()]
+    for row in rows:
+        if row["due_us"] is None:  # no handoff under an agreement: nothing to judge
+            row["outcome"] = None
+    return rows
+
+
 # -- traffic ----------------------------------------------------------------------------
 
 
