@@ -133,6 +133,7 @@ def _default_actor() -> str:
 @click.option(
     "--store",
     envvar="HANDOFF_STORE",
+    show_envvar=True,
     default=DEFAULT_STORE,
     show_default=True,
     help="A file path for the embedded SQLite store, or a postgresql+psycopg:// URL.",
@@ -140,6 +141,7 @@ def _default_actor() -> str:
 @click.option(
     "--actor",
     envvar="HANDOFF_ACTOR",
+    show_envvar=True,
     default=_default_actor,
     show_default="your user name",
     help="Who is recording (checked against the agreement's [team], when it has one).",

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import Handoff
+from click.testing import CliRunner
+
+from handoff.cli import main
 
 AGREEMENT = """
 name = "2026 H1 growth agreement"
@@ -184,3 +187,10 @@ def test_a_usage_error_is_one_line_that_points_at_help(
     assert result.exit_code == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("Error: ") and "--help')" in line
+
+
+def test_the_top_level_help_names_the_environment_variables() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "env var: HANDOFF_STORE" in result.output
+    assert "env var: HANDOFF_ACTOR" in result.output
