@@ -177,3 +177,15 @@ def test_a_store_holding_values_beyond_the_bounds_still_reads(store: str) -> Non
     for read in (("sla", "breaches"), ("export",), ("lead", "history", "k"),
                  ("projections", "rebuild")):
         handoff.ok(*read)
+
+
+def test_the_control_character_search_is_unicodes_own_categories() -> None:
+    """The fast search refuses exactly Unicode's control characters and lone surrogates."""
+    import unicodedata
+
+    from handoff.domain.bounds import _CONTROL
+
+    for code in range(0x110000):
+        character = chr(code)
+        expected = unicodedata.category(character) in ("Cc", "Cs")
+        assert bool(_CONTROL.search(character)) == expected, hex(code)

@@ -8,7 +8,6 @@ digits, `1_000` and `1E+3` are what Python's parsers accept, not what a person t
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -99,6 +98,10 @@ def _check_one_line(what: str, value: str) -> None:
 
 
 def _check_printable(what: str, value: str) -> None:
-    for character in value:
-        if unicodedata.category(character) in ("Cc", "Cs"):
-            raise InvalidInput(f"{what} holds a control character: {value[:40]!r}")
+    if _CONTROL.search(value):
+        raise InvalidInput(f"{what} holds a control character: {value[:40]!r}")
+
+
+# Unicode's control characters (category Cc) and lone surrogates (Cs), as one search: an
+# import checks every text of every row.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
