@@ -70,7 +70,7 @@ class HandoffApp(Application[Any]):
         with _creating_tables_alone(location):
             try:
                 super().__init__(env=env)
-                missing = not create and not self._has_event_table()
+                missing = not create and not eventstore.table_exists(self)
             except (PersistenceError, OSError, sqlite3.Error) as error:
                 reason = str(error).strip().splitlines()[0] if str(error).strip() else error
                 raise StoreUnavailable(
@@ -292,16 +292,6 @@ class HandoffApp(Application[Any]):
             self.save(log)
 
         self._retrying(change)
-
-    def _has_event_table(self) -> bool:
-        recorder: Any = self.recorder
-        table = recorder.events_table_name
-        with recorder.datastore.transaction(commit=False) as cursor:
-            if self.location.is_postgres:
-                cursor.execute("SELECT to_regclass(%s) AS found", (table,))
-                return cursor.fetchone()["found"] is not None
-            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,))
-            return cursor.fetchone() is not None
 
     def _retrying(self, change: Callable[[], T]) -> T:
         """Run a load-decide-save; if another process saved first, decide again on fresh state."""

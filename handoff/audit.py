@@ -332,13 +332,7 @@ def _create_table(app: Any) -> None:
 
 
 def _table_exists(app: Any) -> bool:
-    if eventstore.is_postgres(app):
-        sql, name = "SELECT to_regclass(%s) IS NOT NULL", TABLE
-    else:
-        sql, name = "SELECT count(*) FROM sqlite_master WHERE name = ?", TABLE
-    with eventstore.read_transaction(app) as cursor:
-        cursor.execute(sql, (name,))
-        return bool(eventstore.rows(cursor)[0][0])
+    return eventstore.table_exists(app, TABLE)
 
 
 def _last_block(app: Any) -> Block | None:

@@ -62,6 +62,19 @@ def events_table(app: Application[Any]) -> str:
     return name
 
 
+def table_exists(app: Application[Any], name: str | None = None) -> bool:
+    """Whether the store's database has this table (by default, the events table)."""
+    if name is None:
+        name = _recorder(app).events_table_name
+    if is_postgres(app):
+        sql = "SELECT to_regclass(%s) IS NOT NULL"
+    else:
+        sql = "SELECT count(*) FROM sqlite_master WHERE name = ?"
+    with read_transaction(app) as cursor:
+        cursor.execute(sql, (name,))
+        return bool(rows(cursor)[0][0])
+
+
 def last_notification_id(app: Application[Any]) -> int:
     """The notification id of the latest recorded event (0 for an empty store)."""
     return app.recorder.max_notification_id() or 0
