@@ -91,6 +91,8 @@ class HandoffGroup(click.Group):
         except Refused as error:
             raise click.ClickException(str(error)) from None
         except PersistenceError as error:
+            if "readonly database" in str(error):  # SQLite's, through the event store
+                raise _read_only() from None
             raise click.ClickException(f"store error: {_first_line(error)}") from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
@@ -99,6 +101,8 @@ class HandoffGroup(click.Group):
         except Exception as error:
             if os.environ.get("HANDOFF_DEBUG"):
                 raise
+            if "readonly database" in str(error):  # SQLite's, through SQLAlchemy
+                raise _read_only() from None
             raise click.ClickException(
                 f"internal error: {type(error).__name__}: {_first_line(error)} "
                 "(set HANDOFF_DEBUG=1 to see the traceback)"
@@ -115,6 +119,13 @@ def _stop_writing_to_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # no real stdout (a test runner's buffer)
         pass
+
+
+def _read_only() -> click.ClickException:
+    return click.ClickException(
+        "the store is read-only: this command would have to write to it (record on a"
+        " writable copy, or bring its KPIs up to date there first)"
+    )
 
 
 def _first_line(error: BaseException) -> str:

@@ -412,7 +412,7 @@ def scrub_freed_space(app: Application[Any]) -> None:
         return
     import sqlite3
 
-    path = app.env["SQLITE_DBNAME"]
+    path = app.env.get("HANDOFF_SQLITE_PATH", app.env["SQLITE_DBNAME"])
     connection = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
         connection.execute("PRAGMA secure_delete = ON")

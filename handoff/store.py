@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from handoff import eventstore
 from handoff.domain.errors import Refused
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 
 DEFAULT_STORE = "handoff.sqlite"
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+_SQLITE_PATH = "HANDOFF_SQLITE_PATH"  # the file itself, beside the library's settings
 
 
 class StoreUnavailable(Refused):
@@ -43,8 +47,14 @@ class StoreLocation:
 
     def refuse_if_missing(self) -> None:
         """Refuse a SQLite file that does not exist (opening it would create it)."""
-        if not self.is_postgres and not Path(self.event_store_env["SQLITE_DBNAME"]).is_file():
+        if not self.is_postgres and not Path(self.sqlite_path).is_file():
             raise self.missing()
+
+    @property
+    def sqlite_path(self) -> str:
+        """The SQLite file (the library is given a URI for it when it is read-only)."""
+        env = self.event_store_env
+        return env.get(_SQLITE_PATH, env.get("SQLITE_DBNAME", ""))
 
     @property
     def is_postgres(self) -> bool:
@@ -65,6 +75,8 @@ class StoreLocation:
 
         env = self.event_store_env
         if not self.is_postgres:
+            if env["SQLITE_DBNAME"].startswith("file:"):
+                return URL.create("sqlite", database=env["SQLITE_DBNAME"], query={"uri": "true"})
             return URL.create("sqlite", database=env["SQLITE_DBNAME"])
         return URL.create(
             "postgresql+psycopg",
@@ -106,10 +118,22 @@ def _sqlite(store: str) -> StoreLocation:
         raise StoreUnavailable(f"store {store!r} is a folder, not a file")
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(path),
+        "SQLITE_DBNAME": _read_only_uri(path) or str(path),
+        _SQLITE_PATH: str(path),
         "SQLITE_LOCK_TIMEOUT": "30",
     }
     return StoreLocation(store, env)
+
+
+def _read_only_uri(path: Path) -> str | None:
+    """A store the user may read but not write (a copy on read-only media, another user's
+    file) is opened read-only: as it is when its folder is writable (SQLite keeps its
+    shared-memory file there), and as immutable when nothing there can be written, since
+    nothing can change it either. Commands that record something then fail in one line."""
+    if not path.is_file() or os.access(path, os.W_OK):
+        return None
+    mode = "mode=ro" if os.access(path.parent, os.W_OK) else "immutable=1"
+    return f"file:{quote(str(path))}?{mode}"
 
 
 def _postgres(store: str) -> StoreLocation:

@@ -67,8 +67,10 @@ class Projector:
 
     def _run(self, conn: Connection) -> int:
         projected = 0
-        last_event = eventstore.last_notification_id(self.app) if self.progress else 0
+        last_event = eventstore.last_notification_id(self.app)
         at = current(conn)
+        if at >= last_event:
+            return 0  # nothing new: no write lock taken, and a read-only store stays readable
         self.tally = Tally(at)
         collisions = 0
         while True:

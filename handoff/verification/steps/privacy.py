@@ -118,7 +118,7 @@ def _every_byte_of(app: HandoffApp) -> bytes:
             check=True, capture_output=True,
         )
         return dump.stdout
-    path = Path(app.location.event_store_env["SQLITE_DBNAME"])
+    path = Path(app.location.sqlite_path)
     return b"".join(
         f.read_bytes() for f in path.parent.glob(path.name + "*") if f.is_file()
     )
