@@ -226,7 +226,7 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
     head = _head(app)
     checked = erased = 0
     erasures = _erasures(app)
-    entries, seals = _Peek(_all_entries(app)), _Peek(_all_seals(app))
+    entries, seals = _Peek(eventstore.every_stored_entry(app)), _Peek(_all_seals(app))
     while (sealed := seals.next()) is not None:
         position, originator, digest_kept = sealed
         entry = entries.peek()
@@ -393,13 +393,6 @@ def _link_at(app: Any, position: int) -> bytes | None:
     if position not in block.positions:
         return None
     return block.link(block.positions.index(position) + 1)
-
-
-def _all_entries(app: Any) -> Iterator[eventstore.StoredEntry]:
-    position = 0
-    while page := eventstore.stored_entries(app, position, _PAGE):
-        yield from page
-        position = page[-1][0]
 
 
 def _name(app: Any, position: int, originator: str) -> str:

@@ -65,15 +65,12 @@ KNOWN_TOPICS = _known_topics()
 def backup_lines(app: Any) -> Iterator[str]:
     """The backup, a line at a time (each ends with a newline)."""
     yield json.dumps(HEADER) + "\n"
-    position = 0
     unwrap = eventstore.plain_state_reader(app)
-    while page := eventstore.stored_entries(app, position, 20_000):
-        for n, originator, version, topic, state in page:
-            yield (
-                f'{{"n":{n},"id":"{originator}","v":{version},"topic":{json.dumps(topic)},'
-                f'"state":{unwrap(state).decode()}}}\n'
-            )
-        position = page[-1][0]
+    for n, originator, version, topic, state in eventstore.every_stored_entry(app):
+        yield (
+            f'{{"n":{n},"id":"{originator}","v":{version},"topic":{json.dumps(topic)},'
+            f'"state":{unwrap(state).decode()}}}\n'
+        )
 
 
 def is_backup(text: str) -> bool:

@@ -286,6 +286,14 @@ def stored_entries(app: Application[Any], after: int, limit: int) -> list[Stored
     return [tuple(r) if type(r[4]) is bytes else (*r[:4], _as_stored(r[4])) for r in found]
 
 
+def every_stored_entry(app: Application[Any], after: int = 0) -> Iterator[StoredEntry]:
+    """Every entry after a notification id, in order, byte for byte as stored, read a
+    large page at a time."""
+    while page := stored_entries(app, after, 20_000):
+        yield from page
+        after = page[-1][0]
+
+
 def first_state(app: Application[Any], originator: str) -> bytes | None:
     """The plain JSON state of an aggregate's first event (None if it has none)."""
     table = events_table(app)
@@ -433,13 +441,11 @@ def plain_state_reader(app: Application[Any]) -> Callable[[Any], bytes]:
 
 def held_entries(app: Application[Any]) -> dict[tuple[str, int], bytes]:
     """Every entry the store holds: (originator as hex, version) -> its plain JSON state."""
-    held: dict[tuple[str, int], bytes] = {}
-    unwrap, position = _unwrapper(app), 0
-    while page := stored_entries(app, position, 20_000):
-        for _, originator, version, _, state in page:
-            held[originator, version] = unwrap(state)
-        position = page[-1][0]
-    return held
+    unwrap = _unwrapper(app)
+    return {
+        (originator, version): unwrap(state)
+        for _, originator, version, _, state in every_stored_entry(app)
+    }
 
 
 def _stored_event(
