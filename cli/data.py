@@ -47,16 +47,30 @@ def record_traffic(obj: Any, day: str, visits: int) -> None:
 
 
 @click.command("import")
-@click.argument("file", metavar="FILE")
+@click.argument("files", metavar="FILE...", nargs=-1, required=True)
+@click.option("--from", "crm", type=click.Choice(["handoff", "hubspot", "salesforce"]),
+              default="handoff", show_default=True,
+              help="The file's maker: handoff's CSV/JSONL, a HubSpot contacts export, or "
+                   "Salesforce's Lead, LeadHistory and OpportunityHistory exports (files or "
+                   "a directory holding them).")
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
 @click.pass_obj
-def import_command(obj: Any, file: str, dry_run: bool) -> None:
-    """Import lead events and traffic from a CSV FILE (or .jsonl, as exported).
+def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) -> None:
+    """Import lead events and traffic from a CSV FILE (or .jsonl, as exported), or a
+    CRM's export (--from hubspot | salesforce; the README maps each column).
 
     The whole file is checked first: if any row is bad, every bad row is reported
     with its line number and nothing is written. Rows already recorded (same lead,
     event and time) are skipped, so re-running an interrupted import is safe.
     """
+    if crm != "handoff":
+        from handoff.cli.crm import import_from_crm
+
+        import_from_crm(obj, crm, files, dry_run)
+        return
+    if len(files) != 1:
+        raise click.UsageError("import reads one FILE (several only with --from salesforce)")
+    file = files[0]
     try:
         text = Path(file).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:

@@ -1,0 +1,174 @@
+"""A HubSpot contacts export (CSV, as Contacts > Export writes it) read as handoff's steps.
+
+HubSpot keeps, per contact, the instant each lifecycle stage was first reached ("Became a
+... Date"); those are the steps. The mapping, column by column, is in the README
+("Importing from HubSpot"); in short: Lead -> captured, Marketing Qualified Lead ->
+qualified, the owner's assignment -> handed, Sales Qualified Lead -> accepted, Customer ->
+proposal and won for the contact's deal amount, Lead Status Unqualified or Bad Timing ->
+rejected (or lost, once accepted).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from handoff.crm.steps import (
+    CLOSED,
+    Origin,
+    Reading,
+    Step,
+    ZoneForDay,
+    column,
+    read_instant,
+    read_table,
+)
+from handoff.domain.errors import Refused
+from handoff.importer import MalformedFile
+
+KEY = ("Contact ID", "Record ID")
+SOURCE = ("Original Source", "Original Traffic Source", "Original Source Type")
+BECAME = {
+    "lead": "Became a Lead Date",
+    "marketingqualifiedlead": "Became a Marketing Qualified Lead Date",
+    "salesqualifiedlead": "Became a Sales Qualified Lead Date",
+    "opportunity": "Became an Opportunity Date",
+    "customer": "Became a Customer Date",
+}
+# Lead Status values that close a lead without a sale (HubSpot's defaults).
+CLOSING_STATUSES = frozenset({"unqualified", "bad timing"})
+NOT_LEADS = "contacts that never became leads (no Lead or later stage)"
+OPEN_DEALS = "open opportunities whose proposal is not recorded (no deal amount on a contact)"
+
+
+def read_hubspot(path: Path, zone_for_day: ZoneForDay) -> Reading:
+    header, rows = read_table(path)
+    key_column = column(header, *KEY)
+    source_column = column(header, *SOURCE)
+    for needed, names in (
+        (key_column, KEY), (column(header, "Create Date"), ("Create Date",)),
+        (source_column, SOURCE),
+    ):
+        if needed is None:
+            raise MalformedFile(
+                f"{path}: line 1: a HubSpot contacts export needs the column "
+                f"{' or '.join(repr(n) for n in names)}"
+            )
+    assert key_column is not None and source_column is not None
+    reading = Reading("HubSpot")
+    for line, row in rows:
+        reading.records += 1
+        contact = _Contact(row, Origin(str(path), line), zone_for_day)
+        try:
+            contact.read_into(reading, key_column, source_column)
+        except Refused as error:
+            reading.refuse(contact.origin, str(error), row.get(key_column) or None)
+    return reading
+
+
+class _Contact:
+    """One row of the export: one contact, its dated stages and what it says of its deal."""
+
+    def __init__(self, row: dict[str, str], origin: Origin, zone_for_day: ZoneForDay) -> None:
+        self.row = row
+        self.origin = origin
+        self.zone_for_day = zone_for_day
+
+    def cell(self, *names: str) -> str:
+        for name in names:
+            value = self.row.get(name.casefold(), "")
+            if value.strip():
+                return value
+        return ""
+
+    def when(self, name: str) -> datetime | None:
+        value = self.cell(name)
+        return read_instant(value, self.zone_for_day, name) if value else None
+
+    def read_into(self, reading: Reading, key_column: str, source_column: str) -> None:
+        key = self.row.get(key_column, "")
+        if not key:
+            raise Refused(f"{key_column.title()} is empty: every lead needs its key")
+        became = {stage: self.when(label) for stage, label in BECAME.items()}
+        created = self.when("Create Date")
+        stage = "".join(self.cell("Lifecycle Stage").casefold().split())
+        if stage == "evangelist":
+            stage = "customer"
+        if not any(became.values()) and stage not in BECAME:
+            reading.leave_out(NOT_LEADS)
+            return
+        if stage in BECAME and stage != "lead" and became[stage] is None:
+            raise Refused(
+                f"Lifecycle Stage is {self.cell('Lifecycle Stage')!r} but "
+                f"{BECAME[stage]!r} is empty: the stage cannot be dated"
+            )
+        captured_at = became["lead"] or created
+        if captured_at is None:
+            raise Refused("Create Date is empty: the lead cannot be dated")
+        source = self.row.get(source_column, "")
+        if not source:
+            raise Refused(f"{source_column.title()} is empty: every lead needs a source")
+        owner = self.cell("Contact owner")
+        if owner:
+            reading.owners[key] = owner
+        steps = [self.step(key, "captured", captured_at, self.lead_data(source))]
+        mql, sql = became["marketingqualifiedlead"], became["salesqualifiedlead"]
+        if mql is not None:
+            steps.append(self.step(key, "qualified", mql))
+            if owner:
+                steps.append(self.step(key, "handed", self.handed_at(mql, sql), {"owner": owner}))
+        if sql is not None:
+            steps.append(self.step(key, "accepted", sql))
+        steps.extend(self.deal_steps(key, became, reading))
+        steps.extend(self.closing(key, became, owner))
+        reading.steps.extend(steps)
+
+    def step(self, key: str, event: str, at: datetime, data: dict[str, str] | None = None) -> Step:
+        return Step(key, event, at, self.origin, data or {})
+
+    def lead_data(self, source: str) -> dict[str, str]:
+        name = " ".join(part for part in (self.cell("First Name"), self.cell("Last Name")) if part)
+        return {"source": source, "name": name, "email": self.cell("Email"),
+                "company": self.cell("Company Name")}
+
+    def handed_at(self, mql: datetime, sql: datetime | None) -> datetime:
+        """When the owner was assigned, if that was between the MQL and the SQL instants;
+        otherwise the MQL instant (an owner assigned earlier gets the lead when marketing
+        qualifies it; HubSpot keeps only the latest assignment, which may be a later one)."""
+        assigned = self.when("Owner Assigned Date")
+        if assigned is not None and assigned >= mql and (sql is None or assigned <= sql):
+            return assigned
+        return mql
+
+    def deal_steps(
+        self, key: str, became: dict[str, datetime | None], reading: Reading
+    ) -> list[Step]:
+        won_at, opportunity_at = became["customer"], became["opportunity"]
+        if won_at is None:
+            if opportunity_at is not None:
+                reading.leave_out(OPEN_DEALS)
+            return []
+        amount = self.cell("Recent Deal Amount", "Total Revenue")
+        if not amount:
+            raise Refused(
+                "Became a Customer Date is set but Recent Deal Amount and Total Revenue are "
+                "empty: a won deal needs its amount"
+            )
+        return [
+            self.step(key, "proposal", opportunity_at or won_at, {"amount": amount}),
+            self.step(key, "won", won_at, {"amount": amount}),
+        ]
+
+    def closing(self, key: str, became: dict[str, datetime | None], owner: str) -> list[Step]:
+        """Unqualified or Bad Timing closes a lead sales had, at the last activity logged."""
+        status = self.cell("Lead Status")
+        with_sales = owner and (became["marketingqualifiedlead"] or became["salesqualifiedlead"])
+        if status.casefold() not in CLOSING_STATUSES or became["customer"] or not with_sales:
+            return []
+        at = self.when("Last Activity Date")
+        if at is None:
+            raise Refused(
+                f"Lead Status is {status!r} but Last Activity Date is empty: HubSpot keeps no "
+                "date for a status, so the closing cannot be dated (export Last Activity Date)"
+            )
+        return [self.step(key, CLOSED, at, {"reason": status})]

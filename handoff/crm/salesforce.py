@@ -1,0 +1,260 @@
+"""Salesforce's Lead, LeadHistory and OpportunityHistory exports read as handoff's steps.
+
+The Lead export names the leads (key, creation, source, person, owner, the opportunity a
+lead was converted to); LeadHistory dates each change of a lead's Status and Owner;
+OpportunityHistory dates each change of the converted opportunity's stage and amount.
+Each file is known by its header, in any order and any letter case (Data Loader writes
+headers in capitals, the weekly Data Export as the API names them). The mapping is in
+the README ("Importing from Salesforce").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from handoff.crm.steps import (
+    CLOSED,
+    Origin,
+    Reading,
+    Step,
+    ZoneForDay,
+    read_instant,
+    read_table,
+)
+from handoff.domain.errors import Refused
+from handoff.importer import MalformedFile
+
+# The names of the files in Salesforce's weekly Data Export, read from a directory.
+EXPORT_FILES = ("Lead.csv", "LeadHistory.csv", "OpportunityHistory.csv")
+# Lead Status values (Salesforce's defaults first, then common custom ones), by meaning.
+QUALIFYING = frozenset({"marketing qualified", "marketing qualified lead", "mql"})
+ACCEPTING = frozenset({
+    "working - contacted", "working", "contacted", "closed - converted", "converted",
+    "qualified", "sales accepted", "accepted", "sal",
+})
+CONTACTING = frozenset({"working - contacted", "contacted"})
+CLOSING = frozenset({"closed - not converted", "unqualified", "disqualified", "rejected"})
+NOT_IN_LEADS = "history rows of leads not in the Lead export"
+NOT_CONVERTED = "opportunity history rows of opportunities no lead of the export became"
+DELETED = "rows deleted in Salesforce (IsDeleted)"
+# A record id: 15 or 18 letters and digits; users start with 005, queues with 00G.
+_RECORD_ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")
+
+_Rows = list[tuple[Origin, dict[str, str]]]
+
+
+def export_files(paths: Sequence[Path]) -> list[Path]:
+    """The files given, a directory standing for the export files it holds."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = {p.name.casefold(): p for p in path.iterdir() if p.is_file()}
+        held = [found[name.casefold()] for name in EXPORT_FILES if name.casefold() in found]
+        if not held:
+            raise MalformedFile(f"{path}: holds none of {', '.join(EXPORT_FILES)}")
+        files.extend(held)
+    return files
+
+
+def read_salesforce(paths: Sequence[Path], zone_for_day: ZoneForDay) -> Reading:
+    tables: dict[str, _Rows] = {"lead": [], "leadhistory": [], "opportunityhistory": []}
+    for path in export_files(paths):
+        header, rows = read_table(path)
+        tables[_kind(path, header)].extend((Origin(str(path), line), row) for line, row in rows)
+    if not tables["lead"]:
+        raise MalformedFile(
+            "a Salesforce import needs the Lead export (Id, CreatedDate, LeadSource, ...): "
+            "the history exports name no source and no converted opportunity"
+        )
+    reading = Reading("Salesforce")
+    converted = _read_leads(tables["lead"], reading, zone_for_day)
+    _read_lead_history(tables["leadhistory"], reading, zone_for_day)
+    _read_opportunity_history(tables["opportunityhistory"], converted, reading, zone_for_day)
+    return reading
+
+
+def _kind(path: Path, header: list[str]) -> str:
+    names = set(header)
+    if {"leadid", "field", "newvalue", "createddate"} <= names:
+        return "leadhistory"
+    if {"opportunityid", "stagename", "createddate"} <= names:
+        return "opportunityhistory"
+    if {"id", "createddate", "leadsource"} <= names:
+        return "lead"
+    raise MalformedFile(
+        f"{path}: line 1: not a Salesforce Lead (Id, CreatedDate, LeadSource), LeadHistory "
+        "(LeadId, CreatedDate, Field, NewValue) or OpportunityHistory (OpportunityId, "
+        "CreatedDate, StageName, Amount) export"
+    )
+
+
+def _live(rows: _Rows, reading: Reading) -> _Rows:
+    live = [(o, r) for o, r in rows if r.get("isdeleted", "").strip().casefold() != "true"]
+    if len(live) < len(rows):
+        reading.leave_out(DELETED, len(rows) - len(live))
+    return live
+
+
+def _instant(row: dict[str, str], zone_for_day: ZoneForDay) -> datetime:
+    value = row.get("createddate", "")
+    if not value.strip():
+        raise Refused("CreatedDate is empty")
+    return read_instant(value, zone_for_day, "CreatedDate")
+
+
+def _read_leads(rows: _Rows, reading: Reading, zone_for_day: ZoneForDay) -> dict[str, str]:
+    """The leads' captures; returns the lead each converted opportunity came from."""
+    converted: dict[str, str] = {}
+    for origin, row in _live(rows, reading):
+        reading.records += 1
+        key = row.get("id", "")
+        try:
+            if not key:
+                raise Refused("Id is empty: every lead needs its key")
+            source = row.get("leadsource", "")
+            if not source:
+                raise Refused("LeadSource is empty: every lead needs a source")
+            name = " ".join(p for p in (row.get("firstname", ""), row.get("lastname", "")) if p)
+            data = {"source": source, "name": name, "email": row.get("email", ""),
+                    "company": row.get("company", "")}
+            reading.steps.append(Step(key, "captured", _instant(row, zone_for_day), origin, data))
+        except Refused as error:
+            reading.refuse(origin, str(error), key or None)
+            continue
+        owner_id = row.get("ownerid", "")
+        owner = row.get("owner.name", "") or owner_id
+        if owner and not owner_id.startswith("00G"):
+            reading.owners[key] = owner
+        opportunity = row.get("convertedopportunityid", "")
+        if opportunity:
+            converted[opportunity] = key
+    return converted
+
+
+def _read_lead_history(rows: _Rows, reading: Reading, zone_for_day: ZoneForDay) -> None:
+    leads = {step.key for step in reading.steps} | reading.failed_keys
+    owner_changes: dict[tuple[str, str], list[tuple[Origin, str]]] = {}
+    for origin, row in _live(rows, reading):
+        key = row.get("leadid", "")
+        if key not in leads:
+            reading.leave_out(NOT_IN_LEADS)
+            continue
+        field = row.get("field", "").strip().casefold()
+        if field == "owner":
+            owner_changes.setdefault((key, row.get("createddate", "")), []).append(
+                (origin, row.get("newvalue", ""))
+            )
+            continue
+        try:
+            if field == "status":
+                reading.steps.extend(_status_steps(key, row, origin, zone_for_day))
+            elif field == "leadconverted":
+                reading.steps.append(
+                    Step(key, "accepted", _instant(row, zone_for_day), origin, reached=True)
+                )
+        except Refused as error:
+            reading.refuse(origin, str(error), key)
+    for (key, created), changes in owner_changes.items():
+        origin = changes[0][0]
+        try:
+            handed = _handoff(key, created, changes, zone_for_day)
+        except Refused as error:
+            reading.refuse(origin, str(error), key)
+            continue
+        if handed is not None:
+            reading.steps.append(handed)
+
+
+def _status_steps(
+    key: str, row: dict[str, str], origin: Origin, zone_for_day: ZoneForDay
+) -> list[Step]:
+    status = row.get("newvalue", "")
+    meaning = status.strip().casefold()
+    at = _instant(row, zone_for_day)
+    if meaning in QUALIFYING:
+        return [Step(key, "qualified", at, origin, reached=True)]
+    if meaning in ACCEPTING:
+        steps = [Step(key, "accepted", at, origin, reached=True)]
+        if meaning in CONTACTING:
+            steps.append(Step(key, "contacted", at, origin, reached=True))
+        return steps
+    if meaning in CLOSING:
+        return [Step(key, CLOSED, at, origin, {"reason": status}, reached=True)]
+    return []
+
+
+def _handoff(
+    key: str, created: str, changes: list[tuple[Origin, str]], zone_for_day: ZoneForDay
+) -> Step | None:
+    """An owner change: Salesforce writes it twice (the ids, then the names). A change to a
+    queue (an id starting 00G) hands the lead to nobody in particular: not a handoff."""
+    values = [value for _, value in changes]
+    ids = [v for v in values if _RECORD_ID.fullmatch(v)]
+    if any(v.startswith("00G") for v in ids):
+        return None
+    names = [v for v in values if v and v not in ids]
+    owner = (names or ids or [""])[0]
+    if not owner:
+        return None
+    at = read_instant(created, zone_for_day, "CreatedDate")
+    return Step(key, "handed", at, changes[-1][0], {"owner": owner}, reached=True)
+
+
+def _read_opportunity_history(
+    rows: _Rows, converted: dict[str, str], reading: Reading, zone_for_day: ZoneForDay
+) -> None:
+    by_opportunity: dict[str, list[tuple[datetime, Origin, dict[str, str]]]] = {}
+    for origin, row in _live(rows, reading):
+        opportunity = row.get("opportunityid", "")
+        if opportunity not in converted:
+            reading.leave_out(NOT_CONVERTED)
+            continue
+        try:
+            at = _instant(row, zone_for_day)
+        except Refused as error:
+            reading.refuse(origin, str(error), converted[opportunity])
+            continue
+        by_opportunity.setdefault(opportunity, []).append((at, origin, row))
+    for opportunity, history in by_opportunity.items():
+        key = converted[opportunity]
+        try:
+            reading.steps.extend(_deal_steps(key, sorted(history, key=lambda h: (h[0], h[1].line))))
+        except _RowRefused as refused:
+            reading.refuse(refused.origin, refused.reason, key)
+
+
+class _RowRefused(Exception):
+    def __init__(self, origin: Origin, reason: str) -> None:
+        self.origin, self.reason = origin, reason
+
+
+def _deal_steps(
+    key: str, history: list[tuple[datetime, Origin, dict[str, str]]]
+) -> list[Step]:
+    """Proposal from the first Proposal/Price Quote stage, again at each later change of
+    Amount while open; Closed Won -> won for its Amount; Closed Lost -> lost."""
+    steps: list[Step] = []
+    proposed: str | None = None  # the amount of the latest proposal
+    for at, origin, row in history:
+        stage = row.get("stagename", "").strip()
+        meaning = stage.casefold()
+        amount = row.get("amount", "").strip()
+        if meaning == "closed won":
+            amount = amount or proposed or ""
+            if not amount:
+                raise _RowRefused(origin, "Closed Won without an Amount: a won deal needs one")
+            steps.append(Step(key, "won", at, origin, {"amount": amount}, reached=True))
+        elif meaning == "closed lost":
+            steps.append(Step(key, CLOSED, at, origin, {"reason": stage}, reached=True))
+        elif proposed is not None or "proposal" in meaning or "quote" in meaning:
+            if not amount:
+                raise _RowRefused(origin, f"{stage} without an Amount: a proposal needs one")
+            if amount != proposed:
+                steps.append(Step(key, "proposal", at, origin, {"amount": amount}, reached=True))
+                proposed = amount
+    return steps

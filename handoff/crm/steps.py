@@ -1,0 +1,270 @@
+"""What every CRM import shares: steps read from an export with the line that says each,
+the order of a lead's steps, the stages a CRM skips, and the rows handed to the importer."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from handoff.application import HandoffApp
+from handoff.domain.errors import Refused
+from handoff.domain.lead import ALLOWED_FROM, EVENT_NAMES, FINAL_STATES
+from handoff.importer import Importer, ImportReport, MalformedFile, Row
+from handoff.instants import iso, parse_instant
+
+ZoneForDay = Callable[[date], ZoneInfo]
+
+# Ties in the same second: a lead's steps at one instant follow the lifecycle's order.
+LIFECYCLE_ORDER = {name: rank for rank, name in enumerate(EVENT_NAMES)}
+# A CRM's signal that the lead was closed without a sale: a rejection while sales decides
+# on the handoff, a lost deal once sales accepted it, nothing while marketing still has it.
+CLOSED = "closed"
+_CLOSED_AS = {"handed": "rejected", "accepted": "lost", "proposal": "lost"}
+# The stage just before each one on the lifecycle's main path, for the stages a CRM skips.
+_BEFORE = {
+    "qualified": "captured", "handed": "qualified", "accepted": "handed",
+    "rejected": "handed", "contacted": "handed", "proposal": "accepted",
+    "won": "proposal", "lost": "accepted",
+}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a step was read: the file and its line (a CSV line, counted from 1)."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}: line {self.line}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a lead as a CRM says it, in handoff's words and import columns.
+
+    `reached` marks a CRM's signal that a stage was reached (a status set, an owner
+    changed): when the lead is past that stage already, the signal adds nothing and is
+    dropped. Every other step is a fact the import must record or refuse.
+    """
+
+    key: str
+    event: str
+    at: datetime
+    origin: Origin
+    data: Mapping[str, str] = field(default_factory=dict)
+    reached: bool = False
+
+
+@dataclass(frozen=True)
+class CrmError:
+    origin: Origin
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.reason}"
+
+
+@dataclass
+class Reading:
+    """What a CRM's export says in handoff's steps, what it could not map, what it left out."""
+
+    crm: str
+    records: int = 0  # contacts or leads read
+    steps: list[Step] = field(default_factory=list)
+    errors: list[CrmError] = field(default_factory=list)
+    failed_keys: set[str] = field(default_factory=set)  # leads with a row that cannot be mapped
+    owners: dict[str, str] = field(default_factory=dict)  # whom a skipped handoff was made to
+    left_out: dict[str, int] = field(default_factory=dict)  # why -> how many, in words
+    filled: int = 0  # stages the CRM skipped, recorded at the next stage's instant
+
+    def refuse(self, origin: Origin, reason: str, key: str | None = None) -> None:
+        self.errors.append(CrmError(origin, reason))
+        if key is not None:
+            self.failed_keys.add(key)
+
+    def leave_out(self, why: str, count: int = 1) -> None:
+        self.left_out[why] = self.left_out.get(why, 0) + count
+
+
+# -- reading an export ------------------------------------------------------------------
+
+
+def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """A CSV export's header (names folded to lower case) and rows with their line numbers.
+
+    CRMs write cells that span lines (notes, addresses): a row's line is the line it starts on.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise MalformedFile(f"{path}: cannot read: {reason}") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [name.strip().casefold() for name in next(reader)]
+    except StopIteration:
+        raise MalformedFile(f"{path}: the file is empty: it needs a header line") from None
+    except csv.Error as error:
+        raise MalformedFile(f"{path}: line 1: {error}") from None
+    rows: list[tuple[int, dict[str, str]]] = []
+    line = reader.line_num + 1
+    try:
+        for values in reader:
+            if any(value.strip() for value in values):
+                rows.append((line, dict(zip(header, values, strict=False))))
+            line = reader.line_num + 1
+    except csv.Error as error:
+        reason = "a quote is never closed" if "end of data" in str(error) else str(error)
+        raise MalformedFile(f"{path}: line {line}: {reason}") from None
+    return header, rows
+
+
+def column(header: Iterable[str], *names: str) -> str | None:
+    """The first of `names` (any case) that the header has."""
+    present = set(header)
+    return next((name.casefold() for name in names if name.casefold() in present), None)
+
+
+_HAS_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
+
+
+def read_instant(text: str, zone_for_day: ZoneForDay, what: str) -> datetime:
+    """An instant as a CRM exports it (ISO-8601, `2026-03-02 09:15` or with T, seconds,
+    fractions, an offset or Z); without an offset, local to the agreement in force that day.
+    A date alone cannot time a handoff, so it is refused."""
+    cleaned = text.strip()
+    if not _HAS_TIME.match(cleaned):
+        raise Refused(
+            f"{what} {text!r} is not a date and time (like 2026-03-02 09:15 or "
+            "2026-03-02T15:15:00.000Z): export it with its time"
+        )
+    return parse_instant(cleaned, zone_for_day)
+
+
+# -- from steps to the importer's rows ----------------------------------------------------
+
+
+def in_lifecycle_order(reading: Reading) -> list[Step]:
+    """Every lead's steps in time order, ties broken by the lifecycle, closings resolved,
+    stages the CRM skipped filled in, and signals of stages already passed dropped.
+
+    Leads follow each other by key; the importer applies the rows of each in this order.
+    """
+    by_lead: dict[str, list[Step]] = {}
+    for step in reading.steps:
+        if step.key not in reading.failed_keys:
+            by_lead.setdefault(step.key, []).append(step)
+    ordered: list[Step] = []
+    for key in sorted(by_lead):
+        steps = sorted(
+            by_lead[key],
+            key=lambda s: (s.at, LIFECYCLE_ORDER.get(s.event, len(LIFECYCLE_ORDER)),
+                           s.origin.file, s.origin.line),
+        )
+        ordered.extend(_walk(steps, reading))
+    return ordered
+
+
+def _walk(steps: list[Step], reading: Reading) -> list[Step]:
+    walked: list[Step] = []
+    state: str | None = None
+    for step in steps:
+        if step.event == CLOSED:
+            closed_as = _CLOSED_AS.get(state or "")
+            if closed_as is None:
+                continue  # closed while marketing still had it: no step of the protocol
+            step = Step(step.key, closed_as, step.at, step.origin, step.data)
+        if state is not None and step.event != "captured":
+            missing = _missing(state, step.event)
+            if missing is None and step.reached:
+                continue  # the lead is past that stage already
+            for stage in missing or ():
+                if stage == "handed" and not reading.owners.get(step.key):
+                    reading.refuse(
+                        step.origin,
+                        f"{step.event} at {iso(step.at)} needs a handoff to sales first, and "
+                        "the export names no owner it was handed to",
+                    )
+                    return []
+                walked.append(_filled(stage, step, reading))
+                reading.filled += 1
+        walked.append(step)
+        if step.event != "contacted":
+            state = step.event
+    return walked
+
+
+def _missing(state: str, event: str) -> list[str] | None:
+    """The stages to pass between `state` and `event`, or None when none lead there."""
+    if state in ALLOWED_FROM[event]:
+        return []
+    if state in FINAL_STATES:
+        return None
+    before = _BEFORE[event]
+    if before == "captured":
+        return None
+    path = _missing(state, before)
+    return None if path is None else [*path, before]
+
+
+def _filled(stage: str, step: Step, reading: Reading) -> Step:
+    """A stage the CRM skipped, recorded at the instant of the next stage it dates."""
+    data: dict[str, str] = {}
+    if stage == "handed":
+        owner = reading.owners.get(step.key)
+        if owner:
+            data["owner"] = owner
+    elif stage == "proposal" and step.data.get("amount"):
+        data["amount"] = step.data["amount"]
+    return Step(step.key, stage, step.at, step.origin, data)
+
+
+def as_rows(steps: list[Step]) -> list[Row]:
+    """The import rows of the steps; a row's line is its place in `steps`, counted from 1."""
+    rows: list[Row] = []
+    for n, step in enumerate(steps, 1):
+        row = {"lead": step.key, "event": step.event, "at": iso(step.at) or ""}
+        row.update((name, value) for name, value in step.data.items() if value)
+        rows.append((n, row))
+    return rows
+
+
+@dataclass
+class CrmImport:
+    """The outcome: the importer's report, and every refusal named by file and line."""
+
+    reading: Reading
+    report: ImportReport
+    errors: list[CrmError]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def import_reading(
+    app: HandoffApp, actor: str, reading: Reading, dry_run: bool = False
+) -> CrmImport:
+    """Hand the reading's steps to the importer; nothing is written when any row is bad.
+
+    A lead's first refusal is reported; its later steps depend on it and are not reported.
+    """
+    steps = in_lifecycle_order(reading)
+    report = Importer(app, actor).run(as_rows(steps), dry_run=dry_run or bool(reading.errors))
+    report.dry_run = dry_run
+    errors = list(reading.errors)
+    failed: set[str] = set()
+    for error in report.errors:
+        step = steps[error.line - 1]
+        if step.key not in failed:
+            failed.add(step.key)
+            errors.append(CrmError(step.origin, error.reason))
+    errors.sort(key=lambda e: (e.origin.file, e.origin.line))
+    return CrmImport(reading, report, errors)
