@@ -39,3 +39,17 @@ Feature: Importing a file of events
       When Maria imports a capture of " ACME-1" from "web" on Monday at 09:00
       Then the lead " ACME-1" exists
       And the lead "ACME-1" does not exist
+
+  Rule: A stage the CRM skipped counts from the next stage it dates
+    HubSpot and Salesforce let a lead jump stages (a contact made sales qualified at once);
+    the agreement's lifecycle does not. Importing a CRM's export records each stage it
+    skipped at the instant of the next stage it dates, and says how many it recorded so:
+    the lead counts at every stage it passed, and that handoff is decided at once. The
+    CRM does not say who moved the lead, so sales' stages are recorded in the name of the
+    owner the lead was handed to.
+
+    Example: A contact sales qualified at once was qualified, handed and accepted then
+      Given a HubSpot contact "106" created on Monday at 09:00, owned by Sam and sales qualified on Thursday at 11:00
+      When Maria imports the HubSpot export
+      Then the lead "106" was qualified, handed to Sam and accepted by Sam on Thursday at 11:00
+      And the import says 2 stages HubSpot skipped were recorded so

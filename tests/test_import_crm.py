@@ -94,6 +94,9 @@ def test_hubspot_dates_are_local_to_the_agreement_and_stages_map_one_by_one(
     ]
     shown = signed.json("lead", "show", "101")
     assert (shown["source"], shown["owner"]) == ("Organic Search", "Sam Ortiz")
+    # Marketing's steps by the person importing, sales' by the owner it was handed to.
+    actors = [e["actor"] for e in signed.json("lead", "history", "101")]
+    assert actors == ["maria", "maria", "maria", "Sam Ortiz", "Sam Ortiz", "Sam Ortiz"]
 
 
 def test_a_hubspot_owner_assigned_before_the_mql_gets_the_lead_when_it_qualifies(

@@ -41,8 +41,9 @@ NOT_LEADS = "contacts that never became leads (no Lead or later stage)"
 OPEN_DEALS = "open opportunities whose proposal is not recorded (no deal amount on a contact)"
 
 
-def read_hubspot(path: Path, zone_for_day: ZoneForDay) -> Reading:
-    header, rows = read_table(path)
+def read_hubspot(path: Path, zone_for_day: ZoneForDay, text: str | None = None) -> Reading:
+    """The contacts of the export at `path` (or of its `text`, named by `path`)."""
+    header, rows = read_table(path, text)
     key_column = column(header, *KEY)
     source_column = column(header, *SOURCE)
     for needed, names in (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,6 +27,8 @@ LIFECYCLE_ORDER = {name: rank for rank, name in enumerate(EVENT_NAMES)}
 CLOSED = "closed"
 _CLOSED_AS = {"handed": "rejected", "accepted": "lost", "proposal": "lost"}
 # The stage just before each one on the lifecycle's main path, for the stages a CRM skips.
+# The steps sales records: an import records them in the name of the lead's owner.
+SALES_STEPS = frozenset({"accepted", "rejected", "contacted", "proposal", "won", "lost"})
 _BEFORE = {
     "qualified": "captured", "handed": "qualified", "accepted": "handed",
     "rejected": "handed", "contacted": "handed", "proposal": "accepted",
@@ -96,16 +98,20 @@ class Reading:
 # -- reading an export ------------------------------------------------------------------
 
 
-def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """A CSV export's header (names folded to lower case) and rows with their line numbers.
+def read_table(
+    path: Path, text: str | None = None
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """A CSV export's header (names folded to lower case) and rows with their line numbers
+    (the file's text, or `text` when given, named by `path`).
 
     CRMs write cells that span lines (notes, addresses): a row's line is the line it starts on.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise MalformedFile(f"{path}: cannot read: {reason}") from None
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise MalformedFile(f"{path}: cannot read: {reason}") from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [name.strip().casefold() for name in next(reader)]
@@ -173,14 +179,30 @@ def in_lifecycle_order(reading: Reading) -> list[Step]:
 
 
 def _walk(steps: list[Step], reading: Reading) -> list[Step]:
+    """The lead's steps, each of sales in the name of the owner it was handed to: the CRM
+    does not say who recorded a stage, and the agreement's team lets only sales record them.
+    """
     walked: list[Step] = []
+    owner: str | None = None
+    for step in _in_force(steps, reading):
+        if step.event == "handed":
+            owner = step.data.get("owner")
+        elif step.event in SALES_STEPS and owner:
+            step = replace(step, data={**step.data, "actor": owner})
+        walked.append(step)
+    return walked
+
+
+def _in_force(steps: list[Step], reading: Reading) -> Iterator[Step]:
+    """The lead's steps as the lifecycle takes them: closings resolved, skipped stages
+    filled in, signals of stages already passed dropped."""
     state: str | None = None
     for step in steps:
         if step.event == CLOSED:
             closed_as = _CLOSED_AS.get(state or "")
             if closed_as is None:
                 continue  # closed while marketing still had it: no step of the protocol
-            step = Step(step.key, closed_as, step.at, step.origin, step.data)
+            step = replace(step, event=closed_as)
         if state is not None and step.event != "captured":
             missing = _missing(state, step.event)
             if missing is None and step.reached:
@@ -192,13 +214,12 @@ def _walk(steps: list[Step], reading: Reading) -> list[Step]:
                         f"{step.event} at {iso(step.at)} needs a handoff to sales first, and "
                         "the export names no owner it was handed to",
                     )
-                    return []
-                walked.append(_filled(stage, step, reading))
+                    return
+                yield _filled(stage, step, reading)
                 reading.filled += 1
-        walked.append(step)
+        yield step
         if step.event != "contacted":
             state = step.event
-    return walked
 
 
 def _missing(state: str, event: str) -> list[str] | None:

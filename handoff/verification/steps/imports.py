@@ -7,14 +7,24 @@ and read its report and the leads back.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 
 from handoff.application import HandoffApp
+from handoff.crm import CrmImport, import_reading
+from handoff.crm.hubspot import read_hubspot
 from handoff.domain.errors import UnknownLead
 from handoff.importer import Importer, ImportReport, read_rows
-from handoff.verification.world import WHEN, actor_id, build_lead, local_at, story_day
+from handoff.verification.world import (
+    WHEN,
+    actor_id,
+    build_lead,
+    local_at,
+    story_day,
+    story_instant,
+)
 from handoff.views import lead_summary
 
 FEATURES = ("import.feature",)
@@ -103,3 +113,55 @@ def _(app: HandoffApp, key: str) -> None:
 def _(app: HandoffApp, key: str) -> None:
     with pytest.raises(UnknownLead):
         app.lead(key)
+
+
+HUBSPOT_HEADER = (
+    "Record ID,Contact owner,Lifecycle Stage,Create Date,Original Source,"
+    "Became a Sales Qualified Lead Date\n"
+)
+
+
+@given(
+    parsers.re(
+        r'a HubSpot contact "(?P<key>[^"]+)" created on (?P<created_day>\w+) at '
+        r"(?P<created_time>\d{1,2}:\d{2}), owned by (?P<owner>\w+) and sales qualified "
+        rf"{WHEN}"
+    ),
+    target_fixture="hubspot_export",
+)
+def _(key: str, created_day: str, created_time: str, owner: str, day: str, time: str) -> str:
+    created = local_at(created_day, created_time).replace("T", " ")
+    qualified = local_at(day, time).replace("T", " ")
+    return HUBSPOT_HEADER + (
+        f"{key},{actor_id(owner)},Sales Qualified Lead,{created},Organic Search,{qualified}\n"
+    )
+
+
+@when(parsers.re(r"(?P<actor>\w+) imports the HubSpot export"), target_fixture="crm_import")
+def _(app: HandoffApp, actor: str, hubspot_export: str) -> CrmImport:
+    zone_for_day = app.zone_for_day(app.agreement_register())
+    reading = read_hubspot(Path("contacts.csv"), zone_for_day, hubspot_export)
+    done = import_reading(app, actor_id(actor), reading)
+    assert done.ok, [str(e) for e in done.errors]
+    return done
+
+
+@then(
+    parsers.re(
+        r'the lead "(?P<key>[^"]+)" was qualified, handed to (?P<owner>\w+) and accepted by '
+        rf"(?P<by>\w+) {WHEN}"
+    )
+)
+def _(app: HandoffApp, key: str, owner: str, by: str, day: str, time: str) -> None:
+    at = story_instant(app, day, time)
+    later = [(s.name, s.occurred_at, s.actor, s.data.get("owner")) for s in app.lead(key).steps][1:]
+    assert later == [
+        ("qualified", at, "maria", None),
+        ("handed", at, "maria", actor_id(owner)),
+        ("accepted", at, actor_id(by), None),
+    ]
+
+
+@then(parsers.re(r"the import says (?P<count>\d+) stages HubSpot skipped were recorded so"))
+def _(crm_import: CrmImport, count: str) -> None:
+    assert crm_import.reading.filled == int(count)
