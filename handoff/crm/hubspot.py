@@ -35,6 +35,12 @@ BECAME = {
     "opportunity": "Became an Opportunity Date",
     "customer": "Became a Customer Date",
 }
+# Every column the mapping reads (the others are not kept in memory).
+READ = (
+    *KEY, *SOURCE, *BECAME.values(), "Create Date", "Lifecycle Stage", "Lead Status",
+    "Contact owner", "Owner Assigned Date", "First Name", "Last Name", "Email", "Company Name",
+    "Recent Deal Amount", "Total Revenue", "Last Activity Date",
+)
 # Lead Status values that close a lead without a sale (HubSpot's defaults).
 CLOSING_STATUSES = frozenset({"unqualified", "bad timing"})
 NOT_LEADS = "contacts that never became leads (no Lead or later stage)"
@@ -43,7 +49,7 @@ OPEN_DEALS = "open opportunities whose proposal is not recorded (no deal amount 
 
 def read_hubspot(path: Path, zone_for_day: ZoneForDay, text: str | None = None) -> Reading:
     """The contacts of the export at `path` (or of its `text`, named by `path`)."""
-    header, rows = read_table(path, text)
+    header, rows = read_table(path, text, READ)
     key_column = column(header, *KEY)
     source_column = column(header, *SOURCE)
     for needed, names in (

@@ -43,6 +43,13 @@ DELETED = "rows deleted in Salesforce (IsDeleted)"
 # A record id: 15 or 18 letters and digits; users start with 005, queues with 00G.
 _RECORD_ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")
 
+# Every column the mapping reads, in the three exports (the others are not kept in memory).
+READ = (
+    "Id", "IsDeleted", "CreatedDate", "LeadSource", "FirstName", "LastName", "Email",
+    "Company", "OwnerId", "Owner.Name", "ConvertedOpportunityId", "LeadId", "Field",
+    "NewValue", "OpportunityId", "StageName", "Amount",
+)
+
 _Rows = list[tuple[Origin, dict[str, str]]]
 
 
@@ -64,7 +71,7 @@ def export_files(paths: Sequence[Path]) -> list[Path]:
 def read_salesforce(paths: Sequence[Path], zone_for_day: ZoneForDay) -> Reading:
     tables: dict[str, _Rows] = {"lead": [], "leadhistory": [], "opportunityhistory": []}
     for path in export_files(paths):
-        header, rows = read_table(path)
+        header, rows = read_table(path, keep=READ)
         tables[_kind(path, header)].extend((Origin(str(path), line), row) for line, row in rows)
     if not tables["lead"]:
         raise MalformedFile(

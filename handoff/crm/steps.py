@@ -6,10 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from handoff.application import HandoffApp
@@ -99,32 +100,43 @@ class Reading:
 
 
 def read_table(
-    path: Path, text: str | None = None
+    path: Path, text: str | None = None, keep: Collection[str] = ()
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """A CSV export's header (names folded to lower case) and rows with their line numbers
-    (the file's text, or `text` when given, named by `path`).
+    (the file's text, or `text` when given, named by `path`), each row holding the columns
+    named in `keep` only (an export of every property has hundreds). The file is read as a
+    stream: only the kept cells stay in memory.
 
     CRMs write cells that span lines (notes, addresses): a row's line is the line it starts on.
     """
-    if text is None:
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as error:
-            reason = getattr(error, "strerror", None) or str(error)
-            raise MalformedFile(f"{path}: cannot read: {reason}") from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        with (
+            io.StringIO(text, newline="") if text is not None
+            else path.open(encoding="utf-8-sig", newline="")
+        ) as stream:
+            return _read_rows(path, stream, {name.casefold() for name in keep})
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise MalformedFile(f"{path}: cannot read: {reason}") from None
+
+
+def _read_rows(
+    path: Path, stream: TextIO, kept: set[str]
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    reader = csv.reader(stream, strict=True)
     try:
         header = [name.strip().casefold() for name in next(reader)]
     except StopIteration:
         raise MalformedFile(f"{path}: the file is empty: it needs a header line") from None
     except csv.Error as error:
         raise MalformedFile(f"{path}: line 1: {error}") from None
+    wanted = [(n, name) for n, name in enumerate(header) if name in kept]
     rows: list[tuple[int, dict[str, str]]] = []
     line = reader.line_num + 1
     try:
         for values in reader:
             if any(value.strip() for value in values):
-                rows.append((line, dict(zip(header, values, strict=False))))
+                rows.append((line, {name: values[n] for n, name in wanted if n < len(values)}))
             line = reader.line_num + 1
     except csv.Error as error:
         reason = "a quote is never closed" if "end of data" in str(error) else str(error)
