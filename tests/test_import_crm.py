@@ -281,3 +281,9 @@ def test_salesforce_history_without_the_lead_export_is_refused(signed: Handoff) 
         "import", str(SALESFORCE / "LeadHistory.csv"), "--from", "salesforce"
     )
     assert "needs the Lead export" in line
+
+
+def test_only_a_salesforce_import_takes_several_files(signed: Handoff) -> None:
+    lead_file = str(SALESFORCE / "Lead.csv")
+    assert signed("import", lead_file, lead_file).exit_code == 2  # handoff's own: one FILE
+    assert signed("import", str(HUBSPOT), lead_file, "--from", "hubspot").exit_code == 2
