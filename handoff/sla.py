@@ -3,12 +3,15 @@ the handoffs still pending, soonest due first."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister
-from handoff.domain.service_level import OVERDUE
+from handoff.domain.business_time import BusinessCalendar
+from handoff.domain.service_level import OVERDUE, window_used
 from handoff.instants import iso
 from handoff.projections import catch_up, read_model
 from handoff.projections.instants import from_micros, micros
@@ -65,29 +68,56 @@ def alarm(found: list[dict[str, Any]]) -> bool:
     return any(row["status"] == OVERDUE for row in found)
 
 
+@dataclass(frozen=True)
+class PendingHandoff:
+    """A handoff still undecided and not yet due, with the calendar of the version that set
+    its due instant."""
+
+    lead: str
+    owner: str
+    handed_at: datetime
+    due_at: datetime
+    calendar: BusinessCalendar
+
+    def hours_left(self, at: datetime) -> float:
+        return self.calendar.business_hours_between(at, self.due_at)
+
+    def window_used(self, at: datetime) -> Fraction:
+        return window_used(self.calendar, self.handed_at, self.due_at, at)
+
+
+def pending_handoffs(app: HandoffApp, as_of: datetime | None = None) -> list[PendingHandoff]:
+    """The handoffs pending at `as_of` (default now), soonest due first, as recorded by
+    then."""
+    catch_up(app)
+    as_of = as_of or app.clock()
+    register = app.agreement_register()
+    with read_model(app).engine.connect() as conn:
+        rows = pending(conn, scope_at(register, as_of, None))
+    calendars = {v.number: v.terms.calendar for v in register.versions}
+    return [
+        PendingHandoff(row["key"], row["owner"], from_micros(row["handed_us"]),
+                       from_micros(row["due_us"]), calendars[row["agreement_version"]])
+        for row in rows
+    ]
+
+
 def sla_due(app: HandoffApp, within: timedelta | None = None) -> list[dict[str, Any]]:
     """The handoffs pending now (undecided, not yet due), soonest due first; with `within`,
     only those due before that much time has passed. `business_hours_left` is in business
     hours, from now to the due instant, under the version that set it."""
-    catch_up(app)
     now = app.clock()
-    register = app.agreement_register()
-    with read_model(app).engine.connect() as conn:
-        rows = pending(conn, scope_at(register, now, None))
-    calendars = {v.number: v.terms.calendar for v in register.versions}
     found = []
-    for row in rows:
-        due = from_micros(row["due_us"])
-        if within is not None and due > now + within:
+    for handoff in pending_handoffs(app, now):
+        if within is not None and handoff.due_at > now + within:
             break
-        calendar = calendars[row["agreement_version"]]
         found.append(
             {
-                "lead": row["key"],
-                "owner": row["owner"],
-                "handed_at": iso(from_micros(row["handed_us"])),
-                "due_at": iso(due),
-                "business_hours_left": round(calendar.business_hours_between(now, due), 2),
+                "lead": handoff.lead,
+                "owner": handoff.owner,
+                "handed_at": iso(handoff.handed_at),
+                "due_at": iso(handoff.due_at),
+                "business_hours_left": round(handoff.hours_left(now), 2),
             }
         )
     return found

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from fractions import Fraction
 from typing import TypeVar
 
 from handoff.domain.business_time import BusinessCalendar
@@ -38,6 +39,22 @@ def response_hours(calendar: BusinessCalendar, handed_at: datetime, decided_at: 
                    ) -> float:
     """How long sales took to decide, in business hours (SPEC §4)."""
     return calendar.business_hours_between(handed_at, decided_at)
+
+
+def window_used(calendar: BusinessCalendar, handed_at: datetime, due_at: datetime,
+                at: datetime) -> Fraction:
+    """The share of a handoff's decision window (the business time from handed to due)
+    used by `at`: 0 before the clock starts, 1 from the due instant on. Exact, to the
+    microsecond, so that a mark like one half is reached at its very instant."""
+    window = _micros(calendar.business_hours_between(handed_at, due_at))
+    if window == 0:
+        return Fraction(1)
+    used = _micros(calendar.business_hours_between(handed_at, min(at, due_at)))
+    return Fraction(used, window)
+
+
+def _micros(hours: float) -> int:
+    return round(hours * 3_600_000_000)
 
 
 def decided_in_time(decided_at: Instant, due_at: Instant) -> bool:
