@@ -212,6 +212,81 @@ def _describe(change: dict[str, Any]) -> str:
     return f"{change['key']}: {_value(change['before'])} -> {_value(change['after'])}"
 
 
+@sla.command("notify")
+@click.option("--webhook", metavar="URL",
+              help="A Slack-compatible incoming webhook: each notice is POSTed as "
+                   '{"text": ...}.')
+@click.option("--smtp", metavar="URL",
+              help="An SMTP server: smtp://[user:password@]host[:port] (STARTTLS when the "
+                   "server offers it) or smtps://... (TLS); with --to.")
+@click.option("--to", metavar="ADDR", help="The e-mail address the notices go to.")
+@click.option("--from", "sender", metavar="ADDR",
+              help="The sender's address. Default: the URL's user when it is an address, "
+                   "else handoff@ this host.")
+@click.option("--dry-run", is_flag=True, help="Print what would be sent; send and record nothing.")
+@click.pass_obj
+def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: str | None,
+                   sender: str | None, dry_run: bool) -> None:
+    """Send sales the notices due now, each once per channel (run it from cron).
+
+    A warning when an undecided handoff has used 50 %, 75 % and 90 % of its decision
+    window, a notice when it becomes overdue, and a digest on each business day from
+    its opening time. Each notice is recorded in the store and sent once per webhook
+    or address, even when two runs overlap; one that could not be delivered is sent
+    again by the next run. Exits 1 when a delivery failed (after trying the others).
+    """
+    from handoff.notify import send_notices
+
+    channels = _channels(webhook, smtp, to, sender)
+    report = send_notices(obj.app, channels, actor=obj.actor, dry_run=dry_run)
+    for attempt in report.sent:
+        if dry_run:
+            click.echo(f"would send to {attempt.channel}:")
+            click.echo("  " + attempt.draft.text.replace("\n", "\n  "))
+        else:
+            click.echo(f"sent to {attempt.channel}: {attempt.draft.title}")
+    for attempt in report.failed:
+        click.echo(f"failed on {attempt.channel}: {attempt.draft.title}")
+    if dry_run:
+        click.echo(f"dry run: {_notices(len(report.sent))} would be sent "
+                   f"({report.skipped} already sent); nothing sent, nothing recorded")
+        return
+    click.echo(f"{_notices(len(report.sent))} sent, {len(report.failed)} failed, "
+               f"{report.skipped} already sent")
+    if report.failed:
+        first = report.failed[0].reason
+        raise click.ClickException(
+            f"{_notices(len(report.failed))} not delivered ({first}); the next run sends "
+            f"{'it' if len(report.failed) == 1 else 'them'} again"
+        )
+
+
+def _notices(count: int) -> str:
+    return f"{count} notice{'' if count == 1 else 's'}"
+
+
+def _channels(webhook: str | None, smtp: str | None, to: str | None,
+              sender: str | None) -> list[Any]:
+    """The channels the options name; a usage error (exit 2) when none or half of one."""
+    from handoff.notify_channels import BadDestination, Mailbox, Webhook
+
+    if (smtp is None) != (to is None):
+        raise click.UsageError("--smtp and --to go together")
+    if webhook is None and smtp is None:
+        raise click.UsageError("give at least one channel: --webhook URL, or --smtp URL --to ADDR")
+    if sender is not None and smtp is None:
+        raise click.UsageError("--from goes with --smtp and --to")
+    channels: list[Any] = []
+    try:
+        if webhook is not None:
+            channels.append(Webhook(webhook))
+        if smtp is not None and to is not None:
+            channels.append(Mailbox(smtp, to, sender))
+    except BadDestination as error:
+        raise click.UsageError(str(error)) from None
+    return channels
+
+
 # `sla verify` and `sla doc` live with the living document they feed.
 from handoff.cli.livingdoc import doc, verify  # noqa: E402
 

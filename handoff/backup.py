@@ -36,6 +36,7 @@ from handoff import eventstore
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.errors import Refused
 from handoff.domain.lead import Lead
+from handoff.domain.notices import Notice
 from handoff.domain.traffic import TrafficDay
 from handoff.domain.verification import VerificationLog
 
@@ -53,7 +54,7 @@ def _known_topics() -> frozenset[str]:
     class to load, so an unknown one is never followed)."""
     return frozenset(
         get_topic(value)
-        for aggregate in (Lead, AgreementRegister, TrafficDay, VerificationLog)
+        for aggregate in (Lead, AgreementRegister, TrafficDay, VerificationLog, Notice)
         for value in vars(aggregate).values()
         if isinstance(value, type) and issubclass(value, CanMutateAggregate)
     )

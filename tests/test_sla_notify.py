@@ -1,0 +1,548 @@
+"""`handoff sla notify`: warnings before a breach, one notice after it, a daily digest,
+delivered to a webhook (a local HTTP server) and by e-mail (a local SMTP server), each
+once, on both stores.
+
+The story runs under the 2026 agreement: 8 business hours to decide, 09:00-17:00 Chicago
+time (CST, UTC-6 in early March) on weekdays. Reasoned by hand from that calendar:
+- acme, handed Monday 2 March 09:00, is due Monday 17:00; it has used half its window at
+  13:00, three quarters at 15:00, nine tenths at 16:12 (7.2 of 8 hours);
+- night, handed Monday 20:00, starts its clock at Tuesday's opening: half at Tuesday 13:00;
+- weekend, handed Friday 27 February 15:00, has 2 hours on Friday and the rest from
+  Monday 09:00: half (4 hours) at Monday 11:00, due Monday 15:00.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import Message as EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from cli_helpers import Handoff
+from conftest import AGREEMENT, FakeClock, agreement_toml
+from eventsourcing.persistence import RecordConflictError
+
+import handoff.cli
+from handoff.application import HandoffApp
+from handoff.domain.agreement_file import parse_agreement
+from handoff.domain.notices import Notice
+from handoff.notify import send_notices
+from handoff.notify_channels import Webhook
+from handoff.store import locate
+from handoff.verification.world import put_in_force
+
+# Local (CST) instants of the story, as UTC.
+MONDAY_0900 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+
+
+# -- the local servers --------------------------------------------------------------------
+
+
+@dataclass
+class WebhookServer:
+    """A Slack-like incoming webhook on 127.0.0.1: keeps each text it accepts."""
+
+    url: str
+    received: list[str] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)  # answers to give first, then 200
+    hold_first: threading.Event | None = None  # the first request waits for it
+    first_arrived: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def where(self) -> str:
+        """How the command names it: scheme, host and port (never the secret path)."""
+        return "webhook " + "/".join(self.url.split("/")[:3])
+
+    def about(self, prefix: str) -> list[str]:
+        return [text for text in self.received if text.startswith(prefix)]
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookServer]:
+    server_state: list[WebhookServer] = []
+
+    class Inbox(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802  (the name http.server calls)
+            state = server_state[0]
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with state.lock:
+                first = not state.first_arrived.is_set()
+                state.first_arrived.set()
+            if first and state.hold_first is not None:
+                state.hold_first.wait(timeout=30)
+            with state.lock:
+                status = state.statuses.pop(0) if state.statuses else 200
+                if status == 200:
+                    state.received.append(body["text"])
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Inbox)
+    server_state.append(WebhookServer(f"http://127.0.0.1:{server.server_port}/services/T0/B0/x"))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server_state[0]
+    server.shutdown()
+    server.server_close()
+
+
+class Mailroom:
+    """An SMTP server's handler: keeps each message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound, then let go)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def mailroom() -> Iterator[tuple[Mailroom, int]]:
+    room = Mailroom()
+    port = free_port()
+    controller = Controller(room, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield room, port
+    controller.stop()
+
+
+# -- the story ------------------------------------------------------------------------------
+
+
+def hand(app: HandoffApp, key: str, at: str, owner: str = "sam") -> None:
+    app.capture(key, "webinar", "maria", at=at)
+    app.record(key, "qualified", "maria", at)
+    app.record(key, "handed", "li", at, owner=owner)
+
+
+@pytest.fixture
+def monday(app: HandoffApp, clock: FakeClock) -> HandoffApp:
+    """The agreement in force from 1 March; acme handed on Monday at 09:00."""
+    clock.now = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+    put_in_force(app, parse_agreement(agreement_toml(AGREEMENT, {"team": None})))
+    clock.now = MONDAY_0900
+    hand(app, "acme", "2026-03-02T09:00")
+    return app
+
+
+@pytest.fixture
+def notify(store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Handoff:
+    """The real command line, on the test's store and clock (as cron would run it)."""
+    monkeypatch.setattr(handoff.cli, "HandoffApp", functools.partial(HandoffApp, clock=clock))
+    return Handoff(store, actor="cron")
+
+
+def at(clock: FakeClock, text: str) -> None:
+    clock.set(text)
+
+
+def warnings(received: list[str], key: str) -> list[str]:
+    return [text.split(" has used ")[1].split(" of ")[0]
+            for text in received if text.startswith(f"At risk: lead {key} ")]
+
+
+# -- webhook: before the breach, then once after it ------------------------------------------
+
+
+def test_warned_at_half_three_quarters_and_nine_tenths_then_told_once_of_the_breach(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer
+) -> None:
+    hook = ("sla", "notify", "--webhook", webhook.url)
+    expected_after = {
+        "2026-03-02T12:59:59-06:00": [],
+        "2026-03-02T13:00:00-06:00": ["50 %"],
+        "2026-03-02T14:59:00-06:00": ["50 %"],
+        "2026-03-02T15:00:00-06:00": ["50 %", "75 %"],
+        "2026-03-02T16:11:59-06:00": ["50 %", "75 %"],
+        "2026-03-02T16:12:00-06:00": ["50 %", "75 %", "90 %"],
+        "2026-03-02T17:00:00-06:00": ["50 %", "75 %", "90 %"],  # due now: still in time
+    }
+    for instant, marks in expected_after.items():
+        at(clock, instant)
+        notify.ok(*hook)
+        assert warnings(webhook.received, "acme") == marks, instant
+        assert webhook.about("Overdue: lead acme ") == []
+    at(clock, "2026-03-02T17:00:01-06:00")
+    assert "1 notice sent" in notify.ok(*hook)
+    [breach] = webhook.about("Overdue: lead acme ")
+    assert breach == (
+        "Overdue: lead acme (owner sam) was due 2026-03-02 17:00 CST and is still neither "
+        "accepted nor rejected (handed 2026-03-02 09:00 CST)."
+    )
+    for later in ("2026-03-02T18:00:00-06:00", "2026-03-03T12:00:00-06:00"):
+        at(clock, later)
+        notify.ok(*hook)
+    assert len(webhook.about("Overdue: lead acme ")) == 1
+    assert warnings(webhook.received, "acme") == ["50 %", "75 %", "90 %"]
+    # One digest a business day, from its opening: Monday's (first run after 09:00) and
+    # Tuesday's, which counts acme overdue.
+    digests = webhook.about("Handoff digest")
+    assert [d.splitlines()[0] for d in digests] == [
+        "Handoff digest for Monday 2026-03-02 (America/Chicago)",
+        "Handoff digest for Tuesday 2026-03-03 (America/Chicago)",
+    ]
+    assert "Overdue, still undecided: 1 (at Monday's opening: 0)" in digests[1]
+    assert "Oldest overdue: acme (sam), due 2026-03-02 17:00 CST" in digests[1]
+    assert "Handed since Monday 2026-03-02: 1; decided in time 0, late 0; still undecided 1" in (
+        digests[1]
+    )
+
+
+def test_the_window_counts_business_hours_only(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer
+) -> None:
+    at(clock, "2026-03-02T20:00:00-06:00")
+    hand(monday, "night", "2026-03-02T20:00")
+    hand(monday, "weekend", "2026-02-27T15:00")  # recorded now, under the agreement
+    hook = ("sla", "notify", "--webhook", webhook.url)
+    at(clock, "2026-03-03T12:59:00-06:00")
+    notify.ok(*hook)
+    assert warnings(webhook.received, "night") == []
+    at(clock, "2026-03-03T13:00:00-06:00")
+    notify.ok(*hook)
+    assert warnings(webhook.received, "night") == ["50 %"]
+    # weekend was due Monday 15:00: overdue by now, and told once (no warnings first:
+    # it was recorded after its marks had passed).
+    assert warnings(webhook.received, "weekend") == []
+    [told] = webhook.about("Overdue: lead weekend ")
+    assert "was due 2026-03-02 15:00 CST" in told
+
+
+def test_a_weekend_handoff_is_at_half_its_window_on_monday_at_eleven(
+    app: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer
+) -> None:
+    clock.now = datetime(2026, 2, 27, 14, 0, tzinfo=UTC)
+    put_in_force(app, parse_agreement(agreement_toml(AGREEMENT, {"team": None})))
+    at(clock, "2026-02-27T15:00:00-06:00")
+    hand(app, "weekend", "2026-02-27T15:00")
+    hook = ("sla", "notify", "--webhook", webhook.url)
+    for instant in ("2026-02-28T10:00:00-06:00", "2026-03-02T10:59:00-06:00"):
+        at(clock, instant)
+        notify.ok(*hook)
+    assert warnings(webhook.received, "weekend") == []
+    at(clock, "2026-03-02T11:00:00-06:00")
+    notify.ok(*hook)
+    [warning] = webhook.about("At risk: lead weekend ")
+    assert warning == (
+        "At risk: lead weekend (owner sam) has used 50 % of its decision window: handed "
+        "2026-02-27 15:00 CST, due 2026-03-02 15:00 CST, 4.0 business hours left to accept "
+        "or reject it."
+    )
+
+
+# -- once, and again after a failure ------------------------------------------------------
+
+
+def test_running_twice_sends_nothing_new(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer
+) -> None:
+    at(clock, "2026-03-02T13:00:00-06:00")
+    first = notify.ok("sla", "notify", "--webhook", webhook.url)
+    assert first.splitlines()[-1] == "2 notices sent, 0 failed, 0 already sent"
+    assert len(webhook.received) == 2  # the 50 % warning and Monday's digest
+    again = notify.ok("sla", "notify", "--webhook", webhook.url)
+    assert again == "0 notices sent, 0 failed, 2 already sent\n"
+    assert len(webhook.received) == 2
+
+
+def test_a_failing_endpoint_is_tried_again_at_the_next_run(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer
+) -> None:
+    webhook.statuses = [500, 500]
+    at(clock, "2026-03-02T13:00:00-06:00")
+    result = notify("sla", "notify", "--webhook", webhook.url)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-1] == "0 notices sent, 2 failed, 0 already sent"
+    [line] = result.stderr.strip().splitlines()
+    assert line == (
+        f"Error: 2 notices not delivered ({webhook.where} answered HTTP 500); the next run "
+        "sends them again"
+    )
+    assert "/services/" not in result.output  # the webhook's secret path is never shown
+    assert webhook.received == []
+    at(clock, "2026-03-02T13:05:00-06:00")
+    assert notify.ok("sla", "notify", "--webhook", webhook.url).splitlines()[-1] == (
+        "2 notices sent, 0 failed, 0 already sent"
+    )
+    assert warnings(webhook.received, "acme") == ["50 %"]
+    assert len(webhook.about("Handoff digest")) == 1
+    at(clock, "2026-03-02T13:10:00-06:00")
+    notify.ok("sla", "notify", "--webhook", webhook.url)
+    assert len(webhook.received) == 2
+
+
+def test_one_failure_does_not_stop_the_other_deliveries(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer
+) -> None:
+    webhook.statuses = [503]  # the first notice (acme's warning) fails, the digest goes
+    at(clock, "2026-03-02T13:00:00-06:00")
+    result = notify("sla", "notify", "--webhook", webhook.url)
+    assert result.exit_code == 1
+    assert "1 notice sent, 1 failed" in result.stdout
+    assert "answered HTTP 503); the next run sends it again" in result.stderr
+    assert len(webhook.about("Handoff digest")) == 1
+    at(clock, "2026-03-02T13:01:00-06:00")
+    notify.ok("sla", "notify", "--webhook", webhook.url)
+    assert warnings(webhook.received, "acme") == ["50 %"]
+    assert len(webhook.received) == 2
+
+
+def test_a_notice_claimed_by_a_run_that_died_is_sent_once_its_claim_has_lapsed(
+    monday: HandoffApp, clock: FakeClock, webhook: WebhookServer
+) -> None:
+    at(clock, "2026-03-02T13:00:00-06:00")
+    channel = Webhook(webhook.url)
+
+    class Dies:
+        key, label = channel.key, channel.label
+
+        def deliver(self, message: Any) -> None:
+            raise KeyboardInterrupt  # the run is killed while delivering
+
+    with pytest.raises(KeyboardInterrupt):
+        send_notices(monday, [Dies()], actor="cron")
+    at(clock, "2026-03-02T13:10:00-06:00")  # the claim is 10 minutes old: still held
+    assert send_notices(monday, [channel], actor="cron").sent[0].draft.kind == "digest"
+    assert webhook.about("At risk: lead acme ") == []
+    at(clock, "2026-03-02T13:10:01-06:00")  # past the lease: taken over
+    report = send_notices(monday, [channel], actor="cron")
+    assert [a.draft.kind for a in report.sent] == ["at_risk_50"]
+    assert len(webhook.about("At risk: lead acme ")) == 1
+
+
+# -- two runs at once ---------------------------------------------------------------------
+
+
+def test_two_overlapping_runs_deliver_each_notice_once(
+    monday: HandoffApp, clock: FakeClock, store: str, webhook: WebhookServer
+) -> None:
+    at(clock, "2026-03-02T08:00:00-06:00")
+    for key in ("bolt", "cole", "dune"):
+        hand(monday, key, "2026-02-27T13:00")  # each at half its window at Monday 09:00
+    at(clock, "2026-03-02T13:00:00-06:00")
+    webhook.hold_first = threading.Event()
+    channel = Webhook(webhook.url)
+    first_app = HandoffApp(locate(store), clock=clock)
+    second_app = HandoffApp(locate(store), clock=clock)
+    reports: list[Any] = []
+    try:
+        first = threading.Thread(
+            target=lambda: reports.append(send_notices(first_app, [channel], actor="one"))
+        )
+        first.start()
+        # The first run has claimed its first notice and is delivering it (held) while
+        # the second run goes through every notice.
+        assert webhook.first_arrived.wait(timeout=30)
+        second = send_notices(second_app, [channel], actor="two")
+        webhook.hold_first.set()
+        first.join(timeout=60)
+        assert not first.is_alive()
+    finally:
+        webhook.hold_first.set()
+        first_app.close()
+        second_app.close()
+    [first_report] = reports
+    # bolt, cole and dune at 75 % (6 of 8 hours used), acme at 50 %, and the digest.
+    assert sorted(webhook.received) == sorted(set(webhook.received))
+    assert len(webhook.received) == 5
+    assert len(first_report.sent) + len(second.sent) == 5
+    assert len(first_report.sent) >= 1 and len(second.sent) >= 1
+    assert first_report.failed == second.failed == []
+
+
+def test_runs_started_together_deliver_each_notice_once(
+    monday: HandoffApp, clock: FakeClock, store: str, webhook: WebhookServer
+) -> None:
+    at(clock, "2026-03-02T08:00:00-06:00")
+    keys = [f"lead-{n}" for n in range(6)]
+    for key in keys:
+        hand(monday, key, "2026-02-27T13:00")
+    at(clock, "2026-03-02T09:00:00-06:00")
+    channel = Webhook(webhook.url)
+    apps = [HandoffApp(locate(store), clock=clock) for _ in range(3)]
+    start = threading.Barrier(len(apps))
+    reports: list[Any] = []
+
+    def run(app: HandoffApp) -> None:
+        start.wait(timeout=30)
+        reports.append(send_notices(app, [channel], actor="cron"))
+
+    threads = [threading.Thread(target=run, args=(app,)) for app in apps]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        for app in apps:
+            app.close()
+    assert len(reports) == len(apps)
+    # Six leads at half their window (4 of 8 hours at Monday's opening), and the digest;
+    # acme, handed at 09:00, has used nothing yet.
+    assert sorted(warnings(webhook.received, k)[0] for k in keys) == ["50 %"] * 6
+    assert len(webhook.received) == 7
+    assert sum(len(r.sent) for r in reports) == 7
+
+
+def test_the_store_accepts_one_claim_of_a_notice(monday: HandoffApp, store: str) -> None:
+    """What the once-only guarantee rests on: two runs that both found a notice unsent
+    and both record its claim; the store keeps the first and refuses the second."""
+    other = HandoffApp(locate(store))
+    try:
+        claim = {"subject": "acme@2026-03-02T15:00:00Z", "kind": "at_risk_50",
+                 "channel": "webhook:0123", "claimed_at": MONDAY_0900, "actor": "cron"}
+        monday.save(Notice(**claim))
+        with pytest.raises(RecordConflictError):
+            other.save(Notice(**claim))
+    finally:
+        other.close()
+
+
+# -- e-mail -------------------------------------------------------------------------------
+
+
+def test_notices_by_email_say_what_happened(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer,
+    mailroom: tuple[Mailroom, int],
+) -> None:
+    room, port = mailroom
+    at(clock, "2026-03-02T15:00:00-06:00")
+    out = notify.ok("sla", "notify", "--smtp", f"smtp://127.0.0.1:{port}",
+                    "--to", "sales-leads@example.com", "--from", "handoff@example.com",
+                    "--webhook", webhook.url)
+    assert out.splitlines()[-1] == "4 notices sent, 0 failed, 0 already sent"
+    assert len(webhook.received) == 2  # the same two notices on each channel
+    mails = {message["Subject"]: (to, message) for to, message in room.messages}
+    assert set(mails) == {
+        "At risk: acme (sam), 75 % of the decision window used",
+        "Handoff digest for Monday 2026-03-02 (America/Chicago)",
+    }
+    to, warning = mails["At risk: acme (sam), 75 % of the decision window used"]
+    assert to == ["sales-leads@example.com"]
+    assert (warning["From"], warning["To"]) == ("handoff@example.com", "sales-leads@example.com")
+    assert warning.get_payload(decode=True).decode().strip() == (
+        "At risk: lead acme (owner sam) has used 75 % of its decision window: handed "
+        "2026-03-02 09:00 CST, due 2026-03-02 17:00 CST, 2.0 business hours left to accept "
+        "or reject it."
+    )
+    digest = mails["Handoff digest for Monday 2026-03-02 (America/Chicago)"][1]
+    body = digest.get_payload(decode=True).decode()
+    assert "At risk, half the window or more used: 1 (at Friday's opening: 0)" in body
+    assert "Pending: 1, of which due today: 1" in body
+    assert "By owner: sam 1 at risk" in body
+    at(clock, "2026-03-02T15:30:00-06:00")
+    notify.ok("sla", "notify", "--smtp", f"smtp://127.0.0.1:{port}",
+              "--to", "sales-leads@example.com")
+    assert len(room.messages) == 2
+
+
+# -- bad input, dry runs, missing stores --------------------------------------------------
+
+
+@pytest.mark.parametrize(("options", "says"), [
+    ((), "give at least one channel"),
+    (("--webhook", "ftp://example.com/hook"), "--webhook: not a URL of the form https://"),
+    (("--webhook", "hooks.slack.com/services/T0"), "--webhook: not a URL"),
+    (("--webhook", "https://user:s3cret@example.com/x"), "may not carry a user or password"),
+    (("--webhook", "https://example.com:99999/x"), "port is not a number"),
+    (("--smtp", "smtp://127.0.0.1:25"), "--smtp and --to go together"),
+    (("--to", "a@example.com"), "--smtp and --to go together"),
+    (("--smtp", "http://mail.example.com", "--to", "a@example.com"), "--smtp: not a URL"),
+    (("--smtp", "smtp://u:s3cret@mail.example.com:0x19", "--to", "a@example.com"),
+     "port is not a number"),
+    (("--smtp", "smtp://mail.example.com", "--to", "nobody"), "--to: not an e-mail address"),
+])
+def test_bad_options_are_a_usage_error_in_one_line(
+    monday: HandoffApp, notify: Handoff, options: tuple[str, ...], says: str
+) -> None:
+    result = notify("sla", "notify", *options)
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert says in line
+    assert "s3cret" not in result.output and "Traceback" not in result.output
+
+
+def test_an_unreachable_destination_is_one_line_exit_1_without_the_password(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff
+) -> None:
+    at(clock, "2026-03-02T13:00:00-06:00")
+    closed = free_port()
+    for options in (
+        ("--webhook", f"http://127.0.0.1:{closed}/services/T0/B0/secret-token"),
+        ("--smtp", f"smtp://sales%40example.com:s3cret@127.0.0.1:{closed}",
+         "--to", "lead@example.com"),
+    ):
+        result = notify("sla", "notify", *options)
+        assert result.exit_code == 1, result.output
+        [line] = result.stderr.strip().splitlines()
+        assert "2 notices not delivered" in line and "the next run sends them again" in line
+        assert "s3cret" not in result.output and "secret-token" not in result.output
+        assert "Traceback" not in result.output
+
+
+def test_a_dry_run_prints_what_would_be_sent_and_records_nothing(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer
+) -> None:
+    at(clock, "2026-03-02T13:00:00-06:00")
+    out = notify.ok("sla", "notify", "--webhook", webhook.url, "--dry-run")
+    assert f"would send to {webhook.where}:\n  At risk: lead acme " in out
+    assert "  Handoff digest for Monday 2026-03-02 (America/Chicago)\n" in out
+    assert out.splitlines()[-1] == (
+        "dry run: 2 notices would be sent (0 already sent); nothing sent, nothing recorded"
+    )
+    assert webhook.received == []
+    assert notify.ok("sla", "notify", "--webhook", webhook.url).splitlines()[-1] == (
+        "2 notices sent, 0 failed, 0 already sent"
+    )
+    assert notify.ok("sla", "notify", "--webhook", webhook.url, "--dry-run").splitlines()[-1] == (
+        "dry run: 0 notices would be sent (2 already sent); nothing sent, nothing recorded"
+    )
+
+
+def test_notify_refuses_a_missing_store(tmp_path: Any) -> None:
+    missing = tmp_path / "nowhere.sqlite"
+    line = Handoff(str(missing)).refused("sla", "notify", "--webhook", "http://127.0.0.1:9/x")
+    assert "no store at" in line
+    assert not missing.exists()
+
+
+def test_notices_survive_a_backup_and_restore(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer,
+    tmp_path: Any,
+) -> None:
+    at(clock, "2026-03-02T13:00:00-06:00")
+    notify.ok("sla", "notify", "--webhook", webhook.url)
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text(notify.ok("export", "--format", "jsonl"), encoding="utf-8")
+    restored = Handoff(str(tmp_path / "restored.sqlite"))
+    restored.ok("import", str(backup))
+    import handoff.cli as cli_module  # the patched factory: the restored store, same clock
+
+    restored_notify = Handoff(restored.store, actor="cron")
+    assert cli_module.HandoffApp is not HandoffApp
+    assert restored_notify.ok("sla", "notify", "--webhook", webhook.url).splitlines()[-1] == (
+        "0 notices sent, 0 failed, 2 already sent"
+    )
