@@ -22,6 +22,7 @@ later run takes over, so that notice may arrive twice rather than never.
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -143,12 +144,10 @@ def _claim(app: HandoffApp, draft: Draft, channel: str, now: datetime,
 
 
 def _record_outcome(app: HandoffApp, notice: Notice) -> None:
-    try:
+    # A conflict here: our claim outlived its lease and another run took the notice over;
+    # its record stands (the notice may have gone out twice: see the module's note).
+    with suppress(RecordConflictError):
         app.save(notice)
-    except RecordConflictError:
-        # Our claim outlived its lease and another run took the notice over; its record
-        # stands (the notice may have gone out twice: see the module's note).
-        pass
 
 
 # -- what is due ------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def webhook() -> Iterator[WebhookServer]:
     server_state: list[WebhookServer] = []
 
     class Inbox(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802  (the name http.server calls)
+        def do_POST(self) -> None:
             state = server_state[0]
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with state.lock:
@@ -106,7 +106,7 @@ class Mailroom:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
         return "250 Message accepted for delivery"
 
