@@ -213,10 +213,10 @@ def _describe(change: dict[str, Any]) -> str:
 
 
 @sla.command("notify")
-@click.option("--webhook", metavar="URL",
+@click.option("--webhook", metavar="URL", envvar="HANDOFF_WEBHOOK", show_envvar=True,
               help="A Slack-compatible incoming webhook: each notice is POSTed as "
-                   '{"text": ...}.')
-@click.option("--smtp", metavar="URL",
+                   '{"text": ...}. (From the environment, it stays out of `ps`.)')
+@click.option("--smtp", metavar="URL", envvar="HANDOFF_SMTP", show_envvar=True,
               help="An SMTP server: smtp://[user:password@]host[:port] (STARTTLS when the "
                    "server offers it) or smtps://... (TLS); with --to.")
 @click.option("--to", metavar="ADDR", help="The e-mail address the notices go to.")

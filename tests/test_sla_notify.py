@@ -459,6 +459,19 @@ def test_notices_by_email_say_what_happened(
     assert len(room.messages) == 2
 
 
+def test_the_channels_may_come_from_the_environment(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer,
+    mailroom: tuple[Mailroom, int], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    room, port = mailroom
+    monkeypatch.setenv("HANDOFF_WEBHOOK", webhook.url)
+    monkeypatch.setenv("HANDOFF_SMTP", f"smtp://127.0.0.1:{port}")
+    at(clock, "2026-03-02T13:00:00-06:00")
+    out = notify.ok("sla", "notify", "--to", "sales-leads@example.com")
+    assert out.splitlines()[-1] == "4 notices sent, 0 failed, 0 already sent"
+    assert len(webhook.received) == len(room.messages) == 2
+
+
 # -- bad input, dry runs, missing stores --------------------------------------------------
 
 
