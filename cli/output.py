@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import secrets
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
@@ -41,13 +43,35 @@ def _jsonable(value: Any) -> Any:
 
 
 def money(amount: Decimal) -> int | float:
-    """An amount as a JSON number with at most 2 decimals, exact to the cent."""
+    """An amount as a JSON number with at most 2 decimals, exact to the cent (one amount
+    is below 10^12, so a float holds its cents; see `print_json` for sums)."""
     cents = amount.quantize(Decimal("0.01"))
     return int(cents) if cents == cents.to_integral_value() else float(cents)
 
 
+def money_text(amount: Decimal) -> str:
+    """An amount as JSON number text, exact at any size: at most 2 decimals, written as
+    `money` would (1200, 1200.5, 0.05)."""
+    cents = amount.quantize(Decimal("0.01"))
+    if cents == cents.to_integral_value():
+        return str(int(cents))
+    return f"{cents:f}".rstrip("0")
+
+
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, default=_jsonable, ensure_ascii=False))
+    """One JSON document. Amounts (Decimal) are written digit for digit: a sum of many can
+    pass 2^53 cents, beyond what a float holds exactly. json writes only its own types as
+    numbers, so each amount goes out as a string marked with a token no text can hold,
+    then loses its quotes."""
+    token = secrets.token_hex(8)
+
+    def marked(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return f"{token}{money_text(value)}"
+        return _jsonable(value)
+
+    text = json.dumps(data, default=marked, ensure_ascii=False)
+    click.echo(re.sub(f'"{token}([-0-9.]+)"', r"\1", text))
 
 
 def print_lines(lines: Iterable[str], chunk: int = 10_000) -> None:

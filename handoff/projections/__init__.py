@@ -17,6 +17,7 @@ Projecting it
 Counting
     tally         what a catch-up adds to the summaries, counted as it projects
     summaries     stage and SLA counts by UTC day: SQL to refresh, add and select them
+    amounts       sums of amounts in two parts, so that none overflows
     verdicts      the one verdict read at report time (pending or overdue), as SQL
 Reporting
     totals        what a report returns, per group (plain data)

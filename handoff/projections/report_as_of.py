@@ -21,8 +21,8 @@ from sqlalchemy import (
 )
 
 from handoff.domain.service_level import OVERDUE, PENDING
+from handoff.projections import amounts, verdicts
 from handoff.projections import schema as t
-from handoff.projections import verdicts
 from handoff.projections.totals import (
     ALL,
     UNASSIGNED,
@@ -45,23 +45,30 @@ def stage_totals(conn: Connection, scope: Scope) -> dict[str, StageTotals]:
     if scope.basis == "flow":
         group = _group(scope, e.c.source, e.c.owner)
         query = (
-            select(group, e.c.event, func.count(), func.sum(e.c.amount_cents))
+            select(group, e.c.event, func.count(), *_amount_sums())
             .where(_between(e.c.occurred_us, scope), known, e.c.in_flow)
             .group_by(*_grouping(scope, group), e.c.event)
         )
-        for name, event, count, cents in conn.execute(query):
-            totals[name].add(event, count, cents)
+        for name, event, count, high, low in conn.execute(query):
+            totals[name].add(event, count, amounts.joined(high, low))
         return totals
     latest = _latest_owner(scope)
     group = _group(scope, e.c.source, latest.c.owner)
-    query = select(group, e.c.event, func.count(), func.sum(e.c.amount_cents))
+    query = select(group, e.c.event, func.count(), *_amount_sums())
     if scope.by == "owner":
         query = query.join_from(e, latest, latest.c.lead_ref == e.c.lead_ref)
     query = query.where(_between(e.c.captured_us, scope), known, e.c.in_cohort)
     query = query.group_by(*_grouping(scope, group), e.c.event)
-    for name, event, count, cents in conn.execute(query):
-        totals[name].add(event, count, cents)
+    for name, event, count, high, low in conn.execute(query):
+        totals[name].add(event, count, amounts.joined(high, low))
     return totals
+
+
+def _amount_sums() -> tuple[Any, Any]:
+    """The sum of the events' amounts in its two parts (see `amounts`)."""
+    column = f"{t.event.name}.{t.event.c.amount_cents.name}"
+    return (func.sum(literal_column(amounts.high(column))),
+            func.sum(literal_column(amounts.low(column))))
 
 
 def _between(column: Any, scope: Scope) -> ColumnElement[bool]:

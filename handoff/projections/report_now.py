@@ -19,7 +19,7 @@ from eventsourcing.persistence import PersistenceError
 
 from handoff import eventstore
 from handoff.domain.service_level import IN_TIME, LATE
-from handoff.projections import summaries, verdicts
+from handoff.projections import amounts, summaries, verdicts
 from handoff.projections.summaries import DAY_US, GROUPS, SLA_BASES, STAGE_BASES
 from handoff.projections.totals import ALL, UNASSIGNED, HandoffTotals, Scope, StageTotals
 
@@ -126,9 +126,9 @@ def stage_totals(reader: _Reader, scope: Scope) -> dict[str, StageTotals]:
     totals: dict[str, StageTotals] = defaultdict(StageTotals)
     (first, last), edges = _split(scope)
     found = reader.rows(
-        "SELECT grp, event, SUM(events) AS events, SUM(amount_cents) AS cents"
-        " FROM read_stage_day WHERE basis = {0} AND dim = {0} AND day_us >= {0}"
-        " AND day_us < {0} GROUP BY grp, event",
+        "SELECT grp, event, SUM(events) AS events, SUM(amount_high) AS amount_high,"
+        " SUM(amount_low) AS amount_low FROM read_stage_day WHERE basis = {0} AND dim = {0}"
+        " AND day_us >= {0} AND day_us < {0} GROUP BY grp, event",
         scope.basis, _dim(scope), first, last,
     )
     instant = STAGE_BASES[scope.basis][0]
@@ -136,8 +136,8 @@ def stage_totals(reader: _Reader, scope: Scope) -> dict[str, StageTotals]:
         within = f"{instant} >= {{0}} AND {instant} < {{0}}"
         sql = summaries.stage_select(scope.basis, _dim(scope), within)
         found += [row[3:] for row in reader.rows(sql, start, end)]
-    for group, event, count, cents in found:
-        totals[_name(scope, group)].add(event, count, cents)
+    for group, event, count, high, low in found:
+        totals[_name(scope, group)].add(event, count, amounts.joined(high, low))
     return totals
 
 

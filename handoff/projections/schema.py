@@ -2,7 +2,8 @@
 
 Instants are stored as integer microseconds since the Unix epoch (UTC): they compare
 and index the same way on SQLite and PostgreSQL, and bulk inserts skip datetime
-formatting. Amounts are stored as integer cents so that sums stay exact on both.
+formatting. Amounts are stored as integer cents so that sums stay exact on both (summed
+in two parts so that no sum overflows: see `amounts`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ metadata = MetaData()
 
 # Bumped whenever a table changes shape: a store whose read model has another version has
 # it dropped and projected again (it is derived data), rather than read wrongly.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # A key that is a notification id. On SQLite, only a column declared INTEGER is the rowid
 # itself: declared BIGINT it would be a second B-tree beside the rowid, which every
@@ -186,7 +187,10 @@ stage_day = Table(
     Column("grp", Text, primary_key=True),
     Column("event", String(10), primary_key=True),
     Column("events", BigInteger, nullable=False),
-    Column("amount_cents", BigInteger, nullable=False),
+    # The sum of the events' amounts in cents, in two parts that cannot overflow (see
+    # projections.amounts): amount_high * 10^9 + amount_low.
+    Column("amount_high", BigInteger, nullable=False),
+    Column("amount_low", BigInteger, nullable=False),
     sqlite_with_rowid=False,  # clustered on the key: a report reads a range of it
 )
 # Decided handoffs only: whether a decision was in time never changes once made (until

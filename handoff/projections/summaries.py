@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from handoff.projections import amounts
+
 # The rows of this projection in read_position and of its summaries in read_summary.
 PROJECTION = "kpi"
 NAME = PROJECTION
@@ -53,12 +55,13 @@ def day_of(column: str) -> str:
 
 
 def stage_select(basis: str, dim: str, where: str) -> str:
-    """(basis, dim, day_us, grp, event, events, amount_cents) of lead events."""
+    """(basis, dim, day_us, grp, event, events, amount_high, amount_low) of lead events
+    (the sum of their amounts in two parts: see `amounts`)."""
     instant, counted = STAGE_BASES[basis]
     day, grp = day_of(instant), GROUPS[dim]
     return (
         f"SELECT '{basis}' AS basis, '{dim}' AS dim, {day} AS day_us, {grp} AS grp, event,"
-        " COUNT(*) AS events, COALESCE(SUM(amount_cents), 0) AS amount_cents"
+        f" COUNT(*) AS events, {amounts.sums('amount_cents')}"
         f" FROM read_event WHERE {counted} AND {where}"
         f" GROUP BY {_grouping(day, dim)}, event"
     )
@@ -94,7 +97,7 @@ def _stage_rollup(where: str) -> str:
         basis: (
             f"{basis}_fine AS MATERIALIZED (SELECT {day_of(instant)} AS day_us, source,"
             " COALESCE(owner, '') AS owner, event, COUNT(*) AS events,"
-            " COALESCE(SUM(amount_cents), 0) AS amount_cents"
+            f" {amounts.sums('amount_cents')}"
             f" FROM read_event WHERE {counted} AND {where}"
             f" GROUP BY {day_of(instant)}, source, COALESCE(owner, ''), event)"
         )
@@ -102,7 +105,8 @@ def _stage_rollup(where: str) -> str:
     }
     parts = [
         f"SELECT '{basis}' AS basis, '{dim}' AS dim, day_us, {grp} AS grp, event,"
-        f" SUM(events) AS events, SUM(amount_cents) AS amount_cents FROM {basis}_fine"
+        " SUM(events) AS events, SUM(amount_high) AS amount_high,"
+        f" SUM(amount_low) AS amount_low FROM {basis}_fine"
         f" GROUP BY day_us, {'' if not dim else dim + ', '}event"
         for basis, dims in DIMS.items()
         for dim in dims
@@ -115,12 +119,14 @@ def _stage_rollup(where: str) -> str:
 
 
 _STAGE_INSERT = (
-    "INSERT INTO read_stage_day (basis, dim, day_us, grp, event, events, amount_cents) "
+    "INSERT INTO read_stage_day"
+    " (basis, dim, day_us, grp, event, events, amount_high, amount_low) "
 )
 _STAGE_ADD = (
     " ON CONFLICT (basis, dim, day_us, grp, event) DO UPDATE SET"
     " events = read_stage_day.events + excluded.events,"
-    " amount_cents = read_stage_day.amount_cents + excluded.amount_cents"
+    " amount_high = read_stage_day.amount_high + excluded.amount_high,"
+    " amount_low = read_stage_day.amount_low + excluded.amount_low"
 )
 _SLA_INSERT = "INSERT INTO read_sla_day (basis, dim, day_us, grp, in_time, late) "
 _SLA_ADD = (
@@ -153,7 +159,7 @@ def add(
 ) -> None:
     """Add counts made elsewhere (see tally.py) to the summaries, then valid at `position`."""
     if stage_rows:
-        execute(_STAGE_INSERT + "VALUES (" + ", ".join(["{0}"] * 7) + ")" + _STAGE_ADD,
+        execute(_STAGE_INSERT + "VALUES (" + ", ".join(["{0}"] * 8) + ")" + _STAGE_ADD,
                 stage_rows)
     if sla_rows:
         execute(_SLA_INSERT + "VALUES (" + ", ".join(["{0}"] * 6) + ")" + _SLA_ADD, sla_rows)

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from handoff.projections import amounts
 from handoff.projections.summaries import DAY_US, DIMS
 
 # A stage is counted under one integer: the code of its (source, owner, event) in the
@@ -85,17 +86,18 @@ class Tally:
                 self.cohort_cents[codes[(source, None, name)] + captured // day + offset] += cents
         self.decisions.update(decisions)
 
-    def stage_rows(self) -> list[tuple[str, str, int, str, str, int, int]]:
-        """Rows of read_stage_day: (basis, dim, day_us, grp, event, events, amount_cents)."""
+    def stage_rows(self) -> list[tuple[str, str, int, str, str, int, int, int]]:
+        """Rows of read_stage_day: (basis, dim, day_us, grp, event, events, amount_high,
+        amount_low); Python sums the cents exactly, the columns keep them split."""
         # (basis, dim, day, grp, event) -> [events, amount_cents]
         rows: dict[tuple[str, str, int, str, str], list[int]] = {}
         groups = list(self.codes)  # in the order of their codes
-        for basis, counts, amounts in (
+        for basis, counts, cents in (
             ("flow", self.flow, self.flow_cents), ("cohort", self.cohort, self.cohort_cents)
         ):
             by_owner = "owner" in DIMS[basis]  # both bases have "" and "source"
             for key, count in counts.items():
-                amount = amounts.get(key, 0)
+                amount = cents.get(key, 0)
                 source, owner, name = groups[key >> _DAY_BITS]
                 day = (key & _DAY_MASK) - _DAY_OFFSET
                 found_in = [(basis, "", day, "", name), (basis, "source", day, source, name)]
@@ -109,7 +111,7 @@ class Tally:
                         found[0] += count
                         found[1] += amount
         return [
-            (basis, dim, day * DAY_US, grp, name, count, amount)
+            (basis, dim, day * DAY_US, grp, name, count, *amounts.split(amount))
             for (basis, dim, day, grp, name), (count, amount) in rows.items()
         ]
 
