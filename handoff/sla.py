@@ -14,6 +14,7 @@ from handoff.domain.business_time import BusinessCalendar
 from handoff.domain.service_level import OVERDUE, window_used
 from handoff.instants import iso
 from handoff.projections import catch_up, read_model
+from handoff.projections.due import KnownVersion
 from handoff.projections.instants import from_micros, micros
 from handoff.projections.report_as_of import Scope, breaches, pending
 
@@ -40,26 +41,34 @@ def sla_breaches(
     with read_model(app).engine.connect() as conn:
         rows = breaches(conn, scope, in_period=period is not None, owner=owner,
                         open_only=open_only)
-    calendars = {v.number: v.terms.calendar for v in register.versions}
+    versions = _versions(register)
+    as_of_us = micros(as_of)
     found = []
     for row in rows:
-        due = from_micros(row["due_us"])
-        decided = from_micros(row["decided_us"]) if row["decided"] else None
-        calendar = calendars[row["agreement_version"]]
+        decided = row["decided_us"] if row["decided"] else None
+        version = versions[row["agreement_version"]]
         found.append(
             {
                 "lead": row["key"],
                 "owner": row["owner"],
                 "status": OVERDUE if decided is None else "decided late",
                 "handed_at": iso(from_micros(row["handed_us"])),
-                "due_at": iso(due),
-                "decided_at": iso(decided),
+                "due_at": iso(from_micros(row["due_us"])),
+                "decided_at": None if decided is None else iso(from_micros(decided)),
                 "hours_past_due": round(
-                    calendar.business_hours_between(due, decided or as_of), 2
+                    version.response_hours(row["due_us"], as_of_us if decided is None
+                                           else decided), 2
                 ),
             }
         )
     return found
+
+
+def _versions(register: AgreementRegister) -> dict[int, KnownVersion]:
+    """Each version's business-time rules on microseconds (projections.due: the calendar's
+    own answers, without a time-zone conversion per question)."""
+    return {v.number: KnownVersion(v.number, micros(v.applied_at), v.terms)
+            for v in register.versions}
 
 
 def alarm(found: list[dict[str, Any]]) -> bool:

@@ -11,7 +11,7 @@ microsecond instants and searched; the answers are the rules' own, to the micros
 from __future__ import annotations
 
 import json
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -108,6 +108,7 @@ class _Hours:
         self.first = self.last = date(1970, 1, 1)
         self.opens: list[int] = []
         self.closes: list[int] = []
+        self.open_before = [0]
         self.low_us = self.high_us = 0  # instants in [low, high) have all their windows here
 
     def add(self, start_us: int, allowance_us: int) -> int | None:
@@ -135,13 +136,16 @@ class _Hours:
             return 0
         self._cover(start_us)
         self._cover(end_us)
-        total = 0
-        index = bisect_right(self.closes, start_us)
         opens, closes = self.opens, self.closes
-        while index < len(closes) and opens[index] < end_us:
-            total += min(closes[index], end_us) - max(opens[index], start_us)
-            index += 1
-        return total
+        # The windows overlapping (start, end): from the first closing after start to the
+        # last opening before it ends, summed from the running totals (a breach overdue
+        # for a year spans hundreds of windows), then clipped to start and end.
+        first = bisect_right(closes, start_us)
+        last = bisect_left(opens, end_us) - 1
+        if last < first:
+            return 0
+        return (self.open_before[last + 1] - self.open_before[first]
+                - max(0, start_us - opens[first]) - max(0, closes[last] - end_us))
 
     def _cover(self, instant_us: int) -> None:
         if self.low_us <= instant_us < self.high_us:
@@ -166,6 +170,9 @@ class _Hours:
                 closes.append(micros(window[1]))
             day += timedelta(days=1)
         self.first, self.last, self.opens, self.closes = first, last, opens, closes
+        self.open_before = [0]  # [i]: microseconds open in the windows before the i-th
+        for opened, closed in zip(opens, closes, strict=True):
+            self.open_before.append(self.open_before[-1] + closed - opened)
         # An instant two days after the first UTC midnight has a later local date than the
         # first day (no zone is more than a day off UTC); likewise before the last.
         self.low_us = micros(datetime.combine(first, time(), UTC)) + 2 * _DAY_US
