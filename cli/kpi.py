@@ -72,7 +72,7 @@ def kpi(obj: Any, month: str | None, quarter: str | None, start: str | None, end
     elif fmt == "csv":
         print_csv(["group", "section", "metric", "actual", "target"], list(_csv_rows(result)))
     else:
-        print_kpi_table(result)
+        print_kpi_table(result, by)
 
 
 def _csv_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
@@ -92,15 +92,16 @@ def _csv_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
                 yield [group, section, name, value, None]
 
 
-def print_kpi_table(result: dict[str, Any]) -> None:
-    """The KPI object as tables: counts, rates (as percentages) and SLA, beside targets."""
-    from handoff.kpi import FEW_LEADS
+def print_kpi_table(result: dict[str, Any], by: str | None = None) -> None:
+    """The KPI object as tables: counts, rates (as percentages) and SLA, beside targets.
 
-    thin_note = f"* built on fewer than {FEW_LEADS} leads: read it with care"
-    period, targets = result["period"], result["targets"]
+    Rates are marked for people (`kpi.rate_marks`: thin, or over 100 % in flow), with a
+    footnote under each table that has a mark; a table by owner shows only the stages and
+    rates an owner answers for (`kpi.GROUP_ROWS`)."""
+    period, targets, basis = result["period"], result["targets"], result["basis"]
     click.echo(
         f"KPIs {period['from']} to {period['to']} ({period['timezone']}), "
-        f"{result['basis']} basis, as of {result['as_of']}"
+        f"{basis} basis, as of {result['as_of']}"
     )
     counts = result["counts"]
     rows: list[list[Any]] = [
@@ -108,56 +109,82 @@ def print_kpi_table(result: dict[str, Any]) -> None:
     ]
     rows.append(["revenue_won", _money(result["revenue_won"]), _money(targets["revenue_won"])])
     print_table(["stage", "actual", "target"], rows, title="Funnel")
-    thin = False
-    rate_rows = []
-    for name, value in result["rates"].items():
-        shown = _thin_percent(result, name, value)
-        thin = thin or shown.endswith(" *")
-        rate_rows.append([name, shown, _percent(targets.get(name))])
+    marks = _Marks(basis)
+    rate_rows = [[name, marks.percent(result, name, value), _percent(targets.get(name))]
+                 for name, value in result["rates"].items()]
     print_table(["rate", "actual", "target"], rate_rows, title="Conversion")
-    if thin:
-        click.echo(thin_note)
-    sla_rows = [[name, _thin_percent(result, name, value) if name == "compliance"
+    marks.footnotes()
+    sla_rows = [[name, marks.percent(result, name, value) if name == "compliance"
                  else _sla_value(name, value)] for name, value in result["sla"].items()]
     print_table(["sla", "value"], sla_rows, title="Handoff SLA")
-    if sla_rows and any(str(value).endswith(" *") for _, value in sla_rows):
-        click.echo(thin_note)
-    follow_up_rows = _follow_up_rows(result)
+    marks.footnotes()
+    follow_up_rows = _follow_up_rows(result, marks)
     if follow_up_rows:
         print_table(["measure", "value"], follow_up_rows, title="Follow-up and speed to lead")
+        marks.footnotes()
     groups = result.get("groups")
-    if groups:
-        names = list(groups)
-        metrics: list[list[Any]] = []
-        for name in next(iter(groups.values()))["counts"]:
-            metrics.append([name, *(groups[g]["counts"][name] for g in names)])
-        metrics.append(["revenue_won", *(_money(groups[g]["revenue_won"]) for g in names)])
-        for name in next(iter(groups.values()))["rates"]:
-            metrics.append([name, *(_thin_percent(groups[g], name, groups[g]["rates"][name])
+    if groups and by:
+        _print_groups(groups, by, marks)
+
+
+def _print_groups(groups: dict[str, Any], by: str, marks: _Marks) -> None:
+    from handoff.kpi import GROUP_ROWS
+
+    stages, rates = GROUP_ROWS[by]
+    # A group with nothing to show here (by owner: the unassigned events of marketing's
+    # stages) gets no column.
+    names = [g for g in groups if groups[g]["sla"]["handoffs"]
+             or any(groups[g]["counts"].get(stage) for stage in stages)]
+    if not names:
+        return
+    metrics: list[list[Any]] = [
+        [stage, *(groups[g]["counts"][stage] for g in names)]
+        for stage in stages if stage in groups[names[0]]["counts"]
+    ]
+    metrics.append(["revenue_won", *(_money(groups[g]["revenue_won"]) for g in names)])
+    for rate in rates:
+        if rate in groups[names[0]]["rates"]:
+            metrics.append([rate, *(marks.percent(groups[g], rate, groups[g]["rates"][rate])
                                     for g in names)])
-        for name in ("handoffs", "breached", "compliance", "median_response_hours"):
-            metrics.append([name, *(
-                _thin_percent(groups[g], name, groups[g]["sla"][name]) if name == "compliance"
-                else _sla_value(name, groups[g]["sla"][name]) for g in names)])
-        print_table(["metric", *names], metrics, title="By group")
-        if any(str(cell).endswith(" *") for row in metrics for cell in row):
-            click.echo(thin_note)
+    for name in ("handoffs", "breached", "compliance", "median_response_hours"):
+        metrics.append([name, *(
+            marks.percent(groups[g], name, groups[g]["sla"][name]) if name == "compliance"
+            else _sla_value(name, groups[g]["sla"][name]) for g in names)])
+    print_table(["metric", *names], metrics, title=f"By {by}")
+    marks.footnotes()
 
 
-def _thin_percent(block: dict[str, Any], rate: str, value: float | None) -> str:
-    """A rate as a percentage, starred when it rests on too few leads."""
-    from handoff.kpi import is_thin
+class _Marks:
+    """Rates as percentages with their marks, and the footnotes of the marks shown since
+    the last footnotes."""
 
-    return _percent(value) + (" *" if value is not None and is_thin(block, rate) else "")
+    def __init__(self, basis: str) -> None:
+        self.basis = basis
+        self.shown: set[str] = set()
+
+    def percent(self, block: dict[str, Any], rate: str, value: float | None) -> str:
+        from handoff.kpi import rate_marks
+
+        marks = rate_marks(block, rate, self.basis)
+        self.shown.update(marks)
+        return _percent(value) + (f" {marks}" if marks else "")
+
+    def footnotes(self) -> None:
+        from handoff.kpi import OVER_MARK, OVER_NOTE, THIN_MARK, THIN_NOTE
+
+        for mark, note in ((OVER_MARK, OVER_NOTE), (THIN_MARK, THIN_NOTE)):
+            if mark in self.shown:
+                click.echo(note)
+        self.shown.clear()
 
 
-def _follow_up_rows(result: dict[str, Any]) -> list[list[Any]]:
+def _follow_up_rows(result: dict[str, Any], marks: _Marks) -> list[list[Any]]:
     rows: list[list[Any]] = []
     follow_up = result.get("follow_up")
     if follow_up:
         rows += [[f"follow-up {name}", follow_up[name]]
                  for name in ("accepted", "met", "missed", "pending")]
-        rows.append(["follow-up compliance", _thin_percent(follow_up, "follow_up",
+        rows.append(["follow-up compliance", marks.percent(follow_up, "follow_up",
                                                            follow_up["compliance"])])
     speed = result.get("speed_to_lead")
     if speed:

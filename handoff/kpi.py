@@ -328,7 +328,41 @@ def _days_in_month(day: date) -> int:
     return monthrange(day.year, day.month)[1]
 
 
+# What a table of groups shows people (JSON and CSV keep every number: they are data).
+# By owner, the stages and rates an owner answers for, from the handoff on: marketing's
+# stages happen before a lead has an owner, so their rates per owner mean nothing (a
+# group's `qualified_to_handed` would count handoffs over the few leads requalified
+# after a rejection: 2500 %).
+SALES_STAGES = STAGE_NAMES[STAGE_NAMES.index("handed"):]
+GROUP_ROWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "source": (COUNT_NAMES, tuple(RATES)),
+    "owner": (SALES_STAGES, tuple(n for n in RATES if RATES[n][0] in SALES_STAGES[1:])),
+}
+
 FEW_LEADS = 10  # a rate built on fewer leads than this is thin: read it with care
+THIN_MARK = "*"
+OVER_MARK = "†"
+THIN_NOTE = f"{THIN_MARK} built on fewer than {FEW_LEADS} leads: read it with care"
+OVER_NOTE = (
+    f"{OVER_MARK} over 100 %: flow counts the events of the period, and the earlier stage\n"
+    "  of some of them lies in an earlier period (the cohort basis follows the same leads)"
+)
+
+
+def rate_marks(block: dict[str, Any], rate: str, basis: str) -> str:
+    """The marks people see after a rate of a KPI block (the whole report's, a group's or
+    a follow_up block): OVER_MARK for a flow rate over 100 %, THIN_MARK for a thin one;
+    "" for neither (and for no rate)."""
+    if rate == "compliance":
+        value = block["sla"]["compliance"]
+    elif rate == "follow_up":
+        value = block["compliance"]
+    else:
+        value = block["rates"].get(rate)
+    if value is None:
+        return ""
+    over = OVER_MARK if basis == "flow" and value > 1 else ""
+    return over + (THIN_MARK if is_thin(block, rate) else "")
 
 
 def is_thin(block: dict[str, Any], rate: str) -> bool:

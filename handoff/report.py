@@ -20,12 +20,15 @@ from handoff.instants import iso
 from handoff.kpi import (
     COUNT_NAMES,
     FEW_LEADS,
+    OVER_MARK,
+    OVER_NOTE,
     RATES,
     SLA_NAMES,
     Period,
     compute_kpis,
     is_thin,
     period_from_options,
+    rate_marks,
 )
 from handoff.plan import STAGES, plan_for
 from handoff.sla import sla_breaches
@@ -118,6 +121,15 @@ def monthly_review(
     last = date.fromisoformat(flow["period"]["to"])
     version = register.in_force_on(first, as_of=as_of)
     targets: dict[str, Any] = flow.get("targets") or {}
+    rate_rows = [
+        _starred(_row(name, flow["rates"].get(name), cohort["rates"].get(name),
+                      targets.get(name), _percent), name, flow, cohort)
+        for name in RATE_NAMES
+    ]
+    groups = [
+        _group("By source (flow)", "source", by_source, _SOURCE_COLUMNS),
+        _group("By owner (flow)", "owner", by_owner, _OWNER_COLUMNS),
+    ]
     return {
         "month": month,
         "period_option": f"--month {month}" if month else f"--quarter {quarter}",
@@ -139,22 +151,16 @@ def monthly_review(
             for name in COUNT_NAMES
         ] + [_row("revenue_won", flow["revenue_won"], cohort["revenue_won"],
                   targets.get("revenue_won"), _money)],
-        "rate_rows": [
-            _starred(_row(name, flow["rates"].get(name), cohort["rates"].get(name),
-                          targets.get(name), _percent), name, flow, cohort)
-            for name in RATE_NAMES
-        ],
+        "rate_rows": rate_rows,
+        "over_note": _over_note(rate_rows, groups),
         "sla_names": SLA_NAMES[1:],
         "sla_rows": [
             {"basis": f"{basis} ({_count(result['sla']['handoffs'])})",
-             "values": [_sla_value(name, result["sla"][name]) + _star(result, name)
+             "values": [_sla_value(name, result["sla"][name]) + _star(result, name, basis)
                         for name in SLA_NAMES[1:]]}
             for basis, result in (("flow", flow), ("cohort", cohort))
         ],
-        "groups": [
-            _group("By source (flow)", "source", by_source, _SOURCE_COLUMNS),
-            _group("By owner (flow)", "owner", by_owner, _OWNER_COLUMNS),
-        ],
+        "groups": groups,
         "breaches": _breaches(app, period, as_of),
         "follow_up": _follow_up_lines(flow),
         "audit_digest": audit.current_digest(app),
@@ -323,18 +329,26 @@ def _quarter_name(first: date, last: date) -> str:
     return f"Q{(first.month - 1) // 3 + 1} {first.year} ({first:%B} to {last:%B})"
 
 
-def _star(block: dict[str, Any], name: str) -> str:
-    """" *" after a rate that rests on fewer than FEW_LEADS leads (see `kpi.is_thin`)."""
-    rate = block["rates"].get(name) if name in RATES else block["sla"].get(name)
-    thin = rate is not None and (name in RATES or name == "compliance")
-    return " *" if thin and is_thin(block, name) else ""
+def _star(block: dict[str, Any], name: str, basis: str = "flow") -> str:
+    """The marks after a rate (`kpi.rate_marks`: thin, or over 100 % in flow), if any."""
+    if name not in RATES and name != "compliance":
+        return ""
+    marks = rate_marks(block, name, basis)
+    return f" {marks}" if marks else ""
 
 
 def _starred(
     row: dict[str, str], name: str, flow: dict[str, Any], cohort: dict[str, Any]
 ) -> dict[str, str]:
     return {**row, "flow": row["flow"] + _star(flow, name),
-            "cohort": row["cohort"] + _star(cohort, name)}
+            "cohort": row["cohort"] + _star(cohort, name, "cohort")}
+
+
+def _over_note(rate_rows: list[dict[str, str]], groups: list[dict[str, Any]]) -> str:
+    """The footnote of OVER_MARK when a rate shown carries it."""
+    shown = [row["flow"] for row in rate_rows]
+    shown += [value for group in groups for row in group["rows"] for value in row["values"]]
+    return OVER_NOTE if any(OVER_MARK in value for value in shown) else ""
 
 
 def _sla_value(name: str, value: Any) -> str:

@@ -67,7 +67,7 @@ def test_thin_rates_are_starred_in_the_review_and_its_groups(
 
 def test_thin_rates_are_starred_in_the_kpi_groups(march: Handoff) -> None:  # noqa: F811
     table = march.ok("kpi", "--month", "2026-03", "--by", "owner")
-    by_group = table.split("By group")[1]
+    by_group = table.split("By owner")[1]
     assert "100.0% *" in by_group
     assert "* built on fewer than 10 leads: read it with care" in by_group
 
