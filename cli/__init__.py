@@ -12,6 +12,7 @@ from eventsourcing.persistence import PersistenceError
 
 from handoff.application import HandoffApp
 from handoff.audit import seal_quietly
+from handoff.cli.output import Instants
 from handoff.cli.progress import progress_on_terminal
 from handoff.domain.bounds import check_text
 from handoff.domain.errors import Refused
@@ -21,11 +22,21 @@ from handoff.store import DEFAULT_STORE, StoreMissing, empty_store, locate
 class Session:
     """What every command shares: the store (opened on first use) and who is acting."""
 
-    def __init__(self, ctx: click.Context, store: str, actor: str) -> None:
+    def __init__(self, ctx: click.Context, store: str, actor: str, utc: bool = False) -> None:
         self._ctx = ctx
         self.store = store
         self.actor = actor
+        self.utc = utc
         self._app: HandoffApp | None = None
+        self._instants: Instants | None = None
+
+    @property
+    def instants(self) -> Instants:
+        """How this command shows instants to people: in the zone of the agreement in force
+        at each (as the store knows it now), or in UTC with --utc."""
+        if self._instants is None:
+            self._instants = Instants.of(None if self.utc else self.app.agreement_register())
+        return self._instants
 
     @property
     def app(self) -> HandoffApp:
@@ -157,15 +168,21 @@ def _default_actor() -> str:
     show_default="your user name",
     help="Who is recording (checked against the agreement's [team], when it has one).",
 )
+@click.option(
+    "--utc",
+    is_flag=True,
+    help="Show instants in UTC rather than in the agreement's time zone (JSON is ISO-8601"
+    " with an offset either way).",
+)
 @click.version_option(package_name="handoff")
 @click.pass_context
-def main(ctx: click.Context, store: str, actor: str) -> None:
+def main(ctx: click.Context, store: str, actor: str, utc: bool) -> None:
     """handoff: the shared record of the marketing-sales service level agreement.
 
     Every step of every lead is an event; KPIs and SLA compliance are rebuilt
     from those events for any period, and any past state can be replayed.
     """
-    ctx.obj = Session(ctx, store, check_text("--actor", actor.strip()) or _default_actor())
+    ctx.obj = Session(ctx, store, check_text("--actor", actor.strip()) or _default_actor(), utc)
 
 
 def _register() -> None:

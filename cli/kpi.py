@@ -72,7 +72,7 @@ def kpi(obj: Any, month: str | None, quarter: str | None, start: str | None, end
     elif fmt == "csv":
         print_csv(["group", "section", "metric", "actual", "target"], list(_csv_rows(result)))
     else:
-        print_kpi_table(result, by)
+        print_kpi_table(result, by, obj.instants.text(result["as_of"]))
 
 
 def _csv_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
@@ -92,7 +92,9 @@ def _csv_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
                 yield [group, section, name, value, None]
 
 
-def print_kpi_table(result: dict[str, Any], by: str | None = None) -> None:
+def print_kpi_table(
+    result: dict[str, Any], by: str | None = None, as_of: str | None = None
+) -> None:
     """The KPI object as tables: counts, rates (as percentages) and SLA, beside targets.
 
     Rates are marked for people (`kpi.rate_marks`: thin, or over 100 % in flow), with a
@@ -101,7 +103,7 @@ def print_kpi_table(result: dict[str, Any], by: str | None = None) -> None:
     period, targets, basis = result["period"], result["targets"], result["basis"]
     click.echo(
         f"KPIs {period['from']} to {period['to']} ({period['timezone']}), "
-        f"{basis} basis, as of {result['as_of']}"
+        f"{basis} basis, as of {as_of or result['as_of']}"
     )
     counts = result["counts"]
     rows: list[list[Any]] = [
@@ -258,8 +260,7 @@ def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
     else:
         header = ["lead", "owner", "status", "handed_at", "due_at", "decided_at",
                   "hours_past_due"]
-        print_table(header, [[row[h] for h in header] for row in found],
-                    title=f"SLA breaches ({len(found)})")
+        print_table(header, _shown(obj, header, found), title=f"SLA breaches ({len(found)})")
     if alarm(found):
         sys.exit(OVERDUE_EXIT)
 
@@ -282,8 +283,14 @@ def due(obj: Any, within: str | None, fmt: str) -> None:
         print_json(found)
         return
     header = ["lead", "owner", "handed_at", "due_at", "business_hours_left"]
-    print_table(header, [[row[h] for h in header] for row in found],
-                title=f"Handoffs due ({len(found)})")
+    print_table(header, _shown(obj, header, found), title=f"Handoffs due ({len(found)})")
+
+
+def _shown(obj: Any, header: list[str], records: list[dict[str, Any]]) -> list[list[Any]]:
+    """Records as table rows, their instants (`..._at`) as people read them."""
+    shown = obj.instants.text
+    return [[shown(record[h]) if h.endswith("_at") else record[h] for h in header]
+            for record in records]
 
 
 @click.group()

@@ -10,7 +10,6 @@ from handoff.cli.output import output_option, print_csv, print_fields, print_jso
 from handoff.domain.bounds import whole_number
 from handoff.domain.errors import InvalidInput
 from handoff.domain.lead import EVENT_NAMES, Lead
-from handoff.instants import iso
 from handoff.views import entry_details, history_entries, lead_summary, step_details
 
 
@@ -43,17 +42,17 @@ def lead() -> None:
     """Record and read the steps of a lead's journey."""
 
 
-def _done(lead: Lead) -> None:
+def _done(obj: Any, lead: Lead) -> None:
     step = lead.steps[-1]
     details = step_details(step)
     click.echo(
-        f"{lead.key}: {step.event} at {iso(step.stamp.occurred_at)}"
+        f"{lead.key}: {step.event} at {obj.instants.text(step.stamp.occurred_at)}"
         + (f" ({details})" if details else "")
     )
 
 
 def _record(obj: Any, key: str, event_name: str, at: str | None, **data: Any) -> None:
-    _done(obj.app.record(key, event_name, obj.actor, at, **data))
+    _done(obj, obj.app.record(key, event_name, obj.actor, at, **data))
 
 
 @lead.command()
@@ -67,7 +66,8 @@ def _record(obj: Any, key: str, event_name: str, at: str | None, **data: Any) ->
 def capture(obj: Any, key: str, source: str, name: str | None, email: str | None,
             company: str | None, at: str | None) -> None:
     """Marketing: a new lead KEY (a CRM id or an e-mail address) exists."""
-    _done(obj.app.capture(key, source, obj.actor, at=at, name=name, email=email, company=company))
+    _done(obj, obj.app.capture(key, source, obj.actor, at=at, name=name, email=email,
+                               company=company))
 
 
 @lead.command()
@@ -162,7 +162,8 @@ def show(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
     if fmt == "json":
         print_json(summary)
         return
-    print_fields([(k, v) for k, v in summary.items() if v is not None], title=f"Lead {key}")
+    print_fields([(k, obj.instants.text(v) if k.endswith("_at") else v)
+                  for k, v in summary.items() if v is not None], title=f"Lead {key}")
 
 
 @lead.command()
@@ -182,7 +183,8 @@ def history(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
     print_table(
         ["#", "event", "occurred", "recorded", "actor", "agreement", "details"],
         [
-            [n, e["event"], e["occurred_at"], e["recorded_at"], e["actor"],
+            [n, e["event"], obj.instants.text(e["occurred_at"]),
+             obj.instants.text(e["recorded_at"]), e["actor"],
              e["agreement"] and f"{e['agreement']} (v{e['agreement_version']})",
              entry_details(e)]
             for n, e in enumerate(entries, 1)
@@ -227,7 +229,9 @@ def list_command(obj: Any, state: str | None, owner: str | None, source: str | N
     elif fmt == "csv":
         print_csv(list(COLUMNS), [[row[c] for c in COLUMNS] for row in found])
     else:
-        print_table(list(COLUMNS), [[row[c] for c in COLUMNS] for row in found],
+        shown = obj.instants.text
+        print_table(list(COLUMNS), [[shown(row[c]) if c.endswith("_at") else row[c]
+                                     for c in COLUMNS] for row in found],
                     title=f"Leads ({len(found)})")
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import secrets
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,8 +22,59 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
+    from handoff.domain.agreement import AgreementRegister
+
 F = TypeVar("F", bound=Callable[..., Any])
 _PIPE_WIDTH = 160
+_LOCAL = "%Y-%m-%d %H:%M %Z"
+
+
+class InstantText(str):
+    """An instant as people read it (`Instants.text`): tables keep it on one line when they
+    can, and never cut it."""
+
+
+class Instants:
+    """How instants are shown to people (SPEC §7): in the time zone of the agreement in force
+    at each instant, with the abbreviation of its offset (`2026-03-02 09:00 CST`), or in UTC
+    (`--utc`: `2026-03-02 15:00 UTC`). JSON and CSV keep ISO-8601 with an offset: data."""
+
+    def __init__(self, zone_at: Callable[[datetime], tzinfo] | None) -> None:
+        self._zone_at = zone_at  # None: UTC
+        self._zones: dict[int, tzinfo] = {}
+
+    @classmethod
+    def of(cls, register: AgreementRegister | None) -> Instants:
+        """In the zone of the register's agreement in force at each instant (UTC when none
+        is); with no register (`--utc`), in UTC."""
+        if register is None:
+            return cls(None)
+
+        def zone_at(instant: datetime) -> tzinfo:
+            version = register.in_force_at(instant)
+            return UTC if version is None else version.terms.timezone
+
+        return cls(zone_at)
+
+    def text(self, instant: datetime | str | None) -> InstantText | None:
+        """The instant (a datetime, or ISO-8601 text as the views give it) as people read it."""
+        if instant is None:
+            return None
+        if isinstance(instant, str):
+            instant = datetime.fromisoformat(instant)
+        return InstantText(instant.astimezone(self._zone(instant)).strftime(_LOCAL))
+
+    def _zone(self, instant: datetime) -> tzinfo:
+        if self._zone_at is None:
+            return UTC
+        # The agreement in force changes only at a local midnight, on a whole quarter hour
+        # of UTC in every zone of today's rules: one look-up per quarter hour (a long
+        # table repeats them).
+        quarter = int(instant.timestamp()) // 900
+        zone = self._zones.get(quarter)
+        if zone is None:
+            zone = self._zones[quarter] = self._zone_at(instant)
+        return zone
 
 
 def output_option(*formats: str) -> Callable[[F], F]:
@@ -126,34 +179,78 @@ def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 
 
 def _console() -> Console:
-    """stdout; when it is a pipe or a file, wide enough that rows don't wrap."""
+    """stdout, as wide as the terminal; as wide as the command's context says when it says
+    (a test's `terminal_width`), or COLUMNS; when it is a pipe or a file, wide enough that
+    rows don't wrap."""
     from rich.console import Console  # rich loads slowly; only commands that draw need it
 
+    width = _asked_width()
+    if width is not None:
+        return Console(soft_wrap=False, width=width)
     console = Console(soft_wrap=False)
     if not console.is_terminal:
         console = Console(soft_wrap=False, width=_PIPE_WIDTH)
     return console
 
 
+def _asked_width() -> int | None:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.terminal_width:
+        return ctx.terminal_width
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
+
+
 # Past this many rows a table is drawn line by line rather than by rich, which spends
 # about a millisecond a row laying it out (45,000 breaches: 50 s instead of 1 s).
 _RICH_ROWS = 500
+_WORD = 10  # a column of text keeps its words whole up to this length when it must wrap
 
 
 def print_table(
     header: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None
 ) -> None:
+    """A table of rows that fits the console. When it is too wide as it is, columns of text
+    wrap (between words, and inside a word longer than _WORD), while columns of instants
+    (InstantText) stay on one line; when even that cannot fit, an instant wraps between
+    its date and its time (`2026-03-02` above `09:00 CST`). An instant is never cut."""
     from rich.table import Table
 
     console = _console()
     if len(rows) > _RICH_ROWS and _print_plain_table(console, header, rows, title):
         return
     table = Table(title=title, title_justify="left")
-    for name in header:
-        table.add_column(name)
+    for name, options in zip(header, _column_options(header, rows, console.width), strict=True):
+        table.add_column(name, **options)
     for row in rows:
         table.add_row(*(_cell(v) for v in row))
     console.print(table)
+
+
+def _column_options(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], width: int
+) -> list[dict[str, Any]]:
+    from rich.cells import cell_len
+
+    columns = range(len(header))
+    texts = [[str(row[n]) for row in rows if row[n] is not None] for n in columns]
+    instant = [any(isinstance(row[n], InstantText) for row in rows) for n in columns]
+    whole = [max([cell_len(header[n]), *(cell_len(text) for text in texts[n])]) for n in columns]
+    if sum(whole) + 3 * len(header) + 1 <= width:
+        return [{"no_wrap": True} if instant[n] else {} for n in columns]
+    words = [min(_WORD, max(cell_len(word) for text in [header[n], *texts[n]]
+                            for word in text.split() or [""])) for n in columns]
+    split = [max(cell_len(part) for text in [header[n], *texts[n]]
+                 for part in text.split(" ", 1)) for n in columns]
+    borders = 3 * len(header) + 1
+    text_room = sum(words[n] for n in columns if not instant[n])
+    if sum(whole[n] for n in columns if instant[n]) + text_room + borders <= width:
+        return [{"no_wrap": True, "min_width": whole[n]} if instant[n]
+                else {"overflow": "fold", "min_width": words[n]} for n in columns]
+    keep_words = sum(split[n] for n in columns if instant[n]) + text_room + borders <= width
+    return [{"width": split[n], "overflow": "fold"} if instant[n]
+            else {"overflow": "fold", "min_width": words[n] if keep_words else None}
+            for n in columns]
 
 
 def _print_plain_table(

@@ -124,6 +124,7 @@ def demo(seed: int, out: str, months: int) -> None:
     """
     from handoff.application import HandoffApp
     from handoff.cli.kpi import print_kpi_table
+    from handoff.cli.output import Instants
     from handoff.demo import build_demo
     from handoff.kpi import compute_kpis, period_from_options
     from handoff.simulation import TIMEZONE
@@ -140,7 +141,8 @@ def demo(seed: int, out: str, months: int) -> None:
     try:
         register = app.agreement_register()
         period = period_from_options(register, month=built.last_full_month)
-        print_kpi_table(compute_kpis(app, period))
+        result = compute_kpis(app, period)
+        print_kpi_table(result, as_of=Instants.of(register).text(result["as_of"]))
     finally:
         app.close()
     store = f"handoff --store {shlex.quote(out)}"

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -82,7 +80,7 @@ def sign_command(obj: Any, number: int) -> None:
     signature = version.signatures[-1]
     click.echo(
         f"signed version {version.number} for {signature.side}: {version.name!r} is in "
-        f"force from {_local(version.applied_at, version.terms.timezone)}"
+        f"force from {obj.instants.text(version.applied_at)}"
     )
 
 
@@ -127,10 +125,6 @@ def _change_record(change: Change) -> dict[str, Any]:
     return {"key": change.key, "before": change.before, "after": change.after}
 
 
-def _local(instant: datetime, zone: ZoneInfo) -> str:
-    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
 @sla.command()
 @click.option("--at", metavar="D", help="The local date to look at. Default: now.")
 @output_option("table", "json")
@@ -152,11 +146,11 @@ def show(obj: Any, at: str | None, fmt: str) -> None:
         print_json(record)
         return
     document = record.pop("document")
-    zone = version.terms.timezone
     record["signatures"] = "; ".join(
-        f"{s.actor} for {s.side}, {_local(s.signed_at, zone)}" for s in version.signatures
+        f"{s.actor} for {s.side}, {obj.instants.text(s.signed_at)}" for s in version.signatures
     ) or None
-    pairs = list(record.items())
+    pairs = [(k, obj.instants.text(v) if k.endswith("_at") and isinstance(v, str) else v)
+             for k, v in record.items()]
     pairs += [(section, _flat(value)) for section, value in document.items()
               if isinstance(value, dict)]
     print_fields(pairs, title=f"Agreement in force {when}")
@@ -188,15 +182,15 @@ def history(obj: Any, fmt: str) -> None:
     header = ["version", "name", "effective", "status", "proposed", "signed"]
     rows = []
     for version, record in zip(versions, records, strict=True):
-        zone = version.terms.timezone
-        proposed = datetime.fromisoformat(record["proposed_at"])
+        proposed = obj.instants.text(record["proposed_at"])
         signed = "; ".join(
-            f"{s.actor} for {s.side}, {_local(s.signed_at, zone)}" for s in version.signatures
+            f"{s.actor} for {s.side}, {obj.instants.text(s.signed_at)}"
+            for s in version.signatures
         )
         rows.append([
             version.number, version.name,
             f"{record['effective_from']} to {record['effective_to'] or 'open-ended'}",
-            record["status"], f"{version.actor}, {_local(proposed, zone)}", signed or "-",
+            record["status"], f"{version.actor}, {proposed}", signed or "-",
         ])
     print_table(header, rows, title="Agreement versions")
     for record in records[1:]:
