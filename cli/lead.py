@@ -35,6 +35,12 @@ at_option = click.option(
     metavar="T",
     help="When it happened (ISO-8601; no offset = the agreement's zone). Default: now.",
 )
+why_option = click.option(
+    "--why",
+    metavar="W",
+    help="A step that was missed: recorded at its true --at, before the lead's latest step, "
+    "with this reason.",
+)
 
 
 @click.group()
@@ -51,8 +57,9 @@ def _done(obj: Any, lead: Lead) -> None:
     )
 
 
-def _record(obj: Any, key: str, event_name: str, at: str | None, **data: Any) -> None:
-    _done(obj, obj.app.record(key, event_name, obj.actor, at, **data))
+def _record(obj: Any, key: str, event_name: str, at: str | None, why: str | None,
+            **data: Any) -> None:
+    _done(obj, obj.app.record(key, event_name, obj.actor, at, why, **data))
 
 
 @lead.command()
@@ -74,79 +81,95 @@ def capture(obj: Any, key: str, source: str, name: str | None, email: str | None
 @click.argument("key")
 @click.option("--score", type=WHOLE_NUMBER, help="The qualification score (a whole number).")
 @at_option
+@why_option
 @click.pass_obj
-def qualify(obj: Any, key: str, score: int | None, at: str | None) -> None:
+def qualify(obj: Any, key: str, score: int | None, at: str | None,
+            why: str | None) -> None:
     """Marketing: the lead is qualified (an MQL); also requalifies a rejected lead."""
-    _record(obj, key, "qualified", at, score=score)
+    _record(obj, key, "qualified", at, why, score=score)
 
 
 @lead.command()
 @click.argument("key")
 @click.option("--owner", required=True, help="The sales owner who must accept or reject it.")
 @at_option
+@why_option
 @click.pass_obj
-def handoff(obj: Any, key: str, owner: str, at: str | None) -> None:
+def handoff(obj: Any, key: str, owner: str, at: str | None,
+            why: str | None) -> None:
     """Marketing: hand a qualified lead to a named sales owner; starts the SLA clock."""
-    _record(obj, key, "handed", at, owner=owner)
+    _record(obj, key, "handed", at, why, owner=owner)
 
 
 @lead.command()
 @click.argument("key")
 @at_option
+@why_option
 @click.pass_obj
-def accept(obj: Any, key: str, at: str | None) -> None:
+def accept(obj: Any, key: str, at: str | None,
+           why: str | None) -> None:
     """Sales: accept a handed lead (a SAL)."""
-    _record(obj, key, "accepted", at)
+    _record(obj, key, "accepted", at, why)
 
 
 @lead.command()
 @click.argument("key")
 @click.option("--reason", required=True, help="Why sales sends it back to marketing.")
 @at_option
+@why_option
 @click.pass_obj
-def reject(obj: Any, key: str, reason: str, at: str | None) -> None:
+def reject(obj: Any, key: str, reason: str, at: str | None,
+           why: str | None) -> None:
     """Sales: send a handed lead back to marketing, with a reason."""
-    _record(obj, key, "rejected", at, reason=reason)
+    _record(obj, key, "rejected", at, why, reason=reason)
 
 
 @lead.command()
 @click.argument("key")
 @click.option("--channel", help="How: phone, email, meeting…")
 @at_option
+@why_option
 @click.pass_obj
-def contact(obj: Any, key: str, channel: str | None, at: str | None) -> None:
+def contact(obj: Any, key: str, channel: str | None, at: str | None,
+            why: str | None) -> None:
     """Sales: one follow-up attempt on a lead sales holds."""
-    _record(obj, key, "contacted", at, channel=channel)
+    _record(obj, key, "contacted", at, why, channel=channel)
 
 
 @lead.command()
 @click.argument("key")
 @click.option("--amount", required=True, help="The proposal's amount (greater than 0).")
 @at_option
+@why_option
 @click.pass_obj
-def proposal(obj: Any, key: str, amount: str, at: str | None) -> None:
+def proposal(obj: Any, key: str, amount: str, at: str | None,
+             why: str | None) -> None:
     """Sales: a proposal was sent (again, if re-sent)."""
-    _record(obj, key, "proposal", at, amount=amount)
+    _record(obj, key, "proposal", at, why, amount=amount)
 
 
 @lead.command()
 @click.argument("key")
 @click.option("--amount", help="The closed amount. Default: the last proposal's.")
 @at_option
+@why_option
 @click.pass_obj
-def win(obj: Any, key: str, amount: str | None, at: str | None) -> None:
+def win(obj: Any, key: str, amount: str | None, at: str | None,
+        why: str | None) -> None:
     """Sales: the deal closed."""
-    _record(obj, key, "won", at, amount=amount)
+    _record(obj, key, "won", at, why, amount=amount)
 
 
 @lead.command()
 @click.argument("key")
 @click.option("--reason", required=True, help="Why the deal was lost.")
 @at_option
+@why_option
 @click.pass_obj
-def lose(obj: Any, key: str, reason: str, at: str | None) -> None:
+def lose(obj: Any, key: str, reason: str, at: str | None,
+         why: str | None) -> None:
     """Sales: the deal was lost, with a reason."""
-    _record(obj, key, "lost", at, reason=reason)
+    _record(obj, key, "lost", at, why, reason=reason)
 
 
 @lead.command()
@@ -172,8 +195,9 @@ def show(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
 @output_option("table", "json")
 @click.pass_obj
 def history(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
-    """Every event of the lead: when it occurred, when and by whom it was recorded, and under
-    which agreement version."""
+    """Every entry of the lead, numbered in the order recorded, corrections included: when
+    it occurred, when and by whom it was recorded, and under which agreement version; a
+    correction names the entry it corrects (target), why, and what changed."""
     app = obj.app
     instant = None if as_of is None else app.instant(as_of)
     entries = history_entries(app.lead(key), instant)
@@ -183,11 +207,11 @@ def history(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
     print_table(
         ["#", "event", "occurred", "recorded", "actor", "agreement", "details"],
         [
-            [n, e["event"], obj.instants.text(e["occurred_at"]),
+            [e["n"], e["event"], obj.instants.text(e["occurred_at"]),
              obj.instants.text(e["recorded_at"]), e["actor"],
              e["agreement"] and f"{e['agreement']} (v{e['agreement_version']})",
              entry_details(e)]
-            for n, e in enumerate(entries, 1)
+            for e in entries
         ],
         title=f"History of lead {key}",
     )
@@ -245,3 +269,39 @@ def forget(obj: Any, key: str, why: str) -> None:
     history keeps who forgot it, when and why. This cannot be undone."""
     obj.app.forget(key, why, obj.actor)
     click.echo(f"{key}: forgotten (name, e-mail and company erased)")
+
+
+@lead.command()
+@click.argument("key")
+@click.argument("n", type=WHOLE_NUMBER)
+@click.option("--why", required=True, metavar="W", help="Why entry N no longer counts.")
+@click.pass_obj
+def void(obj: Any, key: str, n: int, why: str) -> None:
+    """Correct the record: entry N of lead KEY (as numbered by `lead history`) no longer
+    counts, say for a step recorded on the wrong lead. The entry stays in the history;
+    every view, KPI and breach uses the corrected steps from now on."""
+    obj.app.void(key, n, why, obj.actor)
+    click.echo(f"{key}: entry {n} voided")
+
+
+@lead.command()
+@click.argument("key")
+@click.argument("n", type=WHOLE_NUMBER)
+@click.option("--at", metavar="T", help="When the step truly happened.")
+@click.option("--owner", metavar="O")
+@click.option("--amount", metavar="A")
+@click.option("--score", type=WHOLE_NUMBER)
+@click.option("--reason", metavar="R")
+@click.option("--channel", metavar="C")
+@click.option("--source", metavar="S")
+@click.option("--name", metavar="N")
+@click.option("--email", metavar="E")
+@click.option("--company", metavar="C")
+@click.option("--why", required=True, metavar="W", help="Why the entry is amended.")
+@click.pass_obj
+def amend(obj: Any, /, key: str, n: int, why: str, at: str | None, **fields: Any) -> None:
+    """Correct the record: entry N of lead KEY (as numbered by `lead history`) now reads
+    with the values given, say a mistyped amount or a wrong instant. The entry stays in
+    the history as first written; every view, KPI and breach uses the corrected values."""
+    obj.app.amend(key, n, why, obj.actor, at=at, **fields)
+    click.echo(f"{key}: entry {n} amended")

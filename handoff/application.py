@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
@@ -177,18 +178,67 @@ class HandoffApp(Application[Any]):
 
         return self._retrying(change)
 
-    def record(self, key: str, event_name: str, actor: str, at: str | None, **data: Any) -> Lead:
-        """Record one step of the protocol on an existing lead."""
+    def record(
+        self, key: str, event_name: str, actor: str, at: str | None, why: str | None = None,
+        **data: Any,
+    ) -> Lead:
+        """Record one step of the protocol on an existing lead; with `why`, a step that was
+        missed, at the instant it truly happened (SPEC §2, corrections)."""
 
         def change() -> Lead:
             lead = self.lead(key)
             register = self.agreement_register()
             stamp = self.stamp(register, event_name, actor, at, owner=data.get("owner"))
-            apply_step(lead, event_name, stamp, data)
+            apply_step(lead, event_name, stamp, data, why)
             self.save(lead)
             return lead
 
         return self._retrying(change)
+
+    def void(self, key: str, n: int, why: str, actor: str) -> Lead:
+        """`lead void KEY N`: entry N no longer counts. Who may record the step may void it."""
+
+        def change() -> Lead:
+            lead = self.lead(key)
+            target = lead.step_entry(n)
+            occurred_at = next(f.occurred_at for f in lead.facts() if f.n == n)
+            lead.void(n, why, self._correction_stamp(target.event, actor, occurred_at))
+            self.save(lead)
+            return lead
+
+        return self._retrying(change)
+
+    def amend(
+        self, key: str, n: int, why: str, actor: str, at: str | None = None, **fields: Any
+    ) -> Lead:
+        """`lead amend KEY N`: entry N now reads with the values given (None: unchanged)."""
+
+        def change() -> Lead:
+            lead = self.lead(key)
+            target = lead.step_entry(n)
+            changes = {k: v for k, v in fields.items() if v is not None}
+            if "amount" in changes:
+                changes["amount"] = parse_amount(changes["amount"])
+            if at is not None:
+                changes["at"] = self.instant(at)
+            occurred_at = changes.get("at") or next(
+                f.occurred_at for f in lead.facts() if f.n == n)
+            stamp = self._correction_stamp(target.event, actor, occurred_at,
+                                           owner=changes.get("owner"))
+            lead.amend(n, changes, why, stamp)
+            self.save(lead)
+            return lead
+
+        return self._retrying(change)
+
+    def _correction_stamp(
+        self, event_name: str, actor: str, occurred_at: datetime, owner: str | None = None
+    ) -> Stamp:
+        """A correction is made now, under the agreement in force when its step happened,
+        by someone that agreement lets record the step."""
+        now = self.clock()
+        stamp = self.agreement_register().stamp(event_name, actor, occurred_at, now, owner=owner)
+        return replace(stamp, occurred_at=now)
 
     def forget(self, key: str, why: str, actor: str) -> Lead:
         """Erase the person behind a lead from every entry of it (SPEC §9), keeping its steps.
@@ -340,24 +390,26 @@ def _creating_tables_alone(location: StoreLocation) -> Iterator[None]:
             connection.execute("SELECT pg_advisory_unlock(%s)", (eventstore.SCHEMA_LOCK_KEY,))
 
 
-def apply_step(lead: Lead, event_name: str, stamp: Stamp, data: dict[str, Any]) -> None:
+def apply_step(
+    lead: Lead, event_name: str, stamp: Stamp, data: dict[str, Any], why: str | None = None
+) -> None:
     """Call the lead's method for one lifecycle event with its data."""
     if event_name == "qualified":
-        lead.qualify(stamp, score=data.get("score"))
+        lead.qualify(stamp, score=data.get("score"), why=why)
     elif event_name == "handed":
-        lead.hand_to(data["owner"], stamp)
+        lead.hand_to(data["owner"], stamp, why=why)
     elif event_name == "accepted":
-        lead.accept(stamp)
+        lead.accept(stamp, why=why)
     elif event_name == "rejected":
-        lead.reject(data["reason"], stamp)
+        lead.reject(data["reason"], stamp, why=why)
     elif event_name == "contacted":
-        lead.contact(stamp, channel=data.get("channel"))
+        lead.contact(stamp, channel=data.get("channel"), why=why)
     elif event_name == "proposal":
-        lead.send_proposal(parse_amount(data["amount"]), stamp)
+        lead.send_proposal(parse_amount(data["amount"]), stamp, why=why)
     elif event_name == "won":
         amount = data.get("amount")
-        lead.win(stamp, amount=None if amount is None else parse_amount(amount))
+        lead.win(stamp, amount=None if amount is None else parse_amount(amount), why=why)
     elif event_name == "lost":
-        lead.lose(data["reason"], stamp)
+        lead.lose(data["reason"], stamp, why=why)
     else:
         raise ValueError(f"not a lifecycle step: {event_name}")

@@ -34,8 +34,10 @@ def follow_up_and_speed(
     start_us, end_us, as_of_us = micros(start), micros(end), micros(as_of)
     # SQL text on the driver's own cursor (no SQLAlchemy: `handoff kpi` stays quick).
     events = ", ".join(f"'{name}'" for name in _EVENTS)
+    with reading(app) as reader:
+        table = _events_known(reader, as_of_us)
     sql = (
-        "SELECT lead_ref, event, occurred_us FROM read_event"
+        f"SELECT lead_ref, event, occurred_us FROM {table}"
         f" WHERE recorded_us <= {{0}} AND event IN ({events})"
     )
     parameters: list[Any] = [as_of_us]
@@ -44,7 +46,7 @@ def follow_up_and_speed(
         # read_event_lead index), not every event after the period's start: a year of a
         # million events would be read for each report.
         sql += (
-            " AND lead_ref IN (SELECT lead_ref FROM read_event WHERE event IN"
+            f" AND lead_ref IN (SELECT lead_ref FROM {table} WHERE event IN"
             " ('handed', 'accepted') AND occurred_us >= {0} AND occurred_us < {0}"
             " AND recorded_us <= {0})"
         )
@@ -95,6 +97,19 @@ def follow_up_and_speed(
         "p90_hours": ordered[math.ceil(0.9 * len(ordered)) - 1] if ordered else None,
     }
     return result
+
+
+def _events_known(reader: Any, as_of_us: int) -> str:
+    """read_event as a report as of `as_of_us` reads it: with the rows a later correction
+    replaced in place of their replacements (as `report_as_of.known_rows`)."""
+    later = f"superseded_us > {int(as_of_us)}"
+    if not reader.rows(f"SELECT 1 FROM read_event_past WHERE {later} LIMIT 1"):
+        return "read_event"
+    columns = "lead_ref, event, occurred_us, recorded_us, captured_us, notification_id"
+    return (
+        f"(SELECT {columns} FROM read_event UNION ALL"
+        f" SELECT {columns} FROM read_event_past WHERE {later}) AS known_events"
+    )
 
 
 def _follow_up_terms(document: dict[str, Any]) -> dict[str, int] | None:

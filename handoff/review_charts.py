@@ -17,7 +17,7 @@ from handoff.application import HandoffApp
 from handoff.kpi import RATES, Period, compute_kpis, is_thin, period_from_options
 from handoff.projections import catch_up, read_model
 from handoff.projections.instants import micros
-from handoff.projections.report_as_of import Scope, handoff_rows
+from handoff.projections.report_as_of import Scope, handoff_rows, with_corrections
 
 FUNNEL_STAGES = ("visits", "captured", "qualified", "handed", "accepted", "proposal", "won")
 TREND_MONTHS = 12
@@ -117,11 +117,9 @@ def response_hours(app: HandoffApp, period: Period, as_of: datetime | None) -> l
         as_of_us=micros(as_of),
         all_versions_known=all(v.applied_at <= as_of for v in register.versions),
     )
-    rows = handoff_rows(scope).subquery("handoffs")
-    query = select(rows.c.response_hours).where(
-        rows.c.decided, rows.c.handed_us >= scope.start_us, rows.c.handed_us < scope.end_us
-    )
     with read_model(app).engine.connect() as conn:
+        rows = handoff_rows(with_corrections(conn, scope), in_period="handed_us").subquery()
+        query = select(rows.c.response_hours).where(rows.c.decided)
         return [float(hours) for (hours,) in conn.execute(query) if hours is not None]
 
 

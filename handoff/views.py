@@ -12,39 +12,33 @@ from handoff.domain.lead import EVENT_NAMES, FORGOTTEN, Lead
 from handoff.instants import iso
 
 
-def steps_as_of(lead: Lead, as_of: datetime | None) -> list[Lead.Event]:
-    """The lead's events that had been recorded by `as_of` (all of them when None)."""
-    if as_of is None:
-        return list(lead.steps)
-    return [s for s in lead.steps if s.stamp.recorded_at <= as_of]
-
-
 def lead_summary(lead: Lead, as_of: datetime | None = None) -> dict[str, Any]:
-    """The lead as it stood once every event recorded by `as_of` was known.
+    """The lead as it stood once every entry recorded by `as_of` was known, corrections
+    included (its steps as they then read, in the order they happened).
 
     Each stage's instant is `<stage>_at`: the latest occurrence (a recycled lead's second
     handoff, say), or null when the lead has not reached it.
     """
-    steps = steps_as_of(lead, as_of)
-    if not steps:
+    facts = lead.facts(as_of)
+    if not facts:
         raise UnknownLead(lead.key)
-    captured = steps[0].data
+    captured = facts[0].data
     stages: dict[str, str | None] = dict.fromkeys(EVENT_NAMES)
     state = "captured"
     owner = None
     proposal: Decimal | None = None
     won: Decimal | None = None
-    for step in steps:
-        stages[step.event] = iso(step.stamp.occurred_at)
-        if step.event != "contacted":
-            state = step.event
-        if step.event == "handed":
-            owner = step.data["owner"]
-        elif step.event == "proposal":
-            proposal = step.data["amount"]
-        elif step.event == "won":
-            won = step.data["amount"]
-    last = steps[-1].stamp
+    for fact in facts:
+        stages[fact.name] = iso(fact.occurred_at)
+        if fact.name != "contacted":
+            state = fact.name
+        if fact.name == "handed":
+            owner = fact.data["owner"]
+        elif fact.name == "proposal":
+            proposal = fact.data["amount"]
+        elif fact.name == "won":
+            won = fact.data["amount"]
+    known = [e for e in lead.entries if as_of is None or e.timestamp <= as_of]
     return {
         "key": lead.key,
         "state": state,
@@ -52,28 +46,45 @@ def lead_summary(lead: Lead, as_of: datetime | None = None) -> dict[str, Any]:
         "owner": owner,
         **_person(lead, captured),
         **{f"{stage}_at": when for stage, when in stages.items()},
-        "contacts": sum(1 for s in steps if s.event == "contacted"),
-        "handoffs": sum(1 for s in steps if s.event == "handed"),
+        "contacts": sum(1 for f in facts if f.name == "contacted"),
+        "handoffs": sum(1 for f in facts if f.name == "handed"),
         "last_proposal": proposal,
         "won_amount": won,
-        "events": len(steps),
-        "last_recorded_at": iso(last.recorded_at),
+        "events": len(facts),
+        "corrections": sum(1 for e in known if e.name in ("voided", "amended")
+                           or isinstance(e, Lead.MissedStep)),
+        "last_recorded_at": iso(max(e.timestamp for e in known)),
         "as_of": iso(as_of),
     }
 
 
-def step_record(step: Lead.Event) -> dict[str, Any]:
-    """One audit-trail entry: what, when it happened, when and by whom it was written."""
-    record: dict[str, Any] = {
+def step_record(step: Lead.Event, n: int | None = None) -> dict[str, Any]:
+    """One audit-trail entry: what, when it happened, when and by whom it was written;
+    a correction also names the entry it corrects (`target`), why, and what changed."""
+    record: dict[str, Any] = {} if n is None else {"n": n}
+    record.update({
         "event": step.event,
         "occurred_at": iso(step.stamp.occurred_at),
         "recorded_at": iso(step.stamp.recorded_at),
         "actor": step.stamp.actor,
         "agreement": step.stamp.agreement,
         "agreement_version": step.stamp.agreement_version,
-    }
+    })
+    if isinstance(step, Lead.Voided | Lead.Amended):
+        record["target"] = step.target
+        record["why"] = step.why
+        if isinstance(step, Lead.Amended):
+            record.update(_changed(step.changes))
+        return record
     record.update(step.data)
+    if isinstance(step, Lead.MissedStep):
+        record["why"] = step.why
     return record
+
+
+def _changed(changes: dict[str, Any]) -> dict[str, Any]:
+    """An amendment's new values by field (`at`: the instant the step now happened)."""
+    return {k: iso(v) if k == "at" else v for k, v in changes.items()}
 
 
 def _person(lead: Lead, captured: dict[str, Any]) -> dict[str, Any]:
@@ -85,21 +96,26 @@ def _person(lead: Lead, captured: dict[str, Any]) -> dict[str, Any]:
 
 
 def history_entries(lead: Lead, as_of: datetime | None = None) -> list[dict[str, Any]]:
-    """The lead's audit trail: every step, and who forgot the person and why, in the order
-    they were recorded; with `as_of`, only the entries recorded by then."""
-    entries = [step_record(step) for step in steps_as_of(lead, as_of)]
-    forgotten = lead.forgotten
-    if forgotten is not None and (as_of is None or forgotten.timestamp <= as_of):
-        before = sum(1 for step in lead.steps if step.stamp.recorded_at <= forgotten.timestamp)
-        entries.insert(before, {
-            "event": "forgotten", "occurred_at": iso(forgotten.timestamp),
-            "recorded_at": iso(forgotten.timestamp), "actor": forgotten.actor,
-            "agreement": None, "agreement_version": None, "why": forgotten.why,
-        })
+    """The lead's audit trail: every entry (steps, corrections, who forgot the person and
+    why), numbered from 1 in the order recorded; with `as_of`, only those recorded by then."""
+    entries = []
+    for n, entry in enumerate(lead.entries, 1):
+        if as_of is not None and entry.timestamp > as_of:
+            continue
+        if isinstance(entry, Lead.Forgotten):
+            entries.append({
+                "n": n, "event": "forgotten", "occurred_at": iso(entry.timestamp),
+                "recorded_at": iso(entry.timestamp), "actor": entry.actor,
+                "agreement": None, "agreement_version": None, "why": entry.why,
+            })
+        else:
+            entries.append(step_record(entry, n))
     return entries
 
 
-_ENTRY_KEYS = ("event", "occurred_at", "recorded_at", "actor", "agreement", "agreement_version")
+_ENTRY_KEYS = (
+    "n", "event", "occurred_at", "recorded_at", "actor", "agreement", "agreement_version"
+)
 
 
 def entry_details(entry: dict[str, Any]) -> str:

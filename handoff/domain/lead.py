@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -95,9 +95,11 @@ class Lead(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             lead: Lead = aggregate
+            lead.entries.append(self)
             lead.steps.append(self)
             if self.name != "contacted":
                 lead.state = self.name
+            lead.latest_at = self.occurred_at
 
     class Captured(Event, Aggregate.Created):
         key: str
@@ -169,8 +171,62 @@ class Lead(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             lead: Lead = aggregate
+            lead.entries.append(self)
             lead.name = lead.email = lead.company = None
             lead.forgotten = self
+
+    # -- corrections (SPEC §2): entries of their own, each with a reason ------------------
+
+    class MissedStep(Event):
+        """A step recorded after a later one, at the instant it truly happened (`step`: its
+        business name, `details`: its data). It counts like any step, in its place."""
+
+        step: str
+        details: dict[str, Any]
+        why: str
+
+        @property
+        def event(self) -> str:
+            return self.step
+
+        @property
+        def data(self) -> dict[str, Any]:
+            return dict(self.details)
+
+        def apply(self, aggregate: Any) -> None:
+            lead: Lead = aggregate
+            lead.entries.append(self)
+            lead.steps.append(self)
+            lead.settle()
+
+    class Voided(Event):
+        """Entry `target` no longer counts. The event's own instants are when the
+        correction was made."""
+
+        target: int
+        why: str
+        name = "voided"
+
+        def apply(self, aggregate: Any) -> None:
+            lead: Lead = aggregate
+            lead.entries.append(self)
+            lead.corrections.append(self)
+            lead.settle()
+
+    class Amended(Event):
+        """Entry `target` now reads with `changes` (its data fields, and `at`: the instant
+        it happened); `agreement` is the version in force at that instant."""
+
+        target: int
+        changes: dict[str, Any]
+        why: str
+        name = "amended"
+
+        def apply(self, aggregate: Any) -> None:
+            lead: Lead = aggregate
+            lead.entries.append(self)
+            lead.corrections.append(self)
+            lead.settle()
 
     def __init__(self, key: str, source: str, lead_name: str | None, email: str | None,
                  company: str | None) -> None:
@@ -182,7 +238,10 @@ class Lead(Aggregate):
         self.state = "captured"
         self.owner: str | None = None
         self.last_proposal: Decimal | None = None
-        self.steps: list[Lead.Event] = []
+        self.steps: list[Lead.Event] = []  # the lifecycle's entries, in the order recorded
+        self.entries: list[Lead.Event] = []  # every entry, numbered from 1 in that order
+        self.corrections: list[Lead.Voided | Lead.Amended] = []
+        self.latest_at: datetime | None = None  # when its latest step (as corrected) occurred
         self.forgotten: Lead.Forgotten | None = None
 
     @classmethod
@@ -209,52 +268,63 @@ class Lead(Aggregate):
         )
 
     # -- the protocol ---------------------------------------------------------------
+    # Each step takes `why`: given, the step is recorded where it truly happened among the
+    # lead's steps (a missed step, SPEC §2); without it, it must come after the latest.
 
-    def qualify(self, stamp: Stamp, score: int | None = None) -> None:
+    def qualify(self, stamp: Stamp, score: int | None = None, why: str | None = None) -> None:
         if score is not None:
             check_count(score, "score")
-        self._check("qualified", stamp)
-        self.trigger_event(self.Qualified, score=score, **stamp.fields())
+        self._step(self.Qualified, stamp, why, score=score)
 
-    def hand_to(self, owner: str, stamp: Stamp) -> None:
-        if not owner.strip():
-            raise InvalidInput("a handoff needs an owner")
-        check_text("owner", owner)
-        self._check("handed", stamp)
-        self.trigger_event(self.Handed, owner=owner, **stamp.fields())
+    def hand_to(self, owner: str, stamp: Stamp, why: str | None = None) -> None:
+        check_owner(owner)
+        self._step(self.Handed, stamp, why, owner=owner)
 
-    def accept(self, stamp: Stamp) -> None:
-        self._check("accepted", stamp)
-        self.trigger_event(self.Accepted, **stamp.fields())
+    def accept(self, stamp: Stamp, why: str | None = None) -> None:
+        self._step(self.Accepted, stamp, why)
 
-    def reject(self, reason: str, stamp: Stamp) -> None:
+    def reject(self, reason: str, stamp: Stamp, why: str | None = None) -> None:
         _require_reason(reason, "a rejection")
-        self._check("rejected", stamp)
-        self.trigger_event(self.Rejected, reason=reason, **stamp.fields())
+        self._step(self.Rejected, stamp, why, reason=reason)
 
-    def contact(self, stamp: Stamp, channel: str | None = None) -> None:
+    def contact(self, stamp: Stamp, channel: str | None = None, why: str | None = None) -> None:
         check_text("channel", channel)
-        self._check("contacted", stamp)
-        self.trigger_event(self.Contacted, channel=channel, **stamp.fields())
+        self._step(self.Contacted, stamp, why, channel=channel)
 
-    def send_proposal(self, amount: Decimal, stamp: Stamp) -> None:
+    def send_proposal(self, amount: Decimal, stamp: Stamp, why: str | None = None) -> None:
         check_amount(amount)
-        self._check("proposal", stamp)
-        self.trigger_event(self.ProposalSent, amount=amount, **stamp.fields())
+        self._step(self.ProposalSent, stamp, why, amount=amount)
 
-    def win(self, stamp: Stamp, amount: Decimal | None = None) -> None:
-        self._check("won", stamp)
-        if amount is None:
-            amount = self.last_proposal
-        if amount is None:  # pragma: no cover - won needs a proposal first
-            raise InvalidInput("a won deal needs an amount")
+    def win(self, stamp: Stamp, amount: Decimal | None = None, why: str | None = None) -> None:
+        if amount is None:  # the last proposal's, before the win
+            proposals = [f.data["amount"] for f in self.facts()
+                         if f.name == "proposal" and f.occurred_at <= stamp.occurred_at]
+            amount = proposals[-1] if proposals else None
+        if amount is None:  # the lifecycle refuses a win without a proposal before it
+            if why is None:
+                self._check("won", stamp)
+            missed = Fact(len(self.entries) + 1, "won", stamp.occurred_at, stamp.recorded_at, {})
+            self.check_sequence(sorted([*self.facts(), missed], key=Fact.order))
+            raise InvalidInput("a won deal needs an amount")  # pragma: no cover
         check_amount(amount)
-        self.trigger_event(self.Won, amount=amount, **stamp.fields())
+        self._step(self.Won, stamp, why, amount=amount)
 
-    def lose(self, reason: str, stamp: Stamp) -> None:
+    def lose(self, reason: str, stamp: Stamp, why: str | None = None) -> None:
         _require_reason(reason, "a lost deal")
-        self._check("lost", stamp)
-        self.trigger_event(self.Lost, reason=reason, **stamp.fields())
+        self._step(self.Lost, stamp, why, reason=reason)
+
+    def _step(self, cls: type[Lead.Event], stamp: Stamp, why: str | None, **data: Any) -> None:
+        if why is None:
+            self._check(cls.name, stamp)
+            self.trigger_event(cls, **data, **stamp.fields())
+            return
+        _require_reason(why, "a correction")
+        check_not_in_future(stamp)
+        missed = Fact(len(self.entries) + 1, cls.name, stamp.occurred_at, stamp.recorded_at,
+                      data)
+        self.check_sequence(sorted([*self.facts(), missed], key=Fact.order))
+        self.trigger_event(self.MissedStep, step=cls.name, details=data, why=why,
+                           **stamp.fields())
 
     def forget(
         self, why: str, actor: str, recorded_at: datetime, erased: list[list[Any]]
@@ -266,6 +336,115 @@ class Lead(Aggregate):
         stamp = Stamp(recorded_at, recorded_at, actor)
         self.trigger_event(self.Forgotten, why=why, erased=erased, **stamp.fields())
 
+    # -- corrections ------------------------------------------------------------------
+
+    def step_entry(self, n: int) -> Lead.Event:
+        """Entry n (numbered from 1 in the order recorded), which must be a step that
+        still counts."""
+        if not 1 <= n <= len(self.entries):
+            raise InvalidInput(f"lead {self.key!r} has no entry {n} (it has {len(self.entries)})")
+        entry = self.entries[n - 1]
+        if entry.name in ("voided", "amended", "forgotten"):
+            raise TransitionRefused(
+                f"entry {n} of lead {self.key!r} is a correction ({entry.name}), not a step: "
+                "only a step can be corrected"
+            )
+        if any(c.target == n for c in self.corrections if c.name == "voided"):
+            raise TransitionRefused(f"entry {n} of lead {self.key!r} was voided already")
+        return entry
+
+    def void(self, n: int, why: str, stamp: Stamp) -> None:
+        """Entry n no longer counts."""
+        _require_reason(why, "a correction")
+        entry = self.step_entry(n)
+        if entry.event == "captured":
+            raise TransitionRefused(
+                f"the capture of a lead cannot be voided (entry {n} of lead {self.key!r})"
+            )
+        self.check_sequence([f for f in self.facts() if f.n != n])
+        self.trigger_event(self.Voided, target=n, why=why, **stamp.fields())
+
+    def amend(self, n: int, changes: dict[str, Any], why: str, stamp: Stamp) -> None:
+        """Entry n now reads with these values (`at`: the instant it happened; the
+        stamp's agreement is the one in force then)."""
+        _require_reason(why, "a correction")
+        entry = self.step_entry(n)
+        if not changes:
+            raise InvalidInput("an amendment needs at least one value to change")
+        allowed = AMENDABLE[entry.event]
+        for field, value in changes.items():
+            if field not in allowed:
+                raise InvalidInput(
+                    f"entry {n} of lead {self.key!r} is {entry.event}: it has no {field} "
+                    f"(it can be amended with {', '.join(sorted(allowed))})"
+                )
+            check_value(field, value)
+            if self.forgotten is not None and field in ("name", "email", "company"):
+                raise TransitionRefused(
+                    f"lead {self.key!r} was forgotten: its {field} cannot be given again"
+                )
+        fact = next(f for f in self.facts() if f.n == n)
+        if all(fact.value(field) == value for field, value in changes.items()):
+            raise InvalidInput(f"entry {n} of lead {self.key!r} already reads so: nothing to amend")
+        if "at" in changes:
+            check_not_in_future(replace(stamp, occurred_at=changes["at"]))
+        amended = [f.amended(changes) if f.n == n else f for f in self.facts()]
+        self.check_sequence(sorted(amended, key=Fact.order))
+        self.trigger_event(self.Amended, target=n, changes=changes, why=why, **stamp.fields())
+
+    def facts(self, as_of: datetime | None = None) -> list[Fact]:
+        """The lead's steps as they now read, in the order they happened: every entry
+        recorded by `as_of` (all when None), less those voided, with their amendments."""
+        known = [e for e in self.entries if as_of is None or e.timestamp <= as_of]
+        voided = {c.target for c in known if isinstance(c, Lead.Voided)}
+        amended: dict[int, list[Lead.Amended]] = {}
+        for c in known:
+            if isinstance(c, Lead.Amended):
+                amended.setdefault(c.target, []).append(c)
+        facts = []
+        for n, entry in enumerate(known, 1):
+            if entry.name in ("voided", "amended", "forgotten") or n in voided:
+                continue
+            fact = Fact(n, entry.event, entry.occurred_at, entry.timestamp, entry.data,
+                        entry.actor, entry.agreement_version, entry.agreement)
+            for amendment in amended.get(n, ()):
+                fact = fact.amended(amendment.changes, amendment)
+            facts.append(fact)
+        return sorted(facts, key=Fact.order)
+
+    def settle(self) -> None:
+        """Derive the lead's state from its corrected steps (after a correction)."""
+        facts = self.facts()
+        captured = facts[0].data
+        self.source = captured["source"]
+        if self.forgotten is None:
+            self.name, self.email, self.company = (
+                captured["name"], captured["email"], captured["company"])
+        self.state, self.owner, self.last_proposal = "captured", None, None
+        for fact in facts:
+            if fact.name != "contacted":
+                self.state = fact.name
+            if fact.name == "handed":
+                self.owner = fact.data["owner"]
+            elif fact.name == "proposal":
+                self.last_proposal = fact.data["amount"]
+        self.latest_at = facts[-1].occurred_at
+
+    def check_sequence(self, facts: list[Fact]) -> None:
+        """The corrected steps, in the order they happened, must still follow the
+        lifecycle from the capture on."""
+        if not facts or facts[0].name != "captured":
+            raise TransitionRefused(
+                f"lead {self.key!r} would have a step before its capture"
+            )
+        state = "captured"
+        for fact in facts[1:]:
+            refusal = transition_refusal(self.key, state, fact.name)
+            if refusal:
+                raise TransitionRefused(refusal)
+            if fact.name != "contacted":
+                state = fact.name
+
     # -- guards ---------------------------------------------------------------------
 
     def _check(self, event_name: str, stamp: Stamp) -> None:
@@ -273,27 +452,103 @@ class Lead(Aggregate):
         self.check_time(stamp)
 
     def check_transition(self, event_name: str) -> None:
-        if self.state in FINAL_STATES:
-            raise TransitionRefused(
-                f"lead {self.key!r} is {self.state}, which is final: cannot record {event_name}"
-            )
-        if self.state not in ALLOWED_FROM[event_name]:
-            allowed = " or ".join(sorted(ALLOWED_FROM[event_name]))
-            raise TransitionRefused(
-                f"lead {self.key!r} is {self.state}: {event_name} needs a lead that is {allowed}"
-            )
+        refusal = transition_refusal(self.key, self.state, event_name)
+        if refusal:
+            raise TransitionRefused(refusal)
 
     def check_time(self, stamp: Stamp) -> None:
-        last = self.steps[-1]
-        if stamp.occurred_at < last.occurred_at:
+        latest = self.latest_at
+        if latest is not None and stamp.occurred_at < latest:
+            last = next(f for f in reversed(self.facts()) if f.occurred_at == latest)
             raise TimeRefused(
                 f"lead {self.key!r}: {_iso(stamp.occurred_at)} is before its previous event "
-                f"({last.name} at {_iso(last.occurred_at)})"
+                f"({last.name} at {_iso(latest)}); to record a step that was missed at its "
+                "true time, give --why with the reason"
             )
         check_not_in_future(stamp)
 
     def has_step(self, event_name: str, occurred_at: datetime) -> bool:
-        return any(s.name == event_name and s.occurred_at == occurred_at for s in self.steps)
+        return any(f.name == event_name and f.occurred_at == occurred_at for f in self.facts())
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A step as it reads after every correction: entry `n`, its business name, when it
+    happened, when its entry was recorded, and its data."""
+
+    n: int
+    name: str
+    occurred_at: datetime
+    recorded_at: datetime
+    data: dict[str, Any]
+    actor: str = ""
+    agreement_version: int | None = None
+    agreement: str | None = None
+    corrected_by: tuple[Lead.Amended, ...] = ()
+
+    def order(self) -> tuple[datetime, int]:
+        """Steps in the order they happened; at the same instant, in the order recorded."""
+        return (self.occurred_at, self.n)
+
+    def value(self, field: str) -> Any:
+        return self.occurred_at if field == "at" else self.data.get(field)
+
+    def amended(self, changes: dict[str, Any], by: Lead.Amended | None = None) -> Fact:
+        data = {**self.data, **{k: v for k, v in changes.items() if k != "at"}}
+        fact = replace(self, data=data, occurred_at=changes.get("at", self.occurred_at))
+        if by is not None:
+            fact = replace(fact, corrected_by=(*fact.corrected_by, by),
+                           agreement_version=by.agreement_version, agreement=by.agreement)
+        return fact
+
+
+# What each step's entry can be amended with (`at`: the instant it happened).
+AMENDABLE: dict[str, frozenset[str]] = {
+    "captured": frozenset({"at", "source", "name", "email", "company"}),
+    "qualified": frozenset({"at", "score"}),
+    "handed": frozenset({"at", "owner"}),
+    "accepted": frozenset({"at"}),
+    "rejected": frozenset({"at", "reason"}),
+    "contacted": frozenset({"at", "channel"}),
+    "proposal": frozenset({"at", "amount"}),
+    "won": frozenset({"at", "amount"}),
+    "lost": frozenset({"at", "reason"}),
+}
+
+
+def transition_refusal(key: str, state: str, event_name: str) -> str | None:
+    """Why the lifecycle refuses this event on a lead in this state (None: it allows it)."""
+    if state in FINAL_STATES:
+        return f"lead {key!r} is {state}, which is final: cannot record {event_name}"
+    if state not in ALLOWED_FROM[event_name]:
+        allowed = " or ".join(sorted(ALLOWED_FROM[event_name]))
+        return f"lead {key!r} is {state}: {event_name} needs a lead that is {allowed}"
+    return None
+
+
+def check_owner(owner: str) -> None:
+    if not owner.strip():
+        raise InvalidInput("a handoff needs an owner")
+    check_text("owner", owner)
+
+
+def check_value(field: str, value: Any) -> None:
+    """A value an amendment gives a step's field: the same checks as when recorded."""
+    if field == "amount":
+        check_amount(value)
+    elif field == "score":
+        if value is not None:
+            check_count(value, "score")
+    elif field == "owner":
+        check_owner(value)
+    elif field == "reason":
+        _require_reason(value, "the amended entry")
+    elif field == "source":
+        if not value.strip():
+            raise InvalidInput("a captured lead needs a source")
+        check_text("source", value)
+    elif field in ("name", "email", "company", "channel"):
+        check_text(field, value)
 
 
 def check_not_in_future(stamp: Stamp) -> None:

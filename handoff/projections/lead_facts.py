@@ -21,7 +21,9 @@ from decimal import Decimal
 
 from handoff import eventstore
 from handoff.domain.bounds import MAX_COUNT
+from handoff.domain.lead import Fact
 from handoff.projections import states
+from handoff.projections.instants import micros
 
 # (recorded_us, occurred_us, key, source, owner, amount_cents): "" for a text the event
 # does not carry. A plain tuple: a named one costs a measurable share at a million events.
@@ -107,6 +109,18 @@ def json_facts(name: str, data: bytes) -> LeadFacts:
         return recorded_us, occurred_us, "", "", "", _cents(states.tagged(state["amount"],
                                                                      "decimal_str"))
     return recorded_us, occurred_us, "", "", "", None
+
+
+def fact_facts(key: str, fact: Fact) -> LeadFacts:
+    """The facts of a step as a correction left it (`Lead.facts`); recorded_us is when its
+    entry was recorded."""
+    amount = fact.data.get("amount") if fact.name in ("proposal", "won") else None
+    return (
+        micros(fact.recorded_at), micros(fact.occurred_at), key if fact.name == "captured" else "",
+        fact.data["source"] if fact.name == "captured" else "",
+        fact.data["owner"] if fact.name == "handed" else "",
+        None if amount is None else _cents(str(amount)),
+    )
 
 
 class _Days(dict[bytes, int]):

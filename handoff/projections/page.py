@@ -192,6 +192,54 @@ class Batch:
             for number, (hours, _, in_time) in judged.items()
         )
 
+    def lead_corrected(
+        self, lead_id: str, steps: Sequence[tuple[int, str, LeadFacts]], since_us: int
+    ) -> None:
+        """A correction (SPEC §2) was recorded at `since_us`: the lead's rows are replaced
+        by those of its corrected steps (`steps`: each one's notification id, business
+        name and facts, in the order they happened), each known from then on. The rows
+        replaced are kept in the `_past` tables, superseded then, for reports as of
+        earlier instants; the summaries lose what they counted of them."""
+        self.flush()
+        self.load_leads([lead_id])
+        ref = self.leads[lead_id].lead_ref
+        conn, mark = self.conn, _mark(self.conn)
+        of_lead = {
+            t.event: f"lead_ref = {mark}",
+            t.handoff: f"lead_ref = {mark}",
+            t.handoff_terms: f"handoff_id IN (SELECT handoff_id FROM read_handoff"
+                             f" WHERE lead_ref = {mark})",
+        }
+        if self.tally is not None:
+            names = ", ".join(c.name for c in t.event.columns)
+            rows = conn.exec_driver_sql(
+                f"SELECT {names} FROM read_event WHERE {of_lead[t.event]}", (ref,)
+            ).all()
+            judged = conn.exec_driver_sql(
+                f"SELECT handed_us, captured_us, source, owner, in_time FROM read_handoff"
+                f" WHERE {of_lead[t.handoff]} AND decision IS NOT NULL AND due_us IS NOT NULL",
+                (ref,),
+            ).all()
+            self.tally.uncount(
+                [tuple(row) for row in rows],
+                [(h // DAY_US, c // DAY_US, source, owner, bool(in_time))
+                 for h, c, source, owner, in_time in judged],
+            )
+        for table, past in t.SUPERSEDED.items():
+            names = ", ".join(c.name for c in table.columns)
+            conn.exec_driver_sql(
+                f"INSERT INTO {past.name} ({names}, superseded_us)"
+                f" SELECT {names}, {mark} FROM {table.name} WHERE {of_lead[table]}",
+                (since_us, ref),
+            )
+        for table in (t.handoff_terms, t.event, t.handoff):  # terms first: they name handoffs
+            conn.exec_driver_sql(f"DELETE FROM {table.name} WHERE {of_lead[table]}", (ref,))
+        del self.leads[lead_id]
+        for nid, name, (recorded_us, occurred_us, key, source, owner, cents) in steps:
+            known_us = max(recorded_us, since_us)
+            self.lead_event(nid, lead_id, name, (known_us, occurred_us, key, source, owner, cents))
+        self.flush()
+
     # -- traffic and the agreement ------------------------------------------------------
 
     def visits_recorded(self, nid: int, data: dict[str, Any]) -> None:
@@ -295,7 +343,7 @@ def _insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> 
 def _upsert_leads(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     names = ", ".join(column.name for column in t.lead.columns)
     marks = ", ".join("{0}" for _ in t.lead.columns)
-    changing = ("owner", "last_handoff", "last_handed_us", "stages")
+    changing = ("source", "captured_us", "owner", "last_handoff", "last_handed_us", "stages")
     updates = ", ".join(f"{name} = excluded.{name}" for name in changing)
     _execute_many(
         conn,

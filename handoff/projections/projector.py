@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, select, update
@@ -15,11 +16,12 @@ from sqlalchemy.exc import IntegrityError
 
 from handoff import eventstore
 from handoff.domain.agreement import AgreementRegister
-from handoff.domain.lead import LIFECYCLE_EVENTS
+from handoff.domain.lead import LIFECYCLE_EVENTS, Lead
 from handoff.domain.traffic import TrafficDay
 from handoff.projections import lead_facts, states
 from handoff.projections import schema as t
 from handoff.projections.due import KnownVersion, version_from_row
+from handoff.projections.lead_facts import LeadFacts
 from handoff.projections.page import Batch, LeadState
 from handoff.projections.readmodel import PROJECTION, ReadModel, current
 from handoff.projections.tally import Tally
@@ -36,6 +38,10 @@ _LEAD_TOPICS = {get_topic(cls): name for cls, name in LIFECYCLE_EVENTS.items()}
 _LATER_TOPICS = frozenset(topic for topic, name in _LEAD_TOPICS.items() if name != "captured")
 _VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
 _VERSION_TOPIC = get_topic(AgreementRegister.VersionApplied)  # type: ignore[attr-defined]
+# Corrections (SPEC §2): the lead's rows are projected again from its corrected steps.
+_CORRECTION_TOPICS = frozenset(
+    get_topic(cls) for cls in (Lead.MissedStep, Lead.Voided, Lead.Amended)
+)
 
 
 class Moved(Exception):
@@ -143,5 +149,19 @@ class Projector:
                 batch.visits_recorded(nid, state(data))
             elif topic == _VERSION_TOPIC:
                 batch.version_applied(nid, state(data))
+            elif topic in _CORRECTION_TOPICS:
+                since_us = states.instant_us(state(data)["timestamp"])
+                batch.lead_corrected(originator, self._corrected_steps(originator, nid), since_us)
         batch.flush()
         return batch
+
+    def _corrected_steps(self, lead_id: str, nid: int) -> list[tuple[int, str, LeadFacts]]:
+        """The lead's steps as they read once the entry at `nid` was recorded, in the
+        order they happened, with the notification id of each one's entry."""
+        entries = [e for e in eventstore.entries_of(self.app, UUID(lead_id)) if e[0] <= nid]
+        version_nids = {version: entry_nid for entry_nid, _, version, _, _ in entries}
+        lead: Lead = self.app.repository.get(UUID(lead_id), version=entries[-1][2])
+        return [
+            (version_nids[fact.n], fact.name, lead_facts.fact_facts(lead.key, fact))
+            for fact in lead.facts()
+        ]

@@ -7,17 +7,20 @@ past report is replayed from the same tables as today's.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    Table,
     and_,
     func,
     literal,
     literal_column,
     select,
+    union_all,
 )
 
 from handoff.domain.service_level import OVERDUE, PENDING
@@ -34,12 +37,49 @@ from handoff.projections.totals import (
 
 __all__ = ["ALL", "UNASSIGNED", "HandoffTotals", "Scope", "StageTotals"]
 
+# -- the rows as they stood at the as-of instant ------------------------------------------
+
+# A current row's `superseded_us`: never.
+_NEVER = 2**62
+
+
+def with_corrections(conn: Connection, scope: Scope) -> Scope:
+    """The scope, told whether a correction recorded after its as-of instant replaced rows
+    (then the report reads the `_past` tables too; otherwise, as usual, only the present)."""
+    query = select(literal(1)).where(t.event_past.c.superseded_us > scope.as_of_us).limit(1)
+    found = conn.execute(query).first() is not None
+    return replace(scope, corrected_after=found) if found != scope.corrected_after else scope
+
+
+def known_rows(table: Table, scope: Scope) -> Any:
+    """`table`'s rows as a report as of the scope's instant reads them: the present ones,
+    and, when a later correction replaced some, those it replaced instead (SPEC §2). Each
+    row has `superseded_us` (never, for the present): rows of one handoff join on it."""
+    if not scope.corrected_after:
+        return table
+    past = t.SUPERSEDED[table]
+    names = [c.name for c in table.columns]
+    present = select(*table.c, literal(_NEVER).label("superseded_us"))
+    replaced = select(*(past.c[n] for n in names), past.c.superseded_us).where(
+        past.c.superseded_us > scope.as_of_us
+    )
+    return union_all(present, replaced).subquery(table.name)
+
+
+def _same_generation(left: Any, right: Any) -> Any:
+    """Rows of one handoff under the same correction (always true without corrections)."""
+    if "superseded_us" not in left.c:
+        return literal(True)
+    return left.c.superseded_us == right.c.superseded_us
+
+
 # -- stages -----------------------------------------------------------------------------
 
 
 def stage_totals(conn: Connection, scope: Scope) -> dict[str, StageTotals]:
     """Per group: each stage's count (events in flow, distinct leads in cohort) and revenue."""
-    e = t.event
+    scope = with_corrections(conn, scope)
+    e = known_rows(t.event, scope)
     known = e.c.recorded_us <= scope.as_of_us
     totals: dict[str, StageTotals] = defaultdict(StageTotals)
     if scope.basis == "flow":
@@ -89,16 +129,22 @@ def _grouping(scope: Scope, group: Any) -> list[Any]:
     return [] if scope.by is None else [group]
 
 
+def _latest(e: Any) -> Any:
+    """A lead's events from the latest, in the order they happened (recorded, at one
+    instant): a missed step recorded later takes its place among them."""
+    return func.row_number().over(
+        partition_by=e.c.lead_ref, order_by=(e.c.occurred_us.desc(), e.c.notification_id.desc())
+    )
+
+
 def _latest_owner(scope: Scope) -> Any:
     """Each cohort lead's latest owner as of the report: the owner on its latest event."""
-    e = t.event
+    e = known_rows(t.event, scope)
     ranked = (
         select(
             e.c.lead_ref,
             e.c.owner,
-            func.row_number()
-            .over(partition_by=e.c.lead_ref, order_by=e.c.notification_id.desc())
-            .label("rank"),
+            _latest(e).label("rank"),
         )
         .where(_between(e.c.captured_us, scope), e.c.recorded_us <= scope.as_of_us)
         .subquery("ranked")
@@ -111,14 +157,18 @@ def _latest_owner(scope: Scope) -> Any:
 # -- handoffs ---------------------------------------------------------------------------
 
 
-def handoff_rows(scope: Scope) -> Select[Any]:
+def handoff_rows(
+    scope: Scope, in_period: str | None = None, owner: str | None = None
+) -> Select[Any]:
     """Handoffs recorded by the as-of instant, with the due instant known then.
 
     Columns: handoff_id, lead_ref, owner, source, handed_us, decided_us, decided (as of),
     due_us, response_hours, in_time, agreement_version, under the version governing the
-    handoff at as-of. Handoffs under no agreement are left out.
+    handoff at as-of. Handoffs under no agreement are left out. `in_period`: only those
+    whose `handed_us` (or `captured_us`) is in the scope's period; `owner`: only that
+    owner's.
     """
-    h = t.handoff
+    h = known_rows(t.handoff, scope)
     decided = and_(
         h.c.decided_recorded_us.is_not(None), h.c.decided_recorded_us <= scope.as_of_us
     )
@@ -128,20 +178,23 @@ def handoff_rows(scope: Scope) -> Select[Any]:
         source: Any = h
         condition: Any = h.c.due_us.is_not(None)
     else:
-        terms, later = t.handoff_terms, t.handoff_terms.alias("later")
+        terms = known_rows(t.handoff_terms, scope)
+        later = known_rows(t.handoff_terms, scope).alias("later")
         newest_known = (
             select(func.max(later.c.agreement_version))
-            .where(later.c.handoff_id == h.c.handoff_id, later.c.applied_us <= scope.as_of_us)
+            .where(later.c.handoff_id == h.c.handoff_id, later.c.applied_us <= scope.as_of_us,
+                   _same_generation(later, h))
             .scalar_subquery()
         )
         due, response, version = terms.c.due_us, terms.c.response_hours, terms.c.agreement_version
         in_time = terms.c.in_time
         source = h.join(
             terms,
-            and_(terms.c.handoff_id == h.c.handoff_id, terms.c.agreement_version == newest_known),
+            and_(terms.c.handoff_id == h.c.handoff_id, terms.c.agreement_version == newest_known,
+                 _same_generation(terms, h)),
         )
         condition = literal(True)
-    return (
+    query = (
         select(
             h.c.handoff_id,
             h.c.lead_ref,
@@ -159,14 +212,19 @@ def handoff_rows(scope: Scope) -> Select[Any]:
         .select_from(source)
         .where(condition, h.c.handed_recorded_us <= scope.as_of_us)
     )
+    if in_period is not None:
+        query = query.where(_between(h.c[in_period], scope))
+    if owner is not None:
+        query = query.where(h.c.owner == owner)
+    return query
 
 
 def handoff_totals(conn: Connection, scope: Scope) -> dict[str, HandoffTotals]:
     """Per group: handoffs in scope, decided in time or late, pending or overdue at as-of,
     and the median response time; with a grouping, the whole report's too (group ALL)."""
-    h = t.handoff
-    in_scope = h.c.handed_us if scope.basis == "flow" else h.c.captured_us
-    rows = handoff_rows(scope).where(_between(in_scope, scope)).subquery("handoffs")
+    scope = with_corrections(conn, scope)
+    in_scope = "handed_us" if scope.basis == "flow" else "captured_us"
+    rows = handoff_rows(scope, in_period=in_scope).subquery("handoffs")
     owner: Any = rows.c.owner
     latest = None
     if scope.basis == "cohort" and scope.by == "owner":
@@ -218,12 +276,10 @@ def breaches(
     `in_period`: only those handed in the scope's period; `owner`: only that owner's;
     `open_only`: only the overdue (undecided) ones.
     """
-    found = handoff_rows(scope)
-    if in_period:
-        found = found.where(_between(t.handoff.c.handed_us, scope))
-    if owner is not None:
-        found = found.where(t.handoff.c.owner == owner)
-    rows = found.subquery("handoffs")
+    scope = with_corrections(conn, scope)
+    rows = handoff_rows(
+        scope, in_period="handed_us" if in_period else None, owner=owner
+    ).subquery("handoffs")
     outcome = _outcome(rows, scope)
     kinds = [OVERDUE] if open_only else list(verdicts.BREACHED)
     query = (
@@ -238,6 +294,7 @@ def breaches(
 def pending(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
     """Every handoff pending at the as-of instant (undecided, not yet due), soonest due
     first."""
+    scope = with_corrections(conn, scope)
     rows = handoff_rows(scope).subquery("handoffs")
     query = (
         select(rows, t.lead.c.key)
@@ -260,14 +317,13 @@ def lead_rows(
     `in_period`: captured in the scope's period; `handoff`: only leads whose latest
     handoff has that outcome (pending, overdue, ...).
     """
-    e, lead = t.event, t.lead
+    scope = with_corrections(conn, scope)
+    e, lead = known_rows(t.event, scope), t.lead
     ranked = (
         select(
             e.c.lead_ref,
             e.c.event.label("state"),
-            func.row_number()
-            .over(partition_by=e.c.lead_ref, order_by=e.c.notification_id.desc())
-            .label("rank"),
+            _latest(e).label("rank"),
         )
         .where(e.c.event != "contacted", e.c.recorded_us <= scope.as_of_us)
         .subquery("ranked")

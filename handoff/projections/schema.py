@@ -27,7 +27,7 @@ metadata = MetaData()
 
 # Bumped whenever a table changes shape: a store whose read model has another version has
 # it dropped and projected again (it is derived data), rather than read wrongly.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # A key that is a notification id. On SQLite, only a column declared INTEGER is the rowid
 # itself: declared BIGINT it would be a second B-tree beside the rowid, which every
@@ -217,7 +217,34 @@ summary = Table(
     Column("recorded_us", BigInteger, nullable=False),
 )
 
-PROJECTED_TABLES = (lead, event, handoff, handoff_terms, agreement, visits)
+
+
+def _superseded(table: Table, *key: str) -> Table:
+    """The rows of `table` that a correction replaced (SPEC §2): the same columns, and
+    `superseded_us`, when the correction was recorded. A report as of an earlier instant
+    reads them in place of the rows that replaced them (`report_as_of.known_rows`)."""
+    columns = [
+        Column(c.name, c.type, nullable=c.nullable, primary_key=c.name in key)
+        for c in table.columns
+    ]
+    return Table(
+        f"{table.name}_past", metadata, *columns,
+        Column("superseded_us", BigInteger, primary_key=True),
+    )
+
+
+event_past = _superseded(event, "notification_id")
+handoff_past = _superseded(handoff, "handoff_id")
+handoff_terms_past = _superseded(handoff_terms, "handoff_id", "agreement_version")
+Index("read_event_past_lead", event_past.c.lead_ref)
+Index("read_handoff_past_lead", handoff_past.c.lead_ref)
+# Each table with the table of its superseded rows.
+SUPERSEDED = {event: event_past, handoff: handoff_past, handoff_terms: handoff_terms_past}
+
+PROJECTED_TABLES = (
+    lead, event, handoff, handoff_terms, agreement, visits, event_past, handoff_past,
+    handoff_terms_past,
+)
 SUMMARY_TABLES = (stage_day, sla_day)
 
 # Built once at the end of a rebuild rather than kept up to date row by row.

@@ -86,6 +86,19 @@ class Tally:
                 self.cohort_cents[codes[(source, None, name)] + captured // day + offset] += cents
         self.decisions.update(decisions)
 
+    def uncount(
+        self, events: Sequence[tuple[Any, ...]], decisions: Iterable[DecisionKey]
+    ) -> None:
+        """Take back what rows counted: those a correction replaced."""
+        undo = Tally(self.start)
+        undo.codes = self.codes
+        undo.count(events, decisions, 0)
+        for mine, theirs in ((self.flow, undo.flow), (self.cohort, undo.cohort),
+                             (self.flow_cents, undo.flow_cents),
+                             (self.cohort_cents, undo.cohort_cents)):
+            mine.subtract(theirs)
+        self.decisions.subtract(undo.decisions)
+
     def stage_rows(self) -> list[tuple[str, str, int, str, str, int, int, int]]:
         """Rows of read_stage_day: (basis, dim, day_us, grp, event, events, amount_high,
         amount_low); Python sums the cents exactly, the columns keep them split."""

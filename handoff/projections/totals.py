@@ -24,6 +24,9 @@ class Scope:
     # True when every agreement version had been applied by the as-of instant, so the
     # due instants kept on each handoff are the ones the report needs.
     all_versions_known: bool = True
+    # True when a correction recorded after the as-of instant replaced rows: the report
+    # reads the rows as they stood then (`report_as_of.known_rows`).
+    corrected_after: bool = False
 
 
 @dataclass

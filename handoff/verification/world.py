@@ -18,7 +18,7 @@ from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementTerms, Proposal
 from handoff.domain.errors import Refused, UnknownLead
 from handoff.instants import parse_instant
-from handoff.views import step_record
+from handoff.views import history_entries
 
 STORY_WEEK = date(2026, 3, 2)  # a Monday
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -124,7 +124,7 @@ def actor_id(name: str) -> str:
 
 def history(app: HandoffApp, key: str) -> list[dict[str, Any]]:
     """The lead's audit trail as `handoff lead history` shows it."""
-    return [step_record(step) for step in app.lead(key).steps]
+    return history_entries(app.lead(key))
 
 
 @dataclass(frozen=True)

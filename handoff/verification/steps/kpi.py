@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pytest_bdd import parsers, then, when
@@ -25,6 +26,7 @@ _FACT = re.compile(
     r"(?P<number>\d+) (?P<count>[a-z ]+)"
     r"|(?P<ratio>[a-z ]+) (?:(?P<percent>\d+(?:\.\d+)?)%|(?P<null>null))"
     r"|median response (?P<hours>\d+(?:\.\d+)?) hours"
+    r"|revenue won (?P<revenue>\d+(?:\.\d+)?)"
 )
 
 
@@ -42,7 +44,9 @@ def check_facts(result: dict[str, Any], facts: str) -> None:
     for fact in re.split(r", | and ", facts):
         found = _FACT.fullmatch(fact.strip())
         assert found, f"not a fact about a report: {fact!r}"
-        if found["hours"]:
+        if found["revenue"]:
+            assert Decimal(str(result["revenue_won"])) == Decimal(found["revenue"]), result
+        elif found["hours"]:
             assert result["sla"]["median_response_hours"] == float(found["hours"])
         elif found["count"]:
             name = found["count"].replace(" ", "_")

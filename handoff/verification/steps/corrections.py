@@ -1,0 +1,62 @@
+"""Correcting the record, from features/corrections.feature: missed steps, voids and
+amendments, and what the reports show before and after them."""
+
+from __future__ import annotations
+
+from pytest_bdd import given, parsers, when
+
+from handoff.application import HandoffApp
+from handoff.verification.steps.kpi import *  # noqa: F403  (it is now ..., the report)
+from handoff.verification.world import WHEN, Outcome, actor_id, attempt, local_at
+
+FEATURES = ("corrections.feature",)
+
+# The steps a story names by their business noun.
+NOUNS = {"acceptance": "accepted", "rejection": "rejected", "win": "won", "handoff": "handed"}
+_BECAUSE = r' because "(?P<why>[^"]*)"'
+
+
+@given(parsers.re(rf"(?P<actor>\w+) contacted the lead(?: by (?P<channel>\w+))? {WHEN}"))
+def _(app: HandoffApp, lead_key: str, actor: str, channel: str | None, day: str,
+      time: str) -> None:
+    app.record(lead_key, "contacted", actor_id(actor), local_at(day, time), channel=channel)
+
+
+@when(
+    parsers.re(
+        r"(?P<actor>\w+) records the (?P<noun>acceptance|rejection|win|handoff) of "
+        r"(?P<day>.+?) at (?P<time>\d{1,2}:\d{2})" + _BECAUSE
+    ),
+    target_fixture="outcome",
+)
+def _(app: HandoffApp, lead_key: str, outcome: Outcome, actor: str, noun: str, day: str,
+      time: str, why: str) -> Outcome:
+    at = local_at(day, time)
+    return attempt(app, lead_key, outcome,
+                   lambda: app.record(lead_key, NOUNS[noun], actor_id(actor), at, why))
+
+
+@when(
+    parsers.re(r"(?P<actor>\w+) voids entry (?P<n>\d+)" + _BECAUSE), target_fixture="outcome"
+)
+def _(app: HandoffApp, lead_key: str, outcome: Outcome, actor: str, n: str, why: str
+      ) -> Outcome:
+    return attempt(app, lead_key, outcome,
+                   lambda: app.void(lead_key, int(n), why, actor_id(actor)))
+
+
+@when(
+    parsers.re(
+        r"(?P<actor>\w+) amends entry (?P<n>\d+) to "
+        r"(?:an amount of (?P<amount>[\d.]+)|(?P<day>.+?) at (?P<time>\d{1,2}:\d{2}))"
+        + _BECAUSE
+    ),
+    target_fixture="outcome",
+)
+def _(app: HandoffApp, lead_key: str, outcome: Outcome, actor: str, n: str,
+      amount: str | None, day: str | None, time: str | None, why: str) -> Outcome:
+    at = local_at(day, time) if day and time else None
+    return attempt(app, lead_key, outcome,
+                   lambda: app.amend(lead_key, int(n), why, actor_id(actor), at=at,
+                                     amount=amount))
+

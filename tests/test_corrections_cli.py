@@ -1,0 +1,191 @@
+"""Correcting the record (SPEC §2) through the real command line, on each store.
+
+The agreement gives sales 8 business hours (09:00-17:00, Chicago) to decide a handoff:
+a lead handed on Monday 2 March 2026 at 11:00 is due on Tuesday at 11:00.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_helpers import Handoff
+
+AGREEMENT = """
+name = "2026 H1 growth agreement"
+effective_from = 2026-01-01
+effective_to = 2026-06-30
+timezone = "America/Chicago"
+
+[sales]
+decide_within_hours = 8
+
+[team]
+marketing = ["maria", "li"]
+sales = ["sam", "ola"]
+"""
+MARCH = ("kpi", "--month", "2026-03")
+
+
+@pytest.fixture
+def signed(handoff: Handoff, tmp_path: Path) -> Handoff:
+    path = tmp_path / "agreement.toml"
+    path.write_text(AGREEMENT)
+    handoff.ok("sla", "apply", str(path))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    return handoff
+
+
+def handed_and_contacted(h: Handoff, key: str = "acme") -> None:
+    """Entries 1-4: captured, qualified, handed on Monday at 11:00, contacted on Tuesday."""
+    h.ok("lead", "capture", key, "--source", "web", "--at", "2026-03-02T09:00")
+    h.ok("lead", "qualify", key, "--at", "2026-03-02T10:00")
+    h.ok("lead", "handoff", key, "--owner", "sam", "--at", "2026-03-02T11:00")
+    h.ok("lead", "contact", key, "--at", "2026-03-03T14:00", actor="sam")
+
+
+def breaches(h: Handoff) -> list[dict[str, Any]]:
+    """`sla breaches` exits 3 while a handoff is overdue: its JSON all the same."""
+    result = h("sla", "breaches", "--format", "json")
+    assert result.exit_code in (0, 3), result.output
+    found: list[dict[str, Any]] = json.loads(result.stdout)
+    return found
+
+
+def last_recorded(h: Handoff, key: str = "acme") -> str:
+    entries: list[dict[str, Any]] = h.json("lead", "history", key)
+    return str(entries[-1]["recorded_at"])
+
+
+def test_a_missed_acceptance_needs_a_reason_and_then_counts_in_time(signed: Handoff) -> None:
+    handed_and_contacted(signed)
+    before = last_recorded(signed)
+    refusal = signed.refused("lead", "accept", "acme", "--at", "2026-03-02T15:30", actor="sam")
+    assert "is before its previous event" in refusal and "--why" in refusal
+    assert len(signed.json("lead", "history", "acme")) == 4  # nothing written
+
+    signed.ok("lead", "accept", "acme", "--at", "2026-03-02T15:30", "--why",
+              "accepted on the phone, forgot to record it", actor="sam")
+
+    entry = signed.json("lead", "history", "acme")[-1]
+    assert (entry["n"], entry["event"], entry["actor"]) == (5, "accepted", "sam")
+    assert entry["occurred_at"] == "2026-03-02T21:30:00Z"
+    assert entry["why"] == "accepted on the phone, forgot to record it"
+    assert signed.json("lead", "show", "acme")["state"] == "accepted"
+    now = signed.json(*MARCH)
+    assert (now["counts"]["accepted"], now["sla"]["decided_in_time"]) == (1, 1)
+    assert now["sla"]["overdue"] == 0
+    # As of before the correction: no acceptance, and the handoff was overdue then.
+    then = signed.json(*MARCH, "--as-of", before)
+    assert (then["counts"]["accepted"], then["sla"]["overdue"]) == (0, 1)
+    assert signed.json("lead", "show", "acme", "--as-of", before)["state"] == "handed"
+
+
+def test_a_voided_step_no_longer_counts_and_stays_in_the_history(signed: Handoff) -> None:
+    handed_and_contacted(signed)
+    signed.ok("lead", "accept", "acme", "--at", "2026-03-03T15:00", actor="sam")  # entry 5
+    before = last_recorded(signed)
+
+    signed.ok("lead", "void", "acme", "5", "--why", "accepted the wrong lead", actor="ola")
+
+    entries = signed.json("lead", "history", "acme")
+    assert [e["event"] for e in entries] == [
+        "captured", "qualified", "handed", "contacted", "accepted", "voided"]
+    voided = entries[-1]
+    assert (voided["n"], voided["target"], voided["actor"]) == (6, 5, "ola")
+    assert voided["why"] == "accepted the wrong lead"
+    assert signed.json("lead", "show", "acme")["state"] == "handed"
+    now = signed.json(*MARCH)
+    assert (now["counts"]["accepted"], now["sla"]["overdue"], now["sla"]["decided_late"]) == (
+        0, 1, 0)
+    then = signed.json(*MARCH, "--as-of", before)
+    assert (then["counts"]["accepted"], then["sla"]["decided_late"]) == (1, 1)
+    assert [b["lead"] for b in breaches(signed)] == ["acme"]
+
+
+def test_an_amended_amount_counts_now_and_the_old_one_as_of_before(signed: Handoff) -> None:
+    handed_and_contacted(signed)
+    signed.ok("lead", "accept", "acme", "--at", "2026-03-03T15:00", actor="sam")
+    signed.ok("lead", "proposal", "acme", "--amount", "12000", "--at", "2026-03-05T10:00",
+              actor="sam")
+    signed.ok("lead", "win", "acme", "--amount", "120000", "--at", "2026-03-06T10:00", actor="sam")
+    before = last_recorded(signed)
+
+    signed.ok("lead", "amend", "acme", "7", "--amount", "12000", "--why", "a zero too many",
+              actor="sam")
+
+    amended = signed.json("lead", "history", "acme")[-1]
+    assert (amended["event"], amended["target"], amended["why"]) == ("amended", 7, "a zero too many")
+    assert Decimal(str(amended["amount"])) == Decimal("12000")
+    assert signed.json("lead", "show", "acme")["won_amount"] == 12000
+    assert Decimal(str(signed.json(*MARCH)["revenue_won"])) == Decimal("12000")
+    assert Decimal(str(signed.json(*MARCH, "--as-of", before)["revenue_won"])) == Decimal(
+        "120000")
+
+
+def test_an_amended_instant_moves_the_step_to_its_month(signed: Handoff) -> None:
+    handed_and_contacted(signed)
+    signed.ok("lead", "accept", "acme", "--at", "2026-03-03T15:00", actor="sam")
+    signed.ok("lead", "proposal", "acme", "--amount", "12000", "--at", "2026-03-30T10:00",
+              actor="sam")  # entry 6, truly sent on 2 April
+    signed.ok("lead", "amend", "acme", "6", "--at", "2026-04-02T10:00", "--why", "wrong day",
+              actor="sam")
+    assert signed.json(*MARCH)["counts"]["proposal"] == 0
+    assert signed.json("kpi", "--month", "2026-04", "--format", "json")["counts"]["proposal"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "actor", "says"),
+    [
+        (("void", "acme", "9", "--why", "x"), "sam", "has no entry 9"),
+        (("void", "acme", "1", "--why", "x"), "maria", "capture of a lead cannot be voided"),
+        (("void", "acme", "3", "--why", "x"), "maria", "contacted needs a lead that is"),
+        (("void", "acme", "4", "--why", "x"), "maria", "may not record contacted"),
+        (("void", "acme", "4", "--why", " "), "sam", "needs a reason"),
+        (("amend", "acme", "4", "--amount", "5", "--why", "x"), "sam", "has no amount"),
+        (("amend", "acme", "3", "--owner", "nobody", "--why", "x"), "maria",
+         "not on the sales side"),
+        (("amend", "acme", "2", "--at", "2026-03-02T08:00", "--why", "x"), "maria",
+         "a step before its capture"),
+        (("amend", "acme", "4", "--at", "2099-01-01T00:00", "--why", "x"), "sam",
+         "in the future"),
+        (("amend", "acme", "2", "--why", "x"), "maria", "at least one value"),
+        (("amend", "acme", "3", "--owner", "sam", "--why", "x"), "maria", "already reads so"),
+    ],
+)
+def test_a_correction_that_breaks_a_rule_is_refused_and_writes_nothing(
+    signed: Handoff, args: tuple[str, ...], actor: str, says: str
+) -> None:
+    handed_and_contacted(signed)
+    before = signed.json("lead", "history", "acme")
+    assert says in signed.refused("lead", *args, actor=actor)
+    assert signed.json("lead", "history", "acme") == before
+
+
+def test_corrected_figures_are_those_a_rebuild_finds(signed: Handoff) -> None:
+    """The projection replaces a corrected lead's rows in place; projecting the whole log
+    again from zero must give the same report, now and as of before each correction."""
+    for key in ("a", "b", "c"):
+        handed_and_contacted(signed, key)
+    signed.ok("lead", "accept", "a", "--at", "2026-03-02T12:00", "--why", "missed", actor="sam")
+    first = last_recorded(signed, "a")
+    signed.ok("lead", "reject", "b", "--reason", "no budget", "--at", "2026-03-03T15:00",
+              actor="sam")
+    signed.ok("lead", "void", "b", "5", "--why", "wrong lead", actor="sam")
+    signed.ok("lead", "amend", "c", "3", "--at", "2026-03-02T16:00", "--why", "late handoff")
+    signed.ok("lead", "accept", "c", "--at", "2026-03-04T09:00", actor="sam")
+    reports = [("kpi", "--month", "2026-03", *extra)
+               for extra in ((), ("--basis", "cohort"), ("--by", "owner"), ("--as-of", first))]
+
+    def figures() -> list[Any]:  # less the instant each was read at
+        read = [signed.json(*report) for report in reports] + breaches(signed)
+        return [{k: v for k, v in r.items() if k not in ("as_of", "hours_past_due")}
+                for r in read]
+
+    seen = figures()
+    signed.ok("projections", "rebuild")
+    assert figures() == seen
+    assert seen[0]["counts"]["accepted"] == 2 and seen[0]["counts"]["rejected"] == 0
