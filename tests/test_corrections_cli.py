@@ -118,7 +118,8 @@ def test_an_amended_amount_counts_now_and_the_old_one_as_of_before(signed: Hando
               actor="sam")
 
     amended = signed.json("lead", "history", "acme")[-1]
-    assert (amended["event"], amended["target"], amended["why"]) == ("amended", 7, "a zero too many")
+    assert (amended["event"], amended["target"]) == ("amended", 7)
+    assert amended["why"] == "a zero too many"
     assert Decimal(str(amended["amount"])) == Decimal("12000")
     assert signed.json("lead", "show", "acme")["won_amount"] == 12000
     assert Decimal(str(signed.json(*MARCH)["revenue_won"])) == Decimal("12000")
