@@ -16,6 +16,7 @@ import click
 
 from handoff.cli.output import output_option, print_csv, print_json, print_table
 from handoff.cli.progress import stages
+from handoff.views import restatement_words
 
 OVERDUE_EXIT = 3
 
@@ -120,6 +121,8 @@ def print_kpi_table(
                  else _sla_value(name, value)] for name, value in result["sla"].items()]
     print_table(["sla", "value"], sla_rows, title="Handoff SLA")
     marks.footnotes()
+    for restatement in result.get("restatements", ()):
+        click.echo(restatement_words(restatement))
     follow_up_rows = _follow_up_rows(result, marks)
     if follow_up_rows:
         print_table(["measure", "value"], follow_up_rows, title="Follow-up and speed to lead")

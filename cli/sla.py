@@ -38,19 +38,44 @@ def read_terms(file: str) -> AgreementTerms:
         raise InvalidAgreement(f"{file}: {error}") from None
 
 
+def restatement_options(command: Any) -> Any:
+    """`--restate --why W`: the version also judges the handoffs recorded before it."""
+    command = click.option(
+        "--why", metavar="W", help="Why the past is restated (with --restate)."
+    )(command)
+    return click.option(
+        "--restate", is_flag=True,
+        help="Also judge the handoffs recorded before this version (a restatement, named "
+        "in every report of the periods it changes); needs --why.",
+    )(command)
+
+
+def _restates(restate: bool, why: str | None) -> str | None:
+    if restate and why is None:
+        raise click.UsageError("--restate needs --why with the reason")
+    if why is not None and not restate:
+        raise click.UsageError("--why goes with --restate")
+    return why
+
+
 @sla.command("apply")
 @click.argument("file", metavar="FILE")
+@restatement_options
 @click.pass_obj
-def apply_command(obj: Any, file: str) -> None:
+def apply_command(obj: Any, file: str, restate: bool, why: str | None) -> None:
     """Record a new version of the agreement from a TOML FILE (versions are never edited).
 
     Without a [team] (in the file or in the version in force) the version is in force at
     once. With one, applying proposes the version and signs it for your side; it comes
     into force when a member of the other side runs `handoff sla sign N`. Terms identical
     to a recorded version record nothing.
+
+    A version judges the handoffs recorded after it; those recorded before keep the terms
+    they were judged by, unless it is signed with --restate --why W.
     """
+    restates = _restates(restate, why)
     terms = read_terms(file)
-    version, new = obj.app.apply_agreement(terms, obj.actor)
+    version, new = obj.app.apply_agreement(terms, obj.actor, restates)
     if not new:
         click.echo(f"identical to version {version.number} ({version.name!r}); nothing recorded")
         return
@@ -72,11 +97,13 @@ def apply_command(obj: Any, file: str) -> None:
 
 @sla.command("sign")
 @click.argument("number", metavar="N", type=click.IntRange(min=1))
+@restatement_options
 @click.pass_obj
-def sign_command(obj: Any, number: int) -> None:
+def sign_command(obj: Any, number: int, restate: bool, why: str | None) -> None:
     """Sign version N for your side of the team; with both sides' signatures it is in force
-    from now on."""
-    version = obj.app.sign_agreement(number, obj.actor)
+    from now on. With --restate --why W (or when proposed so), it also judges the handoffs
+    recorded before it."""
+    version = obj.app.sign_agreement(number, obj.actor, _restates(restate, why))
     signature = version.signatures[-1]
     click.echo(
         f"signed version {version.number} for {signature.side}: {version.name!r} is in "

@@ -93,7 +93,9 @@ class HandoffApp(Application[Any]):
             register = AgreementRegister()
         return register
 
-    def apply_agreement(self, terms: AgreementTerms, actor: str) -> Recorded:
+    def apply_agreement(
+        self, terms: AgreementTerms, actor: str, restates: str | None = None
+    ) -> Recorded:
         """`sla apply`: in force at once without a team; with one, proposed and signed for
         the actor's side. Terms identical to a recorded version: that version, nothing
         written."""
@@ -103,18 +105,20 @@ class HandoffApp(Application[Any]):
             existing = register.identical_to(terms)
             if existing is not None:
                 return Recorded(existing, new=False)
-            version = register.apply(terms, actor=actor, at=self.clock())
+            version = register.apply(terms, actor=actor, at=self.clock(), restates=restates)
             self.save(register)
             return Recorded(version, new=True)
 
         return self._retrying(change)
 
-    def sign_agreement(self, number: int, actor: str) -> AppliedVersion:
+    def sign_agreement(
+        self, number: int, actor: str, restates: str | None = None
+    ) -> AppliedVersion:
         """`sla sign N`: the other side's signature puts version N in force now."""
 
         def change() -> AppliedVersion:
             register = self.agreement_register()
-            version = register.sign(number, actor=actor, at=self.clock())
+            version = register.sign(number, actor=actor, at=self.clock(), restates=restates)
             self.save(register)
             return version
 

@@ -204,6 +204,7 @@ def compute_kpis(
     from handoff.follow_up import follow_up_and_speed
 
     result.update(follow_up_and_speed(app, register, period.start, period.end, basis, as_of))
+    result["restatements"] = restatements(app, register, scope, as_of)
     if by is not None:
         names = sorted((set(found.stages) | set(found.handoffs)) - {ALL})
         result["groups"] = {
@@ -213,6 +214,27 @@ def compute_kpis(
             for name in names
         }
     return result
+
+
+def restatements(
+    app: HandoffApp, register: AgreementRegister, scope: Scope, as_of: datetime
+) -> list[dict[str, Any]]:
+    """The restatements (SPEC §3) that changed the period's figures as known at as-of:
+    each version signed to judge past handoffs again, who put it in force, when and why,
+    and how many handoffs in scope it judges otherwise."""
+    restating = [v for v in register.known_at(as_of) if v.restates is not None]
+    if not restating:
+        return []  # the usual case, without opening the read model
+    from handoff.projections.readmodel import read_model
+    from handoff.projections.report_as_of import restated_handoffs
+
+    with read_model(app).engine.connect() as conn:
+        changed = restated_handoffs(conn, scope)
+    return [
+        {"version": v.number, "name": v.name, "restated_by": v.restated_by,
+         "restated_at": iso(v.applied_at), "why": v.restates, "handoffs": changed[v.number]}
+        for v in restating if changed.get(v.number)
+    ]
 
 
 def _report(app: HandoffApp, scope: Scope, period: Period, exact: bool) -> report_now.Report:

@@ -32,7 +32,7 @@ from handoff.kpi import (
 )
 from handoff.plan import STAGES, plan_for
 from handoff.sla import sla_breaches
-from handoff.views import version_record
+from handoff.views import restatement_words, version_record
 
 
 def agreement_for_plan(app: HandoffApp, at: date | None) -> AppliedVersion:
@@ -163,6 +163,7 @@ def monthly_review(
         "groups": groups,
         "breaches": _breaches(app, period, as_of),
         "follow_up": _follow_up_lines(flow),
+        "restatements": [restatement_words(r) for r in flow["restatements"]],
         "audit_digest": audit.current_digest(app),
     }
 

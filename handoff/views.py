@@ -150,16 +150,18 @@ def version_record(version: AgreementVersion) -> dict[str, Any]:
             {"side": s.side, "actor": s.actor, "signed_at": iso(s.signed_at)}
             for s in version.signatures
         ],
+        "restates": version.restates,
         "document": terms.document,
     }
 
 
 def version_status(version: AgreementVersion) -> str:
+    restating = " as a restatement" if version.restates else ""
     if isinstance(version, Proposal):
         if version.overtaken_by is not None:
             return f"overtaken by version {version.overtaken_by}"
-        return f"awaiting {version.awaiting}"
-    return "signed" if version.signatures else "applied"
+        return f"awaiting {version.awaiting}{restating}"
+    return ("signed" if version.signatures else "applied") + restating
 
 
 def history_records(versions: list[AgreementVersion]) -> list[dict[str, Any]]:
@@ -176,3 +178,15 @@ def history_records(versions: list[AgreementVersion]) -> list[dict[str, Any]]:
         records.append(record)
         previous = version.terms
     return records
+
+
+def restatement_words(restatement: dict[str, Any]) -> str:
+    """One restatement of a report's `restatements`, in a sentence both teams can read."""
+    count = restatement["handoffs"]
+    return (
+        f"Restated by version {restatement['version']} ({restatement['name']}), signed into "
+        f"force by {restatement['restated_by']} at {restatement['restated_at']}: "
+        f"\u201c{restatement['why']}\u201d. {count} handoff{'s' if count != 1 else ''} of this "
+        "period judged again under it; a report as of before it shows the figures as first "
+        "reported."
+    )

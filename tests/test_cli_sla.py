@@ -167,11 +167,25 @@ def test_a_lax_agreement_signed_by_one_side_changes_no_figure(
     lax = agreement(tmp_path, team.replace("= 8", "= 800"), "lax.toml")
     assert "proposed version 2" in handoff.ok("sla", "apply", lax, actor="sam")
     assert october() == (0, 1)
-    before_signing = datetime.now(UTC).isoformat()
+    # Signed by both sides, a revision judges the handoffs recorded after it, not October's.
     handoff.ok("sla", "sign", "2", actor="maria")
+    assert october() == (0, 1)
+    assert handoff.json("kpi", "--month", "2026-10")["restatements"] == []
+    # Only a restatement both sides sign, with a reason, judges the past again; it is named.
+    laxer = agreement(tmp_path, team.replace("= 8", "= 900"), "laxer.toml")
+    handoff.ok("sla", "apply", laxer, "--restate", "--why", "the window ignored the fair",
+               actor="sam")
+    assert october() == (0, 1)
+    before_signing = datetime.now(UTC).isoformat()
+    handoff.ok("sla", "sign", "3", actor="maria")
     assert october() == (1, 0)
-    as_of = handoff.json("kpi", "--month", "2026-10", "--as-of", before_signing)["sla"]
-    assert (as_of["decided_in_time"], as_of["decided_late"]) == (0, 1)
+    named = handoff.json("kpi", "--month", "2026-10")["restatements"]
+    assert [(r["version"], r["restated_by"], r["why"], r["handoffs"]) for r in named] == [
+        (3, "maria", "the window ignored the fair", 1)]
+    as_of = handoff.json("kpi", "--month", "2026-10", "--as-of", before_signing)
+    assert (as_of["sla"]["decided_in_time"], as_of["sla"]["decided_late"]) == (0, 1)
+    assert as_of["restatements"] == []
+    assert "--restate needs --why" in handoff("sla", "sign", "3", "--restate").output
 
 
 def test_a_file_is_checked_without_a_store_and_none_is_created(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def test_kpi_json_is_the_spec_object(handoff: Handoff) -> None:
     result = handoff.json("kpi", "--month", "2026-03")
     # SPEC §5; "follow_up" too when the agreement has a follow-up clause (this one has none).
     assert list(result) == ["period", "basis", "as_of", "counts", "revenue_won", "rates", "sla",
-                            "targets", "speed_to_lead"]
+                            "targets", "speed_to_lead", "restatements"]
     assert result["period"] == {"from": "2026-03-01", "to": "2026-03-31",
                                 "timezone": "America/Chicago"}
     assert result["basis"] == "flow"

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 
+from handoff.domain.bounds import check_text
 from handoff.domain.business_time import WEEKDAYS, BusinessCalendar
-from handoff.domain.errors import ActorRefused, OwnerRefused, SignatureRefused
+from handoff.domain.errors import ActorRefused, InvalidInput, OwnerRefused, SignatureRefused
 from handoff.domain.lead import Stamp
-from handoff.domain.service_level import governing_version
+from handoff.domain.service_level import governing_version, judging_versions
 
 MARKETING_RATES = ("visit_to_captured", "captured_to_qualified", "qualified_to_handed")
 SALES_RATES = ("handed_to_accepted", "accepted_to_proposal", "proposal_to_won")
@@ -97,6 +98,19 @@ class AgreementTerms:
 
 
 SIDES = ("marketing", "sales")
+
+
+def _check_restatement(why: str | None) -> None:
+    if why is not None and not why.strip():
+        raise InvalidInput("a restatement needs a reason (--why)")
+    if why is not None:
+        check_text("the reason", why, multiline=True)
+
+
+def _restating(why: str | None) -> dict[str, str]:
+    """The event field of a restatement (none otherwise: versions recorded before
+    restatements existed, and every other version, read the same)."""
+    return {} if why is None else {"restates": why}
 
 
 def flat_terms(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -183,10 +197,16 @@ class AppliedVersion:
     actor: str  # who applied (proposed) it
     proposed_at: datetime | None = None  # when it was proposed, if it waited for a signature
     signatures: tuple[Signature, ...] = ()
+    restates: str | None = None  # why, when signed as a restatement of the past
 
     @property
     def name(self) -> str:
         return self.terms.name
+
+    @property
+    def restated_by(self) -> str:
+        """Who put the restatement in force (the second signature, or who applied it)."""
+        return self.signatures[-1].actor if self.signatures else self.actor
 
 
 @dataclass(frozen=True)
@@ -200,6 +220,7 @@ class Proposal:
     team: Team
     signatures: tuple[Signature, ...]
     overtaken_by: int | None = None  # a version that came into force after it was proposed
+    restates: str | None = None  # why, when proposed as a restatement of the past
 
     @property
     def name(self) -> str:
@@ -256,15 +277,19 @@ class AgreementRegister(Aggregate):
         binding = Team.of(current.terms) if current else None
         return binding or Team.of(terms)
 
-    def apply(self, terms: AgreementTerms, actor: str, at: datetime) -> AgreementVersion:
+    def apply(
+        self, terms: AgreementTerms, actor: str, at: datetime, restates: str | None = None
+    ) -> AgreementVersion:
         """Record terms: in force at once without a team, else proposed and signed for the
-        actor's side. Terms identical to a recorded version record nothing."""
+        actor's side. Terms identical to a recorded version record nothing. `restates`:
+        why the version also judges the handoffs recorded before it (SPEC §3)."""
+        _check_restatement(restates)
         existing = self.identical_to(terms)
         if existing is not None:
             return existing
         team = self.team_binding(terms, at)
         if team is None:
-            self.apply_version(terms, actor, at)
+            self.apply_version(terms, actor, at, restates)
             return self.versions[-1]
         sides = team.sides_of(actor)
         if not sides:
@@ -272,12 +297,16 @@ class AgreementRegister(Aggregate):
         self._version_proposed(
             number=self._next_number(), document=terms.document, actor=actor,
             proposed_at=at, side=sides[0],
-            team=team.as_document(),
+            team=team.as_document(), **_restating(restates),
         )
         return self.proposals[self._last_number()]
 
-    def sign(self, number: int, actor: str, at: datetime) -> AppliedVersion:
-        """The other side's signature: the proposal comes into force now."""
+    def sign(
+        self, number: int, actor: str, at: datetime, restates: str | None = None
+    ) -> AppliedVersion:
+        """The other side's signature: the proposal comes into force now; as a restatement
+        when it was proposed as one or `restates` says why."""
+        _check_restatement(restates)
         proposal = self.proposals.get(number)
         if proposal is None:
             if any(v.number == number for v in self.versions):
@@ -301,15 +330,18 @@ class AgreementRegister(Aggregate):
         self._version_signed(number=number, actor=actor, side=side, signed_at=at)
         self._version_applied(
             document=proposal.terms.document, actor=proposal.actor, applied_at=at,
-            number=number,
+            number=number, **_restating(restates or proposal.restates),
         )
         return self.versions[-1]
 
-    def apply_version(self, terms: AgreementTerms, actor: str, applied_at: datetime) -> None:
+    def apply_version(
+        self, terms: AgreementTerms, actor: str, applied_at: datetime,
+        restates: str | None = None,
+    ) -> None:
         """Put terms in force at once (no team binds them)."""
         self._version_applied(
             document=terms.document, actor=actor, applied_at=applied_at,
-            number=self._next_number(),
+            number=self._next_number(), **_restating(restates),
         )
 
     def _next_number(self) -> int:
@@ -323,13 +355,14 @@ class AgreementRegister(Aggregate):
     @event("VersionProposed")
     def _version_proposed(
         self, number: int, document: dict[str, Any], actor: str, proposed_at: datetime,
-        side: str, team: dict[str, list[str] | None],
+        side: str, team: dict[str, list[str] | None], restates: str | None = None,
     ) -> None:
         binding = Team.from_document(team)
         assert binding is not None  # a proposal is made only under a team
         signature = Signature(side, actor, proposed_at)
         self.proposals[number] = Proposal(
-            number, AgreementTerms(document), actor, proposed_at, binding, (signature,)
+            number, AgreementTerms(document), actor, proposed_at, binding, (signature,),
+            restates=restates,
         )
 
     @event("VersionSigned")
@@ -342,6 +375,7 @@ class AgreementRegister(Aggregate):
     def _version_applied(
         self, document: dict[str, Any], actor: str, applied_at: datetime,
         number: int | None = None,  # absent from versions recorded before signing existed
+        restates: str | None = None,  # why it restates the past (absent: it does not)
     ) -> None:
         """A version came into force: applied without a team, or signed by both sides."""
         number = number or len(self.versions) + 1
@@ -351,11 +385,20 @@ class AgreementRegister(Aggregate):
                 number, AgreementTerms(document), applied_at, actor,
                 proposal.proposed_at if proposal else None,
                 proposal.signatures if proposal else (),
+                restates,
             )
         )
         for waiting, other in list(self.proposals.items()):
             if other.overtaken_by is None:
                 self.proposals[waiting] = replace(other, overtaken_by=number)
+
+    def judging(self, recorded_at: datetime, as_of: datetime | None = None
+                ) -> list[AppliedVersion]:
+        """The versions that may judge a handoff recorded at `recorded_at` (SPEC §3)."""
+        return judging_versions(
+            self.known_at(as_of), recorded_at, lambda v: v.applied_at,
+            lambda v: v.restates is not None,
+        )
 
     # -- reading ------------------------------------------------------------------------
     def known_at(self, as_of: datetime | None) -> list[AppliedVersion]:

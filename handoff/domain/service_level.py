@@ -75,12 +75,23 @@ def governing_version(
 ) -> Version | None:
     """The version that governs a handoff: of the versions applied (in the order applied,
     only those known at the report's as-of instant), the latest whose effective dates
-    contain the handed instant (`covers`). A later version takes over the handoffs it
-    covers, recorded before or after it."""
+    contain the handed instant (`covers`); `versions` are those that may judge it
+    (`judging_versions`)."""
     for version in reversed(versions):
         if covers(version):
             return version
     return None
+
+
+def judging_versions(
+    versions: Sequence[Version], recorded_at: Instant, applied_at: Callable[[Version], Instant],
+    restates: Callable[[Version], bool],
+) -> list[Version]:
+    """The versions that may judge a handoff (SPEC §3, no silent rewriting of the past):
+    those in force when the handoff was recorded, and later ones signed as restatements.
+    A revision applied after a handoff was recorded does not change its verdict unless
+    both sides signed it as a restatement."""
+    return [v for v in versions if applied_at(v) <= recorded_at or restates(v)]
 
 
 def counts_in_flow(event: str, first_of_kind: bool) -> bool:

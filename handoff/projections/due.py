@@ -18,7 +18,7 @@ from typing import Any
 
 from handoff.domain.agreement import AgreementTerms
 from handoff.domain.business_time import BusinessCalendar
-from handoff.domain.service_level import due_instant, response_hours
+from handoff.domain.service_level import due_instant, judging_versions, response_hours
 from handoff.projections.instants import from_micros, micros
 
 _DAY_US = 86_400_000_000
@@ -36,9 +36,12 @@ _GROWTH_DAYS = 366
 class KnownVersion:
     """An applied agreement version, with the business-time rules the SLA needs."""
 
-    def __init__(self, number: int, applied_us: int, terms: AgreementTerms) -> None:
+    def __init__(
+        self, number: int, applied_us: int, terms: AgreementTerms, restates: str | None = None
+    ) -> None:
         self.number = number
         self.applied_us = applied_us
+        self.restates = restates
         self.terms = terms
         self.start_us, self.end_us = self.instant_range_us()
         calendar = terms.calendar
@@ -92,7 +95,14 @@ class KnownVersion:
 
 def version_from_row(row: Mapping[Any, Any]) -> KnownVersion:
     terms = AgreementTerms(json.loads(row["document"]))
-    return KnownVersion(row["version"], row["applied_us"], terms)
+    return KnownVersion(row["version"], row["applied_us"], terms, row["restates"])
+
+
+def judging(versions: list[KnownVersion], recorded_us: int) -> list[KnownVersion]:
+    """service_level.judging_versions, on microseconds."""
+    return judging_versions(
+        versions, recorded_us, lambda v: v.applied_us, lambda v: v.restates is not None
+    )
 
 
 class _Hours:

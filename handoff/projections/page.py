@@ -29,7 +29,7 @@ from handoff.domain.service_level import (
 )
 from handoff.projections import schema as t
 from handoff.projections import states
-from handoff.projections.due import KnownVersion
+from handoff.projections.due import KnownVersion, judging
 from handoff.projections.lead_facts import LeadFacts
 from handoff.projections.summaries import DAY_US
 from handoff.projections.tally import DecisionKey, Tally
@@ -50,6 +50,7 @@ class LeadState:
     owner: str | None = None
     last_handoff: int | None = None
     last_handed_us: int | None = None
+    last_handed_entry_us: int | None = None  # when that handoff's entry was recorded
     stages: int = 0  # bit set (tables.STAGE_BITS) of the events it has had
 
 
@@ -111,7 +112,11 @@ class Batch:
             for found in self.conn.execute(query).mappings():
                 self.leads[found["lead_id"]] = LeadState(**found)
 
-    def lead_event(self, nid: int, lead_id: str, name: str, facts: LeadFacts) -> None:
+    def lead_event(
+        self, nid: int, lead_id: str, name: str, facts: LeadFacts, entry_us: int | None = None
+    ) -> None:
+        """`entry_us`: when the event's entry was recorded, if a correction made its row
+        known only later (`recorded_us`)."""
         # A lead event's recorded_at is the store's own timestamp of the event.
         recorded_us, occurred_us, key, source, owner, amount_cents = facts
         if recorded_us > self.recorded_us:
@@ -130,7 +135,8 @@ class Batch:
         in_cohort = counts_in_cohort(name, first_of_kind)
         if name == "handed":
             lead.owner = owner
-            self._handed(nid, lead, occurred_us, recorded_us)
+            self._handed(nid, lead, occurred_us, recorded_us,
+                         recorded_us if entry_us is None else entry_us)
         elif name == "accepted" or name == "rejected":
             self._decided(lead, name, occurred_us, recorded_us)
         self.events.append(
@@ -138,38 +144,44 @@ class Batch:
              lead.owner, amount_cents, in_flow, in_cohort)
         )
 
-    def _handed(self, nid: int, lead: LeadState, handed_us: int, recorded_us: int) -> None:
+    def _handed(
+        self, nid: int, lead: LeadState, handed_us: int, recorded_us: int, entry_us: int
+    ) -> None:
         lead.last_handoff = nid
         lead.last_handed_us = handed_us
+        lead.last_handed_entry_us = entry_us
         assert lead.owner is not None
         row = HandoffRow(
             nid, lead.lead_ref, lead.owner, lead.source, lead.captured_us, handed_us, recorded_us
         )
-        # Its due instant under every version covering it, for reports as of an earlier
-        # instant; the governing version's on the handoff itself.
-        dues = {v.number: v.due_us(handed_us) for v in self.versions if v.covers(handed_us)}
-        governing = governing_version(self.versions, lambda v: v.number in dues)
+        # Its due instant under every version that may judge it and covers it, for reports
+        # as of an earlier instant; the governing version's on the handoff itself.
+        versions = judging(self.versions, entry_us)
+        dues = {v.number: v.due_us(handed_us) for v in versions if v.covers(handed_us)}
+        governing = governing_version(versions, lambda v: v.number in dues)
         if governing is not None:
             row.agreement_version, row.due_us = governing.number, dues[governing.number]
         self.handoffs[nid] = row
         self.terms[nid] = [
             [nid, v.number, v.applied_us, dues[v.number], None, None]
-            for v in self.versions if v.number in dues
+            for v in versions if v.number in dues
         ]
 
     def _decided(self, lead: LeadState, name: str, decided_us: int, recorded_us: int) -> None:
         handoff_id, handed_us = lead.last_handoff, lead.last_handed_us
         if handoff_id is None or handed_us is None:  # pragma: no cover - the lifecycle forbids it
             return
-        # Under each version covering the handoff: (response hours, due, in time).
+        # Under each version that may judge the handoff and covers it: (response hours,
+        # due, in time).
+        versions = judging(self.versions, lead.last_handed_entry_us or 0)
         judged = {
             v.number: (v.response_hours(handed_us, decided_us), due,
                        decided_in_time(decided_us, due))
-            for v in self.versions
+            for v in versions
             if v.covers(handed_us)
             for due in (v.due_us(handed_us),)
         }
-        version = governing_version(self.versions, lambda v: v.number in judged)
+        version = governing_version(versions, lambda v: v.number in judged)
         governing = None if version is None else judged[version.number]
         hours, in_time = (None, None) if governing is None else (governing[0], governing[2])
         if governing is not None:
@@ -237,7 +249,8 @@ class Batch:
         del self.leads[lead_id]
         for nid, name, (recorded_us, occurred_us, key, source, owner, cents) in steps:
             known_us = max(recorded_us, since_us)
-            self.lead_event(nid, lead_id, name, (known_us, occurred_us, key, source, owner, cents))
+            self.lead_event(nid, lead_id, name, (known_us, occurred_us, key, source, owner, cents),
+                            entry_us=recorded_us)
         self.flush()
 
     # -- traffic and the agreement ------------------------------------------------------
@@ -250,16 +263,20 @@ class Batch:
         self.visits.append((nid, day, visits, states.instant_us(data["recorded_at"])))
 
     def version_applied(self, nid: int, data: dict[str, Any]) -> None:
-        """A new version applies to every handoff it covers, recorded before or after it."""
+        """A new version judges the handoffs recorded after it; signed as a restatement,
+        every handoff it covers, recorded before it too (SPEC §3)."""
         version = KnownVersion(  # numbered by the register (proposals never signed too)
             data.get("number") or len(self.versions) + 1, states.instant_us(data["applied_at"]),
-            AgreementTerms(data["document"]),
+            AgreementTerms(data["document"]), data.get("restates"),
         )
         self.versions.append(version)
         self.versions_applied = True
         self.agreements.append(
-            (version.number, nid, version.applied_us, json.dumps(data["document"]))
+            (version.number, nid, version.applied_us, json.dumps(data["document"]),
+             version.restates)
         )
+        if version.restates is None:
+            return  # every handoff projected so far was recorded before it
         self.flush()
         query = select(t.handoff.c.handoff_id, t.handoff.c.handed_us, t.handoff.c.decided_us)
         query = query.where(t.handoff.c.handed_us >= version.start_us)
@@ -343,7 +360,8 @@ def _insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> 
 def _upsert_leads(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     names = ", ".join(column.name for column in t.lead.columns)
     marks = ", ".join("{0}" for _ in t.lead.columns)
-    changing = ("source", "captured_us", "owner", "last_handoff", "last_handed_us", "stages")
+    changing = ("source", "captured_us", "owner", "last_handoff", "last_handed_us",
+                "last_handed_entry_us", "stages")
     updates = ", ".join(f"{name} = excluded.{name}" for name in changing)
     _execute_many(
         conn,

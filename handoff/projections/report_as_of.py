@@ -356,6 +356,51 @@ def lead_rows(
     return rows
 
 
+# -- restatements -------------------------------------------------------------------------
+
+
+def restated_handoffs(conn: Connection, scope: Scope) -> dict[int, int]:
+    """For each restatement known at as-of (a version signed to judge past handoffs too):
+    how many handoffs in scope, recorded before it, it judges otherwise than the version
+    that judged them until then (another due instant or verdict, or any, where none did).
+    Restatements that changed nothing in scope are left out."""
+    a = t.agreement
+    restating: dict[int, int] = {
+        version: applied_us
+        for version, applied_us in conn.execute(
+            select(a.c.version, a.c.applied_us)
+            .where(a.c.restates.is_not(None), a.c.applied_us <= scope.as_of_us)
+        )
+    }
+    if not restating:
+        return {}
+    scope = with_corrections(conn, scope)
+    h, terms = known_rows(t.handoff, scope), known_rows(t.handoff_terms, scope)
+    in_scope = h.c.handed_us if scope.basis == "flow" else h.c.captured_us
+    query = (
+        select(h.c.handoff_id, h.c.handed_recorded_us, terms.c.agreement_version,
+               terms.c.due_us, terms.c.in_time)
+        .join_from(h, terms, and_(terms.c.handoff_id == h.c.handoff_id,
+                                  _same_generation(terms, h)))
+        .where(_between(in_scope, scope), h.c.handed_recorded_us <= scope.as_of_us,
+               terms.c.applied_us <= scope.as_of_us)
+        .order_by(h.c.handoff_id, terms.c.agreement_version)
+    )
+    judged: dict[int, list[tuple[int, int, Any, Any]]] = defaultdict(list)
+    for handoff_id, recorded_us, version, due_us, in_time in conn.execute(query):
+        judged[handoff_id].append((recorded_us, version, due_us, in_time))
+    changed: dict[int, int] = defaultdict(int)
+    for rows in judged.values():
+        for i, (recorded_us, version, due_us, in_time) in enumerate(rows):
+            applied_us = restating.get(version)
+            if applied_us is None or recorded_us > applied_us:
+                continue
+            before = [r for r in rows[:i] if r[1] not in restating or restating[r[1]] < applied_us]
+            if not before or before[-1][2:] != (due_us, in_time):
+                changed[version] += 1
+    return dict(changed)
+
+
 # -- traffic ----------------------------------------------------------------------------
 
 

@@ -59,6 +59,9 @@ lead = Table(
     Column("owner", Text),  # owner of the latest handoff
     Column("last_handoff", BigInteger),  # notification id of the latest handed
     Column("last_handed_us", BigInteger),
+    # When the latest handoff's entry was recorded: the versions that may judge it are
+    # those in force then, and later restatements (service_level.judging_versions).
+    Column("last_handed_entry_us", BigInteger),
     Column("stages", Integer, nullable=False),  # bit set of the lifecycle events it has had
     sqlite_with_rowid=False,  # found by lead_id only: one B-tree fewer to write
 )
@@ -162,6 +165,7 @@ agreement = Table(
     Column("notification_id", BigInteger, nullable=False, unique=True),
     Column("applied_us", BigInteger, nullable=False),
     Column("document", Text, nullable=False),  # JSON
+    Column("restates", Text),  # why it was signed as a restatement of the past, if it was
 )
 
 # Every traffic record; the latest one recorded (by the report's as-of) counts for its day.

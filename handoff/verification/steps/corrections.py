@@ -3,13 +3,24 @@ amendments, and what the reports show before and after them."""
 
 from __future__ import annotations
 
-from pytest_bdd import given, parsers, when
+from pytest_bdd import given, parsers, then, when
 
 from handoff.application import HandoffApp
+from handoff.domain.agreement_file import parse_agreement
 from handoff.verification.steps.kpi import *  # noqa: F403  (it is now ..., the report)
-from handoff.verification.world import WHEN, Outcome, actor_id, attempt, local_at
+from handoff.verification.steps.kpi import report
+from handoff.verification.world import (
+    AGREEMENT,
+    WHEN,
+    Outcome,
+    actor_id,
+    agreement_toml,
+    attempt,
+    local_at,
+    story_instant,
+)
 
-FEATURES = ("corrections.feature",)
+FEATURES = ("corrections.feature", "restatements.feature")
 
 # The steps a story names by their business noun.
 NOUNS = {"acceptance": "accepted", "rejection": "rejected", "win": "won", "handoff": "handed"}
@@ -60,3 +71,45 @@ def _(app: HandoffApp, lead_key: str, outcome: Outcome, actor: str, n: str,
                    lambda: app.amend(lead_key, int(n), why, actor_id(actor), at=at,
                                      amount=amount))
 
+
+
+# -- restatements -----------------------------------------------------------------------
+
+
+def sign_revision(app: HandoffApp, why: str | None) -> None:
+    """Maria proposes the revision (40 business hours from 1 March 2026), Sam signs it."""
+    terms = parse_agreement(agreement_toml(AGREEMENT, {
+        "name": '"2026 growth agreement, revised"', "effective_from": "2026-03-01",
+        "sales.decide_within_hours": "40",
+    }))
+    version, _ = app.apply_agreement(terms, actor="maria", restates=why)
+    app.sign_agreement(version.number, actor="sam")
+
+
+_SIGN = (r"Maria and Sam sign the revision"
+         r'(?: as a restatement because "(?P<why>[^"]+)")?')
+
+
+@given(parsers.re(_SIGN))
+def _(app: HandoffApp, why: str | None) -> None:
+    sign_revision(app, why)
+
+
+@when(parsers.re(_SIGN))
+def _(app: HandoffApp, why: str | None) -> None:
+    sign_revision(app, why)
+
+
+@then(
+    parsers.re(
+        r"the (?P<month>\w+ \d{4}) report"
+        r"(?: as of (?P<day>.+?) at (?P<time>\d{1,2}:\d{2}))? names "
+        r'(?:no restatement|the restatement signed by (?P<actor>\w+) because "(?P<why>[^"]+)")'
+    )
+)
+def _(app: HandoffApp, month: str, day: str | None, time: str | None, actor: str | None,
+      why: str | None) -> None:
+    as_of = story_instant(app, day, time) if day and time else None
+    named = report(app, month, None, as_of)["restatements"]
+    expected = [] if actor is None else [(actor_id(actor), why)]
+    assert [(r["restated_by"], r["why"]) for r in named] == expected, named
