@@ -1,4 +1,5 @@
-"""A realistic sample store: a year of leads under two versions of the agreement.
+"""A realistic sample store: a year of leads under an agreement, its signed revision and a
+restatement of it, with a few corrections.
 
 Everything is simulated in memory with the domain's own methods (so every event obeys
 the protocol), stamped with a simulated clock (each event is recorded shortly after it
@@ -12,16 +13,18 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from handoff import eventstore
 from handoff.application import HandoffApp
 from handoff.audit import seal
-from handoff.domain.agreement import AgreementRegister
+from handoff.domain.agreement import AgreementRegister, AgreementTerms
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import Refused
+from handoff.domain.lead import Lead, Stamp
 from handoff.plan import months_between
 from handoff.simulation import MARKETING, NEW_HIRE, SALES, TIMEZONE, Simulation, month_start
 from handoff.store import locate
@@ -61,6 +64,8 @@ def build_demo(path: Path, seed: int, today: date, months: int = 12) -> DemoStor
     world = Simulation(random.Random(seed), register, cutoff, revision_day)
     leads = world.simulate_leads(first_day, today - timedelta(days=1))
     traffic = world.simulate_traffic(first_day, today - timedelta(days=1))
+    _restate(register, revision_day, cutoff)
+    _correct(leads, register, cutoff, random.Random(seed + 1))
     app = HandoffApp(locate(str(path)))
     try:
         app.save_in_bulk([register])
@@ -188,6 +193,62 @@ def _agreements(first_day: date, revision_day: date, today: date) -> AgreementRe
     proposed = register.apply(parse_agreement(revised), "maria", _local(revision_day, -8, 10))
     register.sign(proposed.number, "sam", _local(revision_day, -6, 15))
     return register
+
+
+def _restate(register: AgreementRegister, revision_day: date, cutoff: datetime) -> None:
+    """Five weeks into the revision, both sides restate it: the office was closed on the
+    second Monday of it, which was no business day, for the handoffs already judged too
+    (SPEC §3); the review of that month names the restatement."""
+    closed = revision_day + timedelta(days=7 + (7 - revision_day.weekday()) % 7)
+    at = _local(revision_day, 35, 10)
+    if at >= cutoff - timedelta(days=2):
+        return  # a demo too short to show it
+    revised = register.versions[-1].terms
+    calendar = revised.document.get("calendar", {})
+    holidays = sorted({*calendar.get("holidays", []), closed.isoformat()})
+    document = {**revised.document, "calendar": {**calendar, "holidays": holidays}}
+    why = f"the office was closed for the move on {closed:%A %d %B}: no business hours that day"
+    proposed = register.apply(AgreementTerms(document), "maria", at, restates=why)
+    register.sign(proposed.number, "sam", at + timedelta(hours=3))
+
+
+def _correct(leads: list[Lead], register: AgreementRegister, cutoff: datetime,
+             rng: random.Random) -> None:
+    """A few corrections, as people make them (SPEC §2): follow-up calls logged days
+    later at their true time, a call logged on the wrong lead voided, a won amount
+    amended. Each is recorded after the lead's latest entry, and before the demo's end."""
+    settled = [lead for lead in leads
+               if lead.entries[-1].timestamp < cutoff - timedelta(days=10)]
+    accepted = [lead for lead in settled if any(f.name == "accepted" for f in lead.facts())]
+    for lead in rng.sample(accepted, min(3, len(accepted))):
+        decided = next(f for f in lead.facts() if f.name == "accepted")
+        stamp = _correction_stamp(lead, register, "contacted", decided.occurred_at
+                                  + timedelta(hours=1))
+        lead.contact(stamp, channel="phone", why="the call was logged from the phone days later")
+    contacted = [lead for lead in settled if any(f.name == "contacted" for f in lead.facts())]
+    for lead in rng.sample(contacted, min(1, len(contacted))):
+        call = next(f for f in lead.facts() if f.name == "contacted")
+        stamp = _correction_stamp(lead, register, "contacted", call.occurred_at)
+        lead.void(call.n, "this call was with another lead's contact", _now(stamp))
+    won = [lead for lead in settled if lead.state == "won"]
+    for lead in rng.sample(won, min(1, len(won))):
+        deal = next(f for f in lead.facts() if f.name == "won")
+        amount = (deal.data["amount"] * Decimal("0.9")).quantize(Decimal("0.01"))
+        stamp = _correction_stamp(lead, register, "won", deal.occurred_at)
+        lead.amend(deal.n, {"amount": amount}, "the 10% discount was left out", _now(stamp))
+
+
+def _correction_stamp(
+    lead: Lead, register: AgreementRegister, event_name: str, occurred_at: datetime
+) -> Stamp:
+    """A step of the lead's owner, recorded two days after the lead's latest entry."""
+    recorded_at = lead.entries[-1].timestamp + timedelta(days=2)
+    return register.stamp(event_name, lead.owner or SALES[0], occurred_at, recorded_at)
+
+
+def _now(stamp: Stamp) -> Stamp:
+    """A correction's own stamp: made when recorded."""
+    return replace(stamp, occurred_at=stamp.recorded_at)
 
 
 def _local(day: date, days: int, hour: int) -> datetime:
