@@ -378,6 +378,20 @@ def states_of_kind(app: Application[Any], topic: str) -> list[tuple[int, str, by
     ]
 
 
+def originators_of_kinds(app: Application[Any], topics: Sequence[str]) -> set[str]:
+    """The aggregates (ids as hex) that have an entry of one of these kinds, in one scan."""
+    if not topics:
+        return set()
+    marks = ", ".join("?" for _ in topics)
+    sql = sql_for(
+        app, f"SELECT DISTINCT originator_id FROM {events_table(app)} WHERE topic IN ({marks})"
+    )
+    with read_transaction(app) as cursor:
+        cursor.execute(sql, tuple(topics))
+        found = rows(cursor)
+    return {origin if isinstance(origin, str) else origin.hex for (origin,) in found}
+
+
 def without_fields(app: Application[Any], state: bytes, fields: Sequence[str]) -> bytes | None:
     """A stored state with these fields set to null, stored as the library would store it
     (re-encoded by its transcoder, compressed and encrypted as configured); None when none

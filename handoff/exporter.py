@@ -13,17 +13,20 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
 from handoff import eventstore
 from handoff.application import HandoffApp
-from handoff.domain.lead import LIFECYCLE_EVENTS, Lead
+from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS, Lead
 from handoff.domain.traffic import TrafficDay
+from handoff.instants import iso
 from handoff.projections import states
 
 _LEAD_EVENTS = {get_topic(cls): (name, cls) for cls, name in LIFECYCLE_EVENTS.items()}
 _VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
+_CORRECTION_TOPICS = [get_topic(cls) for cls in CORRECTIONS]
 # Each event's own fields, in the order the import format lists them: (column, state key).
 _FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "captured": (("source", "source"), ("name", "lead_name"), ("email", "email"),
@@ -39,13 +42,20 @@ def export_rows(app: HandoffApp) -> Iterator[dict[str, Any]]:
 
     Values are as the domain events hold them: instants as UTC ISO text with a Z,
     amounts as Decimal, scores and visits as int; fields the event lacks are left out.
+    A lead that was corrected (SPEC §2) is exported as its corrected steps, in the order
+    they happened, where it was captured: importing the file gives the figures of now
+    (the full backup, `export --format jsonl`, keeps every entry and correction).
     """
     keys: dict[str, str] = {}
     state, tagged = states.state, states.tagged
+    corrected = eventstore.originators_of_kinds(app, _CORRECTION_TOPICS)
     for page in eventstore.log_pages(app):
         for _, originator, topic, data in page:
             found = _LEAD_EVENTS.get(topic)
-            if found is not None:
+            if found is not None and originator in corrected:
+                if found[0] == "captured":
+                    yield from _corrected_rows(app, originator)
+            elif found is not None:
                 name = found[0]
                 values = state(data)
                 if name == "captured":
@@ -68,6 +78,17 @@ def export_rows(app: HandoffApp) -> Iterator[dict[str, Any]]:
                 values = state(data)
                 yield {"event": "visits", "at": values["day"], "actor": values["actor"],
                        "visits": values["visits"]}
+
+
+def _corrected_rows(app: HandoffApp, originator: str) -> Iterator[dict[str, Any]]:
+    lead: Lead = app.repository.get(UUID(originator))
+    for fact in lead.facts():
+        row: dict[str, Any] = {
+            "lead": lead.key, "event": fact.name, "at": iso(fact.occurred_at),
+            "actor": fact.actor,
+        }
+        row.update({k: v for k, v in fact.data.items() if v is not None})
+        yield row
 
 
 def _utc(text: str) -> str:

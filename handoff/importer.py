@@ -341,7 +341,7 @@ def _refuse_different_data(
         "source": row.get("source"), "name": row.get("name") or None,
         "email": row.get("email") or None, "company": row.get("company") or None,
     }
-    for step in lead.steps:
+    for step in lead.facts():
         if step.name != event_name or step.occurred_at != occurred_at:
             continue
         differing = [

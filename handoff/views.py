@@ -8,7 +8,7 @@ from typing import Any
 
 from handoff.domain.agreement import AgreementVersion, AppliedVersion, Proposal, changes_between
 from handoff.domain.errors import UnknownLead
-from handoff.domain.lead import EVENT_NAMES, FORGOTTEN, Lead
+from handoff.domain.lead import CORRECTIONS, EVENT_NAMES, FORGOTTEN, Lead
 from handoff.instants import iso
 
 
@@ -51,8 +51,7 @@ def lead_summary(lead: Lead, as_of: datetime | None = None) -> dict[str, Any]:
         "last_proposal": proposal,
         "won_amount": won,
         "events": len(facts),
-        "corrections": sum(1 for e in known if e.name in ("voided", "amended")
-                           or isinstance(e, Lead.MissedStep)),
+        "corrections": sum(1 for e in known if isinstance(e, CORRECTIONS)),
         "last_recorded_at": iso(max(e.timestamp for e in known)),
         "as_of": iso(as_of),
     }

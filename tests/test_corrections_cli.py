@@ -190,3 +190,63 @@ def test_corrected_figures_are_those_a_rebuild_finds(signed: Handoff) -> None:
     signed.ok("projections", "rebuild")
     assert figures() == seen
     assert seen[0]["counts"]["accepted"] == 2 and seen[0]["counts"]["rejected"] == 0
+
+
+def test_the_full_backup_restores_corrections_and_restatements(
+    signed: Handoff, store: str, tmp_path: Path
+) -> None:
+    """`export --format jsonl` into an empty store gives the same history, figures now and
+    as of before each correction and the restatement."""
+    handed_and_contacted(signed)
+    before_missed = last_recorded(signed)
+    signed.ok("lead", "accept", "acme", "--at", "2026-03-03T12:00", "--why", "missed",
+              actor="sam")  # a day late: a breach under 8 business hours
+    before_restatement = last_recorded(signed)
+    lax = tmp_path / "lax.toml"
+    lax.write_text(AGREEMENT.replace("= 8", "= 40"))
+    signed.ok("sla", "apply", str(lax), "--restate", "--why", "8 hours was a typo")
+    signed.ok("sla", "sign", "2", actor="sam")
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text(signed.ok("export", "--format", "jsonl"))
+
+    restored = Handoff(_other_store(store, tmp_path))
+    restored.ok("import", str(backup))
+    assert restored.json("lead", "history", "acme") == signed.json("lead", "history", "acme")
+    for as_of in ((), ("--as-of", before_missed), ("--as-of", before_restatement)):
+        mine, theirs = (h.json(*MARCH, *as_of) for h in (signed, restored))
+        assert {k: v for k, v in mine.items() if k != "as_of"} == {
+            k: v for k, v in theirs.items() if k != "as_of"}
+    now = restored.json(*MARCH)
+    assert (now["sla"]["decided_in_time"], len(now["restatements"])) == (1, 1)
+    late = restored.json(*MARCH, "--as-of", before_restatement)
+    assert (late["sla"]["decided_late"], late["restatements"]) == (1, [])
+
+
+def test_the_csv_export_carries_a_corrected_lead_as_it_now_reads(
+    signed: Handoff, store: str, tmp_path: Path
+) -> None:
+    handed_and_contacted(signed)
+    signed.ok("lead", "accept", "acme", "--at", "2026-03-02T12:00", "--why", "missed",
+              actor="sam")
+    signed.ok("lead", "void", "acme", "4", "--why", "the call was another lead's",
+              actor="sam")
+    exported = tmp_path / "leads.csv"
+    exported.write_text(signed.ok("export"))
+    rows = exported.read_text().splitlines()
+    assert [row.split(",")[1] for row in rows[1:]] == [
+        "captured", "qualified", "handed", "accepted"]
+    copy = Handoff(_other_store(store, tmp_path))
+    agreement = tmp_path / "agreement.toml"
+    agreement.write_text(AGREEMENT)
+    copy.ok("sla", "apply", str(agreement))
+    copy.ok("sla", "sign", "1", actor="sam")
+    copy.ok("import", str(exported))
+    mine, theirs = signed.json(*MARCH), copy.json(*MARCH)
+    assert mine["counts"] == theirs["counts"] and mine["sla"] == theirs["sla"]
+    assert signed.json("lead", "history", "acme")[-1]["event"] == "voided"  # unchanged
+
+
+def _other_store(store: str, tmp_path: Path) -> str:
+    """A second, empty store (SQLite: a PostgreSQL original is exported to it, so both
+    directions are tried across the two parametrizations)."""
+    return str(tmp_path / "copy.sqlite")

@@ -344,7 +344,7 @@ class Lead(Aggregate):
         if not 1 <= n <= len(self.entries):
             raise InvalidInput(f"lead {self.key!r} has no entry {n} (it has {len(self.entries)})")
         entry = self.entries[n - 1]
-        if entry.name in ("voided", "amended", "forgotten"):
+        if entry.name in NOT_STEPS:
             raise TransitionRefused(
                 f"entry {n} of lead {self.key!r} is a correction ({entry.name}), not a step: "
                 "only a step can be corrected"
@@ -403,7 +403,7 @@ class Lead(Aggregate):
                 amended.setdefault(c.target, []).append(c)
         facts = []
         for n, entry in enumerate(known, 1):
-            if entry.name in ("voided", "amended", "forgotten") or n in voided:
+            if entry.name in NOT_STEPS or n in voided:
                 continue
             fact = Fact(n, entry.event, entry.occurred_at, entry.timestamp, entry.data,
                         entry.actor, entry.agreement_version, entry.agreement)
@@ -582,3 +582,9 @@ LIFECYCLE_EVENTS: dict[type, str] = {
     for cls in (Lead.Captured, Lead.Qualified, Lead.Handed, Lead.Accepted, Lead.Rejected,
                 Lead.Contacted, Lead.ProposalSent, Lead.Won, Lead.Lost)
 }
+
+# The entries that correct a lead's steps (SPEC §2): a lead with any of them is read from
+# its corrected steps (`Lead.facts`) rather than entry by entry.
+CORRECTIONS: tuple[type[Lead.Event], ...] = (Lead.MissedStep, Lead.Voided, Lead.Amended)
+# The entries that are not steps of the protocol.
+NOT_STEPS = frozenset({"voided", "amended", "forgotten"})

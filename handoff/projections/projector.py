@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from handoff import eventstore
 from handoff.domain.agreement import AgreementRegister
-from handoff.domain.lead import LIFECYCLE_EVENTS, Lead
+from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS, Lead
 from handoff.domain.traffic import TrafficDay
 from handoff.projections import lead_facts, states
 from handoff.projections import schema as t
@@ -39,9 +39,7 @@ _LATER_TOPICS = frozenset(topic for topic, name in _LEAD_TOPICS.items() if name 
 _VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
 _VERSION_TOPIC = get_topic(AgreementRegister.VersionApplied)  # type: ignore[attr-defined]
 # Corrections (SPEC §2): the lead's rows are projected again from its corrected steps.
-_CORRECTION_TOPICS = frozenset(
-    get_topic(cls) for cls in (Lead.MissedStep, Lead.Voided, Lead.Amended)
-)
+_CORRECTION_TOPICS = frozenset(get_topic(cls) for cls in CORRECTIONS)
 
 
 class Moved(Exception):
