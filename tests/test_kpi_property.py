@@ -2,7 +2,11 @@
 
 Random valid lead histories (recorded in the order they happen, some of them late), two
 agreement versions (the second, applied mid-way, shortens the SLA and moves the time
-zone), corrected traffic; then a random period, basis, grouping and as-of instant.
+zone; sometimes signed as a restatement), corrected traffic, and corrections of the leads
+recorded afterwards (missed steps, voids, amended amounts and instants); then a random
+period, basis, grouping and as-of instant. The recomputation reads each lead's steps as
+the domain says they read at the as-of instant (`Lead.facts`), and judges each handoff
+under the versions in force when it was recorded, or restating (SPEC §2, §3).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -24,7 +29,8 @@ from hypothesis import strategies as st
 
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
-from handoff.domain.lead import ALLOWED_FROM, FINAL_STATES, LIFECYCLE_EVENTS
+from handoff.domain.errors import Refused
+from handoff.domain.lead import ALLOWED_FROM, FINAL_STATES, Lead
 from handoff.domain.traffic import TrafficDay
 from handoff.kpi import RATES, STAGE_NAMES, Period, compute_kpis, period_from_options
 from handoff.projections import report_now
@@ -54,6 +60,13 @@ queries = st.fixed_dictionaries(
         "as_of_minutes": st.one_of(st.none(), st.integers(0, 24 * 60 * 100)),
         "second_version_minutes": st.one_of(st.none(), st.integers(0, 24 * 60 * 80)),
         "visits": st.lists(st.tuples(st.integers(0, 60), st.integers(0, 500)), max_size=5),
+        "restate": st.booleans(),
+        # (lead, entry, kind, minutes after the last entry recorded before it)
+        "corrections": st.lists(
+            st.tuples(st.integers(0, 15), st.integers(2, 10), st.integers(0, 3),
+                      st.integers(1, 24 * 60 * 20)),
+            max_size=4,
+        ),
     }
 )
 
@@ -115,7 +128,9 @@ def record_history(app: HandoffApp, clock: FakeClock, histories: list[Any],
         if kind == "agreement":
             changes = {"team": None} if item == 1 else {
                 "team": None, "timezone": '"America/New_York"', "sales.decide_within_hours": "4"}
-            app.apply_agreement(parse_agreement(agreement_toml(AGREEMENT, changes)), "maria")
+            restates = "the SLA was wrong" if item == 2 and query["restate"] else None
+            app.apply_agreement(parse_agreement(agreement_toml(AGREEMENT, changes)), "maria",
+                                restates)
         elif kind == "visits":
             day, visits = item
             app.record_visits((START + timedelta(days=day)).date(), visits, "li")
@@ -126,6 +141,32 @@ def record_history(app: HandoffApp, clock: FakeClock, histories: list[Any],
                 app.capture(key, source, "maria", at=at.isoformat())
             else:
                 app.record(key, event, "sam", at.isoformat(), **data)
+    for number, entry, kind, lag in query["corrections"]:
+        if number >= len(histories):
+            continue
+        clock.now += timedelta(minutes=lag)
+        correct(app, f"lead-{number}", entry, kind)
+
+
+def correct(app: HandoffApp, key: str, entry: int, kind: int) -> None:
+    """One correction of a lead, as people make them; one the lifecycle refuses is skipped."""
+    lead = app.lead(key)
+    facts = lead.facts()
+    try:
+        if kind == 0:  # a follow-up call made an hour after a step, recorded only now
+            at = facts[min(entry, len(facts)) - 1].occurred_at + timedelta(hours=1)
+            app.record(key, "contacted", "sam", at.isoformat(), "logged late")
+        elif kind == 1:
+            app.void(key, entry, "wrong lead", "maria" if entry <= 3 else "sam")
+        elif kind == 2:
+            app.amend(key, entry, "typo", "sam", amount=f"{entry}7.5")
+        else:
+            step = next((f for f in facts if f.n == entry), None)
+            at = (step.occurred_at if step else START) - timedelta(minutes=30 * entry)
+            app.amend(key, entry, "wrong hour", "sam" if entry > 3 else "maria",
+                      at=at.isoformat())
+    except Refused:
+        pass
 
 
 def expected_kpis(app: HandoffApp, period: Period, basis: str, by: str | None,
@@ -140,12 +181,15 @@ def expected_kpis(app: HandoffApp, period: Period, basis: str, by: str | None,
             if event.recorded_at <= as_of:
                 traffic[event.day] = event.visits
             continue
-        name = LIFECYCLE_EVENTS.get(type(event))
-        if name is None or event.recorded_at > as_of:
+        if type(event) is not Lead.Captured or event.recorded_at > as_of:
             continue
         history = leads[event.originator_id]
-        owner = event.owner if name == "handed" else (history[-1][2] if history else None)
-        history.append((name, event, owner))
+        owner = None
+        for fact in app.lead(event.key).facts(as_of):
+            step = SimpleNamespace(occurred_at=fact.occurred_at, recorded_at=fact.recorded_at,
+                                   **fact.data)
+            owner = fact.data["owner"] if fact.name == "handed" else owner
+            history.append((fact.name, step, owner))
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAGE_NAMES, 0))
     revenue: dict[str, Decimal] = defaultdict(Decimal)
     sla: dict[str, dict[str, Any]] = defaultdict(
@@ -203,9 +247,14 @@ def expected_kpis(app: HandoffApp, period: Period, basis: str, by: str | None,
 
 def judge(block: dict[str, Any], register: Any, later: list[Any], handed: Any,
           as_of: datetime) -> None:
-    version = register.in_force_at(handed.occurred_at, as_of)
-    if version is None:
+    # The versions known at as-of that were in force when the handoff was recorded, or
+    # were signed as restatements; the latest of them covering the handed instant.
+    judging = [v for v in register.versions if v.applied_at <= as_of
+               and (v.applied_at <= handed.recorded_at or v.restates)]
+    covering = [v for v in judging if v.terms.covers_instant(handed.occurred_at)]
+    if not covering:
         return
+    version = covering[-1]
     calendar = version.terms.calendar
     due = calendar.add_business_hours(handed.occurred_at, version.terms.decide_within_hours)
     decision = next((e for n, e, _ in later if n in ("accepted", "rejected")), None)
