@@ -205,32 +205,35 @@ class Batch:
         )
 
     def lead_corrected(
-        self, lead_id: str, steps: Sequence[tuple[int, str, LeadFacts]], since_us: int
+        self, lead_id: str, steps: Sequence[tuple[int, str, LeadFacts]], since_us: int,
+        entries: Sequence[int],
     ) -> None:
         """A correction (SPEC §2) was recorded at `since_us`: the lead's rows are replaced
         by those of its corrected steps (`steps`: each one's notification id, business
         name and facts, in the order they happened), each known from then on. The rows
         replaced are kept in the `_past` tables, superseded then, for reports as of
-        earlier instants; the summaries lose what they counted of them."""
+        earlier instants; the summaries lose what they counted of them. `entries`: the
+        notification ids of the lead's entries so far, which key all its rows (found by
+        primary key: a bulk rebuild projects without the secondary indexes)."""
         self.flush()
         self.load_leads([lead_id])
-        ref = self.leads[lead_id].lead_ref
         conn, mark = self.conn, _mark(self.conn)
+        ids = ", ".join(mark for _ in entries)
         of_lead = {
-            t.event: f"lead_ref = {mark}",
-            t.handoff: f"lead_ref = {mark}",
-            t.handoff_terms: f"handoff_id IN (SELECT handoff_id FROM read_handoff"
-                             f" WHERE lead_ref = {mark})",
+            t.event: f"notification_id IN ({ids})",
+            t.handoff: f"handoff_id IN ({ids})",
+            t.handoff_terms: f"handoff_id IN ({ids})",
         }
+        keys = tuple(entries)
         if self.tally is not None:
             names = ", ".join(c.name for c in t.event.columns)
             rows = conn.exec_driver_sql(
-                f"SELECT {names} FROM read_event WHERE {of_lead[t.event]}", (ref,)
+                f"SELECT {names} FROM read_event WHERE {of_lead[t.event]}", keys
             ).all()
             judged = conn.exec_driver_sql(
                 f"SELECT handed_us, captured_us, source, owner, in_time FROM read_handoff"
                 f" WHERE {of_lead[t.handoff]} AND decision IS NOT NULL AND due_us IS NOT NULL",
-                (ref,),
+                keys,
             ).all()
             self.tally.uncount(
                 [tuple(row) for row in rows],
@@ -242,10 +245,9 @@ class Batch:
             conn.exec_driver_sql(
                 f"INSERT INTO {past.name} ({names}, superseded_us)"
                 f" SELECT {names}, {mark} FROM {table.name} WHERE {of_lead[table]}",
-                (since_us, ref),
+                (since_us, *keys),
             )
-        for table in (t.handoff_terms, t.event, t.handoff):  # terms first: they name handoffs
-            conn.exec_driver_sql(f"DELETE FROM {table.name} WHERE {of_lead[table]}", (ref,))
+            conn.exec_driver_sql(f"DELETE FROM {table.name} WHERE {of_lead[table]}", keys)
         del self.leads[lead_id]
         for nid, name, (recorded_us, occurred_us, key, source, owner, cents) in steps:
             known_us = max(recorded_us, since_us)

@@ -149,17 +149,22 @@ class Projector:
                 batch.version_applied(nid, state(data))
             elif topic in _CORRECTION_TOPICS:
                 since_us = states.instant_us(state(data)["timestamp"])
-                batch.lead_corrected(originator, self._corrected_steps(originator, nid), since_us)
+                steps, entries = self._corrected_steps(originator, nid)
+                batch.lead_corrected(originator, steps, since_us, entries)
         batch.flush()
         return batch
 
-    def _corrected_steps(self, lead_id: str, nid: int) -> list[tuple[int, str, LeadFacts]]:
+    def _corrected_steps(
+        self, lead_id: str, nid: int
+    ) -> tuple[list[tuple[int, str, LeadFacts]], list[int]]:
         """The lead's steps as they read once the entry at `nid` was recorded, in the
-        order they happened, with the notification id of each one's entry."""
+        order they happened, with the notification id of each one's entry; and the
+        notification ids of all its entries so far."""
         entries = [e for e in eventstore.entries_of(self.app, UUID(lead_id)) if e[0] <= nid]
         version_nids = {version: entry_nid for entry_nid, _, version, _, _ in entries}
         lead: Lead = self.app.repository.get(UUID(lead_id), version=entries[-1][2])
-        return [
+        steps = [
             (version_nids[fact.n], fact.name, lead_facts.fact_facts(lead.key, fact))
             for fact in lead.facts()
         ]
+        return steps, list(version_nids.values())
