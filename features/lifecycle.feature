@@ -1,7 +1,8 @@
 Feature: The life of a lead, from inquiry to won or lost
   Marketing captures, qualifies and hands leads to a named sales owner; sales accepts
   or rejects each handoff, follows up, proposes and closes. Every step is written once,
-  in order, and can never be edited, so both teams argue from the same record.
+  in order, and can never be edited (a mistake is corrected by a new entry, see
+  corrections.feature), so both teams argue from the same record.
 
   The stories take place in the week of Monday 2 March 2026, in Chicago time, under the
   2026 growth agreement. Maria and Li work in marketing, Sam and Ola in sales.
@@ -211,7 +212,8 @@ Feature: The life of a lead, from inquiry to won or lost
 
   Rule: A lead's steps are written in the order they happened, and not ahead of time
     The history is an audit trail: a step dated before the lead's previous one would
-    make the trail contradict itself, and a step dated in the future has not happened.
+    make the trail contradict itself, unless it is recorded as a missed step with its
+    reason (see corrections.feature), and a step dated in the future has not happened.
     Five minutes of slack allow for clocks that disagree a little.
 
     Example: A step dated before the lead's previous step is refused
