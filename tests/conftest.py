@@ -67,3 +67,28 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def handoff(store: str) -> Handoff:
     """The real command line, run in-process on this test's store."""
     return Handoff(store)
+
+
+TEAM_AGREEMENT = """
+name = "2026 H1 growth agreement"
+effective_from = 2026-01-01
+effective_to = 2026-06-30
+timezone = "America/Chicago"
+
+[sales]
+decide_within_hours = 8
+
+[team]
+marketing = ["maria", "li"]
+sales = ["sam", "ola"]
+"""
+
+
+@pytest.fixture
+def signed(handoff: Handoff, tmp_path: Path) -> Handoff:
+    """The store with an H1 2026 agreement both sides signed (maria, li | sam, ola)."""
+    path = tmp_path / "agreement.toml"
+    path.write_text(TEAM_AGREEMENT)
+    handoff.ok("sla", "apply", str(path))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    return handoff

@@ -7,31 +7,9 @@ from pathlib import Path
 import pytest
 from cli_helpers import Handoff
 from click.testing import CliRunner
+from conftest import TEAM_AGREEMENT as AGREEMENT
 
 from handoff.cli import main
-
-AGREEMENT = """
-name = "2026 H1 growth agreement"
-effective_from = 2026-01-01
-effective_to = 2026-06-30
-timezone = "America/Chicago"
-
-[sales]
-decide_within_hours = 8
-
-[team]
-marketing = ["maria", "li"]
-sales = ["sam", "ola"]
-"""
-
-
-@pytest.fixture
-def signed(handoff: Handoff, tmp_path: Path) -> Handoff:
-    path = tmp_path / "agreement.toml"
-    path.write_text(AGREEMENT)
-    handoff.ok("sla", "apply", str(path))
-    handoff.ok("sla", "sign", "1", actor="sam")
-    return handoff
 
 
 def walk_to_won(h: Handoff, key: str = "acme-1") -> None:

@@ -1,7 +1,8 @@
 """Correcting the record (SPEC §2) through the real command line, on each store.
 
-The agreement gives sales 8 business hours (09:00-17:00, Chicago) to decide a handoff:
-a lead handed on Monday 2 March 2026 at 11:00 is due on Tuesday at 11:00.
+The agreement (conftest's TEAM_AGREEMENT) gives sales 8 business hours (09:00-17:00,
+Chicago) to decide a handoff: a lead handed on Monday 2 March 2026 at 11:00 is due on
+Tuesday at 11:00.
 """
 
 from __future__ import annotations
@@ -13,30 +14,9 @@ from typing import Any
 
 import pytest
 from cli_helpers import Handoff
+from conftest import TEAM_AGREEMENT as AGREEMENT
 
-AGREEMENT = """
-name = "2026 H1 growth agreement"
-effective_from = 2026-01-01
-effective_to = 2026-06-30
-timezone = "America/Chicago"
-
-[sales]
-decide_within_hours = 8
-
-[team]
-marketing = ["maria", "li"]
-sales = ["sam", "ola"]
-"""
 MARCH = ("kpi", "--month", "2026-03")
-
-
-@pytest.fixture
-def signed(handoff: Handoff, tmp_path: Path) -> Handoff:
-    path = tmp_path / "agreement.toml"
-    path.write_text(AGREEMENT)
-    handoff.ok("sla", "apply", str(path))
-    handoff.ok("sla", "sign", "1", actor="sam")
-    return handoff
 
 
 def handed_and_contacted(h: Handoff, key: str = "acme") -> None:
