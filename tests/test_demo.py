@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -128,10 +128,21 @@ def test_every_demo_entry_is_recorded_after_what_it_follows(tmp_path: Path) -> N
     finally:
         app.close()
     assert len(steps) == built.leads
+    missed = 0
     for lead_steps in steps.values():
         in_occurred_order = sorted(lead_steps, key=lambda e: (e.occurred_at, e.originator_version))
-        recorded = [e.stamp.recorded_at for e in in_occurred_order]
-        assert recorded == sorted(recorded), in_occurred_order[0].stamp
+        # A step recorded as missed (SPEC §2) is recorded after every step it follows, and
+        # after the later steps it was missed among; every other entry in order.
+        on_time = [e for e in in_occurred_order if not isinstance(e, Lead.MissedStep)]
+        recorded = [e.stamp.recorded_at for e in on_time]
+        assert recorded == sorted(recorded), on_time[0].stamp
+        for index, entry in enumerate(in_occurred_order):
+            if isinstance(entry, Lead.MissedStep):
+                missed += 1
+                assert all(entry.timestamp > e.timestamp for e in in_occurred_order[:index])
+                assert all(entry.timestamp > e.timestamp for e in lead_steps
+                           if e.originator_version < entry.originator_version)
+    assert missed == 3  # the follow-up calls logged late
 
 
 def test_the_demo_revision_is_proposed_by_marketing_and_signed_by_sales(tmp_path: Path) -> None:
@@ -139,7 +150,7 @@ def test_the_demo_revision_is_proposed_by_marketing_and_signed_by_sales(tmp_path
     result = CliRunner().invoke(
         main, ["--store", str(built.path), "sla", "history", "--format", "json"]
     )
-    first, revision = json.loads(result.output)
+    first, revision, restatement = json.loads(result.output)
     assert (first["status"], first["signatures"]) == ("applied", [])
     assert revision["status"] == "signed" and revision["applied_by"] == "maria"
     assert [(s["actor"], s["side"]) for s in revision["signatures"]] == [
@@ -147,6 +158,11 @@ def test_the_demo_revision_is_proposed_by_marketing_and_signed_by_sales(tmp_path
     ]
     # Signed before the revision's first day, so it governs from that day on.
     assert revision["applied_at"] < revision["effective_from"]
+    # Five weeks in, both sides restate it: one more holiday, for the past too.
+    assert restatement["status"] == "signed as a restatement"
+    assert "office was closed" in restatement["restates"]
+    assert [c["key"] for c in restatement["changes"]] == ["calendar.holidays"]
+    assert restatement["applied_at"] > revision["effective_from"]
 
 
 def test_the_demo_store_is_sealed_for_audit_when_built(tmp_path: Path) -> None:
@@ -155,3 +171,21 @@ def test_the_demo_store_is_sealed_for_audit_when_built(tmp_path: Path) -> None:
     verdict = CliRunner().invoke(main, ["--store", str(out), "audit", "verify"])
     assert verdict.exit_code == 0, verdict.output
     assert "the log is intact" in verdict.output and "new entries sealed" not in verdict.output
+
+
+def test_the_demo_review_names_its_restatement_and_replays_before_it(tmp_path: Path) -> None:
+    built = build_demo(tmp_path / "demo.sqlite", seed=1, today=TODAY, months=12)
+
+    def kpi(*options: str) -> dict[str, object]:
+        result = CliRunner().invoke(main, ["--store", str(built.path), "kpi", "--month",
+                                           "2026-05", "--format", "json", *options])
+        found: dict[str, object] = json.loads(result.output)
+        return found
+
+    restated = kpi()["restatements"]
+    assert isinstance(restated, list) and len(restated) == 1
+    assert restated[0]["restated_by"] == "sam" and restated[0]["handoffs"] > 0
+    signed = datetime.fromisoformat(str(restated[0]["restated_at"]))
+    before = kpi("--as-of", (signed - timedelta(seconds=1)).isoformat())
+    assert before["restatements"] == []
+    assert before["sla"] != kpi()["sla"]

@@ -247,14 +247,15 @@ def expected_kpis(app: HandoffApp, period: Period, basis: str, by: str | None,
 
 def judge(block: dict[str, Any], register: Any, later: list[Any], handed: Any,
           as_of: datetime) -> None:
-    # The versions known at as-of that were in force when the handoff was recorded, or
-    # were signed as restatements; the latest of them covering the handed instant.
-    judging = [v for v in register.versions if v.applied_at <= as_of
-               and (v.applied_at <= handed.recorded_at or v.restates)]
-    covering = [v for v in judging if v.terms.covers_instant(handed.occurred_at)]
-    if not covering:
+    # Of the versions known at as-of that cover the handed instant: the latest of those in
+    # force when the handoff was recorded or signed as restatements; when none of them,
+    # the first to cover it.
+    known = [v for v in register.versions if v.applied_at <= as_of
+             and v.terms.covers_instant(handed.occurred_at)]
+    judging = [v for v in known if v.applied_at <= handed.recorded_at or v.restates]
+    if not known:
         return
-    version = covering[-1]
+    version = judging[-1] if judging else known[0]
     calendar = version.terms.calendar
     due = calendar.add_business_hours(handed.occurred_at, version.terms.decide_within_hours)
     decision = next((e for n, e, _ in later if n in ("accepted", "rejected")), None)

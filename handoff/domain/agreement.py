@@ -16,7 +16,7 @@ from handoff.domain.bounds import check_text
 from handoff.domain.business_time import WEEKDAYS, BusinessCalendar
 from handoff.domain.errors import ActorRefused, InvalidInput, OwnerRefused, SignatureRefused
 from handoff.domain.lead import Stamp
-from handoff.domain.service_level import governing_version, judging_versions
+from handoff.domain.service_level import governing_version
 
 MARKETING_RATES = ("visit_to_captured", "captured_to_qualified", "qualified_to_handed")
 SALES_RATES = ("handed_to_accepted", "accepted_to_proposal", "proposal_to_won")
@@ -391,14 +391,6 @@ class AgreementRegister(Aggregate):
         for waiting, other in list(self.proposals.items()):
             if other.overtaken_by is None:
                 self.proposals[waiting] = replace(other, overtaken_by=number)
-
-    def judging(self, recorded_at: datetime, as_of: datetime | None = None
-                ) -> list[AppliedVersion]:
-        """The versions that may judge a handoff recorded at `recorded_at` (SPEC §3)."""
-        return judging_versions(
-            self.known_at(as_of), recorded_at, lambda v: v.applied_at,
-            lambda v: v.restates is not None,
-        )
 
     # -- reading ------------------------------------------------------------------------
     def known_at(self, as_of: datetime | None) -> list[AppliedVersion]:

@@ -85,13 +85,19 @@ def governing_version(
 
 def judging_versions(
     versions: Sequence[Version], recorded_at: Instant, applied_at: Callable[[Version], Instant],
-    restates: Callable[[Version], bool],
+    restates: Callable[[Version], bool], covers: Callable[[Version], bool],
 ) -> list[Version]:
-    """The versions that may judge a handoff (SPEC §3, no silent rewriting of the past):
-    those in force when the handoff was recorded, and later ones signed as restatements.
-    A revision applied after a handoff was recorded does not change its verdict unless
-    both sides signed it as a restatement."""
-    return [v for v in versions if applied_at(v) <= recorded_at or restates(v)]
+    """The versions that may judge a handoff (SPEC §3, no silent rewriting of the past),
+    in the order applied: those in force when the handoff was recorded, and later ones
+    signed as restatements. A revision applied after a handoff was recorded does not
+    change its verdict unless both sides signed it as a restatement; but a handoff that
+    no version judged when it was recorded (history imported before the first agreement)
+    is judged by the first version to cover it: that fills a gap, it rewrites nothing."""
+    known = [v for v in versions if applied_at(v) <= recorded_at or restates(v)]
+    if any(covers(v) for v in known):
+        return known
+    first = next((v for v in versions if covers(v)), None)
+    return [v for v in versions if v in known or v is first]
 
 
 def counts_in_flow(event: str, first_of_kind: bool) -> bool:

@@ -98,10 +98,13 @@ def version_from_row(row: Mapping[Any, Any]) -> KnownVersion:
     return KnownVersion(row["version"], row["applied_us"], terms, row["restates"])
 
 
-def judging(versions: list[KnownVersion], recorded_us: int) -> list[KnownVersion]:
-    """service_level.judging_versions, on microseconds."""
+def judging(versions: list[KnownVersion], recorded_us: int, handed_us: int
+            ) -> list[KnownVersion]:
+    """service_level.judging_versions, on microseconds, for a handoff made at `handed_us`
+    whose entry was recorded at `recorded_us`."""
     return judging_versions(
-        versions, recorded_us, lambda v: v.applied_us, lambda v: v.restates is not None
+        versions, recorded_us, lambda v: v.applied_us, lambda v: v.restates is not None,
+        lambda v: v.covers(handed_us),
     )
 
 

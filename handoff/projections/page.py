@@ -156,7 +156,7 @@ class Batch:
         )
         # Its due instant under every version that may judge it and covers it, for reports
         # as of an earlier instant; the governing version's on the handoff itself.
-        versions = judging(self.versions, entry_us)
+        versions = judging(self.versions, entry_us, handed_us)
         dues = {v.number: v.due_us(handed_us) for v in versions if v.covers(handed_us)}
         governing = governing_version(versions, lambda v: v.number in dues)
         if governing is not None:
@@ -173,7 +173,7 @@ class Batch:
             return
         # Under each version that may judge the handoff and covers it: (response hours,
         # due, in time).
-        versions = judging(self.versions, lead.last_handed_entry_us or 0)
+        versions = judging(self.versions, lead.last_handed_entry_us or 0, handed_us)
         judged = {
             v.number: (v.response_hours(handed_us, decided_us), due,
                        decided_in_time(decided_us, due))
@@ -277,10 +277,12 @@ class Batch:
             (version.number, nid, version.applied_us, json.dumps(data["document"]),
              version.restates)
         )
-        if version.restates is None:
-            return  # every handoff projected so far was recorded before it
         self.flush()
         query = select(t.handoff.c.handoff_id, t.handoff.c.handed_us, t.handoff.c.decided_us)
+        if version.restates is None:
+            # Every handoff projected so far was recorded before it: it judges only those
+            # that no version judged yet (service_level.judging_versions).
+            query = query.where(t.handoff.c.due_us.is_(None))
         query = query.where(t.handoff.c.handed_us >= version.start_us)
         if version.end_us is not None:
             query = query.where(t.handoff.c.handed_us < version.end_us)
