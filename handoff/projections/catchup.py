@@ -141,7 +141,8 @@ def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> None:
             return
         execute = executor(conn)
         if tally is not None and (tally.start, tally.end) == (valid, at):
-            summaries.add(execute, tally.stage_rows(), tally.sla_rows(), at, tally.recorded_us)
+            summaries.add(execute, tally.stage_rows(), tally.sla_rows(), at, tally.recorded_us,
+                          taken_back=tally.taken_back)
         else:
             summaries.refresh(execute, at)
 

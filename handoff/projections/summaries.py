@@ -156,13 +156,19 @@ def add(
     sla_rows: list[tuple[Any, ...]],
     position: int,
     recorded_us: int,
+    taken_back: bool = False,
 ) -> None:
-    """Add counts made elsewhere (see tally.py) to the summaries, then valid at `position`."""
+    """Add counts made elsewhere (see tally.py) to the summaries, then valid at `position`.
+    `taken_back`: some counts are negative (rows a correction replaced), so rows may have
+    fallen to nothing: they go, as a recompute would not write them."""
     if stage_rows:
         execute(_STAGE_INSERT + "VALUES (" + ", ".join(["{0}"] * 8) + ")" + _STAGE_ADD,
                 stage_rows)
     if sla_rows:
         execute(_SLA_INSERT + "VALUES (" + ", ".join(["{0}"] * 6) + ")" + _SLA_ADD, sla_rows)
+    if taken_back:
+        execute("DELETE FROM read_stage_day WHERE events = 0", ())
+        execute("DELETE FROM read_sla_day WHERE in_time = 0 AND late = 0", ())
     _advance(execute, position, recorded_us)
 
 

@@ -55,6 +55,7 @@ class Tally:
         self.flow_cents: Counter[int] = Counter()
         self.cohort_cents: Counter[int] = Counter()
         self.decisions: Counter[DecisionKey] = Counter()
+        self.taken_back = False  # some counts were taken back (see uncount)
 
     def count(
         self, events: Sequence[tuple[Any, ...]], decisions: Iterable[DecisionKey],
@@ -90,6 +91,7 @@ class Tally:
         self, events: Sequence[tuple[Any, ...]], decisions: Iterable[DecisionKey]
     ) -> None:
         """Take back what rows counted: those a correction replaced."""
+        self.taken_back = True
         undo = Tally(self.start)
         undo.codes = self.codes
         undo.count(events, decisions, 0)
