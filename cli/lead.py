@@ -210,7 +210,7 @@ def history(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
             [e["n"], e["event"], obj.instants.text(e["occurred_at"]),
              obj.instants.text(e["recorded_at"]), e["actor"],
              e["agreement"] and f"{e['agreement']} (v{e['agreement_version']})",
-             entry_details(e)]
+             entry_details({**e, "at": obj.instants.text(e["at"])} if "at" in e else e)]
             for e in entries
         ],
         title=f"History of lead {key}",
