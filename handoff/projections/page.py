@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
+from sqlalchemy.exc import IntegrityError
 
 from handoff.domain.agreement import AgreementTerms
 from handoff.domain.bounds import MAX_COUNT
@@ -357,19 +358,48 @@ def _execute_many(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -
 
 def _insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
     names = ", ".join(column.name for column in table.columns)
+    if rows and conn.dialect.name == "postgresql":
+        _copy(conn, table.name, names, rows)
+        return
     marks = ", ".join("{0}" for _ in table.columns)
     _execute_many(conn, f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
 
 
+_UPSERTED = "read_lead_upsert"  # PostgreSQL: the leads of one flush, copied, then merged
+
+
 def _upsert_leads(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     names = ", ".join(column.name for column in t.lead.columns)
-    marks = ", ".join("{0}" for _ in t.lead.columns)
     changing = ("source", "captured_us", "owner", "last_handoff", "last_handed_us",
                 "last_handed_entry_us", "stages")
     updates = ", ".join(f"{name} = excluded.{name}" for name in changing)
-    _execute_many(
-        conn,
-        f"INSERT INTO read_lead ({names}) VALUES ({marks})"
-        f" ON CONFLICT (lead_id) DO UPDATE SET {updates}",
-        rows,
-    )
+    upsert = f" ON CONFLICT (lead_id) DO UPDATE SET {updates}"
+    if rows and conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_UPSERTED}"
+            " (LIKE read_lead INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        _copy(conn, _UPSERTED, names, rows)
+        conn.exec_driver_sql(
+            f"INSERT INTO read_lead ({names}) SELECT {names} FROM {_UPSERTED}{upsert}"
+        )
+        conn.exec_driver_sql(f"TRUNCATE {_UPSERTED}")
+        return
+    marks = ", ".join("{0}" for _ in t.lead.columns)
+    _execute_many(conn, f"INSERT INTO read_lead ({names}) VALUES ({marks}){upsert}", rows)
+
+
+def _copy(conn: Connection, table: str, names: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """PostgreSQL: rows streamed with COPY, in the connection's transaction. A statement
+    per row, even pipelined, cost the driver more than the whole projection else did
+    (a million events: 92 of 135 s)."""
+    import psycopg
+
+    driver: Any = conn.connection.driver_connection
+    sql = f"COPY {table} ({names}) FROM STDIN"
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.IntegrityError as error:  # a key projected by another process meanwhile
+        raise IntegrityError(sql, None, error) from None
