@@ -23,6 +23,7 @@ from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS, Lead
 from handoff.domain.traffic import TrafficDay
 from handoff.instants import iso
 from handoff.projections import states
+from handoff.projections.corrected import corrected_leads
 
 _LEAD_EVENTS = {get_topic(cls): (name, cls) for cls, name in LIFECYCLE_EVENTS.items()}
 _VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
@@ -48,7 +49,9 @@ def export_rows(app: HandoffApp) -> Iterator[dict[str, Any]]:
     """
     keys: dict[str, str] = {}
     state, tagged = states.state, states.tagged
-    corrected = eventstore.originators_of_kinds(app, _CORRECTION_TOPICS)
+    corrected = corrected_leads(app)
+    if corrected is None:  # the read model cannot tell: one scan of the log
+        corrected = eventstore.originators_of_kinds(app, _CORRECTION_TOPICS)
     for page in eventstore.log_pages(app):
         for _, originator, topic, data in page:
             found = _LEAD_EVENTS.get(topic)

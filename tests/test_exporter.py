@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from eventsourcing.utils import get_topic
 from test_eventstore_contract import every_kind_of_event
 
+from handoff import eventstore, projections
 from handoff.application import HandoffApp
-from handoff.domain.lead import LIFECYCLE_EVENTS
+from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS, lead_id
 from handoff.domain.traffic import TrafficDay
 from handoff.exporter import export_rows
 from handoff.instants import iso
+from handoff.projections.corrected import corrected_leads
 
 
 def rows_from_domain_events(app: HandoffApp) -> list[dict[str, Any]]:
@@ -44,3 +47,19 @@ def test_the_export_reads_every_event_as_the_domain_records_it(app: HandoffApp) 
         type(v) for row in expected for v in row.values()
     ]
     assert {row["event"] for row in exported} == {*LIFECYCLE_EVENTS.values(), "visits"}
+
+
+def test_the_read_model_names_the_corrected_leads_as_the_log_does(app: HandoffApp) -> None:
+    every_kind_of_event(app)
+    correction_topics = [get_topic(cls) for cls in CORRECTIONS]
+    assert corrected_leads(app) is None  # nothing projected yet: the log must be asked
+    projections.catch_up(app)
+    assert corrected_leads(app) == set() == eventstore.originators_of_kinds(
+        app, correction_topics)
+    app.void("lost-lead", 5, "lost was typed on the wrong lead", "kim")
+    assert corrected_leads(app) is None  # the read model is behind the correction
+    projections.catch_up(app)
+    assert corrected_leads(app) == {lead_id("lost-lead").hex} == (
+        eventstore.originators_of_kinds(app, correction_topics))
+    assert [row["event"] for row in export_rows(app) if row.get("lead") == "lost-lead"] == [
+        "captured", "qualified", "handed", "accepted"]

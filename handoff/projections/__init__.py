@@ -23,6 +23,7 @@ Reporting
     totals        what a report returns, per group (plain data)
     report_now    a report as of now, from the summaries (no SQLAlchemy needed)
     report_as_of  a report as of any instant, from the per-event tables
+    corrected     which leads a correction touched (for the export), when caught up
 
 The rules themselves live in `handoff.domain.service_level`; the only other forms are
 fast paths held to them by differential tests. The names below are loaded on first
