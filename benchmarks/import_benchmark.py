@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -175,7 +176,10 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1, help="runs; the best of each is kept")
-    parser.add_argument("--postgres", metavar="URL", help="also import into PostgreSQL there")
+    parser.add_argument("--postgres", metavar="URL",
+                        default=os.environ.get("HANDOFF_BENCH_POSTGRES_URL"),
+                        help="also import into PostgreSQL there (a fresh database, dropped"
+                        " after; default: $HANDOFF_BENCH_POSTGRES_URL)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)

@@ -1,7 +1,7 @@
 """KPI benchmark: rebuild, export, catch-up, `compute_kpis`, `handoff kpi` and pandas.
 
     python benchmarks/kpi_benchmark.py [--events 1000000] [--seed 11] [--store PATH]
-                                       [--postgres URL]
+                                       [--postgres URL]  (or HANDOFF_BENCH_POSTGRES_URL)
 
 Builds a seeded SQLite store of about `--events` lead events (two years of leads under
 one agreement, plus daily traffic), written in large transactions, then times in one run:
@@ -25,6 +25,7 @@ given with `--store` or `--postgres` is reused when it holds events.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import sqlite3
@@ -204,9 +205,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--store", type=Path, help="keep the store here (reused if it exists)")
     parser.add_argument(
-        "--postgres", metavar="URL",
+        "--postgres", metavar="URL", default=os.environ.get("HANDOFF_BENCH_POSTGRES_URL"),
         help="also measure reading, rebuilding and exporting on this PostgreSQL database"
-        " (built there when it holds no events; the database must exist)",
+        " (built there when it holds no events; the database must exist;"
+        " default: $HANDOFF_BENCH_POSTGRES_URL)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
