@@ -11,9 +11,9 @@ import click
 
 from handoff.backup import backup_lines, is_backup, restore
 from handoff.cli.lead import WHOLE_NUMBER
-from handoff.cli.output import print_csv_records, print_lines
+from handoff.cli.output import print_csv_cells, print_lines
 from handoff.cli.progress import Stages, stages
-from handoff.exporter import export_rows
+from handoff.exporter import export_cells
 from handoff.importer import (
     COLUMNS,
     TEXT_COLUMNS,
@@ -25,7 +25,7 @@ from handoff.importer import (
     read_rows,
 )
 from handoff.instants import parse_day
-from handoff.spreadsheet import neutralised_rows
+from handoff.spreadsheet import neutralised_cells
 from handoff.store import without_password
 
 _PROGRESS_FROM_ROWS = 2000
@@ -170,4 +170,4 @@ def export_command(obj: Any, fmt: str) -> None:
     if fmt == "jsonl":
         print_lines(backup_lines(obj.app))
     else:
-        print_csv_records(COLUMNS, neutralised_rows(export_rows(obj.app), TEXT_COLUMNS))
+        print_csv_cells(COLUMNS, neutralised_cells(export_cells(obj.app), COLUMNS, TEXT_COLUMNS))

@@ -9,7 +9,7 @@ which spreadsheets show as text; a cell that itself starts with `'` gets one mor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
@@ -29,16 +29,18 @@ def restored(cell: str) -> str:
     return cell
 
 
-def neutralised_rows(
-    rows: Iterable[dict[str, Any]], text_columns: Iterable[str]
-) -> Iterator[dict[str, Any]]:
-    """Rows for a CSV, each text cell a spreadsheet would run given a leading `'`."""
-    columns = tuple(text_columns)
+def neutralised_cells(
+    rows: Iterable[list[Any]], header: Sequence[str], text_columns: Iterable[str]
+) -> Iterator[list[Any]]:
+    """Rows for a CSV, given as cells in the order of `header`: each text cell a
+    spreadsheet would run given a leading `'`."""
+    indexes = [i for i, column in enumerate(header) if column in frozenset(text_columns)]
+    first = _FIRST_CHARACTERS
     for row in rows:
-        for column in columns:
-            value = row.get(column)
-            if value and value[0] in _FIRST_CHARACTERS:
-                row[column] = "'" + value
+        for i in indexes:
+            value = row[i]
+            if value and value[0] in first:
+                row[i] = "'" + value
         yield row
 
 
