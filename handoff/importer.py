@@ -216,7 +216,8 @@ class Importer:
 
     def _load_existing(self, rows: Sequence[Row]) -> None:
         """Load the leads and traffic days the file names that the store already has."""
-        self.ids = {row["lead"]: lead_id(row["lead"]) for _, row in rows if row.get("lead")}
+        keys = dict.fromkeys(row["lead"] for _, row in rows if row.get("lead"))
+        self.ids = {key: lead_id(key) for key in keys}  # a uuid5 per lead, not per row
         days: dict[UUID, date] = {}
         counts: dict[date, list[int]] = {}
         for _, row in rows:
