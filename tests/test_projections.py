@@ -7,14 +7,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from conftest import AGREEMENT, FakeClock, agreement_toml
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from handoff import projections
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
 from handoff.kpi import Period, compute_kpis, period_from_options
-from handoff.projections import report_now, schema
+from handoff.projections import page, report_now, schema
 from handoff.projections.instants import micros
 from handoff.projections.totals import Scope
 from handoff.store import locate
@@ -209,3 +211,23 @@ def test_a_bulk_catch_up_gives_the_rows_and_indexes_of_an_incremental_one(
         found = {i["name"] for t in ("read_event", "read_handoff")
                  for i in inspect(conn).get_indexes(t)}
     assert {str(index.name) for index in schema.SECONDARY_INDEXES} <= found
+
+
+def test_rows_projected_twice_collide_on_their_keys_as_a_catch_up_expects(
+    app: HandoffApp,
+) -> None:
+    """A second process projecting the same events collides on the rows' keys; the
+    catch-up then starts again from the new position. PostgreSQL writes rows with COPY,
+    whose collision must read as the same IntegrityError as SQLite's INSERT."""
+    agree(app)
+    lead_to(app, "acme", 2, "won")
+    projections.catch_up(app)
+    model = projections.read_model(app)
+    with model.engine.connect() as conn:
+        first = conn.execute(select(schema.event).order_by(schema.event.c.notification_id))
+        row = tuple(first.first() or ())
+    with pytest.raises(IntegrityError), model.engine.begin() as conn:
+        page._insert(conn, schema.event, [row])
+    with model.engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(schema.event)).scalar()
+    assert count == 6  # captured, qualified, handed, accepted, proposal, won: nothing added
