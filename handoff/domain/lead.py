@@ -493,7 +493,6 @@ class Fact:
     actor: str = ""
     agreement_version: int | None = None
     agreement: str | None = None
-    corrected_by: tuple[Lead.Amended, ...] = ()
 
     def order(self) -> tuple[datetime, int]:
         """Steps in the order they happened; at the same instant, in the order recorded."""
@@ -505,9 +504,8 @@ class Fact:
     def amended(self, changes: dict[str, Any], by: Lead.Amended | None = None) -> Fact:
         data = {**self.data, **{k: v for k, v in changes.items() if k != "at"}}
         fact = replace(self, data=data, occurred_at=changes.get("at", self.occurred_at))
-        if by is not None:
-            fact = replace(fact, corrected_by=(*fact.corrected_by, by),
-                           agreement_version=by.agreement_version, agreement=by.agreement)
+        if by is not None:  # the version in force at the instant it now happened
+            fact = replace(fact, agreement_version=by.agreement_version, agreement=by.agreement)
         return fact
 
 
