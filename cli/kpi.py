@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from handoff.cli.output import output_option, print_csv, print_json, print_table
+from handoff.cli.output import Instants, output_option, print_csv, print_json, print_table
 from handoff.cli.progress import stages
 from handoff.views import restatement_words
 
@@ -73,7 +73,7 @@ def kpi(obj: Any, month: str | None, quarter: str | None, start: str | None, end
     elif fmt == "csv":
         print_csv(["group", "section", "metric", "actual", "target"], list(_csv_rows(result)))
     else:
-        print_kpi_table(result, by, obj.instants.text(result["as_of"]))
+        print_kpi_table(result, by, obj.instants)
 
 
 def _csv_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
@@ -93,8 +93,13 @@ def _csv_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
                 yield [group, section, name, value, None]
 
 
+def _as_read(instants: Instants | None, instant: str) -> str:
+    """An ISO instant as people read it (as given, when no zone is known)."""
+    return instant if instants is None else str(instants.text(instant))
+
+
 def print_kpi_table(
-    result: dict[str, Any], by: str | None = None, as_of: str | None = None
+    result: dict[str, Any], by: str | None = None, instants: Instants | None = None
 ) -> None:
     """The KPI object as tables: counts, rates (as percentages) and SLA, beside targets.
 
@@ -104,7 +109,7 @@ def print_kpi_table(
     period, targets, basis = result["period"], result["targets"], result["basis"]
     click.echo(
         f"KPIs {period['from']} to {period['to']} ({period['timezone']}), "
-        f"{basis} basis, as of {as_of or result['as_of']}"
+        f"{basis} basis, as of {_as_read(instants, result['as_of'])}"
     )
     counts = result["counts"]
     rows: list[list[Any]] = [
@@ -122,7 +127,7 @@ def print_kpi_table(
     print_table(["sla", "value"], sla_rows, title="Handoff SLA")
     marks.footnotes()
     for restatement in result.get("restatements", ()):
-        click.echo(restatement_words(restatement))
+        click.echo(restatement_words(restatement, _as_read(instants, restatement["restated_at"])))
     follow_up_rows = _follow_up_rows(result, marks)
     if follow_up_rows:
         print_table(["measure", "value"], follow_up_rows, title="Follow-up and speed to lead")

@@ -120,7 +120,8 @@ def demo(seed: int, out: str, months: int) -> None:
 
     A year of leads from several sources with seasonality, daily traffic, recycled
     leads, late and missed handoffs, re-sent proposals, won and lost deals, a team of
-    marketing and sales people, and two agreement versions with a mid-year revision.
+    marketing and sales people, an agreement with a mid-year revision both sides signed,
+    a restatement of it, and a few corrections. The demo is always a SQLite file.
     """
     from handoff.application import HandoffApp
     from handoff.cli.kpi import print_kpi_table
@@ -130,6 +131,8 @@ def demo(seed: int, out: str, months: int) -> None:
     from handoff.simulation import TIMEZONE
     from handoff.store import locate
 
+    if "://" in out:
+        raise click.UsageError("--out names the SQLite file the demo writes, not a database URL")
     today = now_utc().astimezone(TIMEZONE).date()
     built = build_demo(Path(out), seed=seed, today=today, months=months)
     click.echo(
@@ -142,7 +145,7 @@ def demo(seed: int, out: str, months: int) -> None:
         register = app.agreement_register()
         period = period_from_options(register, month=built.last_full_month)
         result = compute_kpis(app, period)
-        print_kpi_table(result, as_of=Instants.of(register).text(result["as_of"]))
+        print_kpi_table(result, instants=Instants.of(register))
     finally:
         app.close()
     store = f"handoff --store {shlex.quote(out)}"

@@ -221,8 +221,11 @@ def history(obj: Any, fmt: str) -> None:
         ])
     print_table(header, rows, title="Agreement versions")
     for record in records[1:]:
+        if record["compared_with"] is None:
+            continue
         changes = "; ".join(_describe(c) for c in record["changes"]) or "no term changed"
-        click.echo(f"version {record['version']} changes: {changes}")
+        click.echo(f"version {record['version']} changes from version "
+                   f"{record['compared_with']}: {changes}")
 
 
 def _describe(change: dict[str, Any]) -> str:

@@ -355,9 +355,14 @@ def _refuse_different_data(
         field = differing[0]
         raise InvalidInput(
             f"lead {lead.key!r} already has {event_name} at {iso(occurred_at)} with {field} "
-            f"{step.data.get(field)!r}, not {given[field]!r}: a recorded event is not changed "
-            "by importing it again"
+            f"{_said(step.data.get(field))}, not {_said(given[field])}: a recorded event is not "
+            "changed by importing it again (record a correction: lead amend)"
         )
+
+
+def _said(value: Any) -> str:
+    """A value as a refusal quotes it: texts quoted, numbers (amounts) as written."""
+    return repr(value) if isinstance(value, str) or value is None else str(value)
 
 
 def _comparable(field: str, value: Any) -> Any:

@@ -57,7 +57,11 @@ def _digest(text: str) -> str:
 
 
 def _split(url: str, option: str, schemes: tuple[str, ...]) -> SplitResult:
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.hostname  # noqa: B018  (raises on a malformed host, e.g. "[bad")
+    except ValueError:
+        raise BadDestination(f"{option}: not a URL of the form {schemes[0]}://host/...") from None
     if parts.scheme.lower() not in schemes or not parts.hostname:
         raise BadDestination(f"{option}: not a URL of the form {schemes[0]}://host/...")
     try:

@@ -163,7 +163,10 @@ def monthly_review(
         "groups": groups,
         "breaches": _breaches(app, period, as_of),
         "follow_up": _follow_up_lines(flow),
-        "restatements": [restatement_words(r) for r in flow["restatements"]],
+        "restatements": [
+            restatement_words(r, _local(r["restated_at"], period.timezone, "%Y-%m-%d %H:%M %Z"))
+            for r in flow["restatements"]
+        ],
         "audit_digest": audit.current_digest(app),
     }
 
@@ -198,8 +201,15 @@ def _local(instant: str | None, zone: ZoneInfo, layout: str = "%a %d %b %H:%M") 
 
 
 def _agreement_record(version: AppliedVersion, zone: ZoneInfo) -> dict[str, Any]:
+    """The version in force, with who brought it into force: who applied it, or who
+    proposed it and each signature (the last one put it in force)."""
     record = version_record(version)
-    record["applied_at"] = _local(record["applied_at"], zone, "%Y-%m-%d %H:%M %Z")
+    when = "%Y-%m-%d %H:%M %Z"
+    record["applied_at"] = _local(record["applied_at"], zone, when)
+    record["signed"] = "; ".join(
+        f"{s.actor} for {s.side} on {_local(iso(s.signed_at), zone, when)}"
+        for s in version.signatures
+    )
     return record
 
 
@@ -215,9 +225,11 @@ def _terms(version: AppliedVersion) -> list[tuple[str, str]]:
     calendar = document.get("calendar", {})
     hours = calendar.get("hours", ["09:00", "17:00"])
     days = ", ".join(calendar.get("workdays", ["mon", "tue", "wed", "thu", "fri"]))
-    holidays = calendar.get("country_holidays")
+    country = calendar.get("country_holidays")
+    listed = calendar.get("holidays", [])
     pairs.append(("Business hours", f"{days}, {hours[0]} to {hours[1]}"
-                  + (f"; {holidays} public holidays" if holidays else "")))
+                  + (f"; {country} public holidays" if country else "")
+                  + (f"; holidays {', '.join(listed)}" if listed else "")))
     for side in ("marketing", "sales"):
         rates = document.get(side, {}).get("rates", {})
         if rates:

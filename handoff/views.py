@@ -164,28 +164,31 @@ def version_status(version: AgreementVersion) -> str:
 
 
 def history_records(versions: list[AgreementVersion]) -> list[dict[str, Any]]:
-    """Every version with what changed from the one before it (`before`/`after` null when
-    a term was added or dropped)."""
+    """Every version with what changed (`changes`: `before`/`after` null when a term was
+    added or dropped) from the terms it replaces: the latest version in force before it
+    (`compared_with`, null for the first), not a proposal that never came into force."""
     records = []
-    previous = None
+    in_force: AgreementVersion | None = None
     for version in versions:
         record = version_record(version)
+        record["compared_with"] = None if in_force is None else in_force.number
         record["changes"] = [
             {"key": c.key, "before": c.before, "after": c.after}
-            for c in changes_between(previous, version.terms)
+            for c in changes_between(in_force.terms if in_force else None, version.terms)
         ]
         records.append(record)
-        previous = version.terms
+        if isinstance(version, AppliedVersion):
+            in_force = version
     return records
 
 
-def restatement_words(restatement: dict[str, Any]) -> str:
-    """One restatement of a report's `restatements`, in a sentence both teams can read."""
+def restatement_words(restatement: dict[str, Any], when: str) -> str:
+    """One restatement of a report's `restatements`, in a sentence both teams can read
+    (`when`: its `restated_at` as people read instants)."""
     count = restatement["handoffs"]
     return (
         f"Restated by version {restatement['version']} ({restatement['name']}), signed into "
-        f"force by {restatement['restated_by']} at {restatement['restated_at']}: "
-        f"\u201c{restatement['why']}\u201d. {count} handoff{'s' if count != 1 else ''} of this "
-        "period judged again under it; a report as of before it shows the figures as first "
-        "reported."
+        f"force by {restatement['restated_by']} on {when}: \u201c{restatement['why']}\u201d. "
+        f"{count} handoff{'s' if count != 1 else ''} of this period judged otherwise under "
+        "it; a report as of before it shows the figures as first reported."
     )

@@ -194,3 +194,37 @@ def test_a_file_is_checked_without_a_store_and_none_is_created(tmp_path: Path) -
     said = handoff.ok("sla", "check", agreement(tmp_path, H1))
     assert "valid; compared with no version in force" in said
     assert not store.exists()
+
+
+def test_history_compares_each_version_with_the_terms_it_replaces(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A proposal that never came into force is not what a later version changes."""
+    handoff.ok("sla", "apply", agreement(tmp_path, TEAM))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handoff.ok("sla", "apply", agreement(tmp_path, TEAM.replace("= 8", "= 800"), "lax.toml"),
+               actor="sam")  # version 2: never signed
+    handoff.ok("sla", "apply", agreement(tmp_path, TEAM.replace("= 8", "= 40"), "r.toml"))
+    handoff.ok("sla", "sign", "3", actor="sam")
+    third = handoff.json("sla", "history")[2]
+    assert third["compared_with"] == 1
+    assert third["changes"] == [{"key": "sales.decide_within_hours", "before": "8", "after": "40"}]
+    assert "version 3 changes from version 1: sales.decide_within_hours" in handoff.ok(
+        "sla", "history")
+
+
+def test_a_restatement_that_changes_no_figure_is_not_named(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    handoff.ok("sla", "apply", agreement(tmp_path, TEAM))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handoff.ok("lead", "capture", "m-1", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "m-1", "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", "m-1", "--owner", "ola", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "accept", "m-1", "--at", "2026-03-02T11:00", actor="ola")  # in 1 hour
+    # 40 hours instead of 8: the one handoff was in time under both, in 1 business hour.
+    lax = agreement(tmp_path, TEAM.replace("= 8", "= 40"), "lax.toml")
+    handoff.ok("sla", "apply", lax, "--restate", "--why", "longer window", actor="sam")
+    handoff.ok("sla", "sign", "2", actor="maria")
+    march = handoff.json("kpi", "--month", "2026-03")
+    assert (march["sla"]["decided_in_time"], march["restatements"]) == (1, [])

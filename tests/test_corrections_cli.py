@@ -232,3 +232,17 @@ def _other_store(store: str, tmp_path: Path) -> str:
     """A second, empty store (SQLite: a PostgreSQL original is exported to it, so both
     directions are tried across the two parametrizations)."""
     return str(tmp_path / "copy.sqlite")
+
+
+def test_a_reimported_row_that_differs_is_refused_in_plain_words(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    handed_and_contacted(signed)
+    signed.ok("lead", "accept", "acme", "--at", "2026-03-03T15:00", actor="sam")
+    signed.ok("lead", "proposal", "acme", "--amount", "25200", "--at", "2026-03-04T10:00",
+              actor="sam")
+    rows = tmp_path / "again.csv"
+    rows.write_text("lead,event,at,actor,amount\nacme,proposal,2026-03-04T16:00:00Z,sam,99999\n")
+    result = signed("import", str(rows))
+    assert result.exit_code == 1
+    assert "with amount 25200, not '99999'" in result.stderr and "Decimal" not in result.stderr

@@ -189,3 +189,10 @@ def test_the_demo_review_names_its_restatement_and_replays_before_it(tmp_path: P
     before = kpi("--as-of", (signed - timedelta(seconds=1)).isoformat())
     assert before["restatements"] == []
     assert before["sla"] != kpi()["sla"]
+
+
+def test_the_demo_is_a_sqlite_file_not_a_database_url() -> None:
+    result = CliRunner().invoke(
+        main, ["demo", "--out", "postgresql+psycopg://postgres@127.0.0.1/x"])
+    assert result.exit_code == 2
+    assert "--out names the SQLite file the demo writes" in result.stderr

@@ -481,6 +481,7 @@ def test_the_channels_may_come_from_the_environment(
     (("--webhook", "hooks.slack.com/services/T0"), "--webhook: not a URL"),
     (("--webhook", "https://user:s3cret@example.com/x"), "may not carry a user or password"),
     (("--webhook", "https://example.com:99999/x"), "port is not a number"),
+    (("--webhook", "http://user:s3cret@[bad"), "--webhook: not a URL"),
     (("--smtp", "smtp://127.0.0.1:25"), "--smtp and --to go together"),
     (("--to", "a@example.com"), "--smtp and --to go together"),
     (("--smtp", "http://mail.example.com", "--to", "a@example.com"), "--smtp: not a URL"),

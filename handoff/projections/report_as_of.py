@@ -362,8 +362,9 @@ def lead_rows(
 def restated_handoffs(conn: Connection, scope: Scope) -> dict[int, int]:
     """For each restatement known at as-of (a version signed to judge past handoffs too):
     how many handoffs in scope, recorded before it, it judges otherwise than the version
-    that judged them until then (another due instant or verdict, or any, where none did).
-    Restatements that changed nothing in scope are left out."""
+    that judged them until then (another verdict or response time, overdue where it was
+    pending, or any verdict where none was). Restatements that changed no figure in scope
+    are left out."""
     a = t.agreement
     restating: dict[int, int] = {
         version: applied_us
@@ -378,25 +379,34 @@ def restated_handoffs(conn: Connection, scope: Scope) -> dict[int, int]:
     h, terms = known_rows(t.handoff, scope), known_rows(t.handoff_terms, scope)
     in_scope = h.c.handed_us if scope.basis == "flow" else h.c.captured_us
     query = (
-        select(h.c.handoff_id, h.c.handed_recorded_us, terms.c.agreement_version,
-               terms.c.due_us, terms.c.in_time)
+        select(h.c.handoff_id, h.c.handed_recorded_us, h.c.decided_recorded_us,
+               terms.c.agreement_version, terms.c.due_us, terms.c.in_time,
+               terms.c.response_hours)
         .join_from(h, terms, and_(terms.c.handoff_id == h.c.handoff_id,
                                   _same_generation(terms, h)))
         .where(_between(in_scope, scope), h.c.handed_recorded_us <= scope.as_of_us,
                terms.c.applied_us <= scope.as_of_us)
         .order_by(h.c.handoff_id, terms.c.agreement_version)
     )
-    judged: dict[int, list[tuple[int, int, Any, Any]]] = defaultdict(list)
-    for handoff_id, recorded_us, version, due_us, in_time in conn.execute(query):
-        judged[handoff_id].append((recorded_us, version, due_us, in_time))
+    judged: dict[int, list[tuple[int, int, tuple[Any, ...]]]] = defaultdict(list)
+    for handoff_id, recorded_us, decided_us, version, due_us, in_time, hours in conn.execute(
+        query
+    ):
+        # What the handoff adds to the report's figures under that version: its verdict
+        # and response time once decided (by as-of), else whether it is overdue then.
+        if decided_us is not None and decided_us <= scope.as_of_us:
+            figures: tuple[Any, ...] = (bool(in_time), hours)
+        else:
+            figures = (scope.as_of_us > due_us,)
+        judged[handoff_id].append((recorded_us, version, figures))
     changed: dict[int, int] = defaultdict(int)
     for rows in judged.values():
-        for i, (recorded_us, version, due_us, in_time) in enumerate(rows):
+        for i, (recorded_us, version, figures) in enumerate(rows):
             applied_us = restating.get(version)
             if applied_us is None or recorded_us > applied_us:
                 continue
             before = [r for r in rows[:i] if r[1] not in restating or restating[r[1]] < applied_us]
-            if not before or before[-1][2:] != (due_us, in_time):
+            if not before or before[-1][2] != figures:
                 changed[version] += 1
     return dict(changed)
 
