@@ -21,14 +21,6 @@ from handoff.views import restatement_words
 OVERDUE_EXIT = 3
 
 
-def register(main: click.Group, sla: click.Group) -> None:
-    """Attach the reporting commands (built on the projections) to the command groups."""
-    main.add_command(kpi)
-    main.add_command(projections)
-    sla.add_command(breaches)
-    sla.add_command(due)
-
-
 def _as_of(app: Any, text: str | None) -> datetime | None:
     """--as-of T: an instant; without an offset, local to the agreement in force that day.
 

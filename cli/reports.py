@@ -14,13 +14,6 @@ from handoff.instants import now_utc, parse_day
 from handoff.plan import PLAN_KEYS
 
 
-def register(main: click.Group) -> None:
-    """Attach the plan, report and demo commands to the main group."""
-    main.add_command(plan)
-    main.add_command(report)
-    main.add_command(demo)
-
-
 @click.command()
 @click.option("--at", metavar="D", help="Plan the agreement in force on this local date. "
               "Default: the one in force now.")

@@ -311,8 +311,10 @@ def _channels(webhook: str | None, smtp: str | None, to: str | None,
     return channels
 
 
-# `sla verify` and `sla doc` live with the living document they feed.
+# `sla verify` and `sla doc` live with the living document they feed; `sla breaches` and
+# `sla due` read the projections, with `kpi`.
+from handoff.cli.kpi import breaches, due  # noqa: E402
 from handoff.cli.livingdoc import doc, verify  # noqa: E402
 
-sla.add_command(verify)
-sla.add_command(doc)
+for _command in (verify, doc, breaches, due):
+    sla.add_command(_command)

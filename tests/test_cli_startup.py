@@ -1,0 +1,46 @@
+"""Every command starts without loading the code of the others (a cron job running
+`handoff kpi` or `handoff sla breaches` every few minutes pays only for what it uses)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from handoff.cli import main
+
+_LOADED_BY = """
+import sys
+import click
+from handoff.cli import main
+ctx = click.Context(main)
+main.get_command(ctx, {command!r})
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def loaded_by(command: str) -> set[str]:
+    """The modules a fresh interpreter holds once `handoff COMMAND` is loaded."""
+    found = subprocess.run([sys.executable, "-c", _LOADED_BY.format(command=command)],
+                           capture_output=True, text=True, check=True)
+    return set(found.stdout.split())
+
+
+def test_the_kpi_command_loads_no_import_export_notify_or_crm_code() -> None:
+    loaded = loaded_by("kpi")
+    assert "handoff.cli.kpi" in loaded
+    for unused in ("handoff.importer", "handoff.exporter", "handoff.backup", "handoff.notify",
+                   "handoff.crm", "handoff.cli.data", "handoff.cli.lead"):
+        assert unused not in loaded, unused
+
+
+def test_help_still_lists_every_command() -> None:
+    said = CliRunner().invoke(main, ["--help"]).output
+    for command in ("audit", "demo", "export", "import", "kpi", "lead", "plan", "projections",
+                    "report", "sla", "traffic"):
+        assert f"  {command} " in said, command
+    sla = CliRunner().invoke(main, ["sla", "--help"]).output
+    for command in ("apply", "breaches", "check", "doc", "due", "history", "notify", "show",
+                    "sign", "verify"):
+        assert f"  {command} " in sla, command
