@@ -204,9 +204,8 @@ class HandoffApp(Application[Any]):
 
         def change() -> Lead:
             lead = self.lead(key)
-            target = lead.step_entry(n)
-            occurred_at = next(f.occurred_at for f in lead.facts() if f.n == n)
-            lead.void(n, why, self._correction_stamp(target.event, actor, occurred_at))
+            step = lead.step(n)
+            lead.void(n, why, self._correction_stamp(step.name, actor, step.occurred_at))
             self.save(lead)
             return lead
 
@@ -219,15 +218,13 @@ class HandoffApp(Application[Any]):
 
         def change() -> Lead:
             lead = self.lead(key)
-            target = lead.step_entry(n)
+            step = lead.step(n)
             changes = {k: v for k, v in fields.items() if v is not None}
             if "amount" in changes:
                 changes["amount"] = parse_amount(changes["amount"])
             if at is not None:
                 changes["at"] = self.instant(at)
-            occurred_at = changes.get("at") or next(
-                f.occurred_at for f in lead.facts() if f.n == n)
-            stamp = self._correction_stamp(target.event, actor, occurred_at,
+            stamp = self._correction_stamp(step.name, actor, changes.get("at", step.occurred_at),
                                            owner=changes.get("owner"))
             lead.amend(n, changes, why, stamp)
             self.save(lead)

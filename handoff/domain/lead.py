@@ -96,7 +96,6 @@ class Lead(Aggregate):
         def apply(self, aggregate: Any) -> None:
             lead: Lead = aggregate
             lead.entries.append(self)
-            lead.steps.append(self)
             if self.name != "contacted":
                 lead.state = self.name
             lead.latest_at = self.occurred_at
@@ -177,13 +176,23 @@ class Lead(Aggregate):
 
     # -- corrections (SPEC §2): entries of their own, each with a reason ------------------
 
-    class MissedStep(Event):
+    class Correction(Event):
+        """An entry that changes what the lead's steps read: the lead's state is derived
+        again from its corrected steps."""
+
+        why: str
+
+        def apply(self, aggregate: Any) -> None:
+            lead: Lead = aggregate
+            lead.entries.append(self)
+            lead.settle()
+
+    class MissedStep(Correction):
         """A step recorded after a later one, at the instant it truly happened (`step`: its
         business name, `details`: its data). It counts like any step, in its place."""
 
         step: str
         details: dict[str, Any]
-        why: str
 
         @property
         def event(self) -> str:
@@ -193,40 +202,20 @@ class Lead(Aggregate):
         def data(self) -> dict[str, Any]:
             return dict(self.details)
 
-        def apply(self, aggregate: Any) -> None:
-            lead: Lead = aggregate
-            lead.entries.append(self)
-            lead.steps.append(self)
-            lead.settle()
-
-    class Voided(Event):
+    class Voided(Correction):
         """Entry `target` no longer counts. The event's own instants are when the
         correction was made."""
 
         target: int
-        why: str
         name = "voided"
 
-        def apply(self, aggregate: Any) -> None:
-            lead: Lead = aggregate
-            lead.entries.append(self)
-            lead.corrections.append(self)
-            lead.settle()
-
-    class Amended(Event):
+    class Amended(Correction):
         """Entry `target` now reads with `changes` (its data fields, and `at`: the instant
         it happened); `agreement` is the version in force at that instant."""
 
         target: int
         changes: dict[str, Any]
-        why: str
         name = "amended"
-
-        def apply(self, aggregate: Any) -> None:
-            lead: Lead = aggregate
-            lead.entries.append(self)
-            lead.corrections.append(self)
-            lead.settle()
 
     def __init__(self, key: str, source: str, lead_name: str | None, email: str | None,
                  company: str | None) -> None:
@@ -238,11 +227,14 @@ class Lead(Aggregate):
         self.state = "captured"
         self.owner: str | None = None
         self.last_proposal: Decimal | None = None
-        self.steps: list[Lead.Event] = []  # the lifecycle's entries, in the order recorded
         self.entries: list[Lead.Event] = []  # every entry, numbered from 1 in that order
-        self.corrections: list[Lead.Voided | Lead.Amended] = []
         self.latest_at: datetime | None = None  # when its latest step (as corrected) occurred
         self.forgotten: Lead.Forgotten | None = None
+
+    @property
+    def steps(self) -> list[Lead.Event]:
+        """The lifecycle's entries (missed steps included), in the order recorded."""
+        return [e for e in self.entries if e.name not in NOT_STEPS]
 
     @classmethod
     def capture(
@@ -338,9 +330,9 @@ class Lead(Aggregate):
 
     # -- corrections ------------------------------------------------------------------
 
-    def step_entry(self, n: int) -> Lead.Event:
-        """Entry n (numbered from 1 in the order recorded), which must be a step that
-        still counts."""
+    def step(self, n: int) -> Fact:
+        """Entry n (numbered from 1 in the order recorded) as it now reads, which must be a
+        step that still counts."""
         if not 1 <= n <= len(self.entries):
             raise InvalidInput(f"lead {self.key!r} has no entry {n} (it has {len(self.entries)})")
         entry = self.entries[n - 1]
@@ -349,15 +341,15 @@ class Lead(Aggregate):
                 f"entry {n} of lead {self.key!r} is a correction ({entry.name}), not a step: "
                 "only a step can be corrected"
             )
-        if any(c.target == n for c in self.corrections if c.name == "voided"):
+        found = next((f for f in self.facts() if f.n == n), None)
+        if found is None:
             raise TransitionRefused(f"entry {n} of lead {self.key!r} was voided already")
-        return entry
+        return found
 
     def void(self, n: int, why: str, stamp: Stamp) -> None:
         """Entry n no longer counts."""
         _require_reason(why, "a correction")
-        entry = self.step_entry(n)
-        if entry.event == "captured":
+        if self.step(n).name == "captured":
             raise TransitionRefused(
                 f"the capture of a lead cannot be voided (entry {n} of lead {self.key!r})"
             )
@@ -368,14 +360,14 @@ class Lead(Aggregate):
         """Entry n now reads with these values (`at`: the instant it happened; the
         stamp's agreement is the one in force then)."""
         _require_reason(why, "a correction")
-        entry = self.step_entry(n)
+        fact = self.step(n)
         if not changes:
             raise InvalidInput("an amendment needs at least one value to change")
-        allowed = AMENDABLE[entry.event]
+        allowed = AMENDABLE[fact.name]
         for field, value in changes.items():
             if field not in allowed:
                 raise InvalidInput(
-                    f"entry {n} of lead {self.key!r} is {entry.event}: it has no {field} "
+                    f"entry {n} of lead {self.key!r} is {fact.name}: it has no {field} "
                     f"(it can be amended with {', '.join(sorted(allowed))})"
                 )
             check_value(field, value)
@@ -383,7 +375,6 @@ class Lead(Aggregate):
                 raise TransitionRefused(
                     f"lead {self.key!r} was forgotten: its {field} cannot be given again"
                 )
-        fact = next(f for f in self.facts() if f.n == n)
         if all(fact.value(field) == value for field, value in changes.items()):
             raise InvalidInput(f"entry {n} of lead {self.key!r} already reads so: nothing to amend")
         if "at" in changes:
