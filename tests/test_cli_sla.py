@@ -87,6 +87,13 @@ def test_show_as_a_table_names_each_section(handoff: Handoff, tmp_path: Path) ->
 TEAM = H1 + '[team]\nmarketing = ["maria", "li"]\nsales = ["sam", "ola"]\n'
 
 
+def handed_to_ola(handoff: Handoff, day: str) -> None:
+    """Lead m-1, captured at 09:00 that day, qualified at 09:30, handed to Ola at 10:00."""
+    handoff.ok("lead", "capture", "m-1", "--source", "web", "--at", f"{day}T09:00")
+    handoff.ok("lead", "qualify", "m-1", "--at", f"{day}T09:30")
+    handoff.ok("lead", "handoff", "m-1", "--owner", "ola", "--at", f"{day}T10:00")
+
+
 def test_with_a_team_a_version_is_in_force_only_once_the_other_side_signs(
     handoff: Handoff, tmp_path: Path
 ) -> None:
@@ -153,9 +160,7 @@ def test_a_lax_agreement_signed_by_one_side_changes_no_figure(
     team = TEAM.replace('effective_to = 2026-06-30\n', "")
     handoff.ok("sla", "apply", agreement(tmp_path, team))
     handoff.ok("sla", "sign", "1", actor="sam")
-    handoff.ok("lead", "capture", "m-1", "--source", "web", "--at", "2026-10-05T09:00")
-    handoff.ok("lead", "qualify", "m-1", "--at", "2026-10-05T09:30")
-    handoff.ok("lead", "handoff", "m-1", "--owner", "ola", "--at", "2026-10-05T10:00")
+    handed_to_ola(handoff, "2026-10-05")
     # 8 business hours from Monday 10:00 end on Tuesday at 10:00; Wednesday is late.
     handoff.ok("lead", "accept", "m-1", "--at", "2026-10-07T10:00", actor="ola")
 
@@ -218,9 +223,7 @@ def test_a_restatement_that_changes_no_figure_is_not_named(
 ) -> None:
     handoff.ok("sla", "apply", agreement(tmp_path, TEAM))
     handoff.ok("sla", "sign", "1", actor="sam")
-    handoff.ok("lead", "capture", "m-1", "--source", "web", "--at", "2026-03-02T09:00")
-    handoff.ok("lead", "qualify", "m-1", "--at", "2026-03-02T09:30")
-    handoff.ok("lead", "handoff", "m-1", "--owner", "ola", "--at", "2026-03-02T10:00")
+    handed_to_ola(handoff, "2026-03-02")
     handoff.ok("lead", "accept", "m-1", "--at", "2026-03-02T11:00", actor="ola")  # in 1 hour
     # 40 hours instead of 8: the one handoff was in time under both, in 1 business hour.
     lax = agreement(tmp_path, TEAM.replace("= 8", "= 40"), "lax.toml")
