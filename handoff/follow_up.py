@@ -5,6 +5,11 @@ Each accepted lead and each handoff in scope is judged by `domain.service_level`
 was accepted (handed), as known at the report's as-of instant. In flow, the scope is
 the acceptances (handoffs) that occurred in the period; in cohort, those of the leads
 captured in it.
+
+Speed to lead reads the first contact the projection keeps with each handoff (a fast
+path of `first_contact`, held to it by tests/test_kpi_property.py); when a row known at
+as-of was replaced since by a correction, or a follow-up is asked for, it reads the
+events of the leads in scope instead.
 """
 
 from __future__ import annotations
@@ -35,64 +40,41 @@ def follow_up_and_speed(
     start_us, end_us, as_of_us = micros(start), micros(end), micros(as_of)
     in_force = register.in_force_at(start, as_of)
     follow_up = in_force is not None and bool(_follow_up_terms(in_force.terms.document))
-    # Speed to lead alone reads only handoffs and what may end their wait (first_contact):
-    # the acceptances and proposals are a third of the rows.
-    kinds = ", ".join(f"'{name}'" for name in (_EVENTS if follow_up else _SPEED_EVENTS))
-    starts = "'handed', 'accepted'" if follow_up else "'handed'"
     # SQL text on the driver's own cursor (no SQLAlchemy: `handoff kpi` stays quick).
     with reading(app) as reader:
         table = _events_known(reader, as_of_us)
-        sql = (
-            f"SELECT lead_ref, event, occurred_us FROM {table}"
-            f" WHERE recorded_us <= {{0}} AND event IN ({kinds})"
-        )
-        parameters: list[Any] = [as_of_us]
-        if basis == "flow":
-            # Only the leads handed or accepted in the period (their events found through
-            # the read_event_lead index), and only what follows the period's start: a year
-            # of a million events would be read for each report.
-            sql += (
-                f" AND occurred_us >= {{0}} AND lead_ref IN (SELECT lead_ref FROM {table}"
-                f" WHERE event IN ({starts}) AND occurred_us >= {{0}} AND occurred_us < {{0}}"
-                " AND recorded_us <= {0})"
-            )
-            parameters += [start_us, start_us, end_us, as_of_us]
+        if table == "read_event" and not follow_up:
+            # The usual case: the projection keeps each handoff's first contact.
+            contacts = _first_contacts(reader, basis, start_us, end_us, as_of_us)
+            lives = None
         else:
-            sql += " AND captured_us >= {0} AND captured_us < {0}"
-            parameters += [start_us, end_us]
-        found = reader.rows(sql + " ORDER BY occurred_us, notification_id", *parameters)
-    lives: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for lead, name, at in found:
-        lives[lead].append((name, at))
+            lives = _lives(reader, table, follow_up, basis, start_us, end_us, as_of_us)
 
     def in_scope(at: int) -> bool:
         return basis == "cohort" or start_us <= at < end_us
 
     result: dict[str, Any] = {}
-    if follow_up:
-        outcomes = [
-            _follow_up(register, events, at, as_of, as_of_us)
+    if lives is not None:
+        if follow_up:
+            result["follow_up"] = _follow_up_block([
+                _follow_up(register, events, at, as_of, as_of_us)
+                for events in lives.values()
+                for name, at in events
+                if name == "accepted" and in_scope(at)
+            ])
+        contacts = [
+            (at, contact)
             for events in lives.values()
-            for name, at in events
-            if name == "accepted" and in_scope(at)
+            for i, (name, at) in enumerate(events)
+            if name == "handed" and in_scope(at)
+            and (contact := service_level.first_contact(at, events[i + 1:])) is not None
         ]
-        judged = [o for o in outcomes if o is not None]
-        met, missed = judged.count(service_level.MET), judged.count(service_level.MISSED)
-        result["follow_up"] = {
-            "accepted": len(judged), "met": met, "missed": missed,
-            "pending": judged.count(service_level.PENDING),
-            "compliance": met / (met + missed) if met + missed else None,
-        }
     versions = [KnownVersion(v.number, micros(v.applied_at), v.terms)
                 for v in register.known_at(as_of)]
-    hours = [
-        h
-        for events in lives.values()
-        for i, (name, at) in enumerate(events)
-        if name == "handed" and in_scope(at)
-        and (h := _speed(versions, at, events[i + 1:])) is not None
-    ]
-    ordered = sorted(hours)
+    ordered = sorted(
+        hours for handed_us, contact_us in contacts
+        if (hours := _speed(versions, handed_us, contact_us)) is not None
+    )
     result["speed_to_lead"] = {
         "contacted": len(ordered),
         "median_hours": median(ordered) if ordered else None,
@@ -100,6 +82,68 @@ def follow_up_and_speed(
         "p90_hours": ordered[math.ceil(0.9 * len(ordered)) - 1] if ordered else None,
     }
     return result
+
+
+def _first_contacts(
+    reader: Any, basis: str, start_us: int, end_us: int, as_of_us: int
+) -> list[tuple[int, int]]:
+    """(handed, first contact) of each handoff in scope contacted as known at as-of, from
+    the first contact the projection keeps with each handoff. Valid when no row known
+    then was replaced since (`_events_known`): a lead's events are then known in the
+    order they happened, so a first contact recorded after as-of had none before it."""
+    scope = "handed_us" if basis == "flow" else "captured_us"
+    return reader.rows(
+        f"SELECT handed_us, contact_us FROM read_handoff"
+        f"{reader.hint(f'read_handoff_contact_{basis}')} WHERE {scope} >= {{0}}"
+        f" AND {scope} < {{0}} AND handed_recorded_us <= {{0}}"
+        " AND contact_us IS NOT NULL AND contact_recorded_us <= {0}",
+        start_us, end_us, as_of_us, as_of_us,
+    )
+
+
+def _lives(
+    reader: Any, table: str, follow_up: bool, basis: str, start_us: int, end_us: int,
+    as_of_us: int,
+) -> dict[int, list[tuple[str, int]]]:
+    """The events of each lead in scope that follow-up and speed to lead read, known at
+    as-of, in the order they happened."""
+    # Speed to lead alone reads only handoffs and what may end their wait (first_contact):
+    # the acceptances and proposals are a third of the rows.
+    kinds = ", ".join(f"'{name}'" for name in (_EVENTS if follow_up else _SPEED_EVENTS))
+    starts = "'handed', 'accepted'" if follow_up else "'handed'"
+    sql = (
+        f"SELECT lead_ref, event, occurred_us FROM {table}"
+        f" WHERE recorded_us <= {{0}} AND event IN ({kinds})"
+    )
+    parameters: list[Any] = [as_of_us]
+    if basis == "flow":
+        # Only the leads handed or accepted in the period (their events found through
+        # the read_event_lead index), and only what follows the period's start: a year
+        # of a million events would be read for each report.
+        sql += (
+            f" AND occurred_us >= {{0}} AND lead_ref IN (SELECT lead_ref FROM {table}"
+            f" WHERE event IN ({starts}) AND occurred_us >= {{0}} AND occurred_us < {{0}}"
+            " AND recorded_us <= {0})"
+        )
+        parameters += [start_us, start_us, end_us, as_of_us]
+    else:
+        sql += " AND captured_us >= {0} AND captured_us < {0}"
+        parameters += [start_us, end_us]
+    lives: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for lead, name, at in reader.rows(sql + " ORDER BY occurred_us, notification_id",
+                                      *parameters):
+        lives[lead].append((name, at))
+    return lives
+
+
+def _follow_up_block(outcomes: list[str | None]) -> dict[str, Any]:
+    judged = [o for o in outcomes if o is not None]
+    met, missed = judged.count(service_level.MET), judged.count(service_level.MISSED)
+    return {
+        "accepted": len(judged), "met": met, "missed": missed,
+        "pending": judged.count(service_level.PENDING),
+        "compliance": met / (met + missed) if met + missed else None,
+    }
 
 
 def _events_known(reader: Any, as_of_us: int) -> str:
@@ -136,15 +180,10 @@ def _follow_up(
     )
 
 
-def _speed(
-    versions: list[KnownVersion], handed_us: int, later: list[tuple[str, int]]
-) -> float | None:
+def _speed(versions: list[KnownVersion], handed_us: int, contact_us: int) -> float | None:
     """Business hours from a handoff to its first contact, under the version governing
     the handoff (on microseconds: `projections.due`, held to the calendar's answers)."""
-    contact = service_level.first_contact(handed_us, later)
-    if contact is None:  # the usual case for a handoff still waiting: no version to find
-        return None
     version = service_level.governing_version(versions, lambda v: v.covers(handed_us))
     if version is None:
         return None
-    return version.response_hours(handed_us, contact)
+    return version.response_hours(handed_us, contact_us)

@@ -194,6 +194,7 @@ def expected_kpis(app: HandoffApp, period: Period, basis: str, by: str | None,
     revenue: dict[str, Decimal] = defaultdict(Decimal)
     sla: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"in_time": 0, "late": 0, "pending": 0, "overdue": 0, "hours": []})
+    speeds: list[float] = []  # business hours from each handoff in scope to its first contact
 
     def group(history: list[Any], owner: str | None) -> str:
         if by == "source":
@@ -221,6 +222,9 @@ def expected_kpis(app: HandoffApp, period: Period, basis: str, by: str | None,
                 revenue[name_group] += event.amount
             if name == "handed" and (in_period or basis == "cohort"):
                 judge(sla[name_group], register, history[index + 1:], event, as_of)
+                speed = speed_to_lead(register, history[index + 1:], event, as_of)
+                if speed is not None:
+                    speeds.append(speed)
     totals = dict.fromkeys(STAGE_NAMES, 0)
     for block in counts.values():
         for name, count in block.items():
@@ -235,6 +239,12 @@ def expected_kpis(app: HandoffApp, period: Period, basis: str, by: str | None,
         "counts": {"visits": visits, **totals},
         "revenue_won": sum(revenue.values(), Decimal(0)),
         "sla": sla_numbers(merged),
+        "speed_to_lead": {
+            "contacted": len(speeds),
+            "median_hours": statistics.median(speeds) if speeds else None,
+            # 90 % of the handoffs were contacted this fast or faster (nearest rank).
+            "p90_hours": sorted(speeds)[-(len(speeds) // 10) - 1] if speeds else None,
+        },
     }
     if by is not None:
         expected["groups"] = {
@@ -265,6 +275,24 @@ def judge(block: dict[str, Any], register: Any, later: list[Any], handed: Any,
     block["in_time" if decision.occurred_at <= due else "late"] += 1
     block["hours"].append(calendar.business_hours_between(handed.occurred_at,
                                                            decision.occurred_at))
+
+
+def speed_to_lead(register: Any, later: list[Any], handed: Any, as_of: datetime
+                  ) -> float | None:
+    """Business hours from the handoff to the lead's next contacted step, unless it is
+    rejected or handed again first; under the latest version known at as-of that covers
+    the handed instant."""
+    for name, step, _ in later:
+        if name in ("rejected", "handed"):
+            return None
+        if name == "contacted":
+            covering = [v for v in register.versions if v.applied_at <= as_of
+                        and v.terms.covers_instant(handed.occurred_at)]
+            if not covering:
+                return None
+            return covering[-1].terms.calendar.business_hours_between(  # type: ignore[no-any-return]
+                handed.occurred_at, step.occurred_at)
+    return None
 
 
 def sla_numbers(block: dict[str, Any]) -> dict[str, Any]:
@@ -319,6 +347,7 @@ def test_kpis_equal_a_recomputation_from_the_events(
             assert result["counts"] == expected["counts"]
             assert result["revenue_won"] == expected["revenue_won"]
             assert result["sla"] == expected["sla"]
+            assert result["speed_to_lead"] == expected["speed_to_lead"]
             check_rates(result)
             if query["by"] is not None:
                 groups = {name: {k: block[k] for k in ("counts", "revenue_won", "sla")}

@@ -53,6 +53,7 @@ class LeadState:
     last_handed_us: int | None = None
     last_handed_entry_us: int | None = None  # when that handoff's entry was recorded
     stages: int = 0  # bit set (tables.STAGE_BITS) of the events it has had
+    awaiting_contact: bool = False  # its latest handoff has had no first contact yet
 
 
 @dataclass
@@ -73,6 +74,8 @@ class HandoffRow:
     due_us: int | None = None
     response_hours: float | None = None
     in_time: bool | None = None  # decided_in_time, once decided under an agreement
+    contact_us: int | None = None  # its first contact (service_level.first_contact)
+    contact_recorded_us: int | None = None
 
 
 class Batch:
@@ -96,6 +99,7 @@ class Batch:
         self.terms: dict[int, list[list[Any]]] = {}  # handoff id -> rows of read_handoff_terms
         self.decisions: list[tuple[Any, ...]] = []
         self.decision_terms: list[tuple[Any, ...]] = []
+        self.contacts: list[tuple[int, int, int]] = []  # first contacts of handoffs written
         self.visits: list[tuple[Any, ...]] = []
         self.agreements: list[tuple[Any, ...]] = []
         self.recorded_us = 0  # the latest recorded_at of a lead event in the page
@@ -140,6 +144,8 @@ class Batch:
                          recorded_us if entry_us is None else entry_us)
         elif name == "accepted" or name == "rejected":
             self._decided(lead, name, occurred_us, recorded_us)
+        elif name == "contacted" and lead.awaiting_contact:
+            self._first_contact(lead, occurred_us, recorded_us)
         self.events.append(
             (nid, lead.lead_ref, name, occurred_us, recorded_us, lead.captured_us, lead.source,
              lead.owner, amount_cents, in_flow, in_cohort)
@@ -150,6 +156,7 @@ class Batch:
     ) -> None:
         lead.last_handoff = nid
         lead.last_handed_us = handed_us
+        lead.awaiting_contact = True
         lead.last_handed_entry_us = entry_us
         assert lead.owner is not None
         row = HandoffRow(
@@ -169,6 +176,8 @@ class Batch:
         ]
 
     def _decided(self, lead: LeadState, name: str, decided_us: int, recorded_us: int) -> None:
+        if name == "rejected":
+            lead.awaiting_contact = False  # a rejected handoff gets no first contact
         handoff_id, handed_us = lead.last_handoff, lead.last_handed_us
         if handoff_id is None or handed_us is None:  # pragma: no cover - the lifecycle forbids it
             return
@@ -204,6 +213,20 @@ class Batch:
             (hours, in_time, handoff_id, number)
             for number, (hours, _, in_time) in judged.items()
         )
+
+    def _first_contact(self, lead: LeadState, contact_us: int, recorded_us: int) -> None:
+        """service_level.first_contact: the first contacted event after a handoff, before
+        the lead is rejected or handed again (a lead's events arrive in the order they
+        happened, so the first one seen while the handoff awaits it)."""
+        lead.awaiting_contact = False
+        handoff_id = lead.last_handoff
+        if handoff_id is None:  # pragma: no cover - awaiting a contact means handed
+            return
+        pending = self.handoffs.get(handoff_id)
+        if pending is not None:
+            pending.contact_us, pending.contact_recorded_us = contact_us, recorded_us
+        else:
+            self.contacts.append((contact_us, recorded_us, handoff_id))
 
     def lead_corrected(
         self, lead_id: str, steps: Sequence[tuple[int, str, LeadFacts]], since_us: int,
@@ -335,10 +358,16 @@ class Batch:
             " WHERE handoff_id = {0} AND agreement_version = {0}",
             self.decision_terms,
         )
+        _execute_many(
+            conn,
+            "UPDATE read_handoff SET contact_us = {0}, contact_recorded_us = {0}"
+            " WHERE handoff_id = {0}",
+            self.contacts,
+        )
         self.dirty = {}
         self.events, self.visits, self.agreements = [], [], []
         self.handoffs, self.terms = {}, {}
-        self.decisions, self.decision_terms, self.judged = [], [], []
+        self.decisions, self.decision_terms, self.judged, self.contacts = [], [], [], []
 
 
 def _values(row: LeadState | HandoffRow) -> tuple[Any, ...]:
@@ -371,7 +400,7 @@ _UPSERTED = "read_lead_upsert"  # PostgreSQL: the leads of one flush, copied, th
 def _upsert_leads(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     names = ", ".join(column.name for column in t.lead.columns)
     changing = ("source", "captured_us", "owner", "last_handoff", "last_handed_us",
-                "last_handed_entry_us", "stages")
+                "last_handed_entry_us", "stages", "awaiting_contact")
     updates = ", ".join(f"{name} = excluded.{name}" for name in changing)
     upsert = f" ON CONFLICT (lead_id) DO UPDATE SET {updates}"
     if rows and conn.dialect.name == "postgresql":

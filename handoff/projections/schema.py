@@ -27,7 +27,7 @@ metadata = MetaData()
 
 # Bumped whenever a table changes shape: a store whose read model has another version has
 # it dropped and projected again (it is derived data), rather than read wrongly.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # A key that is a notification id. On SQLite, only a column declared INTEGER is the rowid
 # itself: declared BIGINT it would be a second B-tree beside the rowid, which every
@@ -63,6 +63,9 @@ lead = Table(
     # those in force then, and later restatements (service_level.judging_versions).
     Column("last_handed_entry_us", BigInteger),
     Column("stages", Integer, nullable=False),  # bit set of the lifecycle events it has had
+    # Whether the latest handoff still waits for its first contact (service_level.
+    # first_contact: until the lead is contacted, rejected or handed again).
+    Column("awaiting_contact", Boolean, nullable=False),
     sqlite_with_rowid=False,  # found by lead_id only: one B-tree fewer to write
 )
 
@@ -121,6 +124,10 @@ handoff = Table(
     Column("due_us", BigInteger),
     Column("response_hours", Float),
     Column("in_time", Boolean),  # service_level.decided_in_time, once decided
+    # Its first contact (service_level.first_contact), and when that was recorded: speed
+    # to lead reads these rather than every event of the leads in scope.
+    Column("contact_us", BigInteger),
+    Column("contact_recorded_us", BigInteger),
 )
 _OUTCOME = (
     handoff.c.handed_recorded_us, handoff.c.due_us, handoff.c.decided_recorded_us,
@@ -143,6 +150,13 @@ Index(
     handoff.c.captured_us, handoff.c.decision, handoff.c.source, handoff.c.owner,
     sqlite_where=_RESPONDED, postgresql_where=_RESPONDED,
 )
+# Speed to lead reads only the contacted handoffs of a period, from the index alone.
+_CONTACTED = handoff.c.contact_us.is_not(None)
+_CONTACT = (handoff.c.handed_recorded_us, handoff.c.contact_us, handoff.c.contact_recorded_us)
+Index("read_handoff_contact_flow", handoff.c.handed_us, *_CONTACT,
+      sqlite_where=_CONTACTED, postgresql_where=_CONTACTED)
+Index("read_handoff_contact_cohort", handoff.c.captured_us, handoff.c.handed_us, *_CONTACT,
+      sqlite_where=_CONTACTED, postgresql_where=_CONTACTED)
 
 # The due instant of a handoff under every agreement version that covers it, so that a
 # report as of an earlier instant uses the version that was known then.
