@@ -92,13 +92,14 @@ def _first_contacts(
     then was replaced since (`_events_known`): a lead's events are then known in the
     order they happened, so a first contact recorded after as-of had none before it."""
     scope = "handed_us" if basis == "flow" else "captured_us"
-    return reader.rows(
+    found: list[tuple[int, int]] = reader.rows(
         f"SELECT handed_us, contact_us FROM read_handoff"
         f"{reader.hint(f'read_handoff_contact_{basis}')} WHERE {scope} >= {{0}}"
         f" AND {scope} < {{0}} AND handed_recorded_us <= {{0}}"
         " AND contact_us IS NOT NULL AND contact_recorded_us <= {0}",
         start_us, end_us, as_of_us, as_of_us,
     )
+    return found
 
 
 def _lives(
