@@ -316,12 +316,9 @@ class HandoffApp(Application[Any]):
         against runtime protocols, which costs more than writing it.
         """
         events = [e for aggregate in aggregates for e in aggregate.collect_events()]
-        if self.location.is_postgres:
-            eventstore.insert_in_bulk(self, events)
-            if len(events) >= _ANALYZE_FROM_EVENTS:
-                eventstore.analyze(self)
-        else:
-            self.events.put(events)
+        eventstore.record_in_bulk(self, events)
+        if self.location.is_postgres and len(events) >= _ANALYZE_FROM_EVENTS:
+            eventstore.analyze(self)
 
     def existing_ids(self, ids: list[UUID]) -> set[UUID]:
         """Which of these aggregates have events, asked in a few queries rather than one each."""

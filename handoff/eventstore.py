@@ -13,7 +13,9 @@ than the projection silently slowing down or reading wrongly):
 - the datastore's transaction, and the rows its cursor gives (tuples or dictionaries);
 - the mapper's optional compressor and cipher (undone here, in the library's order);
 - the JSON transcoder: tagged values written `{"_type_": NAME, "_data_": TEXT}`, compact,
-  keys in the order an event's attributes were set, and its encoder's `check_circular`.
+  keys in the order an event's attributes were set, and its encoder's `check_circular`;
+- the mapper's stored form of an event (its attributes less id and version, encoded,
+  compressed, encrypted) and the SQLite recorder's INSERT, to write a large import at once.
 
 Anyone needing another internal adds a function here (append; keep each one small).
 """
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Transcoder
+from eventsourcing.utils import get_topic
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
@@ -499,11 +502,67 @@ def insert_plain_entries(
         app.recorder.insert_events(stored)
 
 
-# -- bulk writes on PostgreSQL ------------------------------------------------------------
+# -- writing many events at once -----------------------------------------------------
+
+# (originator id, originator version, topic, state as stored: compressed and encrypted when
+# the store is configured so), the columns of a row of the events table
+StoredRow = tuple[UUID, int, str, bytes]
 
 
-def insert_in_bulk(app: Application[Any], events: Sequence[Any]) -> None:
-    """PostgreSQL: record many domain events in one transaction, streamed with COPY.
+def stored_row_maker(app: Application[Any]) -> Callable[[Any], StoredRow]:
+    """Turns a domain event into the row the library's mapper stores for it, byte for byte
+    (`Mapper.to_stored_event`: the event's attributes less its id and version, as the
+    transcoder encodes them, then compressed and encrypted), without building the
+    library's `StoredEvent` for each of a large import's events."""
+    mapper = app.mapper
+    encode, compressor, cipher = mapper.transcoder.encode, mapper.compressor, mapper.cipher
+
+    def row(event: Any) -> StoredRow:
+        cls = type(event)
+        state = vars(event).copy()
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        class_version = getattr(cls, "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        data = encode(state)
+        if compressor is not None:
+            data = compressor.compress(data)
+        if cipher is not None:
+            data = cipher.encrypt(data)
+        return originator_id, originator_version, get_topic(cls), data
+
+    return row
+
+
+def record_in_bulk(app: Application[Any], events: Sequence[Any]) -> None:
+    """Record many domain events in one transaction, all or nothing, stored as the library
+    stores them; a key recorded by another process meanwhile fails the whole write as the
+    library's `IntegrityError` (a `RecordConflictError`).
+
+    SQLite: one `executemany` of the recorder's own INSERT, where the library executes it
+    once per event to collect each rowid (a third of the cost of writing a large import).
+    PostgreSQL: COPY, as `copy_stored_rows` explains.
+    """
+    rows = map(stored_row_maker(app), events)
+    if is_postgres(app):
+        copy_stored_rows(app, rows)
+        return
+    statement = _recorder(app).insert_events_statement
+    with write_transaction(app) as cursor:
+        cursor.executemany(statement, [(o.hex, v, topic, state) for o, v, topic, state in rows])
+
+
+def copy_stored_events(app: Application[Any], stored_events: Iterable[Any]) -> None:
+    """PostgreSQL: the library's stored events written as `copy_stored_rows` describes."""
+    copy_stored_rows(
+        app,
+        ((s.originator_id, s.originator_version, s.topic, s.state) for s in stored_events),
+    )
+
+
+def copy_stored_rows(app: Application[Any], stored_rows: Iterable[StoredRow]) -> None:
+    """PostgreSQL: record these rows in one transaction, streamed with COPY.
 
     The library sends a whole save as one INSERT inside a psycopg pipeline, which hangs
     for ever from about 18,000 events (the server waits to read, the client in
@@ -512,12 +571,6 @@ def insert_in_bulk(app: Application[Any], events: Sequence[Any]) -> None:
     notification ids then follow commit order), and all or nothing: a key recorded by
     another process meanwhile fails the whole write as the library's `IntegrityError`.
     """
-    to_stored = app.mapper.to_stored_event
-    copy_stored_events(app, (to_stored(event) for event in events))
-
-
-def copy_stored_events(app: Application[Any], stored_events: Iterable[Any]) -> None:
-    """PostgreSQL: the stored events written as `insert_in_bulk` describes."""
     import psycopg
     from eventsourcing.persistence import IntegrityError
 
@@ -534,11 +587,8 @@ def copy_stored_events(app: Application[Any], stored_events: Iterable[Any]) -> N
                 cursor.execute(statement)
             with cursor.copy(copy_sql) as copy:
                 copy.set_types(["uuid", "int8", "text", "bytea"])
-                for stored in stored_events:
-                    copy.write_row(
-                        (stored.originator_id, stored.originator_version, stored.topic,
-                         stored.state)
-                    )
+                for row in stored_rows:
+                    copy.write_row(row)
             cursor.execute(f'NOTIFY "{recorder.channel_name}"')
     except psycopg.errors.UniqueViolation as error:
         raise IntegrityError(str(error).splitlines()[0]) from None

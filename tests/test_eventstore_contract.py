@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic
 from handoff import eventstore, projections
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
-from handoff.domain.lead import LIFECYCLE_EVENTS, Lead, Stamp, lead_id
+from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS, Lead, Stamp, lead_id
 from handoff.projections import lead_facts
 from handoff.store import locate
 
@@ -192,3 +192,61 @@ def test_events_the_application_writes_take_the_fast_path(store: str, clock: Fak
     finally:
         app.close()
 
+
+
+def a_lead_with_every_kind_of_entry(key: str) -> Lead:
+    """A lead held in memory, not saved: every step, each correction, and a forgetting."""
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+    def stamp(hour: int) -> Stamp:
+        instant = at.replace(hour=hour)
+        return Stamp(instant, instant, "sam", 1, "2026 growth")
+
+    lead = Lead.capture(key, "web", stamp(9), name="Ada", email="ada@example.com",
+                        company="Analytical Engines")
+    lead.qualify(stamp(10), score=80)
+    lead.hand_to("sam", stamp(11))
+    lead.accept(stamp(12))
+    lead.contact(stamp(13), channel="phone")
+    lead.send_proposal(Decimal("1200.50"), stamp(14))
+    lead.win(stamp(15))
+    lead.contact(stamp(12), channel="email", why="called before the proposal")  # a missed step
+    lead.amend(2, {"score": 70}, "typo", stamp(16))
+    lead.void(8, "never happened", stamp(17))
+    lead.forget("asked to be forgotten", "maria", at.replace(hour=18), [[1, "00"]])
+    return lead
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "compressed"])
+def test_a_bulk_write_stores_each_event_as_the_library_stores_it(
+    store: str, clock: FakeClock, compressed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`record_in_bulk` makes each row as the library's mapper makes a `StoredEvent` and
+    writes it as its recorder would, on both stores; the library reads the events back."""
+    if compressed:
+        monkeypatch.setenv("COMPRESSOR_TOPIC", "eventsourcing.compressor:ZlibCompressor")
+    app = HandoffApp(locate(store), clock=clock)
+    try:
+        every_kind_of_event(app)
+        position = eventstore.last_notification_id(app)
+        recorded = [app.mapper.to_domain_event(n) for n in app.recorder.select_notifications(
+            0, 10_000, inclusive_of_start=False)]
+        lead = a_lead_with_every_kind_of_entry("bulk-lead")
+        pending = list(lead.collect_events())
+        make_row = eventstore.stored_row_maker(app)
+        expected = []
+        for event in [*recorded, *pending]:
+            stored = app.mapper.to_stored_event(event)
+            row = (stored.originator_id, stored.originator_version, stored.topic, stored.state)
+            assert make_row(event) == row
+            expected.append((row[0].hex, *row[1:]))
+        kinds = {type(e) for e in [*recorded, *pending]}
+        assert {*LIFECYCLE_EVENTS, *CORRECTIONS, Lead.Forgotten} <= kinds
+
+        eventstore.record_in_bulk(app, pending)
+
+        written = [e[1:] for e in eventstore.every_stored_entry(app, position)]
+        assert written == expected[len(recorded):]
+        assert app.repository.get(lead.id) == lead
+    finally:
+        app.close()
