@@ -167,13 +167,18 @@ def seal(app: Any) -> int:
     position = last.positions[-1] if last is not None else 0
     sealed = 0
     while page := eventstore.stored_entries(app, position, _PAGE):
-        rows = []
-        for entry in page:
+        positions = [entry[0] for entry in page]
+        originators = [entry[1] for entry in page]
+        digests = [entry_digest(entry) for entry in page]
+        rows, start = [], 0
+        while start < len(page):  # the page's entries, a block's worth at a time
             if block is None:
                 block = Block(previous, [], [], [])
-            block.positions.append(entry[0])
-            block.originators.append(entry[1])
-            block.digests.append(entry_digest(entry))
+            end = start + BLOCK - len(block.positions)
+            block.positions += positions[start:end]
+            block.originators += originators[start:end]
+            block.digests += digests[start:end]
+            start = end
             if len(block.positions) == BLOCK:
                 rows.append(block.row())
                 previous, block = rows[-1][-1], None

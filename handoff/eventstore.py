@@ -11,6 +11,7 @@ than the projection silently slowing down or reading wrongly):
 - the events table: its name on the recorder, its schema on PostgreSQL, `rowid` as the
   notification id on SQLite, and its columns (notification id, originator id, topic, state);
 - the datastore's transaction, and the rows its cursor gives (tuples or dictionaries);
+  on SQLite, the `sqlite3` cursor inside it, to read rows as plain tuples;
 - the mapper's optional compressor and cipher (undone here, in the library's order);
 - the JSON transcoder: tagged values written `{"_type_": NAME, "_data_": TEXT}`, compact,
   keys in the order an event's attributes were set, and its encoder's `check_circular`;
@@ -276,6 +277,9 @@ def stored_entries(app: Application[Any], after: int, limit: int) -> list[Stored
             f" FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
         )
     with read_transaction(app) as cursor:
+        if not is_postgres(app):
+            # Plain tuples, the entries as read, rather than a `sqlite3.Row` each.
+            cursor.sqlite_cursor.row_factory = None
         cursor.execute(sql, (after, limit))
         found: list[Any] = cursor.fetchall()
     if found and isinstance(found[0], dict):  # PostgreSQL: a uuid and a memoryview
@@ -284,9 +288,10 @@ def stored_entries(app: Application[Any], after: int, limit: int) -> list[Stored
              bytes(r["state"]))
             for r in found
         ]
-    # SQLite's rows (sqlite3.Row) hold stored entries as read, unless a state was edited
-    # in as text.
-    return [tuple(r) if type(r[4]) is bytes else (*r[:4], _as_stored(r[4])) for r in found]
+    # SQLite's rows are stored entries as read, unless a state was edited in as text.
+    if all(type(r[4]) is bytes for r in found):
+        return found
+    return [r if type(r[4]) is bytes else (*r[:4], _as_stored(r[4])) for r in found]
 
 
 def every_stored_entry(app: Application[Any], after: int = 0) -> Iterator[StoredEntry]:
