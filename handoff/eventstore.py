@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -518,9 +519,17 @@ def stored_row_maker(app: Application[Any]) -> Callable[[Any], StoredRow]:
     """Turns a domain event into the row the library's mapper stores for it, byte for byte
     (`Mapper.to_stored_event`: the event's attributes less its id and version, as the
     transcoder encodes them, then compressed and encrypted), without building the
-    library's `StoredEvent` for each of a large import's events."""
+    library's `StoredEvent` for each of a large import's events.
+
+    The events of one save share the instant they were recorded (their `timestamp`): the
+    JSON transcoder's tagged form of it is made once and put in its place, which its
+    encoder writes exactly as it writes what its hook returns for the instant itself.
+    """
     mapper = app.mapper
-    encode, compressor, cipher = mapper.transcoder.encode, mapper.compressor, mapper.cipher
+    transcoder = mapper.transcoder
+    encode, compressor, cipher = transcoder.encode, mapper.compressor, mapper.cipher
+    tag = transcoder.encoder.default if isinstance(transcoder, JSONTranscoder) else None
+    shared: list[Any] = [None, None]  # the latest timestamp, and its tagged form
 
     def row(event: Any) -> StoredRow:
         cls = type(event)
@@ -530,6 +539,11 @@ def stored_row_maker(app: Application[Any]) -> Callable[[Any], StoredRow]:
         class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
+        timestamp = state.get("timestamp")
+        if tag is not None and type(timestamp) is datetime:
+            if timestamp is not shared[0]:
+                shared[:] = timestamp, tag(timestamp)
+            state["timestamp"] = shared[1]
         data = encode(state)
         if compressor is not None:
             data = compressor.compress(data)

@@ -300,7 +300,10 @@ class Importer:
 
 
 def _refuse_foreign_columns(row: dict[str, str], event_name: str) -> None:
-    foreign = row.keys() - _ALLOWED_COLUMNS[event_name]  # rows hold only their filled cells
+    allowed = _ALLOWED_COLUMNS[event_name]
+    if row.keys() <= allowed:  # rows hold only their filled cells
+        return
+    foreign = row.keys() - allowed
     if foreign:
         raise InvalidInput(f"{event_name} takes no {min(foreign, key=COLUMNS.index)}")
 

@@ -197,10 +197,11 @@ def test_events_the_application_writes_take_the_fast_path(store: str, clock: Fak
 def a_lead_with_every_kind_of_entry(key: str) -> Lead:
     """A lead held in memory, not saved: every step, each correction, and a forgetting."""
     at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    recorded_at = datetime(2026, 3, 3, tzinfo=UTC)  # one object, as an import's events share
 
     def stamp(hour: int) -> Stamp:
         instant = at.replace(hour=hour)
-        return Stamp(instant, instant, "sam", 1, "2026 growth")
+        return Stamp(instant, recorded_at if hour < 16 else instant, "sam", 1, "2026 growth")
 
     lead = Lead.capture(key, "web", stamp(9), name="Ada", email="ada@example.com",
                         company="Analytical Engines")

@@ -84,6 +84,8 @@ def check_text(what: str, value: str | None, multiline: bool = False) -> str | N
         return None
     if len(value) > MAX_TEXT_LENGTH:
         raise InvalidInput(f"{what} has at most {MAX_TEXT_LENGTH} characters, got {len(value)}")
+    if _CONTROL.search(value) is None:  # no line break, tab or control character at all
+        return value
     if multiline:
         _check_printable(what, value.replace("\r", "").replace("\n", "").replace("\t", ""))
     else:

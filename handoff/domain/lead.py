@@ -462,13 +462,14 @@ class Lead(Aggregate):
         # Only an amendment gives a step another instant than its entry's: without one, no
         # entry of that name at that instant means no such step, known without `facts()`
         # (a sort per call: an import checking each row of a long lead was quadratic).
-        if not any(
-            (e.occurred_at == occurred_at and e.event == event_name)
-            or isinstance(e, Lead.Amended)
-            for e in self.entries
-        ):
-            return False
-        return any(f.name == event_name and f.occurred_at == occurred_at for f in self.facts())
+        for e in self.entries:
+            if (e.occurred_at == occurred_at and e.event == event_name) or isinstance(
+                e, Lead.Amended
+            ):
+                return any(
+                    f.name == event_name and f.occurred_at == occurred_at for f in self.facts()
+                )
+        return False
 
 
 @dataclass(frozen=True)
