@@ -11,7 +11,8 @@ than the projection silently slowing down or reading wrongly):
 - the events table: its name on the recorder, its schema on PostgreSQL, `rowid` as the
   notification id on SQLite, and its columns (notification id, originator id, topic, state);
 - the datastore's transaction, and the rows its cursor gives (tuples or dictionaries);
-  on SQLite, the `sqlite3` cursor inside it, to read rows as plain tuples;
+  the driver's cursor inside it (on SQLite the `sqlite3` cursor inside the library's
+  `SQLiteCursor`), set to read rows as plain tuples (`row_factory`);
 - the mapper's optional compressor and cipher (undone here, in the library's order);
 - the JSON transcoder: tagged values written `{"_type_": NAME, "_data_": TEXT}`, compact,
   keys in the order an event's attributes were set, and its encoder's `check_circular`;
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
 # (notification id, originator id as 32 hex digits, topic, state as JSON bytes)
 LogRow = tuple[int, str, str, bytes]
-# Reads up to `limit` rows after a notification id from a DB-API connection to the store.
+# Reads up to `limit` rows after a notification id from a DB-API connection (or cursor).
 PageReader = Callable[[Any, int, int], Sequence[LogRow]]
 
 # The PostgreSQL advisory lock under which one process at a time creates tables in the
@@ -90,9 +91,10 @@ def _page_sql(app: Application[Any]) -> str:
     table = events_table(app)
     if is_postgres(app):
         # The id as 32 hex digits made by the server: building a UUID object per row in
-        # Python, only to take its hex, costs more than the rest of reading the row.
+        # Python, only to take its hex, costs more than the rest of reading the row (and
+        # the hex of its 16 bytes costs the server a third of `replace(id::text, '-', '')`).
         return (
-            "SELECT notification_id, replace(originator_id::text, '-', ''), topic, state"
+            "SELECT notification_id, encode(uuid_send(originator_id), 'hex'), topic, state"
             f" FROM {table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         )
     # The library's notification id on SQLite is the table's rowid.
@@ -102,48 +104,64 @@ def _page_sql(app: Application[Any]) -> str:
     )
 
 
-def _execute(cursor: Any, sql: str, parameters: tuple[Any, ...], postgres: bool) -> None:
-    if postgres:
-        # Binary results: the state's bytes as stored, not hex text to decode.
-        cursor.execute(sql, parameters, binary=True)
-    else:
-        cursor.execute(sql, parameters)
-
-
 def page_reader(app: Application[Any]) -> PageReader:
     """A function reading up to `limit` notifications after a position, in order, from a
     DB-API connection to the store's database (the projection's own, in its transaction)."""
-    sql, postgres, unwrap = _page_sql(app), is_postgres(app), _unwrapper(app)
-    # SQLite's rows are already (int, hex text, text, bytes) when the state is stored
-    # plain: converting a million of them again costs half a second.
-    as_read = not postgres and unwrap is bytes
+    read = _page_of_cursor(app)
 
-    def read(connection: Any, after: int, limit: int) -> Sequence[LogRow]:
+    def read_page(connection: Any, after: int, limit: int) -> Sequence[LogRow]:
         # The driver's own cursor: a library's result rows add nothing here but time.
         cursor = connection.cursor()
         try:
-            _execute(cursor, sql, (after, limit), postgres)
-            rows: Sequence[Any] = cursor.fetchall()
+            return read(cursor, after, limit)
         finally:
             cursor.close()
-        return rows if as_read else _log_rows(rows, unwrap)
 
-    return read
+    return read_page
 
 
 def log_pages(app: Application[Any], page: int = 50_000) -> Iterator[Sequence[LogRow]]:
     """Every notification in order, a page at a time, each page read on the library's own
     connection (no second connection, no SQLAlchemy: an export starts at once)."""
-    sql, postgres, unwrap = _page_sql(app), is_postgres(app), _unwrapper(app)
-    after = 0
+    read, after = _page_of_cursor(app), 0
     while True:
         with read_transaction(app) as cursor:
-            _execute(cursor, sql, (after, page), postgres)
-            rows = _log_rows(cursor.fetchall(), unwrap)
+            rows = read(_driver_cursor(cursor), after, page)
         if not rows:
             return
         yield rows
         after = rows[-1][0]
+
+
+def _page_of_cursor(app: Application[Any]) -> PageReader:
+    """A function reading up to `limit` notifications after a position on a driver's cursor
+    (sqlite3 or psycopg), as plain tuples whatever rows the cursor's connection makes."""
+    sql, postgres, unwrap = _page_sql(app), is_postgres(app), _unwrapper(app)
+    # The rows are already (int, hex text, text, bytes) when the state is stored plain:
+    # converting a million of them again costs a second.
+    as_read = unwrap is bytes
+    if postgres:
+        from psycopg.rows import tuple_row
+
+    def read(cursor: Any, after: int, limit: int) -> Sequence[LogRow]:
+        if postgres:
+            # Tuples, not the library's dictionaries (half a second at a million rows), and
+            # binary results: the state's bytes as stored, not hex text to decode.
+            cursor.row_factory = tuple_row
+            cursor.execute(sql, (after, limit), binary=True)
+        else:
+            cursor.row_factory = None  # tuples, not the library's sqlite3.Row
+            cursor.execute(sql, (after, limit))
+        rows: list[LogRow] = cursor.fetchall()
+        return rows if as_read else [(n, o, t, unwrap(s)) for n, o, t, s in rows]
+
+    return read
+
+
+def _driver_cursor(cursor: Any) -> Any:
+    """The sqlite3 or psycopg cursor of a cursor of `read_transaction` (the library wraps
+    sqlite3's in a `SQLiteCursor`)."""
+    return getattr(cursor, "sqlite_cursor", cursor)
 
 
 @contextmanager
@@ -182,17 +200,6 @@ def existing_originator_ids(app: Application[Any], ids: list[UUID]) -> set[UUID]
 
 def _recorder(app: Application[Any]) -> Any:
     return app.recorder
-
-
-def _log_rows(rows: Sequence[Any], unwrap: Callable[[Any], bytes]) -> list[LogRow]:
-    if rows and isinstance(rows[0], dict):  # PostgreSQL's cursor names every column
-        rows = [tuple(row.values()) for row in rows]
-    return [(nid, _hex(origin), topic, unwrap(data)) for nid, origin, topic, data in rows]
-
-
-def _hex(originator: Any) -> str:
-    """SQLite stores the id as hex text, PostgreSQL as a uuid."""
-    return originator if isinstance(originator, str) else str(originator.hex)
 
 
 def _unwrapper(app: Application[Any]) -> Callable[[Any], bytes]:

@@ -81,7 +81,9 @@ def test_the_log_is_read_as_the_library_reads_it(
         every_kind_of_event(app)
         expected = [(n, o, t, _plain(app, s)) for n, o, t, s in _library_rows(app)]
         assert len(expected) == 20  # register opened, version applied; traffic day, visits; 16
-        assert [row for page in eventstore.log_pages(app, page=6) for row in page] == expected
+        pages = list(eventstore.log_pages(app, page=6))
+        assert [row for page in pages for row in page] == expected
+        assert {type(row) for page in pages for row in page} == {tuple}  # not the library's rows
         assert pages_read_by_the_projection(app) == expected
         assert eventstore.last_notification_id(app) == expected[-1][0]
     finally:
