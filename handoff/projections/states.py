@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from handoff import eventstore
 from handoff.projections.instants import micros
 
@@ -26,12 +28,29 @@ LogRow = eventstore.LogRow
 
 
 _scan = json.JSONDecoder().raw_decode
+_loads = orjson.loads
+# Each digit as 0 and every other byte as a space: a run of 19 digits becomes 19 zeros.
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_NUMBER = b"0" * 19
 
 
 def state(data: bytes) -> dict[str, Any]:
-    """The event's state as JSON values (raw_decode skips json.loads' encoding sniffing
-    and whitespace checks, a third of the decoding time)."""
-    value: dict[str, Any] = _scan(data.decode())[0]
+    """The event's state as JSON values, exactly as json's `raw_decode` gives them.
+
+    orjson decodes a state in a third of json's time (its dictionaries and strings are
+    the same). Where the two differ, json decides: orjson turns an integer beyond 64 bits
+    (19 digits or more) into a float, accepts leading whitespace, and refuses what json
+    accepts (NaN, lone surrogates, text after the document), so such states and any that
+    orjson refuses are decoded by json (`raw_decode`, which also skips json.loads'
+    encoding sniffing and whitespace checks).
+    """
+    if data[:1] == b"{" and _LONG_NUMBER not in data.translate(_DIGITS):
+        try:
+            value: dict[str, Any] = _loads(data)
+            return value
+        except orjson.JSONDecodeError:
+            pass
+    value = _scan(data.decode())[0]
     return value
 
 
@@ -40,6 +59,14 @@ tagged = eventstore.tagged_text
 
 def instant(value: Any) -> datetime:
     return datetime.fromisoformat(tagged(value, "datetime_iso"))
+
+
+def instant_text(value: Any) -> str:
+    """As tagged(value, "datetime_iso"), with the tag checked inline: once per event."""
+    if type(value) is dict and value.get(_TYPE) == "datetime_iso":
+        text: str = value[_DATA]
+        return text
+    return tagged(value, "datetime_iso")  # raises the error of a malformed value
 
 
 def instant_us(value: Any) -> int:
