@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -26,25 +26,41 @@ from handoff.instants import iso
 from handoff.projections import states
 from handoff.projections.corrected import corrected_leads
 
-_LEAD_EVENTS = {get_topic(cls): (name, cls) for cls, name in LIFECYCLE_EVENTS.items()}
 _VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
 _CORRECTION_TOPICS = [get_topic(cls) for cls in CORRECTIONS]
-# Each event's own fields, in the order the import format lists them: (column, state key).
-_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
-    "captured": (("source", "source"), ("name", "lead_name"), ("email", "email"),
-                 ("company", "company")),
-}
-for _event in LIFECYCLE_EVENTS:
-    _class: type[Lead.Event] = _event
-    _FIELDS.setdefault(_class.name, tuple((field, field) for field in _class.data_fields))
-# The same as (index in COLUMNS, state key).
-_CELLS = {
-    name: tuple((COLUMNS.index(column), key) for column, key in fields)
-    for name, fields in _FIELDS.items()
-}
 _LEAD, _EVENT, _AT, _ACTOR, _AMOUNT, _VISITS = (
     COLUMNS.index(column) for column in ("lead", "event", "at", "actor", "amount", "visits")
 )
+
+
+class _Kind(NamedTuple):
+    """How a kind of lead event becomes cells in the order of the import format's COLUMNS."""
+
+    name: str
+    blank: list[Any]  # the cells of a row of this kind before its values: only its name
+    fields: tuple[tuple[int, str], ...]  # its own fields but the amount: (index, state key)
+    has_amount: bool  # whether it carries an amount (a tagged Decimal)
+
+
+# The fields of a captured lead in the import format (column, state key); another event's
+# are its data fields under their own names.
+_CAPTURED_FIELDS = (("source", "source"), ("name", "lead_name"), ("email", "email"),
+                    ("company", "company"))
+
+
+def _kind(event: type[Lead.Event], name: str) -> _Kind:
+    fields = (_CAPTURED_FIELDS if name == "captured"
+              else tuple((field, field) for field in event.data_fields))
+    blank: list[Any] = [None] * len(COLUMNS)
+    blank[_EVENT] = name
+    return _Kind(
+        name, blank,
+        tuple((COLUMNS.index(column), key) for column, key in fields if column != "amount"),
+        any(column == "amount" for column, _ in fields),
+    )
+
+
+_LEAD_EVENTS = {get_topic(event): _kind(event, name) for event, name in LIFECYCLE_EVENTS.items()}
 
 
 def export_rows(app: HandoffApp) -> Iterator[dict[str, Any]]:
@@ -68,38 +84,40 @@ def export_cells(app: HandoffApp) -> Iterator[list[Any]]:
     None where the event has no value (the CSV export: a dictionary built per row and
     read back column by column cost half of its time)."""
     keys: dict[str, str] = {}
-    state, tagged, width = states.state, states.tagged, len(COLUMNS)
+    state, instant_text = states.state, states.instant_text
     corrected = corrected_leads(app)
     if corrected is None:  # the read model cannot tell: one scan of the log
         corrected = eventstore.originators_of_kinds(app, _CORRECTION_TOPICS)
     for page in eventstore.log_pages(app):
         for _, originator, topic, data in page:
-            found = _LEAD_EVENTS.get(topic)
-            if found is not None and originator in corrected:
-                if found[0] == "captured":
+            kind = _LEAD_EVENTS.get(topic)
+            if kind is None:
+                if topic == _VISITS_TOPIC:
+                    yield _visits_cells(state(data))
+            elif originator in corrected:
+                if kind.name == "captured":
                     for row in _corrected_rows(app, originator):
                         yield [row.get(column) for column in COLUMNS]
-            elif found is not None:
-                name = found[0]
+            else:
+                name, blank, fields, has_amount = kind
                 values = state(data)
                 if name == "captured":
                     keys[originator] = values["key"]
-                cells: list[Any] = [None] * width
-                cells[_LEAD], cells[_EVENT], cells[_ACTOR] = keys[originator], name, values["actor"]
-                cells[_AT] = _utc(tagged(values["occurred_at"], "datetime_iso"))
-                for index, key in _CELLS[name]:
-                    value = values[key]
-                    if value is not None:
-                        cells[index] = (
-                            Decimal(tagged(value, "decimal_str")) if index == _AMOUNT else value
-                        )
+                cells = blank.copy()
+                cells[_LEAD], cells[_ACTOR] = keys[originator], values["actor"]
+                cells[_AT] = _utc(instant_text(values["occurred_at"]))
+                for index, key in fields:
+                    cells[index] = values[key]  # None (null) leaves the cell empty
+                if has_amount and (amount := values["amount"]) is not None:
+                    cells[_AMOUNT] = Decimal(states.tagged(amount, "decimal_str"))
                 yield cells
-            elif topic == _VISITS_TOPIC:
-                values = state(data)
-                cells = [None] * width
-                cells[_EVENT], cells[_AT], cells[_ACTOR] = "visits", values["day"], values["actor"]
-                cells[_VISITS] = values["visits"]
-                yield cells
+
+
+def _visits_cells(values: dict[str, Any]) -> list[Any]:
+    cells: list[Any] = [None] * len(COLUMNS)
+    cells[_EVENT], cells[_AT], cells[_ACTOR] = "visits", values["day"], values["actor"]
+    cells[_VISITS] = values["visits"]
+    return cells
 
 
 def _corrected_rows(app: HandoffApp, originator: str) -> Iterator[dict[str, Any]]:
