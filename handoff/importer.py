@@ -150,8 +150,9 @@ def _cells(header: list[str], values: list[str]) -> dict[str, str]:
         if not value:
             continue
         if column in TEXT_COLUMNS:
-            value = restored(value)
-            if column not in MULTILINE_COLUMNS and ("\n" in value or "\r" in value):
+            if value[0] == "'":  # only such a cell can have been neutralised
+                value = restored(value)
+            if ("\n" in value or "\r" in value) and column not in MULTILINE_COLUMNS:
                 return {_BAD_ROW: f"a line break inside {column} (a stray quote?)"}
         else:
             value = value.strip()
