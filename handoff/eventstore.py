@@ -15,7 +15,8 @@ than the projection silently slowing down or reading wrongly):
   `SQLiteCursor`), set to read rows as plain tuples (`row_factory`);
 - the mapper's optional compressor and cipher (undone here, in the library's order);
 - the JSON transcoder: tagged values written `{"_type_": NAME, "_data_": TEXT}`, compact,
-  keys in the order an event's attributes were set, and its encoder's `check_circular`;
+  keys in the order an event's attributes were set, its encoder's `check_circular`, and
+  that encoder's settings, given to the standard library's compiled encoder made once;
 - the mapper's stored form of an event (its attributes less id and version, encoded,
   compressed, encrypted) and the SQLite recorder's INSERT, to write a large import at once.
 
@@ -29,6 +30,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
+from json.encoder import (  # type: ignore[attr-defined]  # not in typeshed
+    c_make_encoder,
+    encode_basestring,
+    encode_basestring_ascii,
+)
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -233,6 +239,32 @@ def without_cycle_check(transcoder: Transcoder) -> Transcoder:
             raise TypeError(f"the JSON transcoder's encoder is a {type(encoder).__name__}")
         encoder.check_circular = False
     return transcoder
+
+
+def state_encoder(transcoder: Transcoder) -> Callable[[Any], bytes]:
+    """The transcoder's `encode`, with the standard library's compiled JSON encoder made
+    once, where `JSONEncoder.encode` makes it again for every state: the same function
+    with the encoder's own settings and hook (what `JSONEncoder.iterencode` passes it), so
+    the same bytes. Any other transcoder or encoder: its own `encode`."""
+    encoder = getattr(transcoder, "encoder", None)
+    if (
+        not isinstance(transcoder, JSONTranscoder)
+        or type(encoder) is not json.JSONEncoder
+        or c_make_encoder is None
+        or encoder.indent is not None
+        or encoder.check_circular
+    ):
+        return transcoder.encode
+    strings = encode_basestring_ascii if encoder.ensure_ascii else encode_basestring
+    iterencode = c_make_encoder(
+        None, encoder.default, strings, None, encoder.key_separator, encoder.item_separator,
+        encoder.sort_keys, encoder.skipkeys, encoder.allow_nan,
+    )
+
+    def encode(state: Any) -> bytes:
+        return "".join(iterencode(state, 0)).encode("utf8")
+
+    return encode
 
 
 def tagged_text(value: Any, type_name: str) -> str:
@@ -534,7 +566,7 @@ def stored_row_maker(app: Application[Any]) -> Callable[[Any], StoredRow]:
     """
     mapper = app.mapper
     transcoder = mapper.transcoder
-    encode, compressor, cipher = transcoder.encode, mapper.compressor, mapper.cipher
+    encode, compressor, cipher = state_encoder(transcoder), mapper.compressor, mapper.cipher
     tag = transcoder.encoder.default if isinstance(transcoder, JSONTranscoder) else None
     shared: list[Any] = [None, None]  # the latest timestamp, and its tagged form
 

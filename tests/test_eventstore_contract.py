@@ -171,6 +171,19 @@ def test_the_encoder_skips_the_cycle_check_and_still_writes_the_same_bytes(
     assert transcoder.encode(state) == reference.encode(state)
 
 
+def test_the_compiled_encoder_made_once_writes_the_transcoders_bytes(app: HandoffApp) -> None:
+    transcoder = app.mapper.transcoder
+    encode = eventstore.state_encoder(transcoder)
+    assert encode != transcoder.encode  # the compiled encoder, not the fallback
+    at = datetime(2026, 3, 2, 14, 5, 6, 7, tzinfo=UTC)
+    for state in [
+        {"at": at, "amount": Decimal("1200.50"), "none": None, "yes": True, "n": -3},
+        {"name": 'Zoë "the" \\ \n\t\u0001 \u2028 😀', "nested": {"x": [1, 2.5, at]}},
+        {}, {"score": 10**30, "float": 1e-7, "list": [], "empty": ""},
+    ]:
+        assert encode(state) == transcoder.encode(state)
+
+
 def test_events_the_application_writes_take_the_fast_path(store: str, clock: FakeClock) -> None:
     """Every lead event the use cases and a bulk save write is read by `decode`'s compiled
     shapes, not by its json fallback (which would be right, and three times slower)."""
