@@ -182,7 +182,8 @@ class Importer:
         self.zone_for_day = app.zone_for_day(self.register)
         self.leads: dict[str, Lead | None] = {}
         self.days: dict[date, TrafficDay] = {}
-        self.changed: dict[UUID, Lead | TrafficDay] = {}
+        # What the file changes, by lead key or day (in the order first changed).
+        self.changed: dict[str | date, Lead | TrafficDay] = {}
         self.ids: dict[str, UUID] = {}
         self.days_recorded: set[date] = set()  # days whose rows the store holds already
 
@@ -277,7 +278,7 @@ class Importer:
             raise UnknownLead(key)
         else:
             apply_step(lead, event_name, stamp, _step_data(row, event_name))
-        self.changed[lead.id] = lead
+        self.changed[key] = lead
         return True
 
     def _apply_visits(self, row: dict[str, str]) -> bool:
@@ -296,7 +297,7 @@ class Importer:
         if day in self.days_recorded or traffic.visits == visits:
             return False
         traffic.record(visits, actor=actor, recorded_at=self.recorded_at)
-        self.changed[traffic_day_id(day)] = traffic
+        self.changed[day] = traffic
         return True
 
 
