@@ -305,10 +305,11 @@ StoredEntry = tuple[int, str, int, str, bytes]
 
 def stored_entries(app: Application[Any], after: int, limit: int) -> list[StoredEntry]:
     """Up to `limit` entries after a notification id, in order, byte for byte as stored."""
-    table = events_table(app)
-    if is_postgres(app):
+    table, postgres = events_table(app), is_postgres(app)
+    if postgres:
         sql = (
-            "SELECT notification_id, originator_id, originator_version, topic, state"
+            "SELECT notification_id, encode(uuid_send(originator_id), 'hex'),"
+            " originator_version, topic, state"
             f" FROM {table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         )
     else:
@@ -317,18 +318,18 @@ def stored_entries(app: Application[Any], after: int, limit: int) -> list[Stored
             f" FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
         )
     with read_transaction(app) as cursor:
-        if not is_postgres(app):
-            # Plain tuples, the entries as read, rather than a `sqlite3.Row` each.
-            cursor.sqlite_cursor.row_factory = None
-        cursor.execute(sql, (after, limit))
-        found: list[Any] = cursor.fetchall()
-    if found and isinstance(found[0], dict):  # PostgreSQL: a uuid and a memoryview
-        return [
-            (r["notification_id"], r["originator_id"].hex, r["originator_version"], r["topic"],
-             bytes(r["state"]))
-            for r in found
-        ]
-    # SQLite's rows are stored entries as read, unless a state was edited in as text.
+        driver = _driver_cursor(cursor)  # plain tuples, the entries as read
+        if postgres:
+            from psycopg.rows import tuple_row
+
+            driver.row_factory = tuple_row
+            driver.execute(sql, (after, limit), binary=True)  # the state's bytes as stored
+        else:
+            driver.row_factory = None
+            driver.execute(sql, (after, limit))
+        found: list[Any] = driver.fetchall()
+    # Entries as read, unless a state was edited in as text underneath (SQLite keeps
+    # whatever type it is given).
     if all(type(r[4]) is bytes for r in found):
         return found
     return [r if type(r[4]) is bytes else (*r[:4], _as_stored(r[4])) for r in found]
