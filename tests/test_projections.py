@@ -16,7 +16,7 @@ from handoff import projections
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
 from handoff.kpi import Period, compute_kpis, period_from_options
-from handoff.projections import page, report_now, schema
+from handoff.projections import report_now, schema, writing
 from handoff.projections.instants import micros
 from handoff.projections.totals import Scope
 from handoff.store import locate
@@ -227,7 +227,7 @@ def test_rows_projected_twice_collide_on_their_keys_as_a_catch_up_expects(
         first = conn.execute(select(schema.event).order_by(schema.event.c.notification_id))
         row = tuple(first.first() or ())
     with pytest.raises(IntegrityError), model.engine.begin() as conn:
-        page._insert(conn, schema.event, [row])
+        writing.insert(conn, schema.event.name, [c.name for c in schema.event.columns], [row])
     with model.engine.connect() as conn:
         count = conn.execute(select(func.count()).select_from(schema.event)).scalar()
     assert count == 6  # captured, qualified, handed, accepted, proposal, won: nothing added

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff.domain.agreement_file import parse_agreement
-from handoff.domain.service_level import due_instant, response_hours
-from handoff.projections.due import KnownVersion
+from handoff.domain.service_level import due_instant, judging_versions, response_hours
+from handoff.projections.due import KnownVersion, judging
 from handoff.projections.instants import from_micros, micros
 
 ZONES = ("America/Chicago", "Asia/Kathmandu", "Australia/Lord_Howe", "Europe/London", "UTC")
@@ -74,3 +74,28 @@ def test_an_instant_near_the_effective_dates_is_judged_by_its_local_date() -> No
                     datetime(2026, 7, 1, tzinfo=known.terms.timezone)):
         assert known.covers(micros(instant)) == known.terms.covers_instant(from_micros(
             micros(instant)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    choices=st.lists(st.tuples(agreements, st.integers(0, 400), st.booleans()), min_size=0,
+                     max_size=4),
+    recorded=st.integers(0, 400), handed=instants,
+)
+def test_the_versions_that_may_judge_a_handoff_are_the_rules_own(
+    choices: list[tuple[dict[str, str | bool | tuple[str, str]], int, bool]], recorded: int,
+    handed: datetime,
+) -> None:
+    # Versions applied on random days (the days count from EARLIEST), some restating.
+    day_us = 86_400_000_000
+    versions = []
+    for number, (choice, applied_day, restates) in enumerate(choices, start=1):
+        known = version(choice)
+        versions.append(KnownVersion(number, micros(EARLIEST) + applied_day * day_us,
+                                     known.terms, "wrong" if restates else None))
+    recorded_us, handed_us = micros(EARLIEST) + recorded * day_us, micros(handed)
+    expected = judging_versions(
+        versions, recorded_us, lambda v: v.applied_us, lambda v: v.restates is not None,
+        lambda v: v.terms.covers_instant(handed),
+    )
+    assert judging(versions, recorded_us, handed_us) == expected

@@ -12,6 +12,7 @@ Projecting it
     catchup       catch_up and rebuild: incremental or bulk, summaries brought up to date
     projector     the page loop: each page one transaction with its position
     page          one page of events turned into rows, each verdict stored with its row
+    writing       rows written in bulk: executemany on SQLite, COPY on PostgreSQL
     due           due instants and response times on microseconds (service_level's rules)
     instants      instants as stored: integer microseconds since the epoch
 Counting

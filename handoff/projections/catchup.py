@@ -15,13 +15,14 @@ still commit together. Every catch-up counts what it adds to the summaries as it
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, delete, text, update
 
 from handoff import eventstore, switches
 from handoff.projections import schema as t
-from handoff.projections import summaries
+from handoff.projections import summaries, writing
 from handoff.projections.projector import Progress, Projector
 from handoff.projections.readmodel import (
     PROJECTION,
@@ -141,8 +142,8 @@ def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> None:
             return
         execute = executor(conn)
         if tally is not None and (tally.start, tally.end) == (valid, at):
-            summaries.add(execute, tally.stage_rows(), tally.sla_rows(), at, tally.recorded_us,
-                          taken_back=tally.taken_back)
+            summaries.add(execute, partial(writing.merge, conn), tally.stage_rows(),
+                          tally.sla_rows(), at, tally.recorded_us, taken_back=tally.taken_back)
         else:
             summaries.refresh(execute, at)
 

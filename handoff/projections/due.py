@@ -102,6 +102,10 @@ def judging(versions: list[KnownVersion], recorded_us: int, handed_us: int
             ) -> list[KnownVersion]:
     """service_level.judging_versions, on microseconds, for a handoff made at `handed_us`
     whose entry was recorded at `recorded_us`."""
+    if all(v.applied_us <= recorded_us for v in versions):
+        # Every version was in force when the entry was recorded (the usual case, asked
+        # for each handoff and decision of a rebuild): all of them may judge it.
+        return versions
     return judging_versions(
         versions, recorded_us, lambda v: v.applied_us, lambda v: v.restates is not None,
         lambda v: v.covers(handed_us),

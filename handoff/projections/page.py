@@ -4,9 +4,9 @@ Events of one lead are recorded in the order they occurred, so the projection ca
 each event from the lead's state so far: its source, the owner of its latest handoff,
 whether it already had a proposal, and which handoff a decision closes.
 
-Rows are plain tuples in column order, written with the driver's `executemany`: at a
-million events, building and binding dictionaries through SQLAlchemy would cost more
-than SQLite spends storing them.
+Rows are plain tuples in column order, written in bulk by `writing`: at a million
+events, building and binding dictionaries through SQLAlchemy would cost more than SQLite
+spends storing them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
-from sqlalchemy.exc import IntegrityError
 
 from handoff.domain.agreement import AgreementTerms
 from handoff.domain.bounds import MAX_COUNT
@@ -29,7 +28,7 @@ from handoff.domain.service_level import (
     governing_version,
 )
 from handoff.projections import schema as t
-from handoff.projections import states
+from handoff.projections import states, writing
 from handoff.projections.due import KnownVersion, judging
 from handoff.projections.lead_facts import LeadFacts
 from handoff.projections.summaries import DAY_US
@@ -94,6 +93,9 @@ class Batch:
         self.tally = tally  # counts the summaries as rows are written
         self.judged: list[DecisionKey] = []  # decisions of handoffs with a due instant
         self.dirty: dict[str, LeadState] = {}
+        # Leads captured in this batch, not written yet: inserted rather than upserted (a
+        # rebuild captures 200,000 leads; an upsert checks each against the table first).
+        self.captured: set[str] = set()
         self.events: list[tuple[Any, ...]] = []
         self.handoffs: dict[int, HandoffRow] = {}
         self.terms: dict[int, list[list[Any]]] = {}  # handoff id -> rows of read_handoff_terms
@@ -129,6 +131,7 @@ class Batch:
         if name == "captured":
             lead = LeadState(lead_id, nid, key, source, occurred_us)
             self.leads[lead_id] = lead
+            self.captured.add(lead_id)
         else:
             lead = self.leads[lead_id]
         self.dirty[lead_id] = lead
@@ -241,7 +244,7 @@ class Batch:
         primary key: a bulk rebuild projects without the secondary indexes)."""
         self.flush()
         self.load_leads([lead_id])
-        conn, mark = self.conn, _mark(self.conn)
+        conn, mark = self.conn, writing.mark(self.conn)
         ids = ", ".join(mark for _ in entries)
         of_lead = {
             t.event: f"notification_id IN ({ids})",
@@ -277,6 +280,7 @@ class Batch:
             known_us = max(recorded_us, since_us)
             self.lead_event(nid, lead_id, name, (known_us, occurred_us, key, source, owner, cents),
                             entry_us=recorded_us)
+        self.captured.discard(lead_id)  # its row is there already: updated, not inserted
         self.flush()
 
     # -- traffic and the agreement ------------------------------------------------------
@@ -325,7 +329,7 @@ class Batch:
         self.dues_moved = self.dues_moved or bool(terms)
         _insert(self.conn, t.handoff_terms, terms)
         # The new version governs every handoff it covers (the latest applied).
-        _execute_many(
+        writing.execute_many(
             self.conn,
             "UPDATE read_handoff SET agreement_version = {0}, due_us = {0}, response_hours = {0},"
             " in_time = {0} WHERE handoff_id = {0}",
@@ -340,31 +344,36 @@ class Batch:
         if self.tally is not None:
             self.tally.count(self.events, self.judged, self.recorded_us)
         if self.dirty:
-            _upsert_leads(conn, [_values(lead) for lead in self.dirty.values()])
+            captured = self.captured
+            _insert(conn, t.lead, [_values(lead) for lead_id, lead in self.dirty.items()
+                                   if lead_id in captured])
+            writing.merge(conn, t.lead.name, _LEAD_COLUMNS,
+                          [_values(lead) for lead_id, lead in self.dirty.items()
+                           if lead_id not in captured], _LEAD_UPSERT)
         _insert(conn, t.event, self.events)
         _insert(conn, t.handoff, [_values(row) for row in self.handoffs.values()])
         _insert(conn, t.handoff_terms, [tuple(r) for rows in self.terms.values() for r in rows])
         _insert(conn, t.visits, self.visits)
         _insert(conn, t.agreement, self.agreements)
-        _execute_many(
+        writing.execute_many(
             conn,
             "UPDATE read_handoff SET decision = {0}, decided_us = {0}, decided_recorded_us = {0},"
             " response_hours = {0}, in_time = {0} WHERE handoff_id = {0}",
             self.decisions,
         )
-        _execute_many(
+        writing.execute_many(
             conn,
             "UPDATE read_handoff_terms SET response_hours = {0}, in_time = {0}"
             " WHERE handoff_id = {0} AND agreement_version = {0}",
             self.decision_terms,
         )
-        _execute_many(
+        writing.execute_many(
             conn,
             "UPDATE read_handoff SET contact_us = {0}, contact_recorded_us = {0}"
             " WHERE handoff_id = {0}",
             self.contacts,
         )
-        self.dirty = {}
+        self.dirty, self.captured = {}, set()
         self.events, self.visits, self.agreements = [], [], []
         self.handoffs, self.terms = {}, {}
         self.decisions, self.decision_terms, self.judged, self.contacts = [], [], [], []
@@ -375,60 +384,12 @@ def _values(row: LeadState | HandoffRow) -> tuple[Any, ...]:
     return tuple(row.__dict__.values())
 
 
-def _mark(conn: Connection) -> str:
-    return "%s" if conn.dialect.name == "postgresql" else "?"
+def _insert(conn: Connection, table: Table, values: Sequence[tuple[Any, ...]]) -> None:
+    writing.insert(conn, table.name, [column.name for column in table.columns], values)
 
 
-def _execute_many(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Run a statement whose parameters are written `{0}`, once per row, in one call."""
-    if rows:
-        conn.exec_driver_sql(sql.format(_mark(conn)), list(rows))
-
-
-def _insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
-    names = ", ".join(column.name for column in table.columns)
-    if rows and conn.dialect.name == "postgresql":
-        _copy(conn, table.name, names, rows)
-        return
-    marks = ", ".join("{0}" for _ in table.columns)
-    _execute_many(conn, f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
-
-
-_UPSERTED = "read_lead_upsert"  # PostgreSQL: the leads of one flush, copied, then merged
-
-
-def _upsert_leads(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    names = ", ".join(column.name for column in t.lead.columns)
-    changing = ("source", "captured_us", "owner", "last_handoff", "last_handed_us",
-                "last_handed_entry_us", "stages", "awaiting_contact")
-    updates = ", ".join(f"{name} = excluded.{name}" for name in changing)
-    upsert = f" ON CONFLICT (lead_id) DO UPDATE SET {updates}"
-    if rows and conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_UPSERTED}"
-            " (LIKE read_lead INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
-        _copy(conn, _UPSERTED, names, rows)
-        conn.exec_driver_sql(
-            f"INSERT INTO read_lead ({names}) SELECT {names} FROM {_UPSERTED}{upsert}"
-        )
-        conn.exec_driver_sql(f"TRUNCATE {_UPSERTED}")
-        return
-    marks = ", ".join("{0}" for _ in t.lead.columns)
-    _execute_many(conn, f"INSERT INTO read_lead ({names}) VALUES ({marks}){upsert}", rows)
-
-
-def _copy(conn: Connection, table: str, names: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """PostgreSQL: rows streamed with COPY, in the connection's transaction. A statement
-    per row, even pipelined, cost the driver more than the whole projection else did
-    (a million events: 92 of 135 s)."""
-    import psycopg
-
-    driver: Any = conn.connection.driver_connection
-    sql = f"COPY {table} ({names}) FROM STDIN"
-    try:
-        with driver.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-    except psycopg.IntegrityError as error:  # a key projected by another process meanwhile
-        raise IntegrityError(sql, None, error) from None
+# A lead seen before is merged with its row: every column but its keys may have moved.
+_LEAD_COLUMNS = [column.name for column in t.lead.columns]
+_LEAD_UPSERT = "ON CONFLICT (lead_id) DO UPDATE SET " + ", ".join(
+    f"{name} = excluded.{name}" for name in _LEAD_COLUMNS if name not in ("lead_id", "lead_ref")
+)

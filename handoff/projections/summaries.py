@@ -19,7 +19,7 @@ This module builds SQL text only, so that reading a report needs no SQLAlchemy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from handoff.projections import amounts
@@ -32,6 +32,9 @@ DAY_US = 86_400_000_000
 # Run SQL with `?`/`%s` parameters, as the driver does: a tuple once, a list of tuples
 # once per tuple (executemany).
 Execute = Callable[[str, Any], Any]
+# Insert rows into a table (name, columns, rows), those meeting a row already there
+# handled by an ON CONFLICT clause (`writing.merge`, on the catch-up's connection).
+Merge = Callable[[str, Sequence[str], list[tuple[Any, ...]], str], None]
 
 # basis -> (the instant that places a row on a day, the column saying which events count:
 # the verdict of service_level.counts_in_flow or counts_in_cohort, stored with each event)
@@ -118,17 +121,17 @@ def _stage_rollup(where: str) -> str:
     )
 
 
-_STAGE_INSERT = (
-    "INSERT INTO read_stage_day"
-    " (basis, dim, day_us, grp, event, events, amount_high, amount_low) "
-)
+_STAGE_COLUMNS = ("basis", "dim", "day_us", "grp", "event", "events", "amount_high",
+                  "amount_low")
+_STAGE_INSERT = f"INSERT INTO read_stage_day ({', '.join(_STAGE_COLUMNS)}) "
 _STAGE_ADD = (
     " ON CONFLICT (basis, dim, day_us, grp, event) DO UPDATE SET"
     " events = read_stage_day.events + excluded.events,"
     " amount_high = read_stage_day.amount_high + excluded.amount_high,"
     " amount_low = read_stage_day.amount_low + excluded.amount_low"
 )
-_SLA_INSERT = "INSERT INTO read_sla_day (basis, dim, day_us, grp, in_time, late) "
+_SLA_COLUMNS = ("basis", "dim", "day_us", "grp", "in_time", "late")
+_SLA_INSERT = f"INSERT INTO read_sla_day ({', '.join(_SLA_COLUMNS)}) "
 _SLA_ADD = (
     " ON CONFLICT (basis, dim, day_us, grp) DO UPDATE SET"
     " in_time = read_sla_day.in_time + excluded.in_time,"
@@ -152,6 +155,7 @@ def refresh(execute: Execute, position: int) -> None:
 
 def add(
     execute: Execute,
+    merge: Merge,
     stage_rows: list[tuple[Any, ...]],
     sla_rows: list[tuple[Any, ...]],
     position: int,
@@ -161,11 +165,8 @@ def add(
     """Add counts made elsewhere (see tally.py) to the summaries, then valid at `position`.
     `taken_back`: some counts are negative (rows a correction replaced), so rows may have
     fallen to nothing: they go, as a recompute would not write them."""
-    if stage_rows:
-        execute(_STAGE_INSERT + "VALUES (" + ", ".join(["{0}"] * 8) + ")" + _STAGE_ADD,
-                stage_rows)
-    if sla_rows:
-        execute(_SLA_INSERT + "VALUES (" + ", ".join(["{0}"] * 6) + ")" + _SLA_ADD, sla_rows)
+    merge("read_stage_day", _STAGE_COLUMNS, stage_rows, _STAGE_ADD)
+    merge("read_sla_day", _SLA_COLUMNS, sla_rows, _SLA_ADD)
     if taken_back:
         execute("DELETE FROM read_stage_day WHERE events = 0", ())
         execute("DELETE FROM read_sla_day WHERE in_time = 0 AND late = 0", ())
