@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
@@ -129,14 +130,32 @@ def page_reader(app: Application[Any]) -> PageReader:
 def log_pages(app: Application[Any], page: int = 50_000) -> Iterator[Sequence[LogRow]]:
     """Every notification in order, a page at a time, each page read on the library's own
     connection (no second connection, no SQLAlchemy: an export starts at once)."""
-    read, after = _page_of_cursor(app), 0
-    while True:
+    read = _page_of_cursor(app)
+
+    def page_after(after: int) -> Sequence[LogRow]:
         with read_transaction(app) as cursor:
-            rows = read(_driver_cursor(cursor), after, page)
-        if not rows:
-            return
+            return read(_driver_cursor(cursor), after, page)
+
+    if is_postgres(app):
+        yield from _read_ahead(page_after)
+        return
+    rows = page_after(0)
+    while rows:
         yield rows
-        after = rows[-1][0]
+        rows = page_after(rows[-1][0])
+
+
+def _read_ahead(page_after: Callable[[int], Sequence[LogRow]]) -> Iterator[Sequence[LogRow]]:
+    """The pages, each next one read in a thread while the caller works on this one: the
+    PostgreSQL server finds and sends it meanwhile (a second of waiting at a million rows,
+    with Python's lock released). On SQLite it would gain nothing: the sqlite3 module
+    takes the lock back for every row."""
+    with ThreadPoolExecutor(1, thread_name_prefix="log_pages") as reader:
+        rows = page_after(0)
+        while rows:
+            following = reader.submit(page_after, rows[-1][0])
+            yield rows
+            rows = following.result()
 
 
 def _page_of_cursor(app: Application[Any]) -> PageReader:
