@@ -165,19 +165,9 @@ def _page_of_cursor(app: Application[Any]) -> PageReader:
     # The rows are already (int, hex text, text, bytes) when the state is stored plain:
     # converting a million of them again costs a second.
     as_read = unwrap is bytes
-    if postgres:
-        from psycopg.rows import tuple_row
 
     def read(cursor: Any, after: int, limit: int) -> Sequence[LogRow]:
-        if postgres:
-            # Tuples, not the library's dictionaries (half a second at a million rows), and
-            # binary results: the state's bytes as stored, not hex text to decode.
-            cursor.row_factory = tuple_row
-            cursor.execute(sql, (after, limit), binary=True)
-        else:
-            cursor.row_factory = None  # tuples, not the library's sqlite3.Row
-            cursor.execute(sql, (after, limit))
-        rows: list[LogRow] = cursor.fetchall()
+        rows: list[LogRow] = _fetch_tuples(cursor, sql, (after, limit), postgres)
         return rows if as_read else [(n, o, t, unwrap(s)) for n, o, t, s in rows]
 
     return read
@@ -187,6 +177,24 @@ def _driver_cursor(cursor: Any) -> Any:
     """The sqlite3 or psycopg cursor of a cursor of `read_transaction` (the library wraps
     sqlite3's in a `SQLiteCursor`)."""
     return getattr(cursor, "sqlite_cursor", cursor)
+
+
+def _fetch_tuples(
+    cursor: Any, sql: str, parameters: tuple[Any, ...], postgres: bool
+) -> list[Any]:
+    """Every row of a query on a driver's cursor as a plain tuple: not the library's
+    dictionaries (PostgreSQL, half a second at a million rows) or `sqlite3.Row`s; on
+    PostgreSQL in binary, a state's bytes as stored rather than hex text to decode."""
+    if postgres:
+        from psycopg.rows import tuple_row
+
+        cursor.row_factory = tuple_row
+        cursor.execute(sql, parameters, binary=True)
+    else:
+        cursor.row_factory = None
+        cursor.execute(sql, parameters)
+    rows: list[Any] = cursor.fetchall()
+    return rows
 
 
 @contextmanager
@@ -336,17 +344,8 @@ def stored_entries(app: Application[Any], after: int, limit: int) -> list[Stored
             "SELECT rowid, originator_id, originator_version, topic, state"
             f" FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
         )
-    with read_transaction(app) as cursor:
-        driver = _driver_cursor(cursor)  # plain tuples, the entries as read
-        if postgres:
-            from psycopg.rows import tuple_row
-
-            driver.row_factory = tuple_row
-            driver.execute(sql, (after, limit), binary=True)  # the state's bytes as stored
-        else:
-            driver.row_factory = None
-            driver.execute(sql, (after, limit))
-        found: list[Any] = driver.fetchall()
+    with read_transaction(app) as cursor:  # plain tuples, the entries as read
+        found = _fetch_tuples(_driver_cursor(cursor), sql, (after, limit), postgres)
     # Entries as read, unless a state was edited in as text underneath (SQLite keeps
     # whatever type it is given).
     if all(type(r[4]) is bytes for r in found):
