@@ -18,7 +18,6 @@ from typing import Any
 import orjson
 
 from handoff import eventstore
-from handoff.projections.instants import micros
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -37,11 +36,11 @@ _LONG_NUMBER = b"0" * 19
 def state(data: bytes) -> dict[str, Any]:
     """The event's state as JSON values, exactly as json's `raw_decode` gives them.
 
-    orjson decodes a state in a third of json's time (its dictionaries and strings are
-    the same). Where the two differ, json decides: orjson turns an integer beyond 64 bits
-    (19 digits or more) into a float, accepts leading whitespace, and refuses what json
-    accepts (NaN, lone surrogates, text after the document), so such states and any that
-    orjson refuses are decoded by json (`raw_decode`, which also skips json.loads'
+    orjson decodes a state in less than half of json's time (its dictionaries and strings
+    are the same). Where the two differ, json decides: orjson turns an integer beyond 64
+    bits (19 digits or more) into a float, accepts leading whitespace, and refuses what
+    json accepts (NaN, lone surrogates, text after the document), so such states and any
+    that orjson refuses are decoded by json (`raw_decode`, which also skips json.loads'
     encoding sniffing and whitespace checks).
     """
     # find, not `in`: bytes' `in` first tries its operand as an integer, and the error it
@@ -73,9 +72,7 @@ def instant_text(value: Any) -> str:
 
 def instant_us(value: Any) -> int:
     """As micros(instant(value)), with the tag checked inline: twice per event."""
-    if type(value) is dict and value.get(_TYPE) == "datetime_iso":
-        return (datetime.fromisoformat(value[_DATA]) - _EPOCH) // _MICROSECOND
-    return micros(instant(value))  # raises the error of a malformed value
+    return (datetime.fromisoformat(instant_text(value)) - _EPOCH) // _MICROSECOND
 
 
 def amount(value: Any) -> Decimal:
