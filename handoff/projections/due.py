@@ -106,6 +106,11 @@ def judging(versions: list[KnownVersion], recorded_us: int, handed_us: int
         # Every version was in force when the entry was recorded (the usual case, asked
         # for each handoff and decision of a rebuild): all of them may judge it.
         return versions
+    if len(versions) == 1:
+        # One version, applied after the entry: it judges the handoff only as a
+        # restatement, or as the first version to cover it (history imported first).
+        only = versions[0]
+        return versions if only.restates is not None or only.covers(handed_us) else []
     return judging_versions(
         versions, recorded_us, lambda v: v.applied_us, lambda v: v.restates is not None,
         lambda v: v.covers(handed_us),

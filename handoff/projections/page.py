@@ -36,6 +36,12 @@ from handoff.projections.tally import DecisionKey, Tally
 
 _CHUNK = 500
 _BITS = t.STAGE_BITS
+# (event, first of its kind for the lead) -> whether flow and cohort count it: the rules'
+# answers to every question they can be asked, so each event looks one up.
+_VERDICTS = {
+    (name, first): (counts_in_flow(name, first), counts_in_cohort(name, first))
+    for name in _BITS for first in (False, True)
+}
 
 
 @dataclass
@@ -102,6 +108,7 @@ class Batch:
         self.decisions: list[tuple[Any, ...]] = []
         self.decision_terms: list[tuple[Any, ...]] = []
         self.contacts: list[tuple[int, int, int]] = []  # first contacts of handoffs written
+        self.judging: dict[int, list[KnownVersion]] = {}  # handoff id -> versions judging it
         self.visits: list[tuple[Any, ...]] = []
         self.agreements: list[tuple[Any, ...]] = []
         self.recorded_us = 0  # the latest recorded_at of a lead event in the page
@@ -136,11 +143,9 @@ class Batch:
             lead = self.leads[lead_id]
         self.dirty[lead_id] = lead
         bit = _BITS[name]
-        first_of_kind = not lead.stages & bit
-        lead.stages |= bit
         # The rules' verdicts, stored with the event: no query or summary judges again.
-        in_flow = counts_in_flow(name, first_of_kind)
-        in_cohort = counts_in_cohort(name, first_of_kind)
+        in_flow, in_cohort = _VERDICTS[name, not lead.stages & bit]
+        lead.stages |= bit
         if name == "handed":
             lead.owner = owner
             self._handed(nid, lead, occurred_us, recorded_us,
@@ -167,7 +172,7 @@ class Batch:
         )
         # Its due instant under every version that may judge it and covers it, for reports
         # as of an earlier instant; the governing version's on the handoff itself.
-        versions = judging(self.versions, entry_us, handed_us)
+        versions = self.judging[nid] = judging(self.versions, entry_us, handed_us)
         dues = {v.number: v.due_us(handed_us) for v in versions if v.covers(handed_us)}
         governing = governing_version(versions, lambda v: v.number in dues)
         if governing is not None:
@@ -186,7 +191,8 @@ class Batch:
             return
         # Under each version that may judge the handoff and covers it: (response hours,
         # due, in time).
-        versions = judging(self.versions, lead.last_handed_entry_us or 0, handed_us)
+        versions = self.judging.get(handoff_id) or judging(
+            self.versions, lead.last_handed_entry_us or 0, handed_us)
         judged = {
             v.number: (v.response_hours(handed_us, decided_us), due,
                        decided_in_time(decided_us, due))
@@ -375,7 +381,7 @@ class Batch:
         )
         self.dirty, self.captured = {}, set()
         self.events, self.visits, self.agreements = [], [], []
-        self.handoffs, self.terms = {}, {}
+        self.handoffs, self.terms, self.judging = {}, {}, {}
         self.decisions, self.decision_terms, self.judged, self.contacts = [], [], [], []
 
 

@@ -138,11 +138,12 @@ class Projector:
         batch = Batch(conn, self.leads, self.versions, self.tally)
         continued = {lead_id for _, lead_id, topic, _ in notifications if topic in _LATER_TOPICS}
         batch.load_leads(continued.difference(self.leads))
-        state, facts = states.state, lead_facts.lead_facts
+        state, facts, lead_event = states.state, lead_facts.lead_facts, batch.lead_event
+        lead_name = _LEAD_TOPICS.get
         for nid, originator, topic, data in notifications:
-            name = _LEAD_TOPICS.get(topic)
+            name = lead_name(topic)
             if name is not None:
-                batch.lead_event(nid, originator, name, facts(name, data))
+                lead_event(nid, originator, name, facts(name, data))
             elif topic == _VISITS_TOPIC:
                 batch.visits_recorded(nid, state(data))
             elif topic == _VERSION_TOPIC:
