@@ -180,6 +180,7 @@ class Importer:
         self.recorded_at = app.clock()
         self.register: AgreementRegister = app.agreement_register()
         self.zone_for_day = app.zone_for_day(self.register)
+        self.stamp = self.register.stamper(self.recorded_at)
         self.leads: dict[str, Lead | None] = {}
         self.days: dict[date, TrafficDay] = {}
         # What the file changes, by lead key or day (in the order first changed).
@@ -262,7 +263,7 @@ class Importer:
             return False
         actor = check_text("actor", row.get("actor")) or self.actor
         owner = row.get("owner") if event_name == "handed" else None
-        stamp = self.register.stamp(event_name, actor, occurred_at, self.recorded_at, owner=owner)
+        stamp = self.stamp(event_name, actor, occurred_at, owner=owner)
         if event_name == "captured":
             if lead is not None:
                 raise LeadExists(key)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from handoff.domain.agreement import AgreementRegister, AgreementTerms, AppliedVersion, Proposal
 from handoff.domain.agreement_file import parse_agreement
-from handoff.domain.errors import SignatureRefused
+from handoff.domain.errors import Refused, SignatureRefused
 
 START = datetime(2026, 3, 2, 15, tzinfo=UTC)
 PEOPLE = ("maria", "li", "sam", "ola", "pat")
@@ -104,3 +104,38 @@ def test_the_proposal_keeps_the_team_that_must_sign_it() -> None:
     with pytest.raises(SignatureRefused, match="neither side"):
         register.sign(proposal.number, "kim", START)
     assert isinstance(register.sign(proposal.number, "ola", START), AppliedVersion)
+
+
+def test_an_import_stamps_and_refuses_each_event_as_the_register_does() -> None:
+    """`stamper`, which remembers the version in force per local day and its verdicts per
+    event, actor and owner, held to `stamp` itself: three versions in two time zones with
+    overlapping dates, teams and none, and instants every 50 minutes across local midnights
+    and the days the versions change."""
+    register = AgreementRegister()
+    for changes in (
+        {"effective_to": "2026-03-10"},  # Chicago, from 2026-01-01, the default team
+        {"timezone": '"Europe/Berlin"', "effective_from": "2026-03-08", "team": None},
+        {"effective_from": "2026-03-09", "effective_to": "2026-03-09", "team.sales": '["kim"]'},
+    ):
+        register.apply_version(
+            parse_agreement(agreement_toml(AGREEMENT, changes)), "maria", START
+        )
+    recorded_at = datetime(2026, 4, 1, tzinfo=UTC)
+    stamp = register.stamper(recorded_at)
+    at = datetime(2025, 12, 31, 3, tzinfo=UTC)
+    while at < datetime(2026, 3, 13, tzinfo=UTC):
+        for event_name in ("captured", "handed", "accepted", "won"):
+            for actor in ("maria", "sam", "kim", "pat"):
+                owner = actor if event_name == "handed" else None
+                try:
+                    expected: object = register.stamp(
+                        event_name, actor, at, recorded_at, owner=owner)
+                except Refused as refusal:
+                    expected = (type(refusal), str(refusal))
+                try:
+                    found: object = stamp(event_name, actor, at, owner=owner)
+                except Refused as refusal:
+                    found = (type(refusal), str(refusal))
+                assert found == expected, (at, event_name, actor)
+        at += timedelta(minutes=50)
+    assert len(stamp.versions) > 3 and stamp.verdicts  # remembered, not asked again

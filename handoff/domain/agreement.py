@@ -14,7 +14,13 @@ from eventsourcing.domain import Aggregate, event
 
 from handoff.domain.bounds import check_text
 from handoff.domain.business_time import WEEKDAYS, BusinessCalendar
-from handoff.domain.errors import ActorRefused, InvalidInput, OwnerRefused, SignatureRefused
+from handoff.domain.errors import (
+    ActorRefused,
+    InvalidInput,
+    OwnerRefused,
+    Refused,
+    SignatureRefused,
+)
 from handoff.domain.lead import Stamp
 from handoff.domain.service_level import governing_version
 
@@ -434,3 +440,52 @@ class AgreementRegister(Aggregate):
                 f"({', '.join(sales) or 'nobody'})"
             )
         return Stamp(occurred_at, recorded_at, actor, version.number, version.name)
+
+    def stamper(self, recorded_at: datetime) -> Stamper:
+        """`stamp` for many events recorded at one instant (an import), the register as it
+        stands: the same stamps and refusals, with the version in force looked up once per
+        local day and its checks made once per event, actor and owner."""
+        return Stamper(self, recorded_at)
+
+
+class Stamper:
+    """`AgreementRegister.stamp` remembered for one register and one recording instant.
+
+    The version in force at an instant depends only on the instant's local day in each
+    version's time zone (`AgreementTerms.covers_instant`), and a version's refusals only on
+    the event, the actor and the owner: each is worked out by `stamp` itself, once.
+    """
+
+    def __init__(self, register: AgreementRegister, recorded_at: datetime) -> None:
+        self.register = register
+        self.recorded_at = recorded_at
+        self.zones = list(dict.fromkeys(v.terms.timezone for v in register.versions))
+        self.versions: dict[tuple[date, ...], AppliedVersion | None] = {}
+        self.verdicts: dict[tuple[int, str, str, str | None], Stamp | Refused] = {}
+
+    def __call__(
+        self, event_name: str, actor: str, occurred_at: datetime, owner: str | None = None
+    ) -> Stamp:
+        if not self.zones:
+            return Stamp(occurred_at, self.recorded_at, actor)
+        days = tuple([occurred_at.astimezone(zone).date() for zone in self.zones])
+        try:
+            version = self.versions[days]
+        except KeyError:
+            version = self.versions[days] = self.register.in_force_at(occurred_at)
+        if version is None:
+            return Stamp(occurred_at, self.recorded_at, actor)
+        key = (id(version), event_name, actor, owner)
+        verdict = self.verdicts.get(key)
+        if verdict is None:
+            try:
+                verdict = self.register.stamp(
+                    event_name, actor, occurred_at, self.recorded_at, owner=owner
+                )
+            except Refused as refusal:
+                verdict = refusal
+            self.verdicts[key] = verdict
+        if isinstance(verdict, Refused):
+            raise type(verdict)(*verdict.args)
+        return Stamp(occurred_at, self.recorded_at, actor, verdict.agreement_version,
+                     verdict.agreement)
