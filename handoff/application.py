@@ -320,9 +320,10 @@ class HandoffApp(Application[Any]):
         if self.location.is_postgres and len(events) >= _ANALYZE_FROM_EVENTS:
             eventstore.analyze(self)
 
-    def existing_ids(self, ids: list[UUID]) -> set[UUID]:
-        """Which of these aggregates have events, asked in a few queries rather than one each."""
-        return eventstore.existing_originator_ids(self, ids)
+    def aggregates(self, ids: list[UUID]) -> dict[UUID, Any]:
+        """Those of these aggregates that have events, loaded in a few queries rather than
+        one each (the leads and days an import names)."""
+        return eventstore.aggregates_of(self, ids)
 
     # -- the protocol's examples, as last verified ---------------------------------------
 

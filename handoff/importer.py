@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -18,7 +18,7 @@ from handoff.application import HandoffApp, apply_step
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.bounds import check_text, whole_number
 from handoff.domain.errors import ConcurrentChange, InvalidInput, LeadExists, Refused, UnknownLead
-from handoff.domain.lead import EVENT_NAMES, Lead, lead_id
+from handoff.domain.lead import EVENT_NAMES, Fact, Lead, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
 from handoff.instants import iso, parse_amount, parse_day, parse_instant
 from handoff.spreadsheet import restored
@@ -229,12 +229,11 @@ class Importer:
                     day = parse_day(row.get("at", ""))
                     days[traffic_day_id(day)] = day
                     counts.setdefault(day, []).append(whole_number(row.get("visits", ""), "v"))
-        found = self.app.existing_ids([*self.ids.values(), *days])
+        found = self.app.aggregates([*self.ids.values(), *days])
         for key, aggregate_id in self.ids.items():
-            self.leads[key] = self.app.lead(key) if aggregate_id in found else None
+            self.leads[key] = found.get(aggregate_id)
         for aggregate_id, day in days.items():
-            known = aggregate_id in found
-            self.days[day] = self.app.traffic_day(day) if known else TrafficDay(day=day.isoformat())
+            self.days[day] = found.get(aggregate_id) or TrafficDay(day=day.isoformat())
             if _holds_run(self.days[day].counts, counts.get(day, [])):
                 self.days_recorded.add(day)
 
@@ -258,8 +257,8 @@ class Importer:
             raise InvalidInput("at is required")
         occurred_at = parse_instant(at, self.zone_for_day)
         lead = self.leads.get(key)
-        if lead is not None and lead.has_step(event_name, occurred_at):
-            _refuse_different_data(lead, event_name, occurred_at, row)
+        if lead is not None and (recorded := lead.steps_at(event_name, occurred_at)):
+            _refuse_different_data(recorded, key, row)
             return False
         actor = check_text("actor", row.get("actor")) or self.actor
         owner = row.get("owner") if event_name == "handed" else None
@@ -336,21 +335,19 @@ def _holds_run(recorded: list[int], counts: list[int]) -> bool:
     )
 
 
-def _refuse_different_data(
-    lead: Lead, event_name: str, occurred_at: datetime, row: dict[str, str]
-) -> None:
-    """A row naming a recorded event (same lead, event and instant) must say the same.
+def _refuse_different_data(recorded: list[Fact], key: str, row: dict[str, str]) -> None:
+    """A row naming a recorded event (same lead, event and instant) must say the same as
+    one of the steps recorded so.
 
     Skipping it silently would drop a correction the file means to make; corrections are
     recorded as corrections, never by re-importing a different value.
     """
+    event_name, occurred_at = recorded[0].name, recorded[0].occurred_at
     given = _step_data(row, event_name) if event_name != "captured" else {
         "source": row.get("source"), "name": row.get("name") or None,
         "email": row.get("email") or None, "company": row.get("company") or None,
     }
-    for step in lead.facts():
-        if step.name != event_name or step.occurred_at != occurred_at:
-            continue
+    for step in recorded:
         differing = [
             field for field, value in given.items()
             if not (value is None and event_name == "won")
@@ -360,7 +357,7 @@ def _refuse_different_data(
             return
         field = differing[0]
         raise InvalidInput(
-            f"lead {lead.key!r} already has {event_name} at {iso(occurred_at)} with {field} "
+            f"lead {key!r} already has {event_name} at {iso(occurred_at)} with {field} "
             f"{_said(step.data.get(field))}, not {_said(given[field])}: a recorded event is not "
             "changed by importing it again (record a correction: lead amend)"
         )

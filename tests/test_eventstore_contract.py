@@ -8,7 +8,7 @@ tests fail by name, rather than the projection reading wrongly or silently slowi
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import uuid4
 
@@ -19,8 +19,10 @@ from eventsourcing.utils import get_topic
 
 from handoff import eventstore, projections
 from handoff.application import HandoffApp
+from handoff.domain.agreement import AgreementRegister
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS, Lead, Stamp, lead_id
+from handoff.domain.traffic import traffic_day_id
 from handoff.projections import lead_facts
 from handoff.store import locate
 
@@ -134,12 +136,29 @@ def _library_rows(app: HandoffApp) -> list[tuple[int, str, str, bytes]]:
     return [(n.id, n.originator_id.hex, n.topic, n.state) for n in notes]
 
 
-def test_existing_ids_are_found_in_the_events_table(app: HandoffApp) -> None:
-    assert eventstore.existing_originator_ids(app, [lead_id("a")]) == set()
-    app.capture("a", "web", "maria", at="2026-03-02T09:00")
-    app.capture("b", "web", "maria", at="2026-03-02T09:00")
-    asked = [lead_id("a"), lead_id("c"), uuid4(), lead_id("b")]
-    assert eventstore.existing_originator_ids(app, asked) == {lead_id("a"), lead_id("b")}
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "compressed"])
+def test_aggregates_load_in_bulk_as_the_repository_loads_them(
+    store: str, clock: FakeClock, compressed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`aggregates_of` against `repository.get`: leads (corrections and a forgetting
+    included), the agreement's register, a traffic day; ids without events left out; more
+    ids than one query takes."""
+    if compressed:
+        monkeypatch.setenv("COMPRESSOR_TOPIC", "eventsourcing.compressor:ZlibCompressor")
+    app = HandoffApp(locate(store), clock=clock)
+    try:
+        assert app.repository.snapshot_store is None and app.repository.cache is None
+        assert eventstore.aggregates_of(app, [lead_id("won-lead")]) == {}
+        every_kind_of_event(app)
+        app.save_in_bulk([a_lead_with_every_kind_of_entry("bulk-lead")])
+        known = [lead_id("won-lead"), lead_id("lost-lead"), lead_id("bulk-lead"),
+                 AgreementRegister.ID, traffic_day_id(date(2026, 3, 2))]
+        asked = [known[0], *[uuid4() for _ in range(600)], *known[1:], lead_id("nobody")]
+        loaded = eventstore.aggregates_of(app, asked)
+        assert loaded == {i: app.repository.get(i) for i in known}
+        assert loaded[lead_id("bulk-lead")].forgotten is not None
+    finally:
+        app.close()
 
 
 def test_the_transcoder_writes_tagged_values_in_compact_json(app: HandoffApp) -> None:

@@ -458,7 +458,8 @@ class Lead(Aggregate):
             )
         check_not_in_future(stamp)
 
-    def has_step(self, event_name: str, occurred_at: datetime) -> bool:
+    def steps_at(self, event_name: str, occurred_at: datetime) -> list[Fact]:
+        """The steps of this name at this instant, as they now read (usually none or one)."""
         # Only an amendment gives a step another instant than its entry's: without one, no
         # entry of that name at that instant means no such step, known without `facts()`
         # (a sort per call: an import checking each row of a long lead was quadratic).
@@ -466,10 +467,10 @@ class Lead(Aggregate):
             if (e.occurred_at == occurred_at and e.event == event_name) or isinstance(
                 e, Lead.Amended
             ):
-                return any(
-                    f.name == event_name and f.occurred_at == occurred_at for f in self.facts()
-                )
-        return False
+                return [
+                    f for f in self.facts() if f.name == event_name and f.occurred_at == occurred_at
+                ]
+        return []
 
 
 @dataclass(frozen=True)
