@@ -13,6 +13,10 @@ from typing import Any
 
 # Index upkeep of a million read-model rows wants more than SQLite's 2 MB default cache.
 SQLITE_CACHE_KIB = 131_072
+# A bulk catch-up (a rebuild, a large import) writes the whole read model and sorts each
+# index once: at a million events that is some 400 MB, which a smaller cache spills to
+# disk and reads back. SQLite takes the pages only as it needs them.
+SQLITE_BULK_CACHE_KIB = 1_048_576
 
 
 @contextmanager
@@ -38,3 +42,8 @@ def tune_sqlite(connection: Any, _record: Any = None) -> None:
     # commit and stays consistent (rows and position still commit together). A crash may
     # lose the last pages, which the next catch-up projects again: derived data.
     connection.execute("PRAGMA synchronous = NORMAL")
+
+
+def tune_sqlite_for_bulk(connection: Any) -> None:
+    """A read-model connection about to project or index in bulk: a larger cache."""
+    connection.execute(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from handoff.switches import SQLITE_CACHE_KIB, no_cyclic_gc, tune_sqlite
+from handoff.switches import (
+    SQLITE_BULK_CACHE_KIB,
+    SQLITE_CACHE_KIB,
+    no_cyclic_gc,
+    tune_sqlite,
+    tune_sqlite_for_bulk,
+)
 
 
 def test_the_cyclic_collector_is_paused_and_then_restored() -> None:
@@ -42,4 +48,6 @@ def test_a_read_model_connection_gets_a_large_cache_and_no_fsync_per_commit(
     tune_sqlite(connection)
     assert connection.execute("PRAGMA cache_size").fetchone()[0] == -SQLITE_CACHE_KIB
     assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    tune_sqlite_for_bulk(connection)
+    assert connection.execute("PRAGMA cache_size").fetchone()[0] == -SQLITE_BULK_CACHE_KIB
     connection.close()

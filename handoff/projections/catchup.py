@@ -136,6 +136,8 @@ def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> None:
     with model.engine.begin() as conn:
         at = _claim(conn)
         if bulk:
+            if not model.is_postgres:
+                switches.tune_sqlite_for_bulk(conn.connection.driver_connection)
             create_indexes(conn)
         valid = summary_position(conn)
         if valid == at:

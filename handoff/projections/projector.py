@@ -14,7 +14,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
-from handoff import eventstore
+from handoff import eventstore, switches
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS, Lead
 from handoff.domain.traffic import TrafficDay
@@ -67,6 +67,8 @@ class Projector:
         # One connection for every page (each still its own transaction): SQLite keeps
         # its page cache from one transaction to the next only within a connection.
         with self.model.engine.connect() as conn:
+            if self.bulk and not self.model.is_postgres:
+                switches.tune_sqlite_for_bulk(conn.connection.driver_connection)
             return self._run(conn)
 
     def _run(self, conn: Connection) -> int:
@@ -108,6 +110,11 @@ class Projector:
     def _project_page(self, conn: Connection, at: int) -> int:
         """Project the page after `at` in one transaction; returns the events read."""
         with conn.begin():
+            if self.bulk and self.model.is_postgres:
+                # As SQLite's synchronous = NORMAL (switches.tune_sqlite): the commit does
+                # not wait for its WAL to reach the disk. A crash may lose the last pages,
+                # rows and position together, which the next catch-up projects again.
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             # Writing first takes the write lock (SQLite) or the row lock (PostgreSQL)
             # before anything is read, so the page and the position belong together.
             claimed = conn.execute(
