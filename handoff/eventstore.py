@@ -129,9 +129,12 @@ def page_reader(app: Application[Any]) -> PageReader:
     return read_page
 
 
-def log_pages(app: Application[Any], page: int = 50_000) -> Iterator[Sequence[LogRow]]:
-    """Every notification in order, a page at a time, each page read on the library's own
-    connection (no second connection, no SQLAlchemy: an export starts at once)."""
+def log_pages(
+    app: Application[Any], page: int = 50_000, after: int = 0
+) -> Iterator[Sequence[LogRow]]:
+    """Every notification after `after` in order, a page at a time, each page read on the
+    library's own connection (no second connection, no SQLAlchemy: an export starts at
+    once)."""
     read = _page_of_cursor(app)
 
     def page_after(after: int) -> Sequence[LogRow]:
@@ -139,21 +142,23 @@ def log_pages(app: Application[Any], page: int = 50_000) -> Iterator[Sequence[Lo
             return read(_driver_cursor(cursor), after, page)
 
     if is_postgres(app):
-        yield from _read_ahead(page_after)
+        yield from _read_ahead(page_after, after)
         return
-    rows = page_after(0)
+    rows = page_after(after)
     while rows:
         yield rows
         rows = page_after(rows[-1][0])
 
 
-def _read_ahead(page_after: Callable[[int], Sequence[LogRow]]) -> Iterator[Sequence[LogRow]]:
+def _read_ahead(
+    page_after: Callable[[int], Sequence[LogRow]], after: int
+) -> Iterator[Sequence[LogRow]]:
     """The pages, each next one read in a thread while the caller works on this one: the
     PostgreSQL server finds and sends it meanwhile (a second of waiting at a million rows,
     with Python's lock released). On SQLite it would gain nothing: the sqlite3 module
     takes the lock back for every row."""
     with ThreadPoolExecutor(1, thread_name_prefix="log_pages") as reader:
-        rows = page_after(0)
+        rows = page_after(after)
         while rows:
             following = reader.submit(page_after, rows[-1][0])
             yield rows
