@@ -237,7 +237,7 @@ def read_raw_postgres(app: HandoffApp) -> int:
         user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
     ) as connection, connection.cursor(name="raw", binary=True) as cursor:
         cursor.execute(  # the columns as the projection reads them (see eventstore)
-            "SELECT notification_id, replace(originator_id::text, '-', ''), topic, state"
+            "SELECT notification_id, encode(uuid_send(originator_id), 'hex'), topic, state"
             f" FROM {eventstore.events_table(app)} ORDER BY notification_id"
         )
         while batch := cursor.fetchmany(20_000):
