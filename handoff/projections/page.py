@@ -346,19 +346,58 @@ class Batch:
     # -- writing ------------------------------------------------------------------------
 
     def flush(self) -> None:
-        conn = self.conn
+        self.take().write(self.conn)
+
+    def take(self) -> Writes:
+        """The rows the batch has made so far, as plain tuples (counted by the tally, if
+        any); the batch goes on from empty. Taken before they are written, so that the
+        next page may change the leads in memory while these are being written."""
         if self.tally is not None:
             self.tally.count(self.events, self.judged, self.recorded_us)
-        if self.dirty:
-            captured = self.captured
-            _insert(conn, t.lead, [_values(lead) for lead_id, lead in self.dirty.items()
-                                   if lead_id in captured])
-            writing.merge(conn, t.lead.name, _LEAD_COLUMNS,
-                          [_values(lead) for lead_id, lead in self.dirty.items()
-                           if lead_id not in captured], _LEAD_UPSERT)
+        captured = self.captured
+        writes = Writes(
+            new_leads=[_values(lead) for lead_id, lead in self.dirty.items()
+                       if lead_id in captured],
+            leads=[_values(lead) for lead_id, lead in self.dirty.items()
+                   if lead_id not in captured],
+            events=self.events,
+            handoffs=[_values(row) for row in self.handoffs.values()],
+            terms=[tuple(r) for rows in self.terms.values() for r in rows],
+            visits=self.visits,
+            agreements=self.agreements,
+            decisions=self.decisions,
+            decision_terms=self.decision_terms,
+            contacts=self.contacts,
+        )
+        self.dirty, self.captured = {}, set()
+        self.events, self.visits, self.agreements = [], [], []
+        self.handoffs, self.terms, self.judging = {}, {}, {}
+        self.decisions, self.decision_terms, self.judged, self.contacts = [], [], [], []
+        return writes
+
+
+@dataclass
+class Writes:
+    """The rows a batch writes: new rows, and changes to rows already written."""
+
+    new_leads: list[tuple[Any, ...]]
+    leads: list[tuple[Any, ...]]
+    events: list[tuple[Any, ...]]
+    handoffs: list[tuple[Any, ...]]
+    terms: list[tuple[Any, ...]]
+    visits: list[tuple[Any, ...]]
+    agreements: list[tuple[Any, ...]]
+    decisions: list[tuple[Any, ...]]
+    decision_terms: list[tuple[Any, ...]]
+    contacts: list[tuple[int, int, int]]
+
+    def write(self, conn: Connection) -> None:
+        """In the connection's transaction (SQL only: it may run in a thread of its own)."""
+        _insert(conn, t.lead, self.new_leads)
+        writing.merge(conn, t.lead.name, _LEAD_COLUMNS, self.leads, _LEAD_UPSERT)
         _insert(conn, t.event, self.events)
-        _insert(conn, t.handoff, [_values(row) for row in self.handoffs.values()])
-        _insert(conn, t.handoff_terms, [tuple(r) for rows in self.terms.values() for r in rows])
+        _insert(conn, t.handoff, self.handoffs)
+        _insert(conn, t.handoff_terms, self.terms)
         _insert(conn, t.visits, self.visits)
         _insert(conn, t.agreement, self.agreements)
         writing.execute_many(
@@ -379,10 +418,6 @@ class Batch:
             " WHERE handoff_id = {0}",
             self.contacts,
         )
-        self.dirty, self.captured = {}, set()
-        self.events, self.visits, self.agreements = [], [], []
-        self.handoffs, self.terms, self.judging = {}, {}, {}
-        self.decisions, self.decision_terms, self.judged, self.contacts = [], [], [], []
 
 
 def _values(row: LeadState | HandoffRow) -> tuple[Any, ...]:

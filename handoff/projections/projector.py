@@ -7,6 +7,7 @@ rows (see `catchup` for what a collision means and how a catch-up recovers from 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -22,7 +23,7 @@ from handoff.projections import lead_facts, states
 from handoff.projections import schema as t
 from handoff.projections.due import KnownVersion, version_from_row
 from handoff.projections.lead_facts import LeadFacts
-from handoff.projections.page import Batch, LeadState
+from handoff.projections.page import Batch, LeadState, Writes
 from handoff.projections.readmodel import PROJECTION, ReadModel, current
 from handoff.projections.tally import Tally
 
@@ -66,6 +67,12 @@ class Projector:
         # projected (eventstore.log_pages), with the position the next one follows.
         self._ahead: Iterator[Sequence[states.LogRow]] | None = None
         self._ahead_after = 0
+        self._peeked: tuple[int, Sequence[states.LogRow]] | None = None  # (after, page)
+        # Only on PostgreSQL: SQLite's module takes Python's lock back for every row it
+        # writes, so a thread writing while another works waits on the lock row by row
+        # (a rebuild of a million events: 21 s -> 27 s).
+        self._ahead_of_writes = bulk and model.is_postgres
+        self._last_event = 0
 
     def run(self) -> int:
         # One connection for every page (each still its own transaction): SQLite keeps
@@ -85,9 +92,15 @@ class Projector:
         if at >= last_event:
             return 0  # nothing new: no write lock taken, and a read-only store stays readable
         self.tally = Tally(at)
+        self._last_event = last_event
         collisions = 0
         while True:
             try:
+                read = self._project_ahead(conn, at) if self._ahead_of_writes else 0
+                if read:
+                    projected += read
+                    at = self._at
+                    continue
                 read = self._project_page(conn, at)
             except (Moved, IntegrityError) as moved:
                 # Someone else projected these events (or reset the model): our in-memory
@@ -98,6 +111,7 @@ class Projector:
                     raise
                 self.leads.clear()
                 self.versions = None
+                self._peeked = None
                 at = current(conn)
                 self.tally = Tally(at)  # counting from there on
 
@@ -146,23 +160,33 @@ class Projector:
             return len(notifications)
 
     def _page_after(self, conn: Connection, at: int) -> Sequence[states.LogRow]:
-        """The notifications after `at`, a page of them. On PostgreSQL, in bulk, read ahead
-        while the page before was projected: the server finds and sends it meanwhile (a
-        page takes it a tenth of a second). Rows read before this transaction are the
-        ones it would read: ids are committed in order (every writer holds the events
-        table's lock, see eventstore), and the compare-and-set has just checked that
-        nobody projected past `at`; at the log's end it may hold fewer, read next time."""
-        if not (self.bulk and self.model.is_postgres):
+        """The notifications after `at`, a page of them: in the transaction, or on
+        PostgreSQL in bulk as read ahead (`_read_ahead`)."""
+        rows = self._read_ahead(at) if self._ahead_of_writes else None
+        if rows is None:  # the log's end as read ahead: read again, in the transaction
             return self.model.read_page(conn.connection, at, self.page)
+        return rows
+
+    def _read_ahead(self, at: int) -> Sequence[states.LogRow] | None:
+        """The page after `at` read by eventstore.log_pages, outside the page's transaction
+        (each next page is read while this one is projected);
+        None at the end of the log. These are the rows the transaction would read: ids are
+        committed in order (PostgreSQL's writers hold the events table's lock, see
+        eventstore), the log only grows, and the compare-and-set checks
+        that nobody projected past `at`. At the log's end a page may hold fewer."""
+        if self._peeked is not None and self._peeked[0] == at:
+            rows = self._peeked[1]
+            self._peeked = None
+            return rows
         if self._ahead is None or self._ahead_after != at:
             self._stop_reading_ahead()
             self._ahead = eventstore.log_pages(self.app, self.page, after=at)
-        rows = next(self._ahead, None)
-        if rows is None:
+        found = next(self._ahead, None)
+        if found is None:
             self._stop_reading_ahead()
-            return self.model.read_page(conn.connection, at, self.page)
-        self._ahead_after = rows[-1][0]
-        return rows
+            return None
+        self._ahead_after = found[-1][0]
+        return found
 
     def _stop_reading_ahead(self) -> None:
         if self._ahead is not None:
@@ -178,6 +202,12 @@ class Projector:
         batch = Batch(conn, self.leads, self.versions, self.tally)
         continued = {lead_id for _, lead_id, topic, _ in notifications if topic in _LATER_TOPICS}
         batch.load_leads(continued.difference(self.leads))
+        self._turn(batch, notifications)
+        batch.flush()
+        return batch
+
+    def _turn(self, batch: Batch, notifications: Sequence[states.LogRow]) -> None:
+        """Turn the notifications into the batch's rows, in order."""
         state, facts, lead_event = states.state, lead_facts.lead_facts, batch.lead_event
         lead_name = _LEAD_TOPICS.get
         for nid, originator, topic, data in notifications:
@@ -192,8 +222,81 @@ class Projector:
                 since_us = states.instant_us(state(data)["timestamp"])
                 steps, entries = self._corrected_steps(originator, nid)
                 batch.lead_corrected(originator, steps, since_us, entries)
-        batch.flush()
-        return batch
+
+    # -- in bulk: the next page turned into rows while a thread writes this one ---------
+
+    def _project_ahead(self, conn: Connection, at: int) -> int:
+        """Project pages after `at` that need nothing from the read model (`_self_contained`)
+        two at a time: a thread writes and commits one page, each page still one
+        transaction with its position, while the next is turned into rows, so that the
+        database's work overlaps Python's (SQLite's and psycopg's own work runs without
+        Python's lock). Stops before any other page, left to `_project_page`; returns the
+        events projected."""
+        projected = 0
+        with ThreadPoolExecutor(1, thread_name_prefix="projection") as writer:
+            in_flight: tuple[Future[None], int, int] | None = None  # (write, position, events)
+            try:
+                while True:
+                    page = self._read_ahead(at)
+                    if page is None:
+                        break
+                    if not self._self_contained(page):
+                        self._peeked = (at, page)
+                        break
+                    assert self.versions is not None  # checked by _self_contained
+                    batch = Batch(conn, self.leads, self.versions, self.tally)
+                    self._turn(batch, page)
+                    rows, last = batch.take(), page[-1][0]
+                    if in_flight is not None:
+                        done, in_flight = in_flight, None
+                        projected += self._written(*done)
+                    in_flight = (writer.submit(self._write, conn, at, last, rows), last, len(page))
+                    at = last
+            finally:
+                if in_flight is not None:  # written (or failed) before anything goes on
+                    projected += self._written(*in_flight)
+        return projected
+
+    def _self_contained(self, page: Sequence[states.LogRow]) -> bool:
+        """Whether turning the page into rows reads nothing from the read model: the
+        versions are known, every lead it continues is in memory (or captured in it), and
+        it holds no agreement version or correction (they read and rewrite rows)."""
+        if self.versions is None:
+            return False
+        leads, captured = self.leads, set()
+        for _, lead_id, topic, _ in page:
+            if topic in _LATER_TOPICS:
+                if lead_id not in leads and lead_id not in captured:
+                    return False
+            elif topic in _LEAD_TOPICS:
+                captured.add(lead_id)
+            elif topic == _VERSION_TOPIC or topic in _CORRECTION_TOPICS:
+                return False
+        return True
+
+    def _write(self, conn: Connection, at: int, last: int, rows: Writes) -> None:
+        """The page's rows and its position, in one transaction (run by the writer thread)."""
+        with conn.begin():
+            if self.model.is_postgres:
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")  # see _project_page
+            claimed = conn.execute(
+                update(t.position)
+                .where(t.position.c.name == PROJECTION, t.position.c.position == at)
+                .values(position=last)
+            )
+            if claimed.rowcount != 1:
+                raise Moved()
+            rows.write(conn)
+
+    def _written(self, write: Future[None], last: int, events: int) -> int:
+        """Wait for a page's write (raising what it raised); the page's events."""
+        write.result()
+        self._at = last
+        if self.tally is not None:
+            self.tally.end = last
+        if self.progress:
+            self.progress(last, max(self._last_event, last))
+        return events
 
     def _corrected_steps(
         self, lead_id: str, nid: int
