@@ -41,8 +41,11 @@ if TYPE_CHECKING:
 
 PAGE = 5_000
 # Each commit of a bulk page costs a fixed share (the WAL checkpoint, the position row):
-# fewer, larger pages rebuild a million events measurably faster (20,000 -> 50,000).
-REBUILD_PAGE = 50_000
+# fewer, larger pages rebuild a million events measurably faster (SQLite, a million
+# events: pages of 50,000 took 21.3-21.6 s, of 100,000 19.7 s). On PostgreSQL a thread
+# writes each page while the next is turned into rows: smaller pages overlap sooner.
+REBUILD_PAGE = 100_000
+REBUILD_PAGE_POSTGRES = 50_000
 # A backlog at least this large, and at least as large as what is already projected, is
 # projected in bulk: rebuilding the indexes then costs less than keeping them up to date.
 BULK_FROM = 20_000
@@ -66,9 +69,10 @@ def catch_up(
         bulk = behind >= BULK_FROM and behind >= at
     if bulk and progress is None:  # a long catch-up shows its progress where it can
         progress = app.catch_up_progress
-    projector = Projector(
-        app, read_model(app), page or (REBUILD_PAGE if bulk else PAGE), progress, bulk
-    )
+    model = read_model(app)
+    if page is None:
+        page = (REBUILD_PAGE_POSTGRES if model.is_postgres else REBUILD_PAGE) if bulk else PAGE
+    projector = Projector(app, model, page, progress, bulk)
     if not bulk:
         try:
             return projector.run()
