@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from functools import cache
@@ -157,6 +156,10 @@ def _read_ahead(
     PostgreSQL server finds and sends it meanwhile (a second of waiting at a million rows,
     with Python's lock released). On SQLite it would gain nothing: the sqlite3 module
     takes the lock back for every row."""
+    # Imported here: concurrent.futures brings logging, a twentieth of `handoff kpi`'s
+    # start-up, and only an export or a rebuild on PostgreSQL reads ahead.
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(1, thread_name_prefix="log_pages") as reader:
         rows = page_after(after)
         while rows:
