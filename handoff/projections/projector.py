@@ -131,20 +131,9 @@ class Projector:
     def _project_page(self, conn: Connection, at: int) -> int:
         """Project the page after `at` in one transaction; returns the events read."""
         with conn.begin():
-            if self.bulk and self.model.is_postgres:
-                # As SQLite's synchronous = NORMAL (switches.tune_sqlite): the commit does
-                # not wait for its WAL to reach the disk. A crash may lose the last pages,
-                # rows and position together, which the next catch-up projects again.
-                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             # Writing first takes the write lock (SQLite) or the row lock (PostgreSQL)
             # before anything is read, so the page and the position belong together.
-            claimed = conn.execute(
-                update(t.position)
-                .where(t.position.c.name == PROJECTION, t.position.c.position == at)
-                .values(position=at)
-            )
-            if claimed.rowcount != 1:
-                raise Moved()
+            self._claim(conn, at, at)
             notifications = self._page_after(conn, at)
             if not notifications:
                 return 0
@@ -277,16 +266,24 @@ class Projector:
     def _write(self, conn: Connection, at: int, last: int, rows: Writes) -> None:
         """The page's rows and its position, in one transaction (run by the writer thread)."""
         with conn.begin():
-            if self.model.is_postgres:
-                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")  # see _project_page
-            claimed = conn.execute(
-                update(t.position)
-                .where(t.position.c.name == PROJECTION, t.position.c.position == at)
-                .values(position=last)
-            )
-            if claimed.rowcount != 1:
-                raise Moved()
+            self._claim(conn, at, last)
             rows.write(conn)
+
+    def _claim(self, conn: Connection, at: int, to: int) -> None:
+        """In the transaction begun: move the position from `at` to `to`, or raise Moved
+        when it is no longer at `at` (compare-and-set)."""
+        if self.bulk and self.model.is_postgres:
+            # As SQLite's synchronous = NORMAL (switches.tune_sqlite): the commit does not
+            # wait for its WAL to reach the disk. A crash may lose the last pages, rows and
+            # position together, which the next catch-up projects again.
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        claimed = conn.execute(
+            update(t.position)
+            .where(t.position.c.name == PROJECTION, t.position.c.position == at)
+            .values(position=to)
+        )
+        if claimed.rowcount != 1:
+            raise Moved()
 
     def _written(self, write: Future[None], last: int, events: int) -> int:
         """Wait for a page's write (raising what it raised); the page's events."""
