@@ -28,7 +28,7 @@ Anyone needing another internal adds a function here (append; keep each one smal
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from functools import cache
@@ -130,7 +130,7 @@ def page_reader(app: Application[Any]) -> PageReader:
 
 def log_pages(
     app: Application[Any], page: int = 50_000, after: int = 0
-) -> Iterator[Sequence[LogRow]]:
+) -> Generator[Sequence[LogRow], None, None]:
     """Every notification after `after` in order, a page at a time, each page read on the
     library's own connection (no second connection, no SQLAlchemy: an export starts at
     once)."""

@@ -6,7 +6,7 @@ rows (see `catchup` for what a collision means and how a catch-up recovers from 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -65,7 +65,7 @@ class Projector:
         self.tally: Tally | None = None
         # PostgreSQL, in bulk: the log's pages, each next one read while this one is
         # projected (eventstore.log_pages), with the position the next one follows.
-        self._ahead: Iterator[Sequence[states.LogRow]] | None = None
+        self._ahead: Generator[Sequence[states.LogRow], None, None] | None = None
         self._ahead_after = 0
         self._peeked: tuple[int, Sequence[states.LogRow]] | None = None  # (after, page)
         # Only on PostgreSQL: SQLite's module takes Python's lock back for every row it
@@ -149,24 +149,20 @@ class Projector:
             return len(notifications)
 
     def _page_after(self, conn: Connection, at: int) -> Sequence[states.LogRow]:
-        """The notifications after `at`, a page of them: in the transaction, or on
-        PostgreSQL in bulk as read ahead (`_read_ahead`)."""
-        rows = self._read_ahead(at) if self._ahead_of_writes else None
-        if rows is None:  # the log's end as read ahead: read again, in the transaction
-            return self.model.read_page(conn.connection, at, self.page)
-        return rows
+        """The notifications after `at`, a page of them: the page `_project_ahead` read
+        and left to this transaction, or else read in it."""
+        peeked, self._peeked = self._peeked, None
+        if peeked is not None and peeked[0] == at:
+            return peeked[1]
+        return self.model.read_page(conn.connection, at, self.page)
 
     def _read_ahead(self, at: int) -> Sequence[states.LogRow] | None:
         """The page after `at` read by eventstore.log_pages, outside the page's transaction
-        (each next page is read while this one is projected);
-        None at the end of the log. These are the rows the transaction would read: ids are
-        committed in order (PostgreSQL's writers hold the events table's lock, see
-        eventstore), the log only grows, and the compare-and-set checks
-        that nobody projected past `at`. At the log's end a page may hold fewer."""
-        if self._peeked is not None and self._peeked[0] == at:
-            rows = self._peeked[1]
-            self._peeked = None
-            return rows
+        (each next page is read while this one is projected); None at the end of the log.
+        These are the rows the transaction would read: ids are committed in order
+        (PostgreSQL's writers hold the events table's lock, see eventstore), the log only
+        grows, and the compare-and-set checks that nobody projected past `at`. At the
+        log's end a page may hold fewer."""
         if self._ahead is None or self._ahead_after != at:
             self._stop_reading_ahead()
             self._ahead = eventstore.log_pages(self.app, self.page, after=at)
@@ -179,9 +175,7 @@ class Projector:
 
     def _stop_reading_ahead(self) -> None:
         if self._ahead is not None:
-            close = getattr(self._ahead, "close", None)
-            if close is not None:
-                close()
+            self._ahead.close()  # its reading thread ends with it
             self._ahead = None
 
     def _project(self, conn: Connection, notifications: Sequence[states.LogRow]) -> Batch:
@@ -218,9 +212,8 @@ class Projector:
         """Project pages after `at` that need nothing from the read model (`_self_contained`)
         two at a time: a thread writes and commits one page, each page still one
         transaction with its position, while the next is turned into rows, so that the
-        database's work overlaps Python's (SQLite's and psycopg's own work runs without
-        Python's lock). Stops before any other page, left to `_project_page`; returns the
-        events projected."""
+        server's work overlaps Python's. Stops before any other page, left to
+        `_project_page`; returns the events projected."""
         projected = 0
         with ThreadPoolExecutor(1, thread_name_prefix="projection") as writer:
             in_flight: tuple[Future[None], int, int] | None = None  # (write, position, events)

@@ -17,7 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from handoff import eventstore, switches
 from handoff.projections import schema as t
-from handoff.projections import summaries
+from handoff.projections import summaries, writing
 from handoff.projections.summaries import PROJECTION as PROJECTION  # re-exported
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ def summary_position(conn: Connection) -> int:
 
 def executor(conn: Connection) -> summaries.Execute:
     """Run SQL written with `{0}` for each parameter, in the driver's parameter style."""
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    mark = writing.mark(conn)
 
     def execute(sql: str, parameters: Any) -> Any:
         if not isinstance(parameters, list):  # a list is executemany's
