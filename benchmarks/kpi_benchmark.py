@@ -43,7 +43,8 @@ from typing import Any
 from handoff import eventstore, projections
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
-from handoff.domain.lead import Lead, Stamp
+from handoff.domain.lead import Lead
+from handoff.domain.steps import Stamp
 from handoff.domain.traffic import TrafficDay
 from handoff.kpi import compute_kpis, period_from_options
 from handoff.store import locate

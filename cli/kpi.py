@@ -16,7 +16,6 @@ import click
 
 from handoff.cli.output import Instants, output_option, print_csv, print_json, print_table
 from handoff.cli.progress import stages
-from handoff.views import restatement_words
 
 OVERDUE_EXIT = 3
 
@@ -118,8 +117,12 @@ def print_kpi_table(
                  else _sla_value(name, value)] for name, value in result["sla"].items()]
     print_table(["sla", "value"], sla_rows, title="Handoff SLA")
     marks.footnotes()
-    for restatement in result.get("restatements", ()):
-        click.echo(restatement_words(restatement, _as_read(instants, restatement["restated_at"])))
+    if result.get("restatements"):
+        from handoff.views import restatement_words  # with the lead's views: only when needed
+
+        for restatement in result["restatements"]:
+            when = _as_read(instants, restatement["restated_at"])
+            click.echo(restatement_words(restatement, when))
     follow_up_rows = _follow_up_rows(result, marks)
     if follow_up_rows:
         print_table(["measure", "value"], follow_up_rows, title="Follow-up and speed to lead")

@@ -9,7 +9,8 @@ import click
 from handoff.cli.output import output_option, print_csv, print_fields, print_json, print_table
 from handoff.domain.bounds import whole_number
 from handoff.domain.errors import InvalidInput
-from handoff.domain.lead import EVENT_NAMES, Lead
+from handoff.domain.lead import Lead
+from handoff.domain.steps import EVENT_NAMES
 from handoff.views import entry_details, history_entries, lead_summary, step_details
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -29,11 +29,14 @@ from handoff.domain.agreement import (
     changes_between,
 )
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
-from handoff.domain.lead import PERSONAL_FIELDS, Lead, Stamp, lead_id
-from handoff.domain.traffic import TrafficDay, traffic_day_id
-from handoff.domain.verification import VerificationLog, VerificationRun
+from handoff.domain.steps import PERSONAL_FIELDS, Stamp, lead_id
 from handoff.instants import now_utc, parse_amount, parse_instant
 from handoff.store import StoreLocation, StoreUnavailable
+
+if TYPE_CHECKING:  # imported where used: a command that only reads needs none of them
+    from handoff.domain.lead import Lead
+    from handoff.domain.traffic import TrafficDay
+    from handoff.domain.verification import VerificationLog, VerificationRun
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -172,6 +175,8 @@ class HandoffApp(Application[Any]):
         email: str | None = None,
         company: str | None = None,
     ) -> Lead:
+        from handoff.domain.lead import Lead
+
         def change() -> Lead:
             if lead_id(key) in self.repository:
                 raise LeadExists(key)
@@ -279,6 +284,8 @@ class HandoffApp(Application[Any]):
     # -- traffic ------------------------------------------------------------------------
 
     def traffic_day(self, day: date) -> TrafficDay:
+        from handoff.domain.traffic import TrafficDay, traffic_day_id
+
         try:
             traffic: TrafficDay = self.repository.get(traffic_day_id(day))
         except AggregateNotFoundError:
@@ -328,6 +335,8 @@ class HandoffApp(Application[Any]):
     # -- the protocol's examples, as last verified ---------------------------------------
 
     def verification_log(self) -> VerificationLog:
+        from handoff.domain.verification import VerificationLog
+
         try:
             log: VerificationLog = self.repository.get(VerificationLog.ID)
         except AggregateNotFoundError:

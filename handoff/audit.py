@@ -37,7 +37,6 @@ from eventsourcing.utils import get_topic
 from handoff import eventstore
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.errors import Refused
-from handoff.domain.lead import Lead
 
 T = TypeVar("T")
 TABLE = "handoff_audit_chain"
@@ -46,7 +45,6 @@ GENESIS = bytes(32)  # the link before the first entry
 _sha256 = hashlib.sha256
 _DIGEST, _ORIGINATOR, _POSITION = 32, 32, 8  # bytes per entry in a block's columns
 _PAGE = 20_000
-_FORGOTTEN_TOPIC = get_topic(Lead.Forgotten)
 _COLUMNS = "first_position, last_position, previous, positions, originators, digests, link"
 _CREATE = {
     False: f"CREATE TABLE IF NOT EXISTS {TABLE} (first_position INTEGER PRIMARY KEY,"
@@ -265,8 +263,10 @@ def _erasures(app: Any) -> dict[int, tuple[str, bytes]]:
     Forgetting a person rewrites their lead's entries without their details, after
     recording which entries and what their digests will be, in an entry of the same lead.
     """
+    from handoff.domain.lead import Lead  # only here: a seal after a read never needs it
+
     found: dict[int, tuple[str, bytes]] = {}
-    for _, originator, state in eventstore.states_of_kind(app, _FORGOTTEN_TOPIC):
+    for _, originator, state in eventstore.states_of_kind(app, get_topic(Lead.Forgotten)):
         try:
             erased = json.loads(state).get("erased", [])
             for position, digest_hex in erased:

@@ -24,7 +24,8 @@ from handoff.audit import seal
 from handoff.domain.agreement import AgreementRegister, AgreementTerms
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import Refused
-from handoff.domain.lead import Lead, Stamp
+from handoff.domain.lead import Lead
+from handoff.domain.steps import Stamp
 from handoff.plan import months_between
 from handoff.simulation import MARKETING, NEW_HIRE, SALES, TIMEZONE, Simulation, month_start
 from handoff.store import locate

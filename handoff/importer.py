@@ -18,7 +18,8 @@ from handoff.application import HandoffApp, apply_step
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.bounds import check_text, whole_number
 from handoff.domain.errors import ConcurrentChange, InvalidInput, LeadExists, Refused, UnknownLead
-from handoff.domain.lead import EVENT_NAMES, Fact, Lead, lead_id
+from handoff.domain.lead import Lead
+from handoff.domain.steps import EVENT_NAMES, Fact, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
 from handoff.instants import iso, parse_amount, parse_day, parse_instant
 from handoff.spreadsheet import restored

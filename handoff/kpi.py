@@ -26,7 +26,7 @@ from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.bounds import check_day
 from handoff.domain.errors import InvalidInput
-from handoff.domain.lead import EVENT_NAMES
+from handoff.domain.steps import EVENT_NAMES
 from handoff.instants import iso, parse_day
 from handoff.plan import STAGES as FUNNEL_STAGES
 from handoff.plan import months_between, plan_period, reverse_funnel

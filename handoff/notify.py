@@ -35,7 +35,6 @@ from eventsourcing.persistence import RecordConflictError
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister, AppliedVersion
 from handoff.domain.business_time import BusinessCalendar
-from handoff.domain.lead import lead_id
 from handoff.domain.notices import (
     BREACH,
     DIGEST,
@@ -44,6 +43,7 @@ from handoff.domain.notices import (
     mark_reached,
     notice_id,
 )
+from handoff.domain.steps import lead_id
 from handoff.instants import iso
 from handoff.notify_channels import Channel, DeliveryFailed, Message
 from handoff.sla import PendingHandoff, pending_handoffs, sla_breaches

@@ -8,7 +8,8 @@ from typing import Any
 
 from handoff.domain.agreement import AgreementVersion, AppliedVersion, Proposal, changes_between
 from handoff.domain.errors import UnknownLead
-from handoff.domain.lead import CORRECTIONS, EVENT_NAMES, FORGOTTEN, Lead
+from handoff.domain.lead import CORRECTIONS, Lead
+from handoff.domain.steps import EVENT_NAMES, FORGOTTEN
 from handoff.instants import iso
 
 

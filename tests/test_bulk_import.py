@@ -18,7 +18,8 @@ from cli_helpers import Handoff
 from eventsourcing.persistence import RecordConflictError
 
 from handoff.application import HandoffApp
-from handoff.domain.lead import Lead, Stamp
+from handoff.domain.lead import Lead
+from handoff.domain.steps import Stamp
 from handoff.store import locate
 
 HEADER = "lead,event,at,actor,source,score,owner\n"

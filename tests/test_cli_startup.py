@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
+from cli_helpers import Handoff
 from click.testing import CliRunner
+from conftest import AGREEMENT, agreement_toml
 
 from handoff.cli import main
 
@@ -45,3 +49,38 @@ def test_help_still_lists_every_command() -> None:
     for command in ("apply", "breaches", "check", "doc", "due", "history", "notify", "show",
                     "sign", "verify"):
         assert f"  {command} " in sla, command
+
+
+_MODULES_AFTER = """
+import sys
+from handoff.cli import main
+try:
+    main({args!r}, standalone_mode=False)
+finally:
+    print("\\nMODULES", " ".join(sorted(sys.modules)))
+"""
+
+
+def test_a_report_from_caught_up_summaries_builds_no_lead_and_no_sqlalchemy(
+    store: str, tmp_path: Path
+) -> None:
+    """`handoff kpi` read from the summaries needs the agreement, not the Lead aggregate's
+    event classes (building them is a fifth of its start-up), nor SQLAlchemy (more than its
+    whole answer): both are loaded only by what writes leads or reads the per-event tables."""
+    cli = Handoff(store)
+    agreement = tmp_path / "agreement.toml"
+    agreement.write_text(agreement_toml(AGREEMENT, {"team": None}))
+    cli.ok("sla", "apply", str(agreement))
+    cli.ok("lead", "capture", "acme", "--source", "web", "--at", "2026-03-02T09:00")
+    cli.ok("lead", "qualify", "acme", "--at", "2026-03-02T09:30")
+    args = ["--store", store, "kpi", "--month", "2026-03", "--format", "json"]
+    first = cli.json(*args[2:])  # catches the summaries up
+    found = subprocess.run([sys.executable, "-c", _MODULES_AFTER.format(args=args)],
+                           capture_output=True, text=True, check=True)
+    answer, _, modules = found.stdout.rpartition("\nMODULES ")
+    assert json.loads(answer)["counts"] == first["counts"]
+    assert first["counts"]["qualified"] == 1
+    loaded = set(modules.split())
+    assert "handoff.kpi" in loaded
+    for unused in ("handoff.domain.lead", "sqlalchemy"):
+        assert unused not in loaded, unused

@@ -21,7 +21,8 @@ from handoff import eventstore, projections
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.agreement_file import parse_agreement
-from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS, Lead, Stamp, lead_id
+from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS, Lead
+from handoff.domain.steps import Stamp, lead_id
 from handoff.domain.traffic import traffic_day_id
 from handoff.projections import lead_facts
 from handoff.store import locate

@@ -11,7 +11,8 @@ from test_eventstore_contract import every_kind_of_event
 
 from handoff import eventstore, projections
 from handoff.application import HandoffApp
-from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS, lead_id
+from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS
+from handoff.domain.steps import lead_id
 from handoff.domain.traffic import TrafficDay
 from handoff.exporter import export_rows
 from handoff.instants import iso

@@ -148,7 +148,8 @@ def test_a_store_holding_values_beyond_the_bounds_still_reads(store: str) -> Non
     from decimal import Decimal
 
     from handoff.application import HandoffApp
-    from handoff.domain.lead import Lead, Stamp
+    from handoff.domain.lead import Lead
+    from handoff.domain.steps import Stamp
     from handoff.domain.traffic import TrafficDay
     from handoff.store import locate
 

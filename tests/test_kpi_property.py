@@ -30,7 +30,8 @@ from hypothesis import strategies as st
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import Refused
-from handoff.domain.lead import ALLOWED_FROM, FINAL_STATES, Lead
+from handoff.domain.lead import Lead
+from handoff.domain.steps import ALLOWED_FROM, FINAL_STATES
 from handoff.domain.traffic import TrafficDay
 from handoff.kpi import RATES, STAGE_NAMES, Period, compute_kpis, period_from_options
 from handoff.projections import report_now

@@ -129,7 +129,7 @@ def test_the_projection_picks_the_version_the_register_says_governs(
 
 def test_the_report_names_the_agreements_rates_and_the_lifecycles_stages() -> None:
     from handoff.domain.agreement import MARKETING_RATES, SALES_RATES
-    from handoff.domain.lead import EVENT_NAMES
+    from handoff.domain.steps import EVENT_NAMES
     from handoff.kpi import COUNT_NAMES, RATES, SLA_NAMES, rate_base
 
     assert tuple(RATES) == (*MARKETING_RATES, *SALES_RATES, "win_rate")

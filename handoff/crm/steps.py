@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from handoff.application import HandoffApp
 from handoff.domain.errors import Refused
-from handoff.domain.lead import ALLOWED_FROM, EVENT_NAMES, FINAL_STATES
+from handoff.domain.steps import ALLOWED_FROM, EVENT_NAMES, FINAL_STATES
 from handoff.importer import Importer, ImportReport, MalformedFile, Row
 from handoff.instants import iso, parse_instant
 

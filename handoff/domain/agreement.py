@@ -21,8 +21,8 @@ from handoff.domain.errors import (
     Refused,
     SignatureRefused,
 )
-from handoff.domain.lead import Stamp
 from handoff.domain.service_level import governing_version
+from handoff.domain.steps import Stamp
 
 MARKETING_RATES = ("visit_to_captured", "captured_to_qualified", "qualified_to_handed")
 SALES_RATES = ("handed_to_accepted", "accepted_to_proposal", "proposal_to_won")

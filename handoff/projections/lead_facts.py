@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from handoff import eventstore
 from handoff.domain.bounds import MAX_COUNT
-from handoff.domain.lead import Fact
+from handoff.domain.steps import Fact
 from handoff.projections import states
 from handoff.projections.instants import micros
 

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-from handoff.domain.lead import EVENT_NAMES
+from handoff.domain.steps import EVENT_NAMES
 
 metadata = MetaData()
 

@@ -10,7 +10,7 @@ from pytest_bdd import given, parsers, then, when
 
 from handoff import audit
 from handoff.application import HandoffApp
-from handoff.domain.lead import FORGOTTEN
+from handoff.domain.steps import FORGOTTEN
 from handoff.kpi import compute_kpis, period_from_options
 from handoff.verification.world import (
     PATH_TO,

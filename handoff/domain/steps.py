@@ -1,0 +1,97 @@
+"""A lead's steps in plain terms: their names and order, what each carries, and the lead's id.
+
+The vocabulary of the protocol, without the aggregate that enforces it (`lead`): a command
+that only reads (`handoff kpi`) starts without building the aggregate's event classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+if TYPE_CHECKING:
+    from handoff.domain.lead import Lead
+
+# The lifecycle: the states from which each event may be recorded.
+ALLOWED_FROM: dict[str, frozenset[str]] = {
+    "qualified": frozenset({"captured", "rejected"}),
+    "handed": frozenset({"qualified"}),
+    "accepted": frozenset({"handed"}),
+    "rejected": frozenset({"handed"}),
+    "contacted": frozenset({"handed", "accepted", "proposal"}),
+    "proposal": frozenset({"accepted", "proposal"}),
+    "won": frozenset({"proposal"}),
+    "lost": frozenset({"accepted", "proposal"}),
+}
+EVENT_NAMES = ("captured", *ALLOWED_FROM)
+FINAL_STATES = frozenset({"won", "lost"})
+# What a captured event says of the person behind the lead: erased when they are forgotten.
+PERSONAL_FIELDS = ("lead_name", "email", "company")
+FORGOTTEN = "[forgotten]"
+
+
+def lead_id(key: str) -> UUID:
+    """A lead's stable aggregate id, derived from the key the user chose."""
+    return uuid5(NAMESPACE_URL, f"handoff:lead:{key}")
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What every lead event carries besides its own data."""
+
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    agreement_version: int | None = None
+    agreement: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """The event fields; the store's own `timestamp` is when the event was recorded."""
+        return {
+            "occurred_at": self.occurred_at,
+            "timestamp": self.recorded_at,
+            "actor": self.actor,
+            "agreement_version": self.agreement_version,
+            "agreement": self.agreement,
+        }
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A step as it reads after every correction: entry `n`, its business name, when it
+    happened, when its entry was recorded, and its data."""
+
+    n: int
+    name: str
+    occurred_at: datetime
+    recorded_at: datetime
+    data: dict[str, Any]
+    actor: str = ""
+    agreement_version: int | None = None
+    agreement: str | None = None
+
+    def order(self) -> tuple[datetime, int]:
+        """Steps in the order they happened; at the same instant, in the order recorded."""
+        return (self.occurred_at, self.n)
+
+    def value(self, field: str) -> Any:
+        return self.occurred_at if field == "at" else self.data.get(field)
+
+    def amended(self, changes: dict[str, Any], by: Lead.Amended | None = None) -> Fact:
+        data = {**self.data, **{k: v for k, v in changes.items() if k != "at"}}
+        fact = replace(self, data=data, occurred_at=changes.get("at", self.occurred_at))
+        if by is not None:  # the version in force at the instant it now happened
+            fact = replace(fact, agreement_version=by.agreement_version, agreement=by.agreement)
+        return fact
+
+
+def transition_refusal(key: str, state: str, event_name: str) -> str | None:
+    """Why the lifecycle refuses this event on a lead in this state (None: it allows it)."""
+    if state in FINAL_STATES:
+        return f"lead {key!r} is {state}, which is final: cannot record {event_name}"
+    if state not in ALLOWED_FROM[event_name]:
+        allowed = " or ".join(sorted(ALLOWED_FROM[event_name]))
+        return f"lead {key!r} is {state}: {event_name} needs a lead that is {allowed}"
+    return None
