@@ -37,6 +37,7 @@ Progress = Callable[[int, int], None]  # (position reached, last notification id
 
 _LEAD_TOPICS = {get_topic(cls): name for cls, name in LIFECYCLE_EVENTS.items()}
 _LATER_TOPICS = frozenset(topic for topic, name in _LEAD_TOPICS.items() if name != "captured")
+_CAPTURED_TOPIC = next(topic for topic, name in _LEAD_TOPICS.items() if name == "captured")
 _VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
 _VERSION_TOPIC = get_topic(AgreementRegister.VersionApplied)  # type: ignore[attr-defined]
 # Corrections (SPEC §2): the lead's rows are projected again from its corrected steps.
@@ -183,8 +184,11 @@ class Projector:
             rows = conn.execute(select(t.agreement).order_by(t.agreement.c.version))
             self.versions = [version_from_row(r) for r in rows.mappings()]
         batch = Batch(conn, self.leads, self.versions, self.tally)
+        # Leads this page continues that are neither in memory nor captured in it: a lead
+        # captured in the page has no row yet (a rebuild asked for 150,000 of them).
         continued = {lead_id for _, lead_id, topic, _ in notifications if topic in _LATER_TOPICS}
-        batch.load_leads(continued.difference(self.leads))
+        captured = {lead_id for _, lead_id, topic, _ in notifications if topic == _CAPTURED_TOPIC}
+        batch.load_leads(continued.difference(self.leads, captured))
         self._turn(batch, notifications)
         batch.flush()
         return batch
