@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from conftest import AGREEMENT, FakeClock, agreement_toml
-from sqlalchemy import func, inspect, select
+from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from handoff import projections
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
 from handoff.kpi import Period, compute_kpis, period_from_options
-from handoff.projections import report_now, schema, writing
+from handoff.projections import catchup, page_writer, projector, report_now, schema, writing
 from handoff.projections.instants import micros
 from handoff.projections.totals import Scope
 from handoff.store import locate
@@ -231,3 +233,59 @@ def test_rows_projected_twice_collide_on_their_keys_as_a_catch_up_expects(
     with model.engine.connect() as conn:
         count = conn.execute(select(func.count()).select_from(schema.event)).scalar()
     assert count == 6  # captured, qualified, handed, accepted, proposal, won: nothing added
+
+
+@pytest.fixture
+def written_ahead(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """A rebuild in pages of 7 events, each written (by a process of its own on SQLite, a
+    thread on PostgreSQL) while the next is turned into rows; one entry per such run."""
+    runs: list[bool] = []
+    ahead = page_writer.ahead
+
+    @contextmanager
+    def counted(model: Any, conn: Any) -> Iterator[Any]:
+        runs.append(True)
+        with ahead(model, conn) as write:
+            yield write
+
+    monkeypatch.setattr(projector, "WRITE_AHEAD_FROM", 0)
+    monkeypatch.setattr(catchup, "REBUILD_PAGE", 7)
+    monkeypatch.setattr(catchup, "REBUILD_PAGE_POSTGRES", 7)
+    monkeypatch.setattr(page_writer, "ahead", counted)
+    return runs
+
+
+def test_pages_written_while_the_next_is_turned_give_the_rows_of_an_incremental_catch_up(
+    app: HandoffApp, written_ahead: list[bool]
+) -> None:
+    agree(app)
+    for number in range(12):
+        lead_to(app, f"lead-{number}", 2 + number, ("handed", "accepted", "won")[number % 3])
+    projections.catch_up(app, bulk=False)
+    incremental = rows(app), summary_rows(app)
+    projections.rebuild(app)
+    assert written_ahead
+    assert (rows(app), summary_rows(app)) == incremental
+
+
+def test_a_page_written_ahead_that_collides_fails_as_a_collision(
+    app: HandoffApp, written_ahead: list[bool]
+) -> None:
+    """Rows already at a later page's keys (another process projecting the same events):
+    the write fails with the IntegrityError a catch-up recovers from, wherever it ran."""
+    agree(app)
+    for number in range(6):
+        lead_to(app, f"lead-{number}", 2 + number, "won")
+    projections.catch_up(app, bulk=False)
+    with projections.read_model(app).engine.connect() as conn:
+        last = tuple(conn.execute(
+            select(schema.event).order_by(schema.event.c.notification_id.desc())
+        ).first() or ())
+    projections.rebuild(app)  # empties the tables and projects them again
+    model = projections.read_model(app)
+    with model.engine.begin() as conn:
+        conn.execute(update(schema.position).values(position=0))
+        conn.execute(delete(schema.event).where(schema.event.c.notification_id < last[0]))
+    with pytest.raises(IntegrityError):
+        projections.catch_up(app, bulk=True)
+    assert written_ahead

@@ -7,7 +7,7 @@ rows (see `catchup` for what a collision means and how a catch-up recovers from 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -19,11 +19,12 @@ from handoff import eventstore, switches
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS, Lead
 from handoff.domain.traffic import TrafficDay
-from handoff.projections import lead_facts, states
+from handoff.projections import lead_facts, page_writer, states
 from handoff.projections import schema as t
 from handoff.projections.due import KnownVersion, version_from_row
 from handoff.projections.lead_facts import LeadFacts
-from handoff.projections.page import Batch, LeadState, Writes
+from handoff.projections.page import Batch, LeadState
+from handoff.projections.page_writer import Moved, claim
 from handoff.projections.readmodel import PROJECTION, ReadModel, current
 from handoff.projections.tally import Tally
 
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 
 
 _ATTEMPTS = 20
+# On SQLite, a bulk catch-up this far behind has its pages written by a process of its
+# own while it turns the next into rows (page_writer.ahead): starting that process costs
+# a few tenths of a second, which a smaller backlog would not win back.
+WRITE_AHEAD_FROM = 200_000
 
 Progress = Callable[[int, int], None]  # (position reached, last notification id)
 
@@ -42,10 +47,6 @@ _VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-define
 _VERSION_TOPIC = get_topic(AgreementRegister.VersionApplied)  # type: ignore[attr-defined]
 # Corrections (SPEC §2): the lead's rows are projected again from its corrected steps.
 _CORRECTION_TOPICS = frozenset(get_topic(cls) for cls in CORRECTIONS)
-
-
-class Moved(Exception):
-    """Another process advanced (or reset) the position first."""
 
 
 class Projector:
@@ -69,16 +70,17 @@ class Projector:
         self._ahead: Generator[Sequence[states.LogRow], None, None] | None = None
         self._ahead_after = 0
         self._peeked: tuple[int, Sequence[states.LogRow]] | None = None  # (after, page)
-        # Only on PostgreSQL: SQLite's module takes Python's lock back for every row it
-        # writes, so a thread writing while another works waits on the lock row by row
-        # (a rebuild of a million events: 21 s -> 27 s).
+        # In bulk, pages are turned into rows while the one before is written (see
+        # page_writer.ahead); on SQLite only for a large backlog (_run).
         self._ahead_of_writes = bulk and model.is_postgres
         self._last_event = 0
+        self._workers = ExitStack()  # what run() closes as it ends: the page writer
+        self._write: page_writer.Submit | None = None
 
     def run(self) -> int:
         # One connection for every page (each still its own transaction): SQLite keeps
         # its page cache from one transaction to the next only within a connection.
-        with self.model.engine.connect() as conn:
+        with self.model.engine.connect() as conn, ExitStack() as self._workers:
             if self.bulk and not self.model.is_postgres:
                 switches.tune_sqlite_for_bulk(conn.connection.driver_connection)
             try:
@@ -94,6 +96,8 @@ class Projector:
             return 0  # nothing new: no write lock taken, and a read-only store stays readable
         self.tally = Tally(at)
         self._last_event = last_event
+        if self.bulk and last_event - at >= WRITE_AHEAD_FROM:
+            self._ahead_of_writes = True
         collisions = 0
         while True:
             try:
@@ -134,7 +138,7 @@ class Projector:
         with conn.begin():
             # Writing first takes the write lock (SQLite) or the row lock (PostgreSQL)
             # before anything is read, so the page and the position belong together.
-            self._claim(conn, at, at)
+            claim(conn, at, at, self.bulk)
             notifications = self._page_after(conn, at)
             if not notifications:
                 return 0
@@ -210,37 +214,37 @@ class Projector:
                 steps, entries = self._corrected_steps(originator, nid)
                 batch.lead_corrected(originator, steps, since_us, entries)
 
-    # -- in bulk: the next page turned into rows while a thread writes this one ---------
+    # -- in bulk: the next page turned into rows while another worker writes this one ----
 
     def _project_ahead(self, conn: Connection, at: int) -> int:
         """Project pages after `at` that need nothing from the read model (`_self_contained`)
-        two at a time: a thread writes and commits one page, each page still one
-        transaction with its position, while the next is turned into rows, so that the
-        server's work overlaps Python's. Stops before any other page, left to
-        `_project_page`; returns the events projected."""
+        two at a time: another worker (page_writer.ahead) writes and commits one page, each
+        page still one transaction with its position, while the next is turned into rows.
+        Stops before any other page, left to `_project_page`; returns the events projected."""
         projected = 0
-        with ThreadPoolExecutor(1, thread_name_prefix="projection") as writer:
-            in_flight: tuple[Future[None], int, int] | None = None  # (write, position, events)
-            try:
-                while True:
-                    page = self._read_ahead(at)
-                    if page is None:
-                        break
-                    if not self._self_contained(page):
-                        self._peeked = (at, page)
-                        break
-                    assert self.versions is not None  # checked by _self_contained
-                    batch = Batch(conn, self.leads, self.versions, self.tally)
-                    self._turn(batch, page)
-                    rows, last = batch.take(), page[-1][0]
-                    if in_flight is not None:
-                        done, in_flight = in_flight, None
-                        projected += self._written(*done)
-                    in_flight = (writer.submit(self._write, conn, at, last, rows), last, len(page))
-                    at = last
-            finally:
-                if in_flight is not None:  # written (or failed) before anything goes on
-                    projected += self._written(*in_flight)
+        if self._write is None:  # one writer for the whole run (a process takes a while)
+            self._write = self._workers.enter_context(page_writer.ahead(self.model, conn))
+        in_flight: tuple[page_writer.Pending, int, int] | None = None  # (write, position, events)
+        try:
+            while True:
+                page = self._read_ahead(at)
+                if page is None:
+                    break
+                if not self._self_contained(page):
+                    self._peeked = (at, page)
+                    break
+                assert self.versions is not None  # checked by _self_contained
+                batch = Batch(conn, self.leads, self.versions, self.tally)
+                self._turn(batch, page)
+                rows, last = batch.take(), page[-1][0]
+                if in_flight is not None:
+                    done, in_flight = in_flight, None
+                    projected += self._written(*done)
+                in_flight = (self._write(at, last, rows), last, len(page))
+                at = last
+        finally:
+            if in_flight is not None:  # written (or failed) before anything goes on
+                projected += self._written(*in_flight)
         return projected
 
     def _self_contained(self, page: Sequence[states.LogRow]) -> bool:
@@ -260,29 +264,7 @@ class Projector:
                 return False
         return True
 
-    def _write(self, conn: Connection, at: int, last: int, rows: Writes) -> None:
-        """The page's rows and its position, in one transaction (run by the writer thread)."""
-        with conn.begin():
-            self._claim(conn, at, last)
-            rows.write(conn)
-
-    def _claim(self, conn: Connection, at: int, to: int) -> None:
-        """In the transaction begun: move the position from `at` to `to`, or raise Moved
-        when it is no longer at `at` (compare-and-set)."""
-        if self.bulk and self.model.is_postgres:
-            # As SQLite's synchronous = NORMAL (switches.tune_sqlite): the commit does not
-            # wait for its WAL to reach the disk. A crash may lose the last pages, rows and
-            # position together, which the next catch-up projects again.
-            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-        claimed = conn.execute(
-            update(t.position)
-            .where(t.position.c.name == PROJECTION, t.position.c.position == at)
-            .values(position=to)
-        )
-        if claimed.rowcount != 1:
-            raise Moved()
-
-    def _written(self, write: Future[None], last: int, events: int) -> int:
+    def _written(self, write: page_writer.Pending, last: int, events: int) -> int:
         """Wait for a page's write (raising what it raised); the page's events."""
         write.result()
         self._at = last

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
+from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from handoff import eventstore, switches
@@ -56,17 +57,22 @@ def read_model(app: HandoffApp) -> ReadModel:
         if location.is_postgres:
             engine = create_engine(location.sqlalchemy_url, pool_size=2, max_overflow=2)
         else:
-            # A SQLite connection is cheap to open; not pooling it leaves no file handle
-            # behind once the app is closed.
-            engine = create_engine(
-                location.sqlalchemy_url, poolclass=NullPool, connect_args={"timeout": 30}
-            )
-            event.listen(engine, "connect", switches.tune_sqlite)
+            engine = sqlite_engine(location.sqlalchemy_url)
         _create_tables(engine)
         model = ReadModel(engine, location.is_postgres, eventstore.page_reader(app))
         _models[app] = model
         weakref.finalize(app, engine.dispose)
     return model
+
+
+def sqlite_engine(url: str | URL) -> Engine:
+    """An engine for a SQLite read model (of this process's app, or of the process that
+    writes a rebuild's pages: see page_writer)."""
+    # A SQLite connection is cheap to open; not pooling it leaves no file handle behind
+    # once the app is closed.
+    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+    event.listen(engine, "connect", switches.tune_sqlite)
+    return engine
 
 
 def _create_tables(engine: Engine) -> None:
