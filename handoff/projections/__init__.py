@@ -11,6 +11,7 @@ Projecting it
     readmodel     opening the read model; where the projection and its summaries stand
     catchup       catch_up and rebuild: incremental or bulk, summaries brought up to date
     projector     the page loop: each page one transaction with its position
+    page_writer   a page's rows and position committed here, or by a worker meanwhile
     page          one page of events turned into rows, each verdict stored with its row
     writing       rows written in bulk: executemany on SQLite, COPY on PostgreSQL
     due           due instants and response times on microseconds (service_level's rules)
