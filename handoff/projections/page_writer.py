@@ -13,6 +13,7 @@ and the projector writes nothing while a page is in flight.
 
 from __future__ import annotations
 
+import marshal
 import os
 import pickle
 import subprocess
@@ -20,6 +21,7 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Protocol
 
@@ -82,7 +84,9 @@ class Pending(Protocol):
 
 
 class _Process:
-    """A child Python running this module (`_serve`), given pages by pickle on a pipe.
+    """A child Python running this module (`_serve`), given pages on a pipe: the rows
+    (plain tuples of numbers, text and None) by marshal, which writes them three times
+    faster than pickle (a million events: 1.4 -> 0.5 s); its answers by pickle.
     Not multiprocessing: its start methods either copy SQLite's record of this process's
     locks into the child (fork) or import the caller's main script again (spawn)."""
 
@@ -106,9 +110,9 @@ class _Process:
 
     def submit(self, at: int, last: int, rows: Writes) -> Pending:
         assert self.child.stdin is not None
-        # Pickled whole, then sent with its length: the child takes it in at once rather
-        # than a piece at a time as it unpickles, which kept this process waiting.
-        page = pickle.dumps((at, last, rows), pickle.HIGHEST_PROTOCOL)
+        # Sent whole with its length: the child takes it in at once rather than a piece
+        # at a time as it decodes, which kept this process waiting.
+        page = marshal.dumps((at, last, tuple(getattr(rows, f.name) for f in fields(rows))))
         try:
             self.child.stdin.write(len(page).to_bytes(8, "big") + page)
             self.child.stdin.flush()
@@ -131,7 +135,8 @@ def _serve(url: str) -> None:
     switches.tune_sqlite_for_bulk(conn.connection.driver_connection)
     given, answers = sys.stdin.buffer, sys.stdout.buffer
     while size := given.read(8):
-        at, last, rows = pickle.loads(given.read(int.from_bytes(size, "big")))
+        at, last, columns = marshal.loads(given.read(int.from_bytes(size, "big")))
+        rows = Writes(*columns)
         failed: BaseException | None = None
         try:
             write(conn, at, last, rows)
