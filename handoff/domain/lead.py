@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate
 
 from handoff.domain.bounds import check_amount_bound, check_count, check_key, check_text
 from handoff.domain.errors import InvalidInput, TimeRefused, TransitionRefused
-from handoff.domain.steps import Fact, Stamp, lead_id, transition_refusal
+from handoff.domain.steps import Fact, Stamp, lead_id, state_after, transition_refusal
 
 FUTURE_SKEW = timedelta(minutes=5)
 
@@ -54,8 +54,7 @@ class Lead(Aggregate):
         def apply(self, aggregate: Any) -> None:
             lead: Lead = aggregate
             lead.entries.append(self)
-            if self.name != "contacted":
-                lead.state = self.name
+            lead.state = state_after(lead.state, self.name)
             lead.latest_at = self.occurred_at
 
     class Captured(Event, Aggregate.Created):
@@ -205,16 +204,10 @@ class Lead(Aggregate):
         company: str | None = None,
         id: UUID | None = None,  # a caller that already derived it saves hashing the key again
     ) -> Lead:
-        check_key(key)
-        if not source.strip():
-            raise InvalidInput("a captured lead needs a source")
-        for what, text in (("source", source), ("name", name), ("email", email),
-                           ("company", company)):
-            check_text(what, text)
-        check_not_in_future(stamp)
+        check_capture(key, source, stamp, name, email, company)
         return cls._create(
-            cls.Captured, id=id or lead_id(key), key=key, source=source, lead_name=name,
-            email=email, company=company, **stamp.fields(),
+            cls.Captured, id=id or lead_id(key),
+            **captured_attributes(key, source, stamp, name, email, company),
         )
 
     # -- the protocol ---------------------------------------------------------------
@@ -222,27 +215,21 @@ class Lead(Aggregate):
     # lead's steps (a missed step, SPEC §2); without it, it must come after the latest.
 
     def qualify(self, stamp: Stamp, score: int | None = None, why: str | None = None) -> None:
-        if score is not None:
-            check_count(score, "score")
         self._step(self.Qualified, stamp, why, score=score)
 
     def hand_to(self, owner: str, stamp: Stamp, why: str | None = None) -> None:
-        check_owner(owner)
         self._step(self.Handed, stamp, why, owner=owner)
 
     def accept(self, stamp: Stamp, why: str | None = None) -> None:
         self._step(self.Accepted, stamp, why)
 
     def reject(self, reason: str, stamp: Stamp, why: str | None = None) -> None:
-        _require_reason(reason, "a rejection")
         self._step(self.Rejected, stamp, why, reason=reason)
 
     def contact(self, stamp: Stamp, channel: str | None = None, why: str | None = None) -> None:
-        check_text("channel", channel)
         self._step(self.Contacted, stamp, why, channel=channel)
 
     def send_proposal(self, amount: Decimal, stamp: Stamp, why: str | None = None) -> None:
-        check_amount(amount)
         self._step(self.ProposalSent, stamp, why, amount=amount)
 
     def win(self, stamp: Stamp, amount: Decimal | None = None, why: str | None = None) -> None:
@@ -256,14 +243,13 @@ class Lead(Aggregate):
             missed = Fact(len(self.entries) + 1, "won", stamp.occurred_at, stamp.recorded_at, {})
             self.check_sequence(sorted([*self.facts(), missed], key=Fact.order))
             raise InvalidInput("a won deal needs an amount")  # pragma: no cover
-        check_amount(amount)
         self._step(self.Won, stamp, why, amount=amount)
 
     def lose(self, reason: str, stamp: Stamp, why: str | None = None) -> None:
-        _require_reason(reason, "a lost deal")
         self._step(self.Lost, stamp, why, reason=reason)
 
     def _step(self, cls: type[Lead.Event], stamp: Stamp, why: str | None, **data: Any) -> None:
+        check_step(cls.name, data)
         if why is None:
             self._check(cls.name, stamp)
             self.trigger_event(cls, **data, **stamp.fields())
@@ -371,8 +357,7 @@ class Lead(Aggregate):
                 captured["name"], captured["email"], captured["company"])
         self.state, self.owner, self.last_proposal = "captured", None, None
         for fact in facts:
-            if fact.name != "contacted":
-                self.state = fact.name
+            self.state = state_after(self.state, fact.name)
             if fact.name == "handed":
                 self.owner = fact.data["owner"]
             elif fact.name == "proposal":
@@ -391,8 +376,7 @@ class Lead(Aggregate):
             refusal = transition_refusal(self.key, state, fact.name)
             if refusal:
                 raise TransitionRefused(refusal)
-            if fact.name != "contacted":
-                state = fact.name
+            state = state_after(state, fact.name)
 
     # -- guards ---------------------------------------------------------------------
 
@@ -409,11 +393,7 @@ class Lead(Aggregate):
         latest = self.latest_at
         if latest is not None and stamp.occurred_at < latest:
             last = next(f for f in reversed(self.facts()) if f.occurred_at == latest)
-            raise TimeRefused(
-                f"lead {self.key!r}: {_iso(stamp.occurred_at)} is before its previous event "
-                f"({last.name} at {_iso(latest)}); to record a step that was missed at its "
-                "true time, give --why with the reason"
-            )
+            raise TimeRefused(before_previous(self.key, stamp.occurred_at, last.name, latest))
         check_not_in_future(stamp)
 
     def steps_at(self, event_name: str, occurred_at: datetime) -> list[Fact]:
@@ -443,6 +423,95 @@ AMENDABLE: dict[str, frozenset[str]] = {
     "won": frozenset({"at", "amount"}),
     "lost": frozenset({"at", "reason"}),
 }
+
+
+def before_previous(key: str, occurred_at: datetime, previous: str, latest: datetime) -> str:
+    """Why a step at `occurred_at` is refused on a lead whose latest step is `previous`, at
+    `latest` (a later instant), when no reason for recording it late is given."""
+    return (
+        f"lead {key!r}: {_iso(occurred_at)} is before its previous event "
+        f"({previous} at {_iso(latest)}); to record a step that was missed at its "
+        "true time, give --why with the reason"
+    )
+
+
+def check_capture(
+    key: str, source: str, stamp: Stamp, name: str | None, email: str | None,
+    company: str | None,
+) -> None:
+    """What a capture must satisfy before a lead exists."""
+    check_key(key)
+    if not source.strip():
+        raise InvalidInput("a captured lead needs a source")
+    for what, text in (("source", source), ("name", name), ("email", email),
+                       ("company", company)):
+        check_text(what, text)
+    check_not_in_future(stamp)
+
+
+def captured_attributes(
+    key: str, source: str, stamp: Stamp, name: str | None, email: str | None,
+    company: str | None,
+) -> dict[str, Any]:
+    """The attributes of a lead's `Captured` event (besides the lead's id and version)."""
+    return {"key": key, "source": source, "lead_name": name, "email": email,
+            "company": company, **stamp.fields()}
+
+
+def check_step(event_name: str, data: dict[str, Any]) -> None:
+    """The checks of a step's own data, made before the lifecycle's (`data`: its event's
+    data fields, a won deal's amount already the last proposal's when none was given)."""
+    if event_name == "qualified":
+        if data.get("score") is not None:
+            check_count(data["score"], "score")
+    elif event_name == "handed":
+        check_owner(data["owner"])
+    elif event_name == "rejected":
+        _require_reason(data["reason"], "a rejection")
+    elif event_name == "contacted":
+        check_text("channel", data.get("channel"))
+    elif event_name in ("proposal", "won"):
+        check_amount(data["amount"])
+    elif event_name == "lost":
+        _require_reason(data["reason"], "a lost deal")
+
+
+class Journey:
+    """A lead whose steps are recorded in the order they happened, with no correction
+    among them (a lead an import captures): what the lifecycle's guards need of it,
+    without its events. `Lead` guards itself with the same rules (`transition_refusal`,
+    `before_previous`, `check_not_in_future`, `state_after`); for such a lead its latest
+    step is its latest entry, and a won deal's amount defaults to its latest proposal's
+    (`Lead.win`: the last proposal before the win, the latest when the win is in order).
+    """
+
+    __slots__ = ("key", "last_proposal", "latest_at", "latest_step", "state")
+
+    def __init__(self, key: str, captured_at: datetime) -> None:
+        self.key = key
+        self.state = "captured"
+        self.latest_at = captured_at
+        self.latest_step = "captured"
+        self.last_proposal: Decimal | None = None
+
+    def check(self, event_name: str, stamp: Stamp) -> None:
+        """`Lead._check`: refuses a step the lifecycle or the order of time refuses."""
+        refusal = transition_refusal(self.key, self.state, event_name)
+        if refusal:
+            raise TransitionRefused(refusal)
+        if stamp.occurred_at < self.latest_at:
+            raise TimeRefused(
+                before_previous(self.key, stamp.occurred_at, self.latest_step, self.latest_at)
+            )
+        check_not_in_future(stamp)
+
+    def record(self, event_name: str, occurred_at: datetime, data: dict[str, Any]) -> None:
+        """The step, checked, is recorded (as its event's `apply` does to a lead)."""
+        self.state = state_after(self.state, event_name)
+        self.latest_at = occurred_at
+        self.latest_step = event_name
+        if event_name == "proposal":
+            self.last_proposal = data["amount"]
 
 
 def check_owner(owner: str) -> None:
@@ -496,11 +565,13 @@ def _iso(instant: datetime) -> str:
 
 
 # Each stored event class of a lead, with the business name the SPEC gives it.
-LIFECYCLE_EVENTS: dict[type, str] = {
+LIFECYCLE_EVENTS: dict[type[Lead.Event], str] = {
     cls: cls.name
     for cls in (Lead.Captured, Lead.Qualified, Lead.Handed, Lead.Accepted, Lead.Rejected,
                 Lead.Contacted, Lead.ProposalSent, Lead.Won, Lead.Lost)
 }
+# The event class recording each step of the lifecycle, by its business name.
+STEP_EVENTS: dict[str, type[Lead.Event]] = {name: cls for cls, name in LIFECYCLE_EVENTS.items()}
 
 # The entries that correct a lead's steps (SPEC §2): a lead with any of them is read from
 # its corrected steps (`Lead.facts`) rather than entry by entry.

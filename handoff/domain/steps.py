@@ -95,3 +95,8 @@ def transition_refusal(key: str, state: str, event_name: str) -> str | None:
         allowed = " or ".join(sorted(ALLOWED_FROM[event_name]))
         return f"lead {key!r} is {state}: {event_name} needs a lead that is {allowed}"
     return None
+
+
+def state_after(state: str, event_name: str) -> str:
+    """The lead's state once this step is recorded: contacted leaves it as it was."""
+    return state if event_name == "contacted" else event_name
