@@ -19,6 +19,8 @@ than the projection silently slowing down or reading wrongly):
   that encoder's settings, given to the standard library's compiled encoder made once;
 - the mapper's stored form of an event (its attributes less id and version, encoded,
   compressed, encrypted) and the SQLite recorder's INSERT, to write a large import at once;
+  and, for an event an import describes without constructing it (`Unbuilt`), the order
+  of those attributes (the event's dataclass fields) and what `Aggregate._create` adds;
 - the repository's reconstruction of an aggregate (its events in order through
   `project_aggregate`, when it keeps no snapshots and no cache), to load many at once.
 
@@ -37,7 +39,7 @@ from json.encoder import (  # type: ignore[attr-defined]  # not in typeshed
     encode_basestring,
     encode_basestring_ascii,
 )
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Transcoder
@@ -606,11 +608,48 @@ def insert_plain_entries(
 StoredRow = tuple[UUID, int, str, bytes]
 
 
+class Unbuilt(NamedTuple):
+    """An event described rather than constructed: its aggregate's class, its own class,
+    the aggregate's id and version, and its attributes as the aggregate gives them to its
+    class (the keyword arguments of `_create` or `trigger_event`, less the id). Stored by
+    `record_in_bulk` as the library would store the event itself."""
+
+    aggregate: type
+    cls: type
+    originator_id: UUID
+    originator_version: int
+    attributes: dict[str, Any]
+
+
+@cache
+def _state_layout(aggregate: type, cls: type) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """An event class's topic, its state's keys in the order the library sets them (the
+    event's dataclass fields, less the id and version the mapper takes out), and the
+    values the library gives it itself: a created event's `originator_topic` (the topic
+    of the aggregate's class, as `Aggregate._create` gives it) and a `class_version`
+    above 1 (as `Mapper.to_stored_event` adds it)."""
+    from dataclasses import fields
+
+    from eventsourcing.domain import CanInitAggregate
+
+    names = tuple(f.name for f in fields(cls) if f.name not in _ID_AND_VERSION)
+    own: dict[str, Any] = {}
+    if issubclass(cls, CanInitAggregate):
+        own["originator_topic"] = get_topic(aggregate)
+    class_version = getattr(cls, "class_version", 1)
+    if class_version > 1:
+        names, own["class_version"] = (*names, "class_version"), class_version
+    return get_topic(cls), names, own
+
+
+_ID_AND_VERSION = frozenset({"originator_id", "originator_version"})
+
+
 def stored_row_maker(app: Application[Any]) -> Callable[[Any], StoredRow]:
-    """Turns a domain event into the row the library's mapper stores for it, byte for byte
-    (`Mapper.to_stored_event`: the event's attributes less its id and version, as the
-    transcoder encodes them, then compressed and encrypted), without building the
-    library's `StoredEvent` for each of a large import's events.
+    """Turns a domain event, or an `Unbuilt` one, into the row the library's mapper stores
+    for it, byte for byte (`Mapper.to_stored_event`: the event's attributes less its id
+    and version, as the transcoder encodes them, then compressed and encrypted), without
+    building the library's `StoredEvent` for each of a large import's events.
 
     The events of one save share the instant they were recorded (their `timestamp`): the
     JSON transcoder's tagged form of it is made once and put in its place, which its
@@ -624,12 +663,19 @@ def stored_row_maker(app: Application[Any]) -> Callable[[Any], StoredRow]:
 
     def row(event: Any) -> StoredRow:
         cls = type(event)
-        state = vars(event).copy()
-        originator_id = state.pop("originator_id")
-        originator_version = state.pop("originator_version")
-        class_version = getattr(cls, "class_version", 1)
-        if class_version > 1:
-            state["class_version"] = class_version
+        if cls is Unbuilt:
+            topic, names, own = _state_layout(event.aggregate, event.cls)
+            given = event.attributes
+            state = {name: own[name] if name in own else given[name] for name in names}
+            originator_id, originator_version = event.originator_id, event.originator_version
+        else:
+            topic = get_topic(cls)
+            state = vars(event).copy()
+            originator_id = state.pop("originator_id")
+            originator_version = state.pop("originator_version")
+            class_version = getattr(cls, "class_version", 1)
+            if class_version > 1:
+                state["class_version"] = class_version
         timestamp = state.get("timestamp")
         if tag is not None and type(timestamp) is datetime:
             if timestamp is not shared[0]:
@@ -640,7 +686,7 @@ def stored_row_maker(app: Application[Any]) -> Callable[[Any], StoredRow]:
             data = compressor.compress(data)
         if cipher is not None:
             data = cipher.encrypt(data)
-        return originator_id, originator_version, get_topic(cls), data
+        return originator_id, originator_version, topic, data
 
     return row
 

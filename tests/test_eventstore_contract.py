@@ -286,3 +286,43 @@ def test_a_bulk_write_stores_each_event_as_the_library_stores_it(
         assert app.repository.get(lead.id) == lead
     finally:
         app.close()
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "compressed"])
+def test_an_event_described_is_stored_as_the_library_stores_it_built(
+    store: str, clock: FakeClock, compressed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An `Unbuilt` event (its class and the attributes its aggregate gives it) is stored
+    as the library's mapper stores the event constructed from them: the state's keys in
+    the order of the event's dataclass fields, a created event's aggregate topic added."""
+    if compressed:
+        monkeypatch.setenv("COMPRESSOR_TOPIC", "eventsourcing.compressor:ZlibCompressor")
+    app = HandoffApp(locate(store), clock=clock)
+    try:
+        at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+        rejected_then_lost = Lead.capture("lost-lead", "events", Stamp(at, at, "maria"))
+        rejected_then_lost.qualify(Stamp(at, at, "maria"))
+        rejected_then_lost.hand_to("sam", Stamp(at, at, "maria", 1, "2026 growth"))
+        rejected_then_lost.reject("not now", Stamp(at, at, "sam"))
+        rejected_then_lost.qualify(Stamp(at, at, "maria"))
+        rejected_then_lost.hand_to("sam", Stamp(at, at, "maria"))
+        rejected_then_lost.accept(Stamp(at, at, "sam"))
+        rejected_then_lost.lose("price", Stamp(at, at, "sam"))
+        built = [
+            *a_lead_with_every_kind_of_entry("described-lead").collect_events(),
+            *rejected_then_lost.collect_events(),
+        ]
+        assert {*LIFECYCLE_EVENTS, *CORRECTIONS, Lead.Forgotten} <= {type(e) for e in built}
+        make_row = eventstore.stored_row_maker(app)
+        for event in built:
+            given = {k: v for k, v in vars(event).items()
+                     if k not in ("originator_id", "originator_version", "originator_topic")}
+            described = eventstore.Unbuilt(
+                Lead, type(event), event.originator_id, event.originator_version, given
+            )
+            stored = app.mapper.to_stored_event(event)
+            assert make_row(described) == (
+                stored.originator_id, stored.originator_version, stored.topic, stored.state
+            )
+    finally:
+        app.close()
