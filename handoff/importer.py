@@ -192,22 +192,23 @@ class NewLead:
         self.id = aggregate_id
         self.journey = journey
         self.events: list[Unbuilt] = []
-        # Each step's data by its business name and instant (`Lead.steps_at`).
-        self.recorded: dict[tuple[str, datetime], list[dict[str, Any]]] = {}
+        # Each step's data by its business name and instant (`Lead.steps_at`): one at
+        # most, as a row naming a recorded one is skipped or refused.
+        self.recorded: dict[tuple[str, datetime], dict[str, Any]] = {}
 
     def add(self, event_name: str, occurred_at: datetime, attributes: dict[str, Any],
             data: dict[str, Any]) -> None:
         self.events.append(Unbuilt(
             Lead, STEP_EVENTS[event_name], self.id, len(self.events) + 1, attributes
         ))
-        self.recorded.setdefault((event_name, occurred_at), []).append(data)
+        self.recorded[event_name, occurred_at] = data
 
     def steps_at(self, event_name: str, occurred_at: datetime) -> list[Fact]:
-        """`Lead.steps_at`: the steps of this name at this instant (usually none)."""
+        """`Lead.steps_at`: the step of this name at this instant, if any."""
         found = self.recorded.get((event_name, occurred_at))
-        if not found:
+        if found is None:
             return []
-        return [Fact(0, event_name, occurred_at, occurred_at, data) for data in found]
+        return [Fact(0, event_name, occurred_at, occurred_at, found)]
 
     def collect_events(self) -> list[Unbuilt]:
         return self.events
@@ -376,7 +377,11 @@ class Importer:
         check_step(event_name, data)
         journey.check(event_name, stamp)
         journey.record(event_name, occurred_at, data)
-        new.add(event_name, occurred_at, {**data, **stamp.fields()}, data)
+        # The step's data, and its event's attributes: one dict (a large file's steps
+        # are all held until written), the data fields read by name only.
+        attributes = data
+        attributes.update(stamp.fields())
+        new.add(event_name, occurred_at, attributes, attributes)
         return True
 
     def _apply_visits(self, row: dict[str, str]) -> bool:
