@@ -706,9 +706,7 @@ def record_in_bulk(app: Application[Any], events: Sequence[Any]) -> None:
         return
     statement = _recorder(app).insert_events_statement
     with write_transaction(app) as cursor:
-        # Each row made as sqlite3 asks for it: a large import's states are never all
-        # held at once beside its events.
-        cursor.executemany(statement, ((o.hex, v, topic, state) for o, v, topic, state in rows))
+        cursor.executemany(statement, [(o.hex, v, topic, state) for o, v, topic, state in rows])
 
 
 def copy_stored_events(app: Application[Any], stored_events: Iterable[Any]) -> None:
