@@ -51,6 +51,16 @@ class Session:
         return self._app
 
 
+    def refusal(self, error: Refused) -> str:
+        """A refusal in words, its instants as this command shows every instant (in UTC
+        with --utc, else in the zone of the agreement in force at each)."""
+        if self._app is None and not self.utc:
+            return str(error)  # refused before the store was opened: nothing to ask it
+        try:
+            return error.worded(lambda instant: str(self.instants.text(instant)))
+        except (PersistenceError, Refused):  # the store cannot say: as the domain worded it
+            return str(error)
+
     def app_to_check_against(self) -> HandoffApp:
         """The store, or an empty one in memory when it does not exist (for a dry run)."""
         try:
@@ -130,7 +140,9 @@ class HandoffGroup(click.Group):
             where = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
             raise UsageInOneLine(f"{error.format_message()}{where}") from None
         except Refused as error:
-            raise click.ClickException(str(error)) from None
+            session = ctx.find_object(Session)
+            said = str(error) if session is None else session.refusal(error)
+            raise click.ClickException(said) from None
         except PersistenceError as error:
             if "readonly database" in str(error):  # SQLite's, through the event store
                 raise _read_only() from None

@@ -90,6 +90,21 @@ def test_a_refused_command_says_why_in_one_line_and_writes_nothing(
     assert handoff.json("lead", "history", "acme-1") == before
 
 
+def test_a_refusal_names_instants_as_everything_else_shows_them(signed: Handoff) -> None:
+    """Instants are given and shown in the agreement's local time (SPEC §7); a refusal
+    quoting them in UTC would send a user looking for a step they never recorded."""
+    signed.ok("lead", "capture", "acme-1", "--source", "web", "--at", "2026-03-02T09:00")
+    line = signed.refused("lead", "qualify", "acme-1", "--at", "2026-03-01T16:30")
+    # Chicago keeps CST (UTC-6) until 8 March 2026.
+    assert ("2026-03-01 16:30 CST is before its previous event (captured at 2026-03-02 "
+            "09:00 CST)") in line
+    line = signed.refused("--utc", "lead", "qualify", "acme-1", "--at", "2026-03-01T16:30")
+    assert ("2026-03-01 22:30 UTC is before its previous event (captured at 2026-03-02 "
+            "15:00 UTC)") in line
+    line = signed.refused("lead", "qualify", "acme-1", "--at", "2099-03-02T09:00Z")
+    assert "2099-03-02 09:00 UTC is in the future" in line  # no agreement in force then
+
+
 def test_bad_amounts_are_refused(signed: Handoff) -> None:
     signed.ok("lead", "capture", "a", "--source", "web", "--at", "2026-03-02T09:00")
     signed.ok("lead", "qualify", "a", "--at", "2026-03-02T10:00")

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Wording = Callable[[datetime], str]  # how an instant is put to the people reading it
+
 
 class Refused(Exception):
     """A protocol rule, an unknown lead or bad input refused the command; nothing was written."""
+
+    def worded(self, instant: Wording) -> str:
+        """The sentence, with the instants it names as `instant` words them (as its str:
+        ISO-8601 in UTC, when it names any)."""
+        return str(self)
 
 
 class UnknownLead(Refused):
@@ -22,7 +32,18 @@ class TransitionRefused(Refused):
 
 
 class TimeRefused(Refused):
-    """An event would go back in time within its lead, or lie in the future."""
+    """An event would go back in time within its lead, or lie in the future.
+
+    The instants it names are worded by whoever shows it (`worded`): a person reads them
+    in the agreement's local time, as they gave them.
+    """
+
+    def __init__(self, sentence: Callable[[Wording], str]) -> None:
+        super().__init__(sentence(_iso))
+        self._sentence = sentence
+
+    def worded(self, instant: Wording) -> str:
+        return self._sentence(instant)
 
 
 class ActorRefused(Refused):
@@ -51,3 +72,7 @@ class NoAgreement(Refused):
 
 class ConcurrentChange(Refused):
     """Another process changed the store at the same time; nothing was written."""
+
+
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -393,7 +393,7 @@ class Lead(Aggregate):
         latest = self.latest_at
         if latest is not None and stamp.occurred_at < latest:
             last = next(f for f in reversed(self.facts()) if f.occurred_at == latest)
-            raise TimeRefused(before_previous(self.key, stamp.occurred_at, last.name, latest))
+            raise before_previous(self.key, stamp.occurred_at, last.name, latest)
         check_not_in_future(stamp)
 
     def steps_at(self, event_name: str, occurred_at: datetime) -> list[Fact]:
@@ -425,12 +425,14 @@ AMENDABLE: dict[str, frozenset[str]] = {
 }
 
 
-def before_previous(key: str, occurred_at: datetime, previous: str, latest: datetime) -> str:
-    """Why a step at `occurred_at` is refused on a lead whose latest step is `previous`, at
+def before_previous(
+    key: str, occurred_at: datetime, previous: str, latest: datetime
+) -> TimeRefused:
+    """The refusal of a step at `occurred_at` on a lead whose latest step is `previous`, at
     `latest` (a later instant), when no reason for recording it late is given."""
-    return (
-        f"lead {key!r}: {_iso(occurred_at)} is before its previous event "
-        f"({previous} at {_iso(latest)}); to record a step that was missed at its "
+    return TimeRefused(
+        lambda at: f"lead {key!r}: {at(occurred_at)} is before its previous event "
+        f"({previous} at {at(latest)}); to record a step that was missed at its "
         "true time, give --why with the reason"
     )
 
@@ -500,9 +502,7 @@ class Journey:
         if refusal:
             raise TransitionRefused(refusal)
         if stamp.occurred_at < self.latest_at:
-            raise TimeRefused(
-                before_previous(self.key, stamp.occurred_at, self.latest_step, self.latest_at)
-            )
+            raise before_previous(self.key, stamp.occurred_at, self.latest_step, self.latest_at)
         check_not_in_future(stamp)
 
     def record(self, event_name: str, occurred_at: datetime, data: dict[str, Any]) -> None:
@@ -542,7 +542,7 @@ def check_value(field: str, value: Any) -> None:
 def check_not_in_future(stamp: Stamp) -> None:
     if stamp.occurred_at > stamp.recorded_at + FUTURE_SKEW:
         raise TimeRefused(
-            f"{_iso(stamp.occurred_at)} is in the future (more than 5 minutes after now)"
+            lambda at: f"{at(stamp.occurred_at)} is in the future (more than 5 minutes after now)"
         )
 
 
@@ -558,10 +558,6 @@ def _require_reason(reason: str, what: str) -> None:
     if not reason.strip():
         raise InvalidInput(f"{what} needs a reason")
     check_text("the reason", reason, multiline=True)
-
-
-def _iso(instant: datetime) -> str:
-    return instant.isoformat().replace("+00:00", "Z")
 
 
 # Each stored event class of a lead, with the business name the SPEC gives it.
