@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -92,3 +94,23 @@ def signed(handoff: Handoff, tmp_path: Path) -> Handoff:
     handoff.ok("sla", "apply", str(path))
     handoff.ok("sla", "sign", "1", actor="sam")
     return handoff
+@pytest.fixture
+def written_ahead(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """A rebuild in pages of 7 events, each written (by a process of its own on SQLite, a
+    thread on PostgreSQL) while the next is turned into rows; one entry per such run."""
+    from handoff.projections import catchup, page_writer, projector
+
+    runs: list[bool] = []
+    ahead = page_writer.ahead
+
+    @contextmanager
+    def counted(model: Any, conn: Any) -> Iterator[Any]:
+        runs.append(True)
+        with ahead(model, conn) as write:
+            yield write
+
+    monkeypatch.setattr(projector, "WRITE_AHEAD_FROM", 0)
+    monkeypatch.setattr(catchup, "REBUILD_PAGE", 7)
+    monkeypatch.setattr(catchup, "REBUILD_PAGE_POSTGRES", 7)
+    monkeypatch.setattr(page_writer, "ahead", counted)
+    return runs

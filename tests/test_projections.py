@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,7 +16,7 @@ from handoff import projections
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
 from handoff.kpi import Period, compute_kpis, period_from_options
-from handoff.projections import catchup, page_writer, projector, report_now, schema, writing
+from handoff.projections import report_now, schema, writing
 from handoff.projections.instants import micros
 from handoff.projections.totals import Scope
 from handoff.store import locate
@@ -233,26 +231,6 @@ def test_rows_projected_twice_collide_on_their_keys_as_a_catch_up_expects(
     with model.engine.connect() as conn:
         count = conn.execute(select(func.count()).select_from(schema.event)).scalar()
     assert count == 6  # captured, qualified, handed, accepted, proposal, won: nothing added
-
-
-@pytest.fixture
-def written_ahead(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """A rebuild in pages of 7 events, each written (by a process of its own on SQLite, a
-    thread on PostgreSQL) while the next is turned into rows; one entry per such run."""
-    runs: list[bool] = []
-    ahead = page_writer.ahead
-
-    @contextmanager
-    def counted(model: Any, conn: Any) -> Iterator[Any]:
-        runs.append(True)
-        with ahead(model, conn) as write:
-            yield write
-
-    monkeypatch.setattr(projector, "WRITE_AHEAD_FROM", 0)
-    monkeypatch.setattr(catchup, "REBUILD_PAGE", 7)
-    monkeypatch.setattr(catchup, "REBUILD_PAGE_POSTGRES", 7)
-    monkeypatch.setattr(page_writer, "ahead", counted)
-    return runs
 
 
 def test_pages_written_while_the_next_is_turned_give_the_rows_of_an_incremental_catch_up(

@@ -15,6 +15,7 @@ from test_projections import agree, lead_to, summary_rows
 from handoff import projections
 from handoff.application import HandoffApp
 from handoff.projections import summaries
+from handoff.projections.tally import Tally
 from handoff.store import locate
 
 
@@ -85,6 +86,35 @@ def test_a_bulk_catch_up_adds_what_it_counts_to_the_summaries_it_continues(
     projections.catch_up(app, page=5, bulk=True)
     assert recomputes == []
     assert summary_rows(app) == recomputed(app)
+
+
+def test_pages_written_ahead_are_counted_by_their_writer_and_added_up(
+    app: HandoffApp, recomputes: list[int], written_ahead: list[bool]
+) -> None:
+    agree(app)
+    a_month_of_leads(app, count=24)
+    edge_cases(app)
+    projections.rebuild(app)  # pages of 7 events, written by a process on SQLite
+    assert written_ahead and recomputes == []
+    assert summary_rows(app) == recomputed(app)
+
+
+def test_a_tally_adds_what_another_counted_under_codes_of_its_own() -> None:
+    day = summaries.DAY_US
+    rows = [  # read_event's columns: what a tally reads of them
+        (1, 1, "captured", 3 * day, 3 * day, 3 * day, "web", None, None, True, True),
+        (2, 1, "handed", 4 * day, 4 * day, 3 * day, "web", "sam", None, True, True),
+        (3, 5, "captured", 4 * day, 4 * day, 4 * day, "ads", None, None, True, True),
+        (4, 1, "won", 9 * day, 9 * day, 3 * day, "web", "sam", 12_050, True, True),
+    ]
+    decisions = [(4, 3, "web", "sam", True)]
+    whole, first, second = Tally(0), Tally(0), Tally(0)
+    whole.count(rows, decisions, 7)
+    first.count(rows[:2], [], 5)
+    second.count(rows[2:], decisions, 7)  # its codes in another order
+    first.add(second)
+    assert (first.stage_rows(), first.sla_rows(), first.recorded_us) == (
+        whole.stage_rows(), whole.sla_rows(), whole.recorded_us)
 
 
 def test_an_agreement_that_moves_due_instants_mid_way_has_the_summaries_recomputed(

@@ -234,13 +234,16 @@ class Projector:
                     self._peeked = (at, page)
                     break
                 assert self.versions is not None  # checked by _self_contained
-                batch = Batch(conn, self.leads, self.versions, self.tally)
+                # Counted by the writer once committed (a sixth of the Python work of a
+                # page, which a process of its own does beside this one).
+                batch = Batch(conn, self.leads, self.versions)
                 self._turn(batch, page)
+                counted = (batch.judged, batch.recorded_us) if self.tally is not None else None
                 rows, last = batch.take(), page[-1][0]
                 if in_flight is not None:
                     done, in_flight = in_flight, None
                     projected += self._written(*done)
-                in_flight = (self._write(at, last, rows), last, len(page))
+                in_flight = (self._write(at, last, rows, counted), last, len(page))
                 at = last
         finally:
             if in_flight is not None:  # written (or failed) before anything goes on
@@ -266,9 +269,12 @@ class Projector:
 
     def _written(self, write: page_writer.Pending, last: int, events: int) -> int:
         """Wait for a page's write (raising what it raised); the page's events."""
-        write.result()
+        counts = write.result()
         self._at = last
         if self.tally is not None:
+            if counts is None:  # pragma: no cover - counted whenever there is a tally
+                raise AssertionError("a page written ahead was not counted")
+            self.tally.add(counts)
             self.tally.end = last
         if self.progress:
             self.progress(last, max(self._last_event, last))

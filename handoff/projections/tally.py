@@ -87,6 +87,18 @@ class Tally:
                 self.cohort_cents[codes[(source, None, name)] + captured // day + offset] += cents
         self.decisions.update(decisions)
 
+    def add(self, other: Tally) -> None:
+        """Add what another tally counted (its codes its own): a page counted elsewhere."""
+        codes = [self.codes[group] for group in other.codes]  # its code's number -> mine
+        for mine, theirs in ((self.flow, other.flow), (self.cohort, other.cohort),
+                             (self.flow_cents, other.flow_cents),
+                             (self.cohort_cents, other.cohort_cents)):
+            mine.update({codes[key >> _DAY_BITS] + (key & _DAY_MASK): count
+                         for key, count in theirs.items()})
+        self.decisions.update(other.decisions)
+        self.recorded_us = max(self.recorded_us, other.recorded_us)
+        self.taken_back = self.taken_back or other.taken_back
+
     def uncount(
         self, events: Sequence[tuple[Any, ...]], decisions: Iterable[DecisionKey]
     ) -> None:
