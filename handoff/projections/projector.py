@@ -37,6 +37,10 @@ _ATTEMPTS = 20
 # own while it turns the next into rows (page_writer.ahead): starting that process costs
 # a few tenths of a second, which a smaller backlog would not win back.
 WRITE_AHEAD_FROM = 200_000
+# The first page of a catch-up reads the agreement versions, and is projected in place; when
+# the pages after it are written ahead, it is a short one, so that the log's bulk goes to
+# the writer (a rebuild of a million events: a second less in this process).
+FIRST_PAGE = 5_000
 
 Progress = Callable[[int, int], None]  # (position reached, last notification id)
 
@@ -159,7 +163,9 @@ class Projector:
         peeked, self._peeked = self._peeked, None
         if peeked is not None and peeked[0] == at:
             return peeked[1]
-        return self.model.read_page(conn.connection, at, self.page)
+        first = self.versions is None and self._ahead_of_writes
+        return self.model.read_page(conn.connection, at, min(FIRST_PAGE, self.page) if first
+                                    else self.page)
 
     def _read_ahead(self, at: int) -> Sequence[states.LogRow] | None:
         """The page after `at` read by eventstore.log_pages, outside the page's transaction
@@ -222,6 +228,8 @@ class Projector:
         page still one transaction with its position, while the next is turned into rows.
         Stops before any other page, left to `_project_page`; returns the events projected."""
         projected = 0
+        if self.versions is None:
+            return 0  # the first page, projected in place (FIRST_PAGE)
         if self._write is None:  # one writer for the whole run (a process takes a while)
             self._write = self._workers.enter_context(page_writer.ahead(self.model, conn))
         in_flight: tuple[page_writer.Pending, int, int] | None = None  # (write, position, events)
