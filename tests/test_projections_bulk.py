@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from test_projections import agree, lead_to, summary_rows
 
 from handoff import projections
 from handoff.application import HandoffApp
-from handoff.projections import summaries
+from handoff.projections import page_writer, summaries
 from handoff.projections.tally import Tally
 from handoff.store import locate
 
@@ -144,3 +146,15 @@ def test_summaries_of_a_bulk_catch_up_equal_the_sql_recompute(
             assert summary_rows(app) == recomputed(app)
         finally:
             app.close()
+
+
+
+def test_a_ctrl_c_at_the_terminal_stops_the_command_not_its_page_writer(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C reaches every process of the terminal's foreground group. The page writer
+    runs in a group of its own: the command stops giving it pages, the page in hand is
+    committed or not at all, and nothing of the writer's (a traceback) reaches the user."""
+    with page_writer._Process(f"sqlite:///{tmp_path / 'store.sqlite'}") as writer:
+        assert os.getpgid(writer.child.pid) != os.getpgid(0)
+    assert writer.child.returncode == 0  # it ended with its input

@@ -110,6 +110,10 @@ class _Process:
         self.child = subprocess.Popen(
             [sys.executable, "-m", __name__, url], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path},
+            # A group of its own: a Ctrl-C at the terminal stops the command, which stops
+            # giving it pages (the page in hand is committed or not at all); the writer
+            # itself never sees it, so nothing of its own reaches the user's terminal.
+            process_group=0,
         )
 
     def __enter__(self) -> _Process:
@@ -180,8 +184,21 @@ def _picklable(error: BaseException) -> bool:
     return True
 
 
+def _main(url: str) -> int:
+    """The child's life: pages until its input ends. Should it fail outside a page's write
+    (which it answers), the command says so in one line ("the process writing the
+    projection's pages ended"): its traceback only with HANDOFF_DEBUG."""
+    try:
+        _serve(url)
+    except BaseException:
+        if os.environ.get("HANDOFF_DEBUG"):
+            raise
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
     # Run from the module as imported, so that what it raises (Moved) pickles by its name.
-    from handoff.projections.page_writer import _serve as serve
+    from handoff.projections.page_writer import _main
 
-    serve(sys.argv[1])
+    sys.exit(_main(sys.argv[1]))
