@@ -11,6 +11,7 @@ import pytest
 from conftest import BACKENDS, FakeClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import URL
 from test_kpi_property import START, fresh_store, lead_histories, queries, record_history
 from test_projections import agree, lead_to, summary_rows
 
@@ -155,6 +156,28 @@ def test_a_ctrl_c_at_the_terminal_stops_the_command_not_its_page_writer(
     """Ctrl-C reaches every process of the terminal's foreground group. The page writer
     runs in a group of its own: the command stops giving it pages, the page in hand is
     committed or not at all, and nothing of the writer's (a traceback) reaches the user."""
-    with page_writer._Process(f"sqlite:///{tmp_path / 'store.sqlite'}") as writer:
+    url = URL.create("sqlite", database=str(tmp_path / "store.sqlite"))
+    with page_writer._Process(url) as writer:
         assert os.getpgid(writer.child.pid) != os.getpgid(0)
     assert writer.child.returncode == 0  # it ended with its input
+
+
+def test_pages_written_ahead_reach_a_store_whose_path_holds_url_characters(
+    tmp_path: Path, clock: FakeClock, written_ahead: list[bool]
+) -> None:
+    """The page writer opens the very file the command has open, whatever its path holds
+    ('#' and '?' end a URL's path when it is written out as text)."""
+    folder = tmp_path / "q3 #1 ?draft"
+    folder.mkdir()
+    app = HandoffApp(locate(str(folder / "store.sqlite")), clock=clock)
+    agree(app)
+    for number in range(6):
+        lead_to(app, f"lead-{number}", 2 + number, "won")
+    projections.rebuild(app)  # pages of 7 events, written by a process on SQLite
+    assert written_ahead
+    status = projections.status(app)
+    assert status.position == status.last_event > 0
+    assert status.rows["read_lead"] == 6
+    app.close()
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert files and all(p.parent == folder for p in files)  # none where '#' would cut

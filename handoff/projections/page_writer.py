@@ -13,6 +13,7 @@ and the projector writes nothing while a page is in flight.
 
 from __future__ import annotations
 
+import json
 import marshal
 import os
 import pickle
@@ -25,7 +26,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Connection, update
+from sqlalchemy import URL, Connection, update
 from sqlalchemy.exc import IntegrityError
 
 from handoff import switches
@@ -88,7 +89,7 @@ def ahead(model: ReadModel, conn: Connection) -> Iterator[Submit]:
             yield lambda at, last, rows, counted: thread.submit(
                 write, conn, at, last, rows, counted)
         return
-    with _Process(model.engine.url.render_as_string(hide_password=False)) as process:
+    with _Process(model.engine.url) as process:
         yield process.submit
 
 
@@ -104,11 +105,13 @@ class _Process:
     Not multiprocessing: its start methods either copy SQLite's record of this process's
     locks into the child (fork) or import the caller's main script again (spawn)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: URL) -> None:
+        # The store's file as its parts: a URL's text loses a path holding '#' or '?'.
+        store = json.dumps([url.database, dict(url.query)])
         package_root = str(Path(__file__).resolve().parents[2])
         path = os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))
         self.child = subprocess.Popen(
-            [sys.executable, "-m", __name__, url], stdin=subprocess.PIPE,
+            [sys.executable, "-m", __name__, store], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path},
             # A group of its own: a Ctrl-C at the terminal stops the command, which stops
             # giving it pages (the page in hand is committed or not at all); the writer
@@ -152,10 +155,11 @@ class _Process:
         return counts  # type: ignore[no-any-return]
 
 
-def _serve(url: str) -> None:
+def _serve(store: str) -> None:
     """In the child: write each page given on stdin, answer (the error raised or None,
     what it counted or None)."""
-    conn = sqlite_engine(url).connect()
+    database, query = json.loads(store)
+    conn = sqlite_engine(URL.create("sqlite", database=database, query=query)).connect()
     switches.tune_sqlite_for_bulk(conn.connection.driver_connection)
     given, answers = sys.stdin.buffer, sys.stdout.buffer
     while size := given.read(8):
@@ -184,12 +188,12 @@ def _picklable(error: BaseException) -> bool:
     return True
 
 
-def _main(url: str) -> int:
+def _main(store: str) -> int:
     """The child's life: pages until its input ends. Should it fail outside a page's write
     (which it answers), the command says so in one line ("the process writing the
     projection's pages ended"): its traceback only with HANDOFF_DEBUG."""
     try:
-        _serve(url)
+        _serve(store)
     except BaseException:
         if os.environ.get("HANDOFF_DEBUG"):
             raise
