@@ -50,7 +50,6 @@ class Session:
             self._ctx.call_on_close(lambda: seal_quietly(app))
         return self._app
 
-
     def refusal(self, error: Refused) -> str:
         """A refusal in words, its instants as this command shows every instant (in UTC
         with --utc, else in the zone of the agreement in force at each)."""

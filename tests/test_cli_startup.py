@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cli_helpers import Handoff
 from click.testing import CliRunner
-from conftest import AGREEMENT, agreement_toml
+from test_kpi_cli import a_march_lead
 
 from handoff.cli import main
 
@@ -67,12 +66,7 @@ def test_a_report_from_caught_up_summaries_builds_no_lead_and_no_sqlalchemy(
     """`handoff kpi` read from the summaries needs the agreement, not the Lead aggregate's
     event classes (building them is a fifth of its start-up), nor SQLAlchemy (more than its
     whole answer): both are loaded only by what writes leads or reads the per-event tables."""
-    cli = Handoff(store)
-    agreement = tmp_path / "agreement.toml"
-    agreement.write_text(agreement_toml(AGREEMENT, {"team": None}))
-    cli.ok("sla", "apply", str(agreement))
-    cli.ok("lead", "capture", "acme", "--source", "web", "--at", "2026-03-02T09:00")
-    cli.ok("lead", "qualify", "acme", "--at", "2026-03-02T09:30")
+    cli = a_march_lead(store, tmp_path)
     args = ["--store", store, "kpi", "--month", "2026-03", "--format", "json"]
     first = cli.json(*args[2:])  # catches the summaries up
     found = subprocess.run([sys.executable, "-c", _MODULES_AFTER.format(args=args)],

@@ -12,6 +12,10 @@ from conftest import AGREEMENT, agreement_toml
 
 @pytest.fixture
 def handoff(store: str, tmp_path: Path) -> Handoff:
+    return a_march_lead(store, tmp_path)
+
+
+def a_march_lead(store: str, tmp_path: Path) -> Handoff:
     """A store under the 2026 agreement (no team), with one lead through each March stage."""
     cli = Handoff(store)
     agreement = tmp_path / "agreement.toml"
