@@ -10,6 +10,7 @@ import re
 import secrets
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from itertools import islice
@@ -213,23 +214,31 @@ def print_table(
     """A table of rows that fits the console. When it is too wide as it is, columns of text
     wrap (between words, and inside a word longer than _WORD), while columns of instants
     (InstantText) stay on one line; when even that cannot fit, an instant wraps between
-    its date and its time (`2026-03-02` above `09:00 CST`). An instant is never cut."""
+    its date and its time (`2026-03-02` above `09:00 CST`). An instant is never cut. When
+    the borders alone would cut words (a list of leads in 80 columns), the table is drawn
+    without them, its columns a space apart under a rule, rather than cut a lead's key."""
     from rich.table import Table
 
     console = _console()
-    if len(rows) > _RICH_ROWS and _print_plain_table(console, header, rows, title):
+    layout = _layout(header, rows, console.width)
+    if len(rows) > _RICH_ROWS and _print_plain_table(console, header, rows, title, layout):
         return
-    table = Table(title=title, title_justify="left")
-    for name, options in zip(header, _column_options(header, rows, console.width), strict=True):
+    table = Table(title=title, title_justify="left", **_compact() if layout.compact else {})
+    for name, options in zip(header, layout.columns, strict=True):
         table.add_column(name, **options)
     for row in rows:
         table.add_row(*(_cell(v) for v in row))
     console.print(table)
 
 
-def _column_options(
-    header: Sequence[str], rows: Sequence[Sequence[Any]], width: int
-) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class _Layout:
+    columns: list[dict[str, Any]]  # each column's options for rich
+    compact: bool = False  # no borders: the columns a space apart, the header above a rule
+    instant: tuple[bool, ...] = ()  # compact: which columns hold instants
+
+
+def _layout(header: Sequence[str], rows: Sequence[Sequence[Any]], width: int) -> _Layout:
     from rich.cells import cell_len
 
     columns = range(len(header))
@@ -237,7 +246,7 @@ def _column_options(
     instant = [any(isinstance(row[n], InstantText) for row in rows) for n in columns]
     whole = [max([cell_len(header[n]), *(cell_len(text) for text in texts[n])]) for n in columns]
     if sum(whole) + 3 * len(header) + 1 <= width:
-        return [{"no_wrap": True} if instant[n] else {} for n in columns]
+        return _Layout([{"no_wrap": True} if instant[n] else {} for n in columns])
     words = [min(_WORD, max(cell_len(word) for text in [header[n], *texts[n]]
                             for word in text.split() or [""])) for n in columns]
     split = [max(cell_len(part) for text in [header[n], *texts[n]]
@@ -245,25 +254,36 @@ def _column_options(
     borders = 3 * len(header) + 1
     text_room = sum(words[n] for n in columns if not instant[n])
     if sum(whole[n] for n in columns if instant[n]) + text_room + borders <= width:
-        return [{"no_wrap": True, "min_width": whole[n]} if instant[n]
-                else {"overflow": "fold", "min_width": words[n]} for n in columns]
-    keep_words = sum(split[n] for n in columns if instant[n]) + text_room + borders <= width
-    return [{"width": split[n], "overflow": "fold"} if instant[n]
-            else {"overflow": "fold", "min_width": words[n] if keep_words else None}
-            for n in columns]
+        return _Layout([{"no_wrap": True, "min_width": whole[n]} if instant[n]
+                        else {"overflow": "fold", "min_width": words[n]} for n in columns])
+    instants_split = sum(split[n] for n in columns if instant[n])
+    keep_words = instants_split + text_room + borders <= width
+    if not keep_words and instants_split + sum(
+            whole[n] for n in columns if not instant[n]) + len(header) - 1 <= width:
+        return _Layout([{"width": split[n], "overflow": "fold"} if instant[n]
+                        else {"width": whole[n], "no_wrap": True} for n in columns],
+                       compact=True, instant=tuple(instant))
+    return _Layout([{"width": split[n], "overflow": "fold"} if instant[n]
+                    else {"overflow": "fold", "min_width": words[n] if keep_words else None}
+                    for n in columns])
 
 
 def _print_plain_table(
-    console: Console, header: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None
+    console: Console, header: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None,
+    layout: _Layout,
 ) -> bool:
     """A long table as rich draws it (same box, same padding), when it fits the console's
-    width as it is (nothing to wrap); False when it does not."""
+    width as it is (nothing to wrap) or in the compact layout (instants wrapped between
+    words, as rich wraps them); False when it does not."""
     from rich.cells import cell_len
 
     cells = [[str(name) for name in header]]
     cells += [["" if value is None else str(value) for value in row] for row in rows]
     if any("\n" in cell or "\r" in cell for row in cells for cell in row):
         return False  # a cell of several lines: rich lays it out
+    if layout.compact:
+        _print_compact(header, cells[1:], title, layout)
+        return True
     widths = [max(cell_len(row[column]) for row in cells) for column in range(len(header))]
     if sum(widths) + 3 * len(widths) + 1 > console.width:
         return False
@@ -283,6 +303,49 @@ def _print_plain_table(
     lines.append(line("└", "─", "┴", "┘"))
     print_lines(f"{text}\n" for text in lines)
     return True
+
+
+def _compact() -> dict[str, Any]:
+    """The compact layout's table: no edges, no padding, the columns one space apart (the
+    box's blank separator), the header above a rule."""
+    from rich import box
+
+    return {"box": box.SIMPLE_HEAD, "show_edge": False, "pad_edge": False, "padding": 0}
+
+
+def _print_compact(
+    header: Sequence[str], rows: list[list[str]], title: str | None, layout: _Layout
+) -> None:
+    """The compact layout line by line: each column at its width, an instant wrapped
+    between its words where it is wider (its date above its time)."""
+    from rich.cells import cell_len
+
+    widths = [options["width"] for options in layout.columns]
+    total = sum(widths) + len(widths) - 1
+
+    def lines_of(row: list[str]) -> Iterable[str]:
+        parts = [_wrapped(cell, width) if instant else [cell]
+                 for cell, width, instant in zip(row, widths, layout.instant, strict=True)]
+        for n in range(max(len(part) for part in parts)):
+            texts = (part[n] if n < len(part) else "" for part in parts)
+            yield " ".join(text + " " * (width - cell_len(text))
+                           for text, width in zip(texts, widths, strict=True))
+
+    lines = [] if title is None else [title.ljust(total)]
+    lines += [*lines_of([str(name) for name in header]), "─" * total]
+    lines += [line for row in rows for line in lines_of(row)]
+    print_lines(f"{text}\n" for text in lines)
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """A text of words in lines of at most `width`, each line as many words as fit."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def print_fields(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:
