@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from handoff.domain.bounds import check_day, check_instant, plain_decimal
@@ -56,6 +57,10 @@ def parse_day(text: str) -> date:
     return check_day(day)
 
 
+@overload
+def iso(instant: datetime) -> str: ...
+@overload
+def iso(instant: None) -> None: ...
 def iso(instant: datetime | None) -> str | None:
     """An instant as UTC ISO-8601 with a Z, to the second (or finer when it has it)."""
     if instant is None:

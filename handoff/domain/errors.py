@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 Wording = Callable[[datetime], str]  # how an instant is put to the people reading it
 
@@ -39,7 +39,9 @@ class TimeRefused(Refused):
     """
 
     def __init__(self, sentence: Callable[[Wording], str]) -> None:
-        super().__init__(sentence(_iso))
+        from handoff.instants import iso  # which imports this module: asked for when used
+
+        super().__init__(sentence(iso))
         self._sentence = sentence
 
     def worded(self, instant: Wording) -> str:
@@ -72,7 +74,3 @@ class NoAgreement(Refused):
 
 class ConcurrentChange(Refused):
     """Another process changed the store at the same time; nothing was written."""
-
-
-def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
