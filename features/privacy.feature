@@ -21,6 +21,15 @@ Feature: Forgetting a person
       And the March figures are the same as before Ann was forgotten
       And the record is intact
 
+    Example: Details given in a correction are erased too
+      Given Ann Lee of Acme, ann@acme.example, is lead "acme-1", won by Sam for 30000
+      And Maria corrected the capture of lead "acme-1": Ann Smith of Smithco, ann@smith.example
+      When Maria forgets lead "acme-1" because "Ann asked by e-mail on 20 March"
+      Then lead "acme-1" shows "[forgotten]" for its name, e-mail address and company
+      And nothing in the store holds "Ann Smith", "ann@smith.example" or "Smithco" any more
+      And the March figures are the same as before Ann was forgotten
+      And the record is intact
+
   Rule: Who forgot a lead, when and why stays on record
     An erasure is part of the record too: the lead's history shows who forgot it, when
     and why. Forgetting cannot be undone, so it needs a reason.

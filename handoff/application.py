@@ -29,7 +29,7 @@ from handoff.domain.agreement import (
     changes_between,
 )
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
-from handoff.domain.steps import PERSONAL_FIELDS, Stamp, lead_id
+from handoff.domain.steps import Stamp, erase_person, lead_id
 from handoff.instants import now_utc, parse_amount, parse_instant
 from handoff.store import StoreLocation, StoreUnavailable
 
@@ -259,18 +259,23 @@ class HandoffApp(Application[Any]):
         def erasures(lead: Lead) -> list[eventstore.StoredEntry]:
             found = []
             for entry in eventstore.entries_of(self, lead.id):
-                erased = eventstore.without_fields(self, entry[4], PERSONAL_FIELDS)
+                erased = eventstore.rewritten(self, entry[4], erase_person)
                 if erased is not None:
                     found.append((*entry[:4], erased))
             return found
 
         def change() -> Lead:
             lead = self.lead(key)
-            pending = erasures(lead)
-            if lead.forgotten is None or not pending:
-                erased = [[e[0], audit.entry_digest(e).hex()] for e in pending]
-                lead.forget(why, actor, self.clock(), erased)
+            # Entries to erase that no erasure recorded yet: all of them the first time;
+            # none after a crash between recording and rewriting; details a forgetting
+            # left behind (amended ones, before it erased them too) when forgotten again.
+            erased = [[e[0], audit.entry_digest(e).hex()] for e in erasures(lead)]
+            unrecorded = [e for e in erased if e not in lead.erasures()]
+            if lead.forgotten is None or unrecorded:
+                lead.forget(why, actor, self.clock(), unrecorded)
                 self.save(lead)
+            elif not erased:
+                lead.forget(why, actor, self.clock(), [])  # refused: forgotten already
             return lead
 
         lead = self._retrying(change)

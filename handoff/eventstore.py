@@ -494,15 +494,16 @@ def originators_of_kinds(app: Application[Any], topics: Sequence[str]) -> set[st
     return {origin if isinstance(origin, str) else origin.hex for (origin,) in found}
 
 
-def without_fields(app: Application[Any], state: bytes, fields: Sequence[str]) -> bytes | None:
-    """A stored state with these fields set to null, stored as the library would store it
-    (re-encoded by its transcoder, compressed and encrypted as configured); None when none
-    of the fields holds anything."""
+def rewritten(
+    app: Application[Any], state: bytes, change: Callable[[dict[str, Any]], bool]
+) -> bytes | None:
+    """A stored state as `change` leaves its decoded values (changing them in place), stored
+    as the library would store it (re-encoded by its transcoder, compressed and encrypted
+    as configured); None when `change` says it changed nothing."""
     mapper = app.mapper
     decoded: dict[str, Any] = mapper.transcoder.decode(_unwrapper(app)(state))
-    if all(decoded.get(name) is None for name in fields):
+    if not change(decoded):
         return None
-    decoded.update({name: None for name in fields if name in decoded})
     data = mapper.transcoder.encode(decoded)
     if mapper.compressor is not None:
         data = mapper.compressor.compress(data)

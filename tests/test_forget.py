@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pytest
 from cli_helpers import Handoff
+
+from handoff import application
+from handoff.domain.steps import PERSONAL_FIELDS
 
 
 def ann_lee(handoff: Handoff) -> None:
@@ -63,3 +68,36 @@ def test_forgetting_is_refused_without_a_reason_twice_or_for_an_unknown_lead(
     )
     result = handoff("lead", "forget", "acme-1")
     assert result.exit_code == 2 and "--why" in result.stderr
+
+
+def test_details_given_in_an_amendment_are_erased_and_so_is_what_an_earlier_forget_left(
+    handoff: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lead forgotten when forgetting erased only the capture's own fields kept the details
+    an amendment gave: forgetting it again erases them, and the record stays intact."""
+    ann_lee(handoff)
+    handoff.ok("lead", "amend", "acme-1", "1", "--name", "Ann Smith", "--email",
+               "ann@smith.example", "--company", "Smithco", "--why", "mistyped")
+
+    def capture_fields_only(state: dict[str, Any]) -> bool:  # as forgetting erased before
+        held = [name for name in PERSONAL_FIELDS if state.get(name) is not None]
+        state.update({name: None for name in held})
+        return bool(held)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(application, "erase_person", capture_fields_only)
+        handoff.ok("lead", "forget", "acme-1", "--why", "GDPR request 17")
+    left = handoff.ok("export", "--format", "jsonl")
+    assert "Ann Smith" in left and "Ann Lee" not in left
+
+    handoff.ok("lead", "forget", "acme-1", "--why", "GDPR request 17: the amended details")
+    exported = handoff.ok("export") + handoff.ok("export", "--format", "jsonl")
+    for personal in ("Ann Lee", "Ann Smith", "ann@smith.example", "Smithco"):
+        assert personal not in exported
+    assert "2 of them with a person's details erased" in handoff.ok("audit", "verify")
+    assert [e["event"] for e in handoff.json("lead", "history", "acme-1")][-2:] == [
+        "forgotten", "forgotten"
+    ]
+    assert handoff.refused("lead", "forget", "acme-1", "--why", "again") == (
+        "Error: lead 'acme-1' was forgotten already"
+    )

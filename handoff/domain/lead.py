@@ -12,7 +12,14 @@ from eventsourcing.domain import Aggregate
 
 from handoff.domain.bounds import check_amount_bound, check_count, check_key, check_text
 from handoff.domain.errors import InvalidInput, TimeRefused, TransitionRefused
-from handoff.domain.steps import Fact, Stamp, lead_id, state_after, transition_refusal
+from handoff.domain.steps import (
+    PERSONAL_DATA,
+    Fact,
+    Stamp,
+    lead_id,
+    state_after,
+    transition_refusal,
+)
 
 FUTURE_SKEW = timedelta(minutes=5)
 
@@ -265,12 +272,19 @@ class Lead(Aggregate):
     def forget(
         self, why: str, actor: str, recorded_at: datetime, erased: list[list[Any]]
     ) -> None:
-        """Erase the person's details; the lead's steps, and so every figure, stay."""
+        """Erase the person's details; the lead's steps, and so every figure, stay.
+        `erased`: [log position, digest once erased] of each entry to erase. A lead
+        forgotten already is forgotten again only to erase what was left behind."""
         _require_reason(why, "forgetting a lead")
-        if self.forgotten is not None:
+        if self.forgotten is not None and not erased:
             raise TransitionRefused(f"lead {self.key!r} was forgotten already")
         stamp = Stamp(recorded_at, recorded_at, actor)
         self.trigger_event(self.Forgotten, why=why, erased=erased, **stamp.fields())
+
+    def erasures(self) -> list[list[Any]]:
+        """[log position, digest once erased] of every entry a forgetting recorded."""
+        return [erased for entry in self.entries if isinstance(entry, Lead.Forgotten)
+                for erased in entry.erased]
 
     # -- corrections ------------------------------------------------------------------
 
@@ -315,7 +329,7 @@ class Lead(Aggregate):
                     f"(it can be amended with {', '.join(sorted(allowed))})"
                 )
             check_value(field, value)
-            if self.forgotten is not None and field in ("name", "email", "company"):
+            if self.forgotten is not None and field in PERSONAL_DATA:
                 raise TransitionRefused(
                     f"lead {self.key!r} was forgotten: its {field} cannot be given again"
                 )

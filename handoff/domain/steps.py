@@ -29,6 +29,21 @@ EVENT_NAMES = ("captured", *ALLOWED_FROM)
 FINAL_STATES = frozenset({"won", "lost"})
 # What a captured event says of the person behind the lead: erased when they are forgotten.
 PERSONAL_FIELDS = ("lead_name", "email", "company")
+# The same details as a step's data names them (`lead amend --name`): erased from an
+# amendment's changes too.
+PERSONAL_DATA = ("name", "email", "company")
+
+
+def erase_person(state: dict[str, Any]) -> bool:
+    """Null the person's details in a lead event's state, wherever the event carries them:
+    a capture's own fields, an amendment's changes. Whether it held any."""
+    changes = state.get("changes")
+    held = [(state, name) for name in PERSONAL_FIELDS if state.get(name) is not None]
+    if isinstance(changes, dict):
+        held += [(changes, name) for name in PERSONAL_DATA if changes.get(name) is not None]
+    for holder, name in held:
+        holder[name] = None
+    return bool(held)
 FORGOTTEN = "[forgotten]"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,17 @@ def _(app: HandoffApp, name: str, company: str, email: str, key: str) -> dict[st
         clock_time, event_name, actor, data = STORY_PATH[step]
         app.record(key, event_name, actor, local_at("Monday", clock_time), **data)
     return march(app)
+
+
+@given(
+    parsers.re(
+        r'(?P<actor>\w+) corrected the capture of lead "(?P<key>[^"]+)": '
+        r"(?P<name>[A-Z][a-z]+ [A-Z][a-z]+) of (?P<company>\w+), (?P<email>\S+)"
+    )
+)
+def _(app: HandoffApp, actor: str, key: str, name: str, company: str, email: str) -> None:
+    app.amend(key, 1, "the details were mistyped", actor_id(actor), name=name, email=email,
+              company=company)
 
 
 @when(
@@ -113,9 +125,12 @@ def _every_byte_of(app: HandoffApp) -> bytes:
     """The store as someone with the file or a database dump would read it."""
     if app.location.is_postgres:
         url = app.location.sqlalchemy_url.set(drivername="postgresql")
+        # Byte strings (the events' states) as their bytes, not in hex: a name would
+        # never be found in '\\x416e6e...'.
         dump = subprocess.run(
             ["pg_dump", "--dbname", url.render_as_string(hide_password=False)],
             check=True, capture_output=True,
+            env={**os.environ, "PGOPTIONS": "-c bytea_output=escape"},
         )
         return dump.stdout
     path = Path(app.location.sqlite_path)
