@@ -39,7 +39,7 @@ def follow_up_and_speed(
     in force at the period's start asks for one."""
     start_us, end_us, as_of_us = micros(start), micros(end), micros(as_of)
     in_force = register.in_force_at(start, as_of)
-    follow_up = in_force is not None and bool(_follow_up_terms(in_force.terms.document))
+    follow_up = in_force is not None and in_force.terms.follow_up is not None
     # SQL text on the driver's own cursor (no SQLAlchemy: `handoff kpi` stays quick).
     with reading(app) as reader:
         table = _events_known(reader, as_of_us)
@@ -160,24 +160,20 @@ def _events_known(reader: Any, as_of_us: int) -> str:
     )
 
 
-def _follow_up_terms(document: dict[str, Any]) -> dict[str, int] | None:
-    terms: dict[str, int] | None = document.get("sales", {}).get("follow_up")
-    return terms
-
-
 def _follow_up(
     register: AgreementRegister, events: list[tuple[str, int]], accepted_us: int,
     as_of: datetime, as_of_us: int,
 ) -> str | None:
     version = register.in_force_at(from_micros(accepted_us), as_of)
-    terms = _follow_up_terms(version.terms.document) if version else None
+    terms = version.terms.follow_up if version else None
     if terms is None:
         return None
+    attempts, within_days = terms
     return service_level.follow_up_outcome(
         accepted_us,
         [at for name, at in events if name == "contacted"],
         [at for name, at in events if name == "proposal"],
-        terms["attempts"], terms["within_days"], as_of_us,
+        attempts, within_days, as_of_us,
     )
 
 

@@ -237,10 +237,9 @@ def _terms(version: AppliedVersion) -> list[tuple[str, str]]:
                           ", ".join(f"{k} {_percent(Decimal(v))}" for k, v in rates.items())))
     if terms.qualified_per_month is not None:
         pairs.append(("Qualified per month", str(terms.qualified_per_month)))
-    follow_up = document.get("sales", {}).get("follow_up")
-    if follow_up:
-        pairs.append(("Follow-up", f"{follow_up.get('attempts', '?')} attempts within "
-                                   f"{follow_up.get('within_days', '?')} days"))
+    if terms.follow_up is not None:
+        attempts, within_days = terms.follow_up
+        pairs.append(("Follow-up", f"{attempts} attempts within {within_days} days"))
     team = document.get("team")
     if team:
         pairs.append(("Team", "; ".join(f"{side}: {', '.join(names)}"

@@ -10,6 +10,11 @@ import pytest
 from cli_helpers import Handoff
 from conftest import AGREEMENT, agreement_toml
 
+from handoff.application import HandoffApp
+from handoff.domain.agreement import AgreementTerms
+from handoff.domain.agreement_file import parse_agreement
+from handoff.store import locate
+
 
 @pytest.fixture
 def march(handoff: Handoff, tmp_path: Path) -> Handoff:
@@ -61,3 +66,37 @@ def test_the_review_and_the_document_show_them(march: Handoff, tmp_path: Path) -
             "follow-up (50.0 %); 1 missed it, 0 still within their window.") in text
     assert ("**Honoured in March 2026: measured.** Median 4.5 business hours from handoff to "
             "first contact, 90th percentile 8.0, over 2 contacted handoffs") in text
+
+
+@pytest.mark.parametrize("half", [{"attempts": 2}, {"within_days": 7}])
+def test_half_a_follow_up_clause_is_refused_and_one_recorded_before_measures_nothing(
+    handoff: Handoff, tmp_path: Path, half: dict[str, int]
+) -> None:
+    """A follow-up needs both its attempts and its days: half of one is refused by name. A
+    version recorded with half of one before files were refused for it (applied here as
+    the store took it then) asks for no follow-up, and every report still reads."""
+    given = ", ".join(f"{key} = {value}" for key, value in half.items())
+    missing = "within_days" if "attempts" in half else "attempts"
+    toml = tmp_path / "half.toml"
+    toml.write_text(agreement_toml(AGREEMENT, {"team": None,
+                                               "sales.follow_up": f"{{ {given} }}"}))
+    for command in ("check", "apply"):
+        assert handoff.refused("sla", command, str(toml)) == (
+            f"Error: {toml}: sales.follow_up.{missing}: is required")
+
+    whole = parse_agreement(agreement_toml(AGREEMENT, {"team": None}))
+    document = {**whole.document, "sales": {**whole.document["sales"], "follow_up": half}}
+    app = HandoffApp(locate(handoff.store))
+    app.apply_agreement(AgreementTerms(document), "maria")
+    app.close()
+    handoff.ok("lead", "capture", "kim", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "kim", "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", "kim", "--owner", "sam", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "accept", "kim", "--at", "2026-03-02T10:30")
+    handoff.ok("lead", "contact", "kim", "--at", "2026-03-02T11:00")
+    result = handoff.json("kpi", "--month", "2026-03")
+    assert "follow_up" not in result
+    assert result["speed_to_lead"] == {"contacted": 1, "median_hours": 1.0, "p90_hours": 1.0}
+    handoff.ok("kpi", "--month", "2026-03", "--as-of", "2026-03-31T12:00")
+    handoff.ok("report", "--month", "2026-03", "--out", str(tmp_path / "review.html"))
+    handoff.ok("sla", "doc", "--month", "2026-03", "--out", str(tmp_path / "doc.md"))

@@ -88,6 +88,16 @@ class AgreementTerms:
         return None if value is None else Decimal(value)
 
     @property
+    def follow_up(self) -> tuple[int, int] | None:
+        """(attempts, within days) of the follow-up sales owes an accepted lead; None when
+        the version asks for none, or for half of one (a version recorded before files
+        were refused for that: it measures nothing rather than break every report)."""
+        terms = self.document.get("sales", {}).get("follow_up") or {}
+        if "attempts" not in terms or "within_days" not in terms:
+            return None
+        return int(terms["attempts"]), int(terms["within_days"])
+
+    @property
     def qualified_per_month(self) -> int | None:
         value = self.document.get("marketing", {}).get("qualified_per_month")
         return None if value is None else int(value)

@@ -231,6 +231,9 @@ def _side(side: str, section: dict[str, Any]) -> dict[str, Any]:
             out["follow_up"] = {
                 k: int(_positive(f"{path}.{k}", v, _FOLLOW_UP_BELOW[k])) for k, v in value.items()
             }
+            missing = [k for k in _FOLLOW_UP_BELOW if k not in value]
+            if missing:  # half a clause would promise something nobody could measure
+                raise _fail(f"{path}.{missing[0]}", "is required")
         elif key == "qualified_per_month":
             if value < 0:
                 raise _fail(path, f"must not be negative, got {value}")
