@@ -77,7 +77,12 @@ def apply_command(obj: Any, file: str, restate: bool, why: str | None) -> None:
     terms = read_terms(file)
     version, new = obj.app.apply_agreement(terms, obj.actor, restates)
     if not new:
-        click.echo(f"identical to version {version.number} ({version.name!r}); nothing recorded")
+        said = f"identical to version {version.number} ({version.name!r}); nothing recorded"
+        latest = obj.app.agreement_register().history()[-1]
+        if latest.number > version.number:
+            said += (f". Version {latest.number} ({latest.name!r}) was recorded since: to return"
+                     " to these terms, apply them under another name")
+        click.echo(said)
         return
     end = terms.effective_to.isoformat() if terms.effective_to else "open-ended"
     described = (

@@ -231,3 +231,20 @@ def test_a_restatement_that_changes_no_figure_is_not_named(
     handoff.ok("sla", "sign", "2", actor="maria")
     march = handoff.json("kpi", "--month", "2026-03")
     assert (march["sla"]["decided_in_time"], march["restatements"]) == (1, [])
+
+
+def test_terms_identical_to_a_version_applied_before_the_one_in_force_say_how_to_return(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """SPEC §3: terms identical to a recorded version record nothing. When that version
+    is no longer the latest, the user is told so, and how to go back to its terms."""
+    path = agreement(tmp_path, H1)
+    handoff.ok("sla", "apply", path)
+    handoff.ok("sla", "apply", agreement(tmp_path, H1.replace("= 8", "= 12"), "12h.toml"))
+    assert handoff.ok("sla", "apply", path) == (
+        "identical to version 1 ('H1'); nothing recorded. Version 2 ('H1') was recorded "
+        "since: to return to these terms, apply them under another name\n"
+    )
+    assert handoff.json("sla", "show", "--at", "2026-03-02")["version"] == 2
+    handoff.ok("sla", "apply", agreement(tmp_path, H1.replace('"H1"', '"H1 again"')))
+    assert handoff.json("sla", "show", "--at", "2026-03-02")["version"] == 3
