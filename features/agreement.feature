@@ -51,9 +51,9 @@ Feature: The agreement between marketing and sales, version by version
       And it was recorded under no agreement
 
   Rule: A malformed agreement is refused with the key at fault and the reason
-    A signed agreement must mean exactly one thing. A typo in a key, a rate above 100%
-    or a closing time before the opening would silently change the promises, so the
-    whole file is refused and no version is recorded.
+    A signed agreement must mean exactly one thing. A typo in a key, a rate above 100%,
+    a closing time before the opening or one person on both sides of the team would
+    silently change the promises, so the whole file is refused and no version is recorded.
 
     Scenario Outline: An agreement with <key> set to <value> is refused
       When Maria applies the agreement with <key> = <value>
@@ -61,21 +61,24 @@ Feature: The agreement between marketing and sales, version by version
       And no agreement version is recorded
 
       Examples:
-        | key                               | value               | reason                                                |
-        | bonus                             | 5                   | bonus: unknown key                                    |
-        | sales.bonus_per_deal              | 500                 | sales.bonus_per_deal: unknown key                     |
-        | goal.revenue                      | "a lot"             | goal.revenue: must be a number                        |
-        | effective_from                    | "first of January"  | effective_from: must be a date                        |
-        | marketing.qualified_per_month     | 40.5                | marketing.qualified_per_month: must be a whole number |
-        | calendar.workdays                 | "mon-fri"           | calendar.workdays: must be a list                     |
-        | marketing.rates.visit_to_captured | 1.5                 | marketing.rates.visit_to_captured: must be a rate     |
-        | sales.rates.proposal_to_won       | -0.35               | sales.rates.proposal_to_won: must be a rate           |
-        | timezone                          | "Central Time"      | timezone: unknown time zone                           |
-        | effective_to                      | 2025-12-31          | effective_to: is before effective_from                |
-        | calendar.hours                    | ["17:00", "09:00"]  | calendar.hours: must be increasing                    |
-        | calendar.hours                    | ["09:00", "09:00"]  | calendar.hours: must be increasing                    |
-        | sales.follow_up                   | { attempts = 2 }    | sales.follow_up.within_days: is required              |
-        | sales.follow_up                   | { within_days = 7 } | sales.follow_up.attempts: is required                 |
+        | key                               | value               | reason                                                               |
+        | bonus                             | 5                   | bonus: unknown key                                                   |
+        | sales.bonus_per_deal              | 500                 | sales.bonus_per_deal: unknown key                                    |
+        | goal.revenue                      | "a lot"             | goal.revenue: must be a number                                       |
+        | effective_from                    | "first of January"  | effective_from: must be a date                                       |
+        | marketing.qualified_per_month     | 40.5                | marketing.qualified_per_month: must be a whole number                |
+        | calendar.workdays                 | "mon-fri"           | calendar.workdays: must be a list                                    |
+        | marketing.rates.visit_to_captured | 1.5                 | marketing.rates.visit_to_captured: must be a rate                    |
+        | sales.rates.proposal_to_won       | -0.35               | sales.rates.proposal_to_won: must be a rate                          |
+        | timezone                          | "Central Time"      | timezone: unknown time zone                                          |
+        | effective_to                      | 2025-12-31          | effective_to: is before effective_from                               |
+        | calendar.hours                    | ["17:00", "09:00"]  | calendar.hours: must be increasing                                   |
+        | calendar.hours                    | ["09:00", "09:00"]  | calendar.hours: must be increasing                                   |
+        | sales.follow_up                   | { attempts = 2 }    | sales.follow_up.within_days: is required                             |
+        | sales.follow_up                   | { within_days = 7 } | sales.follow_up.attempts: is required                                |
+        | effective_from                    | 2026-01-01T09:00:00 | effective_from: must be a date (YYYY-MM-DD), got 2026-01-01T09:00:00 |
+        | team.sales                        | ["sam", "maria"]    | team: 'maria' is on both sides                                       |
+        | team.sales                        | []                  | team.sales: must name at least one person                            |
 
     Example: An agreement without a decision window is refused
       When Maria applies the agreement without sales.decide_within_hours

@@ -92,8 +92,19 @@ def _check_shape(node: dict[str, Any], schema: dict[str, Any], prefix: str) -> N
                 raise _fail(path, "must be a table")
             _check_shape(value, expected, prefix=f"{path}.")
         elif not _is_type(value, expected):
-            shown = value if isinstance(value, Decimal) else repr(value)  # inf, not Decimal(...)
-            raise _fail(path, f"must be {_TYPE_WORDS[expected]}, got {shown}")
+            raise _fail(path, f"must be {_TYPE_WORDS[expected]}, got {_as_written(value)}")
+
+
+def _as_written(value: Any) -> str:
+    """A value as the file writes it (`true`, `2026-01-01T09:00:00`, `inf`), not as Python
+    shows it (`True`, `datetime.datetime(...)`, `Decimal('Infinity')`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (date, time)):  # a datetime is a date
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value).lower().replace("infinity", "inf")
+    return repr(value)
 
 
 _TYPE_WORDS = {
@@ -139,6 +150,9 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
         doc["team"] = {
             side: _names(f"team.{side}", members) for side, members in raw["team"].items()
         }
+        both = set(doc["team"].get("marketing", ())) & set(doc["team"].get("sales", ()))
+        if both:  # nobody could sign for the other side: the version would never be in force
+            raise _fail("team", f"{min(both)!r} is on both sides")
     return doc
 
 
@@ -256,6 +270,9 @@ def _rate(key: str, value: int | Decimal) -> str:
 
 
 def _names(key: str, members: list[Any]) -> list[str]:
+    if not members:
+        raise _fail(key, "must name at least one person (leave the side out to let anyone "
+                         "record its steps)")
     if not all(isinstance(m, str) and m.strip() for m in members):
         raise _fail(key, "must be a list of names")
     return [_text(key, m).strip() for m in members]
