@@ -191,5 +191,6 @@ def restatement_words(restatement: dict[str, Any], when: str) -> str:
         f"Restated by version {restatement['version']} ({restatement['name']}), signed into "
         f"force by {restatement['restated_by']} on {when}: \u201c{restatement['why']}\u201d. "
         f"{count} handoff{'s' if count != 1 else ''} of this period judged otherwise under "
-        "it; a report as of before it shows the figures as first reported."
+        "it (another verdict or response time); a report as "
+        "of before it shows the figures as first reported."
     )
