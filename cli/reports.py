@@ -131,7 +131,8 @@ def demo(seed: int, out: str, months: int) -> None:
     click.echo(
         f"Built the demo store {out}: {built.leads:,} leads, {built.events:,} events and "
         f"{built.traffic_days} days of traffic from {built.first_day} to {built.last_day}, "
-        "under two versions of the agreement.\n"
+        "under an agreement with a mid-year revision, restated five weeks later (three "
+        "versions: handoff sla history).\n"
     )
     app = HandoffApp(locate(out))
     try:

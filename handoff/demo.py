@@ -95,8 +95,9 @@ def clear_demo_file(path: Path) -> None:
         return
     if path.is_dir() or not is_demo_store(path):
         raise NotADemoStore(
-            f"{path} exists and is not a demo store; the demo will not overwrite it "
-            "(choose another file with --out)"
+            f"{path} exists and is not a demo store, or something was recorded in it since "
+            "the demo built it (a lead, a verification): the demo will not overwrite it "
+            "(choose another file with --out, or remove it yourself)"
         )
     for sibling in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
         sibling.unlink(missing_ok=True)
