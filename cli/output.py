@@ -47,14 +47,17 @@ class Instants:
 
     @classmethod
     def of(cls, register: AgreementRegister | None) -> Instants:
-        """In the zone of the register's agreement in force at each instant (UTC when none
-        is); with no register (`--utc`), in UTC."""
+        """In the zone of the register's agreement in force at each instant; where none is
+        (a due instant past an agreement's last day), in the zone of the latest version
+        applied, so that it reads beside the others; UTC when none was ever applied; with
+        no register (`--utc`), in UTC."""
         if register is None:
             return cls(None)
+        latest = register.versions[-1].terms.timezone if register.versions else UTC
 
         def zone_at(instant: datetime) -> tzinfo:
             version = register.in_force_at(instant)
-            return UTC if version is None else version.terms.timezone
+            return latest if version is None else version.terms.timezone
 
         return cls(zone_at)
 

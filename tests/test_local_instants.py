@@ -93,3 +93,24 @@ def test_tables_fit_the_terminal_without_cutting_an_instant(handoff: Handoff, wi
 def test_the_kpi_table_says_as_of_when_in_local_time(handoff: Handoff) -> None:
     header = handoff.ok("kpi", "--month", "2026-03", "--as-of", "2026-03-31T12:00").splitlines()[0]
     assert header.endswith("as of 2026-03-31 12:00 CDT")
+
+
+def test_an_instant_past_the_agreement_reads_in_its_zone(store: str, tmp_path: Path) -> None:
+    """A handoff at 16:00 on the agreement's last day (Tuesday 30 June) is due after its 8
+    business hours: one that day, seven the next from 09:00, so at 16:00 on 1 July, Chicago
+    time, when no agreement is in force any more. It reads in the agreement's zone beside
+    the handoff, not in UTC (21:00)."""
+    cli = Handoff(store)
+    agreement = tmp_path / "h1.toml"
+    agreement.write_text(
+        'name = "H1"\neffective_from = 2026-01-01\neffective_to = 2026-06-30\n'
+        'timezone = "America/Chicago"\n[calendar]\nworkdays = ["mon", "tue", "wed", "thu", '
+        '"fri"]\nhours = ["09:00", "17:00"]\n[sales]\ndecide_within_hours = 8\n'
+    )
+    cli.ok("sla", "apply", str(agreement))
+    cli.ok("lead", "capture", "late-june", "--source", "web", "--at", "2026-06-30T15:00")
+    cli.ok("lead", "qualify", "late-june", "--at", "2026-06-30T15:30")
+    cli.ok("lead", "handoff", "late-june", "--owner", "sam", "--at", "2026-06-30T16:00")
+    listed = _at_width(store, 160, "lead", "list")
+    assert "2026-06-30 16:00 CDT" in listed and "2026-07-01 16:00 CDT" in listed
+    assert "UTC" not in listed
