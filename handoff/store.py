@@ -96,7 +96,8 @@ def locate(store: str) -> StoreLocation:
         return _postgres(store)
     if scheme:
         raise StoreUnavailable(
-            f"unsupported store {store!r}: give a file path or a postgresql+psycopg:// URL"
+            f"unsupported store {without_password(store)!r}: give a file path or a"
+            " postgresql+psycopg:// URL"
         )
     return _sqlite(store)
 
@@ -171,7 +172,8 @@ def _postgres(store: str) -> StoreLocation:
 
 
 def without_password(store: str) -> str:
-    """The store as shown to people: a URL's password replaced by ***."""
+    """The store as shown to people: a URL's password replaced by *** (whatever its scheme:
+    a URL refused as unsupported is shown so too)."""
     try:
         url = urlsplit(store)
         if url.password is None and "password=" not in url.query:

@@ -72,3 +72,24 @@ def test_without_a_password_in_the_url_libpq_reads_the_password_file(
     monkeypatch.delenv("PGPASSWORD", raising=False)
     monkeypatch.setenv("PGPASSFILE", str(passfile))
     assert _password_libpq_used(pg_store) == "from-the-file"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgressql+psycopg://sam:s3cret@127.0.0.1/sales",  # a typo in the scheme
+        "mysql://sam:s3cret@db/sales",
+        "pg://sam:s3cret@db/sales",
+        "https://sam:s3cret@example.com/sales",
+    ],
+)
+def test_an_unsupported_url_is_refused_without_its_password(url: str) -> None:
+    result = Handoff(url)("kpi", "--month", "2026-03")
+    assert result.exit_code == 1
+    assert "s3cret" not in result.output
+    assert result.stderr.startswith(f"Error: unsupported store '{url.split(':')[0]}://sam:***@")
+
+
+def test_an_unsupported_url_hides_a_password_in_its_query_too() -> None:
+    line = Handoff("mysql://sam@db/sales?password=s3cret").refused("kpi", "--month", "2026-03")
+    assert "'mysql://sam@db/sales?password=***'" in line
