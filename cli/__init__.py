@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from typing import Any
+from typing import Any, TextIO, cast
 
 import click
 from eventsourcing.persistence import PersistenceError
@@ -126,13 +126,20 @@ class HandoffGroup(click.Group):
         return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
+        if sys.stdout is None:  # started with stdout closed (`handoff kpi >&-`): do nothing
+            raise click.ClickException("cannot write the output: standard output is closed")
+        stdout = sys.stdout
+        sys.stdout = cast(TextIO, _Stdout(stdout))
         try:
-            result = super().invoke(ctx)
-            sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
-            return result
-        except BrokenPipeError:
+            return self._invoke_and_flush(ctx)
+        except _OutputFailed as failed:
             _stop_writing_to_stdout()
-            raise click.exceptions.Exit(0) from None
+            if isinstance(failed.error, BrokenPipeError):  # `handoff export | head -1`
+                raise click.exceptions.Exit(0) from None
+            # Not "nothing written": a command that records has done so before it prints.
+            raise click.ClickException(
+                f"cannot write the output: {failed.error.strerror or failed.error}"
+            ) from None
         except click.exceptions.NoArgsIsHelpError:
             raise  # a group named without a command: its help, as usual
         except click.UsageError as error:
@@ -159,13 +166,56 @@ class HandoffGroup(click.Group):
                 f"internal error: {type(error).__name__}: {_first_line(error)} "
                 "(set HANDOFF_DEBUG=1 to see the traceback)"
             ) from None
+        finally:
+            sys.stdout = stdout
+
+    def _invoke_and_flush(self, ctx: click.Context) -> Any:
+        """The command, its output flushed: a failure to write shows here, not at the
+        interpreter's exit (and before a status it sets, as `sla breaches` does)."""
+        try:
+            result = super().invoke(ctx)
+        except (click.exceptions.Exit, SystemExit):
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()
+        return result
+
+
+class _OutputFailed(Exception):
+    """stdout could not take the command's output (its reader went away, a full disk)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Stdout:
+    """stdout while a command runs, its failures told apart from any other error of the
+    command: only these end in `cannot write the output` or, for a closed pipe, quietly.
+    (rich would also take a closed pipe for its own and exit 1.)"""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise _OutputFailed(error) from error
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise _OutputFailed(error) from error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _stop_writing_to_stdout() -> None:
-    """The reader went away (`handoff export | head -1`): end quietly, as Unix tools do.
-
-    What is still buffered for stdout would fail again when Python exits; it goes nowhere.
-    """
+    """The output cannot be written (`handoff export | head -1`, a full disk): what is still
+    buffered for stdout would fail again when Python exits; it goes nowhere."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

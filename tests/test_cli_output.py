@@ -1,0 +1,73 @@
+"""Output that cannot be written: a reader that went away ends a command quietly, as Unix
+tools do; a full disk or a closed stdout is one line on stderr, exit 1, no traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_helpers import Handoff
+
+_HANDOFF = [sys.executable, "-c", "from handoff.cli import main; main()"]
+_FULL = Path("/dev/full")
+needs_dev_full = pytest.mark.skipif(not _FULL.exists(), reason="no /dev/full here")
+
+
+def run(store: str, *args: str, stdout: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*_HANDOFF, "--store", store, *args], stdout=stdout,
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+
+
+@pytest.fixture
+def march(store: str) -> str:
+    Handoff(store).ok("lead", "capture", "k-1", "--source", "web", "--at", "2026-03-02T09:00Z")
+    return store
+
+
+@pytest.mark.parametrize("command", [("kpi", "--month", "2026-03"), ("lead", "list"),
+                                     ("export", "--format", "jsonl")])
+def test_every_command_ends_quietly_when_its_reader_has_gone(
+    march: str, command: tuple[str, ...]
+) -> None:
+    reading, writing = os.pipe()
+    os.close(reading)  # `| head -1` after its line, before this command writes
+    try:
+        done = run(march, *command, stdout=writing)
+    finally:
+        os.close(writing)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+@needs_dev_full
+@pytest.mark.parametrize("command", [("kpi", "--month", "2026-03"), ("lead", "list"),
+                                     ("export", "--format", "jsonl")])
+def test_output_to_a_full_disk_is_one_line(march: str, command: tuple[str, ...]) -> None:
+    with _FULL.open("w") as full:
+        done = run(march, *command, stdout=full.fileno())
+    assert done.returncode == 1
+    assert done.stderr == "Error: cannot write the output: No space left on device\n"
+
+
+@needs_dev_full
+def test_a_record_whose_output_fails_is_recorded_and_says_only_that_the_output_failed(
+    store: str,
+) -> None:
+    with _FULL.open("w") as full:
+        done = run(store, "lead", "capture", "k-2", "--source", "web", stdout=full.fileno())
+    assert done.returncode == 1
+    assert done.stderr == "Error: cannot write the output: No space left on device\n"
+    assert Handoff(store).json("lead", "show", "k-2")["state"] == "captured"
+
+
+def test_a_closed_stdout_is_one_line_and_nothing_is_recorded(march: str) -> None:
+    closed = subprocess.run(
+        ["sh", "-c", 'exec "$0" "$@" >&-', *_HANDOFF, "--store", march,
+         "lead", "capture", "k-3", "--source", "web"],
+        stderr=subprocess.PIPE, text=True, timeout=120,
+    )
+    assert closed.returncode == 1
+    assert closed.stderr == "Error: cannot write the output: standard output is closed\n"
+    assert "k-3" not in Handoff(march).ok("lead", "list")
