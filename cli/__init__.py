@@ -128,6 +128,15 @@ class HandoffGroup(click.Group):
             self.add_command(getattr(import_module(f"handoff.cli.{module}"), name), cmd_name)
         return self.commands.get(cmd_name)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """`handoff`'s own options (`--stor x`): a usage error in one line too."""
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as error:
+            raise _in_one_line(error) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         if sys.stdout is None:  # started with stdout closed (`handoff kpi >&-`): do nothing
             raise click.ClickException("cannot write the output: standard output is closed")
@@ -146,8 +155,7 @@ class HandoffGroup(click.Group):
         except click.exceptions.NoArgsIsHelpError:
             raise  # a group named without a command: its help, as usual
         except click.UsageError as error:
-            where = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
-            raise UsageInOneLine(f"{error.format_message()}{where}") from None
+            raise _in_one_line(error) from None
         except Refused as error:
             session = ctx.find_object(Session)
             said = str(error) if session is None else session.refusal(error)
@@ -182,6 +190,11 @@ class HandoffGroup(click.Group):
             raise
         sys.stdout.flush()
         return result
+
+
+def _in_one_line(error: click.UsageError) -> UsageInOneLine:
+    where = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+    return UsageInOneLine(f"{error.format_message()}{where}")
 
 
 class _OutputFailed(Exception):

@@ -136,6 +136,16 @@ def test_a_missing_required_option_is_a_usage_error(handoff: Handoff) -> None:
     assert "--source" in result.stderr
 
 
+def test_a_mistyped_global_option_is_a_usage_error_in_one_line() -> None:
+    args = ["--stor", "x.sqlite", "kpi", "--month", "2026-03"]
+    result = CliRunner().invoke(main, args, prog_name="handoff")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "Error: No such option '--stor'. (Did you mean one of: '--actor', '--store'?)"
+        " (see 'handoff --help')"
+    ]
+
+
 def test_an_unsupported_store_url_is_refused() -> None:
     line = Handoff("mysql://root@localhost/x").refused("lead", "show", "a")
     assert "unsupported store" in line
