@@ -17,6 +17,10 @@ SQLITE_CACHE_KIB = 131_072
 # index once: at a million events that is some 400 MB, which a smaller cache spills to
 # disk and reads back. SQLite takes the pages only as it needs them.
 SQLITE_BULK_CACHE_KIB = 1_048_576
+# PostgreSQL sorts an index's rows in the memory given to maintenance and spills the rest
+# to disk: the read model's largest index at a million events sorts ~100 MB, and the 64 MB
+# default made building the three of read_event take 6.5 s where 256 MB took 4.5 s.
+POSTGRES_INDEX_BUILD_MEMORY = "256MB"
 
 
 @contextmanager
@@ -47,3 +51,9 @@ def tune_sqlite(connection: Any, _record: Any = None) -> None:
 def tune_sqlite_for_bulk(connection: Any) -> None:
     """A read-model connection about to project or index in bulk: a larger cache."""
     connection.execute(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
+
+
+def tune_postgres_for_index_builds(connection: Any) -> None:
+    """A PostgreSQL transaction about to build indexes in bulk: more memory to sort in,
+    for this transaction only."""
+    connection.execute(f"SET LOCAL maintenance_work_mem = '{POSTGRES_INDEX_BUILD_MEMORY}'")

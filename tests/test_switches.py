@@ -6,12 +6,17 @@ import gc
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
+from conftest import POSTGRES_URL
+from sqlalchemy import make_url
 
 from handoff.switches import (
+    POSTGRES_INDEX_BUILD_MEMORY,
     SQLITE_BULK_CACHE_KIB,
     SQLITE_CACHE_KIB,
     no_cyclic_gc,
+    tune_postgres_for_index_builds,
     tune_sqlite,
     tune_sqlite_for_bulk,
 )
@@ -51,3 +56,17 @@ def test_a_read_model_connection_gets_a_large_cache_and_no_fsync_per_commit(
     tune_sqlite_for_bulk(connection)
     assert connection.execute("PRAGMA cache_size").fetchone()[0] == -SQLITE_BULK_CACHE_KIB
     connection.close()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="set HANDOFF_TEST_POSTGRES_URL to run on PostgreSQL")
+def test_index_builds_get_more_memory_to_sort_in_for_their_transaction_only() -> None:
+    assert POSTGRES_URL
+    url = make_url(POSTGRES_URL).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as connection:
+        before = connection.execute("SHOW maintenance_work_mem").fetchone()
+        with connection.transaction():
+            tune_postgres_for_index_builds(connection)
+            during = connection.execute("SHOW maintenance_work_mem").fetchone()
+        after = connection.execute("SHOW maintenance_work_mem").fetchone()
+    assert during == (POSTGRES_INDEX_BUILD_MEMORY,)
+    assert after == before != during
