@@ -242,8 +242,8 @@ class Projector:
                     self._peeked = (at, page)
                     break
                 assert self.versions is not None  # checked by _self_contained
-                # Counted by the writer once committed (a sixth of the Python work of a
-                # page, which a process of its own does beside this one).
+                # Counted once committed: on SQLite by the writing process (a sixth of the
+                # Python work of a page, done beside this one), on PostgreSQL here.
                 batch = Batch(conn, self.leads, self.versions)
                 self._turn(batch, page)
                 counted = (batch.judged, batch.recorded_us) if self.tally is not None else None
@@ -276,13 +276,10 @@ class Projector:
         return True
 
     def _written(self, write: page_writer.Pending, last: int, events: int) -> int:
-        """Wait for a page's write (raising what it raised); the page's events."""
-        counts = write.result()
+        """Wait for a page's write (raising what it raised), counted; the page's events."""
+        write.result(self.tally)
         self._at = last
         if self.tally is not None:
-            if counts is None:  # pragma: no cover - counted whenever there is a tally
-                raise AssertionError("a page written ahead was not counted")
-            self.tally.add(counts)
             self.tally.end = last
         if self.progress:
             self.progress(last, max(self._last_event, last))
