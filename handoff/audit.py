@@ -106,6 +106,11 @@ class Verdict:
 def entry_digest(entry: eventstore.StoredEntry) -> bytes:
     """The hash of one entry's content, wherever it stands in the log."""
     _, originator, version, topic, state = entry
+    return content_digest(originator, version, topic, state)
+
+
+def content_digest(originator: str, version: int, topic: str, state: bytes) -> bytes:
+    """`entry_digest` of an entry's parts as stored (its originator as 32 hex digits)."""
     return _sha256(f"{originator}\0{version}\0{topic}\0".encode() + state).digest()
 
 
@@ -159,19 +164,57 @@ class Block:
 def seal(app: Any) -> int:
     """Seal every entry written since the chain's head; returns how many were sealed."""
     _create_table(app)
-    last = _last_block(app)
-    block = last if last is not None and len(last.positions) < BLOCK else None
-    previous = last.link() if last is not None else GENESIS
-    position = last.positions[-1] if last is not None else 0
+    chain = _Chain(_last_block(app))
     sealed = 0
-    while page := eventstore.stored_entries(app, position, _PAGE):
-        positions = [entry[0] for entry in page]
-        originators = [entry[1] for entry in page]
-        digests = [entry_digest(entry) for entry in page]
-        rows, start = [], 0
-        while start < len(page):  # the page's entries, a block's worth at a time
+    while page := eventstore.stored_entries(app, chain.position, _PAGE):
+        chain.add(
+            app, [entry[0] for entry in page], [entry[1] for entry in page],
+            [entry_digest(entry) for entry in page],
+        )
+        sealed += len(page)
+    return sealed
+
+
+def seal_recorded_quietly(app: Any, recorded: eventstore.Recorded) -> None:
+    """Seal the entries of a bulk write from the digests taken as they were written
+    (`eventstore.record_in_bulk`), without reading them back: the same blocks as `seal`,
+    when the chain's head is the entry before them; otherwise (entries left unsealed
+    before them, or sealed meanwhile) `seal` itself. As `seal_quietly`, a store that
+    cannot take the seal now keeps them unsealed until a command that can."""
+    try:
+        _seal_recorded(app, recorded)
+    except Exception:
+        return
+
+
+def _seal_recorded(app: Any, recorded: eventstore.Recorded) -> None:
+    if not recorded.positions:
+        return
+    _create_table(app)
+    chain = _Chain(_last_block(app))
+    if chain.position != recorded.after:
+        seal(app)
+        return
+    chain.add(app, recorded.positions, recorded.originators, recorded.digests)
+
+
+class _Chain:
+    """The chain from its head on: each add seals the next entries of the log."""
+
+    def __init__(self, last: Block | None) -> None:
+        # The last block while it has room (its row is written again as it fills).
+        self.block = last if last is not None and len(last.positions) < BLOCK else None
+        self.previous = last.link() if last is not None else GENESIS
+        self.position = last.positions[-1] if last is not None else 0
+
+    def add(
+        self, app: Any, positions: list[int], originators: list[str], digests: list[bytes]
+    ) -> None:
+        """Seal these entries, the next of the log, in one transaction."""
+        block, rows, start = self.block, [], 0
+        while start < len(positions):  # a block's worth at a time
             if block is None:
-                block = Block(previous, [], [], [])
+                block = Block(self.previous, [], [], [])
             end = start + BLOCK - len(block.positions)
             block.positions += positions[start:end]
             block.originators += originators[start:end]
@@ -179,14 +222,13 @@ def seal(app: Any) -> int:
             start = end
             if len(block.positions) == BLOCK:
                 rows.append(block.row())
-                previous, block = rows[-1][-1], None
+                self.previous, block = rows[-1][-1], None
         if block is not None:
             rows.append(block.row())
         with eventstore.write_transaction(app) as cursor:
             cursor.executemany(eventstore.sql_for(app, _UPSERT), rows)
-        sealed += len(page)
-        position = page[-1][0]
-    return sealed
+        self.block = block
+        self.position = positions[-1]
 
 
 def seal_quietly(app: Any) -> None:

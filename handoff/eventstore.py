@@ -692,22 +692,113 @@ def stored_row_maker(app: Application[Any]) -> Callable[[Any], StoredRow]:
     return row
 
 
-def record_in_bulk(app: Application[Any], events: Sequence[Any]) -> None:
-    """Record many domain events in one transaction, all or nothing, stored as the library
-    stores them; a key recorded by another process meanwhile fails the whole write as the
-    library's `IntegrityError` (a `RecordConflictError`).
+# Rows are made and written a chunk at a time: a large import's rows are never all held.
+CHUNK = 10_000
 
-    SQLite: one `executemany` of the recorder's own INSERT, where the library executes it
+# An entry's digest from its content as stored: originator id as 32 hex digits, version,
+# topic and state (`audit.content_digest`, given by the caller: the log knows no seals).
+ContentDigest = Callable[[str, int, str, bytes], bytes]
+# Rows ready to write (their originator ids as 32 hex digits), with their digests (or none).
+EncodedRow = tuple[str, int, str, bytes]
+Chunk = tuple[list[EncodedRow], list[bytes]]
+
+
+class Recorded(NamedTuple):
+    """Where the entries of a bulk write stand in the log, with their digests."""
+
+    after: int  # the position of the log's last entry before them (0: none)
+    positions: list[int]  # each entry's notification id, in order
+    originators: list[str]  # each entry's originator id, as 32 hex digits
+    digests: list[bytes]
+
+
+def record_in_bulk(
+    app: Application[Any], events: Sequence[Any], digest: ContentDigest | None = None
+) -> Recorded | None:
+    """Record many domain events in one transaction, all or nothing, stored as the library
+    stores them (`encoded`, then `record_encoded`); with `digest`, where they stand and
+    each one's digest, taken from its row as it was made."""
+    return record_encoded(app, encoded(app, events, digest), digested=digest is not None)
+
+
+def encoded(
+    app: Application[Any], events: Sequence[Any], digest: ContentDigest | None = None
+) -> Iterator[Chunk]:
+    """The rows the library stores for these events (`stored_row_maker`), CHUNK at a time,
+    each with its digest when `digest` is given."""
+    make_row = stored_row_maker(app)
+    for start in range(0, len(events), CHUNK):
+        made = map(make_row, events[start : start + CHUNK])
+        rows = [(o.hex, v, topic, state) for o, v, topic, state in made]
+        yield rows, [digest(*row) for row in rows] if digest is not None else []
+
+
+def record_encoded(
+    app: Application[Any], chunks: Iterable[Chunk], digested: bool = False
+) -> Recorded | None:
+    """Write these rows (`encoded`) in one transaction, all or nothing; a key recorded by
+    another process meanwhile fails the whole write as the library's `IntegrityError` (a
+    `RecordConflictError`). `digested`: the positions they took, with their digests.
+
+    SQLite: the recorder's own INSERT by `executemany`, where the library executes it
     once per event to collect each rowid (a third of the cost of writing a large import).
     PostgreSQL: COPY, as `copy_stored_rows` explains.
     """
-    rows = map(stored_row_maker(app), events)
+    originators: list[str] = []
+    digests: list[bytes] = []
+
+    def rows_of_each(chunks: Iterable[Chunk]) -> Iterator[list[EncodedRow]]:
+        for rows, digests_of_rows in chunks:
+            if digested:
+                originators.extend(row[0] for row in rows)
+                digests.extend(digests_of_rows)
+            yield rows
+
     if is_postgres(app):
-        copy_stored_rows(app, rows)
-        return
+        at = copy_stored_rows(app, _with_ids(rows_of_each(chunks)), positions=digested)
+    else:
+        at = _insert_rows(app, rows_of_each(chunks), positions=digested)
+    if at is None:
+        return None
+    return Recorded(*at, originators, digests)
+
+
+def _with_ids(chunks: Iterable[list[EncodedRow]]) -> Iterator[StoredRow]:
+    """The rows with their originators as UUIDs (each made once for an aggregate's run)."""
+    last_hex, last_id = "", None
+    for rows in chunks:
+        for hex_id, version, topic, state in rows:
+            if hex_id != last_hex:
+                last_hex, last_id = hex_id, UUID(hex_id)
+            yield last_id, version, topic, state  # type: ignore[misc]
+
+
+def _insert_rows(
+    app: Application[Any], chunks: Iterable[list[EncodedRow]], positions: bool
+) -> tuple[int, list[int]] | None:
+    """SQLite: each chunk of rows inserted in one transaction; with `positions`, the
+    position of the log's last entry before them and those they took (each a rowid one
+    above the table's last: the write lock is held)."""
     statement = _recorder(app).insert_events_statement
+    table = events_table(app)
+    count = 0
     with write_transaction(app) as cursor:
-        cursor.executemany(statement, [(o.hex, v, topic, state) for o, v, topic, state in rows])
+        for chunk in chunks:
+            cursor.executemany(statement, chunk)
+            count += len(chunk)
+        if not positions or not count:
+            return None
+        cursor.execute("SELECT last_insert_rowid()")
+        last = rows(cursor)[0][0]
+        first = last - count + 1
+        cursor.execute(
+            f"SELECT count(*), (SELECT coalesce(max(rowid), 0) FROM {table} WHERE rowid < ?)"
+            f" FROM {table} WHERE rowid >= ?", (first, first)
+        )
+        found, after = rows(cursor)[0]
+    if found != count:  # pragma: no cover - SQLite gives a new rowid one above the last
+        return None
+    return after, list(range(first, last + 1))
 
 
 def copy_stored_events(app: Application[Any], stored_events: Iterable[Any]) -> None:
@@ -718,8 +809,12 @@ def copy_stored_events(app: Application[Any], stored_events: Iterable[Any]) -> N
     )
 
 
-def copy_stored_rows(app: Application[Any], stored_rows: Iterable[StoredRow]) -> None:
-    """PostgreSQL: record these rows in one transaction, streamed with COPY.
+def copy_stored_rows(
+    app: Application[Any], stored_rows: Iterable[StoredRow], positions: bool = False
+) -> tuple[int, list[int]] | None:
+    """PostgreSQL: record these rows in one transaction, streamed with COPY; with
+    `positions`, the position of the log's last entry before them and the positions they
+    took, read under the lock (nothing else is written meanwhile).
 
     The library sends a whole save as one INSERT inside a psycopg pipeline, which hangs
     for ever from about 18,000 events (the server waits to read, the client in
@@ -730,10 +825,13 @@ def copy_stored_rows(app: Application[Any], stored_rows: Iterable[StoredRow]) ->
     """
     import psycopg
     from eventsourcing.persistence import IntegrityError
+    from psycopg.rows import tuple_row
 
     recorder = _recorder(app)
+    table = events_table(app)
     columns = "originator_id, originator_version, topic, state"
-    copy_sql = f"COPY {events_table(app)} ({columns}) FROM STDIN (FORMAT BINARY)"
+    copy_sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
+    taken: tuple[int, list[int]] | None = None
     try:
         with (
             recorder.datastore.get_connection() as connection,
@@ -742,13 +840,24 @@ def copy_stored_rows(app: Application[Any], stored_rows: Iterable[StoredRow]) ->
         ):
             for statement in recorder.lock_table_statements:
                 cursor.execute(statement)
+            if positions:
+                cursor.row_factory = tuple_row  # the library's connections make dicts
+                cursor.execute(f"SELECT coalesce(max(notification_id), 0) FROM {table}")
+                after = cursor.fetchone()[0]
             with cursor.copy(copy_sql) as copy:
                 copy.set_types(["uuid", "int8", "text", "bytea"])
                 for row in stored_rows:
                     copy.write_row(row)
+            if positions:
+                cursor.execute(
+                    f"SELECT notification_id FROM {table} WHERE notification_id > %s"
+                    " ORDER BY notification_id", (after,)
+                )
+                taken = after, [found[0] for found in cursor.fetchall()]
             cursor.execute(f'NOTIFY "{recorder.channel_name}"')
     except psycopg.errors.UniqueViolation as error:
         raise IntegrityError(str(error).splitlines()[0]) from None
+    return taken
 
 
 def analyze(app: Application[Any], tables: Sequence[str] = ()) -> None:

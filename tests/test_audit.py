@@ -17,7 +17,7 @@ from cli_helpers import Handoff
 from conftest import AGREEMENT, agreement_toml
 from sqlalchemy.engine import make_url
 
-from handoff import eventstore
+from handoff import audit, eventstore
 from handoff.application import HandoffApp
 from handoff.store import locate
 
@@ -212,3 +212,40 @@ def test_a_large_log_is_sealed_in_blocks_and_verified_across_them(store: str) ->
     assert handoff.refused("audit", "verify") == (
         "Error: log entry 1100 (lead 'bulc-1099') was edited"
     )
+
+
+@pytest.mark.parametrize("unsealed_before", [False, True], ids=["sealed", "unsealed-before"])
+def test_an_import_is_sealed_as_its_entries_are_written_with_the_seals_read_from_the_log(
+    store: str, unsealed_before: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk write seals its entries from the digests taken as their rows were made (a
+    chunk at a time), across blocks, with the very seals that reading them back from the
+    log makes; after an entry some command left unsealed, it seals from the log."""
+    monkeypatch.setattr(eventstore, "CHUNK", 64)
+    handoff = Handoff(store)
+    handoff.ok("lead", "capture", "first-1", "--source", "web", "--at", "2026-03-02T08:00")
+    if unsealed_before:
+        app = HandoffApp(locate(store))
+        app.capture("unsealed-1", "web", "maria", at="2026-03-02T08:30")
+        app.close()
+    rows = ["lead,event,at,source"] + [
+        f"bulk-{i},captured,2026-03-02T09:{i % 60:02d}:00Z,web" for i in range(1200)
+    ]
+    csv_path = f"{store}.csv" if not store.startswith("postgresql") else "/tmp/audit-sealed.csv"
+    with open(csv_path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(rows) + "\n")
+    read_back: list[int] = []
+    seal = audit.seal
+    monkeypatch.setattr(audit, "seal", lambda app: read_back.append(seal(app)) or 0)
+    handoff.ok("import", csv_path)
+    assert read_back == ([1201] if unsealed_before else [])
+    monkeypatch.undo()
+    tamper = Tamperer(store)
+    chain = "SELECT * FROM handoff_audit_chain ORDER BY first_position"
+    sealed_as_written = tamper.run(chain)
+
+    tamper.run("DELETE FROM handoff_audit_chain")
+    entries = 1201 + unsealed_before
+    assert f"{entries} new entries sealed" in handoff.ok("audit", "verify")
+    assert tamper.run(chain) == sealed_as_written
+    assert f"{entries} entries match their seals" in handoff.ok("audit", "verify")

@@ -17,7 +17,7 @@ from conftest import AGREEMENT, FakeClock, agreement_toml
 from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import get_topic
 
-from handoff import eventstore, projections
+from handoff import audit, eventstore, projections
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.agreement_file import parse_agreement
@@ -284,6 +284,36 @@ def test_a_bulk_write_stores_each_event_as_the_library_stores_it(
         written = [e[1:] for e in eventstore.every_stored_entry(app, position)]
         assert written == expected[len(recorded):]
         assert app.repository.get(lead.id) == lead
+    finally:
+        app.close()
+
+
+def test_a_bulk_write_gives_the_positions_and_digests_of_its_entries_as_stored(
+    store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`record_in_bulk` with a digest: its rows made and written a chunk at a time, the
+    same entries; each one's position and digest as the log gives them back (what
+    `audit.seal_recorded_quietly` seals without reading them)."""
+    monkeypatch.setattr(eventstore, "CHUNK", 4)
+    app = HandoffApp(locate(store), clock=clock)
+    try:
+        every_kind_of_event(app)
+        before = eventstore.last_notification_id(app)
+        pending = [
+            *a_lead_with_every_kind_of_entry("bulk-lead").collect_events(),
+            *a_lead_with_every_kind_of_entry("other-lead").collect_events(),
+        ]
+        make_row = eventstore.stored_row_maker(app)
+        expected = [(o.hex, v, topic, state) for o, v, topic, state in map(make_row, pending)]
+
+        recorded = eventstore.record_in_bulk(app, pending, digest=audit.content_digest)
+
+        entries = list(eventstore.every_stored_entry(app, before))
+        assert [e[1:] for e in entries] == expected
+        assert recorded == eventstore.Recorded(
+            before, [e[0] for e in entries], [e[1] for e in entries],
+            [audit.entry_digest(e) for e in entries],
+        )
     finally:
         app.close()
 
