@@ -82,7 +82,7 @@ class HandoffApp(Application[Any]):
         self._new_store: NewStore | None = None
         if not create:
             location.refuse_if_missing()
-            if location.is_file and not settled_file(location):
+            if not location.is_postgres and not settled_file(location):
                 raise location.missing()  # its creator removed it: it recorded nothing
         env = location.event_store_env if create else {
             **location.event_store_env, "CREATE_TABLE": "n"
@@ -90,7 +90,7 @@ class HandoffApp(Application[Any]):
         new_file = None
         with _creating_tables_alone(location) as new_tables:
             try:
-                if create and location.is_file:
+                if create and not location.is_postgres:
                     new_file = claim_sqlite_file(location)
                 super().__init__(env=env)
                 if new_tables is not None:

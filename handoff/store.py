@@ -61,11 +61,6 @@ class StoreLocation:
         return "POSTGRES_DBNAME" in self.event_store_env
 
     @property
-    def is_file(self) -> bool:
-        """A SQLite file (not PostgreSQL, nor the empty store in memory of a dry run)."""
-        return _SQLITE_PATH in self.event_store_env
-
-    @property
     def libpq_options(self) -> dict[str, str]:
         """The URL's libpq options (sslmode, application_name, ...)."""
         options: dict[str, str] = json.loads(

@@ -79,14 +79,3 @@ def test_what_a_command_records_in_a_store_another_is_creating_is_kept(store: st
     _, stderr = other.communicate(timeout=60)
     assert other.returncode == 0, stderr
     assert Handoff(store).json("lead", "show", "k")["state"] == "captured"
-
-
-def test_a_dry_run_on_a_missing_store_leaves_no_file_anywhere(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)  # the empty store in memory it checks against is no file
-    rows = tmp_path / "files" / "rows.csv"
-    rows.parent.mkdir()
-    rows.write_text(HEADER + "\nk,captured,2026-03-02T09:00Z,maria,web,,,,,,,,,\n")
-    assert "1 would be recorded" in Handoff("store.sqlite").ok("import", str(rows), "--dry-run")
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["files"]
