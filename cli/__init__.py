@@ -43,10 +43,7 @@ class Session:
         """The store; only a command that records something may create it (SPEC §7)."""
         if self._app is None:
             creating = _creates_store(click.get_current_context())
-            # A store it creates goes again if it records nothing (it was refused).
-            app = self._app = HandoffApp(
-                locate(self.store), create=creating, provisional=creating
-            )
+            app = self._app = HandoffApp(locate(self.store), create=creating)
             app.catch_up_progress = progress_on_terminal(self._ctx, "updating the KPIs")
             self._ctx.call_on_close(app.close)
             # Registered after close, so run before it: whatever the command wrote is sealed.

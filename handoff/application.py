@@ -31,13 +31,6 @@ from handoff.domain.agreement import (
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
 from handoff.domain.steps import Stamp, erase_person, lead_id
 from handoff.instants import now_utc, parse_amount, parse_instant
-from handoff.new_store import (
-    TABLES_SQL,
-    NewStore,
-    NewTables,
-    claim_sqlite_file,
-    settled_file,
-)
 from handoff.store import StoreLocation, StoreUnavailable
 
 if TYPE_CHECKING:  # imported where used: a command that only reads needs none of them
@@ -68,61 +61,28 @@ class HandoffApp(Application[Any]):
     catch_up_progress: Callable[[int, int], None] | None = None
 
     def __init__(
-        self,
-        location: StoreLocation,
-        clock: Clock = now_utc,
-        create: bool = True,
-        provisional: bool = False,
+        self, location: StoreLocation, clock: Clock = now_utc, create: bool = True
     ) -> None:
-        """Open the store; with `create` False, refuse one that does not exist yet. A
-        `provisional` store, created by this app, goes again when it closes with nothing
-        recorded in it (a refused command leaves no store behind: `new_store`)."""
+        """Open the store; with `create` False, refuse one that does not exist yet."""
         self.location = location
         self.clock = clock
-        self._new_store: NewStore | None = None
         if not create:
             location.refuse_if_missing()
-            if not location.is_postgres and not settled_file(location):
-                raise location.missing()  # its creator removed it: it recorded nothing
         env = location.event_store_env if create else {
             **location.event_store_env, "CREATE_TABLE": "n"
         }
-        new_file = None
-        with _creating_tables_alone(location) as new_tables:
+        with _creating_tables_alone(location):
             try:
-                if create and not location.is_postgres:
-                    new_file = claim_sqlite_file(location)
                 super().__init__(env=env)
-                if new_tables is not None:
-                    new_tables.done()  # under the schema lock: which tables are this app's
-                self._new_store = new_file or new_tables
                 missing = not create and not eventstore.table_exists(self)
             except (PersistenceError, OSError, sqlite3.Error) as error:
-                if new_file is not None:
-                    new_file.settle(None, recorded=False, close=lambda: None)
                 reason = str(error).strip().splitlines()[0] if str(error).strip() else error
                 raise StoreUnavailable(
                     f"cannot open store {location.given!r}: {reason}"
                 ) from None
-        new = self._new_store
-        if not provisional and new is not None:
-            self._new_store = None
-            new.settle(self, recorded=True, close=lambda: None)  # kept: others may open it
         if missing:
             self.close()
             raise location.missing()
-
-    def close(self) -> None:
-        """Close the store (and remove it if this app created it for nothing: `__init__`)."""
-        new, self._new_store = self._new_store, None
-        if new is None:
-            super().close()
-            return
-        try:
-            recorded = eventstore.last_notification_id(self) > 0
-        except (PersistenceError, sqlite3.Error):
-            recorded = True  # cannot tell: kept
-        new.settle(self, recorded, close=super().close)
 
     def construct_transcoder(self) -> Transcoder:
         return eventstore.without_cycle_check(super().construct_transcoder())
@@ -413,7 +373,7 @@ class HandoffApp(Application[Any]):
 
 
 @contextmanager
-def _creating_tables_alone(location: StoreLocation) -> Iterator[NewTables | None]:
+def _creating_tables_alone(location: StoreLocation) -> Iterator[None]:
     """On PostgreSQL, one process at a time creates the tables of a new store.
 
     Two `CREATE TABLE IF NOT EXISTS` racing on a new database can both try to create the
@@ -422,7 +382,7 @@ def _creating_tables_alone(location: StoreLocation) -> Iterator[NewTables | None
     server's reason, where the library's pool would retry quietly until its timeout.
     """
     if not location.is_postgres:
-        yield None
+        yield
         return
     import psycopg
 
@@ -444,7 +404,7 @@ def _creating_tables_alone(location: StoreLocation) -> Iterator[NewTables | None
     with connection:
         connection.execute("SELECT pg_advisory_lock(%s)", (eventstore.SCHEMA_LOCK_KEY,))
         try:
-            yield NewTables(lambda: set(connection.execute(TABLES_SQL).fetchall()))
+            yield
         finally:
             connection.execute("SELECT pg_advisory_unlock(%s)", (eventstore.SCHEMA_LOCK_KEY,))
 
