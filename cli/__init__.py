@@ -16,14 +16,7 @@ from handoff.cli.output import Instants
 from handoff.cli.progress import progress_on_terminal
 from handoff.domain.bounds import check_text
 from handoff.domain.errors import Refused
-from handoff.store import (
-    DEFAULT_STORE,
-    StoreLocation,
-    StoreMissing,
-    StoreUnavailable,
-    empty_store,
-    locate,
-)
+from handoff.store import DEFAULT_STORE, StoreMissing, empty_store, locate
 
 
 class Session:
@@ -50,16 +43,11 @@ class Session:
         """The store; only a command that records something may create it (SPEC §7)."""
         if self._app is None:
             creating = _creates_store(click.get_current_context())
-            location = locate(self.store)
-            draft = location.draft() if creating else None
-            app = self._app = HandoffApp(draft or location, create=creating)
+            app = self._app = HandoffApp(locate(self.store), create=creating)
             app.catch_up_progress = progress_on_terminal(self._ctx, "updating the KPIs")
-            if draft is not None:  # a new store: in place once something is recorded
-                self._ctx.call_on_close(lambda: _put_in_place(location, draft, app))
-            else:
-                self._ctx.call_on_close(app.close)
-                # Registered after close, so run before it: whatever it wrote is sealed.
-                self._ctx.call_on_close(lambda: seal_quietly(app))
+            self._ctx.call_on_close(app.close)
+            # Registered after close, so run before it: whatever the command wrote is sealed.
+            self._ctx.call_on_close(lambda: seal_quietly(app))
         return self._app
 
     def refusal(self, error: Refused) -> str:
@@ -80,21 +68,6 @@ class Session:
             self._app = HandoffApp(empty_store())
             self._ctx.call_on_close(self._app.close)
             return self._app
-
-
-def _put_in_place(location: StoreLocation, draft: StoreLocation, app: HandoffApp) -> None:
-    """A new store's draft sealed, closed, and put in place if the command recorded in it."""
-    from handoff import eventstore
-
-    try:
-        seal_quietly(app)
-        recorded = eventstore.last_notification_id(app) > 0
-    finally:
-        app.close()
-    try:
-        location.put_in_place(draft, recorded)
-    except StoreUnavailable as error:
-        raise click.ClickException(str(error)) from None
 
 
 # The commands that may record into a store that does not exist yet; every other command

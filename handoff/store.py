@@ -60,45 +60,6 @@ class StoreLocation:
     def is_postgres(self) -> bool:
         return "POSTGRES_DBNAME" in self.event_store_env
 
-    def draft(self) -> StoreLocation | None:
-        """For a SQLite store that does not exist yet: the same store written to a file of
-        this command's own beside it (`.NAME.PID.RANDOM.draft`), which `put_in_place`
-        moves where it belongs once the command recorded something, so that a refused
-        command leaves no store (SPEC §7). None for a store that exists, or on PostgreSQL."""
-        path = Path(self.sqlite_path)
-        if self.is_postgres or path.exists() or self.sqlite_path.startswith("file:"):
-            return None
-        draft = str(path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.draft"))
-        env = {**self.event_store_env, "SQLITE_DBNAME": draft, _SQLITE_PATH: draft}
-        return StoreLocation(self.given, env)
-
-    def put_in_place(self, draft: StoreLocation, recorded: bool) -> None:
-        """After the command (its connections to the draft closed): the draft becomes this
-        store if it recorded something, and goes. The store appears whole, at once, or not
-        at all: another command that created it meanwhile keeps its own, and this one's
-        entries are refused, for the command to be run again."""
-        import sqlite3
-
-        path = draft.sqlite_path
-        try:
-            if recorded:
-                # Self-contained first: its write-ahead log folded into the file.
-                connection = sqlite3.connect(path)
-                try:
-                    connection.execute("PRAGMA journal_mode = DELETE")
-                finally:
-                    connection.close()
-                try:
-                    os.link(path, self.sqlite_path)
-                except FileExistsError:
-                    raise StoreUnavailable(
-                        f"store {self.given!r} was created by another command meanwhile: "
-                        "nothing was recorded; run the command again"
-                    ) from None
-        finally:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(path + suffix).unlink(missing_ok=True)
-
     @property
     def libpq_options(self) -> dict[str, str]:
         """The URL's libpq options (sslmode, application_name, ...)."""

@@ -41,13 +41,3 @@ class Handoff:
         assert len(lines) == 1, result.stderr
         assert "internal error" not in lines[0], lines[0]
         return lines[0]
-
-
-def nothing_recorded(handoff: Handoff) -> bool:
-    """The store holds nothing after a refused command that would have created it: on
-    SQLite there is no store at all (its draft never became one), on PostgreSQL its
-    tables hold no entry."""
-    result = handoff("export")
-    if "://" not in handoff.store:
-        return result.exit_code == 1 and "no store at" in result.stderr
-    return result.exit_code == 0 and result.stdout.count("\n") == 1  # the header alone
