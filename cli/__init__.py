@@ -16,7 +16,13 @@ from handoff.cli.output import Instants
 from handoff.cli.progress import progress_on_terminal
 from handoff.domain.bounds import check_text
 from handoff.domain.errors import Refused
-from handoff.store import DEFAULT_STORE, StoreMissing, empty_store, locate
+from handoff.store import (
+    DEFAULT_STORE,
+    StoreMissing,
+    StoreUnavailable,
+    empty_store,
+    locate,
+)
 
 
 class Session:
@@ -43,9 +49,11 @@ class Session:
         """The store; only a command that records something may create it (SPEC §7)."""
         if self._app is None:
             creating = _creates_store(click.get_current_context())
-            app = self._app = HandoffApp(locate(self.store), create=creating)
+            app = self._app = HandoffApp(
+                locate(self.store), create=creating, provisional=creating
+            )
             app.catch_up_progress = progress_on_terminal(self._ctx, "updating the KPIs")
-            self._ctx.call_on_close(app.close)
+            self._ctx.call_on_close(lambda: _close(app))
             # Registered after close, so run before it: whatever the command wrote is sealed.
             self._ctx.call_on_close(lambda: seal_quietly(app))
         return self._app
@@ -68,6 +76,14 @@ class Session:
             self._app = HandoffApp(empty_store())
             self._ctx.call_on_close(self._app.close)
             return self._app
+
+
+def _close(app: HandoffApp) -> None:
+    """Close the store (a new one is kept only if the command recorded in it)."""
+    try:
+        app.close()
+    except StoreUnavailable as error:
+        raise click.ClickException(str(error)) from None
 
 
 # The commands that may record into a store that does not exist yet; every other command

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -31,7 +30,7 @@ from handoff.domain.agreement import (
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
 from handoff.domain.steps import Stamp, erase_person, lead_id
 from handoff.instants import now_utc, parse_amount, parse_instant
-from handoff.store import StoreLocation, StoreUnavailable
+from handoff.store import NewStore, StoreLocation, StoreUnavailable
 
 if TYPE_CHECKING:  # imported where used: a command that only reads needs none of them
     from handoff.domain.lead import Lead
@@ -61,17 +60,36 @@ class HandoffApp(Application[Any]):
     catch_up_progress: Callable[[int, int], None] | None = None
 
     def __init__(
-        self, location: StoreLocation, clock: Clock = now_utc, create: bool = True
+        self,
+        location: StoreLocation,
+        clock: Clock = now_utc,
+        create: bool = True,
+        provisional: bool = False,
     ) -> None:
-        """Open the store; with `create` False, refuse one that does not exist yet."""
-        self.location = location
-        self.clock = clock
+        """Open the store; with `create` False, refuse one that does not exist yet.
+
+        With `provisional` (a command that may create the store), a store this opening
+        creates is kept only if something is recorded in it before `close` (SPEC §7: a
+        refused command writes nothing): on SQLite it is written to a draft beside it and
+        put in place then; on PostgreSQL its new tables are dropped then, if empty. Meanwhile
+        any other command creating the same store waits, and then records into it.
+        """
+        self._new: NewStore | None = None
+        self._schema_lock: _SchemaLock | None = None
         if not create:
             location.refuse_if_missing()
-        env = location.event_store_env if create else {
-            **location.event_store_env, "CREATE_TABLE": "n"
+        elif provisional:
+            self._new = location.draft()
+        opened = self._new.draft if self._new else location
+        self.location = opened
+        self.clock = clock
+        env = opened.event_store_env if create else {
+            **opened.event_store_env, "CREATE_TABLE": "n"
         }
-        with _creating_tables_alone(location):
+        lock = _SchemaLock.take(location)
+        try:
+            if lock and provisional and create:
+                lock.before = lock.tables()
             try:
                 super().__init__(env=env)
                 missing = not create and not eventstore.table_exists(self)
@@ -80,9 +98,35 @@ class HandoffApp(Application[Any]):
                 raise StoreUnavailable(
                     f"cannot open store {location.given!r}: {reason}"
                 ) from None
+            if lock:
+                lock.tables_created()
+                if lock.before is not None and lock.tables() - lock.before:
+                    self._schema_lock, lock = lock, None  # it created them: held until close
+        except BaseException:
+            if self._new is not None:
+                self._new.put_in_place(recorded=False)
+            raise
+        finally:
+            if lock is not None:
+                lock.release()
         if missing:
             self.close()
             raise location.missing()
+
+    def close(self) -> None:
+        """Close the store; a store this provisional opening created is kept only if
+        something was recorded in it (see `__init__`)."""
+        settling = self._new is not None or self._schema_lock is not None
+        try:
+            recorded = settling and eventstore.last_notification_id(self) > 0
+        finally:
+            super().close()
+            new, lock = self._new, self._schema_lock
+            self._new = self._schema_lock = None
+            if lock is not None:
+                lock.release(drop=not recorded)
+            if new is not None:
+                new.put_in_place(recorded)
 
     def construct_transcoder(self) -> Transcoder:
         return eventstore.without_cycle_check(super().construct_transcoder())
@@ -372,41 +416,71 @@ class HandoffApp(Application[Any]):
         raise ConcurrentChange("the store kept changing under this command; nothing was written")
 
 
-@contextmanager
-def _creating_tables_alone(location: StoreLocation) -> Iterator[None]:
+class _SchemaLock:
     """On PostgreSQL, one process at a time creates the tables of a new store.
 
     Two `CREATE TABLE IF NOT EXISTS` racing on a new database can both try to create the
     same row type and one fails; a session advisory lock around the library's set-up
     serialises them. Connecting first also names an unreachable database at once with the
     server's reason, where the library's pool would retry quietly until its timeout.
+    A provisional opening that created the tables holds a second lock, which every opening
+    takes first, until it closes, and then drops them if nothing was recorded.
     """
-    if not location.is_postgres:
-        yield
-        return
-    import psycopg
 
-    env = location.event_store_env
-    try:
-        arguments: dict[str, Any] = {
-            **location.libpq_options,
-            "dbname": env["POSTGRES_DBNAME"],
-            "host": env["POSTGRES_HOST"],
-            "port": env["POSTGRES_PORT"],
-            "user": env["POSTGRES_USER"],
-            "password": env["POSTGRES_PASSWORD"] or None,  # None: PGPASSWORD, ~/.pgpass
-            "connect_timeout": 10,
-        }
-        connection = psycopg.connect(autocommit=True, **arguments)
-    except psycopg.Error as error:
-        reason = " ".join(str(error).split()) or type(error).__name__
-        raise StoreUnavailable(f"cannot open store {location.given!r}: {reason}") from None
-    with connection:
-        connection.execute("SELECT pg_advisory_lock(%s)", (eventstore.SCHEMA_LOCK_KEY,))
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.before: set[str] | None = None  # the tables there were, for a provisional opening
+
+    @classmethod
+    def take(cls, location: StoreLocation) -> _SchemaLock | None:
+        if not location.is_postgres:
+            return None
+        import psycopg
+
+        env = location.event_store_env
         try:
-            yield
+            arguments: dict[str, Any] = {
+                **location.libpq_options,
+                "dbname": env["POSTGRES_DBNAME"],
+                "host": env["POSTGRES_HOST"],
+                "port": env["POSTGRES_PORT"],
+                "user": env["POSTGRES_USER"],
+                "password": env["POSTGRES_PASSWORD"] or None,  # None: PGPASSWORD, ~/.pgpass
+                "connect_timeout": 10,
+            }
+            connection = psycopg.connect(autocommit=True, **arguments)
+        except psycopg.Error as error:
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise StoreUnavailable(f"cannot open store {location.given!r}: {reason}") from None
+        try:
+            for key in (eventstore.NEW_STORE_LOCK_KEY, eventstore.SCHEMA_LOCK_KEY):
+                connection.execute("SELECT pg_advisory_lock(%s)", (key,))
+        except BaseException:
+            connection.close()
+            raise
+        return cls(connection)
+
+    def tables(self) -> set[str]:
+        """The tables of the schema the store's tables are created in."""
+        cursor = self.connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+    def tables_created(self) -> None:
+        """Other openings may create tables again (the read model's, the seals'); a new
+        store's stays held."""
+        self.connection.execute("SELECT pg_advisory_unlock(%s)", (eventstore.SCHEMA_LOCK_KEY,))
+
+    def release(self, drop: bool = False) -> None:
+        """Let the next opening go on; first, with `drop`, drop the tables created under it."""
+        try:
+            created = self.tables() - self.before if drop and self.before is not None else set()
+            if created:
+                tables = ", ".join(f'"{name}"' for name in sorted(created))
+                self.connection.execute(f"DROP TABLE IF EXISTS {tables} CASCADE")
         finally:
-            connection.execute("SELECT pg_advisory_unlock(%s)", (eventstore.SCHEMA_LOCK_KEY,))
+            self.connection.close()  # which lets go of its locks
 
 
 def apply_step(

@@ -56,6 +56,9 @@ PageReader = Callable[[Any, int, int], Sequence[LogRow]]
 # The PostgreSQL advisory lock under which one process at a time creates tables in the
 # store's database (the library's and the read model's): "handoff" in ASCII.
 SCHEMA_LOCK_KEY = 0x68616E646F6666
+# ... and the one held by a command creating a new store until it knows whether it keeps
+# the store; every command opening the store waits for it first: "handoff+".
+NEW_STORE_LOCK_KEY = 0x68616E646F66662B
 
 # The JSON transcoder's tagged value: {"_type_": "datetime_iso", "_data_": "2026-..."}.
 TYPE_KEY = "_type_"

@@ -60,6 +60,24 @@ class StoreLocation:
     def is_postgres(self) -> bool:
         return "POSTGRES_DBNAME" in self.event_store_env
 
+    def draft(self) -> NewStore | None:
+        """For a SQLite store that does not exist yet: the same store written to a file of
+        this command's own beside it (`.NAME.PID.RANDOM.draft`), which `NewStore.put_in_place`
+        moves where it belongs once the command recorded something, so that a refused
+        command leaves no store (SPEC §7). Commands that would create the same store run one
+        after the other (a lock file beside it, `.NAME.creating`): the next finds the store
+        the first made, and records into it. None for a store that exists, or on PostgreSQL."""
+        path = Path(self.sqlite_path)
+        if self.is_postgres or path.exists() or self.sqlite_path.startswith("file:"):
+            return None
+        lock = _CreationLock.hold(path)
+        if path.exists():  # another command created it while this one waited
+            lock.release()
+            return None
+        draft = str(path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.draft"))
+        env = {**self.event_store_env, "SQLITE_DBNAME": draft, _SQLITE_PATH: draft}
+        return NewStore(self, StoreLocation(self.given, env), lock)
+
     @property
     def libpq_options(self) -> dict[str, str]:
         """The URL's libpq options (sslmode, application_name, ...)."""
@@ -87,6 +105,71 @@ class StoreLocation:
             database=env["POSTGRES_DBNAME"],
             query=self.libpq_options,
         )
+
+
+@dataclass(frozen=True)
+class _CreationLock:
+    """Held by the one command creating a SQLite store: a file beside it, locked with
+    flock (never the store's own file, whose locks are SQLite's), and removed by its
+    holder; a command that waited checks it locked the file still there, else waits anew."""
+
+    path: Path
+    fd: int
+
+    @classmethod
+    def hold(cls, store: Path) -> _CreationLock:
+        import fcntl
+
+        path = store.with_name(f".{store.name}.creating")
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                    return cls(path, fd)
+            except FileNotFoundError:
+                pass  # its holder removed it as this command locked it
+            os.close(fd)
+
+    def release(self) -> None:
+        self.path.unlink(missing_ok=True)
+        os.close(self.fd)
+
+
+@dataclass(frozen=True)
+class NewStore:
+    """A SQLite store this command creates: written to its draft, under the creation lock."""
+
+    location: StoreLocation
+    draft: StoreLocation
+    _lock: _CreationLock
+
+    def put_in_place(self, recorded: bool) -> None:
+        """After the command (its connections to the draft closed): the draft becomes the
+        store if the command recorded something, and goes; then the next command that
+        would create it may go on. The store appears whole, at once, or not at all."""
+        import sqlite3
+
+        path = self.draft.sqlite_path
+        try:
+            if recorded:
+                # Self-contained first: its write-ahead log folded into the file.
+                connection = sqlite3.connect(path)
+                try:
+                    connection.execute("PRAGMA journal_mode = DELETE")
+                finally:
+                    connection.close()
+                try:
+                    os.link(path, self.location.sqlite_path)
+                except FileExistsError:  # made by something other than handoff meanwhile
+                    raise StoreUnavailable(
+                        f"store {self.location.given!r} was created by another program "
+                        "meanwhile: nothing was recorded"
+                    ) from None
+        finally:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(path + suffix).unlink(missing_ok=True)
+            self._lock.release()
 
 
 def locate(store: str) -> StoreLocation:

@@ -41,3 +41,10 @@ class Handoff:
         assert len(lines) == 1, result.stderr
         assert "internal error" not in lines[0], lines[0]
         return lines[0]
+
+
+def nothing_recorded(handoff: Handoff) -> bool:
+    """A refused command that would have created the store left none: no SQLite file, no
+    table in the PostgreSQL database; a later command says there is no store."""
+    result = handoff("export")
+    return result.exit_code == 1 and "no store at" in result.stderr

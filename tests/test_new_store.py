@@ -1,0 +1,111 @@
+"""Only a command that records something creates a store (SPEC §7): on SQLite a new store
+is written to a draft beside it and put in place only once something is recorded, so a
+refused command leaves none behind; commands creating the same store run one at a time."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+from cli_helpers import Handoff
+
+from handoff.application import HandoffApp
+from handoff.store import locate
+
+HEADER = "lead,event,at,actor,source,name,email,company,score,owner,reason,channel,amount,visits"
+FILES = {
+    "bad.csv": HEADER + "\nk,captured,garbage,maria,web,,,,,,,,,\n",
+    "bad-backup.jsonl": '{"handoff_backup": 1}\n{"n": 1, "id": "zz"}\n',
+}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("lead", "capture", "zz", "--at", "garbage", "--source", "web"),
+        ("lead", "capture", "zz", "--source", "web\x01"),
+        ("traffic", "record", "--date", "2026-02-30", "--visits", "3"),
+        ("import", "bad.csv"),
+        ("import", "bad-backup.jsonl"),
+    ],
+)
+def test_a_refused_command_leaves_no_store_where_there_was_none(
+    store: str, tmp_path_factory: pytest.TempPathFactory, command: tuple[str, ...]
+) -> None:
+    files = tmp_path_factory.mktemp("files")  # apart from the store's folder
+    for name, text in FILES.items():
+        (files / name).write_text(text)
+    command = tuple(str(files / part) if part in FILES else part for part in command)
+    handoff = Handoff(store)
+    result = handoff(*command)
+    assert result.exit_code == 1, result.output
+    assert _what_is_there(store) == []  # no store, no draft, no journal; no table
+    assert "no store at" in handoff.refused("kpi", "--month", "2026-03")
+
+
+def _what_is_there(store: str) -> list[str]:
+    """The files in a SQLite store's folder, or the tables in a PostgreSQL database."""
+    if "://" not in store:
+        return [p.name for p in Path(store).parent.iterdir()]
+    url = make_url(store).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as connection:
+        cursor = connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+def test_a_command_that_records_puts_its_new_store_in_place(tmp_path: Path) -> None:
+    handoff = Handoff(str(tmp_path / "new.sqlite"))
+    handoff.ok("lead", "capture", "zz", "--source", "web", "--at", "2026-03-02T09:00")
+    assert [p.name for p in tmp_path.iterdir()] == ["new.sqlite"]  # whole, WAL folded in
+    assert handoff.json("lead", "show", "zz")["state"] == "captured"
+    assert "1 entries match their seals" in handoff.ok("audit", "verify")
+
+
+def test_a_refused_command_leaves_a_file_that_was_there(tmp_path: Path) -> None:
+    existing = tmp_path / "store.sqlite"
+    existing.touch()  # made by someone else: not this command's to remove
+    Handoff(str(existing)).refused("lead", "capture", "zz", "--at", "garbage", "--source", "w")
+    assert existing.exists()
+
+
+def _capture_in_another_process(store: str, key: str) -> subprocess.Popen[str]:
+    handoff = str(Path(sys.executable).with_name("handoff"))
+    return subprocess.Popen(
+        [handoff, "--store", store, "--actor", "ana", "lead", "capture", key, "--source", "web",
+         "--at", "2026-03-02T10:00"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+@pytest.mark.parametrize("first_records", [True, False])
+def test_a_command_creating_a_store_another_is_creating_waits_then_records_into_it(
+    tmp_path: Path, first_records: bool
+) -> None:
+    """Two commands create the same store at once: the second waits for the first to put
+    its store in place (or to be refused, leaving none), then records into that store, or
+    creates it; neither is refused for the other, nor loses anything."""
+    location = locate(str(tmp_path / "new.sqlite"))
+    first = location.draft()
+    assert first is not None
+    app = HandoffApp(first.draft)
+    if first_records:
+        app.capture("mine", "web", "maria", at="2026-03-02T09:00")
+    app.close()
+    second = _capture_in_another_process(location.given, "theirs")
+    with pytest.raises(subprocess.TimeoutExpired):
+        second.wait(timeout=2)  # it waits for the first command's store
+    assert not (tmp_path / "new.sqlite").exists()
+    first.put_in_place(recorded=first_records)
+    _, errors = second.communicate(timeout=60)
+    assert second.returncode == 0, errors
+    assert [p.name for p in tmp_path.iterdir()] == ["new.sqlite"]  # no lock, no draft left
+    handoff = Handoff(location.given)
+    assert handoff.json("lead", "show", "theirs")["state"] == "captured"
+    mine = handoff("lead", "show", "mine")
+    assert mine.exit_code == (0 if first_records else 1), mine.output
