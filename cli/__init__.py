@@ -18,6 +18,7 @@ from handoff.domain.bounds import check_text
 from handoff.domain.errors import Refused
 from handoff.store import (
     DEFAULT_STORE,
+    READ_ONLY,
     StoreMissing,
     StoreUnavailable,
     empty_store,
@@ -253,10 +254,7 @@ def _stop_writing_to_stdout() -> None:
 
 
 def _read_only() -> click.ClickException:
-    return click.ClickException(
-        "the store is read-only: this command would have to write to it (record on a"
-        " writable copy, or bring its KPIs up to date there first)"
-    )
+    return click.ClickException(READ_ONLY)
 
 
 def _first_line(error: BaseException) -> str:

@@ -38,7 +38,11 @@ def verify(obj: Any, kept: str | None) -> None:
     was edited, removed, inserted or reordered underneath handoff."""
     expected = audit_chain.Digest.parse(kept) if kept is not None else None
     verdict = audit_chain.verify(obj.app, expected)
-    fresh = f", {verdict.newly_sealed} new entries sealed" if verdict.newly_sealed else ""
+    fresh = (
+        f", {verdict.newly_sealed} new entries sealed as they stand (they had no seal to be"
+        " checked against: only a digest kept earlier vouches for them)"
+        if verdict.newly_sealed else ""
+    )
     if verdict.erased:
         fresh += f", {verdict.erased} of them with a person's details erased (lead forget)"
     extends = f"; it extends digest {expected}" if expected is not None else ""

@@ -23,6 +23,7 @@ def verify(obj: Any) -> None:
     from handoff.verification.runner import verify as run_examples
 
     app = obj.app
+    app.location.refuse_if_read_only()  # before the examples run, not after
     protocol, run, outcomes = run_examples(app.clock(), obj.actor)
     why = {(o.feature, o.line): o.why for o in outcomes if not o.passed}
     for area in protocol:

@@ -21,6 +21,11 @@ DEFAULT_STORE = "handoff.sqlite"
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
+READ_ONLY = (
+    "the store is read-only: this command would have to write to it (record on a"
+    " writable copy, or bring its KPIs up to date there first)"
+)
+
 _SQLITE_PATH = "HANDOFF_SQLITE_PATH"  # the file itself, beside the library's settings
 
 
@@ -45,6 +50,16 @@ class StoreLocation:
             "(check --store or HANDOFF_STORE)"
         )
 
+    @property
+    def read_only(self) -> bool:
+        """A SQLite store this user may read but not write (see `_read_only_uri`)."""
+        return self.event_store_env.get("SQLITE_DBNAME", "").startswith("file:")
+
+    def refuse_if_read_only(self) -> None:
+        """Refuse, before any work, a command that will have to write."""
+        if self.read_only:
+            raise StoreUnavailable(READ_ONLY)
+
     def refuse_if_missing(self) -> None:
         """Refuse a SQLite file that does not exist (opening it would create it)."""
         if not self.is_postgres and not Path(self.sqlite_path).is_file():
@@ -68,7 +83,7 @@ class StoreLocation:
         after the other (a lock file beside it, `.NAME.creating`): the next finds the store
         the first made, and records into it. None for a store that exists, or on PostgreSQL."""
         path = Path(self.sqlite_path)
-        if self.is_postgres or path.exists() or self.sqlite_path.startswith("file:"):
+        if self.is_postgres or path.exists() or self.read_only:
             return None
         lock = _CreationLock.hold(path)
         if path.exists():  # another command created it while this one waited

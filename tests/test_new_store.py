@@ -10,8 +10,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 from cli_helpers import Handoff
+from sqlalchemy.engine import make_url
 
 from handoff.application import HandoffApp
 from handoff.store import locate

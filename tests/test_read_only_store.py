@@ -52,3 +52,6 @@ def test_every_read_command_works_on_a_store_on_read_only_media(
     assert "the log is intact" in copy.ok("audit", "verify")
     refusal = copy.refused("traffic", "record", "--date", "2026-10-01", "--visits", "3")
     assert refusal.startswith("Error: ") and "read-only" in refusal, refusal
+    verification = copy("sla", "verify")  # it records its outcome: refused before it runs
+    assert verification.exit_code == 1 and "read-only" in verification.stderr
+    assert verification.stdout == ""
