@@ -62,12 +62,28 @@ def kpi(obj: Any, month: str | None, quarter: str | None, start: str | None, end
     if fmt == "json":
         print_json(result)
     elif fmt == "csv":
-        print_csv(["group", "section", "metric", "actual", "target"], list(_csv_rows(result)))
+        print_csv([*_CSV_COLUMNS, *_CSV_CONTEXT], list(_csv_rows(result)))
     else:
         print_kpi_table(result, by, obj.instants)
 
 
+_CSV_COLUMNS = ("group", "section", "metric", "actual", "target")
+# What every row was computed on (SPEC §5: the basis always named; §3: the restatements
+# that changed the period's figures, by version, as `sla history` lists them).
+_CSV_CONTEXT = ("basis", "from", "to", "timezone", "as_of", "restated_by_versions")
+
+
 def _csv_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
+    period = result["period"]
+    context = [
+        result["basis"], period["from"], period["to"], period["timezone"], result["as_of"],
+        ";".join(str(r["version"]) for r in result["restatements"]),
+    ]
+    for row in _metric_rows(result):
+        yield [*row, *context]
+
+
+def _metric_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
     targets = result["targets"]
     blocks = [("all", result), *result.get("groups", {}).items()]
     for group, block in blocks:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -187,6 +189,9 @@ def test_a_lax_agreement_signed_by_one_side_changes_no_figure(
     named = handoff.json("kpi", "--month", "2026-10")["restatements"]
     assert [(r["version"], r["restated_by"], r["why"], r["handoffs"]) for r in named] == [
         (3, "maria", "the window ignored the fair", 1)]
+    rows = list(csv.DictReader(io.StringIO(handoff.ok("kpi", "--month", "2026-10",
+                                                      "--format", "csv"))))
+    assert {row["restated_by_versions"] for row in rows} == {"3"}  # named on every row
     as_of = handoff.json("kpi", "--month", "2026-10", "--as-of", before_signing)
     assert (as_of["sla"]["decided_in_time"], as_of["sla"]["decided_late"]) == (0, 1)
     assert as_of["restatements"] == []

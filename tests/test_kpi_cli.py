@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -68,8 +70,21 @@ def test_kpi_table_names_the_basis_and_flags_thin_rates(handoff: Handoff) -> Non
 
 def test_kpi_csv_has_one_row_per_metric(handoff: Handoff) -> None:
     lines = handoff.ok("kpi", "--month", "2026-03", "--format", "csv").splitlines()
-    assert lines[0] == "group,section,metric,actual,target"
-    assert "all,counts,qualified,1,40" in lines
+    assert lines[0] == (
+        "group,section,metric,actual,target,basis,from,to,timezone,as_of,restated_by_versions"
+    )
+    assert any(line.startswith("all,counts,qualified,1,40,flow,2026-03-01,2026-03-31,")
+               for line in lines)
+
+
+def test_kpi_csv_names_what_every_row_was_computed_on(handoff: Handoff) -> None:
+    """SPEC §5: the basis is always named, in CSV too (a cohort file cannot pass for flow)."""
+    as_of = "2026-04-01T00:00Z"
+    text = handoff.ok("kpi", "--month", "2026-03", "--basis", "cohort", "--as-of", as_of,
+                      "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {(r["basis"], r["from"], r["to"], r["as_of"], r["restated_by_versions"])
+            for r in rows} == {("cohort", "2026-03-01", "2026-03-31", "2026-04-01T00:00:00Z", "")}
 
 
 def test_kpi_as_of_replays_an_earlier_report(handoff: Handoff) -> None:
@@ -219,6 +234,7 @@ def test_json_and_csv_carry_rates_unrounded_and_tables_round_them(handoff: Hando
     rate = handoff.json("kpi", "--month", "2026-03")["rates"]["visit_to_captured"]
     assert rate == 1 / 2400
     csv_rows = handoff.ok("kpi", "--month", "2026-03", "--format", "csv").splitlines()
-    assert f"all,rates,visit_to_captured,{1 / 2400!r},0.02" in csv_rows
+    assert any(row.startswith(f"all,rates,visit_to_captured,{1 / 2400!r},0.02,")
+               for row in csv_rows)
     table = handoff.ok("kpi", "--month", "2026-03")
     assert "0.0%" in table and repr(1 / 2400) not in table
