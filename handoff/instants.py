@@ -37,10 +37,11 @@ def parse_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> dateti
     if instant.tzinfo is None:
         zone = zone_for_day(instant.date())
         local = instant.replace(tzinfo=zone)
-        if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != instant:
+        read_back = local.astimezone(UTC).astimezone(zone)
+        if read_back.replace(tzinfo=None) != instant:
             raise InvalidInput(
                 f"{cleaned} does not exist in {zone.key}: the clocks skip that hour "
-                "(give the offset, like 2026-03-08T03:30-05:00)"
+                f"(give the offset, like {read_back.isoformat(timespec='minutes')})"
             )
         instant = local
     return check_instant(instant.astimezone(UTC))

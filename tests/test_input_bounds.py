@@ -74,10 +74,26 @@ def test_a_local_time_the_clocks_skip_is_refused_and_a_repeated_one_is_its_first
     )
     handoff.ok("sla", "apply", str(agreement))
     line = handoff.refused("lead", "capture", "k", "--source", "w", "--at", "2026-03-08T02:30")
-    assert "does not exist in America/Chicago" in line
+    # Its example names the instant an hour later, in the offset the clocks then show
+    # (CST is UTC-6: 02:30 CST is 08:30 UTC, which reads 03:30 in CDT, UTC-5).
+    assert "does not exist in America/Chicago" in line and "like 2026-03-08T03:30-05:00" in line
     handoff.ok("lead", "capture", "k", "--source", "w", "--at", "2026-11-01T01:30")
     # 01:30 happens first in daylight time (CDT, UTC-5), then again in standard time.
     assert handoff.json("lead", "show", "k")["captured_at"].startswith("2026-11-01T06:30")
+
+
+def test_the_example_for_a_skipped_local_time_is_in_the_agreement_zone(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Chile moves its clocks from 00:00 (UTC-4) to 01:00 (UTC-3) on 2026-09-06."""
+    agreement = tmp_path / "a.toml"
+    agreement.write_text(
+        'name = "x"\neffective_from = 2026-01-01\ntimezone = "America/Santiago"\n'
+        "[sales]\ndecide_within_hours = 8\n"
+    )
+    handoff.ok("sla", "apply", str(agreement))
+    line = handoff.refused("lead", "capture", "k", "--source", "w", "--at", "2026-09-06T00:30")
+    assert "does not exist in America/Santiago" in line and "like 2026-09-06T01:30-03:00" in line
 
 
 def test_a_key_is_at_most_200_characters_on_one_line(handoff: Handoff) -> None:
