@@ -67,13 +67,13 @@ def test_the_read_model_names_the_corrected_leads_as_the_log_does(app: HandoffAp
 
 
 def test_text_of_any_kind_is_exported_as_the_domain_records_it(app: HandoffApp) -> None:
-    """Names with quotes, backslashes, non-ASCII letters and tabs: states that the
-    JSON decoders read through their slower paths (escapes, UTF-8)."""
+    """Names with quotes, backslashes, non-ASCII letters, a reason with a tab: states that
+    the JSON decoders read through their slower paths (escapes, UTF-8)."""
     app.capture("Zoë-1", "web", "maria", at="2026-03-02T09:00", name='Zoë "Z" Ørsted\\田中',
-                email="zoe@example.com", company="Ünïcode\tTabs, Inc.")
+                email="zoe@example.com", company="Ünïcode, Inc.")
     app.record("Zoë-1", "qualified", "maria", "2026-03-02T10:00", score=0)
     app.record("Zoë-1", "handed", "maria", "2026-03-02T11:00", owner="sam")
-    app.record("Zoë-1", "rejected", "sam", "2026-03-02T12:00", reason='"=1+2" ☹')
+    app.record("Zoë-1", "rejected", "sam", "2026-03-02T12:00", reason='"=1+2"\t☹')
     app.record_visits(date(2026, 3, 2), 0, "maria")
     assert list(export_rows(app)) == rows_from_domain_events(app)
     assert next(export_rows(app))["name"] == 'Zoë "Z" Ørsted\\田中'

@@ -170,6 +170,19 @@ def test_bad_contacts_are_refused_with_their_lines_and_nothing_is_written(
     assert march(signed)["counts"]["captured"] == 0
 
 
+def test_a_tab_in_a_contacts_name_is_refused_with_its_line(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    lines = HUBSPOT.read_text().splitlines()
+    lines[1] = lines[1].replace('"Ann"', '"An\tn"')  # 101
+    bad = tmp_path / "contacts.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    result = signed("import", str(bad), "--from", "hubspot")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{bad}: line 2: name holds a control character")
+    assert march(signed)["counts"]["captured"] == 0
+
+
 def test_a_step_out_of_lifecycle_order_is_refused_with_its_line(
     signed: Handoff, tmp_path: Path
 ) -> None:

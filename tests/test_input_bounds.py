@@ -109,6 +109,42 @@ def test_texts_are_one_line_except_reasons(handoff: Handoff) -> None:
     assert handoff.json("lead", "history", "k")[-1]["reason"] == "no budget\nthis year"
 
 
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [(("k\tx", "--source", "web"), "key"),
+     (("k", "--source", "w\teb"), "source"),
+     (("k", "--source", "web", "--name", "A\tB"), "name")],
+)
+def test_a_tab_is_refused_in_a_key_and_in_one_line_texts(
+    handoff: Handoff, args: tuple[str, ...], what: str
+) -> None:
+    """A tab would split a key or a name into two columns of every table and CSV."""
+    line = handoff.refused("lead", "capture", *args)
+    assert what in line and "control character" in line
+    assert nothing_recorded(handoff)
+
+
+def test_an_amendment_and_an_import_refuse_a_tab_as_capture_does(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    handoff.ok("lead", "capture", "k", "--source", "web", "--at", "2026-03-02T09:00Z")
+    line = handoff.refused("lead", "amend", "k", "1", "--company", "Acme\tInc", "--why", "typo")
+    assert "company holds a control character" in line
+    assert [e["event"] for e in handoff.json("lead", "history", "k")] == ["captured"]
+    path = tmp_path / "rows.csv"
+    path.write_text("lead,event,at,source,name\nb,captured,2026-03-02T09:00Z,web,\"A\tB\"\n")
+    result = handoff("import", str(path))
+    assert result.exit_code == 1, result.output
+    assert "line 2: name holds a control character" in result.stderr
+    handoff.refused("lead", "show", "b")
+
+
+def test_a_reason_may_hold_tabs_as_it_may_hold_lines(handoff: Handoff) -> None:
+    accepted_lead(handoff)
+    handoff.ok("lead", "lose", "k", "--reason", "price:\ttoo high", "--at", "2026-03-03T09:00Z")
+    assert handoff.json("lead", "history", "k")[-1]["reason"] == "price:\ttoo high"
+
+
 def test_an_import_applies_the_same_bounds_and_writes_nothing(
     handoff: Handoff, tmp_path: Path
 ) -> None:

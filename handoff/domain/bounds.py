@@ -79,7 +79,11 @@ def check_key(key: str) -> str:
 
 
 def check_text(what: str, value: str | None, multiline: bool = False) -> str | None:
-    """A free text (source, owner, name, reason...): bounded, and one line unless it may wrap."""
+    """A free text (source, owner, name, reason...): bounded, and one line unless it may wrap.
+
+    Only a text that may wrap (a reason) may hold tabs: in a key or a one-line text a tab
+    splits what it names into two columns of every table and spreadsheet.
+    """
     if value is None:
         return None
     if len(value) > MAX_TEXT_LENGTH:
@@ -96,7 +100,7 @@ def check_text(what: str, value: str | None, multiline: bool = False) -> str | N
 def _check_one_line(what: str, value: str) -> None:
     if "\n" in value or "\r" in value:
         raise InvalidInput(f"{what} must be one line: {value[:40]!r}")
-    _check_printable(what, value.replace("\t", ""))
+    _check_printable(what, value)
 
 
 def _check_printable(what: str, value: str) -> None:
