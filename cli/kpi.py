@@ -21,11 +21,10 @@ OVERDUE_EXIT = 3
 
 
 def _as_of(app: Any, text: str | None) -> datetime | None:
-    """--as-of T: an instant; without an offset, local to the agreement in force that day.
-
-    A malformed instant is bad input like any other: one line, exit status 1.
+    """--as-of T: an instant that has passed; without an offset, local to the agreement in
+    force that day. A malformed instant is bad input like any other: one line, exit 1.
     """
-    return None if text is None else app.instant(text)
+    return None if text is None else app.as_of(text)
 
 
 @click.command()

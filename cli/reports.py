@@ -90,7 +90,7 @@ def report(obj: Any, month: str | None, quarter: str | None, out: str, as_of: st
     from handoff.report import monthly_review, render_review
 
     app = obj.app
-    instant = app.instant(as_of) if as_of else None
+    instant = app.as_of(as_of) if as_of else None
     review = monthly_review(app, month, as_of=instant, quarter=quarter)
     page = render_review(review)
     try:

@@ -191,6 +191,21 @@ class HandoffApp(Application[Any]):
         """An instant as a user typed it; without an offset, local to the agreement in force."""
         return parse_instant(text, self.zone_for_day(register or self.agreement_register()))
 
+    def as_of(self, text: str) -> datetime:
+        """`--as-of T`: the instant a report is replayed at, which has passed (or is now:
+        a few minutes ahead, as for a step, is a clock's skew); a later one would judge
+        handoffs pending today as overdue, which nobody was told."""
+        from handoff.domain.errors import TimeRefused
+        from handoff.domain.lead import FUTURE_SKEW
+
+        instant = self.instant(text)
+        if instant > self.clock() + FUTURE_SKEW:
+            raise TimeRefused(
+                lambda at: f"--as-of {at(instant)} is in the future: a report is replayed as "
+                "of an instant that has passed, or now"
+            )
+        return instant
+
     def stamp(
         self, register: AgreementRegister, event_name: str, actor: str, at: str | None,
         owner: str | None = None,

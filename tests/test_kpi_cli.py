@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,21 @@ def test_kpi_as_of_replays_an_earlier_report(handoff: Handoff) -> None:
     earlier = handoff.json("kpi", "--month", "2026-03", "--as-of", "2026-01-01T00:00Z")
     assert earlier["as_of"] == "2026-01-01T00:00:00Z"
     assert earlier["counts"]["captured"] == 0
+
+
+def test_a_report_is_replayed_only_as_of_an_instant_that_has_passed(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """An as-of a year ahead would judge today's pending handoffs overdue: not a replay."""
+    next_year = datetime.now(UTC) + timedelta(days=365)
+    later = next_year.strftime("%Y-%m-%dT%H:%MZ")
+    for command in (("kpi", "--month", "2026-03"), ("sla", "breaches"),
+                    ("report", "--month", "2026-03", "--out", str(tmp_path / "never.html"))):
+        line = handoff.refused(*command, "--as-of", later)
+        assert "is in the future" in line, command
+    assert not (tmp_path / "never.html").exists()
+    a_minute_ago = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%MZ")
+    handoff.ok("kpi", "--month", "2026-03", "--as-of", a_minute_ago)
 
 
 @pytest.mark.parametrize(
