@@ -87,6 +87,9 @@ def report(obj: Any, month: str | None, quarter: str | None, out: str, as_of: st
     """
     if bool(month) == bool(quarter):
         raise click.UsageError("give one period: --month YYYY-MM or --quarter YYYYQn")
+    if Path(out).suffix.lower() != ".html":  # as `sla doc` names what it writes by its suffix
+        raise click.BadParameter("must end in .html (the review is an HTML page)",
+                                 param_hint="--out")
     from handoff.report import monthly_review, render_review
 
     app = obj.app

@@ -114,6 +114,14 @@ def test_an_unwritable_file_is_refused_in_one_line(march: Handoff, tmp_path: Pat
     assert message.startswith("Error: cannot write")
 
 
+def test_the_review_is_written_only_to_a_file_named_as_html(
+    march: Handoff, tmp_path: Path
+) -> None:
+    result = march("report", "--month", "2026-03", "--out", str(tmp_path / "review.txt"))
+    assert result.exit_code == 2 and "must end in .html" in result.stderr
+    assert not (tmp_path / "review.txt").exists()
+
+
 def test_a_malformed_month_is_refused_in_one_line(march: Handoff, tmp_path: Path) -> None:
     message = march.refused("report", "--month", "March", "--out", str(tmp_path / "r.html"))
     assert "not a month (YYYY-MM)" in message
