@@ -270,6 +270,9 @@ def forget(obj: Any, key: str, why: str) -> None:
     history keeps who forgot it, when and why. This cannot be undone."""
     obj.app.forget(key, why, obj.actor)
     click.echo(f"{key}: forgotten (name, e-mail and company erased)")
+    if "@" in key:  # the key names the lead in every entry and report: it cannot go
+        click.echo(f"note: the key {key!r} itself stays, as it names the lead; a lead keyed "
+                   "by an e-mail address keeps that address (key leads by a CRM id instead)")
 
 
 @lead.command()

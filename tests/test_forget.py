@@ -38,6 +38,18 @@ def test_a_forgotten_lead_keeps_its_figures_and_loses_its_person(handoff: Handof
     assert "1 of them with a person's details erased" in handoff.ok("audit", "verify")
 
 
+def test_forgetting_a_lead_keyed_by_an_email_address_says_the_key_stays(
+    handoff: Handoff,
+) -> None:
+    """SPEC §2 lets a key be an e-mail address; the key names the lead and stays."""
+    handoff.ok("lead", "capture", "ann@acme.example", "--source", "web",
+               "--email", "ann@acme.example", "--at", "2026-03-02T09:00")
+    said = handoff.ok("lead", "forget", "ann@acme.example", "--why", "GDPR request 18")
+    assert said.startswith("ann@acme.example: forgotten (name, e-mail and company erased)\n")
+    assert "note: the key 'ann@acme.example' itself stays" in said
+    assert handoff.json("lead", "show", "ann@acme.example")["email"] == "[forgotten]"
+
+
 def test_the_history_says_who_forgot_the_lead_when_and_why(handoff: Handoff) -> None:
     ann_lee(handoff)
     handoff.ok("lead", "forget", "acme-1", "--why", "GDPR request 17")
