@@ -64,16 +64,21 @@ def test_a_period_outside_1900_to_2200_is_refused(handoff: Handoff) -> None:
     assert "out of range" in handoff.refused("kpi", "--from", "1800-01-01", "--to", "2026-01-01")
 
 
-def test_a_local_time_the_clocks_skip_is_refused_and_a_repeated_one_is_its_first_passing(
-    handoff: Handoff, tmp_path: Path
-) -> None:
+def _capture_at_a_skipped_time(handoff: Handoff, tmp_path: Path, zone: str, at: str) -> str:
+    """Under an agreement in this zone, capture a lead at a local time it skips: refused."""
     agreement = tmp_path / "a.toml"
     agreement.write_text(
-        'name = "x"\neffective_from = 2026-01-01\ntimezone = "America/Chicago"\n'
+        f'name = "x"\neffective_from = 2026-01-01\ntimezone = "{zone}"\n'
         "[sales]\ndecide_within_hours = 8\n"
     )
     handoff.ok("sla", "apply", str(agreement))
-    line = handoff.refused("lead", "capture", "k", "--source", "w", "--at", "2026-03-08T02:30")
+    return handoff.refused("lead", "capture", "k", "--source", "w", "--at", at)
+
+
+def test_a_local_time_the_clocks_skip_is_refused_and_a_repeated_one_is_its_first_passing(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    line = _capture_at_a_skipped_time(handoff, tmp_path, "America/Chicago", "2026-03-08T02:30")
     # Its example names the instant an hour later, in the offset the clocks then show
     # (CST is UTC-6: 02:30 CST is 08:30 UTC, which reads 03:30 in CDT, UTC-5).
     assert "does not exist in America/Chicago" in line and "like 2026-03-08T03:30-05:00" in line
@@ -86,13 +91,7 @@ def test_the_example_for_a_skipped_local_time_is_in_the_agreement_zone(
     handoff: Handoff, tmp_path: Path
 ) -> None:
     """Chile moves its clocks from 00:00 (UTC-4) to 01:00 (UTC-3) on 2026-09-06."""
-    agreement = tmp_path / "a.toml"
-    agreement.write_text(
-        'name = "x"\neffective_from = 2026-01-01\ntimezone = "America/Santiago"\n'
-        "[sales]\ndecide_within_hours = 8\n"
-    )
-    handoff.ok("sla", "apply", str(agreement))
-    line = handoff.refused("lead", "capture", "k", "--source", "w", "--at", "2026-09-06T00:30")
+    line = _capture_at_a_skipped_time(handoff, tmp_path, "America/Santiago", "2026-09-06T00:30")
     assert "does not exist in America/Santiago" in line and "like 2026-09-06T01:30-03:00" in line
 
 
