@@ -186,7 +186,7 @@ def show(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
     if fmt == "json":
         print_json(summary)
         return
-    print_fields([(k, obj.instants.text(v) if k.endswith("_at") else v)
+    print_fields([(k, obj.instants.text(v) if k.endswith("_at") or k == "as_of" else v)
                   for k, v in summary.items() if v is not None], title=f"Lead {key}")
 
 

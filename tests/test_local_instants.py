@@ -95,6 +95,15 @@ def test_the_kpi_table_says_as_of_when_in_local_time(handoff: Handoff) -> None:
     assert header.endswith("as of 2026-03-31 12:00 CDT")
 
 
+def test_a_lead_shown_as_of_an_instant_says_it_in_local_time(handoff: Handoff) -> None:
+    # Midnight UTC on New Year's Day 2030 is 18:00 the evening before in Chicago (CST, UTC-6).
+    shown = handoff.ok("lead", "show", "acme-corporation-1", "--as-of", "2030-01-01T00:00Z")
+    [as_of] = [line for line in shown.splitlines() if " as_of " in line]
+    assert "2029-12-31 18:00 CST" in as_of
+    assert handoff.json("lead", "show", "acme-corporation-1", "--as-of",
+                        "2030-01-01T00:00Z")["as_of"] == "2030-01-01T00:00:00Z"
+
+
 def test_an_instant_past_the_agreement_reads_in_its_zone(store: str, tmp_path: Path) -> None:
     """A handoff at 16:00 on the agreement's last day (Tuesday 30 June) is due after its 8
     business hours: one that day, seven the next from 09:00, so at 16:00 on 1 July, Chicago
