@@ -182,7 +182,7 @@ def show(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
     """The lead's state, source, owner and the instant of each stage."""
     app = obj.app
     found = app.lead(key)
-    summary = lead_summary(found, None if as_of is None else app.instant(as_of))
+    summary = lead_summary(found, None if as_of is None else app.as_of(as_of))
     if fmt == "json":
         print_json(summary)
         return
@@ -200,7 +200,7 @@ def history(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
     it occurred, when and by whom it was recorded, and under which agreement version; a
     correction names the entry it corrects (target), why, and what changed."""
     app = obj.app
-    instant = None if as_of is None else app.instant(as_of)
+    instant = None if as_of is None else app.as_of(as_of)
     entries = history_entries(app.lead(key), instant)
     if fmt == "json":
         print_json(entries)

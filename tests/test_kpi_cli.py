@@ -101,7 +101,8 @@ def test_a_report_is_replayed_only_as_of_an_instant_that_has_passed(
     next_year = datetime.now(UTC) + timedelta(days=365)
     later = next_year.strftime("%Y-%m-%dT%H:%MZ")
     for command in (("kpi", "--month", "2026-03"), ("sla", "breaches"),
-                    ("report", "--month", "2026-03", "--out", str(tmp_path / "never.html"))):
+                    ("report", "--month", "2026-03", "--out", str(tmp_path / "never.html")),
+                    ("lead", "show", "acme"), ("lead", "history", "acme")):
         line = handoff.refused(*command, "--as-of", later)
         assert "is in the future" in line, command
     assert not (tmp_path / "never.html").exists()
