@@ -11,7 +11,8 @@ Feature: Forgetting a person
     the entries already written too, so that nothing in the store can give them back.
     The lead's steps stay: it still counts in every KPI and SLA figure, so neither side's
     numbers move because somebody used their right to be forgotten, and the record still
-    proves that nothing else was changed.
+    proves that nothing else was changed. Every view of the lead, its history included,
+    shows "[forgotten]" where the details were, so that nobody takes them for never given.
 
     Example: Ann Lee asks to be forgotten after Sam won her deal
       Given Ann Lee of Acme, ann@acme.example, is lead "acme-1", won by Sam for 30000
@@ -29,6 +30,12 @@ Feature: Forgetting a person
       And nothing in the store holds "Ann Smith", "ann@smith.example" or "Smithco" any more
       And the March figures are the same as before Ann was forgotten
       And the record is intact
+
+    Example: Ann Lee's history shows her details as forgotten, corrected ones too
+      Given Ann Lee of Acme, ann@acme.example, is lead "acme-1", won by Sam for 30000
+      And Maria corrected the capture of lead "acme-1": Ann Smith of Smithco, ann@smith.example
+      When Maria forgets lead "acme-1" because "Ann asked by e-mail on 20 March"
+      Then the history of lead "acme-1" shows "[forgotten]" for the name, e-mail address and company of its capture and of its correction
 
   Rule: Who forgot a lead, when and why stays on record
     An erasure is part of the record too: the lead's history shows who forgot it, when

@@ -9,7 +9,7 @@ from typing import Any
 from handoff.domain.agreement import AgreementVersion, AppliedVersion, Proposal, changes_between
 from handoff.domain.errors import UnknownLead
 from handoff.domain.lead import CORRECTIONS, Lead
-from handoff.domain.steps import EVENT_NAMES, FORGOTTEN
+from handoff.domain.steps import EVENT_NAMES, FORGOTTEN, PERSONAL_DATA
 from handoff.instants import iso
 
 
@@ -45,7 +45,7 @@ def lead_summary(lead: Lead, as_of: datetime | None = None) -> dict[str, Any]:
         "state": state,
         "source": captured["source"],
         "owner": owner,
-        **_person(lead, captured),
+        **_person(lead, {field: captured.get(field) for field in PERSONAL_DATA}),
         **{f"{stage}_at": when for stage, when in stages.items()},
         "contacts": sum(1 for f in facts if f.name == "contacted"),
         "handoffs": sum(1 for f in facts if f.name == "handed"),
@@ -87,12 +87,13 @@ def _changed(changes: dict[str, Any]) -> dict[str, Any]:
     return {k: iso(v) if k == "at" else v for k, v in changes.items()}
 
 
-def _person(lead: Lead, captured: dict[str, Any]) -> dict[str, Any]:
-    """Who the lead is, unless they were forgotten (then whatever `as_of`: it is gone)."""
-    fields = ("name", "email", "company")
-    if lead.forgotten is not None:
-        return dict.fromkeys(fields, FORGOTTEN)
-    return {field: captured.get(field) for field in fields}
+def _person(lead: Lead, shown: dict[str, Any]) -> dict[str, Any]:
+    """What a view shows of the lead (a summary, an entry), its person's details (name,
+    e-mail, company) `[forgotten]` once the lead was forgotten (whatever `as_of`: they are
+    gone), given or not: nobody takes them for never given."""
+    if lead.forgotten is None:
+        return shown
+    return {k: FORGOTTEN if k in PERSONAL_DATA else v for k, v in shown.items()}
 
 
 def history_entries(lead: Lead, as_of: datetime | None = None) -> list[dict[str, Any]]:
@@ -109,7 +110,7 @@ def history_entries(lead: Lead, as_of: datetime | None = None) -> list[dict[str,
                 "agreement": None, "agreement_version": None, "why": entry.why,
             })
         else:
-            entries.append(step_record(entry, n))
+            entries.append(_person(lead, step_record(entry, n)))
     return entries
 
 

@@ -59,8 +59,9 @@ def test_the_history_says_who_forgot_the_lead_when_and_why(handoff: Handoff) -> 
         "captured", "qualified", "handed", "forgotten", "accepted"
     ]
     assert (history[3]["actor"], history[3]["why"]) == ("maria", "GDPR request 17")
-    assert history[0]["name"] is None
-    assert "why=GDPR request 17" in handoff.ok("lead", "history", "acme-1")
+    assert history[0]["name"] == "[forgotten]"  # SPEC §9: views show `[forgotten]`
+    table = handoff.ok("lead", "history", "acme-1")
+    assert "why=GDPR request 17" in table and "name=[forgotten]" in table
 
 
 def test_forgetting_is_refused_without_a_reason_twice_or_for_an_unknown_lead(

@@ -82,6 +82,16 @@ def _(app: HandoffApp, key: str) -> None:
     assert (summary["name"], summary["email"], summary["company"]) == (FORGOTTEN,) * 3
 
 
+@then(parsers.re(r'the history of lead "(?P<key>[^"]+)" shows "\[forgotten\]" for the name, '
+                 r"e-mail address and company of its capture and of its correction"))
+def _(app: HandoffApp, key: str) -> None:
+    entries = history_entries(app.lead(key))
+    capture = entries[0]
+    correction = next(e for e in entries if e["event"] == "amended")
+    for entry in (capture, correction):
+        assert (entry["name"], entry["email"], entry["company"]) == (FORGOTTEN,) * 3, entry
+
+
 @then(parsers.re(r'lead "(?P<key>[^"]+)" still shows "(?P<name>[^"]+)"'))
 def _(app: HandoffApp, key: str, name: str) -> None:
     assert lead_summary(app.lead(key))["name"] == name
