@@ -171,9 +171,14 @@ class NewStore:
                 # Self-contained first: its write-ahead log folded into the file.
                 connection = sqlite3.connect(path)
                 try:
-                    connection.execute("PRAGMA journal_mode = DELETE")
+                    mode = connection.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
                 finally:
                     connection.close()
+                if mode != "delete":  # still open elsewhere: its log could not be folded in
+                    raise StoreUnavailable(
+                        f"the new store {self.location.given!r} could not be completed: "
+                        "nothing was recorded"
+                    )
                 try:
                     os.link(path, self.location.sqlite_path)
                 except FileExistsError:  # made by something other than handoff meanwhile
