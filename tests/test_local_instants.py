@@ -5,7 +5,9 @@ columns without cutting an instant."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from cli_helpers import Handoff
@@ -96,12 +98,14 @@ def test_the_kpi_table_says_as_of_when_in_local_time(handoff: Handoff) -> None:
 
 
 def test_a_lead_shown_as_of_an_instant_says_it_in_local_time(handoff: Handoff) -> None:
-    # Midnight UTC on New Year's Day 2030 is 18:00 the evening before in Chicago (CST, UTC-6).
-    shown = handoff.ok("lead", "show", "acme-corporation-1", "--as-of", "2030-01-01T00:00Z")
-    [as_of] = [line for line in shown.splitlines() if " as_of " in line]
-    assert "2029-12-31 18:00 CST" in as_of
-    assert handoff.json("lead", "show", "acme-corporation-1", "--as-of",
-                        "2030-01-01T00:00Z")["as_of"] == "2030-01-01T00:00:00Z"
+    # The next whole minute: after the lead was recorded, within a clock's skew of now.
+    as_of = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    typed = as_of.strftime("%Y-%m-%dT%H:%M:%SZ")
+    in_chicago = as_of.astimezone(ZoneInfo("America/Chicago")).strftime("%Y-%m-%d %H:%M %Z")
+    shown = handoff.ok("lead", "show", "acme-corporation-1", "--as-of", typed)
+    [line] = [line for line in shown.splitlines() if " as_of " in line]
+    assert in_chicago in line and in_chicago[-3:] in ("CST", "CDT")
+    assert handoff.json("lead", "show", "acme-corporation-1", "--as-of", typed)["as_of"] == typed
 
 
 def test_an_instant_past_the_agreement_reads_in_its_zone(store: str, tmp_path: Path) -> None:
