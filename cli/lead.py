@@ -225,20 +225,25 @@ def history(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
 @click.option("--source", metavar="S", help="Only leads from this source.")
 @click.option("--from", "start", metavar="D", help="Captured from this day (with --to).")
 @click.option("--to", "end", metavar="D", help="Captured up to this day, inclusive (with --from).")
-@click.option("--pending", "handoff", flag_value="pending",
+@click.option("--pending", is_flag=True,
               help="Only leads whose latest handoff waits for a decision, not yet due.")
-@click.option("--overdue", "handoff", flag_value="overdue",
+@click.option("--overdue", is_flag=True,
               help="Only leads whose latest handoff is undecided past its due instant.")
 @output_option("table", "json", "csv")
 @click.pass_obj
 def list_command(obj: Any, state: str | None, owner: str | None, source: str | None,
-                 start: str | None, end: str | None, handoff: str | None, fmt: str) -> None:
+                 start: str | None, end: str | None, pending: bool, overdue: bool,
+                 fmt: str) -> None:
     """The leads as they stand now, oldest captured first: state, source, owner, when
     captured and last handed, and how that handoff stands (in_time, late, pending,
     overdue). --from/--to are whole local days, as for `kpi`."""
     from handoff.kpi import NotOnePeriod, check_one_period, period_from_options
     from handoff.lead_list import COLUMNS, list_leads
 
+    if pending and overdue:
+        raise click.UsageError("give --pending or --overdue, not both: a handoff that waits "
+                               "for a decision is either not yet due or past it")
+    handoff = "pending" if pending else "overdue" if overdue else None
     app = obj.app
     captured = None
     if start or end:

@@ -90,6 +90,15 @@ def test_usage_errors(leads: Handoff, options: list[str]) -> None:
     assert result.exit_code == 2, result.output
 
 
+def test_pending_and_overdue_are_alternatives(leads: Handoff) -> None:
+    """No handoff is both pending and overdue: asking for both is a slip, not an empty list."""
+    result = leads("lead", "list", "--pending", "--overdue")
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert "--pending" in line and "--overdue" in line
+
+
 @pytest.mark.parametrize(
     ("options", "reason"),
     [(["--from", "2026-02-30", "--to", "2026-03-01"], "2026-02-30"),
