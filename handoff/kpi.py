@@ -316,7 +316,9 @@ def targets(register: AgreementRegister, period: Period, as_of: datetime) -> dic
     Rates are the agreement's. Counts and revenue come from the reverse funnel (as
     `handoff plan` computes it) on the revenue goal prorated to the period by days;
     `qualified` is marketing's own promise, qualified_per_month prorated by days, when
-    the agreement states it. Names the agreement sets no target for are null.
+    the agreement states it. Only days some agreement is in force on count: a period
+    running past the last agreement's end has no target for the days after it. Names the
+    agreement sets no target for are null.
     """
     result: dict[str, Any] = dict.fromkeys((*COUNT_NAMES, "revenue_won", *RATES))
     version = register.in_force_on(period.first_day, as_of)
@@ -329,7 +331,8 @@ def targets(register: AgreementRegister, period: Period, as_of: datetime) -> dic
     revenue, average_deal = terms.goal("revenue"), terms.goal("average_deal")
     if revenue is not None and average_deal is not None:
         first, last, _ = plan_period(terms)
-        share = Fraction(revenue) * period.days / ((last - first).days + 1)
+        covered = _days_in_force(register, period.first_day, period.last_day, as_of)
+        share = Fraction(revenue) * covered / ((last - first).days + 1)
         funnel = reverse_funnel(share, average_deal, terms.rate)
         result["revenue_won"] = funnel.revenue
         result.update({stage: funnel.counts[stage] for stage in FUNNEL_STAGES})
@@ -337,13 +340,21 @@ def targets(register: AgreementRegister, period: Period, as_of: datetime) -> dic
     if per_month is not None:
         promised = sum(
             (
-                Fraction(per_month * ((last - first).days + 1), _days_in_month(first))
+                Fraction(per_month * _days_in_force(register, first, last, as_of),
+                         _days_in_month(first))
                 for first, last in months_between(period.first_day, period.last_day)
             ),
             Fraction(0),
         )
         result["qualified"] = math.ceil(promised)
     return result
+
+
+def _days_in_force(register: AgreementRegister, first: date, last: date,
+                   as_of: datetime) -> int:
+    """How many of these local days some agreement version is in force on."""
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    return sum(register.in_force_on(day, as_of) is not None for day in days)
 
 
 def _days_in_month(day: date) -> int:

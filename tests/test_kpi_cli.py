@@ -255,3 +255,28 @@ def test_json_and_csv_carry_rates_unrounded_and_tables_round_them(handoff: Hando
                for row in csv_rows)
     table = handoff.ok("kpi", "--month", "2026-03")
     assert "0.0%" in table and repr(1 / 2400) not in table
+
+
+def test_targets_count_only_the_days_an_agreement_is_in_force(
+    store: str, tmp_path: Path
+) -> None:
+    """As the plan gives a month cut by the agreement's end only its days (plan.feature),
+    a period running past the agreement's end gets targets for its days in force alone:
+    1,200,000 over the 181 days of H1 2026, for the 16 days of 15-30 June, is
+    106,077.35; 4 deals of 30,000 (3.54 rounded up), 12 proposals at 0.35 (11.4 up); and
+    marketing's 40 qualified a month, for 16 of June's 30 days, 21.3: 22 (July's 15 days
+    would have added 19.4)."""
+    cli = Handoff(store)
+    agreement = tmp_path / "h1.toml"
+    agreement.write_text(
+        'name = "H1"\neffective_from = 2026-01-01\neffective_to = 2026-06-30\n'
+        'timezone = "America/Chicago"\n[goal]\nrevenue = 1200000\naverage_deal = 30000\n'
+        "[marketing]\nqualified_per_month = 40\n"
+        "[sales]\ndecide_within_hours = 8\nrates = { proposal_to_won = 0.35 }\n"
+    )
+    cli.ok("sla", "apply", str(agreement))
+    targets = cli.json("kpi", "--from", "2026-06-15", "--to", "2026-07-15")["targets"]
+    assert (targets["revenue_won"], targets["won"], targets["proposal"]) == (106077.35, 4, 12)
+    assert targets["qualified"] == 22
+    whole_june = cli.json("kpi", "--month", "2026-06")["targets"]  # 30 of 181 days
+    assert whole_june["revenue_won"] == round(1_200_000 * 30 / 181, 2)
