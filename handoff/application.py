@@ -117,6 +117,7 @@ class HandoffApp(Application[Any]):
         """Close the store; a store this provisional opening created is kept only if
         something was recorded in it (see `__init__`)."""
         settling = self._new is not None or self._schema_lock is not None
+        recorded = False
         try:
             recorded = settling and eventstore.last_notification_id(self) > 0
         finally:
