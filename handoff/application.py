@@ -28,7 +28,7 @@ from handoff.domain.agreement import (
     changes_between,
 )
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
-from handoff.domain.steps import Stamp, erase_person, lead_id
+from handoff.domain.steps import Stamp, erase_person, in_the_future, lead_id
 from handoff.instants import now_utc, parse_amount, parse_instant
 from handoff.store import NewStore, StoreLocation, StoreUnavailable
 
@@ -197,10 +197,9 @@ class HandoffApp(Application[Any]):
         a few minutes ahead, as for a step, is a clock's skew); a later one would judge
         handoffs pending today as overdue, which nobody was told."""
         from handoff.domain.errors import TimeRefused
-        from handoff.domain.lead import FUTURE_SKEW
 
         instant = self.instant(text)
-        if instant > self.clock() + FUTURE_SKEW:
+        if in_the_future(instant, self.clock()):
             raise TimeRefused(
                 lambda at: f"--as-of {at(instant)} is in the future: a report is replayed as "
                 "of an instant that has passed, or now"
@@ -358,9 +357,11 @@ class HandoffApp(Application[Any]):
         return traffic
 
     def record_visits(self, day: date, visits: int, actor: str) -> TrafficDay:
+        zone = self.zone_for_day(self.agreement_register())(day)
+
         def change() -> TrafficDay:
             traffic = self.traffic_day(day)
-            traffic.record(visits, actor=actor, recorded_at=self.clock())
+            traffic.record(visits, actor=actor, recorded_at=self.clock(), zone=zone)
             self.save(traffic)
             return traffic
 

@@ -399,7 +399,8 @@ class Importer:
         traffic = self.days[day]
         if day in self.days_recorded or traffic.visits == visits:
             return False
-        traffic.record(visits, actor=actor, recorded_at=self.recorded_at)
+        traffic.record(visits, actor=actor, recorded_at=self.recorded_at,
+                       zone=self.zone_for_day(day))
         self.changed[day] = traffic
         return True
 

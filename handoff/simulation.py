@@ -91,7 +91,7 @@ class Simulation:
                 self.cutoff,
             )
             traffic = TrafficDay(day=day.isoformat())
-            traffic.record(visits, actor="li", recorded_at=recorded_at)
+            traffic.record(visits, actor="li", recorded_at=recorded_at, zone=TIMEZONE)
             days.append(traffic)
             day += timedelta(days=1)
         return days

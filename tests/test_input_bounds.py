@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from cli_helpers import Handoff, nothing_recorded
@@ -48,6 +50,29 @@ def test_visits_are_bounded(handoff: Handoff, visits: str) -> None:
     result = handoff("traffic", "record", "--date", "2026-03-02", "--visits", visits)
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "no store at" in handoff.refused("export")
+
+
+def test_visits_are_recorded_for_a_day_that_has_begun_in_the_agreements_zone(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A day's traffic is counted once the day is under way; no step is recorded ahead of
+    time either (SPEC §2: at most 5 minutes in the future)."""
+    agreement = tmp_path / "a.toml"
+    agreement.write_text(
+        'name = "x"\neffective_from = 2026-01-01\ntimezone = "America/Chicago"\n'
+        "[sales]\ndecide_within_hours = 8\n"
+    )
+    handoff.ok("sla", "apply", str(agreement))
+    line = handoff.refused("traffic", "record", "--date", "2031-01-01", "--visits", "3")
+    assert "2031-01-01 has not begun" in line
+    path = tmp_path / "rows.csv"
+    path.write_text(HEADER + ",visits,2031-01-01,li,,,,3,\n")
+    result = handoff("import", str(path))
+    assert result.exit_code == 1 and "line 2: 2031-01-01 has not begun" in result.stderr
+    assert ",visits," not in handoff.ok("export")
+    today_in_chicago = datetime.now(ZoneInfo("America/Chicago")).date().isoformat()
+    handoff.ok("traffic", "record", "--date", today_in_chicago, "--visits", "3")
+    assert f",visits,{today_in_chicago}," in handoff.ok("export")
 
 
 @pytest.mark.parametrize(

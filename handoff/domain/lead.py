@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
@@ -16,12 +16,11 @@ from handoff.domain.steps import (
     PERSONAL_DATA,
     Fact,
     Stamp,
+    in_the_future,
     lead_id,
     state_after,
     transition_refusal,
 )
-
-FUTURE_SKEW = timedelta(minutes=5)
 
 
 class Lead(Aggregate):
@@ -554,7 +553,7 @@ def check_value(field: str, value: Any) -> None:
 
 
 def check_not_in_future(stamp: Stamp) -> None:
-    if stamp.occurred_at > stamp.recorded_at + FUTURE_SKEW:
+    if in_the_future(stamp.occurred_at, stamp.recorded_at):
         raise TimeRefused(
             lambda at: f"{at(stamp.occurred_at)} is in the future (more than 5 minutes after now)"
         )

@@ -7,7 +7,7 @@ that only reads (`handoff kpi`) starts without building the aggregate's event cl
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -50,6 +50,16 @@ FORGOTTEN = "[forgotten]"
 def lead_id(key: str) -> UUID:
     """A lead's stable aggregate id, derived from the key the user chose."""
     return uuid5(NAMESPACE_URL, f"handoff:lead:{key}")
+
+
+# A clock's skew: how far ahead of now a step may be dated (SPEC §2: 5 minutes).
+FUTURE_SKEW = timedelta(minutes=5)
+
+
+def in_the_future(instant: datetime, now: datetime) -> bool:
+    """Whether `instant` is still ahead of `now`, beyond a clock's skew: nothing recorded
+    (a step, a day's traffic) may say it happened then."""
+    return instant > now + FUTURE_SKEW
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, tzinfo
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from handoff.domain.bounds import check_count
+from handoff.domain.errors import TimeRefused
+from handoff.domain.steps import in_the_future
 
 
 def traffic_day_id(day: date) -> UUID:
@@ -28,8 +30,15 @@ class TrafficDay(Aggregate):
         self.counts: list[int] = []  # every count recorded for the day, in order
         self.recorded_at: datetime | None = None
 
-    def record(self, visits: int, actor: str, recorded_at: datetime) -> None:
+    def record(self, visits: int, actor: str, recorded_at: datetime, zone: tzinfo) -> None:
+        """The day's visits, counted once the day has begun in `zone` (the agreement's)."""
         check_count(visits, "visits")
+        begins = datetime.combine(date.fromisoformat(self.day), time(), zone)
+        if in_the_future(begins, recorded_at):
+            raise TimeRefused(
+                lambda at: f"{self.day} has not begun yet (it begins at {at(begins)}): "
+                "visits are recorded for a day that has begun"
+            )
         self._visits_recorded(day=self.day, visits=visits, actor=actor, recorded_at=recorded_at)
 
     @event("VisitsRecorded")
