@@ -25,6 +25,7 @@ from handoff.domain.lead import (
     captured_attributes,
     check_capture,
     check_step,
+    given,
 )
 from handoff.domain.steps import EVENT_NAMES, Fact, Stamp, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
@@ -321,11 +322,8 @@ class Importer:
                 self._capture_new(key, stamp, row)
                 return True
             lead = Lead.capture(
-                key, row.get("source", ""), stamp,
-                name=row.get("name") or None,
-                email=row.get("email") or None,
-                company=row.get("company") or None,
-                id=self.ids[key],
+                key, row.get("source", ""), stamp, name=row.get("name"),
+                email=row.get("email"), company=row.get("company"), id=self.ids[key],
             )
             self.leads[key] = lead
         elif lead is None:
@@ -342,8 +340,8 @@ class Importer:
 
     def _capture_new(self, key: str, stamp: Stamp, row: dict[str, str]) -> None:
         """`Lead.capture`, described: the same checks, the same event."""
-        source, name = row.get("source", ""), row.get("name") or None
-        email, company = row.get("email") or None, row.get("company") or None
+        source, name = row.get("source", ""), given(row.get("name"))
+        email, company = given(row.get("email")), given(row.get("company"))
         check_capture(key, source, stamp, name, email, company)
         new = NewLead(self.ids[key], Journey(key, stamp.occurred_at))
         new.add("captured", stamp.occurred_at,

@@ -137,6 +137,11 @@ def test_an_amended_instant_moves_the_step_to_its_month(signed: Handoff) -> None
          "in the future"),
         (("amend", "acme", "2", "--why", "x"), "maria", "at least one value"),
         (("amend", "acme", "3", "--owner", "sam", "--why", "x"), "maria", "already reads so"),
+        # An empty text is no text, as in a capture: the lead was captured without them.
+        (("amend", "acme", "1", "--email", "", "--why", "x"), "maria", "already reads so"),
+        (("amend", "acme", "1", "--name", "", "--company", "", "--why", "x"), "maria",
+         "already reads so"),
+        (("amend", "acme", "4", "--channel", "", "--why", "x"), "sam", "already reads so"),
     ],
 )
 def test_a_correction_that_breaks_a_rule_is_refused_and_writes_nothing(
@@ -146,6 +151,16 @@ def test_a_correction_that_breaks_a_rule_is_refused_and_writes_nothing(
     before = signed.json("lead", "history", "acme")
     assert says in signed.refused("lead", *args, actor=actor)
     assert signed.json("lead", "history", "acme") == before
+
+
+def test_an_empty_text_is_no_text_in_a_capture_and_in_an_amendment(signed: Handoff) -> None:
+    signed.ok("lead", "capture", "zed", "--source", "web", "--name", "Zed", "--email", "",
+              "--at", "2026-03-02T09:00")
+    assert signed.json("lead", "history", "zed")[0]["email"] is None
+    signed.ok("lead", "amend", "zed", "1", "--name", "", "--why", "not the person's name")
+    shown = signed.json("lead", "show", "zed")
+    assert (shown["name"], shown["email"]) == (None, None)
+    assert signed.json("lead", "history", "zed")[1]["name"] is None
 
 
 def test_corrected_figures_are_those_a_rebuild_finds(signed: Handoff) -> None:

@@ -210,6 +210,7 @@ class Lead(Aggregate):
         company: str | None = None,
         id: UUID | None = None,  # a caller that already derived it saves hashing the key again
     ) -> Lead:
+        name, email, company = given(name), given(email), given(company)
         check_capture(key, source, stamp, name, email, company)
         return cls._create(
             cls.Captured, id=id or lead_id(key),
@@ -233,7 +234,7 @@ class Lead(Aggregate):
         self._step(self.Rejected, stamp, why, reason=reason)
 
     def contact(self, stamp: Stamp, channel: str | None = None, why: str | None = None) -> None:
-        self._step(self.Contacted, stamp, why, channel=channel)
+        self._step(self.Contacted, stamp, why, channel=given(channel))
 
     def send_proposal(self, amount: Decimal, stamp: Stamp, why: str | None = None) -> None:
         self._step(self.ProposalSent, stamp, why, amount=amount)
@@ -320,6 +321,7 @@ class Lead(Aggregate):
         fact = self.step(n)
         if not changes:
             raise InvalidInput("an amendment needs at least one value to change")
+        changes = {k: given(v) if k in OPTIONAL_TEXTS else v for k, v in changes.items()}
         allowed = AMENDABLE[fact.name]
         for field, value in changes.items():
             if field not in allowed:
@@ -525,6 +527,17 @@ class Journey:
         self.latest_step = event_name
         if event_name == "proposal":
             self.last_proposal = data["amount"]
+
+
+# The texts a step may go without: an empty one is not given (`given`).
+OPTIONAL_TEXTS = frozenset({"name", "email", "company", "channel"})
+
+
+def given(text: str | None) -> str | None:
+    """An optional text as typed: an empty one (`--email ""`, an import's empty cell) is
+    not given, so that a lead captured without an e-mail reads as one whose e-mail is ''
+    nowhere, and an amendment to '' changes nothing."""
+    return text or None
 
 
 def check_owner(owner: str) -> None:
