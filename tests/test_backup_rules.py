@@ -1,0 +1,195 @@
+"""A backup is restored only if every entry in it is one the commands could have recorded
+(SPEC §7: nothing a user can type, a backup edited by hand included, may leave a store
+that a later command cannot read, or that reads wrong figures)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_helpers import Handoff, nothing_recorded
+from conftest import AGREEMENT, agreement_toml
+
+Entry = dict[str, Any]
+
+
+def instant(text: str) -> dict[str, str]:
+    return {"_type_": "datetime_iso", "_data_": text}
+
+
+def recorded_history(tmp_path: Path) -> Handoff:
+    """A store whose backup reads, line by line: 1 the header, 2 captured, 3 qualified,
+    4 handed, 5 rejected, 6 the day's traffic opened, 7 its visits."""
+    source = Handoff(str(tmp_path / "source.sqlite"))
+    source.ok("lead", "capture", "L", "--source", "web", "--at", "2026-03-02T09:00")
+    source.ok("lead", "qualify", "L", "--at", "2026-03-02T10:00")
+    source.ok("lead", "handoff", "L", "--owner", "sam", "--at", "2026-03-02T11:00")
+    source.ok("lead", "reject", "L", "--reason", "not now", "--at", "2026-03-02T12:00")
+    source.ok("traffic", "record", "--date", "2026-03-02", "--visits", "100")
+    return source
+
+
+def edited_backup(source: Handoff, tmp_path: Path, kind: str,
+                  edit: Callable[[Entry], None]) -> Path:
+    """The source's backup with the state of its (first) entry of this kind edited."""
+    lines = [json.loads(line) for line in source.ok("export", "--format", "jsonl").splitlines()]
+    entry = next(e for e in lines[1:] if e["topic"].endswith(f".{kind}"))
+    edit(entry["state"])
+    path = tmp_path / "edited.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    return path
+
+
+def set_to(field: str, value: Any) -> Callable[[Entry], None]:
+    return lambda state: state.__setitem__(field, value)
+
+
+EDITS = {
+    "a step dated before its lead's capture":
+        ("Qualified", set_to("occurred_at", instant("2020-01-01T00:00:00+00:00")),
+         "line 3: lead 'L': 2020-01-01T00:00:00+00:00 is before its previous event"),
+    "a capture dated after 2200":
+        ("Captured", set_to("occurred_at", instant("9999-12-31T00:00:00+00:00")),
+         "line 2: 9999-12-31T00:00:00+00:00 is out of range"),
+    "a capture dated before 1900":
+        ("Captured", set_to("occurred_at", instant("1800-01-01T00:00:00+00:00")),
+         "line 2: 1800-01-01T00:00:00+00:00 is out of range"),
+    "an instant without its offset":
+        ("Handed", set_to("occurred_at", instant("2026-03-02T11:00:00")),
+         "line 4: 2026-03-02T11:00:00 has no offset from UTC"),
+    "a step recorded before the entry it follows":
+        ("Qualified", set_to("timestamp", instant("2026-03-02T10:00:00+00:00")),
+         "line 3: entry 2 of lead 'L' is recorded before entry 1"),
+    "an entry recorded after now":
+        ("Rejected", set_to("timestamp", instant("2100-01-01T00:00:00+00:00")),
+         "line 5: entry 4 of lead 'L' is recorded at 2100-01-01T00:00:00+00:00, after now"),
+    "an empty owner":
+        ("Handed", set_to("owner", " "), "line 4: a handoff needs an owner"),
+    "a source on two lines":
+        ("Captured", set_to("source", "web\nads"), "line 2: source must be one line"),
+    "a control character in a reason":
+        ("Rejected", set_to("reason", "not\x07now"), "line 5: the reason holds a control"),
+    "a key that is not its lead's":
+        ("Captured", set_to("key", "M"), "line 2: this entry is not lead 'M''s"),
+    "visits far beyond the bound":
+        ("VisitsRecorded", set_to("visits", 9 * 10**18),
+         "line 7: visits must be between 0 and 999999999999, got 9000000000000000000"),
+    "visits at the bound":
+        ("VisitsRecorded", set_to("visits", 10**12),
+         "line 7: visits must be between 0 and 999999999999, got 1000000000000"),
+    "negative visits":
+        ("VisitsRecorded", set_to("visits", -1), "line 7: visits must be between 0"),
+    "visits of another day":
+        ("VisitsRecorded", set_to("day", "2026-03-03"),
+         "line 7: these visits are of 2026-03-03, not of 2026-03-02"),
+}
+
+
+@pytest.mark.parametrize(("kind", "edit", "reason"), EDITS.values(), ids=EDITS.keys())
+def test_a_backup_holding_what_no_command_would_record_is_refused_and_writes_nothing(
+    handoff: Handoff, tmp_path: Path, kind: str, edit: Callable[[Entry], None], reason: str
+) -> None:
+    backup = edited_backup(recorded_history(tmp_path), tmp_path, kind, edit)
+    refusal = handoff.refused("import", str(backup))
+    assert refusal.startswith(f"Error: {reason}"), refusal
+    assert refusal.endswith("nothing was written"), refusal
+    assert nothing_recorded(handoff)
+
+
+def test_the_trial_backup_no_longer_breaks_the_lead_and_the_visits(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """The outside trial's file: a qualification moved before the capture and 9·10^18 visits,
+    which once restored made `lead show` fail and `kpi` count no visit."""
+    source = recorded_history(tmp_path)
+    lines = [json.loads(line) for line in source.ok("export", "--format", "jsonl").splitlines()]
+    for line in lines[1:]:
+        if line["topic"].endswith("Lead.Qualified"):
+            line["state"]["occurred_at"]["_data_"] = "2020-01-01T00:00:00+00:00"
+        if line["topic"].endswith("VisitsRecorded"):
+            line["state"]["visits"] = 9 * 10**18
+    backup = tmp_path / "trial.jsonl"
+    backup.write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    refusal = handoff.refused("import", str(backup))
+    assert refusal.startswith("Error: line 3: "), refusal
+    assert "line 7: visits must be between 0 and 999999999999" in refusal
+    assert nothing_recorded(handoff)
+    assert handoff.refused("import", str(backup), "--dry-run").startswith("Error: line 3: ")
+
+
+AGREEMENT_EDITS = {
+    "a rate above 1": (
+        lambda document: document["sales"]["rates"].__setitem__("proposal_to_won", "5"),
+        "line 3: sales.rates.proposal_to_won: must be a rate between 0 and 1"),
+    "no window to decide in": (
+        lambda document: document["sales"].__setitem__("decide_within_hours", "0"),
+        "line 3: sales.decide_within_hours: must be greater than 0"),
+    "a goal beyond the bound": (
+        lambda document: document["goal"].__setitem__("revenue", str(10**15)),
+        "line 3: goal.revenue: must be below 1000000000000"),
+    "an unknown term": (
+        lambda document: document.__setitem__("bonus", "1"),
+        "line 3: bonus: unknown key"),
+    "an unknown time zone": (
+        lambda document: document.__setitem__("timezone", "Mars/Olympus"),
+        "line 3: timezone: unknown time zone"),
+}
+
+
+@pytest.mark.parametrize(("edit", "reason"), AGREEMENT_EDITS.values(), ids=AGREEMENT_EDITS.keys())
+def test_a_backup_holding_an_agreement_no_file_could_state_is_refused(
+    handoff: Handoff, tmp_path: Path, edit: Callable[[Entry], None], reason: str
+) -> None:
+    source = Handoff(str(tmp_path / "source.sqlite"))
+    terms = tmp_path / "agreement.toml"
+    terms.write_text(agreement_toml(AGREEMENT, {"team": None}), encoding="utf-8")
+    source.ok("sla", "apply", str(terms))
+    backup = edited_backup(source, tmp_path, "VersionApplied",
+                           lambda state: edit(state["document"]))  # type: ignore[func-returns-value]
+    refusal = handoff.refused("import", str(backup))
+    assert refusal.startswith(f"Error: {reason}"), refusal
+    assert nothing_recorded(handoff)
+
+
+def test_corrections_restatements_and_erasures_are_restored(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """What backups legitimately hold is restored as it was: back-dated steps, voided and
+    amended entries, two identical steps, a restatement, a lead forgotten after its name
+    was amended."""
+    source = Handoff(str(tmp_path / "source.sqlite"))
+    terms = tmp_path / "agreement.toml"
+    terms.write_text(agreement_toml(AGREEMENT, {"team": None}), encoding="utf-8")
+    source.ok("sla", "apply", str(terms))
+    source.ok("lead", "capture", "K", "--source", "web", "--name", "Kim",
+              "--at", "2026-03-02T09:00")
+    source.ok("lead", "qualify", "K", "--score", "40", "--at", "2026-03-02T10:00")
+    source.ok("lead", "handoff", "K", "--owner", "sam", "--at", "2026-03-02T11:00")
+    source.ok("lead", "accept", "K", "--at", "2026-03-02T15:00")
+    source.ok("lead", "contact", "K", "--at", "2026-03-02T14:00", "--why", "forgot to log it")
+    for _ in range(2):
+        source.ok("lead", "contact", "K", "--channel", "phone", "--at", "2026-03-03T09:00")
+    source.ok("lead", "proposal", "K", "--amount", "1200.50", "--at", "2026-03-04T09:00")
+    source.ok("lead", "void", "K", "7", "--why", "called twice by mistake")
+    source.ok("lead", "amend", "K", "2", "--score", "55", "--why", "typo\non two lines")
+    source.ok("lead", "amend", "K", "8", "--amount", "1300", "--at", "2026-03-04T10:00",
+              "--why", "the sent amount")
+    source.ok("lead", "amend", "K", "1", "--name", "Kimberly", "--why", "full name")
+    source.ok("lead", "win", "K", "--at", "2026-03-05T09:00")
+    source.ok("lead", "forget", "K", "--why", "asked to be forgotten")
+    changed = agreement_toml(AGREEMENT, {"team": None, "sales.decide_within_hours": "6"})
+    terms.write_text(changed, encoding="utf-8")
+    source.ok("sla", "apply", str(terms), "--restate", "--why", "six hours, as agreed")
+    source.ok("traffic", "record", "--date", "2026-03-02", "--visits", "999999999999")
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text(source.ok("export", "--format", "jsonl"), encoding="utf-8")
+    handoff.ok("import", str(backup))
+    assert handoff.json("lead", "history", "K") == source.json("lead", "history", "K")
+    assert handoff.json("lead", "show", "K") == source.json("lead", "show", "K")
+    restored, original = (h.json("kpi", "--month", "2026-03") for h in (handoff, source))
+    assert {**restored, "as_of": None} == {**original, "as_of": None}
+    assert handoff.json("sla", "history") == source.json("sla", "history")
+    assert handoff.ok("export") == source.ok("export")
