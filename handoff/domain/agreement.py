@@ -116,7 +116,7 @@ class AgreementTerms:
 SIDES = ("marketing", "sales")
 
 
-def _check_restatement(why: str | None) -> None:
+def check_restatement(why: str | None) -> None:
     if why is not None and not why.strip():
         raise InvalidInput("a restatement needs a reason (--why)")
     if why is not None:
@@ -299,7 +299,7 @@ class AgreementRegister(Aggregate):
         """Record terms: in force at once without a team, else proposed and signed for the
         actor's side. Terms identical to a recorded version record nothing. `restates`:
         why the version also judges the handoffs recorded before it (SPEC §3)."""
-        _check_restatement(restates)
+        check_restatement(restates)
         existing = self.identical_to(terms)
         if existing is not None:
             return existing
@@ -322,7 +322,7 @@ class AgreementRegister(Aggregate):
     ) -> AppliedVersion:
         """The other side's signature: the proposal comes into force now; as a restatement
         when it was proposed as one or `restates` says why."""
-        _check_restatement(restates)
+        check_restatement(restates)
         proposal = self.proposals.get(number)
         if proposal is None:
             if any(v.number == number for v in self.versions):

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import tomllib
+from contextlib import suppress
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from handoff.domain.agreement import MARKETING_RATES, SALES_RATES, AgreementTerms
+from handoff.domain.agreement import (
+    MARKETING_RATES,
+    SALES_RATES,
+    SIDES,
+    AgreementRegister,
+    AgreementTerms,
+    changes_between,
+    check_restatement,
+)
 from handoff.domain.bounds import MAX_COUNT, check_day, check_text
 from handoff.domain.business_time import WEEKDAYS
 from handoff.domain.errors import InvalidAgreement, InvalidInput
@@ -38,6 +47,20 @@ def parse_agreement(text: str) -> AgreementTerms:
         raw = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as error:
         raise InvalidAgreement(f"not valid TOML: {error}") from None
+    return _checked(raw)
+
+
+def check_document(document: dict[str, Any]) -> None:
+    """Refuse a version's terms as recorded (a backup's) unless `sla apply` could have
+    recorded them: read back as the file's values, they pass the same checks and are
+    recorded the same."""
+    terms = _checked(_as_parsed(document, _SCHEMA))
+    differing = next((c.key for c in changes_between(terms, AgreementTerms(document))), None)
+    if differing is not None:
+        raise _fail(differing, "is not written as sla apply records it")
+
+
+def _checked(raw: dict[str, Any]) -> AgreementTerms:
     _check_shape(raw, _SCHEMA, prefix="")
     for path in _REQUIRED:
         node: Any = raw
@@ -48,6 +71,24 @@ def parse_agreement(text: str) -> AgreementTerms:
     terms = AgreementTerms(_normalise(raw))
     _check_due_instants(terms)
     return terms
+
+
+def _as_parsed(node: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """A recorded document's values as the TOML file gave them (dates and numbers are
+    recorded as text); anything else is left for the checks to refuse."""
+    parsed: dict[str, Any] = {}
+    for key, value in node.items():
+        expected = schema.get(key) if isinstance(schema, dict) else None
+        if isinstance(expected, dict) and isinstance(value, dict):
+            value = _as_parsed(value, expected)
+        elif expected is date and isinstance(value, str):
+            with suppress(ValueError):
+                value = date.fromisoformat(value)
+        elif expected is Decimal and isinstance(value, str):
+            with suppress(ArithmeticError):
+                value = Decimal(value)
+        parsed[key] = value
+    return parsed
 
 
 # `effective_to = 9999-12-31` is how many systems write "for ever": read as open-ended.
@@ -276,3 +317,24 @@ def _names(key: str, members: list[Any]) -> list[str]:
     if not all(isinstance(m, str) and m.strip() for m in members):
         raise _fail(key, "must be a list of names")
     return [_text(key, m).strip() for m in members]
+
+
+def check_entry(register: AgreementRegister | None, entry: Any) -> None:
+    """Refuse an entry of the agreement register (a backup's) that `sla apply` or `sla sign`
+    would not have recorded: terms no file could state, a team, side, signer or reason
+    out of bounds."""
+    kind = type(entry).__name__  # the register's events are declared by its methods
+    if kind == "Opened":
+        return
+    check_text("actor", entry.actor)
+    if kind in ("VersionProposed", "VersionApplied"):
+        check_document(entry.document)
+        check_restatement(getattr(entry, "restates", None))
+    if kind == "VersionProposed":
+        for side, members in entry.team.items():
+            if side not in SIDES:
+                raise _fail(f"team.{side}", "unknown key")
+            if members is not None:
+                _names(f"team.{side}", members)
+    if kind in ("VersionProposed", "VersionSigned") and entry.side not in SIDES:
+        raise InvalidAgreement(f"a version is signed for marketing or sales, not {entry.side!r}")

@@ -53,6 +53,8 @@ def check_amount_bound(amount: Decimal) -> None:
 
 
 def check_instant(instant: datetime) -> datetime:
+    if instant.utcoffset() is None:  # a stored instant always has one (a backup's may not)
+        raise InvalidInput(f"{instant.isoformat()} has no offset from UTC")
     if not EARLIEST <= instant < LATEST:
         raise InvalidInput(
             f"{instant.isoformat()} is out of range: instants lie between 1900 and 2200"

@@ -10,7 +10,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from handoff.domain.bounds import check_amount_bound, check_count, check_key, check_text
+from handoff.domain.bounds import (
+    check_amount_bound,
+    check_count,
+    check_instant,
+    check_key,
+    check_text,
+)
 from handoff.domain.errors import InvalidInput, TimeRefused, TransitionRefused
 from handoff.domain.steps import (
     PERSONAL_DATA,
@@ -256,18 +262,27 @@ class Lead(Aggregate):
         self._step(self.Lost, stamp, why, reason=reason)
 
     def _step(self, cls: type[Lead.Event], stamp: Stamp, why: str | None, **data: Any) -> None:
-        check_step(cls.name, data)
+        self.check_new_step(cls.name, stamp, why, data)
         if why is None:
-            self._check(cls.name, stamp)
             self.trigger_event(cls, **data, **stamp.fields())
+            return
+        self.trigger_event(self.MissedStep, step=cls.name, details=data, why=why,
+                           **stamp.fields())
+
+    def check_new_step(
+        self, event_name: str, stamp: Stamp, why: str | None, data: dict[str, Any]
+    ) -> None:
+        """What a step must satisfy to be recorded on the lead as it stands: its data's
+        checks, then the lifecycle's after the latest step (with `why`: in its place)."""
+        check_step(event_name, data)
+        if why is None:
+            self._check(event_name, stamp)
             return
         _require_reason(why, "a correction")
         check_not_in_future(stamp)
-        missed = Fact(len(self.entries) + 1, cls.name, stamp.occurred_at, stamp.recorded_at,
+        missed = Fact(len(self.entries) + 1, event_name, stamp.occurred_at, stamp.recorded_at,
                       data)
         self.check_sequence(sorted([*self.facts(), missed], key=Fact.order))
-        self.trigger_event(self.MissedStep, step=cls.name, details=data, why=why,
-                           **stamp.fields())
 
     def forget(
         self, why: str, actor: str, recorded_at: datetime, erased: list[list[Any]]
@@ -275,11 +290,14 @@ class Lead(Aggregate):
         """Erase the person's details; the lead's steps, and so every figure, stay.
         `erased`: [log position, digest once erased] of each entry to erase. A lead
         forgotten already is forgotten again only to erase what was left behind."""
+        self.check_forget(why, erased)
+        stamp = Stamp(recorded_at, recorded_at, actor)
+        self.trigger_event(self.Forgotten, why=why, erased=erased, **stamp.fields())
+
+    def check_forget(self, why: str, erased: list[list[Any]]) -> None:
         _require_reason(why, "forgetting a lead")
         if self.forgotten is not None and not erased:
             raise TransitionRefused(f"lead {self.key!r} was forgotten already")
-        stamp = Stamp(recorded_at, recorded_at, actor)
-        self.trigger_event(self.Forgotten, why=why, erased=erased, **stamp.fields())
 
     def erasures(self) -> list[list[Any]]:
         """[log position, digest once erased] of every entry a forgetting recorded."""
@@ -306,22 +324,36 @@ class Lead(Aggregate):
 
     def void(self, n: int, why: str, stamp: Stamp) -> None:
         """Entry n no longer counts."""
+        self.check_void(n, why)
+        self.trigger_event(self.Voided, target=n, why=why, **stamp.fields())
+
+    def check_void(self, n: int, why: str) -> None:
         _require_reason(why, "a correction")
         if self.step(n).name == "captured":
             raise TransitionRefused(
                 f"the capture of a lead cannot be voided (entry {n} of lead {self.key!r})"
             )
         self.check_sequence([f for f in self.facts() if f.n != n])
-        self.trigger_event(self.Voided, target=n, why=why, **stamp.fields())
 
     def amend(self, n: int, changes: dict[str, Any], why: str, stamp: Stamp) -> None:
         """Entry n now reads with these values (`at`: the instant it happened; the
         stamp's agreement is the one in force then)."""
+        if not changes:
+            raise InvalidInput("an amendment needs at least one value to change")
+        changes = {k: given(v) if k in OPTIONAL_TEXTS else v for k, v in changes.items()}
+        self.check_amend(n, changes, why, stamp)
+        self.trigger_event(self.Amended, target=n, changes=changes, why=why, **stamp.fields())
+
+    def check_amend(
+        self, n: int, changes: dict[str, Any], why: str, stamp: Stamp, erased: bool = False
+    ) -> None:
+        """`erased`: the person's details in `changes` may have been erased since (a
+        restored amendment of a forgotten lead), so one reading as changing nothing is not
+        refused for that."""
         _require_reason(why, "a correction")
         fact = self.step(n)
         if not changes:
             raise InvalidInput("an amendment needs at least one value to change")
-        changes = {k: given(v) if k in OPTIONAL_TEXTS else v for k, v in changes.items()}
         allowed = AMENDABLE[fact.name]
         for field, value in changes.items():
             if field not in allowed:
@@ -334,13 +366,12 @@ class Lead(Aggregate):
                 raise TransitionRefused(
                     f"lead {self.key!r} was forgotten: its {field} cannot be given again"
                 )
-        if all(fact.value(field) == value for field, value in changes.items()):
+        if not erased and all(fact.value(f) == v for f, v in changes.items()):
             raise InvalidInput(f"entry {n} of lead {self.key!r} already reads so: nothing to amend")
         if "at" in changes:
             check_not_in_future(replace(stamp, occurred_at=changes["at"]))
         amended = [f.amended(changes) if f.n == n else f for f in self.facts()]
         self.check_sequence(sorted(amended, key=Fact.order))
-        self.trigger_event(self.Amended, target=n, changes=changes, why=why, **stamp.fields())
 
     def facts(self, as_of: datetime | None = None) -> list[Fact]:
         """The lead's steps as they now read, in the order they happened: every entry
@@ -538,6 +569,63 @@ def given(text: str | None) -> str | None:
     not given, so that a lead captured without an e-mail reads as one whose e-mail is ''
     nowhere, and an amendment to '' changes nothing."""
     return text or None
+
+
+def check_entry(lead: Lead | None, entry: Lead.Event) -> None:
+    """Refuse an entry (a backup's) that the command recording it would have refused on the
+    lead as it then stood (None: not captured yet): the same checks, in the same words, so
+    that a restored lead reads as one the commands recorded."""
+    check_text("actor", entry.actor)
+    if lead is None or isinstance(entry, Lead.Captured):
+        if lead is not None or not isinstance(entry, Lead.Captured):
+            raise InvalidInput("a lead's entries begin with its capture, and only there")
+        if lead_id(entry.key) != entry.originator_id:
+            raise InvalidInput(
+                f"this capture of lead {entry.key!r} is filed under another lead's id"
+            )
+        check_capture(entry.key, entry.source, entry.stamp, entry.lead_name, entry.email,
+                      entry.company)
+    elif isinstance(entry, Lead.MissedStep):
+        if entry.step not in STEP_EVENTS or entry.step == "captured":
+            raise InvalidInput(f"a missed step is a step after the capture, not {entry.step!r}")
+        expected = set(STEP_EVENTS[entry.step].data_fields)
+        if set(entry.details) != expected:
+            raise InvalidInput(
+                f"a missed {entry.step} holds {', '.join(sorted(expected)) or 'no data'}, "
+                f"not {', '.join(sorted(entry.details)) or 'none'}"
+            )
+        _check_value_types(entry.details)
+        lead.check_new_step(entry.step, entry.stamp, entry.why, entry.details)
+    elif isinstance(entry, Lead.Voided):
+        lead.check_void(entry.target, entry.why)
+    elif isinstance(entry, Lead.Amended):
+        _check_value_types(entry.changes)
+        if "at" in entry.changes:
+            check_instant(entry.changes["at"])
+        erased = any(entry.changes.get(field, "") is None for field in PERSONAL_DATA)
+        lead.check_amend(entry.target, entry.changes, entry.why, entry.stamp, erased)
+    elif isinstance(entry, Lead.Forgotten):
+        lead.check_forget(entry.why, entry.erased)
+    else:
+        lead.check_new_step(entry.name, entry.stamp, None, entry.data)
+
+
+# The type of each value a step's data or an amendment may give (None where a command may
+# leave it out, or a forgetting erased it).
+_VALUE_TYPES: dict[str, tuple[type, ...]] = {
+    "at": (datetime,), "amount": (Decimal,), "score": (int, type(None)), "owner": (str,),
+    "reason": (str,), "source": (str,), "channel": (str, type(None)),
+    **dict.fromkeys(PERSONAL_DATA, (str, type(None))),
+}
+
+
+def _check_value_types(values: dict[str, Any]) -> None:
+    for field, value in values.items():
+        kinds = _VALUE_TYPES.get(field)
+        if kinds is None:
+            raise InvalidInput(f"a step has no {field}")
+        if type(value) not in kinds:  # exactly: True is no score
+            raise InvalidInput(f"{field} cannot be {value!r}")
 
 
 def check_owner(owner: str) -> None:

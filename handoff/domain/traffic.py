@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, tzinfo
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from handoff.domain.bounds import check_count
-from handoff.domain.errors import TimeRefused
+from handoff.domain.bounds import check_count, check_day, check_text
+from handoff.domain.errors import InvalidInput, TimeRefused
 from handoff.domain.steps import in_the_future
 
 
@@ -46,3 +47,21 @@ class TrafficDay(Aggregate):
         self.visits = visits
         self.counts.append(visits)
         self.recorded_at = recorded_at
+
+
+def check_entry(traffic: TrafficDay | None, entry: Any) -> None:
+    """Refuse an entry (a backup's) that `traffic record` would not have recorded on the day
+    as it then stood (None: not opened yet), with the same checks."""
+    if type(entry).__name__ == "Opened":  # the day's events are declared by its methods
+        try:
+            day = check_day(date.fromisoformat(entry.day))
+        except ValueError:
+            raise InvalidInput(f"not a day: {entry.day!r}") from None
+        if traffic_day_id(day) != entry.originator_id:
+            raise InvalidInput(f"the traffic of {entry.day} is filed under another day's id")
+    elif traffic is None or entry.day != traffic.day:
+        raise InvalidInput(f"these visits are of {entry.day}, not of "
+                           f"{traffic.day if traffic else 'a day opened before them'}")
+    else:
+        check_count(entry.visits, "visits")
+        check_text("actor", entry.actor)
