@@ -24,8 +24,9 @@ from __future__ import annotations
 import json
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -33,12 +34,16 @@ from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.utils import get_topic
 
 from handoff import eventstore
+from handoff.domain import agreement_file, lead, traffic
 from handoff.domain.agreement import AgreementRegister
-from handoff.domain.errors import Refused
+from handoff.domain.bounds import check_instant
+from handoff.domain.errors import InvalidInput, Refused
 from handoff.domain.lead import Lead
 from handoff.domain.notices import Notice
+from handoff.domain.steps import in_the_future
 from handoff.domain.traffic import TrafficDay
 from handoff.domain.verification import VerificationLog
+from handoff.instants import iso
 
 FORMAT = 1
 HEADER = {"handoff_backup": FORMAT}
@@ -139,30 +144,82 @@ def _read(app: Any, text: str) -> list[_Entry]:
     entries: list[_Entry] = []
     errors: list[str] = []
     last_version: dict[UUID, int] = {}
+    restored: dict[UUID, Any] = {}  # each aggregate as its entries so far build it
+    refused: set[UUID] = set()  # aggregates with a bad entry: only the first is reported
     encode = app.mapper.transcoder.encode
+    now = app.clock()
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
+        originator = None
         try:
             entry = _entry(number, line, encode)
-            expected = last_version.get(entry.originator, 0) + 1
+            originator = entry.originator
+            if originator in refused:
+                continue
+            expected = last_version.get(originator, 0) + 1
             if entry.version != expected:
-                raise ValueError(f"entry {entry.version} of {entry.originator} comes where"
+                raise ValueError(f"entry {entry.version} of {originator} comes where"
                                  f" entry {expected} should")
-            _check_fields(eventstore.read_back(app, entry.originator, entry.version,
-                                               entry.topic, entry.state))
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            event = eventstore.read_back(app, originator, entry.version, entry.topic,
+                                         entry.state)
+            _check_fields(event)
+            restored[originator] = _replayed(restored.get(originator), event, now)
+        except (Refused, ValueError, TypeError, KeyError, AttributeError) as error:
             errors.append(f"line {number}: {error}")
+            if originator is not None:
+                refused.add(originator)
             if len(errors) >= _MAX_ERRORS:
                 break
             continue
-        last_version[entry.originator] = entry.version
+        last_version[originator] = entry.version
         entries.append(entry)
     if errors:
         raise BadBackup("; ".join(errors[:3]) + (f" (and {len(errors) - 3} more)"
                                                  if len(errors) > 3 else "")
                         + "; nothing was written")
     return entries
+
+
+def _replayed(aggregate: Any, event: Any, now: datetime) -> Any:
+    """The aggregate once this entry is applied to it (None: before its first entry), after
+    the checks the command recording the entry made on the aggregate as it then stood: a
+    restored store holds only what the commands could have recorded (SPEC §7)."""
+    for value in vars(event).values():  # when it occurred, was recorded, ran, was claimed
+        if isinstance(value, datetime):
+            check_instant(value)
+    named = f"entry {event.originator_version} of {_named(aggregate, event)}"
+    if aggregate is not None and event.timestamp < aggregate.modified_on:
+        raise InvalidInput(f"{named} is recorded before entry {aggregate.version}")
+    if in_the_future(event.timestamp, now):
+        raise InvalidInput(f"{named} is recorded at {iso(event.timestamp)}, after now")
+    for kind, check in _DOMAIN_CHECKS:
+        if isinstance(event, kind):
+            check(aggregate, event)
+    try:
+        return event.mutate(aggregate)
+    except Exception as error:  # a state the checks let through that its aggregate refuses
+        raise ValueError(f"handoff cannot read this entry back ({error!r})") from None
+
+
+# The checks each kind of entry passes before it is restored: those of the commands that
+# record it (Notice and VerificationLog entries are written by handoff alone, never from
+# what a user types: their instants, fields and types are checked as every entry's are).
+_DOMAIN_CHECKS: tuple[tuple[type, Callable[[Any, Any], None]], ...] = (
+    (Lead.Event, lead.check_entry),
+    (TrafficDay.Event, traffic.check_entry),
+    (AgreementRegister.Event, agreement_file.check_entry),
+)
+
+
+def _named(aggregate: Any, event: Any) -> str:
+    if isinstance(event, Lead.Event):
+        return f"lead {getattr(aggregate or event, 'key', '?')!r}"
+    if isinstance(event, TrafficDay.Event):
+        return f"the traffic of {getattr(aggregate or event, 'day', '?')}"
+    if isinstance(event, AgreementRegister.Event):
+        return "the agreement register"
+    return str(event.originator_id)
 
 
 def _check_fields(event: Any) -> None:

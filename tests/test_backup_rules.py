@@ -50,7 +50,7 @@ def set_to(field: str, value: Any) -> Callable[[Entry], None]:
 EDITS = {
     "a step dated before its lead's capture":
         ("Qualified", set_to("occurred_at", instant("2020-01-01T00:00:00+00:00")),
-         "line 3: lead 'L': 2020-01-01T00:00:00+00:00 is before its previous event"),
+         "line 3: lead 'L': 2020-01-01T00:00:00Z is before its previous event"),
     "a capture dated after 2200":
         ("Captured", set_to("occurred_at", instant("9999-12-31T00:00:00+00:00")),
          "line 2: 9999-12-31T00:00:00+00:00 is out of range"),
@@ -65,7 +65,7 @@ EDITS = {
          "line 3: entry 2 of lead 'L' is recorded before entry 1"),
     "an entry recorded after now":
         ("Rejected", set_to("timestamp", instant("2100-01-01T00:00:00+00:00")),
-         "line 5: entry 4 of lead 'L' is recorded at 2100-01-01T00:00:00+00:00, after now"),
+         "line 5: entry 4 of lead 'L' is recorded at 2100-01-01T00:00:00Z, after now"),
     "an empty owner":
         ("Handed", set_to("owner", " "), "line 4: a handoff needs an owner"),
     "a source on two lines":
@@ -73,7 +73,8 @@ EDITS = {
     "a control character in a reason":
         ("Rejected", set_to("reason", "not\x07now"), "line 5: the reason holds a control"),
     "a key that is not its lead's":
-        ("Captured", set_to("key", "M"), "line 2: this entry is not lead 'M''s"),
+        ("Captured", set_to("key", "M"),
+         "line 2: this capture of lead 'M' is filed under another lead's id"),
     "visits far beyond the bound":
         ("VisitsRecorded", set_to("visits", 9 * 10**18),
          "line 7: visits must be between 0 and 999999999999, got 9000000000000000000"),
