@@ -53,3 +53,27 @@ Feature: Importing a file of events
       When Maria imports the HubSpot export
       Then the lead "106" was qualified, handed to Sam and accepted by Sam on Thursday at 11:00
       And the import says 2 stages HubSpot skipped were recorded so
+
+  Rule: A backup is restored only as the commands would have recorded it
+    A backup is a file, and anyone can edit a file. A restored store must read as one the
+    commands recorded, with the same figures: each entry of the backup is held to the
+    checks of the command that records it, on the lead or the day as the entries before it
+    left it. An entry no command would record refuses the whole backup, naming its line,
+    and nothing is restored.
+
+    Example: A backup in which a lead was qualified before it was captured is refused
+      Given a backup of the lead "ACME-1" captured on Monday at 09:00 and qualified on Monday at 10:00
+      When Maria restores it edited so that the lead was qualified on 2 February 2026 at 10:00
+      Then the restore is refused at line 3, saying "is before its previous event"
+      And the store is still empty
+
+    Example: A backup counting more visits than anyone could type is refused
+      Given a backup of 100 visits recorded for Monday
+      When Maria restores it edited so that Monday had 9000000000000000000 visits
+      Then the restore is refused at line 3, saying "visits must be between 0 and 999999999999"
+      And the store is still empty
+
+    Example: A backup as it was exported is restored
+      Given a backup of the lead "ACME-1" captured on Monday at 09:00 and qualified on Monday at 10:00
+      When Maria restores it as it was exported
+      Then the lead "ACME-1" exists

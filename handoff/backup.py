@@ -43,7 +43,7 @@ from handoff.domain.notices import Notice
 from handoff.domain.steps import in_the_future
 from handoff.domain.traffic import TrafficDay
 from handoff.domain.verification import VerificationLog
-from handoff.instants import iso
+from handoff.instants import iso, now_utc
 
 FORMAT = 1
 HEADER = {"handoff_backup": FORMAT}
@@ -147,7 +147,9 @@ def _read(app: Any, text: str) -> list[_Entry]:
     restored: dict[UUID, Any] = {}  # each aggregate as its entries so far build it
     refused: set[UUID] = set()  # aggregates with a bad entry: only the first is reported
     encode = app.mapper.transcoder.encode
-    now = app.clock()
+    # The latest instant an entry can have been recorded at: the store's clock (a story's
+    # clock, in the protocol's examples), or the wall clock the library stamps some with.
+    now = max(app.clock(), now_utc())
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue

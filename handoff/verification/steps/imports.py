@@ -6,19 +6,25 @@ and read its report and the leads back.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 
 from handoff.application import HandoffApp
+from handoff.backup import backup_lines, restore
 from handoff.crm import CrmImport, import_reading
 from handoff.crm.hubspot import read_hubspot
-from handoff.domain.errors import UnknownLead
+from handoff.domain.errors import Refused, UnknownLead
 from handoff.importer import Importer, ImportReport, read_rows
+from handoff.store import locate
 from handoff.verification.world import (
     WHEN,
+    FakeClock,
     actor_id,
     build_lead,
     local_at,
@@ -165,3 +171,88 @@ def _(app: HandoffApp, key: str, owner: str, by: str, day: str, time: str) -> No
 @then(parsers.re(r"the import says (?P<count>\d+) stages HubSpot skipped were recorded so"))
 def _(crm_import: CrmImport, count: str) -> None:
     assert crm_import.reading.filled == int(count)
+
+
+# -- restoring a backup (`export --format jsonl`, then `import`) ----------------------------
+
+
+def backup_of(tmp_path: Path, clock: FakeClock, record: Callable[[HandoffApp], Any]) -> str:
+    """The backup of a store of its own on which `record` was done."""
+    source = HandoffApp(locate(str(tmp_path / "source.sqlite")), clock=clock)
+    try:
+        record(source)
+        return "".join(backup_lines(source))
+    finally:
+        source.close()
+
+
+@given(
+    parsers.re(rf'a backup of the lead "(?P<key>[^"]+)" captured {WHEN} and qualified '
+               r"on (?P<then_day>.+?) at (?P<then_time>\d{1,2}:\d{2})"),
+    target_fixture="backup",
+)
+def _(tmp_path: Path, clock: FakeClock, key: str, day: str, time: str, then_day: str,
+      then_time: str) -> str:
+    def record(source: HandoffApp) -> None:
+        source.capture(key, "webinar", "maria", at=local_at(day, time))
+        source.record(key, "qualified", "maria", local_at(then_day, then_time))
+
+    return backup_of(tmp_path, clock, record)
+
+
+@given(parsers.re(r"a backup of (?P<visits>\d+) visits recorded for (?P<day>\w+)"),
+       target_fixture="backup")
+def _(tmp_path: Path, clock: FakeClock, visits: str, day: str) -> str:
+    return backup_of(tmp_path, clock,
+                     lambda source: source.record_visits(story_day(day), int(visits), "li"))
+
+
+def edited(backup: str, kind: str, edit: Callable[[dict[str, Any]], None]) -> str:
+    """The backup with the state of its entry of this kind (the first) edited by hand."""
+    lines = [json.loads(line) for line in backup.splitlines()]
+    entry = next(e for e in lines[1:] if e["topic"].endswith(f".{kind}"))
+    edit(entry["state"])
+    return "".join(json.dumps(line) + "\n" for line in lines)
+
+
+def restored(app: HandoffApp, text: str) -> Refused | None:
+    """`handoff import` of a backup: None when restored, else why it was refused."""
+    try:
+        restore(app, text)
+    except Refused as refusal:
+        return refusal
+    return None
+
+
+@when(parsers.re(rf"(?P<actor>\w+) restores it edited so that the lead was qualified {WHEN}"),
+      target_fixture="refusal")
+def _(app: HandoffApp, backup: str, day: str, time: str) -> Refused | None:
+    at = story_instant(app, day, time).isoformat()
+    return restored(app, edited(backup, "Qualified", lambda state: state["occurred_at"].update(
+        _data_=at)))
+
+
+@when(parsers.re(r"(?P<actor>\w+) restores it edited so that (?P<day>\w+) had "
+                 r"(?P<visits>\d+) visits"), target_fixture="refusal")
+def _(app: HandoffApp, backup: str, visits: str) -> Refused | None:
+    return restored(app, edited(backup, "VisitsRecorded",
+                                lambda state: state.update(visits=int(visits))))
+
+
+@when(parsers.re(r"(?P<actor>\w+) restores it as it was exported"), target_fixture="refusal")
+def _(app: HandoffApp, backup: str) -> Refused | None:
+    refusal = restored(app, backup)
+    assert refusal is None, refusal
+    return refusal
+
+
+@then(parsers.re(r'the restore is refused at line (?P<line>\d+), saying "(?P<text>[^"]+)"'))
+def _(refusal: Refused | None, line: str, text: str) -> None:
+    assert refusal is not None, "the backup was restored"
+    assert str(refusal).startswith(f"line {line}: "), refusal
+    assert text in str(refusal), refusal
+
+
+@then("the store is still empty")
+def _(app: HandoffApp) -> None:
+    assert list(backup_lines(app))[1:] == []
