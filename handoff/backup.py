@@ -141,24 +141,46 @@ def _read(app: Any, text: str) -> list[_Entry]:
     if json.loads(lines[0])["handoff_backup"] != FORMAT:
         raise BadBackup(f"a backup of format {json.loads(lines[0])['handoff_backup']}, "
                         f"this handoff reads format {FORMAT}")
-    entries: list[_Entry] = []
-    errors: list[str] = []
-    last_version: dict[UUID, int] = {}
-    restored: dict[UUID, Any] = {}  # each aggregate as its entries so far build it
-    refused: set[UUID] = set()  # aggregates with a bad entry: only the first is reported
+    parsed: list[_Entry] = []
+    errors: dict[int, str] = {}  # by line number
     encode = app.mapper.transcoder.encode
-    # The latest instant an entry can have been recorded at: the store's clock (a story's
-    # clock, in the protocol's examples), or the wall clock the library stamps some with.
-    now = max(app.clock(), now_utc())
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
-        originator = None
         try:
-            entry = _entry(number, line, encode)
-            originator = entry.originator
-            if originator in refused:
-                continue
+            parsed.append(_entry(number, line, encode))
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            errors[number] = str(error)
+            if len(errors) >= _MAX_ERRORS:
+                break
+    entries = _replay(app, parsed, errors)
+    if errors:
+        said = [f"line {number}: {error}" for number, error in sorted(errors.items())]
+        raise BadBackup("; ".join(said[:3]) + (f" (and {len(said) - 3} more)"
+                                               if len(said) > 3 else "")
+                        + "; nothing was written")
+    return entries
+
+
+def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Entry]:
+    """The entries each aggregate's history accepts, in order; why the others are not."""
+    entries: list[_Entry] = []
+    last_version: dict[UUID, int] = {}
+    # Each aggregate as its entries so far build it, until its last one: a large backup's
+    # leads are not all held at once.
+    restored: dict[UUID, Any] = {}
+    last = {entry.originator: n for n, entry in enumerate(parsed)}
+    refused: set[UUID] = set()  # aggregates with a bad entry: only the first is reported
+    # The latest instant an entry can have been recorded at: the store's clock (a story's
+    # clock, in the protocol's examples), or the wall clock the library stamps some with.
+    now = max(app.clock(), now_utc())
+    for n, entry in enumerate(parsed):
+        originator = entry.originator
+        if originator in refused:
+            continue
+        if len(errors) >= _MAX_ERRORS:
+            break
+        try:
             expected = last_version.get(originator, 0) + 1
             if entry.version != expected:
                 raise ValueError(f"entry {entry.version} of {originator} comes where"
@@ -166,20 +188,15 @@ def _read(app: Any, text: str) -> list[_Entry]:
             event = eventstore.read_back(app, originator, entry.version, entry.topic,
                                          entry.state)
             _check_fields(event)
-            restored[originator] = _replayed(restored.get(originator), event, now)
+            aggregate = _replayed(restored.pop(originator, None), event, now)
         except (Refused, ValueError, TypeError, KeyError, AttributeError) as error:
-            errors.append(f"line {number}: {error}")
-            if originator is not None:
-                refused.add(originator)
-            if len(errors) >= _MAX_ERRORS:
-                break
+            errors[entry.line] = str(error)
+            refused.add(originator)
             continue
+        if last[originator] != n:
+            restored[originator] = aggregate
         last_version[originator] = entry.version
         entries.append(entry)
-    if errors:
-        raise BadBackup("; ".join(errors[:3]) + (f" (and {len(errors) - 3} more)"
-                                                 if len(errors) > 3 else "")
-                        + "; nothing was written")
     return entries
 
 
