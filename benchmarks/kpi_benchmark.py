@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from handoff import eventstore, projections
 from handoff.application import HandoffApp
@@ -51,7 +52,7 @@ from handoff.store import locate
 
 AGREEMENT = """
 name = "benchmark agreement"
-effective_from = 2025-01-01
+effective_from = 2024-01-01
 timezone = "America/Chicago"
 [goal]
 revenue = 24000000
@@ -66,17 +67,19 @@ rates = { visit_to_captured = 0.02, captured_to_qualified = 0.30, qualified_to_h
 decide_within_hours = 8
 rates = { handed_to_accepted = 0.80, accepted_to_proposal = 0.40, proposal_to_won = 0.35 }
 """
-START = datetime(2025, 1, 1, 14, tzinfo=UTC)
+START = datetime(2024, 1, 1, 14, tzinfo=UTC)
+ZONE = ZoneInfo("America/Chicago")  # the agreement's
 DAYS = 730
 SOURCES = ("web", "events", "referral", "partner", "outbound")
 SALES = ("sam", "ola", "kim", "jonas")
 SAVE_BATCH = 5_000
 RECORDING_LAG = timedelta(minutes=10)
-PAST = datetime(2026, 6, 1, tzinfo=UTC)  # an as-of instant for replayed reports
-# The benchmark's "now": its leads run to the end of 2026, recorded ten minutes after each
-# step. The command is asked as of then, as compute_kpis is (its app's clock), since a
-# report as of the real clock would have to leave out what is recorded after it.
-NOW = datetime(2027, 1, 10, tzinfo=UTC)
+PAST = datetime(2025, 6, 1, tzinfo=UTC)  # an as-of instant for replayed reports
+# The benchmark's "now": its leads run to the end of 2025, recorded ten minutes after each
+# step. The command is asked as of then, as compute_kpis is (its app's clock): the same
+# report as of the real clock, which has passed it (an as-of must have: `kpi` refuses one
+# in the future).
+NOW = datetime(2026, 1, 10, tzinfo=UTC)
 
 
 class Journey:
@@ -141,8 +144,9 @@ def build_store(app: HandoffApp, events: int, seed: int) -> int:
             pending = []
     days = []
     for offset in range(DAYS):
-        day = TrafficDay(day=(START.date() + timedelta(days=offset)).isoformat())
-        day.record(rng.randint(5_000, 20_000), actor="bench", recorded_at=START)
+        counted = START + timedelta(days=offset)  # 14:00 UTC: the day has begun in Chicago
+        day = TrafficDay(day=counted.date().isoformat())
+        day.record(rng.randint(5_000, 20_000), actor="bench", recorded_at=counted, zone=ZONE)
         days.append(day)
     app.save_in_bulk([*pending, *days])
     return written + DAYS
@@ -327,7 +331,7 @@ def run(store: Path, postgres: str | None, events: int, seed: int, work: Path) -
     print_log_figures(total, stores)
     catch_ups = []
     for number in range(5):
-        app.capture(f"NEW{time.time_ns()}-{number}", "web", "bench", at="2027-01-09T10:00")
+        app.capture(f"NEW{time.time_ns()}-{number}", "web", "bench", at="2026-01-09T10:00")
         started = time.perf_counter()
         projections.catch_up(app)
         catch_ups.append(time.perf_counter() - started)
@@ -336,8 +340,8 @@ def run(store: Path, postgres: str | None, events: int, seed: int, work: Path) -
 
     register = app.agreement_register()
     periods = {
-        "month 2026-03": period_from_options(register, month="2026-03"),
-        "year 2026": period_from_options(register, start="2026-01-01", end="2026-12-31"),
+        "month 2025-03": period_from_options(register, month="2025-03"),
+        "year 2025": period_from_options(register, start="2025-01-01", end="2025-12-31"),
     }
     for name, period in periods.items():
         for basis in ("flow", "cohort"):
@@ -346,24 +350,24 @@ def run(store: Path, postgres: str | None, events: int, seed: int, work: Path) -
         seconds = best(lambda p=period: compute_kpis(app, p, by="owner"), times=3)  # type: ignore[misc]
         report(f"compute_kpis {name}, flow by owner", seconds)
         seconds = best(lambda p=period: compute_kpis(app, p, as_of=PAST), times=3)  # type: ignore[misc]
-        report(f"compute_kpis {name}, flow as of 2026-06-01", seconds)
+        report(f"compute_kpis {name}, flow as of 2025-06-01", seconds)
 
     as_of = NOW.isoformat().replace("+00:00", "Z")
     compile_bytecode()
-    command = best(lambda: handoff_command(store, "kpi", "--month", "2026-03", "--format", "json",
+    command = best(lambda: handoff_command(store, "kpi", "--month", "2025-03", "--format", "json",
                                            "--as-of", as_of), times=3)
-    report("handoff kpi --month 2026-03 (whole command)", command)
+    report("handoff kpi --month 2025-03 (whole command)", command)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     python_start = time.perf_counter() - started
     report("  of which starting Python itself", python_start)
     csv_path = work / "export.csv"
     export(str(store), "csv", csv_path)
-    first, last = date(2026, 3, 1), date(2026, 3, 31)
+    first, last = date(2025, 3, 1), date(2025, 3, 31)
     by_pandas = best(lambda: pandas_flow_kpis(csv_path, first, last), times=2)
     report("pandas flow KPIs from the exported CSV", by_pandas)
     print(f"ratio pandas / handoff kpi command: {by_pandas / command:.1f}x (target >= 10x)")
-    check_same_counts(app, periods["month 2026-03"], pandas_flow_kpis(csv_path, first, last))
+    check_same_counts(app, periods["month 2025-03"], pandas_flow_kpis(csv_path, first, last))
     app.close()
 
 
@@ -386,7 +390,7 @@ def check_same_counts(app: HandoffApp, period: Any, by_pandas: dict[str, Any]) -
     theirs = {name: int(by_pandas["counts"].get(name, 0)) for name in ours["counts"]}
     theirs["visits"] = by_pandas["visits"]
     status = "agree" if theirs == ours["counts"] else f"DIFFER: {theirs} vs {ours['counts']}"
-    print(f"handoff and pandas counts for 2026-03 {status}")
+    print(f"handoff and pandas counts for 2025-03 {status}")
 
 
 
