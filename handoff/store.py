@@ -83,7 +83,7 @@ class StoreLocation:
         after the other (a lock file beside it, `.NAME.creating`): the next finds the store
         the first made, and records into it. None for a store that exists, or on PostgreSQL."""
         path = Path(self.sqlite_path)
-        if self.is_postgres or path.exists() or self.read_only:
+        if self.is_postgres or path.exists():
             return None
         lock = _CreationLock.hold(path)
         if path.exists():  # another command created it while this one waited

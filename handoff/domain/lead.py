@@ -338,8 +338,6 @@ class Lead(Aggregate):
     def amend(self, n: int, changes: dict[str, Any], why: str, stamp: Stamp) -> None:
         """Entry n now reads with these values (`at`: the instant it happened; the
         stamp's agreement is the one in force then)."""
-        if not changes:
-            raise InvalidInput("an amendment needs at least one value to change")
         changes = {k: given(v) if k in OPTIONAL_TEXTS else v for k, v in changes.items()}
         self.check_amend(n, changes, why, stamp)
         self.trigger_event(self.Amended, target=n, changes=changes, why=why, **stamp.fields())
@@ -350,10 +348,10 @@ class Lead(Aggregate):
         """`erased`: the person's details in `changes` may have been erased since (a
         restored amendment of a forgotten lead), so one reading as changing nothing is not
         refused for that."""
-        _require_reason(why, "a correction")
-        fact = self.step(n)
         if not changes:
             raise InvalidInput("an amendment needs at least one value to change")
+        _require_reason(why, "a correction")
+        fact = self.step(n)
         allowed = AMENDABLE[fact.name]
         for field, value in changes.items():
             if field not in allowed:

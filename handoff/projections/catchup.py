@@ -50,8 +50,8 @@ REBUILD_PAGE = 100_000
 REBUILD_PAGE_POSTGRES = 50_000
 # ... but a backlog of a few hundred thousand events (an import) in pages that large keeps
 # the other worker idle while the first page is turned into rows and this one while the
-# last is written: at least eight pages (an import of 219,000 events caught up in 3.2-3.5 s
-# in pages of 25,000 against 3.9-4.0 s in pages of 100,000).
+# last is written: at least eight pages (an import of 219,000 events caught up in 4.5-4.8 s
+# in pages of 27,000 against 4.6-5.3 s in pages of 100,000, alternate runs).
 BULK_PAGES_AT_LEAST = 8
 BULK_PAGE_AT_LEAST = 20_000
 # A backlog at least this large, and at least as large as what is already projected, is
