@@ -42,3 +42,14 @@ Feature: Reverse funnel plan
       Given an agreement from 2026-01-15 to 2026-03-31 with a revenue goal of 760000 and an average deal of 10000
       When the plan is drawn up
       Then 2026-01 has 17 days, a revenue goal of 170000 and needs 17 won
+
+  Rule: A report's targets count only the days an agreement is in force on
+    The targets a report shows beside the actuals are the plan's, prorated to the
+    report's period: the days after the agreement has ended carry no goal, as a
+    month cut by its end gets only its days.
+
+    Example: A period that runs past the end of a half-year agreement
+      Given an agreement from 2026-01-01 to 2026-06-30 with a revenue goal of 1200000 and an average deal of 30000
+      And its rates are proposal_to_won 0.35
+      When the targets of a report from 2026-06-15 to 2026-07-15 are read
+      Then they hold a revenue goal of 106077.35 and need 4 won, 12 proposal

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 
-from handoff.domain.agreement import MARKETING_RATES
+from handoff.domain.agreement import MARKETING_RATES, AgreementRegister, AgreementTerms
 from handoff.domain.agreement_file import parse_agreement
+from handoff.kpi import period_from_options, targets
 from handoff.plan import Plan, plan_for
 
 FEATURES = ("plan.feature",)
@@ -38,8 +40,7 @@ def _(agreement: dict[str, Any], rates: str) -> None:
         agreement["rates"][name] = value
 
 
-@when("the plan is drawn up", target_fixture="plan")
-def _(agreement: dict[str, Any]) -> Plan:
+def _terms(agreement: dict[str, Any]) -> AgreementTerms:
     rates = agreement["rates"]
     marketing = ", ".join(f"{k} = {v}" for k, v in rates.items() if k in MARKETING_RATES)
     sales = ", ".join(f"{k} = {v}" for k, v in rates.items() if k not in MARKETING_RATES)
@@ -48,7 +49,31 @@ def _(agreement: dict[str, Any]) -> Plan:
         + f"[marketing]\nrates = {{ {marketing} }}\n"
         + f"[sales]\ndecide_within_hours = 8\nrates = {{ {sales} }}\n"
     )
-    return plan_for(parse_agreement(text))
+    return parse_agreement(text)
+
+
+@when("the plan is drawn up", target_fixture="plan")
+def _(agreement: dict[str, Any]) -> Plan:
+    return plan_for(_terms(agreement))
+
+
+@when(parsers.parse("the targets of a report from {first} to {last} are read"),
+      target_fixture="targets")
+def _(agreement: dict[str, Any], first: str, last: str) -> dict[str, Any]:
+    """The targets `handoff kpi --from FIRST --to LAST` shows, the agreement applied."""
+    register = AgreementRegister()
+    applied_at = datetime(2025, 12, 1, tzinfo=UTC)
+    register.apply(_terms(agreement), actor="maria", at=applied_at)
+    as_of = datetime(2027, 1, 1, tzinfo=UTC)
+    period = period_from_options(register, start=first, end=last, as_of=as_of)
+    return targets(register, period, as_of)
+
+
+@then(parsers.parse("they hold a revenue goal of {revenue} and need {needs}"))
+def _(targets: dict[str, Any], revenue: str, needs: str) -> None:
+    expected = _needs(needs)
+    assert Decimal(str(targets["revenue_won"])) == Decimal(revenue)
+    assert {stage: targets[stage] for stage in expected} == expected
 
 
 def _needs(text: str) -> dict[str, int]:
