@@ -27,3 +27,13 @@ Feature: Replaying a past report
       When the acceptance of Wednesday at 11:00 is recorded on Wednesday at 11:00
       Then the March 2026 report as of Tuesday at 12:00 reads 1 overdue
       And the March 2026 report reads 1 decided late
+
+  Rule: A report is replayed only as of an instant that has passed
+    A report "as of" a day still to come would judge as overdue the handoffs that
+    are pending today: a forecast nobody was shown, not a replay.
+
+    Example: The March report asked as of a day still to come
+      Given it is now Monday at 10:05
+      And a handed lead "acme"
+      When the March 2026 report is asked for as of Friday at 12:00
+      Then it is refused, saying "is in the future"

@@ -14,9 +14,10 @@ from typing import Any
 from pytest_bdd import parsers, then, when
 
 from handoff.application import HandoffApp
+from handoff.domain.errors import Refused
 from handoff.kpi import compute_kpis, period_from_options
 from handoff.sla import alarm, sla_breaches
-from handoff.verification.world import FakeClock, local_at, story_instant
+from handoff.verification.world import FakeClock, Outcome, local_at, story_instant
 
 FEATURES: tuple[str, ...] = ("kpi.feature", "sla_compliance.feature", "as_of.feature")
 
@@ -75,6 +76,20 @@ def _(app: HandoffApp, clock: FakeClock, lead_key: str, event: str, day: str, ti
     clock.now = story_instant(app, rday, rtime)
     name = {"win": "won", "acceptance": "accepted"}[event]
     app.record(lead_key, name, "sam", local_at(day, time))
+
+
+@when(
+    parsers.re(r"the (?P<month>\w+ \d{4}) report is asked for as of (?P<day>.+?) at "
+               r"(?P<time>\d{1,2}:\d{2})"),
+    target_fixture="outcome",
+)
+def _(app: HandoffApp, month: str, day: str, time: str) -> Outcome:
+    """`handoff kpi --month ... --as-of T`, T as the user types it (local time)."""
+    try:
+        report(app, month, None, app.as_of(local_at(day, time)))
+    except Refused as refusal:
+        return Outcome(refusal=refusal)
+    return Outcome()
 
 
 @then(
