@@ -18,6 +18,7 @@ from test_projections import agree, lead_to, summary_rows
 from handoff import projections
 from handoff.application import HandoffApp
 from handoff.projections import page_writer, summaries
+from handoff.projections.page import Writes
 from handoff.projections.tally import Tally
 from handoff.store import locate
 
@@ -181,3 +182,29 @@ def test_pages_written_ahead_reach_a_store_whose_path_holds_url_characters(
     app.close()
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert files and all(p.parent == folder for p in files)  # none where '#' would cut
+
+
+def test_what_a_writer_counted_for_a_discarded_tally_is_not_added_to_the_next(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """A projector overtaken mid-way discards its tally and counts again in a new one
+    (Projector._run): pages the writing process counted for the old one stay out of it."""
+    app = HandoffApp(locate(str(tmp_path / "store.sqlite")), clock=clock)
+    model = projections.read_model(app)
+    day = summaries.DAY_US
+
+    def page(nid: int) -> Writes:
+        captured = (nid, nid, "captured", nid * day, nid * day, nid * day, "web", None, None,
+                    True, True)
+        return Writes([], [], [captured], [], [], [], [], [], [], [])
+
+    discarded, kept, expected = Tally(0), Tally(1), Tally(1)
+    expected.count(page(2).events, [], 0)
+    with page_writer.ahead(model, model.engine.connect()) as writer:
+        writer.submit(0, 1, page(1), (discarded.token, [], 0)).result(discarded)
+        writer.submit(1, 2, page(2), (kept.token, [], 0)).result(kept)
+        writer.gather(kept)
+        writer.gather(discarded)
+    assert kept.stage_rows() == expected.stage_rows() != []
+    assert discarded.stage_rows() == []
+    app.close()

@@ -19,7 +19,7 @@ import os
 import pickle
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import fields
@@ -35,11 +35,10 @@ from handoff.projections.page import Writes
 from handoff.projections.readmodel import PROJECTION, ReadModel, sqlite_engine
 from handoff.projections.tally import DecisionKey, Tally
 
-# What the summaries gain from a page besides its event rows (see Tally.count): its
-# decisions judged under an agreement, and the latest recorded_at of its lead events.
-Counted = tuple[list[DecisionKey], int]
-# (position it follows, position it reaches, rows, what to count or None) -> the write
-Submit = Callable[[int, int, Writes, "Counted | None"], "Pending"]
+# What the summaries gain from a page besides its event rows (see Tally.count): the
+# tally that counts it (its token), its decisions judged under an agreement, and the
+# latest recorded_at of its lead events.
+Counted = tuple[int, list[DecisionKey], int]
 
 
 class Moved(Exception):
@@ -64,59 +63,83 @@ def claim(conn: Connection, at: int, to: int, bulk: bool) -> None:
 
 
 def write(
-    conn: Connection, at: int, last: int, rows: Writes, counted: Counted | None
+    conn: Connection, at: int, last: int, rows: Writes, counted: Counted | None,
+    into: Tally | None = None,
 ) -> Tally | None:
     """The page's rows and its position (from `at` to `last`), in one transaction; then,
-    if asked, what the committed page adds to the summaries."""
+    if asked, what the committed page adds to the summaries, counted into `into` (or a
+    new tally)."""
     with conn.begin():
         claim(conn, at, last, bulk=True)
         rows.write(conn)
     if counted is None:
         return None
-    tally = Tally(at)
-    tally.count(rows.events, *counted)
+    tally = Tally(at) if into is None else into
+    tally.count(rows.events, *counted[1:])
     tally.end = last
     return tally
-
-
-@contextmanager
-def ahead(model: ReadModel, conn: Connection) -> Iterator[Submit]:
-    """A function that has each page written (`write`) while the caller goes on, one page
-    at a time (the caller waits for a write before it submits the next); on PostgreSQL on
-    `conn` in a thread, on SQLite by a process of its own. Leaving ends the worker."""
-    if model.is_postgres:
-        with ThreadPoolExecutor(1, thread_name_prefix="projection") as thread:
-            yield lambda at, last, rows, counted: _Written(
-                thread.submit(write, conn, at, last, rows, None), rows, counted)
-        return
-    with _Process(model.engine.url) as process:
-        yield process.submit
 
 
 class Pending(Protocol):
     def result(self, into: Tally | None) -> None:
         """Wait for the write; raise what it raised, or add what the page counts to `into`
-        (if any)."""
+        (if any) where the writer does not keep it (`Writer.gather`)."""
+
+
+class Writer(Protocol):
+    def submit(self, at: int, last: int, rows: Writes, counted: Counted | None) -> Pending:
+        """Have the page written (`write`) while the caller goes on."""
+
+    def gather(self, into: Tally) -> None:
+        """Add to `into` what the pages written for it counted and the writer kept."""
+
+
+@contextmanager
+def ahead(model: ReadModel, conn: Connection) -> Iterator[Writer]:
+    """A writer of pages (`write`) while the caller goes on, one page at a time (the
+    caller waits for a write before it submits the next); on PostgreSQL on `conn` in a
+    thread, on SQLite by a process of its own. Leaving ends the worker."""
+    if model.is_postgres:
+        with ThreadPoolExecutor(1, thread_name_prefix="projection") as thread:
+            yield _Thread(thread, conn)
+        return
+    with _Process(model.engine.url) as process:
+        yield process
+
+
+class _Thread:
+    """Pages written by a thread, each counted by the caller once committed: the thread
+    holds Python's lock while it counts, so a tally of its own, added up after, only
+    costs more (a million events: a second)."""
+
+    def __init__(self, thread: ThreadPoolExecutor, conn: Connection) -> None:
+        self.thread, self.conn = thread, conn
+
+    def submit(self, at: int, last: int, rows: Writes, counted: Counted | None) -> Pending:
+        return _Written(self.thread.submit(write, self.conn, at, last, rows, None), rows,
+                        counted)
+
+    def gather(self, into: Tally) -> None:
+        """Nothing kept here: each page was counted as its write was waited for."""
 
 
 class _Written:
-    """A page written by a thread, counted by the caller once committed: the thread holds
-    Python's lock while it counts, so a tally of its own, added up after, only costs more
-    (a million events: a second)."""
-
     def __init__(self, done: Future[Tally | None], rows: Writes, counted: Counted | None):
         self.done, self.rows, self.counted = done, rows, counted
 
     def result(self, into: Tally | None) -> None:
         self.done.result()
         if into is not None and self.counted is not None:
-            into.count(self.rows.events, *self.counted)
+            into.count(self.rows.events, *self.counted[1:])
 
 
 class _Process:
     """A child Python running this module (`_serve`), given pages on a pipe: the rows
     (plain tuples of numbers, text and None) by marshal, which writes them faster than
-    pickle (a page of 100,000 events: 0.12 -> 0.07 s); its answers by pickle.
+    pickle (a page of 100,000 events: 0.12 -> 0.07 s); its answers by pickle. It counts
+    the pages it writes into a tally of its own, sent once when gathered: adding each
+    page's counts up here cost this process, which turns the pages into rows, 0.6 s of a
+    million events.
     Not multiprocessing: its start methods either copy SQLite's record of this process's
     locks into the child (fork) or import the caller's main script again (spawn)."""
 
@@ -152,48 +175,69 @@ class _Process:
         # Version 2, before marshal tracked shared objects: a page's rows share their
         # texts and numbers (a lead's source, its capture instant) and looking each one up
         # cost more than writing it again.
-        page = marshal.dumps((at, last, columns, counted), 2)
-        try:
-            self.child.stdin.write(len(page).to_bytes(8, "big") + page)
-            self.child.stdin.flush()
-        except BrokenPipeError:
-            raise RuntimeError("the process writing the projection's pages ended") from None
+        self._send(marshal.dumps((at, last, columns, counted), 2))
         return self
 
     def result(self, into: Tally | None) -> None:
+        self._answer()  # what the page counts stays in the child until gathered
+
+    def gather(self, into: Tally) -> None:
+        self._send(marshal.dumps((into.token,), 2))
+        counts = self._answer()
+        if counts is not None:
+            into.add(counts)
+
+    def _send(self, message: bytes) -> None:
+        assert self.child.stdin is not None
+        try:
+            self.child.stdin.write(len(message).to_bytes(8, "big") + message)
+            self.child.stdin.flush()
+        except BrokenPipeError:
+            raise RuntimeError("the process writing the projection's pages ended") from None
+
+    def _answer(self) -> Tally | None:
         try:
             failed, counts = pickle.load(self.child.stdout)  # type: ignore[arg-type]
         except EOFError:
             raise RuntimeError("the process writing the projection's pages ended") from None
         if failed is not None:
             raise failed
-        if into is not None:
-            if counts is None:  # pragma: no cover - counted whenever there is a tally
-                raise AssertionError("a page written ahead was not counted")
-            into.add(counts)
+        return counts  # type: ignore[no-any-return]
 
 
 def _serve(store: str) -> None:
     """In the child: write each page given on stdin, answer (the error raised or None,
-    what it counted or None)."""
+    None); counted into the tally of the token it names, which a new token starts again
+    (the caller's tally was discarded). Given a token alone, answer (None, that token's
+    tally or None) and start again."""
     database, query = json.loads(store)
     conn = sqlite_engine(URL.create("sqlite", database=database, query=query)).connect()
     switches.tune_sqlite_for_bulk(conn.connection.driver_connection)
     given, answers = sys.stdin.buffer, sys.stdout.buffer
+    tally: Tally | None = None
+    token = None
     while size := given.read(8):
-        at, last, columns, counted = marshal.loads(given.read(int.from_bytes(size, "big")))
+        message = marshal.loads(given.read(int.from_bytes(size, "big")))
+        if len(message) == 1:
+            gathered = tally if message[0] == token else None
+            tally = token = None
+            pickle.dump((None, gathered), answers, pickle.HIGHEST_PROTOCOL)
+            answers.flush()
+            continue
+        at, last, columns, counted = message
         rows = Writes(*columns)
+        if counted is not None and counted[0] != token:
+            tally, token = Tally(at), counted[0]
         failed: BaseException | None = None
-        counts = None
         try:
-            counts = write(conn, at, last, rows, counted)
+            write(conn, at, last, rows, counted, tally)
         except IntegrityError as error:
             # Without its parameters (a page of rows) and its driver's error, which need
             # not survive pickling: the projector only needs to know that it collided.
             failed = IntegrityError(error.statement, None, Exception(str(error.orig)))
         except Exception as error:  # sent back to be raised there
             failed = error if _picklable(error) else RuntimeError(repr(error))
-        pickle.dump((failed, counts), answers, pickle.HIGHEST_PROTOCOL)
+        pickle.dump((failed, None), answers, pickle.HIGHEST_PROTOCOL)
         answers.flush()
     conn.close()
 

@@ -79,7 +79,7 @@ class Projector:
         self._ahead_of_writes = bulk and model.is_postgres
         self._last_event = 0
         self._workers = ExitStack()  # what run() closes as it ends: the page writer
-        self._write: page_writer.Submit | None = None
+        self._writer: page_writer.Writer | None = None
 
     def run(self) -> int:
         # One connection for every page (each still its own transaction): SQLite keeps
@@ -230,8 +230,9 @@ class Projector:
         projected = 0
         if self.versions is None:
             return 0  # the first page, projected in place (FIRST_PAGE)
-        if self._write is None:  # one writer for the whole run (a process takes a while)
-            self._write = self._workers.enter_context(page_writer.ahead(self.model, conn))
+        if self._writer is None:  # one writer for the whole run (a process takes a while)
+            self._writer = self._workers.enter_context(page_writer.ahead(self.model, conn))
+        writer = self._writer
         in_flight: tuple[page_writer.Pending, int, int] | None = None  # (write, position, events)
         try:
             while True:
@@ -246,16 +247,19 @@ class Projector:
                 # Python work of a page, done beside this one), on PostgreSQL here.
                 batch = Batch(conn, self.leads, self.versions)
                 self._turn(batch, page)
-                counted = (batch.judged, batch.recorded_us) if self.tally is not None else None
+                counted = (None if self.tally is None
+                           else (self.tally.token, batch.judged, batch.recorded_us))
                 rows, last = batch.take(), page[-1][0]
                 if in_flight is not None:
                     done, in_flight = in_flight, None
                     projected += self._written(*done)
-                in_flight = (self._write(at, last, rows, counted), last, len(page))
+                in_flight = (writer.submit(at, last, rows, counted), last, len(page))
                 at = last
         finally:
             if in_flight is not None:  # written (or failed) before anything goes on
                 projected += self._written(*in_flight)
+        if self.tally is not None:  # what the writer counted and kept, once
+            writer.gather(self.tally)
         return projected
 
     def _self_contained(self, page: Sequence[states.LogRow]) -> bool:

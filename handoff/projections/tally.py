@@ -13,6 +13,7 @@ another process projecting meanwhile, discards it, and `summaries.refresh` runs 
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -32,6 +33,7 @@ _DAY_MASK = (1 << _DAY_BITS) - 1
 Group = tuple[str, str | None, str]  # (source, owner, event)
 # (handed day, captured day, source, owner, decided in time): a decision under an agreement
 DecisionKey = tuple[int, int, str, str, bool]
+_TOKENS = itertools.count(1)
 
 
 class _Codes(dict[Group, int]):
@@ -46,6 +48,9 @@ class Tally:
     """What the events of positions (start, end] add to the summaries."""
 
     def __init__(self, start: int) -> None:
+        # Names this tally to a process counting pages for it (page_writer): a tally
+        # discarded and begun again is another one.
+        self.token = next(_TOKENS)
         self.start = start
         self.end = start
         self.recorded_us = 0
