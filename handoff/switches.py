@@ -46,6 +46,12 @@ def tune_sqlite(connection: Any, _record: Any = None) -> None:
     # commit and stays consistent (rows and position still commit together). A crash may
     # lose the last pages, which the next catch-up projects again: derived data.
     connection.execute("PRAGMA synchronous = NORMAL")
+    # Some builds of SQLite (Debian's) overwrite every row they delete with zeros. The read
+    # model holds nothing the log does not, and no personal data (a lead's name, e-mail
+    # and company are never projected; `lead forget` erases them from the log and scrubs
+    # the file's free space on a connection of its own): emptying it for a rebuild of a
+    # million events wrote 2.6 s of zeros, 0.3 s without.
+    connection.execute("PRAGMA secure_delete = OFF")
 
 
 def tune_sqlite_for_bulk(connection: Any) -> None:
