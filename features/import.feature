@@ -21,6 +21,27 @@ Feature: Importing a file of events
       Then the import skips 1 row as already recorded
       And the deal is still won for 25200
 
+  Rule: A step corrected since it was recorded is not recorded again by importing it
+    A file imported again (an import run a second time, or the CRM's next export) still
+    holds each step as it was first recorded. A void or an amendment is a decision someone
+    recorded, with its reason; importing the old row must neither bring a voided step back
+    nor be refused because the step now reads otherwise. The store holds that step, so the
+    row is skipped as already recorded, and the correction stands.
+
+    Example: An acceptance voided since is not brought back by importing it again
+      Given an accepted lead "ACME-1"
+      And Sam voided the acceptance of "ACME-1" because "accepted the wrong lead"
+      When Maria imports an acceptance of "ACME-1" by Sam on Monday at 11:00
+      Then the import skips 1 row as already recorded
+      And the lead "ACME-1" is handed to Sam
+
+    Example: A win amended since is skipped when imported again as first recorded
+      Given a lead "ACME-1" won for 25200 on Friday at 13:00
+      And Sam amended the win of "ACME-1" to 22000 because "the discount was left out"
+      When Maria imports a win of "ACME-1" for 25200 on Friday at 13:00
+      Then the import skips 1 row as already recorded
+      And the deal is still won for 22000
+
   Rule: A day's visits imported again are not counted again
     Marketing's traffic files often correct a day within the file. Importing the same file
     again must leave the day as it was, not record each correction once more.

@@ -449,6 +449,7 @@ def _refuse_different_data(recorded: list[Fact], key: str, row: dict[str, str]) 
         "source": row.get("source"), "name": row.get("name") or None,
         "email": row.get("email") or None, "company": row.get("company") or None,
     }
+    differences = []
     for step in recorded:
         differing = [
             field for field, value in given.items()
@@ -457,12 +458,13 @@ def _refuse_different_data(recorded: list[Fact], key: str, row: dict[str, str]) 
         ]
         if not differing:
             return
-        field = differing[0]
-        raise InvalidInput(
-            f"lead {key!r} already has {event_name} at {iso(occurred_at)} with {field} "
-            f"{_said(step.data.get(field))}, not {_said(given[field])}: a recorded event is not "
-            "changed by importing it again (record a correction: lead amend)"
-        )
+        differences.append((step, differing[0]))
+    step, field = differences[0]  # the step as it now reads, when it still counts
+    raise InvalidInput(
+        f"lead {key!r} already has {event_name} at {iso(occurred_at)} with {field} "
+        f"{_said(step.data.get(field))}, not {_said(given[field])}: a recorded event is not "
+        "changed by importing it again (record a correction: lead amend)"
+    )
 
 
 def _said(value: Any) -> str:

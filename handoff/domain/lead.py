@@ -441,7 +441,10 @@ class Lead(Aggregate):
         check_not_in_future(stamp)
 
     def steps_at(self, event_name: str, occurred_at: datetime) -> list[Fact]:
-        """The steps of this name at this instant, as they now read (usually none or one)."""
+        """The steps of this name at this instant that the lead has recorded (usually none
+        or one): as they now read, then as first recorded. A step voided or amended since
+        is still one the lead recorded: a file naming it as it was first recorded (an import
+        run again) neither brings it back nor changes it."""
         # Only an amendment gives a step another instant than its entry's: without one, no
         # entry of that name at that instant means no such step, known without `facts()`
         # (a sort per call: an import checking each row of a long lead was quadratic).
@@ -451,6 +454,12 @@ class Lead(Aggregate):
             ):
                 return [
                     f for f in self.facts() if f.name == event_name and f.occurred_at == occurred_at
+                ] + [
+                    Fact(n, e.event, e.occurred_at, e.timestamp, e.data, e.actor,
+                         e.agreement_version, e.agreement)
+                    for n, e in enumerate(self.entries, 1)
+                    if e.name not in NOT_STEPS
+                    and e.event == event_name and e.occurred_at == occurred_at
                 ]
         return []
 

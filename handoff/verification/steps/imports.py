@@ -82,6 +82,36 @@ def _(app: HandoffApp, actor: str, traffic_rows: str, times: str) -> ImportRepor
     return reports[-1]
 
 
+# The steps a story corrects, by their business noun.
+CORRECTED = {"acceptance": "accepted", "win": "won"}
+
+
+def entry_of(app: HandoffApp, key: str, noun: str) -> int:
+    """The number (as `lead history` shows it) of the lead's step of that noun."""
+    return next(f.n for f in app.lead(key).facts() if f.name == CORRECTED[noun])
+
+
+@given(parsers.re(r'(?P<actor>\w+) voided the (?P<noun>acceptance|win) of "(?P<key>[^"]+)" '
+                  r'because "(?P<why>[^"]+)"'))
+def _(app: HandoffApp, actor: str, noun: str, key: str, why: str) -> None:
+    app.void(key, entry_of(app, key, noun), why, actor_id(actor))
+
+
+@given(parsers.re(r'(?P<actor>\w+) amended the win of "(?P<key>[^"]+)" to (?P<amount>\d+) '
+                  r'because "(?P<why>[^"]+)"'))
+def _(app: HandoffApp, actor: str, key: str, amount: str, why: str) -> None:
+    app.amend(key, entry_of(app, key, "win"), why, actor_id(actor), amount=amount)
+
+
+@when(
+    parsers.re(rf'(?P<actor>\w+) imports an acceptance of "(?P<key>[^"]+)" by (?P<by>\w+) '
+               rf"{WHEN}"),
+    target_fixture="imported",
+)
+def _(app: HandoffApp, actor: str, key: str, by: str, day: str, time: str) -> ImportReport:
+    return import_rows(app, actor, f"{key},accepted,{local_at(day, time)},{actor_id(by)},,,\n")
+
+
 @then(parsers.re(r'the import is refused at line (?P<line>\d+), saying "(?P<text>[^"]+)"'))
 def _(imported: ImportReport, line: str, text: str) -> None:
     assert [e.line for e in imported.errors] == [int(line)], imported.errors
@@ -113,6 +143,12 @@ def _(app: HandoffApp, day: str, times: str) -> None:
 @then(parsers.re(r'the lead "(?P<key>[^"]+)" exists'))
 def _(app: HandoffApp, key: str) -> None:
     assert app.lead(key).key == key
+
+
+@then(parsers.re(r'the lead "(?P<key>[^"]+)" is (?P<state>\w+) to (?P<owner>\w+)'))
+def _(app: HandoffApp, key: str, state: str, owner: str) -> None:
+    summary = lead_summary(app.lead(key))
+    assert (summary["state"], summary["owner"]) == (state, actor_id(owner))
 
 
 @then(parsers.re(r'the lead "(?P<key>[^"]+)" does not exist'))
