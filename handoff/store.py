@@ -249,11 +249,16 @@ def _postgres(store: str) -> StoreLocation:
     shown = without_password(store)
     try:
         url = urlsplit(store)
-        port = url.port or 5432
         options = dict(parse_qsl(url.query, keep_blank_values=True, strict_parsing=bool(url.query)))
+        # As libpq reads a URL, its query's host, port, user and database name stand over
+        # the URL's own (`postgresql:///sales?host=/var/run/postgresql`: a socket folder).
+        # Taken out of the options, every connection the store opens uses the same ones.
+        port = int(options.pop("port", None) or url.port or 5432)
     except ValueError:
         raise StoreUnavailable(f"not a database URL: {shown!r}") from None
-    database = unquote(url.path.lstrip("/"))
+    host = options.pop("host", None) or url.hostname or "localhost"
+    user = options.pop("user", None) or (unquote(url.username) if url.username else "")
+    database = options.pop("dbname", None) or unquote(url.path.lstrip("/"))
     if not database:
         raise StoreUnavailable(f"the store URL {shown!r} names no database")
     password = options.pop("password", None) or (unquote(url.password) if url.password else "")
@@ -261,9 +266,9 @@ def _postgres(store: str) -> StoreLocation:
         "PERSISTENCE_MODULE": eventstore.POSTGRES_FACTORY_TOPIC,
         eventstore.LIBPQ_OPTIONS: json.dumps(options),
         "POSTGRES_DBNAME": database,
-        "POSTGRES_HOST": url.hostname or "localhost",
+        "POSTGRES_HOST": host,
         "POSTGRES_PORT": str(port),
-        "POSTGRES_USER": unquote(url.username) if url.username else getpass.getuser(),
+        "POSTGRES_USER": user or getpass.getuser(),
         "POSTGRES_PASSWORD": password,
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "30",

@@ -43,6 +43,25 @@ def test_the_urls_libpq_options_are_kept(pg_store: str) -> None:
     assert Handoff(pg_store + "?sslmode=disable").json("lead", "show", "k")["key"] == "k"
 
 
+def test_the_server_the_urls_query_names_is_the_one_used(pg_store: str) -> None:
+    # libpq (and psql) read `?port=`, `?host=`, `?user=`, `?dbname=` over the URL's own
+    # parts: a store URL psql opens must open the same database, on every connection.
+    url = make_url(pg_store)
+    via_query = (f"postgresql+psycopg://{url.username}@{url.host}:1/{url.database}"
+                 f"?port={url.port}")  # nothing listens on port 1
+    Handoff(via_query).ok("lead", "capture", "k", "--source", "web")
+    assert Handoff(pg_store).json("lead", "show", "k")["key"] == "k"
+
+
+def test_a_socket_folder_in_the_urls_query_is_where_libpq_looks() -> None:
+    result = Handoff("postgresql+psycopg://sam@/sales?host=/no-such-socket-folder")(
+        "lead", "show", "k")
+    assert result.exit_code == 1
+    # libpq looked for the server's socket there, not for a server on localhost:
+    assert 'socket "/no-such-socket-folder/.s.PGSQL.5432"' in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def _password_libpq_used(store: str) -> str | None:
     app = HandoffApp(locate(store))
     try:
