@@ -37,6 +37,21 @@ Feature: Forgetting a person
       When Maria forgets lead "acme-1" because "Ann asked by e-mail on 20 March"
       Then the history of lead "acme-1" shows "[forgotten]" for the name, e-mail address and company of its capture and of its correction
 
+  Rule: Importing a file again does not bring a forgotten person back
+    The file a lead came from (a CRM export, a spreadsheet) may still hold the person's
+    details after they were forgotten. Importing it again must neither write them back nor
+    be refused for them: the lead's capture is recorded and its details stay forgotten, so
+    the import skips that row as it skips any step already recorded, and the rest of the
+    file is imported as usual.
+
+    Example: The capture of a forgotten lead imported again is skipped
+      Given Ann Lee of Acme, ann@acme.example, is lead "acme-1", won by Sam for 30000
+      And Maria forgot lead "acme-1" because "Ann asked by e-mail on 20 March"
+      When Maria imports the capture of lead "acme-1" again: Ann Lee of Acme, ann@acme.example
+      Then the import skips it as already recorded
+      And lead "acme-1" shows "[forgotten]" for its name, e-mail address and company
+      And nothing in the store holds "Ann Lee", "ann@acme.example" or "Acme" any more
+
   Rule: Who forgot a lead, when and why stays on record
     An erasure is part of the record too: the lead's history shows who forgot it, when
     and why. Forgetting cannot be undone, so it needs a reason.

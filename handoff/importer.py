@@ -27,7 +27,7 @@ from handoff.domain.lead import (
     check_step,
     given,
 )
-from handoff.domain.steps import EVENT_NAMES, Fact, Stamp, lead_id
+from handoff.domain.steps import EVENT_NAMES, PERSONAL_DATA, Fact, Stamp, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
 from handoff.eventstore import Unbuilt
 from handoff.instants import iso, parse_amount, parse_day, parse_instant
@@ -312,7 +312,7 @@ class Importer:
             return self._apply_new(new, key, event_name, occurred_at, row)
         lead = self.leads.get(key)
         if lead is not None and (recorded := lead.steps_at(event_name, occurred_at)):
-            _refuse_different_data(recorded, key, row)
+            _refuse_different_data(recorded, key, row, forgotten=lead.forgotten is not None)
             return False
         stamp = self._stamp(event_name, occurred_at, row)
         if event_name == "captured":
@@ -437,18 +437,24 @@ def _holds_run(recorded: list[int], counts: list[int]) -> bool:
     )
 
 
-def _refuse_different_data(recorded: list[Fact], key: str, row: dict[str, str]) -> None:
+def _refuse_different_data(
+    recorded: list[Fact], key: str, row: dict[str, str], forgotten: bool = False
+) -> None:
     """A row naming a recorded event (same lead, event and instant) must say the same as
     one of the steps recorded so.
 
     Skipping it silently would drop a correction the file means to make; corrections are
-    recorded as corrections, never by re-importing a different value.
+    recorded as corrections, never by re-importing a different value. A forgotten lead's
+    person is not compared: the file may still hold what was erased, which is neither
+    written back nor a reason to refuse the file.
     """
     event_name, occurred_at = recorded[0].name, recorded[0].occurred_at
     given = _step_data(row, event_name) if event_name != "captured" else {
         "source": row.get("source"), "name": row.get("name") or None,
         "email": row.get("email") or None, "company": row.get("company") or None,
     }
+    if forgotten:
+        given = {f: v for f, v in given.items() if f not in PERSONAL_DATA}
     differences = []
     for step in recorded:
         differing = [

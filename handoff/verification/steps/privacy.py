@@ -12,6 +12,7 @@ from pytest_bdd import given, parsers, then, when
 from handoff import audit
 from handoff.application import HandoffApp
 from handoff.domain.steps import FORGOTTEN
+from handoff.importer import Importer, ImportReport, read_rows
 from handoff.kpi import compute_kpis, period_from_options
 from handoff.verification.world import (
     PATH_TO,
@@ -73,6 +74,32 @@ def _(app: HandoffApp, outcome: Outcome, actor: str, key: str, why: str) -> Outc
 )
 def _(app: HandoffApp, outcome: Outcome, actor: str, key: str) -> Outcome:
     return attempt(app, key, outcome, lambda: app.forget(key, "", actor_id(actor)))
+
+
+@given(parsers.re(r'(?P<actor>\w+) forgot lead "(?P<key>[^"]+)" because "(?P<why>[^"]+)"'))
+def _(app: HandoffApp, actor: str, key: str, why: str) -> None:
+    app.forget(key, why, actor_id(actor))
+
+
+@when(
+    parsers.re(
+        r'(?P<actor>\w+) imports the capture of lead "(?P<key>[^"]+)" again: '
+        r"(?P<name>[A-Z][a-z]+ [A-Z][a-z]+) of (?P<company>\w+), (?P<email>\S+)"
+    ),
+    target_fixture="imported",
+)
+def _(app: HandoffApp, actor: str, key: str, name: str, company: str, email: str
+      ) -> ImportReport:
+    rows = ("lead,event,at,actor,source,name,email,company\n"
+            f"{key},captured,{local_at('Monday', '09:00')},maria,webinar,{name},{email},"
+            f"{company}\n")
+    return Importer(app, actor_id(actor)).run(read_rows(rows))
+
+
+@then("the import skips it as already recorded")
+def _(imported: ImportReport) -> None:
+    assert imported.ok, imported.errors
+    assert (imported.recorded, imported.skipped) == (0, 1)
 
 
 @then(parsers.re(r'lead "(?P<key>[^"]+)" shows "\[forgotten\]" for its name, e-mail address '
