@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from handoff.cli.lead import WHOLE_NUMBER
 from handoff.cli.output import output_option, print_fields, print_json, print_table
 from handoff.domain.agreement import AgreementTerms, AppliedVersion, Change
 from handoff.domain.agreement_file import parse_agreement
@@ -101,7 +102,7 @@ def apply_command(obj: Any, file: str, restate: bool, why: str | None) -> None:
 
 
 @sla.command("sign")
-@click.argument("number", metavar="N", type=click.IntRange(min=1))
+@click.argument("number", metavar="N", type=WHOLE_NUMBER)
 @restatement_options
 @click.pass_obj
 def sign_command(obj: Any, number: int, restate: bool, why: str | None) -> None:

@@ -121,6 +121,21 @@ def test_with_a_team_a_version_is_in_force_only_once_the_other_side_signs(
     assert version["applied_at"] == version["signatures"][1]["signed_at"]
 
 
+def test_a_version_number_that_is_not_a_whole_number_is_named_so(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    # The same words as for an entry number (`lead void KEY N`): a usage error, one line.
+    handoff.ok("sla", "apply", agreement(tmp_path, TEAM))
+    for typed in ("x", "1.5", "1e3"):
+        result = handoff("sla", "sign", typed, actor="sam")
+        assert result.exit_code == 2
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith(
+            f"Error: Invalid value for 'N': must be a whole number, got {typed!r} (see '"
+        ), line
+    assert handoff.refused("sla", "sign", "0", actor="sam") == "Error: there is no version 0"
+
+
 def test_check_and_identical_terms_record_nothing(handoff: Handoff, tmp_path: Path) -> None:
     path = agreement(tmp_path, H1)
     handoff.ok("sla", "apply", path)
