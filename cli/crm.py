@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from handoff.cli.output import counted
 from handoff.crm import import_reading
 from handoff.crm.hubspot import read_hubspot
 from handoff.crm.salesforce import read_salesforce
@@ -37,19 +38,21 @@ def import_from_crm(obj: Any, crm: str, files: tuple[str, ...], dry_run: bool) -
             click.echo(str(error), err=True)
         noun = "row is" if len(done.errors) == 1 else "rows are"
         raise click.ClickException(f"{len(done.errors)} {noun} bad; nothing was written")
-    records = "contacts" if crm == "hubspot" else "leads"
+    kind = "contact" if crm == "hubspot" else "lead"
+    records = counted(reading.records, f"{reading.crm} {kind}")
     report = done.report
     if dry_run:
         click.echo(
-            f"dry run: {reading.records} {reading.crm} {records} give {report.rows} steps: "
+            f"dry run: {records} give{'s' if reading.records == 1 else ''} "
+            f"{counted(report.rows, 'step')}: "
             f"{report.recorded} would be recorded, {report.skipped} already recorded; "
             "nothing was written"
         )
     else:
         click.echo(
-            f"imported {reading.records} {reading.crm} {records}: {report.rows} steps, "
+            f"imported {records}: {counted(report.rows, 'step')}, "
             f"{report.recorded} recorded, {report.skipped} skipped (already recorded), "
-            f"{report.leads} leads changed"
+            f"{counted(report.leads, 'lead')} changed"
         )
     if reading.filled:
         click.echo(

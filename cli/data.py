@@ -11,7 +11,7 @@ import click
 
 from handoff.backup import backup_lines, is_backup, restore
 from handoff.cli.lead import WHOLE_NUMBER
-from handoff.cli.output import print_csv_cells, print_lines
+from handoff.cli.output import counted, print_csv_cells, print_lines
 from handoff.cli.progress import Stages, stages
 from handoff.exporter import export_cells
 from handoff.importer import (
@@ -100,13 +100,15 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
         raise click.ClickException(f"{len(report.errors)} {noun} bad; nothing was written")
     if dry_run:
         click.echo(
-            f"dry run: {report.rows} rows are valid: {report.recorded} would be recorded, "
-            f"{report.skipped} already recorded; nothing was written"
+            f"dry run: {counted(report.rows, 'row')} {'is' if report.rows == 1 else 'are'} "
+            f"valid: {report.recorded} would be recorded, {report.skipped} already recorded; "
+            "nothing was written"
         )
     else:
         click.echo(
-            f"imported {report.rows} rows: {report.recorded} recorded, "
-            f"{report.skipped} skipped (already recorded), {report.leads} leads changed"
+            f"imported {counted(report.rows, 'row')}: {report.recorded} recorded, "
+            f"{report.skipped} skipped (already recorded), {counted(report.leads, 'lead')} "
+            "changed"
         )
 
 
@@ -121,13 +123,14 @@ def _restore(obj: Any, text: str, dry_run: bool) -> None:
             catch_up(obj.app)
     if dry_run:
         click.echo(
-            f"dry run: the backup's {done.entries} entries are valid: {done.entries - done.skipped}"
+            f"dry run: the backup's {counted(done.entries, 'entry', 'entries')} "
+            f"{'is' if done.entries == 1 else 'are'} valid: {done.entries - done.skipped}"
             f" would be restored, {done.skipped} already in the store; nothing was written"
         )
     else:
         click.echo(
-            f"restored {done.entries} entries from the backup: {done.written} written,"
-            f" {done.skipped} skipped (already in the store)"
+            f"restored {counted(done.entries, 'entry', 'entries')} from the backup: "
+            f"{done.written} written, {done.skipped} skipped (already in the store)"
         )
 
 

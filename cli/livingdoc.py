@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from handoff.cli.output import counted
+
 _WHY_WIDTH = 160
 
 
@@ -53,13 +55,13 @@ def verify(obj: Any) -> None:
     click.echo(f"{total}; recorded for `handoff sla doc`.")
     if failed:
         raise click.ClickException(
-            f"{failed} clause{'s' if failed != 1 else ''} of the agreement failed verification"
+            f"{counted(failed, 'clause')} of the agreement failed verification"
             " on this version of handoff (see above)"
         )
 
 
 def _examples(count: int) -> str:
-    return f"{count} example{'s' if count != 1 else ''}"
+    return counted(count, "example")
 
 
 def _short(text: str) -> str:

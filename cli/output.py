@@ -100,6 +100,11 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot print {type(value).__name__} as JSON")
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """A count and its noun as people write them: `1 row`, `2 rows`, `1 entry`."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def money(amount: Decimal) -> int | float:
     """An amount as a JSON number with at most 2 decimals, exact to the cent (one amount
     is below 10^12, so a float holds its cents; see `print_json` for sums)."""

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from handoff.cli.lead import WHOLE_NUMBER
-from handoff.cli.output import output_option, print_fields, print_json, print_table
+from handoff.cli.output import counted, output_option, print_fields, print_json, print_table
 from handoff.domain.agreement import AgreementTerms, AppliedVersion, Change
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import InvalidAgreement, NoAgreement
@@ -292,7 +292,7 @@ def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: str | No
 
 
 def _notices(count: int) -> str:
-    return f"{count} notice{'' if count == 1 else 's'}"
+    return counted(count, "notice")
 
 
 def _channels(webhook: str | None, smtp: str | None, to: str | None,

@@ -97,7 +97,7 @@ def test_importing_a_backup_again_writes_nothing(handoff: Handoff, tmp_path: Pat
     handoff.ok("lead", "capture", "a", "--source", "web", "--at", "2026-03-02T09:00")
     backup = backup_of(handoff, tmp_path)
     assert handoff.ok("import", str(backup)) == (
-        "restored 1 entries from the backup: 0 written, 1 skipped (already in the store)\n"
+        "restored 1 entry from the backup: 0 written, 1 skipped (already in the store)\n"
     )
     assert len(handoff.json("lead", "history", "a")) == 1
 
@@ -150,7 +150,7 @@ def test_a_dry_run_of_a_restore_checks_and_creates_nothing(tmp_path: Path) -> No
     backup = backup_of(source, tmp_path)
     target = tmp_path / "new.sqlite"
     assert Handoff(str(target)).ok("import", str(backup), "--dry-run") == (
-        "dry run: the backup's 1 entries are valid: 1 would be restored, 0 already in the"
+        "dry run: the backup's 1 entry is valid: 1 would be restored, 0 already in the"
         " store; nothing was written\n"
     )
     assert not target.exists()

@@ -41,6 +41,16 @@ def test_an_import_records_every_row_in_file_order(handoff: Handoff, tmp_path: P
     assert handoff.json("lead", "history", "acme-1")[3]["actor"] == "sam"
 
 
+def test_an_import_of_one_row_says_so_in_the_singular(handoff: Handoff, tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + "solo,captured,2026-03-02T09:00Z,maria,web,,,,,,,,,\n")
+    assert handoff.ok("import", path, "--dry-run") == (
+        "dry run: 1 row is valid: 1 would be recorded, 0 already recorded; nothing was written\n"
+    )
+    assert handoff.ok("import", path) == (
+        "imported 1 row: 1 recorded, 0 skipped (already recorded), 1 lead changed\n"
+    )
+
+
 def test_reimporting_recorded_rows_skips_and_counts_them(handoff: Handoff, tmp_path: Path) -> None:
     path = write(tmp_path, JOURNEYS)
     handoff.ok("import", path)

@@ -199,7 +199,7 @@ def test_a_step_out_of_lifecycle_order_is_refused_with_its_line(
 
 def test_an_older_export_with_contact_id_and_original_source(signed: Handoff) -> None:
     out = signed.ok("import", str(FIXTURES / "hubspot_contacts_legacy.csv"), "--from", "hubspot")
-    assert "imported 1 HubSpot contacts: 4 steps, 4 recorded" in out
+    assert "imported 1 HubSpot contact: 4 steps, 4 recorded" in out
     assert signed.json("lead", "show", "551")["source"] == "Organic Search"
 
 
