@@ -502,5 +502,7 @@ def read_jsonl_rows(text: str) -> list[Row]:
         unknown = [k for k in item if k not in COLUMNS]
         if unknown:
             raise MalformedFile(f"line {line}: unknown field {unknown[0]!r}")
-        rows.append((line, {k: "" if v is None else str(v) for k, v in item.items()}))
+        # As a CSV row's empty cells, a null or empty field is no value (a table written as
+        # JSON lines names every column, null where the cell is empty).
+        rows.append((line, {k: str(v) for k, v in item.items() if v is not None and v != ""}))
     return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,21 @@ def test_a_dry_run_checks_everything_and_writes_nothing(handoff: Handoff, tmp_pa
 
 def test_a_missing_file_is_refused_in_one_line(handoff: Handoff, tmp_path: Path) -> None:
     assert "cannot read" in handoff.refused("import", str(tmp_path / "nope.csv"))
+
+
+def test_json_lines_naming_every_column_with_nulls_import_as_the_same_csv_rows(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    # A table written as JSON lines by a script names every column of every row, null where
+    # the CSV cell is empty: null is an empty cell, not a value the step cannot take.
+    csv_rows = list(csv.DictReader(io.StringIO(JOURNEYS)))
+    lines = "".join(
+        json.dumps({column: value or None for column, value in row.items()}) + "\n"
+        for row in csv_rows
+    )
+    out = handoff.ok("import", write(tmp_path, lines, "rows.jsonl"))
+    assert "12 rows: 12 recorded, 0 skipped" in out
+    assert "12 rows: 0 recorded, 12 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
