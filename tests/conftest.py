@@ -96,17 +96,18 @@ def signed(handoff: Handoff, tmp_path: Path) -> Handoff:
     return handoff
 @pytest.fixture
 def written_ahead(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """A rebuild in pages of 7 events, each written (by a process of its own on SQLite, a
-    thread on PostgreSQL) while the next is turned into rows; one entry per such run."""
+    """A rebuild in pages of 7 events, each written by a process of its own while the next
+    is turned into rows (as a backlog of WRITE_AHEAD_FROM events is); one entry per such
+    run: whether its pages were written by a process."""
     from handoff.projections import catchup, page_writer, projector
 
     runs: list[bool] = []
     ahead = page_writer.ahead
 
     @contextmanager
-    def counted(model: Any, conn: Any) -> Iterator[Any]:
-        runs.append(True)
-        with ahead(model, conn) as write:
+    def counted(model: Any, conn: Any, in_process: bool) -> Iterator[Any]:
+        runs.append(in_process)
+        with ahead(model, conn, in_process) as write:
             yield write
 
     monkeypatch.setattr(projector, "WRITE_AHEAD_FROM", 0)

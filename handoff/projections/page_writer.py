@@ -26,8 +26,9 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import URL, Connection, update
+from sqlalchemy import URL, Connection, create_engine, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
 
 from handoff import switches
 from handoff.projections import schema as t
@@ -95,11 +96,12 @@ class Writer(Protocol):
 
 
 @contextmanager
-def ahead(model: ReadModel, conn: Connection) -> Iterator[Writer]:
+def ahead(model: ReadModel, conn: Connection, in_process: bool) -> Iterator[Writer]:
     """A writer of pages (`write`) while the caller goes on, one page at a time (the
-    caller waits for a write before it submits the next); on PostgreSQL on `conn` in a
-    thread, on SQLite by a process of its own. Leaving ends the worker."""
-    if model.is_postgres:
+    caller waits for a write before it submits the next): a process of its own, or on
+    PostgreSQL, for a backlog too small to be worth starting one, a thread on `conn`.
+    Leaving ends the worker."""
+    if not in_process and model.is_postgres:
         with ThreadPoolExecutor(1, thread_name_prefix="projection") as thread:
             yield _Thread(thread, conn)
         return
@@ -144,18 +146,19 @@ class _Process:
     locks into the child (fork) or import the caller's main script again (spawn)."""
 
     def __init__(self, url: URL) -> None:
-        # The store's file as its parts: a URL's text loses a path holding '#' or '?'.
-        store = json.dumps([url.database, dict(url.query)])
         package_root = str(Path(__file__).resolve().parents[2])
         path = os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))
         self.child = subprocess.Popen(
-            [sys.executable, "-m", __name__, store], stdin=subprocess.PIPE,
+            [sys.executable, "-m", __name__], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path},
             # A group of its own: a Ctrl-C at the terminal stops the command, which stops
             # giving it pages (the page in hand is committed or not at all); the writer
             # itself never sees it, so nothing of its own reaches the user's terminal.
             process_group=0,
         )
+        # Where to write, as its first message: on its command line, a password would be
+        # shown to every user of the machine (`ps`).
+        self._send(marshal.dumps(_where(url), 2))
 
     def __enter__(self) -> _Process:
         return self
@@ -205,15 +208,34 @@ class _Process:
         return counts  # type: ignore[no-any-return]
 
 
-def _serve(store: str) -> None:
+def _where(url: URL) -> tuple[str, ...]:
+    """The store as the child opens it: a SQLite file as its parts (a URL's text loses a
+    path holding '#' or '?'), a PostgreSQL database by its URL, password included."""
+    if url.get_backend_name() == "sqlite":
+        return ("sqlite", url.database or "", json.dumps(dict(url.query)))
+    return ("postgresql", url.render_as_string(hide_password=False))
+
+
+def _connect(where: tuple[str, ...]) -> Connection:
+    if where[0] == "sqlite":
+        _, database, query = where
+        url = URL.create("sqlite", database=database, query=json.loads(query))
+        conn = sqlite_engine(url).connect()
+        switches.tune_sqlite_for_bulk(conn.connection.driver_connection)
+        return conn
+    return create_engine(where[1], poolclass=NullPool).connect()
+
+
+def _serve() -> None:
     """In the child: write each page given on stdin, answer (the error raised or None,
     None); counted into the tally of the token it names, which a new token starts again
     (the caller's tally was discarded). Given a token alone, answer (None, that token's
     tally or None) and start again."""
-    database, query = json.loads(store)
-    conn = sqlite_engine(URL.create("sqlite", database=database, query=query)).connect()
-    switches.tune_sqlite_for_bulk(conn.connection.driver_connection)
     given, answers = sys.stdin.buffer, sys.stdout.buffer
+    size = given.read(8)
+    if not size:
+        return
+    conn = _connect(marshal.loads(given.read(int.from_bytes(size, "big"))))
     tally: Tally | None = None
     token = None
     while size := given.read(8):
@@ -250,12 +272,12 @@ def _picklable(error: BaseException) -> bool:
     return True
 
 
-def _main(store: str) -> int:
+def _main() -> int:
     """The child's life: pages until its input ends. Should it fail outside a page's write
     (which it answers), the command says so in one line ("the process writing the
     projection's pages ended"): its traceback only with HANDOFF_DEBUG."""
     try:
-        _serve(store)
+        _serve()
     except BaseException:
         if os.environ.get("HANDOFF_DEBUG"):
             raise
@@ -267,4 +289,4 @@ if __name__ == "__main__":
     # Run from the module as imported, so that what it raises (Moved) pickles by its name.
     from handoff.projections.page_writer import _main
 
-    sys.exit(_main(sys.argv[1]))
+    sys.exit(_main())

@@ -33,9 +33,10 @@ if TYPE_CHECKING:
 
 
 _ATTEMPTS = 20
-# On SQLite, a bulk catch-up this far behind has its pages written by a process of its
-# own while it turns the next into rows (page_writer.ahead): starting that process costs
-# a few tenths of a second, which a smaller backlog would not win back.
+# A bulk catch-up this far behind has its pages written by a process of its own while it
+# turns the next into rows (page_writer.ahead): starting that process costs a few tenths
+# of a second, which a smaller backlog would not win back (on PostgreSQL, a thread writes
+# a smaller one).
 WRITE_AHEAD_FROM = 200_000
 # The first page of a catch-up reads the agreement versions, and is projected in place; when
 # the pages after it are written ahead, it is a short one, so that the log's bulk goes to
@@ -77,6 +78,7 @@ class Projector:
         # In bulk, pages are turned into rows while the one before is written (see
         # page_writer.ahead); on SQLite only for a large backlog (_run).
         self._ahead_of_writes = bulk and model.is_postgres
+        self._in_process = False  # the pages written by a process of its own (_run)
         self._last_event = 0
         self._workers = ExitStack()  # what run() closes as it ends: the page writer
         self._writer: page_writer.Writer | None = None
@@ -101,7 +103,7 @@ class Projector:
         self.tally = Tally(at)
         self._last_event = last_event
         if self.bulk and last_event - at >= WRITE_AHEAD_FROM:
-            self._ahead_of_writes = True
+            self._ahead_of_writes = self._in_process = True
         collisions = 0
         while True:
             try:
@@ -231,7 +233,8 @@ class Projector:
         if self.versions is None:
             return 0  # the first page, projected in place (FIRST_PAGE)
         if self._writer is None:  # one writer for the whole run (a process takes a while)
-            self._writer = self._workers.enter_context(page_writer.ahead(self.model, conn))
+            self._writer = self._workers.enter_context(
+                page_writer.ahead(self.model, conn, self._in_process))
         writer = self._writer
         in_flight: tuple[page_writer.Pending, int, int] | None = None  # (write, position, events)
         try:
