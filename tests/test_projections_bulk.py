@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BACKENDS, FakeClock
+from conftest import BACKENDS, POSTGRES_URL, FakeClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import URL
+from sqlalchemy import URL, make_url
 from test_kpi_property import START, fresh_store, lead_histories, queries, record_history
 from test_projections import agree, lead_to, summary_rows
 
@@ -208,3 +208,15 @@ def test_what_a_writer_counted_for_a_discarded_tally_is_not_added_to_the_next(
     assert kept.stage_rows() == expected.stage_rows() != []
     assert discarded.stage_rows() == []
     app.close()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="set HANDOFF_TEST_POSTGRES_URL to run on PostgreSQL")
+def test_a_page_writer_gets_the_database_password_on_its_input_not_its_command_line() -> None:
+    """Every user of the machine may read a process's command line (`ps`)."""
+    assert POSTGRES_URL
+    url = make_url(POSTGRES_URL).set(password="s3cret-pw")  # trust auth lets it in
+    with page_writer._Process(url) as writer:
+        writer.gather(Tally(0))  # answered once it has connected
+        command_line = Path(f"/proc/{writer.child.pid}/cmdline").read_bytes()
+    assert b"s3cret-pw" not in command_line and b"page_writer" in command_line
+    assert writer.child.returncode == 0
