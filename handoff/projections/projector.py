@@ -76,7 +76,8 @@ class Projector:
         self._ahead_after = 0
         self._peeked: tuple[int, Sequence[states.LogRow]] | None = None  # (after, page)
         # In bulk, pages are turned into rows while the one before is written (see
-        # page_writer.ahead); on SQLite only for a large backlog (_run).
+        # page_writer.ahead): on PostgreSQL always (by a thread for a small backlog), on
+        # SQLite only for a large backlog (_run).
         self._ahead_of_writes = bulk and model.is_postgres
         self._in_process = False  # the pages written by a process of its own (_run)
         self._last_event = 0
