@@ -113,5 +113,6 @@ def written_ahead(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     monkeypatch.setattr(projector, "WRITE_AHEAD_FROM", 0)
     monkeypatch.setattr(catchup, "REBUILD_PAGE", 7)
     monkeypatch.setattr(catchup, "REBUILD_PAGE_POSTGRES", 7)
+    monkeypatch.setattr(catchup, "BULK_PAGE_AT_LEAST", 7)
     monkeypatch.setattr(page_writer, "ahead", counted)
     return runs
