@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,9 @@ from sqlalchemy import URL, make_url
 from test_kpi_property import START, fresh_store, lead_histories, queries, record_history
 from test_projections import agree, lead_to, summary_rows
 
-from handoff import eventstore, projections
+from handoff import projections
 from handoff.application import HandoffApp
-from handoff.projections import catchup, page_writer, projector, summaries
+from handoff.projections import page_writer, summaries
 from handoff.projections.page import Writes
 from handoff.projections.tally import Tally
 from handoff.store import locate
@@ -221,31 +220,3 @@ def test_a_page_writer_gets_the_database_password_on_its_input_not_its_command_l
         command_line = Path(f"/proc/{writer.child.pid}/cmdline").read_bytes()
     assert b"s3cret-pw" not in command_line and b"page_writer" in command_line
     assert writer.child.returncode == 0
-
-
-def test_the_log_s_last_page_is_written_ahead_in_smaller_ones(
-    app: HandoffApp, written_ahead: list[bool], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The projecting process waits for the last page's write with nothing else to do:
-    the log's last page's worth is written in TAIL_PARTS pages, each a part of it."""
-    for name in ("REBUILD_PAGE", "REBUILD_PAGE_POSTGRES", "BULK_PAGE_AT_LEAST"):
-        monkeypatch.setattr(catchup, name, 10)
-    monkeypatch.setattr(projector, "TAIL_PAGE", 1)
-    agree(app)
-    a_month_of_leads(app, count=24)
-    sizes: list[int] = []
-    log_pages = eventstore.log_pages
-
-    def recorded(app: HandoffApp, page: int, after: int = 0) -> Iterator[Any]:
-        for rows in log_pages(app, page, after):
-            sizes.append(len(rows))
-            yield rows
-
-    monkeypatch.setattr(eventstore, "log_pages", recorded)
-    projections.rebuild(app)  # pages of 10 events (the first, projected in place, too)
-    assert written_ahead == [True]
-    tail = sizes[next(i for i, size in enumerate(sizes) if size < 10):]
-    assert sizes[: len(sizes) - len(tail)] == [10] * (len(sizes) - len(tail))
-    assert 1 < len(tail) <= projector.TAIL_PARTS and sum(tail) <= 10
-    assert tail[:-1] == [-(-sum(tail) // projector.TAIL_PARTS)] * (len(tail) - 1)
-    assert 10 + sum(sizes) == eventstore.last_notification_id(app)

@@ -42,11 +42,6 @@ WRITE_AHEAD_FROM = 200_000
 # the pages after it are written ahead, it is a short one, so that the log's bulk goes to
 # the writer (a rebuild of a million events: a second less in this process).
 FIRST_PAGE = 5_000
-# ... and the last page's worth of the log is written ahead in this many pages: the last
-# write is the only one this process waits for with nothing to do (a rebuild of a
-# million events in pages of 100,000: a page's write, about a second, to wait at the end).
-TAIL_PARTS = 4
-TAIL_PAGE = 1_000  # at least (events recorded meanwhile, after the last event it knew of)
 
 Progress = Callable[[int, int], None]  # (position reached, last notification id)
 
@@ -79,8 +74,6 @@ class Projector:
         # projected (eventstore.log_pages), with the position the next one follows.
         self._ahead: Generator[Sequence[states.LogRow], None, None] | None = None
         self._ahead_after = 0
-        self._ahead_size = 0  # the size of the pages it reads
-        self._tail_page: int | None = None  # the smaller pages of the log's end (TAIL_PARTS)
         self._peeked: tuple[int, Sequence[states.LogRow]] | None = None  # (after, page)
         # In bulk, pages are turned into rows while the one before is written (see
         # page_writer.ahead): on PostgreSQL always (by a thread for a small backlog), on
@@ -184,15 +177,9 @@ class Projector:
         (PostgreSQL's writers hold the events table's lock, see eventstore), the log only
         grows, and the compare-and-set checks that nobody projected past `at`. At the
         log's end a page may hold fewer."""
-        size = self._tail_page or self.page
-        if self._tail_page is None and self._last_event - at <= self.page:
-            # The log's last page's worth in parts: the write of the last page waits for
-            # nothing else, and this process waits for it.
-            size = self._tail_page = max(-(-(self._last_event - at) // TAIL_PARTS), TAIL_PAGE)
-        if self._ahead is None or self._ahead_after != at or self._ahead_size != size:
+        if self._ahead is None or self._ahead_after != at:
             self._stop_reading_ahead()
-            self._ahead = eventstore.log_pages(self.app, size, after=at)
-            self._ahead_size = size
+            self._ahead = eventstore.log_pages(self.app, self.page, after=at)
         found = next(self._ahead, None)
         if found is None:
             self._stop_reading_ahead()
