@@ -64,22 +64,11 @@ def claim(conn: Connection, at: int, to: int, bulk: bool) -> None:
         raise Moved()
 
 
-def write(
-    conn: Connection, at: int, last: int, rows: Writes, counted: Counted | None,
-    into: Tally | None = None,
-) -> Tally | None:
-    """The page's rows and its position (from `at` to `last`), in one transaction; then,
-    if asked, what the committed page adds to the summaries, counted into `into` (or a
-    new tally)."""
+def write(conn: Connection, at: int, last: int, rows: Writes) -> None:
+    """The page's rows and its position (from `at` to `last`), in one transaction."""
     with conn.begin():
         claim(conn, at, last, bulk=True)
         rows.write(conn)
-    if counted is None:
-        return None
-    tally = Tally(at) if into is None else into
-    tally.count(rows.events, *counted[1:])
-    tally.end = last
-    return tally
 
 
 class Pending(Protocol):
@@ -119,15 +108,14 @@ class _Thread:
         self.thread, self.conn = thread, conn
 
     def submit(self, at: int, last: int, rows: Writes, counted: Counted | None) -> Pending:
-        return _Written(self.thread.submit(write, self.conn, at, last, rows, None), rows,
-                        counted)
+        return _Written(self.thread.submit(write, self.conn, at, last, rows), rows, counted)
 
     def gather(self, into: Tally) -> None:
         """Nothing kept here: each page was counted as its write was waited for."""
 
 
 class _Written:
-    def __init__(self, done: Future[Tally | None], rows: Writes, counted: Counted | None):
+    def __init__(self, done: Future[None], rows: Writes, counted: Counted | None):
         self.done, self.rows, self.counted = done, rows, counted
 
     def result(self, into: Tally | None) -> None:
@@ -253,7 +241,9 @@ def _serve() -> None:
             tally, token = Tally(at), counted[0]
         failed: BaseException | None = None
         try:
-            write(conn, at, last, rows, counted, tally)
+            write(conn, at, last, rows)
+            if counted is not None and tally is not None:  # what the committed page adds
+                tally.count(rows.events, *counted[1:])
         except IntegrityError as error:
             # Without its parameters (a page of rows) and its driver's error, which need
             # not survive pickling: the projector only needs to know that it collided.

@@ -247,8 +247,8 @@ class Projector:
                     self._peeked = (at, page)
                     break
                 assert self.versions is not None  # checked by _self_contained
-                # Counted once committed: on SQLite by the writing process (a sixth of the
-                # Python work of a page, done beside this one), on PostgreSQL here.
+                # Counted once committed: by a writing process (a sixth of the Python work
+                # of a page, done beside this one), by this one when a thread writes.
                 batch = Batch(conn, self.leads, self.versions)
                 self._turn(batch, page)
                 counted = (None if self.tally is None
