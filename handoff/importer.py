@@ -455,7 +455,7 @@ def _refuse_different_data(
     }
     if forgotten:
         given = {f: v for f, v in given.items() if f not in PERSONAL_DATA}
-    differences = []
+    first: tuple[Fact, str] | None = None  # the step as it now reads, when it still counts
     for step in recorded:
         differing = [
             field for field, value in given.items()
@@ -464,8 +464,9 @@ def _refuse_different_data(
         ]
         if not differing:
             return
-        differences.append((step, differing[0]))
-    step, field = differences[0]  # the step as it now reads, when it still counts
+        first = first or (step, differing[0])
+    assert first is not None  # `recorded` holds at least one step
+    step, field = first
     raise InvalidInput(
         f"lead {key!r} already has {event_name} at {iso(occurred_at)} with {field} "
         f"{_said(step.data.get(field))}, not {_said(given[field])}: a recorded event is not "

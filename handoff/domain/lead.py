@@ -63,6 +63,11 @@ class Lead(Aggregate):
         def data(self) -> dict[str, Any]:
             return {field: getattr(self, field) for field in self.data_fields}
 
+        def as_recorded(self, n: int) -> Fact:
+            """The step this entry (the lead's n-th) recorded, before any correction."""
+            return Fact(n, self.event, self.occurred_at, self.timestamp, self.data,
+                        self.actor, self.agreement_version, self.agreement)
+
         def apply(self, aggregate: Any) -> None:
             lead: Lead = aggregate
             lead.entries.append(self)
@@ -384,8 +389,7 @@ class Lead(Aggregate):
         for n, entry in enumerate(known, 1):
             if entry.name in NOT_STEPS or n in voided:
                 continue
-            fact = Fact(n, entry.event, entry.occurred_at, entry.timestamp, entry.data,
-                        entry.actor, entry.agreement_version, entry.agreement)
+            fact = entry.as_recorded(n)
             for amendment in amended.get(n, ()):
                 fact = fact.amended(amendment.changes, amendment)
             facts.append(fact)
@@ -455,9 +459,7 @@ class Lead(Aggregate):
                 return [
                     f for f in self.facts() if f.name == event_name and f.occurred_at == occurred_at
                 ] + [
-                    Fact(n, e.event, e.occurred_at, e.timestamp, e.data, e.actor,
-                         e.agreement_version, e.agreement)
-                    for n, e in enumerate(self.entries, 1)
+                    e.as_recorded(n) for n, e in enumerate(self.entries, 1)
                     if e.name not in NOT_STEPS
                     and e.event == event_name and e.occurred_at == occurred_at
                 ]
