@@ -11,12 +11,10 @@ import click
 
 from handoff.backup import backup_lines, is_backup, restore
 from handoff.cli.lead import WHOLE_NUMBER
-from handoff.cli.output import counted, print_csv_cells, print_lines
+from handoff.cli.output import counted, print_lines
 from handoff.cli.progress import Stages, stages
-from handoff.exporter import export_cells
+from handoff.exporter import csv_export
 from handoff.importer import (
-    COLUMNS,
-    TEXT_COLUMNS,
     Importer,
     MalformedFile,
     Row,
@@ -25,7 +23,6 @@ from handoff.importer import (
     read_rows,
 )
 from handoff.instants import parse_day
-from handoff.spreadsheet import neutralised_cells
 from handoff.store import without_password
 
 _PROGRESS_FROM_ROWS = 2000
@@ -174,5 +171,5 @@ def export_command(obj: Any, fmt: str) -> None:
         if fmt == "jsonl":
             print_lines(backup_lines(obj.app))
         else:
-            print_csv_cells(COLUMNS,
-                            neutralised_cells(export_cells(obj.app), COLUMNS, TEXT_COLUMNS))
+            for text in csv_export(obj.app):
+                click.echo(text, nl=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import re
@@ -13,7 +12,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
-from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -161,24 +159,6 @@ def print_jsonl(records: Iterable[Any], chunk: int = 10_000) -> None:
             lines = []
     if lines:
         click.echo("\n".join(lines))
-
-
-def print_csv_cells(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """CSV of rows given as cells in the order of `header` (None left empty), written a
-    chunk of rows at a time (csv.DictWriter checks every row's keys: a third of the time,
-    and a dictionary per row costs as much again)."""
-    remaining = iter(rows)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    while True:
-        chunk = list(islice(remaining, 10_000))
-        writer.writerows(chunk)
-        click.echo(buffer.getvalue(), nl=False)
-        if len(chunk) < 10_000:
-            return
-        buffer.seek(0)
-        buffer.truncate()
 
 
 def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -497,6 +497,25 @@ def originators_of_kinds(app: Application[Any], topics: Sequence[str]) -> set[st
     return {origin if isinstance(origin, str) else origin.hex for (origin,) in found}
 
 
+def entries_of_kind(app: Application[Any], topic: str, upto: int) -> list[tuple[str, bytes]]:
+    """Every entry of one kind up to a position, in order: (originator id as 32 hex digits,
+    plain JSON state)."""
+    table, unwrap = events_table(app), _unwrapper(app)
+    if is_postgres(app):
+        sql = (
+            f"SELECT encode(uuid_send(originator_id), 'hex'), state FROM {table}"
+            " WHERE topic = %s AND notification_id <= %s ORDER BY notification_id"
+        )
+    else:
+        sql = (
+            f"SELECT originator_id, state FROM {table}"
+            " WHERE topic = ? AND rowid <= ? ORDER BY rowid"
+        )
+    with read_transaction(app) as cursor:
+        found = _fetch_tuples(_driver_cursor(cursor), sql, (topic, upto), is_postgres(app))
+    return [(originator, unwrap(state)) for originator, state in found]
+
+
 def rewritten(
     app: Application[Any], state: bytes, change: Callable[[dict[str, Any]], bool]
 ) -> bytes | None:

@@ -24,14 +24,13 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import fields
-from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import URL, Connection, create_engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
-from handoff import switches
+from handoff import child, switches
 from handoff.projections import schema as t
 from handoff.projections.page import Writes
 from handoff.projections.readmodel import PROJECTION, ReadModel, sqlite_engine
@@ -130,23 +129,12 @@ class _Process:
     pickle (a page of 100,000 events: 0.12 -> 0.07 s); its answers by pickle. It counts
     the pages it writes into a tally of its own, sent once when gathered: adding each
     page's counts up here cost this process, which turns the pages into rows, 0.6 s of a
-    million events.
-    Not multiprocessing: its start methods either copy SQLite's record of this process's
-    locks into the child (fork) or import the caller's main script again (spawn)."""
+    million events. Started by `child.start`: a Ctrl-C at the terminal stops the command,
+    which stops giving it pages (the page in hand is committed or not at all)."""
 
     def __init__(self, url: URL) -> None:
-        package_root = str(Path(__file__).resolve().parents[2])
-        path = os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))
-        self.child = subprocess.Popen(
-            [sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path},
-            # A group of its own: a Ctrl-C at the terminal stops the command, which stops
-            # giving it pages (the page in hand is committed or not at all); the writer
-            # itself never sees it, so nothing of its own reaches the user's terminal.
-            process_group=0,
-        )
-        # Where to write, as its first message: on its command line, a password would be
-        # shown to every user of the machine (`ps`).
+        self.child = child.start(__name__, stdout=subprocess.PIPE)
+        # Where to write, as its first message, on its input (see `child`).
         self._send(marshal.dumps(_where(url), 2))
 
     def __enter__(self) -> _Process:
