@@ -3,10 +3,13 @@
 Not multiprocessing: its start methods either copy SQLite's record of this process's locks
 into the child (fork) or import the caller's main script again (spawn). The child runs
 the module as a script (`python -m`), with this copy of handoff importable whatever the
-working directory, and in a process group of its own: a Ctrl-C at the terminal stops the
-command, which stops its child, and the child itself never sees it, so nothing of its own
-reaches the user's terminal. What it is given (a store's password among it) goes on its
-input, never on its command line, which every user of the machine can read (`ps`).
+working directory, in a process group of its own: a Ctrl-C at the terminal stops the
+command, which stops its child, and the child itself never sees it. Nothing of its own
+reaches the user's terminal (its errors only with HANDOFF_DEBUG: the command says in one
+line what failed). What it is given, a store's password among it, goes on its input,
+never on its command line, which every user of the machine can read (`ps`); its input
+stays open while the command lives, so that a child whose command ended (killed, say)
+ends too (`serve`).
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
+_SIZE = 8  # bytes of a message's length, before it (big-endian)
 
 
 def start(module: str, **popen: Any) -> subprocess.Popen[bytes]:
@@ -26,5 +32,45 @@ def start(module: str, **popen: Any) -> subprocess.Popen[bytes]:
     path = os.pathsep.join(filter(None, (_PACKAGE_ROOT, os.environ.get("PYTHONPATH"))))
     return subprocess.Popen(
         [sys.executable, "-m", module], stdin=subprocess.PIPE,
+        stderr=None if os.environ.get("HANDOFF_DEBUG") else subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": path}, process_group=0, **popen,
     )
+
+
+def framed(message: bytes) -> bytes:
+    """A message as written to a child's input: its length, then itself (`read_message`)."""
+    return len(message).to_bytes(_SIZE, "big") + message
+
+
+def read_message(given: BinaryIO) -> bytes | None:
+    """The next message on a child's input (`framed`); None at its end."""
+    size = given.read(_SIZE)
+    if not size:
+        return None
+    return given.read(int.from_bytes(size, "big"))
+
+
+def serve(work: Callable[[BinaryIO], None]) -> int:
+    """The child's life: `work`, given the child's input; its exit status. Should it fail,
+    it exits with 1, its traceback shown only with HANDOFF_DEBUG."""
+    try:
+        work(sys.stdin.buffer)
+    except BaseException:
+        if os.environ.get("HANDOFF_DEBUG"):
+            raise
+        return 1
+    return 0
+
+
+def end_with_input(given: BinaryIO) -> None:
+    """In a child given all its messages: end the process at once when its input ends,
+    whatever it is doing then (its command ended before it: killed, say)."""
+
+    def wait() -> None:
+        # Below the buffered reader, whose lock a thread still reading it would hold
+        # while the interpreter, ending normally, closes it.
+        while os.read(given.fileno(), 1 << 16):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=wait, daemon=True).start()

@@ -9,16 +9,18 @@ test in `tests/test_exporter.py`).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import marshal
-import os
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -194,20 +196,25 @@ class _LaterPart:
     into a temporary file; `text` reads it back once the process has ended well."""
 
     def __init__(self, app: HandoffApp, cut: int, corrected: set[str]) -> None:
-        self.spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by __exit__
         self.process: subprocess.Popen[bytes] | None = None
+        self.spool: BinaryIO | None = None
+        self.started = time.monotonic()
         location = app.location
         try:
+            self.spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _stop
             self.process = child.start(
                 __name__, stdout=subprocess.DEVNULL, pass_fds=(self.spool.fileno(),)
             )
-            assert self.process.stdin is not None
-            self.process.stdin.write(marshal.dumps((
+            message = child.framed(marshal.dumps((
                 location.given, location.event_store_env, cut, sorted(corrected),
                 self.spool.fileno(),
             )))
-            self.process.stdin.close()
-        except OSError:  # it could not start, or ended at once: this process does its part
+            # Written by a thread: a message larger than the pipe holds (thousands of
+            # corrected leads) would otherwise keep this process waiting for the child to
+            # start. Its input stays open: it ends with this process (child.end_with_input).
+            threading.Thread(target=self._send, args=(self.process, message),
+                             daemon=True).start()
+        except (OSError, subprocess.SubprocessError):  # no file or no process: all here
             self._stop()
 
     def __enter__(self) -> _LaterPart:
@@ -215,44 +222,66 @@ class _LaterPart:
 
     def __exit__(self, *_: object) -> None:
         self._stop()
-        self.spool.close()
 
     def text(self) -> Iterator[str] | None:
-        """The part's text, a chunk at a time; None if the process failed."""
-        if self.process is None or self.process.wait() != 0:
+        """The part's text, a chunk at a time; None if the process failed, or took more
+        than twice as long as this process took for its larger part (and some seconds
+        more): then this process makes the part itself, the same text."""
+        if self.process is None or self.spool is None:
             return None
-        self.process = None
+        patience = 2 * (time.monotonic() - self.started) + _PATIENCE_S
+        try:
+            ended = self.process.wait(timeout=patience)
+        except subprocess.TimeoutExpired:
+            return None
+        if ended != 0:
+            return None
         self.spool.seek(0)
         made = io.TextIOWrapper(self.spool, encoding="utf-8", newline="")
-        return iter(lambda: made.read(_SPOOL_CHUNK), "")
+        # Each chunk ends at a line's end, as this process's own do (`click.echo` treats
+        # each chunk apart).
+        return iter(lambda: made.read(_SPOOL_CHUNK) + made.readline(), "")
+
+    @staticmethod
+    def _send(process: subprocess.Popen[bytes], message: bytes) -> None:
+        assert process.stdin is not None
+        # It ended at once (`text` finds it failed), or was stopped while this was written.
+        with contextlib.suppress(OSError, ValueError):
+            process.stdin.write(message)
+            process.stdin.flush()
 
     def _stop(self) -> None:
         if self.process is not None:  # this process failed, or its reader stopped early
             self.process.kill()
             self.process.wait()
+            if self.process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self.process.stdin.close()
             self.process = None
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
 
 
 _SPOOL_CHUNK = 1 << 20  # characters
+_PATIENCE_S = 10.0
 
 
-def _export_later_part() -> int:
+def _export_later_part(given: BinaryIO) -> None:
     """In the second process: export the part it is given into the file it is given."""
+    message = child.read_message(given)
+    if message is None:
+        raise EOFError("no part to export was given")
+    where, env, cut, corrected, spool = marshal.loads(message)
+    child.end_with_input(given)
+    app = HandoffApp(StoreLocation(where, env), create=False)
     try:
-        given, env, cut, corrected, spool = marshal.loads(sys.stdin.buffer.read())
-        app = HandoffApp(StoreLocation(given, env), create=False)
-        try:
-            cells = export_cells(app, _captured_keys(app, cut), set(corrected), after=cut)
-            with open(spool, "w", encoding="utf-8", newline="", closefd=False) as file:
-                for text in _csv(cells):
-                    file.write(text)
-        finally:
-            app.close()
-    except BaseException:
-        if os.environ.get("HANDOFF_DEBUG"):
-            raise
-        return 1
-    return 0
+        cells = export_cells(app, _captured_keys(app, cut), set(corrected), after=cut)
+        with open(spool, "w", encoding="utf-8", newline="", closefd=False) as file:
+            for text in _csv(cells):
+                file.write(text)
+    finally:
+        app.close()
 
 
 def _visits_cells(values: dict[str, Any]) -> list[Any]:
@@ -281,4 +310,4 @@ def _utc(text: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(_export_later_part())
+    sys.exit(child.serve(_export_later_part))

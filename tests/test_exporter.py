@@ -3,6 +3,8 @@ that the library's own route (domain event objects, one at a time) gives."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -168,7 +170,7 @@ def test_a_long_log_exported_in_two_parts_at_once_gives_the_same_text(
 
 
 def test_when_the_second_process_fails_the_export_makes_its_part_itself(
-    spanning: Handoff, monkeypatch: pytest.MonkeyPatch
+    spanning: Handoff, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     whole = spanning.ok("export")
     made = parts_made(monkeypatch)
@@ -180,6 +182,56 @@ def test_when_the_second_process_fails_the_export_makes_its_part_itself(
     monkeypatch.setattr(exporter.child, "start", failing)
     assert spanning.ok("export") == whole
     assert made == [False]
+    assert capfd.readouterr().err == ""  # not Python's "No module named ...": its own
+
+
+def test_without_a_temporary_file_the_export_makes_both_parts_itself(
+    spanning: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = spanning.ok("export")
+    made = parts_made(monkeypatch)
+
+    def no_room() -> Any:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(exporter.tempfile, "TemporaryFile", no_room)
+    assert spanning.ok("export") == whole
+    assert made == [False]
+
+
+def test_a_second_process_that_takes_too_long_is_stopped_and_its_part_made_here(
+    spanning: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = spanning.ok("export")
+    made = parts_made(monkeypatch)
+    started: list[subprocess.Popen[bytes]] = []
+
+    def stuck(module: str, **popen: Any) -> Any:
+        started.append(subprocess.Popen(  # never reads its input, never writes its part
+            [sys.executable, "-c", "import time; time.sleep(120)"], stdin=subprocess.PIPE,
+            stdout=popen["stdout"], pass_fds=popen["pass_fds"]))
+        return started[-1]
+
+    monkeypatch.setattr(exporter.child, "start", stuck)
+    monkeypatch.setattr(exporter, "_PATIENCE_S", 0.5)
+    assert spanning.ok("export") == whole
+    assert made == [False]
+    assert started[0].poll() is not None  # stopped, not left behind
+
+
+def test_a_child_ends_when_its_command_ends() -> None:
+    """Killed (a `timeout`, a closed terminal), the command leaves no child working on."""
+    process = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from handoff import child;"
+         " child.end_with_input(sys.stdin.buffer); print('waiting', flush=True);"
+         " time.sleep(120)"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert process.stdin is not None and process.stdout is not None
+    assert process.stdout.readline() == b"waiting\n"
+    process.stdin.close()  # what the system does to its input when its command ends
+    assert process.wait(timeout=30) == 1
+    process.stdout.close()
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="set HANDOFF_TEST_POSTGRES_URL to run on PostgreSQL")

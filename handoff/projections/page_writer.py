@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import marshal
-import os
 import pickle
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import fields
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from sqlalchemy import URL, Connection, create_engine, update
 from sqlalchemy.exc import IntegrityError
@@ -170,7 +169,7 @@ class _Process:
     def _send(self, message: bytes) -> None:
         assert self.child.stdin is not None
         try:
-            self.child.stdin.write(len(message).to_bytes(8, "big") + message)
+            self.child.stdin.write(child.framed(message))
             self.child.stdin.flush()
         except BrokenPipeError:
             raise RuntimeError("the process writing the projection's pages ended") from None
@@ -203,20 +202,20 @@ def _connect(where: tuple[str, ...]) -> Connection:
     return create_engine(where[1], poolclass=NullPool).connect()
 
 
-def _serve() -> None:
-    """In the child: write each page given on stdin, answer (the error raised or None,
-    None); counted into the tally of the token it names, which a new token starts again
+def _serve(given: BinaryIO) -> None:
+    """In the child: write each page given on its input, answer (the error raised or
+    None, None); counted into the tally of the token it names, which a new token starts again
     (the caller's tally was discarded). Given a token alone, answer (None, that token's
     tally or None) and start again."""
-    given, answers = sys.stdin.buffer, sys.stdout.buffer
-    size = given.read(8)
-    if not size:
+    answers = sys.stdout.buffer
+    where = child.read_message(given)
+    if where is None:
         return
-    conn = _connect(marshal.loads(given.read(int.from_bytes(size, "big"))))
+    conn = _connect(marshal.loads(where))
     tally: Tally | None = None
     token = None
-    while size := given.read(8):
-        message = marshal.loads(given.read(int.from_bytes(size, "big")))
+    while (framed := child.read_message(given)) is not None:
+        message = marshal.loads(framed)
         if len(message) == 1:
             gathered = tally if message[0] == token else None
             tally = token = None
@@ -254,14 +253,8 @@ def _picklable(error: BaseException) -> bool:
 def _main() -> int:
     """The child's life: pages until its input ends. Should it fail outside a page's write
     (which it answers), the command says so in one line ("the process writing the
-    projection's pages ended"): its traceback only with HANDOFF_DEBUG."""
-    try:
-        _serve()
-    except BaseException:
-        if os.environ.get("HANDOFF_DEBUG"):
-            raise
-        return 1
-    return 0
+    projection's pages ended")."""
+    return child.serve(_serve)
 
 
 if __name__ == "__main__":
