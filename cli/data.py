@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import click
@@ -69,7 +68,10 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
         raise click.UsageError("import reads one FILE (several only with --from salesforce)")
     file = files[0]
     try:
-        text = Path(file).read_text(encoding="utf-8-sig")
+        # As written: a line break inside a quoted cell (a reason pasted from Windows,
+        # "\r\n") is the cell's own; the CSV reader tells it from the rows' line ends.
+        with open(file, encoding="utf-8-sig", newline="") as handle:
+            text = handle.read()
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise MalformedFile(f"{file}: cannot read: {reason}") from None

@@ -391,6 +391,7 @@ class Importer:
         """
         if row.get("lead"):
             raise InvalidInput("a visits row has no lead")
+        _refuse_foreign_columns(row, "visits")
         day = parse_day(row.get("at", ""))
         visits = whole_number(row.get("visits", ""), "visits")
         actor = check_text("actor", row.get("actor")) or self.actor
@@ -414,7 +415,7 @@ def _refuse_foreign_columns(row: dict[str, str], event_name: str) -> None:
 
 _ALLOWED_COLUMNS = {
     name: frozenset(COLUMNS[:4]) | frozenset(own) for name, own in DATA_COLUMNS.items()
-}
+} | {"visits": frozenset(("event", "at", "actor", "visits"))}
 
 
 def _step_data(row: dict[str, str], event_name: str) -> dict[str, Any]:
@@ -491,7 +492,9 @@ def _comparable(field: str, value: Any) -> Any:
 def read_jsonl_rows(text: str) -> list[Row]:
     """The JSON-lines form of the same rows (as `export --format jsonl` writes them)."""
     rows: list[Row] = []
-    for line, raw in enumerate(text.splitlines(), 1):
+    # Lines end at line feeds only (a "\r" before one is JSON's whitespace): a text may hold
+    # any other line break, U+2028 written as is among them.
+    for line, raw in enumerate(text.split("\n"), 1):
         if not raw.strip():
             continue
         try:
@@ -503,6 +506,14 @@ def read_jsonl_rows(text: str) -> list[Row]:
         unknown = [k for k in item if k not in COLUMNS]
         if unknown:
             raise MalformedFile(f"line {line}: unknown field {unknown[0]!r}")
+        # A cell holds a text or a number: an object, a list or true would be read as
+        # Python's text for it.
+        odd = [k for k, v in item.items() if isinstance(v, dict | list | bool)]
+        if odd:
+            raise MalformedFile(
+                f"line {line}: {odd[0]} holds {json.dumps(item[odd[0]])[:40]}, where a cell"
+                " holds a text or a number"
+            )
         # As a CSV row's empty cells, a null or empty field is no value (a table written as
         # JSON lines names every column, null where the cell is empty).
         rows.append((line, {k: str(v) for k, v in item.items() if v is not None and v != ""}))

@@ -63,10 +63,33 @@ def csv_chunks(
         writer.writerow(header)
     while True:
         rows_now = list(islice(remaining, chunk))
+        start = buffer.tell()
         writer.writerows(rows_now)
+        if "\r" in buffer.getvalue():  # rare: a reason pasted with a carriage return
+            buffer.seek(start)
+            buffer.truncate()
+            _write_quoting_carriage_returns(buffer, rows_now)
         if text := buffer.getvalue():
             yield text
         if len(rows_now) < chunk:
             return
         buffer.seek(0)
         buffer.truncate()
+
+
+def _write_quoting_carriage_returns(buffer: io.StringIO, rows: list[Sequence[Any]]) -> None:
+    """The rows, each cell holding a carriage return quoted: csv quotes a cell holding a
+    character of its line terminator ("\n") but not a lone "\r", which a CSV reader takes
+    for the end of a row. A row holding one is written as with "\r\n" line ends, which
+    quotes it, and ended with "\n" as the others."""
+    writer = csv.writer(buffer, lineterminator="\n")
+    row_text = io.StringIO()
+    carriage = csv.writer(row_text, lineterminator="\r\n")
+    for row in rows:
+        if any(isinstance(cell, str) and "\r" in cell for cell in row):
+            row_text.seek(0)
+            row_text.truncate()
+            carriage.writerow(row)
+            buffer.write(row_text.getvalue()[:-2] + "\n")
+        else:
+            writer.writerow(row)

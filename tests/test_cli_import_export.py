@@ -240,3 +240,59 @@ def test_a_file_separated_otherwise_is_named_as_such(
 ) -> None:
     path = write(tmp_path, separator.join(("lead", "event", "at")) + "\n")
     assert f"line 1: the file is separated by {name}" in handoff.refused("import", path)
+
+
+def test_a_reason_with_windows_line_endings_round_trips_through_the_csv_export(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A reason pasted from Windows keeps its carriage returns: the export imports back
+    into the store it came from (every row skipped) and into an empty one, unchanged."""
+    reasons = {"k1": "too small\r\nno budget", "k2": "\rstarts with a carriage return"}
+    for key, reason in reasons.items():
+        handoff.ok("lead", "capture", key, "--source", "web", "--at", "2026-03-02T09:00Z")
+        handoff.ok("lead", "qualify", key, "--at", "2026-03-02T10:00Z")
+        handoff.ok("lead", "handoff", key, "--owner", "sam", "--at", "2026-03-02T11:00Z")
+        handoff.ok("lead", "reject", key, "--reason", reason, "--at", "2026-03-02T12:00Z",
+                   actor="sam")
+    exported = str(tmp_path / "export.csv")
+    Path(exported).write_bytes(handoff("export").stdout_bytes)  # as written: "\r\n" kept
+    assert "8 rows: 0 recorded, 8 skipped" in handoff.ok("import", exported)
+    copy = Handoff(str(tmp_path / "copy.sqlite"))
+    copy.ok("import", exported)
+    for key, reason in reasons.items():
+        assert copy.json("lead", "history", key)[-1]["reason"] == reason
+
+
+def test_json_lines_rows_are_split_at_line_feeds_only(handoff: Handoff, tmp_path: Path) -> None:
+    """A reason may hold any line break; JSON writes U+2028 as is (ensure_ascii off)."""
+    reason = "first part\u2028second part"
+    rows = [
+        {"lead": "j1", "event": "captured", "at": "2026-03-02T09:00Z", "source": "web"},
+        {"lead": "j1", "event": "qualified", "at": "2026-03-02T10:00Z"},
+        {"lead": "j1", "event": "handed", "at": "2026-03-02T11:00Z", "owner": "sam"},
+        {"lead": "j1", "event": "rejected", "at": "2026-03-02T12:00Z", "reason": reason},
+    ]
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\r\n" for row in rows)
+    assert "4 rows: 4 recorded" in handoff.ok("import", write(tmp_path, text, "rows.jsonl"))
+    assert handoff.json("lead", "history", "j1")[-1]["reason"] == reason
+
+
+def test_a_visits_row_may_only_fill_the_columns_of_a_days_visits(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """As a lead row: a shifted column never slips in silently."""
+    shifted = HEADER + ",visits,2026-03-04,maria,,,,,,,,,99.5,12\n"
+    result = handoff("import", write(tmp_path, shifted))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].endswith("rows.csv: line 2: visits takes no amount")
+    assert nothing_recorded(handoff)
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, ["web"], True])
+def test_a_json_lines_row_holding_a_value_no_cell_could_is_refused(
+    handoff: Handoff, tmp_path: Path, value: object
+) -> None:
+    row = {"lead": "j2", "event": "captured", "at": "2026-03-02T09:00Z", "source": value}
+    line = handoff.refused("import", write(tmp_path, json.dumps(row) + "\n", "rows.jsonl"))
+    assert "line 1" in line and "source" in line
+    assert nothing_recorded(handoff)

@@ -128,9 +128,14 @@ def test_a_key_is_at_most_200_characters_on_one_line(handoff: Handoff) -> None:
 
 def test_texts_are_one_line_except_reasons(handoff: Handoff) -> None:
     assert "one line" in handoff.refused("lead", "capture", "k", "--source", "w\neb")
+    # Unicode's line and paragraph separators break a line as a line feed does.
+    assert "one line" in handoff.refused("lead", "capture", "k\u2028", "--source", "web")
+    assert "one line" in handoff.refused("lead", "capture", "k", "--source", "web",
+                                         "--name", "Ann\u2029Lee")
     accepted_lead(handoff)
-    handoff.ok("lead", "lose", "k", "--reason", "no budget\nthis year", "--at", "2026-03-03T09:00Z")
-    assert handoff.json("lead", "history", "k")[-1]["reason"] == "no budget\nthis year"
+    reason = "no budget\nthis year\u2028or next"
+    handoff.ok("lead", "lose", "k", "--reason", reason, "--at", "2026-03-03T09:00Z")
+    assert handoff.json("lead", "history", "k")[-1]["reason"] == reason
 
 
 @pytest.mark.parametrize(
@@ -257,12 +262,13 @@ def test_a_store_holding_values_beyond_the_bounds_still_reads(store: str) -> Non
 
 
 def test_the_control_character_search_is_unicodes_own_categories() -> None:
-    """The fast search refuses exactly Unicode's control characters and lone surrogates."""
+    """The fast search finds exactly Unicode's control characters, lone surrogates and
+    line and paragraph separators."""
     import unicodedata
 
     from handoff.domain.bounds import _CONTROL
 
     for code in range(0x110000):
         character = chr(code)
-        expected = unicodedata.category(character) in ("Cc", "Cs")
+        expected = unicodedata.category(character) in ("Cc", "Cs", "Zl", "Zp")
         assert bool(_CONTROL.search(character)) == expected, hex(code)

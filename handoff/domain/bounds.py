@@ -93,14 +93,14 @@ def check_text(what: str, value: str | None, multiline: bool = False) -> str | N
     if _CONTROL.search(value) is None:  # no line break, tab or control character at all
         return value
     if multiline:
-        _check_printable(what, value.replace("\r", "").replace("\n", "").replace("\t", ""))
+        _check_printable(what, _LINE_BREAKS.sub("", value).replace("\t", ""))
     else:
         _check_one_line(what, value)
     return value
 
 
 def _check_one_line(what: str, value: str) -> None:
-    if "\n" in value or "\r" in value:
+    if _LINE_BREAKS.search(value):
         raise InvalidInput(f"{what} must be one line: {value[:40]!r}")
     _check_printable(what, value)
 
@@ -110,6 +110,8 @@ def _check_printable(what: str, value: str) -> None:
         raise InvalidInput(f"{what} holds a control character: {value[:40]!r}")
 
 
-# Unicode's control characters (category Cc) and lone surrogates (Cs), as one search: an
-# import checks every text of every row.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# Unicode's control characters (category Cc), lone surrogates (Cs) and line and paragraph
+# separators (Zl, Zp), as one search: an import checks every text of every row.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+# What breaks a line: a line feed, a carriage return, Unicode's line and paragraph separators.
+_LINE_BREAKS = re.compile("[\n\r\u2028\u2029]")
