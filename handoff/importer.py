@@ -271,7 +271,10 @@ class Importer:
     def _load_existing(self, rows: Sequence[Row]) -> None:
         """Load the leads and traffic days the file names that the store already has."""
         keys = dict.fromkeys(row["lead"] for _, row in rows if row.get("lead"))
-        self.ids = {key: lead_id(key) for key in keys}  # a uuid5 per lead, not per row
+        self.ids = {}  # a uuid5 per lead, not per row
+        for key in keys:
+            with suppress(Refused):  # a key that is not text: refused with its rows
+                self.ids[key] = lead_id(key)
         days: dict[UUID, date] = {}
         counts: dict[date, list[int]] = {}
         for _, row in rows:

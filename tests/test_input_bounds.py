@@ -272,3 +272,18 @@ def test_the_control_character_search_is_unicodes_own_categories() -> None:
         character = chr(code)
         expected = unicodedata.category(character) in ("Cc", "Cs", "Zl", "Zp")
         assert bool(_CONTROL.search(character)) == expected, hex(code)
+
+
+def test_a_key_that_is_not_valid_text_is_refused_as_such(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Bytes that are not UTF-8 on the command line reach Python as lone surrogates."""
+    line = handoff.refused("lead", "capture", "x\udcff", "--source", "web")
+    assert "holds a control character" in line or "not valid text" in line
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"lead": "x\\ud800", "event": "captured", "at": "2026-03-02T09:00Z",'
+                    ' "source": "web"}\n')
+    result = handoff("import", str(rows))
+    assert result.exit_code == 1
+    assert "rows.jsonl: line 1: " in result.stderr.splitlines()[0]
+    assert nothing_recorded(handoff)

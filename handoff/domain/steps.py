@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from handoff.domain.bounds import check_key
+
 if TYPE_CHECKING:
     from handoff.domain.lead import Lead
 
@@ -49,7 +51,11 @@ FORGOTTEN = "[forgotten]"
 
 def lead_id(key: str) -> UUID:
     """A lead's stable aggregate id, derived from the key the user chose."""
-    return uuid5(NAMESPACE_URL, f"handoff:lead:{key}")
+    try:
+        return uuid5(NAMESPACE_URL, f"handoff:lead:{key}")
+    except UnicodeEncodeError:  # a lone surrogate: bytes that were not UTF-8 (`bounds`)
+        check_key(key)  # says why
+        raise
 
 
 # A clock's skew: how far ahead of now a step may be dated (SPEC §2: 5 minutes).
