@@ -91,7 +91,14 @@ def apply_command(obj: Any, file: str, restate: bool, why: str | None) -> None:
         f"({terms.document['timezone']})"
     )
     if isinstance(version, AppliedVersion):
-        click.echo(f"applied version {version.number}: {described}, in force now")
+        today = obj.app.clock().astimezone(terms.timezone).date()
+        if terms.covers(today):
+            when = ", in force now"
+        elif today < terms.effective_from:
+            when = f", in force from {terms.effective_from.isoformat()}"
+        else:
+            when = f"; its dates ended on {end}"
+        click.echo(f"applied version {version.number}: {described}{when}")
         return
     side = version.signatures[0].side
     click.echo(

@@ -123,8 +123,10 @@ def restore(app: Any, text: str, dry_run: bool = False) -> Restored:
                 " the one this store holds; nothing was written"
             )
     if matched != len(held):
+        extra = len(held) - matched
         raise BadBackup(
-            f"this store holds {len(held) - matched} entries that are not in the backup:"
+            f"this store holds {extra} {'entry that is' if extra == 1 else 'entries that are'}"
+            " not in the backup:"
             " restore into an empty store; nothing was written"
         )
     if not dry_run and fresh:  # one transaction: all or nothing, as every import

@@ -194,6 +194,11 @@ class NewStore:
 
 def locate(store: str) -> StoreLocation:
     """Read a file path (embedded SQLite) or a `postgresql+psycopg://` URL."""
+    if not store.strip():
+        raise StoreUnavailable(
+            "no store named: --store (or HANDOFF_STORE) is empty; give a file path or a"
+            " postgresql+psycopg:// URL"
+        )
     scheme = store.split("://", 1)[0].split("+", 1)[0].lower() if "://" in store else ""
     if scheme in _POSTGRES_SCHEMES:
         return _postgres(store)

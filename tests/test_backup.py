@@ -111,9 +111,9 @@ def test_a_backup_is_not_restored_onto_a_store_holding_other_entries(
     handoff.ok("lead", "capture", "mine", "--source", "ads", "--at", "2026-03-02T09:00")
     before = handoff.ok("export", "--format", "jsonl")
     assert handoff.refused("import", str(backup)) == (
-        "Error: this store holds 1 entries that are not in the backup: restore into an empty"
+        "Error: this store holds 1 entry that is not in the backup: restore into an empty"
         " store; nothing was written"
-    )
+    )  # the one capture of "mine"
     assert handoff.ok("export", "--format", "jsonl") == before
 
 

@@ -268,3 +268,22 @@ def test_terms_identical_to_a_version_applied_before_the_one_in_force_say_how_to
     assert handoff.json("sla", "show", "--at", "2026-03-02")["version"] == 2
     handoff.ok("sla", "apply", agreement(tmp_path, H1.replace('"H1"', '"H1 again"')))
     assert handoff.json("sla", "show", "--at", "2026-03-02")["version"] == 3
+
+
+def test_apply_says_whether_the_versions_dates_hold_today(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A version applied is in force for its own dates only: one whose dates have ended, or
+    not begun, is not said to be in force now."""
+    year = datetime.now(UTC).year
+
+    def dated(name: str, first: int, last: int) -> str:
+        text = H1.replace('"H1"', f'"{name}"').replace("2026-01-01", f"{first}-01-01")
+        return agreement(tmp_path, text.replace("2026-06-30", f"{last}-12-31"), f"{name}.toml")
+
+    out = handoff.ok("sla", "apply", dated("past", year - 2, year - 1))
+    assert out.endswith(f"(America/Chicago); its dates ended on {year - 1}-12-31\n")
+    out = handoff.ok("sla", "apply", dated("later", year + 1, year + 2))
+    assert out.endswith(f"(America/Chicago), in force from {year + 1}-01-01\n")
+    out = handoff.ok("sla", "apply", dated("now", year - 1, year + 1))
+    assert out.endswith("(America/Chicago), in force now\n")

@@ -112,3 +112,9 @@ def test_an_unsupported_url_is_refused_without_its_password(url: str) -> None:
 def test_an_unsupported_url_hides_a_password_in_its_query_too() -> None:
     line = Handoff("mysql://sam@db/sales?password=s3cret").refused("kpi", "--month", "2026-03")
     assert "'mysql://sam@db/sales?password=***'" in line
+
+
+def test_an_empty_store_name_is_refused_as_such(tmp_path: Path) -> None:
+    line = Handoff("").refused("lead", "show", "k")
+    assert line == ("Error: no store named: --store (or HANDOFF_STORE) is empty; give a file"
+                    " path or a postgresql+psycopg:// URL")
