@@ -79,8 +79,22 @@ Feature: Importing a file of events
     A backup is a file, and anyone can edit a file. A restored store must read as one the
     commands recorded, with the same figures: each entry of the backup is held to the
     checks of the command that records it, on the lead or the day as the entries before it
-    left it. An entry no command would record refuses the whole backup, naming its line,
-    and nothing is restored.
+    left it, and under the agreement its entries had put in force by then: each step names
+    the version in force for its day, and was recorded by someone its team lets record it.
+    An entry no command would record refuses the whole backup, naming its line, and nothing
+    is restored.
+
+    Example: A backup in which someone outside the team handed a lead over is refused
+      Given a backup of the lead "ACME-1" handed over to Sam on Monday at 11:00 under the agreement
+      When Maria restores it edited so that Mallory handed it over
+      Then the restore is refused at line 8, saying "'mallory' may not record handed"
+      And the store is still empty
+
+    Example: A backup in which a step names an agreement that never came into force is refused
+      Given a backup of the lead "ACME-1" handed over to Sam on Monday at 11:00 under the agreement
+      When Maria restores it edited so that the handoff names version 7 of the agreement
+      Then the restore is refused at line 8, saying "(version 7), which was not in force for it"
+      And the store is still empty
 
     Example: A backup in which a lead was qualified before it was captured is refused
       Given a backup of the lead "ACME-1" captured on Monday at 09:00 and qualified on Monday at 10:00

@@ -38,7 +38,7 @@ from handoff.domain import agreement_file, lead, traffic
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.bounds import check_instant
 from handoff.domain.errors import InvalidInput, Refused
-from handoff.domain.lead import Lead
+from handoff.domain.lead import LIFECYCLE_EVENTS, Lead
 from handoff.domain.notices import Notice
 from handoff.domain.steps import in_the_future
 from handoff.domain.traffic import TrafficDay
@@ -176,6 +176,7 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
     # The latest instant an entry can have been recorded at: the store's clock (a story's
     # clock, in the protocol's examples), or the wall clock the library stamps some with.
     now = max(app.clock(), now_utc())
+    register: AgreementRegister | None = None  # as the entries so far left it
     for n, entry in enumerate(parsed):
         originator = entry.originator
         if originator in refused:
@@ -190,22 +191,27 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
             event = eventstore.read_back(app, originator, entry.version, entry.topic,
                                          entry.state)
             _check_fields(event)
-            aggregate = _replayed(restored.pop(originator, None), event, now)
+            aggregate = _replayed(restored.pop(originator, None), event, now, register)
         except (Refused, ValueError, TypeError, KeyError, AttributeError) as error:
             errors[entry.line] = str(error)
             refused.add(originator)
             continue
         if last[originator] != n:
             restored[originator] = aggregate
+        if isinstance(aggregate, AgreementRegister):
+            register = aggregate
         last_version[originator] = entry.version
         entries.append(entry)
     return entries
 
 
-def _replayed(aggregate: Any, event: Any, now: datetime) -> Any:
+def _replayed(
+    aggregate: Any, event: Any, now: datetime, register: AgreementRegister | None
+) -> Any:
     """The aggregate once this entry is applied to it (None: before its first entry), after
-    the checks the command recording the entry made on the aggregate as it then stood: a
-    restored store holds only what the commands could have recorded (SPEC §7)."""
+    the checks the command recording the entry made on the aggregate as it then stood, and
+    on the agreement register as the entries before it left it (`register`): a restored
+    store holds only what the commands could have recorded (SPEC §7)."""
     for value in vars(event).values():  # when it occurred, was recorded, ran, was claimed
         if isinstance(value, datetime):
             check_instant(value)
@@ -217,6 +223,8 @@ def _replayed(aggregate: Any, event: Any, now: datetime) -> Any:
     for kind, check in _DOMAIN_CHECKS:
         if isinstance(event, kind):
             check(aggregate, event)
+    if isinstance(event, Lead.Event):
+        _check_stamp(register, event, named)
     try:
         return event.mutate(aggregate)
     except Exception as error:  # a state the checks let through that its aggregate refuses
@@ -231,6 +239,30 @@ _DOMAIN_CHECKS: tuple[tuple[type, Callable[[Any, Any], None]], ...] = (
     (TrafficDay.Event, traffic.check_entry),
     (AgreementRegister.Event, agreement_file.check_entry),
 )
+
+
+def _check_stamp(register: AgreementRegister | None, event: Lead.Event, named: str) -> None:
+    """The agreement version a lead's entry names had come into force before the entry was
+    recorded, covers the day it occurred and has that name; and a step's actor (and a
+    handoff's owner) are those its team lets record it, as the command's stamp checked
+    (`AgreementRegister.stamp`). An entry naming none is as a command records one when no
+    agreement is in force (or none it knew of yet: another process's was being applied)."""
+    number = event.agreement_version
+    if number is None:
+        return
+    version = next((v for v in register.versions if v.number == number), None) if register \
+        else None
+    if (version is None or version.name != event.agreement
+            or not version.terms.covers_instant(event.occurred_at)):
+        raise InvalidInput(
+            f"{named} names the agreement {event.agreement!r} (version {number}), which was"
+            " not in force for it when it was recorded"
+        )
+    if isinstance(event, Lead.MissedStep):
+        version.check_team(event.step, event.actor, event.details.get("owner"))
+    elif isinstance(event, tuple(LIFECYCLE_EVENTS)):
+        version.check_team(LIFECYCLE_EVENTS[type(event)], event.actor,
+                           getattr(event, "owner", None))
 
 
 def _named(aggregate: Any, event: Any) -> str:

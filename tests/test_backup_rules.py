@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import Handoff, nothing_recorded
-from conftest import AGREEMENT, agreement_toml
+from conftest import AGREEMENT, TEAM_AGREEMENT, agreement_toml
 
 Entry = dict[str, Any]
 
@@ -194,3 +194,67 @@ def test_corrections_restatements_and_erasures_are_restored(
     assert {**restored, "as_of": None} == {**original, "as_of": None}
     assert handoff.json("sla", "history") == source.json("sla", "history")
     assert handoff.ok("export") == source.ok("export")
+
+
+def signed_history(tmp_path: Path) -> Handoff:
+    """A store under an agreement with a team (marketing maria and li, sales sam and ola),
+    in force from its signature, and a lead handed to sam and accepted."""
+    source = Handoff(str(tmp_path / "source.sqlite"))
+    terms = tmp_path / "team.toml"
+    terms.write_text(TEAM_AGREEMENT, encoding="utf-8")
+    source.ok("sla", "apply", str(terms))
+    source.ok("sla", "sign", "1", actor="sam")
+    source.ok("lead", "capture", "L", "--source", "web", "--at", "2026-03-02T09:00")
+    source.ok("lead", "qualify", "L", "--at", "2026-03-02T10:00")
+    source.ok("lead", "handoff", "L", "--owner", "sam", "--at", "2026-03-02T11:00")
+    source.ok("lead", "accept", "L", "--at", "2026-03-02T12:00", actor="sam")
+    return source
+
+
+TEAM_EDITS = {
+    "a handoff by someone not on the team":
+        ("Handed", set_to("actor", "mallory"),
+         "'mallory' may not record handed: the agreement '2026 H1 growth agreement' lets"
+         " only maria, li do that"),
+    "a handoff to an owner not on the sales side":
+        ("Handed", set_to("owner", "bob"),
+         "'bob' is not on the sales side of the agreement '2026 H1 growth agreement'"
+         " (sam, ola)"),
+    "a decision by marketing":
+        ("Accepted", set_to("actor", "li"), "'li' may not record accepted"),
+    "a version never applied":
+        ("Captured", set_to("agreement_version", 7),
+         "names the agreement '2026 H1 growth agreement' (version 7), which was not in"
+         " force for it when it was recorded"),
+    "another agreement's name":
+        ("Qualified", set_to("agreement", "Fake agreement"),
+         "names the agreement 'Fake agreement' (version 1), which was not in force"),
+    "a version for a day it does not cover":
+        ("Captured", set_to("occurred_at", instant("2025-12-31T12:00:00+00:00")),
+         "(version 1), which was not in force for it"),
+}
+
+
+@pytest.mark.parametrize(("kind", "edit", "reason"), TEAM_EDITS.values(), ids=TEAM_EDITS.keys())
+def test_a_backup_naming_an_agreement_or_a_team_member_the_commands_would_not_is_refused(
+    handoff: Handoff, tmp_path: Path, kind: str, edit: Callable[[Entry], None], reason: str
+) -> None:
+    """Each lead entry was stamped with the agreement in force for its day, and recorded by
+    someone its team lets record it (`AgreementRegister.stamp`): a backup edited to say
+    otherwise would show a version, an agreement or an actor the protocol never had."""
+    backup = edited_backup(signed_history(tmp_path), tmp_path, kind, edit)
+    refusal = handoff.refused("import", str(backup))
+    assert refusal.startswith("Error: line ") and reason in refusal, refusal
+    assert refusal.endswith("nothing was written"), refusal
+    assert nothing_recorded(handoff)
+
+
+def test_a_backup_under_a_team_agreement_is_restored_as_it_was(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    source = signed_history(tmp_path)
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text(source.ok("export", "--format", "jsonl"), encoding="utf-8")
+    handoff.ok("import", str(backup))
+    assert handoff.json("lead", "history", "L") == source.json("lead", "history", "L")
+    assert handoff.json("sla", "history") == source.json("sla", "history")

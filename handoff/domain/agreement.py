@@ -224,6 +224,22 @@ class AppliedVersion:
         """Who put the restatement in force (the second signature, or who applied it)."""
         return self.signatures[-1].actor if self.signatures else self.actor
 
+    def check_team(self, event_name: str, actor: str, owner: str | None = None) -> None:
+        """Refuse an actor its team does not let record this event, and a handoff to an
+        owner outside its sales side."""
+        team = self.terms.team_for(event_name)
+        if team is not None and actor not in team:
+            raise ActorRefused(
+                f"{actor!r} may not record {event_name}: the agreement {self.name!r} "
+                f"lets only {', '.join(team) or 'nobody'} do that"
+            )
+        sales = self.terms.team_for("accepted")
+        if owner is not None and sales is not None and owner not in sales:
+            raise OwnerRefused(
+                f"{owner!r} is not on the sales side of the agreement {self.name!r} "
+                f"({', '.join(sales) or 'nobody'})"
+            )
+
 
 @dataclass(frozen=True)
 class Proposal:
@@ -437,18 +453,7 @@ class AgreementRegister(Aggregate):
         version = self.in_force_at(occurred_at)
         if version is None:
             return Stamp(occurred_at, recorded_at, actor)
-        team = version.terms.team_for(event_name)
-        if team is not None and actor not in team:
-            raise ActorRefused(
-                f"{actor!r} may not record {event_name}: the agreement {version.name!r} "
-                f"lets only {', '.join(team) or 'nobody'} do that"
-            )
-        sales = version.terms.team_for("accepted")
-        if owner is not None and sales is not None and owner not in sales:
-            raise OwnerRefused(
-                f"{owner!r} is not on the sales side of the agreement {version.name!r} "
-                f"({', '.join(sales) or 'nobody'})"
-            )
+        version.check_team(event_name, actor, owner)
         return Stamp(occurred_at, recorded_at, actor, version.number, version.name)
 
     def stamper(self, recorded_at: datetime) -> Stamper:

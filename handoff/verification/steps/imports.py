@@ -19,15 +19,19 @@ from handoff.application import HandoffApp
 from handoff.backup import backup_lines, restore
 from handoff.crm import CrmImport, import_reading
 from handoff.crm.hubspot import read_hubspot
+from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import Refused, UnknownLead
 from handoff.importer import Importer, ImportReport, read_rows
 from handoff.store import locate
 from handoff.verification.world import (
+    AGREEMENT,
     WHEN,
     FakeClock,
     actor_id,
+    agreement_toml,
     build_lead,
     local_at,
+    put_in_force,
     story_day,
     story_instant,
 )
@@ -236,6 +240,22 @@ def _(tmp_path: Path, clock: FakeClock, key: str, day: str, time: str, then_day:
     return backup_of(tmp_path, clock, record)
 
 
+@given(
+    parsers.re(rf'a backup of the lead "(?P<key>[^"]+)" handed over to (?P<owner>\w+) {WHEN} '
+               r"under the agreement"),
+    target_fixture="backup",
+)
+def _(tmp_path: Path, clock: FakeClock, key: str, owner: str, day: str, time: str) -> str:
+    def record(source: HandoffApp) -> None:
+        put_in_force(source, parse_agreement(agreement_toml(AGREEMENT)))
+        at = local_at(day, time)
+        source.capture(key, "webinar", "maria", at=at)
+        source.record(key, "qualified", "maria", at)
+        source.record(key, "handed", "li", at, owner=actor_id(owner))
+
+    return backup_of(tmp_path, clock, record)
+
+
 @given(parsers.re(r"a backup of (?P<visits>\d+) visits recorded for (?P<day>\w+)"),
        target_fixture="backup")
 def _(tmp_path: Path, clock: FakeClock, visits: str, day: str) -> str:
@@ -273,6 +293,20 @@ def _(app: HandoffApp, backup: str, day: str, time: str) -> Refused | None:
 def _(app: HandoffApp, backup: str, visits: str) -> Refused | None:
     return restored(app, edited(backup, "VisitsRecorded",
                                 lambda state: state.update(visits=int(visits))))
+
+
+@when(parsers.re(r"(?P<actor>\w+) restores it edited so that (?P<other>\w+) handed it over"),
+      target_fixture="refusal")
+def _(app: HandoffApp, backup: str, other: str) -> Refused | None:
+    return restored(app, edited(backup, "Handed", lambda state: state.update(
+        actor=actor_id(other))))
+
+
+@when(parsers.re(r"(?P<actor>\w+) restores it edited so that the handoff names version "
+                 r"(?P<number>\d+) of the agreement"), target_fixture="refusal")
+def _(app: HandoffApp, backup: str, number: str) -> Refused | None:
+    return restored(app, edited(backup, "Handed", lambda state: state.update(
+        agreement_version=int(number))))
 
 
 @when(parsers.re(r"(?P<actor>\w+) restores it as it was exported"), target_fixture="refusal")
