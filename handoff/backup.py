@@ -40,7 +40,7 @@ from handoff.domain.bounds import check_instant
 from handoff.domain.errors import InvalidInput, Refused
 from handoff.domain.lead import LIFECYCLE_EVENTS, Lead
 from handoff.domain.notices import Notice
-from handoff.domain.steps import in_the_future
+from handoff.domain.steps import PERSONAL_DATA, PERSONAL_FIELDS, in_the_future
 from handoff.domain.traffic import TrafficDay
 from handoff.domain.verification import VerificationLog
 from handoff.instants import iso, now_utc
@@ -225,6 +225,8 @@ def _replayed(
             check(aggregate, event)
     if isinstance(event, Lead.Event):
         _check_stamp(register, event, named)
+    if isinstance(event, Lead.Forgotten) and aggregate is not None:
+        _check_erased(aggregate, _named(aggregate, event))
     try:
         return event.mutate(aggregate)
     except Exception as error:  # a state the checks let through that its aggregate refuses
@@ -263,6 +265,23 @@ def _check_stamp(register: AgreementRegister | None, event: Lead.Event, named: s
     elif isinstance(event, tuple(LIFECYCLE_EVENTS)):
         version.check_team(LIFECYCLE_EVENTS[type(event)], event.actor,
                            getattr(event, "owner", None))
+
+
+def _check_erased(lead: Lead, lead_named: str) -> None:
+    """Forgetting a lead erases its person's details from every entry before it (`lead
+    forget`, `steps.erase_person`): a backup holding them there again was edited, and
+    restoring it would bring the person back."""
+    for n, entry in enumerate(lead.entries, start=1):
+        if isinstance(entry, Lead.Captured):
+            held = [getattr(entry, field) for field in PERSONAL_FIELDS]
+        elif isinstance(entry, Lead.Amended):
+            held = [entry.changes.get(field) for field in PERSONAL_DATA]
+        else:
+            continue
+        if any(value is not None for value in held):
+            raise InvalidInput(
+                f"{lead_named} is forgotten, yet its entry {n} still holds the person's details"
+            )
 
 
 def _named(aggregate: Any, event: Any) -> str:

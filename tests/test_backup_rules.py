@@ -258,3 +258,26 @@ def test_a_backup_under_a_team_agreement_is_restored_as_it_was(
     handoff.ok("import", str(backup))
     assert handoff.json("lead", "history", "L") == source.json("lead", "history", "L")
     assert handoff.json("sla", "history") == source.json("sla", "history")
+
+
+@pytest.mark.parametrize("kind", ["Captured", "Amended"])
+def test_a_backup_holding_a_forgotten_persons_details_is_refused(
+    handoff: Handoff, tmp_path: Path, kind: str
+) -> None:
+    """Forgetting a lead erased its person's details from every entry before it: a backup
+    that holds them again was edited, and restoring it would bring the person back."""
+    source = Handoff(str(tmp_path / "source.sqlite"))
+    source.ok("lead", "capture", "F", "--source", "web", "--name", "Carol",
+              "--email", "carol@example.com", "--at", "2026-03-02T09:00")
+    source.ok("lead", "amend", "F", "1", "--company", "Carol's shop", "--why", "her company")
+    source.ok("lead", "forget", "F", "--why", "asked to be forgotten")
+    if kind == "Captured":
+        edit = set_to("lead_name", "Carol Secret")
+    else:
+        def edit(state: Entry) -> None:
+            state["changes"]["company"] = "Carol's shop"
+    backup = edited_backup(source, tmp_path, kind, edit)
+    refusal = handoff.refused("import", str(backup))
+    assert refusal.startswith("Error: line 4: lead 'F' is forgotten, yet its entry "), refusal
+    assert "still holds the person's details" in refusal
+    assert nothing_recorded(handoff)
