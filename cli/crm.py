@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 
-from handoff.cli.output import counted
 from handoff.crm import import_reading
 from handoff.crm.hubspot import read_hubspot
 from handoff.crm.salesforce import read_salesforce
 from handoff.importer import no_cyclic_gc
+from handoff.words import counted
 
 
 def import_from_crm(obj: Any, crm: str, files: tuple[str, ...], dry_run: bool) -> None:

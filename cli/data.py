@@ -10,7 +10,7 @@ import click
 
 from handoff.backup import backup_lines, is_backup, restore
 from handoff.cli.lead import WHOLE_NUMBER
-from handoff.cli.output import counted, print_lines
+from handoff.cli.output import print_lines
 from handoff.cli.progress import Stages, stages
 from handoff.exporter import csv_export
 from handoff.importer import (
@@ -23,6 +23,7 @@ from handoff.importer import (
 )
 from handoff.instants import parse_day
 from handoff.store import without_password
+from handoff.words import counted
 
 _PROGRESS_FROM_ROWS = 2000
 

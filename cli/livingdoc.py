@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from handoff.cli.output import counted
+from handoff.words import counted
 
 _WHY_WIDTH = 160
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
 import secrets
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -16,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from handoff.spreadsheet import neutralised
+from handoff.spreadsheet import csv_chunks, neutralised
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -98,11 +96,6 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot print {type(value).__name__} as JSON")
 
 
-def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """A count and its noun as people write them: `1 row`, `2 rows`, `1 entry`."""
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
-
-
 def money(amount: Decimal) -> int | float:
     """An amount as a JSON number with at most 2 decimals, exact to the cent (one amount
     is below 10^12, so a float holds its cents; see `print_json` for sums)."""
@@ -162,9 +155,8 @@ def print_jsonl(records: Iterable[Any], chunk: int = 10_000) -> None:
 
 
 def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(["" if v is None else neutralised(v) for v in row] for row in rows)
+    for text in csv_chunks(([neutralised(v) for v in row] for row in rows), header):
+        click.echo(text, nl=False)
 
 
 def _console() -> Console:

@@ -8,12 +8,13 @@ from typing import Any
 import click
 
 from handoff.cli.lead import WHOLE_NUMBER
-from handoff.cli.output import counted, output_option, print_fields, print_json, print_table
+from handoff.cli.output import output_option, print_fields, print_json, print_table
 from handoff.domain.agreement import AgreementTerms, AppliedVersion, Change
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import InvalidAgreement, NoAgreement
 from handoff.instants import parse_day
 from handoff.views import history_records, version_record
+from handoff.words import counted
 
 
 @click.group()

@@ -44,6 +44,7 @@ from handoff.domain.steps import PERSONAL_DATA, PERSONAL_FIELDS, in_the_future
 from handoff.domain.traffic import TrafficDay
 from handoff.domain.verification import VerificationLog
 from handoff.instants import iso, now_utc
+from handoff.words import counted
 
 FORMAT = 1
 HEADER = {"handoff_backup": FORMAT}
@@ -125,9 +126,9 @@ def restore(app: Any, text: str, dry_run: bool = False) -> Restored:
     if matched != len(held):
         extra = len(held) - matched
         raise BadBackup(
-            f"this store holds {extra} {'entry that is' if extra == 1 else 'entries that are'}"
-            " not in the backup:"
-            " restore into an empty store; nothing was written"
+            f"this store holds {counted(extra, 'entry', 'entries')} that"
+            f" {'is' if extra == 1 else 'are'} not in the backup: restore into an empty store;"
+            " nothing was written"
         )
     if not dry_run and fresh:  # one transaction: all or nothing, as every import
         eventstore.insert_plain_entries(

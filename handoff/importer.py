@@ -418,7 +418,7 @@ def _refuse_foreign_columns(row: dict[str, str], event_name: str) -> None:
 
 _ALLOWED_COLUMNS = {
     name: frozenset(COLUMNS[:4]) | frozenset(own) for name, own in DATA_COLUMNS.items()
-} | {"visits": frozenset(("event", "at", "actor", "visits"))}
+} | {"visits": frozenset(COLUMNS[1:4]) | {"visits"}}  # its stamp but a lead, its count
 
 
 def _step_data(row: dict[str, str], event_name: str) -> dict[str, Any]:

@@ -65,11 +65,13 @@ def csv_chunks(
         rows_now = list(islice(remaining, chunk))
         start = buffer.tell()
         writer.writerows(rows_now)
-        if "\r" in buffer.getvalue():  # rare: a reason pasted with a carriage return
+        text = buffer.getvalue()
+        if "\r" in text:  # rare: a reason pasted with a carriage return
             buffer.seek(start)
             buffer.truncate()
             _write_quoting_carriage_returns(buffer, rows_now)
-        if text := buffer.getvalue():
+            text = buffer.getvalue()
+        if text:
             yield text
         if len(rows_now) < chunk:
             return
