@@ -42,7 +42,8 @@ Feature: Forgetting a person
     details after they were forgotten. Importing it again must neither write them back nor
     be refused for them: the lead's capture is recorded and its details stay forgotten, so
     the import skips that row as it skips any step already recorded, and the rest of the
-    file is imported as usual.
+    file is imported as usual. A backup, though, holds the store's entries as they now are,
+    the details erased: one that holds them again was edited, and is refused whole.
 
     Example: The capture of a forgotten lead imported again is skipped
       Given Ann Lee of Acme, ann@acme.example, is lead "acme-1", won by Sam for 30000
@@ -51,6 +52,13 @@ Feature: Forgetting a person
       Then the import skips it as already recorded
       And lead "acme-1" shows "[forgotten]" for its name, e-mail address and company
       And nothing in the store holds "Ann Lee", "ann@acme.example" or "Acme" any more
+
+    Example: A backup edited to name a forgotten person again is refused
+      Given Ann Lee of Acme, ann@acme.example, is lead "acme-1", won by Sam for 30000
+      And Maria forgot lead "acme-1" because "Ann asked by e-mail on 20 March"
+      When Maria restores the store's backup into an empty store, edited so that the capture of lead "acme-1" names Ann Lee again
+      Then the restore is refused, saying "lead 'acme-1' is forgotten, yet its entry 1 still holds the person's details"
+      And the empty store still holds nothing
 
   Rule: Who forgot a lead, when and why stays on record
     An erasure is part of the record too: the lead's history shows who forgot it, when

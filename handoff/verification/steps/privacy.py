@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -11,9 +12,12 @@ from pytest_bdd import given, parsers, then, when
 
 from handoff import audit
 from handoff.application import HandoffApp
+from handoff.backup import backup_lines, restore
+from handoff.domain.errors import Refused
 from handoff.domain.steps import FORGOTTEN
 from handoff.importer import Importer, ImportReport, read_rows
 from handoff.kpi import compute_kpis, period_from_options
+from handoff.store import locate
 from handoff.verification.world import (
     PATH_TO,
     STORY_PATH,
@@ -94,6 +98,43 @@ def _(app: HandoffApp, actor: str, key: str, name: str, company: str, email: str
             f"{key},captured,{local_at('Monday', '09:00')},maria,webinar,{name},{email},"
             f"{company}\n")
     return Importer(app, actor_id(actor)).run(read_rows(rows))
+
+
+@when(
+    parsers.re(
+        r"(?P<actor>\w+) restores the store's backup into an empty store, edited so that the "
+        r'capture of lead "(?P<key>[^"]+)" names (?P<name>[A-Z][a-z]+ [A-Z][a-z]+) again'
+    ),
+    target_fixture="restore_refusal",
+)
+def _(app: HandoffApp, tmp_path: Path, key: str, name: str) -> Refused | None:
+    entries = [json.loads(line) for line in backup_lines(app)]
+    capture = next(e for e in entries[1:] if e["topic"].endswith(".Captured")
+                   and e["state"]["key"] == key)
+    capture["state"]["lead_name"] = name
+    empty = HandoffApp(locate(str(tmp_path / "restored.sqlite")))
+    try:
+        restore(empty, "".join(json.dumps(e) + "\n" for e in entries))
+    except Refused as refusal:
+        return refusal
+    finally:
+        empty.close()
+    return None
+
+
+@then(parsers.re(r'the restore is refused, saying "(?P<text>.+)"$'))
+def _(restore_refusal: Refused | None, text: str) -> None:
+    assert restore_refusal is not None, "the backup was restored"
+    assert text in str(restore_refusal), restore_refusal
+
+
+@then("the empty store still holds nothing")
+def _(tmp_path: Path) -> None:
+    empty = HandoffApp(locate(str(tmp_path / "restored.sqlite")))
+    try:
+        assert list(backup_lines(empty))[1:] == []
+    finally:
+        empty.close()
 
 
 @then("the import skips it as already recorded")
