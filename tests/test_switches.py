@@ -15,7 +15,10 @@ from handoff.switches import (
     POSTGRES_INDEX_BUILD_MEMORY,
     SQLITE_BULK_CACHE_KIB,
     SQLITE_CACHE_KIB,
+    SQLITE_INDEX_BUILD_CACHE_KIB,
+    SQLITE_INDEX_BUILD_THREADS,
     no_cyclic_gc,
+    sqlite_index_builds,
     tune_postgres_for_index_builds,
     tune_sqlite,
     tune_sqlite_for_bulk,
@@ -58,6 +61,26 @@ def test_a_read_model_connection_gets_a_large_cache_and_no_fsync_per_commit(
     assert connection.execute("PRAGMA secure_delete").fetchone()[0] == 0
     tune_sqlite_for_bulk(connection)
     assert connection.execute("PRAGMA cache_size").fetchone()[0] == -SQLITE_BULK_CACHE_KIB
+    connection.close()
+
+
+def test_sqlite_index_builds_sort_in_threads_then_the_connection_is_put_back(
+    tmp_path: Path,
+) -> None:
+    connection = sqlite3.connect(tmp_path / "store.sqlite")
+    tune_sqlite(connection)
+
+    def settings() -> tuple[int, int]:
+        return (connection.execute("PRAGMA cache_size").fetchone()[0],
+                connection.execute("PRAGMA threads").fetchone()[0])
+
+    with sqlite_index_builds(connection):
+        assert settings() == (-SQLITE_INDEX_BUILD_CACHE_KIB, SQLITE_INDEX_BUILD_THREADS)
+    assert settings() == (-SQLITE_CACHE_KIB, 0)
+    # ... also when a build fails (the pooled connection serves the next command).
+    with pytest.raises(sqlite3.OperationalError), sqlite_index_builds(connection):
+        connection.execute("CREATE INDEX broken ON missing (x)")
+    assert settings() == (-SQLITE_CACHE_KIB, 0)
     connection.close()
 
 

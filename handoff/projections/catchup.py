@@ -159,9 +159,10 @@ def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> None:
             driver = conn.connection.driver_connection
             if model.is_postgres:
                 switches.tune_postgres_for_index_builds(driver)
+                create_indexes(conn)
             else:
-                switches.tune_sqlite_for_bulk(driver)
-            create_indexes(conn)
+                with switches.sqlite_index_builds(driver):
+                    create_indexes(conn)
         valid = summary_position(conn)
         if valid == at:
             return
