@@ -81,6 +81,9 @@ Feature: Importing a file of events
     checks of the command that records it, on the lead or the day as the entries before it
     left it, and under the agreement its entries had put in force by then: each step names
     the version in force for its day, and was recorded by someone its team lets record it.
+    The agreement's own entries are held to `sla apply` and `sla sign`: each version was
+    proposed and signed by members of its team, for their own side, and the version that
+    came into force is the one both sides signed.
     An entry no command would record refuses the whole backup, naming its line, and nothing
     is restored.
 
@@ -88,6 +91,18 @@ Feature: Importing a file of events
       Given a backup of the lead "ACME-1" handed over to Sam on Monday at 11:00 under the agreement
       When Maria restores it edited so that Mallory handed it over
       Then the restore is refused at line 8, saying "'mallory' may not record handed"
+      And the store is still empty
+
+    Example: A backup in which someone outside the team signed the agreement is refused
+      Given a backup of the lead "ACME-1" handed over to Sam on Monday at 11:00 under the agreement
+      When Maria restores it edited so that Mallory signed the agreement
+      Then the restore is refused at line 4, saying "'mallory' is on neither side of the team"
+      And the store is still empty
+
+    Example: A backup in which the agreement signed is not the one proposed is refused
+      Given a backup of the lead "ACME-1" handed over to Sam on Monday at 11:00 under the agreement
+      When Maria restores it edited so that the agreement in force gives sales 80 business hours
+      Then the restore is refused at line 5, saying "not what the command would have recorded (document differs)"
       And the store is still empty
 
     Example: A backup in which a step names an agreement that never came into force is refused

@@ -25,6 +25,7 @@ import json
 import types
 import typing
 from collections.abc import Callable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,7 +36,7 @@ from eventsourcing.utils import get_topic
 
 from handoff import eventstore
 from handoff.domain import agreement_file, lead, traffic
-from handoff.domain.agreement import AgreementRegister
+from handoff.domain.agreement import AgreementRegister, AgreementTerms
 from handoff.domain.bounds import check_instant
 from handoff.domain.errors import InvalidInput, Refused
 from handoff.domain.lead import LIFECYCLE_EVENTS, Lead
@@ -226,6 +227,8 @@ def _replayed(
             check(aggregate, event)
     if isinstance(event, Lead.Event):
         _check_stamp(register, event, named)
+    if isinstance(event, AgreementRegister.Event) and aggregate is not None:
+        _check_decided(aggregate, event, named)
     if isinstance(event, Lead.Forgotten) and aggregate is not None:
         _check_erased(aggregate, _named(aggregate, event))
     try:
@@ -266,6 +269,55 @@ def _check_stamp(register: AgreementRegister | None, event: Lead.Event, named: s
     elif isinstance(event, tuple(LIFECYCLE_EVENTS)):
         version.check_team(LIFECYCLE_EVENTS[type(event)], event.actor,
                            getattr(event, "owner", None))
+
+
+def _check_decided(register: AgreementRegister, event: Any, named: str) -> None:
+    """An entry of the agreement register is what `sla apply` or `sla sign` records, decided
+    again on the register as the entries before it left it, with the entry's own inputs
+    (who, when, which terms or version): a version proposed or signed by someone its team
+    does not let, for another side, or put in force with other terms than both sides
+    signed, is refused as the command refuses it (`AgreementRegister.apply` and `sign`)."""
+    kind = type(event).__name__
+    decided = deepcopy(register)
+    restates = getattr(event, "restates", None)
+    if kind == "VersionSigned":
+        decided.sign(event.number, event.actor, event.signed_at)
+    elif kind == "VersionApplied" and _signed(register, event.number):
+        proposal = register.proposals[event.number]
+        # As `sign` records it; the reason of a restatement is the signer's, or else the
+        # proposer's (a signer's own is not in the entry before it).
+        decided._version_applied(
+            document=proposal.terms.document, actor=proposal.actor,
+            applied_at=proposal.signatures[-1].signed_at, number=event.number,
+            restates=restates if restates is not None else proposal.restates,
+        )
+    elif kind == "VersionApplied":
+        decided.apply(AgreementTerms(event.document), event.actor, event.applied_at, restates)
+    elif kind == "VersionProposed":
+        decided.apply(AgreementTerms(event.document), event.actor, event.proposed_at, restates)
+    else:
+        return
+    made = decided.collect_events()
+    if not made or type(made[0]) is not type(event):
+        instead = f"a {type(made[0]).__name__}" if made else "nothing"
+        raise InvalidInput(f"{named} is a {kind}, where the command would have recorded"
+                           f" {instead}")
+    # Versions applied before signing existed have no number (their order gives it).
+    unnumbered = kind == "VersionApplied" and getattr(event, "number", None) is None
+    differ = [
+        name for name in sorted({*vars(made[0]), *vars(event)} - {"timestamp"})
+        if getattr(made[0], name, None) != getattr(event, name, None)
+        and not (name == "number" and unnumbered)
+    ]
+    if differ:
+        raise InvalidInput(f"{named} is not what the command would have recorded"
+                           f" ({', '.join(differ)} differs)")
+
+
+def _signed(register: AgreementRegister, number: int | None) -> bool:
+    """Whether this proposal has both sides' signatures (it comes into force next)."""
+    proposal = register.proposals.get(number) if number is not None else None
+    return proposal is not None and len(proposal.signatures) > 1
 
 
 def _check_erased(lead: Lead, lead_named: str) -> None:

@@ -31,7 +31,7 @@ from handoff.simulation import MARKETING, NEW_HIRE, SALES, TIMEZONE, Simulation,
 from handoff.store import locate
 
 DEFAULT_DEMO_FILE = "handoff-demo.sqlite"
-DEMO_ACTOR = "handoff-demo"  # who applies the demo's agreements: it marks a demo store
+DEMO_AGREEMENT = "Demo growth agreement"  # the name of its first version marks a demo store
 _SAVE_BATCH = 1000
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -104,8 +104,8 @@ def clear_demo_file(path: Path) -> None:
 
 
 def is_demo_store(path: Path) -> bool:
-    """A store the demo built and nobody wrote to since: its agreement was applied by the
-    demo, and its last event is the last one the demo wrote (a lead captured in it since,
+    """A store the demo built and nobody wrote to since: its first agreement is the demo's,
+    and its last event is the last one the demo wrote (a lead captured in it since,
     or anything else recorded, makes it a store the demo will not remove)."""
     with path.open("rb") as file:
         if file.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
@@ -122,7 +122,7 @@ def is_demo_store(path: Path) -> bool:
         last = eventstore.last_notification_id(app)
     finally:
         app.close()
-    return bool(versions) and versions[0].actor == DEMO_ACTOR and last == demo_wrote
+    return bool(versions) and versions[0].name == DEMO_AGREEMENT and last == demo_wrote
 
 
 def _mark_as_demo(path: Path, events: int) -> None:
@@ -176,13 +176,13 @@ def _agreements(first_day: date, revision_day: date, today: date) -> AgreementRe
     revision_end = max(month_start(revision_day, 12), month_start(today, 2))
     revised_months = len(months_between(revision_day, revision_end - timedelta(days=1)))
     first = _AGREEMENT.format(
-        name="Demo growth agreement", start=first_day, end=revision_day - timedelta(days=1),
+        name=DEMO_AGREEMENT, start=first_day, end=revision_day - timedelta(days=1),
         revenue=200000 * first_months, average_deal=30000, qualified_per_month=70,
         captured_to_qualified="0.30", decide_within_hours=16, handed_to_accepted="0.80",
         proposal_to_won="0.35", marketing=_toml_list(MARKETING), sales=_toml_list(SALES),
     )
     revised = _AGREEMENT.format(
-        name="Demo growth agreement (revised)", start=revision_day,
+        name=f"{DEMO_AGREEMENT} (revised)", start=revision_day,
         end=revision_end - timedelta(days=1),
         revenue=220000 * revised_months, average_deal=28000, qualified_per_month=80,
         captured_to_qualified="0.32", decide_within_hours=8, handed_to_accepted="0.85",
@@ -190,8 +190,9 @@ def _agreements(first_day: date, revision_day: date, today: date) -> AgreementRe
         sales=_toml_list((*SALES, NEW_HIRE)),
     )
     register = AgreementRegister()
-    register.apply_version(parse_agreement(first), DEMO_ACTOR, _local(first_day, -6, 10))
-    # The revision is a contract between the two sides: marketing proposes, sales signs.
+    # Each version is a contract between the two sides: marketing proposes, sales signs.
+    proposed = register.apply(parse_agreement(first), "maria", _local(first_day, -8, 10))
+    register.sign(proposed.number, "sam", _local(first_day, -6, 10))
     proposed = register.apply(parse_agreement(revised), "maria", _local(revision_day, -8, 10))
     register.sign(proposed.number, "sam", _local(revision_day, -6, 15))
     return register

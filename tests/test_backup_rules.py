@@ -232,6 +232,25 @@ TEAM_EDITS = {
     "a version for a day it does not cover":
         ("Captured", set_to("occurred_at", instant("2025-12-31T12:00:00+00:00")),
          "(version 1), which was not in force for it"),
+    # The agreement's own entries, as `sla apply` and `sla sign` record them.
+    "a version proposed by someone not on the team":
+        ("VersionProposed", set_to("actor", "mallory"),
+         "line 3: 'mallory' is on neither side of the team (marketing: maria, li; sales: sam,"
+         " ola)"),
+    "a proposal signed for the other side":
+        ("VersionProposed", set_to("side", "sales"),
+         "line 3: entry 2 of the agreement register is not what the command would have"
+         " recorded (side differs)"),
+    "a second signature from the proposer's side":
+        ("VersionSigned", set_to("actor", "li"),
+         "line 4: version 1 is already signed for marketing; it needs a signature from sales"),
+    "terms in force other than those both sides signed":
+        ("VersionApplied", lambda state: state["document"]["sales"].__setitem__(
+            "decide_within_hours", "80"),
+         "line 5: entry 4 of the agreement register is not what the command would have"
+         " recorded (document differs)"),
+    "a version put in force by its signer rather than its proposer":
+        ("VersionApplied", set_to("actor", "sam"), "(actor differs)"),
 }
 
 

@@ -145,17 +145,19 @@ def test_every_demo_entry_is_recorded_after_what_it_follows(tmp_path: Path) -> N
     assert missed == 3  # the follow-up calls logged late
 
 
-def test_the_demo_revision_is_proposed_by_marketing_and_signed_by_sales(tmp_path: Path) -> None:
+def test_each_demo_version_is_proposed_by_marketing_and_signed_by_sales(tmp_path: Path) -> None:
+    # As `sla apply` and `sla sign` record them: a version whose file names a team is a
+    # contract between its two sides (and a backup of the demo restores, as its checks).
     built = build_demo(tmp_path / "demo.sqlite", seed=1, today=TODAY, months=2)
     result = CliRunner().invoke(
         main, ["--store", str(built.path), "sla", "history", "--format", "json"]
     )
     first, revision, restatement = json.loads(result.output)
-    assert (first["status"], first["signatures"]) == ("applied", [])
-    assert revision["status"] == "signed" and revision["applied_by"] == "maria"
-    assert [(s["actor"], s["side"]) for s in revision["signatures"]] == [
-        ("maria", "marketing"), ("sam", "sales")
-    ]
+    for version in (first, revision):
+        assert version["status"] == "signed" and version["applied_by"] == "maria"
+        assert [(s["actor"], s["side"]) for s in version["signatures"]] == [
+            ("maria", "marketing"), ("sam", "sales")
+        ]
     # Signed before the revision's first day, so it governs from that day on.
     assert revision["applied_at"] < revision["effective_from"]
     # Five weeks in, both sides restate it: one more holiday, for the past too.

@@ -302,6 +302,20 @@ def _(app: HandoffApp, backup: str, other: str) -> Refused | None:
         actor=actor_id(other))))
 
 
+@when(parsers.re(r"(?P<actor>\w+) restores it edited so that (?P<other>\w+) signed the "
+                 r"agreement"), target_fixture="refusal")
+def _(app: HandoffApp, backup: str, other: str) -> Refused | None:
+    return restored(app, edited(backup, "VersionSigned", lambda state: state.update(
+        actor=actor_id(other))))
+
+
+@when(parsers.re(r"(?P<actor>\w+) restores it edited so that the agreement in force gives "
+                 r"sales (?P<hours>\d+) business hours"), target_fixture="refusal")
+def _(app: HandoffApp, backup: str, hours: str) -> Refused | None:
+    return restored(app, edited(backup, "VersionApplied", lambda state: state["document"][
+        "sales"].update(decide_within_hours=hours)))
+
+
 @when(parsers.re(r"(?P<actor>\w+) restores it edited so that the handoff names version "
                  r"(?P<number>\d+) of the agreement"), target_fixture="refusal")
 def _(app: HandoffApp, backup: str, number: str) -> Refused | None:
