@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import CanMutateAggregate
+from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
 from eventsourcing.utils import get_topic
 
 from handoff import eventstore
@@ -56,18 +56,21 @@ class BadBackup(Refused):
     """A backup file that cannot be restored as it is."""
 
 
-def _known_topics() -> frozenset[str]:
-    """The kinds of entry handoff writes: a backup may hold nothing else (a topic names a
-    class to load, so an unknown one is never followed)."""
-    return frozenset(
-        get_topic(value)
+def _aggregate_topics() -> dict[type, str | None]:
+    """Each kind of entry handoff writes, with the topic of the class the library builds
+    from it when it is a record's first entry (None for the others)."""
+    return {
+        value: get_topic(aggregate) if issubclass(value, CanInitAggregate) else None
         for aggregate in (Lead, AgreementRegister, TrafficDay, VerificationLog, Notice)
         for value in vars(aggregate).values()
         if isinstance(value, type) and issubclass(value, CanMutateAggregate)
-    )
+    }
 
 
-KNOWN_TOPICS = _known_topics()
+_AGGREGATE_TOPICS = _aggregate_topics()
+# The kinds of entry handoff writes: a backup may hold nothing else (a topic names a class
+# to load, so an unknown one is never followed).
+KNOWN_TOPICS = frozenset(get_topic(kind) for kind in _AGGREGATE_TOPICS)
 
 
 def backup_lines(app: Any) -> Iterator[str]:
@@ -351,6 +354,7 @@ def _check_fields(event: Any) -> None:
     """Every field of the event is one its class declares, of the declared type: a state
     edited by hand (a number for a text, a field too many or too few) is not restored, so
     that nothing restored can break a later read."""
+    _check_library_fields(event)
     hints = _hints(type(event))
     fields = {k: v for k, v in vars(event).items() if k not in _LIBRARY_FIELDS}
     unknown = sorted(set(fields) - set(hints))
@@ -369,6 +373,22 @@ def _check_fields(event: Any) -> None:
 
 _LIBRARY_FIELDS = frozenset({"originator_id", "originator_version", "timestamp",
                              "originator_topic"})
+
+
+def _check_library_fields(event: Any) -> None:
+    """The fields the library gives every entry: when it was recorded, and on the first
+    entry of a lead, a day or the register the class the library builds it from, which must
+    be that one's own: a topic names a class to load, so no other is ever followed."""
+    state = vars(event)
+    if not isinstance(state.get("timestamp"), datetime):
+        said = "missing" if "timestamp" not in state else repr(state["timestamp"])
+        raise ValueError(f"handoff cannot read this entry back (timestamp is {said})")
+    own = _AGGREGATE_TOPICS[type(event)]
+    if own is None and "originator_topic" in state:
+        raise ValueError("handoff cannot read this entry back (unknown field 'originator_topic')")
+    if own is not None and state.get("originator_topic") != own:
+        said = repr(state["originator_topic"]) if "originator_topic" in state else "missing"
+        raise ValueError(f"handoff cannot read this entry back (originator_topic is {said})")
 
 
 _HINTS: dict[type, dict[str, Any]] = {}

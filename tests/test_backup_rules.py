@@ -5,6 +5,7 @@ that a later command cannot read, or that reads wrong figures)."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,22 @@ EDITS = {
          "line 7: visits must be between 0 and 999999999999, got 1000000000000"),
     "negative visits":
         ("VisitsRecorded", set_to("visits", -1), "line 7: visits must be between 0"),
+    "a recording instant that is a number":
+        ("Captured", set_to("timestamp", 12345),
+         "line 2: handoff cannot read this entry back (timestamp is 12345)"),
+    "no recording instant":
+        ("Qualified", lambda state: state.pop("timestamp"),
+         "line 3: handoff cannot read this entry back (timestamp is missing)"),
+    "a capture building another kind of record":
+        ("Captured", set_to("originator_topic", "handoff.domain.traffic:TrafficDay"),
+         "line 2: handoff cannot read this entry back (originator_topic is"
+         " 'handoff.domain.traffic:TrafficDay')"),
+    "a capture building no kind of record at all":
+        ("Captured", set_to("originator_topic", 12),
+         "line 2: handoff cannot read this entry back (originator_topic is 12)"),
+    "a later step naming a kind of record":
+        ("Qualified", set_to("originator_topic", "handoff.domain.lead:Lead"),
+         "line 3: handoff cannot read this entry back (unknown field 'originator_topic')"),
     "visits of another day":
         ("VisitsRecorded", set_to("day", "2026-03-03"),
          "line 7: these visits are of 2026-03-03, not of 2026-03-02"),
@@ -97,6 +114,24 @@ def test_a_backup_holding_what_no_command_would_record_is_refused_and_writes_not
     refusal = handoff.refused("import", str(backup))
     assert refusal.startswith(f"Error: {reason}"), refusal
     assert refusal.endswith("nothing was written"), refusal
+    assert nothing_recorded(handoff)
+
+
+def test_a_backup_never_makes_handoff_load_a_module_it_names(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """The library builds a lead, a day or the register from the class its first entry names
+    (`originator_topic`): a backup naming any other is refused before anything is loaded
+    (here the standard library's `this`, which prints a poem when it is imported)."""
+    assert "this" not in sys.modules
+    backup = edited_backup(recorded_history(tmp_path), tmp_path, "Captured",
+                           set_to("originator_topic", "this:s"))
+    result = handoff("import", str(backup))
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: line 2: handoff cannot read this entry back"
+                             " (originator_topic is 'this:s'); nothing was written\n")
+    assert "Zen" not in result.stdout
+    assert "this" not in sys.modules
     assert nothing_recorded(handoff)
 
 
