@@ -229,7 +229,7 @@ def _replayed(
         if isinstance(event, kind):
             check(aggregate, event)
     if isinstance(event, Lead.Event):
-        _check_stamp(register, event, named)
+        _check_stamp(register, aggregate, event, named)
     if isinstance(event, AgreementRegister.Event) and aggregate is not None:
         _check_decided(aggregate, event, named)
     if isinstance(event, Lead.Forgotten) and aggregate is not None:
@@ -250,28 +250,45 @@ _DOMAIN_CHECKS: tuple[tuple[type, Callable[[Any, Any], None]], ...] = (
 )
 
 
-def _check_stamp(register: AgreementRegister | None, event: Lead.Event, named: str) -> None:
+def _check_stamp(
+    register: AgreementRegister | None, lead: Lead | None, event: Lead.Event, named: str
+) -> None:
     """The agreement version a lead's entry names had come into force before the entry was
-    recorded, covers the day it occurred and has that name; and a step's actor (and a
-    handoff's owner) are those its team lets record it, as the command's stamp checked
-    (`AgreementRegister.stamp`). An entry naming none is as a command records one when no
-    agreement is in force (or none it knew of yet: another process's was being applied)."""
+    recorded, covers the day its step happened and has that name; and the step's actor
+    (and a handoff's owner) are those its team lets record it, as the command's stamp checked
+    (`AgreementRegister.stamp`; a correction's, for the step it corrects). An entry naming
+    none is as a command records one when no agreement is in force (or none it knew of yet:
+    another process's was being applied)."""
     number = event.agreement_version
     if number is None:
         return
+    step, day, owner = _stamped(lead, event)
     version = next((v for v in register.versions if v.number == number), None) if register \
         else None
     if (version is None or version.name != event.agreement
-            or not version.terms.covers_instant(event.occurred_at)):
+            or not version.terms.covers_instant(day)):
         raise InvalidInput(
             f"{named} names the agreement {event.agreement!r} (version {number}), which was"
             " not in force for it when it was recorded"
         )
+    if step is not None:
+        version.check_team(step, event.actor, owner)
+
+
+def _stamped(lead: Lead | None, event: Lead.Event) -> tuple[str | None, datetime, str | None]:
+    """What an entry's stamp was given: the step it records or corrects (None: neither), the
+    instant that step happened, which chose the agreement, and the owner it names. A
+    correction (`lead void`, `lead amend`) is stamped for its step's day, whenever it is
+    made; an amendment moving the step, for its new instant (`HandoffApp.amend`)."""
     if isinstance(event, Lead.MissedStep):
-        version.check_team(event.step, event.actor, event.details.get("owner"))
-    elif isinstance(event, tuple(LIFECYCLE_EVENTS)):
-        version.check_team(LIFECYCLE_EVENTS[type(event)], event.actor,
-                           getattr(event, "owner", None))
+        return event.step, event.occurred_at, event.details.get("owner")
+    if isinstance(event, Lead.Voided | Lead.Amended) and lead is not None:
+        fact = lead.step(event.target)
+        changes = event.changes if isinstance(event, Lead.Amended) else {}
+        return fact.name, changes.get("at", fact.occurred_at), changes.get("owner")
+    if isinstance(event, tuple(LIFECYCLE_EVENTS)):
+        return LIFECYCLE_EVENTS[type(event)], event.occurred_at, getattr(event, "owner", None)
+    return None, event.occurred_at, None
 
 
 def _check_decided(register: AgreementRegister, event: Any, named: str) -> None:

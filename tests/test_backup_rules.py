@@ -303,6 +303,45 @@ def test_a_backup_naming_an_agreement_or_a_team_member_the_commands_would_not_is
     assert nothing_recorded(handoff)
 
 
+def test_corrections_made_after_their_agreement_ended_are_restored(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A correction is stamped with the agreement in force on its step's day, whenever it is
+    made (`lead void`, `lead amend`): here months after that agreement's last day (which
+    once refused the backup, as if the agreement had to cover the day of the correction)."""
+    source = Handoff(str(tmp_path / "source.sqlite"))
+    terms = tmp_path / "q1.toml"
+    terms.write_text(agreement_toml(AGREEMENT, {"team": None, "effective_to": "2026-03-31"}),
+                     encoding="utf-8")
+    source.ok("sla", "apply", str(terms))
+    source.ok("lead", "capture", "K", "--source", "web", "--at", "2026-03-02T09:00")
+    source.ok("lead", "qualify", "K", "--score", "40", "--at", "2026-03-02T10:00")
+    source.ok("lead", "handoff", "K", "--owner", "sam", "--at", "2026-03-02T11:00")
+    source.ok("lead", "contact", "K", "--at", "2026-03-03T11:00")
+    source.ok("lead", "amend", "K", "2", "--score", "55", "--why", "typo")
+    source.ok("lead", "amend", "K", "3", "--at", "2026-03-02T10:30", "--why", "the true time")
+    source.ok("lead", "void", "K", "4", "--why", "logged on the wrong lead")
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text(source.ok("export", "--format", "jsonl"), encoding="utf-8")
+    handoff.ok("import", str(backup))
+    assert handoff.json("lead", "history", "K") == source.json("lead", "history", "K")
+    assert handoff.ok("export") == source.ok("export")
+
+
+def test_a_correction_by_someone_the_team_does_not_let_record_its_step_is_refused(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Who may record a step may correct it (`lead void`): a backup whose voiding of sam's
+    acceptance is edited to be li's (marketing) is refused, as the command refuses li."""
+    source = signed_history(tmp_path)
+    source.ok("lead", "void", "L", "4", "--why", "accepted by mistake", actor="sam")
+    backup = edited_backup(source, tmp_path, "Voided", set_to("actor", "li"))
+    refusal = handoff.refused("import", str(backup))
+    assert refusal.startswith("Error: line 10: ") and "'li' may not record accepted" in refusal, \
+        refusal
+    assert nothing_recorded(handoff)
+
+
 def test_a_backup_under_a_team_agreement_is_restored_as_it_was(
     handoff: Handoff, tmp_path: Path
 ) -> None:
