@@ -116,7 +116,7 @@ def demo(seed: int, out: str, months: int) -> None:
 
     A year of leads from several sources with seasonality, daily traffic, recycled
     leads, late and missed handoffs, re-sent proposals, won and lost deals, a team of
-    marketing and sales people, an agreement with a mid-year revision both sides signed,
+    marketing and sales people, an agreement both sides signed and its mid-year revision,
     a restatement of it, and a few corrections. The demo is always a SQLite file.
     """
     from handoff.application import HandoffApp
