@@ -102,7 +102,7 @@ Feature: Importing a file of events
     Example: A backup in which the agreement signed is not the one proposed is refused
       Given a backup of the lead "ACME-1" handed over to Sam on Monday at 11:00 under the agreement
       When Maria restores it edited so that the agreement in force gives sales 80 business hours
-      Then the restore is refused at line 5, saying "not what the command would have recorded (document differs)"
+      Then the restore is refused at line 5, saying "is not what sla sign records: it differs in the terms"
       And the store is still empty
 
     Example: A backup in which a step names an agreement that never came into force is refused

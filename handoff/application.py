@@ -268,8 +268,7 @@ class HandoffApp(Application[Any]):
 
         def change() -> Lead:
             lead = self.lead(key)
-            step = lead.step(n)
-            lead.void(n, why, self._correction_stamp(step.name, actor, step.occurred_at))
+            lead.void(n, why, self._correction_stamp(actor, *lead.corrected_step(n)))
             self.save(lead)
             return lead
 
@@ -282,14 +281,13 @@ class HandoffApp(Application[Any]):
 
         def change() -> Lead:
             lead = self.lead(key)
-            step = lead.step(n)
+            lead.step(n)  # an entry that can be amended, before its values are read
             changes = {k: v for k, v in fields.items() if v is not None}
             if "amount" in changes:
                 changes["amount"] = parse_amount(changes["amount"])
             if at is not None:
                 changes["at"] = self.instant(at)
-            stamp = self._correction_stamp(step.name, actor, changes.get("at", step.occurred_at),
-                                           owner=changes.get("owner"))
+            stamp = self._correction_stamp(actor, *lead.corrected_step(n, changes))
             lead.amend(n, changes, why, stamp)
             self.save(lead)
             return lead
@@ -297,7 +295,7 @@ class HandoffApp(Application[Any]):
         return self._retrying(change)
 
     def _correction_stamp(
-        self, event_name: str, actor: str, occurred_at: datetime, owner: str | None = None
+        self, actor: str, event_name: str, occurred_at: datetime, owner: str | None
     ) -> Stamp:
         """A correction is made now, under the agreement in force when its step happened,
         by someone that agreement lets record the step."""

@@ -24,10 +24,11 @@ from __future__ import annotations
 import json
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -182,6 +183,7 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
     # clock, in the protocol's examples), or the wall clock the library stamps some with.
     now = max(app.clock(), now_utc())
     register: AgreementRegister | None = None  # as the entries so far left it
+    decisions = _Decisions()  # its entries held to sla apply and sla sign
     for n, entry in enumerate(parsed):
         originator = entry.originator
         if originator in refused:
@@ -196,7 +198,8 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
             event = eventstore.read_back(app, originator, entry.version, entry.topic,
                                          entry.state)
             _check_fields(event)
-            aggregate = _replayed(restored.pop(originator, None), event, now, register)
+            aggregate = _replayed(restored.pop(originator, None), event, now, register,
+                                  partial(decisions.check, line=entry.line))
         except (Refused, ValueError, TypeError, KeyError, AttributeError) as error:
             errors[entry.line] = str(error)
             refused.add(originator)
@@ -207,11 +210,15 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
             register = aggregate
         last_version[originator] = entry.version
         entries.append(entry)
+    unfinished = decisions.unfinished()
+    if unfinished is not None and AgreementRegister.ID not in refused:
+        errors[unfinished[0]] = unfinished[1]
     return entries
 
 
 def _replayed(
-    aggregate: Any, event: Any, now: datetime, register: AgreementRegister | None
+    aggregate: Any, event: Any, now: datetime, register: AgreementRegister | None,
+    decided: Callable[[AgreementRegister, Any, str], None],
 ) -> Any:
     """The aggregate once this entry is applied to it (None: before its first entry), after
     the checks the command recording the entry made on the aggregate as it then stood, and
@@ -231,7 +238,7 @@ def _replayed(
     if isinstance(event, Lead.Event):
         _check_stamp(register, aggregate, event, named)
     if isinstance(event, AgreementRegister.Event) and aggregate is not None:
-        _check_decided(aggregate, event, named)
+        decided(aggregate, event, named)
     if isinstance(event, Lead.Forgotten) and aggregate is not None:
         _check_erased(aggregate, _named(aggregate, event))
     try:
@@ -277,67 +284,111 @@ def _check_stamp(
 
 def _stamped(lead: Lead | None, event: Lead.Event) -> tuple[str | None, datetime, str | None]:
     """What an entry's stamp was given: the step it records or corrects (None: neither), the
-    instant that step happened, which chose the agreement, and the owner it names. A
-    correction (`lead void`, `lead amend`) is stamped for its step's day, whenever it is
-    made; an amendment moving the step, for its new instant (`HandoffApp.amend`)."""
+    instant that step happened, which chose the agreement, and the owner it names (a
+    correction's: `Lead.corrected_step`)."""
     if isinstance(event, Lead.MissedStep):
         return event.step, event.occurred_at, event.details.get("owner")
     if isinstance(event, Lead.Voided | Lead.Amended) and lead is not None:
-        fact = lead.step(event.target)
-        changes = event.changes if isinstance(event, Lead.Amended) else {}
-        return fact.name, changes.get("at", fact.occurred_at), changes.get("owner")
+        return lead.corrected_step(event.target, getattr(event, "changes", None))
     if isinstance(event, tuple(LIFECYCLE_EVENTS)):
         return LIFECYCLE_EVENTS[type(event)], event.occurred_at, getattr(event, "owner", None)
     return None, event.occurred_at, None
 
 
-def _check_decided(register: AgreementRegister, event: Any, named: str) -> None:
-    """An entry of the agreement register is what `sla apply` or `sla sign` records, decided
-    again on the register as the entries before it left it, with the entry's own inputs
-    (who, when, which terms or version): a version proposed or signed by someone its team
-    does not let, for another side, or put in force with other terms than both sides
-    signed, is refused as the command refuses it (`AgreementRegister.apply` and `sign`)."""
+class _Decisions:
+    """The agreement register's entries decided again by `sla apply` and `sla sign` on the
+    register as the entries before them left it, with each entry's own inputs (who, when,
+    which terms or version), and held to what those commands record
+    (`AgreementRegister.apply` and `sign`): a version proposed or signed by someone its team
+    does not let, or for another side, or put in force with other terms than both sides
+    signed, is refused as the command refuses it. (The instants are the entry's own: the
+    commands take them from the clock, and no rule orders a signature after its proposal.)
+    `sla sign` records two entries, the signature and the version it puts in force: the one
+    checked with the other. Versions put in force before signing existed have no number;
+    they are restored as they were recorded then, and only before any numbered entry."""
+
+    def __init__(self) -> None:
+        self.numbered = False  # an entry with a version number was restored
+        # The register before a signature that puts a version in force, the signature and
+        # its line: the next entry of the register must be that version coming into force.
+        self.signing: tuple[AgreementRegister, Any, int] | None = None
+
+    def check(self, register: AgreementRegister, event: Any, named: str, line: int) -> None:
+        kind = type(event).__name__
+        if kind == "Opened":
+            return
+        if self.signing is not None:
+            before, signed, _ = self.signing
+            self.signing = None
+            if kind != "VersionApplied":
+                raise InvalidInput(f"{named} comes where version {signed.number}, signed by both"
+                                   " sides, comes into force (sla sign records both)")
+            before.sign(signed.number, signed.actor, signed.signed_at,
+                        getattr(event, "restates", None))
+            _same(before, before.collect_events()[1:], event, named, "sla sign")
+            return
+        if kind == "VersionApplied" and getattr(event, "number", None) is None:
+            if self.numbered:
+                raise InvalidInput(f"{named} puts a version in force without its number")
+            return
+        self.numbered = True
+        decided = deepcopy(register)
+        restates = getattr(event, "restates", None)
+        if kind == "VersionSigned":
+            decided.sign(event.number, event.actor, event.signed_at)
+            made = decided.collect_events()
+            if len(made) > 1:  # the signature that completes it: its version comes next
+                self.signing = (deepcopy(register), event, line)
+            _same(register, made[:1], event, named, "sla sign")
+        elif kind == "VersionApplied":
+            decided.apply(AgreementTerms(event.document), event.actor, event.applied_at, restates)
+            _same(register, decided.collect_events(), event, named, "sla apply")
+        elif kind == "VersionProposed":
+            decided.apply(AgreementTerms(event.document), event.actor, event.proposed_at,
+                          restates)
+            _same(register, decided.collect_events(), event, named, "sla apply")
+
+    def unfinished(self) -> tuple[int, str] | None:
+        """The line of a signature whose version never came into force, and why it is refused."""
+        if self.signing is None:
+            return None
+        _, signed, line = self.signing
+        return line, (f"version {signed.number} is signed by both sides, yet the backup never"
+                      " puts it in force (sla sign records both)")
+
+
+# What each field of an agreement entry says, to name what differs.
+_FIELD_WORDS = {
+    "document": "the terms", "actor": "who made it", "side": "the side",
+    "number": "the version number", "team": "the team", "restates": "the reason for restating",
+    "proposed_at": "the instant", "signed_at": "the instant", "applied_at": "the instant",
+    "originator_version": "the entry number",
+}
+
+
+def _same(register: AgreementRegister, made: Sequence[Any], event: Any, named: str,
+          command: str) -> None:
+    """Refuse the entry unless it is the one event the command made (its timestamp aside)."""
     kind = type(event).__name__
-    decided = deepcopy(register)
-    restates = getattr(event, "restates", None)
-    if kind == "VersionSigned":
-        decided.sign(event.number, event.actor, event.signed_at)
-    elif kind == "VersionApplied" and _signed(register, event.number):
-        proposal = register.proposals[event.number]
-        # As `sign` records it; the reason of a restatement is the signer's, or else the
-        # proposer's (a signer's own is not in the entry before it).
-        decided._version_applied(
-            document=proposal.terms.document, actor=proposal.actor,
-            applied_at=proposal.signatures[-1].signed_at, number=event.number,
-            restates=restates if restates is not None else proposal.restates,
-        )
-    elif kind == "VersionApplied":
-        decided.apply(AgreementTerms(event.document), event.actor, event.applied_at, restates)
-    elif kind == "VersionProposed":
-        decided.apply(AgreementTerms(event.document), event.actor, event.proposed_at, restates)
-    else:
-        return
-    made = decided.collect_events()
-    if not made or type(made[0]) is not type(event):
-        instead = f"a {type(made[0]).__name__}" if made else "nothing"
-        raise InvalidInput(f"{named} is a {kind}, where the command would have recorded"
-                           f" {instead}")
-    # Versions applied before signing existed have no number (their order gives it).
-    unnumbered = kind == "VersionApplied" and getattr(event, "number", None) is None
-    differ = [
-        name for name in sorted({*vars(made[0]), *vars(event)} - {"timestamp"})
+    if not made:
+        existing = register.identical_to(AgreementTerms(event.document))
+        number = f" as version {existing.number}" if existing is not None else ""
+        raise InvalidInput(f"{named} records terms already recorded{number}, which {command}"
+                           " records once")
+    if type(made[0]) is not type(event):
+        if kind == "VersionApplied":
+            raise InvalidInput(f"{named} puts a version in force at once, where its team must"
+                               f" sign it first ({command} only proposes it)")
+        raise InvalidInput(f"{named} proposes a version that no team binds ({command} puts it"
+                           " in force at once)")
+    differ = dict.fromkeys(
+        _FIELD_WORDS.get(name, name)
+        for name in sorted({*vars(made[0]), *vars(event)} - {"timestamp"})
         if getattr(made[0], name, None) != getattr(event, name, None)
-        and not (name == "number" and unnumbered)
-    ]
+    )
     if differ:
-        raise InvalidInput(f"{named} is not what the command would have recorded"
-                           f" ({', '.join(differ)} differs)")
-
-
-def _signed(register: AgreementRegister, number: int | None) -> bool:
-    """Whether this proposal has both sides' signatures (it comes into force next)."""
-    proposal = register.proposals.get(number) if number is not None else None
-    return proposal is not None and len(proposal.signatures) > 1
+        raise InvalidInput(f"{named} is not what {command} records: it differs in"
+                           f" {', '.join(differ)}")
 
 
 def _check_erased(lead: Lead, lead_named: str) -> None:

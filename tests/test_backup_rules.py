@@ -274,18 +274,20 @@ TEAM_EDITS = {
          " ola)"),
     "a proposal signed for the other side":
         ("VersionProposed", set_to("side", "sales"),
-         "line 3: entry 2 of the agreement register is not what the command would have"
-         " recorded (side differs)"),
+         "line 3: entry 2 of the agreement register is not what sla apply records: it differs"
+         " in the side"),
     "a second signature from the proposer's side":
         ("VersionSigned", set_to("actor", "li"),
          "line 4: version 1 is already signed for marketing; it needs a signature from sales"),
     "terms in force other than those both sides signed":
         ("VersionApplied", lambda state: state["document"]["sales"].__setitem__(
             "decide_within_hours", "80"),
-         "line 5: entry 4 of the agreement register is not what the command would have"
-         " recorded (document differs)"),
+         "line 5: entry 4 of the agreement register is not what sla sign records: it differs"
+         " in the terms"),
     "a version put in force by its signer rather than its proposer":
-        ("VersionApplied", set_to("actor", "sam"), "(actor differs)"),
+        ("VersionApplied", set_to("actor", "sam"),
+         "line 5: entry 4 of the agreement register is not what sla sign records: it differs"
+         " in who made it"),
 }
 
 
@@ -340,6 +342,115 @@ def test_a_correction_by_someone_the_team_does_not_let_record_its_step_is_refuse
     assert refusal.startswith("Error: line 10: ") and "'li' may not record accepted" in refusal, \
         refusal
     assert nothing_recorded(handoff)
+
+
+def with_hours(hours: int) -> str:
+    """The team's agreement, sales deciding within these business hours."""
+    changed = TEAM_AGREEMENT.replace("decide_within_hours = 8", f"decide_within_hours = {hours}")
+    assert changed != TEAM_AGREEMENT
+    return changed
+
+
+def backup_lines_of(source: Handoff) -> list[Entry]:
+    return [json.loads(line) for line in source.ok("export", "--format", "jsonl").splitlines()]
+
+
+def written(tmp_path: Path, lines: list[Entry]) -> Path:
+    """The entries as a backup file, numbered again in order (`n`, and `v` per record)."""
+    versions: dict[str, int] = {}
+    for n, line in enumerate(lines[1:], start=1):
+        line["n"], versions[line["id"]] = n, versions.get(line["id"], 0) + 1
+        line["v"] = versions[line["id"]]
+    path = tmp_path / "written.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    return path
+
+
+def as_before_signing(lines: list[Entry]) -> list[Entry]:
+    """A backup as handoff wrote it before agreements were signed: each version put in
+    force at once, by the one who applied it, without a number."""
+    kept = [e for e in lines if not e.get("topic", "").endswith(("VersionProposed",
+                                                                  "VersionSigned"))]
+    for entry in kept[1:]:
+        if entry["topic"].endswith("VersionApplied"):
+            entry["state"].pop("number")
+            entry["state"]["actor"] = "maria"
+    return kept
+
+
+def test_a_backup_from_before_signing_existed_is_restored(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Its versions were put in force at once, a team's terms too, the same terms even
+    twice, and carry no number: restored as they were recorded then, numbered by order."""
+    lines = as_before_signing(backup_lines_of(signed_history(tmp_path)))
+    applied = next(n for n, e in enumerate(lines) if e.get("topic", "").endswith("Applied"))
+    lines.insert(applied + 1, json.loads(json.dumps(lines[applied])))  # applied twice
+    handoff.ok("import", str(written(tmp_path, lines)))
+    history = handoff.json("sla", "history")
+    assert [(v["version"], v["applied_by"], v["signatures"]) for v in history] == [
+        (1, "maria", []), (2, "maria", [])
+    ]
+    assert handoff.json("lead", "show", "L")["state"] == "accepted"
+
+
+def test_a_version_without_a_number_after_numbered_ones_is_refused(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Only versions from before signing existed come without a number, so only before any
+    numbered entry: later, one would take the number of a proposal and its signatures."""
+    source = Handoff(str(tmp_path / "source.sqlite"))
+    terms = tmp_path / "agreement.toml"
+    for hours in ("8", "6"):
+        terms.write_text(agreement_toml(AGREEMENT, {"team": None,
+                                                    "sales.decide_within_hours": hours}),
+                         encoding="utf-8")
+        source.ok("sla", "apply", str(terms))
+    lines = backup_lines_of(source)
+    lines[-1]["state"].pop("number")
+    refusal = handoff.refused("import", str(written(tmp_path, lines)))
+    assert refusal.startswith("Error: line 4: entry 3 of the agreement register puts a version"
+                              " in force without its number"), refusal
+    assert nothing_recorded(handoff)
+    # ... and after a signature, it is not the version that signature puts in force.
+    (tmp_path / "signed").mkdir()
+    lines = backup_lines_of(signed_history(tmp_path / "signed"))
+    next(e for e in lines[1:] if e["topic"].endswith("VersionApplied"))["state"].pop("number")
+    refusal = handoff.refused("import", str(written(tmp_path, lines)))
+    assert refusal.startswith("Error: line 5: entry 4 of the agreement register is not what"
+                              " sla sign records: it differs in the version number"), refusal
+
+
+def test_a_signature_whose_version_never_comes_into_force_is_refused(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """`sla sign` records the signature and the version it puts in force together: a backup
+    holding one without the other would leave a proposal signed twice and never in force."""
+    lines = [e for e in backup_lines_of(signed_history(tmp_path))
+             if not e.get("topic", "").endswith("VersionApplied")]
+    refusal = handoff.refused("import", str(written(tmp_path, lines)))
+    assert refusal.startswith(
+        "Error: line 4: version 1 is signed by both sides, yet the backup never puts it in"
+        " force (sla sign records both)"), refusal
+    assert nothing_recorded(handoff)
+
+
+def test_restatements_signed_and_proposals_overtaken_are_restored(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """What the register legitimately holds under a team: a restatement whose reason the
+    signer gave, and a proposal overtaken by another version before it was signed."""
+    source = signed_history(tmp_path)
+    terms = tmp_path / "team.toml"
+    for hours in (6, 7):
+        terms.write_text(with_hours(hours), encoding="utf-8")
+        source.ok("sla", "apply", str(terms))
+    source.ok("sla", "sign", "3", "--restate", "--why", "seven hours, from the start", actor="sam")
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text(source.ok("export", "--format", "jsonl"), encoding="utf-8")
+    handoff.ok("import", str(backup))
+    assert handoff.json("sla", "history") == source.json("sla", "history")
+    assert handoff.ok("export") == source.ok("export")
 
 
 def test_a_backup_under_a_team_agreement_is_restored_as_it_was(

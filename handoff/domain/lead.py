@@ -327,6 +327,16 @@ class Lead(Aggregate):
             raise TransitionRefused(f"entry {n} of lead {self.key!r} was voided already")
         return found
 
+    def corrected_step(
+        self, n: int, changes: dict[str, Any] | None = None
+    ) -> tuple[str, datetime, str | None]:
+        """What a correction of entry n (`lead void`, `lead amend` with `changes`) is stamped
+        for: its step's name, the instant that step happened (an amendment's new one),
+        which chooses the agreement, and the owner it names, whenever it is made."""
+        fact = self.step(n)
+        changes = changes or {}
+        return fact.name, changes.get("at", fact.occurred_at), changes.get("owner")
+
     def void(self, n: int, why: str, stamp: Stamp) -> None:
         """Entry n no longer counts."""
         self.check_void(n, why)
