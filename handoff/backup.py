@@ -21,6 +21,7 @@ written.
 
 from __future__ import annotations
 
+import inspect
 import json
 import types
 import typing
@@ -35,7 +36,7 @@ from uuid import UUID
 from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
 from eventsourcing.utils import get_topic
 
-from handoff import eventstore
+from handoff import audit, eventstore
 from handoff.domain import agreement_file, lead, traffic
 from handoff.domain.agreement import AgreementRegister, AgreementTerms
 from handoff.domain.bounds import check_instant
@@ -57,18 +58,23 @@ class BadBackup(Refused):
     """A backup file that cannot be restored as it is."""
 
 
-def _aggregate_topics() -> dict[type, str | None]:
-    """Each kind of entry handoff writes, with the topic of the class the library builds
-    from it when it is a record's first entry (None for the others)."""
+def _aggregates() -> dict[type, type]:
+    """Each kind of entry handoff writes, with the kind of record it belongs to."""
     return {
-        value: get_topic(aggregate) if issubclass(value, CanInitAggregate) else None
+        value: aggregate
         for aggregate in (Lead, AgreementRegister, TrafficDay, VerificationLog, Notice)
         for value in vars(aggregate).values()
         if isinstance(value, type) and issubclass(value, CanMutateAggregate)
     }
 
 
-_AGGREGATE_TOPICS = _aggregate_topics()
+_AGGREGATES = _aggregates()
+# The topic of the class the library builds a record from, for each record's first entry
+# (None for the others).
+_AGGREGATE_TOPICS = {
+    kind: get_topic(aggregate) if issubclass(kind, CanInitAggregate) else None
+    for kind, aggregate in _AGGREGATES.items()
+}
 # The kinds of entry handoff writes: a backup may hold nothing else (a topic names a class
 # to load, so an unknown one is never followed).
 KNOWN_TOPICS = frozenset(get_topic(kind) for kind in _AGGREGATE_TOPICS)
@@ -184,6 +190,7 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
     now = max(app.clock(), now_utc())
     register: AgreementRegister | None = None  # as the entries so far left it
     decisions = _Decisions()  # its entries held to sla apply and sla sign
+    digests: dict[UUID, set[str]] = {}  # of each lead's entries so far, as restored
     for n, entry in enumerate(parsed):
         originator = entry.originator
         if originator in refused:
@@ -200,6 +207,8 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
             _check_fields(event)
             aggregate = _replayed(restored.pop(originator, None), event, now, register,
                                   partial(decisions.check, line=entry.line))
+            if isinstance(event, Lead.Forgotten):
+                _check_erasures(aggregate, event, digests.get(originator, set()))
         except (Refused, ValueError, TypeError, KeyError, AttributeError) as error:
             errors[entry.line] = str(error)
             refused.add(originator)
@@ -210,6 +219,9 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
             register = aggregate
         last_version[originator] = entry.version
         entries.append(entry)
+        if isinstance(event, Lead.Event):
+            digests.setdefault(originator, set()).add(audit.content_digest(
+                originator.hex, entry.version, entry.topic, entry.state).hex())
     unfinished = decisions.unfinished()
     if unfinished is not None and AgreementRegister.ID not in refused:
         errors[unfinished[0]] = unfinished[1]
@@ -235,6 +247,8 @@ def _replayed(
     for kind, check in _DOMAIN_CHECKS:
         if isinstance(event, kind):
             check(aggregate, event)
+    if aggregate is None:
+        _check_own_id(event, named)
     if isinstance(event, Lead.Event):
         _check_stamp(register, aggregate, event, named)
     if isinstance(event, AgreementRegister.Event) and aggregate is not None:
@@ -255,6 +269,22 @@ _DOMAIN_CHECKS: tuple[tuple[type, Callable[[Any, Any], None]], ...] = (
     (TrafficDay.Event, traffic.check_entry),
     (AgreementRegister.Event, agreement_file.check_entry),
 )
+
+
+def _check_own_id(event: Any, named: str) -> None:
+    """A record's first entry is filed under the id its kind gives it (`create_id`: the
+    register's and the verification log's are fixed, a notice's comes from what it is
+    about; a lead's and a day's, from its key and its day, are checked with their entries):
+    every command reads the record there, so another would stand beside it or in its place."""
+    aggregate = _AGGREGATES[type(event)]
+    if "create_id" not in vars(aggregate):
+        return
+    create_id: Callable[..., UUID] = getattr(aggregate, "create_id")  # noqa: B009
+    made = create_id(**{name: getattr(event, name)
+                        for name in inspect.signature(create_id).parameters})
+    if made != event.originator_id:
+        raise InvalidInput(f"{named} is filed under {event.originator_id.hex}, which is not its"
+                           " own id")
 
 
 def _check_stamp(
@@ -391,6 +421,18 @@ def _same(register: AgreementRegister, made: Sequence[Any], event: Any, named: s
                            f" {', '.join(differ)}")
 
 
+def _check_erasures(lead: Lead, event: Any, digests: set[str]) -> None:
+    """Each entry a forgetting names as erased ([its position, its digest once erased]) is
+    one of its lead's entries before it, as the backup holds them (erased): `audit verify`
+    takes an entry that reads so for an erasure, not an edit, so any other digest would let
+    a later edit of the restored log pass for one."""
+    for erased in event.erased:
+        if not (isinstance(erased, list) and len(erased) == 2 and type(erased[0]) is int
+                and erased[0] > 0 and erased[1] in digests):
+            raise InvalidInput(f"{_named(lead, event)} is forgotten with an erasure that is"
+                               " none of its entries")
+
+
 def _check_erased(lead: Lead, lead_named: str) -> None:
     """Forgetting a lead erases its person's details from every entry before it (`lead
     forget`, `steps.erase_person`): a backup holding them there again was edited, and
@@ -430,7 +472,9 @@ def _check_fields(event: Any) -> None:
         raise ValueError(f"handoff cannot read this entry back (unknown field {unknown[0]!r})")
     for name, hint in hints.items():
         if name not in fields:
-            if not _optional(hint):
+            # Read as its method's default, where one declares it (a field added since);
+            # else as nothing at all, which no command could read.
+            if not (_optional(hint) and eventstore.fills_defaults(type(event))):
                 raise ValueError(f"handoff cannot read this entry back ({name} is missing)")
             continue
         if not _conforms(fields[name], hint):

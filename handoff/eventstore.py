@@ -612,6 +612,16 @@ def read_back(
         raise ValueError(f"handoff cannot read this entry back ({error})") from None
 
 
+def fills_defaults(kind: type) -> bool:
+    """Whether the library applies an event of this kind by calling the aggregate's method
+    that declares it, with the event's fields as its arguments: a field an entry lacks then
+    takes that method's default. Other kinds are read by their own code, which a missing
+    field breaks."""
+    from eventsourcing.domain import DecoratedFuncCaller
+
+    return issubclass(kind, DecoratedFuncCaller)
+
+
 def insert_plain_entries(
     app: Application[Any], entries: Sequence[tuple[UUID, int, str, bytes]]
 ) -> None:

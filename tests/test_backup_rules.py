@@ -100,6 +100,9 @@ EDITS = {
     "a later step naming a kind of record":
         ("Qualified", set_to("originator_topic", "handoff.domain.lead:Lead"),
          "line 3: handoff cannot read this entry back (unknown field 'originator_topic')"),
+    "a score left out":
+        ("Qualified", lambda state: state.pop("score"),
+         "line 3: handoff cannot read this entry back (score is missing)"),
     "visits of another day":
         ("VisitsRecorded", set_to("day", "2026-03-03"),
          "line 7: these visits are of 2026-03-03, not of 2026-03-02"),
@@ -451,6 +454,84 @@ def test_restatements_signed_and_proposals_overtaken_are_restored(
     handoff.ok("import", str(backup))
     assert handoff.json("sla", "history") == source.json("sla", "history")
     assert handoff.ok("export") == source.ok("export")
+
+
+@pytest.mark.parametrize("moved", ["a second register", "the register under another id"])
+def test_the_agreement_register_is_filed_under_its_own_id_only(
+    handoff: Handoff, tmp_path: Path, moved: str
+) -> None:
+    """Every command reads the one register handoff files under its own id: another would
+    be restored beside it (and break the figures) or instead of it (no agreement at all)."""
+    source = Handoff(str(tmp_path / "source.sqlite"))
+    terms = tmp_path / "agreement.toml"
+    terms.write_text(agreement_toml(AGREEMENT, {"team": None}), encoding="utf-8")
+    source.ok("sla", "apply", str(terms))
+    lines = backup_lines_of(source)
+    register = [e for e in lines[1:] if "AgreementRegister" in e["topic"]]
+    other = "ab" * 16
+    if moved == "a second register":
+        lines.extend({**json.loads(json.dumps(e)), "id": other} for e in register)
+        line = 4
+    else:
+        for entry in register:
+            entry["id"] = other
+        line = 2
+    refusal = handoff.refused("import", str(written(tmp_path, lines)))
+    assert refusal.startswith(
+        f"Error: line {line}: entry 1 of the agreement register is filed under {other},"
+        " which is not its own id"), refusal
+    assert nothing_recorded(handoff)
+
+
+def forgotten_history(tmp_path: Path) -> Handoff:
+    """A lead with a proposal whose person was forgotten: its backup reads 1 the header,
+    2 captured, 3 qualified, 4 handed, 5 accepted, 6 proposal, 7 forgotten."""
+    source = Handoff(str(tmp_path / "source.sqlite"))
+    source.ok("lead", "capture", "K", "--source", "web", "--name", "Kim",
+              "--at", "2026-03-02T09:00")
+    source.ok("lead", "qualify", "K", "--at", "2026-03-02T10:00")
+    source.ok("lead", "handoff", "K", "--owner", "sam", "--at", "2026-03-02T11:00")
+    source.ok("lead", "accept", "K", "--at", "2026-03-02T12:00")
+    source.ok("lead", "proposal", "K", "--amount", "1000", "--at", "2026-03-03T12:00")
+    source.ok("lead", "forget", "K", "--why", "asked to be forgotten")
+    return source
+
+
+FORGOTTEN_EDITS = {
+    "an erased entry at no position": (
+        "Forgotten", set_to("erased", [[1e400, "00"]]),
+        "line 7: lead 'K' is forgotten with an erasure that is none of its entries"),
+    "an erased digest of no entry of the lead": (
+        "Forgotten", lambda state: state["erased"].__setitem__(0, [3, "ab" * 32]),
+        "line 7: lead 'K' is forgotten with an erasure that is none of its entries"),
+    "an amount written with an exponent": (
+        "ProposalSent", lambda state: state["amount"].__setitem__("_data_", "1E+3"),
+        "line 6: not an amount: '1E+3' (write it like 1200 or 1200.50)"),
+}
+
+
+@pytest.mark.parametrize(("kind", "edit", "reason"), FORGOTTEN_EDITS.values(),
+                         ids=FORGOTTEN_EDITS.keys())
+def test_a_forgotten_lead_restores_only_the_erasures_of_its_own_entries(
+    handoff: Handoff, tmp_path: Path, kind: str, edit: Callable[[Entry], None], reason: str
+) -> None:
+    """A forgetting names each entry it erased, with its digest once erased: `audit verify`
+    takes an entry reading so for an erasure, not an edit. In a backup, those must be the
+    lead's own entries as the backup holds them; any other would let a later edit of the
+    restored log pass for one (or break `audit verify`)."""
+    backup = edited_backup(forgotten_history(tmp_path), tmp_path, kind, edit)
+    refusal = handoff.refused("import", str(backup))
+    assert refusal.startswith(f"Error: {reason}"), refusal
+    assert nothing_recorded(handoff)
+
+
+def test_a_forgotten_lead_is_restored_with_its_erasures(handoff: Handoff, tmp_path: Path) -> None:
+    source = forgotten_history(tmp_path)
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text(source.ok("export", "--format", "jsonl"), encoding="utf-8")
+    handoff.ok("import", str(backup))
+    assert handoff.ok("export") == source.ok("export")
+    assert "1 of them with a person's details erased" not in handoff.ok("audit", "verify")
 
 
 def test_a_backup_under_a_team_agreement_is_restored_as_it_was(

@@ -16,6 +16,7 @@ from handoff.domain.bounds import (
     check_instant,
     check_key,
     check_text,
+    plain_decimal,
 )
 from handoff.domain.errors import InvalidInput, TimeRefused, TransitionRefused
 from handoff.domain.steps import (
@@ -682,6 +683,7 @@ def check_not_in_future(stamp: Stamp) -> None:
 def check_amount(amount: Decimal) -> None:
     if not amount.is_finite() or amount <= 0:
         raise InvalidInput(f"amount must be greater than 0, got {amount}")
+    plain_decimal(str(amount), "amount")  # as typed: an export writes it so (not 1E+3)
     check_amount_bound(amount)
     if amount != amount.quantize(Decimal("0.01")):
         raise InvalidInput(f"amount must have at most 2 decimals, got {amount}")
