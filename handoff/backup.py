@@ -43,7 +43,7 @@ from handoff.domain.bounds import check_instant
 from handoff.domain.errors import InvalidInput, Refused
 from handoff.domain.lead import LIFECYCLE_EVENTS, Lead
 from handoff.domain.notices import Notice
-from handoff.domain.steps import PERSONAL_DATA, PERSONAL_FIELDS, in_the_future
+from handoff.domain.steps import FUTURE_SKEW, PERSONAL_DATA, PERSONAL_FIELDS, in_the_future
 from handoff.domain.traffic import TrafficDay
 from handoff.domain.verification import VerificationLog
 from handoff.instants import iso, now_utc
@@ -236,10 +236,14 @@ def _replayed(
     the checks the command recording the entry made on the aggregate as it then stood, and
     on the agreement register as the entries before it left it (`register`): a restored
     store holds only what the commands could have recorded (SPEC §7)."""
-    for value in vars(event).values():  # when it occurred, was recorded, ran, was claimed
+    named = f"entry {event.originator_version} of {_named(aggregate, event)}"
+    # When it occurred, was recorded, signed, applied, claimed, ran: each from a clock, so
+    # none after now.
+    for name, value in vars(event).items():
         if isinstance(value, datetime):
             check_instant(value)
-    named = f"entry {event.originator_version} of {_named(aggregate, event)}"
+            if name != "timestamp" and in_the_future(value, now):  # (said below if it is)
+                raise InvalidInput(f"{named} holds {iso(value)}, after now")
     if aggregate is not None and event.timestamp < aggregate.modified_on:
         raise InvalidInput(f"{named} is recorded before entry {aggregate.version}")
     if in_the_future(event.timestamp, now):
@@ -297,9 +301,18 @@ def _check_stamp(
     none is as a command records one when no agreement is in force (or none it knew of yet:
     another process's was being applied)."""
     number = event.agreement_version
-    if number is None:
-        return
     step, day, owner = _stamped(lead, event)
+    if number is None:
+        # A version in force for its day, known for longer than a command takes, would
+        # have stamped it (`AgreementRegister.stamp`).
+        known = None if register is None or step is None else register.in_force_at(
+            day, as_of=event.timestamp - FUTURE_SKEW)
+        if known is not None:
+            raise InvalidInput(
+                f"{named} names no agreement, yet {known.name!r} (version {known.number}) was"
+                " in force for it when it was recorded"
+            )
+        return
     version = next((v for v in register.versions if v.number == number), None) if register \
         else None
     if (version is None or version.name != event.agreement

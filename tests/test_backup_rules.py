@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cli_helpers import Handoff, nothing_recorded
 from conftest import AGREEMENT, TEAM_AGREEMENT, agreement_toml
+
+from handoff.domain.traffic import traffic_day_id
 
 Entry = dict[str, Any]
 
@@ -103,6 +106,9 @@ EDITS = {
     "a score left out":
         ("Qualified", lambda state: state.pop("score"),
          "line 3: handoff cannot read this entry back (score is missing)"),
+    "visits recorded after now":
+        ("VisitsRecorded", set_to("recorded_at", instant("2100-01-01T00:00:00+00:00")),
+         "line 7: entry 2 of the traffic of 2026-03-02 holds 2100-01-01T00:00:00Z, after now"),
     "visits of another day":
         ("VisitsRecorded", set_to("day", "2026-03-03"),
          "line 7: these visits are of 2026-03-03, not of 2026-03-02"),
@@ -267,6 +273,9 @@ TEAM_EDITS = {
     "another agreement's name":
         ("Qualified", set_to("agreement", "Fake agreement"),
          "names the agreement 'Fake agreement' (version 1), which was not in force"),
+    "a signature after now":
+        ("VersionSigned", set_to("signed_at", instant("2100-01-01T00:00:00+00:00")),
+         "line 4: entry 3 of the agreement register holds 2100-01-01T00:00:00Z, after now"),
     "a version for a day it does not cover":
         ("Captured", set_to("occurred_at", instant("2025-12-31T12:00:00+00:00")),
          "(version 1), which was not in force for it"),
@@ -483,6 +492,25 @@ def test_the_agreement_register_is_filed_under_its_own_id_only(
     assert nothing_recorded(handoff)
 
 
+def test_visits_of_a_day_that_had_not_begun_when_recorded_are_refused(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """`traffic record` counts a day once it has begun: a backup's visits recorded before
+    their day began anywhere are refused, as the command refuses them."""
+    def move(lines: list[Entry]) -> None:
+        for entry in lines[1:]:
+            if "TrafficDay" in entry["topic"]:
+                entry["id"] = str(traffic_day_id(date(2026, 12, 25)).hex)
+                entry["state"]["day"] = "2026-12-25"
+                entry["state"].get("recorded_at", {}).update(_data_="2026-03-03T00:00:00+00:00")
+
+    lines = backup_lines_of(recorded_history(tmp_path))
+    move(lines)
+    refusal = handoff.refused("import", str(written(tmp_path, lines)))
+    assert refusal.startswith("Error: line 7: 2026-12-25 has not begun yet"), refusal
+    assert nothing_recorded(handoff)
+
+
 def forgotten_history(tmp_path: Path) -> Handoff:
     """A lead with a proposal whose person was forgotten: its backup reads 1 the header,
     2 captured, 3 qualified, 4 handed, 5 accepted, 6 proposal, 7 forgotten."""
@@ -532,6 +560,27 @@ def test_a_forgotten_lead_is_restored_with_its_erasures(handoff: Handoff, tmp_pa
     handoff.ok("import", str(backup))
     assert handoff.ok("export") == source.ok("export")
     assert "1 of them with a person's details erased" not in handoff.ok("audit", "verify")
+
+
+def test_a_step_naming_no_agreement_under_one_known_in_force_is_refused(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A command stamps a step with the version in force for its day: an entry naming none,
+    recorded when one had been in force for longer than a command takes (here an hour),
+    would escape its team's rules (mallory handing the lead over)."""
+    lines = backup_lines_of(signed_history(tmp_path))
+    for entry in lines[1:]:
+        state = entry["state"]
+        if entry["topic"].endswith(("VersionSigned", "VersionApplied")):
+            moment = "signed_at" if "signed_at" in state else "applied_at"
+            state[moment]["_data_"] = "2026-01-01T00:00:00+00:00"
+        if entry["topic"].endswith("Lead.Handed"):
+            state.update(actor="mallory", agreement=None, agreement_version=None)
+    refusal = handoff.refused("import", str(written(tmp_path, lines)))
+    assert refusal.startswith(
+        "Error: line 8: entry 3 of lead 'L' names no agreement, yet '2026 H1 growth agreement'"
+        " (version 1) was in force for it when it was recorded"), refusal
+    assert nothing_recorded(handoff)
 
 
 def test_a_backup_under_a_team_agreement_is_restored_as_it_was(

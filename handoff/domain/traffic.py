@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -34,12 +34,7 @@ class TrafficDay(Aggregate):
     def record(self, visits: int, actor: str, recorded_at: datetime, zone: tzinfo) -> None:
         """The day's visits, counted once the day has begun in `zone` (the agreement's)."""
         check_count(visits, "visits")
-        begins = datetime.combine(date.fromisoformat(self.day), time(), zone)
-        if in_the_future(begins, recorded_at):
-            raise TimeRefused(
-                lambda at: f"{self.day} has not begun yet (it begins at {at(begins)}): "
-                "visits are recorded for a day that has begun"
-            )
+        _check_begun(self.day, recorded_at, zone)
         self._visits_recorded(day=self.day, visits=visits, actor=actor, recorded_at=recorded_at)
 
     @event("VisitsRecorded")
@@ -47,6 +42,19 @@ class TrafficDay(Aggregate):
         self.visits = visits
         self.counts.append(visits)
         self.recorded_at = recorded_at
+
+
+def _check_begun(day: str, recorded_at: datetime, zone: tzinfo) -> None:
+    begins = datetime.combine(date.fromisoformat(day), time(), zone)
+    if in_the_future(begins, recorded_at):
+        raise TimeRefused(
+            lambda at: f"{day} has not begun yet (it begins at {at(begins)}): "
+            "visits are recorded for a day that has begun"
+        )
+
+
+# The earliest time zone: a day has begun somewhere once it has begun here.
+_EARLIEST_ZONE = timezone(timedelta(hours=14))
 
 
 def check_entry(traffic: TrafficDay | None, entry: Any) -> None:
@@ -65,3 +73,5 @@ def check_entry(traffic: TrafficDay | None, entry: Any) -> None:
     else:
         check_count(entry.visits, "visits")
         check_text("actor", entry.actor)
+        # Counted once the day had begun in the agreement's zone, whichever it was then.
+        _check_begun(entry.day, entry.recorded_at, _EARLIEST_ZONE)
