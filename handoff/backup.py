@@ -39,7 +39,7 @@ from eventsourcing.utils import get_topic
 from handoff import audit, eventstore
 from handoff.domain import agreement_file, lead, traffic
 from handoff.domain.agreement import AgreementRegister, AgreementTerms
-from handoff.domain.bounds import check_instant
+from handoff.domain.bounds import check_instant, json_value
 from handoff.domain.errors import InvalidInput, Refused
 from handoff.domain.lead import LIFECYCLE_EVENTS, Lead
 from handoff.domain.notices import Notice
@@ -96,9 +96,10 @@ def is_backup(text: str) -> bool:
     if not first.startswith('{"handoff_backup"'):
         return False
     try:
-        return bool(json.loads(first).get("handoff_backup"))
-    except ValueError:
+        header = json_value(first)
+    except InvalidInput:
         return False
+    return isinstance(header, dict) and bool(header.get("handoff_backup"))
 
 
 @dataclass(frozen=True)
@@ -152,9 +153,10 @@ def _read(app: Any, text: str) -> list[_Entry]:
     lines = text.split("\n")
     if not is_backup(text):
         raise BadBackup("not a handoff backup (its first line is not a backup header)")
-    if json.loads(lines[0])["handoff_backup"] != FORMAT:
-        raise BadBackup(f"a backup of format {json.loads(lines[0])['handoff_backup']}, "
-                        f"this handoff reads format {FORMAT}")
+    given = json_value(lines[0].strip())["handoff_backup"]
+    if given != FORMAT:
+        raise BadBackup(f"a backup of format {json.dumps(given)}, this handoff reads format"
+                        f" {FORMAT}")
     parsed: list[_Entry] = []
     errors: dict[int, str] = {}  # by line number
     encode = app.mapper.transcoder.encode
@@ -163,7 +165,7 @@ def _read(app: Any, text: str) -> list[_Entry]:
             continue
         try:
             parsed.append(_entry(number, line, encode))
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
+        except (Refused, ValueError, TypeError, KeyError, AttributeError) as error:
             errors[number] = str(error)
             if len(errors) >= _MAX_ERRORS:
                 break
@@ -237,6 +239,8 @@ def _replayed(
     on the agreement register as the entries before it left it (`register`): a restored
     store holds only what the commands could have recorded (SPEC §7)."""
     named = f"entry {event.originator_version} of {_named(aggregate, event)}"
+    if aggregate is not None and _AGGREGATE_TOPICS[type(event)] is not None:
+        raise InvalidInput(f"{named} opens the record again (only its first entry does)")
     # When it occurred, was recorded, signed, applied, claimed, ran: each from a clock, so
     # none after now.
     for name, value in vars(event).items():
@@ -470,6 +474,10 @@ def _named(aggregate: Any, event: Any) -> str:
         return f"the traffic of {getattr(aggregate or event, 'day', '?')}"
     if isinstance(event, AgreementRegister.Event):
         return "the agreement register"
+    if isinstance(event, Notice.Event):
+        return f"the notice {getattr(aggregate or event, 'subject', '?')!r}"
+    if isinstance(event, VerificationLog.Event):
+        return "the verification log"
     return str(event.originator_id)
 
 
@@ -554,7 +562,7 @@ def _conforms(value: Any, hint: Any) -> bool:
 
 
 def _entry(number: int, line: str, encode: Any) -> _Entry:
-    value = json.loads(line)
+    value = json_value(line)
     if not isinstance(value, dict) or set(value) != {"n", "id", "v", "topic", "state"}:
         raise ValueError("not an entry of a handoff backup")
     topic, state, version = value["topic"], value["state"], value["v"]
@@ -564,4 +572,8 @@ def _entry(number: int, line: str, encode: Any) -> _Entry:
         raise ValueError("an entry's state must be a JSON object")
     if type(version) is not int or version < 1:
         raise ValueError(f"an entry number must be a positive whole number, not {version!r}")
-    return _Entry(number, UUID(hex=str(value["id"])), version, topic, encode(state))
+    try:
+        plain = encode(state)
+    except UnicodeEncodeError:
+        raise ValueError("it holds a text that is not valid Unicode (a lone surrogate)") from None
+    return _Entry(number, UUID(hex=str(value["id"])), version, topic, plain)

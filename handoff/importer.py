@@ -16,7 +16,7 @@ from eventsourcing.persistence import RecordConflictError
 
 from handoff.application import HandoffApp, apply_step
 from handoff.domain.agreement import AgreementRegister
-from handoff.domain.bounds import check_text, whole_number
+from handoff.domain.bounds import check_text, json_value, whole_number
 from handoff.domain.errors import ConcurrentChange, InvalidInput, LeadExists, Refused, UnknownLead
 from handoff.domain.lead import (
     STEP_EVENTS,
@@ -501,9 +501,9 @@ def read_jsonl_rows(text: str) -> list[Row]:
         if not raw.strip():
             continue
         try:
-            item = json.loads(raw)
-        except json.JSONDecodeError as error:
-            raise MalformedFile(f"line {line}: not JSON: {error.msg}") from None
+            item = json_value(raw)
+        except InvalidInput as error:
+            raise MalformedFile(f"line {line}: {error}") from None
         if not isinstance(item, dict):
             raise MalformedFile(f"line {line}: expected a JSON object")
         unknown = [k for k in item if k not in COLUMNS]

@@ -144,6 +144,53 @@ def test_a_backup_never_makes_handoff_load_a_module_it_names(
     assert nothing_recorded(handoff)
 
 
+def _line(number: int, text: str) -> Callable[[list[str]], None]:
+    return lambda lines: lines.__setitem__(number - 1, text)
+
+
+def _state(number: int, **values: Any) -> Callable[[list[str]], None]:
+    def edit(lines: list[str]) -> None:
+        entry = json.loads(lines[number - 1])
+        entry["state"].update(values)
+        lines[number - 1] = json.dumps(entry)
+    return edit
+
+
+UNREADABLE = {
+    "a line that is not JSON":
+        (_line(3, "{not json"), "line 3: not JSON: Expecting property name enclosed in double"
+                                " quotes (column 2)"),
+    "JSON nested beyond reading":
+        (_line(3, "[" * 100_000 + "]" * 100_000), "line 3: not JSON handoff reads: nested too"
+                                                  " deeply"),
+    "a number of five thousand digits":
+        (lambda lines: lines.__setitem__(2, lines[2].replace('"score":null',
+                                                             '"score":' + "9" * 5000)),
+         "line 3: not JSON handoff reads: a number too long"),
+    "a lone surrogate in a name":
+        (_state(2, source="web\ud800"), "line 2: it holds a text that is not valid Unicode"),
+    "a record opened twice":
+        (lambda lines: lines.__setitem__(slice(5, 7), [
+            lines[5], lines[5].replace('"v":1', '"v":2'), lines[6].replace('"v":2', '"v":3')]),
+         "line 7: entry 2 of the traffic of 2026-03-02 opens the record again"),
+}
+
+
+@pytest.mark.parametrize(("edit", "reason"), UNREADABLE.values(), ids=UNREADABLE.keys())
+def test_a_backup_line_handoff_cannot_read_is_named_in_words(
+    handoff: Handoff, tmp_path: Path, edit: Callable[[list[str]], None], reason: str
+) -> None:
+    """What json or the library would say in Python's words is said in one line of ours."""
+    lines = recorded_history(tmp_path).ok("export", "--format", "jsonl").splitlines()
+    edit(lines)
+    backup = tmp_path / "edited.jsonl"
+    backup.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    refusal = handoff.refused("import", str(backup))
+    assert refusal.startswith(f"Error: {reason}"), refusal[:300]
+    assert refusal.endswith("nothing was written"), refusal[-300:]
+    assert nothing_recorded(handoff)
+
+
 def test_the_trial_backup_no_longer_breaks_the_lead_and_the_visits(
     handoff: Handoff, tmp_path: Path
 ) -> None:

@@ -7,9 +7,11 @@ digits, `1_000` and `1E+3` are what Python's parsers accept, not what a person t
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from handoff.domain.errors import InvalidInput
 
@@ -23,6 +25,20 @@ MAX_TEXT_LENGTH = 2000
 
 _WHOLE = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
+def json_value(text: str) -> Any:
+    """One line of JSON a user gave (an import's row, a backup's entry); InvalidInput saying
+    why not, in one line, for anything json refuses, nesting too deep to read back or a
+    number too long to hold."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(f"not JSON: {error.msg} (column {error.colno})") from None
+    except RecursionError:
+        raise InvalidInput("not JSON handoff reads: nested too deeply") from None
+    except ValueError:  # the integer string conversion limit
+        raise InvalidInput("not JSON handoff reads: a number too long") from None
 
 
 def whole_number(text: str, what: str) -> int:
