@@ -23,7 +23,7 @@ from handoff.importer import (
 )
 from handoff.instants import parse_day
 from handoff.store import without_password
-from handoff.words import counted
+from handoff.words import cannot_read, counted
 
 _PROGRESS_FROM_ROWS = 2000
 
@@ -74,8 +74,7 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
         with open(file, encoding="utf-8-sig", newline="") as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise MalformedFile(f"{file}: cannot read: {reason}") from None
+        raise MalformedFile(cannot_read(file, error)) from None
     if is_backup(text):
         _restore(obj, text, dry_run)
         return

@@ -14,7 +14,7 @@ from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import InvalidAgreement, NoAgreement
 from handoff.instants import parse_day
 from handoff.views import history_records, version_record
-from handoff.words import counted
+from handoff.words import cannot_read, counted
 
 
 @click.group()
@@ -27,8 +27,7 @@ def read_text(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise InvalidAgreement(f"{path}: cannot read: {reason}") from None
+        raise InvalidAgreement(cannot_read(path, error)) from None
 
 
 def read_terms(file: str) -> AgreementTerms:

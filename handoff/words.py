@@ -1,4 +1,5 @@
-"""How counts are written for people, in every message of the command line and the library."""
+"""How counts, and files that cannot be read, are written for people, in every message of the
+command line and the library."""
 
 from __future__ import annotations
 
@@ -6,3 +7,12 @@ from __future__ import annotations
 def counted(count: int, noun: str, plural: str | None = None) -> str:
     """A count and its noun as people write them: `1 row`, `2 rows`, `1 entry`."""
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def cannot_read(path: object, error: OSError | UnicodeDecodeError) -> str:
+    """Why a file the user named cannot be read, in one line: the system's reason, or the
+    first byte that is not UTF-8 (not Python's codec message)."""
+    if isinstance(error, UnicodeDecodeError):
+        byte = error.object[error.start:error.start + 1].hex()
+        return f"{path}: cannot read: not UTF-8 text (byte 0x{byte}); save it as UTF-8"
+    return f"{path}: cannot read: {error.strerror or error}"

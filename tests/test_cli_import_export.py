@@ -119,6 +119,19 @@ def test_a_missing_file_is_refused_in_one_line(handoff: Handoff, tmp_path: Path)
     assert "cannot read" in handoff.refused("import", str(tmp_path / "nope.csv"))
 
 
+@pytest.mark.parametrize("command", [["import"], ["import", "--from", "hubspot"],
+                                     ["sla", "apply"]])
+def test_a_file_that_is_not_utf8_is_refused_naming_its_byte(
+    handoff: Handoff, tmp_path: Path, command: list[str]
+) -> None:
+    """Saved as Latin-1 by a spreadsheet: the byte is named, not Python's codec message."""
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("lead,event,at\nK\xe9,captured,2026-03-02\n".encode("latin-1"))
+    refusal = handoff.refused(*command[:1], *command[1:], str(latin))
+    assert refusal == f"Error: {latin}: cannot read: not UTF-8 text (byte 0xe9); save it as UTF-8"
+    assert nothing_recorded(handoff)
+
+
 def test_json_lines_naming_every_column_with_nulls_import_as_the_same_csv_rows(
     handoff: Handoff, tmp_path: Path
 ) -> None:

@@ -18,6 +18,7 @@ from handoff.domain.errors import Refused
 from handoff.domain.steps import ALLOWED_FROM, EVENT_NAMES, FINAL_STATES
 from handoff.importer import Importer, ImportReport, MalformedFile, Row
 from handoff.instants import iso, parse_instant
+from handoff.words import cannot_read
 
 ZoneForDay = Callable[[date], ZoneInfo]
 
@@ -116,8 +117,7 @@ def read_table(
         ) as stream:
             return _read_rows(path, stream, {name.casefold() for name in keep})
     except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise MalformedFile(f"{path}: cannot read: {reason}") from None
+        raise MalformedFile(cannot_read(path, error)) from None
 
 
 def _read_rows(
