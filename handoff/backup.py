@@ -37,7 +37,7 @@ from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
 from eventsourcing.utils import get_topic
 
 from handoff import audit, eventstore
-from handoff.domain import agreement_file, lead, traffic
+from handoff.domain import agreement_file, lead, traffic, verification
 from handoff.domain.agreement import AgreementRegister, AgreementTerms
 from handoff.domain.bounds import check_instant, json_value
 from handoff.domain.errors import InvalidInput, Refused
@@ -270,12 +270,14 @@ def _replayed(
 
 
 # The checks each kind of entry passes before it is restored: those of the commands that
-# record it (Notice and VerificationLog entries are written by handoff alone, never from
-# what a user types: their instants, fields and types are checked as every entry's are).
+# record it (Notice entries are written by handoff alone, never from what a user types:
+# their instants, fields and types are checked as every entry's are; a verification run's
+# clauses, which the living document reads, are held to their shape).
 _DOMAIN_CHECKS: tuple[tuple[type, Callable[[Any, Any], None]], ...] = (
     (Lead.Event, lead.check_entry),
     (TrafficDay.Event, traffic.check_entry),
     (AgreementRegister.Event, agreement_file.check_entry),
+    (VerificationLog.Event, verification.check_entry),
 )
 
 

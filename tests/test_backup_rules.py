@@ -191,6 +191,51 @@ def test_a_backup_line_handoff_cannot_read_is_named_in_words(
     assert nothing_recorded(handoff)
 
 
+@pytest.fixture(scope="module")
+def verified_backup(tmp_path_factory: pytest.TempPathFactory) -> list[Entry]:
+    """The backup of a store holding one run of `sla verify` (run once: it runs every
+    example): 1 the header, 2 the log opened, 3 the run."""
+    source = Handoff(str(tmp_path_factory.mktemp("verified") / "source.sqlite"))
+    result = source("sla", "verify")
+    assert result.exit_code in (0, 1), result.output  # 1: a clause failed, still recorded
+    return backup_lines_of(source)
+
+
+CLAUSE_EDITS = {
+    "a clause without its words":
+        (lambda clause: clause.pop("clause"), "line 3: a verified clause holds clause,"
+                                              " examples, failed, feature, not"),
+    "a count of examples in words":
+        (lambda clause: clause.__setitem__("examples", "many"),
+         "line 3: a verified clause cannot read"),
+    "failures that are not a list":
+        (lambda clause: clause.__setitem__("failed", 5), "line 3: a verified clause cannot read"),
+    "a negative count":
+        (lambda clause: clause.__setitem__("examples", -5),
+         "line 3: examples must be between 0 and 999999999999"),
+}
+
+
+@pytest.mark.parametrize(("edit", "reason"), CLAUSE_EDITS.values(), ids=CLAUSE_EDITS.keys())
+def test_a_verification_run_restores_only_clauses_it_could_have_recorded(
+    handoff: Handoff, tmp_path: Path, verified_backup: list[Entry],
+    edit: Callable[[Entry], None], reason: str
+) -> None:
+    lines = json.loads(json.dumps(verified_backup))
+    edit(lines[2]["state"]["clauses"][0])
+    refusal = handoff.refused("import", str(written(tmp_path, lines)))
+    assert refusal.startswith(f"Error: {reason}"), refusal
+    assert nothing_recorded(handoff)
+
+
+def test_a_verification_run_is_restored_as_it_was(
+    handoff: Handoff, tmp_path: Path, verified_backup: list[Entry]
+) -> None:
+    handoff.ok("import", str(written(tmp_path, json.loads(json.dumps(verified_backup)))))
+    restored = backup_lines_of(handoff)
+    assert [e["state"] for e in restored[1:]] == [e["state"] for e in verified_backup[1:]]
+
+
 def test_the_trial_backup_no_longer_breaks_the_lead_and_the_visits(
     handoff: Handoff, tmp_path: Path
 ) -> None:

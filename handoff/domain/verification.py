@@ -13,6 +13,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from handoff.domain.bounds import check_count, check_text
+from handoff.domain.errors import InvalidInput
+
 
 @dataclass(frozen=True)
 class ClauseCheck:
@@ -87,3 +90,37 @@ class VerificationLog(Aggregate):
     @property
     def last(self) -> VerificationRun | None:
         return self.runs[-1] if self.runs else None
+
+
+_CLAUSE_KEYS = {"feature", "clause", "examples", "failed"}
+
+
+def check_entry(log: VerificationLog | None, entry: Any) -> None:
+    """Refuse an entry (a backup's) that `sla verify` would not have recorded: each clause
+    named by its feature and its words, with a count of examples and the names of those
+    that failed."""
+    if type(entry).__name__ != "Verified":  # the log's events are declared by its methods
+        return
+    check_text("handoff_version", entry.handoff_version)
+    check_text("actor", entry.actor)
+    for clause in entry.clauses:
+        if not isinstance(clause, dict) or set(clause) != _CLAUSE_KEYS:
+            raise InvalidInput(f"a verified clause holds {', '.join(sorted(_CLAUSE_KEYS))},"
+                               f" not {json_text(clause)}")
+        if not all(isinstance(clause[k], str) for k in ("feature", "clause")) or not (
+            type(clause["examples"]) is int and isinstance(clause["failed"], list)
+            and all(isinstance(name, str) for name in clause["failed"])
+        ):
+            raise InvalidInput(f"a verified clause cannot read {json_text(clause)}")
+        check_count(clause["examples"], "examples")
+        if len(clause["failed"]) > clause["examples"]:
+            raise InvalidInput(f"a verified clause has more failed examples than examples:"
+                               f" {json_text(clause)}")
+
+
+def json_text(value: Any) -> str:
+    """A value as a short line of JSON, for a message."""
+    import json
+
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
