@@ -154,7 +154,7 @@ def _read(app: Any, text: str) -> list[_Entry]:
     if not is_backup(text):
         raise BadBackup("not a handoff backup (its first line is not a backup header)")
     given = json_value(lines[0].strip())["handoff_backup"]
-    if given != FORMAT:
+    if type(given) is not int or given != FORMAT:
         raise BadBackup(f"a backup of format {json.dumps(given)}, this handoff reads format"
                         f" {FORMAT}")
     parsed: list[_Entry] = []
@@ -308,6 +308,8 @@ def _check_stamp(
     another process's was being applied)."""
     number = event.agreement_version
     step, day, owner = _stamped(lead, event)
+    if number is None and event.agreement is not None:
+        raise InvalidInput(f"{named} names the agreement {event.agreement!r} without its version")
     if number is None:
         # A version in force for its day, known for longer than a command takes, would
         # have stamped it (`AgreementRegister.stamp`).
@@ -450,6 +452,11 @@ def _check_erasures(lead: Lead, event: Any, digests: set[str]) -> None:
                 and erased[0] > 0 and erased[1] in digests):
             raise InvalidInput(f"{_named(lead, event)} is forgotten with an erasure that is"
                                " none of its entries")
+    # Forgotten again only to erase what the first forgetting left (`Lead.check_forget`).
+    before = [item for entry in lead.entries[:-1] if isinstance(entry, Lead.Forgotten)
+              for item in entry.erased]
+    if before and all(item in before for item in event.erased):
+        raise InvalidInput(f"{_named(lead, event)} was forgotten already")
 
 
 def _check_erased(lead: Lead, lead_named: str) -> None:
@@ -563,6 +570,9 @@ def _conforms(value: Any, hint: Any) -> bool:
     return isinstance(value, hint) if isinstance(hint, type) else True
 
 
+_ENTRY_KEYS = frozenset({"originator_id", "originator_version", "class_version"})
+
+
 def _entry(number: int, line: str, encode: Any) -> _Entry:
     value = json_value(line)
     if not isinstance(value, dict) or set(value) != {"n", "id", "v", "topic", "state"}:
@@ -574,6 +584,11 @@ def _entry(number: int, line: str, encode: Any) -> _Entry:
         raise ValueError("an entry's state must be a JSON object")
     if type(version) is not int or version < 1:
         raise ValueError(f"an entry number must be a positive whole number, not {version!r}")
+    if type(value["n"]) is not int or value["n"] < 1:
+        raise ValueError(f"a position must be a positive whole number, not {value['n']!r}")
+    held = sorted(_ENTRY_KEYS.intersection(state))
+    if held:  # the library takes them from the entry, never from its state
+        raise ValueError(f"handoff cannot read this entry back (unknown field {held[0]!r})")
     try:
         plain = encode(state)
     except UnicodeEncodeError:

@@ -109,6 +109,15 @@ EDITS = {
     "visits recorded after now":
         ("VisitsRecorded", set_to("recorded_at", instant("2100-01-01T00:00:00+00:00")),
          "line 7: entry 2 of the traffic of 2026-03-02 holds 2100-01-01T00:00:00Z, after now"),
+    "an agreement named without its version":
+        ("Captured", set_to("agreement", "Fake agreement"),
+         "line 2: entry 1 of lead 'L' names the agreement 'Fake agreement' without its version"),
+    "an entry's id inside its state":
+        ("Qualified", set_to("originator_id", "x"),
+         "line 3: handoff cannot read this entry back (unknown field 'originator_id')"),
+    "a class version inside a state":
+        ("Qualified", set_to("class_version", 2),
+         "line 3: handoff cannot read this entry back (unknown field 'class_version')"),
     "visits of another day":
         ("VisitsRecorded", set_to("day", "2026-03-03"),
          "line 7: these visits are of 2026-03-03, not of 2026-03-02"),
@@ -624,6 +633,9 @@ FORGOTTEN_EDITS = {
     "an erased digest of no entry of the lead": (
         "Forgotten", lambda state: state["erased"].__setitem__(0, [3, "ab" * 32]),
         "line 7: lead 'K' is forgotten with an erasure that is none of its entries"),
+    "a forgetting dated before it was recorded": (
+        "Forgotten", set_to("occurred_at", instant("2026-03-04T00:00:00+00:00")),
+        "line 7: a correction or a forgetting happens when it is recorded"),
     "an amount written with an exponent": (
         "ProposalSent", lambda state: state["amount"].__setitem__("_data_", "1E+3"),
         "line 6: not an amount: '1E+3' (write it like 1200 or 1200.50)"),
@@ -641,6 +653,38 @@ def test_a_forgotten_lead_restores_only_the_erasures_of_its_own_entries(
     restored log pass for one (or break `audit verify`)."""
     backup = edited_backup(forgotten_history(tmp_path), tmp_path, kind, edit)
     refusal = handoff.refused("import", str(backup))
+    assert refusal.startswith(f"Error: {reason}"), refusal
+    assert nothing_recorded(handoff)
+
+
+def test_a_lead_forgotten_twice_with_nothing_left_to_erase_is_refused(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """`lead forget` on a lead forgotten already erases only what was left: a backup
+    holding its forgetting twice over is no command's record."""
+    lines = backup_lines_of(forgotten_history(tmp_path))
+    lines.append(json.loads(json.dumps(lines[-1])))
+    refusal = handoff.refused("import", str(written(tmp_path, lines)))
+    assert refusal.startswith("Error: line 8: lead 'K' was forgotten already"), refusal
+    assert nothing_recorded(handoff)
+
+
+@pytest.mark.parametrize(("header", "position", "reason"), [
+    ({"handoff_backup": True}, 1, "a backup of format true, this handoff reads format 1"),
+    ({"handoff_backup": 1.0}, 1, "a backup of format 1.0, this handoff reads format 1"),
+    ({"handoff_backup": 1}, "x", "line 2: a position must be a positive whole number, not 'x'"),
+])
+def test_a_backup_header_and_positions_are_whole_numbers(
+    handoff: Handoff, tmp_path: Path, header: Entry, position: Any, reason: str
+) -> None:
+    lines = backup_lines_of(recorded_history(tmp_path))
+    lines[0] = header
+    path = written(tmp_path, lines)
+    text = path.read_text(encoding="utf-8").splitlines()
+    entry = json.loads(text[1])
+    entry["n"] = position
+    path.write_text("\n".join([text[0], json.dumps(entry), *text[2:]]) + "\n", encoding="utf-8")
+    refusal = handoff.refused("import", str(path))
     assert refusal.startswith(f"Error: {reason}"), refusal
     assert nothing_recorded(handoff)
 

@@ -616,6 +616,11 @@ def check_entry(lead: Lead | None, entry: Lead.Event) -> None:
             )
         _check_value_types(entry.details)
         lead.check_new_step(entry.step, entry.stamp, entry.why, entry.details)
+    elif isinstance(entry, Lead.Voided | Lead.Amended | Lead.Forgotten) and (
+        entry.occurred_at != entry.timestamp
+    ):  # their stamps are made now (`HandoffApp.void`, `amend`, `forget`)
+        raise InvalidInput("a correction or a forgetting happens when it is recorded, not"
+                           " at another instant")
     elif isinstance(entry, Lead.Voided):
         lead.check_void(entry.target, entry.why)
     elif isinstance(entry, Lead.Amended):
