@@ -605,11 +605,17 @@ def _stored_event(
 def read_back(
     app: Application[Any], originator: UUID, version: int, topic: str, plain: bytes
 ) -> Any:
-    """The domain event the library reads from this entry; ValueError if it cannot."""
+    """The domain event the library reads from this entry; ValueError if it cannot, saying
+    why in the entry's terms (the library's own message names its internals)."""
+    from eventsourcing.persistence import TranscodingNotRegisteredError
+
     try:
         return app.mapper.to_domain_event(_stored_event(app, originator, version, topic, plain))
     except Exception as error:
-        raise ValueError(f"handoff cannot read this entry back ({error})") from None
+        cause = error.__cause__ or error
+        reason = ("a tagged value of a kind handoff never writes"
+                  if isinstance(cause, TranscodingNotRegisteredError) else str(cause))
+        raise ValueError(f"handoff cannot read this entry back ({reason})") from None
 
 
 def fills_defaults(kind: type) -> bool:

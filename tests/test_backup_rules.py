@@ -109,6 +109,13 @@ EDITS = {
     "visits recorded after now":
         ("VisitsRecorded", set_to("recorded_at", instant("2100-01-01T00:00:00+00:00")),
          "line 7: entry 2 of the traffic of 2026-03-02 holds 2100-01-01T00:00:00Z, after now"),
+    "an instant that is not one":
+        ("Captured", set_to("timestamp", instant("yesterday")),
+         "line 2: handoff cannot read this entry back (Invalid isoformat string: 'yesterday')"),
+    "a tagged value of a kind handoff never writes":
+        ("Captured", set_to("timestamp", {"_type_": "pickle", "_data_": "x"}),
+         "line 2: handoff cannot read this entry back (a tagged value of a kind handoff never"
+         " writes)"),
     "an agreement named without its version":
         ("Captured", set_to("agreement", "Fake agreement"),
          "line 2: entry 1 of lead 'L' names the agreement 'Fake agreement' without its version"),
