@@ -78,6 +78,7 @@ _AGGREGATE_TOPICS = {
 # The kinds of entry handoff writes: a backup may hold nothing else (a topic names a class
 # to load, so an unknown one is never followed).
 KNOWN_TOPICS = frozenset(get_topic(kind) for kind in _AGGREGATE_TOPICS)
+_FORGOTTEN_TOPIC = get_topic(Lead.Forgotten)
 
 
 def backup_lines(app: Any) -> Iterator[str]:
@@ -192,7 +193,10 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
     now = max(app.clock(), now_utc())
     register: AgreementRegister | None = None  # as the entries so far left it
     decisions = _Decisions()  # its entries held to sla apply and sla sign
-    digests: dict[UUID, set[str]] = {}  # of each lead's entries so far, as restored
+    # The digests of the entries so far, as restored, of each lead the backup forgets (its
+    # erasures name them), until its last entry.
+    forgets = {entry.originator for entry in parsed if entry.topic == _FORGOTTEN_TOPIC}
+    digests: dict[UUID, set[str]] = {}
     for n, entry in enumerate(parsed):
         originator = entry.originator
         if originator in refused:
@@ -211,6 +215,8 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
                                   partial(decisions.check, line=entry.line))
             if isinstance(event, Lead.Forgotten):
                 _check_erasures(aggregate, event, digests.get(originator, set()))
+                if last[originator] == n:
+                    digests.pop(originator, None)
         except (Refused, ValueError, TypeError, KeyError, AttributeError) as error:
             errors[entry.line] = str(error)
             refused.add(originator)
@@ -221,7 +227,7 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
             register = aggregate
         last_version[originator] = entry.version
         entries.append(entry)
-        if isinstance(event, Lead.Event):
+        if originator in forgets and last[originator] != n:
             digests.setdefault(originator, set()).add(audit.content_digest(
                 originator.hex, entry.version, entry.topic, entry.state).hex())
     unfinished = decisions.unfinished()
