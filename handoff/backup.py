@@ -133,8 +133,9 @@ def restore(app: Any, text: str, dry_run: bool = False) -> Restored:
             matched += 1
         else:
             raise BadBackup(
-                f"line {entry.line}: entry {entry.version} of {entry.originator} differs from"
-                " the one this store holds; nothing was written"
+                f"line {entry.line}: entry {entry.version} of"
+                f" {_record(entries, entry.originator)} differs from the one this store holds"
+                " (restore into an empty store); nothing was written"
             )
     if matched != len(held):
         extra = len(held) - matched
@@ -172,11 +173,32 @@ def _read(app: Any, text: str) -> list[_Entry]:
                 break
     entries = _replay(app, parsed, errors)
     if errors:
-        said = [f"line {number}: {error}" for number, error in sorted(errors.items())]
+        said = [f"line {number}: {_short(error)}" for number, error in sorted(errors.items())]
         raise BadBackup("; ".join(said[:3]) + (f" (and {len(said) - 3} more)"
                                                if len(said) > 3 else "")
                         + "; nothing was written")
     return entries
+
+
+def _record(entries: list[_Entry], originator: UUID) -> str:
+    """A record of the backup named in words, from its first entry (a message's few)."""
+    first = next(entry for entry in entries if entry.originator == originator)
+    kind = next(kind for kind in _AGGREGATES if get_topic(kind) == first.topic)
+    state = json.loads(first.state)
+    if issubclass(kind, Lead.Event):
+        return f"lead {_short(str(state.get('key', '?')), 60)!r}"
+    if issubclass(kind, TrafficDay.Event):
+        return f"the traffic of {_short(str(state.get('day', '?')), 60)}"
+    if issubclass(kind, AgreementRegister.Event):
+        return "the agreement register"
+    if issubclass(kind, VerificationLog.Event):
+        return "the verification log"
+    return f"the notice {_short(str(state.get('subject', '?')), 60)!r}"
+
+
+def _short(said: str, most: int = 200) -> str:
+    """A reason as the message quotes it: what it quotes from the file cut short."""
+    return said if len(said) <= most else said[: most - 3] + "..."
 
 
 def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Entry]:
@@ -206,8 +228,8 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
         try:
             expected = last_version.get(originator, 0) + 1
             if entry.version != expected:
-                raise ValueError(f"entry {entry.version} of {originator} comes where"
-                                 f" entry {expected} should")
+                raise ValueError(f"entry {entry.version} of {_record(parsed, originator)} comes"
+                                 f" where entry {expected} should")
             event = eventstore.read_back(app, originator, entry.version, entry.topic,
                                          entry.state)
             _check_fields(event)
@@ -599,4 +621,8 @@ def _entry(number: int, line: str, encode: Any) -> _Entry:
         plain = encode(state)
     except UnicodeEncodeError:
         raise ValueError("it holds a text that is not valid Unicode (a lone surrogate)") from None
-    return _Entry(number, UUID(hex=str(value["id"])), version, topic, plain)
+    try:
+        originator = UUID(hex=str(value["id"]))
+    except ValueError:
+        raise ValueError(f"not an entry id: {value['id']!r}") from None
+    return _Entry(number, originator, version, topic, plain)

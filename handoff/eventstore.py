@@ -612,9 +612,9 @@ def read_back(
     try:
         return app.mapper.to_domain_event(_stored_event(app, originator, version, topic, plain))
     except Exception as error:
-        cause = error.__cause__ or error
         reason = ("a tagged value of a kind handoff never writes"
-                  if isinstance(cause, TranscodingNotRegisteredError) else str(cause))
+                  if isinstance(error.__cause__, TranscodingNotRegisteredError)
+                  else "an instant, an amount or an id written otherwise than handoff writes it")
         raise ValueError(f"handoff cannot read this entry back ({reason})") from None
 
 

@@ -32,6 +32,21 @@ def test_goals_are_amounts_below_a_trillion(key: str, value: str) -> None:
     assert refusal({key: value}).startswith(f"{key}:")
 
 
+@pytest.mark.parametrize(("key", "given", "stored"), [
+    ("goal.revenue", "1e5", "100000"), ("goal.average_deal", "1.5e4", "15000"),
+    ("sales.rates.proposal_to_won", "3.5e-1", "0.35"), ("goal.revenue", "120000.50", "120000.50"),
+])
+def test_numbers_are_kept_as_people_write_them(key: str, given: str, stored: str) -> None:
+    """TOML reads 1e5 as a number: it is kept as 100000, which `sla show`, `sla history`
+    and the living document print (not 1E+5), and which a backup restores."""
+    terms = parse_agreement(agreement_toml(AGREEMENT, {**NO_TEAM, key: given}))
+    section, *rest = key.split(".")
+    node = terms.document[section]
+    for part in rest[:-1]:
+        node = node[part]
+    assert node[rest[-1]] == stored
+
+
 def test_a_window_the_calendar_cannot_reach_is_refused_when_applied() -> None:
     # Open one hour on Mondays: 5,000 business hours is about a century away.
     line = refusal({"calendar.workdays": '["mon"]', "calendar.hours": '["09:00", "10:00"]',

@@ -5,6 +5,7 @@ that a later command cannot read, or that reads wrong figures)."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -111,7 +112,14 @@ EDITS = {
          "line 7: entry 2 of the traffic of 2026-03-02 holds 2100-01-01T00:00:00Z, after now"),
     "an instant that is not one":
         ("Captured", set_to("timestamp", instant("yesterday")),
-         "line 2: handoff cannot read this entry back (Invalid isoformat string: 'yesterday')"),
+         "line 2: handoff cannot read this entry back (an instant, an amount or an id written"
+         " otherwise than handoff writes it)"),
+    "an instant that is a number":
+        ("Captured", set_to("occurred_at", {"_type_": "datetime_iso", "_data_": 5}),
+         "line 2: handoff cannot read this entry back (an instant, an amount or an id written"
+         " otherwise than handoff writes it)"),
+    "a day written in another form":
+        ("Opened", set_to("day", "20260302"), "line 6: not a day: '20260302'"),
     "a tagged value of a kind handoff never writes":
         ("Captured", set_to("timestamp", {"_type_": "pickle", "_data_": "x"}),
          "line 2: handoff cannot read this entry back (a tagged value of a kind handoff never"
@@ -185,6 +193,17 @@ UNREADABLE = {
          "line 3: not JSON handoff reads: a number too long"),
     "a lone surrogate in a name":
         (_state(2, source="web\ud800"), "line 2: it holds a text that is not valid Unicode"),
+    "an id that is not one":
+        (lambda lines: lines.__setitem__(2, re.sub(r'"id":"[0-9a-f]+"', '"id":"' + "g" * 32 + '"',
+                                                   lines[2])),
+         "line 3: not an entry id: '" + "g" * 32 + "'"),
+    "a key as long as a book":
+        (lambda lines: lines.__setitem__(1, lines[1].replace('"key":"L"', '"key":"' + "K" * 100_000
+                                                             + '"')),
+         "line 2: this capture of lead 'KKKK"),
+    "an entry out of its record's order":
+        (lambda lines: lines.__setitem__(2, lines[2].replace('"v":2', '"v":5')),
+         "line 3: entry 5 of lead 'L' comes where entry 2 should"),
     "a record opened twice":
         (lambda lines: lines.__setitem__(slice(5, 7), [
             lines[5], lines[5].replace('"v":1', '"v":2'), lines[6].replace('"v":2', '"v":3')]),
@@ -204,6 +223,7 @@ def test_a_backup_line_handoff_cannot_read_is_named_in_words(
     refusal = handoff.refused("import", str(backup))
     assert refusal.startswith(f"Error: {reason}"), refusal[:300]
     assert refusal.endswith("nothing was written"), refusal[-300:]
+    assert len(refusal) < 1000  # what it quotes is cut short
     assert nothing_recorded(handoff)
 
 
@@ -250,6 +270,18 @@ def test_a_verification_run_is_restored_as_it_was(
     handoff.ok("import", str(written(tmp_path, json.loads(json.dumps(verified_backup)))))
     restored = backup_lines_of(handoff)
     assert [e["state"] for e in restored[1:]] == [e["state"] for e in verified_backup[1:]]
+
+
+def test_a_backup_restored_into_a_store_holding_other_entries_names_the_record(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    handoff.ok("lead", "capture", "L", "--source", "ads", "--at", "2026-03-02T08:00")
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text(recorded_history(tmp_path).ok("export", "--format", "jsonl"),
+                      encoding="utf-8")
+    refusal = handoff.refused("import", str(backup))
+    assert refusal == ("Error: line 2: entry 1 of lead 'L' differs from the one this store"
+                       " holds (restore into an empty store); nothing was written"), refusal
 
 
 def test_the_trial_backup_no_longer_breaks_the_lead_and_the_visits(
@@ -643,6 +675,10 @@ FORGOTTEN_EDITS = {
     "a forgetting dated before it was recorded": (
         "Forgotten", set_to("occurred_at", instant("2026-03-04T00:00:00+00:00")),
         "line 7: a correction or a forgetting happens when it is recorded"),
+    "an amount that is not a number": (
+        "ProposalSent", lambda state: state["amount"].__setitem__("_data_", "abc"),
+        "line 6: handoff cannot read this entry back (an instant, an amount or an id written"
+        " otherwise than handoff writes it)"),
     "an amount written with an exponent": (
         "ProposalSent", lambda state: state["amount"].__setitem__("_data_", "1E+3"),
         "line 6: not an amount: '1E+3' (write it like 1200 or 1200.50)"),

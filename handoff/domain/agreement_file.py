@@ -227,7 +227,7 @@ def _positive(key: str, value: int | Decimal, below: int | Decimal = MAX_COUNT) 
         raise _fail(key, f"must be greater than 0, got {value}")
     if value >= below:
         raise _fail(key, f"must be below {below}, got {value}")
-    return str(value)
+    return _plain(value)
 
 
 def _calendar(section: dict[str, Any]) -> dict[str, Any]:
@@ -307,7 +307,12 @@ def _rate(key: str, value: int | Decimal) -> str:
         raise _fail(key, f"must be a rate between 0 and 1 (above 0), got {value}")
     if value < _MIN_RATE:
         raise _fail(key, f"must be at least {_MIN_RATE}, got {value}")
-    return str(value)
+    return _plain(value)
+
+
+def _plain(value: int | Decimal) -> str:
+    """A number as people write it (TOML reads `1e5` too): 100000, not 1E+5."""
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
 def _names(key: str, members: list[Any]) -> list[str]:

@@ -65,6 +65,8 @@ def check_entry(traffic: TrafficDay | None, entry: Any) -> None:
             day = check_day(date.fromisoformat(entry.day))
         except ValueError:
             raise InvalidInput(f"not a day: {entry.day!r}") from None
+        if day.isoformat() != entry.day:  # as `traffic record` writes it: 2026-03-02
+            raise InvalidInput(f"not a day: {entry.day!r}")
         if traffic_day_id(day) != entry.originator_id:
             raise InvalidInput(f"the traffic of {entry.day} is filed under another day's id")
     elif traffic is None or entry.day != traffic.day:
