@@ -47,7 +47,7 @@ from handoff.domain.steps import FUTURE_SKEW, PERSONAL_DATA, PERSONAL_FIELDS, in
 from handoff.domain.traffic import TrafficDay
 from handoff.domain.verification import VerificationLog
 from handoff.instants import iso, now_utc
-from handoff.words import counted
+from handoff.words import counted, shortened
 
 FORMAT = 1
 HEADER = {"handoff_backup": FORMAT}
@@ -75,9 +75,10 @@ _AGGREGATE_TOPICS = {
     kind: get_topic(aggregate) if issubclass(kind, CanInitAggregate) else None
     for kind, aggregate in _AGGREGATES.items()
 }
-# The kinds of entry handoff writes: a backup may hold nothing else (a topic names a class
+# Each kind of entry by its topic. A backup may hold nothing else (a topic names a class
 # to load, so an unknown one is never followed).
-KNOWN_TOPICS = frozenset(get_topic(kind) for kind in _AGGREGATE_TOPICS)
+_KINDS = {get_topic(kind): kind for kind in _AGGREGATES}
+KNOWN_TOPICS = frozenset(_KINDS)
 _FORGOTTEN_TOPIC = get_topic(Lead.Forgotten)
 
 
@@ -173,7 +174,8 @@ def _read(app: Any, text: str) -> list[_Entry]:
                 break
     entries = _replay(app, parsed, errors)
     if errors:
-        said = [f"line {number}: {_short(error)}" for number, error in sorted(errors.items())]
+        said = [f"line {number}: {shortened(error, 200)}"
+                for number, error in sorted(errors.items())]
         raise BadBackup("; ".join(said[:3]) + (f" (and {len(said) - 3} more)"
                                                if len(said) > 3 else "")
                         + "; nothing was written")
@@ -183,22 +185,7 @@ def _read(app: Any, text: str) -> list[_Entry]:
 def _record(entries: list[_Entry], originator: UUID) -> str:
     """A record of the backup named in words, from its first entry (a message's few)."""
     first = next(entry for entry in entries if entry.originator == originator)
-    kind = next(kind for kind in _AGGREGATES if get_topic(kind) == first.topic)
-    state = json.loads(first.state)
-    if issubclass(kind, Lead.Event):
-        return f"lead {_short(str(state.get('key', '?')), 60)!r}"
-    if issubclass(kind, TrafficDay.Event):
-        return f"the traffic of {_short(str(state.get('day', '?')), 60)}"
-    if issubclass(kind, AgreementRegister.Event):
-        return "the agreement register"
-    if issubclass(kind, VerificationLog.Event):
-        return "the verification log"
-    return f"the notice {_short(str(state.get('subject', '?')), 60)!r}"
-
-
-def _short(said: str, most: int = 200) -> str:
-    """A reason as the message quotes it: what it quotes from the file cut short."""
-    return said if len(said) <= most else said[: most - 3] + "..."
+    return _record_named(_KINDS[first.topic], json.loads(first.state).get)
 
 
 def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Entry]:
@@ -236,7 +223,7 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
             aggregate = _replayed(restored.pop(originator, None), event, now, register,
                                   partial(decisions.check, line=entry.line))
             if isinstance(event, Lead.Forgotten):
-                _check_erasures(aggregate, event, digests.get(originator, set()))
+                _check_forgetting(aggregate, event, digests.get(originator, set()))
                 if last[originator] == n:
                     digests.pop(originator, None)
         except (Refused, ValueError, TypeError, KeyError, AttributeError) as error:
@@ -289,8 +276,6 @@ def _replayed(
         _check_stamp(register, aggregate, event, named)
     if isinstance(event, AgreementRegister.Event) and aggregate is not None:
         decided(aggregate, event, named)
-    if isinstance(event, Lead.Forgotten) and aggregate is not None:
-        _check_erased(aggregate, _named(aggregate, event))
     try:
         return event.mutate(aggregate)
     except Exception as error:  # a state the checks let through that its aggregate refuses
@@ -470,27 +455,15 @@ def _same(register: AgreementRegister, made: Sequence[Any], event: Any, named: s
                            f" {', '.join(differ)}")
 
 
-def _check_erasures(lead: Lead, event: Any, digests: set[str]) -> None:
-    """Each entry a forgetting names as erased ([its position, its digest once erased]) is
-    one of its lead's entries before it, as the backup holds them (erased): `audit verify`
-    takes an entry that reads so for an erasure, not an edit, so any other digest would let
-    a later edit of the restored log pass for one."""
-    for erased in event.erased:
-        if not (isinstance(erased, list) and len(erased) == 2 and type(erased[0]) is int
-                and erased[0] > 0 and erased[1] in digests):
-            raise InvalidInput(f"{_named(lead, event)} is forgotten with an erasure that is"
-                               " none of its entries")
-    # Forgotten again only to erase what the first forgetting left (`Lead.check_forget`).
-    before = [item for entry in lead.entries[:-1] if isinstance(entry, Lead.Forgotten)
-              for item in entry.erased]
-    if before and all(item in before for item in event.erased):
-        raise InvalidInput(f"{_named(lead, event)} was forgotten already")
-
-
-def _check_erased(lead: Lead, lead_named: str) -> None:
-    """Forgetting a lead erases its person's details from every entry before it (`lead
-    forget`, `steps.erase_person`): a backup holding them there again was edited, and
-    restoring it would bring the person back."""
+def _check_forgetting(lead: Lead, event: Any, digests: set[str]) -> None:
+    """A forgetting as `lead forget` records it (`lead` once it is applied): the person's
+    details erased from every entry before it (`steps.erase_person`: a backup holding them
+    again was edited, and restoring it would bring the person back); each entry it names as
+    erased ([its position, its digest once erased]) one of the lead's entries before it, as
+    the backup holds them (`audit verify` takes an entry that reads so for an erasure, not an
+    edit, so any other digest would let a later edit of the restored log pass for one); and
+    something left to erase when the lead was forgotten already (`Lead.check_forget`)."""
+    named = _named(lead, event)
     for n, entry in enumerate(lead.entries, start=1):
         if isinstance(entry, Lead.Captured):
             held = [getattr(entry, field) for field in PERSONAL_FIELDS]
@@ -500,22 +473,39 @@ def _check_erased(lead: Lead, lead_named: str) -> None:
             continue
         if any(value is not None for value in held):
             raise InvalidInput(
-                f"{lead_named} is forgotten, yet its entry {n} still holds the person's details"
+                f"{named} is forgotten, yet its entry {n} still holds the person's details"
             )
+    for erased in event.erased:
+        if not (isinstance(erased, list) and len(erased) == 2 and type(erased[0]) is int
+                and erased[0] > 0 and erased[1] in digests):
+            raise InvalidInput(f"{named} is forgotten with an erasure that is none of its"
+                               " entries")
+    before = [item for entry in lead.entries[:-1] if isinstance(entry, Lead.Forgotten)
+              for item in entry.erased]
+    if before and all(item in before for item in event.erased):
+        raise InvalidInput(f"{named} was forgotten already")
 
 
 def _named(aggregate: Any, event: Any) -> str:
-    if isinstance(event, Lead.Event):
-        return f"lead {getattr(aggregate or event, 'key', '?')!r}"
-    if isinstance(event, TrafficDay.Event):
-        return f"the traffic of {getattr(aggregate or event, 'day', '?')}"
-    if isinstance(event, AgreementRegister.Event):
+    """The record an entry belongs to, in words, as the entries so far left it."""
+    return _record_named(type(event), partial(getattr, aggregate or event))
+
+
+def _record_named(kind: type, field: Callable[[str, Any], Any]) -> str:
+    """The record an entry of this kind belongs to, in words, from its fields as `field`
+    gives them (its text cut short: a message quotes it)."""
+    def quoted(name: str) -> str:
+        return shortened(str(field(name, "?")), 60)
+
+    if issubclass(kind, Lead.Event):
+        return f"lead {quoted('key')!r}"
+    if issubclass(kind, TrafficDay.Event):
+        return f"the traffic of {quoted('day')}"
+    if issubclass(kind, AgreementRegister.Event):
         return "the agreement register"
-    if isinstance(event, Notice.Event):
-        return f"the notice {getattr(aggregate or event, 'subject', '?')!r}"
-    if isinstance(event, VerificationLog.Event):
+    if issubclass(kind, VerificationLog.Event):
         return "the verification log"
-    return str(event.originator_id)
+    return f"the notice {quoted('subject')!r}"
 
 
 def _check_fields(event: Any) -> None:

@@ -1,5 +1,5 @@
-"""How counts, and files that cannot be read, are written for people, in every message of the
-command line and the library."""
+"""How counts, quoted texts and files that cannot be read are written for people, in every
+message of the command line and the library."""
 
 from __future__ import annotations
 
@@ -16,3 +16,8 @@ def cannot_read(path: object, error: OSError | UnicodeDecodeError) -> str:
         byte = error.object[error.start:error.start + 1].hex()
         return f"{path}: cannot read: not UTF-8 text (byte 0x{byte}); save it as UTF-8"
     return f"{path}: cannot read: {error.strerror or error}"
+
+
+def shortened(text: str, most: int) -> str:
+    """A text as a message quotes it: cut short, with an ellipsis, beyond `most` characters."""
+    return text if len(text) <= most else text[: most - 3] + "..."

@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 
 from handoff.domain.bounds import check_count, check_text
 from handoff.domain.errors import InvalidInput
+from handoff.words import shortened
 
 
 @dataclass(frozen=True)
@@ -122,5 +123,4 @@ def json_text(value: Any) -> str:
     """A value as a short line of JSON, for a message."""
     import json
 
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shortened(json.dumps(value, default=str), 80)
