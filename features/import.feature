@@ -75,6 +75,28 @@ Feature: Importing a file of events
       Then the lead "106" was qualified, handed to Sam and accepted by Sam on Thursday at 11:00
       And the import says 2 stages HubSpot skipped were recorded so
 
+  Rule: A later export of the CRM adds only what is new
+    Teams import their CRM's export every week. HubSpot keeps only a contact's latest owner,
+    and dates a status by the contact's last activity, which moves whenever someone logs a
+    call. What a later export says of a lead the store holds, through an owner, a status or
+    a stage it skipped, adds nothing once the lead is past that stage: the row is skipped as
+    already recorded, the history recorded from the earlier export stands, and the rest of
+    the file is imported.
+
+    Example: A rejected contact active since is not rejected again
+      Given a HubSpot contact "103" handed to Sam on Monday at 10:00, then marked Unqualified and last active on Monday at 15:00
+      And Maria imported the HubSpot export
+      When the contact is last active on Wednesday at 09:00 and Maria imports the HubSpot export again
+      Then the import skips 4 rows as already recorded
+      And the lead "103" was rejected by Sam on Monday at 15:00
+
+    Example: A customer reassigned since is not handed over again
+      Given a HubSpot customer "101" handed to Sam on Monday at 10:00 and won for 24000 on Tuesday at 10:00
+      And Maria imported the HubSpot export
+      When the contact is reassigned to Ola on Wednesday at 09:00 and Maria imports the HubSpot export again
+      Then the import skips 6 rows as already recorded
+      And the lead "101" was handed to Sam on Monday at 10:00 and is won
+
   Rule: A backup is restored only as the commands would have recorded it
     A backup is a file, and anyone can edit a file. A restored store must read as one the
     commands recorded, with the same figures: each entry of the backup is held to the

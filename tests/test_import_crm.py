@@ -144,6 +144,38 @@ def test_a_later_export_adds_only_what_happened_since(signed: Handoff, tmp_path:
     assert "33 steps, 1 recorded, 32 skipped" in out  # 109 lost, Friday 11:00
 
 
+def test_a_later_export_whose_owner_and_status_moved_adds_nothing(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """HubSpot keeps only the latest owner, and dates a status by the last activity: a week
+    later, 101 (won) is reassigned to Ola Berg and 103 (rejected at 13:00) was active again."""
+    signed.ok("import", str(HUBSPOT), "--from", "hubspot")
+    later = tmp_path / "later.csv"
+    later.write_text(
+        HUBSPOT.read_text()
+        .replace('"Sam Ortiz","2026-03-02 10:00"', '"Ola Berg","2026-03-09 09:00"')
+        .replace('"2026-03-03 09:00","2026-03-03 13:00"', '"2026-03-03 09:00","2026-03-10 09:00"')
+    )
+    out = signed.ok("import", str(later), "--from", "hubspot")
+    assert "33 steps, 0 recorded, 33 skipped" in out
+    # As the first export said: handed to Sam Ortiz at 10:00 CST, 103 rejected at 13:00 CST.
+    assert ("handed", "2026-03-02T16:00:00Z", "Sam Ortiz") in steps(signed, "101")
+    assert [s for s in steps(signed, "103") if s[0] == "rejected"] == [
+        ("rejected", "2026-03-03T19:00:00Z", "Unqualified")
+    ]
+
+
+def test_a_file_of_steps_is_not_read_as_a_crms_signals(signed: Handoff, tmp_path: Path) -> None:
+    """Only what a CRM says through an owner or a status is skipped once the lead is past it:
+    a row of a handoff file is a step, and one the lifecycle refuses refuses the file."""
+    signed.ok("import", str(HUBSPOT), "--from", "hubspot")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("lead,event,at,actor,reason\n103,rejected,2026-03-10T09:00,sam,Unqualified\n")
+    result = signed("import", str(rows))
+    assert result.exit_code == 1
+    assert "line 2: lead '103' is rejected: rejected needs a lead that is handed" in result.stderr
+
+
 def test_a_dry_run_of_a_hubspot_export_writes_nothing(handoff: Handoff) -> None:
     out = handoff.ok("import", str(HUBSPOT), "--from", "hubspot", "--dry-run")
     assert "dry run: 9 HubSpot contacts give 33 steps: 33 would be recorded" in out

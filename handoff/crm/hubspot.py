@@ -123,15 +123,20 @@ class _Contact:
         if mql is not None:
             steps.append(self.step(key, "qualified", mql))
             if owner:
-                steps.append(self.step(key, "handed", self.handed_at(mql, sql), {"owner": owner}))
+                # HubSpot keeps only the latest owner: a signal, not a dated step.
+                steps.append(self.step(key, "handed", self.handed_at(mql, sql), {"owner": owner},
+                                       reached=True))
         if sql is not None:
             steps.append(self.step(key, "accepted", sql))
         steps.extend(self.deal_steps(key, became, reading))
         steps.extend(self.closing(key, became, owner))
         reading.steps.extend(steps)
 
-    def step(self, key: str, event: str, at: datetime, data: dict[str, str] | None = None) -> Step:
-        return Step(key, event, at, self.origin, data or {})
+    def step(
+        self, key: str, event: str, at: datetime, data: dict[str, str] | None = None,
+        reached: bool = False,
+    ) -> Step:
+        return Step(key, event, at, self.origin, data or {}, reached)
 
     def lead_data(self, source: str) -> dict[str, str]:
         name = " ".join(part for part in (self.cell("First Name"), self.cell("Last Name")) if part)
@@ -178,4 +183,5 @@ class _Contact:
                 f"Lead Status is {status!r} but Last Activity Date is empty: HubSpot keeps no "
                 "date for a status, so the closing cannot be dated (export Last Activity Date)"
             )
-        return [self.step(key, CLOSED, at, {"reason": status})]
+        # Dated by the last activity, which moves: a signal, not a dated step.
+        return [self.step(key, CLOSED, at, {"reason": status}, reached=True)]

@@ -54,8 +54,9 @@ class Step:
     """One step of a lead as a CRM says it, in handoff's words and import columns.
 
     `reached` marks a CRM's signal that a stage was reached (a status set, an owner
-    changed): when the lead is past that stage already, the signal adds nothing and is
-    dropped. Every other step is a fact the import must record or refuse.
+    changed, a stage it skipped and handoff fills in): when the lead is past that stage
+    already, in the export or in the store (a later export), the signal adds nothing and
+    is dropped. Every other step is a fact the import must record or refuse.
     """
 
     key: str
@@ -256,7 +257,7 @@ def _filled(stage: str, step: Step, reading: Reading) -> Step:
             data["owner"] = owner
     elif stage == "proposal" and step.data.get("amount"):
         data["amount"] = step.data["amount"]
-    return Step(step.key, stage, step.at, step.origin, data)
+    return Step(step.key, stage, step.at, step.origin, data, reached=True)
 
 
 def as_rows(steps: list[Step]) -> list[Row]:
@@ -290,7 +291,9 @@ def import_reading(
     A lead's first refusal is reported; its later steps depend on it and are not reported.
     """
     steps = in_lifecycle_order(reading)
-    report = Importer(app, actor).run(as_rows(steps), dry_run=dry_run or bool(reading.errors))
+    signals = {line for line, step in enumerate(steps, 1) if step.reached}
+    report = Importer(app, actor).run(
+        as_rows(steps), dry_run=dry_run or bool(reading.errors), signals=signals)
     report.dry_run = dry_run
     errors = list(reading.errors)
     failed: set[str] = set()

@@ -208,6 +208,110 @@ def _(app: HandoffApp, key: str, owner: str, by: str, day: str, time: str) -> No
     ]
 
 
+# A week's contacts export, one contact: the columns a later export may have moved.
+HUBSPOT_WEEK_HEADER = (
+    "Record ID,Contact owner,Owner Assigned Date,Lead Status,Lifecycle Stage,Create Date,"
+    "Original Source,Became a Marketing Qualified Lead Date,Became a Customer Date,"
+    "Recent Deal Amount,Last Activity Date\n"
+)
+
+
+def hubspot_contact(**cells: str) -> str:
+    """The export of one contact: its cells by column name, in lower case with _, the
+    others empty."""
+    names = HUBSPOT_WEEK_HEADER.strip().split(",")
+    row = [cells.get(name.lower().replace(" ", "_"), "") for name in names]
+    return HUBSPOT_WEEK_HEADER + ",".join(row) + "\n"
+
+
+def hubspot_at(day: str, clock_time: str) -> str:
+    """An instant as HubSpot exports it: local time, a space before the time."""
+    return local_at(day, clock_time).replace("T", " ")
+
+
+@given(
+    parsers.re(
+        rf'a HubSpot contact "(?P<key>[^"]+)" handed to (?P<owner>\w+) {WHEN}, then marked '
+        r"(?P<status>\w+) and last active on (?P<last_day>\w+) at "
+        r"(?P<last_time>\d{1,2}:\d{2})"
+    ),
+    target_fixture="hubspot_week",
+)
+def _(key: str, owner: str, day: str, time: str, status: str, last_day: str,
+      last_time: str) -> dict[str, str]:
+    return {
+        "record_id": key, "contact_owner": actor_id(owner),
+        "owner_assigned_date": hubspot_at(day, time), "lead_status": status,
+        "lifecycle_stage": "Marketing Qualified Lead",
+        "create_date": hubspot_at("Monday", "09:00"), "original_source": "Organic Search",
+        "became_a_marketing_qualified_lead_date": hubspot_at(day, time),
+        "last_activity_date": hubspot_at(last_day, last_time),
+    }
+
+
+@given(
+    parsers.re(
+        rf'a HubSpot customer "(?P<key>[^"]+)" handed to (?P<owner>\w+) {WHEN} and won for '
+        r"(?P<amount>\d+) on (?P<won_day>\w+) at (?P<won_time>\d{1,2}:\d{2})"
+    ),
+    target_fixture="hubspot_week",
+)
+def _(key: str, owner: str, day: str, time: str, amount: str, won_day: str,
+      won_time: str) -> dict[str, str]:
+    return {
+        "record_id": key, "contact_owner": actor_id(owner),
+        "owner_assigned_date": hubspot_at(day, time), "lifecycle_stage": "Customer",
+        "create_date": hubspot_at("Monday", "09:00"), "original_source": "Organic Search",
+        "became_a_marketing_qualified_lead_date": hubspot_at(day, time),
+        "became_a_customer_date": hubspot_at(won_day, won_time), "recent_deal_amount": amount,
+        "last_activity_date": hubspot_at(won_day, won_time),
+    }
+
+
+def import_hubspot(app: HandoffApp, actor: str, export: str) -> CrmImport:
+    zone_for_day = app.zone_for_day(app.agreement_register())
+    reading = read_hubspot(Path("contacts.csv"), zone_for_day, export)
+    return import_reading(app, actor_id(actor), reading)
+
+
+@given(parsers.re(r"(?P<actor>\w+) imported the HubSpot export"))
+def _(app: HandoffApp, actor: str, hubspot_week: dict[str, str]) -> None:
+    done = import_hubspot(app, actor, hubspot_contact(**hubspot_week))
+    assert done.ok, [str(e) for e in done.errors]
+
+
+@when(
+    parsers.re(
+        r"the contact is (?:last active|reassigned to (?P<owner>\w+)) on (?P<day>\w+) at "
+        r"(?P<time>\d{1,2}:\d{2}) and (?P<actor>\w+) imports the HubSpot export again"
+    ),
+    target_fixture="imported",
+)
+def _(app: HandoffApp, hubspot_week: dict[str, str], owner: str | None, day: str, time: str,
+      actor: str) -> ImportReport:
+    moved = {"last_activity_date": hubspot_at(day, time)}
+    if owner is not None:
+        moved = {"contact_owner": actor_id(owner), "owner_assigned_date": hubspot_at(day, time)}
+    done = import_hubspot(app, actor, hubspot_contact(**{**hubspot_week, **moved}))
+    assert done.ok, [str(e) for e in done.errors]
+    return done.report
+
+
+@then(parsers.re(rf'the lead "(?P<key>[^"]+)" was rejected by (?P<by>\w+) {WHEN}'))
+def _(app: HandoffApp, key: str, by: str, day: str, time: str) -> None:
+    steps = [(s.name, s.occurred_at, s.actor) for s in app.lead(key).steps]
+    assert steps[-1] == ("rejected", story_instant(app, day, time), actor_id(by)), steps
+    assert [name for name, _, _ in steps].count("rejected") == 1, steps
+
+
+@then(parsers.re(rf'the lead "(?P<key>[^"]+)" was handed to (?P<owner>\w+) {WHEN} and is won'))
+def _(app: HandoffApp, key: str, owner: str, day: str, time: str) -> None:
+    handoffs = [(s.occurred_at, s.data.get("owner")) for s in app.lead(key).steps
+                if s.name == "handed"]
+    assert handoffs == [(story_instant(app, day, time), actor_id(owner))]
+    assert lead_summary(app.lead(key))["state"] == "won"
+
+
 @then(parsers.re(r"the import says (?P<count>\d+) stages HubSpot skipped were recorded so"))
 def _(crm_import: CrmImport, count: str) -> None:
     assert crm_import.reading.filled == int(count)
