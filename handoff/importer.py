@@ -523,7 +523,7 @@ def read_jsonl_rows(text: str) -> list[Row]:
         if not raw.strip():
             continue
         try:
-            item = json_value(raw)
+            item = json_value(raw, numbers_as_written=True)  # as a CSV's cell holds it
         except InvalidInput as error:
             raise MalformedFile(f"line {line}: {error}") from None
         if not isinstance(item, dict):

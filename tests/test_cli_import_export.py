@@ -309,3 +309,37 @@ def test_a_json_lines_row_holding_a_value_no_cell_could_is_refused(
     line = handoff.refused("import", write(tmp_path, json.dumps(row) + "\n", "rows.jsonl"))
     assert "line 1" in line and "source" in line
     assert nothing_recorded(handoff)
+
+
+@pytest.mark.parametrize("amount", ["1e3", "1E+3", "1000.0e0"])
+def test_a_json_lines_amount_written_with_an_exponent_is_refused_as_in_a_csv(
+    handoff: Handoff, tmp_path: Path, amount: str
+) -> None:
+    """A JSON number is read as written: 1e3 is no plain amount, in a file as on the
+    command line (README: `1E+3` is refused), where json would make it 1000.0."""
+    rows = [
+        '{"lead":"J3","event":"captured","at":"2026-03-02T09:00Z","source":"web"}',
+        '{"lead":"J3","event":"qualified","at":"2026-03-02T10:00Z"}',
+        '{"lead":"J3","event":"handed","at":"2026-03-02T11:00Z","owner":"sam"}',
+        '{"lead":"J3","event":"accepted","at":"2026-03-02T12:00Z"}',
+        f'{{"lead":"J3","event":"proposal","at":"2026-03-02T13:00Z","amount":{amount}}}',
+    ]
+    result = handoff("import", write(tmp_path, "\n".join(rows) + "\n", "rows.jsonl"))
+    assert result.exit_code == 1
+    assert f"rows.jsonl: line 5: not an amount: '{amount}'" in result.stderr.splitlines()[0]
+    assert nothing_recorded(handoff)
+
+
+def test_a_json_lines_amount_keeps_the_digits_it_was_written_with(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    rows = [
+        '{"lead":"J4","event":"captured","at":"2026-03-02T09:00Z","source":"web"}',
+        '{"lead":"J4","event":"qualified","at":"2026-03-02T10:00Z","score":70}',
+        '{"lead":"J4","event":"handed","at":"2026-03-02T11:00Z","owner":"sam"}',
+        '{"lead":"J4","event":"accepted","at":"2026-03-02T12:00Z"}',
+        '{"lead":"J4","event":"proposal","at":"2026-03-02T13:00Z","amount":1200.50}',
+    ]
+    handoff.ok("import", write(tmp_path, "\n".join(rows) + "\n", "rows.jsonl"))
+    exported = handoff.ok("export", "--format", "csv").splitlines()
+    assert exported[-1].startswith("J4,proposal,") and ",1200.50," in exported[-1]

@@ -27,11 +27,18 @@ _WHOLE = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 
 
-def json_value(text: str) -> Any:
+class WrittenNumber(str):
+    """A JSON number as its text was written (`json_value(numbers_as_written=True)`)."""
+
+
+def json_value(text: str, numbers_as_written: bool = False) -> Any:
     """One line of JSON a user gave (an import's row, a backup's entry); InvalidInput saying
     why not, in one line, for anything json refuses, nesting too deep to read back or a
-    number too long to hold."""
+    number too long to hold. `numbers_as_written`: each number is its text as written (a
+    `WrittenNumber`), for values read as a cell of a table is (1e3 is not made 1000.0)."""
     try:
+        if numbers_as_written:
+            return json.loads(text, parse_int=WrittenNumber, parse_float=WrittenNumber)
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidInput(f"not JSON: {error.msg} (column {error.colno})") from None
