@@ -226,7 +226,45 @@ def test_a_step_out_of_lifecycle_order_is_refused_with_its_line(
     bad.write_text("\n".join(lines) + "\n")
     result = signed("import", str(bad), "--from", "hubspot")
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"{bad}: line 9: lead '108' is accepted")
+    assert result.stderr.startswith(
+        f"{bad}: line 9: Became a Sales Qualified Lead Date '2026-03-05 13:00' is before "
+        "Became a Marketing Qualified Lead Date '2026-03-05 14:00': a contact's stage dates "
+        "follow the lifecycle"
+    )
+
+
+def test_a_contact_qualified_before_it_became_a_lead_is_refused_saying_so(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    lines = HUBSPOT.read_text().splitlines()
+    # 104 became a lead on 3 March at 12:00; marketing-qualified, as edited, on 2 March
+    lines[4] = lines[4].replace('"2026-03-03 12:00","2026-03-04 09:00"',
+                                '"2026-03-03 12:00","2026-03-02 09:00"')
+    bad = tmp_path / "contacts.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    result = signed("import", str(bad), "--from", "hubspot")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"{bad}: line 5: Became a Marketing Qualified Lead Date '2026-03-02 09:00' is before "
+        "Became a Lead Date '2026-03-03 12:00'"
+    )
+    assert march(signed)["counts"]["captured"] == 0
+
+
+def test_a_contact_on_two_rows_is_refused_naming_both_lines(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    lines = HUBSPOT.read_text().splitlines()
+    bad = tmp_path / "contacts.csv"
+    bad.write_text("\n".join([*lines, lines[4].replace('"2026-03-04 09:00"', '"2026-03-04 11:00"')])
+                   + "\n")
+    result = signed("import", str(bad), "--from", "hubspot")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"{bad}: line 11: Record Id '104' is on line 5 too: a contacts export has one row per "
+        "contact"
+    )
+    assert march(signed)["counts"]["captured"] == 0
 
 
 def test_an_older_export_with_contact_id_and_original_source(signed: Handoff) -> None:

@@ -11,6 +11,7 @@ rejected (or lost, once accepted).
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 
 from handoff.crm.steps import (
@@ -63,13 +64,20 @@ def read_hubspot(path: Path, zone_for_day: ZoneForDay, text: str | None = None) 
             )
     assert key_column is not None and source_column is not None
     reading = Reading("HubSpot")
+    first_lines: dict[str, int] = {}  # each contact's line
     for line, row in rows:
         reading.records += 1
         contact = _Contact(row, Origin(str(path), line), zone_for_day)
+        key = row.get(key_column) or None
         try:
+            if key is not None and first_lines.setdefault(key, line) != line:
+                raise Refused(
+                    f"{key_column.title()} {key!r} is on line {first_lines[key]} too: a "
+                    "contacts export has one row per contact"
+                )
             contact.read_into(reading, key_column, source_column)
         except Refused as error:
-            reading.refuse(contact.origin, str(error), row.get(key_column) or None)
+            reading.refuse(contact.origin, str(error), key)
     return reading
 
 
@@ -112,6 +120,7 @@ class _Contact:
         captured_at = became["lead"] or created
         if captured_at is None:
             raise Refused("Create Date is empty: the lead cannot be dated")
+        self.check_order(captured_at, became)
         source = self.row.get(source_column, "")
         if not source:
             raise Refused(f"{source_column.title()} is empty: every lead needs a source")
@@ -131,6 +140,22 @@ class _Contact:
         steps.extend(self.deal_steps(key, became, reading))
         steps.extend(self.closing(key, became, owner))
         reading.steps.extend(steps)
+
+    def check_order(self, captured_at: datetime, became: dict[str, datetime | None]) -> None:
+        """The dates the steps are read from follow the lifecycle (an opportunity's only
+        for a customer: an open one gives no step)."""
+        dated = [(BECAME["lead"] if became["lead"] else "Create Date", captured_at)]
+        for stage in ("marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer"):
+            at = became[stage]
+            if at is not None and (stage != "opportunity" or became["customer"]):
+                dated.append((BECAME[stage], at))
+        for (before, earlier), (label, later) in pairwise(dated):
+            if later < earlier:
+                raise Refused(
+                    f"{label} {self.cell(label)!r} is before {before} {self.cell(before)!r}: "
+                    "a contact's stage dates follow the lifecycle (Lead, Marketing Qualified "
+                    "Lead, Sales Qualified Lead, Opportunity, Customer)"
+                )
 
     def step(
         self, key: str, event: str, at: datetime, data: dict[str, str] | None = None,
