@@ -99,6 +99,16 @@ def last_notification_id(app: Application[Any]) -> int:
     return app.recorder.max_notification_id() or 0
 
 
+def last_notification_id_read(app: Application[Any], cursor: Any) -> int:
+    """`last_notification_id`, read on a cursor of `read_transaction`: on SQLite, in the
+    same snapshot as what the transaction reads next."""
+    column = "notification_id" if is_postgres(app) else "rowid"
+    cursor.execute(f"SELECT MAX({column}) AS last FROM {events_table(app)}")
+    row = cursor.fetchone()
+    last = row["last"] if isinstance(row, dict) else row[0]
+    return int(last or 0)
+
+
 def _page_sql(app: Application[Any]) -> str:
     """Up to a number of notifications after a position, in order: (id, hex id, topic, state)."""
     table = events_table(app)

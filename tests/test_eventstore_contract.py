@@ -89,6 +89,8 @@ def test_the_log_is_read_as_the_library_reads_it(
         assert {type(row) for page in pages for row in page} == {tuple}  # not the library's rows
         assert pages_read_by_the_projection(app) == expected
         assert eventstore.last_notification_id(app) == expected[-1][0]
+        with eventstore.read_transaction(app) as cursor:
+            assert eventstore.last_notification_id_read(app, cursor) == expected[-1][0]
         captured = next(t for _, _, t, _ in expected if t.endswith(":Lead.Captured"))
         upto = expected[-2][0]  # all but the last
         assert eventstore.entries_of_kind(app, captured, upto) == [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,7 +18,7 @@ from handoff import projections
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
 from handoff.kpi import Period, compute_kpis, period_from_options
-from handoff.projections import report_now, schema, writing
+from handoff.projections import catchup, report_now, schema, writing
 from handoff.projections.instants import micros
 from handoff.projections.totals import Scope
 from handoff.store import locate
@@ -71,6 +73,32 @@ def test_a_report_catches_up_before_answering(app: HandoffApp) -> None:
     assert march(app)["counts"]["won"] == 1
     lead_to(app, "b", 3, "won")
     assert march(app)["revenue_won"] == Decimal("2401.00")
+
+
+def test_a_report_begun_as_an_import_is_caught_up_in_bulk_catches_up_too(
+    app: HandoffApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report that found the read model caught up, and then an import recorded and its
+    bulk catch-up dropped the indexes (a large import, as a `kpi` from cron ran): the
+    report reads the log's end in its own transaction and finds itself behind, to catch
+    up (it failed with "no such index" on SQLite)."""
+    agree(app)
+    lead_to(app, "a", 2, "won")
+    period = period_from_options(app.agreement_register(), month=MARCH)
+    assert march(app)["counts"]["won"] == 1  # caught up, summaries valid
+    meanwhile = report_now.reading
+
+    @contextmanager
+    def reading_after_an_import(app: HandoffApp) -> Iterator[Any]:
+        lead_to(app, "b", 3, "won")
+        catchup._drop_indexes(projections.read_model(app))
+        with meanwhile(app) as reader:
+            yield reader
+
+    monkeypatch.setattr(report_now, "reading", reading_after_an_import)
+    scope = Scope("flow", None, micros(period.start), micros(period.end), micros(app.clock()))
+    with pytest.raises(report_now.Behind):
+        report_now.report(app, scope, period.first_day.isoformat(), period.last_day.isoformat())
 
 
 def test_rebuild_gives_the_rows_of_incremental_catch_up(app: HandoffApp) -> None:

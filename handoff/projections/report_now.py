@@ -73,9 +73,12 @@ def report(
     earlier as-of instant, stale summaries, a cohort by owner). Raises Behind."""
     if not scope.all_versions_known or (scope.basis, scope.by) == ("cohort", "owner"):
         return None
-    last_event = eventstore.last_notification_id(app)
     try:
         with reading(app) as reader:
+            # The log's end as this transaction sees the read model: read before it, a
+            # large import and its bulk catch-up (indexes dropped) could come in between,
+            # and the read model would look caught up without its indexes.
+            last_event = eventstore.last_notification_id_read(app, reader.cursor)
             return _report(reader, scope, first_day, last_day, last_event)
     except PersistenceError:  # no read model yet, or an older one: the full path
         return None
