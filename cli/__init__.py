@@ -18,9 +18,9 @@ from handoff.domain.bounds import check_text
 from handoff.domain.errors import Refused
 from handoff.store import (
     DEFAULT_STORE,
-    READ_ONLY,
     StoreMissing,
     StoreUnavailable,
+    cannot_write,
     empty_store,
     locate,
 )
@@ -175,8 +175,9 @@ class HandoffGroup(click.Group):
             said = str(error) if session is None else session.refusal(error)
             raise click.ClickException(said) from None
         except PersistenceError as error:
-            if "readonly database" in str(error):  # SQLite's, through the event store
-                raise _read_only() from None
+            denied = cannot_write(error)  # through the event store
+            if denied is not None:
+                raise click.ClickException(denied) from None
             raise click.ClickException(f"store error: {_first_line(error)}") from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
@@ -185,8 +186,9 @@ class HandoffGroup(click.Group):
         except Exception as error:
             if os.environ.get("HANDOFF_DEBUG"):
                 raise
-            if "readonly database" in str(error):  # SQLite's, through SQLAlchemy
-                raise _read_only() from None
+            denied = cannot_write(error)  # through SQLAlchemy
+            if denied is not None:
+                raise click.ClickException(denied) from None
             raise click.ClickException(
                 f"internal error: {type(error).__name__}: {_first_line(error)} "
                 "(set HANDOFF_DEBUG=1 to see the traceback)"
@@ -251,10 +253,6 @@ def _stop_writing_to_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # no real stdout (a test runner's buffer)
         pass
-
-
-def _read_only() -> click.ClickException:
-    return click.ClickException(READ_ONLY)
 
 
 def _first_line(error: BaseException) -> str:

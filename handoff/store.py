@@ -25,6 +25,29 @@ READ_ONLY = (
     "the store is read-only: this command would have to write to it (record on a"
     " writable copy, or bring its KPIs up to date there first)"
 )
+READ_ONLY_USER = (
+    "this database user may only read the store: this command would have to write to it"
+    " (run it as a user who may write, or have one bring the KPIs up to date first)"
+)
+
+# PostgreSQL's error code for a right the database user lacks (insufficient_privilege).
+_DENIED = "42501"
+
+
+def cannot_write(error: BaseException) -> str | None:
+    """What to tell the user when `error` (the driver's, however wrapped) says the store may
+    not be written by whoever runs the command; None for any other error."""
+    seen: BaseException | None = error
+    for _ in range(5):  # the library's error, SQLAlchemy's, the driver's
+        if seen is None:
+            break
+        if "readonly database" in str(seen):  # SQLite's
+            return READ_ONLY
+        if getattr(seen, "sqlstate", None) == _DENIED:
+            return READ_ONLY_USER
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return None
+
 
 _SQLITE_PATH = "HANDOFF_SQLITE_PATH"  # the file itself, beside the library's settings
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from cli_helpers import Handoff
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.pool import NullPool
 
 from handoff.demo import build_demo
 
@@ -55,3 +58,30 @@ def test_every_read_command_works_on_a_store_on_read_only_media(
     verification = copy("sla", "verify")  # it records its outcome: refused before it runs
     assert verification.exit_code == 1 and "read-only" in verification.stderr
     assert verification.stdout == ""
+
+
+def test_a_postgresql_user_who_may_only_read_is_told_so_in_one_line(store: str) -> None:
+    """An auditor's database user granted SELECT only: a command that would have to bring
+    the KPIs up to date (write) is refused in one line; once they are, it reads."""
+    if not store.startswith("postgresql"):
+        pytest.skip("database users with their own rights: PostgreSQL's")
+    writer = Handoff(store)
+    writer.ok("lead", "capture", "r-1", "--source", "web", "--at", "2026-03-02T09:00Z")
+    writer.ok("kpi", "--month", "2026-03")  # every table made, then one more event
+    writer.ok("lead", "capture", "r-2", "--source", "web", "--at", "2026-03-02T10:00Z")
+    role = f"handoff_reader_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(store, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    try:
+        reader = Handoff(make_url(store).set(username=role, password="secret")
+                         .render_as_string(hide_password=False))
+        refusal = reader.refused("kpi", "--month", "2026-03")
+        assert "may only read the store" in refusal and "secret" not in refusal, refusal
+        assert writer.json("kpi", "--month", "2026-03")["counts"]["captured"] == 2
+        assert reader.json("kpi", "--month", "2026-03")["counts"]["captured"] == 2
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP OWNED BY {role}")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
