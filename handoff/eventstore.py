@@ -99,6 +99,17 @@ def last_notification_id(app: Application[Any]) -> int:
     return app.recorder.max_notification_id() or 0
 
 
+def entries_up_to(app: Application[Any], position: int) -> int:
+    """How many entries the log holds up to this notification id (its ids may skip
+    numbers: PostgreSQL's sequence does where a transaction rolled back)."""
+    column = "notification_id" if is_postgres(app) else "rowid"
+    with read_transaction(app) as cursor:
+        cursor.execute(f"SELECT COUNT(*) AS n FROM {events_table(app)} WHERE {column} <= "
+                       + ("%s" if is_postgres(app) else "?"), (position,))
+        row = cursor.fetchone()
+    return int(row["n"] if isinstance(row, dict) else row[0])
+
+
 def last_notification_id_read(app: Application[Any], cursor: Any) -> int:
     """`last_notification_id`, read on a cursor of `read_transaction`: on SQLite, in the
     same snapshot as what the transaction reads next."""

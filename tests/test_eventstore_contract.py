@@ -91,6 +91,7 @@ def test_the_log_is_read_as_the_library_reads_it(
         assert eventstore.last_notification_id(app) == expected[-1][0]
         with eventstore.read_transaction(app) as cursor:
             assert eventstore.last_notification_id_read(app, cursor) == expected[-1][0]
+        assert eventstore.entries_up_to(app, expected[-2][0]) == len(expected) - 1
         captured = next(t for _, _, t, _ in expected if t.endswith(":Lead.Captured"))
         upto = expected[-2][0]  # all but the last
         assert eventstore.entries_of_kind(app, captured, upto) == [

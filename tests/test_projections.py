@@ -117,6 +117,47 @@ def test_rebuild_gives_the_rows_of_incremental_catch_up(app: HandoffApp) -> None
     assert march(app) == report
 
 
+def test_two_rebuilds_at_once_and_a_report_beside_them_all_end_well(
+    app: HandoffApp, store: str, clock: FakeClock
+) -> None:
+    """Two people (or cron jobs) rebuild at once while a third asks for a report: each
+    rebuild says how many events the projections hold, and nothing fails (one rebuild
+    dropped the indexes the other was building, and a report deadlocked with a rebuild)."""
+    agree(app)
+    for number in range(40):
+        lead_to(app, f"lead-{number}", 2 + number % 20, "won")
+    report = march(app)  # caught up
+    incremental, entries = rows(app), projections.status(app).last_event
+    others = [HandoffApp(locate(store), clock=clock) for _ in range(2)]
+    try:
+        for _ in range(3):
+            errors: list[BaseException] = []
+            counts: list[int] = []
+
+            def run(job: Any) -> None:
+                try:
+                    job()
+                except BaseException as error:  # pragma: no cover - reported below
+                    errors.append(error)
+
+            threads = [threading.Thread(target=run, args=(job,)) for job in (
+                lambda: counts.append(projections.rebuild(app)),
+                lambda: counts.append(projections.rebuild(others[0])),
+                lambda: march(others[1]),
+            )]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert not errors, errors
+            assert counts == [entries, entries]
+            assert rows(app) == incremental
+            assert march(app) == report
+    finally:
+        for other in others:
+            other.close()
+
+
 def test_an_agreement_applied_later_gives_earlier_handoffs_a_due_instant(
     app: HandoffApp, clock: FakeClock
 ) -> None:

@@ -15,12 +15,14 @@ still commit together. Every catch-up counts what it adds to the summaries as it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, delete, text, update
+from sqlalchemy import Connection, delete, inspect, text, update
+from sqlalchemy.exc import OperationalError
 
 from handoff import eventstore, switches
 from handoff.projections import schema as t
@@ -99,9 +101,13 @@ def catch_up(
 
 
 def rebuild(app: HandoffApp, progress: Progress | None = None) -> int:
-    """Empty the read model and project the whole log again."""
+    """Empty the read model and project the whole log again; returns how many entries of
+    the log it holds then (other processes may have projected some of them meanwhile: a
+    rebuild run at the same time, a report catching up)."""
     model = read_model(app)
-    with model.engine.begin() as conn:
+    tables = (*t.PROJECTED_TABLES, *t.SUMMARY_TABLES)
+
+    def reset(conn: Connection) -> None:
         # Resetting the position first makes any concurrent catch-up fail its compare-and-set.
         conn.execute(
             update(t.position).where(t.position.c.name == PROJECTION).values(position=0)
@@ -112,13 +118,15 @@ def rebuild(app: HandoffApp, progress: Progress | None = None) -> int:
             .where(t.summary.c.name == summaries.NAME)
             .values(position=0, recorded_us=0)
         )
-        tables = (*t.PROJECTED_TABLES, *t.SUMMARY_TABLES)
         if model.is_postgres:
             conn.execute(text(f"TRUNCATE {', '.join(table.name for table in tables)}"))
         else:
             for table in tables:
                 conn.execute(delete(table))
-    return catch_up(app, progress=progress, bulk=True)
+
+    _exclusively(model, [table.name for table in tables], reset)
+    catch_up(app, progress=progress, bulk=True)
+    return eventstore.entries_up_to(app, position(app))
 
 
 def _bulk_page(model: ReadModel, behind: int) -> int:
@@ -137,9 +145,44 @@ def _analyze(model: ReadModel) -> None:
 
 
 def _drop_indexes(model: ReadModel) -> None:
-    with model.engine.begin() as conn:
+    """Drop the secondary indexes (no other process builds or drops one between checking
+    for it and dropping it: see `_exclusively`)."""
+
+    def drop(conn: Connection) -> None:
         for index in t.SECONDARY_INDEXES:
             index.drop(conn, checkfirst=True)
+
+    _exclusively(model, {index.table.name for index in t.SECONDARY_INDEXES}, drop)
+
+
+def _exclusively(model: ReadModel, tables: Iterable[str], work: Callable[[Connection], None]
+                 ) -> None:
+    """`work` in one transaction that first takes the projection's lock, as every
+    transaction that writes the read model does (so that none waits for this one's locks
+    while holding one it waits for), then, on PostgreSQL, locks these tables against every
+    other use: all at once or not at all, tried again shortly while a report reads one
+    of them (a report that read one table and then waited for another this transaction
+    held, while this one waited for the first: a deadlock)."""
+    names = ", ".join(sorted(tables))
+    for attempt in range(_LOCK_ATTEMPTS + 1):
+        try:
+            with model.engine.begin() as conn:
+                _claim(conn)
+                if model.is_postgres:
+                    wait = "" if attempt == _LOCK_ATTEMPTS else " NOWAIT"  # in the end, wait
+                    conn.exec_driver_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE{wait}")
+                work(conn)
+            return
+        except OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+                raise
+            time.sleep(_LOCK_PAUSE)
+
+
+# PostgreSQL's lock_not_available, and how often and how long apart the tables are tried.
+_LOCK_NOT_AVAILABLE = "55P03"
+_LOCK_ATTEMPTS = 100
+_LOCK_PAUSE = 0.05
 
 
 def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> None:
@@ -153,6 +196,10 @@ def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> None:
     with model.engine.begin() as conn, ThreadPoolExecutor(1) as beside:
         at = _claim(conn)
         counted = None
+        if not bulk and not _has_indexes(conn):
+            # A bulk catch-up dropped them and has yet to finish (this one projected its
+            # last pages): summaries valid here are read through the indexes.
+            create_indexes(conn)
         if bulk:
             if tally is not None:  # the summary rows made while the database builds indexes
                 counted = beside.submit(lambda: (tally.stage_rows(), tally.sla_rows()))
@@ -184,6 +231,12 @@ def _insert(
 ) -> None:
     """writing.insert, as a summaries.Merge into tables known to be empty."""
     writing.insert(conn, table, names, rows)
+
+
+def _has_indexes(conn: Connection) -> bool:
+    """Whether the secondary indexes are there (dropped and built all together)."""
+    first = t.SECONDARY_INDEXES[0]
+    return inspect(conn).has_index(first.table.name, str(first.name))
 
 
 def _claim(conn: Connection) -> int:
