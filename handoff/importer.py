@@ -523,23 +523,29 @@ def read_jsonl_rows(text: str) -> list[Row]:
         if not raw.strip():
             continue
         try:
-            item = json_value(raw, numbers_as_written=True)  # as a CSV's cell holds it
-        except InvalidInput as error:
-            raise MalformedFile(f"line {line}: {error}") from None
-        if not isinstance(item, dict):
-            raise MalformedFile(f"line {line}: expected a JSON object")
-        unknown = [k for k in item if k not in COLUMNS]
-        if unknown:
-            raise MalformedFile(f"line {line}: unknown field {unknown[0]!r}")
-        # A cell holds a text or a number: an object, a list or true would be read as
-        # Python's text for it.
-        odd = [k for k, v in item.items() if isinstance(v, dict | list | bool)]
-        if odd:
-            raise MalformedFile(
-                f"line {line}: {odd[0]} holds {json.dumps(item[odd[0]])[:40]}, where a cell"
-                " holds a text or a number"
-            )
-        # As a CSV row's empty cells, a null or empty field is no value (a table written as
-        # JSON lines names every column, null where the cell is empty).
-        rows.append((line, {k: str(v) for k, v in item.items() if v is not None and v != ""}))
+            cells = _json_cells(raw)
+        except InvalidInput as error:  # the row is bad; every bad row is reported
+            cells = {_BAD_ROW: str(error)}
+        rows.append((line, cells))
     return rows
+
+
+def _json_cells(raw: str) -> dict[str, str]:
+    """The filled cells of one JSON line, or InvalidInput saying why it holds none."""
+    item = json_value(raw, numbers_as_written=True)  # as a CSV's cell holds it
+    if not isinstance(item, dict):
+        raise InvalidInput("expected a JSON object")
+    unknown = [k for k in item if k not in COLUMNS]
+    if unknown:
+        raise InvalidInput(f"unknown field {unknown[0]!r}")
+    # A cell holds a text or a number: an object, a list or true would be read as
+    # Python's text for it.
+    odd = [k for k, v in item.items() if isinstance(v, dict | list | bool)]
+    if odd:
+        shown = json.dumps(json.loads(raw)[odd[0]])  # its numbers as json writes them
+        raise InvalidInput(
+            f"{odd[0]} holds {shown[:40]}, where a cell holds a text or a number"
+        )
+    # As a CSV row's empty cells, a null or empty field is no value (a table written as
+    # JSON lines names every column, null where the cell is empty).
+    return {k: str(v) for k, v in item.items() if v is not None and v != ""}

@@ -306,8 +306,31 @@ def test_a_json_lines_row_holding_a_value_no_cell_could_is_refused(
     handoff: Handoff, tmp_path: Path, value: object
 ) -> None:
     row = {"lead": "j2", "event": "captured", "at": "2026-03-02T09:00Z", "source": value}
-    line = handoff.refused("import", write(tmp_path, json.dumps(row) + "\n", "rows.jsonl"))
-    assert "line 1" in line and "source" in line
+    result = handoff("import", write(tmp_path, json.dumps(row) + "\n", "rows.jsonl"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{tmp_path / 'rows.jsonl'}: line 1: source holds {json.dumps(value)}, where a cell "
+        "holds a text or a number",
+        "Error: 1 row is bad; nothing was written",
+    ]
+    assert nothing_recorded(handoff)
+
+
+def test_every_bad_json_line_is_reported_with_its_line(handoff: Handoff, tmp_path: Path) -> None:
+    """As in a CSV file: the whole file is checked, and each bad row named."""
+    rows = "\n".join([
+        '{"lead":"b8","event":"captured","at":"2026-03-02T10:00Z","source":["web"]}',
+        '{"lead":"b9","event":"captured","at":"xx","source":"web"}',
+        '{"lead":"b10","event":"captured","at":"2026-03-02T10:00Z","source":"web"}',
+        '{"lead":"b11","event":"captured",',
+        '["b12"]',
+    ]) + "\n"
+    result = handoff("import", write(tmp_path, rows, "rows.jsonl"))
+    assert result.exit_code == 1
+    errors = result.stderr.splitlines()
+    assert [e.split(": ")[1] for e in errors[:-1]] == ["line 1", "line 2", "line 4", "line 5"]
+    assert "not JSON" in errors[2] and "expected a JSON object" in errors[3]
+    assert errors[-1] == "Error: 4 rows are bad; nothing was written"
     assert nothing_recorded(handoff)
 
 

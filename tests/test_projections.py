@@ -131,31 +131,36 @@ def test_two_rebuilds_at_once_and_a_report_beside_them_all_end_well(
     others = [HandoffApp(locate(store), clock=clock) for _ in range(2)]
     try:
         for _ in range(3):
-            errors: list[BaseException] = []
-            counts: list[int] = []
-
-            def run(job: Any) -> None:
-                try:
-                    job()
-                except BaseException as error:  # pragma: no cover - reported below
-                    errors.append(error)
-
-            threads = [threading.Thread(target=run, args=(job,)) for job in (
-                lambda: counts.append(projections.rebuild(app)),
-                lambda: counts.append(projections.rebuild(others[0])),
+            errors, counts = at_once(
+                lambda: projections.rebuild(app), lambda: projections.rebuild(others[0]),
                 lambda: march(others[1]),
-            )]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            )
             assert not errors, errors
-            assert counts == [entries, entries]
+            assert counts[:2] == [entries, entries]
             assert rows(app) == incremental
             assert march(app) == report
     finally:
         for other in others:
             other.close()
+
+
+def at_once(*jobs: Any) -> tuple[list[BaseException], list[Any]]:
+    """Run the jobs in threads of their own, together: what they raised, what they gave."""
+    errors: list[BaseException] = []
+    given: list[Any] = [None] * len(jobs)
+
+    def run(number: int) -> None:
+        try:
+            given[number] = jobs[number]()
+        except BaseException as error:  # pragma: no cover - reported by the caller
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(number,)) for number in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors, given
 
 
 def test_an_agreement_applied_later_gives_earlier_handoffs_a_due_instant(

@@ -152,7 +152,7 @@ def _drop_indexes(model: ReadModel) -> None:
         for index in t.SECONDARY_INDEXES:
             index.drop(conn, checkfirst=True)
 
-    _exclusively(model, {index.table.name for index in t.SECONDARY_INDEXES}, drop)
+    _exclusively(model, [table.name for table in t.INDEXED_TABLES], drop)
 
 
 def _exclusively(model: ReadModel, tables: Iterable[str], work: Callable[[Connection], None]
@@ -235,8 +235,8 @@ def _insert(
 
 def _has_indexes(conn: Connection) -> bool:
     """Whether the secondary indexes are there (dropped and built all together)."""
-    first = t.SECONDARY_INDEXES[0]
-    return inspect(conn).has_index(first.table.name, str(first.name))
+    first = t.SECONDARY_INDEXES[0]  # the first table's
+    return inspect(conn).has_index(t.INDEXED_TABLES[0].name, str(first.name))
 
 
 def _claim(conn: Connection) -> int:

@@ -266,8 +266,9 @@ PROJECTED_TABLES = (
 SUMMARY_TABLES = (stage_day, sla_day)
 
 # Built once at the end of a rebuild rather than kept up to date row by row.
+INDEXED_TABLES = (event, handoff)
 SECONDARY_INDEXES = tuple(
     index
-    for table in (event, handoff)
+    for table in INDEXED_TABLES
     for index in sorted(table.indexes, key=lambda index: str(index.name))
 )
