@@ -28,10 +28,10 @@ def import_from_crm(obj: Any, crm: str, files: tuple[str, ...], dry_run: bool) -
             reading = read_salesforce(paths, zone_for_day)
         done = import_reading(app, obj.actor, reading, dry_run=dry_run)
         if done.ok and not dry_run and done.report.recorded:
-            from handoff.cli.data import _recorded_before  # the CSV import's own wording
+            from handoff.cli.data import _recorded, _recorded_before  # the CSV import's words
             from handoff.projections import catch_up  # KPIs are ready when the import ends
 
-            with _recorded_before(done.report.recorded, obj.store):
+            with _recorded_before(_recorded(done.report.recorded), obj.store):
                 catch_up(obj.app)
     if not done.ok:
         for error in done.errors:

@@ -85,12 +85,18 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
             raise MalformedFile(f"{file}: {error}") from None  # named like each bad row
         progress = _ImportProgress(shown) if len(rows) >= _PROGRESS_FROM_ROWS else None
         app = obj.app_to_check_against() if dry_run else obj.app
-        report = Importer(app, obj.actor).run(rows, dry_run=dry_run, progress=progress)
+        importer = Importer(app, obj.actor)
+        try:
+            report = importer.run(rows, dry_run=dry_run, progress=progress)
+        except KeyboardInterrupt:
+            if importer.written:  # interrupted while its entries were sealed
+                raise click.ClickException(_interrupted_after(_recorded(None))) from None
+            raise
         if report.ok and not dry_run:
             from handoff.projections import catch_up  # KPIs are ready when the import ends
 
             updating = shown.log_position("updating the KPIs") if progress else None
-            with _recorded_before(report.recorded, obj.store):
+            with _recorded_before(_recorded(report.recorded), obj.store):
                 catch_up(obj.app, progress=updating)
     if not report.ok:
         for bad_row in report.errors:
@@ -119,7 +125,9 @@ def _restore(obj: Any, text: str, dry_run: bool) -> None:
         if done.written:
             from handoff.projections import catch_up
 
-            catch_up(obj.app)
+            with _recorded_before(f"the backup's {counted(done.written, 'entry', 'entries')}"
+                                  " were restored", obj.store):
+                catch_up(obj.app)
     if dry_run:
         click.echo(
             f"dry run: the backup's {counted(done.entries, 'entry', 'entries')} "
@@ -134,20 +142,40 @@ def _restore(obj: Any, text: str, dry_run: bool) -> None:
 
 
 @contextmanager
-def _recorded_before(events: int, store: str) -> Iterator[None]:
-    """The import's events are committed: a failure after that must not read as "nothing
-    was written" (or as an internal error), but say what happened and how to finish."""
+def _recorded_before(done: str, store: str) -> Iterator[None]:
+    """What is `done` is committed (the import's events, the backup's entries): a failure
+    after that must not read as "nothing was written" (or as an internal error), but say
+    what happened and how to finish."""
     try:
         yield
-    except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
+        raise click.ClickException(_interrupted_after(done)) from None
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
     except Exception as error:
-        reason = " ".join(str(error).split()) or type(error).__name__
+        # The driver's own words, without the statement and the notes SQLAlchemy adds.
+        said = str(getattr(error, "orig", None) or error).strip().splitlines()
+        reason = (said[0] if said else "") or type(error).__name__
         raise click.ClickException(
-            f"the import's {events} events were recorded, but updating the KPIs failed "
-            f"({reason[:200]}); run `handoff --store {without_password(store)} projections "
-            "rebuild` to finish (re-running the import records nothing twice)"
+            f"{done}, but bringing the KPIs up to date failed ({reason[:200]});"
+            f" run `handoff --store {without_password(store)} projections rebuild` to finish"
+            " (re-running the import records nothing twice)"
         ) from None
+
+
+def _recorded(events: int | None) -> str:
+    """What an import committed, in words (None: its events, not counted)."""
+    if events == 0:
+        return "the import recorded nothing new"
+    return f"the import's {'' if events is None else f'{events} '}events were recorded"
+
+
+def _interrupted_after(done: str) -> str:
+    """An interrupt once what is `done` was committed: it stays."""
+    return (
+        f"interrupted: {done}; the next command brings the KPIs up to date (re-running the"
+        " import records nothing twice)"
+    )
 
 
 class _ImportProgress:

@@ -380,8 +380,11 @@ class HandoffApp(Application[Any]):
                 yield notification.id, event
             position = notifications[-1].id
 
-    def save_in_bulk(self, aggregates: Iterable[Any]) -> None:
-        """Save many aggregates in one transaction (imports, the demo), and seal them.
+    def save_in_bulk(
+        self, aggregates: Iterable[Any], committed: Callable[[], None] | None = None
+    ) -> None:
+        """Save many aggregates in one transaction (imports, the demo), and seal them;
+        `committed` is called once the transaction is.
 
         Hands the events straight to the event store: `save()` would check every object
         against runtime protocols, which costs more than writing it. The entries are
@@ -392,6 +395,8 @@ class HandoffApp(Application[Any]):
 
         events = [e for aggregate in aggregates for e in aggregate.collect_events()]
         recorded = eventstore.record_in_bulk(self, events, digest=audit.content_digest)
+        if committed is not None:
+            committed()
         if self.location.is_postgres and len(events) >= _ANALYZE_FROM_EVENTS:
             eventstore.analyze(self)
         if recorded is not None:

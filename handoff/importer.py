@@ -246,6 +246,7 @@ class Importer:
         self.ids: dict[str, UUID] = {}
         self.days_recorded: set[date] = set()  # days whose rows the store holds already
         self.stored: set[str] = set()  # keys of the leads the store held before the file
+        self.written = False  # the file's events are committed (an interrupt then is late)
 
     def run(
         self, rows: Sequence[Row], dry_run: bool = False, progress: ImportProgress | None = None,
@@ -281,13 +282,16 @@ class Importer:
         if report.ok and not dry_run and self.changed:
             progress.writing(report.recorded)
             try:
-                self.app.save_in_bulk(self.changed.values())
+                self.app.save_in_bulk(self.changed.values(), committed=self._committed)
             except RecordConflictError:
                 raise ConcurrentChange(
                     "another process changed these leads during the import; nothing was "
                     "written: run the import again (rows already recorded are skipped)"
                 ) from None
         return report
+
+    def _committed(self) -> None:
+        self.written = True
 
     def _load_existing(self, rows: Sequence[Row]) -> None:
         """Load the leads and traffic days the file names that the store already has."""

@@ -207,6 +207,48 @@ def test_export_neutralises_cells_a_spreadsheet_would_run_and_import_reads_them_
     assert (shown["source"], shown["name"], shown["company"]) == ("@web", formula, "'quoted")
 
 
+@pytest.mark.parametrize("when", ["sealing", "catching up"])
+def test_an_import_interrupted_once_its_events_are_recorded_says_they_are(
+    handoff: Handoff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """Ctrl-C while the entries are sealed or the KPIs brought up to date: the events are
+    committed, and stay; the command says so in one line, and the next one finishes."""
+    import handoff.audit as audit
+    import handoff.projections as projections
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        if when == "sealing":
+            patched.setattr(audit, "seal_recorded_quietly", interrupted)
+        else:
+            patched.setattr(projections, "catch_up", interrupted)
+        line = handoff.refused("import", write(tmp_path, JOURNEYS))
+    counted = "events" if when == "sealing" else "12 events"
+    assert line == (f"Error: interrupted: the import's {counted} were recorded; the next "
+                    "command brings the KPIs up to date (re-running the import records "
+                    "nothing twice)")
+    assert handoff.json("lead", "show", "acme-1")["state"] == "won"
+    assert "the log is intact" in handoff.ok("audit", "verify")
+    assert "0 recorded, 12 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
+
+
+def test_an_import_interrupted_before_its_events_are_recorded_writes_nothing(
+    handoff: Handoff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handoff.eventstore as eventstore
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(eventstore, "record_in_bulk", interrupted)
+        result = handoff("import", write(tmp_path, JOURNEYS))
+    assert result.exit_code == 1 and "Aborted" in result.stderr
+    assert "12 recorded, 0 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
+
+
 def test_an_import_saved_but_not_caught_up_says_so_and_how_to_finish(
     handoff: Handoff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -218,7 +260,7 @@ def test_an_import_saved_but_not_caught_up_says_so_and_how_to_finish(
     with monkeypatch.context() as patched:
         patched.setattr(projections, "catch_up", disk_full)
         line = handoff.refused("import", write(tmp_path, JOURNEYS))
-    assert "12 events were recorded, but updating the KPIs failed" in line
+    assert "12 events were recorded, but bringing the KPIs up to date failed" in line
     assert "No space left on device" in line and "projections rebuild" in line
     assert "rebuilt" in handoff.ok("projections", "rebuild")
     assert handoff.json("lead", "show", "acme-1")["state"] == "won"
