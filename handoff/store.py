@@ -322,6 +322,9 @@ def without_password(store: str) -> str:
             f"{k}=***" if k == "password" else f"{k}={v}"
             for k, v in parse_qsl(url.query, keep_blank_values=True)
         )
-        return urlunsplit(url._replace(netloc=netloc, query=query))
+        shown = urlunsplit(url._replace(netloc=netloc, query=query))
+        if not netloc and store.startswith(f"{url.scheme}://"):  # urlunsplit drops the //
+            shown = f"{url.scheme}://{shown.removeprefix(f'{url.scheme}:')}"
+        return shown
     except ValueError:
         return "the store URL given"

@@ -36,6 +36,12 @@ def test_a_password_in_the_query_is_hidden_too() -> None:
     assert shown == "postgresql://sam@db/sales?password=***&sslmode=require"
 
 
+def test_a_url_with_no_host_is_shown_as_written_but_its_password() -> None:
+    """libpq's form with the host in the query: its two slashes stay."""
+    shown = without_password("postgresql:///sales?host=127.0.0.1&password=s3cret")
+    assert shown == "postgresql:///sales?host=127.0.0.1&password=***"
+
+
 def test_the_urls_libpq_options_are_kept(pg_store: str) -> None:
     Handoff(pg_store).ok("lead", "capture", "k", "--source", "web")
     line = Handoff(pg_store + "?sslmode=require").refused("lead", "show", "k")
