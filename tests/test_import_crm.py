@@ -215,15 +215,21 @@ def test_a_tab_in_a_contacts_name_is_refused_with_its_line(
     assert march(signed)["counts"]["captured"] == 0
 
 
+def edited(tmp_path: Path, line: int, old: str, new: str) -> Path:
+    """The HubSpot fixture with one line (counted from 0, the header) edited."""
+    lines = HUBSPOT.read_text().splitlines()
+    lines[line] = lines[line].replace(old, new)
+    bad = tmp_path / "contacts.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    return bad
+
+
 def test_a_step_out_of_lifecycle_order_is_refused_with_its_line(
     signed: Handoff, tmp_path: Path
 ) -> None:
-    lines = HUBSPOT.read_text().splitlines()
     # 108 marketing-qualified at 14:00, after sales qualified it at 13:00
-    lines[8] = lines[8].replace('"2026-03-05 10:00","2026-03-05 13:00"',
-                                '"2026-03-05 14:00","2026-03-05 13:00"')
-    bad = tmp_path / "contacts.csv"
-    bad.write_text("\n".join(lines) + "\n")
+    bad = edited(tmp_path, 8, '"2026-03-05 10:00","2026-03-05 13:00"',
+                 '"2026-03-05 14:00","2026-03-05 13:00"')
     result = signed("import", str(bad), "--from", "hubspot")
     assert result.exit_code == 1
     assert result.stderr.startswith(
@@ -236,12 +242,9 @@ def test_a_step_out_of_lifecycle_order_is_refused_with_its_line(
 def test_a_contact_qualified_before_it_became_a_lead_is_refused_saying_so(
     signed: Handoff, tmp_path: Path
 ) -> None:
-    lines = HUBSPOT.read_text().splitlines()
     # 104 became a lead on 3 March at 12:00; marketing-qualified, as edited, on 2 March
-    lines[4] = lines[4].replace('"2026-03-03 12:00","2026-03-04 09:00"',
-                                '"2026-03-03 12:00","2026-03-02 09:00"')
-    bad = tmp_path / "contacts.csv"
-    bad.write_text("\n".join(lines) + "\n")
+    bad = edited(tmp_path, 4, '"2026-03-03 12:00","2026-03-04 09:00"',
+                 '"2026-03-03 12:00","2026-03-02 09:00"')
     result = signed("import", str(bad), "--from", "hubspot")
     assert result.exit_code == 1
     assert result.stderr.startswith(

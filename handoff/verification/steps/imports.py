@@ -240,12 +240,19 @@ def hubspot_at(day: str, clock_time: str) -> str:
 def _(key: str, owner: str, day: str, time: str, status: str, last_day: str,
       last_time: str) -> dict[str, str]:
     return {
-        "record_id": key, "contact_owner": actor_id(owner),
-        "owner_assigned_date": hubspot_at(day, time), "lead_status": status,
+        **handed_contact(key, owner, day, time), "lead_status": status,
         "lifecycle_stage": "Marketing Qualified Lead",
-        "create_date": hubspot_at("Monday", "09:00"), "original_source": "Organic Search",
-        "became_a_marketing_qualified_lead_date": hubspot_at(day, time),
         "last_activity_date": hubspot_at(last_day, last_time),
+    }
+
+
+def handed_contact(key: str, owner: str, day: str, clock_time: str) -> dict[str, str]:
+    """A contact created on Monday at 09:00, marketing qualified and given its owner then."""
+    return {
+        "record_id": key, "contact_owner": actor_id(owner),
+        "owner_assigned_date": hubspot_at(day, clock_time),
+        "create_date": hubspot_at("Monday", "09:00"), "original_source": "Organic Search",
+        "became_a_marketing_qualified_lead_date": hubspot_at(day, clock_time),
     }
 
 
@@ -259,10 +266,7 @@ def _(key: str, owner: str, day: str, time: str, status: str, last_day: str,
 def _(key: str, owner: str, day: str, time: str, amount: str, won_day: str,
       won_time: str) -> dict[str, str]:
     return {
-        "record_id": key, "contact_owner": actor_id(owner),
-        "owner_assigned_date": hubspot_at(day, time), "lifecycle_stage": "Customer",
-        "create_date": hubspot_at("Monday", "09:00"), "original_source": "Organic Search",
-        "became_a_marketing_qualified_lead_date": hubspot_at(day, time),
+        **handed_contact(key, owner, day, time), "lifecycle_stage": "Customer",
         "became_a_customer_date": hubspot_at(won_day, won_time), "recent_deal_amount": amount,
         "last_activity_date": hubspot_at(won_day, won_time),
     }
