@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,14 +17,7 @@ from eventsourcing.persistence import RecordConflictError
 from handoff.application import HandoffApp, apply_step
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.bounds import check_text, json_value, whole_number
-from handoff.domain.errors import (
-    ConcurrentChange,
-    InvalidInput,
-    LeadExists,
-    Refused,
-    TransitionRefused,
-    UnknownLead,
-)
+from handoff.domain.errors import ConcurrentChange, InvalidInput, LeadExists, Refused, UnknownLead
 from handoff.domain.lead import (
     STEP_EVENTS,
     Journey,
@@ -245,24 +238,15 @@ class Importer:
         self.changed: dict[str | date, Lead | NewLead | TrafficDay] = {}
         self.ids: dict[str, UUID] = {}
         self.days_recorded: set[date] = set()  # days whose rows the store holds already
-        self.stored: set[str] = set()  # keys of the leads the store held before the file
         self.written = False  # the file's events are committed (an interrupt then is late)
 
     def run(
-        self, rows: Sequence[Row], dry_run: bool = False, progress: ImportProgress | None = None,
-        signals: Collection[int] = (),
+        self, rows: Sequence[Row], dry_run: bool = False, progress: ImportProgress | None = None
     ) -> ImportReport:
-        """`signals`: the lines of rows that say a stage was reached rather than date a step
-        (a CRM's owner or status, a stage it skipped): on a lead the store already holds,
-        such a row the lead is past adds nothing and is skipped (a later export of the CRM).
-        """
         with no_cyclic_gc():
-            return self._run(rows, dry_run, progress or _Quiet(), signals)
+            return self._run(rows, dry_run, progress or _Quiet())
 
-    def _run(
-        self, rows: Sequence[Row], dry_run: bool, progress: ImportProgress,
-        signals: Collection[int],
-    ) -> ImportReport:
+    def _run(self, rows: Sequence[Row], dry_run: bool, progress: ImportProgress) -> ImportReport:
         report = ImportReport(rows=len(rows), dry_run=dry_run)
         self._load_existing(rows)
         for line, row in progress.checking(rows):
@@ -271,11 +255,6 @@ class Importer:
                     report.recorded += 1
                 else:
                     report.skipped += 1
-            except TransitionRefused as error:
-                if line in signals and row.get("lead", "") in self.stored:
-                    report.skipped += 1  # the lead is past that stage already
-                else:
-                    report.errors.append(RowError(line, str(error)))
             except Refused as error:
                 report.errors.append(RowError(line, str(error)))
         report.leads = sum(1 for c in self.changed.values() if not isinstance(c, TrafficDay))
@@ -311,7 +290,6 @@ class Importer:
         found = self.app.aggregates([*self.ids.values(), *days])
         for key, aggregate_id in self.ids.items():
             self.leads[key] = found.get(aggregate_id)
-        self.stored = {key for key, lead in self.leads.items() if lead is not None}
         for aggregate_id, day in days.items():
             self.days[day] = found.get(aggregate_id) or TrafficDay(day=day.isoformat())
             if _holds_run(self.days[day].counts, counts.get(day, [])):

@@ -165,6 +165,43 @@ def test_a_later_export_whose_owner_and_status_moved_adds_nothing(
     ]
 
 
+def test_a_later_status_closes_what_sales_accepted_in_handoff_since(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """104 was handed to Ola Berg (4 March, 09:05 CST); she accepted it in handoff itself.
+    The next export marks it Unqualified, last active on 6 March at 12:00 CST: sales had
+    accepted it, so it is lost then (not rejected, which the lifecycle would refuse, nor
+    skipped, which would keep it open for good)."""
+    signed.ok("import", str(HUBSPOT), "--from", "hubspot")
+    signed.ok("lead", "accept", "104", "--at", "2026-03-04T10:00", actor="Ola Berg")
+    later = edited(tmp_path, 4, '"New","Marketing Qualified Lead","Marketing contact",'
+                   '"2026-03-03 12:00",""', '"Unqualified","Marketing Qualified Lead",'
+                   '"Marketing contact","2026-03-03 12:00","2026-03-06 12:00"')
+    assert "1 recorded" in signed.ok("import", str(later), "--from", "hubspot")
+    last = signed.json("lead", "history", "104")[-1]
+    assert (last["event"], last["occurred_at"], last["reason"], last["actor"]) == (
+        "lost", "2026-03-06T18:00:00Z", "Unqualified", "Ola Berg")
+
+
+def test_a_later_owner_before_the_decision_leaves_the_handoff_as_recorded(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """104, handed to Ola Berg on 4 March, is reassigned to Sam Ortiz on 5 March at 09:00
+    and sales qualified at 12:00 (CST): HubSpot keeps only the latest owner. The lead was
+    handed once, to Ola Berg, who is taken to have accepted it."""
+    signed.ok("import", str(HUBSPOT), "--from", "hubspot")
+    later = edited(tmp_path, 4, '"Ola Berg","2026-03-04 09:05","New","Marketing Qualified Lead"',
+                   '"Sam Ortiz","2026-03-05 09:00","New","Sales Qualified Lead"')
+    later.write_text(later.read_text().replace(
+        '"2026-03-03 12:00","2026-03-04 09:00","","",', '"2026-03-03 12:00","2026-03-04 09:00",'
+        '"2026-03-05 12:00","",'))
+    assert "1 recorded" in signed.ok("import", str(later), "--from", "hubspot")
+    history = signed.json("lead", "history", "104")
+    assert [(e["event"], e.get("owner"), e["actor"]) for e in history[2:]] == [
+        ("handed", "Ola Berg", "maria"), ("accepted", None, "Ola Berg")]
+    assert history[-1]["occurred_at"] == "2026-03-05T18:00:00Z"
+
+
 def test_a_file_of_steps_is_not_read_as_a_crms_signals(signed: Handoff, tmp_path: Path) -> None:
     """Only what a CRM says through an owner or a status is skipped once the lead is past it:
     a row of a handoff file is a step, and one the lifecycle refuses refuses the file."""

@@ -7,15 +7,24 @@ import csv
 import io
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from handoff.application import HandoffApp
 from handoff.domain.errors import Refused
-from handoff.domain.steps import ALLOWED_FROM, EVENT_NAMES, FINAL_STATES
+from handoff.domain.steps import (
+    ALLOWED_FROM,
+    EVENT_NAMES,
+    FINAL_STATES,
+    lead_id,
+    state_after,
+    transition_refusal,
+)
 from handoff.importer import Importer, ImportReport, MalformedFile, Row
 from handoff.instants import iso, parse_instant
 from handoff.words import cannot_read
@@ -170,9 +179,18 @@ def read_instant(text: str, zone_for_day: ZoneForDay, what: str) -> datetime:
 # -- from steps to the importer's rows ----------------------------------------------------
 
 
-def in_lifecycle_order(reading: Reading) -> list[Step]:
+# What the store holds of a lead, in the order it happened: (step, instant, its owner
+# if a handoff). A later export is walked beside it (`in_lifecycle_order`).
+Recorded = list[tuple[str, datetime, str | None]]
+
+
+def in_lifecycle_order(
+    reading: Reading, stored: Mapping[str, Recorded] | None = None
+) -> list[Step]:
     """Every lead's steps in time order, ties broken by the lifecycle, closings resolved,
-    stages the CRM skipped filled in, and signals of stages already passed dropped.
+    stages the CRM skipped filled in, and signals of stages already passed dropped: passed
+    in the export, or in what the store holds of the lead (`stored`, by key: a later
+    export of the CRM, which may say less than the earlier one did).
 
     Leads follow each other by key; the importer applies the rows of each in this order.
     """
@@ -187,40 +205,61 @@ def in_lifecycle_order(reading: Reading) -> list[Step]:
             key=lambda s: (s.at, LIFECYCLE_ORDER.get(s.event, len(LIFECYCLE_ORDER)),
                            s.origin.file, s.origin.line),
         )
-        ordered.extend(_walk(steps, reading))
+        ordered.extend(_walk(steps, reading, (stored or {}).get(key, [])))
     return ordered
 
 
-def _walk(steps: list[Step], reading: Reading) -> list[Step]:
+def _walk(steps: list[Step], reading: Reading, recorded: Recorded) -> list[Step]:
     """The lead's steps, each of sales in the name of the owner it was handed to: the CRM
     does not say who recorded a stage, and the agreement's team lets only sales record them.
     """
     walked: list[Step] = []
-    owner: str | None = None
-    for step in _in_force(steps, reading):
-        if step.event == "handed":
-            owner = step.data.get("owner")
-        elif step.event in SALES_STEPS and owner:
+    for step, owner in _in_force(steps, reading, recorded):
+        if step.event in SALES_STEPS and owner:
             step = replace(step, data={**step.data, "actor": owner})
         walked.append(step)
     return walked
 
 
-def _in_force(steps: list[Step], reading: Reading) -> Iterator[Step]:
-    """The lead's steps as the lifecycle takes them: closings resolved, skipped stages
-    filled in, signals of stages already passed dropped."""
+def _in_force(
+    steps: list[Step], reading: Reading, recorded: Recorded
+) -> Iterator[tuple[Step, str | None]]:
+    """The lead's steps as the lifecycle takes them, each with the owner the lead was
+    handed to by then: closings resolved, skipped stages filled in, signals of stages
+    already passed dropped. What the store holds of the lead (`recorded`) resolves a
+    closing and names the owner where it went further, by then, than the export; a signal
+    of a stage the store's lead is past adds nothing."""
     state: str | None = None
+    owner: tuple[datetime, str | None] | None = None  # the latest handoff: when, to whom
+    held = iter(recorded)
+    upcoming = next(held, None)
+    in_store: tuple[str | None, tuple[datetime, str | None] | None] = (None, None)
+    reached_in_store = _state_after(name for name, _, _ in recorded)
     for step in steps:
+        while upcoming is not None and upcoming[1] <= step.at:  # the store's, by then
+            name, at, handed_to = upcoming
+            in_store = (state_after(in_store[0] or name, name),
+                        (at, handed_to) if name == "handed" else in_store[1])
+            upcoming = next(held, None)
+        if in_store[1] is not None and (owner is None or in_store[1][0] > owner[0]):
+            owner = in_store[1]
         if step.event == CLOSED:
-            closed_as = _CLOSED_AS.get(state or "")
-            if closed_as is None:
-                continue  # closed while marketing still had it: no step of the protocol
+            closed_as = _CLOSED_AS.get(_later(state, in_store[0]) or "")
+            if closed_as is None:  # closed while marketing still had it, or closed already
+                continue
             step = replace(step, event=closed_as)
-        if state is not None and step.event != "captured":
-            missing = _missing(state, step.event)
-            if missing is None and step.reached:
-                continue  # the lead is past that stage already
-            for stage in missing or ():
+        missing = None if state is None or step.event == "captured" else _missing(
+            state, step.event)
+        if missing is None and step.reached and state is not None:
+            continue  # the lead is past that stage already, in the export
+        if step.reached and _passed(reached_in_store, step.event):
+            # The store's lead is past that stage already (a later export): it was reached.
+            state = state_after(state or step.event, step.event)
+            continue
+        if missing:
+            for stage in missing:
+                if _passed(reached_in_store, stage):
+                    continue  # the store's lead is past it (a later export)
                 if stage == "handed" and not reading.owners.get(step.key):
                     reading.refuse(
                         step.origin,
@@ -228,11 +267,42 @@ def _in_force(steps: list[Step], reading: Reading) -> Iterator[Step]:
                         "the export names no owner it was handed to",
                     )
                     return
-                yield _filled(stage, step, reading)
+                filled = _filled(stage, step, reading)
+                if stage == "handed":
+                    owner = (filled.at, filled.data.get("owner"))
+                yield filled, None if owner is None else owner[1]
                 reading.filled += 1
-        yield step
+        if step.event == "handed":
+            owner = (step.at, step.data.get("owner"))
+        yield step, None if owner is None else owner[1]
         if step.event != "contacted":
             state = step.event
+
+
+def _later(state: str | None, other: str | None) -> str | None:
+    """Of two states of a lead, the one later in the lifecycle."""
+    if state is None or other is None:
+        return state or other
+    return max(state, other, key=LIFECYCLE_ORDER.__getitem__)
+
+
+def _state_after(names: Iterable[str]) -> str | None:
+    """The state a lead's steps leave it in (None: no steps)."""
+    state: str | None = None
+    for name in names:
+        state = state_after(state or name, name)
+    return state
+
+
+def _passed(state: str | None, event: str) -> bool:
+    """Whether a lead in this state is past the stage `event` reaches: the lifecycle takes
+    no such step from there, and the state comes no earlier in it (a lead handed again after
+    a rejection is not past its handoff)."""
+    return (
+        state is not None
+        and transition_refusal("", state, event) is not None
+        and LIFECYCLE_ORDER[state] >= LIFECYCLE_ORDER[event]
+    )
 
 
 def _missing(state: str, event: str) -> list[str] | None:
@@ -270,6 +340,20 @@ def as_rows(steps: list[Step]) -> list[Row]:
     return rows
 
 
+def _recorded_of(app: HandoffApp, reading: Reading) -> dict[str, Recorded]:
+    """What the store holds of the leads the export names (`Recorded`, by key)."""
+    ids: dict[str, UUID] = {}
+    for key in dict.fromkeys(step.key for step in reading.steps):
+        with suppress(Refused):  # a key that is no key: refused with its rows
+            ids[key] = lead_id(key)
+    found = app.aggregates(list(ids.values()))
+    return {
+        key: [(fact.name, fact.occurred_at, fact.data.get("owner")) for fact in lead.facts()]
+        for key, aggregate_id in ids.items()
+        if (lead := found.get(aggregate_id)) is not None
+    }
+
+
 @dataclass
 class CrmImport:
     """The outcome: the importer's report, and every refusal named by file and line."""
@@ -290,10 +374,14 @@ def import_reading(
 
     A lead's first refusal is reported; its later steps depend on it and are not reported.
     """
-    steps = in_lifecycle_order(reading)
-    signals = {line for line, step in enumerate(steps, 1) if step.reached}
-    report = Importer(app, actor).run(
-        as_rows(steps), dry_run=dry_run or bool(reading.errors), signals=signals)
+    steps = in_lifecycle_order(reading, _recorded_of(app, reading))
+    report = Importer(app, actor).run(as_rows(steps), dry_run=dry_run or bool(reading.errors))
+    # Counted as the export says them, whatever the store held (a later export's signals
+    # of stages passed since are skipped, as the rows recorded already are).
+    said = Reading(reading.crm, steps=reading.steps, failed_keys=set(reading.failed_keys),
+                   owners=reading.owners)
+    report.rows = max(len(in_lifecycle_order(said)), len(steps))
+    report.skipped = report.rows - report.recorded - len(report.errors)
     report.dry_run = dry_run
     errors = list(reading.errors)
     failed: set[str] = set()
