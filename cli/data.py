@@ -89,8 +89,9 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
         try:
             report = importer.run(rows, dry_run=dry_run, progress=progress)
         except KeyboardInterrupt:
-            if importer.written:  # interrupted while its entries were sealed
-                raise click.ClickException(_interrupted_after(_recorded(None))) from None
+            if importer.written is not None:  # interrupted while its entries were sealed
+                raise click.ClickException(
+                    _interrupted_after(_recorded(importer.written))) from None
             raise
         if report.ok and not dry_run:
             from handoff.projections import catch_up  # KPIs are ready when the import ends
@@ -163,11 +164,11 @@ def _recorded_before(done: str, store: str) -> Iterator[None]:
         ) from None
 
 
-def _recorded(events: int | None) -> str:
-    """What an import committed, in words (None: its events, not counted)."""
+def _recorded(events: int) -> str:
+    """What an import committed, in words."""
     if events == 0:
         return "the import recorded nothing new"
-    return f"the import's {'' if events is None else f'{events} '}events were recorded"
+    return f"the import's {events} events were recorded"
 
 
 def _interrupted_after(done: str) -> str:

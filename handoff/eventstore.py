@@ -102,22 +102,22 @@ def last_notification_id(app: Application[Any]) -> int:
 def entries_up_to(app: Application[Any], position: int) -> int:
     """How many entries the log holds up to this notification id (its ids may skip
     numbers: PostgreSQL's sequence does where a transaction rolled back)."""
-    column = "notification_id" if is_postgres(app) else "rowid"
     with read_transaction(app) as cursor:
-        cursor.execute(f"SELECT COUNT(*) AS n FROM {events_table(app)} WHERE {column} <= "
-                       + ("%s" if is_postgres(app) else "?"), (position,))
-        row = cursor.fetchone()
-    return int(row["n"] if isinstance(row, dict) else row[0])
+        cursor.execute(sql_for(app, f"SELECT COUNT(*) AS n FROM {events_table(app)}"
+                                    f" WHERE {_position(app)} <= ?"), (position,))
+        return int(rows(cursor)[0][0])
 
 
 def last_notification_id_read(app: Application[Any], cursor: Any) -> int:
     """`last_notification_id`, read on a cursor of `read_transaction`: on SQLite, in the
     same snapshot as what the transaction reads next."""
-    column = "notification_id" if is_postgres(app) else "rowid"
-    cursor.execute(f"SELECT MAX({column}) AS last FROM {events_table(app)}")
-    row = cursor.fetchone()
-    last = row["last"] if isinstance(row, dict) else row[0]
-    return int(last or 0)
+    cursor.execute(f"SELECT MAX({_position(app)}) AS last FROM {events_table(app)}")
+    return int(rows(cursor)[0][0] or 0)
+
+
+def _position(app: Application[Any]) -> str:
+    """The events table's column of notification ids (the rowid itself on SQLite)."""
+    return "notification_id" if is_postgres(app) else "rowid"
 
 
 def _page_sql(app: Application[Any]) -> str:
@@ -492,7 +492,7 @@ def entries_of(app: Application[Any], originator: UUID) -> list[StoredEntry]:
 
 def states_of_kind(app: Application[Any], topic: str) -> list[tuple[int, str, bytes]]:
     """(position, originator as hex, plain JSON state) of every entry of one kind."""
-    table, position = events_table(app), "notification_id" if is_postgres(app) else "rowid"
+    table, position = events_table(app), _position(app)
     sql = sql_for(app, f"SELECT {position}, originator_id, state FROM {table} WHERE topic = ?")
     with read_transaction(app) as cursor:
         cursor.execute(sql, (topic,))

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -238,7 +239,8 @@ class Importer:
         self.changed: dict[str | date, Lead | NewLead | TrafficDay] = {}
         self.ids: dict[str, UUID] = {}
         self.days_recorded: set[date] = set()  # days whose rows the store holds already
-        self.written = False  # the file's events are committed (an interrupt then is late)
+        # How many of the file's events are committed (an interrupt then comes too late).
+        self.written: int | None = None
 
     def run(
         self, rows: Sequence[Row], dry_run: bool = False, progress: ImportProgress | None = None
@@ -261,7 +263,8 @@ class Importer:
         if report.ok and not dry_run and self.changed:
             progress.writing(report.recorded)
             try:
-                self.app.save_in_bulk(self.changed.values(), committed=self._committed)
+                self.app.save_in_bulk(self.changed.values(),
+                                      committed=partial(self._committed, report.recorded))
             except RecordConflictError:
                 raise ConcurrentChange(
                     "another process changed these leads during the import; nothing was "
@@ -269,8 +272,8 @@ class Importer:
                 ) from None
         return report
 
-    def _committed(self) -> None:
-        self.written = True
+    def _committed(self, events: int) -> None:
+        self.written = events
 
     def _load_existing(self, rows: Sequence[Row]) -> None:
         """Load the leads and traffic days the file names that the store already has."""
@@ -524,7 +527,7 @@ def _json_cells(raw: str) -> dict[str, str]:
     # Python's text for it.
     odd = [k for k, v in item.items() if isinstance(v, dict | list | bool)]
     if odd:
-        shown = json.dumps(json.loads(raw)[odd[0]])  # its numbers as json writes them
+        shown = json.dumps(json_value(raw)[odd[0]])  # its numbers as json writes them
         raise InvalidInput(
             f"{odd[0]} holds {shown[:40]}, where a cell holds a text or a number"
         )

@@ -25,10 +25,6 @@ READ_ONLY = (
     "the store is read-only: this command would have to write to it (record on a"
     " writable copy, or bring its KPIs up to date there first)"
 )
-READ_ONLY_USER = (
-    "this database user may only read the store: this command would have to write to it"
-    " (run it as a user who may write, or have one bring the KPIs up to date first)"
-)
 
 # PostgreSQL's error code for a right the database user lacks (insufficient_privilege).
 _DENIED = "42501"
@@ -44,7 +40,12 @@ def cannot_write(error: BaseException) -> str | None:
         if "readonly database" in str(seen):  # SQLite's
             return READ_ONLY
         if getattr(seen, "sqlstate", None) == _DENIED:
-            return READ_ONLY_USER
+            said = str(seen).strip().splitlines()
+            return (
+                f"this database user lacks a right this command needs ({said[0] if said else ''}"
+                "): run it as a user who has it (one who may only read the store reads the"
+                " KPIs once another has brought them up to date)"
+            )
         seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
     return None
 

@@ -225,8 +225,7 @@ def test_an_import_interrupted_once_its_events_are_recorded_says_they_are(
         else:
             patched.setattr(projections, "catch_up", interrupted)
         line = handoff.refused("import", write(tmp_path, JOURNEYS))
-    counted = "events" if when == "sealing" else "12 events"
-    assert line == (f"Error: interrupted: the import's {counted} were recorded; the next "
+    assert line == ("Error: interrupted: the import's 12 events were recorded; the next "
                     "command brings the KPIs up to date (re-running the import records "
                     "nothing twice)")
     assert handoff.json("lead", "show", "acme-1")["state"] == "won"
@@ -355,6 +354,17 @@ def test_a_json_lines_row_holding_a_value_no_cell_could_is_refused(
         "holds a text or a number",
         "Error: 1 row is bad; nothing was written",
     ]
+    assert nothing_recorded(handoff)
+
+
+def test_a_json_lines_list_of_a_number_too_long_to_read_is_a_bad_line(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    row = '{"lead":"b8","event":"captured","at":"2026-03-02T10:00Z","source":[' + "9" * 5000 + "]}"
+    result = handoff("import", write(tmp_path, row + "\n", "rows.jsonl"))
+    assert result.exit_code == 1 and "internal error" not in result.stderr
+    assert result.stderr.splitlines()[0].endswith("rows.jsonl: line 1: not JSON handoff reads: "
+                                                  "a number too long")
     assert nothing_recorded(handoff)
 
 

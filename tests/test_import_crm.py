@@ -301,7 +301,7 @@ def test_a_contact_on_two_rows_is_refused_naming_both_lines(
     result = signed("import", str(bad), "--from", "hubspot")
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        f"{bad}: line 11: Record Id '104' is on line 5 too: a contacts export has one row per "
+        f"{bad}: line 11: Record ID '104' is on line 5 too: a contacts export has one row per "
         "contact"
     )
     assert march(signed)["counts"]["captured"] == 0

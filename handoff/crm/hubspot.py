@@ -72,13 +72,18 @@ def read_hubspot(path: Path, zone_for_day: ZoneForDay, text: str | None = None) 
         try:
             if key is not None and first_lines.setdefault(key, line) != line:
                 raise Refused(
-                    f"{key_column.title()} {key!r} is on line {first_lines[key]} too: a "
+                    f"{_named(key_column, KEY)} {key!r} is on line {first_lines[key]} too: a "
                     "contacts export has one row per contact"
                 )
             contact.read_into(reading, key_column, source_column)
         except Refused as error:
             reading.refuse(contact.origin, str(error), key)
     return reading
+
+
+def _named(found: str, names: tuple[str, ...]) -> str:
+    """A column as HubSpot names it (the header is read in any letter case)."""
+    return next((name for name in names if name.casefold() == found), found)
 
 
 class _Contact:
@@ -145,7 +150,7 @@ class _Contact:
         """The dates the steps are read from follow the lifecycle (an opportunity's only
         for a customer: an open one gives no step)."""
         dated = [(BECAME["lead"] if became["lead"] else "Create Date", captured_at)]
-        for stage in ("marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer"):
+        for stage in list(BECAME)[1:]:  # after the lead's own
             at = became[stage]
             if at is not None and (stage != "opportunity" or became["customer"]):
                 dated.append((BECAME[stage], at))
@@ -153,8 +158,7 @@ class _Contact:
             if later < earlier:
                 raise Refused(
                     f"{label} {self.cell(label)!r} is before {before} {self.cell(before)!r}: "
-                    "a contact's stage dates follow the lifecycle (Lead, Marketing Qualified "
-                    "Lead, Sales Qualified Lead, Opportunity, Customer)"
+                    "a contact's stage dates follow the lifecycle"
                 )
 
     def step(

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, delete, inspect, text, update
 from sqlalchemy.exc import OperationalError
 
 from handoff import eventstore, switches
+from handoff.domain.errors import Refused
 from handoff.projections import schema as t
 from handoff.projections import summaries, writing
 from handoff.projections.projector import Progress, Projector
@@ -73,6 +74,14 @@ def catch_up(
     `bulk` (default: decided by the size of the backlog) projects with the secondary
     indexes dropped and builds them, and the summaries, once at the end.
     """
+    return _catch_up(app, page, progress, bulk)[0]
+
+
+def _catch_up(
+    app: HandoffApp, page: int | None, progress: Progress | None, bulk: bool | None
+) -> tuple[int, int | None]:
+    """`catch_up`: the events read, and (in bulk) the position it left the projection at,
+    read as it finished, under the projection's lock."""
     at = position(app)
     behind = eventstore.last_notification_id(app) - at
     if bulk is None:
@@ -85,7 +94,7 @@ def catch_up(
     projector = Projector(app, model, page, progress, bulk)
     if not bulk:
         try:
-            return projector.run()
+            return projector.run(), None
         finally:
             _finish(projector.model, bulk, projector.tally)
     _drop_indexes(projector.model)
@@ -95,9 +104,9 @@ def catch_up(
         try:
             read = projector.run()
         finally:
-            _finish(projector.model, bulk, projector.tally)
+            reached = _finish(projector.model, bulk, projector.tally)
     _analyze(projector.model)
-    return read
+    return read, reached
 
 
 def rebuild(app: HandoffApp, progress: Progress | None = None) -> int:
@@ -125,8 +134,8 @@ def rebuild(app: HandoffApp, progress: Progress | None = None) -> int:
                 conn.execute(delete(table))
 
     _exclusively(model, [table.name for table in tables], reset)
-    catch_up(app, progress=progress, bulk=True)
-    return eventstore.entries_up_to(app, position(app))
+    _, reached = _catch_up(app, None, progress, True)
+    return eventstore.entries_up_to(app, reached or 0)
 
 
 def _bulk_page(model: ReadModel, behind: int) -> int:
@@ -164,35 +173,47 @@ def _exclusively(model: ReadModel, tables: Iterable[str], work: Callable[[Connec
     of them (a report that read one table and then waited for another this transaction
     held, while this one waited for the first: a deadlock)."""
     names = ", ".join(sorted(tables))
-    for attempt in range(_LOCK_ATTEMPTS + 1):
+    pause = _FIRST_PAUSE
+    waited = 0.0
+    while True:
         try:
             with model.engine.begin() as conn:
                 _claim(conn)
-                if model.is_postgres:
-                    wait = "" if attempt == _LOCK_ATTEMPTS else " NOWAIT"  # in the end, wait
-                    conn.exec_driver_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE{wait}")
+                if model.is_postgres:  # never waits holding some of them
+                    conn.exec_driver_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT")
                 work(conn)
             return
         except OperationalError as error:
             if getattr(error.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
                 raise
-            time.sleep(_LOCK_PAUSE)
+            if waited >= _WAIT_AT_MOST:
+                raise Busy(
+                    "the KPIs' tables are being read without a pause: run the command again"
+                    " once the reports running now have ended"
+                ) from None
+            time.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, _LAST_PAUSE)
 
 
-# PostgreSQL's lock_not_available, and how often and how long apart the tables are tried.
+class Busy(Refused):
+    """The read model's tables could not be had to themselves for long enough."""
+
+
+# PostgreSQL's lock_not_available; the pauses between tries, and how long in all.
 _LOCK_NOT_AVAILABLE = "55P03"
-_LOCK_ATTEMPTS = 100
-_LOCK_PAUSE = 0.05
+_FIRST_PAUSE, _LAST_PAUSE, _WAIT_AT_MOST = 0.02, 1.0, 120.0
 
 
-def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> None:
+def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> int | None:
     """Indexes back, and the summaries brought to the projection's current position (its
     row locked meanwhile: nothing moves under us): from what the catch-up counted when it
-    covers exactly the events they lack, otherwise recomputed."""
+    covers exactly the events they lack, otherwise recomputed. Returns that position
+    (None when nothing was to be done)."""
     if not bulk:
         with model.engine.connect() as conn:
             if summary_position(conn) == position_of(conn):
-                return  # the usual case, without taking the write lock
+                return None  # the usual case, without taking the write lock
     with model.engine.begin() as conn, ThreadPoolExecutor(1) as beside:
         at = _claim(conn)
         counted = None
@@ -212,7 +233,7 @@ def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> None:
                     create_indexes(conn)
         valid = summary_position(conn)
         if valid == at:
-            return
+            return at
         execute = executor(conn)
         if tally is not None and (tally.start, tally.end) == (valid, at):
             # Summaries valid at position 0 count nothing (a rebuild empties them): their
@@ -224,6 +245,7 @@ def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> None:
                           taken_back=tally.taken_back)
         else:
             summaries.refresh(execute, at)
+    return at
 
 
 def _insert(
