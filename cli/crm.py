@@ -7,10 +7,11 @@ from typing import Any
 
 import click
 
+from handoff.cli.data import interrupt_said, recorded_before, recorded_words
 from handoff.crm import import_reading
 from handoff.crm.hubspot import read_hubspot
 from handoff.crm.salesforce import read_salesforce
-from handoff.importer import no_cyclic_gc
+from handoff.importer import Importer, no_cyclic_gc
 from handoff.words import counted
 
 
@@ -26,12 +27,13 @@ def import_from_crm(obj: Any, crm: str, files: tuple[str, ...], dry_run: bool) -
             reading = read_hubspot(paths[0], zone_for_day)
         else:
             reading = read_salesforce(paths, zone_for_day)
-        done = import_reading(app, obj.actor, reading, dry_run=dry_run)
+        importer = Importer(app, obj.actor)
+        with interrupt_said(importer):
+            done = import_reading(app, obj.actor, reading, dry_run=dry_run, importer=importer)
         if done.ok and not dry_run and done.report.recorded:
-            from handoff.cli.data import _recorded, _recorded_before  # the CSV import's words
             from handoff.projections import catch_up  # KPIs are ready when the import ends
 
-            with _recorded_before(_recorded(done.report.recorded), obj.store):
+            with recorded_before(recorded_words(done.report.recorded), obj.store):
                 catch_up(obj.app)
     if not done.ok:
         for error in done.errors:

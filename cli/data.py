@@ -86,18 +86,13 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
         progress = _ImportProgress(shown) if len(rows) >= _PROGRESS_FROM_ROWS else None
         app = obj.app_to_check_against() if dry_run else obj.app
         importer = Importer(app, obj.actor)
-        try:
+        with interrupt_said(importer):
             report = importer.run(rows, dry_run=dry_run, progress=progress)
-        except KeyboardInterrupt:
-            if importer.written is not None:  # interrupted while its entries were sealed
-                raise click.ClickException(
-                    _interrupted_after(_recorded(importer.written))) from None
-            raise
         if report.ok and not dry_run:
             from handoff.projections import catch_up  # KPIs are ready when the import ends
 
             updating = shown.log_position("updating the KPIs") if progress else None
-            with _recorded_before(_recorded(report.recorded), obj.store):
+            with recorded_before(recorded_words(report.recorded), obj.store):
                 catch_up(obj.app, progress=updating)
     if not report.ok:
         for bad_row in report.errors:
@@ -126,7 +121,7 @@ def _restore(obj: Any, text: str, dry_run: bool) -> None:
         if done.written:
             from handoff.projections import catch_up
 
-            with _recorded_before(f"the backup's {counted(done.written, 'entry', 'entries')}"
+            with recorded_before(f"the backup's {counted(done.written, 'entry', 'entries')}"
                                   " were restored", obj.store):
                 catch_up(obj.app)
     if dry_run:
@@ -143,14 +138,14 @@ def _restore(obj: Any, text: str, dry_run: bool) -> None:
 
 
 @contextmanager
-def _recorded_before(done: str, store: str) -> Iterator[None]:
+def recorded_before(done: str, store: str) -> Iterator[None]:
     """What is `done` is committed (the import's events, the backup's entries): a failure
     after that must not read as "nothing was written" (or as an internal error), but say
     what happened and how to finish."""
     try:
         yield
     except KeyboardInterrupt:
-        raise click.ClickException(_interrupted_after(done)) from None
+        raise click.ClickException(interrupted_after(done)) from None
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
     except Exception as error:
@@ -164,14 +159,27 @@ def _recorded_before(done: str, store: str) -> Iterator[None]:
         ) from None
 
 
-def _recorded(events: int) -> str:
+@contextmanager
+def interrupt_said(importer: Importer) -> Iterator[None]:
+    """An import interrupted once its events are committed (while their entries are
+    sealed) says so; before, it wrote nothing, and ends as any interrupted command."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if importer.written is not None:
+            raise click.ClickException(
+                interrupted_after(recorded_words(importer.written))) from None
+        raise
+
+
+def recorded_words(events: int) -> str:
     """What an import committed, in words."""
     if events == 0:
         return "the import recorded nothing new"
     return f"the import's {events} events were recorded"
 
 
-def _interrupted_after(done: str) -> str:
+def interrupted_after(done: str) -> str:
     """An interrupt once what is `done` was committed: it stays."""
     return (
         f"interrupted: {done}; the next command brings the KPIs up to date (re-running the"

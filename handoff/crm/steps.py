@@ -368,14 +368,17 @@ class CrmImport:
 
 
 def import_reading(
-    app: HandoffApp, actor: str, reading: Reading, dry_run: bool = False
+    app: HandoffApp, actor: str, reading: Reading, dry_run: bool = False,
+    importer: Importer | None = None,
 ) -> CrmImport:
-    """Hand the reading's steps to the importer; nothing is written when any row is bad.
+    """Hand the reading's steps to the importer (`importer`, made for `app` and `actor`
+    when not given); nothing is written when any row is bad.
 
     A lead's first refusal is reported; its later steps depend on it and are not reported.
     """
     steps = in_lifecycle_order(reading, _recorded_of(app, reading))
-    report = Importer(app, actor).run(as_rows(steps), dry_run=dry_run or bool(reading.errors))
+    importer = importer or Importer(app, actor)
+    report = importer.run(as_rows(steps), dry_run=dry_run or bool(reading.errors))
     # Counted as the export says them, whatever the store held (a later export's signals
     # of stages passed since are skipped, as the rows recorded already are).
     said = Reading(reading.crm, steps=reading.steps, failed_keys=set(reading.failed_keys),
