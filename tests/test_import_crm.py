@@ -202,6 +202,91 @@ def test_a_later_owner_before_the_decision_leaves_the_handoff_as_recorded(
     assert history[-1]["occurred_at"] == "2026-03-05T18:00:00Z"
 
 
+def later_salesforce(tmp_path: Path, **appended: str) -> Path:
+    """The Salesforce fixture as a later export: rows appended to its files, by name."""
+    folder = tmp_path / "later"
+    shutil.copytree(SALESFORCE, folder)
+    for name, rows in appended.items():
+        path = folder / f"{name}.csv"
+        path.write_text(path.read_text() + rows)
+    return folder
+
+
+B = "00Q8d000001BbbBEAS"  # Raj Patel: handed to Ola Berg, closed not converted on 4 March
+
+
+def test_a_lead_the_crm_recycled_since_is_qualified_and_handed_again(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """B, rejected on 4 March, is made marketing qualified again on 10 March at 15:00Z
+    and given to Sam Ortiz at 16:00Z: new facts, recorded (SPEC §2: rejected -> qualified)."""
+    signed.ok("import", str(SALESFORCE), "--from", "salesforce")
+    history = (
+        f'"0178d00000A1BBBBB5","false","{B}","0058d000000MarAAAQ","2026-03-10T15:00:00.000Z",'
+        '"Status","Text","Closed - Not Converted","Marketing Qualified"\n'
+        f'"0178d00000A1BBBBB6","false","{B}","0058d000000MarAAAQ","2026-03-10T16:00:00.000Z",'
+        '"Owner","Text","Ola Berg","Sam Ortiz"\n'
+    )
+    later = later_salesforce(tmp_path, LeadHistory=history)
+    assert "2 recorded" in signed.ok("import", str(later), "--from", "salesforce")
+    assert steps(signed, B)[-2:] == [("qualified", "2026-03-10T15:00:00Z", None),
+                                     ("handed", "2026-03-10T16:00:00Z", "Sam Ortiz")]
+
+
+def test_a_won_deal_after_its_loss_is_refused_with_its_line(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """Tom Hill's opportunity was lost on 20 March; a Closed Won row after it contradicts
+    that: refused, not dropped (its 12,000 would vanish from every count)."""
+    won = ('"0088d00000H1BBBBB3","false","0068d000002OppBBBQ","0058d000000OlaAAAQ",'
+           '"2026-03-25T15:00:00.000Z","Closed Won","12000.00","12000.00","2026-03-25","100",'
+           '"Closed","2026-03-25T15:00:00.000Z"\n')
+    later = later_salesforce(tmp_path, OpportunityHistory=won)
+    result = signed("import", str(later), "--from", "salesforce")
+    assert result.exit_code == 1
+    assert "OpportunityHistory.csv: line 10: lead '00Q8d000001DddDEAS' is lost, which is " \
+        "final: cannot record won" in result.stderr
+
+
+def test_a_later_status_neither_undoes_a_void_nor_closes_a_recycled_lead_again(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """103, rejected as Unqualified on 3 March: its rejection voided in one store, the lead
+    recycled in handoff (qualified, handed to Ola Berg) in another. The next export still
+    says Unqualified, last active on 11 March: the same status, nothing new."""
+    later = edited(tmp_path, 3, '"2026-03-03 09:00","2026-03-03 13:00"',
+                   '"2026-03-03 09:00","2026-03-11 09:00"')
+    signed.ok("import", str(HUBSPOT), "--from", "hubspot")
+    rejection = next(e["n"] for e in signed.json("lead", "history", "103")
+                     if e["event"] == "rejected")
+    signed.ok("lead", "void", "103", str(rejection), "--why", "rejected the wrong contact",
+              actor="Sam Ortiz")
+    assert "0 recorded" in signed.ok("import", str(later), "--from", "hubspot")
+    assert signed.json("lead", "show", "103")["state"] == "handed"  # the void stands
+    recycled = Handoff(str(tmp_path / "recycled.sqlite"))
+    recycled.ok("sla", "apply", str(tmp_path / "agreement.toml"))
+    recycled.ok("import", str(HUBSPOT), "--from", "hubspot")
+    recycled.ok("lead", "qualify", "103", "--at", "2026-03-09T09:00")
+    recycled.ok("lead", "handoff", "103", "--owner", "Ola Berg", "--at", "2026-03-09T10:00")
+    assert "0 recorded" in recycled.ok("import", str(later), "--from", "hubspot")
+    assert [e for e, _, _ in steps(recycled, "103")][-2:] == ["qualified", "handed"]
+
+
+def test_a_stage_decided_in_handoff_is_not_recorded_again_at_the_crms_instant(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """Ola Berg accepted 104 in handoff at 11:00 CST on 4 March; the next export dates its
+    SQL at 12:00: the lead is past that stage, nothing is recorded."""
+    signed.ok("import", str(HUBSPOT), "--from", "hubspot")
+    signed.ok("lead", "accept", "104", "--at", "2026-03-04T11:00", actor="Ola Berg")
+    later = edited(tmp_path, 4, '"New","Marketing Qualified Lead"', '"New","Sales Qualified Lead"')
+    later.write_text(later.read_text().replace(
+        '"2026-03-03 12:00","2026-03-04 09:00","","",', '"2026-03-03 12:00","2026-03-04 09:00",'
+        '"2026-03-04 12:00","",'))
+    assert "0 recorded" in signed.ok("import", str(later), "--from", "hubspot")
+    assert [e for e, at, _ in steps(signed, "104")].count("accepted") == 1
+
+
 def test_a_file_of_steps_is_not_read_as_a_crms_signals(signed: Handoff, tmp_path: Path) -> None:
     """Only what a CRM says through an owner or a status is skipped once the lead is past it:
     a row of a handoff file is a step, and one the lifecycle refuses refuses the file."""

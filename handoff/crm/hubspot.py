@@ -132,14 +132,14 @@ class _Contact:
         owner = self.cell("Contact owner")
         if owner:
             reading.owners[key] = owner
-        steps = [self.step(key, "captured", captured_at, self.lead_data(source))]
+        steps = [self.step(key, "captured", captured_at, self.lead_data(source),
+                           reached=False)]
         mql, sql = became["marketingqualifiedlead"], became["salesqualifiedlead"]
         if mql is not None:
             steps.append(self.step(key, "qualified", mql))
             if owner:
-                # HubSpot keeps only the latest owner: a signal, not a dated step.
-                steps.append(self.step(key, "handed", self.handed_at(mql, sql), {"owner": owner},
-                                       reached=True))
+                # HubSpot keeps only the latest owner: its instant is a guess.
+                steps.append(self.step(key, "handed", self.handed_at(mql, sql), {"owner": owner}))
         if sql is not None:
             steps.append(self.step(key, "accepted", sql))
         steps.extend(self.deal_steps(key, became, reading))
@@ -163,8 +163,10 @@ class _Contact:
 
     def step(
         self, key: str, event: str, at: datetime, data: dict[str, str] | None = None,
-        reached: bool = False,
+        reached: bool = True,
     ) -> Step:
+        """A step of the contact: a stage HubSpot says was reached (its "Became a ... Date" is
+        when first reached), but its capture."""
         return Step(key, event, at, self.origin, data or {}, reached)
 
     def lead_data(self, source: str) -> dict[str, str]:
@@ -212,5 +214,5 @@ class _Contact:
                 f"Lead Status is {status!r} but Last Activity Date is empty: HubSpot keeps no "
                 "date for a status, so the closing cannot be dated (export Last Activity Date)"
             )
-        # Dated by the last activity, which moves: a signal, not a dated step.
-        return [self.step(key, CLOSED, at, {"reason": status}, reached=True)]
+        # Dated by the last activity, which moves.
+        return [self.step(key, CLOSED, at, {"reason": status})]

@@ -179,9 +179,19 @@ def read_instant(text: str, zone_for_day: ZoneForDay, what: str) -> datetime:
 # -- from steps to the importer's rows ----------------------------------------------------
 
 
-# What the store holds of a lead, in the order it happened: (step, instant, its owner
-# if a handoff). A later export is walked beside it (`in_lifecycle_order`).
-Recorded = list[tuple[str, datetime, str | None]]
+@dataclass(frozen=True)
+class Recorded:
+    """What the store holds of a lead, which a later export is walked beside
+    (`in_lifecycle_order`): its steps as they now read, in the order they happened, each
+    (step, instant, its owner if a handoff); and every step it ever recorded, as first
+    recorded, voided ones too (step, instant, reason if a closing)."""
+
+    steps: list[tuple[str, datetime, str | None]]
+    ever: list[tuple[str, datetime, str | None]]
+
+
+NOTHING_RECORDED = Recorded([], [])
+_CLOSINGS = frozenset({"rejected", "lost"})
 
 
 def in_lifecycle_order(
@@ -205,7 +215,7 @@ def in_lifecycle_order(
             key=lambda s: (s.at, LIFECYCLE_ORDER.get(s.event, len(LIFECYCLE_ORDER)),
                            s.origin.file, s.origin.line),
         )
-        ordered.extend(_walk(steps, reading, (stored or {}).get(key, [])))
+        ordered.extend(_walk(steps, reading, (stored or {}).get(key, NOTHING_RECORDED)))
     return ordered
 
 
@@ -228,80 +238,78 @@ def _in_force(
     handed to by then: closings resolved, skipped stages filled in, signals of stages
     already passed dropped. What the store holds of the lead (`recorded`) resolves a
     closing and names the owner where it went further, by then, than the export; a signal
-    of a stage the store's lead is past adds nothing."""
-    state: str | None = None
+    the store holds already (at this instant or a later one; a closing for the same
+    reason, even voided since) or of a stage the lead is past by then adds nothing."""
+    state: str | None = None  # the export's, as walked, and since when
+    state_at: datetime | None = None
     owner: tuple[datetime, str | None] | None = None  # the latest handoff: when, to whom
-    held = iter(recorded)
+    held = iter(recorded.steps)
     upcoming = next(held, None)
-    in_store: tuple[str | None, tuple[datetime, str | None] | None] = (None, None)
-    reached_in_store = _state_after(name for name, _, _ in recorded)
+    in_store: str | None = None  # the store's, by the step's instant, and since when
+    in_store_at: datetime | None = None
     for step in steps:
         while upcoming is not None and upcoming[1] <= step.at:  # the store's, by then
-            name, at, handed_to = upcoming
-            in_store = (state_after(in_store[0] or name, name),
-                        (at, handed_to) if name == "handed" else in_store[1])
+            name, in_store_at, handed_to = upcoming
+            in_store = state_after(in_store or name, name)
+            if name == "handed" and (owner is None or in_store_at > owner[0]):
+                owner = (in_store_at, handed_to)
             upcoming = next(held, None)
-        if in_store[1] is not None and (owner is None or in_store[1][0] > owner[0]):
-            owner = in_store[1]
+        # Whichever moved last: the store (a step recorded in handoff itself, say) or the
+        # export (a lead the CRM recycled since).
+        now = in_store if in_store_at is not None and (
+            state_at is None or in_store_at > state_at) else state
         if step.event == CLOSED:
-            closed_as = _CLOSED_AS.get(_later(state, in_store[0]) or "")
+            closed_as = _CLOSED_AS.get(now or "")
             if closed_as is None:  # closed while marketing still had it, or closed already
                 continue
             step = replace(step, event=closed_as)
-        missing = None if state is None or step.event == "captured" else _missing(
-            state, step.event)
-        if missing is None and step.reached and state is not None:
-            continue  # the lead is past that stage already, in the export
-        if step.reached and _passed(reached_in_store, step.event):
-            # The store's lead is past that stage already (a later export): it was reached.
-            state = state_after(state or step.event, step.event)
+        missing = None if now is None or step.event == "captured" else _missing(
+            now, step.event)
+        if step.reached and (
+            (missing is None and _passed(now, step.event)) or _holds(recorded, step)
+        ):
+            # Past that stage already, in the export or the store (a later export).
+            state, state_at = state_after(now or step.event, step.event), step.at
             continue
-        if missing:
-            for stage in missing:
-                if _passed(reached_in_store, stage):
-                    continue  # the store's lead is past it (a later export)
-                if stage == "handed" and not reading.owners.get(step.key):
-                    reading.refuse(
-                        step.origin,
-                        f"{step.event} at {iso(step.at)} needs a handoff to sales first, and "
-                        "the export names no owner it was handed to",
-                    )
-                    return
-                filled = _filled(stage, step, reading)
-                if stage == "handed":
-                    owner = (filled.at, filled.data.get("owner"))
-                yield filled, None if owner is None else owner[1]
-                reading.filled += 1
+        for stage in missing or ():
+            if stage == "handed" and not reading.owners.get(step.key):
+                reading.refuse(
+                    step.origin,
+                    f"{step.event} at {iso(step.at)} needs a handoff to sales first, and "
+                    "the export names no owner it was handed to",
+                )
+                return
+            filled = _filled(stage, step, reading)
+            if stage == "handed":
+                owner = (filled.at, filled.data.get("owner"))
+            yield filled, None if owner is None else owner[1]
+            reading.filled += 1
         if step.event == "handed":
             owner = (step.at, step.data.get("owner"))
         yield step, None if owner is None else owner[1]
-        if step.event != "contacted":
-            state = step.event
+        state, state_at = state_after(now or step.event, step.event), step.at
 
 
-def _later(state: str | None, other: str | None) -> str | None:
-    """Of two states of a lead, the one later in the lifecycle."""
-    if state is None or other is None:
-        return state or other
-    return max(state, other, key=LIFECYCLE_ORDER.__getitem__)
-
-
-def _state_after(names: Iterable[str]) -> str | None:
-    """The state a lead's steps leave it in (None: no steps)."""
-    state: str | None = None
-    for name in names:
-        state = state_after(state or name, name)
-    return state
+def _holds(recorded: Recorded, step: Step) -> bool:
+    """Whether the store recorded this step already, at this instant or a later one; a
+    closing, for the same reason at any instant (a CRM's status is not dated), even if a
+    correction voided it since."""
+    if step.event in _CLOSINGS:
+        reason = step.data.get("reason")
+        return any(name in _CLOSINGS and said == reason for name, _, said in recorded.ever)
+    return any(name == step.event and at >= step.at for name, at, _ in recorded.ever)
 
 
 def _passed(state: str | None, event: str) -> bool:
     """Whether a lead in this state is past the stage `event` reaches: the lifecycle takes
     no such step from there, and the state comes no earlier in it (a lead handed again after
-    a rejection is not past its handoff)."""
+    a rejection is not past its handoff); a deal lost is not past its win, nor won past its
+    loss: that contradiction is the lifecycle's to refuse."""
     return (
         state is not None
         and transition_refusal("", state, event) is not None
         and LIFECYCLE_ORDER[state] >= LIFECYCLE_ORDER[event]
+        and not (state in FINAL_STATES and event in FINAL_STATES and state != event)
     )
 
 
@@ -348,7 +356,10 @@ def _recorded_of(app: HandoffApp, reading: Reading) -> dict[str, Recorded]:
             ids[key] = lead_id(key)
     found = app.aggregates(list(ids.values()))
     return {
-        key: [(fact.name, fact.occurred_at, fact.data.get("owner")) for fact in lead.facts()]
+        key: Recorded(
+            [(fact.name, fact.occurred_at, fact.data.get("owner")) for fact in lead.facts()],
+            [(entry.event, entry.occurred_at, entry.data.get("reason")) for entry in lead.steps],
+        )
         for key, aggregate_id in ids.items()
         if (lead := found.get(aggregate_id)) is not None
     }
