@@ -248,6 +248,74 @@ def test_a_won_deal_after_its_loss_is_refused_with_its_line(
         "final: cannot record won" in result.stderr
 
 
+def test_a_reassignment_within_sales_leaves_the_lead_where_it_was(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """Ann Lee (A), contacted by Sam Ortiz on 2 March, is reassigned to Ola Berg on 3 March
+    before it converts: a reassignment within sales adds nothing, and the conversion's
+    acceptance signal finds the lead accepted already (it was refused: the dropped
+    reassignment set the lead back to handed)."""
+    a = "00Q8d000001AaaAEAS"
+    reassigned = (
+        f'"0178d00000A1AAAAB1","false","{a}","0058d000000SamAAAQ","2026-03-03T15:00:00.000Z",'
+        '"Owner","EntityId","0058d000000SamAAAQ","0058d000000OlaAAAQ"\n'
+        f'"0178d00000A1AAAAB1","false","{a}","0058d000000SamAAAQ","2026-03-03T15:00:00.000Z",'
+        '"Owner","Text","Sam Ortiz","Ola Berg"\n'
+    )
+    later = later_salesforce(tmp_path, LeadHistory=reassigned)
+    assert "19 steps, 19 recorded" in signed.ok("import", str(later), "--from", "salesforce")
+    assert [(e, owner) for e, _, owner in steps(signed, a) if e == "handed"] == [
+        ("handed", "Sam Ortiz")]
+
+
+def test_a_lead_recycled_and_closed_again_in_the_crm_is_rejected_again(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """B, closed on 4 March, is qualified again on 10 March, given to Sam Ortiz on the 11th
+    and closed again on the 12th, each dated by Salesforce: a second rejection, recorded."""
+    signed.ok("import", str(SALESFORCE), "--from", "salesforce")
+    history = "".join(
+        f'"0178d00000A1BBBBC{n}","false","{B}","0058d000000MarAAAQ","2026-03-{day}T15:00:00.000Z",'
+        f'{change}\n'
+        for n, day, change in (
+            (1, 10, '"Status","Text","Closed - Not Converted","Marketing Qualified"'),
+            (2, 11, '"Owner","Text","Ola Berg","Sam Ortiz"'),
+            (3, 12, '"Status","Text","Marketing Qualified","Closed - Not Converted"'),
+        )
+    )
+    later = later_salesforce(tmp_path, LeadHistory=history)
+    assert "3 recorded" in signed.ok("import", str(later), "--from", "salesforce")
+    assert steps(signed, B)[-1] == ("rejected", "2026-03-12T15:00:00Z", "Closed - Not Converted")
+
+
+def test_a_deal_lost_after_its_win_is_refused_with_its_line(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    lost = ('"0088d00000H1AAAAA5","false","0068d000002OppAAAQ","0058d000000SamAAAQ",'
+            '"2026-03-12T19:00:00.000Z","Closed Lost","27500.00","0.00","2026-03-12","0",'
+            '"Omitted","2026-03-12T19:00:00.000Z"\n')
+    later = later_salesforce(tmp_path, OpportunityHistory=lost)
+    result = signed("import", str(later), "--from", "salesforce")
+    assert result.exit_code == 1
+    assert "OpportunityHistory.csv: line 10: lead '00Q8d000001AaaAEAS' is won, which is " \
+        "final: cannot record lost" in result.stderr
+
+
+def test_an_owner_assigned_after_the_deal_gets_the_lead_when_marketing_qualified_it(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """101 with no SQL or opportunity date, its owner (as HubSpot keeps it) assigned on 6
+    March at 10:00, after the customer date (5 March, 16:00): handed at the MQL instant
+    (2 March, 09:30 CST), the stages between filled in at the win (it was refused: handed
+    after the win)."""
+    later = edited(tmp_path, 1, '"Sam Ortiz","2026-03-02 10:00"', '"Sam Ortiz","2026-03-06 10:00"')
+    later.write_text(later.read_text().replace(
+        '"2026-03-02 09:30","2026-03-02 14:00","2026-03-03 10:00",',
+        '"2026-03-02 09:30","","",'))
+    signed.ok("import", str(later), "--from", "hubspot")
+    assert steps(signed, "101")[2] == ("handed", "2026-03-02T15:30:00Z", "Sam Ortiz")
+
+
 def test_a_later_status_neither_undoes_a_void_nor_closes_a_recycled_lead_again(
     signed: Handoff, tmp_path: Path
 ) -> None:

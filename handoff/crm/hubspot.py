@@ -10,6 +10,7 @@ rejected (or lost, once accepted).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
@@ -81,6 +82,13 @@ def read_hubspot(path: Path, zone_for_day: ZoneForDay, text: str | None = None) 
     return reading
 
 
+def _next(became: dict[str, datetime | None]) -> datetime | None:
+    """The instant of the first stage dated after the MQL: the SQL's, else the deal's (an
+    opportunity counts only for a customer: an open one gives no step)."""
+    opportunity = became["opportunity"] if became["customer"] else None
+    return became["salesqualifiedlead"] or opportunity or became["customer"]
+
+
 def _named(found: str, names: tuple[str, ...]) -> str:
     """A column as HubSpot names it (the header is read in any letter case)."""
     return next((name for name in names if name.casefold() == found), found)
@@ -139,7 +147,8 @@ class _Contact:
             steps.append(self.step(key, "qualified", mql))
             if owner:
                 # HubSpot keeps only the latest owner: its instant is a guess.
-                steps.append(self.step(key, "handed", self.handed_at(mql, sql), {"owner": owner}))
+                steps.append(self.step(key, "handed", self.handed_at(mql, _next(became)),
+                                       {"owner": owner}))
         if sql is not None:
             steps.append(self.step(key, "accepted", sql))
         steps.extend(self.deal_steps(key, became, reading))
@@ -174,12 +183,14 @@ class _Contact:
         return {"source": source, "name": name, "email": self.cell("Email"),
                 "company": self.cell("Company Name")}
 
-    def handed_at(self, mql: datetime, sql: datetime | None) -> datetime:
-        """When the owner was assigned, if that was between the MQL and the SQL instants;
-        otherwise the MQL instant (an owner assigned earlier gets the lead when marketing
-        qualifies it; HubSpot keeps only the latest assignment, which may be a later one)."""
+    def handed_at(self, mql: datetime, following: datetime | None) -> datetime:
+        """When the owner was assigned, if that was between the MQL instant and the next
+        stage's (`following`); otherwise the MQL instant (an owner assigned earlier gets the
+        lead when marketing qualifies it; HubSpot keeps only the latest assignment, which
+        may be a later one)."""
         assigned = self.when("Owner Assigned Date")
-        if assigned is not None and assigned >= mql and (sql is None or assigned <= sql):
+        if assigned is not None and mql <= assigned and (following is None
+                                                         or assigned <= following):
             return assigned
         return mql
 
@@ -215,4 +226,4 @@ class _Contact:
                 "date for a status, so the closing cannot be dated (export Last Activity Date)"
             )
         # Dated by the last activity, which moves.
-        return [self.step(key, CLOSED, at, {"reason": status})]
+        return [replace(self.step(key, CLOSED, at, {"reason": status}), undated=True)]

@@ -36,7 +36,8 @@ LIFECYCLE_ORDER = {name: rank for rank, name in enumerate(EVENT_NAMES)}
 # A CRM's signal that the lead was closed without a sale: a rejection while sales decides
 # on the handoff, a lost deal once sales accepted it, nothing while marketing still has it.
 CLOSED = "closed"
-_CLOSED_AS = {"handed": "rejected", "accepted": "lost", "proposal": "lost"}
+# A closing after a win contradicts it: as a loss, the lifecycle refuses it with its line.
+_CLOSED_AS = {"handed": "rejected", "accepted": "lost", "proposal": "lost", "won": "lost"}
 # The stage just before each one on the lifecycle's main path, for the stages a CRM skips.
 # The steps sales records: an import records them in the name of the lead's owner.
 SALES_STEPS = frozenset({"accepted", "rejected", "contacted", "proposal", "won", "lost"})
@@ -74,6 +75,9 @@ class Step:
     origin: Origin
     data: Mapping[str, str] = field(default_factory=dict)
     reached: bool = False
+    # Its instant is not when it happened, only a bound (HubSpot dates a status by the
+    # contact's last activity, which moves): the same closing, later, is no new one.
+    undated: bool = False
 
 
 @dataclass(frozen=True)
@@ -268,8 +272,9 @@ def _in_force(
         if step.reached and (
             (missing is None and _passed(now, step.event)) or _holds(recorded, step)
         ):
-            # Past that stage already, in the export or the store (a later export).
-            state, state_at = state_after(now or step.event, step.event), step.at
+            # Past that stage already, in the export or the store (a later export): the
+            # lead stays where it was.
+            state, state_at = now, step.at
             continue
         for stage in missing or ():
             if stage == "handed" and not reading.owners.get(step.key):
@@ -291,13 +296,13 @@ def _in_force(
 
 
 def _holds(recorded: Recorded, step: Step) -> bool:
-    """Whether the store recorded this step already, at this instant or a later one; a
-    closing, for the same reason at any instant (a CRM's status is not dated), even if a
-    correction voided it since."""
-    if step.event in _CLOSINGS:
+    """Whether the store holds this step already, at this instant or a later one; an
+    undated closing, if it ever recorded a closing for the same reason, at any instant,
+    even voided since (the status the CRM still shows)."""
+    if step.undated and step.event in _CLOSINGS:
         reason = step.data.get("reason")
         return any(name in _CLOSINGS and said == reason for name, _, said in recorded.ever)
-    return any(name == step.event and at >= step.at for name, at, _ in recorded.ever)
+    return any(name == step.event and at >= step.at for name, at, _ in recorded.steps)
 
 
 def _passed(state: str | None, event: str) -> bool:
