@@ -233,21 +233,6 @@ def test_a_lead_the_crm_recycled_since_is_qualified_and_handed_again(
                                      ("handed", "2026-03-10T16:00:00Z", "Sam Ortiz")]
 
 
-def test_a_won_deal_after_its_loss_is_refused_with_its_line(
-    signed: Handoff, tmp_path: Path
-) -> None:
-    """Tom Hill's opportunity was lost on 20 March; a Closed Won row after it contradicts
-    that: refused, not dropped (its 12,000 would vanish from every count)."""
-    won = ('"0088d00000H1BBBBB3","false","0068d000002OppBBBQ","0058d000000OlaAAAQ",'
-           '"2026-03-25T15:00:00.000Z","Closed Won","12000.00","12000.00","2026-03-25","100",'
-           '"Closed","2026-03-25T15:00:00.000Z"\n')
-    later = later_salesforce(tmp_path, OpportunityHistory=won)
-    result = signed("import", str(later), "--from", "salesforce")
-    assert result.exit_code == 1
-    assert "OpportunityHistory.csv: line 10: lead '00Q8d000001DddDEAS' is lost, which is " \
-        "final: cannot record won" in result.stderr
-
-
 def test_a_reassignment_within_sales_leaves_the_lead_where_it_was(
     signed: Handoff, tmp_path: Path
 ) -> None:
@@ -288,17 +273,26 @@ def test_a_lead_recycled_and_closed_again_in_the_crm_is_rejected_again(
     assert steps(signed, B)[-1] == ("rejected", "2026-03-12T15:00:00Z", "Closed - Not Converted")
 
 
-def test_a_deal_lost_after_its_win_is_refused_with_its_line(
-    signed: Handoff, tmp_path: Path
+@pytest.mark.parametrize(("row", "lead", "said"), [
+    # Tom Hill's opportunity was lost on 20 March: its win after that (12,000 that would
+    # vanish from every count, were it dropped).
+    ('"0088d00000H1BBBBB3","false","0068d000002OppBBBQ","0058d000000OlaAAAQ",'
+     '"2026-03-25T15:00:00.000Z","Closed Won","12000.00","12000.00","2026-03-25","100",'
+     '"Closed","2026-03-25T15:00:00.000Z"', "00Q8d000001DddDEAS", "is lost, which is final:"
+     " cannot record won"),
+    # Ann Lee's was won on 10 March: its loss after that.
+    ('"0088d00000H1AAAAA5","false","0068d000002OppAAAQ","0058d000000SamAAAQ",'
+     '"2026-03-12T19:00:00.000Z","Closed Lost","27500.00","0.00","2026-03-12","0",'
+     '"Omitted","2026-03-12T19:00:00.000Z"', "00Q8d000001AaaAEAS", "is won, which is final:"
+     " cannot record lost"),
+], ids=["won after lost", "lost after won"])
+def test_a_deal_closed_both_ways_is_refused_with_its_line(
+    signed: Handoff, tmp_path: Path, row: str, lead: str, said: str
 ) -> None:
-    lost = ('"0088d00000H1AAAAA5","false","0068d000002OppAAAQ","0058d000000SamAAAQ",'
-            '"2026-03-12T19:00:00.000Z","Closed Lost","27500.00","0.00","2026-03-12","0",'
-            '"Omitted","2026-03-12T19:00:00.000Z"\n')
-    later = later_salesforce(tmp_path, OpportunityHistory=lost)
+    later = later_salesforce(tmp_path, OpportunityHistory=row + "\n")
     result = signed("import", str(later), "--from", "salesforce")
     assert result.exit_code == 1
-    assert "OpportunityHistory.csv: line 10: lead '00Q8d000001AaaAEAS' is won, which is " \
-        "final: cannot record lost" in result.stderr
+    assert f"OpportunityHistory.csv: line 10: lead '{lead}' {said}" in result.stderr
 
 
 def test_an_owner_assigned_after_the_deal_gets_the_lead_when_marketing_qualified_it(
