@@ -88,6 +88,7 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
         importer = Importer(app, obj.actor)
         with interrupt_said(importer):
             report = importer.run(rows, dry_run=dry_run, progress=progress)
+        del importer  # the file's leads and events, not held while the KPIs catch up
         if report.ok and not dry_run:
             from handoff.projections import catch_up  # KPIs are ready when the import ends
 

@@ -56,6 +56,15 @@ def _fresh_postgres_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def pg_store() -> Iterator[str]:
+    """A PostgreSQL database of its own, for what concerns PostgreSQL only (libpq's URLs,
+    database users and their rights)."""
+    if not POSTGRES_URL:
+        pytest.skip("set HANDOFF_TEST_POSTGRES_URL to run on PostgreSQL")
+    yield from _fresh_postgres_database()
+
+
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A `--store` value naming an empty store of its own, on each backend."""

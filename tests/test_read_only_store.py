@@ -60,11 +60,10 @@ def test_every_read_command_works_on_a_store_on_read_only_media(
     assert verification.stdout == ""
 
 
-def test_a_postgresql_user_who_may_only_read_is_told_so_in_one_line(store: str) -> None:
+def test_a_postgresql_user_who_may_only_read_is_told_so_in_one_line(pg_store: str) -> None:
     """An auditor's database user granted SELECT only: a command that would have to bring
     the KPIs up to date (write) is refused in one line; once they are, it reads."""
-    if not store.startswith("postgresql"):
-        pytest.skip("database users with their own rights: PostgreSQL's")
+    store = pg_store
     writer = Handoff(store)
     writer.ok("lead", "capture", "r-1", "--source", "web", "--at", "2026-03-02T09:00Z")
     writer.ok("kpi", "--month", "2026-03")  # every table made, then one more event

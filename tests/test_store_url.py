@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli_helpers import Handoff
-from conftest import POSTGRES_URL, _fresh_postgres_database
 from sqlalchemy.engine import make_url
 
 from handoff.application import HandoffApp
 from handoff.store import locate, without_password
-
-
-@pytest.fixture
-def pg_store() -> Iterator[str]:
-    """libpq's ways concern PostgreSQL only."""
-    if not POSTGRES_URL:
-        pytest.skip("set HANDOFF_TEST_POSTGRES_URL to run on PostgreSQL")
-    yield from _fresh_postgres_database()
 
 
 def test_a_password_is_never_shown(tmp_path: Path) -> None:
