@@ -277,11 +277,7 @@ class Importer:
 
     def _load_existing(self, rows: Sequence[Row]) -> None:
         """Load the leads and traffic days the file names that the store already has."""
-        keys = dict.fromkeys(row["lead"] for _, row in rows if row.get("lead"))
-        self.ids = {}  # a uuid5 per lead, not per row
-        for key in keys:
-            with suppress(Refused):  # a key that is not text: refused with its rows
-                self.ids[key] = lead_id(key)
+        self.ids = lead_ids(row["lead"] for _, row in rows if row.get("lead"))
         days: dict[UUID, date] = {}
         counts: dict[date, list[int]] = {}
         for _, row in rows:
@@ -412,6 +408,16 @@ class Importer:
                        zone=self.zone_for_day(day))
         self.changed[day] = traffic
         return True
+
+
+def lead_ids(keys: Iterable[str]) -> dict[str, UUID]:
+    """The aggregate id of each lead key, made once per key (not per row); a key that is
+    no key is left out, to be refused with its rows."""
+    ids: dict[str, UUID] = {}
+    for key in dict.fromkeys(keys):
+        with suppress(Refused):
+            ids[key] = lead_id(key)
+    return ids
 
 
 def _refuse_foreign_columns(row: dict[str, str], event_name: str) -> None:

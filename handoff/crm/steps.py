@@ -7,12 +7,10 @@ import csv
 import io
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from handoff.application import HandoffApp
@@ -21,11 +19,10 @@ from handoff.domain.steps import (
     ALLOWED_FROM,
     EVENT_NAMES,
     FINAL_STATES,
-    lead_id,
     state_after,
     transition_refusal,
 )
-from handoff.importer import Importer, ImportReport, MalformedFile, Row
+from handoff.importer import Importer, ImportReport, MalformedFile, Row, lead_ids
 from handoff.instants import iso, parse_instant
 from handoff.words import cannot_read
 
@@ -355,10 +352,7 @@ def as_rows(steps: list[Step]) -> list[Row]:
 
 def _recorded_of(app: HandoffApp, reading: Reading) -> dict[str, Recorded]:
     """What the store holds of the leads the export names (`Recorded`, by key)."""
-    ids: dict[str, UUID] = {}
-    for key in dict.fromkeys(step.key for step in reading.steps):
-        with suppress(Refused):  # a key that is no key: refused with its rows
-            ids[key] = lead_id(key)
+    ids = lead_ids(step.key for step in reading.steps)
     found = app.aggregates(list(ids.values()))
     return {
         key: Recorded(
