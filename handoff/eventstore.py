@@ -18,7 +18,9 @@ than the projection silently slowing down or reading wrongly):
   keys in the order an event's attributes were set, its encoder's `check_circular`, and
   that encoder's settings, given to the standard library's compiled encoder made once;
 - the mapper's stored form of an event (its attributes less id and version, encoded,
-  compressed, encrypted) and the SQLite recorder's INSERT, to write a large import at once;
+  compressed, encrypted) and the SQLite recorder's INSERT, to write a large import at once,
+  from a second process that opens the database as the library's connection pool does (its
+  database name and lock timeout);
   and, for an event an import describes without constructing it (`Unbuilt`), the order
   of those attributes (the event's dataclass fields) and what `Aggregate._create` adds;
 - the repository's reconstruction of an aggregate (its events in order through
@@ -777,7 +779,9 @@ def record_in_bulk(
     """Record many domain events in one transaction, all or nothing, stored as the library
     stores them (`encoded`, then `record_encoded`); with `digest`, where they stand and
     each one's digest, taken from its row as it was made."""
-    return record_encoded(app, encoded(app, events, digest), digested=digest is not None)
+    return record_encoded(
+        app, encoded(app, events, digest), digested=digest is not None, size=len(events)
+    )
 
 
 def encoded(
@@ -793,14 +797,17 @@ def encoded(
 
 
 def record_encoded(
-    app: Application[Any], chunks: Iterable[Chunk], digested: bool = False
+    app: Application[Any], chunks: Iterable[Chunk], digested: bool = False,
+    size: int = 0,
 ) -> Recorded | None:
-    """Write these rows (`encoded`) in one transaction, all or nothing; a key recorded by
-    another process meanwhile fails the whole write as the library's `IntegrityError` (a
-    `RecordConflictError`). `digested`: the positions they took, with their digests.
+    """Write these rows (`encoded`, `size` of them if known) in one transaction, all or
+    nothing; a key recorded by another process meanwhile fails the whole write as the
+    library's `IntegrityError` (a `RecordConflictError`). `digested`: the positions they
+    took, with their digests.
 
     SQLite: the recorder's own INSERT by `executemany`, where the library executes it
-    once per event to collect each rowid (a third of the cost of writing a large import).
+    once per event to collect each rowid (a third of the cost of writing a large import);
+    from WRITER_FROM rows, by a second process while this one makes the next (`log_writer`).
     PostgreSQL: COPY, as `copy_stored_rows` explains.
     """
     originators: list[str] = []
@@ -815,6 +822,8 @@ def record_encoded(
 
     if is_postgres(app):
         at = copy_stored_rows(app, _with_ids(rows_of_each(chunks)), positions=digested)
+    elif size >= WRITER_FROM and not _recorder(app).datastore.pool.is_sqlite_memory_mode:
+        at = _insert_rows_elsewhere(app, rows_of_each(chunks), positions=digested)
     else:
         at = _insert_rows(app, rows_of_each(chunks), positions=digested)
     if at is None:
@@ -856,6 +865,43 @@ def _insert_rows(
         )
         found, after = rows(cursor)[0]
     if found != count:  # pragma: no cover - SQLite gives a new rowid one above the last
+        return None
+    return after, list(range(first, last + 1))
+
+
+# From this many rows, SQLite's are written by a second process (`log_writer`): starting it
+# costs about a tenth of a second, which the first chunks made meanwhile hide.
+WRITER_FROM = 30_000
+
+
+def _insert_rows_elsewhere(
+    app: Application[Any], chunks: Iterable[list[EncodedRow]], positions: bool
+) -> tuple[int, list[int]] | None:
+    """SQLite: `_insert_rows`, the rows inserted by a second process (`log_writer`) with
+    the recorder's INSERT, into the database as the library's datastore opens it; what the
+    driver refuses raised as the library raises it."""
+    from eventsourcing import persistence
+    from eventsourcing.sqlite import SQLITE3_DEFAULT_LOCK_TIMEOUT
+
+    from handoff.log_writer import WriteFailed, Writer
+
+    recorder = _recorder(app)
+    pool = recorder.datastore.pool  # how the library connects: its database name, timeout
+    timeout = pool.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT
+    writer = Writer(pool.db_name, timeout, recorder.insert_events_statement, events_table(app))
+    with writer:
+        for chunk in chunks:
+            writer.send(chunk)
+        try:
+            after, first, last, found = writer.commit()
+        except WriteFailed as failed:
+            kind = getattr(persistence, failed.kind, persistence.PersistenceError)
+            if not issubclass(kind, persistence.PersistenceError):  # pragma: no cover
+                kind = persistence.PersistenceError
+            raise kind(str(failed)) from None
+    if not positions or not last:
+        return None
+    if found != last - first + 1:  # pragma: no cover - SQLite gives a new rowid one above the last
         return None
     return after, list(range(first, last + 1))
 

@@ -103,6 +103,41 @@ def signed(handoff: Handoff, tmp_path: Path) -> Handoff:
     handoff.ok("sla", "apply", str(path))
     handoff.ok("sla", "sign", "1", actor="sam")
     return handoff
+class BulkWriter:
+    """Where a test's bulk writes put their rows into SQLite's events table: in this
+    process, or (`elsewhere`) by a second one (`log_writer`), as a large import's are
+    (from `WRITER_FROM` rows); `started` names the database of each second process."""
+
+    def __init__(self, elsewhere: bool) -> None:
+        self.elsewhere = elsewhere
+        self.started: list[str] = []
+
+    def assert_went(self, store: str, writes: int) -> None:
+        """Each of `writes` bulk writes went through a second process into the store's
+        file when asked to, on SQLite; PostgreSQL's rows are copied by this process."""
+        sqlite = not store.startswith("postgresql")
+        assert len(self.started) == (writes if self.elsewhere and sqlite else 0)
+        assert all(Path(database) == Path(store) for database in self.started)
+
+
+@pytest.fixture(params=["here", "by a second process"])
+def bulk_writer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> BulkWriter:
+    """A test's bulk writes on SQLite made in this process, or by a second one."""
+    from handoff import eventstore, log_writer
+
+    writer = BulkWriter(elsewhere=request.param != "here")
+    if writer.elsewhere:
+        monkeypatch.setattr(eventstore, "WRITER_FROM", 1)
+        start = log_writer.Writer.__init__
+
+        def counted(self: log_writer.Writer, database: str, *rest: Any) -> None:
+            writer.started.append(database)
+            start(self, database, *rest)
+
+        monkeypatch.setattr(log_writer.Writer, "__init__", counted)
+    return writer
+
+
 @pytest.fixture
 def written_ahead(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """A rebuild in pages of 7 events, each written by a process of its own while the next

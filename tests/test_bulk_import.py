@@ -10,13 +10,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cli_helpers import Handoff
+from conftest import BulkWriter
 from eventsourcing.persistence import RecordConflictError
 
+from handoff import eventstore
 from handoff.application import HandoffApp
 from handoff.domain.lead import Lead
 from handoff.domain.steps import Stamp
@@ -63,7 +66,9 @@ def test_a_large_import_completes_while_another_process_records_a_lead(
     assert march["counts"]["handed"] == leads
 
 
-def test_a_bulk_write_meeting_a_key_recorded_meanwhile_writes_nothing(store: str) -> None:
+def test_a_bulk_write_meeting_a_key_recorded_meanwhile_writes_nothing(
+    store: str, bulk_writer: BulkWriter
+) -> None:
     """All or nothing: the bulk write refuses as a whole when a lead appeared underneath."""
     app = HandoffApp(locate(store))
     try:
@@ -75,6 +80,36 @@ def test_a_bulk_write_meeting_a_key_recorded_meanwhile_writes_nothing(store: str
     finally:
         app.close()
     assert "unknown lead" in Handoff(store).refused("lead", "show", "k-0")
+    bulk_writer.assert_went(store, writes=1)
+
+
+def test_a_bulk_write_stopped_midway_writes_nothing_and_holds_no_lock(
+    store: str, bulk_writer: BulkWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C while a large import's rows are being made (some already written, in this
+    process or by a second one) leaves the log as it was, and the next command writes."""
+    monkeypatch.setattr(eventstore, "CHUNK", 10)
+    app = HandoffApp(locate(store))
+    try:
+        stamp = Stamp(datetime(2026, 3, 2, 9, tzinfo=UTC), datetime.now(UTC), "maria")
+        events = [e for n in range(50) for e in Lead.capture(f"k-{n}", "web", stamp)
+                  .collect_events()]
+        before = eventstore.last_notification_id(app)
+
+        def stopped() -> Iterator[eventstore.Chunk]:
+            chunks = eventstore.encoded(app, events)
+            yield next(chunks)
+            yield next(chunks)
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            eventstore.record_encoded(app, stopped(), size=len(events))
+        assert eventstore.last_notification_id(app) == before
+    finally:
+        app.close()
+    Handoff(store).ok("lead", "capture", "k-0", "--source", "phone")  # not locked out
+    assert Handoff(store).json("lead", "show", "k-0")["source"] == "phone"
+    bulk_writer.assert_went(store, writes=1)
 
 
 def test_a_bulk_catch_up_reports_its_progress_where_the_command_line_shows_it(

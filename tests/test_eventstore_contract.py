@@ -13,7 +13,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from conftest import AGREEMENT, FakeClock, agreement_toml
+from conftest import AGREEMENT, BulkWriter, FakeClock, agreement_toml
 from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import get_topic
 
@@ -262,10 +262,12 @@ def a_lead_with_every_kind_of_entry(key: str) -> Lead:
 
 @pytest.mark.parametrize("compressed", [False, True], ids=["plain", "compressed"])
 def test_a_bulk_write_stores_each_event_as_the_library_stores_it(
-    store: str, clock: FakeClock, compressed: bool, monkeypatch: pytest.MonkeyPatch
+    store: str, clock: FakeClock, compressed: bool, monkeypatch: pytest.MonkeyPatch,
+    bulk_writer: BulkWriter,
 ) -> None:
     """`record_in_bulk` makes each row as the library's mapper makes a `StoredEvent` and
-    writes it as its recorder would, on both stores; the library reads the events back."""
+    writes it as its recorder would, on both stores (on SQLite, in this process or by a
+    second one); the library reads the events back."""
     if compressed:
         monkeypatch.setenv("COMPRESSOR_TOPIC", "eventsourcing.compressor:ZlibCompressor")
     app = HandoffApp(locate(store), clock=clock)
@@ -291,16 +293,18 @@ def test_a_bulk_write_stores_each_event_as_the_library_stores_it(
         written = [e[1:] for e in eventstore.every_stored_entry(app, position)]
         assert written == expected[len(recorded):]
         assert app.repository.get(lead.id) == lead
+        bulk_writer.assert_went(store, writes=1)
     finally:
         app.close()
 
 
 def test_a_bulk_write_gives_the_positions_and_digests_of_its_entries_as_stored(
-    store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, bulk_writer: BulkWriter
 ) -> None:
     """`record_in_bulk` with a digest: its rows made and written a chunk at a time, the
     same entries; each one's position and digest as the log gives them back (what
-    `audit.seal_recorded_quietly` seals without reading them)."""
+    `audit.seal_recorded_quietly` seals without reading them), on SQLite whether this
+    process or a second one wrote them."""
     monkeypatch.setattr(eventstore, "CHUNK", 4)
     app = HandoffApp(locate(store), clock=clock)
     try:
@@ -321,8 +325,10 @@ def test_a_bulk_write_gives_the_positions_and_digests_of_its_entries_as_stored(
             before, [e[0] for e in entries], [e[1] for e in entries],
             [audit.entry_digest(e) for e in entries],
         )
+        bulk_writer.assert_went(store, writes=1)
     finally:
         app.close()
+
 
 
 @pytest.mark.parametrize("compressed", [False, True], ids=["plain", "compressed"])

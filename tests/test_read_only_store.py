@@ -14,6 +14,7 @@ from cli_helpers import Handoff
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.pool import NullPool
 
+from handoff import eventstore
 from handoff.demo import build_demo
 
 
@@ -32,7 +33,7 @@ def read_only_folder(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_every_read_command_works_on_a_store_on_read_only_media(
-    tmp_path: Path, read_only_folder: Path
+    tmp_path: Path, read_only_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = tmp_path / "demo.sqlite"
     build_demo(original, seed=2, today=date(2026, 11, 27), months=2)
@@ -54,6 +55,11 @@ def test_every_read_command_works_on_a_store_on_read_only_media(
     assert breaches.exit_code in (0, 3) and breaches.stdout == source("sla", "breaches").stdout
     assert "the log is intact" in copy.ok("audit", "verify")
     refusal = copy.refused("traffic", "record", "--date", "2026-10-01", "--visits", "3")
+    assert refusal.startswith("Error: ") and "read-only" in refusal, refusal
+    rows = tmp_path / "rows.csv"
+    rows.write_text("lead,event,at,actor,source\nro-1,captured,2026-10-05T09:00Z,maria,web\n")
+    monkeypatch.setattr(eventstore, "WRITER_FROM", 1)  # written as a large import's are
+    refusal = copy.refused("import", str(rows))
     assert refusal.startswith("Error: ") and "read-only" in refusal, refusal
     verification = copy("sla", "verify")  # it records its outcome: refused before it runs
     assert verification.exit_code == 1 and "read-only" in verification.stderr

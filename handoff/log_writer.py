@@ -1,0 +1,173 @@
+"""A large import's rows written into SQLite's events table by a second process, while this
+one makes the next rows: making them (the events encoded, their digests taken) and writing
+them each took about half of recording 219,000 events, one after the other.
+
+The child (`_serve`) opens the store as the event store library opens it, begins one
+transaction and inserts each chunk it is given with the library's own INSERT (both given
+by `eventstore`, which owns what the library does). Told to commit, it reads where the
+rows stand, commits and answers; its input ending first (the command failed or was
+interrupted) rolls everything back: all or nothing, as one write in this process. A write
+that fails (another process recorded one of these keys, the store is read-only, locked)
+answers the driver's error by its class and words once the caller has sent everything, and
+the caller raises it as the library would have.
+
+Chunks go to the child from a thread: writing to a pipe lets Python's lock go, so the
+rows are made here while the child starts and while it writes the chunk before.
+"""
+
+from __future__ import annotations
+
+import marshal
+import queue
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from contextlib import suppress
+from typing import Any, BinaryIO
+
+from handoff import child
+
+# A chunk's rows: (originator id as 32 hex digits, version, topic, state as stored).
+Rows = Sequence[tuple[str, int, str, bytes]]
+# Where the rows stand once committed: (the log's last position before them, the first
+# and last they took, how many rows the table holds from the first on).
+Placed = tuple[int, int, int, int]
+
+_COMMIT = None  # the message that ends the rows
+_CHUNKS_AHEAD = 4  # chunks made and waiting to be sent, at most (a chunk: ~3 MB)
+
+
+class WriteFailed(Exception):
+    """The child's driver refused the write: its error's class name (sqlite3's) and words."""
+
+    def __init__(self, kind: str, said: str) -> None:
+        super().__init__(said)
+        self.kind = kind
+
+
+class Writer:
+    """The child, given the store (the library's database name and lock timeout), the
+    INSERT and the events table's name; `send` each chunk, then `commit`. Leaving without
+    committing rolls the rows back."""
+
+    def __init__(self, database: str, timeout: float, insert: str, table: str) -> None:
+        self.child = child.start(__name__, stdout=subprocess.PIPE)
+        self.outbox: queue.Queue[bytes | None] = queue.Queue(_CHUNKS_AHEAD)
+        self.sender = threading.Thread(target=self._send_all, name="log-writer", daemon=True)
+        self.sender.start()
+        self.outbox.put(marshal.dumps((database, timeout, insert, table), 2))
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._end()
+        self.child.wait()
+        if self.child.stdout is not None:
+            self.child.stdout.close()
+
+    def send(self, rows: Rows) -> None:
+        # Version 2, before marshal tracked shared objects: looking each one up costs more
+        # than writing it again (as the projection's pages, `page_writer`).
+        self.outbox.put(marshal.dumps(list(rows), 2))
+
+    def commit(self) -> Placed:
+        """Commit the rows sent; where they stand. Raises `WriteFailed` when the driver
+        refused them (nothing is written), RuntimeError when the child ended."""
+        self.outbox.put(marshal.dumps(_COMMIT, 2))
+        self._end()
+        assert self.child.stdout is not None
+        answer = child.read_message(self.child.stdout)  # type: ignore[arg-type]
+        if answer is None:
+            raise RuntimeError("the process writing the import's events ended")
+        said = marshal.loads(answer)
+        if said[0] is not None:
+            raise WriteFailed(*said)
+        placed: Placed = said[1]
+        return placed
+
+    def _end(self) -> None:
+        """No more messages: the child's input ends once those queued are sent."""
+        if self.sender.is_alive():
+            self.outbox.put(None)
+            self.sender.join()
+
+    def _send_all(self) -> None:
+        given = self.child.stdin
+        assert given is not None
+        broken = False
+        while (message := self.outbox.get()) is not None:
+            if broken:
+                continue  # the child ended: what is left is dropped, its answer says why
+            try:
+                given.write(child.framed(message))
+                given.flush()
+            except OSError:
+                broken = True
+        with suppress(OSError):
+            given.close()
+
+
+def _serve(given: BinaryIO) -> None:
+    """In the child: the rows of each message inserted in one transaction, committed at
+    `_COMMIT` and answered (None, `Placed`), or (class, words) of the driver's error."""
+    setup = child.read_message(given)
+    if setup is None:
+        return
+    database, timeout, insert, table = marshal.loads(setup)
+    connection = sqlite3.connect(database, uri=True, timeout=timeout, isolation_level=None)
+    failed: tuple[str, str] | None = None
+    count = 0
+    while (message := child.read_message(given)) is not None:
+        rows = marshal.loads(message)
+        if rows is _COMMIT:
+            answer: tuple[Any, ...] | None = failed
+            if answer is None:
+                try:
+                    answer = (None, _commit(connection, table, count))
+                except sqlite3.Error as error:
+                    answer = (type(error).__name__, str(error))
+            _answer(answer)
+            break
+        if failed is not None:
+            continue  # read to the end: the caller hears why once it has sent everything
+        try:
+            if not connection.in_transaction:
+                connection.execute("BEGIN")
+            connection.executemany(insert, rows)
+            count += len(rows)
+        except sqlite3.Error as error:
+            failed = (type(error).__name__, str(error))
+            if connection.in_transaction:
+                connection.rollback()
+    connection.close()  # without a commit: rolled back
+
+
+def _commit(connection: sqlite3.Connection, table: str, count: int) -> Placed:
+    """Where the rows stand (read under the write lock, held since the first insert), then
+    the commit."""
+    if not count:
+        return (0, 0, 0, 0)
+    (last,) = connection.execute("SELECT last_insert_rowid()").fetchone()
+    first = last - count + 1
+    found, after = connection.execute(
+        f"SELECT count(*), (SELECT coalesce(max(rowid), 0) FROM {table} WHERE rowid < ?)"
+        f" FROM {table} WHERE rowid >= ?", (first, first)
+    ).fetchone()
+    connection.commit()
+    return (after, first, last, found)
+
+
+def _answer(answer: tuple[Any, ...]) -> None:
+    sys.stdout.buffer.write(child.framed(marshal.dumps(answer, 2)))
+    sys.stdout.buffer.flush()
+
+
+def _main() -> int:
+    return child.serve(_serve)
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
