@@ -78,17 +78,18 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
     if is_backup(text):
         _restore(obj, text, dry_run)
         return
+    reader = read_jsonl_rows if file.endswith(".jsonl") else read_rows
     with stages() as shown, no_cyclic_gc():
-        try:
-            rows = read_jsonl_rows(text) if file.endswith(".jsonl") else read_rows(text)
-        except MalformedFile as error:
-            raise MalformedFile(f"{file}: {error}") from None  # named like each bad row
-        progress = _ImportProgress(shown) if len(rows) >= _PROGRESS_FROM_ROWS else None
+        lines = text.count("\n")
+        progress = _ImportProgress(shown) if lines >= _PROGRESS_FROM_ROWS else None
         app = obj.app_to_check_against() if dry_run else obj.app
         importer = Importer(app, obj.actor)
         with interrupt_said(importer):
-            report = importer.run(rows, dry_run=dry_run, progress=progress)
-        del importer  # the file's leads and events, not held while the KPIs catch up
+            try:
+                report = importer.run_file(text, reader, dry_run=dry_run, progress=progress)
+            except MalformedFile as error:
+                raise MalformedFile(f"{file}: {error}") from None  # named like each bad row
+        del importer, text  # the file, its leads and events: not held while the KPIs catch up
         if report.ok and not dry_run:
             from handoff.projections import catch_up  # KPIs are ready when the import ends
 

@@ -381,10 +381,12 @@ class HandoffApp(Application[Any]):
             position = notifications[-1].id
 
     def save_in_bulk(
-        self, aggregates: Iterable[Any], committed: Callable[[], None] | None = None
+        self, aggregates: Iterable[Any], committed: Callable[[], None] | None = None,
+        made: eventstore.MadeElsewhere | None = None,
     ) -> None:
         """Save many aggregates in one transaction (imports, the demo), and seal them;
-        `committed` is called once the transaction is.
+        `committed` is called once the transaction is. `made`: the rows of more events,
+        made by another process (`rows_in_bulk`), written among theirs as they come.
 
         Hands the events straight to the event store: `save()` would check every object
         against runtime protocols, which costs more than writing it. The entries are
@@ -394,18 +396,41 @@ class HandoffApp(Application[Any]):
         from handoff import audit
 
         events = [e for aggregate in aggregates for e in aggregate.collect_events()]
-        recorded = eventstore.record_in_bulk(self, events, digest=audit.content_digest)
+        recorded = eventstore.record_in_bulk(self, events, digest=audit.content_digest,
+                                             made=made)
         if committed is not None:
             committed()
-        if self.location.is_postgres and len(events) >= _ANALYZE_FROM_EVENTS:
+        size = len(events) + (made.events if made is not None else 0)
+        if self.location.is_postgres and size >= _ANALYZE_FROM_EVENTS:
             eventstore.analyze(self)
         if recorded is not None:
             audit.seal_recorded_quietly(self, recorded)
+
+    def rows_in_bulk(self, aggregates: Iterable[Any]) -> tuple[int, Iterator[eventstore.Chunk]]:
+        """How many events these aggregates hold, and the rows `save_in_bulk` writes for
+        them, a chunk at a time with their digests (made by another process: `made`)."""
+        from handoff import audit
+
+        events = [e for aggregate in aggregates for e in aggregate.collect_events()]
+        return len(events), eventstore.encoded(self, events, digest=audit.content_digest)
 
     def aggregates(self, ids: list[UUID]) -> dict[UUID, Any]:
         """Those of these aggregates that have events, loaded in a few queries rather than
         one each (the leads and days an import names)."""
         return eventstore.aggregates_of(self, ids)
+
+    def is_empty(self) -> bool:
+        """Whether the store holds no event at all (a new store)."""
+        return eventstore.last_notification_id(self) == 0
+
+    def entries_of(self, ids: list[UUID]) -> list[eventstore.Entry]:
+        """The entries `aggregates` reads for these aggregates, for another process to
+        make them from (`aggregates_from`; where `eventstore.loads_in_bulk`)."""
+        return eventstore.entries_of_each(self, ids)
+
+    def aggregates_from(self, entries: list[eventstore.Entry]) -> dict[UUID, Any]:
+        """The aggregates these entries (`entries_of`) make; reads nothing from the store."""
+        return eventstore.aggregates_from(self, entries)
 
     # -- the protocol's examples, as last verified ---------------------------------------
 

@@ -41,7 +41,7 @@ from json.encoder import (  # type: ignore[attr-defined]  # not in typeshed
     encode_basestring,
     encode_basestring_ascii,
 )
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Transcoder
@@ -245,25 +245,39 @@ def read_transaction(app: Application[Any]) -> Iterator[Any]:
 
 def aggregates_of(app: Application[Any], ids: Sequence[UUID]) -> dict[UUID, Any]:
     """The aggregates among these ids that have events, each reconstructed as the library's
-    repository reconstructs it (`project_aggregate`: each event, decoded by the mapper,
-    mutating the aggregate in order), the events of 500 aggregates read in one query:
-    loading the leads a re-import names with a `repository.get` each cost more than
-    checking their rows. A repository keeping snapshots or a cache is asked one by one."""
+    repository reconstructs it (`aggregates_from`), the events of 500 aggregates read in
+    one query (`entries_of_each`): loading the leads a re-import names with a
+    `repository.get` each cost more than checking their rows. A repository keeping
+    snapshots or a cache is asked one by one."""
     from eventsourcing.application import AggregateNotFoundError
-    from eventsourcing.persistence import StoredEvent
 
     repository = app.repository
     found: dict[UUID, Any] = {}
-    if repository.snapshot_store is not None or repository.cache is not None:
+    if not loads_in_bulk(app):
         for aggregate_id in ids:
             with suppress(AggregateNotFoundError):
                 found[aggregate_id] = repository.get(aggregate_id)
         return found
+    return aggregates_from(app, entries_of_each(app, ids))
+
+
+def loads_in_bulk(app: Application[Any]) -> bool:
+    """Whether `aggregates_of` reads the entries itself (no snapshots, no cache), so that
+    another process can rebuild the aggregates from them (`aggregates_from`)."""
+    repository = app.repository
+    return repository.snapshot_store is None and repository.cache is None
+
+
+# (originator id as 32 hex digits, version, topic, state as stored) of one entry.
+Entry = tuple[str, int, str, bytes]
+
+
+def entries_of_each(app: Application[Any], ids: Sequence[UUID]) -> list[Entry]:
+    """Every entry of these aggregates, each aggregate's in order, 500 aggregates a query."""
     if not ids or not last_notification_id(app):
-        return {}
+        return []
     table, postgres = events_table(app), is_postgres(app)
-    to_domain_event = app.mapper.to_domain_event
-    events: dict[UUID, list[Any]] = {}
+    entries: list[Entry] = []
     with read_transaction(app) as cursor:
         driver = _driver_cursor(cursor)
         for start in range(0, len(ids), 500):
@@ -281,9 +295,27 @@ def aggregates_of(app: Application[Any], ids: Sequence[UUID]) -> dict[UUID, Any]
             for originator, version, topic, state in _fetch_tuples(
                 driver, sql, parameters, postgres
             ):
-                aggregate_id = originator if postgres else UUID(originator)
-                stored = StoredEvent(aggregate_id, version, topic, _as_stored(state))
-                events.setdefault(aggregate_id, []).append(to_domain_event(stored))
+                hex_id = originator.hex if postgres else originator
+                entries.append((hex_id, version, topic, _as_stored(state)))
+    return entries
+
+
+def aggregates_from(app: Application[Any], entries: Iterable[Entry]) -> dict[UUID, Any]:
+    """The aggregates these entries (`entries_of_each`) make, as the library's repository
+    makes them (`project_aggregate`: each event, decoded by the mapper, mutating the
+    aggregate in order); reads nothing from the store."""
+    from eventsourcing.persistence import StoredEvent
+
+    to_domain_event = app.mapper.to_domain_event
+    events: dict[UUID, list[Any]] = {}
+    last_hex, last_id = "", None
+    for hex_id, version, topic, state in entries:
+        if hex_id != last_hex:
+            last_hex, last_id = hex_id, UUID(hex_id)
+        assert last_id is not None
+        stored = StoredEvent(last_id, version, topic, state)
+        events.setdefault(last_id, []).append(to_domain_event(stored))
+    found: dict[UUID, Any] = {}
     for aggregate_id, history in events.items():
         aggregate = None
         for event in history:  # `project_aggregate`, less its runtime protocol check per event
@@ -773,15 +805,27 @@ class Recorded(NamedTuple):
     digests: list[bytes]
 
 
+class MadeElsewhere(Protocol):
+    """The rows (`encoded`) of `events` more events, made by another process."""
+
+    events: int
+
+    def among(self, own: Iterator[Chunk]) -> Iterator[Chunk]:
+        """The chunks of `own`, and these rows' chunks between them as they come."""
+
+
 def record_in_bulk(
-    app: Application[Any], events: Sequence[Any], digest: ContentDigest | None = None
+    app: Application[Any], events: Sequence[Any], digest: ContentDigest | None = None,
+    made: MadeElsewhere | None = None,
 ) -> Recorded | None:
     """Record many domain events in one transaction, all or nothing, stored as the library
-    stores them (`encoded`, then `record_encoded`); with `digest`, where they stand and
-    each one's digest, taken from its row as it was made."""
-    return record_encoded(
-        app, encoded(app, events, digest), digested=digest is not None, size=len(events)
-    )
+    stores them (`encoded`, then `record_encoded`), with the rows another process `made`
+    for more; with `digest` (the one they were made with), where they stand and each
+    one's digest, taken from its row as it was made."""
+    chunks, size = encoded(app, events, digest), len(events)
+    if made is not None:
+        chunks, size = made.among(chunks), size + made.events
+    return record_encoded(app, chunks, digested=digest is not None, size=size)
 
 
 def encoded(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 
+from handoff import import_halves
 from handoff.application import HandoffApp, apply_step
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.bounds import check_text, json_value, whole_number
@@ -30,7 +31,7 @@ from handoff.domain.lead import (
 )
 from handoff.domain.steps import EVENT_NAMES, PERSONAL_DATA, Fact, Stamp, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
-from handoff.eventstore import Unbuilt
+from handoff.eventstore import Entry, Unbuilt
 from handoff.instants import iso, parse_amount, parse_day, parse_instant
 from handoff.spreadsheet import restored
 from handoff.switches import no_cyclic_gc as no_cyclic_gc  # re-exported (cli, benchmarks)
@@ -108,8 +109,19 @@ TEXT_COLUMNS = frozenset(
 _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 
-def read_rows(text: str) -> list[Row]:
-    """The rows with their line numbers; refuses a header with unknown or missing columns.
+# Which of a file's rows a reader keeps (`import_halves`): all of them when not given.
+Keep = Callable[[dict[str, str]], bool]
+
+
+class Reader(Protocol):
+    """`read_rows` or `read_jsonl_rows`."""
+
+    def __call__(self, text: str, keep: Keep | None = None) -> list[Row]: ...
+
+
+def read_rows(text: str, keep: Keep | None = None) -> list[Row]:
+    """The rows with their line numbers (those `keep` keeps); refuses a header with unknown
+    or missing columns.
 
     Text cells are kept exactly as written, as the command line keeps what it is given (a
     cell neutralised by `export` against spreadsheet formulas reads back as recorded).
@@ -141,9 +153,11 @@ def read_rows(text: str) -> list[Row]:
                 line = reader.line_num + 1
                 continue
             if len(values) != width:
-                rows.append((line, {_BAD_ROW: f"{len(values)} fields, header has {width}"}))
+                cells = {_BAD_ROW: f"{len(values)} fields, header has {width}"}
             else:
-                rows.append((line, _cells(header, values)))
+                cells = _cells(header, values)
+            if keep is None or keep(cells):
+                rows.append((line, cells))
             line = reader.line_num + 1
     except csv.Error as error:
         reason = "a quote is never closed" if "end of data" in str(error) else str(error)
@@ -245,32 +259,113 @@ class Importer:
     def run(
         self, rows: Sequence[Row], dry_run: bool = False, progress: ImportProgress | None = None
     ) -> ImportReport:
+        """Check every row, then write them all when all are good. Rows given as a list
+        are emptied once checked (`let_go`)."""
         with no_cyclic_gc():
             return self._run(rows, dry_run, progress or _Quiet())
+
+    def run_file(
+        self, text: str, reader: Reader, dry_run: bool = False,
+        progress: ImportProgress | None = None,
+    ) -> ImportReport:
+        """`run`, on the rows `reader` (`read_rows`, `read_jsonl_rows`) reads in a file's
+        text: from HALVES_FROM lines, read and checked in two halves at once, half of the
+        leads by a copy of this process (`import_halves`). Raises what `reader` raises."""
+        with no_cyclic_gc():
+            progress = progress or _Quiet()
+            other = None
+            if text.count("\n") >= import_halves.HALVES_FROM:
+                other = import_halves.OtherHalf.start(self, text, reader, dry_run)
+            if other is None:
+                return self._run(reader(text), dry_run, progress)
+            try:
+                return self._run_beside(other, text, reader, dry_run, progress)
+            finally:
+                other.end()
 
     def _run(self, rows: Sequence[Row], dry_run: bool, progress: ImportProgress) -> ImportReport:
         report = ImportReport(rows=len(rows), dry_run=dry_run)
         self._load_existing(rows)
+        self._check_all(rows, report, progress)
+        return self._saved(report, dry_run, progress)
+
+    def _run_beside(
+        self, other: import_halves.OtherHalf, text: str, reader: Reader, dry_run: bool,
+        progress: ImportProgress,
+    ) -> ImportReport:
+        """This process's half read, loaded and checked while the copy does the same with
+        its own; the copy's leads loaded here and given to it (it reads no store)."""
+        mine = import_halves.Mine()
+        rows = reader(text, keep=mine)
+        report = ImportReport(rows=len(rows) + mine.others, dry_run=dry_run)
+        entries: list[Entry] = []  # given first: the copy waits for them
+        if not self.app.is_empty():
+            entries = self.app.entries_of(list(lead_ids(mine.their_keys).values()))
+        other.give(entries)
+        self._load_existing(rows)
+        self._check_all(rows, report, progress)
+        found = other.found()
+        if found is None:  # it ended before it could tell: its half read and checked here
+            theirs = reader(text, keep=import_halves.theirs)
+            self.ids.update(lead_ids(row["lead"] for _, row in theirs))
+            leads = self.app.aggregates_from(entries)
+            self.leads.update((key, leads.get(self.ids[key])) for key in mine.their_keys
+                              if key in self.ids)
+            self._check_all(theirs, report, _Quiet())
+            return self._saved(report, dry_run, progress)
+        refusals, recorded, skipped, leads_changed, _ = found
+        report.errors.extend(RowError(line, reason) for line, reason in refusals)
+        report.errors.sort(key=lambda error: error.line)  # as one process finds them
+        report.recorded += recorded
+        report.skipped += skipped
+        report.leads += leads_changed
+        return self._saved(report, dry_run, progress, other)
+
+    def _check_all(self, rows: Sequence[Row], report: ImportReport,
+                   progress: ImportProgress) -> None:
         for line, row in progress.checking(rows):
-            try:
-                if self._apply(row):
-                    report.recorded += 1
-                else:
-                    report.skipped += 1
-            except Refused as error:
-                report.errors.append(RowError(line, str(error)))
-        report.leads = sum(1 for c in self.changed.values() if not isinstance(c, TrafficDay))
-        if report.ok and not dry_run and self.changed:
+            self._check(line, row, report)
+        let_go(rows)
+
+    def _saved(
+        self, report: ImportReport, dry_run: bool, progress: ImportProgress,
+        other: import_halves.OtherHalf | None = None,
+    ) -> ImportReport:
+        """Every event written at once (with those the copy made, if any), when every row
+        is good."""
+        report.leads += sum(1 for c in self.changed.values() if not isinstance(c, TrafficDay))
+        if report.ok and not dry_run and (self.changed or (other and other.events)):
             progress.writing(report.recorded)
             try:
                 self.app.save_in_bulk(self.changed.values(),
-                                      committed=partial(self._committed, report.recorded))
+                                      committed=partial(self._committed, report.recorded),
+                                      made=other)
             except RecordConflictError:
                 raise ConcurrentChange(
                     "another process changed these leads during the import; nothing was "
                     "written: run the import again (rows already recorded are skipped)"
                 ) from None
         return report
+
+    def check_half(self, rows: Sequence[Row], entries: list[Entry]) -> ImportReport:
+        """In the copy (`import_halves`): its rows checked, on its leads as `entries`
+        make them (given by the process that read the store)."""
+        self.ids = lead_ids(row["lead"] for _, row in rows)
+        found = self.app.aggregates_from(entries)
+        self.leads = {key: found.get(aggregate_id) for key, aggregate_id in self.ids.items()}
+        report = ImportReport()
+        self._check_all(rows, report, _Quiet())
+        return report
+
+    def _check(self, line: int, row: dict[str, str], report: ImportReport) -> None:
+        """Apply one row, counted in `report` as recorded, skipped or refused."""
+        try:
+            if self._apply(row):
+                report.recorded += 1
+            else:
+                report.skipped += 1
+        except Refused as error:
+            report.errors.append(RowError(line, str(error)))
 
     def _committed(self, events: int) -> None:
         self.written = events
@@ -410,6 +505,13 @@ class Importer:
         return True
 
 
+def let_go(rows: Sequence[Row]) -> None:
+    """A large file's rows (a third of an import's memory) are not held once checked,
+    while its events are written: emptied, when the caller gave them as a list."""
+    if isinstance(rows, list):
+        rows.clear()
+
+
 def lead_ids(keys: Iterable[str]) -> dict[str, UUID]:
     """The aggregate id of each lead key, made once per key (not per row); a key that is
     no key is left out, to be refused with its rows."""
@@ -505,7 +607,7 @@ def _comparable(field: str, value: Any) -> Any:
         return value
 
 
-def read_jsonl_rows(text: str) -> list[Row]:
+def read_jsonl_rows(text: str, keep: Keep | None = None) -> list[Row]:
     """The JSON-lines form of the same rows (as `export --format jsonl` writes them)."""
     rows: list[Row] = []
     # Lines end at line feeds only (a "\r" before one is JSON's whitespace): a text may hold
@@ -517,7 +619,8 @@ def read_jsonl_rows(text: str) -> list[Row]:
             cells = _json_cells(raw)
         except InvalidInput as error:  # the row is bad; every bad row is reported
             cells = {_BAD_ROW: str(error)}
-        rows.append((line, cells))
+        if keep is None or keep(cells):
+            rows.append((line, cells))
     return rows
 
 

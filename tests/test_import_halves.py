@@ -1,0 +1,243 @@
+"""A large file is read and checked in two halves at once (`import_halves`): what it
+records, skips and refuses, and what the store then reports, are what one process reading
+every row finds. Here every file is "large" (HALVES_FROM lowered); the reference is the
+same file imported, one process reading every row, into a SQLite store of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_helpers import Handoff
+from click.testing import Result
+
+from handoff import import_halves
+from handoff.application import HandoffApp
+
+MONTH = ("kpi", "--from", "2026-03-01", "--to", "2026-03-31")
+
+
+class Halves:
+    """What the copies of a test's imports were given (how many entries of the leads the
+    store holds) and found (None: it ended without telling)."""
+
+    def __init__(self) -> None:
+        self.given: list[int] = []
+        self.found: list[import_halves.Found | None] = []
+
+
+@pytest.fixture
+def halves(monkeypatch: pytest.MonkeyPatch) -> Halves:
+    seen = Halves()
+    monkeypatch.setattr(import_halves, "HALVES_FROM", 1)
+    give, found = import_halves.OtherHalf.give, import_halves.OtherHalf.found
+
+    def given(self: import_halves.OtherHalf, entries: list[Any]) -> None:
+        seen.given.append(len(entries))
+        give(self, entries)
+
+    def told(self: import_halves.OtherHalf) -> import_halves.Found | None:
+        said = found(self)
+        seen.found.append(said)
+        return said
+
+    monkeypatch.setattr(import_halves.OtherHalf, "give", given)
+    monkeypatch.setattr(import_halves.OtherHalf, "found", told)
+    return seen
+
+
+def one_process(tmp_path: Path) -> Handoff:
+    """The reference store, into which every import is checked by one process."""
+    return Handoff(str(tmp_path / "one-process.sqlite"))
+
+
+def imported(handoff: Handoff, rows: Path, monkeypatch: pytest.MonkeyPatch,
+             in_halves: bool, *args: str) -> Result:
+    with monkeypatch.context() as patched:
+        if not in_halves:
+            patched.setattr(import_halves, "HALVES_FROM", 10**9)
+        return handoff("import", *args, str(rows))
+
+
+def journeys(leads: int) -> list[str]:
+    """Rows of `leads` leads in March 2026 (each its own way through the lifecycle), in
+    the order a CRM exports them: by step, every lead's capture first."""
+    rows = []
+    for n in range(leads):
+        rows.append(f"m-{n},captured,2026-03-02T09:{n % 60:02d}Z,maria,web,,,,,\n")
+    for n in range(leads):
+        rows.append(f"m-{n},qualified,2026-03-03T09:00Z,maria,,{40 + n},,,,\n")
+        if n % 3:
+            rows.append(f"m-{n},handed,2026-03-03T10:00Z,maria,,,sam,,,\n")
+    for n in range(leads):
+        if n % 3 == 1:
+            rows.append(f"m-{n},accepted,2026-03-03T14:00Z,sam,,,,,,\n")
+        elif n % 3 == 2:
+            rows.append(f"m-{n},rejected,2026-03-04T14:00Z,sam,,,,not a fit,,\n")
+    return rows
+
+
+HEADER = "lead,event,at,actor,source,score,owner,reason,visits,amount\n"
+
+
+HELD = 6  # leads the store holds before the import (m-0 to m-5: in both halves)
+
+
+def held_before(handoff: Handoff) -> None:
+    """What the store holds before the import: leads the file goes on with (captured and
+    qualified as the file says), a day's traffic."""
+    for n in range(HELD):
+        handoff.ok("lead", "capture", f"m-{n}", "--source", "web",
+                   "--at", f"2026-03-02T09:{n:02d}Z", actor="maria")
+        handoff.ok("lead", "qualify", f"m-{n}", "--score", f"{40 + n}",
+                   "--at", "2026-03-03T09:00Z", actor="maria")
+    handoff.ok("traffic", "record", "--date", "2026-03-02", "--visits", "500")
+
+
+def reported(handoff: Handoff, keys: list[str]) -> dict[str, Any]:
+    """What the store reports after the import (the instants it was recorded at aside)."""
+    month = handoff.json(*MONTH)
+    month.pop("as_of")
+    histories = {}
+    for key in keys:
+        history = handoff.json("lead", "history", key)
+        for entry in history:
+            entry.pop("recorded_at", None)
+        histories[key] = history
+    return {"month": month, "histories": histories,
+            "export": sorted(handoff.ok("export").splitlines())}
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_a_file_read_in_halves_records_and_skips_what_one_process_does(
+    store: str, tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    lines = [
+        HEADER, *journeys(40),
+        "m-0,qualified,2026-03-03T09:00Z,maria,,40,,,,\n",  # recorded already: skipped
+        ",visits,2026-03-02,li,,,,,700,\n",
+        ",visits,2026-03-03,li,,,,,650,\n",
+    ]
+    rows = tmp_path / f"march.{kind}"
+    rows.write_text("".join(lines) if kind == "csv" else as_json_lines(lines))
+    handoff, reference = Handoff(store), one_process(tmp_path)
+    for each in (handoff, reference):
+        held_before(each)
+
+    dry = imported(handoff, rows, monkeypatch, True, "--dry-run")
+    said = imported(handoff, rows, monkeypatch, True)
+    expected = imported(reference, rows, monkeypatch, False)
+
+    assert said.exit_code == expected.exit_code == 0, said.output
+    assert said.stdout == expected.stdout
+    # 40 captures, 40 qualifications, 26 handoffs (not m-0, m-3, ...), 13 acceptances,
+    # 13 rejections, m-0's qualification again and two days: 135 rows. The six leads
+    # held are captured and qualified already (13 rows skipped); m-0, m-3 change no more.
+    assert expected.stdout == (
+        "imported 135 rows: 122 recorded, 13 skipped (already recorded), 38 leads changed\n")
+    assert dry.stdout.startswith("dry run: 135 rows are valid: 122 would be recorded, 13 ")
+    keys = [f"m-{n}" for n in range(40)]
+    assert reported(handoff, keys) == reported(reference, keys)
+    # Both halves took leads, the store's among them: the copy was given the entries of
+    # the held leads it reads (each has two), and recorded some rows.
+    assert len(halves.found) == 2  # the dry run, then the import
+    assert halves.given[0] == halves.given[1] and halves.given[1] in range(2, 2 * HELD, 2)
+    copy = halves.found[1]
+    assert copy is not None and not copy[0]
+    assert 20 < copy[1] < 100 and copy[3] > 5
+
+    again = imported(handoff, rows, monkeypatch, True)  # every lead held now, in both halves
+    assert again.stdout == imported(reference, rows, monkeypatch, False).stdout
+    assert again.stdout.startswith("imported 135 rows: 0 recorded, 135 skipped")
+
+
+def as_json_lines(lines: list[str]) -> str:
+    """The CSV lines as JSON lines (as `export --format jsonl` writes rows)."""
+    header = lines[0].strip().split(",")
+    return "".join(
+        json.dumps({k: v for k, v in zip(header, line.strip().split(","), strict=True) if v})
+        + "\n" for line in lines[1:]
+    )
+
+
+def test_bad_rows_in_both_halves_are_each_reported_in_file_order_and_nothing_is_written(
+    store: str, tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = journeys(30)
+    # An acceptance of a lead never handed (m-0, m-3, ...), and an instant that is none.
+    bad += [f"m-{n},accepted,2026-03-05T09:00Z,sam,,,,,,\n" for n in range(0, 30, 3)]
+    bad.insert(5, "m-4,qualified,the fourth of March,maria,,50,,,,\n")
+    rows = tmp_path / "bad.csv"
+    rows.write_text("".join([HEADER, *bad]))
+    handoff, reference = Handoff(store), one_process(tmp_path)
+    for each in (handoff, reference):
+        held_before(each)
+
+    said = imported(handoff, rows, monkeypatch, True)
+    expected = imported(reference, rows, monkeypatch, False)
+
+    assert said.exit_code == expected.exit_code == 1
+    assert said.stderr == expected.stderr
+    refusals = said.stderr.strip().splitlines()
+    assert len(refusals) == 1 + 10 + 1  # the instant, ten acceptances, the summary
+    lines = [int(refusal.split("line ")[1].split(":")[0]) for refusal in refusals[:-1]]
+    assert lines == sorted(lines)
+    assert refusals[-1] == "Error: 11 rows are bad; nothing was written"
+    assert copy_refused(halves) and "unknown lead" in handoff.refused("lead", "show", "m-11")
+
+
+def copy_refused(halves: Halves) -> bool:
+    """The copy found some of the bad rows itself."""
+    return any(found is not None and found[0] for found in halves.found)
+
+
+def test_a_copy_that_ends_before_it_tells_leaves_its_half_to_this_process(
+    store: str, tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def ends(*_: Any) -> None:
+        os._exit(1)  # killed, say, as it starts checking
+
+    monkeypatch.setattr(import_halves, "_read_and_check", ends)
+    rows = tmp_path / "march.csv"
+    rows.write_text("".join([HEADER, *journeys(20)]))
+    handoff, reference = Handoff(store), one_process(tmp_path)
+
+    said = imported(handoff, rows, monkeypatch, True)
+    expected = imported(reference, rows, monkeypatch, False)
+
+    assert said.exit_code == 0 and said.stdout == expected.stdout
+    assert halves.found == [None]
+    keys = [f"m-{n}" for n in range(20)]
+    assert reported(handoff, keys) == reported(reference, keys)
+
+
+def test_a_copy_that_ends_while_its_rows_are_written_leaves_nothing_written(
+    store: str, tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows_in_bulk = HandoffApp.rows_in_bulk
+
+    def ends_midway(self: HandoffApp, aggregates: Any) -> tuple[int, Iterator[Any]]:
+        events, chunks = rows_in_bulk(self, aggregates)
+
+        def first_then_gone() -> Iterator[Any]:
+            yield next(chunks)
+            os._exit(1)  # in the copy: killed as it sends its rows
+
+        return events, first_then_gone()
+
+    monkeypatch.setattr(HandoffApp, "rows_in_bulk", ends_midway)
+    monkeypatch.setattr("handoff.eventstore.CHUNK", 5)
+    rows = tmp_path / "march.csv"
+    rows.write_text("".join([HEADER, *journeys(30)]))
+    handoff = Handoff(store)
+    held_before(handoff)
+
+    refusal = handoff.refused("import", str(rows))
+
+    assert "nothing was written" in refusal and "run the import again" in refusal
+    assert "unknown lead" in handoff.refused("lead", "show", "m-11")
+    assert "unknown lead" in handoff.refused("lead", "show", "m-12")
