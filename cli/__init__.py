@@ -21,6 +21,7 @@ from handoff.store import (
     StoreMissing,
     StoreUnavailable,
     cannot_write,
+    driver_said,
     empty_store,
     locate,
 )
@@ -178,7 +179,7 @@ class HandoffGroup(click.Group):
             denied = cannot_write(error)  # through the event store
             if denied is not None:
                 raise click.ClickException(denied) from None
-            raise click.ClickException(f"store error: {_first_line(error)}") from None
+            raise click.ClickException(f"store error: {driver_said(error)}") from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
@@ -190,7 +191,7 @@ class HandoffGroup(click.Group):
             if denied is not None:
                 raise click.ClickException(denied) from None
             raise click.ClickException(
-                f"internal error: {type(error).__name__}: {_first_line(error)} "
+                f"internal error: {type(error).__name__}: {driver_said(error)} "
                 "(set HANDOFF_DEBUG=1 to see the traceback)"
             ) from None
         finally:
@@ -253,11 +254,6 @@ def _stop_writing_to_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # no real stdout (a test runner's buffer)
         pass
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _default_actor() -> str:

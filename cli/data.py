@@ -22,7 +22,7 @@ from handoff.importer import (
     read_rows,
 )
 from handoff.instants import parse_day
-from handoff.store import without_password
+from handoff.store import driver_said, without_password
 from handoff.words import cannot_read, counted
 
 _PROGRESS_FROM_ROWS = 2000
@@ -151,11 +151,8 @@ def recorded_before(done: str, store: str) -> Iterator[None]:
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
     except Exception as error:
-        # The driver's own words, without the statement and the notes SQLAlchemy adds.
-        said = str(getattr(error, "orig", None) or error).strip().splitlines()
-        reason = (said[0] if said else "") or type(error).__name__
         raise click.ClickException(
-            f"{done}, but bringing the KPIs up to date failed ({reason[:200]});"
+            f"{done}, but bringing the KPIs up to date failed ({driver_said(error)[:200]});"
             f" run `handoff --store {without_password(store)} projections rebuild` to finish"
             " (re-running the import records nothing twice)"
         ) from None

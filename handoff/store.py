@@ -30,6 +30,13 @@ READ_ONLY = (
 _DENIED = "42501"
 
 
+def driver_said(error: BaseException) -> str:
+    """The first line of what the driver said of `error` (without the statement and the
+    notes SQLAlchemy adds around it); the error's type when it said nothing."""
+    said = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return (said[0] if said else "") or type(error).__name__
+
+
 def cannot_write(error: BaseException) -> str | None:
     """What to tell the user when `error` (the driver's, however wrapped) says the store may
     not be written by whoever runs the command; None for any other error."""
@@ -40,9 +47,8 @@ def cannot_write(error: BaseException) -> str | None:
         if "readonly database" in str(seen):  # SQLite's
             return READ_ONLY
         if getattr(seen, "sqlstate", None) == _DENIED:
-            said = str(seen).strip().splitlines()
             return (
-                f"this database user lacks a right this command needs ({said[0] if said else ''}"
+                f"this database user lacks a right this command needs ({driver_said(seen)}"
                 "): run it as a user who has it (one who may only read the store reads the"
                 " KPIs once another has brought them up to date)"
             )
