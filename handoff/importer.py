@@ -253,6 +253,7 @@ class Importer:
         self.changed: dict[str | date, Lead | NewLead | TrafficDay] = {}
         self.ids: dict[str, UUID] = {}
         self.days_recorded: set[date] = set()  # days whose rows the store holds already
+        self._looked_up: dict[UUID, Any] = {}  # what the store holds of each id asked for
         # How many of the file's events are committed (an interrupt then comes too late).
         self.written: int | None = None
 
@@ -381,13 +382,23 @@ class Importer:
                     day = parse_day(row.get("at", ""))
                     days[traffic_day_id(day)] = day
                     counts.setdefault(day, []).append(whole_number(row.get("visits", ""), "v"))
-        found = self.app.aggregates([*self.ids.values(), *days])
+        found = self.look_up([*self.ids.values(), *days])
         for key, aggregate_id in self.ids.items():
             self.leads[key] = found.get(aggregate_id)
         for aggregate_id, day in days.items():
             self.days[day] = found.get(aggregate_id) or TrafficDay(day=day.isoformat())
             if _holds_run(self.days[day].counts, counts.get(day, [])):
                 self.days_recorded.add(day)
+
+    def look_up(self, ids: Sequence[UUID]) -> dict[UUID, Any]:
+        """The aggregates among `ids` that the store holds, each read from it once for the
+        import (a CRM's later export is walked beside its leads before they are checked)."""
+        missing = [i for i in ids if i not in self._looked_up]
+        if missing:
+            found = self.app.aggregates(missing)
+            self._looked_up.update((i, found.get(i)) for i in missing)
+        looked_up = self._looked_up
+        return {i: looked_up[i] for i in ids if looked_up[i] is not None}
 
     def _apply(self, row: dict[str, str]) -> bool:
         """Apply one row; False when it was already recorded."""

@@ -133,6 +133,25 @@ def test_reimporting_a_hubspot_export_records_nothing_twice(signed: Handoff) -> 
     assert march(signed)["counts"]["captured"] == 8
 
 
+def test_a_later_export_reads_each_lead_from_the_store_once(
+    signed: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export's leads are walked beside what the store holds, then checked: one read."""
+    from handoff.application import HandoffApp
+
+    signed.ok("import", str(HUBSPOT), "--from", "hubspot")
+    asked: list[Any] = []
+    aggregates = HandoffApp.aggregates
+
+    def counted(app: HandoffApp, ids: list[Any]) -> dict[Any, Any]:
+        asked.extend(ids)
+        return aggregates(app, ids)
+
+    monkeypatch.setattr(HandoffApp, "aggregates", counted)
+    assert "0 recorded, 33 skipped" in signed.ok("import", str(HUBSPOT), "--from", "hubspot")
+    assert len(asked) == len(set(asked)) == 8  # the export's eight contacts, each once
+
+
 def test_a_later_export_adds_only_what_happened_since(signed: Handoff, tmp_path: Path) -> None:
     earlier = tmp_path / "earlier.csv"
     before_closing = '"Connected","Sales Qualified Lead"'  # 109 before sales closed it

@@ -350,10 +350,11 @@ def as_rows(steps: list[Step]) -> list[Row]:
     return rows
 
 
-def _recorded_of(app: HandoffApp, reading: Reading) -> dict[str, Recorded]:
-    """What the store holds of the leads the export names (`Recorded`, by key)."""
+def _recorded_of(importer: Importer, reading: Reading) -> dict[str, Recorded]:
+    """What the store holds of the leads the export names (`Recorded`, by key), read by
+    the importer that checks their steps next (which reads each lead once)."""
     ids = lead_ids(step.key for step in reading.steps)
-    found = app.aggregates(list(ids.values()))
+    found = importer.look_up(list(ids.values()))
     return {
         key: Recorded(
             [(fact.name, fact.occurred_at, fact.data.get("owner")) for fact in lead.facts()],
@@ -386,8 +387,8 @@ def import_reading(
 
     A lead's first refusal is reported; its later steps depend on it and are not reported.
     """
-    steps = in_lifecycle_order(reading, _recorded_of(app, reading))
     importer = importer or Importer(app, actor)
+    steps = in_lifecycle_order(reading, _recorded_of(importer, reading))
     report = importer.run(as_rows(steps), dry_run=dry_run or bool(reading.errors))
     # Counted as the export says them, whatever the store held (a later export's signals
     # of stages passed since are skipped, as the rows recorded already are).
