@@ -397,9 +397,7 @@ class HandoffApp(Application[Any]):
 
         events = [e for aggregate in aggregates for e in aggregate.collect_events()]
         recorded = eventstore.record_in_bulk(self, events, digest=audit.content_digest,
-                                             made=made)
-        if committed is not None:
-            committed()
+                                             made=made, committed=committed)
         size = len(events) + (made.events if made is not None else 0)
         if self.location.is_postgres and size >= _ANALYZE_FROM_EVENTS:
             eventstore.analyze(self)
@@ -423,12 +421,12 @@ class HandoffApp(Application[Any]):
         """Whether the store holds no event at all (a new store)."""
         return eventstore.last_notification_id(self) == 0
 
-    def entries_of(self, ids: list[UUID]) -> list[eventstore.Entry]:
+    def entries_of(self, ids: list[UUID]) -> list[eventstore.EncodedRow]:
         """The entries `aggregates` reads for these aggregates, for another process to
         make them from (`aggregates_from`; where `eventstore.loads_in_bulk`)."""
         return eventstore.entries_of_each(self, ids)
 
-    def aggregates_from(self, entries: list[eventstore.Entry]) -> dict[UUID, Any]:
+    def aggregates_from(self, entries: list[eventstore.EncodedRow]) -> dict[UUID, Any]:
         """The aggregates these entries (`entries_of`) make; reads nothing from the store."""
         return eventstore.aggregates_from(self, entries)
 

@@ -43,11 +43,14 @@ def framed(message: bytes) -> bytes:
 
 
 def read_message(given: BinaryIO) -> bytes | None:
-    """The next message on a child's input (`framed`); None at its end."""
+    """The next message on a child's input (`framed`); None at its end, or when it ends
+    within a message (its writer ended as it wrote)."""
     size = given.read(_SIZE)
-    if not size:
+    if len(size) < _SIZE:
         return None
-    return given.read(int.from_bytes(size, "big"))
+    length = int.from_bytes(size, "big")
+    message = given.read(length)
+    return message if len(message) == length else None
 
 
 def serve(work: Callable[[BinaryIO], None]) -> int:

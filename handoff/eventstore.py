@@ -268,16 +268,17 @@ def loads_in_bulk(app: Application[Any]) -> bool:
     return repository.snapshot_store is None and repository.cache is None
 
 
-# (originator id as 32 hex digits, version, topic, state as stored) of one entry.
-Entry = tuple[str, int, str, bytes]
+# An entry as written and read in bulk: (originator id as 32 hex digits, version, topic,
+# state as stored).
+EncodedRow = tuple[str, int, str, bytes]
 
 
-def entries_of_each(app: Application[Any], ids: Sequence[UUID]) -> list[Entry]:
+def entries_of_each(app: Application[Any], ids: Sequence[UUID]) -> list[EncodedRow]:
     """Every entry of these aggregates, each aggregate's in order, 500 aggregates a query."""
     if not ids or not last_notification_id(app):
         return []
     table, postgres = events_table(app), is_postgres(app)
-    entries: list[Entry] = []
+    entries: list[EncodedRow] = []
     with read_transaction(app) as cursor:
         driver = _driver_cursor(cursor)
         for start in range(0, len(ids), 500):
@@ -300,7 +301,7 @@ def entries_of_each(app: Application[Any], ids: Sequence[UUID]) -> list[Entry]:
     return entries
 
 
-def aggregates_from(app: Application[Any], entries: Iterable[Entry]) -> dict[UUID, Any]:
+def aggregates_from(app: Application[Any], entries: Iterable[EncodedRow]) -> dict[UUID, Any]:
     """The aggregates these entries (`entries_of_each`) make, as the library's repository
     makes them (`project_aggregate`: each event, decoded by the mapper, mutating the
     aggregate in order); reads nothing from the store."""
@@ -791,8 +792,7 @@ CHUNK = 10_000
 # An entry's digest from its content as stored: originator id as 32 hex digits, version,
 # topic and state (`audit.content_digest`, given by the caller: the log knows no seals).
 ContentDigest = Callable[[str, int, str, bytes], bytes]
-# Rows ready to write (their originator ids as 32 hex digits), with their digests (or none).
-EncodedRow = tuple[str, int, str, bytes]
+# Rows ready to write (`EncodedRow`s), with their digests (or none).
 Chunk = tuple[list[EncodedRow], list[bytes]]
 
 
@@ -816,16 +816,18 @@ class MadeElsewhere(Protocol):
 
 def record_in_bulk(
     app: Application[Any], events: Sequence[Any], digest: ContentDigest | None = None,
-    made: MadeElsewhere | None = None,
+    made: MadeElsewhere | None = None, committed: Callable[[], None] | None = None,
 ) -> Recorded | None:
     """Record many domain events in one transaction, all or nothing, stored as the library
     stores them (`encoded`, then `record_encoded`), with the rows another process `made`
     for more; with `digest` (the one they were made with), where they stand and each
-    one's digest, taken from its row as it was made."""
+    one's digest, taken from its row as it was made. `committed` is called once the
+    transaction is."""
     chunks, size = encoded(app, events, digest), len(events)
     if made is not None:
         chunks, size = made.among(chunks), size + made.events
-    return record_encoded(app, chunks, digested=digest is not None, size=size)
+    return record_encoded(app, chunks, digested=digest is not None, size=size,
+                          committed=committed)
 
 
 def encoded(
@@ -842,12 +844,12 @@ def encoded(
 
 def record_encoded(
     app: Application[Any], chunks: Iterable[Chunk], digested: bool = False,
-    size: int = 0,
+    size: int = 0, committed: Callable[[], None] | None = None,
 ) -> Recorded | None:
     """Write these rows (`encoded`, `size` of them if known) in one transaction, all or
-    nothing; a key recorded by another process meanwhile fails the whole write as the
-    library's `IntegrityError` (a `RecordConflictError`). `digested`: the positions they
-    took, with their digests.
+    nothing, then call `committed`; a key recorded by another process meanwhile fails the
+    whole write as the library's `IntegrityError` (a `RecordConflictError`). `digested`:
+    the positions they took, with their digests.
 
     SQLite: the recorder's own INSERT by `executemany`, where the library executes it
     once per event to collect each rowid (a third of the cost of writing a large import);
@@ -864,12 +866,15 @@ def record_encoded(
                 digests.extend(digests_of_rows)
             yield rows
 
-    if is_postgres(app):
-        at = copy_stored_rows(app, _with_ids(rows_of_each(chunks)), positions=digested)
-    elif size >= WRITER_FROM and not _recorder(app).datastore.pool.is_sqlite_memory_mode:
-        at = _insert_rows_elsewhere(app, rows_of_each(chunks), positions=digested)
+    if size >= WRITER_FROM and not is_postgres(app) and not _in_memory(app):
+        at = _insert_rows_elsewhere(app, rows_of_each(chunks), digested, committed)
     else:
-        at = _insert_rows(app, rows_of_each(chunks), positions=digested)
+        if is_postgres(app):
+            at = copy_stored_rows(app, _with_ids(rows_of_each(chunks)), positions=digested)
+        else:
+            at = _insert_rows(app, rows_of_each(chunks), positions=digested)
+        if committed is not None:
+            committed()
     if at is None:
         return None
     return Recorded(*at, originators, digests)
@@ -903,10 +908,7 @@ def _insert_rows(
         cursor.execute("SELECT last_insert_rowid()")
         last = rows(cursor)[0][0]
         first = last - count + 1
-        cursor.execute(
-            f"SELECT count(*), (SELECT coalesce(max(rowid), 0) FROM {table} WHERE rowid < ?)"
-            f" FROM {table} WHERE rowid >= ?", (first, first)
-        )
+        cursor.execute(_placed_sql(table), (first, first))
         found, after = rows(cursor)[0]
     if found != count:  # pragma: no cover - SQLite gives a new rowid one above the last
         return None
@@ -918,12 +920,18 @@ def _insert_rows(
 WRITER_FROM = 30_000
 
 
+def _in_memory(app: Application[Any]) -> bool:
+    """SQLite: whether the store is a database in memory (no other process can open it)."""
+    return bool(_recorder(app).datastore.pool.is_sqlite_memory_mode)
+
+
 def _insert_rows_elsewhere(
-    app: Application[Any], chunks: Iterable[list[EncodedRow]], positions: bool
+    app: Application[Any], chunks: Iterable[list[EncodedRow]], positions: bool,
+    committed: Callable[[], None] | None,
 ) -> tuple[int, list[int]] | None:
     """SQLite: `_insert_rows`, the rows inserted by a second process (`log_writer`) with
-    the recorder's INSERT, into the database as the library's datastore opens it; what the
-    driver refuses raised as the library raises it."""
+    the recorder's INSERT, into the database as the library's datastore opens it, then
+    `committed` called; what the driver refuses raised as the library raises it."""
     from eventsourcing import persistence
     from eventsourcing.sqlite import SQLITE3_DEFAULT_LOCK_TIMEOUT
 
@@ -932,12 +940,13 @@ def _insert_rows_elsewhere(
     recorder = _recorder(app)
     pool = recorder.datastore.pool  # how the library connects: its database name, timeout
     timeout = pool.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT
-    writer = Writer(pool.db_name, timeout, recorder.insert_events_statement, events_table(app))
+    writer = Writer(pool.db_name, timeout, recorder.insert_events_statement,
+                    _placed_sql(events_table(app)))
     with writer:
         for chunk in chunks:
             writer.send(chunk)
         try:
-            after, first, last, found = writer.commit()
+            after, first, last, found = writer.commit(committed)
         except WriteFailed as failed:
             kind = getattr(persistence, failed.kind, persistence.PersistenceError)
             if not issubclass(kind, persistence.PersistenceError):  # pragma: no cover
@@ -948,6 +957,16 @@ def _insert_rows_elsewhere(
     if found != last - first + 1:  # pragma: no cover - SQLite gives a new rowid one above the last
         return None
     return after, list(range(first, last + 1))
+
+
+def _placed_sql(table: str) -> str:
+    """SQLite, where a bulk write's rows stand, given the first position they took (twice):
+    how many rows the events table holds from there on (the write lock held: only them),
+    and the position of its last row before them (its rowid is the notification id)."""
+    return (
+        f"SELECT count(*), (SELECT coalesce(max(rowid), 0) FROM {table} WHERE rowid < ?)"
+        f" FROM {table} WHERE rowid >= ?"
+    )
 
 
 def copy_stored_events(app: Application[Any], stored_events: Iterable[Any]) -> None:

@@ -31,14 +31,16 @@ import queue
 import signal
 import sys
 import threading
+import traceback
 import zlib
 from collections.abc import Iterator
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 from handoff import child, eventstore
 from handoff.domain.errors import Refused
-from handoff.eventstore import Chunk, Entry
+from handoff.eventstore import Chunk, EncodedRow
+from handoff.importer import is_traffic
 
 if TYPE_CHECKING:
     from handoff.importer import Importer, Reader
@@ -57,7 +59,10 @@ def theirs(row: dict[str, str]) -> bool:
     of the leads, whatever the file's order); a day's traffic, a row without a lead key or
     one that could not be read stay here."""
     key = row.get("lead")
-    return key is not None and row.get("event") != "visits" and zlib.crc32(key.encode()) & 1 == 1
+    return (
+        key is not None and not is_traffic(row)
+        and zlib.crc32(key.encode("utf-8", "surrogatepass")) & 1 == 1
+    )
 
 
 class Mine:
@@ -82,12 +87,12 @@ class HalfEnded(Refused):
 
 class OtherHalf:
     """The copy reading and checking its half of a file: `give` it its leads' entries;
-    `found` once it has checked, then its rows `among` this process's."""
+    `found` once it has checked, then `go` (or not), then its rows `among` this process's."""
 
     def __init__(self, pid: int, answers: BinaryIO, given: int) -> None:
         self.pid = pid
         self.events = 0
-        self._given = given
+        self._given: int | None = given
         self._giving: threading.Thread | None = None
         self._messages: queue.Queue[bytes | None] = queue.Queue()
         self._reader = threading.Thread(
@@ -100,33 +105,37 @@ class OtherHalf:
         cls, importer: Importer, text: str, reader: Reader, dry_run: bool
     ) -> OtherHalf | None:
         """Fork the copy; None where this system cannot fork, or where the store's
-        aggregates are not loaded from their entries (snapshots, a cache)."""
+        aggregates are not loaded from their entries (snapshots, a cache). A Ctrl-C
+        meanwhile reaches this process once the copy is made, and ends the copy at once."""
         if sys.platform != "linux" or not eventstore.loads_in_bulk(importer.app):
             return None
         answers_read, answers_write = os.pipe()
         given_read, given_write = os.pipe()
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             pid = os.fork()
         except OSError:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             for end in (answers_read, answers_write, given_read, given_write):
                 os.close(end)
             return None
-        if pid == 0:  # the copy
-            os.close(answers_read)
-            os.close(given_write)
-            _read_and_check(importer, text, reader, dry_run, given_read, answers_write)
+        if pid == 0:  # the copy: never returns
+            _copy(importer, text, reader, dry_run, (answers_read, given_write),
+                  given_read, answers_write)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         os.close(answers_write)
         os.close(given_read)
         return cls(pid, os.fdopen(answers_read, "rb"), given_write)
 
-    def give(self, entries: list[Entry]) -> None:
+    def give(self, entries: list[EncodedRow]) -> None:
         """The entries of the copy's leads the store holds, sent from a thread (the copy
         takes them once it has read its rows)."""
+        given = self._given
+        assert given is not None
 
         def send() -> None:
             with suppress(OSError):  # the copy ended: `found` says so
-                _send(self._given, entries)
-            os.close(self._given)
+                _send(given, ("entries", entries))
 
         self._giving = threading.Thread(target=send, name="import-half-give", daemon=True)
         self._giving.start()
@@ -134,12 +143,23 @@ class OtherHalf:
     def found(self) -> Found | None:
         """What the copy found; None when it ended without telling (its half is then to
         be read and checked here)."""
-        message = self._messages.get()
-        if message is None:
+        said = self._next()
+        if said is None:
             return None
-        found: Found = marshal.loads(message)
+        found: Found = said
         self.events = found[4]
         return found
+
+    def go(self, write: bool) -> None:
+        """Tell the copy whether to make its events into rows (whether the import writes:
+        every row good, not a dry run); it ends either way once it has."""
+        if self._giving is not None:
+            self._giving.join()
+        if self._given is not None:
+            with suppress(OSError):
+                _send(self._given, ("go", write))
+            os.close(self._given)
+            self._given = None
 
     def among(self, own: Iterator[Chunk]) -> Iterator[Chunk]:
         """This process's chunks, and after each of them those of the copy's come
@@ -148,33 +168,40 @@ class OtherHalf:
         ended = False
         for chunk in own:
             yield chunk
-            while not ended:
-                try:
-                    message = self._messages.get_nowait()
-                except queue.Empty:
-                    break
-                made = self._chunk(message)
+            while not ended and not self._messages.empty():
+                made = self._chunk()
                 if made is None:
                     ended = True
                 else:
                     yield made
         while not ended:
-            made = self._chunk(self._messages.get())
+            made = self._chunk()
             if made is None:
                 ended = True
             else:
                 yield made
 
-    @staticmethod
-    def _chunk(message: bytes | None) -> Chunk | None:
-        """A chunk of the copy's rows; None after its last."""
+    def _chunk(self) -> Chunk | None:
+        """The copy's next chunk of rows; None after its last."""
+        message = self._messages.get()
         if message is None:
             raise HalfEnded(
                 "the process checking half of the import ended before it sent every row"
                 " (out of memory?); nothing was written: run the import again"
             )
-        chunk: Chunk | None = marshal.loads(message)
+        kind, said = marshal.loads(message)
+        _raise_if_failed(kind, said)
+        chunk: Chunk | None = said
         return chunk
+
+    def _next(self) -> Any:
+        """What the copy says next (`found`), or None when it ended without saying it."""
+        message = self._messages.get()
+        if message is None:
+            return None
+        kind, said = marshal.loads(message)
+        _raise_if_failed(kind, said)
+        return said
 
     def end(self) -> None:
         """The copy stopped, if it still runs (this process failed or was interrupted),
@@ -185,8 +212,9 @@ class OtherHalf:
         self._reader.join()
         if self._giving is not None:
             self._giving.join()
-        else:
+        if self._given is not None:
             os.close(self._given)
+            self._given = None
 
     def _read(self, answers: BinaryIO) -> None:
         """Every message, as soon as the copy sends it: it never waits for this process
@@ -197,35 +225,58 @@ class OtherHalf:
         self._messages.put(None)
 
 
+def _raise_if_failed(kind: str, said: Any) -> None:
+    if kind == "failed":  # a bug in the copy: the same as it would be here
+        raise RuntimeError(f"the process checking half of the import failed: {said}")
+
+
+def _copy(
+    importer: Importer, text: str, reader: Reader, dry_run: bool, unused: tuple[int, int],
+    given: int, answers: int,
+) -> NoReturn:
+    """The copy's life (`_read_and_check`), ended with `os._exit` whatever happens: it
+    runs nothing of the command's own (no exit path, no store closed, no file removed)."""
+    status = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a Ctrl-C ends it on the spot
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        for end in unused:
+            os.close(end)
+        _read_and_check(importer, text, reader, dry_run, given, answers)
+        status = 0
+    except BaseException:  # said to the command (a bug here is one there too)
+        said = traceback.format_exc()
+        with suppress(BaseException):
+            if os.environ.get("HANDOFF_DEBUG"):
+                os.write(2, said.encode())
+            _send(answers, ("failed", said.strip().splitlines()[-1]))
+    finally:
+        os._exit(status)  # nothing of this process's to close or flush: it is a copy
+
+
 def _read_and_check(
     importer: Importer, text: str, reader: Reader, dry_run: bool, given: int, answers: int,
 ) -> None:
     """In the copy: read its rows, take its leads' entries, check the rows, tell what it
-    found, send the rows of its events when it found nothing wrong; then leave at once."""
-    from handoff.domain.traffic import TrafficDay
-
-    status = 1
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a Ctrl-C ends it on the spot
-        rows = reader(text, keep=theirs)  # a file this process refuses, the other does too
-        with os.fdopen(given, "rb") as given_file:
-            message = child.read_message(given_file)
+    found; when told to go on, send the rows of its events."""
+    rows = reader(text, keep=theirs)  # a file this process refuses, the other does too
+    with os.fdopen(given, "rb") as given_file:
+        message = child.read_message(given_file)
         if message is None:
             return  # the other process failed before it could give them
-        report = importer.check_half(rows, marshal.loads(message))
-        changed = importer.changed.values()
+        report = importer.check_half(rows, marshal.loads(message)[1])
         events, chunks = 0, iter(list[Chunk]())
         if report.ok and not dry_run:
-            events, chunks = importer.app.rows_in_bulk(changed)
-        leads = sum(1 for c in changed if not isinstance(c, TrafficDay))
+            events, chunks = importer.app.rows_in_bulk(importer.changed.values())
         refusals = [(error.line, error.reason) for error in report.errors]
-        _send(answers, (refusals, report.recorded, report.skipped, leads, events))
-        for chunk in chunks:
-            _send(answers, chunk)
-        _send(answers, None)
-        status = 0
-    finally:
-        os._exit(status)  # nothing of this process's to close or flush: it is a copy
+        found = (refusals, report.recorded, report.skipped, importer.leads_changed(), events)
+        _send(answers, ("found", found))
+        message = child.read_message(given_file)
+        if message is None or not marshal.loads(message)[1] or not events:
+            return
+    for chunk in chunks:
+        _send(answers, ("rows", chunk))
+    _send(answers, ("rows", None))
 
 
 def _send(to: int, message: Any) -> None:

@@ -10,12 +10,11 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 
-from handoff import import_halves
 from handoff.application import HandoffApp, apply_step
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.bounds import check_text, json_value, whole_number
@@ -31,10 +30,13 @@ from handoff.domain.lead import (
 )
 from handoff.domain.steps import EVENT_NAMES, PERSONAL_DATA, Fact, Stamp, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
-from handoff.eventstore import Entry, Unbuilt
+from handoff.eventstore import EncodedRow, Unbuilt
 from handoff.instants import iso, parse_amount, parse_day, parse_instant
 from handoff.spreadsheet import restored
 from handoff.switches import no_cyclic_gc as no_cyclic_gc  # re-exported (cli, benchmarks)
+
+if TYPE_CHECKING:
+    from handoff import import_halves
 
 COLUMNS = (
     "lead", "event", "at", "actor", "source", "name", "email", "company",
@@ -272,6 +274,8 @@ class Importer:
         """`run`, on the rows `reader` (`read_rows`, `read_jsonl_rows`) reads in a file's
         text: from HALVES_FROM lines, read and checked in two halves at once, half of the
         leads by a copy of this process (`import_halves`). Raises what `reader` raises."""
+        from handoff import import_halves
+
         with no_cyclic_gc():
             progress = progress or _Quiet()
             other = None
@@ -296,10 +300,12 @@ class Importer:
     ) -> ImportReport:
         """This process's half read, loaded and checked while the copy does the same with
         its own; the copy's leads loaded here and given to it (it reads no store)."""
+        from handoff import import_halves
+
         mine = import_halves.Mine()
         rows = reader(text, keep=mine)
         report = ImportReport(rows=len(rows) + mine.others, dry_run=dry_run)
-        entries: list[Entry] = []  # given first: the copy waits for them
+        entries: list[EncodedRow] = []  # given first: the copy waits for them
         if not self.app.is_empty():
             entries = self.app.entries_of(list(lead_ids(mine.their_keys).values()))
         other.give(entries)
@@ -308,18 +314,15 @@ class Importer:
         found = other.found()
         if found is None:  # it ended before it could tell: its half read and checked here
             theirs = reader(text, keep=import_halves.theirs)
-            self.ids.update(lead_ids(row["lead"] for _, row in theirs))
-            leads = self.app.aggregates_from(entries)
-            self.leads.update((key, leads.get(self.ids[key])) for key in mine.their_keys
-                              if key in self.ids)
+            self._load_existing(theirs, self.app.aggregates_from(entries))
             self._check_all(theirs, report, _Quiet())
             return self._saved(report, dry_run, progress)
         refusals, recorded, skipped, leads_changed, _ = found
         report.errors.extend(RowError(line, reason) for line, reason in refusals)
-        report.errors.sort(key=lambda error: error.line)  # as one process finds them
         report.recorded += recorded
         report.skipped += skipped
         report.leads += leads_changed
+        other.go(report.ok and not dry_run)
         return self._saved(report, dry_run, progress, other)
 
     def _check_all(self, rows: Sequence[Row], report: ImportReport,
@@ -334,7 +337,8 @@ class Importer:
     ) -> ImportReport:
         """Every event written at once (with those the copy made, if any), when every row
         is good."""
-        report.leads += sum(1 for c in self.changed.values() if not isinstance(c, TrafficDay))
+        report.errors.sort(key=lambda error: error.line)  # in file order, however checked
+        report.leads += self.leads_changed()
         if report.ok and not dry_run and (self.changed or (other and other.events)):
             progress.writing(report.recorded)
             try:
@@ -348,15 +352,17 @@ class Importer:
                 ) from None
         return report
 
-    def check_half(self, rows: Sequence[Row], entries: list[Entry]) -> ImportReport:
+    def check_half(self, rows: Sequence[Row], entries: list[EncodedRow]) -> ImportReport:
         """In the copy (`import_halves`): its rows checked, on its leads as `entries`
         make them (given by the process that read the store)."""
-        self.ids = lead_ids(row["lead"] for _, row in rows)
-        found = self.app.aggregates_from(entries)
-        self.leads = {key: found.get(aggregate_id) for key, aggregate_id in self.ids.items()}
+        self._load_existing(rows, self.app.aggregates_from(entries))
         report = ImportReport()
         self._check_all(rows, report, _Quiet())
         return report
+
+    def leads_changed(self) -> int:
+        """How many leads the rows checked here change."""
+        return sum(1 for c in self.changed.values() if not isinstance(c, TrafficDay))
 
     def _check(self, line: int, row: dict[str, str], report: ImportReport) -> None:
         """Apply one row, counted in `report` as recorded, skipped or refused."""
@@ -371,19 +377,22 @@ class Importer:
     def _committed(self, events: int) -> None:
         self.written = events
 
-    def _load_existing(self, rows: Sequence[Row]) -> None:
-        """Load the leads and traffic days the file names that the store already has."""
-        self.ids = lead_ids(row["lead"] for _, row in rows if row.get("lead"))
+    def _load_existing(self, rows: Sequence[Row], found: dict[UUID, Any] | None = None) -> None:
+        """Load the leads and traffic days these rows name that the store already has (or
+        take them from `found`, made from their entries by the process that read them)."""
+        ids = lead_ids(row["lead"] for _, row in rows if row.get("lead"))
+        self.ids.update(ids)
         days: dict[UUID, date] = {}
         counts: dict[date, list[int]] = {}
         for _, row in rows:
-            if row.get("event") == "visits":
+            if is_traffic(row):
                 with suppress(Refused):
                     day = parse_day(row.get("at", ""))
                     days[traffic_day_id(day)] = day
                     counts.setdefault(day, []).append(whole_number(row.get("visits", ""), "v"))
-        found = self.look_up([*self.ids.values(), *days])
-        for key, aggregate_id in self.ids.items():
+        if found is None:
+            found = self.look_up([*ids.values(), *days])
+        for key, aggregate_id in ids.items():
             self.leads[key] = found.get(aggregate_id)
         for aggregate_id, day in days.items():
             self.days[day] = found.get(aggregate_id) or TrafficDay(day=day.isoformat())
@@ -405,7 +414,7 @@ class Importer:
         if _BAD_ROW in row:
             raise InvalidInput(row[_BAD_ROW])
         event_name = row.get("event", "")
-        if event_name == "visits":
+        if is_traffic(row):
             return self._apply_visits(row)
         if event_name not in EVENT_NAMES:
             raise InvalidInput(
@@ -514,6 +523,11 @@ class Importer:
                        zone=self.zone_for_day(day))
         self.changed[day] = traffic
         return True
+
+
+def is_traffic(row: dict[str, str]) -> bool:
+    """Whether a row records a day's traffic (a `visits` row) rather than a lead's step."""
+    return row.get("event") == "visits"
 
 
 def let_go(rows: Sequence[Row]) -> None:

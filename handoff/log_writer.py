@@ -6,7 +6,9 @@ The child (`_serve`) opens the store as the event store library opens it, begins
 transaction and inserts each chunk it is given with the library's own INSERT (both given
 by `eventstore`, which owns what the library does). Told to commit, it reads where the
 rows stand, commits and answers; its input ending first (the command failed or was
-interrupted) rolls everything back: all or nothing, as one write in this process. A write
+interrupted) rolls everything back: all or nothing, as one write in this process. Once the
+commit is asked for, a Ctrl-C waits for its answer, so that the command says what was
+recorded (`Writer.commit`). A write
 that fails (another process recorded one of these keys, the store is read-only, locked)
 answers the driver's error by its class and words once the caller has sent everything, and
 the caller raises it as the library would have.
@@ -19,11 +21,12 @@ from __future__ import annotations
 
 import marshal
 import queue
+import signal
 import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Any, BinaryIO
 
@@ -49,15 +52,15 @@ class WriteFailed(Exception):
 
 class Writer:
     """The child, given the store (the library's database name and lock timeout), the
-    INSERT and the events table's name; `send` each chunk, then `commit`. Leaving without
-    committing rolls the rows back."""
+    INSERT and the query of where the rows stand (`eventstore`'s); `send` each chunk, then
+    `commit`. Leaving without committing rolls the rows back."""
 
-    def __init__(self, database: str, timeout: float, insert: str, table: str) -> None:
+    def __init__(self, database: str, timeout: float, insert: str, placed: str) -> None:
         self.child = child.start(__name__, stdout=subprocess.PIPE)
         self.outbox: queue.Queue[bytes | None] = queue.Queue(_CHUNKS_AHEAD)
         self.sender = threading.Thread(target=self._send_all, name="log-writer", daemon=True)
         self.sender.start()
-        self.outbox.put(marshal.dumps((database, timeout, insert, table), 2))
+        self.outbox.put(marshal.dumps((database, timeout, insert, placed), 2))
 
     def __enter__(self) -> Writer:
         return self
@@ -73,19 +76,33 @@ class Writer:
         # than writing it again (as the projection's pages, `page_writer`).
         self.outbox.put(marshal.dumps(list(rows), 2))
 
-    def commit(self) -> Placed:
-        """Commit the rows sent; where they stand. Raises `WriteFailed` when the driver
-        refused them (nothing is written), RuntimeError when the child ended."""
-        self.outbox.put(marshal.dumps(_COMMIT, 2))
-        self._end()
-        assert self.child.stdout is not None
-        answer = child.read_message(self.child.stdout)  # type: ignore[arg-type]
-        if answer is None:
-            raise RuntimeError("the process writing the import's events ended")
-        said = marshal.loads(answer)
-        if said[0] is not None:
-            raise WriteFailed(*said)
-        placed: Placed = said[1]
+    def commit(self, committed: Callable[[], None] | None = None) -> Placed:
+        """Commit the rows sent, then call `committed`; where they stand. Raises
+        `WriteFailed` when the driver refused them (nothing is written), RuntimeError when
+        the child ended.
+
+        Once the commit is asked for, the child commits whatever this process does: a
+        Ctrl-C meanwhile is held until the answer is in and `committed` called (the caller
+        then says the rows were recorded), and raised after."""
+        held: list[int] = []
+        interrupts = _HeldInterrupts(held)
+        try:
+            self.outbox.put(marshal.dumps(_COMMIT, 2))
+            self._end()
+            assert self.child.stdout is not None
+            answer = child.read_message(self.child.stdout)  # type: ignore[arg-type]
+            if answer is None:
+                raise RuntimeError("the process writing the import's events ended")
+            said = marshal.loads(answer)
+            if said[0] is not None:
+                raise WriteFailed(*said)
+            placed: Placed = said[1]
+            if committed is not None:
+                committed()
+        finally:
+            interrupts.restore()
+        if held:
+            raise KeyboardInterrupt
         return placed
 
     def _end(self) -> None:
@@ -110,13 +127,27 @@ class Writer:
             given.close()
 
 
+class _HeldInterrupts:
+    """Ctrl-C noted in `held` rather than raised, until `restore` (the main thread only:
+    Python calls its signal handlers there)."""
+
+    def __init__(self, held: list[int]) -> None:
+        self.previous: Any = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, lambda *_: held.append(1))
+
+    def restore(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
 def _serve(given: BinaryIO) -> None:
     """In the child: the rows of each message inserted in one transaction, committed at
     `_COMMIT` and answered (None, `Placed`), or (class, words) of the driver's error."""
     setup = child.read_message(given)
     if setup is None:
         return
-    database, timeout, insert, table = marshal.loads(setup)
+    database, timeout, insert, placed = marshal.loads(setup)
     connection = sqlite3.connect(database, uri=True, timeout=timeout, isolation_level=None)
     failed: tuple[str, str] | None = None
     count = 0
@@ -126,7 +157,7 @@ def _serve(given: BinaryIO) -> None:
             answer: tuple[Any, ...] | None = failed
             if answer is None:
                 try:
-                    answer = (None, _commit(connection, table, count))
+                    answer = (None, _commit(connection, placed, count))
                 except sqlite3.Error as error:
                     answer = (type(error).__name__, str(error))
             _answer(answer)
@@ -145,17 +176,14 @@ def _serve(given: BinaryIO) -> None:
     connection.close()  # without a commit: rolled back
 
 
-def _commit(connection: sqlite3.Connection, table: str, count: int) -> Placed:
-    """Where the rows stand (read under the write lock, held since the first insert), then
-    the commit."""
+def _commit(connection: sqlite3.Connection, placed: str, count: int) -> Placed:
+    """Where the rows stand (`placed`, read under the write lock, held since the first
+    insert), then the commit."""
     if not count:
         return (0, 0, 0, 0)
     (last,) = connection.execute("SELECT last_insert_rowid()").fetchone()
     first = last - count + 1
-    found, after = connection.execute(
-        f"SELECT count(*), (SELECT coalesce(max(rowid), 0) FROM {table} WHERE rowid < ?)"
-        f" FROM {table} WHERE rowid >= ?", (first, first)
-    ).fetchone()
+    found, after = connection.execute(placed, (first, first)).fetchone()
     connection.commit()
     return (after, first, last, found)
 

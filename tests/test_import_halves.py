@@ -6,7 +6,9 @@ same file imported, one process reading every row, into a SQLite store of its ow
 from __future__ import annotations
 
 import json
+import marshal
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import pytest
 from cli_helpers import Handoff
 from click.testing import Result
 
-from handoff import import_halves
+from handoff import child, eventstore, import_halves, log_writer
 from handoff.application import HandoffApp
 
 MONTH = ("kpi", "--from", "2026-03-01", "--to", "2026-03-31")
@@ -195,28 +197,52 @@ def copy_refused(halves: Halves) -> bool:
     return any(found is not None and found[0] for found in halves.found)
 
 
-def test_a_copy_that_ends_before_it_tells_leaves_its_half_to_this_process(
-    store: str, tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def ends(*_: Any) -> None:
-        os._exit(1)  # killed, say, as it starts checking
+def ends_within(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy killed as it writes its first message of this kind: half of it sent."""
+    send = import_halves._send
 
-    monkeypatch.setattr(import_halves, "_read_and_check", ends)
-    rows = tmp_path / "march.csv"
-    rows.write_text("".join([HEADER, *journeys(20)]))
+    def cut(to: int, message: Any) -> None:
+        if message[0] != kind:
+            return send(to, message)
+        framed = child.framed(marshal.dumps(message, 2))
+        os.write(to, framed[: len(framed) // 2])
+        os._exit(1)
+
+    monkeypatch.setattr(import_halves, "_send", cut)
+
+
+@pytest.mark.parametrize("ends", ["as it starts", "within its message"])
+def test_a_copy_that_ends_before_it_tells_leaves_its_half_to_this_process(
+    store: str, tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch, ends: str
+) -> None:
+    """Its half is read and checked here: its bad rows reported in file order among these."""
+    if ends == "as it starts":
+        monkeypatch.setattr(import_halves, "_read_and_check", lambda *_: os._exit(1))
+    else:
+        ends_within("found", monkeypatch)
+    good, bad = tmp_path / "march.csv", tmp_path / "bad.csv"
+    good.write_text("".join([HEADER, *journeys(20)]))
+    bad.write_text("".join(
+        [HEADER, *journeys(20), *(f"m-{n},won,2026-03-09T09:00Z,sam,,,,,,\n" for n in range(20))]
+    ))
     handoff, reference = Handoff(store), one_process(tmp_path)
 
-    said = imported(handoff, rows, monkeypatch, True)
-    expected = imported(reference, rows, monkeypatch, False)
+    refused = imported(handoff, bad, monkeypatch, True)
+    expected_refusal = imported(reference, bad, monkeypatch, False)
+    said = imported(handoff, good, monkeypatch, True)
+    expected = imported(reference, good, monkeypatch, False)
 
+    assert refused.exit_code == 1 and refused.stderr == expected_refusal.stderr
+    assert "Error: 20 rows are bad; nothing was written" in refused.stderr  # none was won
     assert said.exit_code == 0 and said.stdout == expected.stdout
-    assert halves.found == [None]
+    assert halves.found == [None, None]
     keys = [f"m-{n}" for n in range(20)]
     assert reported(handoff, keys) == reported(reference, keys)
 
 
+@pytest.mark.parametrize("ends", ["between two chunks", "within a chunk"])
 def test_a_copy_that_ends_while_its_rows_are_written_leaves_nothing_written(
-    store: str, tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch
+    store: str, tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch, ends: str
 ) -> None:
     rows_in_bulk = HandoffApp.rows_in_bulk
 
@@ -229,7 +255,10 @@ def test_a_copy_that_ends_while_its_rows_are_written_leaves_nothing_written(
 
         return events, first_then_gone()
 
-    monkeypatch.setattr(HandoffApp, "rows_in_bulk", ends_midway)
+    if ends == "between two chunks":
+        monkeypatch.setattr(HandoffApp, "rows_in_bulk", ends_midway)
+    else:
+        ends_within("rows", monkeypatch)
     monkeypatch.setattr("handoff.eventstore.CHUNK", 5)
     rows = tmp_path / "march.csv"
     rows.write_text("".join([HEADER, *journeys(30)]))
@@ -241,3 +270,73 @@ def test_a_copy_that_ends_while_its_rows_are_written_leaves_nothing_written(
     assert "nothing was written" in refusal and "run the import again" in refusal
     assert "unknown lead" in handoff.refused("lead", "show", "m-11")
     assert "unknown lead" in handoff.refused("lead", "show", "m-12")
+
+
+def test_a_fault_in_the_copy_is_reported_as_it_would_be_here_and_nothing_is_written(
+    store: str, tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def faulty(*_: Any) -> None:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(HandoffApp, "aggregates_from", faulty)  # only the copy calls it
+    rows = tmp_path / "march.csv"
+    rows.write_text("".join([HEADER, *journeys(20)]))
+    handoff = Handoff(store)
+    held_before(handoff)
+
+    result = handoff("import", str(rows))
+
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip() == (
+        "Error: internal error: RuntimeError: the process checking half of the import"
+        " failed: ValueError: a bug (set HANDOFF_DEBUG=1 to see the traceback)"
+    )
+    assert "unknown lead" in handoff.refused("lead", "show", "m-11")
+
+
+def test_a_key_no_text_can_hold_is_refused_as_one_process_refuses_it(
+    store: str, tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A JSON line may write a lone surrogate, which no UTF-8 text holds."""
+    rows = tmp_path / "odd.jsonl"
+    rows.write_text('{"lead":"a\\ud800b","event":"captured","at":"2026-03-02T09:00Z",'
+                    '"source":"web"}\n')
+    handoff, reference = Handoff(store), one_process(tmp_path)
+
+    said = imported(handoff, rows, monkeypatch, True)
+    expected = imported(reference, rows, monkeypatch, False)
+
+    assert said.exit_code == expected.exit_code == 1
+    assert said.stderr == expected.stderr and "line 1:" in said.stderr
+
+
+def test_a_ctrl_c_once_the_commit_is_asked_for_says_the_events_were_recorded(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the log's writer commits what it was asked to: a Ctrl-C then waits for
+    it, and the import says its events were recorded (PostgreSQL's commit is the
+    driver's own, as for any write)."""
+    monkeypatch.setattr(eventstore, "WRITER_FROM", 1)
+    end = log_writer.Writer._end
+    pressed: list[bool] = []
+
+    def interrupted(self: log_writer.Writer) -> None:
+        end(self)
+        if not pressed:  # once, as the child commits
+            pressed.append(True)
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(log_writer.Writer, "_end", interrupted)
+    rows = tmp_path / "march.csv"
+    rows.write_text("".join([HEADER, *journeys(3)]))
+    handoff = Handoff(store)
+
+    result = handoff("import", str(rows))
+
+    if store.startswith("postgresql"):
+        assert result.exit_code == 0  # no writer process: nothing interrupted
+    else:
+        assert result.exit_code == 1
+        # Three captures and qualifications, two handoffs, an acceptance, a rejection.
+        assert "interrupted: the import's 10 events were recorded" in result.stderr
+    assert handoff.json("lead", "show", "m-2")["state"] == "rejected"
