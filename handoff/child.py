@@ -2,14 +2,15 @@
 
 Not multiprocessing: its start methods either copy SQLite's record of this process's locks
 into the child (fork) or import the caller's main script again (spawn). The child runs
-the module as a script (`python -m`), with this copy of handoff importable whatever the
-working directory, in a process group of its own: a Ctrl-C at the terminal stops the
-command, which stops its child, and the child itself never sees it. Nothing of its own
-reaches the user's terminal (its errors only with HANDOFF_DEBUG: the command says in one
-line what failed). What it is given, a store's password among it, goes on its input,
-never on its command line, which every user of the machine can read (`ps`); its input
-stays open while the command lives, so that a child whose command ended (killed, say)
-ends too (`serve`).
+the module as a script (`python -P -m`), this copy of handoff importable whatever the
+working directory (which `-P` keeps off its path: a folder holding another copy of handoff,
+a checkout, say, would be imported instead), in a process group of its own: a Ctrl-C at
+the terminal stops the command, which stops its child, and the child itself never sees it.
+Nothing of its own reaches the user's terminal (its errors only with HANDOFF_DEBUG: the
+command says in one line what failed). What it is given, a store's password among it,
+goes on its input, never on its command line, which every user of the machine can read
+(`ps`); its input stays open while the command lives, so that a child whose command ended
+(killed, say) ends too (`serve`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def start(module: str, **popen: Any) -> subprocess.Popen[bytes]:
     subprocess.Popen's arguments)."""
     path = os.pathsep.join(filter(None, (_PACKAGE_ROOT, os.environ.get("PYTHONPATH"))))
     return subprocess.Popen(
-        [sys.executable, "-m", module], stdin=subprocess.PIPE,
+        [sys.executable, "-P", "-m", module], stdin=subprocess.PIPE,
         stderr=None if os.environ.get("HANDOFF_DEBUG") else subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": path}, process_group=0, **popen,
     )

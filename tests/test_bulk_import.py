@@ -123,3 +123,21 @@ def test_a_bulk_catch_up_reports_its_progress_where_the_command_line_shows_it(
     app.catch_up_progress = lambda at, last: reached.append((at, last))
     rebuild(app)  # projects in bulk, as the first report after a large load does
     assert reached and reached[-1][0] == reached[-1][1] >= 3
+
+
+def test_a_bulk_write_from_a_folder_holding_another_handoff_runs_this_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process writing a large import's entries (and a rebuild's pages) runs this copy
+    of handoff, not one the working directory holds (a checkout of another version)."""
+    other = tmp_path / "checkout" / "handoff"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("")
+    (other / "log_writer.py").write_text("raise SystemExit(3)\n")
+    monkeypatch.chdir(other.parent)
+    monkeypatch.setattr(eventstore, "WRITER_FROM", 1)
+    store = str(tmp_path / "store.sqlite")
+    rows = tmp_path / "rows.csv"
+    rows.write_text(HEADER + "w-1,captured,2026-03-02T09:00Z,maria,web,,\n")
+    assert "1 recorded" in Handoff(store).ok("import", str(rows))
+    assert Handoff(store).json("lead", "show", "w-1")["state"] == "captured"
