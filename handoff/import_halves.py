@@ -28,6 +28,7 @@ from __future__ import annotations
 import marshal
 import os
 import queue
+import select
 import signal
 import sys
 import threading
@@ -258,7 +259,8 @@ def _read_and_check(
     importer: Importer, text: str, reader: Reader, dry_run: bool, given: int, answers: int,
 ) -> None:
     """In the copy: read its rows, take its leads' entries, check the rows, tell what it
-    found; when told to go on, send the rows of its events."""
+    found; then make the rows of its events, sent once told the import writes (made
+    meanwhile: the other process may still be checking)."""
     rows = reader(text, keep=theirs)  # a file this process refuses, the other does too
     with os.fdopen(given, "rb") as given_file:
         message = child.read_message(given_file)
@@ -271,12 +273,26 @@ def _read_and_check(
         refusals = [(error.line, error.reason) for error in report.errors]
         found = (refusals, report.recorded, report.skipped, importer.leads_changed(), events)
         _send(answers, ("found", found))
-        message = child.read_message(given_file)
-        if message is None or not marshal.loads(message)[1] or not events:
+        if not events:
             return
+        made: list[Chunk] = []
+        for chunk in chunks:
+            made.append(chunk)
+            if select.select([given], [], [], 0)[0]:  # told
+                break
+        if not _told_to_go(given_file):
+            return
+    for chunk in made:
+        _send(answers, ("rows", chunk))
     for chunk in chunks:
         _send(answers, ("rows", chunk))
     _send(answers, ("rows", None))
+
+
+def _told_to_go(given: BinaryIO) -> bool:
+    """Whether the other process says the import writes (it waits to be told)."""
+    message = child.read_message(given)
+    return message is not None and bool(marshal.loads(message)[1])
 
 
 def _send(to: int, message: Any) -> None:
