@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -36,6 +37,19 @@ def start(module: str, **popen: Any) -> subprocess.Popen[bytes]:
         stderr=None if os.environ.get("HANDOFF_DEBUG") else subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": path}, process_group=0, **popen,
     )
+
+
+def stop_answering(process: subprocess.Popen[bytes]) -> None:
+    """End a child this process gave messages and read answers from: its input ends (it
+    ends at the end of its input), and so does its output, before it is waited for. An
+    answer no longer read (this process was interrupted while a large one, a rebuild's
+    counts, was on its way) would keep the child writing it, and this process waiting for
+    the child, for ever; the child, failing to write it, ends."""
+    for end in (process.stdin, process.stdout):
+        if end is not None:
+            with suppress(OSError):
+                end.close()
+    process.wait()
 
 
 def framed(message: bytes) -> bytes:

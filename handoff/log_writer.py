@@ -66,10 +66,8 @@ class Writer:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._end()
-        self.child.wait()
-        if self.child.stdout is not None:
-            self.child.stdout.close()
+        self._end()  # the sender closes the child's input once it has sent what is queued
+        child.stop_answering(self.child)
 
     def send(self, rows: Rows) -> None:
         # Version 2, before marshal tracked shared objects: looking each one up costs more

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import marshal
 import os
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -207,6 +209,35 @@ def test_what_a_writer_counted_for_a_discarded_tally_is_not_added_to_the_next(
         writer.gather(discarded)
     assert kept.stage_rows() == expected.stage_rows() != []
     assert discarded.stage_rows() == []
+    app.close()
+
+
+def test_a_command_interrupted_while_its_writer_answers_at_length_still_ends(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """A Ctrl-C between asking the page writer for its counts (a rebuild's: more than a
+    pipe holds) and reading them: the command ends, and so does the writer (it waited to
+    write its answer, the command waited for it to end, for ever)."""
+    app = HandoffApp(locate(str(tmp_path / "store.sqlite")), clock=clock)
+    model = projections.read_model(app)
+    day = summaries.DAY_US
+    captured = [(n, n, "captured", n * day, n * day, n * day, f"source-{n}", None, None,
+                 True, True) for n in range(1, 5001)]
+    tally = Tally(0)
+    writer_process: list[Any] = []
+
+    def interrupted() -> None:
+        with page_writer.ahead(model, model.engine.connect(), in_process=True) as writer:
+            writer_process.append(writer)
+            page = Writes([], [], captured, [], [], [], [], [], [], [])
+            writer.submit(0, 5000, page, (tally.token, [], 0)).result(tally)
+            writer._send(marshal.dumps((tally.token,), 2))  # gather: its answer not read
+
+    ending = threading.Thread(target=interrupted, daemon=True)
+    ending.start()
+    ending.join(timeout=120)
+    assert not ending.is_alive(), "the command waits for its page writer for ever"
+    assert writer_process[0].child.returncode is not None  # it ended too
     app.close()
 
 

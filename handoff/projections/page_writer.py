@@ -140,11 +140,7 @@ class _Process:
         return self
 
     def __exit__(self, *_: object) -> None:
-        assert self.child.stdin is not None
-        self.child.stdin.close()  # the child ends at the end of its input
-        self.child.wait()
-        if self.child.stdout is not None:
-            self.child.stdout.close()
+        child.stop_answering(self.child)
 
     def submit(self, at: int, last: int, rows: Writes, counted: Counted | None) -> Pending:
         assert self.child.stdin is not None
