@@ -28,14 +28,14 @@ def import_from_crm(obj: Any, crm: str, files: tuple[str, ...], dry_run: bool) -
         else:
             reading = read_salesforce(paths, zone_for_day)
         importer = Importer(app, obj.actor)
-        with interrupt_said(importer):
+        with interrupt_said(importer, "steps"):  # until the KPIs are up to date
             done = import_reading(app, obj.actor, reading, dry_run=dry_run, importer=importer)
-        del importer  # the export's leads and events, not held while the KPIs catch up
-        if done.ok and not dry_run and done.report.recorded:
-            from handoff.projections import catch_up  # KPIs are ready when the import ends
+            if done.ok and not dry_run and done.report.recorded:
+                from handoff.projections import catch_up  # KPIs ready when the import ends
 
-            with recorded_before(recorded_words(done.report.recorded), obj.store):
-                catch_up(obj.app)
+                with recorded_before(recorded_words(done.report.recorded, "steps"),
+                                     obj.store):
+                    catch_up(obj.app)
     if not done.ok:
         for error in done.errors:
             click.echo(str(error), err=True)

@@ -84,18 +84,18 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
         progress = _ImportProgress(shown) if lines >= _PROGRESS_FROM_ROWS else None
         app = obj.app_to_check_against() if dry_run else obj.app
         importer = Importer(app, obj.actor)
-        with interrupt_said(importer):
+        with interrupt_said(importer, "rows"):  # until the KPIs are up to date
             try:
                 report = importer.run_file(text, reader, dry_run=dry_run, progress=progress)
             except MalformedFile as error:
                 raise MalformedFile(f"{file}: {error}") from None  # named like each bad row
-        del importer, text  # the file, its leads and events: not held while the KPIs catch up
-        if report.ok and not dry_run:
-            from handoff.projections import catch_up  # KPIs are ready when the import ends
+            del text  # not held while the KPIs catch up (nor the leads: `Importer.run`)
+            if report.ok and not dry_run:
+                from handoff.projections import catch_up  # KPIs ready when the import ends
 
-            updating = shown.log_position("updating the KPIs") if progress else None
-            with recorded_before(recorded_words(report.recorded), obj.store):
-                catch_up(obj.app, progress=updating)
+                updating = shown.log_position("updating the KPIs") if progress else None
+                with recorded_before(recorded_words(report.recorded, "rows"), obj.store):
+                    catch_up(obj.app, progress=updating)
     if not report.ok:
         for bad_row in report.errors:
             click.echo(f"{file}: {bad_row}", err=True)
@@ -159,23 +159,25 @@ def recorded_before(done: str, store: str) -> Iterator[None]:
 
 
 @contextmanager
-def interrupt_said(importer: Importer) -> Iterator[None]:
-    """An import interrupted once its events are committed (while their entries are
-    sealed) says so; before, it wrote nothing, and ends as any interrupted command."""
+def interrupt_said(importer: Importer, noun: str) -> Iterator[None]:
+    """An import interrupted once its `noun` (rows, steps) are committed (while their
+    entries are sealed, or the KPIs catch up) says so; before, it wrote nothing, and ends
+    as any interrupted command."""
     try:
         yield
     except KeyboardInterrupt:
         if importer.written is not None:
             raise click.ClickException(
-                interrupted_after(recorded_words(importer.written))) from None
+                interrupted_after(recorded_words(importer.written, noun))) from None
         raise
 
 
-def recorded_words(events: int) -> str:
-    """What an import committed, in words."""
-    if events == 0:
+def recorded_words(count: int, noun: str) -> str:
+    """What an import committed, in words: its `count` `noun` (rows, steps)."""
+    if count == 0:
         return "the import recorded nothing new"
-    return f"the import's {events} events were recorded"
+    return f"the import's {count} {noun} were recorded" if count > 1 else (
+        f"the import's one {noun.removesuffix('s')} was recorded")
 
 
 def interrupted_after(done: str) -> str:

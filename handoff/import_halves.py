@@ -163,23 +163,23 @@ class OtherHalf:
             self._given = None
 
     def among(self, own: Iterator[Chunk]) -> Iterator[Chunk]:
-        """This process's chunks, and after each of them those of the copy's come
-        meanwhile (both make theirs at once: the log's writer takes each as it comes);
-        then the rest of the copy's. Its rows come with their digests."""
+        """This process's chunks and the copy's, one of each in turn, then the rest of
+        either: both make theirs at once, and the log's writer takes each as it comes.
+        In turn whatever the timing, so that the log holds a file's entries in the same
+        order from one import of it to the next (exports, digests, ties in lists). The
+        copy's rows come with their digests."""
         ended = False
         for chunk in own:
             yield chunk
-            while not ended and not self._messages.empty():
+            if not ended:
                 made = self._chunk()
-                if made is None:
-                    ended = True
-                else:
+                ended = made is None
+                if made is not None:
                     yield made
         while not ended:
             made = self._chunk()
-            if made is None:
-                ended = True
-            else:
+            ended = made is None
+            if made is not None:
                 yield made
 
     def _chunk(self) -> Chunk | None:

@@ -162,7 +162,10 @@ def read_rows(text: str, keep: Keep | None = None) -> list[Row]:
                 rows.append((line, cells))
             line = reader.line_num + 1
     except csv.Error as error:
-        reason = "a quote is never closed" if "end of data" in str(error) else str(error)
+        reason = str(error)
+        if "end of data" in reason or "field larger than field limit" in reason:
+            # (in a large file, an open quote takes in the rest of it as one cell)
+            reason = "a quote is never closed"
         raise MalformedFile(f"line {line}: {reason}") from None
     return rows
 
@@ -342,15 +345,24 @@ class Importer:
         if report.ok and not dry_run and (self.changed or (other and other.events)):
             progress.writing(report.recorded)
             try:
+                made = other if other is not None and other.events else None
                 self.app.save_in_bulk(self.changed.values(),
                                       committed=partial(self._committed, report.recorded),
-                                      made=other)
+                                      made=made)
             except RecordConflictError:
                 raise ConcurrentChange(
                     "another process changed these leads during the import; nothing was "
                     "written: run the import again (rows already recorded are skipped)"
                 ) from None
+        self._let_go()
         return report
+
+    def _let_go(self) -> None:
+        """The file's leads, days and events, not held once written (while the KPIs
+        catch up, say)."""
+        for held in (self.changed, self.leads, self.new_leads, self.days, self._looked_up,
+                     self.ids):
+            held.clear()
 
     def check_half(self, rows: Sequence[Row], entries: list[EncodedRow]) -> ImportReport:
         """In the copy (`import_halves`): its rows checked, on its leads as `entries`

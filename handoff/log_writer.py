@@ -31,6 +31,7 @@ from contextlib import suppress
 from typing import Any, BinaryIO
 
 from handoff import child
+from handoff.domain.errors import Refused
 
 # A chunk's rows: (originator id as 32 hex digits, version, topic, state as stored).
 Rows = Sequence[tuple[str, int, str, bytes]]
@@ -48,6 +49,10 @@ class WriteFailed(Exception):
     def __init__(self, kind: str, said: str) -> None:
         super().__init__(said)
         self.kind = kind
+
+
+class WriterEnded(Refused):
+    """The child ended (killed) before it answered the commit."""
 
 
 class Writer:
@@ -76,8 +81,8 @@ class Writer:
 
     def commit(self, committed: Callable[[], None] | None = None) -> Placed:
         """Commit the rows sent, then call `committed`; where they stand. Raises
-        `WriteFailed` when the driver refused them (nothing is written), RuntimeError when
-        the child ended.
+        `WriteFailed` when the driver refused them (nothing is written), `WriterEnded` when
+        the child ended before it answered.
 
         Once the commit is asked for, the child commits whatever this process does: a
         Ctrl-C meanwhile is held until the answer is in and `committed` called (the caller
@@ -90,7 +95,11 @@ class Writer:
             assert self.child.stdout is not None
             answer = child.read_message(self.child.stdout)  # type: ignore[arg-type]
             if answer is None:
-                raise RuntimeError("the process writing the import's events ended")
+                raise WriterEnded(
+                    "the process writing the import's events ended before it said whether"
+                    " they were recorded (out of memory?): run the import again (rows"
+                    " already recorded are skipped)"
+                )
             said = marshal.loads(answer)
             if said[0] is not None:
                 raise WriteFailed(*said)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 # Index upkeep of a million read-model rows wants more than SQLite's 2 MB default cache.
@@ -74,11 +74,20 @@ def sqlite_index_builds(connection: Any) -> Iterator[None]:
     threads = connection.execute("PRAGMA threads").fetchone()[0]
     connection.execute(f"PRAGMA cache_size = -{SQLITE_INDEX_BUILD_CACHE_KIB}")
     connection.execute(f"PRAGMA threads = {SQLITE_INDEX_BUILD_THREADS}")
-    try:
-        yield
-    finally:
+
+    def put_back() -> None:
         connection.execute(f"PRAGMA cache_size = {int(cache)}")
         connection.execute(f"PRAGMA threads = {int(threads)}")
+
+    try:
+        yield
+    except BaseException:
+        # Put back if it can be: a build interrupted (Ctrl-C) may leave the connection
+        # closed, and what stopped the build is what the command has to say.
+        with suppress(Exception):
+            put_back()
+        raise
+    put_back()
 
 
 def tune_postgres_for_index_builds(connection: Any) -> None:

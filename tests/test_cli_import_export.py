@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_helpers import Handoff, nothing_recorded
@@ -219,10 +220,10 @@ def test_an_import_interrupted_once_its_events_are_recorded_says_they_are(
     import handoff.projections as projections
 
     if source == "handoff":
-        imported, events, key = (write(tmp_path, JOURNEYS),), 12, "acme-1"
+        imported, events, noun, key = (write(tmp_path, JOURNEYS),), 12, "rows", "acme-1"
     else:
         hubspot = Path(__file__).parent / "fixtures" / "hubspot_contacts.csv"
-        imported, events, key = (str(hubspot), "--from", "hubspot"), 33, "101"
+        imported, events, noun, key = (str(hubspot), "--from", "hubspot"), 33, "steps", "101"
 
     def interrupted(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
@@ -233,7 +234,7 @@ def test_an_import_interrupted_once_its_events_are_recorded_says_they_are(
         else:
             patched.setattr(projections, "catch_up", interrupted)
         line = handoff.refused("import", *imported)
-    assert line == (f"Error: interrupted: the import's {events} events were recorded; the "
+    assert line == (f"Error: interrupted: the import's {events} {noun} were recorded; the "
                     "next command brings the KPIs up to date (re-running the import records "
                     "nothing twice)")
     assert handoff.json("lead", "show", key)["state"] == "won"
@@ -256,6 +257,26 @@ def test_an_import_interrupted_before_its_events_are_recorded_writes_nothing(
     assert "12 recorded, 0 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
 
 
+def test_an_import_interrupted_as_it_hands_over_to_the_kpis_says_its_rows_were_recorded(
+    handoff: Handoff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the import's write and the KPIs' catch-up (a trial's Ctrl-C said Aborted!
+    there, which means nothing was written)."""
+    from handoff.importer import Importer
+
+    run_file = Importer.run_file
+
+    def then_interrupted(self: Importer, *args: Any, **kwargs: Any) -> Any:
+        run_file(self, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Importer, "run_file", then_interrupted)
+        line = handoff.refused("import", write(tmp_path, JOURNEYS))
+    assert line.startswith("Error: interrupted: the import's 12 rows were recorded;")
+    assert "0 recorded, 12 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
+
+
 def test_an_import_saved_but_not_caught_up_says_so_and_how_to_finish(
     handoff: Handoff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -267,20 +288,23 @@ def test_an_import_saved_but_not_caught_up_says_so_and_how_to_finish(
     with monkeypatch.context() as patched:
         patched.setattr(projections, "catch_up", disk_full)
         line = handoff.refused("import", write(tmp_path, JOURNEYS))
-    assert "12 events were recorded, but bringing the KPIs up to date failed" in line
+    assert "12 rows were recorded, but bringing the KPIs up to date failed" in line
     assert "No space left on device" in line and "projections rebuild" in line
     assert "rebuilt" in handoff.ok("projections", "rebuild")
     assert handoff.json("lead", "show", "acme-1")["state"] == "won"
     assert "0 recorded, 12 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
 
 
+@pytest.mark.parametrize("rest", [1, 5000], ids=["small", "large"])
 def test_a_stray_quote_is_refused_with_the_line_where_its_cell_starts(
-    handoff: Handoff, tmp_path: Path
+    handoff: Handoff, tmp_path: Path, rest: int
 ) -> None:
+    """In a large file too, where the open quote takes in more than a cell may hold."""
     path = write(tmp_path, "lead,event,at,actor,source\n"
                  'c-10,captured,2026-03-02T09:00Z,maria,web\n'
                  'c-11,captured,2026-03-02T09:00Z,maria,"web\n'
-                 "c-12,captured,2026-03-02T09:00Z,maria,web\n")
+                 + "".join(f"c-{12 + n},captured,2026-03-02T09:00Z,maria,web\n"
+                           for n in range(rest)))
     assert handoff.refused("import", path) == f"Error: {path}: line 3: a quote is never closed"
     assert "no store at" in handoff.refused("lead", "show", "c-10")
 

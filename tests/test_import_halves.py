@@ -9,6 +9,7 @@ import json
 import marshal
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,54 @@ def test_a_file_read_in_halves_records_and_skips_what_one_process_does(
     again = imported(handoff, rows, monkeypatch, True)  # every lead held now, in both halves
     assert again.stdout == imported(reference, rows, monkeypatch, False).stdout
     assert again.stdout.startswith("imported 135 rows: 0 recorded, 135 skipped")
+
+
+def test_a_file_whose_new_rows_are_all_in_one_half_is_recorded(
+    store: str, tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-import of an exported file with a day's traffic or a lead added (the copy's
+    half recording nothing new), and a file of traffic alone."""
+    rows = tmp_path / "march.csv"
+    rows.write_text("".join([HEADER, *journeys(20)]))
+    handoff = Handoff(store)
+    handoff.ok("import", str(rows))
+    more = tmp_path / "more.csv"
+    more.write_text(rows.read_text() + ",visits,2026-03-09,li,,,,,800,\n")
+    traffic = tmp_path / "traffic.csv"
+    traffic.write_text(HEADER + ",visits,2026-03-10,li,,,,,900,\n")
+
+    # 20 captures and qualifications, 13 handoffs, 7 acceptances, 6 rejections: 66 rows.
+    assert handoff.ok("import", str(more)).startswith("imported 67 rows: 1 recorded, 66 skipped")
+    assert handoff.ok("import", str(traffic)).startswith("imported 1 row: 1 recorded")
+    assert [found[4] for found in halves.found[1:] if found] == [0, 0]  # the copy: nothing
+    visits = handoff.json("kpi", "--from", "2026-03-09", "--to", "2026-03-10")["counts"]
+    assert visits["visits"] == 800 + 900
+
+
+def test_a_file_imported_in_halves_is_logged_in_the_same_order_whatever_the_timing(
+    tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log's order of a file's entries (an export's rows, the order of ties) does not
+    depend on which half made its rows first."""
+    monkeypatch.setattr(eventstore, "CHUNK", 7)
+    rows = tmp_path / "march.csv"
+    rows.write_text("".join([HEADER, *journeys(30)]))
+    send = import_halves._send
+
+    def slow(to: int, message: Any) -> None:
+        if message[0] == "rows":
+            time.sleep(0.05)  # the copy, busier than this process
+        send(to, message)
+
+    exports = []
+    for run, copy_is_slow in enumerate((False, True)):
+        with monkeypatch.context() as patched:
+            if copy_is_slow:
+                patched.setattr(import_halves, "_send", slow)
+            handoff = Handoff(str(tmp_path / f"store-{run}.sqlite"))
+            handoff.ok("import", str(rows))
+        exports.append(handoff.ok("export"))
+    assert exports[0] == exports[1]
 
 
 def as_json_lines(lines: list[str]) -> str:
@@ -314,7 +363,7 @@ def test_a_ctrl_c_once_the_commit_is_asked_for_says_the_events_were_recorded(
     store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On SQLite the log's writer commits what it was asked to: a Ctrl-C then waits for
-    it, and the import says its events were recorded (PostgreSQL's commit is the
+    it, and the import says its rows were recorded (PostgreSQL's commit is the
     driver's own, as for any write)."""
     monkeypatch.setattr(eventstore, "WRITER_FROM", 1)
     end = log_writer.Writer._end
@@ -338,5 +387,29 @@ def test_a_ctrl_c_once_the_commit_is_asked_for_says_the_events_were_recorded(
     else:
         assert result.exit_code == 1
         # Three captures and qualifications, two handoffs, an acceptance, a rejection.
-        assert "interrupted: the import's 10 events were recorded" in result.stderr
+        assert "interrupted: the import's 10 rows were recorded" in result.stderr
     assert handoff.json("lead", "show", "m-2")["state"] == "rejected"
+
+
+def test_a_log_writer_killed_before_it_answers_leaves_a_line_saying_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of memory, say, as it commits: whether it committed is not known here."""
+    monkeypatch.setattr(eventstore, "WRITER_FROM", 1)
+    end = log_writer.Writer._end
+
+    def killed(self: log_writer.Writer) -> None:
+        self.child.kill()
+        self.child.wait()
+        end(self)
+
+    monkeypatch.setattr(log_writer.Writer, "_end", killed)
+    rows = tmp_path / "march.csv"
+    rows.write_text("".join([HEADER, *journeys(3)]))
+    handoff = Handoff(str(tmp_path / "store.sqlite"))
+    held_before(handoff)
+
+    refusal = handoff.refused("import", str(rows))
+
+    assert "ended before it said whether they were recorded" in refusal
+    assert "run the import again" in refusal
