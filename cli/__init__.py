@@ -37,6 +37,9 @@ class Session:
         self.utc = utc
         self._app: HandoffApp | None = None
         self._instants: Instants | None = None
+        # A Ctrl-C stopped the command: its ending seals nothing (the store's connections
+        # may have been cut short holding a lock; the next command seals what is left).
+        self.interrupted = False
 
     @property
     def instants(self) -> Instants:
@@ -57,7 +60,7 @@ class Session:
             app.catch_up_progress = progress_on_terminal(self._ctx, "updating the KPIs")
             self._ctx.call_on_close(lambda: _close(app))
             # Registered after close, so run before it: whatever the command wrote is sealed.
-            self._ctx.call_on_close(lambda: seal_quietly(app))
+            self._ctx.call_on_close(lambda: None if self.interrupted else seal_quietly(app))
         return self._app
 
     def refusal(self, error: Refused) -> str:
@@ -183,6 +186,7 @@ class HandoffGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
+            note_interrupted()
             raise click.Abort() from None
         except Exception as error:
             if os.environ.get("HANDOFF_DEBUG"):
@@ -254,6 +258,14 @@ def _stop_writing_to_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # no real stdout (a test runner's buffer)
         pass
+
+
+def note_interrupted() -> None:
+    """The running command was stopped by a Ctrl-C (`Session.interrupted`)."""
+    context = click.get_current_context(silent=True)
+    session = context.find_object(Session) if context is not None else None
+    if session is not None:
+        session.interrupted = True
 
 
 def _default_actor() -> str:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from handoff.backup import backup_lines, is_backup, restore
+from handoff.cli import note_interrupted
 from handoff.cli.lead import WHOLE_NUMBER
 from handoff.cli.output import print_lines
 from handoff.cli.progress import Stages, stages
@@ -147,6 +148,7 @@ def recorded_before(done: str, store: str) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
+        note_interrupted()
         raise click.ClickException(interrupted_after(done)) from None
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
@@ -166,6 +168,7 @@ def interrupt_said(importer: Importer, noun: str) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
+        note_interrupted()
         if importer.written is not None:
             raise click.ClickException(
                 interrupted_after(recorded_words(importer.written, noun))) from None

@@ -202,13 +202,13 @@ class NewStore:
                 connection = sqlite3.connect(path)
                 try:
                     mode = connection.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+                except sqlite3.OperationalError:
+                    # Still open (a connection of a command interrupted mid-way, an
+                    # interrupted child's): the store is put in place with its log, which
+                    # the next command reads as its own (what was recorded stays).
+                    mode = None
                 finally:
                     connection.close()
-                if mode != "delete":  # still open elsewhere: its log could not be folded in
-                    raise StoreUnavailable(
-                        f"the new store {self.location.given!r} could not be completed: "
-                        "nothing was recorded"
-                    )
                 try:
                     os.link(path, self.location.sqlite_path)
                 except FileExistsError:  # made by something other than handoff meanwhile
@@ -216,6 +216,8 @@ class NewStore:
                         f"store {self.location.given!r} was created by another program "
                         "meanwhile: nothing was recorded"
                     ) from None
+                if mode != "delete" and Path(path + "-wal").exists():
+                    os.link(path + "-wal", self.location.sqlite_path + "-wal")
         finally:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(path + suffix).unlink(missing_ok=True)

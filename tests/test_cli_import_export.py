@@ -242,6 +242,28 @@ def test_an_import_interrupted_once_its_events_are_recorded_says_they_are(
     assert f"0 recorded, {events} skipped" in handoff.ok("import", *imported)
 
 
+def test_a_command_stopped_by_a_ctrl_c_seals_nothing_as_it_ends(
+    handoff: Handoff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its store's connections may have been cut short holding a lock (a trial's command
+    waited for ever to seal): the next command seals what it recorded."""
+    import handoff.cli as cli
+    import handoff.projections as projections
+
+    sealed: list[object] = []
+    monkeypatch.setattr(cli, "seal_quietly", sealed.append)
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    handoff.ok("traffic", "record", "--date", "2026-03-01", "--visits", "5")
+    assert len(sealed) == 1  # a command that ends as usual seals as it ends
+    with monkeypatch.context() as patched:
+        patched.setattr(projections, "catch_up", interrupted)
+        assert "interrupted" in handoff.refused("import", write(tmp_path, JOURNEYS))
+    assert len(sealed) == 1
+
+
 def test_an_import_interrupted_before_its_events_are_recorded_writes_nothing(
     handoff: Handoff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,6 +4,7 @@ refused command leaves none behind; commands creating the same store run one at 
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,30 @@ def _capture_in_another_process(store: str, key: str) -> subprocess.Popen[str]:
          "--at", "2026-03-02T10:00"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+
+
+def test_a_new_store_still_open_when_its_command_ends_is_put_in_place_whole(
+    tmp_path: Path,
+) -> None:
+    """A command interrupted mid-way (a Ctrl-C while an import's KPIs caught up) may end
+    with a connection to its new store still open: what it recorded is put in place with
+    the store's log, not thrown away with the draft."""
+    location = locate(str(tmp_path / "new.sqlite"))
+    new = location.draft()
+    assert new is not None
+    app = HandoffApp(new.draft)
+    app.capture("mine", "web", "maria", at="2026-03-02T09:00")
+    app.close()
+    still_open = sqlite3.connect(new.draft.sqlite_path)
+    still_open.execute("BEGIN")
+    still_open.execute("SELECT count(*) FROM stored_events").fetchall()  # reading, a lock
+    try:
+        new.put_in_place(recorded=True)
+    finally:
+        still_open.close()
+    assert Handoff(location.given).json("lead", "show", "mine")["state"] == "captured"
+    assert "the log is intact" in Handoff(location.given).ok("audit", "verify")
+    assert sorted(p.name for p in tmp_path.iterdir()) <= ["new.sqlite", "new.sqlite-wal"]
 
 
 @pytest.mark.parametrize("first_records", [True, False])
