@@ -139,13 +139,15 @@ class _HeldInterrupts:
     Python calls its signal handlers there)."""
 
     def __init__(self, held: list[int]) -> None:
+        self.installed = threading.current_thread() is threading.main_thread()
         self.previous: Any = None
-        if threading.current_thread() is threading.main_thread():
+        if self.installed:
             self.previous = signal.signal(signal.SIGINT, lambda *_: held.append(1))
 
     def restore(self) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        if self.installed:  # (None: a handler not set from Python, which cannot be put back)
+            previous = signal.default_int_handler if self.previous is None else self.previous
+            signal.signal(signal.SIGINT, previous)
 
 
 def _serve(given: BinaryIO) -> None:
