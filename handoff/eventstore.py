@@ -910,9 +910,7 @@ def _insert_rows(
         first = last - count + 1
         cursor.execute(_placed_sql(table), (first, first))
         found, after = rows(cursor)[0]
-    if found != count:  # pragma: no cover - SQLite gives a new rowid one above the last
-        return None
-    return after, list(range(first, last + 1))
+    return _taken(after, first, last, found)
 
 
 # From this many rows, SQLite's are written by a second process (`log_writer`): starting it
@@ -954,6 +952,12 @@ def _insert_rows_elsewhere(
             raise kind(str(failed)) from None
     if not positions or not last:
         return None
+    return _taken(after, first, last, found)
+
+
+def _taken(after: int, first: int, last: int, found: int) -> tuple[int, list[int]] | None:
+    """The log's last position before a bulk write and the positions it took, `first` to
+    `last`, when the events table holds exactly those rows from `first` on (`found`)."""
     if found != last - first + 1:  # pragma: no cover - SQLite gives a new rowid one above the last
         return None
     return after, list(range(first, last + 1))

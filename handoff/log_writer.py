@@ -8,10 +8,9 @@ by `eventstore`, which owns what the library does). Told to commit, it reads whe
 rows stand, commits and answers; its input ending first (the command failed or was
 interrupted) rolls everything back: all or nothing, as one write in this process. Once the
 commit is asked for, a Ctrl-C waits for its answer, so that the command says what was
-recorded (`Writer.commit`). A write
-that fails (another process recorded one of these keys, the store is read-only, locked)
-answers the driver's error by its class and words once the caller has sent everything, and
-the caller raises it as the library would have.
+recorded (`Writer.commit`). A write that fails (another process recorded one of these
+keys, the store is read-only, locked) answers the driver's error by its class and words
+once the caller has sent everything, and the caller raises it as the library would have.
 
 Chunks go to the child from a thread: writing to a pipe lets Python's lock go, so the
 rows are made here while the child starts and while it writes the chunk before.
