@@ -87,7 +87,8 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
         importer = Importer(app, obj.actor)
         with interrupt_said(importer, "rows"):  # until the KPIs are up to date
             try:
-                report = importer.run_file(text, reader, dry_run=dry_run, progress=progress)
+                report = importer.run_file(text, reader, dry_run=dry_run, progress=progress,
+                                           meanwhile=_catch_up_loaded)
             except MalformedFile as error:
                 raise MalformedFile(f"{file}: {error}") from None  # named like each bad row
             del text  # not held while the KPIs catch up (nor the leads: `Importer.run`)
@@ -114,6 +115,13 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
             f"{report.skipped} skipped (already recorded), {counted(report.leads, 'lead')} "
             "changed"
         )
+
+
+def _catch_up_loaded() -> object:
+    """The KPIs' catch-up, its modules loaded (SQLAlchemy takes a few tenths of a second)."""
+    from handoff.projections import catch_up
+
+    return catch_up
 
 
 def _restore(obj: Any, text: str, dry_run: bool) -> None:

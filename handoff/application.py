@@ -382,11 +382,12 @@ class HandoffApp(Application[Any]):
 
     def save_in_bulk(
         self, aggregates: Iterable[Any], committed: Callable[[], None] | None = None,
-        made: eventstore.MadeElsewhere | None = None,
+        made: eventstore.MadeElsewhere | None = None, ahead: eventstore.Ahead | None = None,
     ) -> None:
         """Save many aggregates in one transaction (imports, the demo), and seal them;
         `committed` is called once the transaction is. `made`: the rows of more events,
         made by another process (`rows_in_bulk`), written among theirs as they come.
+        `ahead`: the rows of events collected before (`rows_ahead`), written first.
 
         Hands the events straight to the event store: `save()` would check every object
         against runtime protocols, which costs more than writing it. The entries are
@@ -396,9 +397,10 @@ class HandoffApp(Application[Any]):
         from handoff import audit
 
         events = [e for aggregate in aggregates for e in aggregate.collect_events()]
+        size = (len(events) + (ahead.events if ahead is not None else 0)
+                + (made.events if made is not None else 0))
         recorded = eventstore.record_in_bulk(self, events, digest=audit.content_digest,
-                                             made=made, committed=committed)
-        size = len(events) + (made.events if made is not None else 0)
+                                             made=made, committed=committed, ahead=ahead)
         if self.location.is_postgres and size >= _ANALYZE_FROM_EVENTS:
             eventstore.analyze(self)
         if recorded is not None:
@@ -407,10 +409,16 @@ class HandoffApp(Application[Any]):
     def rows_in_bulk(self, aggregates: Iterable[Any]) -> tuple[int, Iterator[eventstore.Chunk]]:
         """How many events these aggregates hold, and the rows `save_in_bulk` writes for
         them, a chunk at a time with their digests (made by another process: `made`)."""
+        rows = self.rows_ahead(aggregates)
+        return rows.events, rows.chunks()
+
+    def rows_ahead(self, aggregates: Iterable[Any]) -> eventstore.Ahead:
+        """The rows `save_in_bulk` writes for these aggregates' events, to be made in part
+        before the write (`Ahead.make_one`), then written by it (`ahead`)."""
         from handoff import audit
 
         events = [e for aggregate in aggregates for e in aggregate.collect_events()]
-        return len(events), eventstore.encoded(self, events, digest=audit.content_digest)
+        return eventstore.Ahead(self, events, audit.content_digest)
 
     def aggregates(self, ids: list[UUID]) -> dict[UUID, Any]:
         """Those of these aggregates that have events, loaded in a few queries rather than

@@ -31,6 +31,7 @@ Anyone needing another internal adds a function here (append; keep each one smal
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -814,16 +815,58 @@ class MadeElsewhere(Protocol):
         """The chunks of `own`, and these rows' chunks between them as they come."""
 
 
+class Ahead:
+    """The rows of events (`encoded`), some of them made before they are written: a chunk
+    at a time (`make_one`), while the process would otherwise wait (for the other half of
+    an import to be checked). `record_in_bulk` writes those made, then makes the rest."""
+
+    def __init__(self, app: Application[Any], events: Sequence[Any],
+                 digest: ContentDigest | None = None) -> None:
+        self.app, self.digest = app, digest
+        self.events = len(events)
+        self._made: list[Chunk] = []
+        self._rest: Iterator[Chunk] = encoded(app, events, digest)
+
+    def make_one(self) -> bool:
+        """Make the next chunk of rows; False when every one is made."""
+        chunk = next(self._rest, None)
+        if chunk is None:
+            return False
+        self._made.append(chunk)
+        return True
+
+    def then(self, events: Sequence[Any]) -> None:
+        """More events, whose rows follow these."""
+        if events:
+            self.events += len(events)
+            self._rest = itertools.chain(self._rest, encoded(self.app, events, self.digest))
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Every chunk, in order: those made, let go of as they are taken, then the rest."""
+        made, self._made = self._made, []
+        made.reverse()
+        while made:
+            yield made.pop()
+        yield from self._rest
+
+
 def record_in_bulk(
     app: Application[Any], events: Sequence[Any], digest: ContentDigest | None = None,
     made: MadeElsewhere | None = None, committed: Callable[[], None] | None = None,
+    ahead: Ahead | None = None,
 ) -> Recorded | None:
     """Record many domain events in one transaction, all or nothing, stored as the library
     stores them (`encoded`, then `record_encoded`), with the rows another process `made`
     for more; with `digest` (the one they were made with), where they stand and each
-    one's digest, taken from its row as it was made. `committed` is called once the
+    one's digest, taken from its row as it was made. `ahead`: the rows of events before
+    these, some made already, with the same digest. `committed` is called once the
     transaction is."""
-    chunks, size = encoded(app, events, digest), len(events)
+    if ahead is None:
+        ahead = Ahead(app, events, digest)
+    else:
+        assert ahead.digest is digest, "one digest for every row of a write"
+        ahead.then(events)
+    chunks, size = ahead.chunks(), ahead.events
     if made is not None:
         chunks, size = made.among(chunks), size + made.events
     return record_encoded(app, chunks, digested=digest is not None, size=size,

@@ -151,6 +151,10 @@ class OtherHalf:
         self.events = found[4]
         return found
 
+    def checking(self) -> bool:
+        """Whether the copy has yet to tell what it found (or that it ended)."""
+        return self._messages.empty()
+
     def go(self, write: bool) -> None:
         """Tell the copy whether to make its events into rows (whether the import writes:
         every row good, not a dry run); it ends either way once it has."""

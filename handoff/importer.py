@@ -30,7 +30,7 @@ from handoff.domain.lead import (
 )
 from handoff.domain.steps import EVENT_NAMES, PERSONAL_DATA, Fact, Stamp, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
-from handoff.eventstore import EncodedRow, Unbuilt
+from handoff.eventstore import Ahead, EncodedRow, Unbuilt
 from handoff.instants import iso, parse_amount, parse_day, parse_instant
 from handoff.spreadsheet import restored
 from handoff.switches import no_cyclic_gc as no_cyclic_gc  # re-exported (cli, benchmarks)
@@ -207,21 +207,22 @@ class NewLead:
     as the library would write them (`eventstore.Unbuilt`). The steps of a lead the
     store holds are applied to the `Lead` itself."""
 
-    __slots__ = ("events", "id", "journey", "recorded")
+    __slots__ = ("events", "id", "journey", "recorded", "version")
 
     def __init__(self, aggregate_id: UUID, journey: Journey) -> None:
         self.id = aggregate_id
         self.journey = journey
-        self.events: list[Unbuilt] = []
+        self.events: list[Unbuilt] = []  # not collected yet
+        self.version = 0
         # Each step's data by its business name and instant (`Lead.steps_at`): one at
         # most, as a row naming a recorded one is skipped or refused.
         self.recorded: dict[tuple[str, datetime], dict[str, Any]] = {}
 
     def add(self, event_name: str, occurred_at: datetime, attributes: dict[str, Any],
             data: dict[str, Any]) -> None:
-        self.events.append(Unbuilt(
-            Lead, STEP_EVENTS[event_name], self.id, len(self.events) + 1, attributes
-        ))
+        self.version += 1
+        self.events.append(Unbuilt(Lead, STEP_EVENTS[event_name], self.id, self.version,
+                                   attributes))
         self.recorded[event_name, occurred_at] = data
 
     def steps_at(self, event_name: str, occurred_at: datetime) -> list[Fact]:
@@ -232,7 +233,9 @@ class NewLead:
         return [Fact(0, event_name, occurred_at, occurred_at, found)]
 
     def collect_events(self) -> list[Unbuilt]:
-        return self.events
+        """Its events not collected yet, as an aggregate's (each written once)."""
+        events, self.events = self.events, []
+        return events
 
 
 class Importer:
@@ -272,11 +275,13 @@ class Importer:
 
     def run_file(
         self, text: str, reader: Reader, dry_run: bool = False,
-        progress: ImportProgress | None = None,
+        progress: ImportProgress | None = None, meanwhile: Callable[[], object] | None = None,
     ) -> ImportReport:
         """`run`, on the rows `reader` (`read_rows`, `read_jsonl_rows`) reads in a file's
         text: from HALVES_FROM lines, read and checked in two halves at once, half of the
-        leads by a copy of this process (`import_halves`). Raises what `reader` raises."""
+        leads by a copy of this process (`import_halves`). Raises what `reader` raises.
+        `meanwhile`: what the caller will do once the rows are written, begun while the
+        copy still checks its half, if this one writes (loading the read side, say)."""
         from handoff import import_halves
 
         with no_cyclic_gc():
@@ -287,7 +292,7 @@ class Importer:
             if other is None:
                 return self._run(reader(text), dry_run, progress)
             try:
-                return self._run_beside(other, text, reader, dry_run, progress)
+                return self._run_beside(other, text, reader, dry_run, progress, meanwhile)
             finally:
                 other.end()
 
@@ -299,10 +304,12 @@ class Importer:
 
     def _run_beside(
         self, other: import_halves.OtherHalf, text: str, reader: Reader, dry_run: bool,
-        progress: ImportProgress,
+        progress: ImportProgress, meanwhile: Callable[[], object] | None,
     ) -> ImportReport:
         """This process's half read, loaded and checked while the copy does the same with
-        its own; the copy's leads loaded here and given to it (it reads no store)."""
+        its own; the copy's leads loaded here and given to it (it reads no store). Should
+        this half be good, the time this process would wait for the copy's goes to
+        `meanwhile` and to making this half's rows (they are written first either way)."""
         from handoff import import_halves
 
         mine = import_halves.Mine()
@@ -314,19 +321,26 @@ class Importer:
         other.give(entries)
         self._load_existing(rows)
         self._check_all(rows, report, progress)
+        ahead = None
+        if report.ok and not dry_run:
+            if meanwhile is not None and other.checking():
+                meanwhile()
+            ahead = self.app.rows_ahead(self.changed.values())
+            while other.checking() and ahead.make_one():
+                pass
         found = other.found()
         if found is None:  # it ended before it could tell: its half read and checked here
             theirs = reader(text, keep=import_halves.theirs)
             self._load_existing(theirs, self.app.aggregates_from(entries))
             self._check_all(theirs, report, _Quiet())
-            return self._saved(report, dry_run, progress)
+            return self._saved(report, dry_run, progress, ahead=ahead)
         refusals, recorded, skipped, leads_changed, _ = found
         report.errors.extend(RowError(line, reason) for line, reason in refusals)
         report.recorded += recorded
         report.skipped += skipped
         report.leads += leads_changed
         other.go(report.ok and not dry_run)
-        return self._saved(report, dry_run, progress, other)
+        return self._saved(report, dry_run, progress, other, ahead)
 
     def _check_all(self, rows: Sequence[Row], report: ImportReport,
                    progress: ImportProgress) -> None:
@@ -336,10 +350,10 @@ class Importer:
 
     def _saved(
         self, report: ImportReport, dry_run: bool, progress: ImportProgress,
-        other: import_halves.OtherHalf | None = None,
+        other: import_halves.OtherHalf | None = None, ahead: Ahead | None = None,
     ) -> ImportReport:
-        """Every event written at once (with those the copy made, if any), when every row
-        is good."""
+        """Every event written at once (with those the copy made, if any, and first those
+        whose rows were made `ahead`), when every row is good."""
         report.errors.sort(key=lambda error: error.line)  # in file order, however checked
         report.leads += self.leads_changed()
         if report.ok and not dry_run and (self.changed or (other and other.events)):
@@ -348,7 +362,7 @@ class Importer:
                 made = other if other is not None and other.events else None
                 self.app.save_in_bulk(self.changed.values(),
                                       committed=partial(self._committed, report.recorded),
-                                      made=made)
+                                      made=made, ahead=ahead)
             except RecordConflictError:
                 raise ConcurrentChange(
                     "another process changed these leads during the import; nothing was "

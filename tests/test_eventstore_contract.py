@@ -298,26 +298,31 @@ def test_a_bulk_write_stores_each_event_as_the_library_stores_it(
         app.close()
 
 
+@pytest.mark.parametrize("made_ahead", [0, 1, 99], ids=["none", "one", "all"])
 def test_a_bulk_write_gives_the_positions_and_digests_of_its_entries_as_stored(
-    store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, bulk_writer: BulkWriter
+    store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, bulk_writer: BulkWriter,
+    made_ahead: int,
 ) -> None:
     """`record_in_bulk` with a digest: its rows made and written a chunk at a time, the
     same entries; each one's position and digest as the log gives them back (what
     `audit.seal_recorded_quietly` seals without reading them), on SQLite whether this
-    process or a second one wrote them."""
+    process or a second one wrote them. The same when the first lead's rows were made
+    ahead (`Ahead`: none of its chunks, one, or all), the other's given to the write."""
     monkeypatch.setattr(eventstore, "CHUNK", 4)
     app = HandoffApp(locate(store), clock=clock)
     try:
         every_kind_of_event(app)
         before = eventstore.last_notification_id(app)
-        pending = [
-            *a_lead_with_every_kind_of_entry("bulk-lead").collect_events(),
-            *a_lead_with_every_kind_of_entry("other-lead").collect_events(),
-        ]
+        first = list(a_lead_with_every_kind_of_entry("bulk-lead").collect_events())
+        pending = [*first, *a_lead_with_every_kind_of_entry("other-lead").collect_events()]
         make_row = eventstore.stored_row_maker(app)
         expected = [(o.hex, v, topic, state) for o, v, topic, state in map(make_row, pending)]
+        ahead = eventstore.Ahead(app, first, audit.content_digest)
+        made = sum(ahead.make_one() for _ in range(made_ahead))
+        assert made == min(made_ahead, -(-len(first) // 4))  # chunks of four
 
-        recorded = eventstore.record_in_bulk(app, pending, digest=audit.content_digest)
+        recorded = eventstore.record_in_bulk(app, pending[len(first):],
+                                             digest=audit.content_digest, ahead=ahead)
 
         entries = list(eventstore.every_stored_entry(app, before))
         assert [e[1:] for e in entries] == expected
