@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO, cast
 
 import click
@@ -40,6 +41,7 @@ class Session:
         # A Ctrl-C stopped the command: its ending seals nothing (the store's connections
         # may have been cut short holding a lock; the next command seals what is left).
         self.interrupted = False
+        self.done = False  # the command ran to its end (its output printed)
 
     @property
     def instants(self) -> Instants:
@@ -58,10 +60,26 @@ class Session:
                 locate(self.store), create=creating, provisional=creating
             )
             app.catch_up_progress = progress_on_terminal(self._ctx, "updating the KPIs")
-            self._ctx.call_on_close(lambda: _close(app))
+            self._ctx.call_on_close(lambda: self._ending(lambda: _close(app)))
             # Registered after close, so run before it: whatever the command wrote is sealed.
-            self._ctx.call_on_close(lambda: None if self.interrupted else seal_quietly(app))
+            self._ctx.call_on_close(
+                lambda: self._ending(lambda: None if self.interrupted else seal_quietly(app)))
         return self._app
+
+    def _ending(self, step: Callable[[], None]) -> None:
+        """A step of the command's ending (sealing, closing the store). A Ctrl-C there, once
+        the command is done, cuts only the ending short: `Aborted!` would say that nothing
+        was written."""
+        try:
+            step()
+        except KeyboardInterrupt:
+            self.interrupted = True
+            if not self.done:
+                raise
+            raise click.ClickException(
+                "interrupted as the command ended: what it did stands; the next command"
+                " seals it into the audit chain"
+            ) from None
 
     def refusal(self, error: Refused) -> str:
         """A refusal in words, its instants as this command shows every instant (in UTC
@@ -206,10 +224,12 @@ class HandoffGroup(click.Group):
         interpreter's exit (and before a status it sets, as `sla breaches` does)."""
         try:
             result = super().invoke(ctx)
-        except (click.exceptions.Exit, SystemExit):
+        except (click.exceptions.Exit, SystemExit):  # done, with a status of its own
             sys.stdout.flush()
+            _note_done(ctx)
             raise
         sys.stdout.flush()
+        _note_done(ctx)
         return result
 
 
@@ -258,6 +278,13 @@ def _stop_writing_to_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # no real stdout (a test runner's buffer)
         pass
+
+
+def _note_done(ctx: click.Context) -> None:
+    """The command ran to its end (`Session.done`)."""
+    session = ctx.find_object(Session)
+    if session is not None:
+        session.done = True
 
 
 def note_interrupted() -> None:

@@ -15,7 +15,9 @@ another's), and the copy makes its events into rows with their digests.
 The copy tells what it found (its rows' refusals, counts and events) on a pipe, then
 sends its rows. Nothing is written unless both halves are good; then this process writes
 its own events and the copy's in one transaction (`HandoffApp.save_in_bulk`), taking each
-chunk of the copy's as it comes (`among`).
+chunk of the copy's as it comes (`among`). Should this process's half be good and checked
+first, it makes its own rows while it waits (`Importer._run_beside`): the same rows, in
+the same order.
 
 The copy inherited this process's connections: it never uses them, and leaves with
 `os._exit`, closing nothing of theirs. It ends on a Ctrl-C as this process does. Should it

@@ -242,6 +242,28 @@ def test_an_import_interrupted_once_its_events_are_recorded_says_they_are(
     assert f"0 recorded, {events} skipped" in handoff.ok("import", *imported)
 
 
+def test_a_ctrl_c_once_the_command_is_done_says_its_work_stands(
+    handoff: Handoff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C while the command ends (sealing what it wrote, closing the store), once its
+    output is printed: `Aborted!` would say that nothing was written (a trial's import
+    said so after its summary)."""
+    import handoff.cli as cli
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(cli, "seal_quietly", interrupted)
+        result = handoff("import", write(tmp_path, JOURNEYS))
+    assert result.exit_code == 1 and "Aborted" not in result.stderr
+    assert result.stdout.startswith("imported 12 rows: 12 recorded")
+    assert result.stderr == ("Error: interrupted as the command ended: what it did stands;"
+                             " the next command seals it into the audit chain\n")
+    assert "the log is intact" in handoff.ok("audit", "verify")
+    assert "0 recorded, 12 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
+
+
 def test_a_command_stopped_by_a_ctrl_c_seals_nothing_as_it_ends(
     handoff: Handoff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
