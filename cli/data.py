@@ -92,7 +92,7 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
             except MalformedFile as error:
                 raise MalformedFile(f"{file}: {error}") from None  # named like each bad row
             del text  # not held while the KPIs catch up (nor the leads: `Importer.run`)
-            if report.ok and not dry_run:
+            if report.writes:
                 from handoff.projections import catch_up  # KPIs ready when the import ends
 
                 updating = shown.log_position("updating the KPIs") if progress else None

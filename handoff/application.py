@@ -387,7 +387,8 @@ class HandoffApp(Application[Any]):
         """Save many aggregates in one transaction (imports, the demo), and seal them;
         `committed` is called once the transaction is. `made`: the rows of more events,
         made by another process (`rows_in_bulk`), written among theirs as they come.
-        `ahead`: the rows of events collected before (`rows_ahead`), written first.
+        `ahead`: the rows of events collected before (`rows_ahead`), some made already:
+        these aggregates' events follow them.
 
         Hands the events straight to the event store: `save()` would check every object
         against runtime protocols, which costs more than writing it. The entries are
@@ -396,7 +397,7 @@ class HandoffApp(Application[Any]):
         """
         from handoff import audit
 
-        events = [e for aggregate in aggregates for e in aggregate.collect_events()]
+        events = _pending(aggregates)
         size = (len(events) + (ahead.events if ahead is not None else 0)
                 + (made.events if made is not None else 0))
         recorded = eventstore.record_in_bulk(self, events, digest=audit.content_digest,
@@ -417,8 +418,7 @@ class HandoffApp(Application[Any]):
         before the write (`Ahead.make_one`), then written by it (`ahead`)."""
         from handoff import audit
 
-        events = [e for aggregate in aggregates for e in aggregate.collect_events()]
-        return eventstore.Ahead(self, events, audit.content_digest)
+        return eventstore.Ahead(self, _pending(aggregates), audit.content_digest)
 
     def aggregates(self, ids: list[UUID]) -> dict[UUID, Any]:
         """Those of these aggregates that have events, loaded in a few queries rather than
@@ -532,6 +532,11 @@ class _SchemaLock:
                 self.connection.execute(f"DROP TABLE IF EXISTS {tables} CASCADE")
         finally:
             self.connection.close()  # which lets go of its locks
+
+
+def _pending(aggregates: Iterable[Any]) -> list[Any]:
+    """The events these aggregates hold that were never collected, collected (so once)."""
+    return [e for aggregate in aggregates for e in aggregate.collect_events()]
 
 
 def apply_step(

@@ -787,7 +787,8 @@ def stored_row_maker(app: Application[Any]) -> Callable[[Any], StoredRow]:
     return row
 
 
-# Rows are made and written a chunk at a time: a large import's rows are never all held.
+# Rows are made and written a chunk at a time: a large import's rows are never all held
+# (those of the half a large import checks itself may be, made while it waits: `Ahead`).
 CHUNK = 10_000
 
 # An entry's digest from its content as stored: originator id as 32 hex digits, version,
@@ -863,8 +864,9 @@ def record_in_bulk(
     transaction is."""
     if ahead is None:
         ahead = Ahead(app, events, digest)
+    elif ahead.digest is not digest:
+        raise ValueError("the rows made ahead were digested otherwise: one digest per write")
     else:
-        assert ahead.digest is digest, "one digest for every row of a write"
         ahead.then(events)
     chunks, size = ahead.chunks(), ahead.events
     if made is not None:
@@ -957,7 +959,8 @@ def _insert_rows(
 
 
 # From this many rows, SQLite's are written by a second process (`log_writer`): starting it
-# costs about a tenth of a second, which the first chunks made meanwhile hide.
+# costs about a tenth of a second, which the first chunks made meanwhile hide (when not
+# made already: `Ahead`).
 WRITER_FROM = 30_000
 
 

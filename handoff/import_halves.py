@@ -17,7 +17,7 @@ sends its rows. Nothing is written unless both halves are good; then this proces
 its own events and the copy's in one transaction (`HandoffApp.save_in_bulk`), taking each
 chunk of the copy's as it comes (`among`). Should this process's half be good and checked
 first, it makes its own rows while it waits (`Importer._run_beside`): the same rows, in
-the same order.
+the same order among the copy's.
 
 The copy inherited this process's connections: it never uses them, and leaves with
 `os._exit`, closing nothing of theirs. It ends on a Ctrl-C as this process does. Should it
@@ -153,8 +153,9 @@ class OtherHalf:
         self.events = found[4]
         return found
 
-    def checking(self) -> bool:
-        """Whether the copy has yet to tell what it found (or that it ended)."""
+    def still_checking(self) -> bool:
+        """Before `found`: whether the copy has yet to tell what it found (or that it
+        ended)."""
         return self._messages.empty()
 
     def go(self, write: bool) -> None:
@@ -272,9 +273,9 @@ def _read_and_check(
         message = child.read_message(given_file)
         if message is None:
             return  # the other process failed before it could give them
-        report = importer.check_half(rows, marshal.loads(message)[1])
+        report = importer.check_half(rows, marshal.loads(message)[1], dry_run)
         events, chunks = 0, iter(list[Chunk]())
-        if report.ok and not dry_run:
+        if report.writes:
             events, chunks = importer.app.rows_in_bulk(importer.changed.values())
         refusals = [(error.line, error.reason) for error in report.errors]
         found = (refusals, report.recorded, report.skipped, importer.leads_changed(), events)

@@ -82,6 +82,11 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def writes(self) -> bool:
+        """Whether the import writes what it found: every row good, and not a dry run."""
+        return self.ok and not self.dry_run
+
 
 Row = tuple[int, dict[str, str]]
 
@@ -280,8 +285,8 @@ class Importer:
         """`run`, on the rows `reader` (`read_rows`, `read_jsonl_rows`) reads in a file's
         text: from HALVES_FROM lines, read and checked in two halves at once, half of the
         leads by a copy of this process (`import_halves`). Raises what `reader` raises.
-        `meanwhile`: what the caller will do once the rows are written, begun while the
-        copy still checks its half, if this one writes (loading the read side, say)."""
+        `meanwhile`: what the caller will do once the rows are written (loading the read
+        side, say), begun while the copy still checks its half, if this one is good."""
         from handoff import import_halves
 
         with no_cyclic_gc():
@@ -308,8 +313,9 @@ class Importer:
     ) -> ImportReport:
         """This process's half read, loaded and checked while the copy does the same with
         its own; the copy's leads loaded here and given to it (it reads no store). Should
-        this half be good, the time this process would wait for the copy's goes to
-        `meanwhile` and to making this half's rows (they are written first either way)."""
+        this half be good, the time this process would wait for the copy goes to
+        `meanwhile`, then to making this half's rows ahead of the write: the same rows, in
+        the same order among the copy's as when made at the write."""
         from handoff import import_halves
 
         mine = import_halves.Mine()
@@ -322,11 +328,11 @@ class Importer:
         self._load_existing(rows)
         self._check_all(rows, report, progress)
         ahead = None
-        if report.ok and not dry_run:
-            if meanwhile is not None and other.checking():
+        if report.writes:
+            if meanwhile is not None and other.still_checking():
                 meanwhile()
             ahead = self.app.rows_ahead(self.changed.values())
-            while other.checking() and ahead.make_one():
+            while other.still_checking() and ahead.make_one():
                 pass
         found = other.found()
         if found is None:  # it ended before it could tell: its half read and checked here
@@ -339,7 +345,7 @@ class Importer:
         report.recorded += recorded
         report.skipped += skipped
         report.leads += leads_changed
-        other.go(report.ok and not dry_run)
+        other.go(report.writes)
         return self._saved(report, dry_run, progress, other, ahead)
 
     def _check_all(self, rows: Sequence[Row], report: ImportReport,
@@ -352,11 +358,11 @@ class Importer:
         self, report: ImportReport, dry_run: bool, progress: ImportProgress,
         other: import_halves.OtherHalf | None = None, ahead: Ahead | None = None,
     ) -> ImportReport:
-        """Every event written at once (with those the copy made, if any, and first those
-        whose rows were made `ahead`), when every row is good."""
+        """Every event written at once (with those the copy made, if any; this process's
+        own begin with those whose rows were made `ahead`), when every row is good."""
         report.errors.sort(key=lambda error: error.line)  # in file order, however checked
         report.leads += self.leads_changed()
-        if report.ok and not dry_run and (self.changed or (other and other.events)):
+        if report.writes and (self.changed or (other and other.events)):
             progress.writing(report.recorded)
             try:
                 made = other if other is not None and other.events else None
@@ -378,11 +384,12 @@ class Importer:
                      self.ids):
             held.clear()
 
-    def check_half(self, rows: Sequence[Row], entries: list[EncodedRow]) -> ImportReport:
+    def check_half(self, rows: Sequence[Row], entries: list[EncodedRow], dry_run: bool
+                   ) -> ImportReport:
         """In the copy (`import_halves`): its rows checked, on its leads as `entries`
         make them (given by the process that read the store)."""
         self._load_existing(rows, self.app.aggregates_from(entries))
-        report = ImportReport()
+        report = ImportReport(dry_run=dry_run)
         self._check_all(rows, report, _Quiet())
         return report
 

@@ -298,10 +298,10 @@ def test_a_bulk_write_stores_each_event_as_the_library_stores_it(
         app.close()
 
 
-@pytest.mark.parametrize("made_ahead", [0, 1, 99], ids=["none", "one", "all"])
+@pytest.mark.parametrize("made_ahead", ["none", "one", "all"])
 def test_a_bulk_write_gives_the_positions_and_digests_of_its_entries_as_stored(
     store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, bulk_writer: BulkWriter,
-    made_ahead: int,
+    made_ahead: str,
 ) -> None:
     """`record_in_bulk` with a digest: its rows made and written a chunk at a time, the
     same entries; each one's position and digest as the log gives them back (what
@@ -318,8 +318,13 @@ def test_a_bulk_write_gives_the_positions_and_digests_of_its_entries_as_stored(
         make_row = eventstore.stored_row_maker(app)
         expected = [(o.hex, v, topic, state) for o, v, topic, state in map(make_row, pending)]
         ahead = eventstore.Ahead(app, first, audit.content_digest)
-        made = sum(ahead.make_one() for _ in range(made_ahead))
-        assert made == min(made_ahead, -(-len(first) // 4))  # chunks of four
+        if made_ahead == "one":
+            assert ahead.make_one()
+        elif made_ahead == "all":
+            made = 0
+            while ahead.make_one():
+                made += 1
+            assert made > 1  # the lead's entries, four at a time
 
         recorded = eventstore.record_in_bulk(app, pending[len(first):],
                                              digest=audit.content_digest, ahead=ahead)

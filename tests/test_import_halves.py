@@ -185,53 +185,48 @@ def test_a_file_imported_in_halves_is_logged_in_the_same_order_whatever_the_timi
 ) -> None:
     """The log's order of a file's entries (an export's rows, the order of ties) does not
     depend on which half made its rows first, nor on how many of its rows this process
-    made while the copy was still checking."""
+    made ahead of the write, while the copy was still checking: none, one chunk or all."""
     monkeypatch.setattr(eventstore, "CHUNK", 7)
     rows = tmp_path / "march.csv"
     rows.write_text("".join([HEADER, *journeys(30)]))
-    made_ahead = counted_ahead(monkeypatch)
-
-    exports = []
-    for run, slow_to in enumerate((None, "rows", "found")):
-        made_ahead.clear()
-        with monkeypatch.context() as patched:
-            if slow_to is not None:
-                slow_to_send(slow_to, patched)
-            handoff = Handoff(str(tmp_path / f"store-{run}.sqlite"))
-            handoff.ok("import", str(rows))
-        exports.append(handoff.ok("export"))
-        if slow_to == "found":  # every chunk of this process's rows made while it waited
-            copy = halves.found[-1]
-            assert copy is not None and 0 < copy[4] < len(journeys(30))
-            assert sum(made_ahead.values()) == -(-(len(journeys(30)) - copy[4]) // 7)
-    assert exports[0] == exports[1] == exports[2]
-
-
-def slow_to_send(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The copy, busier than this process: a pause before each message of this kind."""
     send = import_halves._send
 
     def slow(to: int, message: Any) -> None:
-        if message[0] == kind:
-            time.sleep(0.3 if kind == "found" else 0.05)
+        if message[0] == "rows":
+            time.sleep(0.05)  # the copy, busier than this process
         send(to, message)
 
-    monkeypatch.setattr(import_halves, "_send", slow)
+    exports = []
+    for run, (ahead, copy_is_slow) in enumerate(
+        [("none", False), ("none", True), ("one", False), ("all", True)]
+    ):
+        with monkeypatch.context() as patched:
+            if copy_is_slow:
+                patched.setattr(import_halves, "_send", slow)
+            made = made_ahead(ahead, patched)
+            handoff = Handoff(str(tmp_path / f"store-{run}.sqlite"))
+            handoff.ok("import", str(rows))
+        exports.append(handoff.ok("export"))
+        assert made == {"none": [], "one": [True, False]}.get(ahead, made)
+        if ahead == "all":  # chunks of 7 of about half of 83 rows, the last call told none was left
+            assert len(made) > 3 and all(made[:-1]) and made[-1] is False
+    assert exports[0] == exports[1] == exports[2] == exports[3]
 
 
-def counted_ahead(monkeypatch: pytest.MonkeyPatch) -> dict[int, int]:
-    """How many chunks of its rows an import in this process made ahead of its write
-    (`eventstore.Ahead`), by the `Ahead` that made them."""
-    counts: dict[int, int] = {}
+def made_ahead(how: str, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """This process makes none of its rows ahead of the write, one chunk, or all of them,
+    whatever the copy's timing: what each `Ahead.make_one` it called answered."""
+    answers: list[bool] = []
     make_one = eventstore.Ahead.make_one
 
-    def counted(self: eventstore.Ahead) -> bool:
-        made = make_one(self)
-        counts[id(self)] = counts.get(id(self), 0) + made
+    def answered(self: eventstore.Ahead) -> bool:
+        made = False if how == "one" and answers else make_one(self)
+        answers.append(made)
         return made
 
-    monkeypatch.setattr(eventstore.Ahead, "make_one", counted)
-    return counts
+    monkeypatch.setattr(import_halves.OtherHalf, "still_checking", lambda _: how != "none")
+    monkeypatch.setattr(eventstore.Ahead, "make_one", answered)
+    return answers
 
 
 def as_json_lines(lines: list[str]) -> str:
@@ -288,18 +283,13 @@ def ends_within(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(import_halves, "_send", cut)
 
 
-@pytest.mark.parametrize("ends", ["as it starts", "after a while", "within its message"])
+@pytest.mark.parametrize("ends", ["as it starts", "within its message"])
 def test_a_copy_that_ends_before_it_tells_leaves_its_half_to_this_process(
     store: str, tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch, ends: str
 ) -> None:
-    """Its half is read and checked here: its bad rows reported in file order among these.
-    After a while: this process made its own rows meanwhile, and writes them first."""
-    made_ahead = counted_ahead(monkeypatch)
+    """Its half is read and checked here: its bad rows reported in file order among these."""
     if ends == "as it starts":
         monkeypatch.setattr(import_halves, "_read_and_check", lambda *_: os._exit(1))
-    elif ends == "after a while":
-        monkeypatch.setattr(import_halves, "_read_and_check",
-                            lambda *_: (time.sleep(0.5), os._exit(1)))
     else:
         ends_within("found", monkeypatch)
     good, bad = tmp_path / "march.csv", tmp_path / "bad.csv"
@@ -320,8 +310,36 @@ def test_a_copy_that_ends_before_it_tells_leaves_its_half_to_this_process(
     assert halves.found == [None, None]
     keys = [f"m-{n}" for n in range(20)]
     assert reported(handoff, keys) == reported(reference, keys)
-    if ends == "after a while":
-        assert sum(made_ahead.values()) > 0
+
+
+def test_a_copy_gone_before_it_tells_leaves_the_same_log_whether_rows_were_made_ahead(
+    tmp_path: Path, halves: Halves, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This process's rows made while it waited for a copy that then ended (none of them,
+    or all), then the copy's half checked here: the log holds the same entries in the same
+    order (this half's, then the copy's)."""
+    monkeypatch.setattr(eventstore, "CHUNK", 7)
+    monkeypatch.setattr(import_halves, "_read_and_check", lambda *_: os._exit(1))
+    rows = tmp_path / "march.csv"
+    rows.write_text("".join([HEADER, *journeys(30)]))
+    exports = []
+    for how in ("none", "all"):
+        with monkeypatch.context() as patched:
+            made = made_ahead(how, patched)
+            handoff = Handoff(str(tmp_path / f"store-{how}.sqlite"))
+            handoff.ok("import", str(rows))
+        exports.append(handoff.ok("export"))
+        assert (made == []) if how == "none" else (len(made) > 3 and made[-1] is False)
+    assert halves.found == [None, None]
+    assert exports[0] == exports[1]
+    assert sorted(exports[0].splitlines()) == sorted(
+        one_process_export(tmp_path, rows, monkeypatch).splitlines())
+
+
+def one_process_export(tmp_path: Path, rows: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    reference = one_process(tmp_path)
+    assert imported(reference, rows, monkeypatch, False).exit_code == 0
+    return reference.ok("export")
 
 
 @pytest.mark.parametrize("ends", ["between two chunks", "within a chunk"])
