@@ -149,3 +149,21 @@ Feature: Importing a file of events
       Given a backup of the lead "ACME-1" captured on Monday at 09:00 and qualified on Monday at 10:00
       When Maria restores it as it was exported
       Then the lead "ACME-1" exists
+
+  Rule: A backup cut short is not restored
+    A backup is copied, mailed and uploaded, and a copy can stop short of its end. Restored,
+    part of a log reads as a store with fewer leads and smaller figures, and nothing would
+    say so. So a backup ends with a line counting its entries: a file without that line, or
+    with fewer or more entries than it counts, is refused, and nothing is restored.
+
+    Example: A backup that stops short of its end is refused
+      Given a backup of the lead "ACME-1" captured on Monday at 09:00 and qualified on Monday at 10:00
+      When Maria restores only its first 2 lines
+      Then the restore is refused, saying "the backup stops at line 2, short of its last line"
+      And the store is still empty
+
+    Example: A backup missing one of its entries is refused
+      Given a backup of the lead "ACME-1" captured on Monday at 09:00 and qualified on Monday at 10:00
+      When Maria restores it without its line 3
+      Then the restore is refused, saying "the backup holds 1 entry where its last line counts 2"
+      And the store is still empty

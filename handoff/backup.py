@@ -4,10 +4,15 @@
 in the order recorded: lead steps, corrections, erasures, agreement versions and their
 signatures, traffic, whatever handoff records now or later. Each line carries the entry's
 aggregate, its number in that aggregate, its kind and its state as JSON (the instants it
-occurred and was recorded, who recorded it, under which agreement, its data):
+occurred and was recorded, who recorded it, under which agreement, its data). A last line
+counts the entries, so that a copy cut short is refused rather than restored in part:
 
-    {"handoff_backup": 1}
+    {"handoff_backup": 2}
     {"n": 1, "id": "e005...", "v": 1, "topic": "handoff.domain.lead:Lead.Captured", "state": {...}}
+    ...
+    {"handoff_backup_end": {"entries": 9503}}
+
+A backup of format 1 (written before the last line was) is restored as it is.
 
 `handoff import` of such a file restores those entries as they were, `recorded_at`
 included, so that every history, past KPI, agreement history and breach list of the
@@ -49,8 +54,10 @@ from handoff.domain.verification import VerificationLog
 from handoff.instants import iso, now_utc
 from handoff.words import counted, shortened
 
-FORMAT = 1
+FORMAT = 2
 HEADER = {"handoff_backup": FORMAT}
+_FORMATS = (1, FORMAT)  # those restored: format 1 has no last line
+_END = "handoff_backup_end"
 _MAX_ERRORS = 20
 
 
@@ -86,11 +93,14 @@ def backup_lines(app: Any) -> Iterator[str]:
     """The backup, a line at a time (each ends with a newline)."""
     yield json.dumps(HEADER) + "\n"
     unwrap = eventstore.plain_state_reader(app)
+    entries = 0
     for n, originator, version, topic, state in eventstore.every_stored_entry(app):
+        entries += 1
         yield (
             f'{{"n":{n},"id":"{originator}","v":{version},"topic":{json.dumps(topic)},'
             f'"state":{unwrap(state).decode()}}}\n'
         )
+    yield json.dumps({_END: {"entries": entries}}) + "\n"
 
 
 def is_backup(text: str) -> bool:
@@ -157,9 +167,12 @@ def _read(app: Any, text: str) -> list[_Entry]:
     if not is_backup(text):
         raise BadBackup("not a handoff backup (its first line is not a backup header)")
     given = json_value(lines[0].strip())["handoff_backup"]
-    if type(given) is not int or given != FORMAT:
-        raise BadBackup(f"a backup of format {json.dumps(given)}, this handoff reads format"
-                        f" {FORMAT}")
+    if type(given) is not int or given not in _FORMATS:
+        raise BadBackup(f"a backup of format {json.dumps(given)}, this handoff reads formats"
+                        f" {' and '.join(map(str, _FORMATS))}")
+    counted_there = None
+    if given != 1:
+        lines, counted_there = _without_end(lines)
     parsed: list[_Entry] = []
     errors: dict[int, str] = {}  # by line number
     encode = app.mapper.transcoder.encode
@@ -173,6 +186,10 @@ def _read(app: Any, text: str) -> list[_Entry]:
             if len(errors) >= _MAX_ERRORS:
                 break
     entries = _replay(app, parsed, errors)
+    if not errors and counted_there is not None and len(entries) != counted_there:
+        errors[len(lines) + 1] = (
+            f"the backup holds {counted(len(entries), 'entry', 'entries')} where its last"
+            f" line counts {counted_there}")
     if errors:
         said = [f"line {number}: {shortened(error, 200)}"
                 for number, error in sorted(errors.items())]
@@ -180,6 +197,22 @@ def _read(app: Any, text: str) -> list[_Entry]:
                                                if len(said) > 3 else "")
                         + "; nothing was written")
     return entries
+
+
+def _without_end(lines: list[str]) -> tuple[list[str], int]:
+    """The backup's lines before its last, and how many entries that last line counts (the
+    entries are then held to it): a file without it was cut short, and is refused."""
+    last = max(number for number, line in enumerate(lines) if line.strip())
+    try:
+        end = json_value(lines[last].strip())
+    except InvalidInput:
+        end = None
+    counts = end.get(_END) if isinstance(end, dict) and len(end) == 1 else None
+    entries = counts.get("entries") if isinstance(counts, dict) and len(counts) == 1 else None
+    if last == 0 or type(entries) is not int:
+        raise BadBackup(f"the backup stops at line {last + 1}, short of its last line (which"
+                        " counts its entries): it was cut short; nothing was written")
+    return lines[:last], entries
 
 
 def _record(entries: list[_Entry], originator: UUID) -> str:

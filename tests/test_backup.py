@@ -43,7 +43,7 @@ def test_a_restored_demo_replays_every_past_report(handoff: Handoff, tmp_path: P
     original = Handoff(str(demo))
     backup = backup_of(original, tmp_path)
     said = handoff.ok("import", str(backup))
-    entries = len(backup.read_text().splitlines()) - 1
+    entries = len(backup.read_text().splitlines()) - 2  # the header, the line counting them
     assert said == (
         f"restored {entries} entries from the backup: {entries} written, 0 skipped"
         " (already in the store)\n"
@@ -51,6 +51,31 @@ def test_a_restored_demo_replays_every_past_report(handoff: Handoff, tmp_path: P
     keys = [row.split(",")[0] for row in original.ok("export").splitlines()[1:40]]
     assert built.leads > 100
     same_store(original, handoff, [k for k in keys if k])
+
+
+def test_a_backup_cut_short_is_refused_and_one_of_the_first_format_restored(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A copy that stopped short (`head`, a transfer cut off) restores nothing; a backup
+    written before backups ended with a line counting their entries (format 1) restores."""
+    original = Handoff(str(tmp_path / "original.sqlite"))
+    for n in range(3):
+        original.ok("lead", "capture", f"k-{n}", "--source", "web", "--at", "2026-03-02T09:00")
+        original.ok("lead", "qualify", f"k-{n}", "--at", "2026-03-02T10:00")
+    lines = backup_of(original, tmp_path).read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(lines) == 1 + 6 + 1 and json.loads(lines[-1]) == {
+        "handoff_backup_end": {"entries": 6}}
+    cut, first_format = tmp_path / "cut.jsonl", tmp_path / "format-1.jsonl"
+    cut.write_text("".join(lines[:5]), encoding="utf-8")
+    first_format.write_text("".join(['{"handoff_backup": 1}\n', *lines[1:-1]]), encoding="utf-8")
+
+    assert handoff.refused("import", str(cut)) == (
+        "Error: the backup stops at line 5, short of its last line (which counts its"
+        " entries): it was cut short; nothing was written")
+    assert nothing_recorded(handoff)
+    assert handoff.ok("import", str(first_format)).startswith(
+        "restored 6 entries from the backup: 6 written")
+    assert handoff.ok("export") == original.ok("export")
 
 
 def test_identical_events_signatures_and_erasures_survive_a_round_trip(

@@ -40,11 +40,11 @@ def recorded_history(tmp_path: Path) -> Handoff:
 def edited_backup(source: Handoff, tmp_path: Path, kind: str,
                   edit: Callable[[Entry], None]) -> Path:
     """The source's backup with the state of its (first) entry of this kind edited."""
-    lines = [json.loads(line) for line in source.ok("export", "--format", "jsonl").splitlines()]
+    lines = backup_lines_of(source)
     entry = next(e for e in lines[1:] if e["topic"].endswith(f".{kind}"))
     edit(entry["state"])
     path = tmp_path / "edited.jsonl"
-    path.write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    path.write_text(as_backup(lines), encoding="utf-8")
     return path
 
 
@@ -290,14 +290,14 @@ def test_the_trial_backup_no_longer_breaks_the_lead_and_the_visits(
     """The outside trial's file: a qualification moved before the capture and 9·10^18 visits,
     which once restored made `lead show` fail and `kpi` count no visit."""
     source = recorded_history(tmp_path)
-    lines = [json.loads(line) for line in source.ok("export", "--format", "jsonl").splitlines()]
+    lines = backup_lines_of(source)
     for line in lines[1:]:
         if line["topic"].endswith("Lead.Qualified"):
             line["state"]["occurred_at"]["_data_"] = "2020-01-01T00:00:00+00:00"
         if line["topic"].endswith("VisitsRecorded"):
             line["state"]["visits"] = 9 * 10**18
     backup = tmp_path / "trial.jsonl"
-    backup.write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    backup.write_text(as_backup(lines), encoding="utf-8")
     refusal = handoff.refused("import", str(backup))
     assert refusal.startswith("Error: line 3: "), refusal
     assert "line 7: visits must be between 0 and 999999999999" in refusal
@@ -504,7 +504,17 @@ def with_hours(hours: int) -> str:
 
 
 def backup_lines_of(source: Handoff) -> list[Entry]:
-    return [json.loads(line) for line in source.ok("export", "--format", "jsonl").splitlines()]
+    """The header and the entries of the source's backup (its last line, which counts them,
+    is written again by `as_backup`)."""
+    lines = [json.loads(line) for line in source.ok("export", "--format", "jsonl").splitlines()]
+    assert lines[-1] == {"handoff_backup_end": {"entries": len(lines) - 2}}
+    return lines[:-1]
+
+
+def as_backup(lines: list[Entry]) -> str:
+    """The header and the entries as a backup's text, ending with the line counting them."""
+    end = {"handoff_backup_end": {"entries": len(lines) - 1}}
+    return "".join(json.dumps(e) + "\n" for e in [*lines, end])
 
 
 def written(tmp_path: Path, lines: list[Entry]) -> Path:
@@ -514,7 +524,7 @@ def written(tmp_path: Path, lines: list[Entry]) -> Path:
         line["n"], versions[line["id"]] = n, versions.get(line["id"], 0) + 1
         line["v"] = versions[line["id"]]
     path = tmp_path / "written.jsonl"
-    path.write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    path.write_text(as_backup(lines), encoding="utf-8")
     return path
 
 
@@ -713,8 +723,8 @@ def test_a_lead_forgotten_twice_with_nothing_left_to_erase_is_refused(
 
 
 @pytest.mark.parametrize(("header", "position", "reason"), [
-    ({"handoff_backup": True}, 1, "a backup of format true, this handoff reads format 1"),
-    ({"handoff_backup": 1.0}, 1, "a backup of format 1.0, this handoff reads format 1"),
+    ({"handoff_backup": True}, 1, "a backup of format true, this handoff reads formats 1 and 2"),
+    ({"handoff_backup": 1.0}, 1, "a backup of format 1.0, this handoff reads formats 1 and 2"),
     ({"handoff_backup": 1}, "x", "line 2: a position must be a positive whole number, not 'x'"),
 ])
 def test_a_backup_header_and_positions_are_whole_numbers(

@@ -438,6 +438,25 @@ def _(app: HandoffApp, backup: str) -> Refused | None:
     return refusal
 
 
+@when(parsers.re(r"(?P<actor>\w+) restores only its first (?P<count>\d+) lines"),
+      target_fixture="refusal")
+def _(app: HandoffApp, backup: str, count: str) -> Refused | None:
+    return restored(app, "".join(backup.splitlines(keepends=True)[: int(count)]))
+
+
+@when(parsers.re(r"(?P<actor>\w+) restores it without its line (?P<line>\d+)"),
+      target_fixture="refusal")
+def _(app: HandoffApp, backup: str, line: str) -> Refused | None:
+    lines = backup.splitlines(keepends=True)
+    return restored(app, "".join(lines[: int(line) - 1] + lines[int(line):]))
+
+
+@then(parsers.re(r'the restore is refused, saying "(?P<text>[^"]+)"'))
+def _(refusal: Refused | None, text: str) -> None:
+    assert refusal is not None, "the backup was restored"
+    assert text in str(refusal), refusal
+
+
 @then(parsers.re(r'the restore is refused at line (?P<line>\d+), saying "(?P<text>[^"]+)"'))
 def _(refusal: Refused | None, line: str, text: str) -> None:
     assert refusal is not None, "the backup was restored"
@@ -447,4 +466,4 @@ def _(refusal: Refused | None, line: str, text: str) -> None:
 
 @then("the store is still empty")
 def _(app: HandoffApp) -> None:
-    assert list(backup_lines(app))[1:] == []
+    assert list(backup_lines(app))[1:-1] == []  # the header and the count alone

@@ -132,7 +132,7 @@ def _(restore_refusal: Refused | None, text: str) -> None:
 def _(tmp_path: Path) -> None:
     empty = HandoffApp(locate(str(tmp_path / "restored.sqlite")))
     try:
-        assert list(backup_lines(empty))[1:] == []
+        assert list(backup_lines(empty))[1:-1] == []  # the header and the count alone
     finally:
         empty.close()
 
