@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from handoff import charts
 from handoff.application import HandoffApp
+from handoff.domain.bounds import FIRST_DAY
 from handoff.kpi import RATES, Period, compute_kpis, is_thin, period_from_options
 from handoff.projections import catch_up, read_model
 from handoff.projections.instants import micros
@@ -79,11 +80,12 @@ def _funnel_bars(flow: dict[str, Any]) -> list[charts.Bar]:
 def trend_months(
     app: HandoffApp, period: Period, as_of: datetime | None
 ) -> list[tuple[date, dict[str, Any]]]:
-    """The flow KPIs of the twelve months ending with the period's last."""
+    """The flow KPIs of the twelve months ending with the period's last (fewer when days
+    begin before those twelve: `bounds.FIRST_DAY`)."""
     register = app.agreement_register()
     first = period.last_day.replace(day=1)
     starts = [first]
-    for _ in range(TREND_MONTHS - 1):
+    while len(starts) < TREND_MONTHS and starts[0] > FIRST_DAY:
         starts.insert(0, (starts[0] - timedelta(days=1)).replace(day=1))
     found = []
     for start in starts:

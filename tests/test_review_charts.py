@@ -99,3 +99,21 @@ def test_a_trend_draws_thin_months_hollow_and_breaks_at_months_without_data() ->
     assert svg.count("<polyline") == 2  # Jan alone, then Mar to Apr
     assert svg.count('fill="#fff"') == 1 and ">*</text>" in svg
     assert "Handed to accepted: 30.0% (target 40.0%)" in svg
+
+
+def test_a_review_of_the_first_month_days_can_hold_trends_from_it(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """January 1900, the first month a period may be (`kpi` reports it): its trends have
+    no months before it to show, rather than refusing the month for one of them."""
+    terms = tmp_path / "agreement.toml"
+    terms.write_text('name = "x"\neffective_from = 1900-01-01\n[sales]\n'
+                     "decide_within_hours = 8\n", encoding="utf-8")
+    handoff.ok("sla", "apply", str(terms))
+    handoff.ok("lead", "capture", "K", "--source", "web", "--at", "1900-01-02T09:00")
+    out = tmp_path / "review.html"
+    assert "wrote the 1900-01 review" in handoff.ok("report", "--month", "1900-01",
+                                                     "--out", str(out))
+    visits = figures(out.read_text(encoding="utf-8"))["trend"][0]
+    assert "Jan" in visits and "Dec" not in visits  # one month, January's
+    assert handoff.ok("sla", "doc", "--month", "1900-01", "--out", str(tmp_path / "doc.md"))
