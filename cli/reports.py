@@ -12,6 +12,7 @@ import click
 from handoff.cli.output import output_option, print_json, print_table
 from handoff.instants import now_utc, parse_day
 from handoff.plan import PLAN_KEYS
+from handoff.words import whole
 
 
 @click.command()
@@ -62,7 +63,7 @@ def _beside(month: dict[str, Any], key: str) -> str:
 
 
 def _number(value: int | Decimal) -> str:
-    return f"{value:,.0f}"
+    return whole(value)
 
 
 def _share(actual: int | Decimal, planned: int | Decimal) -> str:

@@ -33,6 +33,7 @@ from handoff.kpi import (
 from handoff.plan import STAGES, plan_for
 from handoff.sla import sla_breaches
 from handoff.views import restatement_words, version_record
+from handoff.words import whole
 
 
 def agreement_for_plan(app: HandoffApp, at: date | None) -> AppliedVersion:
@@ -379,12 +380,12 @@ def _tone(value: Any, target: Any) -> str:
 
 
 def _count(value: Any) -> str:
-    return "—" if value is None else f"{Decimal(str(value)):,.0f}"
+    return "—" if value is None else whole(value)
 
 
 def _money(value: Any) -> str:
     """Whole currency units: the review reads amounts, the JSON keeps the cents."""
-    return "—" if value is None else f"{Decimal(str(value)):,.0f}"
+    return "—" if value is None else whole(value)
 
 
 def _percent(value: Any) -> str:

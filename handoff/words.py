@@ -3,10 +3,20 @@ message of the command line and the library."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:
     """A count and its noun as people write them: `1 row`, `2 rows`, `1 entry`."""
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def whole(number: Any) -> str:
+    """A count or an amount as people read it, in whole units with thousands separators
+    (`302,000`), exactly: through a float, a plan's far stages would read 99,999,999,999,899,
+    992,064 for 99,999,999,999,900,000,000."""
+    return f"{Decimal(str(number)):,.0f}"
 
 
 def cannot_read(path: object, error: OSError | UnicodeDecodeError) -> str:

@@ -132,3 +132,20 @@ def test_plan_is_refused_for_an_agreement_without_a_goal(store: str, tmp_path: P
     handoff.ok("sla", "apply", agreement_file(tmp_path, H1.split("[goal]")[0] + H1.split(
         "average_deal = 30000")[1]))
     assert "has no [goal]" in handoff.refused("plan", "--at", "2026-03-01")
+
+
+def test_the_plan_table_writes_the_figures_of_the_json_exactly(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A goal at the bounds' edge and rates of one in a million: figures far beyond a
+    float's 17 digits, which the table once wrote through one (99,999,999,999,899,992,064)."""
+    monkeypatch.setenv("COLUMNS", "200")
+    handoff = Handoff(store)
+    edge = H1.replace("revenue = 1200000", "revenue = 999999999999").replace(
+        "average_deal = 30000", "average_deal = 0.01").replace("0.35 }", "0.000001 }")
+    handoff.ok("sla", "apply", agreement_file(tmp_path, edge))
+    table = handoff.ok("plan", "--at", "2026-03-01")
+    # won = 999,999,999,999 / 0.01; a proposal a million times as many (proposal_to_won).
+    assert "│ 99,999,999,999,900 " in table
+    assert "│ 99,999,999,999,900,000,000 " in table
+    assert handoff.json("plan", "--at", "2026-03-01")["total"]["proposal"] == 10**20 - 10**8
