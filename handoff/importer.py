@@ -644,16 +644,18 @@ def _refuse_different_data(
         first = first or (step, differing[0])
     assert first is not None  # `recorded` holds at least one step
     step, field = first
+    held, given_here = step.data.get(field), given[field]
     raise InvalidInput(
-        f"lead {key!r} already has {event_name} at {iso(occurred_at)} with {field} "
-        f"{_said(step.data.get(field))}, not {_said(given[field])}: a recorded event is not "
+        f"lead {key!r} already has {event_name} at {iso(occurred_at)} with "
+        f"{f'no {field}' if held is None else f'{field} {_said(held)}'}, not "
+        f"{'none' if given_here is None else _said(given_here)}: a recorded event is not "
         "changed by importing it again (record a correction: lead amend)"
     )
 
 
 def _said(value: Any) -> str:
     """A value as a refusal quotes it: texts quoted, numbers (amounts) as written."""
-    return repr(value) if isinstance(value, str) or value is None else str(value)
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _comparable(field: str, value: Any) -> Any:

@@ -494,3 +494,19 @@ def test_a_json_lines_amount_keeps_the_digits_it_was_written_with(
     handoff.ok("import", write(tmp_path, "\n".join(rows) + "\n", "rows.jsonl"))
     exported = handoff.ok("export", "--format", "csv").splitlines()
     assert exported[-1].startswith("J4,proposal,") and ",1200.50," in exported[-1]
+
+
+def test_a_row_that_would_change_a_recorded_step_names_both_values_in_words(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A capture recorded without a name, then a row giving one: no Python `None` in the
+    refusal."""
+    rows = tmp_path / "again.csv"
+    rows.write_text("lead,event,at,actor,source,name\n"
+                    "d1,captured,2026-03-02T09:00Z,maria,web,\n"
+                    "d1,captured,2026-03-02T09:00Z,maria,web,Other\n", encoding="utf-8")
+    result = handoff("import", str(rows))
+    assert result.exit_code == 1
+    assert ("line 3: lead 'd1' already has captured at 2026-03-02T09:00:00Z with no name, not"
+            " 'Other': a recorded event is not changed") in result.stderr
+    assert "None" not in result.stderr
