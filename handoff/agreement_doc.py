@@ -15,6 +15,7 @@ from typing import Any
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister, AppliedVersion
 from handoff.domain.agreement_file import parse_agreement
+from handoff.domain.errors import NoAgreement
 from handoff.domain.verification import VerificationRun
 from handoff.evidence import evidence_for, measure_for
 from handoff.kpi import Period, compute_kpis, period_from_options
@@ -52,8 +53,13 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
     """Everything the document shows, as plain data."""
     register = app.agreement_register()
     period = period_from_options(register, month=month or last_full_month(app))
-    # The terms of the month reviewed, or else those in force now.
-    on = period.last_day if register.in_force_on(period.last_day) else None
+    # The terms of the month reviewed (in force at its end, or else at its start), or else
+    # those in force now.
+    on = next((day for day in (period.last_day, period.first_day)
+               if register.in_force_on(day)), None)
+    if on is None and register.in_force_at(app.clock()) is None:
+        raise NoAgreement(f"no agreement was in force in {period.first_day:%B %Y}, nor is one"
+                          " now: apply one with `handoff sla apply`")
     version = agreement_for_plan(app, on)
     zone = version.terms.timezone
     kpis = compute_kpis(app, period, basis="flow")

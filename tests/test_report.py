@@ -135,3 +135,24 @@ def test_the_review_prints_the_digest_of_the_log_it_was_built_from(
     digest = march.ok("audit", "digest").strip()
     assert f'<code class="digest">{digest}</code>' in page
     assert "the log is intact" in march.ok("audit", "verify", "--digest", digest)
+
+
+def test_a_living_document_of_a_month_no_agreement_covered_names_that_month(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """With no agreement in force now either, the refusal is about the month asked for."""
+    terms = tmp_path / "h1.toml"
+    terms.write_text('name = "H1"\neffective_from = 2026-01-01\neffective_to = 2026-06-30\n'
+                     "[sales]\ndecide_within_hours = 8\n", encoding="utf-8")
+    handoff.ok("sla", "apply", str(terms))
+    out = tmp_path / "doc.md"
+    assert handoff.refused("sla", "doc", "--month", "2025-01", "--out", str(out)) == (
+        "Error: no agreement was in force in January 2025, nor is one now: apply one with"
+        " `handoff sla apply`")
+    assert not out.exists()
+    # A month the agreement covered only in part: its terms, though not in force at its end.
+    terms.write_text('name = "Spring"\neffective_from = 2026-07-01\neffective_to = 2026-07-15\n'
+                     "[sales]\ndecide_within_hours = 8\n", encoding="utf-8")
+    handoff.ok("sla", "apply", str(terms))
+    said = handoff.ok("sla", "doc", "--month", "2026-07", "--out", str(out))
+    assert said.startswith("wrote 'Spring' with ")
