@@ -78,7 +78,9 @@ class HandoffApp(Application[Any]):
         self._schema_lock: _SchemaLock | None = None
         if not create:
             location.refuse_if_missing()
-        elif provisional:
+        else:
+            location.refuse_if_uncreatable()
+        if create and provisional:
             self._new = location.draft()
         opened = self._new.draft if self._new else location
         self.location = opened

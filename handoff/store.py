@@ -95,6 +95,14 @@ class StoreLocation:
         if not self.is_postgres and not Path(self.sqlite_path).is_file():
             raise self.missing()
 
+    def refuse_if_uncreatable(self) -> None:
+        """Refuse, before any work, a SQLite store whose folder does not exist (no store is
+        ever created there: a mistyped path is said as such)."""
+        folder = Path(self.sqlite_path).parent
+        if not self.is_postgres and not folder.is_dir():
+            raise StoreUnavailable(
+                f"cannot create store {self.given!r}: folder {folder} does not exist")
+
     @property
     def sqlite_path(self) -> str:
         """The SQLite file (the library is given a URI for it when it is read-only)."""
@@ -251,10 +259,6 @@ def empty_store() -> StoreLocation:
 
 def _sqlite(store: str) -> StoreLocation:
     path = Path(store).expanduser().resolve()
-    if not path.parent.is_dir():
-        raise StoreUnavailable(
-            f"cannot create store {store!r}: folder {path.parent} does not exist"
-        )
     if path.is_dir():
         raise StoreUnavailable(f"store {store!r} is a folder, not a file")
     env = {

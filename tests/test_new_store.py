@@ -48,6 +48,20 @@ def test_a_refused_command_leaves_no_store_where_there_was_none(
     assert "no store at" in handoff.refused("kpi", "--month", "2026-03")
 
 
+def test_a_store_in_a_folder_that_does_not_exist_is_missing_or_cannot_be_created(
+    tmp_path: Path
+) -> None:
+    """A command that only reads says the store is not there, as for any missing store; one
+    that records says why it cannot create it."""
+    handoff = Handoff(str(tmp_path / "no-such-folder" / "handoff.sqlite"))
+    assert handoff.refused("kpi", "--month", "2026-03").startswith(
+        "Error: no store at '" + str(tmp_path / "no-such-folder" / "handoff.sqlite") + "'")
+    assert handoff.refused("lead", "capture", "K", "--source", "web") == (
+        f"Error: cannot create store '{tmp_path / 'no-such-folder' / 'handoff.sqlite'}': folder"
+        f" {tmp_path / 'no-such-folder'} does not exist")
+    assert not (tmp_path / "no-such-folder").exists()
+
+
 def _what_is_there(store: str) -> list[str]:
     """The files in a SQLite store's folder, or the tables in a PostgreSQL database."""
     if "://" not in store:
