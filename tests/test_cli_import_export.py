@@ -510,3 +510,20 @@ def test_a_row_that_would_change_a_recorded_step_names_both_values_in_words(
     assert ("line 3: lead 'd1' already has captured at 2026-03-02T09:00:00Z with no name, not"
             " 'Other': a recorded event is not changed") in result.stderr
     assert "None" not in result.stderr
+
+
+def test_a_json_lines_row_naming_a_field_twice_is_refused(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """json would keep the last value (lead s8) without a word: which one the user meant
+    cannot be known."""
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(
+        '{"lead": "s7", "event": "captured", "at": "2026-03-02T09:00Z", "source": "web"}\n'
+        '{"lead": "s7", "event": "qualified", "at": "2026-03-02T10:00Z", "lead": "s8"}\n',
+        encoding="utf-8")
+    result = handoff("import", str(rows))
+    assert result.exit_code == 1
+    assert f"{rows}: line 2: not JSON handoff reads: the field 'lead' is named twice" in (
+        result.stderr)
+    assert nothing_recorded(handoff)

@@ -34,18 +34,30 @@ class WrittenNumber(str):
 def json_value(text: str, numbers_as_written: bool = False) -> Any:
     """One line of JSON a user gave (an import's row, a backup's entry); InvalidInput saying
     why not, in one line, for anything json refuses, nesting too deep to read back or a
-    number too long to hold. `numbers_as_written`: each number is its text as written (a
+    number too long to hold, or an object naming a field twice (json would keep the last
+    value without a word). `numbers_as_written`: each number is its text as written (a
     `WrittenNumber`), for values read as a cell of a table is (1e3 is not made 1000.0)."""
     try:
         if numbers_as_written:
-            return json.loads(text, parse_int=WrittenNumber, parse_float=WrittenNumber)
-        return json.loads(text)
+            return json.loads(text, parse_int=WrittenNumber, parse_float=WrittenNumber,
+                              object_pairs_hook=_fields_once)
+        return json.loads(text, object_pairs_hook=_fields_once)
     except json.JSONDecodeError as error:
         raise InvalidInput(f"not JSON: {error.msg} (column {error.colno})") from None
     except RecursionError:
         raise InvalidInput("not JSON handoff reads: nested too deeply") from None
     except ValueError:  # the integer string conversion limit
         raise InvalidInput("not JSON handoff reads: a number too long") from None
+
+
+def _fields_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's fields, each named once."""
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        names = [name for name, _ in pairs]
+        twice = next(name for n, name in enumerate(names) if name in names[:n])
+        raise InvalidInput(f"not JSON handoff reads: the field {twice!r} is named twice")
+    return fields
 
 
 def whole_number(text: str, what: str) -> int:
