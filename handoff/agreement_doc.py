@@ -8,7 +8,9 @@ period, `evidence`). Plain data here; `templates/sla_doc.html` and `.md` lay it 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -114,11 +116,41 @@ def render_document(document: dict[str, Any], out: Path) -> str:
     environment = Environment(
         loader=PackageLoader("handoff", "templates"),
         autoescape=select_autoescape(["html"]),
+        # Markdown has no autoescape of its own: every value the template writes is escaped.
+        finalize=markdown_text if template.endswith(".md") else None,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
     return environment.get_template(template).render(d=document)
+
+
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+_INLINE_SYNTAX = re.compile(r"[\\`*\[\]#|~$]|(?<![^\W_])_|_(?![^\W_])")
+_LINE_START_MARKER = re.compile(r"^\s*(?:(?:[-+]|\d{1,9}[.)])(?=\s|$)|-(?=-))")
+
+
+def markdown_text(value: object) -> str:
+    """A value written into Markdown so that it reads as its own literal text, wherever the
+    template puts it: a heading, a table cell, a list item, a paragraph.
+
+    Meant for CommonMark and GitHub's Markdown (the wikis'):
+    - `&`, `<` and `>` become entities: no tag, autolink or entity is read in the text
+      (every renderer decodes entities, not every one honours `\\<`);
+    - a line break becomes a space, as in the HTML document: it ends no table row, list item
+      or heading;
+    - the other characters of inline syntax are backslash-escaped: `\\` `` ` `` `*` `[` `]`
+      `#` `|` `~` `$`, and `_` where it could open or close emphasis (not between two
+      letters or digits: `decide_within_hours` stays as it is). So a `|` does not split a
+      table cell, a `#` does not close a heading, a `$` opens no formula;
+    - a list marker (`- `, `+ `, `1. `, `1) `) or a rule (`---`) that begins the text is
+      escaped, for a text that begins a line.
+    A value marked safe (`| safe`, as the steps of an indented code block are) stays as it is.
+    """
+    if hasattr(value, "__html__"):  # markupsafe's Markup, made by `| safe`
+        return str(value)
+    text = _INLINE_SYNTAX.sub(r"\\\g<0>", _LINE_BREAK.sub(" ", escape(str(value), quote=False)))
+    return _LINE_START_MARKER.sub(lambda marker: f"{marker[0][:-1]}\\{marker[0][-1]}", text)
 
 
 # -- the parts ---------------------------------------------------------------------------

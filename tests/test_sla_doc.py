@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import Handoff
 from conftest import AGREEMENT, agreement_toml
+from markdown_it import MarkdownIt  # comes with rich
 
 from handoff import agreement_doc
 from handoff.verification.protocol import features_folder, read_protocol
@@ -40,6 +41,19 @@ def write(handoff: Handoff, out: Path, *options: str) -> str:
     return out.read_text(encoding="utf-8")
 
 
+def rendered(markdown: str) -> str:
+    """The Markdown as a wiki shows it: CommonMark with GitHub's tables and strikethrough,
+    raw HTML let through."""
+    parser = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    return parser.render(markdown)
+
+
+def shown(text: str) -> str:
+    """A literal text as the rendered HTML carries it (markdown-it escapes these four)."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
 def clause_section(markdown: str, name: str) -> str:
     """The Markdown of one clause: from its heading to the next heading."""
     found = re.search(rf"^#### [\d.]+ {re.escape(name)}\n(.*?)(?=^#)", markdown, re.M | re.S)
@@ -49,16 +63,16 @@ def clause_section(markdown: str, name: str) -> str:
 
 def test_every_clause_of_the_features_is_in_the_document(march: Handoff, tmp_path: Path) -> None:
     html = write(march, tmp_path / "sla.html")
-    markdown = write(march, tmp_path / "sla.md")
+    page = rendered(write(march, tmp_path / "sla.md"))
     with features_folder() as folder:
         protocol = read_protocol(folder)
     for area in protocol:
-        assert area.title in markdown
+        assert f". {shown(area.title)}</h3>" in page
         for clause in area.clauses:
-            assert f" {clause.name}\n" in markdown
+            assert f" {shown(clause.name)}</h4>" in page
             assert clause.name.replace("'", "&#39;") in html
-            for example in clause.examples:
-                assert example.name in markdown
+            for example in clause.examples:  # "An agreement with <key> set to <value> ..."
+                assert f"<em>{shown(example.name)}</em>" in page
 
 
 def test_the_sla_clauses_show_the_months_evidence_and_the_leads_that_broke_them(
@@ -91,7 +105,9 @@ def test_the_verified_mark_follows_the_last_run_of_sla_verify(
 ) -> None:
     before = write(march, tmp_path / "before.md")
     assert "The examples have not been verified on this store yet" in before
-    assert "**Verified: not verified.** Not verified yet: run `handoff sla verify`." in before
+    # The mark's text reads as the HTML document shows it, backticks included.
+    assert ("**Verified: not verified.** Not verified yet: run \\`handoff sla verify\\`."
+            in before)
     march.ok("sla", "verify")
     after = write(march, tmp_path / "after.md")
     assert "not verified" not in after
@@ -166,3 +182,83 @@ def test_a_file_that_is_neither_html_nor_markdown_is_refused(
     assert result.exit_code == 2
     assert "--out" in result.stderr and "must end in .html or .md" in result.stderr
     assert not (tmp_path / "sla.pdf").exists()
+
+
+NAME = "<b>X</b> | pipe *not bold* [not](a link) `no code` #1 ~no strike~ & a\\ backslash"
+RENAMED = "_<b>X</b>_ | pipe, revised"
+LEAD = "<img src=x onerror=alert(1)>|k1"
+SALES = "s|am_"
+
+
+@pytest.fixture
+def marked_up(handoff: Handoff, tmp_path: Path) -> Handoff:
+    """Texts that look like markup: the agreement's name, a salesperson's name, a lead's key;
+    a revision (proposed, not yet signed) renames the agreement. The lead, handed on Monday
+    2 March 2026, was never decided."""
+    agreement = {"name": f'"{NAME.replace(chr(92), chr(92) * 2)}"',
+                 "team.sales": f'["{SALES}"]'}
+    toml = tmp_path / "marked.toml"
+    toml.write_text(agreement_toml(AGREEMENT, agreement))
+    handoff.ok("sla", "apply", str(toml))
+    handoff.ok("sla", "sign", "1", actor=SALES)
+    toml.write_text(agreement_toml(AGREEMENT, {**agreement, "name": f'"{RENAMED}"'}))
+    handoff.ok("sla", "apply", str(toml))
+    handoff.ok("lead", "capture", LEAD, "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", LEAD, "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", LEAD, "--owner", SALES, "--at", "2026-03-02T10:00")
+    return handoff
+
+
+def write_marked_up(handoff: Handoff, out: Path) -> str:
+    handoff.ok("sla", "doc", "--month", "2026-03", "--out", str(out))
+    return out.read_text(encoding="utf-8")
+
+
+def cell_count(row: str) -> int:
+    """The cells of a table row: its pipes, less one, a backslash-escaped pipe not counted."""
+    return sum(token == "|" for token in re.findall(r"\\.|\|", row)) - 1
+
+
+def test_a_pipe_in_a_users_text_does_not_split_a_table_cell(
+    marked_up: Handoff, tmp_path: Path
+) -> None:
+    markdown = write_marked_up(marked_up, tmp_path / "sla.md")
+    tables = re.findall(r"(?:^\|.*\n)+", markdown, re.M)
+    assert len(tables) >= 3  # the terms, the versions, the examples' tables
+    for table in tables:
+        header, *rows = table.splitlines()
+        assert [cell_count(row) for row in rows] == [cell_count(header)] * len(rows), table
+
+
+def test_a_users_text_carries_no_html_into_the_markdown(
+    marked_up: Handoff, tmp_path: Path
+) -> None:
+    markdown = write_marked_up(marked_up, tmp_path / "sla.md")
+    page = rendered(markdown)
+    for tag in ("<b>", "</b>", "<img"):
+        assert tag not in markdown and tag not in page
+
+
+def test_a_users_text_reads_as_written_once_the_markdown_is_rendered(
+    marked_up: Handoff, tmp_path: Path
+) -> None:
+    page = rendered(write_marked_up(marked_up, tmp_path / "sla.md"))
+    assert f"<h1>{shown(NAME)}</h1>" in page
+    rows = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+            for row in re.findall(r"<tr>(.*?)</tr>", page, re.S)]
+    assert ["Agreement", f"{shown(NAME)}, version 1"] in rows
+    assert ["Team", f"marketing: maria, li; sales: {shown(SALES)}"] in rows
+    versions = {row[0]: row for row in rows if row and row[0] in ("1", "2")}
+    assert versions["1"][1] == shown(NAME) and versions["2"][1] == shown(RENAMED)
+    assert f"; sales: {shown(SALES)} (" in versions["1"][5]
+    assert f"name {shown(NAME)} → {shown(RENAMED)}" in page
+    assert f"Broken by: {shown(LEAD)} ({shown(SALES)}, overdue," in page
+
+
+def test_a_line_break_in_a_text_reads_as_a_space_and_keeps_its_table_row_whole() -> None:
+    """No command records a name or key over two lines; the document's texts are held to it
+    all the same, as the HTML document shows a line break: a space."""
+    text = "first line\r\n- second | line\nthird"
+    table = f"| text | after |\n|---|---|\n| {agreement_doc.markdown_text(text)} | x |\n"
+    assert re.findall(r"<td>(.*?)</td>", rendered(table)) == [
+        "first line - second | line third", "x"]
