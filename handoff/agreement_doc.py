@@ -28,6 +28,7 @@ from handoff.verification.protocol import Area, Clause, features_folder, read_pr
 from handoff.verification.runner import handoff_version
 from handoff.verification.world import GROWTH_AGREEMENT_FILE, features_text
 from handoff.views import history_records
+from handoff.words import whole
 
 FORMATS = {".html": "sla_doc.html", ".md": "sla_doc.md"}
 STAGE_WORDS = {
@@ -122,6 +123,7 @@ def render_document(document: dict[str, Any], out: Path) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.filters["whole"] = whole  # counts as people read them, exactly
     return environment.get_template(template).render(d=document)
 
 

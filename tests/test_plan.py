@@ -149,3 +149,6 @@ def test_the_plan_table_writes_the_figures_of_the_json_exactly(
     assert "│ 99,999,999,999,900 " in table
     assert "│ 99,999,999,999,900,000,000 " in table
     assert handoff.json("plan", "--at", "2026-03-01")["total"]["proposal"] == 10**20 - 10**8
+    for document in ("sla.md", "sla.html"):  # the living document's plan too
+        handoff.ok("sla", "doc", "--month", "2026-03", "--out", str(tmp_path / document))
+        assert "99,999,999,999,900,000,000" in (tmp_path / document).read_text()
