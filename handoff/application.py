@@ -30,7 +30,7 @@ from handoff.domain.agreement import (
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
 from handoff.domain.steps import Stamp, erase_person, in_the_future, lead_id
 from handoff.instants import now_utc, parse_amount, parse_instant
-from handoff.store import NewStore, StoreLocation, StoreUnavailable
+from handoff.store import NewStore, StoreLocation, StoreUnavailable, cannot_write
 
 if TYPE_CHECKING:  # imported where used: a command that only reads needs none of them
     from handoff.domain.lead import Lead
@@ -98,7 +98,7 @@ class HandoffApp(Application[Any]):
             except (PersistenceError, OSError, sqlite3.Error) as error:
                 reason = str(error).strip().splitlines()[0] if str(error).strip() else error
                 raise StoreUnavailable(
-                    f"cannot open store {location.given!r}: {reason}"
+                    cannot_write(error) or f"cannot open store {location.given!r}: {reason}"
                 ) from None
             if lock:
                 lock.tables_created()

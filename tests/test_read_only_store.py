@@ -85,6 +85,10 @@ def test_a_postgresql_user_who_may_only_read_is_told_so_in_one_line(pg_store: st
         refusal = reader.refused("kpi", "--month", "2026-03")
         assert "this database user lacks a right this command needs (permission denied for" \
             in refusal and "secret" not in refusal, refusal
+        # A command that records (the store opened to write, its tables made if missing).
+        refusal = reader.refused("lead", "capture", "r-3", "--source", "web")
+        assert refusal.startswith("Error: this database user lacks a right this command needs"
+                                  " (permission denied for"), refusal
         assert writer.json("kpi", "--month", "2026-03")["counts"]["captured"] == 2
         assert reader.json("kpi", "--month", "2026-03")["counts"]["captured"] == 2
     finally:
