@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -303,6 +304,11 @@ def _postgres(store: str) -> StoreLocation:
     if not database:
         raise StoreUnavailable(f"the store URL {shown!r} names no database")
     password = options.pop("password", None) or (unquote(url.password) if url.password else "")
+    timeout = options.get("connect_timeout", "").strip()
+    if timeout and not re.fullmatch("-?[0-9]+", timeout):  # as libpq reads it; the driver, too
+        raise StoreUnavailable(
+            f"the store URL {shown!r}: connect_timeout is a whole number of seconds (0: no"
+            f" limit), not {options['connect_timeout']!r}")
     env = {
         "PERSISTENCE_MODULE": eventstore.POSTGRES_FACTORY_TOPIC,
         eventstore.LIBPQ_OPTIONS: json.dumps(options),

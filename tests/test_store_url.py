@@ -114,3 +114,15 @@ def test_an_empty_store_name_is_refused_as_such(tmp_path: Path) -> None:
     line = Handoff("").refused("lead", "show", "k")
     assert line == ("Error: no store named: --store (or HANDOFF_STORE) is empty; give a file"
                     " path or a postgresql+psycopg:// URL")
+
+
+@pytest.mark.parametrize("timeout", ["abc", "1.5", "10s"])
+def test_a_connect_timeout_that_is_not_whole_seconds_is_refused_at_once(timeout: str) -> None:
+    """The driver reads it for itself: given `abc`, every connection failed for ten seconds
+    and then the command said only that it got none. Nothing is reached for (host db)."""
+    url = f"postgresql://sam:s3cret@db.invalid/sales?connect_timeout={timeout}"
+    line = Handoff(url).refused("kpi", "--month", "2026-03")
+    assert line == (
+        "Error: the store URL 'postgresql://sam:***@db.invalid/sales?connect_timeout="
+        f"{timeout}': connect_timeout is a whole number of seconds (0: no limit), not"
+        f" {timeout!r}")
