@@ -701,5 +701,8 @@ def _json_cells(raw: str) -> dict[str, str]:
             f"{odd[0]} holds {shown[:40]}, where a cell holds a text or a number"
         )
     # As a CSV row's empty cells, a null or empty field is no value (a table written as
-    # JSON lines names every column, null where the cell is empty).
-    return {k: str(v) for k, v in item.items() if v is not None and v != ""}
+    # JSON lines names every column, null where the cell is empty); as a CSV row's, a value
+    # other than a text is read without the spaces around it (" captured ").
+    cells = {k: str(v) if k in TEXT_COLUMNS else str(v).strip()
+             for k, v in item.items() if v is not None}
+    return {k: v for k, v in cells.items() if v != ""}

@@ -527,3 +527,17 @@ def test_a_json_lines_row_naming_a_field_twice_is_refused(
     assert f"{rows}: line 2: not JSON handoff reads: the field 'lead' is named twice" in (
         result.stderr)
     assert nothing_recorded(handoff)
+
+
+def test_a_json_lines_row_is_read_as_the_same_csv_row_is(handoff: Handoff, tmp_path: Path) -> None:
+    """Spaces around an event's name or an instant: CSV reads them without (a text, such as
+    a name or a reason, is kept as written); so do JSON lines."""
+    as_csv, as_json = tmp_path / "rows.csv", tmp_path / "rows.jsonl"
+    as_csv.write_text("lead,event,at,actor,source,reason\n"
+                      "p1, captured , 2026-03-02T09:00Z,maria,web,\n", encoding="utf-8")
+    as_json.write_text('{"lead": "p2", "event": " captured ", "at": " 2026-03-02T09:00Z",'
+                       ' "actor": "maria", "source": "web"}\n', encoding="utf-8")
+    for rows in (as_csv, as_json):
+        assert handoff.ok("import", str(rows)).startswith("imported 1 row: 1 recorded")
+    assert handoff.json("lead", "show", "p1")["source"] == "web"
+    assert handoff.json("lead", "show", "p2")["source"] == "web"
