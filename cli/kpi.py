@@ -14,8 +14,9 @@ from typing import Any
 
 import click
 
-from handoff.cli.output import Instants, output_option, print_csv, print_json, print_table
+from handoff.cli.output import Instants, output_option, print_csv, print_json
 from handoff.cli.progress import stages
+from handoff.cli.tables import print_table
 
 OVERDUE_EXIT = 3
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from handoff.cli.output import output_option, print_csv, print_fields, print_json, print_table
+from handoff.cli.output import output_option, print_csv, print_json
+from handoff.cli.tables import print_fields, print_table
 from handoff.domain.bounds import whole_number
 from handoff.domain.errors import InvalidInput
 from handoff.domain.lead import Lead

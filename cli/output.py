@@ -1,13 +1,12 @@
-"""How read commands print: one `--format` option, data on stdout, diagnostics on stderr."""
+"""How read commands print: one `--format` option, data on stdout, diagnostics on stderr
+(tables, fitted to the terminal: `tables`)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,13 +16,9 @@ import click
 from handoff.spreadsheet import csv_chunks, neutralised
 
 if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.text import Text
-
     from handoff.domain.agreement import AgreementRegister
 
 F = TypeVar("F", bound=Callable[..., Any])
-_PIPE_WIDTH = 160
 _LOCAL = "%Y-%m-%d %H:%M %Z"
 
 
@@ -157,192 +152,3 @@ def print_jsonl(records: Iterable[Any], chunk: int = 10_000) -> None:
 def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     for text in csv_chunks(([neutralised(v) for v in row] for row in rows), header):
         click.echo(text, nl=False)
-
-
-def _console() -> Console:
-    """stdout, as wide as the terminal; as wide as the command's context says when it says
-    (a test's `terminal_width`), or COLUMNS; when it is a pipe or a file, wide enough that
-    rows don't wrap."""
-    from rich.console import Console  # rich loads slowly; only commands that draw need it
-
-    width = _asked_width()
-    if width is not None:
-        return Console(soft_wrap=False, width=width)
-    console = Console(soft_wrap=False)
-    if not console.is_terminal:
-        console = Console(soft_wrap=False, width=_PIPE_WIDTH)
-    return console
-
-
-def _asked_width() -> int | None:
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None and ctx.terminal_width:
-        return ctx.terminal_width
-    columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) > 0 else None
-
-
-# Past this many rows a table is drawn line by line rather than by rich, which spends
-# about a millisecond a row laying it out (45,000 breaches: 50 s instead of 1 s).
-_RICH_ROWS = 500
-_WORD = 10  # a column of text keeps its words whole up to this length when it must wrap
-
-
-def print_table(
-    header: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None
-) -> None:
-    """A table of rows that fits the console. When it is too wide as it is, columns of text
-    wrap (between words, and inside a word longer than _WORD), while columns of instants
-    (InstantText) stay on one line; when even that cannot fit, an instant wraps between
-    its date and its time (`2026-03-02` above `09:00 CST`). An instant is never cut. When
-    the borders alone would cut words (a list of leads in 80 columns), the table is drawn
-    without them, its columns a space apart under a rule, rather than cut a lead's key."""
-    from rich.table import Table
-
-    console = _console()
-    layout = _layout(header, rows, console.width)
-    if len(rows) > _RICH_ROWS and _print_plain_table(console, header, rows, title, layout):
-        return
-    table = Table(title=title, title_justify="left", **_compact() if layout.compact else {})
-    for name, options in zip(header, layout.columns, strict=True):
-        table.add_column(name, **options)
-    for row in rows:
-        table.add_row(*(_cell(v) for v in row))
-    console.print(table)
-
-
-@dataclass(frozen=True)
-class _Layout:
-    columns: list[dict[str, Any]]  # each column's options for rich
-    compact: bool = False  # no borders: the columns a space apart, the header above a rule
-    instant: tuple[bool, ...] = ()  # compact: which columns hold instants
-
-
-def _layout(header: Sequence[str], rows: Sequence[Sequence[Any]], width: int) -> _Layout:
-    from rich.cells import cell_len
-
-    columns = range(len(header))
-    texts = [[str(row[n]) for row in rows if row[n] is not None] for n in columns]
-    instant = [any(isinstance(row[n], InstantText) for row in rows) for n in columns]
-    whole = [max([cell_len(header[n]), *(cell_len(text) for text in texts[n])]) for n in columns]
-    if sum(whole) + 3 * len(header) + 1 <= width:
-        return _Layout([{"no_wrap": True} if instant[n] else {} for n in columns])
-    words = [min(_WORD, max(cell_len(word) for text in [header[n], *texts[n]]
-                            for word in text.split() or [""])) for n in columns]
-    split = [max(cell_len(part) for text in [header[n], *texts[n]]
-                 for part in text.split(" ", 1)) for n in columns]
-    borders = 3 * len(header) + 1
-    text_room = sum(words[n] for n in columns if not instant[n])
-    if sum(whole[n] for n in columns if instant[n]) + text_room + borders <= width:
-        return _Layout([{"no_wrap": True, "min_width": whole[n]} if instant[n]
-                        else {"overflow": "fold", "min_width": words[n]} for n in columns])
-    instants_split = sum(split[n] for n in columns if instant[n])
-    keep_words = instants_split + text_room + borders <= width
-    if not keep_words and instants_split + sum(
-            whole[n] for n in columns if not instant[n]) + len(header) - 1 <= width:
-        return _Layout([{"width": split[n], "overflow": "fold"} if instant[n]
-                        else {"width": whole[n], "no_wrap": True} for n in columns],
-                       compact=True, instant=tuple(instant))
-    return _Layout([{"width": split[n], "overflow": "fold"} if instant[n]
-                    else {"overflow": "fold", "min_width": words[n] if keep_words else None}
-                    for n in columns])
-
-
-def _print_plain_table(
-    console: Console, header: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None,
-    layout: _Layout,
-) -> bool:
-    """A long table as rich draws it (same box, same padding), when it fits the console's
-    width as it is (nothing to wrap) or in the compact layout (instants wrapped between
-    words, as rich wraps them); False when it does not."""
-    from rich.cells import cell_len
-
-    cells = [[str(name) for name in header]]
-    cells += [["" if value is None else str(value) for value in row] for row in rows]
-    if any("\n" in cell or "\r" in cell for row in cells for cell in row):
-        return False  # a cell of several lines: rich lays it out
-    if layout.compact:
-        _print_compact(header, cells[1:], title, layout)
-        return True
-    widths = [max(cell_len(row[column]) for row in cells) for column in range(len(header))]
-    if sum(widths) + 3 * len(widths) + 1 > console.width:
-        return False
-
-    def line(left: str, fill: str, middle: str, right: str) -> str:
-        return left + middle.join(fill * (width + 2) for width in widths) + right
-
-    def row_line(edge: str, row: list[str]) -> str:
-        padded = (f" {cell}{' ' * (width - cell_len(cell))} "
-                  for cell, width in zip(row, widths, strict=True))
-        return edge + edge.join(padded) + edge
-
-    top = line("┏", "━", "┳", "┓")
-    lines = [] if title is None else [title.ljust(cell_len(top))]
-    lines += [top, row_line("┃", cells[0]), line("┡", "━", "╇", "┩")]
-    lines += [row_line("│", row) for row in cells[1:]]
-    lines.append(line("└", "─", "┴", "┘"))
-    print_lines(f"{text}\n" for text in lines)
-    return True
-
-
-def _compact() -> dict[str, Any]:
-    """The compact layout's table: no edges, no padding, the columns one space apart (the
-    box's blank separator), the header above a rule."""
-    from rich import box
-
-    return {"box": box.SIMPLE_HEAD, "show_edge": False, "pad_edge": False, "padding": 0}
-
-
-def _print_compact(
-    header: Sequence[str], rows: list[list[str]], title: str | None, layout: _Layout
-) -> None:
-    """The compact layout line by line: each column at its width, an instant wrapped
-    between its words where it is wider (its date above its time)."""
-    from rich.cells import cell_len
-
-    widths = [options["width"] for options in layout.columns]
-    total = sum(widths) + len(widths) - 1
-
-    def lines_of(row: list[str]) -> Iterable[str]:
-        parts = [_wrapped(cell, width) if instant else [cell]
-                 for cell, width, instant in zip(row, widths, layout.instant, strict=True)]
-        for n in range(max(len(part) for part in parts)):
-            texts = (part[n] if n < len(part) else "" for part in parts)
-            yield " ".join(text + " " * (width - cell_len(text))
-                           for text, width in zip(texts, widths, strict=True))
-
-    lines = [] if title is None else [title.ljust(total)]
-    lines += [*lines_of([str(name) for name in header]), "─" * total]
-    lines += [line for row in rows for line in lines_of(row)]
-    print_lines(f"{text}\n" for text in lines)
-
-
-def _wrapped(text: str, width: int) -> list[str]:
-    """A text of words in lines of at most `width`, each line as many words as fit."""
-    lines: list[str] = []
-    for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines or [""]
-
-
-def print_fields(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:
-    """A two-column table of one record's fields."""
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left", show_header=False)
-    table.add_column(style="bold")
-    table.add_column()
-    for name, value in pairs:
-        table.add_row(name, _cell(value))
-    _console().print(table)
-
-
-def _cell(value: Any) -> Text:
-    """A value as a table shows it: literally (rich would take `[forgotten]` or a name
-    such as `[VIP] Ann` for markup and drop it)."""
-    from rich.text import Text
-
-    return Text("" if value is None else str(value))

@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from handoff.cli.output import output_option, print_json, print_table
+from handoff.cli.output import output_option, print_json
+from handoff.cli.tables import print_table
 from handoff.instants import now_utc, parse_day
 from handoff.plan import PLAN_KEYS
 from handoff.words import whole
