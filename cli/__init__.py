@@ -17,8 +17,10 @@ from handoff.cli.output import Instants
 from handoff.cli.progress import progress_on_terminal
 from handoff.domain.bounds import check_text
 from handoff.domain.errors import Refused
+from handoff.eventstore import changed_underneath
 from handoff.store import (
     DEFAULT_STORE,
+    LOG_CHANGED,
     StoreMissing,
     StoreUnavailable,
     cannot_write,
@@ -212,6 +214,8 @@ class HandoffGroup(click.Group):
             denied = cannot_write(error)  # through SQLAlchemy
             if denied is not None:
                 raise click.ClickException(denied) from None
+            if changed_underneath(error):
+                raise click.ClickException(LOG_CHANGED) from None
             raise click.ClickException(
                 f"internal error: {type(error).__name__}: {driver_said(error)} "
                 "(set HANDOFF_DEBUG=1 to see the traceback)"

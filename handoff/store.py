@@ -27,6 +27,12 @@ READ_ONLY = (
     " writable copy, or bring its KPIs up to date there first)"
 )
 
+# A record read from the log whose entries are not in order (`eventstore.changed_underneath`).
+LOG_CHANGED = (
+    "the log was changed underneath handoff: an entry of a lead, of the agreement or of a"
+    " day's traffic is missing or out of its place; `handoff audit verify` names it"
+)
+
 # PostgreSQL's error code for a right the database user lacks (insufficient_privilege).
 _DENIED = "42501"
 

@@ -114,6 +114,25 @@ def test_a_deleted_event_is_named(history: Handoff) -> None:
     )
 
 
+def test_commands_on_a_log_with_an_entry_removed_say_so_and_write_no_backup(
+    history: Handoff,
+) -> None:
+    """A lead read from its entries fails to be: each command says the log was changed
+    underneath handoff (not an internal error), and the backup stops before its last line,
+    so that no restore takes it for whole."""
+    tamper = Tamperer(history.store)
+    tamper.run(f"DELETE FROM {{events}} WHERE {{position}} = {tamper.at('Lead.Qualified')}")
+    said = ("the log was changed underneath handoff: an entry of a lead, of the agreement or of"
+            " a day's traffic is missing or out of its place; `handoff audit verify` names it")
+    for command in (("lead", "history", "acme-1"), ("lead", "reject", "acme-1", "--reason", "r"),
+                    ("lead", "show", "acme-1")):
+        assert history.refused(*command) == f"Error: {said}", command
+    backup = history("export", "--format", "jsonl")
+    assert backup.exit_code == 1 and backup.stderr.startswith(
+        f"Error: log entry {tamper.at('Lead.Handed')} is out of its record's order:")
+    assert "handoff_backup_end" not in backup.stdout
+
+
 def test_a_swapped_pair_is_named_as_reordered(history: Handoff) -> None:
     tamper = Tamperer(history.store)
     accepted, proposal = tamper.at("Lead.Accepted"), tamper.at("Lead.ProposalSent")
