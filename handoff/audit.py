@@ -29,6 +29,7 @@ import json
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -256,6 +257,18 @@ def current_digest(app: Any) -> str | None:
         return str(_head(app)) if _table_exists(app) else None
     except Exception:
         return None
+
+
+def digest_as_of(app: Any, instant: datetime | None) -> str | None:
+    """`current_digest`, for a report as of an instant: the digest of the log as it stood
+    then, its entries recorded by then (`eventstore.last_recorded_by`), whatever was
+    recorded since; None when none was, or where the log was not sealed."""
+    now = current_digest(app)
+    if instant is None or now is None:
+        return now
+    position = eventstore.last_recorded_by(app, instant)
+    link = _link_at(app, position) if position else None
+    return None if link is None else str(Digest(position, link))
 
 
 # -- verifying ----------------------------------------------------------------------------

@@ -118,6 +118,34 @@ def entries_up_to(app: Application[Any], position: int) -> int:
         return int(rows(cursor)[0][0])
 
 
+def last_recorded_by(app: Application[Any], instant: datetime) -> int:
+    """The position of the last entry of the log's longest stretch, from its start, whose
+    entries were recorded by `instant` (0: none was). Found by halving, as the instants
+    entries were recorded at rise along the log (an entry made in one process while another
+    commits may be a moment out of step: the same stretch is found each time)."""
+    table, position = events_table(app), _position(app)
+    sql = sql_for(app, f"SELECT {position}, state FROM {table} WHERE {position} <= ?"
+                       f" ORDER BY {position} DESC LIMIT 1")
+    unwrap, decode = _unwrapper(app), app.mapper.transcoder.decode
+
+    def entry_by(at: int) -> tuple[int, datetime]:
+        """The entry at `at`, or else the last before it: its position and when recorded."""
+        with read_transaction(app) as cursor:
+            cursor.execute(sql, (at,))
+            found, state = rows(cursor)[0]
+        return int(found), decode(unwrap(state))["timestamp"]
+
+    low, high = 0, last_notification_id(app)  # the stretch ends at or after low, before high
+    while low < high:
+        middle = (low + high + 1) // 2
+        found, recorded = entry_by(middle)
+        if recorded <= instant:
+            low = middle
+        else:
+            high = found - 1
+    return entry_by(low)[0] if low else 0
+
+
 def last_notification_id_read(app: Application[Any], cursor: Any) -> int:
     """`last_notification_id`, read on a cursor of `read_transaction`: on SQLite, in the
     same snapshot as what the transaction reads next."""

@@ -168,7 +168,7 @@ def monthly_review(
             restatement_words(r, _local(r["restated_at"], period.timezone, "%Y-%m-%d %H:%M %Z"))
             for r in flow["restatements"]
         ],
-        "audit_digest": audit.current_digest(app),
+        "audit_digest": audit.digest_as_of(app, as_of),
     }
 
 

@@ -137,6 +137,21 @@ def test_the_review_prints_the_digest_of_the_log_it_was_built_from(
     assert "the log is intact" in march.ok("audit", "verify", "--digest", digest)
 
 
+def test_a_review_as_of_an_instant_prints_the_digest_of_the_log_as_it_stood_then(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """Replayed later, an as-of review is the same page: its digest is that of the log's
+    entries recorded by then (all of March's, recorded in March), not of today's log."""
+    then = march.ok("audit", "digest").strip()  # every entry of the log was recorded in March
+    before = review(march, tmp_path, "--as-of", "2026-04-01T00:00Z")
+    march.ok("lead", "capture", "LATE-9", "--source", "web", "--at", "2026-03-30T09:00")
+    assert march.ok("audit", "digest").strip() != then
+    after = review(march, tmp_path, "--as-of", "2026-04-01T00:00Z")
+    assert f'<code class="digest">{then}</code>' in before
+    assert after == before
+    assert "the log is intact" in march.ok("audit", "verify", "--digest", then)
+
+
 def test_a_living_document_of_a_month_no_agreement_covered_names_that_month(
     handoff: Handoff, tmp_path: Path
 ) -> None:
