@@ -476,4 +476,7 @@ def _owner(app: Any, originator: str) -> str:
         return f"lead {first['key']!r}"
     if isinstance(first.get("day"), str):
         return f"traffic of {first['day']}"
-    return f"aggregate {aggregate}"
+    from handoff.projections.corrected import projected_key  # its every entry gone from the log
+
+    key = projected_key(app, aggregate.hex)
+    return f"lead {key!r}" if key is not None else f"aggregate {aggregate}"

@@ -133,6 +133,18 @@ def test_commands_on_a_log_with_an_entry_removed_say_so_and_write_no_backup(
     assert "handoff_backup_end" not in backup.stdout
 
 
+def test_a_removed_lead_whose_every_entry_is_gone_is_named_by_its_key(history: Handoff) -> None:
+    """The log holds nothing of beta-2 any more; the KPIs' record of it names it still."""
+    history.ok("kpi", "--month", "2026-03")  # the read model holds every lead
+    tamper = Tamperer(history.store)
+    # The second capture is beta-2's (acme-1 was captured first).
+    [(at,)] = tamper.run("SELECT MAX({position}) FROM {events} WHERE topic LIKE '%Lead.Captured'")
+    tamper.run(f"DELETE FROM {{events}} WHERE {{position}} = {at}")
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {at} (lead 'beta-2') was removed"
+    )
+
+
 def test_a_swapped_pair_is_named_as_reordered(history: Handoff) -> None:
     tamper = Tamperer(history.store)
     accepted, proposal = tamper.at("Lead.Accepted"), tamper.at("Lead.ProposalSent")

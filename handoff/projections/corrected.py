@@ -1,4 +1,5 @@
-"""Which leads a correction (SPEC §2) has touched, from the read model when it is caught up.
+"""Which leads a correction (SPEC §2) has touched, from the read model when it is caught up;
+and a lead's key as the read model holds it, for a lead the log no longer names.
 
 Every correction the projection meets moves the lead's rows to `read_event_past`
 (`page.Batch.lead_corrected`), so the leads with rows there are the corrected ones:
@@ -38,3 +39,15 @@ def corrected_leads(app: HandoffApp) -> set[str] | None:
     except PersistenceError:  # no read model yet, or an older one
         return None
     return {lead_id for (lead_id,) in leads}
+
+
+def projected_key(app: HandoffApp, lead_id: str) -> str | None:
+    """The key of a lead (its id as hex) as the read model holds it: a lead whose entries
+    were removed from the log underneath handoff is still named (`audit`); None when the
+    read model has no such lead."""
+    try:
+        with reading(app) as reader:
+            found = reader.rows('SELECT "key" FROM read_lead WHERE lead_id = {0}', lead_id)
+    except PersistenceError:  # no read model yet, or an older one
+        return None
+    return str(found[0][0]) if found else None
