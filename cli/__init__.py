@@ -79,8 +79,8 @@ class Session:
             if not self.done:
                 raise
             raise click.ClickException(
-                "interrupted as the command ended: what it did stands; the next command"
-                " seals it into the audit chain"
+                "interrupted as the command ended, its work done; the next command seals"
+                " anything new into the audit chain"
             ) from None
 
     def refusal(self, error: Refused) -> str:
@@ -94,10 +94,12 @@ class Session:
             return str(error)
 
     def app_to_check_against(self) -> HandoffApp:
-        """The store, or an empty one in memory when it does not exist (for a dry run)."""
+        """The store, or an empty one in memory when it does not exist (for a dry run); a
+        store that could not be created is refused as the command itself would be."""
         try:
             return self.app
         except StoreMissing:
+            locate(self.store).refuse_if_uncreatable()
             self._app = HandoffApp(empty_store())
             self._ctx.call_on_close(self._app.close)
             return self._app

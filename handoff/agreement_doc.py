@@ -56,10 +56,11 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
     """Everything the document shows, as plain data."""
     register = app.agreement_register()
     period = period_from_options(register, month=month or last_full_month(app))
-    # The terms of the month reviewed (in force at its end, or else at its start), or else
-    # those in force now.
-    on = next((day for day in (period.last_day, period.first_day)
-               if register.in_force_on(day)), None)
+    # The terms of the month reviewed (in force at its end, or else on its last day that had
+    # any), or else those in force now.
+    days = (period.last_day - timedelta(days=n)
+            for n in range((period.last_day - period.first_day).days + 1))
+    on = next((day for day in days if register.in_force_on(day)), None)
     if on is None and register.in_force_at(app.clock()) is None:
         raise NoAgreement(f"no agreement was in force in {period.first_day:%B %Y}, nor is one"
                           " now: apply one with `handoff sla apply`")

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -120,30 +121,20 @@ def entries_up_to(app: Application[Any], position: int) -> int:
 
 def last_recorded_by(app: Application[Any], instant: datetime) -> int:
     """The position of the last entry of the log's longest stretch, from its start, whose
-    entries were recorded by `instant` (0: none was). Found by halving, as the instants
-    entries were recorded at rise along the log (an entry made in one process while another
-    commits may be a moment out of step: the same stretch is found each time)."""
-    table, position = events_table(app), _position(app)
-    sql = sql_for(app, f"SELECT {position}, state FROM {table} WHERE {position} <= ?"
-                       f" ORDER BY {position} DESC LIMIT 1")
+    every entry was recorded by `instant` (0: its first was not). What is logged later never
+    changes it, whatever instant it bears."""
     unwrap, decode = _unwrapper(app), app.mapper.transcoder.decode
-
-    def entry_by(at: int) -> tuple[int, datetime]:
-        """The entry at `at`, or else the last before it: its position and when recorded."""
-        with read_transaction(app) as cursor:
-            cursor.execute(sql, (at,))
-            found, state = rows(cursor)[0]
-        return int(found), decode(unwrap(state))["timestamp"]
-
-    low, high = 0, last_notification_id(app)  # the stretch ends at or after low, before high
-    while low < high:
-        middle = (low + high + 1) // 2
-        found, recorded = entry_by(middle)
-        if recorded <= instant:
-            low = middle
-        else:
-            high = found - 1
-    return entry_by(low)[0] if low else 0
+    stamp = _STAMP.match
+    last = 0
+    for position, _, _, _, state in every_stored_entry(app):
+        plain = unwrap(state)
+        found = stamp(plain)  # the usual shape: the instant read without decoding the rest
+        recorded = (datetime.fromisoformat(found[1].decode()) if found
+                    else decode(plain)["timestamp"])
+        if recorded > instant:
+            break
+        last = position
+    return last
 
 
 def last_notification_id_read(app: Application[Any], cursor: Any) -> int:
@@ -439,6 +430,10 @@ def tagged_pattern(type_name: bytes, data: bytes) -> bytes:
         rb'\{"' + TYPE_KEY.encode() + rb'":"' + type_name + rb'","' + DATA_KEY.encode()
         + rb'":' + data + rb"\}"
     )
+
+
+# The instant an entry was recorded, first in its state as the transcoder writes it.
+_STAMP = re.compile(rb'\{"timestamp":' + tagged_pattern(b"datetime_iso", rb'"([^"\\]+)"'))
 
 
 def read_and_decode(app: Application[Any], page: int = 20_000) -> int:

@@ -648,7 +648,7 @@ def _refuse_different_data(
     raise InvalidInput(
         f"lead {key!r} already has {event_name} at {iso(occurred_at)} with "
         f"{f'no {field}' if held is None else f'{field} {_said(held)}'}, not "
-        f"{'none' if given_here is None else _said(given_here)}: a recorded event is not "
+        f"{'an empty one' if given_here is None else _said(given_here)}: a recorded event is not "
         "changed by importing it again (record a correction: lead amend)"
     )
 

@@ -19,6 +19,7 @@ from handoff.kpi import RATES, Period, compute_kpis, is_thin, period_from_option
 from handoff.projections import catch_up, read_model
 from handoff.projections.instants import micros
 from handoff.projections.report_as_of import Scope, handoff_rows, with_corrections
+from handoff.words import whole
 
 FUNNEL_STAGES = ("visits", "captured", "qualified", "handed", "accepted", "proposal", "won")
 TREND_MONTHS = 12
@@ -72,8 +73,8 @@ def _funnel_bars(flow: dict[str, Any]) -> list[charts.Bar]:
         for name in FUNNEL_STAGES
     ]
     revenue, goal = flow["revenue_won"], targets.get("revenue_won")
-    bars.append(charts.Bar("revenue won", float(revenue), _float(goal), f"{revenue:,.0f}",
-                           f"{goal:,.0f}" if goal is not None else ""))
+    bars.append(charts.Bar("revenue won", float(revenue), _float(goal), whole(revenue),
+                           whole(goal) if goal is not None else ""))
     return bars
 
 

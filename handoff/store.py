@@ -311,7 +311,7 @@ def _postgres(store: str) -> StoreLocation:
         raise StoreUnavailable(f"the store URL {shown!r} names no database")
     password = options.pop("password", None) or (unquote(url.password) if url.password else "")
     timeout = options.get("connect_timeout", "").strip()
-    if timeout and not re.fullmatch("-?[0-9]+", timeout):  # as libpq reads it; the driver, too
+    if timeout and not re.fullmatch("[+-]?[0-9]+", timeout):  # as libpq reads it, the driver too
         raise StoreUnavailable(
             f"the store URL {shown!r}: connect_timeout is a whole number of seconds (0: no"
             f" limit), not {options['connect_timeout']!r}")

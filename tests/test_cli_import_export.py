@@ -258,8 +258,8 @@ def test_a_ctrl_c_once_the_command_is_done_says_its_work_stands(
         result = handoff("import", write(tmp_path, JOURNEYS))
     assert result.exit_code == 1 and "Aborted" not in result.stderr
     assert result.stdout.startswith("imported 12 rows: 12 recorded")
-    assert result.stderr == ("Error: interrupted as the command ended: what it did stands;"
-                             " the next command seals it into the audit chain\n")
+    assert result.stderr == ("Error: interrupted as the command ended, its work done; the"
+                             " next command seals anything new into the audit chain\n")
     assert "the log is intact" in handoff.ok("audit", "verify")
     assert "0 recorded, 12 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
 

@@ -56,9 +56,12 @@ def test_a_store_in_a_folder_that_does_not_exist_is_missing_or_cannot_be_created
     handoff = Handoff(str(tmp_path / "no-such-folder" / "handoff.sqlite"))
     assert handoff.refused("kpi", "--month", "2026-03").startswith(
         "Error: no store at '" + str(tmp_path / "no-such-folder" / "handoff.sqlite") + "'")
-    assert handoff.refused("lead", "capture", "K", "--source", "web") == (
-        f"Error: cannot create store '{tmp_path / 'no-such-folder' / 'handoff.sqlite'}': folder"
-        f" {tmp_path / 'no-such-folder'} does not exist")
+    cannot = (f"Error: cannot create store '{tmp_path / 'no-such-folder' / 'handoff.sqlite'}':"
+              f" folder {tmp_path / 'no-such-folder'} does not exist")
+    assert handoff.refused("lead", "capture", "K", "--source", "web") == cannot
+    rows = tmp_path / "rows.csv"
+    rows.write_text("lead,event,at,source\nK,captured,2026-03-02T09:00Z,web\n", encoding="utf-8")
+    assert handoff.refused("import", "--dry-run", str(rows)) == cannot  # as the import would be
     assert not (tmp_path / "no-such-folder").exists()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -138,17 +141,25 @@ def test_the_review_prints_the_digest_of_the_log_it_was_built_from(
 
 
 def test_a_review_as_of_an_instant_prints_the_digest_of_the_log_as_it_stood_then(
-    march: Handoff, tmp_path: Path
+    march: Handoff, app: HandoffApp, clock: FakeClock, tmp_path: Path
 ) -> None:
     """Replayed later, an as-of review is the same page: its digest is that of the log's
-    entries recorded by then (all of March's, recorded in March), not of today's log."""
-    then = march.ok("audit", "digest").strip()  # every entry of the log was recorded in March
-    before = review(march, tmp_path, "--as-of", "2026-04-01T00:00Z")
-    march.ok("lead", "capture", "LATE-9", "--source", "web", "--at", "2026-03-30T09:00")
+    longest stretch from its start recorded by then, not of today's log; an entry stamped
+    earlier but logged after one stamped later (a clock set back) changes nothing. (The
+    march store's entries were recorded in March, but for the agreement register's first,
+    recorded as the store was made, a moment ago.)"""
+    time.sleep(1.1)
+    as_of = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # after every entry so far
+    then = march.ok("audit", "digest").strip()
+    before = review(march, tmp_path, "--as-of", as_of)
+    march.ok("lead", "capture", "LATE-1", "--source", "web", "--at", "2026-03-30T09:00")
     assert march.ok("audit", "digest").strip() != then
-    after = review(march, tmp_path, "--as-of", "2026-04-01T00:00Z")
+    assert review(march, tmp_path, "--as-of", as_of) == before
+    for n in range(3):  # stamped in March (a clock set back), logged after LATE-1
+        step(app, clock, f"2026-03-2{n}T10:00", f"BACK-{n}", "captured", source="web")
+        after = review(march, tmp_path, "--as-of", as_of)
+        assert re.findall('<code class="digest">(.*?)</code>', after) == [then]
     assert f'<code class="digest">{then}</code>' in before
-    assert after == before
     assert "the log is intact" in march.ok("audit", "verify", "--digest", then)
 
 
@@ -165,9 +176,11 @@ def test_a_living_document_of_a_month_no_agreement_covered_names_that_month(
         "Error: no agreement was in force in January 2025, nor is one now: apply one with"
         " `handoff sla apply`")
     assert not out.exists()
-    # A month the agreement covered only in part: its terms, though not in force at its end.
-    terms.write_text('name = "Spring"\neffective_from = 2026-07-01\neffective_to = 2026-07-15\n'
-                     "[sales]\ndecide_within_hours = 8\n", encoding="utf-8")
-    handoff.ok("sla", "apply", str(terms))
-    said = handoff.ok("sla", "doc", "--month", "2026-07", "--out", str(out))
-    assert said.startswith("wrote 'Spring' with ")
+    # Months an agreement covered only in part: its terms, though not in force at their end.
+    for name, start, end, month in (("Spring", "2026-07-01", "2026-07-15", "2026-07"),
+                                    ("Mid", "2026-09-10", "2026-09-20", "2026-09")):
+        terms.write_text(f'name = "{name}"\neffective_from = {start}\neffective_to = {end}\n'
+                         "[sales]\ndecide_within_hours = 8\n", encoding="utf-8")
+        handoff.ok("sla", "apply", str(terms))
+        said = handoff.ok("sla", "doc", "--month", month, "--out", str(out))
+        assert said.startswith(f"wrote '{name}' with ")
