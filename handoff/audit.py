@@ -296,6 +296,9 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
         digest_now = entry_digest(entry)
         if digest_now != digest_kept:
             if erasures.get(position) != (entry[1], digest_now):
+                removed = _removed_later(app, originator, position)
+                if removed is not None:  # an erasure's own entry, say, which explained it
+                    raise TamperedLog(f"{_name(app, removed, originator)} was removed")
                 raise TamperedLog(_what_changed(app, entry, digest_now, sealed, entries, seals))
             erased += 1
         checked += 1
@@ -310,6 +313,15 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
             " rewritten since, seals included"
         )
     return Verdict(checked, newly, _head(app), erased)
+
+
+def _removed_later(app: Any, originator: str, position: int) -> int | None:
+    """The first entry of this record after `position` that was sealed and is gone from the
+    log: an entry that no longer matches its seal is then explained by that removal first
+    (`lead forget` rewrites a lead's entries and records why in an entry of its own)."""
+    later = [p for p, o, _ in _all_seals(app, check=False) if o == originator and p > position]
+    held = eventstore.positions_held(app, later)
+    return next((p for p in later if p not in held), None)
 
 
 def _erasures(app: Any) -> dict[int, tuple[str, bytes]]:

@@ -119,6 +119,20 @@ def entries_up_to(app: Application[Any], position: int) -> int:
         return int(rows(cursor)[0][0])
 
 
+def positions_held(app: Application[Any], positions: Sequence[int]) -> set[int]:
+    """Which of these notification ids the log holds."""
+    held: set[int] = set()
+    table, column = events_table(app), _position(app)
+    for start in range(0, len(positions), 500):
+        chunk = positions[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        with read_transaction(app) as cursor:
+            cursor.execute(sql_for(app, f"SELECT {column} FROM {table} WHERE {column} IN"
+                                        f" ({marks})"), tuple(chunk))
+            held.update(int(found[0]) for found in rows(cursor))
+    return held
+
+
 def last_recorded_by(app: Application[Any], instant: datetime) -> int:
     """The position of the last entry of the log's longest stretch, from its start, whose
     every entry was recorded by `instant` (0: its first was not). What is logged later never

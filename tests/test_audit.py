@@ -145,6 +145,21 @@ def test_a_removed_lead_whose_every_entry_is_gone_is_named_by_its_key(history: H
     )
 
 
+def test_a_removed_erasure_is_named_rather_than_the_entries_it_rewrote(
+    history: Handoff,
+) -> None:
+    """`lead forget` rewrote the capture (its seal no longer matches it) and recorded why in
+    an entry of its own: with that entry removed, the removal is what was done underneath
+    handoff, not an edit of the capture."""
+    history.ok("lead", "forget", "acme-1", "--why", "ticket 7")
+    tamper = Tamperer(history.store)
+    at = tamper.at("Lead.Forgotten")
+    tamper.run(f"DELETE FROM {{events}} WHERE {{position}} = {at}")
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {at} (lead 'acme-1') was removed"
+    )
+
+
 def test_a_swapped_pair_is_named_as_reordered(history: Handoff) -> None:
     tamper = Tamperer(history.store)
     accepted, proposal = tamper.at("Lead.Accepted"), tamper.at("Lead.ProposalSent")
