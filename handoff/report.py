@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handoff import audit
+from handoff import audit, eventstore
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister, AppliedVersion
 from handoff.domain.errors import NoAgreement
@@ -168,7 +168,10 @@ def monthly_review(
             restatement_words(r, _local(r["restated_at"], period.timezone, "%Y-%m-%d %H:%M %Z"))
             for r in flow["restatements"]
         ],
-        "audit_digest": audit.digest_as_of(app, as_of),
+        "audit_digest": (digest := audit.digest_as_of(app, as_of)),
+        # As of an instant before the log's first entry: nothing to digest, said so.
+        "log_empty_then": digest is None and as_of is not None
+        and eventstore.last_recorded_by(app, as_of) == 0,
     }
 
 
