@@ -259,16 +259,18 @@ def current_digest(app: Any) -> str | None:
         return None
 
 
-def digest_as_of(app: Any, instant: datetime | None) -> str | None:
+def digest_as_of(app: Any, instant: datetime) -> Digest | None:
     """`current_digest`, for a report as of an instant: the digest of the log as it stood
-    then, its entries recorded by then (`eventstore.last_recorded_by`), whatever was
-    recorded since; None when none was, or where the log was not sealed."""
-    now = current_digest(app)
-    if instant is None or now is None:
-        return now
+    then, its longest stretch from its start recorded by then (`eventstore.last_recorded_by`),
+    whatever was recorded since; at position 0 when no entry was; None where the log was not
+    sealed."""
+    if current_digest(app) is None:
+        return None
     position = eventstore.last_recorded_by(app, instant)
-    link = _link_at(app, position) if position else None
-    return None if link is None else str(Digest(position, link))
+    if not position:
+        return Digest(0, GENESIS)
+    link = _link_at(app, position)
+    return None if link is None else Digest(position, link)
 
 
 # -- verifying ----------------------------------------------------------------------------

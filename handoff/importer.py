@@ -305,7 +305,7 @@ class Importer:
         report = ImportReport(rows=len(rows), dry_run=dry_run)
         self._load_existing(rows)
         self._check_all(rows, report, progress)
-        return self._saved(report, dry_run, progress)
+        return self._saved(report, progress)
 
     def _run_beside(
         self, other: import_halves.OtherHalf, text: str, reader: Reader, dry_run: bool,
@@ -339,14 +339,14 @@ class Importer:
             theirs = reader(text, keep=import_halves.theirs)
             self._load_existing(theirs, self.app.aggregates_from(entries))
             self._check_all(theirs, report, _Quiet())
-            return self._saved(report, dry_run, progress, ahead=ahead)
+            return self._saved(report, progress, ahead=ahead)
         refusals, recorded, skipped, leads_changed, _ = found
         report.errors.extend(RowError(line, reason) for line, reason in refusals)
         report.recorded += recorded
         report.skipped += skipped
         report.leads += leads_changed
         other.go(report.writes)
-        return self._saved(report, dry_run, progress, other, ahead)
+        return self._saved(report, progress, other, ahead)
 
     def _check_all(self, rows: Sequence[Row], report: ImportReport,
                    progress: ImportProgress) -> None:
@@ -355,7 +355,7 @@ class Importer:
         let_go(rows)
 
     def _saved(
-        self, report: ImportReport, dry_run: bool, progress: ImportProgress,
+        self, report: ImportReport, progress: ImportProgress,
         other: import_halves.OtherHalf | None = None, ahead: Ahead | None = None,
     ) -> ImportReport:
         """Every event written at once (with those the copy made, if any; this process's

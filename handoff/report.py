@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handoff import audit, eventstore
+from handoff import audit
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister, AppliedVersion
 from handoff.domain.errors import NoAgreement
@@ -168,11 +168,19 @@ def monthly_review(
             restatement_words(r, _local(r["restated_at"], period.timezone, "%Y-%m-%d %H:%M %Z"))
             for r in flow["restatements"]
         ],
-        "audit_digest": (digest := audit.digest_as_of(app, as_of)),
-        # As of an instant before the log's first entry: nothing to digest, said so.
-        "log_empty_then": digest is None and as_of is not None
-        and eventstore.last_recorded_by(app, as_of) == 0,
+        **_digest(app, as_of),
     }
+
+
+def _digest(app: HandoffApp, as_of: datetime | None) -> dict[str, Any]:
+    """The digest of the log the review was built from, and whether the log was empty at
+    its as-of instant (nothing to digest then, which the review says)."""
+    if as_of is None:
+        return {"audit_digest": audit.current_digest(app), "log_empty_then": False}
+    digest = audit.digest_as_of(app, as_of)
+    empty = digest is not None and digest.position == 0
+    return {"audit_digest": None if digest is None or empty else str(digest),
+            "log_empty_then": empty}
 
 
 def _breaches(app: HandoffApp, period: Period, as_of: datetime | None) -> list[dict[str, str]]:
