@@ -71,6 +71,28 @@ Feature: Business time: when a handoff must be decided
       Then the decision is due on Monday 9 March 2026 at 15:00, Chicago time
       And that is 2026-03-09 at 20:00 UTC
 
+  Rule: An office open round the clock writes its hours from 00:00 to 24:00
+    A team that answers leads day and night counts every hour of its workdays, midnight
+    included: 24:00 is the end of the day, when the next one begins.
+
+    Example: A lead handed late on Monday is due early on Tuesday
+      Given the office is open from 00:00 to 24:00
+      When a lead is handed on Monday 2 March 2026 at 22:00
+      Then the decision is due on Tuesday 3 March 2026 at 06:00, Chicago time
+      And that is 2026-03-03 at 12:00 UTC
+
+    Example: The weekend still does not count
+      Given the office is open from 00:00 to 24:00
+      When a lead is handed on Friday 6 March 2026 at 20:00
+      Then the decision is due on Monday 9 March 2026 at 04:00, Chicago time
+      And that is 2026-03-09 at 09:00 UTC
+
+    Example: A decision after midnight counts the hours of the night
+      Given the office is open from 00:00 to 24:00
+      When a lead is handed on Tuesday 3 March 2026 at 23:00
+      And Sam decides on Wednesday 4 March 2026 at 01:30
+      Then his response time is 2.5 business hours
+
   Rule: Response time is the business hours from the handoff to the decision
     Sales is measured only on the hours it could have acted.
 

@@ -227,6 +227,34 @@ def test_opening_hours_must_be_times_of_day(hours: str) -> None:
     assert refused({"calendar.hours": hours}).startswith("calendar.hours: not a time of day")
 
 
+def test_an_office_open_round_the_clock_closes_at_24_00() -> None:
+    terms = parse_agreement(agreement_toml(AGREEMENT, {"calendar.hours": '["00:00", "24:00"]'}))
+    assert terms.document["calendar"]["hours"] == ["00:00", "24:00"]
+    assert (terms.calendar.opens, terms.calendar.closes) == (time(0), None)
+
+
+@pytest.mark.parametrize("hours", ['["24:00", "24:00"]', '["24:00", "09:00"]'])
+def test_a_day_cannot_open_at_its_end(hours: str) -> None:
+    assert refused({"calendar.hours": hours}).startswith("calendar.hours: not a time of day")
+
+
+@pytest.mark.parametrize(
+    ("hours", "written"),
+    [
+        ('["09:00+05:00", "17:00"]', "['09:00+05:00', '17:00']"),
+        ('["09:00", "17:00Z"]', "['09:00', '17:00Z']"),
+        ('["09:00:30", "17:00"]', "['09:00:30', '17:00']"),
+        ("[09:00:00, 17:00:10]", "['09:00:00', '17:00:10']"),
+    ],
+)
+def test_a_time_of_day_with_an_offset_or_seconds_is_refused(hours: str, written: str) -> None:
+    # Stored as HH:MM in the agreement's own time zone, either would be dropped silently.
+    assert refused({"calendar.hours": hours}) == (
+        "calendar.hours: times of day are HH:MM on the agreement's own clock (no seconds,"
+        f" no offset): {written}"
+    )
+
+
 @pytest.mark.parametrize("holiday", ['"25 May 2026"', '"2026-02-30"', "20260525"])
 def test_a_holiday_that_is_not_a_date_is_refused(holiday: str) -> None:
     message = refused({"calendar.holidays": f"[{holiday}]"})

@@ -109,6 +109,28 @@ def test_an_office_open_through_the_spring_forward_night_loses_the_skipped_hour(
     assert night_shift.business_hours_between(opens, closes) == 3
 
 
+ROUND_THE_CLOCK = BusinessCalendar(timezone=CHICAGO, workdays=frozenset(range(7)), opens=time(0),
+                                   closes=None)
+
+
+def test_a_day_open_until_its_end_has_the_hours_that_really_pass_in_it() -> None:
+    # Midnight to midnight on the wall: 24 hours, 23 on the day the clocks go forward
+    # (8 March 2026 in Chicago) and 25 on the day they go back (1 November).
+    for day, hours in (("2026-03-03", 24), ("2026-03-08", 23), ("2026-11-01", 25)):
+        opens, closes = ROUND_THE_CLOCK.opening_hours(date.fromisoformat(day)) or (None, None)
+        assert opens == chicago(f"{day} 00:00")
+        assert closes == chicago(f"{day} 00:00") + timedelta(days=1)
+        assert ROUND_THE_CLOCK.business_hours_between(opens, closes) == hours
+
+
+def test_a_window_open_round_the_clock_runs_through_midnight() -> None:
+    handed = chicago("2026-03-07 22:00")  # Saturday, 4 hours before the clocks go forward
+    # 2 hours to midnight, 2 more to 02:00 CST, which is 03:00 CDT on the wall, then 1.
+    due = chicago("2026-03-08 04:00")
+    assert ROUND_THE_CLOCK.add_business_hours(handed, 5) == due == utc("2026-03-08 09:00")
+    assert ROUND_THE_CLOCK.business_hours_between(handed, due) == 5
+
+
 def test_no_business_hours_pass_over_a_weekend() -> None:
     friday_close, monday_open = chicago("2026-01-09 17:00"), chicago("2026-01-12 09:00")
     assert OFFICE.business_hours_between(friday_close, monday_open) == 0

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate, event
 
 from handoff.domain.bounds import check_text
-from handoff.domain.business_time import WEEKDAYS, BusinessCalendar
+from handoff.domain.business_time import WEEKDAYS, BusinessCalendar, time_of_day
 from handoff.domain.errors import (
     ActorRefused,
     InvalidInput,
@@ -69,7 +69,7 @@ class AgreementTerms:
                 WEEKDAYS.index(d) for d in section.get("workdays", WEEKDAYS[:5])
             ),
             opens=time.fromisoformat(opens),
-            closes=time.fromisoformat(closes),
+            closes=time_of_day(closes, closing=True),
             holidays=frozenset(date.fromisoformat(d) for d in section.get("holidays", [])),
             country_holidays=section.get("country_holidays"),
         )

@@ -19,7 +19,7 @@ from handoff.domain.agreement import (
     check_restatement,
 )
 from handoff.domain.bounds import MAX_COUNT, check_day, check_text
-from handoff.domain.business_time import WEEKDAYS
+from handoff.domain.business_time import END_OF_DAY, WEEKDAYS, time_of_day
 from handoff.domain.errors import InvalidAgreement, InvalidInput
 
 _SCHEMA: dict[str, Any] = {
@@ -257,9 +257,23 @@ def _hours(hours: list[Any]) -> list[str]:
     if len(hours) != 2 or not all(isinstance(h, (str, time)) for h in hours):
         raise _fail(key, 'must be two times, like ["09:00", "17:00"]')
     try:
-        opens, closes = (h if isinstance(h, time) else time.fromisoformat(h) for h in hours)
+        opens, closes = (
+            h if isinstance(h, time) else time_of_day(h, closing=n == 1)
+            for n, h in enumerate(hours)
+        )
     except ValueError:
-        raise _fail(key, f"not a time of day (HH:MM): {hours!r}") from None
+        raise _fail(key, f"not a time of day (HH:MM, or {END_OF_DAY} to close at"
+                         f" midnight): {hours!r}") from None
+    assert opens is not None  # only a closing hour is the end of the day
+    for hour in (opens, closes):
+        # An offset would be dropped (the hours are the agreement's own time zone's), as
+        # would seconds (stored as HH:MM): refused rather than changed without a word.
+        if hour is not None and (hour.tzinfo is not None or hour.second or hour.microsecond):
+            written = [h if isinstance(h, str) else h.isoformat() for h in hours]
+            raise _fail(key, "times of day are HH:MM on the agreement's own clock (no"
+                             f" seconds, no offset): {written!r}")
+    if closes is None:
+        return [opens.isoformat("minutes"), END_OF_DAY]
     if closes <= opens:
         raise _fail(key, "must be increasing (opening before closing)")
     return [opens.isoformat("minutes"), closes.isoformat("minutes")]

@@ -16,8 +16,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+END_OF_DAY = "24:00"  # a closing hour: the day's end, when the next one begins
 _SEARCH_LIMIT_DAYS = 3 * 366  # a calendar with no opening in three years is broken
 _OneDay = timedelta(days=1)
+
+
+def time_of_day(text: str, closing: bool = False) -> time | None:
+    """A time of day as an agreement writes it ("HH:MM"); a closing hour may be
+    END_OF_DAY, read as None. Raises ValueError for anything else."""
+    if closing and text == END_OF_DAY:
+        return None
+    return time.fromisoformat(text)
 
 
 @dataclass(frozen=True)
@@ -25,7 +34,7 @@ class BusinessCalendar:
     timezone: ZoneInfo
     workdays: frozenset[int] = frozenset(range(5))  # Monday is 0
     opens: time = time(9)
-    closes: time = time(17)
+    closes: time | None = time(17)  # None: at the end of the day (END_OF_DAY)
     holidays: frozenset[date] = frozenset()
     country_holidays: str | None = None
     _opening_cache: dict[date, tuple[datetime, datetime] | None] = field(
@@ -54,7 +63,10 @@ class BusinessCalendar:
         window = None
         if self.is_business_day(day):
             opens = datetime.combine(day, self.opens, self.timezone).astimezone(UTC)
-            closes = datetime.combine(day, self.closes, self.timezone).astimezone(UTC)
+            closes = (
+                datetime.combine(day + _OneDay, time(), self.timezone) if self.closes is None
+                else datetime.combine(day, self.closes, self.timezone)
+            ).astimezone(UTC)
             window = (opens, closes)
         self._opening_cache[day] = window
         return window

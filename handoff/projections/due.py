@@ -50,7 +50,8 @@ class KnownVersion:
         )
         self._hours = (
             _Hours(calendar)
-            if calendar.opens >= _EARLIEST_OPENING and calendar.closes <= _LATEST_CLOSING
+            if calendar.opens >= _EARLIEST_OPENING and calendar.closes is not None
+            and calendar.closes <= _LATEST_CLOSING
             else None
         )
 

@@ -57,6 +57,14 @@ def _(zone: str, days: str, opens: str, closes: str) -> Changes:
 
 
 @given(
+    parsers.re(r"the office is open from (?P<opens>\d\d:\d\d) to (?P<closes>\d\d:\d\d)"),
+    target_fixture="calendar_changes",
+)
+def _(calendar_changes: Changes, opens: str, closes: str) -> Changes:
+    return {**calendar_changes, "calendar.hours": f'["{opens}", "{closes}"]'}
+
+
+@given(
     parsers.re(r"sales must decide within (?P<hours>[\d.]+) business hours of a handoff"),
     target_fixture="calendar_changes",
 )
