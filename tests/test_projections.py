@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 
 from handoff import eventstore, projections
 from handoff.application import HandoffApp
+from handoff.domain import service_level
 from handoff.domain.agreement_file import parse_agreement
 from handoff.kpi import Period, compute_kpis, period_from_options
-from handoff.projections import catchup, report_now, schema, writing
+from handoff.projections import catchup, page, report_now, schema, versions, writing
 from handoff.projections.instants import micros
 from handoff.projections.totals import Scope
 from handoff.store import locate
@@ -342,3 +343,42 @@ def test_a_page_written_ahead_that_collides_fails_as_a_collision(
     with pytest.raises(IntegrityError):
         projections.catch_up(app, bulk=True)
     assert written_ahead
+
+
+def test_a_read_model_judged_by_other_rules_is_projected_again(
+    store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The read model stores each decision's verdict: a release whose rules judge otherwise
+    # (here every decision late) says so by its rules' version, and the store's verdicts
+    # are judged again by the new rules, rather than kept from the old ones.
+    first = HandoffApp(locate(store), clock=clock)
+    agree(first)
+    lead_to(first, "a", 2, "accepted")  # handed at 10:00, accepted at 11:00
+    assert march(first)["sla"]["decided_in_time"] == 1
+    first.close()
+    monkeypatch.setattr(page, "decided_in_time", lambda decided, due: False)
+    monkeypatch.setattr(service_level, "RULES_VERSION", service_level.RULES_VERSION + 1)
+    later = HandoffApp(locate(store), clock=clock)
+    try:
+        assert (march(later)["sla"]["decided_in_time"], march(later)["sla"]["decided_late"]) == (
+            0, 1)
+    finally:
+        later.close()
+
+
+def test_a_read_model_of_another_shape_is_projected_again(
+    store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = HandoffApp(locate(store), clock=clock)
+    agree(first)
+    lead_to(first, "a", 2, "won")
+    expected = march(first)
+    with projections.read_model(first).engine.begin() as conn:
+        conn.execute(delete(schema.event))  # rows an older release would not have read
+    first.close()
+    monkeypatch.setattr(versions, "SCHEMA_VERSION", versions.SCHEMA_VERSION + 1)
+    later = HandoffApp(locate(store), clock=clock)
+    try:
+        assert march(later) == expected
+    finally:
+        later.close()

@@ -4,7 +4,7 @@ These functions are the rules (SPEC §3-§5). Every report counts through them: 
 projection stores each event's and each decision's verdict as it projects it (whether it
 counts in flow, in cohort, whether the decision was in time), so no query, summary or
 tally writes a rule again. Only "pending or overdue", which depends on the instant a
-report is read at, has a SQL form too (`projections.counting`), held to `outcome` by a
+report is read at, has a SQL form too (`projections.verdicts`), held to `outcome` by a
 differential test (`tests/test_service_level.py`).
 
 Instants are datetimes in the domain and integer microseconds in the projection: the
@@ -19,6 +19,13 @@ from fractions import Fraction
 from typing import TypeVar
 
 from handoff.domain.business_time import BusinessCalendar
+
+# The version of the rules whose verdicts the read model stores (what counts in flow and in
+# cohort, the due instant and business time, in time or late, which version judges and
+# governs a handoff): bumped with any change to what one of them answers, so that every
+# store judges its events again by the new rules (`projections.readmodel`) rather than
+# keeping the verdicts of the old ones. `tests/test_rules_version.py` fails until it is.
+RULES_VERSION = 1
 
 Instant = TypeVar("Instant", datetime, int)
 Version = TypeVar("Version")

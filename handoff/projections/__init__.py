@@ -9,6 +9,7 @@ Reading the log
 Projecting it
     schema        the read model's tables, beside the events in the same database
     readmodel     opening the read model; where the projection and its summaries stand
+    versions      which tables and which rules' verdicts a read model holds
     catchup       catch_up and rebuild: incremental or bulk, summaries brought up to date
     projector     the page loop: each page one transaction with its position
     page_writer   a page's rows and position committed here, or by a worker meanwhile

@@ -1,9 +1,10 @@
 """The read model: its tables beside the events, opened once per app, and where it stands.
 
 `read_model(app)` opens the store's database with SQLAlchemy and creates the tables
-(`schema`) on first use; a store whose tables have another `SCHEMA_VERSION` has them
-dropped, to be projected anew (derived data). The projection's position and the
-summaries' position are rows of their own (see `catchup` for how they move).
+(`schema`) on first use; a store whose tables another release made (`versions`: another
+shape, or verdicts judged by other rules) has them dropped, to be projected anew. The
+projection's position and the summaries' position are rows of their own (see `catchup`
+for how they move).
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from sqlalchemy.pool import NullPool
 
 from handoff import eventstore, switches
 from handoff.projections import schema as t
-from handoff.projections import summaries, writing
+from handoff.projections import summaries, versions, writing
 from handoff.projections.summaries import PROJECTION as PROJECTION  # re-exported
 
 if TYPE_CHECKING:
     from handoff.application import HandoffApp
 
 
-_SCHEMA = "schema"  # its position row holds the tables' SCHEMA_VERSION
 
 
 @dataclass(frozen=True)
@@ -84,8 +84,10 @@ def _create_tables(engine: Engine) -> None:
             conn.execute(lock, {"key": eventstore.SCHEMA_LOCK_KEY})
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        if _schema_version(conn) != t.SCHEMA_VERSION:
-            # Another shape (an older release): drop it, the next catch-up projects anew.
+        current = versions.current()
+        if _held(conn) != current:
+            # Another shape, or other rules (another release): drop it, the next catch-up
+            # projects anew.
             t.metadata.drop_all(conn)
         t.metadata.create_all(conn)
         create_indexes(conn)
@@ -94,20 +96,22 @@ def _create_tables(engine: Engine) -> None:
         ).first()
         if found is None:
             conn.execute(t.position.insert().values(name=PROJECTION, position=0))
-            conn.execute(t.position.insert().values(name=_SCHEMA, position=t.SCHEMA_VERSION))
+            for name, version in zip((versions.SCHEMA_ROW, versions.RULES_ROW), current,
+                                     strict=True):
+                conn.execute(t.position.insert().values(name=name, position=version))
             conn.execute(
                 t.summary.insert().values(name=summaries.NAME, position=0, recorded_us=0)
             )
 
 
-def _schema_version(conn: Connection) -> int | None:
-    """The version of the read model's tables, None when there are none."""
+def _held(conn: Connection) -> tuple[int, int] | None:
+    """The versions of the read model there (`versions.held`); None when it has none."""
     if not inspect(conn).has_table(t.position.name):
         return None
-    found = conn.execute(
-        select(t.position.c.position).where(t.position.c.name == _SCHEMA)
-    ).scalar()
-    return None if found is None else int(found)
+    return versions.held(conn.execute(
+        select(t.position.c.name, t.position.c.position)
+        .where(t.position.c.name.in_((versions.SCHEMA_ROW, versions.RULES_ROW)))
+    ).tuples())
 
 
 def create_indexes(conn: Connection) -> None:

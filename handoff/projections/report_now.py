@@ -19,7 +19,7 @@ from eventsourcing.persistence import PersistenceError
 
 from handoff import eventstore
 from handoff.domain.service_level import IN_TIME, LATE
-from handoff.projections import amounts, summaries, verdicts
+from handoff.projections import amounts, summaries, verdicts, versions
 from handoff.projections.summaries import DAY_US, GROUPS, SLA_BASES, STAGE_BASES
 from handoff.projections.totals import ALL, UNASSIGNED, HandoffTotals, Scope, StageTotals
 
@@ -88,6 +88,9 @@ def _report(
     reader: _Reader, scope: Scope, first_day: str, last_day: str, last_event: int
 ) -> Report | None:
 
+    if versions.held(reader.rows(versions.SELECT, versions.SCHEMA_ROW, versions.RULES_ROW)
+                     ) != versions.current():
+        return None  # made by another release: the full path projects it anew
     found = reader.rows(
         "SELECT p.position AS projected, s.position AS summarised, s.recorded_us"
         " FROM read_position p, read_summary s WHERE p.name = {0} AND s.name = {0}",

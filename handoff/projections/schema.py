@@ -25,17 +25,13 @@ from handoff.domain.steps import EVENT_NAMES
 
 metadata = MetaData()
 
-# Bumped whenever a table changes shape: a store whose read model has another version has
-# it dropped and projected again (it is derived data), rather than read wrongly.
-SCHEMA_VERSION = 8
-
 # A key that is a notification id. On SQLite, only a column declared INTEGER is the rowid
 # itself: declared BIGINT it would be a second B-tree beside the rowid, which every
 # inserted row pays for (a rebuild writes a million of them).
 NotificationId = BigInteger().with_variant(Integer(), "sqlite")
 
 # The bit of each lifecycle event in `read_lead.stages` (the order of EVENT_NAMES; a
-# change of it changes SCHEMA_VERSION's meaning, so the tables are versioned with it).
+# change of it changes the column's meaning, so `versions.SCHEMA_VERSION` with it).
 STAGE_BITS = {name: 1 << number for number, name in enumerate(EVENT_NAMES)}
 
 # One row per projection: the last notification id whose effects are in the tables.

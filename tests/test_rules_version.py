@@ -1,0 +1,72 @@
+"""The read model stores the rules' verdicts (in time, due instants, what counts in flow and
+in cohort): a store made by a release with other rules must be projected again, which it
+is when `service_level.RULES_VERSION` differs (`projections.versions`). This test holds the
+version to the rules: it fails when their code changes while the version stays, so that no
+release forgets to bump it. Docstrings, comments and the version's own line do not count.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from pathlib import Path
+
+from handoff.domain import business_time, service_level
+
+# What the rules' code was at each version (FINGERPRINTS[RULES_VERSION] is the one in force).
+FINGERPRINTS = {
+    1: "a55eb7ad75eb45b30bf9b67d8b9693e448ea2cb3bbae28aea5e7d34482b3f49e",
+}
+
+
+def sources() -> list[str]:
+    """The rules' code: the verdicts (service_level) and business time (business_time)."""
+    return [Path(str(module.__file__)).read_text(encoding="utf-8")
+            for module in (service_level, business_time)]
+
+
+def fingerprint(texts: list[str]) -> str:
+    """The code as Python parses it, less docstrings and the RULES_VERSION line."""
+    digest = hashlib.sha256()
+    for text in texts:
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                    and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):
+                body.pop(0)
+        tree.body = [
+            node for node in tree.body
+            if not (isinstance(node, ast.Assign)
+                    and any(getattr(target, "id", None) == "RULES_VERSION"
+                            for target in node.targets))
+        ]
+        digest.update(ast.dump(tree).encode())
+    return digest.hexdigest()
+
+
+def test_the_rules_version_names_the_rules_in_force() -> None:
+    version, found = service_level.RULES_VERSION, fingerprint(sources())
+    assert FINGERPRINTS.get(version) == found, (
+        f"the rules changed since version {version} was recorded: stores made before would "
+        f"keep verdicts judged by the old ones. Bump RULES_VERSION in handoff/domain/"
+        f"service_level.py to {max(FINGERPRINTS) + 1} and add it here, fingerprint {found!r}"
+        if version in FINGERPRINTS else
+        f"RULES_VERSION {version} has no fingerprint here: add {version}: {found!r}"
+    )
+
+
+def test_only_a_change_of_the_rules_asks_for_a_new_version() -> None:
+    rules, calendar = sources()
+    before = fingerprint([rules, calendar])
+    rule = "return decided_at <= due_at"
+    assert rule in rules
+    # Words around the rules, and the version itself, change nothing ...
+    reworded = rules.replace('"""The service level', '"""How the service level', 1).replace(
+        rule, rule + "  # on the due instant itself: in time", 1
+    ).replace(f"RULES_VERSION = {service_level.RULES_VERSION}", "RULES_VERSION = 99", 1)
+    assert reworded != rules
+    assert fingerprint([reworded, calendar]) == before
+    # ... a decision on its due instant counted late does.
+    assert fingerprint([rules.replace(rule, "return decided_at < due_at", 1), calendar]) != before
