@@ -58,3 +58,41 @@ Feature: Follow-up and speed to lead
       And Li hands the lead again to Ola on Tuesday at 10:00
       And Ola contacts the lead by phone on Wednesday at 10:00
       Then the March 2026 speed to lead reads 1 contacted, median 8.00 hours and 90th percentile 8.00 hours
+
+  Rule: Follow-up and speed to lead are measured by the terms that judge the lead
+    As with the decision window (see "No silent rewriting of the past"), a revision
+    signed later does not change how a handoff or an acceptance already recorded is
+    measured, unless both sides sign it as a restatement: otherwise a revision of the
+    office hours or of the follow-up clause would rewrite figures both teams have seen.
+
+    Example: Later office hours do not change the speed of a call already recorded
+      Given it is now Tuesday at 09:00
+      And a handed lead "acme"
+      When Sam contacts the lead by phone on Monday at 11:30
+      And it is now Tuesday at 12:00
+      And the agreement is revised to open from 11:00 to 17:00
+      Then the March 2026 speed to lead reads 1 contacted, median 1.50 hours and 90th percentile 1.50 hours
+
+    Example: A restatement of the office hours times that call again
+      Given it is now Tuesday at 09:00
+      And a handed lead "acme"
+      When Sam contacts the lead by phone on Monday at 11:30
+      And it is now Tuesday at 12:00
+      And the agreement is revised to open from 11:00 to 17:00, as a restatement because "the office opened late all month"
+      Then the March 2026 speed to lead reads 1 contacted, median 0.50 hours and 90th percentile 0.50 hours
+
+    Example: A laxer follow-up signed later does not meet a follow-up already missed
+      Given it is now Monday 16 March 2026 at 09:00
+      And an accepted lead "acme"
+      When Sam contacts the lead by phone on Tuesday at 10:00
+      And it is now Monday 16 March 2026 at 10:00
+      And the agreement is revised to ask for 1 follow-up attempt within 7 days
+      Then the March 2026 follow-up reads 0 met, 1 missed and compliance 0%
+
+    Example: A follow-up clause restated for the past judges it again
+      Given it is now Monday 16 March 2026 at 09:00
+      And an accepted lead "acme"
+      When Sam contacts the lead by phone on Tuesday at 10:00
+      And it is now Monday 16 March 2026 at 10:00
+      And the agreement is revised to ask for 1 follow-up attempt within 7 days, as a restatement because "one call was the practice"
+      Then the March 2026 follow-up reads 1 met, 0 missed and compliance 100%

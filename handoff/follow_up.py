@@ -1,8 +1,10 @@
 """Follow-up and speed to lead for a period (SPEC §5), from the read model's events.
 
 Each accepted lead and each handoff in scope is judged by `domain.service_level`
-(`follow_up_outcome`, `first_contact`) under the agreement version in force when it
-was accepted (handed), as known at the report's as-of instant. In flow, the scope is
+(`follow_up_outcome`, `first_contact`) under the agreement version that judges it, as
+the SLA judges a handoff (SPEC §3): of the versions known at the report's as-of instant,
+those in force when its acceptance (handoff) was recorded, and restatements, the one
+governing the instant it was accepted (handed). In flow, the scope is
 the acceptances (handoffs) that occurred in the period; in cohort, those of the leads
 captured in it.
 
@@ -23,8 +25,8 @@ from typing import Any
 from handoff.application import HandoffApp
 from handoff.domain import service_level
 from handoff.domain.agreement import AgreementRegister
-from handoff.projections.due import KnownVersion
-from handoff.projections.instants import from_micros, micros
+from handoff.projections.due import KnownVersion, judging
+from handoff.projections.instants import micros
 from handoff.projections.report_now import reading
 
 _EVENTS = ("handed", "accepted", "rejected", "contacted", "proposal")
@@ -53,27 +55,28 @@ def follow_up_and_speed(
     def in_scope(at: int) -> bool:
         return basis == "cohort" or start_us <= at < end_us
 
+    versions = [KnownVersion(v.number, micros(v.applied_at), v.terms, v.restates)
+                for v in register.known_at(as_of)]
     result: dict[str, Any] = {}
     if lives is not None:
         if follow_up:
             result["follow_up"] = _follow_up_block([
-                _follow_up(register, events, at, as_of, as_of_us)
+                _follow_up(versions, events, at, recorded_us, as_of_us)
                 for events in lives.values()
-                for name, at in events
+                for name, at, recorded_us in events
                 if name == "accepted" and in_scope(at)
             ])
         contacts = [
-            (at, contact)
+            (at, recorded_us, contact)
             for events in lives.values()
-            for i, (name, at) in enumerate(events)
+            for i, (name, at, recorded_us) in enumerate(events)
             if name == "handed" and in_scope(at)
-            and (contact := service_level.first_contact(at, events[i + 1:])) is not None
+            and (contact := service_level.first_contact(
+                at, [(later, when) for later, when, _ in events[i + 1:]])) is not None
         ]
-    versions = [KnownVersion(v.number, micros(v.applied_at), v.terms)
-                for v in register.known_at(as_of)]
     ordered = sorted(
-        hours for handed_us, contact_us in contacts
-        if (hours := _speed(versions, handed_us, contact_us)) is not None
+        hours for handed_us, recorded_us, contact_us in contacts
+        if (hours := _speed(versions, handed_us, recorded_us, contact_us)) is not None
     )
     result["speed_to_lead"] = {
         "contacted": len(ordered),
@@ -86,14 +89,15 @@ def follow_up_and_speed(
 
 def _first_contacts(
     reader: Any, basis: str, start_us: int, end_us: int, as_of_us: int
-) -> list[tuple[int, int]]:
-    """(handed, first contact) of each handoff in scope contacted as known at as-of, from
+) -> list[tuple[int, int, int]]:
+    """(handed, when that was recorded, first contact) of each handoff in scope contacted
+    as known at as-of, from
     the first contact the projection keeps with each handoff. Valid when no row known
     then was replaced since (`_events_known`): a lead's events are then known in the
     order they happened, so a first contact recorded after as-of had none before it."""
     scope = "handed_us" if basis == "flow" else "captured_us"
-    found: list[tuple[int, int]] = reader.rows(
-        f"SELECT handed_us, contact_us FROM read_handoff"
+    found: list[tuple[int, int, int]] = reader.rows(
+        f"SELECT handed_us, handed_recorded_us, contact_us FROM read_handoff"
         f"{reader.hint(f'read_handoff_contact_{basis}')} WHERE {scope} >= {{0}}"
         f" AND {scope} < {{0}} AND handed_recorded_us <= {{0}}"
         " AND contact_us IS NOT NULL AND contact_recorded_us <= {0}",
@@ -105,15 +109,15 @@ def _first_contacts(
 def _lives(
     reader: Any, table: str, follow_up: bool, basis: str, start_us: int, end_us: int,
     as_of_us: int,
-) -> dict[int, list[tuple[str, int]]]:
+) -> dict[int, list[tuple[str, int, int]]]:
     """The events of each lead in scope that follow-up and speed to lead read, known at
-    as-of, in the order they happened."""
+    as-of, in the order they happened: (event, occurred, recorded)."""
     # Speed to lead alone reads only handoffs and what may end their wait (first_contact):
     # the acceptances and proposals are a third of the rows.
     kinds = ", ".join(f"'{name}'" for name in (_EVENTS if follow_up else _SPEED_EVENTS))
     starts = "'handed', 'accepted'" if follow_up else "'handed'"
     sql = (
-        f"SELECT lead_ref, event, occurred_us FROM {table}"
+        f"SELECT lead_ref, event, occurred_us, recorded_us FROM {table}"
         f" WHERE recorded_us <= {{0}} AND event IN ({kinds})"
     )
     parameters: list[Any] = [as_of_us]
@@ -130,10 +134,10 @@ def _lives(
     else:
         sql += " AND captured_us >= {0} AND captured_us < {0}"
         parameters += [start_us, end_us]
-    lives: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for lead, name, at in reader.rows(sql + " ORDER BY occurred_us, notification_id",
-                                      *parameters):
-        lives[lead].append((name, at))
+    lives: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+    for lead, name, at, recorded_us in reader.rows(
+            sql + " ORDER BY occurred_us, notification_id", *parameters):
+        lives[lead].append((name, at, recorded_us))
     return lives
 
 
@@ -161,26 +165,36 @@ def _events_known(reader: Any, as_of_us: int) -> str:
 
 
 def _follow_up(
-    register: AgreementRegister, events: list[tuple[str, int]], accepted_us: int,
-    as_of: datetime, as_of_us: int,
+    versions: list[KnownVersion], events: list[tuple[str, int, int]], accepted_us: int,
+    recorded_us: int, as_of_us: int,
 ) -> str | None:
-    version = register.in_force_at(from_micros(accepted_us), as_of)
+    version = _judging(versions, accepted_us, recorded_us)
     terms = version.terms.follow_up if version else None
     if terms is None:
         return None
     attempts, within_days = terms
     return service_level.follow_up_outcome(
         accepted_us,
-        [at for name, at in events if name == "contacted"],
-        [at for name, at in events if name == "proposal"],
+        [at for name, at, _ in events if name == "contacted"],
+        [at for name, at, _ in events if name == "proposal"],
         attempts, within_days, as_of_us,
     )
 
 
-def _speed(versions: list[KnownVersion], handed_us: int, contact_us: int) -> float | None:
-    """Business hours from a handoff to its first contact, under the version governing
-    the handoff (on microseconds: `projections.due`, held to the calendar's answers)."""
-    version = service_level.governing_version(versions, lambda v: v.covers(handed_us))
+def _speed(versions: list[KnownVersion], handed_us: int, recorded_us: int, contact_us: int
+           ) -> float | None:
+    """Business hours from a handoff to its first contact, under the version judging the
+    handoff (on microseconds: `projections.due`, held to the calendar's answers)."""
+    version = _judging(versions, handed_us, recorded_us)
     if version is None:
         return None
     return version.response_hours(handed_us, contact_us)
+
+
+def _judging(versions: list[KnownVersion], at_us: int, recorded_us: int
+             ) -> KnownVersion | None:
+    """The version judging a step made at `at_us` and recorded at `recorded_us` (a
+    handoff, an acceptance), as the SLA judges a handoff: `service_level.governing_version`
+    of `judging_versions` (`due.judging`)."""
+    return service_level.governing_version(
+        judging(versions, recorded_us, at_us), lambda v: v.covers(at_us))

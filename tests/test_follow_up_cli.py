@@ -101,3 +101,27 @@ def test_half_a_follow_up_clause_is_refused_and_one_recorded_before_measures_not
     handoff.ok("kpi", "--month", "2026-03", "--as-of", "2026-03-31T12:00")
     handoff.ok("report", "--month", "2026-03", "--out", str(tmp_path / "review.html"))
     handoff.ok("sla", "doc", "--month", "2026-03", "--out", str(tmp_path / "doc.md"))
+
+
+@pytest.mark.parametrize(("restate", "hours"), [(False, 1.5), (True, 0.5)])
+def test_speed_to_lead_without_a_follow_up_clause_keeps_the_terms_that_judge_the_handoff(
+    handoff: Handoff, tmp_path: Path, restate: bool, hours: float
+) -> None:
+    # Without a follow-up clause the speed comes from the first contact the projection
+    # keeps with each handoff: it too is measured by the version judging the handoff. A
+    # revision opening at 11:00 instead of 09:00, applied after the handoff was recorded,
+    # changes its speed (10:00 -> 11:30: 1.5 hours, or 0.5 from the revised opening) only
+    # as a restatement.
+    first, revised = tmp_path / "first.toml", tmp_path / "revised.toml"
+    first.write_text(agreement_toml(AGREEMENT, {"team": None}))
+    revised.write_text(agreement_toml(AGREEMENT, {
+        "team": None, "name": '"revised"', "calendar.hours": '["11:00", "17:00"]'}))
+    handoff.ok("sla", "apply", str(first))
+    handoff.ok("lead", "capture", "acme", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "acme", "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", "acme", "--owner", "sam", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "contact", "acme", "--at", "2026-03-02T11:30")
+    handoff.ok("sla", "apply", str(revised), *(["--restate", "--why", "late opening"]
+                                               if restate else []))
+    speed = handoff.json("kpi", "--month", "2026-03")["speed_to_lead"]
+    assert speed == {"contacted": 1, "median_hours": hours, "p90_hours": hours}

@@ -256,17 +256,23 @@ def expected_kpis(app: HandoffApp, period: Period, basis: str, by: str | None,
     return expected
 
 
-def judge(block: dict[str, Any], register: Any, later: list[Any], handed: Any,
-          as_of: datetime) -> None:
-    # Of the versions known at as-of that cover the handed instant: the latest of those in
-    # force when the handoff was recorded or signed as restatements; when none of them,
-    # the first to cover it.
+def judging_version(register: Any, handed: Any, as_of: datetime) -> Any:
+    """Of the versions known at as-of that cover the handed instant: the latest of those in
+    force when the handoff was recorded or signed as restatements; when none of them, the
+    first to cover it; None when none covers it."""
     known = [v for v in register.versions if v.applied_at <= as_of
              and v.terms.covers_instant(handed.occurred_at)]
     judging = [v for v in known if v.applied_at <= handed.recorded_at or v.restates]
     if not known:
+        return None
+    return judging[-1] if judging else known[0]
+
+
+def judge(block: dict[str, Any], register: Any, later: list[Any], handed: Any,
+          as_of: datetime) -> None:
+    version = judging_version(register, handed, as_of)
+    if version is None:
         return
-    version = judging[-1] if judging else known[0]
     calendar = version.terms.calendar
     due = calendar.add_business_hours(handed.occurred_at, version.terms.decide_within_hours)
     decision = next((e for n, e, _ in later if n in ("accepted", "rejected")), None)
@@ -281,17 +287,16 @@ def judge(block: dict[str, Any], register: Any, later: list[Any], handed: Any,
 def speed_to_lead(register: Any, later: list[Any], handed: Any, as_of: datetime
                   ) -> float | None:
     """Business hours from the handoff to the lead's next contacted step, unless it is
-    rejected or handed again first; under the latest version known at as-of that covers
-    the handed instant."""
+    rejected or handed again first; under the version that judges the handoff's decision
+    (SPEC §3: a revision recorded later changes it only as a restatement)."""
     for name, step, _ in later:
         if name in ("rejected", "handed"):
             return None
         if name == "contacted":
-            covering = [v for v in register.versions if v.applied_at <= as_of
-                        and v.terms.covers_instant(handed.occurred_at)]
-            if not covering:
+            version = judging_version(register, handed, as_of)
+            if version is None:
                 return None
-            return covering[-1].terms.calendar.business_hours_between(  # type: ignore[no-any-return]
+            return version.terms.calendar.business_hours_between(  # type: ignore[no-any-return]
                 handed.occurred_at, step.occurred_at)
     return None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pytest_bdd import given, parsers, then
+from pytest_bdd import given, parsers, then, when
 
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
@@ -32,6 +32,25 @@ def _(app: HandoffApp, attempts: str, days: str) -> str:
     terms = parse_agreement(agreement_toml(AGREEMENT, changes))
     app.apply_agreement(terms, actor="maria")
     return terms.name
+
+
+@when(
+    parsers.re(
+        r"the agreement is revised to (?:open from (?P<opens>\d\d:\d\d) to (?P<closes>\d\d:\d\d)"
+        r"|ask for (?P<attempts>\d+) follow-up attempts? within (?P<days>\d+) days)"
+        r'(?:, as a restatement because "(?P<why>[^"]+)")?'
+    )
+)
+def _(app: HandoffApp, opens: str | None, closes: str | None, attempts: str | None,
+      days: str | None, why: str | None) -> None:
+    """A revision of the background's agreement from 1 March 2026, in force at once."""
+    changes = {"team": None, "name": '"2026 growth agreement, revised"',
+               "effective_from": "2026-03-01",
+               "sales.follow_up": f"{{ attempts = {attempts or 2}, within_days = {days or 7} }}"}
+    if opens is not None:
+        changes["calendar.hours"] = f'["{opens}", "{closes}"]'
+    app.apply_agreement(parse_agreement(agreement_toml(AGREEMENT, changes)), actor="maria",
+                        restates=why)
 
 
 @then(parsers.re(r"the (?P<month>\w+ \d{4}) follow-up reads (?P<facts>.+)"))
