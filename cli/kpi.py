@@ -306,10 +306,16 @@ def due(obj: Any, within: str | None, fmt: str) -> None:
 
 
 def _shown(obj: Any, header: list[str], records: list[dict[str, Any]]) -> list[list[Any]]:
-    """Records as table rows, their instants (`..._at`) as people read them."""
+    """Records as table rows, their instants (`..._at`) as people read them and their
+    business hours (`...hours...`, unrounded as data) to two places."""
     shown = obj.instants.text
-    return [[shown(record[h]) if h.endswith("_at") else record[h] for h in header]
-            for record in records]
+
+    def cell(name: str, value: Any) -> Any:
+        if name.endswith("_at"):
+            return shown(value)
+        return round(value, 2) if "hours" in name and isinstance(value, float) else value
+
+    return [[cell(h, record[h]) for h in header] for record in records]
 
 
 @click.group()

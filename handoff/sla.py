@@ -55,10 +55,9 @@ def sla_breaches(
                 "handed_at": iso(from_micros(row["handed_us"])),
                 "due_at": iso(from_micros(row["due_us"])),
                 "decided_at": None if decided is None else iso(from_micros(decided)),
-                "hours_past_due": round(
-                    version.response_hours(row["due_us"], as_of_us if decided is None
-                                           else decided), 2
-                ),
+                # Unrounded, as data (SPEC §5); a table rounds it.
+                "hours_past_due": version.response_hours(
+                    row["due_us"], as_of_us if decided is None else decided),
             }
         )
     return found
@@ -126,7 +125,7 @@ def sla_due(app: HandoffApp, within: timedelta | None = None) -> list[dict[str, 
                 "owner": handoff.owner,
                 "handed_at": iso(handoff.handed_at),
                 "due_at": iso(handoff.due_at),
-                "business_hours_left": round(handoff.hours_left(now), 2),
+                "business_hours_left": handoff.hours_left(now),
             }
         )
     return found

@@ -148,6 +148,21 @@ def test_sla_breaches_lists_late_decisions(handoff: Handoff) -> None:
     assert late["hours_past_due"] == 1.0
 
 
+def test_sla_breaches_json_carries_hours_unrounded_and_the_table_rounds_them(
+    handoff: Handoff,
+) -> None:
+    # Handed at 10:00 on Monday, due at 10:00 on Tuesday, decided 20 minutes late: a third
+    # of an hour, whole in JSON (data, SPEC §5), to two places in the table.
+    handoff.ok("lead", "capture", "slow", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "slow", "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", "slow", "--owner", "sam", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "accept", "slow", "--at", "2026-03-03T10:20")
+    found = {row["lead"]: row for row in
+             json.loads(handoff.ok("sla", "breaches", "--format", "json"))}
+    assert found["slow"]["hours_past_due"] == 1 / 3
+    assert "0.33" in handoff.ok("sla", "breaches")
+
+
 def test_sla_breaches_exits_3_while_a_handoff_is_overdue(handoff: Handoff) -> None:
     handoff.ok("lead", "capture", "open", "--source", "web", "--at", "2026-03-02T09:00")
     handoff.ok("lead", "qualify", "open", "--at", "2026-03-02T09:30")

@@ -51,6 +51,14 @@ def test_pending_handoffs_soonest_due_first(monday_afternoon: HandoffApp) -> Non
     ]
 
 
+def test_the_hours_left_are_data_unrounded(monday_afternoon: HandoffApp, clock: FakeClock
+                                           ) -> None:
+    # Twenty seconds later, early has 1 hour 59 minutes 40 seconds left: 7,180 seconds
+    # (SPEC §5: JSON carries hours unrounded; the table rounds them).
+    clock.now += timedelta(seconds=20)
+    assert sla_due(monday_afternoon)[0]["business_hours_left"] == 7180 / 3600
+
+
 def test_within_counts_clock_time_up_to_the_due_instant(monday_afternoon: HandoffApp) -> None:
     # early is due 18 clock hours from now, late 22.
     assert [r["lead"] for r in sla_due(monday_afternoon, timedelta(hours=18))] == ["early"]
