@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from handoff.domain.service_level import OVERDUE
 from handoff.kpi import STAGE_NAMES
+from handoff.sla import DECIDED_LATE
 
 MEASURES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "sla_compliance.feature": (
@@ -79,12 +81,12 @@ def evidence_for(
                    f"({_percent(sla['compliance'])}); {sla['pending']:,} still pending.")
         return _marked(summary, breaches)
     if measure == "late decisions":
-        late = [b for b in breaches if b["status"] == "decided late"]
+        late = [b for b in breaches if b["status"] == DECIDED_LATE]
         summary = (f"{sla['decided_late']:,} of {sla['handoffs']:,} handoffs were decided after "
                    f"their due instant, each counted as a breach.")
         return _marked(summary, late)
     if measure == "open handoffs":
-        overdue = [b for b in breaches if b["status"] == "overdue"]
+        overdue = [b for b in breaches if b["status"] == OVERDUE]
         summary = (f"{sla['pending']:,} handoffs pending and {sla['overdue']:,} overdue "
                    f"(undecided past their due instant) when this document was written.")
         return _marked(summary, overdue)

@@ -6,8 +6,8 @@ Numbers are unrounded (SPEC §5: JSON and CSV are data); tables and HTML round.
 
 Every number comes from SQL aggregates over the projections, after catching them up;
 nothing is rebuilt by replaying aggregates. A report as of now reads the summaries
-(`projections.latest`, no SQLAlchemy needed); one as of an earlier instant, or while the
-summaries are stale, reads the per-event tables (`projections.queries`).
+(`projections.report_now`, no SQLAlchemy needed); one as of an earlier instant, or while the
+summaries are stale, reads the per-event tables (`projections.report_as_of`).
 """
 
 from __future__ import annotations

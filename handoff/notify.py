@@ -36,6 +36,7 @@ from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister, AppliedVersion
 from handoff.domain.business_time import BusinessCalendar
 from handoff.domain.notices import (
+    AT_RISK_MARKS,
     BREACH,
     DIGEST,
     Notice,
@@ -54,7 +55,8 @@ __all__ = ["Channel", "DeliveryFailed", "Draft", "Message", "RunReport", "due_no
 # A handoff that went overdue longer ago than this gets no breach notice of its own (the
 # digest still counts it): a first run on an old store does not flood the channel.
 BREACH_LOOKBACK = timedelta(days=7)
-_AT_RISK_SHARE = Fraction(1, 2)  # the digest's "at risk": the first warning mark reached
+# The digest's "at risk": the first warning mark reached.
+_AT_RISK_SHARE = Fraction(AT_RISK_MARKS[0], 100)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ from handoff.projections.due import KnownVersion
 from handoff.projections.instants import from_micros, micros
 from handoff.projections.report_as_of import Scope, breaches, pending
 
+# A breach's status: overdue (undecided past its due instant, service_level.OVERDUE) or this.
+DECIDED_LATE = "decided late"
+
 if TYPE_CHECKING:
     from handoff.kpi import Period
 
@@ -51,7 +54,7 @@ def sla_breaches(
             {
                 "lead": row["key"],
                 "owner": row["owner"],
-                "status": OVERDUE if decided is None else "decided late",
+                "status": OVERDUE if decided is None else DECIDED_LATE,
                 "handed_at": iso(from_micros(row["handed_us"])),
                 "due_at": iso(from_micros(row["due_us"])),
                 "decided_at": None if decided is None else iso(from_micros(decided)),

@@ -439,10 +439,7 @@ class AgreementRegister(Aggregate):
 
     def in_force_on(self, day: date, as_of: datetime | None = None) -> AppliedVersion | None:
         """The latest-applied version whose effective dates contain the local day."""
-        for version in reversed(self.known_at(as_of)):
-            if version.terms.covers(day):
-                return version
-        return None
+        return governing_version(self.known_at(as_of), lambda v: v.terms.covers(day))
 
     def stamp(
         self, event_name: str, actor: str, occurred_at: datetime, recorded_at: datetime,

@@ -18,13 +18,12 @@ from typing import Any
 
 from handoff.domain.agreement import AgreementTerms
 from handoff.domain.business_time import BusinessCalendar
-from handoff.domain.service_level import due_instant, judging_versions, response_hours
+from handoff.domain.service_level import DAY_US, due_instant, judging_versions, response_hours
 from handoff.projections.instants import from_micros, micros
 
-_DAY_US = 86_400_000_000
 # Instants this far from an effective date's local midnight are inside or outside the
 # agreement whatever the zone's offset (at most a day, plus a day of transitions).
-_MARGIN_US = 3 * _DAY_US
+_MARGIN_US = 3 * DAY_US
 # Opening hours at least this far from midnight lie wholly inside their local day, and in
 # order, even across a daylight-saving change (none moves a clock three hours).
 _EARLIEST_OPENING = time(3)
@@ -198,9 +197,9 @@ class _Hours:
             self.open_before.append(self.open_before[-1] + closed - opened)
         # An instant two days after the first UTC midnight has a later local date than the
         # first day (no zone is more than a day off UTC); likewise before the last.
-        self.low_us = micros(datetime.combine(first, time(), UTC)) + 2 * _DAY_US
-        self.high_us = micros(datetime.combine(last, time(), UTC)) - _DAY_US
+        self.low_us = micros(datetime.combine(first, time(), UTC)) + 2 * DAY_US
+        self.high_us = micros(datetime.combine(last, time(), UTC)) - DAY_US
 
 
 def _utc_day(instant_us: int) -> date:
-    return date(1970, 1, 1) + timedelta(days=instant_us // _DAY_US)
+    return date(1970, 1, 1) + timedelta(days=instant_us // DAY_US)

@@ -57,7 +57,7 @@ class LeadState:
     last_handoff: int | None = None
     last_handed_us: int | None = None
     last_handed_entry_us: int | None = None  # when that handoff's entry was recorded
-    stages: int = 0  # bit set (tables.STAGE_BITS) of the events it has had
+    stages: int = 0  # bit set (schema.STAGE_BITS) of the events it has had
     awaiting_contact: bool = False  # its latest handoff has had no first contact yet
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from handoff.domain.service_level import OVERDUE, PENDING
+from handoff.domain.service_level import OVERDUE, PENDING, outcome
 from handoff.projections import amounts, verdicts
 from handoff.projections import schema as t
 from handoff.projections.totals import (
@@ -259,7 +259,8 @@ def handoff_totals(conn: Connection, scope: Scope) -> dict[str, HandoffTotals]:
 
 
 def _outcome(rows: Any, scope: Scope) -> Any:
-    """in_time, late, pending or overdue at the report's as-of instant (see `counting`)."""
+    """in_time, late, pending or overdue at the report's as-of instant (service_level.outcome
+    as SQL: `verdicts`)."""
     name = rows.name
     return literal_column(
         verdicts.outcome_sql(f"{name}.decided", f"{name}.in_time", f"{name}.due_us",
@@ -397,7 +398,7 @@ def restated_handoffs(conn: Connection, scope: Scope) -> dict[int, int]:
         if decided_us is not None and decided_us <= scope.as_of_us:
             figures: tuple[Any, ...] = (bool(in_time), hours)
         else:
-            figures = (scope.as_of_us > due_us,)
+            figures = (outcome(due_us, None, scope.as_of_us) == OVERDUE,)
         judged[handoff_id].append((recorded_us, version, figures))
     changed: dict[int, int] = defaultdict(int)
     for rows in judged.values():

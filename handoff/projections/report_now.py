@@ -148,7 +148,7 @@ def stage_totals(reader: _Reader, scope: Scope) -> dict[str, StageTotals]:
 
 
 def handoff_totals(reader: _Reader, scope: Scope) -> dict[str, HandoffTotals]:
-    """As queries.handoff_totals: per group, and the whole report's (ALL) when grouped."""
+    """As report_as_of.handoff_totals: per group, and the whole report's (ALL) when grouped."""
     totals: dict[str, HandoffTotals] = defaultdict(HandoffTotals)
     whole = HandoffTotals()
     for group, outcome, count in _decided(reader, scope) + _waiting(reader, scope):
@@ -216,7 +216,7 @@ def _median(reader: _Reader, scope: Scope, group: str | None, decided: int) -> f
 
 
 def visits(reader: _Reader, first_day: str, last_day: str, as_of_us: int) -> int:
-    """As queries.visits: the latest record of each day known at as-of."""
+    """As report_as_of.visits: the latest record of each day known at as-of."""
     found = reader.rows(
         "SELECT day, visits FROM read_visits WHERE day >= {0} AND day <= {0}"
         " AND recorded_us <= {0} ORDER BY recorded_us, notification_id",

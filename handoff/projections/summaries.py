@@ -22,12 +22,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from handoff.domain.service_level import DAY_US as DAY_US  # re-exported
 from handoff.projections import amounts
 
 # The rows of this projection in read_position and of its summaries in read_summary.
 PROJECTION = "kpi"
 NAME = PROJECTION
-DAY_US = 86_400_000_000
 
 # Run SQL with `?`/`%s` parameters, as the driver does: a tuple once, a list of tuples
 # once per tuple (executemany).
