@@ -64,6 +64,27 @@ def test_a_missed_acceptance_needs_a_reason_and_then_counts_in_time(signed: Hand
     assert signed.json("lead", "show", "acme", "--as-of", before)["state"] == "handed"
 
 
+def test_a_missed_call_on_a_won_lead_is_told_to_give_its_reason(signed: Handoff) -> None:
+    # The lead is won, which is final for new steps; a call that happened before the win
+    # and was never logged is a missed step, which --why records at its true time.
+    handed_and_contacted(signed)
+    signed.ok("lead", "accept", "acme", "--at", "2026-03-03T09:00", "--why", "on the phone",
+              actor="sam")
+    signed.ok("lead", "proposal", "acme", "--amount", "5000", "--at", "2026-03-04T09:00",
+              actor="sam")
+    signed.ok("lead", "win", "acme", "--at", "2026-03-04T10:00", actor="sam")
+    refusal = signed.refused("lead", "contact", "acme", "--at", "2026-03-03T16:00",
+                             actor="sam")
+    assert "is before its previous event" in refusal and "--why" in refusal
+    assert len(signed.json("lead", "history", "acme")) == 7  # nothing written
+    signed.ok("lead", "contact", "acme", "--at", "2026-03-03T16:00", "--why",
+              "logged from the phone later", actor="sam")
+    assert signed.json("lead", "history", "acme")[-1]["event"] == "contacted"
+    # A new step after the win is still refused: the lead is final.
+    assert "which is final" in signed.refused("lead", "contact", "acme", "--at",
+                                              "2026-03-05T10:00", actor="sam")
+
+
 def test_a_voided_step_no_longer_counts_and_stays_in_the_history(signed: Handoff) -> None:
     handed_and_contacted(signed)
     signed.ok("lead", "accept", "acme", "--at", "2026-03-03T15:00", actor="sam")  # entry 5

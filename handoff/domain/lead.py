@@ -440,20 +440,20 @@ class Lead(Aggregate):
     # -- guards ---------------------------------------------------------------------
 
     def _check(self, event_name: str, stamp: Stamp) -> None:
+        # A step before the latest is told to give its reason first, whatever the lead's
+        # state now: recorded with --why, it is judged in the order things happened (a
+        # call logged late on a lead won since is such a step).
+        latest = self.latest_at
+        if latest is not None and stamp.occurred_at < latest:
+            last = next(f for f in reversed(self.facts()) if f.occurred_at == latest)
+            raise before_previous(self.key, stamp.occurred_at, last.name, latest)
         self.check_transition(event_name)
-        self.check_time(stamp)
+        check_not_in_future(stamp)
 
     def check_transition(self, event_name: str) -> None:
         refusal = transition_refusal(self.key, self.state, event_name)
         if refusal:
             raise TransitionRefused(refusal)
-
-    def check_time(self, stamp: Stamp) -> None:
-        latest = self.latest_at
-        if latest is not None and stamp.occurred_at < latest:
-            last = next(f for f in reversed(self.facts()) if f.occurred_at == latest)
-            raise before_previous(self.key, stamp.occurred_at, last.name, latest)
-        check_not_in_future(stamp)
 
     def steps_at(self, event_name: str, occurred_at: datetime) -> list[Fact]:
         """The steps of this name at this instant that the lead has recorded (usually none
@@ -563,12 +563,12 @@ class Journey:
         self.last_proposal: Decimal | None = None
 
     def check(self, event_name: str, stamp: Stamp) -> None:
-        """`Lead._check`: refuses a step the lifecycle or the order of time refuses."""
+        """`Lead._check`: refuses a step the order of time or the lifecycle refuses."""
+        if stamp.occurred_at < self.latest_at:
+            raise before_previous(self.key, stamp.occurred_at, self.latest_step, self.latest_at)
         refusal = transition_refusal(self.key, self.state, event_name)
         if refusal:
             raise TransitionRefused(refusal)
-        if stamp.occurred_at < self.latest_at:
-            raise before_previous(self.key, stamp.occurred_at, self.latest_step, self.latest_at)
         check_not_in_future(stamp)
 
     def record(self, event_name: str, occurred_at: datetime, data: dict[str, Any]) -> None:
