@@ -152,7 +152,7 @@ class HandoffApp(Application[Any]):
 
         def change() -> Recorded:
             register = self.agreement_register()
-            existing = register.identical_to(terms)
+            existing = register.identical_to(terms, restates)
             if existing is not None:
                 return Recorded(existing, new=False)
             version = register.apply(terms, actor=actor, at=self.clock(), restates=restates)

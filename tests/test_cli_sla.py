@@ -213,6 +213,34 @@ def test_a_lax_agreement_signed_by_one_side_changes_no_figure(
     assert "--restate needs --why" in handoff("sla", "sign", "3", "--restate").output
 
 
+def test_terms_already_in_force_may_still_be_signed_as_a_restatement(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Version 2 (800 hours) was signed without --restate: October's late decision stays
+    late. The same file applied again with --restate asks for something version 2 did
+    not: to judge the past by those terms. It is recorded (proposed, then signed), not
+    taken for the identical version."""
+    team = TEAM.replace('effective_to = 2026-06-30\n', "")
+    handoff.ok("sla", "apply", agreement(tmp_path, team))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handed_to_ola(handoff, "2026-10-05")
+    handoff.ok("lead", "accept", "m-1", "--at", "2026-10-07T10:00", actor="ola")
+    lax = agreement(tmp_path, team.replace("= 8", "= 800"), "lax.toml")
+    handoff.ok("sla", "apply", lax, actor="sam")
+    handoff.ok("sla", "sign", "2", actor="maria")
+    sla = handoff.json("kpi", "--month", "2026-10")["sla"]
+    assert (sla["decided_in_time"], sla["decided_late"]) == (0, 1)
+    assert "proposed version 3" in handoff.ok("sla", "apply", lax, "--restate", "--why",
+                                              "the fair week", actor="sam")
+    handoff.ok("sla", "sign", "3", actor="maria")
+    sla = handoff.json("kpi", "--month", "2026-10")["sla"]
+    assert (sla["decided_in_time"], sla["decided_late"]) == (1, 0)
+    # Applied again, restatement and all, it is identical to version 3: nothing recorded.
+    assert "identical to version 3" in handoff.ok("sla", "apply", lax, "--restate", "--why",
+                                                  "again", actor="sam")
+    assert "identical to version 2" in handoff.ok("sla", "apply", lax, actor="sam")
+
+
 def test_a_file_is_checked_without_a_store_and_none_is_created(tmp_path: Path) -> None:
     store = tmp_path / "none.sqlite"
     handoff = Handoff(str(store))

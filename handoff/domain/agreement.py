@@ -293,12 +293,16 @@ class AgreementRegister(Aggregate):
         recorded: list[AgreementVersion] = [*self.versions, *self.proposals.values()]
         return sorted(recorded, key=lambda v: v.number)
 
-    def identical_to(self, terms: AgreementTerms) -> AgreementVersion | None:
-        """The recorded version with exactly these terms (an overtaken proposal aside)."""
+    def identical_to(
+        self, terms: AgreementTerms, restates: str | None = None
+    ) -> AgreementVersion | None:
+        """The recorded version with exactly these terms (an overtaken proposal aside); when
+        they are to restate the past (`restates`), one that restates it too: terms recorded
+        without a restatement, asked for as one, ask for what they did not."""
         for version in self.history():
-            if version.terms.document == terms.document and not (
-                isinstance(version, Proposal) and version.overtaken_by
-            ):
+            if (version.terms.document == terms.document
+                    and not (isinstance(version, Proposal) and version.overtaken_by)
+                    and (restates is None or version.restates is not None)):
                 return version
         return None
 
@@ -316,7 +320,7 @@ class AgreementRegister(Aggregate):
         actor's side. Terms identical to a recorded version record nothing. `restates`:
         why the version also judges the handoffs recorded before it (SPEC §3)."""
         check_restatement(restates)
-        existing = self.identical_to(terms)
+        existing = self.identical_to(terms, restates)
         if existing is not None:
             return existing
         team = self.team_binding(terms, at)
