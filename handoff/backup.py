@@ -38,7 +38,6 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
 from eventsourcing.utils import get_topic
 
 from handoff import audit, eventstore
@@ -73,10 +72,9 @@ class LogChanged(Refused):
 def _aggregates() -> dict[type, type]:
     """Each kind of entry handoff writes, with the kind of record it belongs to."""
     return {
-        value: aggregate
+        kind: aggregate
         for aggregate in (Lead, AgreementRegister, TrafficDay, VerificationLog, Notice)
-        for value in vars(aggregate).values()
-        if isinstance(value, type) and issubclass(value, CanMutateAggregate)
+        for kind in eventstore.event_kinds(aggregate)
     }
 
 
@@ -84,8 +82,7 @@ _AGGREGATES = _aggregates()
 # The topic of the class the library builds a record from, for each record's first entry
 # (None for the others).
 _AGGREGATE_TOPICS = {
-    kind: get_topic(aggregate) if issubclass(kind, CanInitAggregate) else None
-    for kind, aggregate in _AGGREGATES.items()
+    kind: eventstore.first_entry_topic(kind, aggregate) for kind, aggregate in _AGGREGATES.items()
 }
 # Each kind of entry by its topic. A backup may hold nothing else (a topic names a class
 # to load, so an unknown one is never followed).
@@ -558,7 +555,7 @@ def _check_fields(event: Any) -> None:
     that nothing restored can break a later read."""
     _check_library_fields(event)
     hints = _hints(type(event))
-    fields = {k: v for k, v in vars(event).items() if k not in _LIBRARY_FIELDS}
+    fields = {k: v for k, v in vars(event).items() if k not in eventstore.LIBRARY_FIELDS}
     unknown = sorted(set(fields) - set(hints))
     if unknown:
         raise ValueError(f"handoff cannot read this entry back (unknown field {unknown[0]!r})")
@@ -573,10 +570,6 @@ def _check_fields(event: Any) -> None:
             raise ValueError(
                 f"handoff cannot read this entry back ({name} is {fields[name]!r})"
             )
-
-
-_LIBRARY_FIELDS = frozenset({"originator_id", "originator_version", "timestamp",
-                             "originator_topic"})
 
 
 def _check_library_fields(event: Any) -> None:
@@ -604,7 +597,7 @@ def _hints(cls: type) -> dict[str, Any]:
         _HINTS[cls] = {
             name: hint
             for name, hint in typing.get_type_hints(cls).items()
-            if name not in _LIBRARY_FIELDS
+            if name not in eventstore.LIBRARY_FIELDS
             and typing.get_origin(hint) is not typing.ClassVar
             and not isinstance(hint, typing.TypeVar)
         }

@@ -10,6 +10,7 @@ than the projection silently slowing down or reading wrongly):
 
 - the events table: its name on the recorder, its schema on PostgreSQL, `rowid` as the
   notification id on SQLite, and its columns (notification id, originator id, topic, state);
+  on PostgreSQL, the recorder's statements locking it and the channel it notifies;
 - the datastore's transaction, and the rows its cursor gives (tuples or dictionaries);
   the driver's cursor inside it (on SQLite the `sqlite3` cursor inside the library's
   `SQLiteCursor`), set to read rows as plain tuples (`row_factory`);
@@ -24,7 +25,11 @@ than the projection silently slowing down or reading wrongly):
   and, for an event an import describes without constructing it (`Unbuilt`), the order
   of those attributes (the event's dataclass fields) and what `Aggregate._create` adds;
 - the repository's reconstruction of an aggregate (its events in order through
-  `project_aggregate`, when it keeps no snapshots and no cache), to load many at once.
+  `project_aggregate`, when it keeps no snapshots and no cache), to load many at once;
+- the fields the library gives every entry (`LIBRARY_FIELDS`), its `timestamp` first in
+  its state (`stamped_at`), which of an aggregate's classes are its kinds of entry, and
+  which of them begins a record, naming the class the library builds the record from
+  (`event_kinds`, `first_entry_topic`).
 
 Anyone needing another internal adds a function here (append; keep each one small).
 """
@@ -46,7 +51,12 @@ from json.encoder import (  # type: ignore[attr-defined]  # not in typeshed
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from uuid import UUID
 
-from eventsourcing.domain import OriginatorIDError, OriginatorVersionError
+from eventsourcing.domain import (
+    CanInitAggregate,
+    CanMutateAggregate,
+    OriginatorIDError,
+    OriginatorVersionError,
+)
 from eventsourcing.persistence import JSONTranscoder, Transcoder
 from eventsourcing.utils import get_topic
 
@@ -138,13 +148,10 @@ def last_recorded_by(app: Application[Any], instant: datetime) -> int:
     every entry was recorded by `instant` (0: its first was not). What is logged later never
     changes it, whatever instant it bears."""
     unwrap, decode = _unwrapper(app), app.mapper.transcoder.decode
-    stamp = _STAMP.match
     last = 0
     for position, _, _, _, state in every_stored_entry(app):
         plain = unwrap(state)
-        found = stamp(plain)  # the usual shape: the instant read without decoding the rest
-        recorded = (datetime.fromisoformat(found[1].decode()) if found
-                    else decode(plain)["timestamp"])
+        recorded = stamped_at(plain) or decode(plain)["timestamp"]
         if recorded > instant:
             break
         last = position
@@ -450,6 +457,14 @@ def tagged_pattern(type_name: bytes, data: bytes) -> bytes:
 _STAMP = re.compile(rb'\{"timestamp":' + tagged_pattern(b"datetime_iso", rb'"([^"\\]+)"'))
 
 
+def stamped_at(state: bytes) -> datetime | None:
+    """When the entry of this plain state was recorded, read from its usual shape (the
+    library's `timestamp` first, as it sets an event's attributes) without decoding the
+    rest; None for another shape, which the caller decodes."""
+    found = _STAMP.match(state)
+    return datetime.fromisoformat(found[1].decode()) if found else None
+
+
 def read_and_decode(app: Application[Any], page: int = 20_000) -> int:
     """Read every notification and decode its state the library's own way (no domain
     objects): the baseline the projection's own reading is measured against."""
@@ -717,6 +732,25 @@ def read_back(
                   if isinstance(error.__cause__, TranscodingNotRegisteredError)
                   else "an instant, an amount or an id written otherwise than handoff writes it")
         raise ValueError(f"handoff cannot read this entry back ({reason})") from None
+
+
+# The fields the library gives every entry of a record: its id and version, when it was
+# recorded, and on a record's first entry the topic of the class it builds the record from.
+# Every other field of an entry is the domain's own.
+LIBRARY_FIELDS = frozenset({"originator_id", "originator_version", "timestamp",
+                            "originator_topic"})
+
+
+def event_kinds(aggregate: type) -> list[type]:
+    """The kinds of entry a record of this class is made of: the event classes it declares."""
+    return [value for value in vars(aggregate).values()
+            if isinstance(value, type) and issubclass(value, CanMutateAggregate)]
+
+
+def first_entry_topic(kind: type, aggregate: type) -> str | None:
+    """For a kind of entry that begins a record: the topic of the class the library builds
+    that record from (the entry's `originator_topic`); None for the kinds that follow."""
+    return get_topic(aggregate) if issubclass(kind, CanInitAggregate) else None
 
 
 def fills_defaults(kind: type) -> bool:

@@ -8,12 +8,14 @@ tests fail by name, rather than the projection reading wrongly or silently slowi
 from __future__ import annotations
 
 import json
+import typing
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
 from conftest import AGREEMENT, BulkWriter, FakeClock, agreement_toml
+from eventsourcing.domain import AggregateCreated, AggregateEvent
 from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import get_topic
 
@@ -400,3 +402,66 @@ def test_an_entry_lacking_a_field_its_method_declares_a_default_for_reads_with_i
     assert not hasattr(event, "number")
     restored = event.mutate(opened.mutate(None))
     assert [v.number for v in restored.versions] == [1]
+
+
+def test_the_library_gives_every_entry_these_fields_and_a_first_entry_its_class() -> None:
+    # The fields the library's own event classes declare (less their class constants):
+    # a record's first entry has them all, every other entry all but originator_topic.
+    def declared(cls: type) -> set[str]:
+        return {name for name, hint in typing.get_type_hints(cls).items()
+                if typing.get_origin(hint) is not typing.ClassVar}
+
+    assert declared(AggregateCreated) == eventstore.LIBRARY_FIELDS
+    assert declared(AggregateEvent) == eventstore.LIBRARY_FIELDS - {"originator_topic"}
+    kinds = eventstore.event_kinds(Lead)
+    assert {*LIFECYCLE_EVENTS, *CORRECTIONS, Lead.Forgotten} <= set(kinds)
+    for kind in kinds:
+        first = issubclass(kind, AggregateCreated)
+        assert eventstore.first_entry_topic(kind, Lead) == (get_topic(Lead) if first else None)
+    created, *later = a_lead_with_every_kind_of_entry("fields").collect_events()
+    assert set(vars(created)) >= eventstore.LIBRARY_FIELDS
+    assert vars(created)["originator_topic"] == get_topic(Lead)
+    for event in later:
+        assert set(vars(event)) & eventstore.LIBRARY_FIELDS == (
+            eventstore.LIBRARY_FIELDS - {"originator_topic"})
+
+
+def test_every_entry_states_first_when_it_was_recorded(store: str, clock: FakeClock) -> None:
+    """`last_recorded_by` reads each entry's instant from the start of its state: every kind
+    the application writes has it there, as the library decodes it."""
+    app = HandoffApp(locate(store), clock=clock)
+    try:
+        every_kind_of_event(app)
+        app.save_in_bulk([a_lead_with_every_kind_of_entry("stamped")])
+        decode = app.mapper.transcoder.decode
+        topics = set()
+        for _, _, topic, state in [r for page in eventstore.log_pages(app) for r in page]:
+            plain = _plain(app, state)
+            assert eventstore.stamped_at(plain) == decode(plain)["timestamp"], topic
+            topics.add(topic)
+        assert len(topics) > len(LIFECYCLE_EVENTS)  # agreement and traffic entries too
+    finally:
+        app.close()
+
+
+def test_the_postgres_recorder_locks_the_events_table_and_notifies_its_channel(
+    pg_store: str, clock: FakeClock
+) -> None:
+    """`copy_stored_rows` takes the recorder's own locks, so that ids are committed in
+    order, and notifies its channel, as the library's INSERT does."""
+    app = HandoffApp(locate(pg_store), clock=clock)
+    try:
+        recorder = app.recorder
+        table = eventstore.events_table(app)
+        with recorder.datastore.get_connection() as connection:
+            statements = [s if isinstance(s, str) else s.as_string(connection)
+                          for s in recorder.lock_table_statements]
+        name = table.split(".")[-1]
+        # An exclusive lock on the events table (reads go on; no other write does).
+        assert [s for s in statements
+                if s.startswith("LOCK TABLE") and name in s and s.endswith("IN EXCLUSIVE MODE")]
+        # The channel named after the events table, which the library's INSERT notifies.
+        assert isinstance(recorder.channel_name, str)
+        assert name.strip('"') in recorder.channel_name
+    finally:
+        app.close()
