@@ -10,7 +10,9 @@ password). Delivery either returns or raises `DeliveryFailed` with a reason fit 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
+import re
 import smtplib
 import socket
 import ssl
@@ -57,18 +59,52 @@ def _digest(text: str) -> str:
 
 
 def _split(url: str, option: str, schemes: tuple[str, ...]) -> SplitResult:
+    """The URL's parts, once it is one that the channel's library will send as it is: a
+    malformed one is refused here, before any notice is claimed, without echoing it."""
+    text = url.strip()
+    not_a_url = f"{option}: not a URL of the form {schemes[0]}://host/..."
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(text)
         parts.hostname  # noqa: B018  (raises on a malformed host, e.g. "[bad")
     except ValueError:
-        raise BadDestination(f"{option}: not a URL of the form {schemes[0]}://host/...") from None
+        raise BadDestination(not_a_url) from None
     if parts.scheme.lower() not in schemes or not parts.hostname:
-        raise BadDestination(f"{option}: not a URL of the form {schemes[0]}://host/...")
+        raise BadDestination(not_a_url)
     try:
-        parts.port  # noqa: B018  (raises on a port that is not a number in range)
+        port = parts.port  # raises on a port that is not a number in range
     except ValueError:
-        raise BadDestination(f"{option}: the URL's port is not a number from 1 to 65535") from None
+        port = 0
+    if port == 0:
+        raise BadDestination(f"{option}: the URL's port is not a number from 1 to 65535")
+    _check_sendable(text, parts, option, not_a_url)
     return parts
+
+
+# What http.client refuses in a URL's path and host (`_contains_disallowed_url_pchar_re`):
+# a space or a control character. urlsplit quietly drops a tab or a newline, which urllib
+# sends on, so the URL's text is what is tested.
+_UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def _check_sendable(text: str, parts: SplitResult, option: str, not_a_url: str) -> None:
+    """Refuse what the libraries would refuse while delivering, each time, with the URL in
+    their error: a space or a control character anywhere (in the host as urllib decodes
+    it, too); beyond ASCII, a path or query (http.client sends them as ASCII), a user or
+    password (smtplib logs in with ASCII), or a host name that has no IDNA form."""
+    host = unquote(parts.hostname or "")
+    if _UNSENDABLE.search(text) or _UNSENDABLE.search(host):
+        raise BadDestination(f"{option}: the URL may not contain a space or a control character")
+    if not (parts.path + parts.query + parts.fragment).isascii():
+        raise BadDestination(f"{option}: the URL may hold only ASCII characters outside its "
+                             "host name (percent-encode the others: é as %C3%A9)")
+    user, password = (unquote(part or "") for part in (parts.username, parts.password))
+    if not (user + password).isascii():
+        raise BadDestination(f"{option}: the URL's user and password may hold only ASCII "
+                             "characters")
+    try:
+        host.encode("ascii" if host.isascii() else "idna")
+    except UnicodeError:  # a label empty or too long
+        raise BadDestination(not_a_url) from None
 
 
 def _where(parts: SplitResult) -> str:
@@ -101,6 +137,9 @@ class Webhook:
             raise DeliveryFailed(f"{self.label} answered HTTP {error.code}") from None
         except urllib.error.URLError as error:
             raise DeliveryFailed(f"{self.label}: {_reason(error.reason)}") from None
+        except http.client.HTTPException as error:  # its text may quote the URL: not shown
+            raise DeliveryFailed(
+                f"{self.label}: the HTTP exchange failed ({type(error).__name__})") from None
         except (OSError, ValueError) as error:  # timeouts, resets, a malformed answer
             raise DeliveryFailed(f"{self.label}: {_reason(error)}") from None
 
@@ -167,12 +206,15 @@ class Mailbox:
 def _address(option: str, text: str) -> str:
     address = text.strip()
     local, _, domain = address.rpartition("@")
-    if not local or not domain or any(c.isspace() or c in "<>,;\"" for c in address):
+    if not local or not domain or any(
+        c.isspace() or not c.isprintable() or c in "<>,;\"" for c in address
+    ):
         raise BadDestination(f"{option}: not an e-mail address: {text!r}")
     return address
 
 
 def _reason(error: object) -> str:
-    """One line saying why, without a traceback (and without the URL: it is not in it)."""
+    """One line saying why, without a traceback (and without the URL: it is not in the
+    errors this is given; http.client's, which may quote it, are told by their kind)."""
     text = " ".join(str(error).split())
     return text or type(error).__name__

@@ -481,6 +481,7 @@ def test_the_channels_may_come_from_the_environment(
     (("--webhook", "hooks.slack.com/services/T0"), "--webhook: not a URL"),
     (("--webhook", "https://user:s3cret@example.com/x"), "may not carry a user or password"),
     (("--webhook", "https://example.com:99999/x"), "port is not a number"),
+    (("--webhook", "https://example.com:0/x"), "port is not a number from 1 to 65535"),
     (("--webhook", "http://user:s3cret@[bad"), "--webhook: not a URL"),
     (("--smtp", "smtp://127.0.0.1:25"), "--smtp and --to go together"),
     (("--to", "a@example.com"), "--smtp and --to go together"),
@@ -497,6 +498,104 @@ def test_bad_options_are_a_usage_error_in_one_line(
     [line] = result.stderr.strip().splitlines()
     assert says in line
     assert "s3cret" not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("options", "says"), [
+    (("--webhook", "http://127.0.0.1:9/hooks/s3cret x"), "may not contain a space or a control"),
+    (("--webhook", "https://hooks.slack.com/services/T0/B0/s3cret\tTOKEN"),
+     "may not contain a space or a control"),
+    (("--webhook", "https://hooks.slack.com/services/T0/B0/s3cret\x00"),
+     "may not contain a space or a control"),
+    (("--webhook", "https://hooks.slack.com/services/T0/B0/s3cret\x7f"),
+     "may not contain a space or a control"),
+    (("--webhook", "https://hooks%0Aslack.com/services/T0/B0/s3cret"),  # urllib decodes a host
+     "may not contain a space or a control"),
+    (("--webhook", "http://127.0.0.1:9/s3cret/\u00e9"), "only ASCII characters outside"),
+    (("--webhook", "http://127.0.0.1:9/s3cret?to=\u00e9"), "only ASCII characters outside"),
+    (("--webhook", "http://xn--a.\u00e9" + "x" * 64 + "/s3cret"), "--webhook: not a URL"),
+    (("--smtp", "smtp://sales:s3cret x@127.0.0.1", "--to", "a@example.com"),
+     "may not contain a space or a control"),
+    (("--smtp", "smtp://sales:s3cr%C3%A9t@127.0.0.1", "--to", "a@example.com"),
+     "--smtp: the URL's user and password may hold only ASCII characters"),
+    (("--smtp", "smtp://sales:s3cret@127.0.0.1", "--to", "a\x7f@example.com"),
+     "--to: not an e-mail address"),
+])
+def test_a_url_http_or_smtp_could_not_send_is_refused_before_anything_is_recorded(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, options: tuple[str, ...], says: str
+) -> None:
+    """Refused up front, where the libraries would fail mid-run: an internal error quoting
+    the secret path after a notice was claimed (a space, a control character), or a
+    delivery failed again at every run (a character beyond ASCII)."""
+    at(clock, "2026-03-02T13:00:00-06:00")  # a warning and the digest are due
+    before = notify.ok("audit", "digest")
+    result = notify("sla", "notify", *options)
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert says in line and line.endswith(" sla notify --help')")
+    assert "s3c" not in result.output and "Traceback" not in result.output
+    assert notify.ok("audit", "digest") == before  # no notice claimed
+
+
+def test_a_host_name_beyond_ascii_and_a_percent_encoded_path_are_sendable() -> None:
+    """http.client sends a host name in its IDNA form, and a path as written."""
+    channel = Webhook("https://b\u00fccher.example/hooks/caf%C3%A9%20au%20lait")
+    assert channel.label == "webhook https://b\u00fccher.example"
+
+
+def test_a_webhook_url_with_a_tab_from_the_environment_is_refused_without_echoing_it(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at(clock, "2026-03-02T13:00:00-06:00")
+    monkeypatch.setenv("HANDOFF_WEBHOOK", "https://hooks.slack.com/services/T0/B0/SECRET\tTOKEN")
+    before = notify.ok("audit", "digest")
+    result = notify("sla", "notify")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        "Error: --webhook: the URL may not contain a space or a control character (see '")
+    assert "SECRET" not in result.output
+    assert notify.ok("audit", "digest") == before
+
+
+@pytest.fixture
+def not_http() -> Iterator[int]:
+    """A port where something answers that is not an HTTP server (a line of SSH, say)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def answer() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def test_an_answer_that_is_not_http_is_a_failed_delivery_sent_again_next_run(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, not_http: int
+) -> None:
+    url = f"http://127.0.0.1:{not_http}/services/T0/B0/secret-token"
+    at(clock, "2026-03-02T13:00:00-06:00")
+    result = notify("sla", "notify", "--webhook", url)
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines()[-1] == "0 notices sent, 2 failed, 0 already sent"
+    assert result.stderr == (
+        f"Error: 2 notices not delivered (webhook http://127.0.0.1:{not_http}: the HTTP"
+        " exchange failed (BadStatusLine)); the next run sends them again\n"
+    )
+    at(clock, "2026-03-02T13:01:00-06:00")  # failed, not claimed for good: tried again
+    again = notify("sla", "notify", "--webhook", url)
+    assert again.stdout.splitlines()[-1] == "0 notices sent, 2 failed, 0 already sent"
 
 
 def test_an_unreachable_destination_is_one_line_exit_1_without_the_password(
