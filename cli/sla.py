@@ -133,9 +133,8 @@ def check_command(obj: Any, file: str, fmt: str) -> None:
     """Validate a TOML FILE and show how it differs from the version in force; records
     nothing."""
     terms = read_terms(file)
-    app = obj.app_to_check_against()  # a file can be checked before any store exists
-    current, changes = app.check_agreement(terms)
-    identical = app.agreement_register().identical_to(terms)
+    current, changes = obj.app.check_agreement(terms)  # a missing store is refused (SPEC §7)
+    identical = obj.app.agreement_register().identical_to(terms)
     if fmt == "json":
         print_json({
             "valid": True,

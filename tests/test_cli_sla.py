@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cli_helpers import Handoff
+from cli_helpers import Handoff, nothing_recorded
 
 H1 = """
 name = "H1"
@@ -241,12 +241,15 @@ def test_terms_already_in_force_may_still_be_signed_as_a_restatement(
     assert "identical to version 2" in handoff.ok("sla", "apply", lax, actor="sam")
 
 
-def test_a_file_is_checked_without_a_store_and_none_is_created(tmp_path: Path) -> None:
-    store = tmp_path / "none.sqlite"
-    handoff = Handoff(str(store))
-    said = handoff.ok("sla", "check", agreement(tmp_path, H1))
-    assert "valid; compared with no version in force" in said
-    assert not store.exists()
+def test_a_file_is_not_checked_against_a_store_that_does_not_exist(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """sla check records nothing, so it refuses a missing store as every such command does
+    (SPEC §7): a mistyped --store compared the file with no version in force, and said so
+    as if that were the store's answer."""
+    line = handoff.refused("sla", "check", agreement(tmp_path, H1))
+    assert line.startswith("Error: no store at '")
+    assert nothing_recorded(handoff)
 
 
 def test_history_compares_each_version_with_the_terms_it_replaces(
