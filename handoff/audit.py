@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,6 +47,10 @@ GENESIS = bytes(32)  # the link before the first entry
 _sha256 = hashlib.sha256
 _DIGEST, _ORIGINATOR, _POSITION = 32, 32, 8  # bytes per entry in a block's columns
 _PAGE = 20_000
+# The last position a store can give an entry: a signed 64-bit integer (SQLite's rowid,
+# PostgreSQL's BIGINT notification id, and `positions` as a block packs them).
+MAX_POSITION = 2**63 - 1
+_WRITTEN_DIGEST = re.compile(r"([0-9]{1,19})-([0-9a-fA-F]{64})", re.ASCII)
 _COLUMNS = "first_position, last_position, previous, positions, originators, digests, link"
 _CREATE = {
     False: f"CREATE TABLE IF NOT EXISTS {TABLE} (first_position INTEGER PRIMARY KEY,"
@@ -85,15 +90,15 @@ class Digest:
 
     @classmethod
     def parse(cls, text: str) -> Digest:
-        position, _, link = text.strip().partition("-")
-        try:
-            if not position.isdigit() or len(link) != 64:
-                raise ValueError
-            return cls(int(position), bytes.fromhex(link))
-        except ValueError:
+        """A digest as `audit digest` prints it: an entry's position (from 1 to the last a
+        store can number), a dash and the link's 64 hex digits."""
+        written = _WRITTEN_DIGEST.fullmatch(text.strip())
+        if written is None or not 1 <= int(written[1]) <= MAX_POSITION:
             raise MalformedDigest(
-                f"not a digest printed by 'handoff audit digest': {text!r}"
-            ) from None
+                "not a digest printed by 'handoff audit digest' (an entry's position in the"
+                f" log, a dash and 64 hex digits): {text!r}"
+            )
+        return cls(int(written[1]), bytes.fromhex(written[2]))
 
 
 @dataclass(frozen=True)
@@ -308,13 +313,26 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
     if entry is not None and entry[0] <= head.position:
         raise TamperedLog(f"{_name(app, entry[0], entry[1])} was inserted")
     newly = seal(app)
-    # Every seal now either matched the log or was just computed from it.
-    if expected is not None and _link_at(app, expected.position) != expected.link:
+    sealed_now = _head(app)
+    if expected is not None:
+        _check_extends(app, expected, sealed_now)
+    return Verdict(checked, newly, sealed_now, erased)
+
+
+def _check_extends(app: Any, expected: Digest, head: Digest) -> None:
+    """The log, its every seal matched or just computed, extends the one `expected` was
+    taken of: it reaches that entry, with the same link there."""
+    if expected.position > head.position:
+        ends = f"ends at entry {head.position}" if head.position else "holds no entry"
+        raise TamperedLog(
+            f"the log {ends}, before the digest's entry {expected.position}: entries were"
+            " removed since, or the digest was taken of another store"
+        )
+    if _link_at(app, expected.position) != expected.link:
         raise TamperedLog(
             f"the log is not the one digested at entry {expected.position}: it was"
             " rewritten since, seals included"
         )
-    return Verdict(checked, newly, _head(app), erased)
 
 
 def _removed_later(app: Any, originator: str, position: int) -> int | None:

@@ -225,9 +225,36 @@ def test_a_rewritten_log_and_seals_are_caught_by_a_kept_digest(history: Handoff)
     assert refusal.startswith(f"Error: the log is not the one digested at entry {position}:")
 
 
-def test_a_malformed_digest_is_refused_in_one_line(history: Handoff) -> None:
-    assert history.refused("audit", "verify", "--digest", "12-abc") == (
-        "Error: not a digest printed by 'handoff audit digest': '12-abc'"
+MALFORMED = (
+    "Error: not a digest printed by 'handoff audit digest' (an entry's position in the log,"
+    " a dash and 64 hex digits): "
+)
+LINK = "ab" * 32
+
+
+@pytest.mark.parametrize("text", [
+    "12-abc",
+    f"0-{LINK}",  # the log's entries are numbered from 1
+    f"-1-{LINK}",
+    f"99999999999999999999999-{LINK}",  # beyond what a store can number (2**63 - 1)
+    f"9223372036854775808-{LINK}",
+    f"\u0663-{LINK}",  # an Arabic-Indic 3
+    f"12-{LINK[:-2]} f",
+])
+def test_a_malformed_digest_is_refused_in_one_line(history: Handoff, text: str) -> None:
+    assert history.refused("audit", "verify", "--digest", text) == f"{MALFORMED}{text!r}"
+
+
+@pytest.mark.parametrize("position", ["11", "99", "9223372036854775807"])
+def test_a_digest_past_the_end_of_the_log_says_the_log_is_shorter(
+    history: Handoff, position: str
+) -> None:
+    """The fixture's log holds entries 1 to 10 (its seals test names them)."""
+    kept = history.ok("audit", "digest").strip()
+    refusal = history.refused("audit", "verify", "--digest", f"{position}-{kept[-64:]}")
+    assert refusal == (
+        f"Error: the log ends at entry 10, before the digest's entry {position}: entries"
+        " were removed since, or the digest was taken of another store"
     )
 
 
