@@ -324,6 +324,9 @@ class HandoffApp(Application[Any]):
             return found
 
         def change() -> Lead:
+            binding = self.agreement_register().binding(self.clock())
+            if binding is not None:  # an erasure is recorded: by whom its team lets record
+                binding.check_member(actor, "forget a lead")
             lead = self.lead(key)
             # Entries to erase that no erasure recorded yet: all of them the first time;
             # none after a crash between recording and rewriting; details a forgetting

@@ -114,3 +114,17 @@ def test_details_given_in_an_amendment_are_erased_and_so_is_what_an_earlier_forg
     assert handoff.refused("lead", "forget", "acme-1", "--why", "again") == (
         "Error: lead 'acme-1' was forgotten already"
     )
+
+
+def test_with_a_team_in_force_only_its_members_forget_a_lead(signed: Handoff) -> None:
+    # The team in force says who may record (maria, li | sam, ola): an erasure is recorded
+    # too, for good, and someone on neither side may not make it.
+    ann_lee(signed)
+    assert signed.refused("lead", "forget", "acme-1", "--why", "request 4711",
+                          actor="pat") == (
+        "Error: 'pat' may not forget a lead: the agreement '2026 H1 growth agreement' lets"
+        " only its team record (marketing: maria, li; sales: sam, ola)"
+    )
+    assert signed.json("lead", "show", "acme-1")["name"] == "Ann Lee"  # nothing written
+    signed.ok("lead", "forget", "acme-1", "--why", "request 4711", actor="ola")
+    assert signed.json("lead", "show", "acme-1")["name"] == "[forgotten]"

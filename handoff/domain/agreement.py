@@ -224,6 +224,16 @@ class AppliedVersion:
         """Who put the restatement in force (the second signature, or who applied it)."""
         return self.signatures[-1].actor if self.signatures else self.actor
 
+    def check_member(self, actor: str, doing: str) -> None:
+        """Refuse an actor on neither side of its team (when it has one) what only those
+        who may record may do (`doing`: "forget a lead")."""
+        team = Team.of(self.terms)
+        if team is not None and not team.sides_of(actor):
+            raise ActorRefused(
+                f"{actor!r} may not {doing}: the agreement {self.name!r} lets only its team"
+                f" record ({team.describe()})"
+            )
+
     def check_team(self, event_name: str, actor: str, owner: str | None = None) -> None:
         """Refuse an actor its team does not let record this event, and a handoff to an
         owner outside its sales side."""
@@ -307,11 +317,16 @@ class AgreementRegister(Aggregate):
         return None
 
     def team_binding(self, terms: AgreementTerms, at: datetime) -> Team | None:
-        """Whose two sides must sign these terms: the team of the version in force (or,
-        when none is, of the last one to come into force), else the file's own team."""
-        current = self.in_force_at(at) or (self.versions[-1] if self.versions else None)
-        binding = Team.of(current.terms) if current else None
-        return binding or Team.of(terms)
+        """Whose two sides must sign these terms: the team of the version `binding` at
+        `at`, else the file's own team."""
+        current = self.binding(at)
+        team = Team.of(current.terms) if current else None
+        return team or Team.of(terms)
+
+    def binding(self, at: datetime) -> AppliedVersion | None:
+        """The version whose team says who may act at `at` beyond recording a step: the
+        one in force, or when none is, the last one to come into force."""
+        return self.in_force_at(at) or (self.versions[-1] if self.versions else None)
 
     def apply(
         self, terms: AgreementTerms, actor: str, at: datetime, restates: str | None = None
