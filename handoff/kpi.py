@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handoff.application import HandoffApp
-from handoff.domain.agreement import AgreementRegister
+from handoff.domain.agreement import FUNNEL_RATES, AgreementRegister
 from handoff.domain.bounds import check_day
 from handoff.domain.errors import InvalidInput
 from handoff.domain.steps import EVENT_NAMES
@@ -38,16 +38,8 @@ BASES = ("flow", "cohort")
 GROUPINGS = ("source", "owner")
 STAGE_NAMES = EVENT_NAMES  # SPEC §5's counts are the lifecycle's events, in its order
 COUNT_NAMES = ("visits", *STAGE_NAMES)
-# rate: (numerator, denominator); win_rate's denominator is won + lost.
-RATES: dict[str, tuple[str, str]] = {
-    "visit_to_captured": ("captured", "visits"),
-    "captured_to_qualified": ("qualified", "captured"),
-    "qualified_to_handed": ("handed", "qualified"),
-    "handed_to_accepted": ("accepted", "handed"),
-    "accepted_to_proposal": ("proposal", "accepted"),
-    "proposal_to_won": ("won", "proposal"),
-    "win_rate": ("won", "won+lost"),
-}
+# rate: (numerator, denominator): the funnel's, then win_rate, whose denominator is won + lost.
+RATES: dict[str, tuple[str, str]] = {**FUNNEL_RATES, "win_rate": ("won", "won+lost")}
 SLA_NAMES = (
     "handoffs", "decided_in_time", "decided_late", "pending", "overdue", "breached",
     "compliance", "median_response_hours",

@@ -16,18 +16,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from handoff.domain.agreement import AgreementTerms
+from handoff.domain.agreement import FUNNEL_RATES, AgreementTerms
 from handoff.domain.errors import Refused
 
-# Each stage of the funnel, from the bottom up, with the rate that leads into it from
-# the stage above: proposal = ceil(won / proposal_to_won), and so on up to visits.
-FUNNEL_STEPS: tuple[tuple[str, str], ...] = (
-    ("proposal", "proposal_to_won"),
-    ("accepted", "accepted_to_proposal"),
-    ("handed", "handed_to_accepted"),
-    ("qualified", "qualified_to_handed"),
-    ("captured", "captured_to_qualified"),
-    ("visits", "visit_to_captured"),
+# Each stage of the funnel above won, from the bottom up, with the rate that leads from it
+# to the stage below: proposal = ceil(won / proposal_to_won), and so on up to visits.
+FUNNEL_STEPS: tuple[tuple[str, str], ...] = tuple(
+    (above, rate) for rate, (_, above) in reversed(FUNNEL_RATES.items())
 )
 STAGES: tuple[str, ...] = ("won", *(stage for stage, _ in FUNNEL_STEPS))
 PLAN_KEYS: tuple[str, ...] = ("revenue", *STAGES)

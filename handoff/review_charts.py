@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handoff import charts
+from handoff import charts, plan
 from handoff.application import HandoffApp
 from handoff.domain.bounds import FIRST_DAY
 from handoff.kpi import RATES, Period, compute_kpis, is_thin, period_from_options
@@ -21,7 +21,7 @@ from handoff.projections.instants import micros
 from handoff.projections.report_as_of import Scope, handoff_rows, with_corrections
 from handoff.words import whole
 
-FUNNEL_STAGES = ("visits", "captured", "qualified", "handed", "accepted", "proposal", "won")
+FUNNEL_STAGES = tuple(reversed(plan.STAGES))  # from the top down: visits to won
 TREND_MONTHS = 12
 RATE_TITLES = {
     "visit_to_captured": "Visits to captured",

@@ -64,7 +64,8 @@ def test_a_missed_acceptance_needs_a_reason_and_then_counts_in_time(signed: Hand
     assert signed.json("lead", "show", "acme", "--as-of", before)["state"] == "handed"
 
 
-def test_a_missed_call_on_a_won_lead_is_told_to_give_its_reason(signed: Handoff) -> None:
+def test_a_missed_call_on_a_won_lead_is_told_to_give_its_reason(signed: Handoff,
+                                                                 tmp_path: Path) -> None:
     # The lead is won, which is final for new steps; a call that happened before the win
     # and was never logged is a missed step, which --why records at its true time.
     handed_and_contacted(signed)
@@ -80,9 +81,19 @@ def test_a_missed_call_on_a_won_lead_is_told_to_give_its_reason(signed: Handoff)
     signed.ok("lead", "contact", "acme", "--at", "2026-03-03T16:00", "--why",
               "logged from the phone later", actor="sam")
     assert signed.json("lead", "history", "acme")[-1]["event"] == "contacted"
-    # A new step after the win is still refused: the lead is final.
+    # A new step after the win is still refused: the lead is final; and so is a loss
+    # before the win, which --why could not record in its place either.
     assert "which is final" in signed.refused("lead", "contact", "acme", "--at",
                                               "2026-03-05T10:00", actor="sam")
+    assert signed.refused("lead", "lose", "acme", "--reason", "price", "--at",
+                          "2026-03-04T09:30", actor="sam") == (
+        "Error: lead 'acme' is won, which is final: cannot record lost")
+    # An import, which has no --why, says the same of such a row.
+    rows = tmp_path / "late-loss.csv"
+    rows.write_text("lead,event,at,actor,reason\nacme,lost,2026-03-04T09:30,sam,price\n")
+    imported = signed("import", str(rows))
+    assert imported.exit_code == 1
+    assert "line 2: lead 'acme' is won, which is final: cannot record lost" in imported.stderr
 
 
 def test_a_voided_step_no_longer_counts_and_stays_in_the_history(signed: Handoff) -> None:

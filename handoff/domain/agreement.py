@@ -24,8 +24,19 @@ from handoff.domain.errors import (
 from handoff.domain.service_level import governing_version
 from handoff.domain.steps import Stamp
 
-MARKETING_RATES = ("visit_to_captured", "captured_to_qualified", "qualified_to_handed")
-SALES_RATES = ("handed_to_accepted", "accepted_to_proposal", "proposal_to_won")
+# The funnel's rates, from the top down: each rate's stage (its numerator) and the stage
+# above it, which it is taken over (its denominator). Marketing promises the first three,
+# sales the last three.
+FUNNEL_RATES: dict[str, tuple[str, str]] = {
+    "visit_to_captured": ("captured", "visits"),
+    "captured_to_qualified": ("qualified", "captured"),
+    "qualified_to_handed": ("handed", "qualified"),
+    "handed_to_accepted": ("accepted", "handed"),
+    "accepted_to_proposal": ("proposal", "accepted"),
+    "proposal_to_won": ("won", "proposal"),
+}
+MARKETING_RATES = tuple(FUNNEL_RATES)[:3]
+SALES_RATES = tuple(FUNNEL_RATES)[3:]
 MARKETING_EVENTS = frozenset({"captured", "qualified", "handed"})
 SALES_EVENTS = frozenset({"accepted", "rejected", "contacted", "proposal", "won", "lost"})
 

@@ -440,15 +440,28 @@ class Lead(Aggregate):
     # -- guards ---------------------------------------------------------------------
 
     def _check(self, event_name: str, stamp: Stamp) -> None:
-        # A step before the latest is told to give its reason first, whatever the lead's
-        # state now: recorded with --why, it is judged in the order things happened (a
-        # call logged late on a lead won since is such a step).
         latest = self.latest_at
         if latest is not None and stamp.occurred_at < latest:
+            # A step before the latest is told to give its reason wherever it would fit in
+            # its place (recorded with --why, it is judged in the order things happened: a
+            # call logged late on a lead won since); one that would not is refused as the
+            # lifecycle refuses it now.
+            refusal = transition_refusal(self.key, self.state, event_name)
+            if refusal is not None and not self._fits(event_name, stamp):
+                raise TransitionRefused(refusal)
             last = next(f for f in reversed(self.facts()) if f.occurred_at == latest)
             raise before_previous(self.key, stamp.occurred_at, last.name, latest)
         self.check_transition(event_name)
         check_not_in_future(stamp)
+
+    def _fits(self, event_name: str, stamp: Stamp) -> bool:
+        """Whether the lifecycle allows the step in its place among the lead's steps."""
+        step = Fact(len(self.entries) + 1, event_name, stamp.occurred_at, stamp.recorded_at, {})
+        try:
+            self.check_sequence(sorted([*self.facts(), step], key=Fact.order))
+        except TransitionRefused:
+            return False
+        return True
 
     def check_transition(self, event_name: str) -> None:
         refusal = transition_refusal(self.key, self.state, event_name)
@@ -563,12 +576,13 @@ class Journey:
         self.last_proposal: Decimal | None = None
 
     def check(self, event_name: str, stamp: Stamp) -> None:
-        """`Lead._check`: refuses a step the order of time or the lifecycle refuses."""
-        if stamp.occurred_at < self.latest_at:
-            raise before_previous(self.key, stamp.occurred_at, self.latest_step, self.latest_at)
+        """`Lead._check`: refuses a step the lifecycle or the order of time refuses (an
+        import's new lead: none of its steps can be recorded in its place)."""
         refusal = transition_refusal(self.key, self.state, event_name)
         if refusal:
             raise TransitionRefused(refusal)
+        if stamp.occurred_at < self.latest_at:
+            raise before_previous(self.key, stamp.occurred_at, self.latest_step, self.latest_at)
         check_not_in_future(stamp)
 
     def record(self, event_name: str, occurred_at: datetime, data: dict[str, Any]) -> None:
