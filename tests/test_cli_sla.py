@@ -241,6 +241,25 @@ def test_terms_already_in_force_may_still_be_signed_as_a_restatement(
     assert "identical to version 2" in handoff.ok("sla", "apply", lax, actor="sam")
 
 
+def test_terms_awaiting_a_signature_are_restated_by_that_signature(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Sam proposes 800 hours (version 2); proposing it again with --restate would leave two
+    identical proposals waiting for Maria: she is told to sign version 2 as a restatement."""
+    team = TEAM.replace('effective_to = 2026-06-30\n', "")
+    handoff.ok("sla", "apply", agreement(tmp_path, team))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    lax = agreement(tmp_path, team.replace("= 8", "= 800"), "lax.toml")
+    handoff.ok("sla", "apply", lax, actor="sam")
+    assert handoff.refused("sla", "apply", lax, "--restate", "--why", "the fair",
+                           actor="maria") == (
+        "Error: these terms are version 2, proposed and awaiting a signature: to restate the"
+        " past with them, the other side signs it with `handoff sla sign 2 --restate --why W`")
+    assert len(handoff.json("sla", "history")) == 2  # nothing recorded
+    handoff.ok("sla", "sign", "2", "--restate", "--why", "the fair", actor="maria")
+    assert handoff.json("sla", "history")[1]["restates"] == "the fair"
+
+
 def test_a_file_is_not_checked_against_a_store_that_does_not_exist(
     handoff: Handoff, tmp_path: Path
 ) -> None:

@@ -349,6 +349,15 @@ class AgreementRegister(Aggregate):
         existing = self.identical_to(terms, restates)
         if existing is not None:
             return existing
+        waiting = self.identical_to(terms)
+        if isinstance(waiting, Proposal) and waiting.overtaken_by is None:
+            # Proposed again as a restatement, they would wait beside themselves for the
+            # same signature: the one they wait for can make them a restatement.
+            raise SignatureRefused(
+                f"these terms are version {waiting.number}, proposed and awaiting a signature:"
+                f" to restate the past with them, the other side signs it with `handoff sla"
+                f" sign {waiting.number} --restate --why W`"
+            )
         team = self.team_binding(terms, at)
         if team is None:
             self.apply_version(terms, actor, at, restates)
