@@ -3,10 +3,10 @@
 Each accepted lead and each handoff in scope is judged by `domain.service_level`
 (`follow_up_outcome`, `first_contact`) under the agreement version that judges it, as
 the SLA judges a handoff (SPEC §3): of the versions known at the report's as-of instant,
-those in force when its acceptance (handoff) was recorded, and restatements, the one
-governing the instant it was accepted (handed). In flow, the scope is
-the acceptances (handoffs) that occurred in the period; in cohort, those of the leads
-captured in it.
+those in force when the entry of its acceptance (handoff) was recorded, whatever was
+corrected since, and restatements, the one governing the instant it was accepted
+(handed). In flow, the scope is the acceptances (handoffs) that occurred in the period;
+in cohort, those of the leads captured in it.
 
 Speed to lead reads the first contact the projection keeps with each handoff (a fast
 path of `first_contact`, held to it by tests/test_kpi_property.py); when a row known at
@@ -90,14 +90,14 @@ def follow_up_and_speed(
 def _first_contacts(
     reader: Any, basis: str, start_us: int, end_us: int, as_of_us: int
 ) -> list[tuple[int, int, int]]:
-    """(handed, when that was recorded, first contact) of each handoff in scope contacted
+    """(handed, when its entry was recorded, first contact) of each handoff in scope contacted
     as known at as-of, from
     the first contact the projection keeps with each handoff. Valid when no row known
     then was replaced since (`_events_known`): a lead's events are then known in the
     order they happened, so a first contact recorded after as-of had none before it."""
     scope = "handed_us" if basis == "flow" else "captured_us"
     found: list[tuple[int, int, int]] = reader.rows(
-        f"SELECT handed_us, handed_recorded_us, contact_us FROM read_handoff"
+        f"SELECT handed_us, handed_entry_us, contact_us FROM read_handoff"
         f"{reader.hint(f'read_handoff_contact_{basis}')} WHERE {scope} >= {{0}}"
         f" AND {scope} < {{0}} AND handed_recorded_us <= {{0}}"
         " AND contact_us IS NOT NULL AND contact_recorded_us <= {0}",
@@ -111,13 +111,13 @@ def _lives(
     as_of_us: int,
 ) -> dict[int, list[tuple[str, int, int]]]:
     """The events of each lead in scope that follow-up and speed to lead read, known at
-    as-of, in the order they happened: (event, occurred, recorded)."""
+    as-of, in the order they happened: (event, occurred, when its entry was recorded)."""
     # Speed to lead alone reads only handoffs and what may end their wait (first_contact):
     # the acceptances and proposals are a third of the rows.
     kinds = ", ".join(f"'{name}'" for name in (_EVENTS if follow_up else _SPEED_EVENTS))
     starts = "'handed', 'accepted'" if follow_up else "'handed'"
     sql = (
-        f"SELECT lead_ref, event, occurred_us, recorded_us FROM {table}"
+        f"SELECT lead_ref, event, occurred_us, entry_us FROM {table}"
         f" WHERE recorded_us <= {{0}} AND event IN ({kinds})"
     )
     parameters: list[Any] = [as_of_us]
@@ -157,7 +157,8 @@ def _events_known(reader: Any, as_of_us: int) -> str:
     later = f"superseded_us > {int(as_of_us)}"
     if not reader.rows(f"SELECT 1 FROM read_event_past WHERE {later} LIMIT 1"):
         return "read_event"
-    columns = "lead_ref, event, occurred_us, recorded_us, captured_us, notification_id"
+    columns = ("lead_ref, event, occurred_us, recorded_us, entry_us, captured_us,"
+               " notification_id")
     return (
         f"(SELECT {columns} FROM read_event UNION ALL"
         f" SELECT {columns} FROM read_event_past WHERE {later}) AS known_events"

@@ -204,6 +204,10 @@ def test_a_lax_agreement_signed_by_one_side_changes_no_figure(
     named = handoff.json("kpi", "--month", "2026-10")["restatements"]
     assert [(r["version"], r["restated_by"], r["why"], r["handoffs"]) for r in named] == [
         (3, "maria", "the window ignored the fair", 1)]
+    # A correction of the lead since (its source mistyped) leaves the handoff one the
+    # restatement judged again: its entry was recorded before the restatement.
+    handoff.ok("lead", "amend", "m-1", "1", "--source", "event", "--why", "typo")
+    assert handoff.json("kpi", "--month", "2026-10")["restatements"] == named
     rows = list(csv.DictReader(io.StringIO(handoff.ok("kpi", "--month", "2026-10",
                                                       "--format", "csv"))))
     assert {row["restated_by_versions"] for row in rows} == {"3"}  # named on every row

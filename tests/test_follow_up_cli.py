@@ -125,3 +125,30 @@ def test_speed_to_lead_without_a_follow_up_clause_keeps_the_terms_that_judge_the
                                                if restate else []))
     speed = handoff.json("kpi", "--month", "2026-03")["speed_to_lead"]
     assert speed == {"contacted": 1, "median_hours": hours, "p90_hours": hours}
+    # A correction since (a typo in the name) changes nothing of that: the handoff's entry
+    # was still recorded before the revision.
+    handoff.ok("lead", "amend", "acme", "1", "--name", "Acme Inc", "--why", "typo")
+    assert handoff.json("kpi", "--month", "2026-03")["speed_to_lead"] == speed
+
+
+def test_a_correction_leaves_the_follow_up_judged_by_the_terms_of_its_acceptance(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    # Two calls within 7 days were asked when the acceptance was recorded; one call within
+    # 7 days, applied later and not as a restatement, does not judge it, correction or not.
+    first, revised = tmp_path / "first.toml", tmp_path / "revised.toml"
+    first.write_text(agreement_toml(AGREEMENT, {
+        "team": None, "sales.follow_up": "{ attempts = 2, within_days = 7 }"}))
+    revised.write_text(agreement_toml(AGREEMENT, {
+        "team": None, "name": '"revised"', "sales.follow_up": "{ attempts = 1, within_days = 7 }"}))
+    handoff.ok("sla", "apply", str(first))
+    handoff.ok("lead", "capture", "acme", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "acme", "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", "acme", "--owner", "sam", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "accept", "acme", "--at", "2026-03-02T10:30")
+    handoff.ok("lead", "contact", "acme", "--at", "2026-03-03T10:00")
+    handoff.ok("sla", "apply", str(revised))
+    missed = {"accepted": 1, "met": 0, "missed": 1, "pending": 0, "compliance": 0.0}
+    assert handoff.json("kpi", "--month", "2026-03")["follow_up"] == missed
+    handoff.ok("lead", "amend", "acme", "1", "--company", "Acme", "--why", "typo")
+    assert handoff.json("kpi", "--month", "2026-03")["follow_up"] == missed

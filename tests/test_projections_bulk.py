@@ -108,10 +108,10 @@ def test_pages_written_ahead_are_counted_by_their_writer_and_added_up(
 def test_a_tally_adds_what_another_counted_under_codes_of_its_own() -> None:
     day = summaries.DAY_US
     rows = [  # read_event's columns: what a tally reads of them
-        (1, 1, "captured", 3 * day, 3 * day, 3 * day, "web", None, None, True, True),
-        (2, 1, "handed", 4 * day, 4 * day, 3 * day, "web", "sam", None, True, True),
-        (3, 5, "captured", 4 * day, 4 * day, 4 * day, "ads", None, None, True, True),
-        (4, 1, "won", 9 * day, 9 * day, 3 * day, "web", "sam", 12_050, True, True),
+        (1, 1, "captured", 3 * day, 3 * day, 3 * day, "web", None, None, True, True, 3 * day),
+        (2, 1, "handed", 4 * day, 4 * day, 3 * day, "web", "sam", None, True, True, 4 * day),
+        (3, 5, "captured", 4 * day, 4 * day, 4 * day, "ads", None, None, True, True, 4 * day),
+        (4, 1, "won", 9 * day, 9 * day, 3 * day, "web", "sam", 12_050, True, True, 9 * day),
     ]
     decisions = [(4, 3, "web", "sam", True)]
     whole, first, second = Tally(0), Tally(0), Tally(0)
@@ -197,7 +197,7 @@ def test_what_a_writer_counted_for_a_discarded_tally_is_not_added_to_the_next(
 
     def page(nid: int) -> Writes:
         captured = (nid, nid, "captured", nid * day, nid * day, nid * day, "web", None, None,
-                    True, True)
+                    True, True, nid * day)
         return Writes([], [], [captured], [], [], [], [], [], [], [])
 
     discarded, kept, expected = Tally(0), Tally(1), Tally(1)

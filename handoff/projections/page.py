@@ -81,6 +81,7 @@ class HandoffRow:
     in_time: bool | None = None  # decided_in_time, once decided under an agreement
     contact_us: int | None = None  # its first contact (service_level.first_contact)
     contact_recorded_us: int | None = None
+    handed_entry_us: int = 0  # when the handed entry was recorded (set as it is made)
 
 
 class Batch:
@@ -156,7 +157,8 @@ class Batch:
             self._first_contact(lead, occurred_us, recorded_us)
         self.events.append(
             (nid, lead.lead_ref, name, occurred_us, recorded_us, lead.captured_us, lead.source,
-             lead.owner, amount_cents, in_flow, in_cohort)
+             lead.owner, amount_cents, in_flow, in_cohort,
+             recorded_us if entry_us is None else entry_us)
         )
 
     def _handed(
@@ -168,7 +170,8 @@ class Batch:
         lead.last_handed_entry_us = entry_us
         assert lead.owner is not None
         row = HandoffRow(
-            nid, lead.lead_ref, lead.owner, lead.source, lead.captured_us, handed_us, recorded_us
+            nid, lead.lead_ref, lead.owner, lead.source, lead.captured_us, handed_us, recorded_us,
+            handed_entry_us=entry_us,
         )
         # Its due instant under every version that may judge it and covers it, for reports
         # as of an earlier instant; the governing version's on the handoff itself.

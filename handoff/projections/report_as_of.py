@@ -380,7 +380,7 @@ def restated_handoffs(conn: Connection, scope: Scope) -> dict[int, int]:
     h, terms = known_rows(t.handoff, scope), known_rows(t.handoff_terms, scope)
     in_scope = h.c.handed_us if scope.basis == "flow" else h.c.captured_us
     query = (
-        select(h.c.handoff_id, h.c.handed_recorded_us, h.c.decided_recorded_us,
+        select(h.c.handoff_id, h.c.handed_entry_us, h.c.decided_recorded_us,
                terms.c.agreement_version, terms.c.due_us, terms.c.in_time,
                terms.c.response_hours)
         .join_from(h, terms, and_(terms.c.handoff_id == h.c.handoff_id,
@@ -390,7 +390,7 @@ def restated_handoffs(conn: Connection, scope: Scope) -> dict[int, int]:
         .order_by(h.c.handoff_id, terms.c.agreement_version)
     )
     judged: dict[int, list[tuple[int, int, tuple[Any, ...]]]] = defaultdict(list)
-    for handoff_id, recorded_us, decided_us, version, due_us, in_time, hours in conn.execute(
+    for handoff_id, entry_us, decided_us, version, due_us, in_time, hours in conn.execute(
         query
     ):
         # What the handoff adds to the report's figures under that version: its verdict
@@ -399,12 +399,14 @@ def restated_handoffs(conn: Connection, scope: Scope) -> dict[int, int]:
             figures: tuple[Any, ...] = (bool(in_time), hours)
         else:
             figures = (outcome(due_us, None, scope.as_of_us) == OVERDUE,)
-        judged[handoff_id].append((recorded_us, version, figures))
+        judged[handoff_id].append((entry_us, version, figures))
     changed: dict[int, int] = defaultdict(int)
     for rows in judged.values():
-        for i, (recorded_us, version, figures) in enumerate(rows):
+        # A restatement changes what a handoff recorded before it adds (its entry's
+        # instant: a correction since does not make it a later one).
+        for i, (entry_us, version, figures) in enumerate(rows):
             applied_us = restating.get(version)
-            if applied_us is None or recorded_us > applied_us:
+            if applied_us is None or entry_us > applied_us:
                 continue
             before = [r for r in rows[:i] if r[1] not in restating or restating[r[1]] < applied_us]
             if not before or before[-1][2] != figures:

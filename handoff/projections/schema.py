@@ -82,6 +82,10 @@ event = Table(
     # counts_in_cohort, judged once as it is projected).
     Column("in_flow", Boolean, nullable=False),
     Column("in_cohort", Boolean, nullable=False),
+    # When the event's entry was recorded: recorded_us itself, unless a correction made the
+    # row known only later. The versions that may judge the step are those in force then
+    # (service_level.judging_versions), as for the SLA: follow-up reads it.
+    Column("entry_us", BigInteger, nullable=False),
 )
 # Covering indexes: a report reads only the index, never the table (3-4x faster).
 Index(
@@ -124,6 +128,10 @@ handoff = Table(
     # to lead reads these rather than every event of the leads in scope.
     Column("contact_us", BigInteger),
     Column("contact_recorded_us", BigInteger),
+    # When the handed entry was recorded (handed_recorded_us, unless a correction made the
+    # row known later): the versions that may judge the handoff are those in force then,
+    # and later restatements (service_level.judging_versions); speed to lead reads it.
+    Column("handed_entry_us", BigInteger, nullable=False),
 )
 _OUTCOME = (
     handoff.c.handed_recorded_us, handoff.c.due_us, handoff.c.decided_recorded_us,

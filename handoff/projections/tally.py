@@ -75,15 +75,15 @@ class Tally:
         # third of a loop doing the same.
         self.flow.update([
             codes[(source, owner, name)] + occurred // day + offset
-            for _, _, name, occurred, _, _, source, owner, _, in_flow, _ in events
+            for _, _, name, occurred, _, _, source, owner, _, in_flow, _, _ in events
             if in_flow
         ])
         self.cohort.update([
             codes[(source, None, name)] + captured // day + offset
-            for _, _, name, _, _, captured, source, _, _, _, in_cohort in events
+            for _, _, name, _, _, captured, source, _, _, _, in_cohort, _ in events
             if in_cohort
         ])
-        for _, _, name, occurred, _, captured, source, owner, cents, in_flow, in_cohort in [
+        for _, _, name, occurred, _, captured, source, owner, cents, in_flow, in_cohort, _ in [
             row for row in events if row[8] is not None
         ]:
             if in_flow:
