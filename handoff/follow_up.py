@@ -37,11 +37,13 @@ def follow_up_and_speed(
     app: HandoffApp, register: AgreementRegister, start: datetime, end: datetime,
     basis: str, as_of: datetime,
 ) -> dict[str, Any]:
-    """`{"follow_up": {...}, "speed_to_lead": {...}}`; follow_up only when the agreement
-    in force at the period's start asks for one."""
+    """`{"follow_up": {...}, "speed_to_lead": {...}}`; follow_up when the agreement in
+    force at the period's start asks for one, or a version judging an acceptance in scope
+    did (a revision since, not a restatement, judges only those recorded after it)."""
     start_us, end_us, as_of_us = micros(start), micros(end), micros(as_of)
     in_force = register.in_force_at(start, as_of)
-    follow_up = in_force is not None and in_force.terms.follow_up is not None
+    asks = in_force is not None and in_force.terms.follow_up is not None
+    follow_up = any(v.terms.follow_up is not None for v in register.known_at(as_of))
     # SQL text on the driver's own cursor (no SQLAlchemy: `handoff kpi` stays quick).
     with reading(app) as reader:
         table = _events_known(reader, as_of_us)
@@ -60,12 +62,14 @@ def follow_up_and_speed(
     result: dict[str, Any] = {}
     if lives is not None:
         if follow_up:
-            result["follow_up"] = _follow_up_block([
+            outcomes = [
                 _follow_up(versions, events, at, recorded_us, as_of_us)
                 for events in lives.values()
                 for name, at, recorded_us in events
                 if name == "accepted" and in_scope(at)
-            ])
+            ]
+            if asks or any(outcome is not None for outcome in outcomes):
+                result["follow_up"] = _follow_up_block(outcomes)
         contacts = [
             (at, recorded_us, contact)
             for events in lives.values()

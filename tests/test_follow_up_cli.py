@@ -152,3 +152,25 @@ def test_a_correction_leaves_the_follow_up_judged_by_the_terms_of_its_acceptance
     assert handoff.json("kpi", "--month", "2026-03")["follow_up"] == missed
     handoff.ok("lead", "amend", "acme", "1", "--company", "Acme", "--why", "typo")
     assert handoff.json("kpi", "--month", "2026-03")["follow_up"] == missed
+
+
+def test_a_revision_without_a_follow_up_clause_keeps_the_follow_up_it_did_not_judge(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    # March's acceptance was judged by a version asking for one call within 7 days; a
+    # revision that drops the clause, signed later and not as a restatement, judges the
+    # acceptances recorded after it: March's follow-up is still reported, met.
+    first, revised = tmp_path / "first.toml", tmp_path / "revised.toml"
+    first.write_text(agreement_toml(AGREEMENT, {
+        "team": None, "sales.follow_up": "{ attempts = 1, within_days = 7 }"}))
+    revised.write_text(agreement_toml(AGREEMENT, {"team": None, "name": '"revised"'}))
+    handoff.ok("sla", "apply", str(first))
+    handoff.ok("lead", "capture", "acme", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "acme", "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", "acme", "--owner", "sam", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "accept", "acme", "--at", "2026-03-02T10:30")
+    handoff.ok("lead", "contact", "acme", "--at", "2026-03-03T10:00")
+    met = {"accepted": 1, "met": 1, "missed": 0, "pending": 0, "compliance": 1.0}
+    assert handoff.json("kpi", "--month", "2026-03")["follow_up"] == met
+    handoff.ok("sla", "apply", str(revised))
+    assert handoff.json("kpi", "--month", "2026-03")["follow_up"] == met
