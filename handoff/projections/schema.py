@@ -102,7 +102,7 @@ Index(
 Index(
     "read_event_lead",
     event.c.lead_ref, event.c.occurred_us, event.c.event, event.c.recorded_us,
-    event.c.notification_id,
+    event.c.notification_id, event.c.entry_us,
 )
 
 # One row per handoff, with its decision and its due instant under the agreement
@@ -156,7 +156,8 @@ Index(
 )
 # Speed to lead reads only the contacted handoffs of a period, from the index alone.
 _CONTACTED = handoff.c.contact_us.is_not(None)
-_CONTACT = (handoff.c.handed_recorded_us, handoff.c.contact_us, handoff.c.contact_recorded_us)
+_CONTACT = (handoff.c.handed_recorded_us, handoff.c.contact_us, handoff.c.contact_recorded_us,
+            handoff.c.handed_entry_us)
 Index("read_handoff_contact_flow", handoff.c.handed_us, *_CONTACT,
       sqlite_where=_CONTACTED, postgresql_where=_CONTACTED)
 Index("read_handoff_contact_cohort", handoff.c.captured_us, handoff.c.handed_us, *_CONTACT,
