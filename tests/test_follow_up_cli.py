@@ -103,6 +103,29 @@ def test_half_a_follow_up_clause_is_refused_and_one_recorded_before_measures_not
     handoff.ok("sla", "doc", "--month", "2026-03", "--out", str(tmp_path / "doc.md"))
 
 
+# Acme accepted at 10:30 on the day of its handoff, and called the next day.
+ACCEPTED_AND_CALLED = [("accept", "acme", "--at", "2026-03-02T10:30"),
+                       ("contact", "acme", "--at", "2026-03-03T10:00")]
+
+
+def revision_after(handoff: Handoff, tmp_path: Path, first: dict[str, str],
+                   revised: dict[str, str], steps: list[tuple[str, ...]]) -> Path:
+    """Lead acme captured, qualified and handed to sam on Monday 2 March (09:00, 09:30,
+    10:00), then `steps` (lead subcommand and its options), all under the agreement with
+    `first`'s changes; returns the file of the revision with `revised`'s, to apply."""
+    applied, revision = tmp_path / "first.toml", tmp_path / "revised.toml"
+    applied.write_text(agreement_toml(AGREEMENT, {"team": None, **first}))
+    revision.write_text(agreement_toml(AGREEMENT, {"team": None, "name": '"revised"',
+                                                   **revised}))
+    handoff.ok("sla", "apply", str(applied))
+    handoff.ok("lead", "capture", "acme", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "acme", "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", "acme", "--owner", "sam", "--at", "2026-03-02T10:00")
+    for step in steps:
+        handoff.ok("lead", *step)
+    return revision
+
+
 @pytest.mark.parametrize(("restate", "hours"), [(False, 1.5), (True, 0.5)])
 def test_speed_to_lead_without_a_follow_up_clause_keeps_the_terms_that_judge_the_handoff(
     handoff: Handoff, tmp_path: Path, restate: bool, hours: float
@@ -112,15 +135,8 @@ def test_speed_to_lead_without_a_follow_up_clause_keeps_the_terms_that_judge_the
     # revision opening at 11:00 instead of 09:00, applied after the handoff was recorded,
     # changes its speed (10:00 -> 11:30: 1.5 hours, or 0.5 from the revised opening) only
     # as a restatement.
-    first, revised = tmp_path / "first.toml", tmp_path / "revised.toml"
-    first.write_text(agreement_toml(AGREEMENT, {"team": None}))
-    revised.write_text(agreement_toml(AGREEMENT, {
-        "team": None, "name": '"revised"', "calendar.hours": '["11:00", "17:00"]'}))
-    handoff.ok("sla", "apply", str(first))
-    handoff.ok("lead", "capture", "acme", "--source", "web", "--at", "2026-03-02T09:00")
-    handoff.ok("lead", "qualify", "acme", "--at", "2026-03-02T09:30")
-    handoff.ok("lead", "handoff", "acme", "--owner", "sam", "--at", "2026-03-02T10:00")
-    handoff.ok("lead", "contact", "acme", "--at", "2026-03-02T11:30")
+    revised = revision_after(handoff, tmp_path, {}, {"calendar.hours": '["11:00", "17:00"]'},
+                             [("contact", "acme", "--at", "2026-03-02T11:30")])
     handoff.ok("sla", "apply", str(revised), *(["--restate", "--why", "late opening"]
                                                if restate else []))
     speed = handoff.json("kpi", "--month", "2026-03")["speed_to_lead"]
@@ -136,17 +152,9 @@ def test_a_correction_leaves_the_follow_up_judged_by_the_terms_of_its_acceptance
 ) -> None:
     # Two calls within 7 days were asked when the acceptance was recorded; one call within
     # 7 days, applied later and not as a restatement, does not judge it, correction or not.
-    first, revised = tmp_path / "first.toml", tmp_path / "revised.toml"
-    first.write_text(agreement_toml(AGREEMENT, {
-        "team": None, "sales.follow_up": "{ attempts = 2, within_days = 7 }"}))
-    revised.write_text(agreement_toml(AGREEMENT, {
-        "team": None, "name": '"revised"', "sales.follow_up": "{ attempts = 1, within_days = 7 }"}))
-    handoff.ok("sla", "apply", str(first))
-    handoff.ok("lead", "capture", "acme", "--source", "web", "--at", "2026-03-02T09:00")
-    handoff.ok("lead", "qualify", "acme", "--at", "2026-03-02T09:30")
-    handoff.ok("lead", "handoff", "acme", "--owner", "sam", "--at", "2026-03-02T10:00")
-    handoff.ok("lead", "accept", "acme", "--at", "2026-03-02T10:30")
-    handoff.ok("lead", "contact", "acme", "--at", "2026-03-03T10:00")
+    revised = revision_after(
+        handoff, tmp_path, {"sales.follow_up": "{ attempts = 2, within_days = 7 }"},
+        {"sales.follow_up": "{ attempts = 1, within_days = 7 }"}, ACCEPTED_AND_CALLED)
     handoff.ok("sla", "apply", str(revised))
     missed = {"accepted": 1, "met": 0, "missed": 1, "pending": 0, "compliance": 0.0}
     assert handoff.json("kpi", "--month", "2026-03")["follow_up"] == missed
@@ -160,16 +168,9 @@ def test_a_revision_without_a_follow_up_clause_keeps_the_follow_up_it_did_not_ju
     # March's acceptance was judged by a version asking for one call within 7 days; a
     # revision that drops the clause, signed later and not as a restatement, judges the
     # acceptances recorded after it: March's follow-up is still reported, met.
-    first, revised = tmp_path / "first.toml", tmp_path / "revised.toml"
-    first.write_text(agreement_toml(AGREEMENT, {
-        "team": None, "sales.follow_up": "{ attempts = 1, within_days = 7 }"}))
-    revised.write_text(agreement_toml(AGREEMENT, {"team": None, "name": '"revised"'}))
-    handoff.ok("sla", "apply", str(first))
-    handoff.ok("lead", "capture", "acme", "--source", "web", "--at", "2026-03-02T09:00")
-    handoff.ok("lead", "qualify", "acme", "--at", "2026-03-02T09:30")
-    handoff.ok("lead", "handoff", "acme", "--owner", "sam", "--at", "2026-03-02T10:00")
-    handoff.ok("lead", "accept", "acme", "--at", "2026-03-02T10:30")
-    handoff.ok("lead", "contact", "acme", "--at", "2026-03-03T10:00")
+    revised = revision_after(
+        handoff, tmp_path, {"sales.follow_up": "{ attempts = 1, within_days = 7 }"}, {},
+        ACCEPTED_AND_CALLED)
     met = {"accepted": 1, "met": 1, "missed": 0, "pending": 0, "compliance": 1.0}
     assert handoff.json("kpi", "--month", "2026-03")["follow_up"] == met
     handoff.ok("sla", "apply", str(revised))
