@@ -222,9 +222,10 @@ def test_a_command_interrupted_while_its_writer_answers_at_length_still_ends(
     model = projections.read_model(app)
     day = summaries.DAY_US
     captured = [(n, n, "captured", n * day, n * day, n * day, f"source-{n}", None, None,
-                 True, True) for n in range(1, 5001)]
+                 True, True, n * day) for n in range(1, 5001)]
     tally = Tally(0)
     writer_process: list[Any] = []
+    gathered: list[bool] = []  # the page written and its counts asked for: the premise
 
     def interrupted() -> None:
         with page_writer.ahead(model, model.engine.connect(), in_process=True) as writer:
@@ -232,11 +233,13 @@ def test_a_command_interrupted_while_its_writer_answers_at_length_still_ends(
             page = Writes([], [], captured, [], [], [], [], [], [], [])
             writer.submit(0, 5000, page, (tally.token, [], 0)).result(tally)
             writer._send(marshal.dumps((tally.token,), 2))  # gather: its answer not read
+            gathered.append(True)
 
     ending = threading.Thread(target=interrupted, daemon=True)
     ending.start()
     ending.join(timeout=120)
     assert not ending.is_alive(), "the command waits for its page writer for ever"
+    assert gathered == [True]
     assert writer_process[0].child.returncode is not None  # it ended too
     app.close()
 
