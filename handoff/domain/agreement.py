@@ -350,7 +350,7 @@ class AgreementRegister(Aggregate):
         if existing is not None:
             return existing
         waiting = self.identical_to(terms)
-        if isinstance(waiting, Proposal) and waiting.overtaken_by is None:
+        if isinstance(waiting, Proposal):  # one overtaken is never identical_to's answer
             # Proposed again as a restatement, they would wait beside themselves for the
             # same signature: the one they wait for can make them a restatement.
             raise SignatureRefused(
