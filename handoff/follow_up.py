@@ -27,7 +27,7 @@ from handoff.domain import service_level
 from handoff.domain.agreement import AgreementRegister
 from handoff.projections.due import KnownVersion, judging
 from handoff.projections.instants import micros
-from handoff.projections.report_now import reading
+from handoff.projections.report_now import reading_projected
 
 _EVENTS = ("handed", "accepted", "rejected", "contacted", "proposal")
 _SPEED_EVENTS = ("handed", "rejected", "contacted")  # all that service_level.first_contact reads
@@ -35,9 +35,10 @@ _SPEED_EVENTS = ("handed", "rejected", "contacted")  # all that service_level.fi
 
 def follow_up_and_speed(
     app: HandoffApp, register: AgreementRegister, start: datetime, end: datetime,
-    basis: str, as_of: datetime,
+    basis: str, as_of: datetime, recorded: int,
 ) -> dict[str, Any]:
-    """`{"follow_up": {...}, "speed_to_lead": {...}}`; follow_up when the agreement in
+    """`{"follow_up": {...}, "speed_to_lead": {...}}`, from a read model holding the log up
+    to `recorded`; follow_up when the agreement in
     force at the period's start asks for one, or a version judging an acceptance in scope
     did (a revision since, not a restatement, judges only those recorded after it)."""
     start_us, end_us, as_of_us = micros(start), micros(end), micros(as_of)
@@ -45,7 +46,7 @@ def follow_up_and_speed(
     asks = in_force is not None and in_force.terms.follow_up is not None
     follow_up = any(v.terms.follow_up is not None for v in register.known_at(as_of))
     # SQL text on the driver's own cursor (no SQLAlchemy: `handoff kpi` stays quick).
-    with reading(app) as reader:
+    with reading_projected(app, recorded) as reader:
         table = _events_known(reader, as_of_us)
         if table == "read_event" and not follow_up:
             # The usual case: the projection keeps each handoff's first contact.

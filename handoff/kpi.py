@@ -22,6 +22,7 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handoff import eventstore
 from handoff.application import HandoffApp
 from handoff.domain.agreement import FUNNEL_RATES, AgreementRegister
 from handoff.domain.bounds import check_day
@@ -180,6 +181,7 @@ def compute_kpis(
         as_of_us=micros(as_of),
         all_versions_known=all(v.applied_at <= as_of for v in register.versions),
     )
+    recorded = eventstore.last_notification_id(app)  # what every part of it reads
     found = _report(app, scope, period, exact)
     total_stages = StageTotals()
     for block in found.stages.values():
@@ -195,7 +197,9 @@ def compute_kpis(
     }
     from handoff.follow_up import follow_up_and_speed
 
-    result.update(follow_up_and_speed(app, register, period.start, period.end, basis, as_of))
+    result.update(
+        follow_up_and_speed(app, register, period.start, period.end, basis, as_of, recorded)
+    )
     result["restatements"] = restatements(app, register, scope, as_of)
     if by is not None:
         names = sorted((set(found.stages) | set(found.handoffs)) - {ALL})
@@ -217,10 +221,10 @@ def restatements(
     restating = [v for v in register.known_at(as_of) if v.restates is not None]
     if not restating:
         return []  # the usual case, without opening the read model
-    from handoff.projections.readmodel import read_model
+    from handoff.projections import projected
     from handoff.projections.report_as_of import restated_handoffs
 
-    with read_model(app).engine.connect() as conn:
+    with projected(app) as conn:
         changed = restated_handoffs(conn, scope)
     return [
         {"version": v.number, "name": v.name, "restated_by": v.restated_by,
@@ -242,10 +246,9 @@ def _report(app: HandoffApp, scope: Scope, period: Period, exact: bool) -> repor
         if found is not None:
             return found
         break
-    catch_up(app)
-    from handoff.projections import read_model, report_as_of
+    from handoff.projections import projected, report_as_of
 
-    with read_model(app).engine.connect() as conn:
+    with projected(app) as conn:
         return report_now.Report(
             report_as_of.stage_totals(conn, scope),
             report_as_of.handoff_totals(conn, scope),

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from handoff.application import HandoffApp
 from handoff.instants import iso
-from handoff.projections import catch_up, read_model
+from handoff.projections import projected
 from handoff.projections.instants import from_micros
 from handoff.projections.report_as_of import lead_rows
 from handoff.sla import scope_at
@@ -25,10 +25,9 @@ def list_leads(
     days; `handoff`: those whose latest handoff is pending or overdue now. `handoff` in
     each record is that handoff's outcome now (in_time, late, pending, overdue), null when
     the lead was never handed under an agreement."""
-    catch_up(app)
-    now = app.clock()
-    scope = scope_at(app.agreement_register(), now, captured)
-    with read_model(app).engine.connect() as conn:
+    with projected(app) as conn:
+        now = app.clock()
+        scope = scope_at(app.agreement_register(), now, captured)
         rows = lead_rows(conn, scope, in_period=captured is not None, state=state, owner=owner,
                          source=source, handoff=handoff)
     return [

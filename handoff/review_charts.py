@@ -16,7 +16,7 @@ from handoff import charts, plan
 from handoff.application import HandoffApp
 from handoff.domain.bounds import FIRST_DAY
 from handoff.kpi import RATES, Period, compute_kpis, is_thin, period_from_options
-from handoff.projections import catch_up, read_model
+from handoff.projections import projected
 from handoff.projections.instants import micros
 from handoff.projections.report_as_of import Scope, handoff_rows, with_corrections
 from handoff.words import whole
@@ -112,15 +112,14 @@ def _target(months: list[tuple[date, dict[str, Any]]], name: str) -> float | Non
 
 def response_hours(app: HandoffApp, period: Period, as_of: datetime | None) -> list[float]:
     """Business hours from each handoff made in the period to its decision, when decided."""
-    catch_up(app)
-    as_of = as_of or app.clock()
-    register = app.agreement_register()
-    scope = Scope(
-        basis="flow", by=None, start_us=micros(period.start), end_us=micros(period.end),
-        as_of_us=micros(as_of),
-        all_versions_known=all(v.applied_at <= as_of for v in register.versions),
-    )
-    with read_model(app).engine.connect() as conn:
+    with projected(app) as conn:
+        as_of = as_of or app.clock()
+        register = app.agreement_register()
+        scope = Scope(
+            basis="flow", by=None, start_us=micros(period.start), end_us=micros(period.end),
+            as_of_us=micros(as_of),
+            all_versions_known=all(v.applied_at <= as_of for v in register.versions),
+        )
         rows = handoff_rows(with_corrections(conn, scope), in_period="handed_us").subquery()
         query = select(rows.c.response_hours).where(rows.c.decided)
         return [float(hours) for (hours,) in conn.execute(query) if hours is not None]

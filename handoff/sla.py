@@ -13,7 +13,7 @@ from handoff.domain.agreement import AgreementRegister
 from handoff.domain.business_time import BusinessCalendar
 from handoff.domain.service_level import OVERDUE, window_used
 from handoff.instants import iso
-from handoff.projections import catch_up, read_model
+from handoff.projections import projected
 from handoff.projections.due import KnownVersion
 from handoff.projections.instants import from_micros, micros
 from handoff.projections.report_as_of import Scope, breaches, pending
@@ -37,11 +37,10 @@ def sla_breaches(
     the decision (late) or to `as_of` (overdue), under the agreement version that set
     the due instant.
     """
-    catch_up(app)
-    as_of = as_of or app.clock()
-    register = app.agreement_register()
-    scope = scope_at(register, as_of, period)
-    with read_model(app).engine.connect() as conn:
+    with projected(app) as conn:
+        as_of = as_of or app.clock()
+        register = app.agreement_register()
+        scope = scope_at(register, as_of, period)
         rows = breaches(conn, scope, in_period=period is not None, owner=owner,
                         open_only=open_only)
     versions = _versions(register)
@@ -100,10 +99,9 @@ class PendingHandoff:
 def pending_handoffs(app: HandoffApp, as_of: datetime | None = None) -> list[PendingHandoff]:
     """The handoffs pending at `as_of` (default now), soonest due first, as recorded by
     then."""
-    catch_up(app)
-    as_of = as_of or app.clock()
-    register = app.agreement_register()
-    with read_model(app).engine.connect() as conn:
+    with projected(app) as conn:
+        as_of = as_of or app.clock()
+        register = app.agreement_register()
         rows = pending(conn, scope_at(register, as_of, None))
     calendars = {v.number: v.terms.calendar for v in register.versions}
     return [

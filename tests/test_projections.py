@@ -122,8 +122,9 @@ def test_two_rebuilds_at_once_and_a_report_beside_them_all_end_well(
     app: HandoffApp, store: str, clock: FakeClock
 ) -> None:
     """Two people (or cron jobs) rebuild at once while a third asks for a report: each
-    rebuild says how many events the projections hold, and nothing fails (one rebuild
-    dropped the indexes the other was building, and a report deadlocked with a rebuild)."""
+    rebuild says how many events the projections hold, the report gives every figure, and
+    nothing fails (one rebuild dropped the indexes the other was building, a report
+    deadlocked with a rebuild, another read a model a rebuild had just emptied)."""
     agree(app)
     for number in range(40):
         lead_to(app, f"lead-{number}", 2 + number % 20, "won")
@@ -138,12 +139,135 @@ def test_two_rebuilds_at_once_and_a_report_beside_them_all_end_well(
                 lambda: march(others[1]),
             )
             assert not errors, errors
-            assert counts[:2] == [entries, entries]
+            assert counts == [entries, entries, report]
             assert rows(app) == incremental
             assert march(app) == report
     finally:
         for other in others:
             other.close()
+
+
+def emptied_by_another_rebuild(store: str, clock: FakeClock) -> Any:
+    """Empty the read model as a rebuild run from another process begins (its first step),
+    and nothing more."""
+    other = HandoffApp(locate(store), clock=clock)
+    try:
+        model = projections.read_model(other)
+        catchup._exclusively(model, [table.name for table in catchup._REBUILT],
+                             lambda conn: catchup._empty(model, conn))
+    finally:
+        other.close()
+
+
+def test_a_rebuild_emptied_by_another_after_its_last_page_projects_the_log_again(
+    app: HandoffApp, store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second rebuild may empty the read model between the first one's last page and its
+    end: the first still answers with the whole log, and leaves it projected."""
+    agree(app)
+    for number in range(12):
+        lead_to(app, f"lead-{number}", 2 + number, "won")
+    report = march(app)  # caught up
+    incremental = rows(app)
+    entries = eventstore.entries_up_to(app, projections.status(app).last_event)
+    run = catchup.Projector.run
+    emptied: list[int] = []
+
+    def then_emptied(projector: catchup.Projector) -> int:
+        read = run(projector)
+        if not emptied:
+            emptied.append(read)
+            emptied_by_another_rebuild(store, clock)
+        return read
+
+    monkeypatch.setattr(catchup.Projector, "run", then_emptied)
+    assert projections.rebuild(app) == entries
+    assert emptied  # the premise: the model was emptied after the first run's pages
+    assert projections.status(app).behind == 0
+    assert rows(app) == incremental
+    assert march(app) == report
+
+
+def test_a_report_reads_without_the_indexes_a_bulk_catch_up_has_dropped(
+    app: HandoffApp, store: str, clock: FakeClock
+) -> None:
+    """A bulk catch-up drops the indexes before its first page; one begun while another
+    process projected the same events finds nothing left to project: the model is then
+    caught up without its indexes until the first ends, and reports still read it."""
+    agree(app)
+    for number in range(12):
+        lead_to(app, f"lead-{number}", 2 + number, ("handed", "accepted", "won")[number % 3])
+    report = march(app)  # caught up
+    other = HandoffApp(locate(store), clock=clock)  # another process, its read model open
+    try:
+        projections.read_model(other)
+        catchup._drop_indexes(projections.read_model(app))
+        assert march(other) == report
+    finally:
+        other.close()
+
+
+SEAMS = {  # where another process's rebuild empties the read model, and in which report
+    "before the report": ("_report", ("now", "as of")),
+    "after the catch-up before the per-event tables are read": ("catch_up", ("as of",)),
+    "before follow-up and speed to lead": ("reading_projected", ("now", "as of")),
+    "before the restatements": ("restatements", ("now", "as of")),
+}
+
+
+@pytest.mark.parametrize("when", list(SEAMS))
+def test_a_report_read_while_another_rebuild_empties_the_read_model_gives_every_figure(
+    app: HandoffApp, store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """A report asked while someone rebuilds the read model elsewhere gives the figures the
+    log holds, never those of a model the rebuild has just emptied."""
+    agree(app)
+    for number in range(12):
+        lead_to(app, f"lead-{number}", 2 + number, ("handed", "accepted", "won")[number % 3])
+    with_a_restatement(app)
+    clock.advance(minutes=1)
+    as_of = clock.now  # a report as of an instant reads the per-event tables
+    clock.advance(minutes=1)
+    for number in range(3):
+        lead_to(app, f"later-{number}", 20 + number, "accepted")
+    reports = {
+        "now": lambda: march(app),
+        "as of": lambda: compute_kpis(
+            app, period_from_options(app.agreement_register(), month=MARCH), as_of=as_of),
+    }
+    name, which = SEAMS[when]
+    expected = {report: reports[report]() for report in which}
+    assert all(found["restatements"] and found["follow_up"] for found in expected.values())
+    from handoff import follow_up, kpi
+
+    module = {"reading_projected": follow_up, "catch_up": catchup}.get(name, kpi)
+    original = getattr(module, name)
+    emptied: list[bool] = []
+
+    def emptied_on_the_way(*args: Any, **kwargs: Any) -> Any:
+        if name != "catch_up" and not emptied:
+            emptied.append(True)
+            emptied_by_another_rebuild(store, clock)
+        found = original(*args, **kwargs)
+        if name == "catch_up" and not emptied:  # once caught up, and before reading
+            emptied.append(True)
+            emptied_by_another_rebuild(store, clock)
+        return found
+
+    monkeypatch.setattr(module, name, emptied_on_the_way)
+    for report in which:
+        emptied.clear()
+        assert reports[report]() == expected[report], report
+        assert emptied  # the premise: the model was emptied on the way
+
+
+def with_a_restatement(app: HandoffApp) -> None:
+    """A follow-up clause, then the window restated to half an hour: every handoff decided
+    an hour after it was made, in time before, is late now."""
+    clause = {"team": None, "sales.follow_up.attempts": "2", "sales.follow_up.within_days": "5"}
+    app.apply_agreement(parse_agreement(agreement_toml(AGREEMENT, clause)), "maria")
+    restated = agreement_toml(AGREEMENT, {**clause, "sales.decide_within_hours": "0.5"})
+    app.apply_agreement(parse_agreement(restated), "maria", "the window was half an hour")
 
 
 def at_once(*jobs: Any) -> tuple[list[BaseException], list[Any]]:

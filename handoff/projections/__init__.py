@@ -10,7 +10,8 @@ Projecting it
     schema        the read model's tables, beside the events in the same database
     readmodel     opening the read model; where the projection and its summaries stand
     versions      which tables and which rules' verdicts a read model holds
-    catchup       catch_up and rebuild: incremental or bulk, summaries brought up to date
+    catchup       catch_up and rebuild: incremental or bulk, summaries brought up to date;
+                  projected: a read of the caught-up model that no rebuild empties
     projector     the page loop: each page one transaction with its position
     page_writer   a page's rows and position committed here, or by a worker meanwhile
     page          one page of events turned into rows, each verdict stored with its row
@@ -39,7 +40,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from handoff.projections.catchup import catch_up, rebuild
+    from handoff.projections.catchup import catch_up, projected, rebuild
     from handoff.projections.readmodel import (
         PROJECTION,
         ReadModel,
@@ -50,13 +51,13 @@ if TYPE_CHECKING:
     )
 
 _HOMES = {
-    "catch_up": "catchup", "rebuild": "catchup", "PROJECTION": "readmodel",
+    "catch_up": "catchup", "projected": "catchup", "rebuild": "catchup", "PROJECTION": "readmodel",
     "ReadModel": "readmodel", "Status": "readmodel", "position": "readmodel",
     "read_model": "readmodel", "status": "readmodel",
 }
 __all__ = [
-    "PROJECTION", "ReadModel", "Status", "catch_up", "position", "read_model", "rebuild",
-    "status",
+    "PROJECTION", "ReadModel", "Status", "catch_up", "position", "projected", "read_model",
+    "rebuild", "status",
 ]
 
 

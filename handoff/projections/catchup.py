@@ -16,8 +16,9 @@ still commit together. Every catch-up counts what it adds to the summaries as it
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -26,14 +27,15 @@ from sqlalchemy.exc import OperationalError
 
 from handoff import eventstore, switches
 from handoff.domain.errors import Refused
+from handoff.projections import report_now, summaries, writing
 from handoff.projections import schema as t
-from handoff.projections import summaries, writing
 from handoff.projections.projector import Progress, Projector
 from handoff.projections.readmodel import (
     PROJECTION,
     ReadModel,
     create_indexes,
     executor,
+    holding,
     position,
     position_of,
     read_model,
@@ -60,6 +62,8 @@ BULK_PAGE_AT_LEAST = 20_000
 # A backlog at least this large, and at least as large as what is already projected, is
 # projected in bulk: rebuilding the indexes then costs less than keeping them up to date.
 BULK_FROM = 20_000
+# What a rebuild empties and projects again.
+_REBUILT = (*t.PROJECTED_TABLES, *t.SUMMARY_TABLES)
 
 
 def catch_up(
@@ -109,33 +113,53 @@ def _catch_up(
     return read, reached
 
 
+@contextmanager
+def projected(app: HandoffApp) -> Iterator[Connection]:
+    """A read of the read model holding every event recorded so far, as one state (see
+    `holding`): caught up first, and again if another process's rebuild emptied it before
+    the read began."""
+    recorded = eventstore.last_notification_id(app)
+    model = read_model(app)
+    for _ in range(report_now.READ_ATTEMPTS):
+        catch_up(app)
+        with model.engine.connect() as conn:
+            if holding(conn) >= recorded:
+                yield conn
+                return
+    raise report_now.EmptiedAgain()
+
+
 def rebuild(app: HandoffApp, progress: Progress | None = None) -> int:
     """Empty the read model and project the whole log again; returns how many entries of
     the log it holds then (other processes may have projected some of them meanwhile: a
     rebuild run at the same time, a report catching up)."""
     model = read_model(app)
-    tables = (*t.PROJECTED_TABLES, *t.SUMMARY_TABLES)
-
-    def reset(conn: Connection) -> None:
-        # Resetting the position first makes any concurrent catch-up fail its compare-and-set.
-        conn.execute(
-            update(t.position).where(t.position.c.name == PROJECTION).values(position=0)
-        )
-        # Empty summaries are valid at position 0: the bulk catch-up adds what it counts.
-        conn.execute(
-            update(t.summary)
-            .where(t.summary.c.name == summaries.NAME)
-            .values(position=0, recorded_us=0)
-        )
-        if model.is_postgres:
-            conn.execute(text(f"TRUNCATE {', '.join(table.name for table in tables)}"))
-        else:
-            for table in tables:
-                conn.execute(delete(table))
-
-    _exclusively(model, [table.name for table in tables], reset)
+    _exclusively(model, [table.name for table in _REBUILT], partial(_empty, model))
+    recorded = eventstore.last_notification_id(app)
     _, reached = _catch_up(app, None, progress, True)
+    while (reached or 0) < recorded:
+        # Another rebuild emptied the model after this one projected its last page: what
+        # was recorded before this one began is projected again before it answers.
+        catch_up(app, progress=progress)
+        reached = position(app)
     return eventstore.entries_up_to(app, reached or 0)
+
+
+def _empty(model: ReadModel, conn: Connection) -> None:
+    """Every projected row and summary gone, the projection back at position 0."""
+    # Resetting the position first makes any concurrent catch-up fail its compare-and-set.
+    conn.execute(update(t.position).where(t.position.c.name == PROJECTION).values(position=0))
+    # Empty summaries are valid at position 0: the bulk catch-up adds what it counts.
+    conn.execute(
+        update(t.summary)
+        .where(t.summary.c.name == summaries.NAME)
+        .values(position=0, recorded_us=0)
+    )
+    if model.is_postgres:
+        conn.execute(text(f"TRUNCATE {', '.join(table.name for table in _REBUILT)}"))
+    else:
+        for table in _REBUILT:
+            conn.execute(delete(table))
 
 
 def _bulk_page(model: ReadModel, behind: int) -> int:
@@ -149,8 +173,7 @@ def _analyze(model: ReadModel) -> None:
     instead of seconds at a million events)."""
     if model.is_postgres:
         with model.engine.begin() as conn:
-            tables = (*t.PROJECTED_TABLES, *t.SUMMARY_TABLES)
-            conn.execute(text(f"ANALYZE {', '.join(table.name for table in tables)}"))
+            conn.execute(text(f"ANALYZE {', '.join(table.name for table in _REBUILT)}"))
 
 
 def _drop_indexes(model: ReadModel) -> None:

@@ -18,8 +18,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from handoff import eventstore, switches
+from handoff.projections import report_now, summaries, versions, writing
 from handoff.projections import schema as t
-from handoff.projections import summaries, versions, writing
 from handoff.projections.summaries import PROJECTION as PROJECTION  # re-exported
 
 if TYPE_CHECKING:
@@ -130,6 +130,17 @@ def current(conn: Connection) -> int:
     """The position, read in a transaction of its own."""
     with conn.begin():
         return position_of(conn)
+
+
+def holding(conn: Connection) -> int:
+    """Begin a read of the read model as one state, which no rebuild empties before it ends
+    (a snapshot on SQLite; on PostgreSQL, `report_now.HOLD_POSTGRES`); the position it
+    holds. `conn` has run nothing yet."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(report_now.HOLD_POSTGRES)
+    else:
+        conn.exec_driver_sql("BEGIN")
+    return position_of(conn)
 
 
 def position_of(conn: Connection) -> int:

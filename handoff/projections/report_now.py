@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import PersistenceError
 
 from handoff import eventstore
+from handoff.domain.errors import Refused
 from handoff.domain.service_level import IN_TIME, LATE
 from handoff.projections import amounts, summaries, verdicts, versions
 from handoff.projections.summaries import DAY_US, GROUPS, SLA_BASES, STAGE_BASES
@@ -40,6 +41,24 @@ class Behind(Exception):
     """The read model has not projected every event yet: catch up, then ask again."""
 
 
+class EmptiedAgain(Refused):
+    """Rebuilds run meanwhile emptied the read model each time a read had caught it up."""
+
+    def __init__(self) -> None:
+        super().__init__("the KPIs' tables were emptied again and again by rebuilds run"
+                         " meanwhile: run the command again once they have ended")
+
+
+# How often a read catches the read model up again after a rebuild emptied it.
+READ_ATTEMPTS = 5
+# A rebuild empties the read model only once it has each of its tables to itself
+# (`catchup._exclusively`): on PostgreSQL a read holding one of them in share mode keeps
+# the read model as it found it until the read ends (SQLite's reads are snapshots).
+HELD_TABLE = "read_lead"
+HOLD_POSTGRES = f"LOCK TABLE {HELD_TABLE} IN ACCESS SHARE MODE"
+POSITION = f"SELECT position FROM read_position WHERE name = '{summaries.PROJECTION}'"
+
+
 class _Reader:
     """SQL written with `{0}` for each parameter, run on one read transaction."""
 
@@ -47,10 +66,20 @@ class _Reader:
         self.cursor = cursor
         self.mark = mark
 
+    def position(self) -> int:
+        """The projection's position, as this read sees the read model."""
+        return int(self.rows(POSITION)[0][0])
+
     def hint(self, index: str) -> str:
         """SQLite's planner, without statistics, prefers a range on the period's column to
-        these partial indexes; PostgreSQL's has statistics and needs no telling."""
-        return "" if self.mark == "%s" else f" INDEXED BY {index}"
+        these partial indexes; PostgreSQL's has statistics and needs no telling. A bulk
+        catch-up drops the indexes while it projects (even one that finds everything
+        projected by another meanwhile): read without them then."""
+        if self.mark == "%s" or not self.rows(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = {0}", index
+        ):
+            return ""
+        return f" INDEXED BY {index}"
 
     def rows(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
         self.cursor.execute(sql.format(self.mark), parameters)
@@ -60,9 +89,27 @@ class _Reader:
 
 
 @contextmanager
+def reading_projected(app: HandoffApp, recorded: int) -> Iterator[_Reader]:
+    """`reading`, of a read model that holds the events up to `recorded` (caught up first
+    when it does not, and again if another process's rebuild empties it meanwhile)."""
+    for _ in range(READ_ATTEMPTS):
+        with reading(app) as reader:
+            if reader.position() >= recorded:
+                yield reader
+                return
+        from handoff.projections.catchup import catch_up
+
+        catch_up(app)
+    raise EmptiedAgain()
+
+
+@contextmanager
 def reading(app: HandoffApp) -> Iterator[_Reader]:
-    """A read transaction on the store's own connection; SQL written with `{0}` marks."""
+    """A read transaction on the store's own connection, which no rebuild empties the read
+    model under (HELD_TABLE); SQL written with `{0}` marks."""
     with eventstore.read_transaction(app) as cursor:
+        if app.location.is_postgres:
+            cursor.execute(HOLD_POSTGRES)
         yield _Reader(cursor, "%s" if app.location.is_postgres else "?")
 
 
