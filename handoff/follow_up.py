@@ -28,6 +28,7 @@ from handoff.domain.agreement import AgreementRegister
 from handoff.projections.due import KnownVersion, judging
 from handoff.projections.instants import micros
 from handoff.projections.report_now import reading_projected
+from handoff.projections.summaries import SLA_BASES
 
 _EVENTS = ("handed", "accepted", "rejected", "contacted", "proposal")
 _SPEED_EVENTS = ("handed", "rejected", "contacted")  # all that service_level.first_contact reads
@@ -100,7 +101,7 @@ def _first_contacts(
     the first contact the projection keeps with each handoff. Valid when no row known
     then was replaced since (`_events_known`): a lead's events are then known in the
     order they happened, so a first contact recorded after as-of had none before it."""
-    scope = "handed_us" if basis == "flow" else "captured_us"
+    scope = SLA_BASES[basis]
     found: list[tuple[int, int, int]] = reader.rows(
         f"SELECT handed_us, handed_entry_us, contact_us FROM read_handoff"
         f"{reader.hint(f'read_handoff_contact_{basis}')} WHERE {scope} >= {{0}}"

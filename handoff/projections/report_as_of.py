@@ -26,6 +26,7 @@ from sqlalchemy import (
 from handoff.domain.service_level import OVERDUE, PENDING, outcome
 from handoff.projections import amounts, verdicts
 from handoff.projections import schema as t
+from handoff.projections.summaries import SLA_BASES
 from handoff.projections.totals import (
     ALL,
     UNASSIGNED,
@@ -223,8 +224,7 @@ def handoff_totals(conn: Connection, scope: Scope) -> dict[str, HandoffTotals]:
     """Per group: handoffs in scope, decided in time or late, pending or overdue at as-of,
     and the median response time; with a grouping, the whole report's too (group ALL)."""
     scope = with_corrections(conn, scope)
-    in_scope = "handed_us" if scope.basis == "flow" else "captured_us"
-    rows = handoff_rows(scope, in_period=in_scope).subquery("handoffs")
+    rows = handoff_rows(scope, in_period=SLA_BASES[scope.basis]).subquery("handoffs")
     owner: Any = rows.c.owner
     latest = None
     if scope.basis == "cohort" and scope.by == "owner":
@@ -378,7 +378,7 @@ def restated_handoffs(conn: Connection, scope: Scope) -> dict[int, int]:
         return {}
     scope = with_corrections(conn, scope)
     h, terms = known_rows(t.handoff, scope), known_rows(t.handoff_terms, scope)
-    in_scope = h.c.handed_us if scope.basis == "flow" else h.c.captured_us
+    in_scope = h.c[SLA_BASES[scope.basis]]
     query = (
         select(h.c.handoff_id, h.c.handed_entry_us, h.c.decided_recorded_us,
                terms.c.agreement_version, terms.c.due_us, terms.c.in_time,

@@ -39,6 +39,8 @@ Merge = Callable[[str, Sequence[str], list[tuple[Any, ...]], str], None]
 # basis -> (the instant that places a row on a day, the column saying which events count:
 # the verdict of service_level.counts_in_flow or counts_in_cohort, stored with each event)
 STAGE_BASES = {"flow": ("occurred_us", "in_flow"), "cohort": ("captured_us", "in_cohort")}
+# basis -> the instant that places a handoff in a period: in every report, the
+# summaries, follow-up and speed to lead, and the restatements a report names.
 SLA_BASES = {"flow": "handed_us", "cohort": "captured_us"}
 # dim -> group value. By owner, a cohort groups by the lead's latest owner, which moves
 # with each handoff: it is read from the per-lead tables instead.
