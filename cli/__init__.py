@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, TextIO, cast
 
 import click
+from click.core import ParameterSource
 from eventsourcing.persistence import PersistenceError
 
 from handoff.application import HandoffApp
@@ -16,7 +17,7 @@ from handoff.audit import seal_quietly
 from handoff.cli.output import Instants
 from handoff.cli.progress import progress_on_terminal
 from handoff.domain.bounds import check_text
-from handoff.domain.errors import Refused
+from handoff.domain.errors import InvalidInput, Refused
 from handoff.eventstore import changed_underneath
 from handoff.store import (
     DEFAULT_STORE,
@@ -339,7 +340,23 @@ def main(ctx: click.Context, store: str, actor: str, utc: bool) -> None:
     Every step of every lead is an event; KPIs and SLA compliance are rebuilt
     from those events for any period, and any past state can be replayed.
     """
-    ctx.obj = Session(ctx, store, check_text("--actor", actor.strip()) or _default_actor(), utc)
+    store, actor = _given(ctx, "store", store), _given(ctx, "actor", actor).strip()
+    if not actor:
+        raise InvalidInput("--actor (or HANDOFF_ACTOR) is empty: give who is recording")
+    check_text("--actor", actor)
+    ctx.obj = Session(ctx, store, actor, utc)
+
+
+def _given(ctx: click.Context, name: str, value: str) -> str:
+    """The option as given: click takes an empty variable for an unset one, and would
+    fall back to the default (a cron job's empty HANDOFF_STORE recorded into a new
+    ./handoff.sqlite) where an empty option is refused."""
+    option = next(p for p in ctx.command.params if p.name == name)
+    envvar = option.envvar
+    if (ctx.get_parameter_source(name) is ParameterSource.DEFAULT and isinstance(envvar, str)
+            and envvar in os.environ):
+        return os.environ[envvar]
+    return value
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import Handoff
+from click.testing import CliRunner
 from sqlalchemy.engine import make_url
 
 from handoff.application import HandoffApp
+from handoff.cli import main
 from handoff.store import locate, without_password
 
 
@@ -114,6 +116,38 @@ def test_an_empty_store_name_is_refused_as_such(tmp_path: Path) -> None:
     line = Handoff("").refused("lead", "show", "k")
     assert line == ("Error: no store named: --store (or HANDOFF_STORE) is empty; give a file"
                     " path or a postgresql+psycopg:// URL")
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_store_variable_is_refused_and_no_store_is_made_where_cron_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """A cron job whose HANDOFF_STORE came out empty is refused, as `--store ''` is: it
+    recorded into a new ./handoff.sqlite in cron's working folder."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["traffic", "record", "--date", "2026-11-01",
+                                       "--visits", "3"], env={"HANDOFF_STORE": value})
+    assert result.exit_code == 1, result.output
+    assert result.stderr == ("Error: no store named: --store (or HANDOFF_STORE) is empty;"
+                             " give a file path or a postgresql+psycopg:// URL\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_actor_is_refused_rather_than_recorded_as_the_login(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """Who recorded a step is part of the record: an empty --actor (or HANDOFF_ACTOR) is
+    refused, not replaced by whoever the operating system says runs the command."""
+    store = str(tmp_path / "store.sqlite")
+    for arguments, env in ((["--actor", value], {}), ([], {"HANDOFF_ACTOR": value})):
+        result = CliRunner().invoke(
+            main, ["--store", store, *arguments, "traffic", "record", "--date", "2026-11-01",
+                   "--visits", "3"], env=env)
+        assert result.exit_code == 1, result.output
+        assert result.stderr == ("Error: --actor (or HANDOFF_ACTOR) is empty: give who is"
+                                 " recording\n")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("timeout", ["abc", "1.5", "10s"])
