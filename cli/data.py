@@ -40,8 +40,9 @@ def traffic() -> None:
 @click.pass_obj
 def record_traffic(obj: Any, day: str, visits: int) -> None:
     """Record the visits of one day (recording a day again corrects it)."""
-    obj.app.record_visits(parse_day(day), visits, obj.actor)
-    click.echo(f"{day}: {visits} visits")
+    recorded = parse_day(day)
+    obj.app.record_visits(recorded, visits, obj.actor)
+    click.echo(f"{recorded.isoformat()}: {visits} visits")
 
 
 @click.command("import")

@@ -14,6 +14,7 @@ from handoff.domain.errors import InvalidInput
 
 _DURATION = re.compile(r"([0-9]+)([mhd])", re.ASCII)
 _DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 MAX_DURATION = timedelta(days=36_500)
 
 
@@ -48,9 +49,11 @@ def parse_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> dateti
 
 
 def parse_day(text: str) -> date:
+    """A day written YYYY-MM-DD, as every help text says (not another ISO-8601 form: a
+    week date taken for a day the user never wrote)."""
     cleaned = text.strip()
     try:
-        if not cleaned.isascii():
+        if _DAY.fullmatch(cleaned) is None:
             raise ValueError(cleaned)
         day = date.fromisoformat(cleaned)
     except ValueError:

@@ -161,6 +161,16 @@ def test_export_then_import_into_an_empty_store_reproduces_it(
     assert copy.json("lead", "show", "acme-1")["state"] == "won"
 
 
+@pytest.mark.parametrize("day", ["20260302", "2026-W10-1", "2026-061"])
+def test_a_day_is_written_as_the_help_says_and_no_other_way(handoff: Handoff, day: str) -> None:
+    """Other ISO forms of 2 March 2026 were taken, and the echo repeated them: a week date
+    silently corrected a day the command never named."""
+    assert handoff.refused("traffic", "record", "--date", day, "--visits", "5") == (
+        f"Error: not a date (YYYY-MM-DD): {day!r}")
+    assert handoff.ok("traffic", "record", "--date", " 2026-03-02 ", "--visits", "5") == (
+        "2026-03-02: 5 visits\n")
+
+
 def test_a_days_traffic_is_skipped_when_unchanged_and_corrected_when_not(
     handoff: Handoff, tmp_path: Path
 ) -> None:
