@@ -270,6 +270,7 @@ class HandoffApp(Application[Any]):
 
         def change() -> Lead:
             lead = self.lead(key)
+            lead.check_void(n, why)  # what is refused whoever asks, before who asks
             lead.void(n, why, self._correction_stamp(actor, *lead.corrected_step(n)))
             self.save(lead)
             return lead

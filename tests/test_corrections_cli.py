@@ -157,6 +157,8 @@ def test_an_amended_instant_moves_the_step_to_its_month(signed: Handoff) -> None
     [
         (("void", "acme", "9", "--why", "x"), "sam", "has no entry 9"),
         (("void", "acme", "1", "--why", "x"), "maria", "capture of a lead cannot be voided"),
+        # Whoever asks: not sent to marketing, who would be refused too.
+        (("void", "acme", "1", "--why", "x"), "sam", "capture of a lead cannot be voided"),
         (("void", "acme", "3", "--why", "x"), "maria", "contacted needs a lead that is"),
         (("void", "acme", "4", "--why", "x"), "maria", "may not record contacted"),
         (("void", "acme", "4", "--why", " "), "sam", "needs a reason"),
