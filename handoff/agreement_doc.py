@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import partial
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,7 @@ def _area(
                 "examples": clause.examples,
                 "verified": _verified(area, clause, run, zone),
                 "honoured": evidence_for(measure_for(area.feature, clause.name), kpis,
-                                         breaches, hours),
+                                         breaches, hours, partial(_local_iso, zone=zone)),
                 "measure": measure_for(area.feature, clause.name),
                 "charts": [],
             }
@@ -256,6 +257,8 @@ def _versions(register: AgreementRegister, zone: Any) -> list[dict[str, Any]]:
                 for s in record["signatures"]
             ],
             "changes": [] if first else [_change_words(c) for c in record["changes"]],
+            "compared_with": record["compared_with"],
+            "restates": record["restates"],
         })
     return rows
 

@@ -7,18 +7,21 @@ words of the clause's name (the first match wins, "" matches any clause of the f
   (`report`'s breaches of the period, from `sla.sla_breaches`);
 - "enforced": the application refuses any step against the clause, so every step
   recorded in the period kept it (the count of those steps is the evidence);
+- the restatements that changed the period's figures (`kpi`'s `restatements`);
 - none: the clause defines how a figure is computed, or nothing measures it yet. The
   document says so rather than inventing a measure.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from handoff.domain.service_level import OVERDUE
 from handoff.kpi import STAGE_NAMES
 from handoff.sla import DECIDED_LATE
+from handoff.views import restatement_words
 
 MEASURES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "sla_compliance.feature": (
@@ -31,6 +34,8 @@ MEASURES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "follow_up.feature": (("speed", "speed to lead"), ("", "follow-up")),
     "lifecycle.feature": (("", "enforced"),),
     "agreement.feature": (("", "enforced"),),
+    # A revision keeps past verdicts (how figures are computed); a restatement changes them.
+    "restatements.feature": (("restatement", "restatements"),),
 }
 _BREAKERS_SHOWN = 25
 
@@ -57,9 +62,11 @@ def measure_for(feature: str, clause: str) -> str | None:
 
 
 def evidence_for(
-    measure: str | None, kpis: dict[str, Any], breaches: list[dict[str, str]], hours: float | None
+    measure: str | None, kpis: dict[str, Any], breaches: list[dict[str, str]],
+    hours: float | None, when: Callable[[str], str] = str,
 ) -> Evidence:
-    """The evidence behind one measure, from the period's flow KPIs and breaches."""
+    """The evidence behind one measure, from the period's flow KPIs and breaches (`when`:
+    an ISO-8601 instant as people read it)."""
     if measure is None:
         return Evidence("no measure", "No measure stands behind this clause: its examples "
                         "define how the figures are computed, and are checked by `sla verify`.")
@@ -70,6 +77,12 @@ def evidence_for(
                         "none broke it.")
     if measure in ("follow-up", "speed to lead"):
         return _follow_up_evidence(measure, kpis)
+    if measure == "restatements":
+        if not kpis["restatements"]:
+            return Evidence("measured", "No restatement changed the period's figures: each "
+                            "handoff is judged by the terms in force when it was recorded.")
+        return Evidence("measured", " ".join(restatement_words(r, when(r["restated_at"]))
+                                             for r in kpis["restatements"]))
     sla = kpis["sla"]
     within = f"within {hours:g} business hours" if hours is not None else "in time"
     if measure == "decided in time":

@@ -143,6 +143,35 @@ def test_the_document_says_what_each_version_changed(march: Handoff, tmp_path: P
     assert "| Handoff decision | accept or reject within 8 business hours |" in markdown
 
 
+def test_the_document_names_a_restatement_its_reason_and_what_it_changed(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """Managers sign what they read: a restatement is named in the version history with
+    its reason, and the clause on restatements says which of the month's figures it
+    changed, as `kpi` and `report` do."""
+    name = "A restatement, signed by both sides with a reason, judges past handoffs again"
+    before = clause_section(write(march, tmp_path / "before.md"), name)
+    assert ("**Honoured in March 2026: measured.** No restatement changed the period's"
+            " figures: each handoff is judged by the terms in force when it was recorded."
+            ) in before
+    revision = tmp_path / "revision.toml"
+    revision.write_text(agreement_toml(AGREEMENT, {"sales.decide_within_hours": "40"}))
+    march.ok("sla", "apply", str(revision))  # proposed by maria
+    march.ok("sla", "sign", "2", "--restate", "--why", "8 hours ignored the trade fair",
+             actor="sam")
+    markdown = write(march, tmp_path / "sla.md")
+    versions = markdown.split("## 3.")[1].split("## 4.")[0]
+    assert ("Version 2 restates the past (it judges the handoffs recorded before it too):"
+            " \u201c8 hours ignored the trade fair\u201d.") in versions
+    clause = clause_section(markdown, name)
+    # 40 business hours: the rejection half an hour past the 8 hours is in time now; the
+    # lead never decided is overdue either way (due on Monday 9 March at 10:00).
+    assert "**Honoured in March 2026: measured.**" in clause
+    assert re.search(r"Restated by version 2 \(2026 growth agreement\), signed into force by"
+                     r" sam on \S+ \S+ \S+: \u201c8 hours ignored the trade fair\u201d\. 1"
+                     r" handoff of this period judged otherwise under it", clause), clause
+
+
 def test_the_html_document_stands_alone(march: Handoff, tmp_path: Path) -> None:
     html = write(march, tmp_path / "sla.html")
     assert html.startswith("<!DOCTYPE html>")
