@@ -17,6 +17,7 @@ import click
 from handoff.cli.output import Instants, output_option, print_csv, print_json
 from handoff.cli.progress import stages
 from handoff.cli.tables import print_table
+from handoff.words import money
 
 OVERDUE_EXIT = 3
 
@@ -230,7 +231,7 @@ def _percent(value: float | None) -> str:
 
 
 def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
+    return "" if value is None else money(value)
 
 
 def _blank(value: Any) -> Any:

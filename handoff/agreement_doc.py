@@ -29,7 +29,7 @@ from handoff.verification.protocol import Area, Clause, features_folder, read_pr
 from handoff.verification.runner import handoff_version
 from handoff.verification.world import GROWTH_AGREEMENT_FILE, features_text
 from handoff.views import history_records
-from handoff.words import whole
+from handoff.words import money, whole
 
 FORMATS = {".html": "sla_doc.html", ".md": "sla_doc.md"}
 STAGE_WORDS = {
@@ -111,6 +111,11 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
     }
 
 
+def _figure(value: Any, is_money: bool) -> str:
+    """A plan's figure as people read it: counts whole, exactly; money to the cent."""
+    return money(value) if is_money else whole(value)
+
+
 def render_document(document: dict[str, Any], out: Path) -> str:
     """The document as HTML or Markdown, chosen by the file's suffix."""
     from jinja2 import Environment, PackageLoader, select_autoescape
@@ -125,7 +130,7 @@ def render_document(document: dict[str, Any], out: Path) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters["whole"] = whole  # counts as people read them, exactly
+    environment.filters["figure"] = _figure
     return environment.get_template(template).render(d=document)
 
 

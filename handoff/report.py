@@ -33,7 +33,7 @@ from handoff.kpi import (
 from handoff.plan import STAGES, plan_for
 from handoff.sla import sla_breaches
 from handoff.views import restatement_words, version_record
-from handoff.words import whole
+from handoff.words import money, whole
 
 
 def agreement_for_plan(app: HandoffApp, at: date | None) -> AppliedVersion:
@@ -395,8 +395,7 @@ def _count(value: Any) -> str:
 
 
 def _money(value: Any) -> str:
-    """Whole currency units: the review reads amounts, the JSON keeps the cents."""
-    return "—" if value is None else whole(value)
+    return "—" if value is None else money(value)
 
 
 def _percent(value: Any) -> str:

@@ -19,7 +19,7 @@ from handoff.kpi import RATES, Period, compute_kpis, is_thin, period_from_option
 from handoff.projections import projected
 from handoff.projections.instants import micros
 from handoff.projections.report_as_of import Scope, handoff_rows, with_corrections
-from handoff.words import whole
+from handoff.words import money
 
 FUNNEL_STAGES = tuple(reversed(plan.STAGES))  # from the top down: visits to won
 TREND_MONTHS = 12
@@ -73,8 +73,8 @@ def _funnel_bars(flow: dict[str, Any]) -> list[charts.Bar]:
         for name in FUNNEL_STAGES
     ]
     revenue, goal = flow["revenue_won"], targets.get("revenue_won")
-    bars.append(charts.Bar("revenue won", float(revenue), _float(goal), whole(revenue),
-                           whole(goal) if goal is not None else ""))
+    bars.append(charts.Bar("revenue won", float(revenue), _float(goal), money(revenue),
+                           money(goal) if goal is not None else ""))
     return bars
 
 

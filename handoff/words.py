@@ -19,6 +19,14 @@ def whole(number: Any) -> str:
     return f"{Decimal(str(number)):,.0f}"
 
 
+def money(amount: Any) -> str:
+    """An amount of money as people read it: thousands separators, and its cents when it
+    has any (`30,000`, `30,000.50`), to the cent as the JSON carries it: the same text in
+    `kpi`'s table, the review and the document."""
+    cents = Decimal(str(amount)).quantize(Decimal("0.01"))
+    return f"{cents:,.0f}" if cents == cents.to_integral_value() else f"{cents:,.2f}"
+
+
 def cannot_read(path: object, error: OSError | UnicodeDecodeError) -> str:
     """Why a file the user named cannot be read, in one line: the system's reason, or the
     first byte that is not UTF-8 (not Python's codec message)."""

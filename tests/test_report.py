@@ -79,6 +79,21 @@ def test_the_review_shows_the_agreement_and_the_months_numbers(
     assert "<td>visit to captured</td><td>0.6%</td>" in page
 
 
+def test_an_amount_with_cents_reads_the_same_in_the_review_the_kpis_and_the_document(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """An auditor compares views: 30,000.50 read 30,000 in the review and the document
+    (half a unit rounded to even) and 30,000.50 in `kpi`."""
+    march.ok("lead", "amend", "ACME-1", "6", "--amount", "30000.50", "--why", "the VAT cents",
+             actor="sam")
+    assert "<td>revenue won</td><td>30,000.50</td>" in review(march, tmp_path)
+    assert re.search(r"revenue_won\s+│\s+30,000\.50\s+│", march.ok("kpi", "--month", "2026-03"))
+    document = tmp_path / "sla.md"
+    march.ok("sla", "doc", "--month", "2026-03", "--out", str(document))
+    assert re.search(r"^\| Revenue won \| [0-9,.]+ \| 30,000\.50 \|", document.read_text(),
+                     re.M), document.read_text().split("## 3.")[0][-900:]
+
+
 def test_the_review_lists_the_breaches_of_the_month(march: Handoff, tmp_path: Path) -> None:
     page = review(march, tmp_path)
     assert "BOLT-2" in page and "decided late" in page
