@@ -137,7 +137,8 @@ def holding(conn: Connection) -> int:
     (a snapshot on SQLite; on PostgreSQL, `report_now.HOLD_POSTGRES`); the position it
     holds. `conn` has run nothing yet."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(report_now.HOLD_POSTGRES)
+        for statement in report_now.HOLD_POSTGRES:
+            conn.exec_driver_sql(statement)
     else:
         conn.exec_driver_sql("BEGIN")
     return position_of(conn)

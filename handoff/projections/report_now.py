@@ -53,9 +53,14 @@ class EmptiedAgain(Refused):
 READ_ATTEMPTS = 5
 # A rebuild empties the read model only once it has each of its tables to itself
 # (`catchup._exclusively`): on PostgreSQL a read holding one of them in share mode keeps
-# the read model as it found it until the read ends (SQLite's reads are snapshots).
+# the read model as it found it until the read ends (SQLite's reads are snapshots). In
+# READ COMMITTED each statement would see what other catch-ups committed meanwhile: the
+# read is one snapshot (REPEATABLE READ), taken by its first query, after the lock.
 HELD_TABLE = "read_lead"
-HOLD_POSTGRES = f"LOCK TABLE {HELD_TABLE} IN ACCESS SHARE MODE"
+HOLD_POSTGRES = (
+    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+    f"LOCK TABLE {HELD_TABLE} IN ACCESS SHARE MODE",
+)
 POSITION = f"SELECT position FROM read_position WHERE name = '{summaries.PROJECTION}'"
 
 
@@ -109,7 +114,8 @@ def reading(app: HandoffApp) -> Iterator[_Reader]:
     model under (HELD_TABLE); SQL written with `{0}` marks."""
     with eventstore.read_transaction(app) as cursor:
         if app.location.is_postgres:
-            cursor.execute(HOLD_POSTGRES)
+            for statement in HOLD_POSTGRES:
+                cursor.execute(statement)
         yield _Reader(cursor, "%s" if app.location.is_postgres else "?")
 
 
