@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, delete, inspect, text, update
+from sqlalchemy import Connection, delete, text, update
 from sqlalchemy.exc import OperationalError
 
 from handoff import eventstore, switches
@@ -35,6 +35,7 @@ from handoff.projections.readmodel import (
     ReadModel,
     create_indexes,
     executor,
+    has_indexes,
     holding,
     position,
     position_of,
@@ -137,12 +138,14 @@ def rebuild(app: HandoffApp, progress: Progress | None = None) -> int:
     _exclusively(model, [table.name for table in _REBUILT], partial(_empty, model))
     recorded = eventstore.last_notification_id(app)
     _, reached = _catch_up(app, None, progress, True)
-    while (reached or 0) < recorded:
+    for _ in range(report_now.READ_ATTEMPTS):
+        if (reached or 0) >= recorded:
+            return eventstore.entries_up_to(app, reached or 0)
         # Another rebuild emptied the model after this one projected its last page: what
         # was recorded before this one began is projected again before it answers.
         catch_up(app, progress=progress)
         reached = position(app)
-    return eventstore.entries_up_to(app, reached or 0)
+    raise report_now.EmptiedAgain()
 
 
 def _empty(model: ReadModel, conn: Connection) -> None:
@@ -240,7 +243,7 @@ def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> int | None:
     with model.engine.begin() as conn, ThreadPoolExecutor(1) as beside:
         at = _claim(conn)
         counted = None
-        if not bulk and not _has_indexes(conn):
+        if not bulk and not has_indexes(conn):
             # A bulk catch-up dropped them and has yet to finish (this one projected its
             # last pages): summaries valid here are read through the indexes.
             create_indexes(conn)
@@ -276,12 +279,6 @@ def _insert(
 ) -> None:
     """writing.insert, as a summaries.Merge into tables known to be empty."""
     writing.insert(conn, table, names, rows)
-
-
-def _has_indexes(conn: Connection) -> bool:
-    """Whether the secondary indexes are there (dropped and built all together)."""
-    first = t.SECONDARY_INDEXES[0]  # the first table's
-    return inspect(conn).has_index(t.INDEXED_TABLES[0].name, str(first.name))
 
 
 def _claim(conn: Connection) -> int:

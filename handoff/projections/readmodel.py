@@ -13,7 +13,17 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
@@ -90,7 +100,6 @@ def _create_tables(engine: Engine) -> None:
             # projects anew.
             t.metadata.drop_all(conn)
         t.metadata.create_all(conn)
-        create_indexes(conn)
         found = conn.execute(
             select(t.position.c.position).where(t.position.c.name == PROJECTION)
         ).first()
@@ -102,6 +111,16 @@ def _create_tables(engine: Engine) -> None:
             conn.execute(
                 t.summary.insert().values(name=summaries.NAME, position=0, recorded_us=0)
             )
+        if not has_indexes(conn):  # an interrupted bulk catch-up's, or a new model's
+            if engine.dialect.name == "postgresql":
+                # Built under the projection's lock, as a catch-up's end builds them
+                # (`catchup._finish`): both could find an index missing and create it (a
+                # duplicate key in pg_class). Only then: a read-only role cannot lock.
+                conn.execute(
+                    update(t.position).where(t.position.c.name == PROJECTION)
+                    .values(position=t.position.c.position)
+                )
+            create_indexes(conn)
 
 
 def _held(conn: Connection) -> tuple[int, int] | None:
@@ -112,6 +131,13 @@ def _held(conn: Connection) -> tuple[int, int] | None:
         select(t.position.c.name, t.position.c.position)
         .where(t.position.c.name.in_((versions.SCHEMA_ROW, versions.RULES_ROW)))
     ).tuples())
+
+
+def has_indexes(conn: Connection) -> bool:
+    """Whether every secondary index is there."""
+    inspector = inspect(conn)
+    return all(inspector.has_index(index.table.name, str(index.name))  # type: ignore[union-attr]
+               for index in t.SECONDARY_INDEXES)
 
 
 def create_indexes(conn: Connection) -> None:

@@ -45,8 +45,9 @@ class EmptiedAgain(Refused):
     """Rebuilds run meanwhile emptied the read model each time a read had caught it up."""
 
     def __init__(self) -> None:
-        super().__init__("the KPIs' tables were emptied again and again by rebuilds run"
-                         " meanwhile: run the command again once they have ended")
+        super().__init__("the tables reports read were emptied again and again by rebuilds"
+                         " run meanwhile (projections rebuild): run the command again once"
+                         " they have ended")
 
 
 # How often a read catches the read model up again after a rebuild emptied it.
