@@ -37,7 +37,7 @@ class Session:
     def __init__(self, ctx: click.Context, store: str, actor: str, utc: bool = False) -> None:
         self._ctx = ctx
         self.store = store
-        self.actor = actor
+        self._actor = actor
         self.utc = utc
         self._app: HandoffApp | None = None
         self._instants: Instants | None = None
@@ -45,6 +45,16 @@ class Session:
         # may have been cut short holding a lock; the next command seals what is left).
         self.interrupted = False
         self.done = False  # the command ran to its end (its output printed)
+
+    @property
+    def actor(self) -> str:
+        """Who is recording: checked when a command reads it, as the store is when one opens
+        it, so that `--help` and the commands that record nothing run whatever it is."""
+        actor = self._actor.strip()
+        if not actor:
+            raise InvalidInput("--actor (or HANDOFF_ACTOR) is empty: give who is recording")
+        check_text("--actor", actor)
+        return actor
 
     @property
     def instants(self) -> Instants:
@@ -340,11 +350,7 @@ def main(ctx: click.Context, store: str, actor: str, utc: bool) -> None:
     Every step of every lead is an event; KPIs and SLA compliance are rebuilt
     from those events for any period, and any past state can be replayed.
     """
-    store, actor = _given(ctx, "store", store), _given(ctx, "actor", actor).strip()
-    if not actor:
-        raise InvalidInput("--actor (or HANDOFF_ACTOR) is empty: give who is recording")
-    check_text("--actor", actor)
-    ctx.obj = Session(ctx, store, actor, utc)
+    ctx.obj = Session(ctx, _given(ctx, "store", store), _given(ctx, "actor", actor), utc)
 
 
 def _given(ctx: click.Context, name: str, value: str) -> str:

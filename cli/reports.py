@@ -13,7 +13,7 @@ from handoff.cli.output import output_option, print_json
 from handoff.cli.tables import print_table
 from handoff.instants import now_utc, parse_day
 from handoff.plan import PLAN_KEYS
-from handoff.words import whole
+from handoff.words import money, whole
 
 
 @click.command()
@@ -45,7 +45,7 @@ def _print_plan(result: dict[str, Any]) -> None:
         span += " (open-ended: planned over its first twelve months)"
     through = f"actual to {actual['to']}" if actual else "actual"
     rows = [
-        [key, _number(result["total"][key]), _number(actual[key]) if actual else "",
+        [key, _number(result["total"][key], key), _number(actual[key], key) if actual else "",
          _share(actual[key], result["total"][key]) if actual else ""]
         for key in PLAN_KEYS
     ]
@@ -59,12 +59,14 @@ def _print_plan(result: dict[str, Any]) -> None:
 
 
 def _beside(month: dict[str, Any], key: str) -> str:
-    planned = _number(month[key])
-    return planned if month["actual"] is None else f"{_number(month['actual'][key])} / {planned}"
+    planned = _number(month[key], key)
+    return planned if month["actual"] is None else (
+        f"{_number(month['actual'][key], key)} / {planned}")
 
 
-def _number(value: int | Decimal) -> str:
-    return whole(value)
+def _number(value: int | Decimal, key: str) -> str:
+    """A count whole; revenue as money reads in every view (to the cent when it has cents)."""
+    return money(value) if key == "revenue" else whole(value)
 
 
 def _share(actual: int | Decimal, planned: int | Decimal) -> str:

@@ -248,7 +248,9 @@ def _versions(register: AgreementRegister, zone: Any) -> list[dict[str, Any]]:
     """Every version recorded (in force or proposed), who signed it, and what it changed."""
     rows = []
     for record in history_records(register.history()):
-        first = record["version"] == 1
+        # No version in force before it (the first, or one after proposals never signed):
+        # nothing it changed, as `sla history` says (not every term "added").
+        first = record["compared_with"] is None
         rows.append({
             "number": record["version"],
             "name": record["name"],

@@ -152,3 +152,23 @@ def test_the_plan_table_writes_the_figures_of_the_json_exactly(
     for document in ("sla.md", "sla.html"):  # the living document's plan too
         handoff.ok("sla", "doc", "--month", "2026-03", "--out", str(tmp_path / document))
         assert "99,999,999,999,900,000,000" in (tmp_path / document).read_text()
+
+
+def test_plan_shows_revenue_as_every_view_shows_money(store: str, tmp_path: Path) -> None:
+    """A deal won for 1,000.50 reads 1,000.50 in `plan`'s table, as in `kpi`'s (it read
+    1,000, rounded half to even); the month's share of the goal to the cent."""
+    handoff = Handoff(store)
+    handoff.ok("sla", "apply", agreement_file(tmp_path))
+    handoff.ok("lead", "capture", "ACME-1", "--source", "web", "--at", "2026-02-03T10:00")
+    handoff.ok("lead", "qualify", "ACME-1", "--at", "2026-02-03T10:30")
+    handoff.ok("lead", "handoff", "ACME-1", "--owner", "sam", "--at", "2026-02-03T11:00")
+    handoff.ok("lead", "accept", "ACME-1", "--at", "2026-02-03T12:00")
+    handoff.ok("lead", "proposal", "ACME-1", "--amount", "1000.50", "--at", "2026-02-04T10:00")
+    handoff.ok("lead", "win", "ACME-1", "--amount", "1000.50", "--at", "2026-02-05T10:00")
+    table = handoff.ok("plan", "--at", "2026-03-01")
+    kpi = handoff.ok("kpi", "--month", "2026-02")
+    assert "1,000.50" in kpi
+    revenue = next(line for line in table.splitlines() if line.startswith("│ revenue"))
+    assert "1,000.50" in revenue, table
+    february = next(line for line in table.splitlines() if line.startswith("│ 2026-02"))
+    assert "1,000.50 / " in february, table

@@ -291,3 +291,22 @@ def test_a_line_break_in_a_text_reads_as_a_space_and_keeps_its_table_row_whole()
     table = f"| text | after |\n|---|---|\n| {agreement_doc.markdown_text(text)} | x |\n"
     assert re.findall(r"<td>(.*?)</td>", rendered(table)) == [
         "first line - second | line third", "x"]
+
+
+def test_a_version_after_a_proposal_never_in_force_changed_nothing(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Version 2 replaces no version in force (version 1 was never signed): the document
+    lists no change for it, as `sla history` does, rather than 'changed from version None'
+    with every term 'added'."""
+    first = tmp_path / "first.toml"
+    first.write_text(agreement_toml(AGREEMENT))
+    handoff.ok("sla", "apply", str(first))  # awaiting sales, then overtaken
+    second = tmp_path / "second.toml"
+    second.write_text(agreement_toml(AGREEMENT, {"sales.decide_within_hours": "6"}))
+    handoff.ok("sla", "apply", str(second))
+    handoff.ok("sla", "sign", "2", actor="sam")
+    for out in (tmp_path / "sla.md", tmp_path / "sla.html"):
+        handoff.ok("sla", "doc", "--month", "2026-03", "--out", str(out))
+        page = out.read_text(encoding="utf-8")
+        assert "version None" not in page and " added (" not in page

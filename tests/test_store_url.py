@@ -160,3 +160,17 @@ def test_a_connect_timeout_that_is_not_whole_seconds_is_refused_at_once(timeout:
         "Error: the store URL 'postgresql://sam:***@db.invalid/sales?connect_timeout="
         f"{timeout}': connect_timeout is a whole number of seconds (0: no limit), not"
         f" {timeout!r}")
+
+
+def test_an_empty_actor_is_refused_only_where_it_is_recorded(tmp_path: Path) -> None:
+    """Who records is read when a command records: `--help`, and a command that records
+    nothing, run whatever HANDOFF_ACTOR holds (as an empty HANDOFF_STORE is refused only
+    when a store is opened)."""
+    help_text = CliRunner().invoke(main, ["kpi", "--help"], env={"HANDOFF_ACTOR": ""})
+    assert help_text.exit_code == 0, help_text.output
+    assert help_text.output.startswith("Usage: main kpi")  # CliRunner names it main
+    store = str(tmp_path / "store.sqlite")
+    Handoff(store).ok("lead", "capture", "k-1", "--source", "web", "--at", "2026-03-02T09:00Z")
+    read = CliRunner().invoke(main, ["--store", store, "kpi", "--month", "2026-03"],
+                              env={"HANDOFF_ACTOR": " "})
+    assert read.exit_code == 0, read.output
