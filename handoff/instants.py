@@ -9,12 +9,19 @@ from decimal import Decimal
 from typing import overload
 from zoneinfo import ZoneInfo
 
-from handoff.domain.bounds import check_day, check_instant, plain_decimal
+from handoff.domain.bounds import (
+    DAY_TEXT,
+    check_day,
+    check_instant,
+    day_from_text,
+    plain_decimal,
+)
 from handoff.domain.errors import InvalidInput
 
 _DURATION = re.compile(r"([0-9]+)([mhd])", re.ASCII)
 _DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+# An instant's day is written as a day is (bounds.DAY_TEXT), then its time, if any.
+_INSTANT_DAY = re.compile(DAY_TEXT + "(?:[T ]|$)", re.ASCII)
 MAX_DURATION = timedelta(days=36_500)
 
 
@@ -27,7 +34,7 @@ def parse_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> dateti
     """
     cleaned = text.strip()
     try:
-        if not cleaned.isascii():
+        if not cleaned.isascii() or _INSTANT_DAY.match(cleaned) is None:
             raise ValueError(cleaned)
         instant = datetime.fromisoformat(cleaned)
     except ValueError:
@@ -53,9 +60,7 @@ def parse_day(text: str) -> date:
     week date taken for a day the user never wrote)."""
     cleaned = text.strip()
     try:
-        if _DAY.fullmatch(cleaned) is None:
-            raise ValueError(cleaned)
-        day = date.fromisoformat(cleaned)
+        day = day_from_text(cleaned)
     except ValueError:
         raise InvalidInput(f"not a date (YYYY-MM-DD): {text!r}") from None
     return check_day(day)

@@ -255,7 +255,9 @@ def test_a_time_of_day_with_an_offset_or_seconds_is_refused(hours: str, written:
     )
 
 
-@pytest.mark.parametrize("holiday", ['"25 May 2026"', '"2026-02-30"', "20260525"])
+# ISO-8601 forms other than YYYY-MM-DD too: "2026W521" (a week date) was Monday 21 December.
+@pytest.mark.parametrize("holiday", ['"25 May 2026"', '"2026-02-30"', "20260525", '"2026W521"',
+                                     '"20261221"', '"2026-355"'])
 def test_a_holiday_that_is_not_a_date_is_refused(holiday: str) -> None:
     message = refused({"calendar.holidays": f"[{holiday}]"})
     assert message.startswith("calendar.holidays: not a date (YYYY-MM-DD)")

@@ -77,6 +77,9 @@ def test_a_lead_not_yet_recorded_at_the_as_of_instant_is_unknown(handoff: Handof
         (("lead", "capture", "acme-1", "--source", "web"), "already exists"),
         (("lead", "accept", "acme-1"), "accepted needs a lead that is handed"),
         (("lead", "qualify", "acme-1", "--at", "yesterday"), "not an ISO-8601 timestamp"),
+        # Days are written YYYY-MM-DD, in an instant too: not as a week or without dashes.
+        (("lead", "qualify", "acme-1", "--at", "2026W101T09:00"), "not an ISO-8601 timestamp"),
+        (("lead", "qualify", "acme-1", "--at", "20260302T0900"), "not an ISO-8601 timestamp"),
         (("lead", "qualify", "acme-1", "--at", "2026-03-01T00:00Z"), "before its previous event"),
         (("lead", "qualify", "acme-1", "--at", "2099-01-01T00:00Z"), "in the future"),
     ],

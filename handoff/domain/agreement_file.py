@@ -18,7 +18,7 @@ from handoff.domain.agreement import (
     changes_between,
     check_restatement,
 )
-from handoff.domain.bounds import MAX_COUNT, check_day, check_text
+from handoff.domain.bounds import MAX_COUNT, check_day, check_text, day_from_text
 from handoff.domain.business_time import END_OF_DAY, WEEKDAYS, time_of_day
 from handoff.domain.errors import InvalidAgreement, InvalidInput
 
@@ -83,7 +83,7 @@ def _as_parsed(node: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
             value = _as_parsed(value, expected)
         elif expected is date and isinstance(value, str):
             with suppress(ValueError):
-                value = date.fromisoformat(value)
+                value = day_from_text(value)
         elif expected is Decimal and isinstance(value, str):
             with suppress(ArithmeticError):
                 value = Decimal(value)
@@ -284,7 +284,7 @@ def _holiday(item: Any) -> str:
         return item.isoformat()
     if isinstance(item, str):
         try:
-            return date.fromisoformat(item).isoformat()
+            return day_from_text(item).isoformat()
         except ValueError:
             pass
     raise _fail("calendar.holidays", f"not a date (YYYY-MM-DD): {item!r}")

@@ -97,6 +97,19 @@ def check_instant(instant: datetime) -> datetime:
     return instant
 
 
+# A day is written YYYY-MM-DD, the one form every help text and error names: other ISO-8601
+# forms (20261221, the week date 2026W521) were taken for days nobody wrote.
+DAY_TEXT = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_DAY_TEXT = re.compile(DAY_TEXT, re.ASCII)
+
+
+def day_from_text(text: str) -> date:
+    """The day written YYYY-MM-DD; ValueError for any other text."""
+    if _DAY_TEXT.fullmatch(text) is None:
+        raise ValueError(text)
+    return date.fromisoformat(text)
+
+
 def check_day(day: date) -> date:
     if not FIRST_DAY <= day <= LAST_DAY:
         raise InvalidInput(f"{day.isoformat()} is out of range: days lie between 1900 and 2199")
