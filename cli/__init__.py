@@ -6,7 +6,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TextIO, cast
+from typing import Any, TextIO, TypeVar, cast
 
 import click
 from click.core import ParameterSource
@@ -312,6 +312,9 @@ def note_interrupted() -> None:
         session.interrupted = True
 
 
+_Value = TypeVar("_Value", str, str | None)
+
+
 def _default_actor() -> str:
     try:
         return getpass.getuser()
@@ -350,13 +353,14 @@ def main(ctx: click.Context, store: str, actor: str, utc: bool) -> None:
     Every step of every lead is an event; KPIs and SLA compliance are rebuilt
     from those events for any period, and any past state can be replayed.
     """
-    ctx.obj = Session(ctx, _given(ctx, "store", store), _given(ctx, "actor", actor), utc)
+    ctx.obj = Session(ctx, given(ctx, "store", store), given(ctx, "actor", actor), utc)
 
 
-def _given(ctx: click.Context, name: str, value: str) -> str:
+def given(ctx: click.Context, name: str, value: _Value) -> _Value | str:
     """The option as given: click takes an empty variable for an unset one, and would
     fall back to the default (a cron job's empty HANDOFF_STORE recorded into a new
-    ./handoff.sqlite) where an empty option is refused."""
+    ./handoff.sqlite; an empty HANDOFF_WEBHOOK dropped Slack) where an empty option is
+    refused."""
     option = next(p for p in ctx.command.params if p.name == name)
     envvar = option.envvar
     if (ctx.get_parameter_source(name) is ParameterSource.DEFAULT and isinstance(envvar, str)

@@ -272,9 +272,11 @@ def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: str | No
     or address, even when two runs overlap; one that could not be delivered is sent
     again by the next run. Exits 1 when a delivery failed (after trying the others).
     """
+    from handoff.cli import given
     from handoff.notify import send_notices
 
-    channels = _channels(webhook, smtp, to, sender)
+    ctx = click.get_current_context()
+    channels = _channels(given(ctx, "webhook", webhook), given(ctx, "smtp", smtp), to, sender)
     report = send_notices(obj.app, channels, actor=obj.actor, dry_run=dry_run)
     for attempt in report.sent:
         if dry_run:
@@ -307,6 +309,10 @@ def _channels(webhook: str | None, smtp: str | None, to: str | None,
     """The channels the options name; a usage error (exit 2) when none or half of one."""
     from handoff.notify_channels import BadDestination, Mailbox, Webhook
 
+    for option, value in (("--webhook (or HANDOFF_WEBHOOK)", webhook),
+                          ("--smtp (or HANDOFF_SMTP)", smtp)):
+        if value is not None and not value.strip():
+            raise click.UsageError(f"{option} is empty: give its URL, or leave it out")
     if (smtp is None) != (to is None):
         raise click.UsageError("--smtp and --to go together")
     if webhook is None and smtp is None:

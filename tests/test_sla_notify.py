@@ -556,6 +556,29 @@ def test_a_webhook_url_with_a_tab_from_the_environment_is_refused_without_echoin
     assert notify.ok("audit", "digest") == before
 
 
+@pytest.mark.parametrize("variable", ["HANDOFF_WEBHOOK", "HANDOFF_SMTP"])
+def test_a_channel_whose_variable_came_out_empty_is_refused_not_dropped(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+) -> None:
+    """`HANDOFF_WEBHOOK="$(cat /etc/handoff/slack-webhook)"` with the file gone: the other
+    channel was served and Slack silently dropped (click takes an empty variable for an
+    unset one)."""
+    at(clock, "2026-03-02T13:00:00-06:00")
+    monkeypatch.setenv(variable, "")
+    other = (("--smtp", "smtp://127.0.0.1:9", "--to", "a@example.com")
+             if variable == "HANDOFF_WEBHOOK" else ("--webhook", "http://127.0.0.1:9/hook"))
+    before = notify.ok("audit", "digest")
+    result = notify("sla", "notify", *other, *(("--to", "a@example.com")
+                                                if variable == "HANDOFF_SMTP" else ()))
+    assert result.exit_code == 2, result.output
+    option = "--webhook" if variable == "HANDOFF_WEBHOOK" else "--smtp"
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(
+        f"Error: {option} (or {variable}) is empty: give its URL, or leave it out (see '")
+    assert notify.ok("audit", "digest") == before
+
+
 @pytest.fixture
 def not_http() -> Iterator[int]:
     """A port where something answers that is not an HTTP server (a line of SSH, say)."""
