@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import Handoff
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import create_engine, inspect, make_url
 from sqlalchemy.pool import NullPool
 
 from handoff import eventstore
 from handoff.demo import build_demo
+from handoff.projections import schema
 
 
 @pytest.fixture
@@ -91,6 +92,16 @@ def test_a_postgresql_user_who_may_only_read_is_told_so_in_one_line(pg_store: st
                                   " (permission denied for"), refusal
         assert writer.json("kpi", "--month", "2026-03")["counts"]["captured"] == 2
         assert reader.json("kpi", "--month", "2026-03")["counts"]["captured"] == 2
+        # An index missing (a bulk catch-up interrupted): the reader cannot build it, and
+        # reads without it rather than being refused.
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP INDEX {schema.SECONDARY_INDEXES[-1].name}")
+        cohort = ("kpi", "--month", "2026-03", "--basis", "cohort", "--by", "owner")  # per event
+        assert reader.json(*cohort)["counts"]["captured"] == 2
+        assert writer.json(*cohort)["counts"]["captured"] == 2  # which builds it again
+        with admin.connect() as conn:
+            assert inspect(conn).has_index(str(schema.SECONDARY_INDEXES[-1].table),
+                                           str(schema.SECONDARY_INDEXES[-1].name))
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP OWNED BY {role}")

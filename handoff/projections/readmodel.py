@@ -113,6 +113,8 @@ def _create_tables(engine: Engine) -> None:
             )
         if not has_indexes(conn):  # an interrupted bulk catch-up's, or a new model's
             if engine.dialect.name == "postgresql":
+                if not conn.execute(_MAY_WRITE).scalar_one():
+                    return  # a role that may only read reads without them
                 # Built under the projection's lock, as a catch-up's end builds them
                 # (`catchup._finish`): both could find an index missing and create it (a
                 # duplicate key in pg_class). Only then: a read-only role cannot lock.
@@ -121,6 +123,9 @@ def _create_tables(engine: Engine) -> None:
                     .values(position=t.position.c.position)
                 )
             create_indexes(conn)
+
+
+_MAY_WRITE = text(f"SELECT has_table_privilege('{t.position.name}', 'UPDATE')")
 
 
 def _held(conn: Connection) -> tuple[int, int] | None:
