@@ -12,8 +12,7 @@ import click
 from handoff.cli.output import output_option, print_json
 from handoff.cli.tables import print_table
 from handoff.instants import now_utc, parse_day
-from handoff.plan import PLAN_KEYS
-from handoff.words import money, whole
+from handoff.plan import PLAN_KEYS, figure_words
 
 
 @click.command()
@@ -45,7 +44,8 @@ def _print_plan(result: dict[str, Any]) -> None:
         span += " (open-ended: planned over its first twelve months)"
     through = f"actual to {actual['to']}" if actual else "actual"
     rows = [
-        [key, _number(result["total"][key], key), _number(actual[key], key) if actual else "",
+        [key, figure_words(key, result["total"][key]),
+         figure_words(key, actual[key]) if actual else "",
          _share(actual[key], result["total"][key]) if actual else ""]
         for key in PLAN_KEYS
     ]
@@ -59,14 +59,9 @@ def _print_plan(result: dict[str, Any]) -> None:
 
 
 def _beside(month: dict[str, Any], key: str) -> str:
-    planned = _number(month[key], key)
+    planned = figure_words(key, month[key])
     return planned if month["actual"] is None else (
-        f"{_number(month['actual'][key], key)} / {planned}")
-
-
-def _number(value: int | Decimal, key: str) -> str:
-    """A count whole; revenue as money reads in every view (to the cent when it has cents)."""
-    return money(value) if key == "revenue" else whole(value)
+        f"{figure_words(key, month['actual'][key])} / {planned}")
 
 
 def _share(actual: int | Decimal, planned: int | Decimal) -> str:

@@ -22,14 +22,13 @@ from handoff.domain.errors import NoAgreement
 from handoff.domain.verification import VerificationRun
 from handoff.evidence import evidence_for, measure_for
 from handoff.kpi import Period, compute_kpis, period_from_options
-from handoff.plan import PLAN_KEYS, NoGoal
+from handoff.plan import PLAN_KEYS, NoGoal, figure_words
 from handoff.report import _breaches, _terms, agreement_for_plan, plan_with_actuals
 from handoff.review_charts import funnel_chart, response_chart, trend_chart, trend_months
 from handoff.verification.protocol import Area, Clause, features_folder, read_protocol
 from handoff.verification.runner import handoff_version
 from handoff.verification.world import GROWTH_AGREEMENT_FILE, features_text
 from handoff.views import history_records
-from handoff.words import money, whole
 
 FORMATS = {".html": "sla_doc.html", ".md": "sla_doc.md"}
 STAGE_WORDS = {
@@ -111,11 +110,6 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
     }
 
 
-def _figure(value: Any, is_money: bool) -> str:
-    """A plan's figure as people read it: counts whole, exactly; money to the cent."""
-    return money(value) if is_money else whole(value)
-
-
 def render_document(document: dict[str, Any], out: Path) -> str:
     """The document as HTML or Markdown, chosen by the file's suffix."""
     from jinja2 import Environment, PackageLoader, select_autoescape
@@ -130,7 +124,7 @@ def render_document(document: dict[str, Any], out: Path) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters["figure"] = _figure
+    environment.filters["figure"] = lambda value, key: figure_words(key, value)
     return environment.get_template(template).render(d=document)
 
 
@@ -234,7 +228,7 @@ def _plan(app: HandoffApp, period: Period, on: date | None) -> dict[str, Any] | 
             "to_date": actual[key] if actual else None,
             "month_plan": share[key] if share else None,
             "month_actual": share["actual"][key] if share and share["actual"] else None,
-            "money": key == "revenue",
+            "key": key,
         }
         for key in PLAN_KEYS
     ]

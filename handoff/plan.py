@@ -18,6 +18,7 @@ from typing import Any
 
 from handoff.domain.agreement import FUNNEL_RATES, AgreementTerms
 from handoff.domain.errors import Refused
+from handoff.words import money, whole
 
 # Each stage of the funnel above won, from the bottom up, with the rate that leads from it
 # to the stage below: proposal = ceil(won / proposal_to_won), and so on up to visits.
@@ -26,6 +27,12 @@ FUNNEL_STEPS: tuple[tuple[str, str], ...] = tuple(
 )
 STAGES: tuple[str, ...] = ("won", *(stage for stage, _ in FUNNEL_STEPS))
 PLAN_KEYS: tuple[str, ...] = ("revenue", *STAGES)
+
+
+def figure_words(key: str, value: Any) -> str:
+    """A plan's figure as people read it: revenue as money (to the cent when it has cents),
+    a stage's count whole."""
+    return money(value) if key == "revenue" else whole(value)
 
 # An open-ended agreement states its goal for a year: the plan covers the twelve
 # months from effective_from.
