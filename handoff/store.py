@@ -108,7 +108,8 @@ class StoreLocation:
         folder = Path(self.sqlite_path).parent
         if not self.is_postgres and not folder.is_dir():
             raise StoreUnavailable(
-                f"cannot create store {self.given!r}: folder {folder} does not exist")
+                f"cannot create store {self.given!r}: folder {without_password(str(folder))}"
+                " does not exist")
 
     @property
     def sqlite_path(self) -> str:
@@ -249,6 +250,11 @@ def locate(store: str) -> StoreLocation:
     scheme = store.split("://", 1)[0].split("+", 1)[0].lower() if "://" in store else ""
     if scheme in _POSTGRES_SCHEMES:
         return _postgres(store)
+    if _is_conninfo(store):
+        raise StoreUnavailable(
+            "a libpq connection string is not a store: give it as a postgresql+psycopg://"
+            " URL (the password, if any, as postgresql+psycopg://user:PASSWORD@host/dbname)"
+        )
     if scheme:
         raise StoreUnavailable(
             f"unsupported store {without_password(store)!r}: give a file path or a"
@@ -264,8 +270,31 @@ def empty_store() -> StoreLocation:
     return StoreLocation("(empty)", env)
 
 
+# libpq's other form, `host=db dbname=sales password=...` (as psql takes it): keywords it
+# knows, each `= value` (a value quoted in '...' may hold spaces).
+_CONNINFO_KEYWORDS = frozenset({
+    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "service",
+    "sslmode", "connect_timeout", "options", "application_name", "target_session_attrs",
+})
+_CONNINFO_PAIR = re.compile(r"\s*(\w+)\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^\s']*)\s*")
+
+
+def _is_conninfo(store: str) -> bool:
+    """Whether the text is a libpq connection string rather than a file name: nothing but
+    `keyword=value` pairs, one of them a keyword libpq knows."""
+    keys, at = [], 0
+    while at < len(store):
+        pair = _CONNINFO_PAIR.match(store, at)
+        if pair is None or pair.end() == at:
+            return False
+        keys.append(pair.group(1).lower())
+        at = pair.end()
+    return any(key in _CONNINFO_KEYWORDS for key in keys)
+
+
 def _sqlite(store: str) -> StoreLocation:
     path = Path(store).expanduser().resolve()
+    store = without_password(store)  # as shown in messages, whatever the name holds
     if path.is_dir():
         raise StoreUnavailable(f"store {store!r} is a folder, not a file")
     env = {
@@ -332,9 +361,14 @@ def _postgres(store: str) -> StoreLocation:
     return StoreLocation(shown, env)
 
 
+_PASSWORD_PAIR = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^\s'&/]+)", re.IGNORECASE)
+
+
 def without_password(store: str) -> str:
     """The store as shown to people: a URL's password replaced by *** (whatever its scheme:
-    a URL refused as unsupported is shown so too)."""
+    a URL refused as unsupported is shown so too), and any `password=` in other text."""
+    if "://" not in store:
+        return _PASSWORD_PAIR.sub(r"\1***", store)
     try:
         url = urlsplit(store)
         if url.password is None and "password=" not in url.query:

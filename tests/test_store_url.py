@@ -174,3 +174,38 @@ def test_an_empty_actor_is_refused_only_where_it_is_recorded(tmp_path: Path) -> 
     read = CliRunner().invoke(main, ["--store", store, "kpi", "--month", "2026-03"],
                               env={"HANDOFF_ACTOR": " "})
     assert read.exit_code == 0, read.output
+
+
+@pytest.mark.parametrize("store", [
+    "host=127.0.0.1 password=S3cretPW dbname=sales",
+    "dbname=sales user=sam password='S3cret PW'",
+    "  host=db port=5432 dbname=sales password=S3cretPW  ",
+])
+def test_a_libpq_connection_string_is_refused_as_such_without_its_password(
+    tmp_path: Path, store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """psql takes `host=... dbname=...` as well as a URL; a store is named by a URL only.
+    Taken for a file name, the string was echoed, password and all; and a command that
+    records would have made a file of that name."""
+    monkeypatch.chdir(tmp_path)
+    for command in (("kpi", "--month", "2026-03"), ("lead", "capture", "k", "--source", "web")):
+        line = Handoff(store).refused(*command)
+        assert "S3cret" not in line
+        assert line == ("Error: a libpq connection string is not a store: give it as a"
+                        " postgresql+psycopg:// URL (the password, if any, as"
+                        " postgresql+psycopg://user:PASSWORD@host/dbname)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_whose_name_holds_an_equals_sign_is_still_a_store(tmp_path: Path) -> None:
+    store = str(tmp_path / "q=1.sqlite")
+    Handoff(store).ok("lead", "capture", "k", "--source", "web")
+    assert Handoff(store).json("lead", "show", "k")["key"] == "k"
+
+
+def test_a_password_in_a_file_name_is_never_shown(tmp_path: Path) -> None:
+    """Whatever was meant, a `password=` in the text named is not echoed."""
+    line = Handoff(str(tmp_path / "x password=S3cretPW" / "s.sqlite")).refused(
+        "lead", "capture", "k", "--source", "web")
+    assert "S3cret" not in line
+    assert "password=***" in line
