@@ -19,7 +19,7 @@ from handoff.application import HandoffApp
 from handoff.domain import service_level
 from handoff.domain.agreement_file import parse_agreement
 from handoff.kpi import Period, compute_kpis, period_from_options
-from handoff.projections import catchup, page, report_now, schema, versions, writing
+from handoff.projections import catchup, exclusive, page, report_now, schema, versions, writing
 from handoff.projections.instants import micros
 from handoff.projections.totals import Scope
 from handoff.store import locate
@@ -272,7 +272,7 @@ def test_a_held_read_is_one_state_that_neither_a_catch_up_nor_a_rebuild_elsewher
     for number in range(3):
         lead_to(app, f"lead-{number}", 2 + number, "won")
     projections.catch_up(app)
-    monkeypatch.setattr(catchup, "_WAIT_AT_MOST", 0.1)
+    monkeypatch.setattr(exclusive, "_WAIT_AT_MOST", 0.1)
     other = HandoffApp(locate(store), clock=clock)
     try:
         model = projections.read_model(other)
@@ -292,7 +292,7 @@ def test_a_held_read_is_one_state_that_neither_a_catch_up_nor_a_rebuild_elsewher
             try:
                 catchup._exclusively(model, [table.name for table in catchup._REBUILT],
                                      lambda conn: catchup._empty(model, conn))
-            except catchup.Busy:
+            except exclusive.Busy:
                 assert store.startswith("postgresql")  # SQLite's read is a snapshot
             assert leads(held) == before
     finally:

@@ -12,6 +12,8 @@ Projecting it
     versions      which tables and which rules' verdicts a read model holds
     catchup       catch_up and rebuild: incremental or bulk, summaries brought up to date;
                   projected: a read of the caught-up model that no rebuild empties
+    exclusive     a transaction with tables to itself, all locked at once or tried again
+                  (PostgreSQL): none waits for a report holding one, to deadlock with it
     projector     the page loop: each page one transaction with its position
     page_writer   a page's rows and position committed here, or by a worker meanwhile
     page          one page of events turned into rows, each verdict stored with its row

@@ -15,7 +15,6 @@ still commit together. Every catch-up counts what it adds to the summaries as it
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -23,11 +22,9 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, delete, text, update
-from sqlalchemy.exc import OperationalError
 
 from handoff import eventstore, switches
-from handoff.domain.errors import Refused
-from handoff.projections import report_now, summaries, writing
+from handoff.projections import exclusive, report_now, summaries, writing
 from handoff.projections import schema as t
 from handoff.projections.projector import Progress, Projector
 from handoff.projections.readmodel import (
@@ -194,41 +191,17 @@ def _exclusively(model: ReadModel, tables: Iterable[str], work: Callable[[Connec
                  ) -> None:
     """`work` in one transaction that first takes the projection's lock, as every
     transaction that writes the read model does (so that none waits for this one's locks
-    while holding one it waits for), then, on PostgreSQL, locks these tables against every
-    other use: all at once or not at all, tried again shortly while a report reads one
-    of them (a report that read one table and then waited for another this transaction
-    held, while this one waited for the first: a deadlock)."""
-    names = ", ".join(sorted(tables))
-    pause = _FIRST_PAUSE
-    waited = 0.0
-    while True:
-        try:
-            with model.engine.begin() as conn:
-                _claim(conn)
-                if model.is_postgres:  # never waits holding some of them
-                    conn.exec_driver_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT")
-                work(conn)
-            return
-        except OperationalError as error:
-            if getattr(error.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
-                raise
-            if waited >= _WAIT_AT_MOST:
-                raise Busy(
-                    "the KPIs' tables are being read without a pause: run the command again"
-                    " once the reports running now have ended"
-                ) from None
-            time.sleep(pause)
-            waited += pause
-            pause = min(pause * 2, _LAST_PAUSE)
+    while holding one it waits for), then has these tables to itself (`exclusive`: all of
+    them at once, tried again shortly while a report reads one)."""
+    names = list(tables)
 
+    def attempt() -> None:
+        with model.engine.begin() as conn:
+            _claim(conn)
+            exclusive.lock(conn, names)
+            work(conn)
 
-class Busy(Refused):
-    """The read model's tables could not be had to themselves for long enough."""
-
-
-# PostgreSQL's lock_not_available; the pauses between tries, and how long in all.
-_LOCK_NOT_AVAILABLE = "55P03"
-_FIRST_PAUSE, _LAST_PAUSE, _WAIT_AT_MOST = 0.02, 1.0, 120.0
+    exclusive.retried(attempt)
 
 
 def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> int | None:
