@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -19,7 +20,16 @@ from handoff.application import HandoffApp
 from handoff.domain import service_level
 from handoff.domain.agreement_file import parse_agreement
 from handoff.kpi import Period, compute_kpis, period_from_options
-from handoff.projections import catchup, exclusive, page, report_now, schema, versions, writing
+from handoff.projections import (
+    catchup,
+    exclusive,
+    page,
+    readmodel,
+    report_now,
+    schema,
+    versions,
+    writing,
+)
 from handoff.projections.instants import micros
 from handoff.projections.totals import Scope
 from handoff.store import locate
@@ -541,6 +551,69 @@ def test_a_read_model_of_another_shape_is_projected_again(
     monkeypatch.setattr(versions, "SCHEMA_VERSION", versions.SCHEMA_VERSION + 1)
     later = HandoffApp(locate(store), clock=clock)
     try:
+        assert march(later) == expected
+    finally:
+        later.close()
+
+
+def a_lock_waited_for(app: HandoffApp) -> None:
+    """On PostgreSQL, until a transaction of the store's database waits for a lock (at most
+    a second: none may ever wait)."""
+    if not app.location.is_postgres:
+        return
+    waiting = ("SELECT COUNT(*) FROM pg_locks WHERE NOT granted AND database ="
+               " (SELECT oid FROM pg_database WHERE datname = current_database())")
+    with projections.read_model(app).engine.connect() as conn:
+        for _ in range(100):
+            if conn.exec_driver_sql(waiting).scalar_one():
+                return
+            conn.rollback()
+            time.sleep(0.01)
+
+
+def test_a_release_that_projects_anew_and_a_report_reading_meanwhile_both_end_well(
+    app: HandoffApp, store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new release opens the store to drop the read model of the one before while a
+    report holds it: on PostgreSQL the drop locked the tables one at a time (read_event
+    among them, then waited for read_lead, held by the report), the report waited for
+    read_event, and the server aborted one of them for a deadlock. The report reads what
+    it began with, and the release projects anew."""
+    agree(app)
+    lead_to(app, "a", 2, "won")
+    expected = march(app)  # the report's read model, caught up
+    made = versions.current()
+    monkeypatch.setattr(versions, "SCHEMA_VERSION", versions.SCHEMA_VERSION + 1)
+    reading, dropping = threading.Event(), threading.Event()
+    held = readmodel._held
+
+    def found(conn: Any) -> Any:
+        there = held(conn)
+        dropping.set()  # a model of another release found: the drop comes next
+        return there
+
+    monkeypatch.setattr(readmodel, "_held", found)
+
+    def report() -> tuple[Any, ...]:
+        with report_now.reading(app) as reader:
+            leads = reader.rows("SELECT COUNT(*) FROM read_lead")[0][0]
+            reading.set()
+            assert dropping.wait(10)
+            a_lock_waited_for(app)
+            made_by = versions.held(reader.rows(
+                versions.SELECT, versions.SCHEMA_ROW, versions.RULES_ROW))
+            return leads, made_by, reader.rows("SELECT COUNT(*) FROM read_event")[0][0]
+
+    later = HandoffApp(locate(store), clock=clock)
+    try:
+
+        def release() -> None:
+            assert reading.wait(10)
+            projections.read_model(later)
+
+        errors, (seen, _) = at_once(report, release)
+        assert not errors, errors
+        assert seen == (1, made, 6)  # captured, qualified, handed, accepted, proposal, won
         assert march(later) == expected
     finally:
         later.close()

@@ -2,9 +2,9 @@
 
 `read_model(app)` opens the store's database with SQLAlchemy and creates the tables
 (`schema`) on first use; a store whose tables another release made (`versions`: another
-shape, or verdicts judged by other rules) has them dropped, to be projected anew. The
-projection's position and the summaries' position are rows of their own (see `catchup`
-for how they move).
+shape, or verdicts judged by other rules) has them dropped, to be projected anew, once no
+report reads them (`exclusive`). The projection's position and the summaries' position
+are rows of their own (see `catchup` for how they move).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from handoff import eventstore, switches
-from handoff.projections import report_now, summaries, versions, writing
+from handoff.projections import exclusive, report_now, summaries, versions, writing
 from handoff.projections import schema as t
 from handoff.projections.summaries import PROJECTION as PROJECTION  # re-exported
 
@@ -86,7 +86,13 @@ def sqlite_engine(url: str | URL) -> Engine:
 
 
 def _create_tables(engine: Engine) -> None:
-    """Create the tables once, even when several processes open a new store together."""
+    """Create the tables once, even when several processes open a new store together;
+    tried again while reports read a read model of another release, which is dropped only
+    once it is had to itself (`exclusive`)."""
+    exclusive.retried(lambda: _create_tables_once(engine))
+
+
+def _create_tables_once(engine: Engine) -> None:
     with engine.begin() as conn:
         # create_all checks then creates, table by table: hold a lock across all of it.
         if engine.dialect.name == "postgresql":
@@ -97,7 +103,10 @@ def _create_tables(engine: Engine) -> None:
         current = versions.current()
         if _held(conn) != current:
             # Another shape, or other rules (another release): drop it, the next catch-up
-            # projects anew.
+            # projects anew. Each DROP TABLE waits for its table: all of them are locked
+            # first, or the drop could hold a table a report is about to read while it
+            # waits for the one the report holds (a deadlock).
+            exclusive.lock(conn, _tables_there(conn))
             t.metadata.drop_all(conn)
         t.metadata.create_all(conn)
         found = conn.execute(
@@ -126,6 +135,11 @@ def _create_tables(engine: Engine) -> None:
 
 
 _MAY_WRITE = text(f"SELECT has_table_privilege('{t.position.name}', 'UPDATE')")
+
+
+def _tables_there(conn: Connection) -> set[str]:
+    """The read model's tables the database has (a store of an older release may lack some)."""
+    return set(t.metadata.tables) & set(inspect(conn).get_table_names())
 
 
 def _held(conn: Connection) -> tuple[int, int] | None:
