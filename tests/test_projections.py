@@ -309,6 +309,39 @@ def test_a_held_read_is_one_state_that_neither_a_catch_up_nor_a_rebuild_elsewher
         other.close()
 
 
+def test_the_status_shows_the_rows_of_the_position_it_shows_while_a_rebuild_empties_them(
+    app: HandoffApp, store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`projections status` asked while another process begins a rebuild shows a position
+    and the rows of that one state (it read the position, then counted the rows of a model
+    the rebuild had just emptied: every event projected, and no rows)."""
+    agree(app)
+    for number in range(12):
+        lead_to(app, f"lead-{number}", 2 + number, "won")
+    projections.catch_up(app)
+    counted = {name: len(found) for name, found in rows(app).items()}
+    assert (counted["read_lead"], counted["read_event"]) == (12, 12 * 6)  # 6 steps each
+    monkeypatch.setattr(exclusive, "_WAIT_AT_MOST", 0.1)
+    read = readmodel.position_of
+    emptied: list[bool] = []
+
+    def then_emptied(conn: Any) -> int:
+        at = read(conn)
+        if not emptied:
+            emptied.append(True)
+            try:
+                emptied_by_another_rebuild(store, clock)
+            except exclusive.Busy:
+                assert store.startswith("postgresql")  # SQLite's read is a snapshot
+        return at
+
+    monkeypatch.setattr(readmodel, "position_of", then_emptied)
+    status = projections.status(app)
+    assert emptied  # the premise: another rebuild began once the position was read
+    assert status.position == status.last_event
+    assert status.rows == counted
+
+
 def with_a_restatement(app: HandoffApp) -> None:
     """A follow-up clause, then the window restated to half an hour: every handoff decided
     an hour after it was made, in time before, is late now."""

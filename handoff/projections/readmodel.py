@@ -216,8 +216,10 @@ def executor(conn: Connection) -> summaries.Execute:
 
 
 def status(app: HandoffApp) -> Status:
+    """The position and the rows of one state of the read model (`holding`: no rebuild
+    begun meanwhile shows its emptied tables beside the position it emptied them from)."""
     with read_model(app).engine.connect() as conn:
-        at = position_of(conn)
+        at = holding(conn)
         rows = {
             table.name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
             for table in t.PROJECTED_TABLES
