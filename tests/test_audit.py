@@ -145,6 +145,23 @@ def test_a_removed_lead_whose_every_entry_is_gone_is_named_by_its_key(history: H
     )
 
 
+
+def test_a_removed_lead_is_named_by_its_key_by_a_read_model_behind_the_log(
+    history: Handoff,
+) -> None:
+    """A lead's key is its capture's, which no later entry changes: a read model that has
+    yet to project the latest entries names the leads it holds rightly, and the audit reads
+    it as it stands (it brings nothing up to date from a log it finds changed)."""
+    history.ok("kpi", "--month", "2026-03")
+    history.ok("traffic", "record", "--date", "2026-03-03", "--visits", "800")
+    assert history.json("projections", "status")["behind"] == 2  # the day opened, its visits
+    tamper = Tamperer(history.store)
+    [(at,)] = tamper.run("SELECT MAX({position}) FROM {events} WHERE topic LIKE '%Lead.Captured'")
+    tamper.run(f"DELETE FROM {{events}} WHERE {{position}} = {at}")
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {at} (lead 'beta-2') was removed"
+    )
+
 def test_a_removed_erasure_is_named_rather_than_the_entries_it_rewrote(
     history: Handoff,
 ) -> None:

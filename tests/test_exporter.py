@@ -25,7 +25,8 @@ from handoff.domain.steps import lead_id
 from handoff.domain.traffic import TrafficDay
 from handoff.exporter import export_rows
 from handoff.instants import iso
-from handoff.projections.corrected import corrected_leads
+from handoff.projections import versions
+from handoff.projections.corrected import corrected_leads, projected_key
 from handoff.store import locate
 
 
@@ -75,6 +76,22 @@ def test_the_read_model_names_the_corrected_leads_as_the_log_does(app: HandoffAp
     assert [row["event"] for row in export_rows(app) if row.get("lead") == "lost-lead"] == [
         "captured", "qualified", "handed", "accepted"]
 
+
+
+def test_a_read_model_another_release_made_is_asked_neither_corrections_nor_keys(
+    app: HandoffApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read model of another release (`versions`: its tables may hold other things) is
+    read by no report until it is projected anew: the export asks the log which leads were
+    corrected, and the audit names a lead by its id."""
+    every_kind_of_event(app)
+    app.void("lost-lead", 5, "lost was typed on the wrong lead", "kim")
+    projections.catch_up(app)
+    lost = lead_id("lost-lead").hex
+    assert (corrected_leads(app), projected_key(app, lost)) == ({lost}, "lost-lead")
+    monkeypatch.setattr(versions, "SCHEMA_VERSION", versions.SCHEMA_VERSION + 1)
+    assert (corrected_leads(app), projected_key(app, lost)) == (None, None)
+    assert exporter.corrected_ids(app) == {lost}  # from the log
 
 def test_text_of_any_kind_is_exported_as_the_domain_records_it(app: HandoffApp) -> None:
     """Names with quotes, backslashes, non-ASCII letters, a reason with a tab: states that

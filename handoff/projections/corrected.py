@@ -5,8 +5,9 @@ Every correction the projection meets moves the lead's rows to `read_event_past`
 (`page.Batch.lead_corrected`), so the leads with rows there are the corrected ones:
 found from a small table instead of a scan of the whole event log for a few kinds of
 entry (the csv export: 1.3 s of ~12 at a million events). Read with the event store's
-own connection; None when the read model is missing, of another shape, or behind the
-log, for the caller to ask the log itself.
+own connection, as one state (`report_now.reading`); None when the read model is missing,
+made by another release (`versions`), or (for the corrected leads) behind the log, for the
+caller to ask the log itself.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from eventsourcing.persistence import PersistenceError
 
 from handoff import eventstore
 from handoff.projections.report_now import reading
-from handoff.projections.summaries import PROJECTION
 
 if TYPE_CHECKING:
     from handoff.application import HandoffApp
@@ -28,9 +28,7 @@ def corrected_leads(app: HandoffApp) -> set[str] | None:
     last_event = eventstore.last_notification_id(app)
     try:
         with reading(app) as reader:
-            found = reader.rows("SELECT position FROM read_position WHERE name = {0}",
-                                PROJECTION)
-            if not found or found[0][0] < last_event:
+            if not reader.of_this_release() or reader.position() < last_event:
                 return None
             leads = reader.rows(
                 "SELECT lead_id FROM read_lead WHERE lead_ref IN"
@@ -44,9 +42,18 @@ def corrected_leads(app: HandoffApp) -> set[str] | None:
 def projected_key(app: HandoffApp, lead_id: str) -> str | None:
     """The key of a lead (its id as hex) as the read model holds it: a lead whose entries
     were removed from the log underneath handoff is still named (`audit`); None when the
-    read model has no such lead."""
+    read model has no such lead.
+
+    Read as the model stands, even behind the log, and not caught up first: a lead's key
+    is its capture's, which no later entry changes (its id is derived from the key), so a
+    model yet to project the latest entries names every lead it holds rightly, and a
+    catch-up could add none whose entries are gone; it would only project the entries of a
+    log the audit found changed, and fails for a user who may only read. A model a rebuild
+    has emptied meanwhile names none (nor will it once rebuilt)."""
     try:
         with reading(app) as reader:
+            if not reader.of_this_release():
+                return None
             found = reader.rows('SELECT "key" FROM read_lead WHERE lead_id = {0}', lead_id)
     except PersistenceError:  # no read model yet, or an older one
         return None

@@ -76,6 +76,12 @@ class _Reader:
         """The projection's position, as this read sees the read model."""
         return int(self.rows(POSITION)[0][0])
 
+    def of_this_release(self) -> bool:
+        """Whether this release made the read model (`versions`): one another release made
+        may hold other things, and no read reads it until it is projected anew."""
+        return versions.held(self.rows(versions.SELECT, versions.SCHEMA_ROW,
+                                       versions.RULES_ROW)) == versions.current()
+
     def hint(self, index: str) -> str:
         """SQLite's planner, without statistics, prefers a range on the period's column to
         these partial indexes; PostgreSQL's has statistics and needs no telling. A bulk
@@ -142,9 +148,8 @@ def _report(
     reader: _Reader, scope: Scope, first_day: str, last_day: str, last_event: int
 ) -> Report | None:
 
-    if versions.held(reader.rows(versions.SELECT, versions.SCHEMA_ROW, versions.RULES_ROW)
-                     ) != versions.current():
-        return None  # made by another release: the full path projects it anew
+    if not reader.of_this_release():
+        return None  # the full path projects it anew
     found = reader.rows(
         "SELECT p.position AS projected, s.position AS summarised, s.recorded_us"
         " FROM read_position p, read_summary s WHERE p.name = {0} AND s.name = {0}",
