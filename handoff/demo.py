@@ -61,11 +61,14 @@ def build_demo(path: Path, seed: int, today: date, months: int = 12) -> DemoStor
     first_day = month_start(today, -months)
     revision_day = month_start(today, -(months - months // 2))
     cutoff = datetime.combine(today, time(0), TIMEZONE).astimezone(UTC)
+    # The register holds every version before the story is told, each signed at its own
+    # simulated instant; a step is stamped with those signed by the time it is recorded, as
+    # a command recording it then would stamp it (`Simulation.stamp`).
     register = _agreements(first_day, revision_day, today)
+    _restate(register, revision_day, cutoff)
     world = Simulation(random.Random(seed), register, cutoff, revision_day)
     leads = world.simulate_leads(first_day, today - timedelta(days=1))
     traffic = world.simulate_traffic(first_day, today - timedelta(days=1))
-    _restate(register, revision_day, cutoff)
     _correct(leads, register, cutoff, random.Random(seed + 1))
     app = HandoffApp(locate(str(path)))
     try:
@@ -244,9 +247,11 @@ def _correct(leads: list[Lead], register: AgreementRegister, cutoff: datetime,
 def _correction_stamp(
     lead: Lead, register: AgreementRegister, event_name: str, occurred_at: datetime
 ) -> Stamp:
-    """A step of the lead's owner, recorded two days after the lead's latest entry."""
+    """A step of the lead's owner, recorded two days after the lead's latest entry (under
+    the versions signed by then, as the simulation's steps)."""
     recorded_at = lead.entries[-1].timestamp + timedelta(days=2)
-    return register.stamp(event_name, lead.owner or SALES[0], occurred_at, recorded_at)
+    return register.stamp(event_name, lead.owner or SALES[0], occurred_at, recorded_at,
+                          as_of=recorded_at)
 
 
 def _now(stamp: Stamp) -> Stamp:

@@ -1,9 +1,10 @@
 """The simulated year behind the demo: leads, people and traffic, told as the protocol.
 
 Each lead's story is played with the domain's own methods, so every event obeys the
-protocol; each event is stamped with the agreement in force and recorded a little after
-it happened, as people really type things in, and never before the lead's previous step
-was recorded (nobody types in a decision on a handoff not yet recorded). Stories stop at
+protocol; each event is recorded a little after it happened, as people really type things
+in, and never before the lead's previous step was recorded (nobody types in a decision on a
+handoff not yet recorded), and stamped as a command recording it then would stamp it: with
+the agreement in force when it happened, of the versions signed by then. Stories stop at
 the cutoff instant.
 """
 
@@ -21,6 +22,7 @@ from handoff.application import apply_step
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.business_time import BusinessCalendar
 from handoff.domain.lead import Lead
+from handoff.domain.steps import Stamp
 from handoff.domain.traffic import TrafficDay
 
 TIMEZONE = ZoneInfo("America/Chicago")
@@ -67,8 +69,15 @@ class Simulation:
     leads: list[Lead] = field(default_factory=list)
 
     def calendar_at(self, instant: datetime) -> BusinessCalendar:
-        version = self.register.in_force_at(instant) or self.register.versions[0]
+        """The business hours people keep at the instant: those of the version in force
+        then, as signed by then (a restatement signed later changes no one's past day)."""
+        version = self.register.in_force_at(instant, as_of=instant) or self.register.versions[0]
         return version.terms.calendar
+
+    def stamp(self, event_name: str, actor: str, at: datetime, recorded_at: datetime) -> Stamp:
+        """As a command recording the event then stamps it: the register holds every
+        version of the story, and those signed after `recorded_at` were not signed yet."""
+        return self.register.stamp(event_name, actor, at, recorded_at, as_of=recorded_at)
 
     def simulate_leads(self, first_day: date, last_day: date) -> list[Lead]:
         show_days = self._trade_show_days(first_day, last_day)
@@ -148,7 +157,7 @@ class _LeadStory:
     def _step(self, event_name: str, at: datetime, actor: str, **data: Any) -> None:
         if at >= self.world.cutoff:
             raise _StoryEnds
-        stamp = self.world.register.stamp(event_name, actor, at, self._recorded_at(at))
+        stamp = self.world.stamp(event_name, actor, at, self._recorded_at(at))
         assert self.lead is not None
         apply_step(self.lead, event_name, stamp, data)
         self.at = at
@@ -180,7 +189,7 @@ class _LeadStory:
         first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
         company = self.rng.choice(COMPANIES)
         actor = {"events": "priya", "referral": "maria", "partner": "maria"}.get(self.source, "li")
-        stamp = self.world.register.stamp("captured", actor, at, self._recorded_at(at))
+        stamp = self.world.stamp("captured", actor, at, self._recorded_at(at))
         self.lead = Lead.capture(
             f"CRM-{10000 + number}", self.source, stamp,
             name=f"{first} {last}", email=f"{first}.{last}@{company}.example".lower(),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -143,6 +145,49 @@ def test_every_demo_entry_is_recorded_after_what_it_follows(tmp_path: Path) -> N
                 assert all(entry.timestamp > e.timestamp for e in lead_steps
                            if e.originator_version < entry.originator_version)
     assert missed == 3  # the follow-up calls logged late
+
+
+def test_every_demo_step_names_the_version_in_force_as_signed_when_it_was_recorded(
+    tmp_path: Path,
+) -> None:
+    """SPEC §2-§3, as a command stamps a step: of the versions signed by the instant the step
+    was recorded, the last signed whose dates hold the local day it happened (a correction,
+    the day of the step it corrects). The demo's simulated clock records steps after its
+    restatement came into force: those name it, and the steps recorded before it do not."""
+    built = build_demo(tmp_path / "demo.sqlite", seed=1, today=TODAY, months=2)
+    listed = CliRunner().invoke(
+        main, ["--store", str(built.path), "sla", "history", "--format", "json"])
+    versions = json.loads(listed.output)
+    restatement = versions[-1]
+    assert restatement["restates"] is not None
+
+    def named_by_rule(happened: datetime, recorded: datetime) -> int | None:
+        named = None
+        for version in versions:  # in the order signed
+            day = happened.astimezone(ZoneInfo(version["timezone"])).date().isoformat()
+            if (datetime.fromisoformat(version["applied_at"]) <= recorded
+                    and version["effective_from"] <= day
+                    and (version["effective_to"] is None or day <= version["effective_to"])):
+                named = version["version"]
+        return named
+
+    app = HandoffApp(locate(str(built.path)))
+    try:
+        entries: dict[UUID, list[Lead.Event]] = {}
+        for _, event in app.events_after(0):
+            if isinstance(event, Lead.Event):
+                entries.setdefault(event.originator_id, []).append(event)
+    finally:
+        app.close()
+    named: Counter[tuple[int | None, int | None]] = Counter()
+    for lead_entries in entries.values():
+        for entry in lead_entries:
+            happened = entry.occurred_at
+            if isinstance(entry, Lead.Voided | Lead.Amended):  # the demo amends no instant
+                happened = lead_entries[entry.target - 1].occurred_at
+            named[entry.agreement_version, named_by_rule(happened, entry.recorded_at)] += 1
+    assert {carried for carried, by_rule in named if carried != by_rule} == set(), named
+    assert named[restatement["version"], restatement["version"]] > 0
 
 
 def test_each_demo_version_is_proposed_by_marketing_and_signed_by_sales(tmp_path: Path) -> None:

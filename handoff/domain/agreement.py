@@ -482,11 +482,16 @@ class AgreementRegister(Aggregate):
 
     def stamp(
         self, event_name: str, actor: str, occurred_at: datetime, recorded_at: datetime,
-        owner: str | None = None,
+        owner: str | None = None, as_of: datetime | None = None,
     ) -> Stamp:
-        """Stamp a lead event with the version in force; refuse an actor outside its team,
-        and a handoff to an owner outside its sales side."""
-        version = self.in_force_at(occurred_at)
+        """Stamp a lead event with the version in force when it occurred, of the versions
+        in force when it is recorded (SPEC §2-§3: one signed later, a restatement too,
+        never rewrites the entry); refuse an actor outside that version's team, and a
+        handoff to an owner outside its sales side. A command records with the register
+        as it stands; a history told on a simulated clock (the demo's), whose register
+        already holds the versions signed later in the story, gives the instant each
+        event is recorded as `as_of`."""
+        version = self.in_force_at(occurred_at, as_of)
         if version is None:
             return Stamp(occurred_at, recorded_at, actor)
         version.check_team(event_name, actor, owner)
