@@ -102,7 +102,9 @@ Feature: Importing a file of events
     commands recorded, with the same figures: each entry of the backup is held to the
     checks of the command that records it, on the lead or the day as the entries before it
     left it, and under the agreement its entries had put in force by then: each step names
-    the version in force for its day, and was recorded by someone its team lets record it.
+    the version in force for its day among those signed when it was recorded (a version
+    signed later, a restatement too, never rewrites it), and was recorded by someone its
+    team lets record it.
     The agreement's own entries are held to `sla apply` and `sla sign`: each version was
     proposed and signed by members of its team, for their own side, and the version that
     came into force is the one both sides signed.
@@ -131,6 +133,12 @@ Feature: Importing a file of events
       Given a backup of the lead "ACME-1" handed over to Sam on Monday at 11:00 under the agreement
       When Maria restores it edited so that the handoff names version 7 of the agreement
       Then the restore is refused at line 8, saying "(version 7), which was not in force for it"
+      And the store is still empty
+
+    Example: A backup in which a step names the version its revision had replaced is refused
+      Given a backup of the lead "ACME-1" handed over to Sam on Monday at 11:00, recorded the day after the agreement was revised
+      When Maria restores it edited so that the handoff names version 1 of the agreement
+      Then the restore is refused at line 11, saying "(version 1), which version 2 had replaced for it when it was recorded"
       And the store is still empty
 
     Example: A backup in which a lead was qualified before it was captured is refused

@@ -355,8 +355,9 @@ def _check_stamp(
     register: AgreementRegister | None, lead: Lead | None, event: Lead.Event, named: str
 ) -> None:
     """The agreement version a lead's entry names had come into force before the entry was
-    recorded, covers the day its step happened and has that name; and the step's actor
-    (and a handoff's owner) are those its team lets record it, as the command's stamp checked
+    recorded, covers the day its step happened and has that name, and no version signed
+    after it had replaced it for that day by then; and the step's actor (and a handoff's
+    owner) are those its team lets record it, as the command's stamp checked
     (`AgreementRegister.stamp`; a correction's, for the step it corrects). An entry naming
     none is as a command records one when no agreement is in force (or none it knew of yet:
     another process's was being applied)."""
@@ -364,11 +365,11 @@ def _check_stamp(
     step, day, owner = _stamped(lead, event)
     if number is None and event.agreement is not None:
         raise InvalidInput(f"{named} names the agreement {event.agreement!r} without its version")
+    # The version in force for its day, known for longer than a command takes, would have
+    # stamped it, or one signed later still (`AgreementRegister.stamp`).
+    known = None if register is None or step is None else register.in_force_at(
+        day, as_of=event.timestamp - FUTURE_SKEW)
     if number is None:
-        # A version in force for its day, known for longer than a command takes, would
-        # have stamped it (`AgreementRegister.stamp`).
-        known = None if register is None or step is None else register.in_force_at(
-            day, as_of=event.timestamp - FUTURE_SKEW)
         if known is not None:
             raise InvalidInput(
                 f"{named} names no agreement, yet {known.name!r} (version {known.number}) was"
@@ -382,6 +383,11 @@ def _check_stamp(
         raise InvalidInput(
             f"{named} names the agreement {event.agreement!r} (version {number}), which was"
             " not in force for it when it was recorded"
+        )
+    if known is not None and known.number > number:
+        raise InvalidInput(
+            f"{named} names the agreement {event.agreement!r} (version {number}), which"
+            f" version {known.number} had replaced for it when it was recorded"
         )
     if step is not None:
         version.check_team(step, event.actor, owner)

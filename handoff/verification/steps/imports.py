@@ -364,6 +364,27 @@ def _(tmp_path: Path, clock: FakeClock, key: str, owner: str, day: str, time: st
     return backup_of(tmp_path, clock, record)
 
 
+@given(
+    parsers.re(rf'a backup of the lead "(?P<key>[^"]+)" handed over to (?P<owner>\w+) {WHEN}, '
+               r"recorded the day after the agreement was revised"),
+    target_fixture="backup",
+)
+def _(tmp_path: Path, clock: FakeClock, key: str, owner: str, day: str, time: str) -> str:
+    """Under the agreement and its revision (same name, 16 business hours), both covering
+    the day the lead was handed over."""
+    def record(source: HandoffApp) -> None:
+        put_in_force(source, parse_agreement(agreement_toml(AGREEMENT)))
+        put_in_force(source, parse_agreement(agreement_toml(
+            AGREEMENT, {"sales.decide_within_hours": "16"})))
+        clock.advance(days=1)
+        at = local_at(day, time)
+        source.capture(key, "webinar", "maria", at=at)
+        source.record(key, "qualified", "maria", at)
+        source.record(key, "handed", "li", at, owner=actor_id(owner))
+
+    return backup_of(tmp_path, clock, record)
+
+
 @given(parsers.re(r"a backup of (?P<visits>\d+) visits recorded for (?P<day>\w+)"),
        target_fixture="backup")
 def _(tmp_path: Path, clock: FakeClock, visits: str, day: str) -> str:
