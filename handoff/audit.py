@@ -49,7 +49,7 @@ _DIGEST, _ORIGINATOR, _POSITION = 32, 32, 8  # bytes per entry in a block's colu
 _PAGE = 20_000
 # The last position a store can give an entry: a signed 64-bit integer (SQLite's rowid,
 # PostgreSQL's BIGINT notification id, and `positions` as a block packs them).
-MAX_POSITION = 2**63 - 1
+MAX_POSITION = eventstore.LAST_POSITION
 _WRITTEN_DIGEST = re.compile(r"([0-9]{1,19})-([0-9a-fA-F]{64})", re.ASCII)
 _COLUMNS = "first_position, last_position, previous, positions, originators, digests, link"
 _CREATE = {
@@ -211,7 +211,7 @@ class _Chain:
         # The last block while it has room (its row is written again as it fills).
         self.block = last if last is not None and len(last.positions) < BLOCK else None
         self.previous = last.link() if last is not None else GENESIS
-        self.position = last.positions[-1] if last is not None else 0
+        self.position = last.positions[-1] if last is not None else eventstore.BEFORE_FIRST
 
     def add(
         self, app: Any, positions: list[int], originators: list[str], digests: list[bytes]
@@ -440,13 +440,13 @@ def _head(app: Any) -> Digest:
 
 
 def _blocks(app: Any) -> Iterator[tuple[Block, bytes]]:
-    first = -1
     sql = eventstore.sql_for(
         app,
-        f"SELECT {_COLUMNS} FROM {TABLE} WHERE first_position > ?"
+        f"SELECT {_COLUMNS} FROM {TABLE} WHERE first_position >= ?"
         " ORDER BY first_position LIMIT 64",
     )
-    while True:
+    first = eventstore.first_after(eventstore.BEFORE_FIRST)
+    while first is not None:
         with eventstore.read_transaction(app) as cursor:
             cursor.execute(sql, (first,))
             page = eventstore.rows(cursor)
@@ -454,7 +454,7 @@ def _blocks(app: Any) -> Iterator[tuple[Block, bytes]]:
             return
         for row in page:
             yield Block.from_row(row)
-        first = page[-1][0]
+        first = eventstore.first_after(page[-1][0])
 
 
 def _all_seals(app: Any, check: bool = True) -> Iterator[tuple[int, str, bytes]]:

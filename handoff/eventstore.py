@@ -75,6 +75,16 @@ SCHEMA_LOCK_KEY = 0x68616E646F6666
 # the store; every command opening the store waits for it first: "handoff+".
 NEW_STORE_LOCK_KEY = 0x68616E646F66662B
 
+# The log is every row of the events table, in the order of its positions (notification
+# ids). The library numbers them from 1 on both stores, but either takes a row numbered
+# lower by hand (SQLite's rowid and PostgreSQL's BIGINT run from -2**63 to 2**63 - 1), and
+# the library reads such a row as one of its record's entries: so every reader by position
+# starts before the lowest, as every reader by record does, and sees the same log.
+FIRST_POSITION, LAST_POSITION = -(2**63), 2**63 - 1
+# The position a reader is at before it reads the first entry: reading "after" it reads
+# from FIRST_POSITION itself (see `first_after`), where no entry can lie before.
+BEFORE_FIRST = FIRST_POSITION
+
 # The JSON transcoder's tagged value: {"_type_": "datetime_iso", "_data_": "2026-..."}.
 TYPE_KEY = "_type_"
 DATA_KEY = "_data_"
@@ -165,6 +175,21 @@ def last_notification_id_read(app: Application[Any], cursor: Any) -> int:
     return int(rows(cursor)[0][0] or 0)
 
 
+def first_after(after: int) -> int | None:
+    """The first position a read of the entries after `after` can find (its SQL reads
+    `>=` it): from the very first when it is BEFORE_FIRST; None when none can follow."""
+    if after == BEFORE_FIRST:
+        return FIRST_POSITION
+    return after + 1 if after < LAST_POSITION else None
+
+
+def positions_behind(after: int, last: int) -> int:
+    """How many positions a reader after `after` has yet to read up to `last`: the
+    entries left where the log skips no number, counted from 1 (where the library begins
+    numbering) for a reader that has read none of them."""
+    return max(last - max(after, 0), 0)
+
+
 def _position(app: Application[Any]) -> str:
     """The events table's column of notification ids (the rowid itself on SQLite)."""
     return "notification_id" if is_postgres(app) else "rowid"
@@ -179,12 +204,12 @@ def _page_sql(app: Application[Any]) -> str:
         # the hex of its 16 bytes costs the server a third of `replace(id::text, '-', '')`).
         return (
             "SELECT notification_id, encode(uuid_send(originator_id), 'hex'), topic, state"
-            f" FROM {table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            f" FROM {table} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
         )
     # The library's notification id on SQLite is the table's rowid.
     return (
         f"SELECT rowid, originator_id, topic, state FROM {table}"
-        " WHERE rowid > ? ORDER BY rowid LIMIT ?"
+        " WHERE rowid >= ? ORDER BY rowid LIMIT ?"
     )
 
 
@@ -205,7 +230,7 @@ def page_reader(app: Application[Any]) -> PageReader:
 
 
 def log_pages(
-    app: Application[Any], page: int = 50_000, after: int = 0
+    app: Application[Any], page: int = 50_000, after: int = BEFORE_FIRST
 ) -> Generator[Sequence[LogRow], None, None]:
     """Every notification after `after` in order, a page at a time, each page read on the
     library's own connection (no second connection, no SQLAlchemy: an export starts at
@@ -253,7 +278,10 @@ def _page_of_cursor(app: Application[Any]) -> PageReader:
     as_read = unwrap is bytes
 
     def read(cursor: Any, after: int, limit: int) -> Sequence[LogRow]:
-        rows: list[LogRow] = _fetch_tuples(cursor, sql, (after, limit), postgres)
+        first = first_after(after)
+        if first is None:
+            return []
+        rows: list[LogRow] = _fetch_tuples(cursor, sql, (first, limit), postgres)
         return rows if as_read else [(n, o, t, unwrap(s)) for n, o, t, s in rows]
 
     return read
@@ -491,15 +519,18 @@ def stored_entries(app: Application[Any], after: int, limit: int) -> list[Stored
         sql = (
             "SELECT notification_id, encode(uuid_send(originator_id), 'hex'),"
             " originator_version, topic, state"
-            f" FROM {table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            f" FROM {table} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
         )
     else:
         sql = (
             "SELECT rowid, originator_id, originator_version, topic, state"
-            f" FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
+            f" FROM {table} WHERE rowid >= ? ORDER BY rowid LIMIT ?"
         )
+    first = first_after(after)
+    if first is None:
+        return []
     with read_transaction(app) as cursor:  # plain tuples, the entries as read
-        found = _fetch_tuples(_driver_cursor(cursor), sql, (after, limit), postgres)
+        found = _fetch_tuples(_driver_cursor(cursor), sql, (first, limit), postgres)
     # Entries as read, unless a state was edited in as text underneath (SQLite keeps
     # whatever type it is given).
     if all(type(r[4]) is bytes for r in found):
@@ -507,7 +538,9 @@ def stored_entries(app: Application[Any], after: int, limit: int) -> list[Stored
     return [r if type(r[4]) is bytes else (*r[:4], _as_stored(r[4])) for r in found]
 
 
-def every_stored_entry(app: Application[Any], after: int = 0) -> Iterator[StoredEntry]:
+def every_stored_entry(
+    app: Application[Any], after: int = BEFORE_FIRST
+) -> Iterator[StoredEntry]:
     """Every entry after a notification id, in order, byte for byte as stored, read a
     large page at a time."""
     while page := stored_entries(app, after, 20_000):
@@ -879,7 +912,7 @@ Chunk = tuple[list[EncodedRow], list[bytes]]
 class Recorded(NamedTuple):
     """Where the entries of a bulk write stand in the log, with their digests."""
 
-    after: int  # the position of the log's last entry before them (0: none)
+    after: int  # the position of the log's last entry before them (BEFORE_FIRST: none)
     positions: list[int]  # each entry's notification id, in order
     originators: list[str]  # each entry's originator id, as 32 hex digits
     digests: list[bytes]
@@ -1092,7 +1125,8 @@ def _placed_sql(table: str) -> str:
     how many rows the events table holds from there on (the write lock held: only them),
     and the position of its last row before them (its rowid is the notification id)."""
     return (
-        f"SELECT count(*), (SELECT coalesce(max(rowid), 0) FROM {table} WHERE rowid < ?)"
+        f"SELECT count(*), (SELECT coalesce(max(rowid), {BEFORE_FIRST}) FROM {table}"
+        " WHERE rowid < ?)"
         f" FROM {table} WHERE rowid >= ?"
     )
 
@@ -1138,7 +1172,8 @@ def copy_stored_rows(
                 cursor.execute(statement)
             if positions:
                 cursor.row_factory = tuple_row  # the library's connections make dicts
-                cursor.execute(f"SELECT coalesce(max(notification_id), 0) FROM {table}")
+                cursor.execute(
+                    f"SELECT coalesce(max(notification_id), {BEFORE_FIRST}) FROM {table}")
                 after = cursor.fetchone()[0]
             with cursor.copy(copy_sql) as copy:
                 copy.set_types(["uuid", "int8", "text", "bytea"])
@@ -1146,8 +1181,8 @@ def copy_stored_rows(
                     copy.write_row(row)
             if positions:
                 cursor.execute(
-                    f"SELECT notification_id FROM {table} WHERE notification_id > %s"
-                    " ORDER BY notification_id", (after,)
+                    f"SELECT notification_id FROM {table} WHERE notification_id >= %s"
+                    " ORDER BY notification_id", (first_after(after),)
                 )
                 taken = after, [found[0] for found in cursor.fetchall()]
             cursor.execute(f'NOTIFY "{recorder.channel_name}"')

@@ -92,7 +92,7 @@ def export_rows(app: HandoffApp) -> Iterator[dict[str, Any]]:
 
 def export_cells(
     app: HandoffApp, keys: dict[str, str] | None = None, corrected: set[str] | None = None,
-    after: int = 0, upto: int | None = None,
+    after: int = eventstore.BEFORE_FIRST, upto: int | None = None,
 ) -> Iterator[list[Any]]:
     """The rows of `export_rows` as cells in the order of the import format's COLUMNS,
     None where the event has no value (the CSV export: a dictionary built per row and

@@ -215,6 +215,49 @@ def test_an_entry_inserted_among_sealed_ones_is_named(history: Handoff) -> None:
     )
 
 
+@pytest.mark.parametrize("position", [0, -7, -(2**63)])
+def test_an_entry_inserted_before_the_first_is_named(history: Handoff, position: int) -> None:
+    """Neither store numbers an entry below 1, but either takes one numbered so by hand
+    (down to the lowest a 64-bit integer holds): it is the log's first entry all the same,
+    and the lead it names reads it as one of its steps."""
+    tamper = Tamperer(history.store)
+    proposal = tamper.at("Lead.ProposalSent")
+    tamper.run(
+        "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state)"
+        f" SELECT {position}, originator_id, 99, topic, state FROM {{events}}"
+        f" WHERE {{position}} = {proposal}"
+    )
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {position} (lead 'acme-1') was inserted"
+    )
+
+
+def test_every_reader_reads_an_entry_numbered_below_1_as_part_of_the_log(
+    history: Handoff,
+) -> None:
+    """The KPIs, the CSV export and the backup read the log from its lowest position, as
+    `audit verify` does and as a record reads its own entries: a day's visits slipped in
+    at entry 0 count, and the backup meets the entry first, before its day's own."""
+    history.ok("kpi", "--month", "2026-03")  # the read model holds the log up to here
+    tamper = Tamperer(history.store)
+    visits = tamper.at("VisitsRecorded")
+    tamper.run(
+        "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state)"
+        f" SELECT 0, originator_id, 3, topic, state FROM {{events}}"
+        f" WHERE {{position}} = {visits}"
+    )
+    tamper.replace_in_state(0, "2026-03-02", "2026-03-03")
+    history.ok("projections", "rebuild")
+    # Each day counts its latest record: 1200 on the 2nd, and the slipped-in 1200 on the 3rd.
+    assert history.json("kpi", "--month", "2026-03")["counts"]["visits"] == 2400
+    csv = history.ok("export").splitlines()
+    assert [line.split(",")[2] for line in csv if ",visits," in line] == [
+        "2026-03-03", "2026-03-02"]
+    backup = history("export", "--format", "jsonl")
+    assert backup.exit_code == 1
+    assert backup.stderr.startswith("Error: log entry 0 is out of its record's order:")
+
+
 def test_an_entry_removed_and_the_gap_closed_is_named(history: Handoff) -> None:
     tamper = Tamperer(history.store)
     accepted = tamper.at("Lead.Accepted")

@@ -17,7 +17,7 @@ from sqlalchemy import URL, make_url
 from test_kpi_property import START, fresh_store, lead_histories, queries, record_history
 from test_projections import agree, lead_to, summary_rows
 
-from handoff import projections
+from handoff import eventstore, projections
 from handoff.application import HandoffApp
 from handoff.projections import page_writer, summaries
 from handoff.projections.page import Writes
@@ -200,10 +200,11 @@ def test_what_a_writer_counted_for_a_discarded_tally_is_not_added_to_the_next(
                     True, True, nid * day)
         return Writes([], [], [captured], [], [], [], [], [], [], [])
 
-    discarded, kept, expected = Tally(0), Tally(1), Tally(1)
+    start = eventstore.BEFORE_FIRST  # where a new read model stands
+    discarded, kept, expected = Tally(start), Tally(1), Tally(1)
     expected.count(page(2).events, [], 0)
     with page_writer.ahead(model, model.engine.connect(), in_process=True) as writer:
-        writer.submit(0, 1, page(1), (discarded.token, [], 0)).result(discarded)
+        writer.submit(start, 1, page(1), (discarded.token, [], 0)).result(discarded)
         writer.submit(1, 2, page(2), (kept.token, [], 0)).result(kept)
         writer.gather(kept)
         writer.gather(discarded)
@@ -223,7 +224,7 @@ def test_a_command_interrupted_while_its_writer_answers_at_length_still_ends(
     day = summaries.DAY_US
     captured = [(n, n, "captured", n * day, n * day, n * day, f"source-{n}", None, None,
                  True, True, n * day) for n in range(1, 5001)]
-    tally = Tally(0)
+    tally = Tally(eventstore.BEFORE_FIRST)  # where a new read model stands
     writer_process: list[Any] = []
     gathered: list[bool] = []  # the page written and its counts asked for: the premise
 
@@ -231,7 +232,8 @@ def test_a_command_interrupted_while_its_writer_answers_at_length_still_ends(
         with page_writer.ahead(model, model.engine.connect(), in_process=True) as writer:
             writer_process.append(writer)
             page = Writes([], [], captured, [], [], [], [], [], [], [])
-            writer.submit(0, 5000, page, (tally.token, [], 0)).result(tally)
+            writer.submit(eventstore.BEFORE_FIRST, 5000, page, (tally.token, [], 0)).result(
+                tally)
             writer._send(marshal.dumps((tally.token,), 2))  # gather: its answer not read
             gathered.append(True)
 

@@ -85,7 +85,7 @@ def _catch_up(
     """`catch_up`: the events read, and (in bulk) the position it left the projection at,
     read as it finished, under the projection's lock."""
     at = position(app)
-    behind = eventstore.last_notification_id(app) - at
+    behind = eventstore.positions_behind(at, eventstore.last_notification_id(app))
     if bulk is None:
         bulk = behind >= BULK_FROM and behind >= at
     if bulk and progress is None:  # a long catch-up shows its progress where it can
@@ -146,14 +146,18 @@ def rebuild(app: HandoffApp, progress: Progress | None = None) -> int:
 
 
 def _empty(model: ReadModel, conn: Connection) -> None:
-    """Every projected row and summary gone, the projection back at position 0."""
+    """Every projected row and summary gone, the projection back before the log's first
+    entry."""
+    start = eventstore.BEFORE_FIRST
     # Resetting the position first makes any concurrent catch-up fail its compare-and-set.
-    conn.execute(update(t.position).where(t.position.c.name == PROJECTION).values(position=0))
-    # Empty summaries are valid at position 0: the bulk catch-up adds what it counts.
+    conn.execute(
+        update(t.position).where(t.position.c.name == PROJECTION).values(position=start)
+    )
+    # Empty summaries are valid there: the bulk catch-up adds what it counts.
     conn.execute(
         update(t.summary)
         .where(t.summary.c.name == summaries.NAME)
-        .values(position=0, recorded_us=0)
+        .values(position=start, recorded_us=0)
     )
     if model.is_postgres:
         conn.execute(text(f"TRUNCATE {', '.join(table.name for table in _REBUILT)}"))
@@ -235,9 +239,11 @@ def _finish(model: ReadModel, bulk: bool, tally: Tally | None) -> int | None:
             return at
         execute = executor(conn)
         if tally is not None and (tally.start, tally.end) == (valid, at):
-            # Summaries valid at position 0 count nothing (a rebuild empties them): their
-            # rows are inserted, not merged (PostgreSQL, a million events: a second less).
-            put = partial(writing.merge, conn) if valid else partial(_insert, conn)
+            # Summaries valid before the first entry count nothing (a rebuild empties
+            # them): their rows are inserted, not merged (PostgreSQL, a million events: a
+            # second less).
+            put = (partial(writing.merge, conn) if valid != eventstore.BEFORE_FIRST
+                   else partial(_insert, conn))
             stages, slas = counted.result() if counted else (tally.stage_rows(),
                                                               tally.sla_rows())
             summaries.add(execute, put, stages, slas, at, tally.recorded_us,

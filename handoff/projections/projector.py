@@ -103,7 +103,7 @@ class Projector:
             return 0  # nothing new: no write lock taken, and a read-only store stays readable
         self.tally = Tally(at)
         self._last_event = last_event
-        if self.bulk and last_event - at >= WRITE_AHEAD_FROM:
+        if self.bulk and eventstore.positions_behind(at, last_event) >= WRITE_AHEAD_FROM:
             self._ahead_of_writes = self._in_process = True
         collisions = 0
         while True:

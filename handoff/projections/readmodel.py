@@ -53,7 +53,7 @@ class Status:
 
     @property
     def behind(self) -> int:
-        return max(self.last_event - self.position, 0)
+        return eventstore.positions_behind(self.position, self.last_event)
 
 
 _models: weakref.WeakKeyDictionary[HandoffApp, ReadModel] = weakref.WeakKeyDictionary()
@@ -113,12 +113,16 @@ def _create_tables_once(engine: Engine) -> None:
             select(t.position.c.position).where(t.position.c.name == PROJECTION)
         ).first()
         if found is None:
-            conn.execute(t.position.insert().values(name=PROJECTION, position=0))
+            conn.execute(
+                t.position.insert().values(name=PROJECTION, position=eventstore.BEFORE_FIRST)
+            )
             for name, version in zip((versions.SCHEMA_ROW, versions.RULES_ROW), current,
                                      strict=True):
                 conn.execute(t.position.insert().values(name=name, position=version))
             conn.execute(
-                t.summary.insert().values(name=summaries.NAME, position=0, recorded_us=0)
+                t.summary.insert().values(
+                    name=summaries.NAME, position=eventstore.BEFORE_FIRST, recorded_us=0
+                )
             )
         if not has_indexes(conn):  # an interrupted bulk catch-up's, or a new model's
             if engine.dialect.name == "postgresql":

@@ -15,7 +15,7 @@ from handoff.domain import service_level
 
 # Bumped whenever a table changes shape, or the meaning of a column's values does (the
 # order of schema.STAGE_BITS, say).
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10  # 10: the position before the first entry is BEFORE_FIRST, not 0
 
 # The rows of read_position holding them; a read model made before the rules were
 # versioned has no rules row, and holds the first version's verdicts.
