@@ -68,10 +68,12 @@ class Session:
     def app(self) -> HandoffApp:
         """The store; only a command that records something may create it (SPEC §7)."""
         if self._app is None:
-            creating = _creates_store(click.get_current_context())
+            command = click.get_current_context()
+            creating = _creates_store(command)
             app = self._app = HandoffApp(
                 locate(self.store), create=creating, provisional=creating
             )
+            app.command = _command_words(command)
             app.catch_up_progress = progress_on_terminal(self._ctx, "updating the KPIs")
             self._ctx.call_on_close(lambda: self._ending(lambda: _close(app)))
             # Registered after close, so run before it: whatever the command wrote is sealed.
@@ -132,12 +134,17 @@ _CREATING_COMMANDS = frozenset(
 
 
 def _creates_store(command: click.Context) -> bool:
+    return _command_words(command) in _CREATING_COMMANDS and not command.params.get("dry_run")
+
+
+def _command_words(command: click.Context) -> str:
+    """The command as typed after `handoff` and its options: "lead capture", "kpi"."""
     names: list[str] = []
     ctx = command
     while ctx.parent is not None:
         names.insert(0, ctx.command.name or "")
         ctx = ctx.parent
-    return " ".join(names) in _CREATING_COMMANDS and not command.params.get("dry_run")
+    return " ".join(names)
 
 
 class UsageInOneLine(click.ClickException):

@@ -35,18 +35,38 @@ def digest(obj: Any) -> None:
 @click.pass_obj
 def verify(obj: Any, kept: str | None) -> None:
     """Check every entry of the log against its seal; exit 1 naming the first entry that
-    was edited, removed, inserted or reordered underneath handoff."""
+    was edited, removed, inserted or reordered underneath handoff.
+
+    Entries that no seal vouches for as they were recorded are named too: those not sealed
+    yet, and those sealed late, by a later command than the one that recorded them. This
+    command writes nothing; its end seals what is not sealed yet, where it may.
+    """
     expected = audit_chain.Digest.parse(kept) if kept is not None else None
     verdict = audit_chain.verify(obj.app, expected)
-    fresh = (
-        f", {verdict.newly_sealed} new entries sealed as they stand (they had no seal to be"
-        " checked against: only a digest kept earlier vouches for them)"
-        if verdict.newly_sealed else ""
-    )
-    if verdict.erased:
-        fresh += f", {verdict.erased} of them with a person's details erased (lead forget)"
+    erased = (f", {verdict.erased} of them with a person's details erased (lead forget)"
+              if verdict.erased else "")
     extends = f"; it extends digest {expected}" if expected is not None else ""
-    click.echo(
-        f"the log is intact: {verdict.entries} entries match their seals{fresh}{extends}"
-        f"\ndigest {verdict.digest}"
-    )
+    lines = [f"the log is intact: {verdict.entries} entries match their seals{erased}{extends}"]
+    lines += [_late(obj, late) for late in verdict.late]
+    if verdict.unsealed is not None:
+        lines.append(_unsealed(verdict.unsealed))
+    lines.append(f"digest {verdict.digest}")
+    click.echo("\n".join(lines))
+
+
+def _late(obj: Any, late: audit_chain.LateSeal) -> str:
+    one = late.first == late.last
+    named = f"entry {late.first} was" if one else f"entries {late.first} to {late.last} were"
+    them = "it" if one else "them"
+    by = f" by `handoff {late.sealed_by}`" if late.sealed_by else ""
+    when = f" at {obj.instants.text(late.sealed_at)}" if late.sealed_at is not None else ""
+    return (f"{named} sealed late{by}{when}, not by the command that recorded {them}: only a"
+            f" digest kept from before vouches for {them}")
+
+
+def _unsealed(stretch: audit_chain.Stretch) -> str:
+    if stretch.first == stretch.last:
+        return (f"entry {stretch.first} has no seal yet: only a digest kept from before"
+                " vouches for it")
+    return (f"{stretch.entries} entries, {stretch.first} to {stretch.last}, have no seal yet:"
+            " only a digest kept from before vouches for them")

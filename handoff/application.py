@@ -58,6 +58,9 @@ class HandoffApp(Application[Any]):
     # Where a long catch-up of the read models reports its progress, when nobody asked
     # (the first report after a large load): set by the command line on a terminal.
     catch_up_progress: Callable[[int, int], None] | None = None
+    # The command running, in the command line's words ("kpi", "audit verify"): named
+    # where it seals entries another command recorded (`audit.seal`). Empty elsewhere.
+    command = ""
 
     def __init__(
         self,
@@ -95,6 +98,10 @@ class HandoffApp(Application[Any]):
             try:
                 super().__init__(env=env)
                 missing = not create and not eventstore.table_exists(self)
+                # The log's end as this opening began: an entry up to it that is still
+                # unsealed when this app seals was recorded by an earlier command, which
+                # did not seal it (`audit.seal` says so).
+                self.log_end_at_open = 0 if missing else eventstore.last_notification_id(self)
             except (PersistenceError, OSError, sqlite3.Error) as error:
                 reason = str(error).strip().splitlines()[0] if str(error).strip() else error
                 raise StoreUnavailable(

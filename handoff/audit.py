@@ -20,6 +20,16 @@ Every command seals what is not sealed yet when it ends (`seal_quietly`), so an 
 goes unsealed only between being written and the end of the command that wrote it. Two
 processes sealing at once compute the same blocks (a block depends only on the entries
 up to it), so the longer of two versions of a block is kept.
+
+A command that seals entries recorded before it began (their command ended without
+sealing them: killed, or the store busy; or their seals were deleted, the entries perhaps
+changed meanwhile) seals them as they stand, and says so in a table of its own,
+`handoff_audit_late`: which entries, when and by which command. `verify` reports those
+every time, as it reports entries not sealed yet: only a digest kept from before vouches
+for them. The links leave that record out, so that entries sealed again as they were
+recorded extend a digest taken before. `verify` and `digest` write nothing: they seal the
+entries after the last seal in memory, and the command's end seals them in the store when
+it can (a store it may only read keeps them unsealed).
 """
 
 from __future__ import annotations
@@ -28,9 +38,11 @@ import hashlib
 import json
 import re
 import struct
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -60,6 +72,21 @@ _CREATE = {
     " last_position BIGINT NOT NULL, previous BYTEA NOT NULL, positions BYTEA NOT NULL,"
     " originators BYTEA NOT NULL, digests BYTEA NOT NULL, link BYTEA NOT NULL)",
 }
+# Entries sealed by a later command than the one that recorded them, a row per stretch.
+LATE_TABLE = "handoff_audit_late"
+_LATE_COLUMNS = "first_position, last_position, sealed_at, sealed_by"
+_CREATE_LATE = {
+    False: f"CREATE TABLE IF NOT EXISTS {LATE_TABLE} (first_position INTEGER PRIMARY KEY,"
+    " last_position INTEGER NOT NULL, sealed_at TEXT NOT NULL, sealed_by TEXT NOT NULL)",
+    True: f"CREATE TABLE IF NOT EXISTS {LATE_TABLE} (first_position BIGINT PRIMARY KEY,"
+    " last_position BIGINT NOT NULL, sealed_at TEXT NOT NULL, sealed_by TEXT NOT NULL)",
+}
+_UPSERT_LATE = (
+    f"INSERT INTO {LATE_TABLE} ({_LATE_COLUMNS}) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (first_position) DO UPDATE SET last_position = excluded.last_position,"
+    " sealed_at = excluded.sealed_at, sealed_by = excluded.sealed_by"
+    f" WHERE excluded.last_position > {LATE_TABLE}.last_position"
+)
 # Two processes sealing at once write the same block; the one covering more entries stays.
 _UPSERT = (
     f"INSERT INTO {TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -102,11 +129,32 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class Stretch:
+    """Consecutive entries of the log, from the entry at `first` to the one at `last`."""
+
+    entries: int
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class LateSeal:
+    """Entries sealed by a later command than the one that recorded them, as they stood
+    then: only a digest kept from before vouches for them."""
+
+    first: int
+    last: int
+    sealed_at: datetime | None  # None: the record of it no longer reads as an instant
+    sealed_by: str  # the command, in the command line's words ("": not known)
+
+
+@dataclass(frozen=True)
 class Verdict:
     entries: int  # entries checked against their seals
-    newly_sealed: int  # entries sealed by this check (written since the last command)
-    digest: Digest
+    digest: Digest  # of the log as it stands, the entries not sealed yet included
     erased: int = 0  # entries matching the digest a recorded `lead forget` gave them
+    unsealed: Stretch | None = None  # the entries after the last seal, if any
+    late: tuple[LateSeal, ...] = ()
 
 
 def entry_digest(entry: eventstore.StoredEntry) -> bytes:
@@ -168,17 +216,23 @@ class Block:
 
 
 def seal(app: Any) -> int:
-    """Seal every entry written since the chain's head; returns how many were sealed."""
+    """Seal every entry written since the chain's head; returns how many were sealed.
+    Those recorded before this app was opened are recorded as sealed late."""
     _create_table(app)
     chain = _Chain(_last_block(app))
     sealed = 0
     while page := eventstore.stored_entries(app, chain.position, _PAGE):
-        chain.add(
-            app, [entry[0] for entry in page], [entry[1] for entry in page],
-            [entry_digest(entry) for entry in page],
-        )
+        chain.add(app, *_sealed_parts(page))
         sealed += len(page)
     return sealed
+
+
+def _sealed_parts(
+    entries: list[eventstore.StoredEntry],
+) -> tuple[list[int], list[str], list[bytes]]:
+    """What a block keeps of these entries: their positions, aggregates and digests."""
+    return ([entry[0] for entry in entries], [entry[1] for entry in entries],
+            [entry_digest(entry) for entry in entries])
 
 
 def seal_recorded_quietly(app: Any, recorded: eventstore.Recorded) -> None:
@@ -212,12 +266,21 @@ class _Chain:
         self.block = last if last is not None and len(last.positions) < BLOCK else None
         self.previous = last.link() if last is not None else GENESIS
         self.position = last.positions[-1] if last is not None else eventstore.BEFORE_FIRST
+        self.sealed_at: datetime | None = None  # when it first sealed entries late
 
-    def add(
-        self, app: Any, positions: list[int], originators: list[str], digests: list[bytes]
-    ) -> None:
-        """Seal these entries, the next of the log, in one transaction."""
-        block, rows, start = self.block, [], 0
+    @property
+    def head(self) -> Digest:
+        """The digest after the last entry sealed (position 0: none is)."""
+        if self.position == eventstore.BEFORE_FIRST:
+            return Digest(0, GENESIS)
+        return Digest(self.position, self.block.link() if self.block else self.previous)
+
+    def extend(
+        self, positions: list[int], originators: list[str], digests: list[bytes]
+    ) -> list[Block]:
+        """Seal these entries, the next of the log, in memory; the blocks they went into,
+        in order (the last one may have room left)."""
+        block, touched, start = self.block, [], 0
         while start < len(positions):  # a block's worth at a time
             if block is None:
                 block = Block(self.previous, [], [], [])
@@ -226,15 +289,37 @@ class _Chain:
             block.originators += originators[start:end]
             block.digests += digests[start:end]
             start = end
+            touched.append(block)
             if len(block.positions) == BLOCK:
-                rows.append(block.row())
-                self.previous, block = rows[-1][-1], None
-        if block is not None:
-            rows.append(block.row())
+                self.previous, block = block.link(), None
+        self.block = block
+        if positions:
+            self.position = positions[-1]
+        return touched
+
+    def add(
+        self, app: Any, positions: list[int], originators: list[str], digests: list[bytes]
+    ) -> None:
+        """Seal these entries, the next of the log, in one transaction, with the record of
+        those recorded before this app was opened: they are sealed late."""
+        rows = [block.row() for block in self.extend(positions, originators, digests)]
+        late = self._late(app, positions)
         with eventstore.write_transaction(app) as cursor:
             cursor.executemany(eventstore.sql_for(app, _UPSERT), rows)
-        self.block = block
-        self.position = positions[-1]
+            if late is not None:
+                cursor.execute(eventstore.sql_for(app, _UPSERT_LATE), late)
+
+    def _late(self, app: Any, positions: list[int]) -> tuple[int, int, str, str] | None:
+        """The row saying which of these entries are sealed late, if any is: those the log
+        held when this app was opened (their own command is over)."""
+        opened_after = getattr(app, "log_end_at_open", None)
+        if opened_after is None or positions[0] > opened_after:
+            return None
+        if self.sealed_at is None:
+            self.sealed_at = app.clock()
+        last = positions[bisect_right(positions, opened_after) - 1]
+        when = self.sealed_at.astimezone(UTC).isoformat()
+        return positions[0], last, when, str(getattr(app, "command", ""))
 
 
 def seal_quietly(app: Any) -> None:
@@ -249,9 +334,11 @@ def seal_quietly(app: Any) -> None:
 
 
 def digest(app: Any) -> Digest:
-    """The digest of the log as it stands (every entry sealed first)."""
-    seal(app)
-    return _head(app)
+    """The digest of the log as it stands: entries after the last seal are sealed in memory
+    (writing nothing; the command's end seals them in the store)."""
+    chain = _Chain(_last_block(app) if _table_exists(app) else None)
+    _seal_in_memory(chain, eventstore.every_stored_entry(app, chain.position))
+    return chain.head
 
 
 def current_digest(app: Any) -> str | None:
@@ -282,18 +369,22 @@ def digest_as_of(app: Any, instant: datetime) -> Digest | None:
 
 
 def verify(app: Any, expected: Digest | None = None) -> Verdict:
-    """Check every sealed entry against the log as it is now, then seal the rest.
+    """Check every sealed entry against the log as it is now, writing nothing.
 
     Raises `TamperedLog` naming the first entry that was edited, removed, inserted or
-    reordered underneath handoff, or when the log does not extend `expected`.
+    reordered underneath handoff, or when the log does not extend `expected`. The entries
+    after the last seal are sealed in memory, to be reported as unsealed and to give the
+    digest of the log as it stands.
     """
-    _create_table(app)
-    head = _head(app)
+    sealed = _table_exists(app)
+    last = _last_block(app) if sealed else None
+    head = last.positions[-1] if last is not None else eventstore.BEFORE_FIRST
     checked = erased = 0
     erasures = _erasures(app)
-    entries, seals = _Peek(eventstore.every_stored_entry(app)), _Peek(_all_seals(app))
-    while (sealed := seals.next()) is not None:
-        position, originator, digest_kept = sealed
+    entries = _Peek(eventstore.every_stored_entry(app))
+    seals = _Peek(_all_seals(app) if sealed else iter(()))
+    while (sealed_entry := seals.next()) is not None:
+        position, originator, digest_kept = sealed_entry
         entry = entries.peek()
         if entry is None or entry[0] > position:
             raise TamperedLog(f"{_name(app, position, originator)} was removed")
@@ -306,29 +397,76 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
                 removed = _removed_later(app, originator, position)
                 if removed is not None:  # an erasure's own entry, say, which explained it
                     raise TamperedLog(f"{_name(app, removed, originator)} was removed")
-                raise TamperedLog(_what_changed(app, entry, digest_now, sealed, entries, seals))
+                raise TamperedLog(
+                    _what_changed(app, entry, digest_now, sealed_entry, entries, seals))
             erased += 1
         checked += 1
     entry = entries.peek()
-    if entry is not None and entry[0] <= head.position:
+    if entry is not None and entry[0] <= head:
         raise TamperedLog(f"{_name(app, entry[0], entry[1])} was inserted")
-    newly = seal(app)
-    sealed_now = _head(app)
+    chain = _Chain(last)
+    unsealed, link = _seal_in_memory(chain, entries.rest(), expected)
     if expected is not None:
-        _check_extends(app, expected, sealed_now)
-    return Verdict(checked, newly, sealed_now, erased)
+        _check_extends(app, expected, chain.head, link)
+    late = tuple(_late_seals(app)) if eventstore.table_exists(app, LATE_TABLE) else ()
+    return Verdict(checked, chain.head, erased, unsealed, late)
 
 
-def _check_extends(app: Any, expected: Digest, head: Digest) -> None:
+def _seal_in_memory(
+    chain: _Chain, entries: Iterable[eventstore.StoredEntry], expected: Digest | None = None
+) -> tuple[Stretch | None, bytes | None]:
+    """Seal these entries, the log's after the chain's head, in memory: the stretch they
+    make (None: no entry), and the link after the entry `expected` names if it is one."""
+    found: Stretch | None = None
+    link = None
+    pages = iter(lambda: list(islice(entries, _PAGE)), [])
+    for page in pages:
+        blocks = chain.extend(*_sealed_parts(page))
+        if expected is not None and link is None:
+            link = next((
+                block.link(block.positions.index(expected.position) + 1)
+                for block in blocks if expected.position in block.positions
+            ), None)
+        first = found.first if found is not None else page[0][0]
+        found = Stretch((found.entries if found else 0) + len(page), first, page[-1][0])
+    return found, link
+
+
+def _late_seals(app: Any) -> Iterator[LateSeal]:
+    """The entries sealed late, in log order: the stretches one sealing recorded (a row per
+    page it sealed) told as one."""
+    with eventstore.read_transaction(app) as cursor:
+        cursor.execute(f"SELECT {_LATE_COLUMNS} FROM {LATE_TABLE} ORDER BY first_position")
+        found = eventstore.rows(cursor)
+    told: LateSeal | None = None
+    for first, last, at, by in found:
+        try:
+            sealed_at: datetime | None = datetime.fromisoformat(str(at))
+        except ValueError:
+            sealed_at = None
+        if told is not None and (told.sealed_at, told.sealed_by) == (sealed_at, by):
+            told = LateSeal(told.first, int(last), sealed_at, str(by))
+            continue
+        if told is not None:
+            yield told
+        told = LateSeal(int(first), int(last), sealed_at, str(by))
+    if told is not None:
+        yield told
+
+
+def _check_extends(app: Any, expected: Digest, head: Digest, link: bytes | None) -> None:
     """The log, its every seal matched or just computed, extends the one `expected` was
-    taken of: it reaches that entry, with the same link there."""
+    taken of: it reaches that entry, with the same link there (`link` when the entry is
+    one sealed in memory)."""
     if expected.position > head.position:
         ends = f"ends at entry {head.position}" if head.position else "holds no entry"
         raise TamperedLog(
             f"the log {ends}, before the digest's entry {expected.position}: entries were"
             " removed since, or the digest was taken of another store"
         )
-    if _link_at(app, expected.position) != expected.link:
+    if link is None and _table_exists(app):
+        link = _link_at(app, expected.position)
+    if link != expected.link:
         raise TamperedLog(
             f"the log is not the one digested at entry {expected.position}: it was"
             " rewritten since, seals included"
@@ -409,18 +547,28 @@ class _Peek(Generic[T]):
         self._ahead.clear()
         return item
 
+    def rest(self) -> Iterator[T]:
+        """The items not taken yet, the one looked at included."""
+        yield from self._ahead
+        self._ahead.clear()
+        yield from self._items
+
 
 # -- the chain table ----------------------------------------------------------------------
 
 
 def _create_table(app: Any) -> None:
-    if _table_exists(app):
+    """The seals' tables, where missing (the record of late seals is missing from a store
+    an older release sealed)."""
+    if _table_exists(app) and eventstore.table_exists(app, LATE_TABLE):
         return
+    postgres = eventstore.is_postgres(app)
     with eventstore.write_transaction(app) as cursor:
-        if eventstore.is_postgres(app):
+        if postgres:
             # Two processes creating one table at once can collide on its row type.
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (eventstore.SCHEMA_LOCK_KEY,))
-        cursor.execute(_CREATE[eventstore.is_postgres(app)])
+        cursor.execute(_CREATE[postgres])
+        cursor.execute(_CREATE_LATE[postgres])
 
 
 def _table_exists(app: Any) -> bool:
@@ -435,8 +583,7 @@ def _last_block(app: Any) -> Block | None:
 
 
 def _head(app: Any) -> Digest:
-    last = _last_block(app)
-    return Digest(last.positions[-1], last.link()) if last is not None else Digest(0, GENESIS)
+    return _Chain(_last_block(app)).head
 
 
 def _blocks(app: Any) -> Iterator[tuple[Block, bytes]]:

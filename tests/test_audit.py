@@ -285,6 +285,100 @@ def test_a_rewritten_log_and_seals_are_caught_by_a_kept_digest(history: Handoff)
     assert refusal.startswith(f"Error: the log is not the one digested at entry {position}:")
 
 
+@pytest.fixture
+def blocks_of_four(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 4 entries: the fixture's 10 entries are sealed in blocks 1-4, 5-8, 9-10."""
+    monkeypatch.setattr(audit, "BLOCK", 4)
+
+
+# When a command sealed entries late, as `audit verify` shows an instant to people.
+SHOWN_AT = r"at \d{4}-\d\d-\d\d \d\d:\d\d [A-Z]{3,4}"
+BEFORE = "only a digest kept from before vouches for them"
+
+
+def test_entries_whose_seals_were_deleted_are_said_to_be_sealed_late_ever_after(
+    blocks_of_four: None, history: Handoff
+) -> None:
+    """The last block's seals deleted and the day's visits edited meanwhile: the check finds
+    the entries unsealed, its end seals them as they stand, and every check after it says
+    so, naming the command and when; a digest kept from before still tells them apart."""
+    kept = history.ok("audit", "digest").strip()
+    tamper = Tamperer(history.store)
+    visits = tamper.at("VisitsRecorded")
+    assert visits == 10
+    tamper.run("DELETE FROM handoff_audit_chain WHERE first_position = 9")
+    tamper.replace_in_state(visits, "1200", "9999")
+    assert history.ok("audit", "verify").splitlines()[:2] == [
+        "the log is intact: 8 entries match their seals",
+        f"2 entries, 9 to 10, have no seal yet: {BEFORE}",
+    ]
+    for _ in range(2):
+        verdict = history.ok("audit", "verify").splitlines()
+        assert verdict[0] == "the log is intact: 10 entries match their seals"
+        assert re.fullmatch(
+            f"entries 9 to 10 were sealed late by `handoff audit verify` {SHOWN_AT}, not by"
+            f" the command that recorded them: {BEFORE}", verdict[1]), verdict[1]
+    assert history.refused("audit", "verify", "--digest", kept) == (
+        "Error: the log is not the one digested at entry 10: it was rewritten since, seals"
+        " included"
+    )
+
+
+def test_a_read_command_that_seals_entries_another_recorded_is_named_by_the_check(
+    blocks_of_four: None, history: Handoff
+) -> None:
+    """Any command seals what it finds unsealed as it ends; a command sealing what it
+    recorded itself seals it on time."""
+    Tamperer(history.store).run("DELETE FROM handoff_audit_chain WHERE first_position = 9")
+    history.ok("kpi", "--month", "2026-03")
+    history.ok("lead", "qualify", "beta-2", "--at", "2026-03-02T10:30")  # entry 11, its own
+    verdict = history.ok("audit", "verify").splitlines()
+    assert verdict[0] == "the log is intact: 11 entries match their seals"
+    assert re.fullmatch(
+        f"entries 9 to 10 were sealed late by `handoff kpi` {SHOWN_AT}, not by the command"
+        f" that recorded them: {BEFORE}", verdict[1]), verdict[1]
+    assert verdict[2].startswith("digest 11-")
+
+
+def test_only_entries_recorded_before_a_command_began_are_sealed_late_by_it(
+    store: str,
+) -> None:
+    """Entry 2 was left unsealed by its command (killed before its end, say) before the
+    sealing command began; entry 3 was recorded by another command while it ran, which
+    would have sealed it as it ended."""
+    handoff = Handoff(store)
+    handoff.ok("lead", "capture", "a-1", "--source", "web", "--at", "2026-03-02T09:00")
+    earlier = HandoffApp(locate(store))
+    earlier.capture("b-2", "web", "maria", at="2026-03-02T09:10")
+    earlier.close()
+    sealing = HandoffApp(locate(store))
+    meanwhile = HandoffApp(locate(store))
+    meanwhile.capture("c-3", "web", "maria", at="2026-03-02T09:20")
+    meanwhile.close()
+    assert audit.seal(sealing) == 2
+    sealing.close()
+    verdict = handoff.ok("audit", "verify").splitlines()
+    assert verdict[0] == "the log is intact: 3 entries match their seals"
+    assert re.fullmatch(f"entry 2 was sealed late {SHOWN_AT}, not by the command that"
+                        " recorded it: only a digest kept from before vouches for it",
+                        verdict[1]), verdict[1]
+    assert verdict[2].startswith("digest 3-")
+
+
+def test_a_store_sealed_by_a_release_that_kept_no_record_of_late_seals_is_verified(
+    history: Handoff,
+) -> None:
+    """Such a store has no table of late seals: it is checked as it is, and the first
+    command that seals makes that table."""
+    tamper = Tamperer(history.store)
+    tamper.run("DROP TABLE handoff_audit_late")
+    assert history.ok("audit", "verify").splitlines()[:2] == [
+        "the log is intact: 10 entries match their seals", "digest " + history.ok(
+            "audit", "digest").strip()]
+    history.ok("lead", "qualify", "beta-2", "--at", "2026-03-02T10:30")
+    assert "11 entries match their seals\ndigest 11-" in history.ok("audit", "verify")
+
+
 MALFORMED = (
     "Error: not a digest printed by 'handoff audit digest' (an entry's position in the log,"
     " a dash and 64 hex digits): "
@@ -379,6 +473,6 @@ def test_an_import_is_sealed_as_its_entries_are_written_with_the_seals_read_from
 
     tamper.run("DELETE FROM handoff_audit_chain")
     entries = 1201 + unsealed_before
-    assert f"{entries} new entries sealed" in handoff.ok("audit", "verify")
-    assert tamper.run(chain) == sealed_as_written
+    assert f"{entries} entries, 1 to {entries}, have no seal yet" in handoff.ok("audit", "verify")
+    assert tamper.run(chain) == sealed_as_written  # as that verify's end sealed them again
     assert f"{entries} entries match their seals" in handoff.ok("audit", "verify")

@@ -115,3 +115,60 @@ def test_a_postgresql_user_who_may_only_read_is_told_so_in_one_line(
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP OWNED BY {role}")
             conn.exec_driver_sql(f"DROP ROLE {role}")
+
+
+def _three_leads_unsealed(store: str) -> tuple[Handoff, str]:
+    """Three leads recorded, the KPIs brought up to date (a reader needs them not to write),
+    the log's digest kept, then every seal deleted (by hand)."""
+    handoff = Handoff(store)
+    for n in range(1, 4):
+        handoff.ok("lead", "capture", f"ro-{n}", "--source", "web", "--at", "2026-03-02T09:00Z")
+    handoff.ok("kpi", "--month", "2026-03")
+    kept = handoff.ok("audit", "digest").strip()
+    engine = create_engine(store if "://" in store else f"sqlite:///{store}", poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM handoff_audit_chain")
+    engine.dispose()
+    return handoff, kept
+
+
+def _verified_unsealed(reader: Handoff, kept: str) -> None:
+    """What `audit verify` says of that log, writing nothing."""
+    assert reader.ok("audit", "verify", "--digest", kept).splitlines() == [
+        f"the log is intact: 0 entries match their seals; it extends digest {kept}",
+        "3 entries, 1 to 3, have no seal yet: only a digest kept from before vouches for them",
+        f"digest {kept}",
+    ]
+    assert reader.ok("audit", "digest").strip() == kept
+
+
+def test_a_read_only_copy_whose_seals_are_missing_is_verified_without_writing(
+    tmp_path: Path, read_only_folder: Path
+) -> None:
+    original = tmp_path / "store.sqlite"
+    _, kept = _three_leads_unsealed(str(original))
+    shutil.copy(original, read_only_folder / "store.sqlite")
+    remounted = subprocess.run(["mount", "-o", "remount,ro", str(read_only_folder)],
+                               capture_output=True)
+    assert remounted.returncode == 0, remounted.stderr
+    _verified_unsealed(Handoff(str(read_only_folder / "store.sqlite")), kept)
+
+
+def test_a_postgresql_user_who_may_only_read_verifies_a_log_whose_seals_are_missing(
+    pg_store: str,
+) -> None:
+    _, kept = _three_leads_unsealed(pg_store)
+    role = f"handoff_reader_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_store, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    try:
+        _verified_unsealed(Handoff(make_url(pg_store).set(username=role)
+                                   .render_as_string(hide_password=False)), kept)
+        with admin.connect() as conn:  # and nothing was sealed meanwhile
+            assert conn.exec_driver_sql("SELECT count(*) FROM handoff_audit_chain").scalar() == 0
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP OWNED BY {role}")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
