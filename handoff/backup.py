@@ -51,7 +51,7 @@ from handoff.domain.steps import FUTURE_SKEW, PERSONAL_DATA, PERSONAL_FIELDS, in
 from handoff.domain.traffic import TrafficDay
 from handoff.domain.verification import VerificationLog
 from handoff.instants import iso, now_utc
-from handoff.store import LOG_CHANGED
+from handoff.store import out_of_order
 from handoff.words import counted, shortened
 
 FORMAT = 2
@@ -100,8 +100,8 @@ def backup_lines(app: Any) -> Iterator[str]:
     for n, originator, version, topic, state in eventstore.every_stored_entry(app):
         if version != versions.get(originator, 0) + 1:  # no restore would take it
             raise LogChanged(
-                f"log entry {n} is out of its record's order: {LOG_CHANGED}; the backup stops"
-                " before it, short of its last line, and no restore takes it")
+                f"{out_of_order(n)}; the backup stops before it, short of its last line, and"
+                " no restore takes it")
         versions[originator] = version
         entries += 1
         yield (

@@ -33,6 +33,13 @@ LOG_CHANGED = (
     " day's traffic is missing or out of its place; `handoff audit verify` names it"
 )
 
+
+
+def out_of_order(position: int) -> str:
+    """A reader of the log in order meeting an entry its record cannot have there."""
+    return f"log entry {position} is out of its record's order: {LOG_CHANGED}"
+
+
 # PostgreSQL's error code for a right the database user lacks (insufficient_privilege).
 _DENIED = "42501"
 

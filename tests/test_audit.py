@@ -258,6 +258,32 @@ def test_every_reader_reads_an_entry_numbered_below_1_as_part_of_the_log(
     assert backup.stderr.startswith("Error: log entry 0 is out of its record's order:")
 
 
+@pytest.mark.parametrize("position", [0, 1000])
+def test_the_kpis_of_a_log_with_a_lead_entry_before_its_capture_say_the_log_was_changed(
+    history: Handoff, position: int
+) -> None:
+    """A step of acme-1 slipped in before the first entry, or its capture moved after its
+    steps: the KPIs say so, as `lead show` and the backup do, rather than fail inside."""
+    tamper = Tamperer(history.store)
+    if position:
+        captured = tamper.run("SELECT MIN({position}) FROM {events} WHERE topic LIKE"
+                              " '%Lead.Captured'")[0][0]
+        tamper.run(f"UPDATE {{events}} SET {{position}} = {position} WHERE {{position}} ="
+                   f" {captured}")
+        out_of_order = tamper.at("Lead.Qualified")
+    else:
+        tamper.run(
+            "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state)"
+            f" SELECT 0, originator_id, 99, topic, state FROM {{events}}"
+            f" WHERE {{position}} = {tamper.at('Lead.ProposalSent')}"
+        )
+        out_of_order = 0
+    refusal = history.refused("projections", "rebuild")
+    assert refusal.startswith(f"Error: log entry {out_of_order} is out of its record's order:"
+                              " the log was changed underneath handoff"), refusal
+    assert history.refused("kpi", "--month", "2026-03") == refusal
+
+
 def test_an_entry_removed_and_the_gap_closed_is_named(history: Handoff) -> None:
     tamper = Tamperer(history.store)
     accepted = tamper.at("Lead.Accepted")

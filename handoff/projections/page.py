@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Table, select
 
 from handoff.domain.agreement import AgreementTerms
 from handoff.domain.bounds import MAX_COUNT
+from handoff.domain.errors import Refused
 from handoff.domain.service_level import (
     counts_in_cohort,
     counts_in_flow,
@@ -33,6 +34,7 @@ from handoff.projections.due import KnownVersion, judging
 from handoff.projections.lead_facts import LeadFacts
 from handoff.projections.summaries import DAY_US
 from handoff.projections.tally import DecisionKey, Tally
+from handoff.store import out_of_order
 
 _CHUNK = 500
 _BITS = t.STAGE_BITS
@@ -141,7 +143,10 @@ class Batch:
             self.leads[lead_id] = lead
             self.captured.add(lead_id)
         else:
-            lead = self.leads[lead_id]
+            try:
+                lead = self.leads[lead_id]
+            except KeyError:  # before its capture, where only a change underneath puts it
+                raise Refused(out_of_order(nid)) from None
         self.dirty[lead_id] = lead
         bit = _BITS[name]
         # The rules' verdicts, stored with the event: no query or summary judges again.
