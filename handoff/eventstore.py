@@ -135,14 +135,14 @@ def entries_up_to(app: Application[Any], position: int) -> int:
     numbers: PostgreSQL's sequence does where a transaction rolled back)."""
     with read_transaction(app) as cursor:
         cursor.execute(sql_for(app, f"SELECT COUNT(*) AS n FROM {events_table(app)}"
-                                    f" WHERE {_position(app)} <= ?"), (position,))
+                                    f" WHERE {position_column(app)} <= ?"), (position,))
         return int(rows(cursor)[0][0])
 
 
 def positions_held(app: Application[Any], positions: Sequence[int]) -> set[int]:
     """Which of these notification ids the log holds."""
     held: set[int] = set()
-    table, column = events_table(app), _position(app)
+    table, column = events_table(app), position_column(app)
     for start in range(0, len(positions), 500):
         chunk = positions[start:start + 500]
         marks = ", ".join("?" for _ in chunk)
@@ -171,7 +171,7 @@ def last_recorded_by(app: Application[Any], instant: datetime) -> int:
 def last_notification_id_read(app: Application[Any], cursor: Any) -> int:
     """`last_notification_id`, read on a cursor of `read_transaction`: on SQLite, in the
     same snapshot as what the transaction reads next."""
-    cursor.execute(f"SELECT MAX({_position(app)}) AS last FROM {events_table(app)}")
+    cursor.execute(f"SELECT MAX({position_column(app)}) AS last FROM {events_table(app)}")
     return int(rows(cursor)[0][0] or 0)
 
 
@@ -190,7 +190,7 @@ def positions_behind(after: int, last: int) -> int:
     return max(last - max(after, 0), 0)
 
 
-def _position(app: Application[Any]) -> str:
+def position_column(app: Application[Any]) -> str:
     """The events table's column of notification ids (the rowid itself on SQLite)."""
     return "notification_id" if is_postgres(app) else "rowid"
 
@@ -620,7 +620,7 @@ def entries_of(app: Application[Any], originator: UUID) -> list[StoredEntry]:
 
 def states_of_kind(app: Application[Any], topic: str) -> list[tuple[int, str, bytes]]:
     """(position, originator as hex, plain JSON state) of every entry of one kind."""
-    table, position = events_table(app), _position(app)
+    table, position = events_table(app), position_column(app)
     sql = sql_for(app, f"SELECT {position}, originator_id, state FROM {table} WHERE topic = ?")
     with read_transaction(app) as cursor:
         cursor.execute(sql, (topic,))

@@ -1,0 +1,39 @@
+Feature: Tamper evidence
+  Marketing and sales argue from one record, and an auditor checks it months later: its
+  numbers are worth arguing from only if nothing in it can be changed without it showing.
+  Every entry is sealed to the one before it by a hash when the command that recorded it
+  ends. The check of the record (handoff audit verify) reads the whole record against
+  its seals and names the first entry changed by other means (a database tool, a disk
+  editor); a digest of the record kept elsewhere proves later that the record still
+  extends the one it was taken of.
+
+  Background:
+    Given the 2026 growth agreement is in force
+
+  Rule: An entry slipped into the record is named, wherever it is placed
+    The record is every entry the store holds. The store numbers its entries from 1, but
+    an entry numbered before the first one is still a step of its lead for every view and
+    report, so the check names it too, rather than call the record intact while the
+    figures read it.
+
+    Example: A win slipped in before the record's first entry is named
+      Given a lead "acme-1" with a proposal of 30000
+      And every entry of the record is sealed
+      When someone slips a win for lead "acme-1" into the store before the record's first entry
+      Then the check names log entry 0, of lead "acme-1", as inserted
+
+  Rule: Entries sealed after the fact are named as such at every check
+    An entry is sealed when the command that recorded it ends. When a later command seals
+    it instead (that command was stopped before its end, or the seals were deleted and the
+    entry perhaps changed meanwhile), the seal vouches only for the entry as it stood then.
+    So the record keeps which entries were sealed late, by which command and when, and
+    every check says so: a warning given once and not read would let a changed entry pass
+    for one recorded so. Only a digest kept from before vouches for those entries.
+
+    Example: Entries whose seals were deleted stay named as sealed late
+      Given a lead "acme-1" with a proposal of 30000
+      And Maria kept the digest of the record, every entry of it sealed
+      When someone deletes the record's seals and raises the proposal of lead "acme-1" to 90000
+      And Maria reads the March figures
+      Then every check names the entries of lead "acme-1" as sealed late by "kpi"
+      And the record no longer extends the digest Maria kept
