@@ -28,12 +28,21 @@ Feature: Tamper evidence
     entry perhaps changed meanwhile), the seal vouches only for the entry as it stood then.
     So the record keeps which entries were sealed late, by which command and when, and
     every check says so: a warning given once and not read would let a changed entry pass
-    for one recorded so. Only a digest kept from before vouches for those entries.
+    for one recorded so. Only a digest kept from before vouches for those entries. An entry
+    recorded less than an hour before is not named: its own command may still be at work
+    (delivering the day's notices), and a shorter one, begun meanwhile, sealed it first.
 
     Example: Entries whose seals were deleted stay named as sealed late
       Given a lead "acme-1" with a proposal of 30000
       And Maria kept the digest of the record, every entry of it sealed
       When someone deletes the record's seals and raises the proposal of lead "acme-1" to 90000
-      And Maria reads the March figures
+      And Maria reads the March figures the next day
       Then every check names the entries of lead "acme-1" as sealed late by "kpi"
       And the record no longer extends the digest Maria kept
+
+    Example: An entry sealed by a shorter command while its own was still at work is not named
+      Given a lead "acme-1" with a proposal of 30000
+      And every entry of the record is sealed
+      And Sam contacts lead "acme-1", his command still delivering notices as Maria starts hers
+      When Maria reads the March figures ten minutes later
+      Then the check names no entry as sealed late

@@ -41,7 +41,7 @@ import struct
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -51,6 +51,7 @@ from eventsourcing.utils import get_topic
 from handoff import eventstore
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.errors import Refused
+from handoff.projections import states
 
 T = TypeVar("T")
 TABLE = "handoff_audit_chain"
@@ -74,6 +75,11 @@ _CREATE = {
 }
 # Entries sealed by a later command than the one that recorded them, a row per stretch.
 LATE_TABLE = "handoff_audit_late"
+# An entry recorded this recently may still be its own command's to seal: that command goes
+# on after recording (bringing the KPIs up to date, `sla notify` delivering its notices)
+# while a shorter one begun meanwhile ends first and seals it. Sealed so, it is not named
+# late: only an entry left unsealed longer than this is (`_Chain._late`).
+LATE_AFTER = timedelta(hours=1)
 _LATE_COLUMNS = "first_position, last_position, sealed_at, sealed_by"
 _CREATE_LATE = {
     False: f"CREATE TABLE IF NOT EXISTS {LATE_TABLE} (first_position INTEGER PRIMARY KEY,"
@@ -222,7 +228,7 @@ def seal(app: Any) -> int:
     chain = _Chain(_last_block(app))
     sealed = 0
     while page := eventstore.stored_entries(app, chain.position, _PAGE):
-        chain.add(app, *_sealed_parts(page))
+        chain.add(app, *_sealed_parts(page), entries=page)
         sealed += len(page)
     return sealed
 
@@ -298,28 +304,45 @@ class _Chain:
         return touched
 
     def add(
-        self, app: Any, positions: list[int], originators: list[str], digests: list[bytes]
+        self, app: Any, positions: list[int], originators: list[str], digests: list[bytes],
+        entries: list[eventstore.StoredEntry] | None = None,
     ) -> None:
-        """Seal these entries, the next of the log, in one transaction, with the record of
-        those recorded before this app was opened: they are sealed late."""
+        """Seal these entries (`entries`, unless they are this command's own), the next of
+        the log, in one transaction, with the record of those sealed late."""
         rows = [block.row() for block in self.extend(positions, originators, digests)]
-        late = self._late(app, positions)
+        late = self._late(app, positions, entries or [])
         with eventstore.write_transaction(app) as cursor:
             cursor.executemany(eventstore.sql_for(app, _UPSERT), rows)
             if late is not None:
                 cursor.execute(eventstore.sql_for(app, _UPSERT_LATE), late)
 
-    def _late(self, app: Any, positions: list[int]) -> tuple[int, int, str, str] | None:
+    def _late(
+        self, app: Any, positions: list[int], entries: list[eventstore.StoredEntry]
+    ) -> tuple[int, int, str, str] | None:
         """The row saying which of these entries are sealed late, if any is: those the log
-        held when this app was opened (their own command is over)."""
+        held when this app was opened (another command recorded them), recorded longer
+        than LATE_AFTER ago (their own command is over)."""
         opened_after = getattr(app, "log_end_at_open", None)
         if opened_after is None or positions[0] > opened_after:
             return None
+        now = app.clock()
+        others = entries[:bisect_right(positions, opened_after)]
+        late = [entry[0] for entry in others if not _recorded_since(entry, now - LATE_AFTER)]
+        if not late:
+            return None
         if self.sealed_at is None:
-            self.sealed_at = app.clock()
-        last = positions[bisect_right(positions, opened_after) - 1]
+            self.sealed_at = now
         when = self.sealed_at.astimezone(UTC).isoformat()
-        return positions[0], last, when, str(getattr(app, "command", ""))
+        return late[0], late[-1], when, str(getattr(app, "command", ""))
+
+
+def _recorded_since(entry: eventstore.StoredEntry, instant: datetime) -> bool:
+    """Whether the entry was recorded at or after the instant, as its state says; an entry
+    whose state cannot say is taken for an old one."""
+    try:
+        return states.instant(states.state(entry[4])["timestamp"]) >= instant
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+        return False
 
 
 def seal_quietly(app: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -317,13 +318,21 @@ def blocks_of_four(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(audit, "BLOCK", 4)
 
 
+@pytest.fixture
+def late_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entries left unsealed by their command are named late by the next that seals them,
+    however recently recorded (rather than only after audit.LATE_AFTER): these tests run
+    their commands a few seconds apart."""
+    monkeypatch.setattr(audit, "LATE_AFTER", timedelta(0))
+
+
 # When a command sealed entries late, as `audit verify` shows an instant to people.
 SHOWN_AT = r"at \d{4}-\d\d-\d\d \d\d:\d\d [A-Z]{3,4}"
 BEFORE = "only a digest kept from before vouches for them"
 
 
 def test_entries_whose_seals_were_deleted_are_said_to_be_sealed_late_ever_after(
-    blocks_of_four: None, history: Handoff
+    blocks_of_four: None, late_at_once: None, history: Handoff
 ) -> None:
     """The last block's seals deleted and the day's visits edited meanwhile: the check finds
     the entries unsealed, its end seals them as they stand, and every check after it says
@@ -351,7 +360,7 @@ def test_entries_whose_seals_were_deleted_are_said_to_be_sealed_late_ever_after(
 
 
 def test_a_read_command_that_seals_entries_another_recorded_is_named_by_the_check(
-    blocks_of_four: None, history: Handoff
+    blocks_of_four: None, late_at_once: None, history: Handoff
 ) -> None:
     """Any command seals what it finds unsealed as it ends; a command sealing what it
     recorded itself seals it on time."""
@@ -367,7 +376,7 @@ def test_a_read_command_that_seals_entries_another_recorded_is_named_by_the_chec
 
 
 def test_only_entries_recorded_before_a_command_began_are_sealed_late_by_it(
-    store: str,
+    late_at_once: None, store: str,
 ) -> None:
     """Entry 2 was left unsealed by its command (killed before its end, say) before the
     sealing command began; entry 3 was recorded by another command while it ran, which
@@ -389,6 +398,28 @@ def test_only_entries_recorded_before_a_command_began_are_sealed_late_by_it(
                         " recorded it: only a digest kept from before vouches for it",
                         verdict[1]), verdict[1]
     assert verdict[2].startswith("digest 3-")
+
+
+@pytest.mark.parametrize(("minutes", "late"), [(59, False), (61, True)])
+def test_an_entry_its_command_has_yet_to_seal_is_not_named_late_by_a_shorter_one(
+    store: str, minutes: int, late: bool
+) -> None:
+    """A command goes on after recording (sla notify delivers its notices, a step brings the
+    KPIs up to date): a shorter command begun meanwhile ends first and seals its entry. That
+    is no sign of tampering; an entry left unsealed an hour and more is one (LATE_AFTER)."""
+    Handoff(store).ok("lead", "capture", "a-1", "--source", "web", "--at", "2026-03-02T09:00")
+    notifying = HandoffApp(locate(store))
+    notifying.capture("b-2", "web", "maria", at="2026-03-02T09:10")  # its seal yet to come
+    recorded = notifying.clock()
+    shorter = HandoffApp(locate(store), clock=lambda: recorded + timedelta(minutes=minutes))
+    assert audit.seal(shorter) == 1
+    shorter.close()
+    notifying.close()
+    checking = HandoffApp(locate(store))
+    verdict = audit.verify(checking)
+    checking.close()
+    assert verdict.unsealed is None
+    assert [(seal.first, seal.last) for seal in verdict.late] == ([(2, 2)] if late else [])
 
 
 def test_a_store_sealed_by_a_release_that_kept_no_record_of_late_seals_is_verified(

@@ -16,7 +16,7 @@ from handoff.application import HandoffApp
 from handoff.domain.steps import lead_id
 from handoff.kpi import compute_kpis, period_from_options
 from handoff.store import locate
-from handoff.verification.world import FakeClock
+from handoff.verification.world import FakeClock, local_at
 
 FEATURES = ("audit.feature",)
 
@@ -74,8 +74,15 @@ def _(app: HandoffApp, key: str, amount: str) -> None:
                 " originator_version = ?", state, _stored_id(app, key), proposal[2])
 
 
-@when("Maria reads the March figures")
-def _(store: str, clock: FakeClock) -> None:
+@given(parsers.re(r'Sam contacts lead "(?P<key>[^"]+)", his command still delivering notices'
+                  r" as Maria starts hers"))
+def _(app: HandoffApp, key: str) -> None:
+    app.record(key, "contacted", "sam", local_at("Monday", "14:00"))  # not sealed yet
+
+
+@when(parsers.re(r"Maria reads the March figures (?P<later>the next day|ten minutes later)"))
+def _(store: str, clock: FakeClock, later: str) -> None:
+    clock.advance(**({"days": 1} if later == "the next day" else {"minutes": 10}))
     reading = HandoffApp(locate(store), clock=clock, create=False)  # a command of its own
     reading.command = "kpi"
     try:
@@ -111,3 +118,10 @@ def _(app: HandoffApp, kept: audit.Digest) -> None:
         audit.verify(app, kept)
     assert str(refusal.value).startswith(
         f"the log is not the one digested at entry {kept.position}")
+
+
+@then("the check names no entry as sealed late")
+def _(app: HandoffApp) -> None:
+    verdict = audit.verify(app)
+    assert verdict.unsealed is None  # every entry sealed, by the shorter command
+    assert verdict.late == ()
