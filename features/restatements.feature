@@ -50,3 +50,12 @@ Feature: No silent rewriting of the past
       And the March 2026 report names the restatement signed by Sam because "8 hours ignored the trade fair"
       And the March 2026 report as of Wednesday at 17:00 counts 1 decided late and 0 decided in time
       And the March 2026 report as of Wednesday at 17:00 names no restatement
+
+    Example: A restatement is signed for the reason it was proposed with, or not at all
+      A restatement has one reason, the one both sides signed: a signature giving another
+      would put one side's reason in the record over the other's.
+      Given a handed lead "acme"
+      And Maria proposes the revision as a restatement because "8 hours ignored the trade fair"
+      When Sam signs the revision as a restatement because "the fair closed the office"
+      Then it is refused, saying "proposed as a restatement because “8 hours ignored the trade fair”"
+      And the revision is not in force

@@ -398,6 +398,14 @@ class AgreementRegister(Aggregate):
                 f"version {number} is already signed for {signed}; it needs a signature "
                 f"from {side} ({team.describe(side)})"
             )
+        if restates is not None and proposal.restates not in (None, restates):
+            # One reason per restatement, the one both sides signed (SPEC §3: who, when
+            # and why): another in the signature would stand over the proposer's.
+            raise SignatureRefused(
+                f"version {number} was proposed as a restatement because"
+                f" \u201c{proposal.restates}\u201d: sign it as proposed (without --restate),"
+                " or propose a version of your own with your reason"
+            )
         self._version_signed(number=number, actor=actor, side=side, signed_at=at)
         self._version_applied(
             document=proposal.terms.document, actor=proposal.actor, applied_at=at,

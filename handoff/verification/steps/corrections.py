@@ -7,6 +7,7 @@ from pytest_bdd import given, parsers, then, when
 
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
+from handoff.domain.errors import Refused
 from handoff.verification.steps.kpi import *  # noqa: F403  (it is now ..., the report)
 from handoff.verification.steps.kpi import report
 from handoff.verification.world import (
@@ -78,12 +79,41 @@ def _(app: HandoffApp, lead_key: str, outcome: Outcome, actor: str, n: str,
 
 def sign_revision(app: HandoffApp, why: str | None) -> None:
     """Maria proposes the revision (40 business hours from 1 March 2026), Sam signs it."""
+    number = propose_revision(app, why)
+    app.sign_agreement(number, actor="sam")
+
+
+def propose_revision(app: HandoffApp, why: str | None) -> int:
+    """Maria proposes the revision, signed for her side; its number."""
     terms = parse_agreement(agreement_toml(AGREEMENT, {
         "name": '"2026 growth agreement, revised"', "effective_from": "2026-03-01",
         "sales.decide_within_hours": "40",
     }))
     version, _ = app.apply_agreement(terms, actor="maria", restates=why)
-    app.sign_agreement(version.number, actor="sam")
+    return version.number
+
+
+@given(parsers.re(r'Maria proposes the revision as a restatement because "(?P<why>[^"]+)"'),
+       target_fixture="revision")
+def _(app: HandoffApp, why: str) -> int:
+    return propose_revision(app, why)
+
+
+@when(parsers.re(r'Sam signs the revision as a restatement because "(?P<why>[^"]+)"'),
+      target_fixture="outcome")
+def _(app: HandoffApp, revision: int, why: str) -> Outcome:
+    try:
+        app.sign_agreement(revision, actor="sam", restates=why)
+    except Refused as refusal:
+        return Outcome(refusal=refusal)
+    return Outcome()
+
+
+@then("the revision is not in force")
+def _(app: HandoffApp, revision: int) -> None:
+    register = app.agreement_register()
+    assert revision in register.proposals
+    assert all(version.number != revision for version in register.versions)
 
 
 _SIGN = (r"Maria and Sam sign the revision"
