@@ -51,10 +51,12 @@ from handoff.domain.steps import FUTURE_SKEW, PERSONAL_DATA, PERSONAL_FIELDS, in
 from handoff.domain.traffic import TrafficDay
 from handoff.domain.verification import VerificationLog
 from handoff.instants import iso, now_utc
-from handoff.store import out_of_order
+from handoff.store import LOG_CHANGED, out_of_order
 from handoff.words import counted, shortened
 
 FORMAT = 2
+# The lowest position a backup's entry may have: where the library numbers the log from.
+FIRST_N = 1
 HEADER = {"handoff_backup": FORMAT}
 _FORMATS = (1, FORMAT)  # those restored: format 1 has no last line
 _END = "handoff_backup_end"
@@ -102,6 +104,10 @@ def backup_lines(app: Any) -> Iterator[str]:
             raise LogChanged(
                 f"{out_of_order(n)}; the backup stops before it, short of its last line, and"
                 " no restore takes it")
+        if n < FIRST_N:  # every reader reads it (`eventstore.BEFORE_FIRST`); no restore would
+            raise LogChanged(
+                f"log entry {n} lies before the log's first position: {LOG_CHANGED}; the"
+                " backup stops before it, short of its last line, and no restore takes it")
         versions[originator] = version
         entries += 1
         yield (
@@ -645,7 +651,7 @@ def _entry(number: int, line: str, encode: Any) -> _Entry:
         raise ValueError("an entry's state must be a JSON object")
     if type(version) is not int or version < 1:
         raise ValueError(f"an entry number must be a positive whole number, not {version!r}")
-    if type(value["n"]) is not int or value["n"] < 1:
+    if type(value["n"]) is not int or value["n"] < FIRST_N:
         raise ValueError(f"a position must be a positive whole number, not {value['n']!r}")
     held = sorted(_ENTRY_KEYS.intersection(state))
     if held:  # the library takes them from the entry, never from its state

@@ -259,6 +259,26 @@ def test_every_reader_reads_an_entry_numbered_below_1_as_part_of_the_log(
     assert backup.stderr.startswith("Error: log entry 0 is out of its record's order:")
 
 
+@pytest.mark.parametrize("position", [0, -7])
+def test_no_backup_is_written_of_a_log_with_an_entry_moved_below_1(
+    history: Handoff, position: int
+) -> None:
+    """beta-2's capture, its only entry, moved below 1: the log still holds each record's
+    entries in order, but a restore takes only positions from 1 (`backup._entry`), so the
+    backup stops before that entry rather than end as if whole."""
+    tamper = Tamperer(history.store)
+    captured = tamper.run("SELECT MAX({position}) FROM {events} WHERE topic LIKE"
+                          " '%Lead.Captured'")[0][0]
+    tamper.run(f"UPDATE {{events}} SET {{position}} = {position} WHERE {{position}} ="
+               f" {captured}")
+    backup = history("export", "--format", "jsonl")
+    assert backup.exit_code == 1, backup.stdout[-300:]
+    assert backup.stderr.startswith(f"Error: log entry {position} lies before the log's first"
+                                    " position: the log was changed underneath handoff"), (
+        backup.stderr)
+    assert "handoff_backup_end" not in backup.stdout
+
+
 @pytest.mark.parametrize("position", [0, 1000])
 def test_the_kpis_of_a_log_with_a_lead_entry_before_its_capture_say_the_log_was_changed(
     history: Handoff, position: int
