@@ -368,7 +368,9 @@ def _postgres(store: str) -> StoreLocation:
     return StoreLocation(shown, env)
 
 
-_PASSWORD_PAIR = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^\s'&/]+)", re.IGNORECASE)
+# A value quoted ('...', its closing quote missing or not) or running to the next space:
+# whatever characters it holds, none of it is shown.
+_PASSWORD_PAIR = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\S+)", re.IGNORECASE)
 
 
 def without_password(store: str) -> str:

@@ -209,3 +209,15 @@ def test_a_password_in_a_file_name_is_never_shown(tmp_path: Path) -> None:
         "lead", "capture", "k", "--source", "web")
     assert "S3cret" not in line
     assert "password=***" in line
+
+
+@pytest.mark.parametrize("password", ["S3c'retPW", "S3c/retPW", "S3c&retPW"])
+def test_a_password_with_a_quote_or_slash_in_a_store_name_is_never_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    """Not a connection string libpq reads (an unescaped quote), so taken for a file name:
+    none of the password is echoed, whatever characters follow its first."""
+    monkeypatch.chdir(tmp_path)
+    line = Handoff(f"host=db password={password} dbname=sales").refused(
+        "kpi", "--month", "2026-03")
+    assert "retPW" not in line, line
