@@ -71,3 +71,13 @@ def test_a_closed_stdout_is_one_line_and_nothing_is_recorded(march: str) -> None
     assert closed.returncode == 1
     assert closed.stderr == "Error: cannot write the output: standard output is closed\n"
     assert "k-3" not in Handoff(march).ok("lead", "list")
+
+
+def test_projections_status_of_a_model_yet_to_read_the_log_says_position_0(store: str) -> None:
+    """The position before the log's first entry is the read model's own marker
+    (eventstore.BEFORE_FIRST); people and scripts see 0, as before, for none read."""
+    handoff = Handoff(store)
+    handoff.ok("lead", "capture", "k-1", "--source", "web", "--at", "2026-03-02T09:00Z")
+    status = handoff.json("projections", "status")
+    assert (status["position"], status["last_event"], status["behind"]) == (0, 1, 1)
+    assert "-9223372036854775808" not in handoff.ok("projections", "status")

@@ -228,4 +228,7 @@ def status(app: HandoffApp) -> Status:
             table.name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
             for table in t.PROJECTED_TABLES
         }
-    return Status(at, eventstore.last_notification_id(app), rows)
+    # Before the log's first entry is the model's own marker (BEFORE_FIRST): shown as 0,
+    # none read, as the library numbers the log from 1.
+    shown = 0 if at == eventstore.BEFORE_FIRST else at
+    return Status(shown, eventstore.last_notification_id(app), rows)
