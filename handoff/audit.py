@@ -51,6 +51,7 @@ from eventsourcing.utils import get_topic
 from handoff import eventstore
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.errors import Refused
+from handoff.domain.steps import in_the_future
 from handoff.projections import states
 
 T = TypeVar("T")
@@ -327,7 +328,7 @@ class _Chain:
             return None
         now = app.clock()
         others = entries[:bisect_right(positions, opened_after)]
-        late = [entry[0] for entry in others if not _recorded_since(entry, now - LATE_AFTER)]
+        late = [entry[0] for entry in others if not _recently_recorded(entry, now)]
         if not late:
             return None
         if self.sealed_at is None:
@@ -336,11 +337,15 @@ class _Chain:
         return late[0], late[-1], when, str(getattr(app, "command", ""))
 
 
-def _recorded_since(entry: eventstore.StoredEntry, instant: datetime) -> bool:
-    """Whether the entry was recorded at or after the instant, as its state says; an entry
-    whose state cannot say is taken for an old one."""
+def _recently_recorded(entry: eventstore.StoredEntry, now: datetime) -> bool:
+    """Whether the entry was recorded within LATE_AFTER of now, as its state says (a clock's
+    skew ahead at most: an entry dated later was dated so by hand, to pass for a recent one
+    for ever); an entry whose state cannot say is taken for an old one. Whoever rewrites an
+    entry's date to the minute before a command runs also passes, as one who rewrites the
+    seals does: only a digest kept elsewhere catches them."""
     try:
-        return states.instant(states.state(entry[4])["timestamp"]) >= instant
+        recorded = states.instant(states.state(entry[4])["timestamp"])
+        return now - LATE_AFTER <= recorded and not in_the_future(recorded, now)
     except (ValueError, TypeError, KeyError, UnicodeDecodeError):
         return False
 

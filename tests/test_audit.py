@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from handoff import audit, eventstore
 from handoff.application import HandoffApp
+from handoff.instants import now_utc
 from handoff.store import locate
 
 
@@ -440,6 +441,26 @@ def test_an_entry_its_command_has_yet_to_seal_is_not_named_late_by_a_shorter_one
     checking.close()
     assert verdict.unsealed is None
     assert [(seal.first, seal.last) for seal in verdict.late] == ([(2, 2)] if late else [])
+
+
+def test_entries_dated_ahead_by_hand_are_not_taken_for_recent_ones(
+    blocks_of_four: None, history: Handoff
+) -> None:
+    """Seals deleted, the visits edited and both entries dated in 2999 to pass for ones
+    recorded within the hour for ever: a command sealing them two hours on names them late
+    all the same (an entry is dated a clock's skew ahead at most)."""
+    tamper = Tamperer(history.store)
+    tamper.run("DELETE FROM handoff_audit_chain WHERE first_position = 9")
+    tamper.replace_in_state(10, "1200", "9999")
+    dated = '"datetime_iso","_data_":"'
+    for position in (9, 10):
+        tamper.replace_in_state(position, f"{dated}20", f"{dated}29")
+    sealing = HandoffApp(locate(history.store), clock=lambda: now_utc() + timedelta(hours=2))
+    assert audit.seal(sealing) == 2
+    sealing.close()
+    checking = HandoffApp(locate(history.store))
+    assert [(seal.first, seal.last) for seal in audit.verify(checking).late] == [(9, 10)]
+    checking.close()
 
 
 def test_a_store_sealed_by_a_release_that_kept_no_record_of_late_seals_is_verified(
