@@ -17,11 +17,10 @@ from handoff.audit import seal_quietly
 from handoff.cli.output import Instants
 from handoff.cli.progress import progress_on_terminal
 from handoff.domain.bounds import check_text
-from handoff.domain.errors import InvalidInput, Refused
+from handoff.domain.errors import LOG_CHANGED, InvalidInput, Refused
 from handoff.eventstore import changed_underneath
 from handoff.store import (
     DEFAULT_STORE,
-    LOG_CHANGED,
     StoreMissing,
     StoreUnavailable,
     cannot_write,

@@ -44,14 +44,13 @@ from handoff import audit, eventstore
 from handoff.domain import agreement_file, lead, traffic, verification
 from handoff.domain.agreement import AgreementRegister, AgreementTerms
 from handoff.domain.bounds import check_instant, json_value
-from handoff.domain.errors import InvalidInput, Refused
+from handoff.domain.errors import LOG_CHANGED, InvalidInput, Refused, out_of_order
 from handoff.domain.lead import LIFECYCLE_EVENTS, Lead
 from handoff.domain.notices import Notice
 from handoff.domain.steps import FUTURE_SKEW, PERSONAL_DATA, PERSONAL_FIELDS, in_the_future
 from handoff.domain.traffic import TrafficDay
 from handoff.domain.verification import VerificationLog
 from handoff.instants import iso, now_utc
-from handoff.store import LOG_CHANGED, out_of_order
 from handoff.words import counted, shortened
 
 FORMAT = 2

@@ -27,18 +27,6 @@ READ_ONLY = (
     " writable copy, or bring its KPIs up to date there first)"
 )
 
-# A record read from the log whose entries are not in order (`eventstore.changed_underneath`).
-LOG_CHANGED = (
-    "the log was changed underneath handoff: an entry of a lead, of the agreement or of a"
-    " day's traffic is missing or out of its place; `handoff audit verify` names it"
-)
-
-
-
-def out_of_order(position: int) -> str:
-    """A reader of the log in order meeting an entry its record cannot have there."""
-    return f"log entry {position} is out of its record's order: {LOG_CHANGED}"
-
 
 # PostgreSQL's error code for a right the database user lacks (insufficient_privilege).
 _DENIED = "42501"

@@ -7,6 +7,17 @@ from datetime import datetime
 
 Wording = Callable[[datetime], str]  # how an instant is put to the people reading it
 
+# A record read from the log whose entries are not in order (`eventstore.changed_underneath`).
+LOG_CHANGED = (
+    "the log was changed underneath handoff: an entry of a lead, of the agreement or of a"
+    " day's traffic is missing or out of its place; `handoff audit verify` names it"
+)
+
+
+def out_of_order(position: int) -> str:
+    """A reader of the log in order meeting an entry its record cannot have there."""
+    return f"log entry {position} is out of its record's order: {LOG_CHANGED}"
+
 
 class Refused(Exception):
     """A protocol rule, an unknown lead or bad input refused the command; nothing was written."""
