@@ -306,6 +306,23 @@ def test_the_kpis_of_a_log_with_a_lead_entry_before_its_capture_say_the_log_was_
     assert history.refused("kpi", "--month", "2026-03") == refusal
 
 
+def test_the_kpis_of_a_log_with_a_lead_captured_again_later_say_the_log_was_changed(
+    history: Handoff,
+) -> None:
+    """acme-1's capture moved past the log's end once the KPIs had read it: the next
+    catch-up meets a second capture of a lead it holds, which only a change underneath
+    puts there (it failed inside, on the read model's key of the lead)."""
+    history.ok("kpi", "--month", "2026-03")  # the read model holds acme-1
+    tamper = Tamperer(history.store)
+    captured = tamper.run("SELECT MIN({position}) FROM {events} WHERE topic LIKE"
+                          " '%Lead.Captured'")[0][0]
+    tamper.run(f"UPDATE {{events}} SET {{position}} = 11 WHERE {{position}} = {captured}")
+    assert history.refused("kpi", "--month", "2026-03") == (
+        "Error: log entry 11 is out of its record's order: the log was changed underneath"
+        " handoff: an entry of a lead, of the agreement or of a day's traffic is missing or"
+        " out of its place; `handoff audit verify` names it")
+
+
 def test_an_entry_removed_and_the_gap_closed_is_named(history: Handoff) -> None:
     tamper = Tamperer(history.store)
     accepted = tamper.at("Lead.Accepted")

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table, select
 
 from handoff.domain.agreement import AgreementTerms
 from handoff.domain.bounds import MAX_COUNT
-from handoff.domain.errors import Refused
+from handoff.domain.errors import Refused, out_of_order
 from handoff.domain.service_level import (
     counts_in_cohort,
     counts_in_flow,
@@ -34,7 +34,6 @@ from handoff.projections.due import KnownVersion, judging
 from handoff.projections.lead_facts import LeadFacts
 from handoff.projections.summaries import DAY_US
 from handoff.projections.tally import DecisionKey, Tally
-from handoff.store import out_of_order
 
 _CHUNK = 500
 _BITS = t.STAGE_BITS
@@ -139,6 +138,9 @@ class Batch:
         if recorded_us > self.recorded_us:
             self.recorded_us = recorded_us
         if name == "captured":
+            known = self.leads.get(lead_id)
+            if known is not None and known.lead_ref != nid:
+                raise Refused(out_of_order(nid))  # captured again: only a change underneath
             lead = LeadState(lead_id, nid, key, source, occurred_us)
             self.leads[lead_id] = lead
             self.captured.add(lead_id)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from handoff import eventstore, switches
 from handoff.domain.agreement import AgreementRegister
+from handoff.domain.errors import Refused, out_of_order
 from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS, Lead
 from handoff.domain.traffic import TrafficDay
 from handoff.projections import lead_facts, page_writer, states
@@ -120,6 +121,9 @@ class Projector:
                 # is progress; colliding on keys again and again would be a bug.
                 collisions += isinstance(moved, IntegrityError)
                 if collisions > _ATTEMPTS:
+                    again = self._captured_again(conn, at)
+                    if again is not None:  # not another process: the log changed underneath
+                        raise Refused(out_of_order(again)) from None
                     raise
                 self.leads.clear()
                 self.versions = None
@@ -159,6 +163,26 @@ class Projector:
             if batch.dues_moved:
                 self.tally = None  # decisions it judged under the old due instants
             return len(notifications)
+
+    def _captured_again(self, conn: Connection, at: int) -> int | None:
+        """The first capture, in the page after `at`, of a lead the read model holds from
+        another capture: its row collides with the lead's, again and again, as no other
+        process's would (the page itself refuses a lead captured twice within what it
+        holds); None when every collision is with the same capture's row."""
+        page = self.model.read_page(conn.connection, at, self.page)
+        captures: dict[str, int] = {}
+        for nid, lead_id, topic, _ in page:
+            if topic == _CAPTURED_TOPIC:
+                captures.setdefault(lead_id, nid)
+        if not captures:
+            return None
+        with conn.begin():
+            held = conn.execute(
+                select(t.lead.c.lead_id, t.lead.c.lead_ref)
+                .where(t.lead.c.lead_id.in_(list(captures)))
+            ).all()
+        return min((captures[lead_id] for lead_id, lead_ref in held
+                    if lead_ref != captures[lead_id]), default=None)
 
     def _page_after(self, conn: Connection, at: int) -> Sequence[states.LogRow]:
         """The notifications after `at`, a page of them: the page `_project_ahead` read
