@@ -38,8 +38,9 @@ def verify(obj: Any, kept: str | None) -> None:
     was edited, removed, inserted or reordered underneath handoff.
 
     Entries that no seal vouches for as they were recorded are named too: those not sealed
-    yet, and those sealed late, by a later command than the one that recorded them. This
-    command writes nothing; its end seals what is not sealed yet, where it may.
+    yet, and those sealed late, by a later command than the one that recorded them. The
+    check itself writes nothing (a store you may only read is checked all the same); as
+    every command does, its end then seals what is not sealed yet, where it may.
     """
     expected = audit_chain.Digest.parse(kept) if kept is not None else None
     verdict = audit_chain.verify(obj.app, expected)
