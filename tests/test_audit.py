@@ -76,6 +76,15 @@ class Tamperer:
         assert len(found) == 1, found
         return int(found[0][0])
 
+    def insert_copy(self, position: int, at: int, version: int) -> None:
+        """A copy of the entry at `position` slipped in at `at`, as entry `version` of its
+        record."""
+        self.run(
+            "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state)"
+            f" SELECT {at}, originator_id, {version}, topic, state FROM {{events}}"
+            f" WHERE {{position}} = {position}"
+        )
+
     def replace_in_state(self, position: int, old: str, new: str) -> None:
         state = (
             f"convert_to(replace(convert_from(state, 'UTF8'), '{old}', '{new}'), 'UTF8')"
@@ -224,11 +233,7 @@ def test_an_entry_inserted_before_the_first_is_named(history: Handoff, position:
     and the lead it names reads it as one of its steps."""
     tamper = Tamperer(history.store)
     proposal = tamper.at("Lead.ProposalSent")
-    tamper.run(
-        "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state)"
-        f" SELECT {position}, originator_id, 99, topic, state FROM {{events}}"
-        f" WHERE {{position}} = {proposal}"
-    )
+    tamper.insert_copy(proposal, at=position, version=99)
     assert history.refused("audit", "verify") == (
         f"Error: log entry {position} (lead 'acme-1') was inserted"
     )
@@ -243,11 +248,7 @@ def test_every_reader_reads_an_entry_numbered_below_1_as_part_of_the_log(
     history.ok("kpi", "--month", "2026-03")  # the read model holds the log up to here
     tamper = Tamperer(history.store)
     visits = tamper.at("VisitsRecorded")
-    tamper.run(
-        "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state)"
-        f" SELECT 0, originator_id, 3, topic, state FROM {{events}}"
-        f" WHERE {{position}} = {visits}"
-    )
+    tamper.insert_copy(visits, at=0, version=3)
     tamper.replace_in_state(0, "2026-03-02", "2026-03-03")
     history.ok("projections", "rebuild")
     # Each day counts its latest record: 1200 on the 2nd, and the slipped-in 1200 on the 3rd.
@@ -294,11 +295,7 @@ def test_the_kpis_of_a_log_with_a_lead_entry_before_its_capture_say_the_log_was_
                    f" {captured}")
         out_of_order = tamper.at("Lead.Qualified")
     else:
-        tamper.run(
-            "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state)"
-            f" SELECT 0, originator_id, 99, topic, state FROM {{events}}"
-            f" WHERE {{position}} = {tamper.at('Lead.ProposalSent')}"
-        )
+        tamper.insert_copy(tamper.at('Lead.ProposalSent'), at=0, version=99)
         out_of_order = 0
     refusal = history.refused("projections", "rebuild")
     assert refusal.startswith(f"Error: log entry {out_of_order} is out of its record's order:"
