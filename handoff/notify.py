@@ -13,6 +13,11 @@ record of what was sent are the domain's (`domain.notices`). Delivery:
    again by the next run (never remembered as sent); one left claimed by a run that
    died mid-way is claimed again once `CLAIM_LEASE` has passed.
 
+A channel out of reach (it timed out, refused the connection, or its host is unknown) is
+given up for the rest of the run: its other notices are claimed and recorded as failed
+with that reason, untried, so that the next run sends them again, and a run waits out
+one timeout per channel rather than one per notice. The other channel is still served.
+
 Claiming first means at most one delivery per notice when runs overlap. The other order
 (deliver, then record) would let two overlapping runs both deliver. The price of
 claiming first: a run killed between delivering and recording leaves a claim that a
@@ -92,6 +97,7 @@ def send_notices(app: HandoffApp, channels: list[Channel], *, actor: str,
     """Deliver every notice due now on every channel that has not had it yet."""
     now = app.clock()
     report = RunReport(dry_run)
+    out_of_reach: dict[str, str] = {}  # channel key -> why it was given up
     for draft in due_notices(app, now):
         for channel in channels:
             the_id = notice_id(draft.subject, draft.kind, channel.key)
@@ -106,8 +112,12 @@ def send_notices(app: HandoffApp, channels: list[Channel], *, actor: str,
                 report.skipped += 1
                 continue
             try:
+                if channel.key in out_of_reach:
+                    raise DeliveryFailed(out_of_reach[channel.key])
                 channel.deliver(Message(str(the_id), draft.title, draft.text))
             except DeliveryFailed as failure:
+                if failure.unreachable:
+                    out_of_reach[channel.key] = f"{failure}; not tried again this run"
                 notice.failed(at=app.clock(), reason=str(failure))
                 report.failed.append(Attempt(draft, channel.label, str(failure)))
             else:

@@ -4,7 +4,9 @@ over SMTP. Standard library only (urllib, smtplib, email).
 A channel has a `key` (kept in the store with each notice sent on it: the kind of channel
 and a digest of its destination, never the destination itself, since a webhook URL is a
 secret) and a `label` to show people (scheme and host only; never a path, user or
-password). Delivery either returns or raises `DeliveryFailed` with a reason fit to show.
+password). Delivery either returns or raises `DeliveryFailed` with a reason fit to show,
+saying whether the channel itself is out of reach (timed out, refused, not found): a run
+then gives up on that channel for its other notices, rather than waiting out each one.
 """
 
 from __future__ import annotations
@@ -31,7 +33,13 @@ SMTP_TIMEOUT_SECONDS = 30
 
 
 class DeliveryFailed(Exception):
-    """A notice did not reach its channel; the reason names no secret."""
+    """A notice did not reach its channel; the reason names no secret. `unreachable`: the
+    channel did not answer at all (a timeout, a refused or lost connection, an unknown
+    host), as opposed to answering with a refusal of this notice."""
+
+    def __init__(self, reason: str, *, unreachable: bool = False) -> None:
+        super().__init__(reason)
+        self.unreachable = unreachable
 
 
 class BadDestination(InvalidInput):
@@ -135,13 +143,15 @@ class Webhook:
                 response.read()
         except urllib.error.HTTPError as error:
             raise DeliveryFailed(f"{self.label} answered HTTP {error.code}") from None
-        except urllib.error.URLError as error:
-            raise DeliveryFailed(f"{self.label}: {_reason(error.reason)}") from None
+        except urllib.error.URLError as error:  # connecting or sending the request failed
+            raise DeliveryFailed(f"{self.label}: {_reason(error.reason)}",
+                                 unreachable=isinstance(error.reason, OSError)) from None
         except http.client.HTTPException as error:  # its text may quote the URL: not shown
             raise DeliveryFailed(
                 f"{self.label}: the HTTP exchange failed ({type(error).__name__})") from None
         except (OSError, ValueError) as error:  # timeouts, resets, a malformed answer
-            raise DeliveryFailed(f"{self.label}: {_reason(error)}") from None
+            raise DeliveryFailed(f"{self.label}: {_reason(error)}",
+                                 unreachable=isinstance(error, OSError)) from None
 
 
 class Mailbox:
@@ -184,7 +194,10 @@ class Mailbox:
         except smtplib.SMTPRecipientsRefused:
             raise DeliveryFailed(f"{where} refused the recipient {self.to}") from None
         except (smtplib.SMTPException, OSError, ValueError) as error:
-            raise DeliveryFailed(f"{where}: {_reason(error)}") from None
+            # smtplib reports a timeout or a lost connection as SMTPServerDisconnected
+            unreachable = isinstance(error, smtplib.SMTPServerDisconnected) or (
+                isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException))
+            raise DeliveryFailed(f"{where}: {_reason(error)}", unreachable=unreachable) from None
 
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()

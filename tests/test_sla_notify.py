@@ -13,6 +13,7 @@ time (CST, UTC-6 in early March) on weekdays. Reasoned by hand from that calenda
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import socket
@@ -32,6 +33,7 @@ from conftest import AGREEMENT, FakeClock, agreement_toml
 from eventsourcing.persistence import RecordConflictError
 
 import handoff.cli
+import handoff.notify_channels
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.notices import Notice
@@ -69,6 +71,12 @@ class WebhookServer:
 
 @pytest.fixture
 def webhook() -> Iterator[WebhookServer]:
+    with serving_webhook() as state:
+        yield state
+
+
+@contextlib.contextmanager
+def serving_webhook(port: int = 0) -> Iterator[WebhookServer]:
     server_state: list[WebhookServer] = []
 
     class Inbox(BaseHTTPRequestHandler):
@@ -91,13 +99,15 @@ def webhook() -> Iterator[WebhookServer]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Inbox)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Inbox)
     server_state.append(WebhookServer(f"http://127.0.0.1:{server.server_port}/services/T0/B0/x"))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server_state[0]
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server_state[0]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 class Mailroom:
@@ -619,6 +629,94 @@ def test_an_answer_that_is_not_http_is_a_failed_delivery_sent_again_next_run(
     at(clock, "2026-03-02T13:01:00-06:00")  # failed, not claimed for good: tried again
     again = notify("sla", "notify", "--webhook", url)
     assert again.stdout.splitlines()[-1] == "0 notices sent, 2 failed, 0 already sent"
+
+
+class Silent:
+    """A server on 127.0.0.1 that accepts each connection and never answers; counts them."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port: int = self.listener.getsockname()[1]
+        self.connections = 0
+        self.held: list[socket.socket] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.accept, daemon=True)
+        self.thread.start()
+
+    def accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.held.append(connection)  # kept open, never answered
+            self.connections += 1
+
+    def close(self) -> None:
+        """Stop listening (the port is free for a server that answers)."""
+        if not self.stop.is_set():
+            self.stop.set()
+            self.thread.join()
+            self.listener.close()
+            for connection in self.held:
+                connection.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[Silent]:
+    server = Silent()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("silent_channel", ["webhook", "smtp"])
+def test_a_channel_that_never_answers_is_given_up_after_one_timeout(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, silent: Silent,
+    webhook: WebhookServer, mailroom: tuple[Mailroom, int],
+    monkeypatch: pytest.MonkeyPatch, silent_channel: str,
+) -> None:
+    """Waiting out the timeout once per notice would make a run last minutes and pile up
+    under cron: after one timeout the run gives up on that channel, leaving its notices
+    to the next run, and still serves the other channel."""
+    monkeypatch.setattr(handoff.notify_channels, "WEBHOOK_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(handoff.notify_channels, "SMTP_TIMEOUT_SECONDS", 0.2)
+    for key in ("bolt", "cask", "dune"):
+        hand(monday, key, "2026-03-02T09:00")
+    room, mail_port = mailroom
+    if silent_channel == "webhook":
+        hook_url = f"http://127.0.0.1:{silent.port}/services/T0/B0/x"
+        served = lambda: len(room.messages)  # noqa: E731
+    else:
+        hook_url, mail_port = webhook.url, silent.port
+        served = lambda: len(webhook.received)  # noqa: E731
+    options = ("sla", "notify", "--webhook", hook_url,
+               "--smtp", f"smtp://127.0.0.1:{mail_port}", "--to", "lead@example.com")
+    at(clock, "2026-03-02T13:00:00-06:00")  # four 50 % warnings and the digest are due
+    result = notify(*options)
+    assert result.exit_code == 1, result.output
+    assert silent.connections == 1
+    assert result.stdout.splitlines()[-1] == "5 notices sent, 5 failed, 0 already sent"
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: 5 notices not delivered (") and "timed out" in line, line
+    assert line.endswith("); the next run sends them again")
+    assert served() == 5  # the other channel had them all
+    silent.close()
+    at(clock, "2026-03-02T13:05:00-06:00")  # the channel answers again, on the same port
+    with contextlib.ExitStack() as stack:
+        if silent_channel == "webhook":
+            back = stack.enter_context(serving_webhook(silent.port))
+            received = lambda: len(back.received)  # noqa: E731
+        else:
+            inbox = Mailroom()
+            controller = Controller(inbox, hostname="127.0.0.1", port=silent.port)
+            controller.start()
+            stack.callback(controller.stop)
+            received = lambda: len(inbox.messages)  # noqa: E731
+        again = notify.ok(*options)
+        assert again.splitlines()[-1] == "5 notices sent, 0 failed, 5 already sent"
+        assert received() == 5
+        assert served() == 5  # nothing twice
 
 
 def test_an_unreachable_destination_is_one_line_exit_1_without_the_password(
