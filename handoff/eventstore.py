@@ -709,7 +709,9 @@ def scrub_freed_space(app: Application[Any]) -> None:
     import sqlite3
 
     path = app.env.get("HANDOFF_SQLITE_PATH", app.env["SQLITE_DBNAME"])
-    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    from handoff.switches import LOCK_WAIT_SECONDS
+
+    connection = sqlite3.connect(path, timeout=LOCK_WAIT_SECONDS, isolation_level=None)
     try:
         connection.execute("PRAGMA secure_delete = ON")
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

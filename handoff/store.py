@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
-from handoff import eventstore
+from handoff import eventstore, switches
 from handoff.domain.errors import Refused
 
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ READ_ONLY = (
 )
 
 
+# PostgreSQL's error code for a lock not had within lock_timeout (lock_not_available).
+_LOCKED = "55P03"
 # PostgreSQL's error code for a right the database user lacks (insufficient_privilege).
 _DENIED = "42501"
 
@@ -41,13 +43,20 @@ def driver_said(error: BaseException) -> str:
 
 def cannot_write(error: BaseException) -> str | None:
     """What to tell the user when `error` (the driver's, however wrapped) says the store may
-    not be written by whoever runs the command; None for any other error."""
+    not be written by whoever runs the command, or not now (another holds it); None for
+    any other error."""
     seen: BaseException | None = error
     for _ in range(5):  # the library's error, SQLAlchemy's, the driver's
         if seen is None:
             break
         if "readonly database" in str(seen):  # SQLite's
             return READ_ONLY
+        if "database is locked" in str(seen) or getattr(seen, "sqlstate", None) == _LOCKED:
+            return (
+                f"the store is busy: another command has held it for"
+                f" {switches.LOCK_WAIT_SECONDS} s (an import, a rebuild, someone's database"
+                " tool); run this one again once it has ended"
+            )
         if getattr(seen, "sqlstate", None) == _DENIED:
             return (
                 f"this database user lacks a right this command needs ({driver_said(seen)}"
@@ -296,7 +305,7 @@ def _sqlite(store: str) -> StoreLocation:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": _read_only_uri(path) or str(path),
         _SQLITE_PATH: str(path),
-        "SQLITE_LOCK_TIMEOUT": "30",
+        "SQLITE_LOCK_TIMEOUT": str(switches.LOCK_WAIT_SECONDS),
     }
     return StoreLocation(store, env)
 
@@ -339,6 +348,10 @@ def _postgres(store: str) -> StoreLocation:
         raise StoreUnavailable(
             f"the store URL {shown!r}: connect_timeout is a whole number of seconds (0: no"
             f" limit), not {options['connect_timeout']!r}")
+    # Every statement of every connection (the event store's reads, the read model's) waits
+    # as long for a lock as SQLite does, then fails: the store is busy (`cannot_write`).
+    waits = f"-c lock_timeout={switches.LOCK_WAIT_SECONDS * 1000}"
+    options["options"] = f"{options['options']} {waits}" if options.get("options") else waits
     env = {
         "PERSISTENCE_MODULE": eventstore.POSTGRES_FACTORY_TOPIC,
         eventstore.LIBPQ_OPTIONS: json.dumps(options),
@@ -348,7 +361,7 @@ def _postgres(store: str) -> StoreLocation:
         "POSTGRES_USER": user or getpass.getuser(),
         "POSTGRES_PASSWORD": password,
         "POSTGRES_CONNECT_TIMEOUT": "10",
-        "POSTGRES_LOCK_TIMEOUT": "30",
+        "POSTGRES_LOCK_TIMEOUT": str(switches.LOCK_WAIT_SECONDS),
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "2",
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",

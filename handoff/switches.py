@@ -11,6 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
+# How long a command waits for a store another process holds (SQLite's write lock, a
+# PostgreSQL table or row lock) before it says the store is busy: a stopped import, a
+# rebuild, someone's database tool. Longer than any one write of a command takes.
+LOCK_WAIT_SECONDS = 30
 # Index upkeep of a million read-model rows wants more than SQLite's 2 MB default cache.
 SQLITE_CACHE_KIB = 131_072
 # A bulk catch-up (a rebuild, a large import) writes the whole read model and sorts each

@@ -32,12 +32,23 @@ class Busy(Refused):
     """The read model's tables could not be had to themselves for long enough."""
 
 
+class _InUse(Exception):
+    """A table `lock` asked for is in use: the transaction is to be tried again."""
+
+
 def lock(conn: Connection, tables: Collection[str]) -> None:
     """On PostgreSQL, these tables locked against every other use, all at once or not at
-    all: one of them in use fails the transaction at once, for `retried` to try again."""
+    all: one of them in use fails the transaction at once, for `retried` to try again.
+    (Any other wait for a lock, beyond the store's lock_timeout, fails as the store busy:
+    another command writing, not a report reading.)"""
     if tables and conn.dialect.name == "postgresql":
         names = ", ".join(sorted(tables))
-        conn.exec_driver_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT")
+        try:
+            conn.exec_driver_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT")
+        except OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+                raise
+            raise _InUse() from error
 
 
 def retried(attempt: Callable[[], T]) -> T:
@@ -49,9 +60,7 @@ def retried(attempt: Callable[[], T]) -> T:
     while True:
         try:
             return attempt()
-        except OperationalError as error:
-            if getattr(error.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
-                raise
+        except _InUse:
             if waited >= _WAIT_AT_MOST:
                 raise Busy(
                     "the KPIs' tables are being read without a pause: run the command again"

@@ -80,7 +80,8 @@ def sqlite_engine(url: str | URL) -> Engine:
     writes a rebuild's pages: see page_writer)."""
     # A SQLite connection is cheap to open; not pooling it leaves no file handle behind
     # once the app is closed.
-    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+    engine = create_engine(url, poolclass=NullPool,
+                           connect_args={"timeout": switches.LOCK_WAIT_SECONDS})
     event.listen(engine, "connect", switches.tune_sqlite)
     return engine
 
@@ -88,7 +89,12 @@ def sqlite_engine(url: str | URL) -> Engine:
 def _create_tables(engine: Engine) -> None:
     """Create the tables once, even when several processes open a new store together;
     tried again while reports read a read model of another release, which is dropped only
-    once it is had to itself (`exclusive`)."""
+    once it is had to itself (`exclusive`). A read model already there, of this release
+    and with its indexes, is opened by reading alone: a report behind a stopped import (its
+    write lock held) reads what is projected, as the event store's reads do."""
+    with engine.connect() as conn:
+        if _held(conn) == versions.current() and has_indexes(conn):
+            return
     exclusive.retried(lambda: _create_tables_once(engine))
 
 

@@ -1,0 +1,108 @@
+"""A store another process holds (an import stopped with Ctrl-Z, a rebuild, someone's
+database tool): a command that reads only what is there reads it; one that must write waits
+a while (switches.LOCK_WAIT_SECONDS), then says so in one line, on both stores."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from cli_helpers import Handoff
+from sqlalchemy.engine import make_url
+
+from handoff import switches
+
+BUSY = (
+    "Error: the store is busy: another command has held it for 1 s (an import, a rebuild,"
+    " someone's database tool); run this one again once it has ended"
+)
+
+
+@pytest.fixture
+def short_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(switches, "LOCK_WAIT_SECONDS", 1)
+
+
+@pytest.fixture
+def history(handoff: Handoff) -> Handoff:
+    """A lead handed in March 2026, the KPIs brought up to date with it."""
+    handoff.ok("lead", "capture", "acme-1", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "acme-1", "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", "acme-1", "--owner", "sam", "--at", "2026-03-02T10:00")
+    handoff.ok("kpi", "--month", "2026-03")
+    return handoff
+
+
+@contextmanager
+def held(store: str) -> Iterator[None]:
+    """The store's write lock (SQLite) or its tables (PostgreSQL) held by another process,
+    as a stopped import or `LOCK TABLE` in psql holds them."""
+    if store.startswith("postgresql"):
+        url = make_url(store).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(url) as connection:
+            connection.execute("LOCK TABLE read_position, handoff_events IN EXCLUSIVE MODE")
+            yield
+            connection.rollback()
+        return
+    connection = sqlite3.connect(store, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        yield
+        connection.execute("ROLLBACK")
+    finally:
+        connection.close()
+
+
+def test_a_report_on_a_caught_up_store_reads_it_while_another_holds_it(
+    short_waits: None, history: Handoff
+) -> None:
+    """Opening the KPIs' tables took the write lock on SQLite even when they were there and
+    current: every report failed inside ("database is locked") behind a stopped import."""
+    before = history.ok("sla", "due")
+    with held(history.store):
+        started = time.monotonic()
+        result = history("sla", "due")
+        waited = time.monotonic() - started
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+    assert result.stdout == before
+    if not history.store.startswith("postgresql"):
+        assert waited < switches.LOCK_WAIT_SECONDS  # read without waiting for the lock
+
+
+@pytest.mark.parametrize("command", [
+    ("lead", "contact", "acme-1", "--at", "2026-03-02T11:00"),  # records
+    ("projections", "rebuild"),  # writes the KPIs' tables
+])
+def test_a_command_that_must_write_says_the_store_is_busy_in_one_line(
+    short_waits: None, history: Handoff, command: tuple[str, ...]
+) -> None:
+    with held(history.store):
+        result = history(*command, actor="sam")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == BUSY
+
+
+def test_the_command_goes_on_once_the_store_is_free_within_the_wait(
+    short_waits: None, history: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(switches, "LOCK_WAIT_SECONDS", 10)
+    released = threading.Event()
+
+    def hold_briefly() -> None:
+        with held(history.store):
+            released.wait(timeout=0.5)
+
+    holder = threading.Thread(target=hold_briefly)
+    holder.start()
+    time.sleep(0.2)
+    try:
+        history.ok("lead", "contact", "acme-1", "--at", "2026-03-02T11:00", actor="sam")
+    finally:
+        released.set()
+        holder.join()
+    assert history.json("lead", "show", "acme-1")["state"] == "handed"
