@@ -6,12 +6,13 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import pytest
 from cli_helpers import Handoff
-from sqlalchemy import create_engine, inspect, make_url
+from sqlalchemy import Engine, create_engine, inspect, make_url
 from sqlalchemy.pool import NullPool
 
 from handoff import eventstore
@@ -77,12 +78,7 @@ def test_a_postgresql_user_who_may_only_read_is_told_so_in_one_line(
     writer.ok("lead", "capture", "r-1", "--source", "web", "--at", "2026-03-02T09:00Z")
     writer.ok("kpi", "--month", "2026-03")  # every table made, then one more event
     writer.ok("lead", "capture", "r-2", "--source", "web", "--at", "2026-03-02T10:00Z")
-    role = f"handoff_reader_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(store, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
-        conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
-    try:
+    with reading_only(store) as (role, admin):
         reader = Handoff(make_url(store).set(username=role, password="secret")
                          .render_as_string(hide_password=False))
         refusal = reader.refused("kpi", "--month", "2026-03")
@@ -111,6 +107,20 @@ def test_a_postgresql_user_who_may_only_read_is_told_so_in_one_line(
         assert refusal.startswith("Error: this database user lacks a right this command needs"
                                   " ("), refusal
         assert writer.json("kpi", "--month", "2026-03")["counts"]["captured"] == 2
+
+
+@contextmanager
+def reading_only(store: str) -> Iterator[tuple[str, Engine]]:
+    """A database user of the store's database granted SELECT on its tables, as an auditor
+    is (its name), and a connection of the store's own user (the admin): the user is gone
+    after."""
+    role = f"handoff_reader_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(store, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    try:
+        yield role, admin
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP OWNED BY {role}")
@@ -158,17 +168,8 @@ def test_a_postgresql_user_who_may_only_read_verifies_a_log_whose_seals_are_miss
     pg_store: str,
 ) -> None:
     _, kept = _three_leads_unsealed(pg_store)
-    role = f"handoff_reader_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_store, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
-        conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
-    try:
+    with reading_only(pg_store) as (role, admin):
         _verified_unsealed(Handoff(make_url(pg_store).set(username=role)
                                    .render_as_string(hide_password=False)), kept)
         with admin.connect() as conn:  # and nothing was sealed meanwhile
             assert conn.exec_driver_sql("SELECT count(*) FROM handoff_audit_chain").scalar() == 0
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP OWNED BY {role}")
-            conn.exec_driver_sql(f"DROP ROLE {role}")
