@@ -1209,6 +1209,17 @@ def analyze(app: Application[Any], tables: Sequence[str] = ()) -> None:
 
 # -- opening a PostgreSQL store as libpq would ---------------------------------------------
 
+
+def waits_for_locks(connection: Any) -> None:
+    """A PostgreSQL connection (psycopg's) that waits for a lock as long as a SQLite store's
+    does (switches.LOCK_WAIT_SECONDS), then fails: the store is busy."""
+    from handoff import switches
+
+    autocommit = connection.autocommit
+    connection.autocommit = True
+    connection.execute(f"SET lock_timeout = {int(switches.LOCK_WAIT_SECONDS * 1000)}")
+    connection.autocommit = autocommit
+
 # The store URL's libpq options (sslmode, sslrootcert, application_name, ...), as JSON.
 LIBPQ_OPTIONS = "HANDOFF_LIBPQ_OPTIONS"
 # The infrastructure factory a PostgreSQL store is opened with (`PERSISTENCE_MODULE`).
@@ -1238,9 +1249,22 @@ def _libpq_postgres_factory() -> type:
 
         def __init__(self, env: Any) -> None:
             super().__init__(env)
-            arguments: Any = self.datastore.pool.kwargs
+            pool: Any = self.datastore.pool
+            arguments: Any = pool.kwargs
             if not arguments.get("password"):
                 arguments.pop("password", None)
             arguments.update(json.loads(self.env.get(LIBPQ_OPTIONS) or "{}"))
+            # The library bounds its own writes' waits for a lock (SET LOCAL lock_timeout),
+            # not its reads': every connection waits as long as SQLite's, then fails (the
+            # store busy). Set on each connection as it opens, not as a startup option,
+            # which a pooler such as PgBouncer may refuse.
+            configure = pool._configure
+
+            def configured(connection: Any) -> None:
+                if configure is not None:
+                    configure(connection)  # the library's: autocommit, its own timeout
+                waits_for_locks(connection)
+
+            pool._configure = configured
 
     return LibpqPostgresFactory

@@ -348,10 +348,6 @@ def _postgres(store: str) -> StoreLocation:
         raise StoreUnavailable(
             f"the store URL {shown!r}: connect_timeout is a whole number of seconds (0: no"
             f" limit), not {options['connect_timeout']!r}")
-    # Every statement of every connection (the event store's reads, the read model's) waits
-    # as long for a lock as SQLite does, then fails: the store is busy (`cannot_write`).
-    waits = f"-c lock_timeout={switches.LOCK_WAIT_SECONDS * 1000}"
-    options["options"] = f"{options['options']} {waits}" if options.get("options") else waits
     env = {
         "PERSISTENCE_MODULE": eventstore.POSTGRES_FACTORY_TOPIC,
         eventstore.LIBPQ_OPTIONS: json.dumps(options),

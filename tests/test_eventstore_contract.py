@@ -19,7 +19,7 @@ from eventsourcing.domain import AggregateCreated, AggregateEvent
 from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import get_topic
 
-from handoff import audit, eventstore, projections
+from handoff import audit, eventstore, projections, switches
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.agreement_file import parse_agreement
@@ -463,5 +463,22 @@ def test_the_postgres_recorder_locks_the_events_table_and_notifies_its_channel(
         # The channel named after the events table, which the library's INSERT notifies.
         assert isinstance(recorder.channel_name, str)
         assert name.strip('"') in recorder.channel_name
+    finally:
+        app.close()
+
+
+def test_every_connection_of_the_library_waits_for_a_lock_as_long_as_sqlite_does(
+    pg_store: str, clock: FakeClock
+) -> None:
+    """The library's pool runs its `configure` on each new connection (autocommit, its idle
+    timeout): the factory adds the store's lock timeout there, which its reads lacked."""
+    app = HandoffApp(locate(pg_store), clock=clock)
+    try:
+        with app.recorder.datastore.get_connection() as connection:
+            found = connection.execute("SHOW lock_timeout").fetchone()
+            idle = connection.execute("SHOW idle_in_transaction_session_timeout").fetchone()
+        assert found is not None and idle is not None
+        assert list(found.values()) == [f"{switches.LOCK_WAIT_SECONDS}s"]
+        assert list(idle.values()) == ["1min"]  # the library's own setting, still made
     finally:
         app.close()

@@ -25,14 +25,14 @@ from contextlib import contextmanager
 from dataclasses import fields
 from typing import BinaryIO, Protocol
 
-from sqlalchemy import URL, Connection, create_engine, update
+from sqlalchemy import URL, Connection, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
 from handoff import child, switches
 from handoff.projections import schema as t
 from handoff.projections.page import Writes
-from handoff.projections.readmodel import PROJECTION, ReadModel, sqlite_engine
+from handoff.projections.readmodel import PROJECTION, ReadModel, postgres_engine, sqlite_engine
 from handoff.projections.tally import DecisionKey, Tally
 
 # What the summaries gain from a page besides its event rows (see Tally.count): the
@@ -195,7 +195,7 @@ def _connect(where: tuple[str, ...]) -> Connection:
         conn = sqlite_engine(url).connect()
         switches.tune_sqlite_for_bulk(conn.connection.driver_connection)
         return conn
-    return create_engine(where[1], poolclass=NullPool).connect()
+    return postgres_engine(where[1], poolclass=NullPool).connect()
 
 
 def _serve(given: BinaryIO) -> None:

@@ -65,7 +65,7 @@ def read_model(app: HandoffApp) -> ReadModel:
     if model is None:
         location = app.location
         if location.is_postgres:
-            engine = create_engine(location.sqlalchemy_url, pool_size=2, max_overflow=2)
+            engine = postgres_engine(location.sqlalchemy_url, pool_size=2, max_overflow=2)
         else:
             engine = sqlite_engine(location.sqlalchemy_url)
         _create_tables(engine)
@@ -73,6 +73,14 @@ def read_model(app: HandoffApp) -> ReadModel:
         _models[app] = model
         weakref.finalize(app, engine.dispose)
     return model
+
+
+def postgres_engine(url: str | URL, **options: Any) -> Engine:
+    """An engine for a PostgreSQL read model whose connections wait for a lock as long as
+    the event store's do (`eventstore.waits_for_locks`)."""
+    engine = create_engine(url, **options)
+    event.listen(engine, "connect", lambda connection, _: eventstore.waits_for_locks(connection))
+    return engine
 
 
 def sqlite_engine(url: str | URL) -> Engine:

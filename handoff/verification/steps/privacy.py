@@ -202,9 +202,9 @@ def _(app: HandoffApp, key: str, actor: str, why: str) -> None:
 def _every_byte_of(app: HandoffApp) -> bytes:
     """The store as someone with the file or a database dump would read it."""
     if app.location.is_postgres:
-        # The server's settings for this dump in PGOPTIONS (the URL's own `options`, the
-        # store's lock timeout, would stand over it, and a URL's text writes its spaces as
-        # '+', which libpq does not read back as spaces).
+        # The server's settings for this dump in PGOPTIONS (the URL's own `options`, if
+        # any, would stand over it, and a URL's text writes its spaces as '+', which libpq
+        # does not read back as spaces).
         url = app.location.sqlalchemy_url.set(drivername="postgresql").difference_update_query(
             ["options"])
         # Byte strings (the events' states) as their bytes, not in hex: a name would
