@@ -60,6 +60,8 @@ from eventsourcing.domain import (
 from eventsourcing.persistence import JSONTranscoder, Transcoder
 from eventsourcing.utils import get_topic
 
+from handoff import switches
+
 if TYPE_CHECKING:
     from eventsourcing.application import Application
 
@@ -709,9 +711,8 @@ def scrub_freed_space(app: Application[Any]) -> None:
     import sqlite3
 
     path = app.env.get("HANDOFF_SQLITE_PATH", app.env["SQLITE_DBNAME"])
-    from handoff.switches import LOCK_WAIT_SECONDS
-
-    connection = sqlite3.connect(path, timeout=LOCK_WAIT_SECONDS, isolation_level=None)
+    connection = sqlite3.connect(path, timeout=switches.LOCK_WAIT_SECONDS,
+                                 isolation_level=None)
     try:
         connection.execute("PRAGMA secure_delete = ON")
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -1210,15 +1211,18 @@ def analyze(app: Application[Any], tables: Sequence[str] = ()) -> None:
 # -- opening a PostgreSQL store as libpq would ---------------------------------------------
 
 
+# PostgreSQL's lock_not_available: a lock not had at once (NOWAIT) or within lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
 def waits_for_locks(connection: Any) -> None:
     """A PostgreSQL connection (psycopg's) that waits for a lock as long as a SQLite store's
     does (switches.LOCK_WAIT_SECONDS), then fails: the store is busy."""
-    from handoff import switches
-
     autocommit = connection.autocommit
     connection.autocommit = True
     connection.execute(f"SET lock_timeout = {int(switches.LOCK_WAIT_SECONDS * 1000)}")
     connection.autocommit = autocommit
+
 
 # The store URL's libpq options (sslmode, sslrootcert, application_name, ...), as JSON.
 LIBPQ_OPTIONS = "HANDOFF_LIBPQ_OPTIONS"

@@ -27,9 +27,6 @@ READ_ONLY = (
     " writable copy, or bring its KPIs up to date there first)"
 )
 
-
-# PostgreSQL's error code for a lock not had within lock_timeout (lock_not_available).
-_LOCKED = "55P03"
 # PostgreSQL's error code for a right the database user lacks (insufficient_privilege).
 _DENIED = "42501"
 
@@ -51,13 +48,14 @@ def cannot_write(error: BaseException) -> str | None:
             break
         if "readonly database" in str(seen):  # SQLite's
             return READ_ONLY
-        if "database is locked" in str(seen) or getattr(seen, "sqlstate", None) == _LOCKED:
+        sqlstate = getattr(seen, "sqlstate", None)
+        if "database is locked" in str(seen) or sqlstate == eventstore.LOCK_NOT_AVAILABLE:
             return (
                 f"the store is busy: another command has held it for"
                 f" {switches.LOCK_WAIT_SECONDS} s (an import, a rebuild, someone's database"
                 " tool); run this one again once it has ended"
             )
-        if getattr(seen, "sqlstate", None) == _DENIED:
+        if sqlstate == _DENIED:
             return (
                 f"this database user lacks a right this command needs ({driver_said(seen)}"
                 "): run it as a user who has it (one who may only read the store reads the"

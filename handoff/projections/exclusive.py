@@ -19,12 +19,12 @@ from typing import TypeVar
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
+from handoff import eventstore
 from handoff.domain.errors import Refused
 
 T = TypeVar("T")
 
-# PostgreSQL's lock_not_available; the pauses between tries, and how long in all.
-_LOCK_NOT_AVAILABLE = "55P03"
+# The pauses between tries, and how long in all.
 _FIRST_PAUSE, _LAST_PAUSE, _WAIT_AT_MOST = 0.02, 1.0, 120.0
 
 
@@ -46,7 +46,7 @@ def lock(conn: Connection, tables: Collection[str]) -> None:
         try:
             conn.exec_driver_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT")
         except OperationalError as error:
-            if getattr(error.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+            if getattr(error.orig, "sqlstate", None) != eventstore.LOCK_NOT_AVAILABLE:
                 raise
             raise _InUse() from error
 
