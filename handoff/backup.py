@@ -56,6 +56,8 @@ from handoff.words import counted, shortened
 FORMAT = 2
 # The lowest position a backup's entry may have: where the library numbers the log from.
 FIRST_N = 1
+# What a backup does at an entry no restore would take.
+_STOPS = "the backup stops before it, short of its last line, and no restore takes it"
 HEADER = {"handoff_backup": FORMAT}
 _FORMATS = (1, FORMAT)  # those restored: format 1 has no last line
 _END = "handoff_backup_end"
@@ -100,13 +102,10 @@ def backup_lines(app: Any) -> Iterator[str]:
     versions: dict[str, int] = {}  # each record's last entry so far
     for n, originator, version, topic, state in eventstore.every_stored_entry(app):
         if version != versions.get(originator, 0) + 1:  # no restore would take it
-            raise LogChanged(
-                f"{out_of_order(n)}; the backup stops before it, short of its last line, and"
-                " no restore takes it")
+            raise LogChanged(f"{out_of_order(n)}; {_STOPS}")
         if n < FIRST_N:  # every reader reads it (`eventstore.BEFORE_FIRST`); no restore would
             raise LogChanged(
-                f"log entry {n} lies before the log's first position: {LOG_CHANGED}; the"
-                " backup stops before it, short of its last line, and no restore takes it")
+                f"log entry {n} lies before the log's first position: {LOG_CHANGED}; {_STOPS}")
         versions[originator] = version
         entries += 1
         yield (
