@@ -80,10 +80,7 @@ def follow_up_and_speed(
             and (contact := service_level.first_contact(
                 at, [(later, when) for later, when, _ in events[i + 1:]])) is not None
         ]
-    ordered = sorted(
-        hours for handed_us, recorded_us, contact_us in contacts
-        if (hours := _speed(versions, handed_us, recorded_us, contact_us)) is not None
-    )
+    ordered = sorted(_speeds(versions, contacts))
     result["speed_to_lead"] = {
         "contacted": len(ordered),
         "median_hours": median(ordered) if ordered else None,
@@ -188,14 +185,27 @@ def _follow_up(
     )
 
 
-def _speed(versions: list[KnownVersion], handed_us: int, recorded_us: int, contact_us: int
-           ) -> float | None:
-    """Business hours from a handoff to its first contact, under the version judging the
-    handoff (on microseconds: `projections.due`, held to the calendar's answers)."""
-    version = _judging(versions, handed_us, recorded_us)
-    if version is None:
-        return None
-    return version.response_hours(handed_us, contact_us)
+def _speeds(versions: list[KnownVersion], contacts: list[tuple[int, int, int]]
+            ) -> list[float]:
+    """Business hours from each handoff (handed, when its entry was recorded, first
+    contact) to its first contact, under the version judging the handoff (on microseconds:
+    `projections.due`, held to the calendar's answers); none for a handoff that no version
+    judges. In one pass when one version judges them all (the usual case: every version
+    was in force when the first of them was recorded, and the latest covers them all)."""
+    if not contacts:
+        return []
+    handed = [at for at, _, _ in contacts]
+    first_recorded = min(recorded for _, recorded, _ in contacts)
+    latest = versions[-1] if versions else None
+    if (latest is not None and latest.covers(min(handed)) and latest.covers(max(handed))
+            and (len(versions) == 1
+                 or all(v.applied_us <= first_recorded for v in versions))):
+        # The latest version may judge each handoff (`due.judging`: the only one, which
+        # covers it; or every version, all in force when it was recorded), and governs it
+        # as the latest applied of those covering it (its effective dates are one span).
+        return latest.response_hours_many(handed, [contact for _, _, contact in contacts])
+    return [version.response_hours(at, contact) for at, recorded, contact in contacts
+            if (version := _judging(versions, at, recorded)) is not None]
 
 
 def _judging(versions: list[KnownVersion], at_us: int, recorded_us: int

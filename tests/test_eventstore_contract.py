@@ -141,6 +141,16 @@ def test_our_own_tables_are_written_in_the_library_transaction(app: HandoffApp) 
         assert eventstore.rows(cursor) == [(7,)]
 
 
+def test_a_read_transaction_fetches_plain_tuples(app: HandoffApp) -> None:
+    """Not the library's dictionaries (PostgreSQL) or sqlite3.Row: reports take its rows
+    as they come."""
+    with eventstore.read_transaction(app) as cursor:
+        cursor.execute("SELECT 1 AS one, 'two' AS two")
+        found = cursor.fetchall()
+    assert found == [(1, "two")]
+    assert type(found[0]) is tuple
+
+
 def _library_rows(app: HandoffApp) -> list[tuple[int, str, str, bytes]]:
     notes = app.recorder.select_notifications(0, 10_000, inclusive_of_start=False)
     return [(n.id, n.originator_id.hex, n.topic, n.state) for n in notes]

@@ -55,6 +55,7 @@ def test_due_instants_and_response_times_are_the_calendars_own(
     known = version(choice)
     terms, calendar = known.terms, known.terms.calendar
     # Several questions of one version, far apart: its opening hours grow both ways.
+    starts, ends, expected = [], [], []
     for instant in (*more, handed):
         decided = instant + timedelta(minutes=later)
         assert known.covers(micros(instant)) == terms.covers_instant(instant)
@@ -63,6 +64,12 @@ def test_due_instants_and_response_times_are_the_calendars_own(
         hours = response_hours(calendar, instant, decided)
         assert known.response_hours(micros(instant), micros(decided)) == hours
         assert known.response_hours(micros(decided), micros(instant)) == 0.0
+        starts += [micros(instant), micros(decided)]
+        ends += [micros(decided), micros(instant)]
+        expected += [hours, 0.0]
+    # The same questions asked at once (speed to lead asks a year's), of a new version
+    # whose opening hours are laid out for them all at once.
+    assert version(choice).response_hours_many(starts, ends) == expected
 
 
 def test_an_instant_near_the_effective_dates_is_judged_by_its_local_date() -> None:

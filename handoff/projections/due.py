@@ -11,7 +11,7 @@ microsecond instants and searched; the answers are the rules' own, to the micros
 from __future__ import annotations
 
 import json
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -82,6 +82,14 @@ class KnownVersion:
                                   from_micros(decided_us))
         # As timedelta.total_seconds() / 3600 on the same microseconds: the same float.
         return self._hours.between(handed_us, decided_us) / 1_000_000 / 3600
+
+    def response_hours_many(self, starts: list[int], ends: list[int]) -> list[float]:
+        """`response_hours` from each start to its end, in one pass: speed to lead asks it of
+        a year's handoffs at once (40,000 of them at a million events)."""
+        if self._hours is None or not starts:
+            return [self.response_hours(start, end) for start, end in zip(starts, ends,
+                                                                          strict=True)]
+        return [elapsed / 1_000_000 / 3600 for elapsed in self._hours.between_many(starts, ends)]
 
     def instant_range_us(self) -> tuple[int, int | None]:
         """Instants whose local date lies in the effective dates (end exclusive, None: open)."""
@@ -157,17 +165,25 @@ class _Hours:
         if end_us <= start_us:
             return 0
         self._cover(start_us)
-        self._cover(end_us)
-        opens, closes = self.opens, self.closes
-        # The windows overlapping (start, end): from the first closing after start to the
-        # last opening before it ends, summed from the running totals (a breach overdue
-        # for a year spans hundreds of windows), then clipped to start and end.
-        first = bisect_right(closes, start_us)
-        last = bisect_left(opens, end_us) - 1
-        if last < first:
-            return 0
-        return (self.open_before[last + 1] - self.open_before[first]
-                - max(0, start_us - opens[first]) - max(0, closes[last] - end_us))
+        self._cover(end_us)  # a span widened to end keeps start's windows
+        return self._open_until(end_us) - self._open_until(start_us)
+
+    def between_many(self, starts: list[int], ends: list[int]) -> list[int]:
+        """`between` each start and its end."""
+        for instant in (min(starts), max(starts), min(ends), max(ends)):
+            self._cover(instant)  # each span widened keeps the windows laid out before
+        until = self._open_until
+        return [max(0, end - start)
+                for start, end in zip(map(until, starts), map(until, ends), strict=True)]
+
+    def _open_until(self, instant_us: int) -> int:
+        """Microseconds of opening hours from the span's first window to an instant it
+        covers: the windows closed by then, from the running totals (a breach overdue for a
+        year spans hundreds of windows), and the part of the window it falls in."""
+        index = bisect_right(self.closes, instant_us)
+        if index == len(self.opens):
+            return self.open_before[index]
+        return self.open_before[index] + max(0, instant_us - self.opens[index])
 
     def _cover(self, instant_us: int) -> None:
         if self.low_us <= instant_us < self.high_us:

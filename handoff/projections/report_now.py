@@ -95,9 +95,7 @@ class _Reader:
 
     def rows(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
         self.cursor.execute(sql.format(self.mark), parameters)
-        # PostgreSQL's cursor gives dictionaries (every column is named for that).
-        return [tuple(r.values()) if isinstance(r, dict) else tuple(r)
-                for r in self.cursor.fetchall()]
+        return eventstore.rows(self.cursor)
 
 
 @contextmanager
