@@ -6,11 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from conftest import AGREEMENT, agreement_toml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from handoff import follow_up
 from handoff.domain.agreement_file import parse_agreement
-from handoff.domain.service_level import due_instant, judging_versions, response_hours
+from handoff.domain.service_level import (
+    due_instant,
+    governing_version,
+    judging_versions,
+    response_hours,
+)
 from handoff.projections.due import KnownVersion, judging
 from handoff.projections.instants import from_micros, micros
 
@@ -106,3 +112,52 @@ def test_the_versions_that_may_judge_a_handoff_are_the_rules_own(
         lambda v: v.terms.covers_instant(handed),
     )
     assert judging(versions, recorded_us, handed_us) == expected
+
+
+_WEEKDAYS = '["mon", "tue", "wed", "thu", "fri"]'
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    choices=st.lists(st.tuples(agreements, st.integers(0, 400), st.booleans()), min_size=1,
+                     max_size=3),
+    handoffs=st.lists(st.tuples(instants, st.integers(0, 60), st.integers(0, 30 * 24 * 60)),
+                      min_size=1, max_size=6),
+)
+# A revision applied after the handoff was recorded covers it, but does not judge it: the
+# version in force then does (8 business hours on Chicago's days, not 18 on UTC's).
+@example(
+    choices=[({"timezone": "America/Chicago", "hours": ("09:00", "17:00"), "within": "8",
+               "workdays": _WEEKDAYS, "ends": False}, 0, False),
+             ({"timezone": "UTC", "hours": ("03:00", "21:00"), "within": "8",
+               "workdays": _WEEKDAYS, "ends": False}, 300, False)],
+    handoffs=[(EARLIEST + timedelta(days=100), 0, 2 * 24 * 60)],
+)
+def test_speed_to_lead_judges_each_handoff_by_its_own_version(
+    choices: list[tuple[dict[str, str | bool | tuple[str, str]], int, bool]],
+    handoffs: list[tuple[datetime, int, int]],
+) -> None:
+    """Speed to lead asks a year's handoffs at once (`follow_up._speeds`): each one's hours
+    are the calendar's own under the version governing it, of those that may judge it."""
+    day_us = 86_400_000_000
+    # Versions in the order applied, on random days counted from EARLIEST; some restating.
+    versions = [
+        KnownVersion(number, micros(EARLIEST) + applied_day * day_us, version(choice).terms,
+                     "wrong" if restates else None)
+        for number, (choice, applied_day, restates) in enumerate(
+            sorted(choices, key=lambda chosen: chosen[1]), start=1)
+    ]
+    contacts, expected = [], []
+    for handed, recorded_days, contact_minutes in handoffs:
+        contact = handed + timedelta(minutes=contact_minutes)
+        recorded_us = micros(handed) + recorded_days * day_us  # its entry, when recorded
+        contacts.append((micros(handed), recorded_us, micros(contact)))
+        may_judge = judging_versions(
+            versions, recorded_us, lambda v: v.applied_us, lambda v: v.restates is not None,
+            lambda v, at=handed: v.terms.covers_instant(at),  # type: ignore[misc]
+        )
+        governing = governing_version(
+            may_judge, lambda v, at=handed: v.terms.covers_instant(at))  # type: ignore[misc]
+        if governing is not None:
+            expected.append(response_hours(governing.terms.calendar, handed, contact))
+    assert follow_up._speeds(versions, contacts) == expected
