@@ -194,7 +194,14 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
         both = set(doc["team"].get("marketing", ())) & set(doc["team"].get("sales", ()))
         if both:  # nobody could sign for the other side: the version would never be in force
             raise _fail("team", f"{min(both)!r} is on both sides")
-    return doc
+    return _without_empty_tables(doc)
+
+
+def _without_empty_tables(section: dict[str, Any]) -> dict[str, Any]:
+    """An empty table (`[goal]` with nothing under it, `rates = {}`) states no term: recorded,
+    it would make the same terms a new version, whose history reads "no term changed"."""
+    kept = {k: _without_empty_tables(v) if isinstance(v, dict) else v for k, v in section.items()}
+    return {k: v for k, v in kept.items() if v != {}}
 
 
 def _day(key: str, day: date) -> date:
