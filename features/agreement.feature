@@ -71,6 +71,7 @@ Feature: The agreement between marketing and sales, version by version
         | marketing.rates.visit_to_captured | 1.5                 | marketing.rates.visit_to_captured: must be a rate                    |
         | sales.rates.proposal_to_won       | -0.35               | sales.rates.proposal_to_won: must be a rate                          |
         | timezone                          | "Central Time"      | timezone: unknown time zone                                          |
+        | timezone                          | "localtime"         | timezone: unknown time zone                                          |
         | effective_to                      | 2025-12-31          | effective_to: is before effective_from                               |
         | calendar.hours                    | ["17:00", "09:00"]  | calendar.hours: must be increasing                                   |
         | calendar.hours                    | ["09:00", "09:00"]  | calendar.hours: must be increasing                                   |

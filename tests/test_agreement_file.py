@@ -205,6 +205,15 @@ def test_a_time_zone_that_is_not_an_iana_name_is_refused(zone: str) -> None:
     assert refused({"timezone": f'"{zone}"'}) == f"timezone: unknown time zone {zone!r}"
 
 
+# "localtime" is a file of the tz folder on most systems, the machine's own zone: each
+# machine reading the store would judge the same handoff by its own clock. "posix/" and
+# "right/" copies exist on some systems only.
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "posix/America/Chicago",
+                                  "right/America/Chicago"])
+def test_a_zone_file_that_is_not_an_iana_zone_is_refused(zone: str) -> None:
+    assert refused({"timezone": f'"{zone}"'}) == f"timezone: unknown time zone {zone!r}"
+
+
 def test_an_agreement_ending_before_it_starts_is_refused() -> None:
     message = refused({"effective_from": "2026-07-01", "effective_to": "2026-06-30"})
     assert message == "effective_to: is before effective_from"

@@ -6,8 +6,9 @@ import tomllib
 from contextlib import suppress
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from handoff.domain.agreement import (
     MARKETING_RATES,
@@ -222,11 +223,18 @@ def _text(key: str, value: str) -> str:
 
 
 def _timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _fail("timezone", f"unknown time zone {name!r}") from None
+    if name not in _iana_zones():
+        raise _fail("timezone", f"unknown time zone {name!r}")
     return name
+
+
+@cache
+def _iana_zones() -> frozenset[str]:
+    """The IANA names this machine knows. The tz folder holds other files ZoneInfo opens too:
+    `localtime` (this machine's own zone: another machine reading the store would judge the
+    same handoff by its own clock), `posixrules`, and `posix/` and `right/` copies that only
+    some systems ship."""
+    return frozenset(available_timezones()) - {"localtime"}
 
 
 def _positive(key: str, value: int | Decimal, below: int | Decimal = MAX_COUNT) -> str:
