@@ -272,6 +272,11 @@ def test_a_holiday_that_is_not_a_date_is_refused(holiday: str) -> None:
     assert message.startswith("calendar.holidays: not a date (YYYY-MM-DD)")
 
 
+def test_a_holiday_written_with_a_time_is_quoted_as_the_file_writes_it() -> None:
+    message = refused({"calendar.holidays": "[2026-05-25T09:00:00]"})
+    assert message == "calendar.holidays: not a date (YYYY-MM-DD): 2026-05-25T09:00:00"
+
+
 @pytest.mark.parametrize("code", ["XX", "ZZZ", "us", ""])
 def test_an_unknown_country_code_for_public_holidays_is_refused(code: str) -> None:
     message = refused({"calendar.country_holidays": f'"{code}"'})

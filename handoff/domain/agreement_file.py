@@ -302,7 +302,7 @@ def _holiday(item: Any) -> str:
             return day_from_text(item).isoformat()
         except ValueError:
             pass
-    raise _fail("calendar.holidays", f"not a date (YYYY-MM-DD): {item!r}")
+    raise _fail("calendar.holidays", f"not a date (YYYY-MM-DD): {_as_written(item)}")
 
 
 def _side(side: str, section: dict[str, Any]) -> dict[str, Any]:
