@@ -54,6 +54,14 @@ def test_a_window_the_calendar_cannot_reach_is_refused_when_applied() -> None:
     assert "cannot be reached within three years" in line
 
 
+@pytest.mark.parametrize(("holidays", "day"), [("[9999-12-31]", "9999-12-31"),
+                                               ('["0001-01-01"]', "0001-01-01"),
+                                               ('["2026-05-25", 2200-01-01]', "2200-01-01")])
+def test_holidays_are_days_between_1900_and_2199(holidays: str, day: str) -> None:
+    assert refusal({"calendar.holidays": holidays}) == (
+        f"calendar.holidays: {day} is out of range: days lie between 1900 and 2199")
+
+
 def test_9999_12_31_reads_as_open_ended() -> None:
     terms = parse_agreement(agreement_toml(AGREEMENT, {**NO_TEAM, "effective_to": "9999-12-31"}))
     assert terms.effective_to is None

@@ -295,14 +295,18 @@ def _hours(hours: list[Any]) -> list[str]:
 
 
 def _holiday(item: Any) -> str:
+    day = None
     if isinstance(item, date) and not isinstance(item, datetime):
-        return item.isoformat()
-    if isinstance(item, str):
-        try:
-            return day_from_text(item).isoformat()
-        except ValueError:
-            pass
-    raise _fail("calendar.holidays", f"not a date (YYYY-MM-DD): {_as_written(item)}")
+        day = item
+    elif isinstance(item, str):
+        with suppress(ValueError):
+            day = day_from_text(item)
+    if day is None:
+        raise _fail("calendar.holidays", f"not a date (YYYY-MM-DD): {_as_written(item)}")
+    try:
+        return check_day(day).isoformat()
+    except InvalidInput as error:
+        raise _fail("calendar.holidays", str(error)) from None
 
 
 def _side(side: str, section: dict[str, Any]) -> dict[str, Any]:
