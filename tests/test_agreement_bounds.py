@@ -3,6 +3,7 @@ file is applied: no version applied can break a later report."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,41 @@ def test_a_window_the_calendar_cannot_reach_is_refused_when_applied() -> None:
     assert "cannot be reached within three years" in line
 
 
+def test_a_window_out_of_reach_from_a_day_inside_the_period_is_refused_when_applied() -> None:
+    # Open one hour on Saturdays: from Saturday 3 January 2026, once it has closed, the 1,097
+    # days the calendar searches hold 156 Saturdays, one of them a holiday (26 December):
+    # 155 hours, one short. From the first day (a Thursday) and the last, 156 are found.
+    line = refusal({"effective_to": "2026-12-31", "calendar.workdays": '["sat"]',
+                    "calendar.hours": '["09:00", "10:00"]', "calendar.holidays": '["2026-12-26"]',
+                    "sales.decide_within_hours": "156"})
+    assert line == ("sales.decide_within_hours: 156 business hours after 2026-01-03 cannot be"
+                    " reached within three years on this calendar (check calendar.workdays,"
+                    " hours and holidays)")
+
+
+def test_the_same_window_without_the_holiday_is_within_reach() -> None:
+    terms = parse_agreement(agreement_toml(AGREEMENT, {
+        **NO_TEAM, "effective_to": "2026-12-31", "calendar.workdays": '["sat"]',
+        "calendar.hours": '["09:00", "10:00"]', "sales.decide_within_hours": "156"}))
+    assert terms.decide_within_hours == 156
+
+
+def _closed(first: date, last: date) -> str:
+    """Holidays on every day from first to last, as a TOML list."""
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return "[" + ", ".join(f'"{day.isoformat()}"' for day in days) + "]"
+
+
+# The office closed from February 2026 to the end of 2030: no business hour in three years
+# after a handoff in March 2026.
+FIVE_YEARS_CLOSED = _closed(date(2026, 2, 1), date(2030, 12, 31))
+
+
+def test_holidays_that_close_the_office_for_years_are_refused_when_applied() -> None:
+    line = refusal({"calendar.holidays": FIVE_YEARS_CLOSED})
+    assert line.startswith("sales.decide_within_hours: 8 business hours after 2026-01-30 cannot")
+
+
 @pytest.mark.parametrize(("holidays", "day"), [("[9999-12-31]", "9999-12-31"),
                                                ('["0001-01-01"]', "0001-01-01"),
                                                ('["2026-05-25", 2200-01-01]', "2200-01-01")])
@@ -86,7 +122,8 @@ def test_counts_and_rates_are_bounded(key: str, value: str) -> None:
 @pytest.mark.parametrize(
     "changes",
     [{"effective_to": "9999-12-31"}, {"sales.decide_within_hours": "1000000"},
-     {"goal.revenue": "1e300"}],
+     {"goal.revenue": "1e300"}, {"calendar.holidays": FIVE_YEARS_CLOSED}],
+    ids=["forever", "a million hours", "1e300", "five years closed"],
 )
 def test_every_report_still_works_after_trying_such_a_file(
     handoff: Handoff, tmp_path: Path, changes: dict[str, str]

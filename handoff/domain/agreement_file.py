@@ -100,23 +100,28 @@ _MIN_RATE = Decimal("0.000001")
 
 def _check_due_instants(terms: AgreementTerms) -> None:
     """Refuse terms whose due instants the calendar cannot find (say, 5,000 business hours
-    on a calendar open one hour a week): found now, when the file is applied, rather than
-    by every report later."""
-    zone = terms.timezone
-    last = terms.effective_to or terms.effective_from
-    for day in dict.fromkeys((terms.effective_from, last)):
-        start = datetime.combine(day, time(0), zone)
+    on a calendar open one hour a week, or 8 behind years of holidays) from a day of the
+    version: found now, when the file is applied, rather than by every report later. An
+    open-ended version is checked as far as its holidays go: beyond them its weeks repeat."""
+    calendar, hours = terms.calendar, terms.decide_within_hours
+    first = terms.effective_from
+    day = calendar.first_day_short_of(
+        hours, first, terms.effective_to or max([first, *calendar.holidays])
+    )
+    if day is None:
+        day = terms.effective_to or first
         try:
-            due = terms.calendar.add_business_hours(start, terms.decide_within_hours)
+            due = calendar.add_business_hours(datetime.combine(day, time(0), terms.timezone),
+                                              hours)
         except (ValueError, OverflowError):
             due = None
-        if due is None or due.year >= 2200:
-            raise _fail(
-                "sales.decide_within_hours",
-                f"{terms.decide_within_hours} business hours after {day} cannot be reached "
-                "within three years on this calendar (check calendar.workdays, hours and "
-                "holidays)",
-            )
+        if due is not None and due.year < 2200:
+            return
+    raise _fail(
+        "sales.decide_within_hours",
+        f"{hours} business hours after {day} cannot be reached within three years on this"
+        " calendar (check calendar.workdays, hours and holidays)",
+    )
 
 
 def _fail(key: str, reason: str) -> InvalidAgreement:

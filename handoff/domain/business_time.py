@@ -98,6 +98,27 @@ class BusinessCalendar:
             remaining -= available
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def first_day_short_of(self, hours: float | Decimal, first: date, last: date) -> date | None:
+        """The first local day from `first` to `last` from which `hours` business hours are
+        out of the reach of `add_business_hours` (it raises), None when there is none. The
+        worst start on a day is after it closes: the days searched after it must hold them."""
+        needed = timedelta(hours=float(hours))
+        searched = _SEARCH_LIMIT_DAYS - 1  # the days after the start's own day
+
+        def open_on(day: date) -> timedelta:
+            window = self.opening_hours(day)
+            return timedelta() if window is None else window[1] - window[0]
+
+        days = (last - first).days + 1
+        opened = [open_on(first + timedelta(days=n)) for n in range(1, days + searched)]
+        within = sum(opened[:searched], timedelta())  # the days searched from `first` on
+        for n in range(days):
+            if within < needed:
+                return first + timedelta(days=n)
+            if n + searched < len(opened):
+                within += opened[n + searched] - opened[n]
+        return None
+
     def business_hours_between(self, start: datetime, end: datetime) -> float:
         """Business hours in [start, end]; zero when end is not after start."""
         if end <= start:
