@@ -139,7 +139,7 @@ def check_one_period(
 
 def _month(text: str) -> tuple[date, date]:
     found = _MONTH.fullmatch(text.strip())
-    if not found or not 1 <= int(found[2]) <= 12:
+    if not found or not 1 <= int(found[2]) <= 12 or int(found[1]) == 0:  # no year 0
         raise PeriodError(f"not a month (YYYY-MM): {text!r}")
     year, month = int(found[1]), int(found[2])
     return date(year, month, 1), date(year, month, monthrange(year, month)[1])
@@ -147,7 +147,7 @@ def _month(text: str) -> tuple[date, date]:
 
 def _quarter(text: str) -> tuple[date, date]:
     found = _QUARTER.fullmatch(text.strip())
-    if not found:
+    if not found or int(found[1]) == 0:  # no year 0
         raise PeriodError(f"not a quarter (YYYYQn, like 2026Q1): {text!r}")
     year, first_month = int(found[1]), 3 * int(found[2]) - 2
     last_month = first_month + 2

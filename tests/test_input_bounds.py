@@ -89,6 +89,22 @@ def test_a_period_outside_1900_to_2200_is_refused(handoff: Handoff) -> None:
     assert "out of range" in handoff.refused("kpi", "--from", "1800-01-01", "--to", "2026-01-01")
 
 
+# Year 0 matches YYYY-MM and YYYYQn, but no calendar has it.
+@pytest.mark.parametrize(("command", "reason"), [
+    (("kpi", "--month", "0000-01"), "not a month (YYYY-MM): '0000-01'"),
+    (("kpi", "--quarter", "0000Q1"), "not a quarter (YYYYQn, like 2026Q1): '0000Q1'"),
+    (("report", "--quarter", "0000Q4", "--out", "r.html"),
+     "not a quarter (YYYYQn, like 2026Q1): '0000Q4'"),
+    (("sla", "breaches", "--month", "0000-12"), "not a month (YYYY-MM): '0000-12'"),
+    (("sla", "doc", "--month", "0000-06", "--out", "d.md"), "not a month (YYYY-MM): '0000-06'"),
+])
+def test_a_month_or_quarter_of_year_0_is_not_one(
+    handoff: Handoff, command: tuple[str, ...], reason: str
+) -> None:
+    handoff.ok("traffic", "record", "--date", "2026-03-02", "--visits", "10")
+    assert handoff.refused(*command) == f"Error: {reason}"
+
+
 def _capture_at_a_skipped_time(handoff: Handoff, tmp_path: Path, zone: str, at: str) -> str:
     """Under an agreement in this zone, capture a lead at a local time it skips: refused."""
     agreement = tmp_path / "a.toml"
