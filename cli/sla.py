@@ -26,7 +26,7 @@ def sla() -> None:
 def read_text(path: str) -> str:
     """A file the user named, or a refusal saying why it cannot be read."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8-sig")  # a BOM, as Notepad writes, is no text
     except (OSError, UnicodeDecodeError) as error:
         raise InvalidAgreement(cannot_read(path, error)) from None
 

@@ -80,6 +80,16 @@ def test_a_missing_agreement_file_is_refused(handoff: Handoff, tmp_path: Path) -
     assert "cannot read" in handoff.refused("sla", "apply", str(tmp_path / "none.toml"))
 
 
+def test_a_file_saved_with_a_byte_order_mark_is_read_as_without_it(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    # Notepad on Windows starts a UTF-8 file with U+FEFF; the CSV import reads past it too.
+    path = tmp_path / "bom.toml"
+    path.write_text("\ufeff" + H1, encoding="utf-8")
+    assert "applied version 1: 'H1'" in handoff.ok("sla", "apply", str(path))
+    assert "identical to version 1" in handoff.ok("sla", "apply", agreement(tmp_path, H1))
+
+
 def test_show_as_a_table_names_each_section(handoff: Handoff, tmp_path: Path) -> None:
     handoff.ok("sla", "apply", agreement(tmp_path, H1))
     table = handoff.ok("sla", "show", "--at", "2026-02-01")
