@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from handoff.application import HandoffApp
+from handoff.domain.bounds import check_text
 from handoff.instants import iso
 from handoff.projections import projected
 from handoff.projections.instants import from_micros
@@ -24,7 +25,10 @@ def list_leads(
     """Every lead, oldest captured first; `captured`: those captured in the period's local
     days; `handoff`: those whose latest handoff is pending or overdue now. `handoff` in
     each record is that handoff's outcome now (in_time, late, pending, overdue), null when
-    the lead was never handed under an agreement."""
+    the lead was never handed under an agreement. A filter is a text as a lead holds one:
+    one that no lead can hold (not valid text) is refused, not searched for."""
+    check_text("--owner", owner)
+    check_text("--source", source)
     with projected(app) as conn:
         now = app.clock()
         scope = scope_at(app.agreement_register(), now, captured)

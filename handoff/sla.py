@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister
+from handoff.domain.bounds import check_text
 from handoff.domain.business_time import BusinessCalendar
 from handoff.domain.service_level import OVERDUE, window_used
 from handoff.instants import iso
@@ -37,6 +38,7 @@ def sla_breaches(
     the decision (late) or to `as_of` (overdue), under the agreement version that set
     the due instant.
     """
+    check_text("--owner", owner)
     with projected(app) as conn:
         as_of = as_of or app.clock()
         register = app.agreement_register()

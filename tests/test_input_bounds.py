@@ -303,3 +303,18 @@ def test_a_key_that_is_not_valid_text_is_refused_as_such(
     assert result.exit_code == 1
     assert "rows.jsonl: line 1: " in result.stderr.splitlines()[0]
     assert nothing_recorded(handoff)
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [(("lead", "list"), "--owner"), (("lead", "list"), "--source"),
+     (("sla", "breaches"), "--owner")],
+)
+def test_a_filter_that_is_not_valid_text_is_refused_in_one_line(
+    handoff: Handoff, command: tuple[str, ...], option: str
+) -> None:
+    """A name typed in a terminal that is not UTF-8 (José in Latin-1) reaches Python as a
+    lone surrogate: no lead can hold it, and the filter says so rather than failing inside."""
+    accepted_lead(handoff)
+    line = handoff.refused(*command, option, "Jos\udce9")
+    assert option in line and "control character" in line
