@@ -48,6 +48,12 @@ Feature: Correcting the record
       Then it is refused, saying "won needs a lead that is proposal"
       And nothing is written
 
+    Example: A step that could not have happened then is not told to give a reason
+      Given a handed lead "acme"
+      When Sam contacts the lead on Monday at 09:45
+      Then it is refused, saying "contacted needs a lead that is accepted or handed or proposal"
+      And nothing is written
+
   Rule: A wrong entry is voided or amended by a new entry, never edited
     A step recorded on the wrong lead, or with a mistyped value, is corrected by an entry
     that names it, says what changed and why; the original stays in the history for the

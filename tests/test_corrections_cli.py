@@ -96,6 +96,26 @@ def test_a_missed_call_on_a_won_lead_is_told_to_give_its_reason(signed: Handoff,
     assert "line 2: lead 'acme' is won, which is final: cannot record lost" in imported.stderr
 
 
+def test_a_step_dated_where_the_protocol_refuses_it_is_not_told_to_give_a_reason(
+    signed: Handoff,
+) -> None:
+    # The lead is with sales now, so a call is allowed now; dated Monday 10:30, before the
+    # 11:00 handoff, it lands on a qualified lead, which --why would not change: the line
+    # says so rather than sending the user to try again with --why.
+    handed_and_contacted(signed)
+    refusal = signed.refused("lead", "contact", "acme", "--at", "2026-03-02T10:30",
+                             actor="sam")
+    assert refusal == (
+        "Error: lead 'acme': 2026-03-02 10:30 CST is before its previous event (contacted at "
+        "2026-03-03 14:00 CST), where the protocol refuses it too (lead 'acme' is qualified: "
+        "contacted needs a lead that is accepted or handed or proposal)")
+    assert "--why" not in refusal
+    assert len(signed.json("lead", "history", "acme")) == 4  # nothing written
+    # A call after the handoff fits in its place: that one is told to give its reason.
+    assert "give --why" in signed.refused("lead", "contact", "acme", "--at",
+                                          "2026-03-02T11:30", actor="sam")
+
+
 def test_a_voided_step_no_longer_counts_and_stays_in_the_history(signed: Handoff) -> None:
     handed_and_contacted(signed)
     signed.ok("lead", "accept", "acme", "--at", "2026-03-03T15:00", actor="sam")  # entry 5

@@ -442,26 +442,29 @@ class Lead(Aggregate):
     def _check(self, event_name: str, stamp: Stamp) -> None:
         latest = self.latest_at
         if latest is not None and stamp.occurred_at < latest:
-            # A step before the latest is told to give its reason wherever it would fit in
-            # its place (recorded with --why, it is judged in the order things happened: a
-            # call logged late on a lead won since); one that would not is refused as the
-            # lifecycle refuses it now.
-            refusal = transition_refusal(self.key, self.state, event_name)
-            if refusal is not None and not self._fits(event_name, stamp):
-                raise TransitionRefused(refusal)
+            # A step before the latest is told to give its reason only where it would fit
+            # in its place (recorded with --why, it is judged in the order things happened:
+            # a call logged late on a lead won since); one that would not is refused as the
+            # lifecycle refuses it now, or, where it allows it now (a call dated before the
+            # handoff), with the reason it refuses it in its place, which --why cannot cure.
+            in_place = self._refusal_in_place(event_name, stamp)
+            now = transition_refusal(self.key, self.state, event_name)
+            if in_place is not None and now is not None:
+                raise TransitionRefused(now)
             last = next(f for f in reversed(self.facts()) if f.occurred_at == latest)
-            raise before_previous(self.key, stamp.occurred_at, last.name, latest)
+            raise before_previous(self.key, stamp.occurred_at, last.name, latest, in_place)
         self.check_transition(event_name)
         check_not_in_future(stamp)
 
-    def _fits(self, event_name: str, stamp: Stamp) -> bool:
-        """Whether the lifecycle allows the step in its place among the lead's steps."""
+    def _refusal_in_place(self, event_name: str, stamp: Stamp) -> str | None:
+        """Why the lifecycle refuses the step in its place among the lead's steps (None
+        when it allows it there)."""
         step = Fact(len(self.entries) + 1, event_name, stamp.occurred_at, stamp.recorded_at, {})
         try:
             self.check_sequence(sorted([*self.facts(), step], key=Fact.order))
-        except TransitionRefused:
-            return False
-        return True
+        except TransitionRefused as refusal:
+            return str(refusal)
+        return None
 
     def check_transition(self, event_name: str) -> None:
         refusal = transition_refusal(self.key, self.state, event_name)
@@ -505,14 +508,20 @@ AMENDABLE: dict[str, frozenset[str]] = {
 
 
 def before_previous(
-    key: str, occurred_at: datetime, previous: str, latest: datetime
+    key: str, occurred_at: datetime, previous: str, latest: datetime,
+    refused_in_place: str | None = None,
 ) -> TimeRefused:
     """The refusal of a step at `occurred_at` on a lead whose latest step is `previous`, at
-    `latest` (a later instant), when no reason for recording it late is given."""
+    `latest` (a later instant), when no reason for recording it late is given: told to give
+    one, unless the lifecycle refuses the step in its place too (`refused_in_place`)."""
+    remedy = (
+        "; to record a step that was missed at its true time, give --why with the reason"
+        if refused_in_place is None
+        else f", where the protocol refuses it too ({refused_in_place})"
+    )
     return TimeRefused(
         lambda at: f"lead {key!r}: {at(occurred_at)} is before its previous event "
-        f"({previous} at {at(latest)}); to record a step that was missed at its "
-        "true time, give --why with the reason"
+        f"({previous} at {at(latest)}){remedy}"
     )
 
 
