@@ -173,6 +173,22 @@ def test_terms_written_with_an_empty_table_are_identical_to_the_same_terms_witho
     assert [v["version"] for v in handoff.json("sla", "history")] == [1]
 
 
+def test_the_same_days_listed_in_another_order_are_identical_terms(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A calendar names a set of workdays and a set of holidays: the order they are listed
+    in, or a day listed twice, promises nothing else."""
+    days = '[calendar]\nworkdays = [{}]\nholidays = [{}]\n'
+    handoff.ok("sla", "apply", agreement(tmp_path, H1 + days.format(
+        '"mon", "tue", "wed"', '"2026-05-25", "2026-01-01"')))
+    reordered = agreement(tmp_path, H1 + days.format(
+        '"wed", "mon", "tue", "mon"', '"2026-01-01", "2026-05-25", "2026-01-01"'), "b.toml")
+    checked = handoff.json("sla", "check", reordered)
+    assert checked["identical_to"] == 1 and checked["changes"] == []
+    assert "identical to version 1" in handoff.ok("sla", "apply", reordered)
+    assert [v["version"] for v in handoff.json("sla", "history")] == [1]
+
+
 def test_leads_are_handed_only_to_the_sales_side_of_the_team(
     handoff: Handoff, tmp_path: Path
 ) -> None:

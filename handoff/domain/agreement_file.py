@@ -257,11 +257,13 @@ def _calendar(section: dict[str, Any]) -> dict[str, Any]:
         unknown = [d for d in days if d not in WEEKDAYS]
         if unknown or not days:
             raise _fail("calendar.workdays", f"must be a non-empty list of {', '.join(WEEKDAYS)}")
-        out["workdays"] = list(dict.fromkeys(days))
+        # Sets of days, written in one order (the week's, the calendar's) and once each:
+        # listed otherwise, the same calendar would read as changed terms.
+        out["workdays"] = [day for day in WEEKDAYS if day in days]
     if "hours" in section:
         out["hours"] = _hours(section["hours"])
     if "holidays" in section:
-        out["holidays"] = [_holiday(item) for item in section["holidays"]]
+        out["holidays"] = sorted({_holiday(item) for item in section["holidays"]})
     if "country_holidays" in section:
         code = section["country_holidays"]
         import holidays  # slow to load: only when an agreement names a country
