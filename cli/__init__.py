@@ -75,9 +75,12 @@ class Session:
             app.command = _command_words(command)
             app.catch_up_progress = progress_on_terminal(self._ctx, "updating the KPIs")
             self._ctx.call_on_close(lambda: self._ending(lambda: _close(app)))
-            # Registered after close, so run before it: whatever the command wrote is sealed.
-            self._ctx.call_on_close(
-                lambda: self._ending(lambda: None if self.interrupted else seal_quietly(app)))
+            # Registered after close, so run before it: whatever the command wrote is sealed;
+            # a dry run writes nothing at all (SPEC §7), the seals of entries it found
+            # unsealed included.
+            if not _dry_run(command):
+                self._ctx.call_on_close(lambda: self._ending(
+                    lambda: None if self.interrupted else seal_quietly(app)))
         return self._app
 
     def _ending(self, step: Callable[[], None]) -> None:
@@ -133,7 +136,12 @@ _CREATING_COMMANDS = frozenset(
 
 
 def _creates_store(command: click.Context) -> bool:
-    return _command_words(command) in _CREATING_COMMANDS and not command.params.get("dry_run")
+    return _command_words(command) in _CREATING_COMMANDS and not _dry_run(command)
+
+
+def _dry_run(command: click.Context) -> bool:
+    """Whether the command was asked to check and report only (`--dry-run`)."""
+    return bool(command.params.get("dry_run"))
 
 
 def _command_words(command: click.Context) -> str:

@@ -435,6 +435,27 @@ def test_only_entries_recorded_before_a_command_began_are_sealed_late_by_it(
     assert verdict[2].startswith("digest 3-")
 
 
+@pytest.mark.parametrize("dry_run", [
+    ("import", "{rows}", "--dry-run"),
+    ("sla", "notify", "--webhook", "http://127.0.0.1:9/", "--dry-run"),
+], ids=["import", "sla notify"])
+def test_a_dry_run_leaves_entries_it_finds_unsealed_as_they_are(
+    blocks_of_four: None, late_at_once: None, history: Handoff, tmp_path: Any,
+    dry_run: tuple[str, ...],
+) -> None:
+    """A dry run writes nothing at all (SPEC §7), not even the seals of entries another
+    command left unsealed: the check after it finds them unsealed still, not sealed late
+    by a command that said it wrote nothing."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("lead,event,at\n")
+    Tamperer(history.store).run("DELETE FROM handoff_audit_chain WHERE first_position = 9")
+    history.ok(*(arg.format(rows=rows) for arg in dry_run))
+    assert history.ok("audit", "verify").splitlines()[:2] == [
+        "the log is intact: 8 entries match their seals",
+        f"2 entries, 9 to 10, have no seal yet: {BEFORE}",
+    ]
+
+
 @pytest.mark.parametrize(("minutes", "late"), [(59, False), (61, True)])
 def test_an_entry_its_command_has_yet_to_seal_is_not_named_late_by_a_shorter_one(
     store: str, minutes: int, late: bool
