@@ -336,11 +336,16 @@ class HandoffApp(Application[Any]):
             if binding is not None:  # an erasure is recorded: by whom its team lets record
                 binding.check_member(actor, "forget a lead")
             lead = self.lead(key)
-            # Entries to erase that no erasure recorded yet: all of them the first time;
-            # none after a crash between recording and rewriting; details a forgetting
+            # Entries to erase that no erasure vouches for yet: all of them the first time;
+            # none after a crash between recording and rewriting (unless a later command
+            # sealed that erasure late: it vouches for nothing); details a forgetting
             # left behind (amended ones, before it erased them too) when forgotten again.
-            erased = [[e[0], audit.entry_digest(e).hex()] for e in erasures(lead)]
-            unrecorded = [e for e in erased if e not in lead.erasures()]
+            erased = [(e[0], audit.entry_digest(e)) for e in erasures(lead)]
+            vouched = audit.vouched_erasures(self)
+            unrecorded: list[list[Any]] = [
+                [position, digest.hex()] for position, digest in erased
+                if vouched.get(position) != (lead.id.hex, digest)
+            ]
             if lead.forgotten is None or unrecorded:
                 lead.forget(why, actor, self.clock(), unrecorded)
                 self.save(lead)

@@ -421,10 +421,13 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
             raise TamperedLog(f"{_name(app, entry[0], entry[1])} was inserted")
         digest_now = entry_digest(entry)
         if digest_now != digest_kept:
-            if erasures.get(position) != (entry[1], digest_now):
+            if erasures.rewritten.get(position) != (entry[1], digest_now):
                 removed = _removed_later(app, originator, position)
                 if removed is not None:  # an erasure's own entry, say, which explained it
                     raise TamperedLog(f"{_name(app, removed, originator)} was removed")
+                edited = erasures.edited_after(originator, position)
+                if edited is not None:  # the erasure that explained it, edited since
+                    raise TamperedLog(f"{_name(app, edited, originator)} was edited")
                 raise TamperedLog(
                     _what_changed(app, entry, digest_now, sealed_entry, entries, seals))
             erased += 1
@@ -510,23 +513,56 @@ def _removed_later(app: Any, originator: str, position: int) -> int | None:
     return next((p for p in later if p not in held), None)
 
 
-def _erasures(app: Any) -> dict[int, tuple[str, bytes]]:
-    """Each entry a `lead forget` rewrote: its position -> (its lead, its digest since).
+@dataclass
+class _Erasures:
+    """What the recorded `lead forget`s say of the entries they rewrote."""
+
+    # Each entry an erasure vouched for rewrote: its position -> (its lead, its digest since).
+    rewritten: dict[int, tuple[str, bytes]]
+    # The erasures edited since they were sealed: (position, lead), in log order.
+    edited: list[tuple[int, str]]
+
+    def edited_after(self, originator: str, position: int) -> int | None:
+        """The first erasure of this lead after `position` edited since it was sealed: an
+        entry of the lead no longer matching its seal is explained by that edit first."""
+        return next((at for at, lead in self.edited if lead == originator and at > position),
+                    None)
+
+
+def _erasures(app: Any) -> _Erasures:
+    """Each entry a `lead forget` rewrote, by the erasures that vouch for it.
 
     Forgetting a person rewrites their lead's entries without their details, after
-    recording which entries and what their digests will be, in an entry of the same lead.
+    recording which entries and what their digests will be, in an entry of the same lead,
+    and sealing it: an erasure vouches for its entries when it matches its seal and was
+    sealed by the command that recorded it (`lead forget`). One appended underneath handoff
+    (unsealed, or sealed late by a later command) vouches for nothing, or any edit of its
+    lead's entries could be passed off as an erasure.
     """
     from handoff.domain.lead import Lead  # only here: a seal after a read never needs it
 
-    found: dict[int, tuple[str, bytes]] = {}
-    for _, originator, state in eventstore.states_of_kind(app, get_topic(Lead.Forgotten)):
+    found = _Erasures({}, [])
+    late = list(_late_seals(app)) if eventstore.table_exists(app, LATE_TABLE) else []
+    for at, originator, state in eventstore.states_of_kind(app, get_topic(Lead.Forgotten)):
+        sealed = _matches_its_seal(app, at, originator)
+        if sealed is False:
+            found.edited.append((at, originator))
+        if not sealed or any(seal.first <= at <= seal.last for seal in late):
+            continue
         try:
             erased = json.loads(state).get("erased", [])
             for position, digest_hex in erased:
-                found[int(position)] = (originator, bytes.fromhex(digest_hex))
+                found.rewritten[int(position)] = (originator, bytes.fromhex(digest_hex))
         except (ValueError, TypeError, AttributeError):
             continue  # a malformed erasure excuses nothing
+    found.edited.sort()
     return found
+
+
+def vouched_erasures(app: Any) -> dict[int, tuple[str, bytes]]:
+    """Each entry a recorded `lead forget` vouches for having rewritten: its position ->
+    (its lead, its digest since)."""
+    return _erasures(app).rewritten
 
 
 def _what_changed(
@@ -647,6 +683,14 @@ def _all_seals(app: Any, check: bool = True) -> Iterator[tuple[int, str, bytes]]
 
 
 def _link_at(app: Any, position: int) -> bytes | None:
+    block = _block_at(app, position)
+    if block is None:
+        return None
+    return block.link(block.positions.index(position) + 1)
+
+
+def _block_at(app: Any, position: int) -> Block | None:
+    """The block that seals the entry at this position (None: no seal does)."""
     sql = eventstore.sql_for(
         app,
         f"SELECT {_COLUMNS} FROM {TABLE} WHERE first_position <= ? AND last_position >= ?",
@@ -657,9 +701,23 @@ def _link_at(app: Any, position: int) -> bytes | None:
     if not found:
         return None
     block = Block.from_row(found[0])[0]
-    if position not in block.positions:
+    return block if position in block.positions else None
+
+
+def _matches_its_seal(app: Any, position: int, originator: str) -> bool | None:
+    """Whether the entry at this position, of this aggregate, is sealed as it stands (None:
+    no seal covers its position)."""
+    block = _block_at(app, position) if _table_exists(app) else None
+    if block is None:
         return None
-    return block.link(block.positions.index(position) + 1)
+    try:
+        entries = eventstore.entries_of(app, UUID(originator))
+    except ValueError:
+        return False
+    entry = next((e for e in entries if e[0] == position), None)
+    at = block.positions.index(position)
+    return (entry is not None and block.originators[at] == entry[1]
+            and block.digests[at] == entry_digest(entry))
 
 
 def _name(app: Any, position: int, originator: str) -> str:

@@ -11,6 +11,7 @@ import re
 import sqlite3
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -186,6 +187,82 @@ def test_a_removed_erasure_is_named_rather_than_the_entries_it_rewrote(
     assert history.refused("audit", "verify") == (
         f"Error: log entry {at} (lead 'acme-1') was removed"
     )
+
+
+def _edited_proposal(tamper: Tamperer) -> tuple[int, str, int, str]:
+    """The proposal's amount edited underneath handoff: its position, its lead's id (32 hex
+    digits), its lead's last entry number, and the digest the edited entry has."""
+    at = tamper.at("Lead.ProposalSent")
+    tamper.replace_in_state(at, "30000", "90000")
+    [(originator, topic, version, state)] = tamper.run(
+        "SELECT originator_id, topic, originator_version, state FROM {events}"
+        f" WHERE {{position}} = {at}")
+    lead = UUID(str(originator)).hex
+    [(last,)] = tamper.run("SELECT MAX(originator_version) FROM {events} WHERE"
+                           f" {{position}} >= {at} AND topic LIKE 'handoff.domain.lead:%'")
+    return at, lead, int(last), audit.content_digest(lead, version, topic, bytes(state)).hex()
+
+
+def test_an_erasure_added_by_hand_excuses_no_edited_entry(history: Handoff) -> None:
+    """An entry edited, and an erasure appended by hand that names the edited entry's new
+    digest: only an erasure `lead forget` recorded, sealed as recorded, says which entries it
+    rewrote; the edit is named, whatever digest is kept of the log."""
+    kept = history.ok("audit", "digest").strip()
+    tamper = Tamperer(history.store)
+    at, lead, last, digest = _edited_proposal(tamper)
+    erasure = (
+        '{"timestamp":{"_type_":"datetime_iso","_data_":"2026-03-20T12:00:00+00:00"},'
+        '"occurred_at":{"_type_":"datetime_iso","_data_":"2026-03-20T12:00:00+00:00"},'
+        '"actor":"maria","agreement_version":null,"agreement":null,"why":"ticket 7",'
+        f'"erased":[[{at},"{digest}"]]}}'
+    )
+    braced = erasure.replace("{", "{{").replace("}", "}}")  # as `Tamperer.run` reads SQL
+    state = (f"convert_to('{braced}', 'UTF8')" if tamper.postgres
+             else f"CAST('{braced}' AS BLOB)")
+    originator = f"'{UUID(lead)}'" if tamper.postgres else f"'{lead}'"
+    tamper.run(
+        "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state)"
+        f" SELECT MAX({{position}}) + 1, {originator}, {last + 1},"
+        f" 'handoff.domain.lead:Lead.Forgotten', {state} FROM {{events}}"
+    )
+    expected = f"Error: log entry {at} (lead 'acme-1') was edited"
+    assert history.refused("audit", "verify") == expected
+    assert history.refused("audit", "verify", "--digest", kept) == expected
+
+
+def test_an_erasure_edited_to_excuse_an_edit_is_named_as_edited(history: Handoff) -> None:
+    """`lead forget` recorded which entries it rewrote; that record edited underneath handoff
+    to name an edited entry too vouches for none of them: the edited record, which no
+    longer says which entries the erasure rewrote, is what is named."""
+    history.ok("lead", "forget", "acme-1", "--why", "ticket 7")
+    tamper = Tamperer(history.store)
+    at, _, _, digest = _edited_proposal(tamper)
+    erasure = tamper.at("Lead.Forgotten")
+    tamper.replace_in_state(erasure, '"erased":[[', f'"erased":[[{at},"{digest}"],[')
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {erasure} (lead 'acme-1') was edited"
+    )
+
+
+def test_a_forget_cut_short_before_its_seal_is_finished_by_running_it_again(
+    late_at_once: None, history: Handoff, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The erasure recorded, the command killed before it sealed it: the next command seals
+    it late, so it vouches for nothing; `lead forget` run again records an erasure that does,
+    and the log is intact."""
+    with monkeypatch.context() as killed:
+        def killed_before_sealing(app: Any) -> int:
+            raise RuntimeError("killed")
+
+        killed.setattr(audit, "seal", killed_before_sealing)
+        assert history("lead", "forget", "acme-1", "--why", "ticket 7").exit_code == 1
+    history.ok("kpi", "--month", "2026-03")  # seals the erasure, late
+    history.ok("lead", "forget", "acme-1", "--why", "ticket 7")
+    assert [entry["name"] for entry in history.json("lead", "history", "acme-1")
+            if entry["event"] == "captured"] == ["[forgotten]"]
+    assert history.ok("audit", "verify").startswith(
+        "the log is intact: 12 entries match their seals, 1 of them with a person's details"
+        " erased (lead forget)")
 
 
 def test_a_swapped_pair_is_named_as_reordered(history: Handoff) -> None:
