@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,10 +16,11 @@ from conftest import BACKENDS, POSTGRES_URL, FakeClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import URL, make_url
+from sqlalchemy.engine import default
 from test_kpi_property import START, fresh_store, lead_histories, queries, record_history
-from test_projections import agree, lead_to, summary_rows
+from test_projections import agree, lead_to, rows, summary_rows
 
-from handoff import eventstore, projections
+from handoff import eventstore, projections, switches
 from handoff.application import HandoffApp
 from handoff.projections import page_writer, summaries
 from handoff.projections.page import Writes
@@ -256,3 +259,39 @@ def test_a_page_writer_gets_the_database_password_on_its_input_not_its_command_l
         command_line = Path(f"/proc/{writer.child.pid}/cmdline").read_bytes()
     assert b"s3cret-pw" not in command_line and b"page_writer" in command_line
     assert writer.child.returncode == 0
+
+
+def test_a_ctrl_c_while_a_page_is_written_stops_the_rebuild_at_once(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C that reaches SQLite's driver in the middle of a page's rows leaves that
+    statement unfinished, its connection holding the write lock until the interruption's
+    traceback is gone: the command stops there and then (it waited the whole lock wait
+    for itself, then said the store was busy), and the next command completes what it
+    left, as after a crash: the same rows and summaries as a rebuild run to its end."""
+    monkeypatch.setattr(switches, "LOCK_WAIT_SECONDS", 1)
+    app = HandoffApp(locate(str(tmp_path / "store.sqlite")), clock=clock)
+    agree(app)
+    a_month_of_leads(app)
+    projections.rebuild(app)
+    expected = rows(app), summary_rows(app)
+    write_rows = default.DefaultDialect.do_executemany
+
+    def interrupted(self: Any, cursor: Any, statement: str, parameters: Any,
+                    context: Any = None) -> None:
+        def given() -> Iterator[Any]:
+            yield from parameters[:1]
+            raise KeyboardInterrupt  # as the driver asks for the next row
+
+        cursor.executemany(statement, given())
+
+    monkeypatch.setattr(default.DefaultDialect, "do_executemany", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        projections.rebuild(app)
+    monkeypatch.setattr(default.DefaultDialect, "do_executemany", write_rows)
+    app.close()
+    gc.collect()  # the interruption's traceback, which the command's end lets go of
+    again = HandoffApp(locate(str(tmp_path / "store.sqlite")), clock=clock)
+    projections.catch_up(again)
+    assert (rows(again), summary_rows(again)) == expected
+    again.close()

@@ -95,20 +95,29 @@ def _catch_up(
         page = _bulk_page(model, behind) if bulk else PAGE
     projector = Projector(app, model, page, progress, bulk)
     if not bulk:
-        try:
-            return projector.run(), None
-        finally:
-            _finish(projector.model, bulk, projector.tally)
+        return _run_then_finish(projector, bulk)[0], None
     _drop_indexes(projector.model)
     # A bulk catch-up keeps hundreds of thousands of leads and counts in memory: the
     # cyclic collector would rescan them all again and again, and finds no cycles.
     with switches.no_cyclic_gc():
-        try:
-            read = projector.run()
-        finally:
-            reached = _finish(projector.model, bulk, projector.tally)
+        read, reached = _run_then_finish(projector, bulk)
     _analyze(projector.model)
     return read, reached
+
+
+def _run_then_finish(projector: Projector, bulk: bool) -> tuple[int, int | None]:
+    """The projector run, then `_finish` (also after a run that failed: overtaken, say);
+    the events read and where `_finish` left the projection. Not after a Ctrl-C: one that
+    reached SQLite's driver mid-statement leaves the page's connection holding the write
+    lock while the interruption is on its way, and `_finish` waited the whole lock wait
+    for it, then said the store was busy. The command stops at once instead, leaving what
+    a crash leaves, which the next catch-up completes (indexes, summaries)."""
+    try:
+        read = projector.run()
+    except Exception:
+        _finish(projector.model, bulk, projector.tally)
+        raise
+    return read, _finish(projector.model, bulk, projector.tally)
 
 
 @contextmanager
