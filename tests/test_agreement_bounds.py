@@ -140,3 +140,20 @@ def test_every_report_still_works_after_trying_such_a_file(
         outcome = handoff(*command)
         assert outcome.exit_code in (0, 1, 3), outcome.output
         assert "internal error" not in outcome.output, outcome.output
+
+
+def test_a_file_nested_deeper_than_python_reads_is_refused_in_one_line(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """TOML's reader recurses once per level of nesting: ten thousand levels of arrays or
+    inline tables are a bad file, said so, not an internal error."""
+    handoff.ok("lead", "capture", "k", "--source", "web", "--at", "2026-03-02T09:00")
+    for nested in ("a = " + "[" * 10_000 + "]" * 10_000,
+                   "a = " + "{ b = " * 2_000 + "1" + " }" * 2_000):
+        path = tmp_path / "nested.toml"
+        path.write_text(nested + "\n")
+        for command in ("check", "apply"):
+            line = handoff.refused("sla", command, str(path))
+            assert line == f"Error: {path}: not TOML handoff reads: nested too deeply"
+    assert handoff.json("sla", "history") == []
+

@@ -48,6 +48,8 @@ def parse_agreement(text: str) -> AgreementTerms:
         raw = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as error:
         raise InvalidAgreement(f"not valid TOML: {error}") from None
+    except RecursionError:  # its reader recurses once per level of arrays and tables
+        raise InvalidAgreement("not TOML handoff reads: nested too deeply") from None
     return _checked(raw)
 
 
