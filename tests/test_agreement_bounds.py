@@ -157,3 +157,15 @@ def test_a_file_nested_deeper_than_python_reads_is_refused_in_one_line(
             assert line == f"Error: {path}: not TOML handoff reads: nested too deeply"
     assert handoff.json("sla", "history") == []
 
+
+@pytest.mark.parametrize("key", ["goal.revenue", "goal.average_deal"])
+@pytest.mark.parametrize("value", ["0.009", "1e-300", "5e-324"])
+def test_goals_are_at_least_a_cent(key: str, value: str) -> None:
+    """The plan divides the revenue goal by the average deal: a deal of 5e-324 planned
+    10^329 wins, which no report could chart."""
+    assert refusal({key: value}) == f"{key}: must be at least 0.01, got {value.upper()}"
+
+
+def test_a_goal_of_a_cent_is_taken() -> None:
+    terms = parse_agreement(agreement_toml(AGREEMENT, {**NO_TEAM, "goal.average_deal": "0.01"}))
+    assert terms.document["goal"]["average_deal"] == "0.01"

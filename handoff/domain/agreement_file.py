@@ -98,6 +98,9 @@ def _as_parsed(node: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 _FOREVER = date(9999, 12, 31)
 _MAX_DECIDE_HOURS = Decimal(8760)  # a year of hours, far beyond any handoff window
 _MIN_RATE = Decimal("0.000001")
+# A goal is money: a cent at least. The plan divides the revenue by the average deal, and
+# a deal of 5e-324 planned 10^329 wins, beyond what any report can chart.
+_MIN_GOAL = Decimal("0.01")
 
 
 def _check_due_instants(terms: AgreementTerms) -> None:
@@ -189,7 +192,7 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
         doc["effective_to"] = _day("effective_to", raw["effective_to"]).isoformat()
     doc["timezone"] = _timezone(raw.get("timezone", "UTC"))
     if "goal" in raw:
-        doc["goal"] = {k: _positive(f"goal.{k}", v) for k, v in raw["goal"].items()}
+        doc["goal"] = {k: _goal(f"goal.{k}", v) for k, v in raw["goal"].items()}
     if "calendar" in raw:
         doc["calendar"] = _calendar(raw["calendar"])
     if "marketing" in raw:
@@ -250,6 +253,13 @@ def _positive(key: str, value: int | Decimal, below: int | Decimal = MAX_COUNT) 
     if value >= below:
         raise _fail(key, f"must be below {below}, got {value}")
     return _plain(value)
+
+
+def _goal(key: str, value: int | Decimal) -> str:
+    written = _positive(key, value)
+    if value < _MIN_GOAL:
+        raise _fail(key, f"must be at least {_MIN_GOAL}, got {value}")
+    return written
 
 
 def _calendar(section: dict[str, Any]) -> dict[str, Any]:
