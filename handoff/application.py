@@ -79,6 +79,7 @@ class HandoffApp(Application[Any]):
         """
         self._new: NewStore | None = None
         self._schema_lock: _SchemaLock | None = None
+        location.refuse_if_another_programs()
         if not create:
             location.refuse_if_missing()
         else:

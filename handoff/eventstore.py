@@ -1240,6 +1240,9 @@ def waits_for_locks(connection: Any) -> None:
 
 # The store URL's libpq options (sslmode, sslrootcert, application_name, ...), as JSON.
 LIBPQ_OPTIONS = "HANDOFF_LIBPQ_OPTIONS"
+# The table the library keeps a SQLite store's events in (its default name): what tells a
+# handoff store from another program's database before the library opens it.
+SQLITE_EVENTS_TABLE = "stored_events"
 # The infrastructure factory a PostgreSQL store is opened with (`PERSISTENCE_MODULE`).
 POSTGRES_FACTORY_TOPIC = "handoff.eventstore:LibpqPostgresFactory"
 

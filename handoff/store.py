@@ -104,6 +104,30 @@ class StoreLocation:
         if not self.is_postgres and not Path(self.sqlite_path).is_file():
             raise self.missing()
 
+    def refuse_if_another_programs(self) -> None:
+        """Refuse a SQLite file that is another program's database (tables, none of them
+        handoff's events): opening it would add handoff's tables to it, even for a command
+        then refused. A file SQLite cannot read is left for opening it to say why."""
+        path = Path(self.sqlite_path)
+        if self.is_postgres or not path.is_file() or path.stat().st_size == 0:
+            return
+        import sqlite3
+
+        try:
+            connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+            try:
+                tables = sorted(name for (name,) in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"))
+            finally:
+                connection.close()
+        except sqlite3.Error:
+            return
+        if tables and eventstore.SQLITE_EVENTS_TABLE not in tables:
+            raise StoreUnavailable(
+                f"store {self.given!r} is another program's SQLite database (it holds tables"
+                f" handoff does not know, such as {tables[0]!r}): give a handoff store's"
+                " file, or a new one")
+
     def refuse_if_uncreatable(self) -> None:
         """Refuse, before any work, a SQLite store whose folder does not exist (no store is
         ever created there: a mistyped path is said as such)."""

@@ -11,6 +11,7 @@ import json
 import typing
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -490,5 +491,18 @@ def test_every_connection_of_the_library_waits_for_a_lock_as_long_as_sqlite_does
         assert found is not None and idle is not None
         assert list(found.values()) == [f"{switches.LOCK_WAIT_SECONDS}s"]
         assert list(idle.values()) == ["1min"]  # the library's own setting, still made
+    finally:
+        app.close()
+
+
+def test_a_sqlite_store_keeps_its_events_in_the_table_that_tells_it_from_another_database(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """store.refuse_if_another_programs looks for this table before the library opens the
+    file: an upgrade that renamed it would have every SQLite store refused."""
+    app = HandoffApp(locate(str(tmp_path / "store.sqlite")), clock=clock)
+    try:
+        assert app.recorder.events_table_name == eventstore.SQLITE_EVENTS_TABLE  # type: ignore[attr-defined]
+        assert eventstore.table_exists(app, eventstore.SQLITE_EVENTS_TABLE)
     finally:
         app.close()

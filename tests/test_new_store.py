@@ -151,3 +151,27 @@ def test_a_command_creating_a_store_another_is_creating_waits_then_records_into_
     assert handoff.json("lead", "show", "theirs")["state"] == "captured"
     mine = handoff("lead", "show", "mine")
     assert mine.exit_code == (0 if first_records else 1), mine.output
+
+
+def test_another_programs_sqlite_database_is_refused_and_left_as_it_was(
+    tmp_path: Path
+) -> None:
+    """A --store naming another program's database (a typo, a wrong variable): handoff
+    added its tables to it, even for a command it then refused, after which reports read
+    it as an empty store of theirs rather than say there was none."""
+    database = tmp_path / "crm.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        connection.execute("INSERT INTO customers (name) VALUES ('Ann')")
+    connection.close()
+    before = database.read_bytes()
+    handoff = Handoff(str(database))
+    said = (f"Error: store '{database}' is another program's SQLite database (it holds"
+            " tables handoff does not know, such as 'customers'): give a handoff store's"
+            " file, or a new one")
+    for command in (("lead", "capture", "zz", "--at", "garbage", "--source", "web"),
+                    ("lead", "capture", "zz", "--source", "web"),
+                    ("kpi", "--month", "2026-03"), ("export",)):
+        assert handoff.refused(*command) == said
+    assert database.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["crm.db"]
