@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -426,16 +427,9 @@ class Lead(Aggregate):
     def check_sequence(self, facts: list[Fact]) -> None:
         """The corrected steps, in the order they happened, must still follow the
         lifecycle from the capture on."""
-        if not facts or facts[0].name != "captured":
-            raise TransitionRefused(
-                f"lead {self.key!r} would have a step before its capture"
-            )
-        state = "captured"
-        for fact in facts[1:]:
-            refusal = transition_refusal(self.key, state, fact.name)
-            if refusal:
-                raise TransitionRefused(refusal)
-            state = state_after(state, fact.name)
+        refusal = sequence_refusal(self.key, [fact.name for fact in facts])
+        if refusal is not None:
+            raise TransitionRefused(refusal)
 
     # -- guards ---------------------------------------------------------------------
 
@@ -460,11 +454,8 @@ class Lead(Aggregate):
         """Why the lifecycle refuses the step in its place among the lead's steps (None
         when it allows it there)."""
         step = Fact(len(self.entries) + 1, event_name, stamp.occurred_at, stamp.recorded_at, {})
-        try:
-            self.check_sequence(sorted([*self.facts(), step], key=Fact.order))
-        except TransitionRefused as refusal:
-            return str(refusal)
-        return None
+        in_place = sorted([*self.facts(), step], key=Fact.order)
+        return sequence_refusal(self.key, [fact.name for fact in in_place])
 
     def check_transition(self, event_name: str) -> None:
         refusal = transition_refusal(self.key, self.state, event_name)
@@ -505,6 +496,20 @@ AMENDABLE: dict[str, frozenset[str]] = {
     "won": frozenset({"at", "amount"}),
     "lost": frozenset({"at", "reason"}),
 }
+
+
+def sequence_refusal(key: str, steps: list[str]) -> str | None:
+    """Why a lead's steps, in the order they happened, do not follow the lifecycle from the
+    capture on (None when they do)."""
+    if not steps or steps[0] != "captured":
+        return f"lead {key!r} would have a step before its capture"
+    state = "captured"
+    for name in steps[1:]:
+        refusal = transition_refusal(key, state, name)
+        if refusal:
+            return refusal
+        state = state_after(state, name)
+    return None
 
 
 def before_previous(
@@ -575,7 +580,7 @@ class Journey:
     (`Lead.win`: the last proposal before the win, the latest when the win is in order).
     """
 
-    __slots__ = ("key", "last_proposal", "latest_at", "latest_step", "state")
+    __slots__ = ("key", "last_proposal", "latest_at", "latest_step", "state", "steps")
 
     def __init__(self, key: str, captured_at: datetime) -> None:
         self.key = key
@@ -583,15 +588,25 @@ class Journey:
         self.latest_at = captured_at
         self.latest_step = "captured"
         self.last_proposal: Decimal | None = None
+        self.steps: list[tuple[datetime, str]] = [(captured_at, "captured")]  # in order
 
     def check(self, event_name: str, stamp: Stamp) -> None:
-        """`Lead._check`: refuses a step the lifecycle or the order of time refuses (an
-        import's new lead: none of its steps can be recorded in its place)."""
+        """`Lead._check`: refuses a step the lifecycle or the order of time refuses, in the
+        same words (an import's new lead: none of its steps can be recorded in its place,
+        since a row gives no reason for recording it late)."""
         refusal = transition_refusal(self.key, self.state, event_name)
+        if stamp.occurred_at < self.latest_at:
+            # Its place: after every step that happened by then (at the same instant, in
+            # the order recorded), as `Fact.order` places it among a lead's steps.
+            place = bisect_right(self.steps, stamp.occurred_at, key=lambda step: step[0])
+            names = [name for _, name in self.steps]
+            in_place = sequence_refusal(self.key, [*names[:place], event_name, *names[place:]])
+            if in_place is not None and refusal is not None:
+                raise TransitionRefused(refusal)
+            raise before_previous(self.key, stamp.occurred_at, self.latest_step, self.latest_at,
+                                  in_place)
         if refusal:
             raise TransitionRefused(refusal)
-        if stamp.occurred_at < self.latest_at:
-            raise before_previous(self.key, stamp.occurred_at, self.latest_step, self.latest_at)
         check_not_in_future(stamp)
 
     def record(self, event_name: str, occurred_at: datetime, data: dict[str, Any]) -> None:
@@ -599,6 +614,7 @@ class Journey:
         self.state = state_after(self.state, event_name)
         self.latest_at = occurred_at
         self.latest_step = event_name
+        self.steps.append((occurred_at, event_name))
         if event_name == "proposal":
             self.last_proposal = data["amount"]
 
