@@ -214,14 +214,15 @@ class NewLead:
 
     __slots__ = ("events", "id", "journey", "recorded", "version")
 
-    def __init__(self, aggregate_id: UUID, journey: Journey) -> None:
+    def __init__(self, aggregate_id: UUID, key: str, captured_at: datetime) -> None:
         self.id = aggregate_id
-        self.journey = journey
         self.events: list[Unbuilt] = []  # not collected yet
         self.version = 0
         # Each step's data by its business name and instant (`Lead.steps_at`): one at
-        # most, as a row naming a recorded one is skipped or refused.
+        # most, as a row naming a recorded one is skipped or refused; in the order
+        # recorded, which its journey places a step dated earlier among.
         self.recorded: dict[tuple[str, datetime], dict[str, Any]] = {}
+        self.journey = Journey(key, captured_at, self.recorded)
 
     def add(self, event_name: str, occurred_at: datetime, attributes: dict[str, Any],
             data: dict[str, Any]) -> None:
@@ -497,7 +498,7 @@ class Importer:
         source, name = row.get("source", ""), given(row.get("name"))
         email, company = given(row.get("email")), given(row.get("company"))
         check_capture(key, source, stamp, name, email, company)
-        new = NewLead(self.ids[key], Journey(key, stamp.occurred_at))
+        new = NewLead(self.ids[key], key, stamp.occurred_at)
         new.add("captured", stamp.occurred_at,
                 captured_attributes(key, source, stamp, name, email, company),
                 {"source": source, "name": name, "email": email, "company": company})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -580,15 +581,18 @@ class Journey:
     (`Lead.win`: the last proposal before the win, the latest when the win is in order).
     """
 
-    __slots__ = ("key", "last_proposal", "latest_at", "latest_step", "state", "steps")
+    __slots__ = ("key", "last_proposal", "latest_at", "latest_step", "recorded", "state")
 
-    def __init__(self, key: str, captured_at: datetime) -> None:
+    def __init__(self, key: str, captured_at: datetime,
+                 recorded: Mapping[tuple[str, datetime], Any]) -> None:
+        """`recorded`: its steps so far, (business name, instant) in the order recorded (the
+        order they happened), kept by whoever records them (an import's `NewLead`)."""
         self.key = key
         self.state = "captured"
         self.latest_at = captured_at
         self.latest_step = "captured"
         self.last_proposal: Decimal | None = None
-        self.steps: list[tuple[datetime, str]] = [(captured_at, "captured")]  # in order
+        self.recorded = recorded
 
     def check(self, event_name: str, stamp: Stamp) -> None:
         """`Lead._check`: refuses a step the lifecycle or the order of time refuses, in the
@@ -598,8 +602,9 @@ class Journey:
         if stamp.occurred_at < self.latest_at:
             # Its place: after every step that happened by then (at the same instant, in
             # the order recorded), as `Fact.order` places it among a lead's steps.
-            place = bisect_right(self.steps, stamp.occurred_at, key=lambda step: step[0])
-            names = [name for _, name in self.steps]
+            steps = list(self.recorded)
+            place = bisect_right(steps, stamp.occurred_at, key=lambda step: step[1])
+            names = [name for name, _ in steps]
             in_place = sequence_refusal(self.key, [*names[:place], event_name, *names[place:]])
             if in_place is not None and refusal is not None:
                 raise TransitionRefused(refusal)
@@ -614,7 +619,6 @@ class Journey:
         self.state = state_after(self.state, event_name)
         self.latest_at = occurred_at
         self.latest_step = event_name
-        self.steps.append((occurred_at, event_name))
         if event_name == "proposal":
             self.last_proposal = data["amount"]
 
