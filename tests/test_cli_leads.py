@@ -115,7 +115,10 @@ def test_bad_amounts_are_refused(signed: Handoff) -> None:
     signed.ok("lead", "handoff", "a", "--owner", "sam", "--at", "2026-03-02T11:00")
     signed.ok("lead", "accept", "a", "--at", "2026-03-02T12:00", actor="sam")
     for amount, reason in [("0", "greater than 0"), ("-5", "greater than 0"),
-                           ("12.345", "at most 2 decimals"), ("lots", "not an amount")]:
+                           ("12.345", "at most 2 decimals"), ("lots", "not an amount"),
+                           # Said as typed, not as the exponent Python would write it in.
+                           ("0.000000000000000000001",
+                            "at most 2 decimals, got 0.000000000000000000001")]:
         line = signed.refused("lead", "proposal", "a", "--amount", amount, actor="sam")
         assert reason in line
 

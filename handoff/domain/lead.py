@@ -731,10 +731,10 @@ def check_not_in_future(stamp: Stamp) -> None:
 def check_amount(amount: Decimal) -> None:
     if not amount.is_finite() or amount <= 0:
         raise InvalidInput(f"amount must be greater than 0, got {amount}")
-    plain_decimal(str(amount), "amount")  # as typed: an export writes it so (not 1E+3)
     check_amount_bound(amount)
-    if amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(f"amount must have at most 2 decimals, got {amount}")
+    if amount != amount.quantize(Decimal("0.01")):  # said in digits, as typed (not 1E-21)
+        raise InvalidInput(f"amount must have at most 2 decimals, got {amount:f}")
+    plain_decimal(str(amount), "amount")  # as typed: an export writes it so (not 1E+3)
 
 
 def _require_reason(reason: str, what: str) -> None:
