@@ -161,16 +161,21 @@ def test_check_and_identical_terms_record_nothing(handoff: Handoff, tmp_path: Pa
     assert "sales.decide_within_hours: must be a number" in handoff.refused("sla", "check", bad)
 
 
+def assert_identical_to_the_first(handoff: Handoff, path: str) -> None:
+    """The file's terms are version 1's: checked, no change; applied, nothing recorded."""
+    checked = handoff.json("sla", "check", path)
+    assert checked["identical_to"] == 1 and checked["changes"] == []
+    assert "identical to version 1" in handoff.ok("sla", "apply", path)
+    assert [v["version"] for v in handoff.json("sla", "history")] == [1]
+
+
 def test_terms_written_with_an_empty_table_are_identical_to_the_same_terms_without_it(
     handoff: Handoff, tmp_path: Path
 ) -> None:
     handoff.ok("sla", "apply", agreement(tmp_path, H1))
     # An empty [goal] and an empty rates table promise nothing more than leaving them out.
     padded = agreement(tmp_path, H1 + "rates = {}\n[goal]\n[calendar]\n", "padded.toml")
-    checked = handoff.json("sla", "check", padded)
-    assert checked["identical_to"] == 1 and checked["changes"] == []
-    assert "identical to version 1" in handoff.ok("sla", "apply", padded)
-    assert [v["version"] for v in handoff.json("sla", "history")] == [1]
+    assert_identical_to_the_first(handoff, padded)
 
 
 def test_the_same_days_listed_in_another_order_are_identical_terms(
@@ -183,10 +188,7 @@ def test_the_same_days_listed_in_another_order_are_identical_terms(
         '"mon", "tue", "wed"', '"2026-05-25", "2026-01-01"')))
     reordered = agreement(tmp_path, H1 + days.format(
         '"wed", "mon", "tue", "mon"', '"2026-01-01", "2026-05-25", "2026-01-01"'), "b.toml")
-    checked = handoff.json("sla", "check", reordered)
-    assert checked["identical_to"] == 1 and checked["changes"] == []
-    assert "identical to version 1" in handoff.ok("sla", "apply", reordered)
-    assert [v["version"] for v in handoff.json("sla", "history")] == [1]
+    assert_identical_to_the_first(handoff, reordered)
 
 
 def test_leads_are_handed_only_to_the_sales_side_of_the_team(
