@@ -342,7 +342,7 @@ class HandoffApp(Application[Any]):
             # sealed that erasure late: it vouches for nothing); details a forgetting
             # left behind (amended ones, before it erased them too) when forgotten again.
             erased = [(e[0], audit.entry_digest(e)) for e in erasures(lead)]
-            vouched = audit.vouched_erasures(self)
+            vouched = audit.vouched_erasures(self, lead.id.hex)
             unrecorded: list[list[Any]] = [
                 [position, digest.hex()] for position, digest in erased
                 if vouched.get(position) != (lead.id.hex, digest)

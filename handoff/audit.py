@@ -529,8 +529,9 @@ class _Erasures:
                     None)
 
 
-def _erasures(app: Any) -> _Erasures:
-    """Each entry a `lead forget` rewrote, by the erasures that vouch for it.
+def _erasures(app: Any, of_lead: str | None = None) -> _Erasures:
+    """Each entry a `lead forget` rewrote, by the erasures that vouch for it (of one lead,
+    its id as hex, when `of_lead` names one).
 
     Forgetting a person rewrites their lead's entries without their details, after
     recording which entries and what their digests will be, in an entry of the same lead,
@@ -544,6 +545,8 @@ def _erasures(app: Any) -> _Erasures:
     found = _Erasures({}, [])
     late = list(_late_seals(app)) if eventstore.table_exists(app, LATE_TABLE) else []
     for at, originator, state in eventstore.states_of_kind(app, get_topic(Lead.Forgotten)):
+        if of_lead is not None and originator != of_lead:
+            continue  # each erasure's seal is read: only those of the lead asked about
         sealed = _matches_its_seal(app, at, originator)
         if sealed is False:
             found.edited.append((at, originator))
@@ -559,10 +562,10 @@ def _erasures(app: Any) -> _Erasures:
     return found
 
 
-def vouched_erasures(app: Any) -> dict[int, tuple[str, bytes]]:
-    """Each entry a recorded `lead forget` vouches for having rewritten: its position ->
-    (its lead, its digest since)."""
-    return _erasures(app).rewritten
+def vouched_erasures(app: Any, lead: str) -> dict[int, tuple[str, bytes]]:
+    """Each entry of a lead (its id as hex) that a recorded `lead forget` vouches for having
+    rewritten: its position -> (the lead, its digest since)."""
+    return _erasures(app, lead).rewritten
 
 
 def _what_changed(

@@ -117,7 +117,7 @@ def is_demo_store(path: Path) -> bool:
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
         (demo_wrote,) = connection.execute("PRAGMA user_version").fetchone()
-    if "stored_events" not in tables or not demo_wrote:
+    if eventstore.SQLITE_EVENTS_TABLE not in tables or not demo_wrote:
         return False
     app = HandoffApp(locate(str(path)), create=False)
     try:
