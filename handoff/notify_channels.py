@@ -23,7 +23,7 @@ import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from handoff.domain.errors import InvalidInput
@@ -120,6 +120,18 @@ def _where(parts: SplitResult) -> str:
     return f"{parts.scheme.lower()}://{parts.hostname}{port}"
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook takes the POST itself. urllib would follow a 301, 302 or 303 with a GET
+    that drops the notice's text, and count the page it leads to (a login page, say) as a
+    delivery; so a redirect is an answer other than 2xx: a failed delivery."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_WEBHOOK_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 class Webhook:
     """A Slack-compatible incoming webhook: a JSON POST of `{"text": ...}`."""
 
@@ -139,7 +151,7 @@ class Webhook:
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+            with _WEBHOOK_OPENER.open(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
                 response.read()
         except urllib.error.HTTPError as error:
             raise DeliveryFailed(f"{self.label} answered HTTP {error.code}") from None

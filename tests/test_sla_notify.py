@@ -93,8 +93,15 @@ def serving_webhook(port: int = 0) -> Iterator[WebhookServer]:
                 if status == 200:
                     state.received.append(body["text"])
             self.send_response(status)
+            if 300 <= status < 400:  # elsewhere: a page that answers a GET, as a login page
+                self.send_header("Location", "/login")
             self.end_headers()
             self.wfile.write(b"ok")
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html>log in</html>")
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -317,6 +324,27 @@ def test_one_failure_does_not_stop_the_other_deliveries(
     at(clock, "2026-03-02T13:01:00-06:00")
     notify.ok("sla", "notify", "--webhook", webhook.url)
     assert warnings(webhook.received, "acme") == ["50 %"]
+    assert len(webhook.received) == 2
+
+
+def test_a_redirect_is_a_failed_delivery_not_followed_with_a_get(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer
+) -> None:
+    # urllib would follow a 302 with a GET, dropping the notice's text, and the page it
+    # leads to answers 200: the notices would be remembered as sent and never arrive.
+    webhook.statuses = [302, 301]
+    at(clock, "2026-03-02T13:00:00-06:00")
+    result = notify("sla", "notify", "--webhook", webhook.url)
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines()[-1] == "0 notices sent, 2 failed, 0 already sent"
+    assert result.stderr == (
+        f"Error: 2 notices not delivered ({webhook.where} answered HTTP 302); the next run"
+        " sends them again\n"
+    )
+    at(clock, "2026-03-02T13:01:00-06:00")
+    assert notify.ok("sla", "notify", "--webhook", webhook.url).splitlines()[-1] == (
+        "2 notices sent, 0 failed, 0 already sent"
+    )
     assert len(webhook.received) == 2
 
 
