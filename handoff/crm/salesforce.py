@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from handoff.crm.steps import (
@@ -26,6 +27,7 @@ from handoff.crm.steps import (
 )
 from handoff.domain.errors import Refused
 from handoff.importer import MalformedFile
+from handoff.instants import parse_amount
 
 # The names of the files in Salesforce's weekly Data Export, read from a directory.
 EXPORT_FILES = ("Lead.csv", "LeadHistory.csv", "OpportunityHistory.csv")
@@ -261,7 +263,15 @@ def _deal_steps(
         elif proposed is not None or "proposal" in meaning or "quote" in meaning:
             if not amount:
                 raise _RowRefused(origin, f"{stage} without an Amount: a proposal needs one")
-            if amount != proposed:
+            if proposed is None or _value(amount, origin) != _value(proposed, origin):
                 steps.append(Step(key, "proposal", at, origin, {"amount": amount}, reached=True))
                 proposed = amount
     return steps
+
+
+def _value(amount: str, origin: Origin) -> Decimal:
+    """An Amount as a number: 30000.00 and 30000 are the same amount, not a revision."""
+    try:
+        return parse_amount(amount)
+    except Refused as error:
+        raise _RowRefused(origin, str(error)) from None
