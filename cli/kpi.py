@@ -63,7 +63,7 @@ def kpi(obj: Any, month: str | None, quarter: str | None, start: str | None, end
     if fmt == "json":
         print_json(result)
     elif fmt == "csv":
-        print_csv([*_CSV_COLUMNS, *_CSV_CONTEXT], list(_csv_rows(result)))
+        print_csv([*_CSV_COLUMNS, *_CSV_CONTEXT, _CSV_GROUPED_BY], list(_csv_rows(result, by)))
     else:
         print_kpi_table(result, by, obj.instants)
 
@@ -72,33 +72,42 @@ _CSV_COLUMNS = ("group", "section", "metric", "actual", "target")
 # What every row was computed on (SPEC §5: the basis always named; §3: the restatements
 # that changed the period's figures, by version, as `sla history` lists them).
 _CSV_CONTEXT = ("basis", "from", "to", "timezone", "as_of", "restated_by_versions")
+# Which rows are a group's: `group` names the report's totals `all`, and a source or an
+# owner may be named `all` too; empty for the totals, `source` or `owner` for a group.
+_CSV_GROUPED_BY = "grouped_by"
 
 
-def _csv_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
+def _csv_rows(result: dict[str, Any], by: str | None) -> Iterator[list[Any]]:
     period = result["period"]
     context = [
         result["basis"], period["from"], period["to"], period["timezone"], result["as_of"],
         ";".join(str(r["version"]) for r in result["restatements"]),
     ]
-    for row in _metric_rows(result):
-        yield [*row, *context]
+    for row, grouped_by in _metric_rows(result, by):
+        yield [*row, *context, grouped_by]
 
 
-def _metric_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
-    targets = result["targets"]
-    blocks = [("all", result), *result.get("groups", {}).items()]
-    for group, block in blocks:
-        for name, value in block["counts"].items():
-            yield [group, "counts", name, value, targets[name] if group == "all" else None]
-        target = targets["revenue_won"] if group == "all" else None
-        yield [group, "revenue", "revenue_won", block["revenue_won"], target]
-        for name, value in block["rates"].items():
-            yield [group, "rates", name, value, targets[name] if group == "all" else None]
-        for name, value in block["sla"].items():
-            yield [group, "sla", name, value, None]
-        for section in ("follow_up", "speed_to_lead"):
-            for name, value in (block.get(section) or {}).items():
-                yield [group, section, name, value, None]
+def _metric_rows(result: dict[str, Any], by: str | None) -> Iterator[tuple[list[Any], str]]:
+    """Each metric's row, with what its group is one of (empty for the totals): the
+    targets are the totals' alone, whatever a group is named."""
+    blocks = [("all", result, result["targets"], ""),
+              *((name, block, {}, by or "") for name, block in result.get("groups", {}).items())]
+    for group, block, targets, grouped_by in blocks:
+        for row in _block_rows(group, block, targets):
+            yield row, grouped_by
+
+
+def _block_rows(group: str, block: dict[str, Any], targets: dict[str, Any]) -> Iterator[list[Any]]:
+    for name, value in block["counts"].items():
+        yield [group, "counts", name, value, targets.get(name)]
+    yield [group, "revenue", "revenue_won", block["revenue_won"], targets.get("revenue_won")]
+    for name, value in block["rates"].items():
+        yield [group, "rates", name, value, targets.get(name)]
+    for name, value in block["sla"].items():
+        yield [group, "sla", name, value, None]
+    for section in ("follow_up", "speed_to_lead"):
+        for name, value in (block.get(section) or {}).items():
+            yield [group, section, name, value, None]
 
 
 def _as_read(instants: Instants | None, instant: str) -> str:

@@ -72,10 +72,22 @@ def test_kpi_table_names_the_basis_and_flags_thin_rates(handoff: Handoff) -> Non
 def test_kpi_csv_has_one_row_per_metric(handoff: Handoff) -> None:
     lines = handoff.ok("kpi", "--month", "2026-03", "--format", "csv").splitlines()
     assert lines[0] == (
-        "group,section,metric,actual,target,basis,from,to,timezone,as_of,restated_by_versions"
+        "group,section,metric,actual,target,basis,from,to,timezone,as_of,restated_by_versions,"
+        "grouped_by"
     )
     assert any(line.startswith("all,counts,qualified,1,40,flow,2026-03-01,2026-03-31,")
                for line in lines)
+
+
+def test_kpi_csv_tells_a_group_named_all_from_the_totals(handoff: Handoff) -> None:
+    handoff.ok("lead", "capture", "fair-1", "--source", "all", "--at", "2026-03-03T09:00")
+    text = handoff.ok("kpi", "--month", "2026-03", "--by", "source", "--format", "csv")
+    captured = [(r["group"], r["grouped_by"], r["actual"], r["target"])
+                for r in csv.DictReader(io.StringIO(text))
+                if r["section"] == "counts" and r["metric"] == "captured"]
+    # The totals alone carry the targets (a group was given them by its name `all`).
+    assert sorted(captured) == [("all", "", "2", "144"), ("all", "source", "1", ""),
+                                ("web", "source", "1", "")]
 
 
 def test_kpi_csv_names_what_every_row_was_computed_on(handoff: Handoff) -> None:
