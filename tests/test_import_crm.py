@@ -405,6 +405,21 @@ def test_bad_contacts_are_refused_with_their_lines_and_nothing_is_written(
     assert march(signed)["counts"]["captured"] == 0
 
 
+def test_an_empty_key_is_refused_naming_the_column_as_hubspot_does(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    lines = HUBSPOT.read_text().splitlines()
+    lines[1] = lines[1].replace(lines[1].split(",")[0], '""', 1)
+    bad = tmp_path / "contacts.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    result = signed("import", str(bad), "--from", "hubspot")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[0] == (
+        f"{bad}: line 2: Record ID is empty: every lead needs its key"  # not 'Record Id'
+    )
+    assert march(signed)["counts"]["captured"] == 0
+
+
 def test_a_tab_in_a_contacts_name_is_refused_with_its_line(
     signed: Handoff, tmp_path: Path
 ) -> None:

@@ -116,7 +116,7 @@ class _Contact:
     def read_into(self, reading: Reading, key_column: str, source_column: str) -> None:
         key = self.row.get(key_column, "")
         if not key:
-            raise Refused(f"{key_column.title()} is empty: every lead needs its key")
+            raise Refused(f"{_named(key_column, KEY)} is empty: every lead needs its key")
         became = {stage: self.when(label) for stage, label in BECAME.items()}
         created = self.when("Create Date")
         stage = "".join(self.cell("Lifecycle Stage").casefold().split())
@@ -136,7 +136,7 @@ class _Contact:
         self.check_order(captured_at, became)
         source = self.row.get(source_column, "")
         if not source:
-            raise Refused(f"{source_column.title()} is empty: every lead needs a source")
+            raise Refused(f"{_named(source_column, SOURCE)} is empty: every lead needs a source")
         owner = self.cell("Contact owner")
         if owner:
             reading.owners[key] = owner
