@@ -16,8 +16,8 @@ from handoff.application import HandoffApp
 from handoff.audit import seal_quietly
 from handoff.cli.output import Instants
 from handoff.cli.progress import progress_on_terminal
-from handoff.domain.bounds import check_text
-from handoff.domain.errors import LOG_CHANGED, InvalidInput, Refused
+from handoff.domain.bounds import check_actor
+from handoff.domain.errors import LOG_CHANGED, Refused
 from handoff.eventstore import changed_underneath
 from handoff.store import (
     DEFAULT_STORE,
@@ -49,11 +49,7 @@ class Session:
     def actor(self) -> str:
         """Who is recording: checked when a command reads it, as the store is when one opens
         it, so that `--help` and the commands that record nothing run whatever it is."""
-        actor = self._actor.strip()
-        if not actor:
-            raise InvalidInput("--actor (or HANDOFF_ACTOR) is empty: give who is recording")
-        check_text("--actor", actor)
-        return actor
+        return check_actor("--actor (or HANDOFF_ACTOR)", self._actor.strip())
 
     @property
     def instants(self) -> Instants:

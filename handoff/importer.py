@@ -17,7 +17,7 @@ from eventsourcing.persistence import RecordConflictError
 
 from handoff.application import HandoffApp, apply_step
 from handoff.domain.agreement import AgreementRegister
-from handoff.domain.bounds import check_text, json_value, whole_number
+from handoff.domain.bounds import check_actor, json_value, whole_number
 from handoff.domain.errors import ConcurrentChange, InvalidInput, LeadExists, Refused, UnknownLead
 from handoff.domain.lead import (
     STEP_EVENTS,
@@ -488,8 +488,13 @@ class Importer:
         self.changed[key] = lead
         return True
 
+    def _actor_of(self, row: dict[str, str]) -> str:
+        """Who records the row: its `actor` cell, or whoever runs the import when it is empty."""
+        cell = row.get("actor")
+        return check_actor("actor", cell) if cell else self.actor
+
     def _stamp(self, event_name: str, occurred_at: datetime, row: dict[str, str]) -> Stamp:
-        actor = check_text("actor", row.get("actor")) or self.actor
+        actor = self._actor_of(row)
         owner = row.get("owner") if event_name == "handed" else None
         return self.stamp(event_name, actor, occurred_at, owner=owner)
 
@@ -549,7 +554,7 @@ class Importer:
         _refuse_foreign_columns(row, "visits")
         day = parse_day(row.get("at", ""))
         visits = whole_number(row.get("visits", ""), "visits")
-        actor = check_text("actor", row.get("actor")) or self.actor
+        actor = self._actor_of(row)
         traffic = self.days[day]
         if day in self.days_recorded or traffic.visits == visits:
             return False

@@ -73,6 +73,10 @@ EDITS = {
          "line 5: entry 4 of lead 'L' is recorded at 2100-01-01T00:00:00Z, after now"),
     "an empty owner":
         ("Handed", set_to("owner", " "), "line 4: a handoff needs an owner"),
+    "a step recorded by nobody":
+        ("Qualified", set_to("actor", " "), "line 3: actor is empty: give who is recording"),
+    "visits recorded by nobody":
+        ("VisitsRecorded", set_to("actor", ""), "line 7: actor is empty: give who is recording"),
     "a source on two lines":
         ("Captured", set_to("source", "web\nads"), "line 2: source must be one line"),
     "a control character in a reason":

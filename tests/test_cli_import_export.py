@@ -106,6 +106,25 @@ def test_missing_optional_columns_are_read_as_empty(handoff: Handoff, tmp_path: 
     assert handoff.json("lead", "history", "z")[0]["actor"] == "maria"
 
 
+def test_a_row_recorded_by_nobody_is_refused_as_a_blank_actor_is(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Every event carries who recorded it (SPEC §2): an `actor` cell of spaces names nobody,
+    and is refused as `--actor " "` is, rather than recorded; an empty one is whoever
+    runs the import."""
+    rows = ("lead,event,at,actor,source,visits\n"
+            "z,captured,2026-03-02T09:00Z,  ,web,\n"
+            ",visits,2026-03-02, ,,5\n")
+    result = handoff("import", write(tmp_path, rows))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{tmp_path / 'rows.csv'}: line 2: actor is empty: give who is recording",
+        f"{tmp_path / 'rows.csv'}: line 3: actor is empty: give who is recording",
+        "Error: 2 rows are bad; nothing was written",
+    ]
+    assert nothing_recorded(handoff)
+
+
 def test_a_dry_run_checks_everything_and_writes_nothing(handoff: Handoff, tmp_path: Path) -> None:
     out = handoff.ok("import", write(tmp_path, JOURNEYS), "--dry-run")
     assert "12 would be recorded" in out

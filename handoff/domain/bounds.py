@@ -128,6 +128,16 @@ def check_key(key: str) -> str:
     return key
 
 
+def check_actor(what: str, actor: str) -> str:
+    """Who records an entry (SPEC §2: every event carries who recorded it): named, not
+    blank, wherever the name comes from (--actor, an import's cell, a backup's entry), and
+    one line, as any text."""
+    if not actor.strip():
+        raise InvalidInput(f"{what} is empty: give who is recording")
+    check_text(what, actor)
+    return actor
+
+
 def check_text(what: str, value: str | None, multiline: bool = False) -> str | None:
     """A free text (source, owner, name, reason...): bounded, and one line unless it may wrap.
 
