@@ -107,6 +107,20 @@ def test_the_review_lists_the_breaches_of_the_month(march: Handoff, tmp_path: Pa
     assert "33.3%" in page  # compliance: 1 in time / (1 + 2 breached)
 
 
+def test_the_reviews_breaches_say_what_their_business_hours_measure(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """BOLT-2, handed on Tuesday at 10:00 and due on Wednesday at 10:00, was accepted on
+    Thursday at 10:00: 8 business hours past due, 16 from the handoff. The table showed the
+    8 under a note saying its hours ran from the handoff to the decision."""
+    breaches = review(march, tmp_path).split("Breaches of the month")[1]
+    bolt = breaches.split("BOLT-2")[1].split("</tr>")[0]
+    assert "<td>8.0 h</td>" in bolt, bolt
+    assert "<th>business hours past due</th>" in breaches
+    assert "from the due instant to the decision" in breaches
+    assert "from the handoff to its decision" not in breaches
+
+
 def test_the_review_breaks_the_month_down_by_source_and_owner(
     march: Handoff, tmp_path: Path
 ) -> None:
