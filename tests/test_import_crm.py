@@ -611,6 +611,19 @@ def test_a_bad_salesforce_row_is_refused_with_its_file_and_line(
     ]
 
 
+def test_a_salesforce_export_given_twice_is_refused_rather_than_counted_twice(
+    signed: Handoff
+) -> None:
+    """The Lead export named twice (or its directory and the file in it) was read twice:
+    'imported 8 Salesforce leads', its captures 'skipped (already recorded)' in an empty
+    store."""
+    lead_file = SALESFORCE / "Lead.csv"
+    for given in ([lead_file, lead_file], [SALESFORCE, lead_file]):
+        line = signed.refused("import", *map(str, given), "--from", "salesforce")
+        assert line == f"Error: {lead_file}: given twice: give each export once"
+    assert signed.ok("lead", "list", "--format", "csv").splitlines()[1:] == []
+
+
 def test_salesforce_history_without_the_lead_export_is_refused(signed: Handoff) -> None:
     line = signed.refused(
         "import", str(SALESFORCE / "LeadHistory.csv"), "--from", "salesforce"

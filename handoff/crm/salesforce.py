@@ -56,7 +56,9 @@ _Rows = list[tuple[Origin, dict[str, str]]]
 
 
 def export_files(paths: Sequence[Path]) -> list[Path]:
-    """The files given, a directory standing for the export files it holds."""
+    """The files given, a directory standing for the export files it holds. A file given
+    twice (by name, or in its directory too) is refused: its rows read twice counted each
+    lead twice, and its steps as already recorded."""
     files: list[Path] = []
     for path in paths:
         if not path.is_dir():
@@ -67,6 +69,11 @@ def export_files(paths: Sequence[Path]) -> list[Path]:
         if not held:
             raise MalformedFile(f"{path}: holds none of {', '.join(EXPORT_FILES)}")
         files.extend(held)
+    seen: set[Path] = set()
+    for file in files:
+        if file.resolve() in seen:
+            raise MalformedFile(f"{file}: given twice: give each export once")
+        seen.add(file.resolve())
     return files
 
 
