@@ -27,6 +27,7 @@ from handoff.store import (
     driver_said,
     empty_store,
     locate,
+    stopped_by_the_server,
 )
 
 
@@ -239,6 +240,9 @@ class HandoffGroup(click.Group):
                 raise click.ClickException(denied) from None
             if changed_underneath(error):
                 raise click.ClickException(LOG_CHANGED) from None
+            stopped = stopped_by_the_server(error)
+            if stopped is not None:
+                raise click.ClickException(f"store error: {stopped}") from None
             raise click.ClickException(
                 f"internal error: {type(error).__name__}: {driver_said(error)} "
                 "(set HANDOFF_DEBUG=1 to see the traceback)"

@@ -6,6 +6,7 @@ import getpass
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -61,6 +62,21 @@ def cannot_write(error: BaseException) -> str | None:
                 "): run it as a user who has it (one who may only read the store reads the"
                 " KPIs once another has brought them up to date)"
             )
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return None
+
+
+def stopped_by_the_server(error: BaseException) -> str | None:
+    """What the PostgreSQL server said when it stopped the command (a statement timeout
+    its administrator set for the user, the server shutting down, a full disk), however
+    wrapped; None for any other error: SQL that handoff got wrong stays an internal error."""
+    psycopg = sys.modules.get("psycopg")  # not loaded: not a PostgreSQL store's error
+    seen: BaseException | None = error
+    for _ in range(5):  # the library's error, SQLAlchemy's, the driver's
+        if seen is None or psycopg is None:
+            break
+        if isinstance(seen, psycopg.OperationalError):
+            return driver_said(seen)
         seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
     return None
 

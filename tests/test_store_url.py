@@ -221,3 +221,27 @@ def test_a_password_with_a_quote_or_slash_in_a_store_name_is_never_shown(
     line = Handoff(f"host=db password={password} dbname=sales").refused(
         "kpi", "--month", "2026-03")
     assert "retPW" not in line, line
+
+
+def test_a_command_the_server_stops_says_so_in_one_line_and_writes_nothing(
+    pg_store: str, tmp_path: Path
+) -> None:
+    """A database administrator may give the store's user a statement_timeout (here 1 ms,
+    in the URL's libpq options): a step or an import the server cancels is a store error,
+    not an internal one, and leaves nothing behind."""
+    Handoff(pg_store).ok("lead", "capture", "k-1", "--source", "web", "--at",
+                         "2026-03-02T09:00Z")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("lead,event,at,source\n"
+                    + "".join(f"k-{n},captured,2026-03-02T10:00Z,web\n" for n in range(2, 200)))
+    cancelled = Handoff(f"{pg_store}?options=-c%20statement_timeout%3D1")
+    for command in (("lead", "capture", "k-2", "--source", "web", "--at", "2026-03-02T10:00Z"),
+                    ("lead", "qualify", "k-1", "--at", "2026-03-02T10:00Z"),
+                    ("import", str(rows))):
+        result = cancelled(*command)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "canceling statement due to statement timeout" in result.stderr, result.stderr
+        assert "internal error" not in result.stderr, result.stderr
+    assert Handoff(pg_store).ok("lead", "list", "--format", "csv").splitlines()[1:] == [
+        "k-1,captured,web,,2026-03-02T09:00:00Z,,,"]
