@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 
+from handoff import switches
 from handoff.application import HandoffApp, apply_step
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.bounds import check_actor, json_value, whole_number
@@ -133,7 +134,11 @@ def read_rows(text: str, keep: Keep | None = None) -> list[Row]:
     Text cells are kept exactly as written, as the command line keeps what it is given (a
     cell neutralised by `export` against spreadsheet formulas reads back as recorded).
     """
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    with switches.cells_of_any_length():
+        return _read_rows(csv.reader(io.StringIO(text, newline=""), strict=True), keep)
+
+
+def _read_rows(reader: Any, keep: Keep | None) -> list[Row]:
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -167,10 +172,7 @@ def read_rows(text: str, keep: Keep | None = None) -> list[Row]:
                 rows.append((line, cells))
             line = reader.line_num + 1
     except csv.Error as error:
-        reason = str(error)
-        if "end of data" in reason or "field larger than field limit" in reason:
-            # (in a large file, an open quote takes in the rest of it as one cell)
-            reason = "a quote is never closed"
+        reason = "a quote is never closed" if "end of data" in str(error) else str(error)
         raise MalformedFile(f"line {line}: {reason}") from None
     return rows
 

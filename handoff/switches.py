@@ -6,7 +6,9 @@ writes a million rows: the defaults suited to small commands cost it several tim
 
 from __future__ import annotations
 
+import csv
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -48,6 +50,22 @@ def no_cyclic_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def cells_of_any_length() -> Iterator[None]:
+    """Read CSV cells of any length for the duration, then put the reader's limit back.
+
+    The csv module refuses a cell longer than 131,072 characters, and said so in its own
+    words ('field larger than field limit'): a text too long for handoff is refused by the
+    row's checks, in theirs, and a CRM export's long notes are in columns the import does
+    not read. A quote never closed still ends at the file's end, where the reader says so.
+    """
+    was = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(was)
 
 
 def tune_sqlite(connection: Any, _record: Any = None) -> None:

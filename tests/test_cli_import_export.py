@@ -382,6 +382,23 @@ def test_a_stray_quote_is_refused_with_the_line_where_its_cell_starts(
     assert "no store at" in handoff.refused("lead", "show", "c-10")
 
 
+@pytest.mark.parametrize("cell", ["x" * 200_000, '"' + "x" * 200_000 + '"'],
+                         ids=["bare", "quoted"])
+def test_a_cell_far_too_long_is_refused_as_too_long_not_as_a_stray_quote(
+    handoff: Handoff, tmp_path: Path, cell: str
+) -> None:
+    """A source of 200,000 characters, quoted or not, was refused as 'a quote is never
+    closed' (the csv module's own limit, 131,072 characters, taken for an open quote)."""
+    path = write(tmp_path, f"lead,event,at,source\nk-1,captured,2026-03-02T09:00Z,{cell}\n")
+    result = handoff("import", path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{path}: line 2: source has at most 2000 characters, got 200000",
+        "Error: 1 row is bad; nothing was written",
+    ]
+    assert nothing_recorded(handoff)
+
+
 def test_a_line_break_in_a_cell_that_cannot_hold_one_is_refused_with_its_line(
     handoff: Handoff, tmp_path: Path
 ) -> None:

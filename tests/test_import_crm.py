@@ -494,6 +494,18 @@ def test_an_older_export_with_contact_id_and_original_source(signed: Handoff) ->
     assert signed.json("lead", "show", "551")["source"] == "Organic Search"
 
 
+def test_a_hubspot_column_the_import_does_not_read_may_hold_a_long_text(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """An export of every property carries long notes (an e-mail's body): a cell of 200,000
+    characters refused the whole export as 'field larger than field limit (131072)'."""
+    rows = HUBSPOT.read_text(encoding="utf-8-sig").splitlines()
+    notes = tmp_path / "contacts.csv"
+    notes.write_text("\n".join([rows[0] + ",Notes", *(r + ',"' + "n" * 200_000 + '"'
+                                                       for r in rows[1:])]) + "\n")
+    assert "imported" in signed.ok("import", str(notes), "--from", "hubspot")
+
+
 def test_a_file_that_is_not_a_hubspot_export_is_refused_in_one_line(
     signed: Handoff, tmp_path: Path
 ) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import gc
+import io
 import sqlite3
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from handoff.switches import (
     SQLITE_CACHE_KIB,
     SQLITE_INDEX_BUILD_CACHE_KIB,
     SQLITE_INDEX_BUILD_THREADS,
+    cells_of_any_length,
     no_cyclic_gc,
     sqlite_index_builds,
     tune_postgres_for_index_builds,
@@ -103,3 +106,10 @@ def test_index_builds_get_more_memory_to_sort_in_for_their_transaction_only() ->
         after = connection.execute("SHOW maintenance_work_mem").fetchone()
     assert during == (POSTGRES_INDEX_BUILD_MEMORY,)
     assert after == before != during
+
+
+def test_csv_cells_of_any_length_are_read_for_the_duration_only() -> None:
+    before = csv.field_size_limit()
+    with cells_of_any_length():
+        assert next(csv.reader(io.StringIO("x" * (before + 1)))) == ["x" * (before + 1)]
+    assert csv.field_size_limit() == before

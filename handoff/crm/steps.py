@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from handoff import switches
 from handoff.application import HandoffApp
 from handoff.domain.errors import Refused
 from handoff.domain.steps import (
@@ -125,7 +126,7 @@ def read_table(
         with (
             io.StringIO(text, newline="") if text is not None
             else path.open(encoding="utf-8-sig", newline="")
-        ) as stream:
+        ) as stream, switches.cells_of_any_length():
             return _read_rows(path, stream, {name.casefold() for name in keep})
     except (OSError, UnicodeDecodeError) as error:
         raise MalformedFile(cannot_read(path, error)) from None
