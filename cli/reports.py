@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from handoff.cli.output import output_option, print_json
 from handoff.cli.tables import print_table
@@ -102,15 +103,30 @@ def report(obj: Any, month: str | None, quarter: str | None, out: str, as_of: st
     click.echo(f"wrote the {month or quarter} review to {out}")
 
 
+def _demo_file(ctx: click.Context, out: str) -> str:
+    """The file the demo builds: --out, or the global --store typed before `demo`, where
+    every other command reads its store (HANDOFF_STORE is not taken: it may name a team's
+    store, which the demo would refuse anyway)."""
+    root = ctx.find_root()
+    if root.get_parameter_source("store") is not ParameterSource.COMMANDLINE:
+        return out
+    store = str(root.params["store"])
+    if ctx.get_parameter_source("out") is ParameterSource.COMMANDLINE and out != store:
+        raise click.UsageError(f"--store {store!r} and --out {out!r} name two files: the "
+                               "demo builds one (give --out alone)")
+    return store
+
+
 @click.command()
 @click.option("--seed", type=int, default=1, show_default=True,
               help="The same seed builds the same store (on the same day).")
 @click.option("--out", default="handoff-demo.sqlite", show_default=True, metavar="FILE",
-              help="The store file to build; an earlier demo there is replaced, "
-              "any other file is left alone.")
+              help="The store file to build (or --store typed before demo); an earlier "
+              "demo there is replaced, any other file is left alone.")
 @click.option("--months", type=click.IntRange(min=2, max=36), default=12, show_default=True,
               help="Months of history before the current one.")
-def demo(seed: int, out: str, months: int) -> None:
+@click.pass_context
+def demo(ctx: click.Context, seed: int, out: str, months: int) -> None:
     """Build a realistic sample store, then print the KPIs of its last full month.
 
     A year of leads from several sources with seasonality, daily traffic, recycled
@@ -126,6 +142,7 @@ def demo(seed: int, out: str, months: int) -> None:
     from handoff.simulation import TIMEZONE
     from handoff.store import locate
 
+    out = _demo_file(ctx, out)
     if "://" in out:
         raise click.UsageError("--out names the SQLite file the demo writes, not a database URL")
     today = now_utc().astimezone(TIMEZONE).date()

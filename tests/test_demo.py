@@ -244,3 +244,20 @@ def test_the_demo_is_a_sqlite_file_not_a_database_url() -> None:
         main, ["demo", "--out", "postgresql+psycopg://postgres@127.0.0.1/x"])
     assert result.exit_code == 2
     assert "--out names the SQLite file the demo writes" in result.stderr
+
+
+def test_the_global_store_typed_before_demo_names_the_file_it_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`handoff --store mine.sqlite demo`, the way every other command takes its store,
+    built handoff-demo.sqlite in the current folder and left mine.sqlite missing."""
+    monkeypatch.chdir(tmp_path)
+    mine = tmp_path / "mine.sqlite"
+    result = CliRunner().invoke(main, ["--store", str(mine), "demo", "--months", "2"])
+    assert result.exit_code == 0, result.output
+    assert f"Built the demo store {mine}" in result.output
+    assert mine.exists() and not (tmp_path / "handoff-demo.sqlite").exists()
+    other = CliRunner().invoke(main, ["--store", str(mine), "demo", "--out", "b.sqlite"])
+    assert other.exit_code == 2
+    assert other.stderr.startswith(f"Error: --store {str(mine)!r} and --out 'b.sqlite' name"
+                                   " two files"), other.stderr
