@@ -22,6 +22,13 @@ Feature: Tamper evidence
       When someone slips a win for lead "acme-1" into the store before the record's first entry
       Then the check names log entry 0, of lead "acme-1", as inserted
 
+    Example: A win slipped in after the record's last entry is named, sealed or not
+      Given a lead "acme-1" with a proposal of 30000
+      And every entry of the record is sealed
+      When someone slips a win for lead "acme-1" into the store after the record's last entry
+      And Maria reads the March figures ten minutes later
+      Then the check names the slipped win, of lead "acme-1", as out of its lead's order
+
   Rule: Entries sealed after the fact are named as such at every check
     An entry is sealed when the command that recorded it ends. When a later command seals
     it instead (that command was stopped before its end, or the seals were deleted and the

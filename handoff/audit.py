@@ -409,7 +409,8 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
     head = last.positions[-1] if last is not None else eventstore.BEFORE_FIRST
     checked = erased = 0
     erasures = _erasures(app)
-    entries = _Peek(eventstore.every_stored_entry(app))
+    order = _RecordOrder(eventstore.every_stored_entry(app))
+    entries = _Peek(iter(order))
     seals = _Peek(_all_seals(app) if sealed else iter(()))
     while (sealed_entry := seals.next()) is not None:
         position, originator, digest_kept = sealed_entry
@@ -437,6 +438,10 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
         raise TamperedLog(f"{_name(app, entry[0], entry[1])} was inserted")
     chain = _Chain(last)
     unsealed, link = _seal_in_memory(chain, entries.rest(), expected)
+    if order.first is not None:  # matching its seal, or sealed as it came
+        position, originator = order.first
+        raise TamperedLog(f"{_name(app, position, originator)} is out of its record's order:"
+                          " inserted, or an earlier entry of its record removed or moved")
     if expected is not None:
         _check_extends(app, expected, chain.head, link)
     late = tuple(_late_seals(app)) if eventstore.table_exists(app, LATE_TABLE) else ()
@@ -592,6 +597,27 @@ def _what_changed(
     )
     what = "reordered" if sealed_elsewhere else "edited"
     return f"{_name(app, position, originator)} was {what}"
+
+
+class _RecordOrder:
+    """The log's entries as read, noting the first one its record cannot have there: each
+    record's entries come in their order (1, 2, 3...), as the library writes them and every
+    reader of a lead, a day or the register rebuilds it. An entry appended by hand, or
+    sealed by a later command as it came, matches its seal; its place in its record does
+    not."""
+
+    def __init__(self, entries: Iterator[eventstore.StoredEntry]) -> None:
+        self._entries = entries
+        self._versions: dict[str, int] = {}  # each record's last entry so far
+        self.first: tuple[int, str] | None = None  # (position, record) out of its order
+
+    def __iter__(self) -> Iterator[eventstore.StoredEntry]:
+        for entry in self._entries:
+            position, originator, version = entry[0], entry[1], entry[2]
+            if self.first is None and version != self._versions.get(originator, 0) + 1:
+                self.first = (position, originator)
+            self._versions[originator] = version
+            yield entry
 
 
 class _Peek(Generic[T]):

@@ -303,6 +303,24 @@ def test_an_entry_inserted_among_sealed_ones_is_named(history: Handoff) -> None:
     )
 
 
+def test_an_entry_appended_by_hand_out_of_its_records_order_is_named(
+    history: Handoff
+) -> None:
+    """A copy of a proposal appended as entry 99 of its lead, then sealed as it came by the
+    next command: the lead could no longer be read ('the log was changed underneath
+    handoff ...; `handoff audit verify` names it'), while audit verify said the log was
+    intact."""
+    tamper = Tamperer(history.store)
+    proposal = tamper.at("Lead.ProposalSent")
+    tamper.insert_copy(proposal, at=1000, version=99)
+    named = ("Error: log entry 1000 (lead 'acme-1') is out of its record's order: inserted,"
+             " or an earlier entry of its record removed or moved")
+    assert history.refused("audit", "verify") == named
+    history.ok("kpi", "--month", "2026-03")  # its end seals the entry as it stands
+    assert "audit verify" in history.refused("lead", "history", "acme-1")
+    assert history.refused("audit", "verify") == named
+
+
 @pytest.mark.parametrize("position", [0, -7, -(2**63)])
 def test_an_entry_inserted_before_the_first_is_named(history: Handoff, position: int) -> None:
     """Neither store numbers an entry below 1, but either takes one numbered so by hand

@@ -62,6 +62,22 @@ def _(app: HandoffApp, key: str) -> None:
     )
 
 
+@when(parsers.re(r'someone slips a win for lead "(?P<key>[^"]+)" into the store after the'
+                 r" record's last entry"), target_fixture="slipped")
+def _(app: HandoffApp, key: str) -> int:
+    """As entry 99 of its lead, which no command writes: the library writes a record's
+    entries one after the other. A later command seals it as it came."""
+    last = eventstore.entries_of(app, lead_id(key))[-1]
+    position = eventstore.last_notification_id(app) + 1
+    _underneath(
+        app,
+        "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state)"
+        " SELECT ?, originator_id, 99, 'handoff.domain.lead:Lead.Won', state FROM {events}"
+        " WHERE {position} = ?", position, last[0],
+    )
+    return position
+
+
 @when(parsers.re(r"someone deletes the record's seals and raises the proposal of lead"
                  r' "(?P<key>[^"]+)" to (?P<amount>\d+)'))
 def _(app: HandoffApp, key: str, amount: str) -> None:
@@ -99,6 +115,16 @@ def _(app: HandoffApp, position: str, key: str) -> None:
     with pytest.raises(audit.TamperedLog) as refusal:
         audit.verify(app)
     assert str(refusal.value) == f"log entry {position} (lead {key!r}) was inserted"
+
+
+@then(parsers.re(r'the check names the slipped win, of lead "(?P<key>[^"]+)", as out of its'
+                 r" lead's order"))
+def _(app: HandoffApp, slipped: int, key: str) -> None:
+    with pytest.raises(audit.TamperedLog) as refusal:
+        audit.verify(app)
+    assert str(refusal.value) == (
+        f"log entry {slipped} (lead {key!r}) is out of its record's order: inserted, or an"
+        " earlier entry of its record removed or moved")
 
 
 @then(parsers.re(r'every check names the entries of lead "(?P<key>[^"]+)" as sealed late by'
