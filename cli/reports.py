@@ -109,8 +109,12 @@ def _demo_file(ctx: click.Context, out: str) -> str:
     store, which the demo would refuse anyway)."""
     root = ctx.find_root()
     if root.get_parameter_source("store") is not ParameterSource.COMMANDLINE:
+        if not out.strip():  # Path("") is the current folder, "not a demo store"
+            raise click.UsageError("--out is empty: name the file the demo builds")
         return out
     store = str(root.params["store"])
+    if not store.strip():
+        raise click.UsageError("--store is empty: name the file the demo builds")
     if ctx.get_parameter_source("out") is ParameterSource.COMMANDLINE and out != store:
         raise click.UsageError(f"--store {store!r} and --out {out!r} name two files: the "
                                "demo builds one (give --out alone)")

@@ -261,3 +261,13 @@ def test_the_global_store_typed_before_demo_names_the_file_it_builds(
     assert other.exit_code == 2
     assert other.stderr.startswith(f"Error: --store {str(mine)!r} and --out 'b.sqlite' name"
                                    " two files"), other.stderr
+
+
+@pytest.mark.parametrize("named", [["demo", "--out", ""], ["--store", "", "demo"]])
+def test_an_empty_name_for_the_demos_file_is_refused_as_such(named: list[str]) -> None:
+    """Path('') is the current folder: the demo said '. exists and is not a demo store'."""
+    result = CliRunner().invoke(main, named)
+    assert result.exit_code == 2
+    option = named[named.index("") - 1]
+    assert result.stderr == (f"Error: {option} is empty: name the file the demo builds (see"
+                             " 'main demo --help')\n"), result.stderr
