@@ -19,7 +19,14 @@ from handoff import switches
 from handoff.application import HandoffApp, apply_step
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.bounds import check_actor, json_value, whole_number
-from handoff.domain.errors import ConcurrentChange, InvalidInput, LeadExists, Refused, UnknownLead
+from handoff.domain.errors import (
+    ConcurrentChange,
+    InvalidInput,
+    LeadExists,
+    MissedStepRefused,
+    Refused,
+    UnknownLead,
+)
 from handoff.domain.lead import (
     STEP_EVENTS,
     Journey,
@@ -176,6 +183,12 @@ def _read_rows(reader: Any, keep: Keep | None) -> list[Row]:
         raise MalformedFile(f"line {line}: {reason}") from None
     return rows
 
+
+# How a file records a step it dates before its lead's later ones.
+_IN_FILE_ORDER = (
+    "a file's rows are applied in their order: put this row before the lead's later ones"
+    " (a step missed and logged late is recorded by its lead command, with --why)"
+)
 
 _BAD_ROW = "__bad__"  # a row that could not be read into cells, with the reason
 
@@ -407,6 +420,8 @@ class Importer:
                 report.recorded += 1
             else:
                 report.skipped += 1
+        except MissedStepRefused as error:  # a file gives no --why: its order is the remedy
+            report.errors.append(RowError(line, str(error.remedied(_IN_FILE_ORDER))))
         except Refused as error:
             report.errors.append(RowError(line, str(error)))
 

@@ -382,6 +382,27 @@ def test_a_stray_quote_is_refused_with_the_line_where_its_cell_starts(
     assert "no store at" in handoff.refused("lead", "show", "c-10")
 
 
+def test_a_row_dated_before_its_leads_later_rows_is_told_how_a_file_places_it(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A call listed after the acceptance it preceded was told to 'give --why with the
+    reason', which import has no option for and a file no column."""
+    path = write(tmp_path, "lead,event,at,source,owner\n"
+                 "k,captured,2026-03-02T09:00Z,web,\n"
+                 "k,qualified,2026-03-02T10:00Z,,\n"
+                 "k,handed,2026-03-02T11:00Z,,sam\n"
+                 "k,accepted,2026-03-02T13:00Z,,\n"
+                 "k,contacted,2026-03-02T12:00Z,,\n")
+    result = handoff("import", path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{path}: line 6: lead 'k': 2026-03-02T12:00:00Z is before its previous event"
+        " (accepted at 2026-03-02T13:00:00Z); a file's rows are applied in their order: put"
+        " this row before the lead's later ones (a step missed and logged late is recorded"
+        " by its lead command, with --why)")
+    assert nothing_recorded(handoff)
+
+
 @pytest.mark.parametrize("cell", ["x" * 200_000, '"' + "x" * 200_000 + '"'],
                          ids=["bare", "quoted"])
 def test_a_cell_far_too_long_is_refused_as_too_long_not_as_a_stray_quote(

@@ -59,6 +59,20 @@ class TimeRefused(Refused):
         return self._sentence(instant)
 
 
+class MissedStepRefused(TimeRefused):
+    """A step dated before its lead's latest, where only a reason for recording it late
+    lets it in: `remedy` says how to give one, in the words of where the step came from
+    (a command's --why; a file cannot give one)."""
+
+    def __init__(self, sentence: Callable[[Wording], str], remedy: str) -> None:
+        super().__init__(lambda at: f"{sentence(at)}; {remedy}")
+        self._bare = sentence
+
+    def remedied(self, remedy: str) -> MissedStepRefused:
+        """The same refusal, with another way to remedy it."""
+        return MissedStepRefused(self._bare, remedy)
+
+
 class ActorRefused(Refused):
     """The agreement's team does not let this actor record this event."""
 

@@ -21,7 +21,13 @@ from handoff.domain.bounds import (
     check_text,
     plain_decimal,
 )
-from handoff.domain.errors import InvalidInput, TimeRefused, TransitionRefused
+from handoff.domain.errors import (
+    InvalidInput,
+    MissedStepRefused,
+    TimeRefused,
+    TransitionRefused,
+    Wording,
+)
 from handoff.domain.steps import (
     PERSONAL_DATA,
     Fact,
@@ -521,15 +527,16 @@ def before_previous(
     """The refusal of a step at `occurred_at` on a lead whose latest step is `previous`, at
     `latest` (a later instant), when no reason for recording it late is given: told to give
     one, unless the lifecycle refuses the step in its place too (`refused_in_place`)."""
-    remedy = (
-        "; to record a step that was missed at its true time, give --why with the reason"
-        if refused_in_place is None
-        else f", where the protocol refuses it too ({refused_in_place})"
-    )
-    return TimeRefused(
-        lambda at: f"lead {key!r}: {at(occurred_at)} is before its previous event "
-        f"({previous} at {at(latest)}){remedy}"
-    )
+    def sentence(at: Wording) -> str:
+        return (f"lead {key!r}: {at(occurred_at)} is before its previous event "
+                f"({previous} at {at(latest)})")
+
+    if refused_in_place is None:
+        return MissedStepRefused(
+            sentence, "to record a step that was missed at its true time, give --why with"
+            " the reason")
+    return TimeRefused(lambda at: f"{sentence(at)}, where the protocol refuses it too"
+                                  f" ({refused_in_place})")
 
 
 def check_capture(
