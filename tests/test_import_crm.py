@@ -506,6 +506,21 @@ def test_a_hubspot_column_the_import_does_not_read_may_hold_a_long_text(
     assert "imported" in signed.ok("import", str(notes), "--from", "hubspot")
 
 
+def test_a_column_the_import_reads_named_twice_refuses_the_export(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """A custom property labelled as a default one ('Email' beside 'EMAIL'): the last of
+    the two was read, silently. One the import does not read may come twice."""
+    rows = HUBSPOT.read_text(encoding="utf-8-sig").splitlines()
+    twice = tmp_path / "contacts.csv"
+    twice.write_text("\n".join([rows[0] + ",EMAIL,Notes,Notes",
+                                *(r + ",someone@else.example,a,b" for r in rows[1:])]) + "\n")
+    assert signed.refused("import", str(twice), "--from", "hubspot") == (
+        f"Error: {twice}: line 1: the column 'email' is named twice (in any letter case): the"
+        " import cannot tell which one to read")
+    assert signed.ok("lead", "list", "--format", "csv").splitlines()[1:] == []
+
+
 def test_a_file_that_is_not_a_hubspot_export_is_refused_in_one_line(
     signed: Handoff, tmp_path: Path
 ) -> None:

@@ -143,6 +143,11 @@ def _read_rows(
     except csv.Error as error:
         raise MalformedFile(f"{path}: line 1: {error}") from None
     wanted = [(n, name) for n, name in enumerate(header) if name in kept]
+    names = [name for _, name in wanted]
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:  # which of the two holds the contact's? The export does not say
+        raise MalformedFile(f"{path}: line 1: the column {twice!r} is named twice (in any"
+                            " letter case): the import cannot tell which one to read")
     rows: list[tuple[int, dict[str, str]]] = []
     line = reader.line_num + 1
     try:
