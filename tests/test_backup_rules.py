@@ -73,10 +73,6 @@ EDITS = {
          "line 5: entry 4 of lead 'L' is recorded at 2100-01-01T00:00:00Z, after now"),
     "an empty owner":
         ("Handed", set_to("owner", " "), "line 4: a handoff needs an owner"),
-    "a step recorded by nobody":
-        ("Qualified", set_to("actor", " "), "line 3: actor is empty: give who is recording"),
-    "visits recorded by nobody":
-        ("VisitsRecorded", set_to("actor", ""), "line 7: actor is empty: give who is recording"),
     "a source on two lines":
         ("Captured", set_to("source", "web\nads"), "line 2: source must be one line"),
     "a control character in a reason":
@@ -152,6 +148,20 @@ def test_a_backup_holding_what_no_command_would_record_is_refused_and_writes_not
     assert refusal.startswith(f"Error: {reason}"), refusal
     assert refusal.endswith("nothing was written"), refusal
     assert nothing_recorded(handoff)
+
+
+def test_a_backup_of_steps_an_earlier_release_recorded_by_a_blank_actor_is_restored(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Before the import refused an actor cell of spaces, it recorded one as it was: the
+    backup of such a store is restored as it was recorded, not refused."""
+    backup = edited_backup(recorded_history(tmp_path), tmp_path, "Qualified",
+                           set_to("actor", "   "))
+    handoff.ok("import", str(backup))
+    steps = handoff.json("lead", "history", "L")
+    assert [(s["event"], s["actor"]) for s in steps][:2] == [
+        ("captured", "maria"), ("qualified", "   ")
+    ]
 
 
 def test_a_backup_never_makes_handoff_load_a_module_it_names(

@@ -19,7 +19,7 @@ from handoff.domain.agreement import (
     changes_between,
     check_restatement,
 )
-from handoff.domain.bounds import MAX_COUNT, check_actor, check_day, check_text, day_from_text
+from handoff.domain.bounds import MAX_COUNT, check_day, check_entry_actor, check_text, day_from_text
 from handoff.domain.business_time import END_OF_DAY, WEEKDAYS, time_of_day
 from handoff.domain.errors import InvalidAgreement, InvalidInput
 
@@ -383,7 +383,7 @@ def check_entry(register: AgreementRegister | None, entry: Any) -> None:
     kind = type(entry).__name__  # the register's events are declared by its methods
     if kind == "Opened":
         return
-    check_actor("actor", entry.actor)
+    check_entry_actor(entry.actor)
     if kind in ("VersionProposed", "VersionApplied"):
         check_document(entry.document)
         check_restatement(getattr(entry, "restates", None))

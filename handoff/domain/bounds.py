@@ -129,13 +129,20 @@ def check_key(key: str) -> str:
 
 
 def check_actor(what: str, actor: str) -> str:
-    """Who records an entry (SPEC §2: every event carries who recorded it): named, not
-    blank, wherever the name comes from (--actor, an import's cell, a backup's entry), and
-    one line, as any text."""
+    """Who records an entry now (SPEC §2: every event carries who recorded it): named, not
+    blank, wherever the name comes from (--actor, an import's cell), and one line, as any
+    text. What a backup's entries hold is checked by check_entry_actor."""
     if not actor.strip():
         raise InvalidInput(f"{what} is empty: give who is recording")
     check_text(what, actor)
     return actor
+
+
+def check_entry_actor(actor: str) -> None:
+    """Who recorded an entry a backup holds: one line, as any text, but possibly blank. A
+    release before check_actor recorded an import's actor cell of spaces as it was, and a
+    backup of that store is restored as it was recorded, not refused."""
+    check_text("actor", actor)
 
 
 def check_text(what: str, value: str | None, multiline: bool = False) -> str | None:

@@ -13,9 +13,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from handoff.domain.bounds import (
-    check_actor,
     check_amount_bound,
     check_count,
+    check_entry_actor,
     check_instant,
     check_key,
     check_text,
@@ -646,7 +646,7 @@ def check_entry(lead: Lead | None, entry: Lead.Event) -> None:
     """Refuse an entry (a backup's) that the command recording it would have refused on the
     lead as it then stood (None: not captured yet): the same checks, in the same words, so
     that a restored lead reads as one the commands recorded."""
-    check_actor("actor", entry.actor)
+    check_entry_actor(entry.actor)
     if lead is None or isinstance(entry, Lead.Captured):
         if lead is not None or not isinstance(entry, Lead.Captured):
             raise InvalidInput("a lead's entries begin with its capture, and only there")

@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from handoff.domain.bounds import check_actor, check_count, check_day
+from handoff.domain.bounds import check_count, check_day, check_entry_actor
 from handoff.domain.errors import InvalidInput, TimeRefused
 from handoff.domain.steps import in_the_future
 
@@ -74,6 +74,6 @@ def check_entry(traffic: TrafficDay | None, entry: Any) -> None:
                            f"{traffic.day if traffic else 'a day opened before them'}")
     else:
         check_count(entry.visits, "visits")
-        check_actor("actor", entry.actor)
+        check_entry_actor(entry.actor)
         # Counted once the day had begun in the agreement's zone, whichever it was then.
         _check_begun(entry.day, entry.recorded_at, _EARLIEST_ZONE)

@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from handoff.domain.bounds import check_actor, check_count, check_text
+from handoff.domain.bounds import check_count, check_entry_actor, check_text
 from handoff.domain.errors import InvalidInput
 from handoff.words import shortened
 
@@ -103,7 +103,7 @@ def check_entry(log: VerificationLog | None, entry: Any) -> None:
     if type(entry).__name__ != "Verified":  # the log's events are declared by its methods
         return
     check_text("handoff_version", entry.handoff_version)
-    check_actor("actor", entry.actor)
+    check_entry_actor(entry.actor)
     for clause in entry.clauses:
         if not isinstance(clause, dict) or set(clause) != _CLAUSE_KEYS:
             raise InvalidInput(f"a verified clause holds {', '.join(sorted(_CLAUSE_KEYS))},"
