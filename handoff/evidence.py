@@ -72,9 +72,9 @@ def evidence_for(
                         "define how the figures are computed, and are checked by `sla verify`.")
     if measure == "enforced":
         steps = sum(kpis["counts"][name] for name in STAGE_NAMES)
-        return Evidence("enforced", f"{steps:,} steps happened in the period, as its flow "
-                        "KPIs count them; the tool refuses any step against this clause, so "
-                        "none broke it.")
+        # Not "steps happened": flow does not count a re-sent proposal again.
+        return Evidence("enforced", f"The period's flow KPIs count {steps:,} steps; the tool "
+                        "refuses any step against this clause, so none broke it.")
     if measure in ("follow-up", "speed to lead"):
         return _follow_up_evidence(measure, kpis)
     if measure == "restatements":
