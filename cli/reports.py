@@ -148,7 +148,8 @@ def demo(ctx: click.Context, seed: int, out: str, months: int) -> None:
 
     out = _demo_file(ctx, out)
     if "://" in out:
-        raise click.UsageError("--out names the SQLite file the demo writes, not a database URL")
+        raise click.UsageError(f"the demo builds a SQLite file, not a database: {out!r} is a "
+                               "URL (give a file name)")
     today = now_utc().astimezone(TIMEZONE).date()
     built = build_demo(Path(out), seed=seed, today=today, months=months)
     click.echo(

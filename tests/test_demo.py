@@ -239,11 +239,14 @@ def test_the_demo_review_names_its_restatement_and_replays_before_it(tmp_path: P
     assert before["sla"] != kpi()["sla"]
 
 
-def test_the_demo_is_a_sqlite_file_not_a_database_url() -> None:
-    result = CliRunner().invoke(
-        main, ["demo", "--out", "postgresql+psycopg://postgres@127.0.0.1/x"])
+@pytest.mark.parametrize("where", ["--out", "--store"])
+def test_the_demo_is_a_sqlite_file_not_a_database_url(where: str) -> None:
+    url = "postgresql+psycopg://postgres@127.0.0.1/x"
+    named = ["demo", "--out", url] if where == "--out" else ["--store", url, "demo"]
+    result = CliRunner().invoke(main, named)
     assert result.exit_code == 2
-    assert "--out names the SQLite file the demo writes" in result.stderr
+    assert result.stderr.startswith(f"Error: the demo builds a SQLite file, not a database: "
+                                    f"{url!r} is a URL"), result.stderr
 
 
 def test_the_global_store_typed_before_demo_names_the_file_it_builds(
