@@ -408,11 +408,28 @@ def _postgres(store: str) -> StoreLocation:
 _PASSWORD_PAIR = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\S+)", re.IGNORECASE)
 
 
+def _userinfo_typed_raw_hidden(store: str) -> str:
+    """A password typed with a raw `/`, `?` or `#` (not %-encoded) ends the URL's host part
+    early, so its `@` lands in the path, query or fragment and the URL's own password is
+    not all of it. Then everything from the user's `:` to the last `@` is taken for the
+    password and hidden, even if that hides more than the password: nothing of it shows."""
+    scheme, _, rest = store.partition("://")
+    authority_end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    last_at = rest.rfind("@")
+    if last_at <= authority_end:
+        return store
+    colon = rest.find(":")
+    if colon < 0 or colon > rest.find("@"):
+        return store  # no password before the first `@`: a user's name only
+    return f"{scheme}://{rest[:colon]}:***{rest[last_at:]}"
+
+
 def without_password(store: str) -> str:
     """The store as shown to people: a URL's password replaced by *** (whatever its scheme:
     a URL refused as unsupported is shown so too), and any `password=` in other text."""
     if "://" not in store:
         return _PASSWORD_PAIR.sub(r"\1***", store)
+    store = _userinfo_typed_raw_hidden(store)
     try:
         url = urlsplit(store)
         if url.password is None and "password=" not in url.query:

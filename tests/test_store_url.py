@@ -112,6 +112,16 @@ def test_an_unsupported_url_hides_a_password_in_its_query_too() -> None:
     assert "'mysql://sam@db/sales?password=***'" in line
 
 
+@pytest.mark.parametrize("password", ["S3c/retPW", "S3c?retPW", "S3c#retPW", "p@ss:w/rdPW"])
+def test_a_password_typed_with_a_raw_slash_question_or_hash_is_never_shown(password: str) -> None:
+    """Not %-encoded, such a character ends the URL's host part inside the password: the
+    URL is refused, and none of the password is echoed in the refusal."""
+    line = Handoff(f"postgresql+psycopg://sam:{password}@127.0.0.1:1/sales").refused(
+        "lead", "show", "k")
+    assert "PW" not in line and "S3c" not in line, line
+    assert "sam:***@127.0.0.1:1/sales" in line
+
+
 def test_an_empty_store_name_is_refused_as_such(tmp_path: Path) -> None:
     line = Handoff("").refused("lead", "show", "k")
     assert line == ("Error: no store named: --store (or HANDOFF_STORE) is empty; give a file"
