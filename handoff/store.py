@@ -146,12 +146,20 @@ class StoreLocation:
 
     def refuse_if_uncreatable(self) -> None:
         """Refuse, before any work, a SQLite store whose folder does not exist (no store is
-        ever created there: a mistyped path is said as such)."""
-        folder = Path(self.sqlite_path).parent
-        if not self.is_postgres and not folder.is_dir():
+        ever created there: a mistyped path is said as such), or, for a store that does not
+        exist yet, whose folder this user may not write (read-only media, another's folder):
+        the store, its draft and its creation lock are all written there."""
+        path = Path(self.sqlite_path)
+        if self.is_postgres:
+            return
+        shown = without_password(str(path.parent))
+        if not path.parent.is_dir():
             raise StoreUnavailable(
-                f"cannot create store {self.given!r}: folder {without_password(str(folder))}"
-                " does not exist")
+                f"cannot create store {self.given!r}: folder {shown} does not exist")
+        if not path.exists() and not os.access(path.parent, os.W_OK):
+            raise StoreUnavailable(
+                f"cannot create store {self.given!r}: folder {shown} may not be written"
+                " (read-only media, or no permission)")
 
     @property
     def sqlite_path(self) -> str:

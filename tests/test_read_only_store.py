@@ -68,6 +68,24 @@ def test_every_read_command_works_on_a_store_on_read_only_media(
     assert verification.stdout == ""
 
 
+def test_a_store_is_not_created_in_a_folder_that_may_not_be_written(
+    read_only_folder: Path,
+) -> None:
+    """Every command that would create the store there says so in one line, the demo too,
+    rather than failing on the lock file it would write beside the store."""
+    remounted = subprocess.run(["mount", "-o", "remount,ro", str(read_only_folder)],
+                               capture_output=True)
+    assert remounted.returncode == 0, remounted.stderr
+    new = Handoff(str(read_only_folder / "new.sqlite"))
+    for command in (("lead", "capture", "k", "--source", "web"),
+                    ("traffic", "record", "--date", "2026-10-01", "--visits", "3"),
+                    ("demo",)):
+        refusal = new.refused(*command)
+        assert refusal == (f"Error: cannot create store '{new.store}': folder"
+                           f" {read_only_folder} may not be written (read-only media, or no"
+                           " permission)"), refusal
+
+
 def test_a_postgresql_user_who_may_only_read_is_told_so_in_one_line(
     pg_store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
