@@ -57,6 +57,7 @@ def build_demo(path: Path, seed: int, today: date, months: int = 12) -> DemoStor
     """Build a demo store of `months` months up to `today` in a file, replacing an old demo."""
     if months < 2:
         raise Refused("the demo needs at least 2 months (one per agreement version)")
+    locate(str(path)).refuse_if_uncreatable(replacing=True)
     clear_demo_file(path)
     first_day = month_start(today, -months)
     revision_day = month_start(today, -(months - months // 2))

@@ -144,11 +144,12 @@ class StoreLocation:
                 f" handoff does not know, such as {tables[0]!r}): give a handoff store's"
                 " file, or a new one")
 
-    def refuse_if_uncreatable(self) -> None:
+    def refuse_if_uncreatable(self, replacing: bool = False) -> None:
         """Refuse, before any work, a SQLite store whose folder does not exist (no store is
         ever created there: a mistyped path is said as such), or, for a store that does not
-        exist yet, whose folder this user may not write (read-only media, another's folder):
-        the store, its draft and its creation lock are all written there."""
+        exist yet (or that is `replacing`, as the demo replaces its own), whose folder this
+        user may not write (read-only media, another's folder): the store, its draft and its
+        creation lock are all written there."""
         path = Path(self.sqlite_path)
         if self.is_postgres:
             return
@@ -156,7 +157,7 @@ class StoreLocation:
         if not path.parent.is_dir():
             raise StoreUnavailable(
                 f"cannot create store {self.given!r}: folder {shown} does not exist")
-        if not path.exists() and not os.access(path.parent, os.W_OK):
+        if (replacing or not path.exists()) and not os.access(path.parent, os.W_OK):
             raise StoreUnavailable(
                 f"cannot create store {self.given!r}: folder {shown} may not be written"
                 " (read-only media, or no permission)")

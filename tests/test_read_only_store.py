@@ -86,6 +86,19 @@ def test_a_store_is_not_created_in_a_folder_that_may_not_be_written(
                            " permission)"), refusal
 
 
+def test_the_demo_is_not_rebuilt_over_its_store_on_read_only_media(
+    tmp_path: Path, read_only_folder: Path
+) -> None:
+    built = tmp_path / "demo.sqlite"
+    build_demo(built, seed=2, today=date(2026, 11, 27), months=2)
+    shutil.copy(built, read_only_folder / "demo.sqlite")
+    remounted = subprocess.run(["mount", "-o", "remount,ro", str(read_only_folder)],
+                               capture_output=True)
+    assert remounted.returncode == 0, remounted.stderr
+    refusal = Handoff(str(read_only_folder / "demo.sqlite")).refused("demo")
+    assert f"folder {read_only_folder} may not be written" in refusal, refusal
+
+
 def test_a_postgresql_user_who_may_only_read_is_told_so_in_one_line(
     pg_store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
