@@ -417,6 +417,13 @@ def _postgres(store: str) -> StoreLocation:
 _PASSWORD_PAIR = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\S+)", re.IGNORECASE)
 
 
+def _is_secret(option: str) -> bool:
+    """A query option holding a secret: libpq's `password` and `sslpassword` (the client
+    key's passphrase), in whatever letter case was typed (libpq refuses a wrong case, and
+    says the option's name, not its value)."""
+    return option.lower().endswith("password")
+
+
 def _userinfo_typed_raw_hidden(store: str) -> str:
     """A password typed with a raw `/`, `?` or `#` (not %-encoded) ends the URL's host part
     early, so its `@` lands in the path, query or fragment and the URL's own password is
@@ -441,17 +448,15 @@ def without_password(store: str) -> str:
     store = _userinfo_typed_raw_hidden(store)
     try:
         url = urlsplit(store)
-        if url.password is None and "password=" not in url.query:
+        query = parse_qsl(url.query, keep_blank_values=True)
+        if url.password is None and not any(_is_secret(key) for key, _ in query):
             return store
         netloc = url.netloc
         if url.password is not None:
             user, _, host = netloc.rpartition("@")
             netloc = f"{user.split(':', 1)[0]}:***@{host}"
-        query = "&".join(
-            f"{k}=***" if k == "password" else f"{k}={v}"
-            for k, v in parse_qsl(url.query, keep_blank_values=True)
-        )
-        shown = urlunsplit(url._replace(netloc=netloc, query=query))
+        shown = urlunsplit(url._replace(netloc=netloc, query="&".join(
+            f"{k}=***" if _is_secret(k) else f"{k}={v}" for k, v in query)))
         if not netloc and store.startswith(f"{url.scheme}://"):  # urlunsplit drops the //
             shown = f"{url.scheme}://{shown.removeprefix(f'{url.scheme}:')}"
         return shown

@@ -28,6 +28,15 @@ def test_a_password_in_the_query_is_hidden_too() -> None:
     assert shown == "postgresql://sam@db/sales?password=***&sslmode=require"
 
 
+@pytest.mark.parametrize("option", ["sslpassword", "PASSWORD"])
+def test_the_client_keys_passphrase_in_the_query_is_hidden_too(option: str) -> None:
+    """libpq's sslpassword is a secret as much as the password, whatever its letter case."""
+    line = Handoff(f"postgresql+psycopg://sam@127.0.0.1:1/sales?{option}=S3cret&sslmode=require"
+                   ).refused("lead", "show", "k")
+    assert "S3cret" not in line, line
+    assert f"/sales?{option}=***&sslmode=require" in line
+
+
 def test_a_url_with_no_host_is_shown_as_written_but_its_password() -> None:
     """libpq's form with the host in the query: its two slashes stay."""
     shown = without_password("postgresql:///sales?host=127.0.0.1&password=s3cret")
