@@ -28,7 +28,7 @@ from handoff.domain.lead import Lead
 from handoff.domain.steps import Stamp
 from handoff.plan import months_between
 from handoff.simulation import MARKETING, NEW_HIRE, SALES, TIMEZONE, Simulation, month_start
-from handoff.store import locate
+from handoff.store import locate, sqlite_uri
 
 DEFAULT_DEMO_FILE = "handoff-demo.sqlite"
 DEMO_AGREEMENT = "Demo growth agreement"  # the name of its first version marks a demo store
@@ -115,7 +115,7 @@ def is_demo_store(path: Path) -> bool:
         if file.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
             return False
     # Look before opening it as a store: opening would add tables to a foreign database.
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+    with sqlite3.connect(sqlite_uri(path, "mode=ro"), uri=True) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
         (demo_wrote,) = connection.execute("PRAGMA user_version").fetchone()
     if eventstore.SQLITE_EVENTS_TABLE not in tables or not demo_wrote:

@@ -130,7 +130,7 @@ class StoreLocation:
         import sqlite3
 
         try:
-            connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+            connection = sqlite3.connect(sqlite_uri(path, "mode=ro"), uri=True)
             try:
                 tables = sorted(name for (name,) in connection.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'table'"))
@@ -365,7 +365,14 @@ def _read_only_uri(path: Path) -> str | None:
     if not path.is_file() or os.access(path, os.W_OK):
         return None
     mode = "mode=ro" if os.access(path.parent, os.W_OK) else "immutable=1"
-    return f"file:{quote(str(path))}?{mode}"
+    return sqlite_uri(path, mode)
+
+
+def sqlite_uri(path: Path, mode: str) -> str:
+    """SQLite's URI for the file at `path` opened with `mode` (`mode=ro`): every byte of its
+    name %-encoded as the file system holds it, so that a name with `?`, `#` or `%` in it, or
+    bytes that are not UTF-8 (Python holds them as surrogates), names that same file."""
+    return f"file:{quote(os.fsencode(path))}?{mode}"
 
 
 def _postgres(store: str) -> StoreLocation:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -220,6 +221,23 @@ def test_a_file_whose_name_holds_an_equals_sign_is_still_a_store(tmp_path: Path)
     store = str(tmp_path / "q=1.sqlite")
     Handoff(store).ok("lead", "capture", "k", "--source", "web")
     assert Handoff(store).json("lead", "show", "k")["key"] == "k"
+
+
+def test_a_file_whose_name_is_not_utf8_is_a_store_every_command_reads(tmp_path: Path) -> None:
+    """A name with bytes that are not UTF-8 (Python holds them as surrogates) is the file's
+    own: the store the first command created there is the one the next opens."""
+    store = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.sqlite")
+    Handoff(store).ok("lead", "capture", "k", "--source", "web")
+    assert Handoff(store).json("lead", "show", "k")["key"] == "k"
+
+
+@pytest.mark.parametrize("name", ["demo#1.sqlite", "demo?1.sqlite", "demo%41.sqlite"])
+def test_the_demo_rebuilds_its_own_store_whatever_its_name_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Handoff(name).ok("demo", "--months", "2")
+    assert "Built the demo store" in Handoff(name).ok("demo", "--months", "2")
 
 
 def test_a_password_in_a_file_name_is_never_shown(tmp_path: Path) -> None:
