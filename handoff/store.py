@@ -383,13 +383,14 @@ def _postgres(store: str) -> StoreLocation:
     """
     shown = without_password(store)
     try:
+        store.encode()  # bytes that are not UTF-8, held as surrogates: no server reads them
         url = urlsplit(store)
         options = dict(parse_qsl(url.query, keep_blank_values=True, strict_parsing=bool(url.query)))
         # As libpq reads a URL, its query's host, port, user and database name stand over
         # the URL's own (`postgresql:///sales?host=/var/run/postgresql`: a socket folder).
         # Taken out of the options, every connection the store opens uses the same ones.
         port = int(options.pop("port", None) or url.port or 5432)
-    except ValueError:
+    except ValueError:  # UnicodeEncodeError included
         raise StoreUnavailable(f"not a database URL: {shown!r}") from None
     host = options.pop("host", None) or url.hostname or "localhost"
     user = options.pop("user", None) or (unquote(url.username) if url.username else "")

@@ -240,6 +240,13 @@ def test_the_demo_rebuilds_its_own_store_whatever_its_name_holds(
     assert "Built the demo store" in Handoff(name).ok("demo", "--months", "2")
 
 
+@pytest.mark.parametrize("part", [b"/sal\xe9s", b"?application_name=\xe9", b"/sales@"])
+def test_a_url_with_bytes_that_are_not_utf8_is_refused_in_one_line(part: bytes) -> None:
+    url = os.fsdecode(b"postgresql+psycopg://sam:S3cret\xe9@127.0.0.1:1" + part)
+    line = Handoff(url).refused("lead", "show", "k")
+    assert line.startswith("Error: not a database URL: 'postgresql+psycopg://sam:***@"), line
+
+
 def test_a_password_in_a_file_name_is_never_shown(tmp_path: Path) -> None:
     """Whatever was meant, a `password=` in the text named is not echoed."""
     line = Handoff(str(tmp_path / "x password=S3cretPW" / "s.sqlite")).refused(
