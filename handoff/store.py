@@ -182,7 +182,12 @@ class StoreLocation:
         path = Path(self.sqlite_path)
         if self.is_postgres or path.exists():
             return None
-        lock = _CreationLock.hold(path)
+        try:
+            lock = _CreationLock.hold(path)
+        except OSError as error:  # its lock file cannot be made (a folder of that name, ...)
+            raise StoreUnavailable(
+                f"cannot create store {self.given!r}: {error.strerror or error}:"
+                f" {without_password(str(_CreationLock.file_for(path)))}") from None
         if path.exists():  # another command created it while this one waited
             lock.release()
             return None
@@ -228,11 +233,15 @@ class _CreationLock:
     path: Path
     fd: int
 
+    @staticmethod
+    def file_for(store: Path) -> Path:
+        return store.with_name(f".{store.name}.creating")
+
     @classmethod
     def hold(cls, store: Path) -> _CreationLock:
         import fcntl
 
-        path = store.with_name(f".{store.name}.creating")
+        path = cls.file_for(store)
         while True:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX)

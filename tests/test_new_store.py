@@ -85,6 +85,15 @@ def test_a_command_that_records_puts_its_new_store_in_place(tmp_path: Path) -> N
     assert "1 entries match their seals" in handoff.ok("audit", "verify")
 
 
+def test_a_store_whose_lock_file_cannot_be_made_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A folder where the lock file beside a new store goes (`.NAME.creating`)."""
+    (tmp_path / ".s.sqlite.creating").mkdir()
+    line = Handoff(str(tmp_path / "s.sqlite")).refused("lead", "capture", "k", "--source", "web")
+    assert line == (f"Error: cannot create store '{tmp_path / 's.sqlite'}': Is a directory:"
+                    f" {tmp_path / '.s.sqlite.creating'}")
+    assert not (tmp_path / "s.sqlite").exists()
+
+
 def test_a_refused_command_leaves_a_file_that_was_there(tmp_path: Path) -> None:
     existing = tmp_path / "store.sqlite"
     existing.touch()  # made by someone else: not this command's to remove
