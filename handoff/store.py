@@ -30,6 +30,9 @@ READ_ONLY = (
 
 # PostgreSQL's error code for a right the database user lacks (insufficient_privilege).
 _DENIED = "42501"
+# A PostgreSQL server that only reads: a hot standby (a replica), or a database or user set
+# to default_transaction_read_only.
+_READ_ONLY_TRANSACTION = "25006"
 
 
 def driver_said(error: BaseException) -> str:
@@ -47,9 +50,10 @@ def cannot_write(error: BaseException) -> str | None:
     for _ in range(5):  # the library's error, SQLAlchemy's, the driver's
         if seen is None:
             break
-        if "readonly database" in str(seen):  # SQLite's
-            return READ_ONLY
         sqlstate = getattr(seen, "sqlstate", None)
+        # SQLite's words, or PostgreSQL's code
+        if "readonly database" in str(seen) or sqlstate == _READ_ONLY_TRANSACTION:
+            return READ_ONLY
         if "database is locked" in str(seen) or sqlstate == eventstore.LOCK_NOT_AVAILABLE:
             return (
                 f"the store is busy: another command has held it for"

@@ -183,6 +183,17 @@ def _verified_unsealed(reader: Handoff, kept: str) -> None:
     assert reader.ok("audit", "digest").strip() == kept
 
 
+def test_a_postgresql_server_that_only_reads_is_said_to_be_read_only(pg_store: str) -> None:
+    """A replica (a hot standby), or a database set to read only: each command that must write
+    says the store is read-only, as on SQLite; reading commands work."""
+    Handoff(pg_store).ok("lead", "capture", "k", "--source", "web")
+    replica = Handoff(pg_store + "?options=-c%20default_transaction_read_only%3Don")
+    assert replica.json("lead", "show", "k")["key"] == "k"
+    for command in (("lead", "capture", "k2", "--source", "web"),
+                    ("lead", "qualify", "k"), ("projections", "rebuild")):
+        assert replica.refused(*command).startswith("Error: the store is read-only: "), command
+
+
 def test_a_read_only_copy_whose_seals_are_missing_is_verified_without_writing(
     tmp_path: Path, read_only_folder: Path
 ) -> None:
