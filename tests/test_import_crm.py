@@ -574,15 +574,23 @@ def test_salesforce_history_maps_owner_status_and_opportunity_stages(signed: Han
     assert signed.json("lead", "show", "00Q8d000001CccCEAS")["state"] == "captured"
 
 
+def edited_opportunity_history(tmp_path: Path, old: str, new: str) -> tuple[Path, Path]:
+    """A copy of the Salesforce export whose OpportunityHistory.csv says `new` where it
+    said `old`: the export's folder and that file."""
+    export = tmp_path / "export"
+    shutil.copytree(SALESFORCE, export)
+    deals = export / "OpportunityHistory.csv"
+    assert old in deals.read_text()
+    deals.write_text(deals.read_text().replace(old, new))
+    return export, deals
+
+
 def test_an_amount_written_otherwise_is_not_a_revised_proposal(
     signed: Handoff, tmp_path: Path
 ) -> None:
     # The deal moves on to Negotiation/Review at the same amount, written without cents.
-    export = tmp_path / "export"
-    shutil.copytree(SALESFORCE, export)
-    deals = export / "OpportunityHistory.csv"
-    deals.write_text(deals.read_text().replace('"Negotiation/Review","27500.00"',
-                                               '"Negotiation/Review","30000"'))
+    export, _ = edited_opportunity_history(tmp_path, '"Negotiation/Review","27500.00"',
+                                           '"Negotiation/Review","30000"')
     signed.ok("import", str(export), "--from", "salesforce")
     assert [(e, amount) for e, _, amount in steps(signed, "00Q8d000001AaaAEAS")][-3:] == [
         ("contacted", None), ("proposal", 30000), ("won", 27500),  # one proposal, not two
@@ -592,11 +600,8 @@ def test_an_amount_written_otherwise_is_not_a_revised_proposal(
 def test_a_salesforce_amount_that_is_not_one_is_refused_with_its_line(
     signed: Handoff, tmp_path: Path
 ) -> None:
-    export = tmp_path / "export"
-    shutil.copytree(SALESFORCE, export)
-    deals = export / "OpportunityHistory.csv"
-    deals.write_text(deals.read_text().replace('"Negotiation/Review","27500.00"',
-                                               '"Negotiation/Review","27,500"'))
+    export, deals = edited_opportunity_history(tmp_path, '"Negotiation/Review","27500.00"',
+                                               '"Negotiation/Review","27,500"')
     result = signed("import", str(export), "--from", "salesforce", "--dry-run")
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
@@ -625,11 +630,8 @@ def test_salesforce_files_are_known_by_their_headers_in_any_order(
 def test_a_bad_salesforce_row_is_refused_with_its_file_and_line(
     signed: Handoff, tmp_path: Path
 ) -> None:
-    export = tmp_path / "export"
-    shutil.copytree(SALESFORCE, export)
-    deals = export / "OpportunityHistory.csv"
-    deals.write_text(deals.read_text().replace('"Proposal/Price Quote","30000.00"',
-                                               '"Proposal/Price Quote",""'))
+    export, deals = edited_opportunity_history(tmp_path, '"Proposal/Price Quote","30000.00"',
+                                               '"Proposal/Price Quote",""')
     result = signed("import", str(export), "--from", "salesforce", "--dry-run")
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
