@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -46,10 +47,7 @@ def cannot_write(error: BaseException) -> str | None:
     """What to tell the user when `error` (the driver's, however wrapped) says the store may
     not be written by whoever runs the command, or not now (another holds it); None for
     any other error."""
-    seen: BaseException | None = error
-    for _ in range(5):  # the library's error, SQLAlchemy's, the driver's
-        if seen is None:
-            break
+    for seen in _wrapped(error):
         sqlstate = getattr(seen, "sqlstate", None)
         # SQLite's words, or PostgreSQL's code
         if "readonly database" in str(seen) or sqlstate == _READ_ONLY_TRANSACTION:
@@ -66,8 +64,17 @@ def cannot_write(error: BaseException) -> str | None:
                 "): run it as a user who has it (one who may only read the store reads the"
                 " KPIs once another has brought them up to date)"
             )
-        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
     return None
+
+
+def _wrapped(error: BaseException) -> Iterator[BaseException]:
+    """The error, then the errors it wraps: the library's, SQLAlchemy's, the driver's."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return
+        yield seen
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
 
 
 def stopped_by_the_server(error: BaseException) -> str | None:
@@ -75,14 +82,10 @@ def stopped_by_the_server(error: BaseException) -> str | None:
     its administrator set for the user, the server shutting down, a full disk), however
     wrapped; None for any other error: SQL that handoff got wrong stays an internal error."""
     psycopg = sys.modules.get("psycopg")  # not loaded: not a PostgreSQL store's error
-    seen: BaseException | None = error
-    for _ in range(5):  # the library's error, SQLAlchemy's, the driver's
-        if seen is None or psycopg is None:
-            break
-        if isinstance(seen, psycopg.OperationalError):
-            return driver_said(seen)
-        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
-    return None
+    if psycopg is None:
+        return None
+    found = next((e for e in _wrapped(error) if isinstance(e, psycopg.OperationalError)), None)
+    return None if found is None else driver_said(found)
 
 
 _SQLITE_PATH = "HANDOFF_SQLITE_PATH"  # the file itself, beside the library's settings
