@@ -610,6 +610,20 @@ def test_a_salesforce_amount_that_is_not_one_is_refused_with_its_line(
     ]
 
 
+def test_a_bad_first_proposal_amount_is_refused_at_its_own_line(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    # The Proposal/Price Quote row is line 3; Negotiation/Review (line 4) is well written.
+    _, deals = edited_opportunity_history(tmp_path, '"Proposal/Price Quote","30000.00"',
+                                          '"Proposal/Price Quote","30,000"')
+    result = signed("import", str(deals.parent), "--from", "salesforce", "--dry-run")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"{deals}: line 3: not an amount: '30,000' (write it like 1200 or 1200.50)",
+        "Error: 1 row is bad; nothing was written",
+    ]
+
+
 def test_salesforce_files_are_known_by_their_headers_in_any_order(
     signed: Handoff, tmp_path: Path
 ) -> None:

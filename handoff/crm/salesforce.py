@@ -255,7 +255,8 @@ def _deal_steps(
     """Proposal from the first Proposal/Price Quote stage, again at each later change of
     Amount while open; Closed Won -> won for its Amount; Closed Lost -> lost."""
     steps: list[Step] = []
-    proposed: str | None = None  # the amount of the latest proposal
+    proposed: str | None = None  # the amount of the latest proposal, as written
+    proposed_value: Decimal | None = None  # and as a number
     for at, origin, row in history:
         stage = row.get("stagename", "").strip()
         meaning = stage.casefold()
@@ -270,9 +271,10 @@ def _deal_steps(
         elif proposed is not None or "proposal" in meaning or "quote" in meaning:
             if not amount:
                 raise _RowRefused(origin, f"{stage} without an Amount: a proposal needs one")
-            if proposed is None or _value(amount, origin) != _value(proposed, origin):
+            value = _value(amount, origin)  # read at its own row, once
+            if value != proposed_value:
                 steps.append(Step(key, "proposal", at, origin, {"amount": amount}, reached=True))
-                proposed = amount
+                proposed, proposed_value = amount, value
     return steps
 
 
