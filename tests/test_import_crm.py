@@ -597,33 +597,6 @@ def test_an_amount_written_otherwise_is_not_a_revised_proposal(
     ]
 
 
-def test_a_salesforce_amount_that_is_not_one_is_refused_with_its_line(
-    signed: Handoff, tmp_path: Path
-) -> None:
-    export, deals = edited_opportunity_history(tmp_path, '"Negotiation/Review","27500.00"',
-                                               '"Negotiation/Review","27,500"')
-    result = signed("import", str(export), "--from", "salesforce", "--dry-run")
-    assert result.exit_code == 1
-    assert result.stderr.strip().splitlines() == [
-        f"{deals}: line 4: not an amount: '27,500' (write it like 1200 or 1200.50)",
-        "Error: 1 row is bad; nothing was written",
-    ]
-
-
-def test_a_bad_first_proposal_amount_is_refused_at_its_own_line(
-    signed: Handoff, tmp_path: Path
-) -> None:
-    # The Proposal/Price Quote row is line 3; Negotiation/Review (line 4) is well written.
-    _, deals = edited_opportunity_history(tmp_path, '"Proposal/Price Quote","30000.00"',
-                                          '"Proposal/Price Quote","30,000"')
-    result = signed("import", str(deals.parent), "--from", "salesforce", "--dry-run")
-    assert result.exit_code == 1
-    assert result.stderr.strip().splitlines() == [
-        f"{deals}: line 3: not an amount: '30,000' (write it like 1200 or 1200.50)",
-        "Error: 1 row is bad; nothing was written",
-    ]
-
-
 def test_salesforce_files_are_known_by_their_headers_in_any_order(
     signed: Handoff, tmp_path: Path
 ) -> None:
@@ -641,16 +614,32 @@ def test_salesforce_files_are_known_by_their_headers_in_any_order(
     assert "19 steps, 0 recorded, 19 skipped (already recorded)" in out
 
 
+# (what OpportunityHistory.csv says instead, the refusal of its row): the Proposal/Price
+# Quote row is line 3, Negotiation/Review line 4.
+BAD_OPPORTUNITY_ROWS = {
+    "a proposal without an Amount": (
+        ('"Proposal/Price Quote","30000.00"', '"Proposal/Price Quote",""'),
+        "line 3: Proposal/Price Quote without an Amount: a proposal needs one"),
+    "a later Amount that is not one": (
+        ('"Negotiation/Review","27500.00"', '"Negotiation/Review","27,500"'),
+        "line 4: not an amount: '27,500' (write it like 1200 or 1200.50)"),
+    # Read at its own row, not when the next stage compares with it (it was line 4's).
+    "a first Amount that is not one": (
+        ('"Proposal/Price Quote","30000.00"', '"Proposal/Price Quote","30,000"'),
+        "line 3: not an amount: '30,000' (write it like 1200 or 1200.50)"),
+}
+
+
+@pytest.mark.parametrize(("edit", "refusal"), BAD_OPPORTUNITY_ROWS.values(),
+                         ids=BAD_OPPORTUNITY_ROWS.keys())
 def test_a_bad_salesforce_row_is_refused_with_its_file_and_line(
-    signed: Handoff, tmp_path: Path
+    signed: Handoff, tmp_path: Path, edit: tuple[str, str], refusal: str
 ) -> None:
-    export, deals = edited_opportunity_history(tmp_path, '"Proposal/Price Quote","30000.00"',
-                                               '"Proposal/Price Quote",""')
+    export, deals = edited_opportunity_history(tmp_path, *edit)
     result = signed("import", str(export), "--from", "salesforce", "--dry-run")
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        f"{deals}: line 3: Proposal/Price Quote without an Amount: a proposal needs one",
-        "Error: 1 row is bad; nothing was written",
+        f"{deals}: {refusal}", "Error: 1 row is bad; nothing was written",
     ]
 
 
