@@ -53,3 +53,18 @@ Feature: Reverse funnel plan
       And its rates are proposal_to_won 0.35
       When the targets of a report from 2026-06-15 to 2026-07-15 are read
       Then they hold a revenue goal of 106077.35 and need 4 won, 12 proposal
+
+  Rule: A report over a revision gets each version's targets for the days it is in force
+    The agreement is revised when the numbers say so. A period that spans a revision is
+    held to each version's goal for the days that version is in force, summed, and to
+    each rate both sides promised, averaged over those days: the first day's version
+    alone would hold the period to a goal both sides have since changed.
+
+    Example: A month that straddles the revision of a half-year agreement
+      Given an agreement from 2026-01-01 to 2026-06-30 with a revenue goal of 1200000 and an average deal of 30000
+      And its rates are proposal_to_won 0.35
+      And a revision from 2026-07-01 to 2026-12-31 with a revenue goal of 2400000 and an average deal of 30000
+      And its rates are proposal_to_won 0.40
+      When the targets of a report from 2026-06-16 to 2026-07-15 are read
+      Then they hold a revenue goal of 295099.69 and need 11 won, 30 proposal
+      And they hold a proposal_to_won rate of 0.375

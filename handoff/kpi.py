@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from calendar import monthrange
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -24,13 +25,13 @@ from zoneinfo import ZoneInfo
 
 from handoff import eventstore
 from handoff.application import HandoffApp
-from handoff.domain.agreement import FUNNEL_RATES, AgreementRegister
+from handoff.domain.agreement import FUNNEL_RATES, AgreementRegister, AppliedVersion
 from handoff.domain.bounds import check_day
 from handoff.domain.errors import InvalidInput
 from handoff.domain.steps import EVENT_NAMES
 from handoff.instants import iso, parse_day
 from handoff.plan import STAGES as FUNNEL_STAGES
-from handoff.plan import months_between, plan_period, reverse_funnel
+from handoff.plan import cents, plan_period, reverse_funnel
 from handoff.projections import report_now
 from handoff.projections.instants import micros
 from handoff.projections.totals import ALL, HandoffTotals, Scope, StageTotals
@@ -306,50 +307,68 @@ def sla_block(totals: HandoffTotals) -> dict[str, Any]:
 
 
 def targets(register: AgreementRegister, period: Period, as_of: datetime) -> dict[str, Any]:
-    """The targets of the agreement in force on the period's first day, for the same names.
+    """The agreement's targets for the period, for the same names: each version's for the
+    days it is in force on (features/plan.feature).
 
-    Rates are the agreement's. Counts and revenue come from the reverse funnel (as
-    `handoff plan` computes it) on the revenue goal prorated to the period by days;
-    `qualified` is marketing's own promise, qualified_per_month prorated by days, when
-    the agreement states it. Only days some agreement is in force on count: a period
-    running past the last agreement's end has no target for the days after it. Names the
-    agreement sets no target for are null.
+    Counts and revenue come from each version's reverse funnel (as `handoff plan`
+    computes it) on its revenue goal prorated to its days in the period, summed;
+    `qualified` is marketing's own promise, qualified_per_month prorated by days, for the
+    days of a version that states it. A rate is the mean of the versions' rates,
+    weighted by their days. Only days some version is in force on count: a period
+    running past the last agreement's end has no target for the days after it. Names no
+    version sets a target for are null.
     """
     result: dict[str, Any] = dict.fromkeys((*COUNT_NAMES, "revenue_won", *RATES))
-    version = register.in_force_on(period.first_day, as_of)
-    if version is None:
-        return result
-    terms = version.terms
+    days = _days_of_versions(register, period.first_day, period.last_day, as_of)
+    in_force = {number: sum(months.values()) for number, (_, months) in days.items()}
     for name in RATES:
-        rate = terms.rate(name) if name != "win_rate" else None
-        result[name] = None if rate is None else float(rate)
-    revenue, average_deal = terms.goal("revenue"), terms.goal("average_deal")
-    if revenue is not None and average_deal is not None:
+        weighted = [
+            (Fraction(rate), in_force[number]) for number, (version, _) in days.items()
+            if name != "win_rate" and (rate := version.terms.rate(name)) is not None
+        ]
+        if weighted:
+            result[name] = float(
+                sum(rate * count for rate, count in weighted) / sum(c for _, c in weighted)
+            )
+    goals: list[Fraction] = []
+    qualified: list[Fraction] = []  # each version's: its promise, or else its funnel's
+    for number, (version, months) in days.items():
+        terms = version.terms
+        per_month = terms.qualified_per_month
+        if per_month is not None:
+            qualified.extend(Fraction(per_month * count, _days_in_month(month))
+                             for month, count in months.items())
+        revenue, average_deal = terms.goal("revenue"), terms.goal("average_deal")
+        if revenue is None or average_deal is None:
+            continue
         first, last, _ = plan_period(terms)
-        covered = _days_in_force(register, period.first_day, period.last_day, as_of)
-        share = Fraction(revenue) * covered / ((last - first).days + 1)
+        share = Fraction(revenue) * in_force[number] / ((last - first).days + 1)
+        goals.append(share)
         funnel = reverse_funnel(share, average_deal, terms.rate)
-        result["revenue_won"] = funnel.revenue
-        result.update({stage: funnel.counts[stage] for stage in FUNNEL_STAGES})
-    per_month = terms.qualified_per_month
-    if per_month is not None:
-        promised = sum(
-            (
-                Fraction(per_month * _days_in_force(register, first, last, as_of),
-                         _days_in_month(first))
-                for first, last in months_between(period.first_day, period.last_day)
-            ),
-            Fraction(0),
-        )
-        result["qualified"] = math.ceil(promised)
+        for stage in FUNNEL_STAGES:
+            result[stage] = (result[stage] or 0) + funnel.counts[stage]
+        if per_month is None:
+            qualified.append(Fraction(funnel.counts["qualified"]))
+    if goals:
+        result["revenue_won"] = cents(sum(goals, Fraction(0)))
+    if qualified:
+        result["qualified"] = math.ceil(sum(qualified, Fraction(0)))
     return result
 
 
-def _days_in_force(register: AgreementRegister, first: date, last: date,
-                   as_of: datetime) -> int:
-    """How many of these local days some agreement version is in force on."""
-    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
-    return sum(register.in_force_on(day, as_of) is not None for day in days)
+def _days_of_versions(
+    register: AgreementRegister, first: date, last: date, as_of: datetime
+) -> dict[int, tuple[AppliedVersion, Counter[date]]]:
+    """The versions in force on these local days, by number, in the order they first are:
+    each with how many of its days fall in each month (keyed by the month's first day)."""
+    found: dict[int, tuple[AppliedVersion, Counter[date]]] = {}
+    for n in range((last - first).days + 1):
+        day = first + timedelta(days=n)
+        version = register.in_force_on(day, as_of)
+        if version is not None:
+            months = found.setdefault(version.number, (version, Counter()))[1]
+            months[day.replace(day=1)] += 1
+    return found
 
 
 def _days_in_month(day: date) -> int:

@@ -105,7 +105,7 @@ def reverse_funnel(
         divisor = Fraction(1) if given is None else Fraction(given)
         below = math.ceil(below / divisor)
         counts[stage] = below
-    return FunnelTargets(_cents(goal), counts)
+    return FunnelTargets(cents(goal), counts)
 
 
 def plan_period(terms: AgreementTerms) -> tuple[date, date, bool]:
@@ -160,6 +160,6 @@ def _add_months(day: date, months: int) -> date:
     return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))
 
 
-def _cents(amount: Fraction) -> Decimal:
+def cents(amount: Fraction) -> Decimal:
     exact = Decimal(amount.numerator) / Decimal(amount.denominator)
     return exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -307,3 +307,32 @@ def test_targets_count_only_the_days_an_agreement_is_in_force(
     assert targets["qualified"] == 22
     whole_june = cli.json("kpi", "--month", "2026-06")["targets"]  # 30 of 181 days
     assert whole_june["revenue_won"] == round(1_200_000 * 30 / 181, 2)
+
+
+def test_a_period_over_a_revision_has_each_versions_targets_for_its_days(
+    store: str, tmp_path: Path
+) -> None:
+    """plan.feature: H1 promises 40 qualified a month and proposal_to_won 0.35; H2, signed
+    as its revision, 60 and 0.40. 16 June - 15 July has 15 days of each: marketing owes
+    40 * 15/30 + 60 * 15/31 = 20 + 29.03, 50 qualified (H1's 40 a month over both halves
+    would say 40); the rate is (0.35 * 15 + 0.40 * 15) / 30 = 0.375; the goal 1,200,000
+    * 15/181 + 2,400,000 * 15/184 = 99,447.51 + 195,652.17 = 295,099.69, and the deals
+    each half's funnel asks for its share: 4 + 7 won (3.3 and 6.5 rounded up), 12 + 18
+    proposals (4 / 0.35 = 11.4 and 7 / 0.40 = 17.5 rounded up)."""
+    cli = Handoff(store)
+    for name, first, last, revenue, per_month, rate in (
+        ("H1", "2026-01-01", "2026-06-30", 1200000, 40, "0.35"),
+        ("H2", "2026-07-01", "2026-12-31", 2400000, 60, "0.40"),
+    ):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(
+            f'name = "{name}"\neffective_from = {first}\neffective_to = {last}\n'
+            f'timezone = "America/Chicago"\n[goal]\nrevenue = {revenue}\naverage_deal = 30000\n'
+            f"[marketing]\nqualified_per_month = {per_month}\n"
+            f"[sales]\ndecide_within_hours = 8\nrates = {{ proposal_to_won = {rate} }}\n"
+        )
+        cli.ok("sla", "apply", str(path))
+    targets = cli.json("kpi", "--from", "2026-06-16", "--to", "2026-07-15")["targets"]
+    assert targets["qualified"] == 50
+    assert targets["proposal_to_won"] == 0.375
+    assert (targets["revenue_won"], targets["won"], targets["proposal"]) == (295099.69, 11, 30)

@@ -16,14 +16,7 @@ from handoff.plan import Plan, plan_for
 FEATURES = ("plan.feature",)
 
 
-@given(
-    parsers.parse(
-        "an agreement from {start} to {end} with a revenue goal of {revenue} "
-        "and an average deal of {average_deal}"
-    ),
-    target_fixture="agreement",
-)
-def _(start: str, end: str, revenue: str, average_deal: str) -> dict[str, Any]:
+def _version(start: str, end: str, revenue: str, average_deal: str) -> dict[str, Any]:
     return {
         "head": (
             f'name = "plan"\neffective_from = {start}\neffective_to = {end}\n'
@@ -33,11 +26,29 @@ def _(start: str, end: str, revenue: str, average_deal: str) -> dict[str, Any]:
     }
 
 
+_GOAL = (
+    "from {start} to {end} with a revenue goal of {revenue} and an average deal of {average_deal}"
+)
+
+
+@given(parsers.parse(f"an agreement {_GOAL}"), target_fixture="agreement")
+def _(start: str, end: str, revenue: str, average_deal: str) -> list[dict[str, Any]]:
+    """The versions applied, in order: this one first."""
+    return [_version(start, end, revenue, average_deal)]
+
+
+@given(parsers.parse(f"a revision {_GOAL}"))
+def _(agreement: list[dict[str, Any]], start: str, end: str, revenue: str,
+      average_deal: str) -> None:
+    agreement.append(_version(start, end, revenue, average_deal))
+
+
 @given(parsers.parse("its rates are {rates}"))
-def _(agreement: dict[str, Any], rates: str) -> None:
+def _(agreement: list[dict[str, Any]], rates: str) -> None:
+    """The rates of the version given last."""
     for pair in rates.split(", "):
         name, value = pair.split()
-        agreement["rates"][name] = value
+        agreement[-1]["rates"][name] = value
 
 
 def _terms(agreement: dict[str, Any]) -> AgreementTerms:
@@ -53,17 +64,18 @@ def _terms(agreement: dict[str, Any]) -> AgreementTerms:
 
 
 @when("the plan is drawn up", target_fixture="plan")
-def _(agreement: dict[str, Any]) -> Plan:
-    return plan_for(_terms(agreement))
+def _(agreement: list[dict[str, Any]]) -> Plan:
+    return plan_for(_terms(agreement[-1]))
 
 
 @when(parsers.parse("the targets of a report from {first} to {last} are read"),
       target_fixture="targets")
-def _(agreement: dict[str, Any], first: str, last: str) -> dict[str, Any]:
-    """The targets `handoff kpi --from FIRST --to LAST` shows, the agreement applied."""
+def _(agreement: list[dict[str, Any]], first: str, last: str) -> dict[str, Any]:
+    """The targets `handoff kpi --from FIRST --to LAST` shows, the versions applied in
+    order, a day apart."""
     register = AgreementRegister()
-    applied_at = datetime(2025, 12, 1, tzinfo=UTC)
-    register.apply(_terms(agreement), actor="maria", at=applied_at)
+    for day, version in enumerate(agreement, start=1):
+        register.apply(_terms(version), actor="maria", at=datetime(2025, 12, day, tzinfo=UTC))
     as_of = datetime(2027, 1, 1, tzinfo=UTC)
     period = period_from_options(register, start=first, end=last, as_of=as_of)
     return targets(register, period, as_of)
@@ -74,6 +86,11 @@ def _(targets: dict[str, Any], revenue: str, needs: str) -> None:
     expected = _needs(needs)
     assert Decimal(str(targets["revenue_won"])) == Decimal(revenue)
     assert {stage: targets[stage] for stage in expected} == expected
+
+
+@then(parsers.parse("they hold a {rate} rate of {value}"))
+def _(targets: dict[str, Any], rate: str, value: str) -> None:
+    assert targets[rate] == float(Decimal(value))
 
 
 def _needs(text: str) -> dict[str, int]:
