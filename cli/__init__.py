@@ -111,7 +111,9 @@ class Session:
         try:
             return self.app
         except StoreMissing:
-            locate(self.store).refuse_if_uncreatable()
+            location = locate(self.store)
+            location.refuse_if_uncreatable()
+            location.refuse_if_tables_uncreatable()
             self._app = HandoffApp(empty_store())
             self._ctx.call_on_close(self._app.close)
             return self._app

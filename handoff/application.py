@@ -505,23 +505,7 @@ class _SchemaLock:
     def take(cls, location: StoreLocation) -> _SchemaLock | None:
         if not location.is_postgres:
             return None
-        import psycopg
-
-        env = location.event_store_env
-        try:
-            arguments: dict[str, Any] = {
-                **location.libpq_options,
-                "dbname": env["POSTGRES_DBNAME"],
-                "host": env["POSTGRES_HOST"],
-                "port": env["POSTGRES_PORT"],
-                "user": env["POSTGRES_USER"],
-                "password": env["POSTGRES_PASSWORD"] or None,  # None: PGPASSWORD, ~/.pgpass
-                "connect_timeout": 10,
-            }
-            connection = psycopg.connect(autocommit=True, **arguments)
-        except psycopg.Error as error:
-            reason = " ".join(str(error).split()) or type(error).__name__
-            raise StoreUnavailable(f"cannot open store {location.given!r}: {reason}") from None
+        connection = location.connect_postgres()
         try:
             for key in (eventstore.NEW_STORE_LOCK_KEY, eventstore.SCHEMA_LOCK_KEY):
                 connection.execute("SELECT pg_advisory_lock(%s)", (key,))

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from handoff import eventstore, switches
@@ -168,6 +168,44 @@ class StoreLocation:
             raise StoreUnavailable(
                 f"cannot create store {self.given!r}: folder {shown} may not be written"
                 " (read-only media, or no permission)")
+
+    def refuse_if_tables_uncreatable(self) -> None:
+        """Refuse, for a dry run, a PostgreSQL store that does not exist yet and that
+        creating would be refused (this user may not create tables in its schema, or the
+        server only reads), in the words the command itself would meet: a table is made
+        in a transaction rolled back, so that nothing is written."""
+        if not self.is_postgres:
+            return
+        import psycopg
+
+        with self.connect_postgres() as connection:
+            try:
+                with connection.transaction(force_rollback=True):
+                    connection.execute("CREATE TABLE handoff_creation_probe (probe integer)")
+            except psycopg.Error as error:
+                said = cannot_write(error) or driver_said(error)
+                raise StoreUnavailable(said) from None
+
+    def connect_postgres(self) -> Any:
+        """A psycopg connection (autocommit) to the PostgreSQL store's database; an
+        unreachable one is named at once, with the server's reason."""
+        import psycopg
+
+        env = self.event_store_env
+        arguments: dict[str, Any] = {
+            **self.libpq_options,
+            "dbname": env["POSTGRES_DBNAME"],
+            "host": env["POSTGRES_HOST"],
+            "port": env["POSTGRES_PORT"],
+            "user": env["POSTGRES_USER"],
+            "password": env["POSTGRES_PASSWORD"] or None,  # None: PGPASSWORD, ~/.pgpass
+            "connect_timeout": 10,
+        }
+        try:
+            return psycopg.connect(autocommit=True, **arguments)
+        except psycopg.Error as error:
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise StoreUnavailable(f"cannot open store {self.given!r}: {reason}") from None
 
     @property
     def sqlite_path(self) -> str:

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cli_helpers import Handoff
+from cli_helpers import Handoff, nothing_recorded
 from sqlalchemy import Engine, create_engine, inspect, make_url
 from sqlalchemy.pool import NullPool
 
@@ -138,6 +138,33 @@ def test_a_postgresql_user_who_may_only_read_is_told_so_in_one_line(
         assert refusal.startswith("Error: this database user lacks a right this command needs"
                                   " ("), refusal
         assert writer.json("kpi", "--month", "2026-03")["counts"]["captured"] == 2
+
+
+def test_a_dry_run_is_refused_a_new_postgresql_store_as_the_import_would_be(
+    pg_store: str, tmp_path: Path
+) -> None:
+    """A dry run checks a file against the store it would import into. A store this database
+    user may not create (no right to create tables in its schema), or that a server which
+    only reads would not let anyone create: the dry run is refused with the import's own
+    line, where it said the row would be recorded; and it wrote nothing either way."""
+    rows = tmp_path / "leads.csv"
+    rows.write_text("lead,event,at,actor,source\nL1,captured,2026-03-02T10:00:00Z,maria,web\n")
+    with reading_only(pg_store) as (role, admin):
+        with admin.connect() as conn:  # as on PostgreSQL 15 and later, said outright
+            conn.exec_driver_sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        reader = Handoff(make_url(pg_store).set(username=role, password="secret")
+                         .render_as_string(hide_password=False))
+        refused = reader.refused("import", str(rows))
+        assert refused.startswith("Error: this database user lacks a right this command needs"
+                                  " (permission denied for schema public)"), refused
+        assert reader.refused("import", "--dry-run", str(rows)) == refused
+    replica = Handoff(pg_store + "?options=-c%20default_transaction_read_only%3Don")
+    refused = replica.refused("import", str(rows))
+    assert refused.startswith("Error: the store is read-only: "), refused
+    assert replica.refused("import", "--dry-run", str(rows)) == refused
+    owner = Handoff(pg_store)  # who may create it: its dry run passes, and writes nothing
+    assert owner.ok("import", "--dry-run", str(rows)).startswith("dry run: 1 row is valid")
+    assert nothing_recorded(owner)
 
 
 @contextmanager
