@@ -14,7 +14,9 @@ Feature: Follow-up and speed to lead
   Rule: An accepted lead gets the agreed follow-up within the days after its acceptance
     The follow-up is met by the agreed number of contacts, or by a proposal, within that
     many calendar days after the acceptance. It is pending while the window is open, and
-    missed once it has closed; compliance is met / (met + missed).
+    missed once it has closed; compliance is met / (met + missed). The days are the
+    agreement's calendar days: a week after Monday at 11:00 ends the next Monday at 11:00,
+    local time, even when the clocks change in between.
 
     Example: Two calls within the week meet the follow-up
       Given it is now Monday 16 March 2026 at 09:00
@@ -32,6 +34,13 @@ Feature: Follow-up and speed to lead
       Given it is now Monday 16 March 2026 at 09:00
       And an accepted lead "acme"
       When Sam contacts the lead by phone on Tuesday at 10:00
+      Then the March 2026 follow-up reads 0 met, 1 missed and compliance 0%
+
+    Example: The clocks go forward during the week, and the week still ends at 11:00
+      Given it is now Monday 16 March 2026 at 09:00
+      And an accepted lead "acme"
+      When Sam contacts the lead by phone on Tuesday at 10:00
+      And Sam contacts the lead by email on Monday 9 March 2026 at 11:30
       Then the March 2026 follow-up reads 0 met, 1 missed and compliance 0%
 
     Example: While the week is open, the follow-up is pending

@@ -174,14 +174,14 @@ def _follow_up(
 ) -> str | None:
     version = _judging(versions, accepted_us, recorded_us)
     terms = version.terms.follow_up if version else None
-    if terms is None:
+    if version is None or terms is None:
         return None
     attempts, within_days = terms
     return service_level.follow_up_outcome(
         accepted_us,
         [at for name, at, _ in events if name == "contacted"],
         [at for name, at, _ in events if name == "proposal"],
-        attempts, within_days, as_of_us,
+        attempts, within_days, as_of_us, version.terms.timezone,
     )
 
 

@@ -14,9 +14,10 @@ rules take either (both order the same way).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from handoff.domain.business_time import BusinessCalendar
 
@@ -25,7 +26,7 @@ from handoff.domain.business_time import BusinessCalendar
 # governs a handoff): bumped with any change to what one of them answers, so that every
 # store judges its events again by the new rules (`projections.readmodel`) rather than
 # keeping the verdicts of the old ones. `tests/test_rules_version.py` fails until it is.
-RULES_VERSION = 2
+RULES_VERSION = 3
 
 Instant = TypeVar("Instant", datetime, int)
 Version = TypeVar("Version")
@@ -123,16 +124,19 @@ def counts_in_cohort(event: str, first_of_kind: bool) -> bool:
 MET, MISSED = "met", "missed"
 FOLLOW_UP_OUTCOMES = (MET, MISSED, PENDING)
 DAY_US = 86_400_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def follow_up_outcome(
     accepted_at: int, contacts: Sequence[int], proposals: Sequence[int], attempts: int,
-    within_days: int, as_of: int,
+    within_days: int, as_of: int, zone: ZoneInfo,
 ) -> str:
     """An accepted lead meets the follow-up when, within `within_days` calendar days after
-    its acceptance, it gets `attempts` contacted events or a proposal; it is pending while
-    that window is open, missed after. Instants in microseconds, known at `as_of`."""
-    window_end = accepted_at + within_days * DAY_US
+    its acceptance (in the agreement's zone), it gets `attempts` contacted events or a
+    proposal; it is pending while that window is open, missed after. Instants in
+    microseconds, known at `as_of`."""
+    window_end = calendar_days_later(accepted_at, within_days, zone)
 
     def in_window(at: int) -> bool:
         return accepted_at <= at <= min(window_end, as_of)
@@ -140,6 +144,13 @@ def follow_up_outcome(
     if sum(map(in_window, contacts)) >= attempts or any(map(in_window, proposals)):
         return MET
     return PENDING if as_of <= window_end else MISSED
+
+
+def calendar_days_later(at: int, days: int, zone: ZoneInfo) -> int:
+    """The same local time `days` calendar days after the instant `at` (microseconds): a
+    day on which the clocks change lasts 23 or 25 hours."""
+    local = (_EPOCH + timedelta(microseconds=at)).astimezone(zone)
+    return ((local + timedelta(days=days)) - _EPOCH) // _MICROSECOND
 
 
 def first_contact(handed_at: Instant, later: Sequence[tuple[str, Instant]]) -> Instant | None:
