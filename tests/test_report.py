@@ -145,6 +145,42 @@ def test_a_month_without_an_agreement_still_reports_its_numbers(
     assert "No agreement was in force on 2026-07-01" in out.read_text(encoding="utf-8")
 
 
+def revised(app: HandoffApp, clock: FakeClock, first: str, last: str, revenue: int) -> None:
+    """A version of MARCH's agreement in force from `first` to `last`, applied on 25 March."""
+    clock.set("2026-03-25T10:00:00Z")
+    text = MARCH.replace("effective_from = 2026-01-01", f"effective_from = {first}").replace(
+        "effective_to = 2026-06-30", f"effective_to = {last}").replace(
+        "revenue = 1200000", f"revenue = {revenue}")
+    app.apply_agreement(parse_agreement(text), "maria")
+
+
+def test_a_month_over_a_revision_says_its_targets_are_each_versions(
+    march: Handoff, app: HandoffApp, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Revised from 16 March at 10,000 a day (1,070,000 over its 107 days): March's goal is
+    H1's 15 days (1,200,000 * 15/181 = 99,447.51) and the revision's 16 (160,000), 259,447.51;
+    deals 4 (3.3 rounded up) and 6 (5.3)."""
+    revised(app, clock, "2026-03-16", "2026-06-30", 1_070_000)
+    targets = march.json("kpi", "--month", "2026-03")["targets"]
+    assert (targets["revenue_won"], targets["won"]) == (259447.51, 10)
+    page = review(march, tmp_path)
+    assert "(version 2) from 2026-03-16. The targets are each version's for the days it is" \
+        in page, page.split("The agreement in force")[1][:1500]
+
+
+def test_a_month_whose_agreement_begins_after_its_first_day_has_targets_for_those_days(
+    march: Handoff, app: HandoffApp, clock: FakeClock, tmp_path: Path
+) -> None:
+    """From 10 July at 10,000 a day (1,750,000 over 175 days): July's 22 days, 220,000."""
+    revised(app, clock, "2026-07-10", "2026-12-31", 1_750_000)
+    assert march.json("kpi", "--month", "2026-07")["targets"]["revenue_won"] == 220000
+    out = tmp_path / "july.html"
+    march.ok("report", "--month", "2026-07", "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert "No agreement was in force on 2026-07-01. In force later in the month:" in page
+    assert "(version 2) from 2026-07-10; the targets are for those days alone." in page
+
+
 def test_an_unwritable_file_is_refused_in_one_line(march: Handoff, tmp_path: Path) -> None:
     message = march.refused("report", "--month", "2026-03", "--out",
                             str(tmp_path / "missing" / "r.html"))
