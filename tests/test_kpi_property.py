@@ -31,6 +31,18 @@ from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import Refused
 from handoff.domain.lead import Lead
+from handoff.domain.service_level import (
+    OVERDUE,
+    counts_in_cohort,
+    counts_in_flow,
+    decided_in_time,
+    due_instant,
+    first_contact,
+    governing_version,
+    judging_versions,
+    outcome,
+    response_hours,
+)
 from handoff.domain.steps import ALLOWED_FROM, FINAL_STATES
 from handoff.domain.traffic import TrafficDay
 from handoff.kpi import RATES, STAGE_NAMES, Period, compute_kpis, period_from_options
@@ -216,8 +228,8 @@ def expected_kpis(app: HandoffApp, period: Period, basis: str, by: str | None,
             in_period = start <= event.occurred_at < end
             first_of_kind = name not in seen
             seen.add(name)
-            counted = (in_period and (name != "proposal" or first_of_kind)) if basis == "flow" \
-                else first_of_kind
+            counted = (in_period and counts_in_flow(name, first_of_kind)) if basis == "flow" \
+                else counts_in_cohort(name, first_of_kind)
             if counted:
                 counts[name_group][name] += 1
             if name == "won" and (in_period or basis == "cohort"):
@@ -263,12 +275,13 @@ def judging_version(register: Any, handed: Any, as_of: datetime) -> Any:
     """Of the versions known at as-of that cover the handed instant: the latest of those in
     force when the handoff was recorded or signed as restatements; when none of them, the
     first to cover it; None when none covers it."""
-    known = [v for v in register.versions if v.applied_at <= as_of
-             and v.terms.covers_instant(handed.occurred_at)]
-    judging = [v for v in known if v.applied_at <= handed.recorded_at or v.restates]
-    if not known:
-        return None
-    return judging[-1] if judging else known[0]
+    def covers(version: Any) -> bool:
+        return bool(version.terms.covers_instant(handed.occurred_at))
+
+    known = [v for v in register.versions if v.applied_at <= as_of]
+    judging = judging_versions(known, handed.recorded_at, lambda v: v.applied_at,
+                               lambda v: v.restates is not None, covers)
+    return governing_version(judging, covers)
 
 
 def judge(block: dict[str, Any], register: Any, later: list[Any], handed: Any,
@@ -314,29 +327,27 @@ def figures(register: Any, handed: Any, later: list[Any], known_at: datetime,
     if version is None:
         return None
     calendar = version.terms.calendar
-    due = calendar.add_business_hours(handed.occurred_at, version.terms.decide_within_hours)
+    due = due_instant(calendar, version.terms.decide_within_hours, handed.occurred_at)
     decision = next((e for n, e, _ in later if n in ("accepted", "rejected")), None)
     if decision is None:
-        return (as_of > due,)
-    return (decision.occurred_at <= due,
-            calendar.business_hours_between(handed.occurred_at, decision.occurred_at))
+        return (outcome(due, None, as_of) == OVERDUE,)
+    return (decided_in_time(decision.occurred_at, due),
+            response_hours(calendar, handed.occurred_at, decision.occurred_at))
 
 
 def speed_to_lead(register: Any, later: list[Any], handed: Any, as_of: datetime
                   ) -> float | None:
-    """Business hours from the handoff to the lead's next contacted step, unless it is
-    rejected or handed again first; under the version that judges the handoff's decision
-    (SPEC §3: a revision recorded later changes it only as a restatement)."""
-    for name, step, _ in later:
-        if name in ("rejected", "handed"):
-            return None
-        if name == "contacted":
-            version = judging_version(register, handed, as_of)
-            if version is None:
-                return None
-            return version.terms.calendar.business_hours_between(  # type: ignore[no-any-return]
-                handed.occurred_at, step.occurred_at)
-    return None
+    """Business hours from the handoff to its first contact (`service_level.first_contact`),
+    under the version that judges the handoff's decision (SPEC §3: a revision recorded
+    later changes it only as a restatement)."""
+    contact = first_contact(handed.occurred_at, [(name, step.occurred_at)
+                                                 for name, step, _ in later])
+    if contact is None:
+        return None
+    version = judging_version(register, handed, as_of)
+    if version is None:
+        return None
+    return response_hours(version.terms.calendar, handed.occurred_at, contact)
 
 
 def sla_numbers(block: dict[str, Any]) -> dict[str, Any]:
