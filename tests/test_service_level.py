@@ -30,9 +30,12 @@ from handoff.domain.service_level import (
     counts_in_cohort,
     counts_in_flow,
     decided_in_time,
+    first_contact,
     governing_version,
     outcome,
 )
+from handoff.domain.steps import EVENT_NAMES
+from handoff.follow_up import _SPEED_EVENTS
 from handoff.projections import verdicts
 from handoff.projections.due import KnownVersion
 from handoff.projections.instants import micros
@@ -58,6 +61,14 @@ def test_a_resent_proposal_does_not_count_in_flow_nor_in_cohort() -> None:
     assert counts_in_flow("contacted", first_of_kind=False)  # every contact is an event
     assert not counts_in_cohort("contacted", first_of_kind=False)  # a cohort counts leads
     assert counts_in_cohort("won", first_of_kind=True)
+
+
+def test_speed_to_lead_reads_every_event_first_contact_answers_by() -> None:
+    """`follow_up` reads only the events named in _SPEED_EVENTS for speed to lead: any
+    other step between a handoff and its contact leaves first_contact's answer as it is."""
+    for name in sorted(set(EVENT_NAMES) - set(_SPEED_EVENTS)):
+        for after in ([], [("contacted", 3)]):
+            assert first_contact(0, [(name, 1), *after]) == first_contact(0, after), name
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
