@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from handoff import switches
 from handoff.application import HandoffApp
+from handoff.domain.agreement import SALES_EVENTS
 from handoff.domain.errors import Refused
 from handoff.domain.steps import (
     ALLOWED_FROM,
@@ -37,8 +38,6 @@ CLOSED = "closed"
 # A closing after a win contradicts it: as a loss, the lifecycle refuses it with its line.
 _CLOSED_AS = {"handed": "rejected", "accepted": "lost", "proposal": "lost", "won": "lost"}
 # The stage just before each one on the lifecycle's main path, for the stages a CRM skips.
-# The steps sales records: an import records them in the name of the lead's owner.
-SALES_STEPS = frozenset({"accepted", "rejected", "contacted", "proposal", "won", "lost"})
 _BEFORE = {
     "qualified": "captured", "handed": "qualified", "accepted": "handed",
     "rejected": "handed", "contacted": "handed", "proposal": "accepted",
@@ -232,7 +231,7 @@ def _walk(steps: list[Step], reading: Reading, recorded: Recorded) -> list[Step]
     """
     walked: list[Step] = []
     for step, owner in _in_force(steps, reading, recorded):
-        if step.event in SALES_STEPS and owner:
+        if step.event in SALES_EVENTS and owner:
             step = replace(step, data={**step.data, "actor": owner})
         walked.append(step)
     return walked

@@ -22,7 +22,7 @@ from handoff.domain.errors import (
     SignatureRefused,
 )
 from handoff.domain.service_level import governing_version
-from handoff.domain.steps import Stamp
+from handoff.domain.steps import EVENT_NAMES, Stamp
 
 # The funnel's rates, from the top down: each rate's stage (its numerator) and the stage
 # above it, which it is taken over (its denominator). Marketing promises the first three,
@@ -38,7 +38,7 @@ FUNNEL_RATES: dict[str, tuple[str, str]] = {
 MARKETING_RATES = tuple(FUNNEL_RATES)[:3]
 SALES_RATES = tuple(FUNNEL_RATES)[3:]
 MARKETING_EVENTS = frozenset({"captured", "qualified", "handed"})
-SALES_EVENTS = frozenset({"accepted", "rejected", "contacted", "proposal", "won", "lost"})
+SALES_EVENTS = frozenset(EVENT_NAMES) - MARKETING_EVENTS
 
 @dataclass(frozen=True)
 class AgreementTerms:
