@@ -90,6 +90,9 @@ BEFORE_FIRST = FIRST_POSITION
 # The JSON transcoder's tagged value: {"_type_": "datetime_iso", "_data_": "2026-..."}.
 TYPE_KEY = "_type_"
 DATA_KEY = "_data_"
+# Its tags for the two kinds of tagged value the events hold: instants and amounts.
+DATETIME_TAG = "datetime_iso"
+DECIMAL_TAG = "decimal_str"
 
 
 # -- the events table -------------------------------------------------------------------
@@ -494,7 +497,7 @@ def tagged_pattern(type_name: bytes, data: bytes) -> bytes:
 
 
 # The instant an entry was recorded, first in its state as the transcoder writes it.
-_STAMP = re.compile(rb'\{"timestamp":' + tagged_pattern(b"datetime_iso", rb'"([^"\\]+)"'))
+_STAMP = re.compile(rb'\{"timestamp":' + tagged_pattern(DATETIME_TAG.encode(), rb'"([^"\\]+)"'))
 
 
 def stamped_at(state: bytes) -> datetime | None:

@@ -129,7 +129,7 @@ def export_cells(
                 for index, key in fields:
                     cells[index] = values[key]  # None (null) leaves the cell empty
                 if has_amount and (amount := values["amount"]) is not None:
-                    cells[_AMOUNT] = Decimal(states.tagged(amount, "decimal_str"))
+                    cells[_AMOUNT] = Decimal(states.tagged(amount, eventstore.DECIMAL_TAG))
                 yield cells
         if ends:
             return

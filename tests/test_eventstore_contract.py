@@ -191,6 +191,7 @@ def test_the_transcoder_writes_tagged_values_in_compact_json(app: HandoffApp) ->
         b'"a":{"_type_":"decimal_str","_data_":"1200.50"},"c":null}'
     )
     assert (eventstore.TYPE_KEY, eventstore.DATA_KEY) == ("_type_", "_data_")
+    assert (eventstore.DATETIME_TAG, eventstore.DECIMAL_TAG) == ("datetime_iso", "decimal_str")
     decoded = json.loads(encoded)
     assert eventstore.tagged_text(decoded["a"], "decimal_str") == "1200.50"
     with pytest.raises(ValueError, match="expected a datetime_iso value"):

@@ -46,7 +46,7 @@ def _tagged(type_name: bytes) -> bytes:
 # day repeat across events, so each is parsed once (see _Days, _Times); parsing every
 # instant in full cost as much as matching the whole state.
 _INSTANT = eventstore.tagged_pattern(
-    b"datetime_iso",
+    eventstore.DATETIME_TAG.encode(),
     rb'"([0-9]{4}-[0-9]{2}-[0-9]{2})'
     rb'T((?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])(?:\.([0-9]{6}))?\+00:00"',
 )
@@ -65,8 +65,8 @@ _TAILS = {
     "accepted": b"",
     "rejected": rb',"reason":' + _ANY,
     "contacted": rb',"channel":' + _ANY,
-    "proposal": rb',"amount":' + _tagged(b"decimal_str"),
-    "won": rb',"amount":' + _tagged(b"decimal_str"),
+    "proposal": rb',"amount":' + _tagged(eventstore.DECIMAL_TAG.encode()),
+    "won": rb',"amount":' + _tagged(eventstore.DECIMAL_TAG.encode()),
     "lost": rb',"reason":' + _ANY,
 }
 _SHAPES = {name: re.compile(_HEAD + tail + rb"\}").fullmatch for name, tail in _TAILS.items()}
@@ -106,8 +106,8 @@ def json_facts(name: str, data: bytes) -> LeadFacts:
     if name == "handed":
         return recorded_us, occurred_us, "", "", state["owner"], None
     if name == "proposal" or name == "won":
-        return recorded_us, occurred_us, "", "", "", _cents(states.tagged(state["amount"],
-                                                                     "decimal_str"))
+        amount = states.tagged(state["amount"], eventstore.DECIMAL_TAG)
+        return recorded_us, occurred_us, "", "", "", _cents(amount)
     return recorded_us, occurred_us, "", "", "", None
 
 

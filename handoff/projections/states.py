@@ -59,15 +59,15 @@ tagged = eventstore.tagged_text
 
 
 def instant(value: Any) -> datetime:
-    return datetime.fromisoformat(tagged(value, "datetime_iso"))
+    return datetime.fromisoformat(tagged(value, eventstore.DATETIME_TAG))
 
 
 def instant_text(value: Any) -> str:
-    """As tagged(value, "datetime_iso"), with the tag checked inline: once per event."""
-    if type(value) is dict and value.get(_TYPE) == "datetime_iso":
+    """As tagged(value, eventstore.DATETIME_TAG), with the tag checked inline: once per event."""
+    if type(value) is dict and value.get(_TYPE) == eventstore.DATETIME_TAG:
         text: str = value[_DATA]
         return text
-    return tagged(value, "datetime_iso")  # raises the error of a malformed value
+    return tagged(value, eventstore.DATETIME_TAG)  # raises the error of a malformed value
 
 
 def instant_us(value: Any) -> int:
@@ -76,5 +76,5 @@ def instant_us(value: Any) -> int:
 
 
 def amount(value: Any) -> Decimal:
-    return Decimal(tagged(value, "decimal_str"))
+    return Decimal(tagged(value, eventstore.DECIMAL_TAG))
 
