@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handoff.domain.service_level import OVERDUE
-from handoff.kpi import STAGE_NAMES
+from handoff.kpi import STAGE_NAMES, judged_handoffs
 from handoff.sla import DECIDED_LATE
 from handoff.views import restatement_words
 
@@ -86,7 +86,7 @@ def evidence_for(
     sla = kpis["sla"]
     within = f"within {hours:g} business hours" if hours is not None else "in time"
     if measure == "decided in time":
-        judged = sla["decided_in_time"] + sla["breached"]
+        judged = judged_handoffs(sla)
         if not judged:
             return Evidence("nothing to measure", f"No handoff of the period was judged yet "
                             f"({sla['pending']} pending).")

@@ -290,20 +290,26 @@ def _rate(counts: dict[str, int], numerator: str, denominator: str) -> float | N
 
 def sla_block(totals: HandoffTotals) -> dict[str, Any]:
     """SPEC §5's SLA block, unrounded (tables and HTML round for people)."""
-    breached = totals.decided_late + totals.overdue
-    judged = totals.decided_in_time + breached
-    block = {
+    block: dict[str, Any] = {
         "handoffs": totals.handoffs,
         "decided_in_time": totals.decided_in_time,
         "decided_late": totals.decided_late,
         "pending": totals.pending,
         "overdue": totals.overdue,
-        "breached": breached,
-        "compliance": None if judged == 0 else totals.decided_in_time / judged,
+        "breached": totals.decided_late + totals.overdue,
+        "compliance": None,
         "median_response_hours": totals.median_response_hours,
     }
+    judged = judged_handoffs(block)
+    block["compliance"] = None if judged == 0 else totals.decided_in_time / judged
     assert tuple(block) == SLA_NAMES
     return block
+
+
+def judged_handoffs(sla: dict[str, Any]) -> int:
+    """The handoffs SLA compliance is taken over (SPEC §5): those decided in time and those
+    breached (decided late or overdue); the pending ones are not judged yet."""
+    return int(sla["decided_in_time"] + sla["breached"])
 
 
 def targets(register: AgreementRegister, period: Period, as_of: datetime) -> dict[str, Any]:
@@ -417,8 +423,7 @@ def is_thin(block: dict[str, Any], rate: str) -> bool:
     FEW_LEADS leads: its denominator, or for SLA compliance the judged handoffs. Rates over
     visits are not about leads and are never thin."""
     if rate == "compliance":
-        sla = block["sla"]
-        return bool(sla["decided_in_time"] + sla["breached"] < FEW_LEADS)
+        return judged_handoffs(block["sla"]) < FEW_LEADS
     if rate == "follow_up":  # a follow_up block: over the leads judged met or missed
         return bool(block["met"] + block["missed"] < FEW_LEADS)
     base = rate_base(rate)
