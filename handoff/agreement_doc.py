@@ -105,6 +105,9 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
             "honoured": sum(c["honoured"].mark in ("honoured", "enforced") for c in clauses),
             "not_honoured": sum(c["honoured"].mark == "not honoured" for c in clauses),
             "no_measure": sum(c["honoured"].mark == "no measure" for c in clauses),
+            "measured": sum(c["honoured"].mark == "measured" for c in clauses),
+            "nothing_to_measure": sum(c["honoured"].mark == "nothing to measure"
+                                      for c in clauses),
         },
         "story_terms": _terms(_story_agreement()),
     }

@@ -310,3 +310,19 @@ def test_a_version_after_a_proposal_never_in_force_changed_nothing(
         handoff.ok("sla", "doc", "--month", "2026-03", "--out", str(out))
         page = out.read_text(encoding="utf-8")
         assert "version None" not in page and " added (" not in page
+
+
+def test_the_summary_accounts_for_every_clauses_honoured_mark(
+    march: Handoff, tmp_path: Path
+) -> None:
+    markdown = write(march, tmp_path / "sla.md")
+    marks = re.findall(r"^- \*\*Honoured in March 2026: (.+?)\.\*\*", markdown, re.M)
+    summary = re.search(r"^\*\*(\d+) clauses\*\*:.*\n(.*)$", markdown, re.M)
+    assert summary and int(summary.group(1)) == len(marks)
+    said = dict((words, int(n)) for n, words in re.findall(r"(\d+) ([a-z ]+)", summary.group(2)))
+    assert said.get("honoured or enforced", 0) == marks.count("honoured") + marks.count("enforced")
+    assert said.get("not honoured", 0) == marks.count("not honoured")
+    assert said.get("measured without a target", 0) == marks.count("measured")
+    assert said.get("with nothing to measure yet", 0) == marks.count("nothing to measure")
+    assert said.get("with no measure", 0) == marks.count("no measure")
+    assert sum(said.values()) == len(marks)
