@@ -14,6 +14,7 @@ from handoff.cli.output import output_option, print_json
 from handoff.cli.tables import print_table
 from handoff.instants import now_utc, parse_day
 from handoff.plan import PLAN_KEYS, figure_words
+from handoff.store import without_password
 
 
 @click.command()
@@ -116,7 +117,8 @@ def _demo_file(ctx: click.Context, out: str) -> str:
     if not store.strip():
         raise click.UsageError("--store is empty: name the file the demo builds")
     if ctx.get_parameter_source("out") is ParameterSource.COMMANDLINE and out != store:
-        raise click.UsageError(f"--store {store!r} and --out {out!r} name two files: the "
+        raise click.UsageError(f"--store {without_password(store)!r} and --out "
+                               f"{without_password(out)!r} name two files: the "
                                "demo builds one (give --out alone)")
     return store
 
@@ -148,8 +150,8 @@ def demo(ctx: click.Context, seed: int, out: str, months: int) -> None:
 
     out = _demo_file(ctx, out)
     if "://" in out:
-        raise click.UsageError(f"the demo builds a SQLite file, not a database: {out!r} is a "
-                               "URL (give a file name)")
+        raise click.UsageError("the demo builds a SQLite file, not a database: "
+                               f"{without_password(out)!r} is a URL (give a file name)")
     today = now_utc().astimezone(TIMEZONE).date()
     built = build_demo(Path(out), seed=seed, today=today, months=months)
     click.echo(

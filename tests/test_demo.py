@@ -249,6 +249,18 @@ def test_the_demo_is_a_sqlite_file_not_a_database_url(where: str) -> None:
                                     f"{url!r} is a URL"), result.stderr
 
 
+@pytest.mark.parametrize("named", [
+    ["demo", "--out", "postgresql+psycopg://maria:s3cret@db.example/leads"],
+    ["--store", "postgresql+psycopg://maria:s3cret@db.example/leads", "demo"],
+    ["--store", "postgresql+psycopg://maria:s3cret@db.example/leads", "demo", "--out", "d.db"],
+])
+def test_the_demo_refusing_a_database_url_never_shows_its_password(named: list[str]) -> None:
+    result = CliRunner().invoke(main, named)
+    assert result.exit_code == 2
+    assert "s3cret" not in result.output + result.stderr
+    assert "maria:***@db.example/leads" in result.stderr
+
+
 def test_the_global_store_typed_before_demo_names_the_file_it_builds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
