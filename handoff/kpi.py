@@ -296,7 +296,7 @@ def sla_block(totals: HandoffTotals) -> dict[str, Any]:
         "decided_late": totals.decided_late,
         "pending": totals.pending,
         "overdue": totals.overdue,
-        "breached": totals.decided_late + totals.overdue,
+        "breached": totals.breached,
         "compliance": None,
         "median_response_hours": totals.median_response_hours,
     }

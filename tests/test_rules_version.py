@@ -24,8 +24,9 @@ FINGERPRINTS = {
     # of the calendar's reach from (no verdict changed, but the modules' code did).
     2: "b2c2fc1bc3b65fba4ce1ba3222c766c4ee8e98eec2f7bc65fcc283b7a4da9cb1",
     # follow_up_outcome: the window is calendar days in the agreement's zone, not 24-hour
-    # days (no stored verdict changed: the follow-up is judged when a report is read).
-    3: "4580486a306f2ae8266f4d755b16eeb0b39c5205fa7ad06f44e897f89bf546df",
+    # days (no stored verdict changed: the follow-up is judged when a report is read); and
+    # BREACHED, the outcomes that breach the SLA, named here rather than by the read side.
+    3: "989ee2981821fc92974a3697b4fa0840b33c830c5a9a1dbe96eebcf74e6de355",
 }
 
 

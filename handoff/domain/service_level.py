@@ -34,6 +34,8 @@ Version = TypeVar("Version")
 # What a handoff is at the instant a report is read (SPEC §5, the SLA block).
 IN_TIME, LATE, PENDING, OVERDUE = "in_time", "late", "pending", "overdue"
 OUTCOMES = (IN_TIME, LATE, PENDING, OVERDUE)
+# Breached = decided late + overdue (SPEC §4).
+BREACHED = (LATE, OVERDUE)
 
 
 def due_instant(calendar: BusinessCalendar, decide_within_hours: float, handed_at: datetime

@@ -23,7 +23,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from handoff.domain.service_level import OVERDUE, PENDING, outcome
+from handoff.domain.service_level import BREACHED, OVERDUE, PENDING, outcome
 from handoff.projections import amounts, verdicts
 from handoff.projections import schema as t
 from handoff.projections.summaries import SLA_BASES
@@ -282,7 +282,7 @@ def breaches(
         scope, in_period="handed_us" if in_period else None, owner=owner
     ).subquery("handoffs")
     outcome = _outcome(rows, scope)
-    kinds = [OVERDUE] if open_only else list(verdicts.BREACHED)
+    kinds = [OVERDUE] if open_only else list(BREACHED)
     query = (
         select(rows, t.lead.c.key)
         .join_from(rows, t.lead, t.lead.c.lead_ref == rows.c.lead_ref)

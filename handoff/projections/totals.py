@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from handoff.domain.service_level import IN_TIME, LATE, OVERDUE, PENDING
+from handoff.domain.service_level import BREACHED, IN_TIME, LATE, OVERDUE, PENDING
 
 UNASSIGNED = "unassigned"
 ALL = ""  # the group key of the whole report
@@ -52,6 +52,16 @@ class HandoffTotals:
     @property
     def decided(self) -> int:
         return self.decided_in_time + self.decided_late
+
+    @property
+    def breached(self) -> int:
+        """service_level.BREACHED: decided late or overdue."""
+        return sum(self.of(outcome) for outcome in BREACHED)
+
+    def of(self, outcome: str) -> int:
+        """How many handoffs have that outcome."""
+        return {IN_TIME: self.decided_in_time, LATE: self.decided_late, PENDING: self.pending,
+                OVERDUE: self.overdue}[outcome]
 
     def add(self, outcome: str, count: int) -> None:
         """Count handoffs of an outcome: in_time, late, pending or overdue."""

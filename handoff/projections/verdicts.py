@@ -13,9 +13,6 @@ from __future__ import annotations
 
 from handoff.domain.service_level import IN_TIME, LATE, OVERDUE, PENDING
 
-# The outcomes that breach the SLA.
-BREACHED = (LATE, OVERDUE)
-
 
 def waiting_sql(due: str, as_of_us: int) -> str:
     """The outcome of an undecided handoff whose due instant is the column `due`."""
