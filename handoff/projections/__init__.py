@@ -1,7 +1,8 @@
 """The read side: read models fed from the event log, and the reports read from them.
 
-It depends on the event log (`handoff.eventstore`) and the domain, nothing else. A map,
-in the order an event travels:
+It depends on the event log (`handoff.eventstore`), the domain and two process utilities
+(`handoff.switches`: the GC pause and SQLite's pragmas; `handoff.child`: the page writer's
+process), nothing else. A map, in the order an event travels:
 
 Reading the log
     states        an event's JSON state: values, tagged instants and amounts
