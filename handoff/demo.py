@@ -28,7 +28,7 @@ from handoff.domain.lead import Lead
 from handoff.domain.steps import Stamp
 from handoff.plan import months_between
 from handoff.simulation import MARKETING, NEW_HIRE, SALES, TIMEZONE, Simulation, month_start
-from handoff.store import locate, sqlite_uri
+from handoff.store import draft_beside, locate, sqlite_uri
 
 DEFAULT_DEMO_FILE = "handoff-demo.sqlite"
 DEMO_AGREEMENT = "Demo growth agreement"  # the name of its first version marks a demo store
@@ -58,7 +58,7 @@ def build_demo(path: Path, seed: int, today: date, months: int = 12) -> DemoStor
     if months < 2:
         raise Refused("the demo needs at least 2 months (one per agreement version)")
     locate(str(path)).refuse_if_uncreatable(replacing=True)
-    clear_demo_file(path)
+    _refuse_unless_demo(path)  # before the work, and again before replacing it
     first_day = month_start(today, -months)
     revision_day = month_start(today, -(months - months // 2))
     cutoff = datetime.combine(today, time(0), TIMEZONE).astimezone(UTC)
@@ -71,17 +71,25 @@ def build_demo(path: Path, seed: int, today: date, months: int = 12) -> DemoStor
     leads = world.simulate_leads(first_day, today - timedelta(days=1))
     traffic = world.simulate_traffic(first_day, today - timedelta(days=1))
     _correct(leads, register, cutoff, random.Random(seed + 1))
-    app = HandoffApp(locate(str(path)))
+    # Written to a draft, put in place whole: a demo interrupted (Ctrl-C) leaves no half
+    # store that the next demo would refuse as not its own, and two at once do not mix.
+    draft = draft_beside(path)
     try:
-        app.save_in_bulk([register])
-        for start in range(0, len(leads), _SAVE_BATCH):
-            app.save_in_bulk(leads[start : start + _SAVE_BATCH])
-        app.save_in_bulk(traffic)
-        seal(app)  # as every command seals what it wrote
-        written = eventstore.last_notification_id(app)
+        app = HandoffApp(locate(str(draft)))
+        try:
+            app.save_in_bulk([register])
+            for start in range(0, len(leads), _SAVE_BATCH):
+                app.save_in_bulk(leads[start : start + _SAVE_BATCH])
+            app.save_in_bulk(traffic)
+            seal(app)  # as every command seals what it wrote
+            written = eventstore.last_notification_id(app)
+        finally:
+            app.close()
+        _mark_as_demo(draft, written)
+        clear_demo_file(path)
+        draft.replace(path)
     finally:
-        app.close()
-    _mark_as_demo(path, written)
+        _remove_sqlite_files(draft)
     return DemoStore(
         path=path,
         first_day=first_day,
@@ -95,14 +103,20 @@ def build_demo(path: Path, seed: int, today: date, months: int = 12) -> DemoStor
 
 def clear_demo_file(path: Path) -> None:
     """Remove an earlier demo store at `path`; refuse to touch any other file."""
-    if not path.exists():
-        return
-    if path.is_dir() or not is_demo_store(path):
+    _refuse_unless_demo(path)
+    _remove_sqlite_files(path)
+
+
+def _refuse_unless_demo(path: Path) -> None:
+    if path.exists() and (path.is_dir() or not is_demo_store(path)):
         raise NotADemoStore(
             f"{path} exists and is not a demo store, or something was recorded in it since "
             "the demo built it (a lead, a verification): the demo will not overwrite it "
             "(choose another file with --out, or remove it yourself)"
         )
+
+
+def _remove_sqlite_files(path: Path) -> None:
     for sibling in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
         sibling.unlink(missing_ok=True)
 
@@ -132,8 +146,13 @@ def is_demo_store(path: Path) -> bool:
 def _mark_as_demo(path: Path, events: int) -> None:
     """Note in the file how many events the demo wrote (SQLite's user_version, which
     nothing else uses): a store holding more is no longer the demo's to remove."""
-    with sqlite3.connect(path) as connection:
+    connection = sqlite3.connect(path)
+    try:
         connection.execute(f"PRAGMA user_version = {int(events)}")
+        # Self-contained, its write-ahead log folded in, before it is moved into place.
+        connection.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        connection.close()
 
 
 # -- the agreement ---------------------------------------------------------------------

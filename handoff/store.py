@@ -236,7 +236,7 @@ class StoreLocation:
         if path.exists():  # another command created it while this one waited
             lock.release()
             return None
-        draft = str(path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.draft"))
+        draft = str(draft_beside(path))
         env = {**self.event_store_env, "SQLITE_DBNAME": draft, _SQLITE_PATH: draft}
         return NewStore(self, StoreLocation(self.given, env), lock)
 
@@ -267,6 +267,12 @@ class StoreLocation:
             database=env["POSTGRES_DBNAME"],
             query=self.libpq_options,
         )
+
+
+def draft_beside(path: Path) -> Path:
+    """A file of this command's own beside a SQLite store it makes (`.NAME.PID.RANDOM.draft`),
+    moved where the store belongs only once whole."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.draft")
 
 
 @dataclass(frozen=True)

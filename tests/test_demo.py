@@ -62,6 +62,47 @@ def test_a_rebuild_replaces_an_old_demo_store(tmp_path: Path) -> None:
     assert rebuilt == export(tmp_path / "fresh.sqlite")
 
 
+def interrupt_the_second_save(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while the demo writes its leads, its agreement written already."""
+    save_in_bulk = HandoffApp.save_in_bulk
+    saves = iter(range(2))
+
+    def saving(app: HandoffApp, *args: object, **kwargs: object) -> object:
+        if next(saves, None) is None:
+            raise KeyboardInterrupt
+        return save_in_bulk(app, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(HandoffApp, "save_in_bulk", saving)
+
+
+def test_a_demo_interrupted_while_it_writes_leaves_no_store_and_runs_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "demo.sqlite"
+    with monkeypatch.context() as interrupted:
+        interrupt_the_second_save(interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            build_demo(path, seed=1, today=TODAY, months=2)
+    assert list(tmp_path.iterdir()) == []
+    build_demo(path, seed=1, today=TODAY, months=2)
+    build_demo(tmp_path / "whole.sqlite", seed=1, today=TODAY, months=2)
+    assert export(path) == export(tmp_path / "whole.sqlite")
+
+
+def test_an_interrupted_rebuild_keeps_the_old_demo_store_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "demo.sqlite"
+    build_demo(path, seed=1, today=TODAY, months=2)
+    before = export(path)
+    with monkeypatch.context() as interrupted:
+        interrupt_the_second_save(interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            build_demo(path, seed=2, today=TODAY, months=2)
+    assert export(path) == before
+    build_demo(path, seed=2, today=TODAY, months=2)  # still the demo's own to replace
+
+
 def test_the_demo_never_overwrites_a_file_it_did_not_build(tmp_path: Path) -> None:
     notes = tmp_path / "notes.sqlite"
     notes.write_text("my notes")
