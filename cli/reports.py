@@ -140,6 +140,20 @@ def demo(ctx: click.Context, seed: int, out: str, months: int) -> None:
     marketing and sales people, an agreement both sides signed and its mid-year revision,
     a restatement of it, and a few corrections. The demo is always a SQLite file.
     """
+    from handoff.store import creating, locate
+
+    out = _demo_file(ctx, out)
+    if "://" in out:
+        raise click.UsageError("the demo builds a SQLite file, not a database: "
+                               f"{without_password(out)!r} is a URL (give a file name)")
+    # Two demos at once on one file run one after the other: the second replaces the first's
+    # store only once that one has printed from it.
+    locate(out).refuse_if_uncreatable(replacing=True)  # its lock file is made there first
+    with creating(Path(out)):
+        _build_and_show_demo(out, seed, months)
+
+
+def _build_and_show_demo(out: str, seed: int, months: int) -> None:
     from handoff.application import HandoffApp
     from handoff.cli.kpi import print_kpi_table
     from handoff.cli.output import Instants
@@ -148,10 +162,6 @@ def demo(ctx: click.Context, seed: int, out: str, months: int) -> None:
     from handoff.simulation import TIMEZONE
     from handoff.store import locate
 
-    out = _demo_file(ctx, out)
-    if "://" in out:
-        raise click.UsageError("the demo builds a SQLite file, not a database: "
-                               f"{without_password(out)!r} is a URL (give a file name)")
     today = now_utc().astimezone(TIMEZONE).date()
     built = build_demo(Path(out), seed=seed, today=today, months=months)
     click.echo(

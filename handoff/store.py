@@ -8,6 +8,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -306,6 +307,17 @@ class _CreationLock:
     def release(self) -> None:
         self.path.unlink(missing_ok=True)
         os.close(self.fd)
+
+
+@contextmanager
+def creating(store: Path) -> Iterator[None]:
+    """Hold a SQLite store's creation lock (`.NAME.creating`) while making it anew (the
+    demo): another command making the same store waits meanwhile."""
+    lock = _CreationLock.hold(store)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -14,7 +16,7 @@ from click.testing import CliRunner
 
 from handoff.application import HandoffApp
 from handoff.cli import main
-from handoff.demo import NotADemoStore, build_demo
+from handoff.demo import NotADemoStore, build_demo, is_demo_store
 from handoff.domain.lead import Lead
 from handoff.store import locate
 
@@ -101,6 +103,22 @@ def test_an_interrupted_rebuild_keeps_the_old_demo_store_whole(
             build_demo(path, seed=2, today=TODAY, months=2)
     assert export(path) == before
     build_demo(path, seed=2, today=TODAY, months=2)  # still the demo's own to replace
+
+
+def test_two_demos_at_once_on_one_file_both_build_it(tmp_path: Path) -> None:
+    """One after the other: neither writes into, nor removes, the store the other built."""
+    handoff = str(Path(sys.executable).with_name("handoff"))
+    demos = [
+        subprocess.Popen([handoff, "demo", "--months", "2", "--out", "demo.sqlite"],
+                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+        for _ in range(2)
+    ]
+    for demo in demos:
+        out, err = demo.communicate(timeout=300)
+        assert (demo.returncode, err) == (0, "")
+        assert "Try next:" in out
+    assert is_demo_store(tmp_path / "demo.sqlite")
 
 
 def test_the_demo_never_overwrites_a_file_it_did_not_build(tmp_path: Path) -> None:
