@@ -205,6 +205,7 @@ class HandoffGroup(click.Group):
         if sys.stdout is None:  # started with stdout closed (`handoff kpi >&-`): do nothing
             raise click.ClickException("cannot write the output: standard output is closed")
         stdout = sys.stdout
+        _utf8_unless_a_terminal(stdout)
         sys.stdout = cast(TextIO, _Stdout(stdout))
         try:
             return self._invoke_and_flush(ctx)
@@ -301,6 +302,24 @@ class _Stdout:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _utf8_unless_a_terminal(stdout: TextIO) -> None:
+    """Under a locale that is not UTF-8 (Latin-1, a Windows code page): a file or a pipe
+    still gets UTF-8, as `import`, jq and a spreadsheet read it (an export written in
+    Latin-1 was refused by `import`, and one holding a character Latin-1 lacks ended in
+    an internal error); a terminal shows what it can, the rest as `?`."""
+    encoding = (getattr(stdout, "encoding", None) or "utf-8").lower().replace("_", "-")
+    reconfigure = getattr(stdout, "reconfigure", None)
+    if encoding in ("utf-8", "utf8") or reconfigure is None:
+        return
+    try:
+        if stdout.isatty():
+            reconfigure(errors="replace")
+        else:
+            reconfigure(encoding="utf-8")
+    except (OSError, ValueError):  # a stream that cannot change now: left as it is
+        pass
 
 
 def _stop_writing_to_stdout() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,60 @@ def test_projections_status_of_a_model_yet_to_read_the_log_says_position_0(store
     status = handoff.json("projections", "status")
     assert (status["position"], status["last_event"], status["behind"]) == (0, 1, 1)
     assert "-9223372036854775808" not in handoff.ok("projections", "status")
+
+
+# A terminal or a server whose locale is not UTF-8 (LANG=en_US.ISO-8859-1, a Windows code
+# page): Python's stdout then encodes in Latin-1.
+_LATIN_1 = {**os.environ, "PYTHONIOENCODING": "latin-1"}
+
+
+def test_an_export_under_a_latin_1_locale_is_utf_8_and_imports_again(
+    store: str, tmp_path: Path
+) -> None:
+    handoff = Handoff(store)
+    handoff.ok("lead", "capture", "k-1", "--source", "web", "--name", "José Łukasiewicz",
+               "--at", "2026-03-02T09:00Z")
+    for form in ("csv", "jsonl"):
+        file = tmp_path / f"export.{form}"
+        with file.open("wb") as out:
+            done = subprocess.run([*_HANDOFF, "--store", store, "export", "--format", form],
+                                  stdout=out, stderr=subprocess.PIPE, env=_LATIN_1,
+                                  timeout=120)
+        assert (done.returncode, done.stderr) == (0, b"")
+        assert "José Łukasiewicz" in file.read_text(encoding="utf-8")
+        restored = Handoff(str(tmp_path / f"restored-{form}.sqlite"))
+        restored.ok("import", str(file))
+
+
+def test_a_kpi_table_on_a_latin_1_terminal_shows_what_it_can(march: str) -> None:
+    """Its own marks included (†, a flow rate over 100 %): never an internal error."""
+    handoff = Handoff(march)
+    handoff.ok("lead", "qualify", "k-1", "--at", "2026-03-02T10:00Z")
+    handoff.ok("lead", "capture", "k-2", "--source", "web", "--at", "2026-02-27T09:00Z")
+    handoff.ok("lead", "qualify", "k-2", "--at", "2026-03-02T10:00Z")  # 2 of 1 captured
+    terminal, screen = os.openpty()
+    shown = bytearray()
+    reader = threading.Thread(target=_read_all, args=(terminal, shown))
+    reader.start()
+    try:
+        done = subprocess.run([*_HANDOFF, "--store", march, "kpi", "--month", "2026-03"],
+                              stdout=screen, stderr=subprocess.PIPE, env=_LATIN_1,
+                              timeout=120)
+    finally:
+        os.close(screen)
+        reader.join(timeout=10)
+        os.close(terminal)
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert b"captured_to_qualified" in shown
+
+
+def _read_all(terminal: int, shown: bytearray) -> None:
+    """What a terminal shows, until the last command writing to it closes it."""
+    while True:
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # the other side closed
+            return
+        if not chunk:
+            return
+        shown += chunk
