@@ -142,6 +142,26 @@ def test_a_key_is_at_most_200_characters_on_one_line(handoff: Handoff) -> None:
     handoff.ok("lead", "capture", "k" * 200, "--source", "w")
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["jose\u0301", "ACME-1\u200b", "\ufeffACME-1", "ACME\u20601", "ACME-1\u202e"],
+    ids=["combining accent", "zero-width space", "byte order mark", "word joiner",
+         "right-to-left override"],
+)
+def test_a_key_is_written_as_it_is_seen(handoff: Handoff, tmp_path: Path, typed: str) -> None:
+    """A key that looks like another (josé with its accent typed apart, ACME-1 with an
+    invisible character pasted in) would be a second lead no one can tell from the first."""
+    assert "the lead's key" in handoff.refused("lead", "capture", typed, "--source", "web")
+    path = tmp_path / "rows.csv"
+    path.write_text(f"lead,event,at,source\n{typed},captured,2026-03-02T09:00Z,web\n",
+                    encoding="utf-8")
+    result = handoff("import", str(path))
+    assert result.exit_code == 1, result.output
+    assert "line 2: the lead's key" in result.stderr
+    assert nothing_recorded(handoff)
+    handoff.ok("lead", "capture", "jos\u00e9", "--source", "web")  # é typed as one character
+
+
 def test_texts_are_one_line_except_reasons(handoff: Handoff) -> None:
     assert "one line" in handoff.refused("lead", "capture", "k", "--source", "w\neb")
     # Unicode's line and paragraph separators break a line as a line feed does.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -125,7 +126,24 @@ def check_key(key: str) -> str:
             f"a lead's key has at most {MAX_KEY_LENGTH} characters, got {len(key)}"
         )
     _check_one_line("the lead's key", key)
+    _check_seen_as_written(key)
     return key
+
+
+def _check_seen_as_written(key: str) -> None:
+    """A key is kept exactly as typed, so it must be typed one way only: as it is seen. An
+    accent typed apart from its letter (`e` + U+0301, as macOS names files) or an invisible
+    character pasted in (a zero-width space, a byte order mark, a direction mark) would make
+    a second lead that no one can tell from the first, nor name again."""
+    if key.isascii():
+        return
+    if any(unicodedata.category(c) == "Cf" for c in key):
+        raise InvalidInput(
+            f"the lead's key holds an invisible character: {key[:40]!a} (retype it)")
+    if not unicodedata.is_normalized("NFC", key):
+        raise InvalidInput(
+            f"the lead's key is not in Unicode's composed form (NFC), as an accent typed apart"
+            f" from its letter is: {key[:40]!a} (retype it)")
 
 
 def check_actor(what: str, actor: str) -> str:
