@@ -16,6 +16,7 @@ import pytest
 from cli_helpers import Handoff, nothing_recorded
 from conftest import AGREEMENT, TEAM_AGREEMENT, agreement_toml
 
+from handoff.domain import bounds
 from handoff.domain.traffic import traffic_day_id
 
 Entry = dict[str, Any]
@@ -162,6 +163,25 @@ def test_a_backup_of_steps_an_earlier_release_recorded_by_a_blank_actor_is_resto
     assert [(s["event"], s["actor"]) for s in steps][:2] == [
         ("captured", "maria"), ("qualified", "   ")
     ]
+
+
+def test_a_backup_of_a_lead_an_earlier_release_keyed_as_typed_apart_is_restored(
+    handoff: Handoff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before a key had to be typed as it is seen (composed, NFC; no invisible character),
+    one was recorded as typed: the backup of such a store is restored as it was recorded,
+    not refused, and its lead is named as it was."""
+    key = "jose\u0301"  # the accent typed apart from its letter
+    source = Handoff(str(tmp_path / "source.sqlite"))
+    with monkeypatch.context() as earlier_release:
+        earlier_release.setattr(bounds, "_check_seen_as_written", lambda key: None)
+        source.ok("lead", "capture", key, "--source", "web", "--at", "2026-03-02T09:00")
+    assert "the lead's key" in source.refused("lead", "capture", "jo\u200bse", "--source", "w")
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text(source.ok("export", "--format", "jsonl"), encoding="utf-8")
+    handoff.ok("import", str(backup))
+    assert handoff.json("lead", "show", key)["key"] == key
+    handoff.ok("lead", "qualify", key, "--at", "2026-03-02T10:00")
 
 
 def test_a_backup_never_makes_handoff_load_a_module_it_names(

@@ -118,7 +118,17 @@ def check_day(day: date) -> date:
 
 
 def check_key(key: str) -> str:
-    """A lead's key, kept exactly as typed: not empty, one line, at most 200 characters."""
+    """A new lead's key, kept exactly as typed: not empty, one line, at most 200
+    characters, and typed as it is seen."""
+    check_entry_key(key)
+    _check_seen_as_written(key)
+    return key
+
+
+def check_entry_key(key: str) -> str:
+    """The key of a capture a backup holds: as `check_key`, but possibly typed otherwise
+    than it is seen. A release before `_check_seen_as_written` recorded such a key as it
+    was typed, and a backup of that store is restored as it was recorded, not refused."""
     if not key.strip():
         raise InvalidInput("a lead needs a key")
     if len(key) > MAX_KEY_LENGTH:
@@ -126,7 +136,6 @@ def check_key(key: str) -> str:
             f"a lead's key has at most {MAX_KEY_LENGTH} characters, got {len(key)}"
         )
     _check_one_line("the lead's key", key)
-    _check_seen_as_written(key)
     return key
 
 

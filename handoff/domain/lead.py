@@ -16,6 +16,7 @@ from handoff.domain.bounds import (
     check_amount_bound,
     check_count,
     check_entry_actor,
+    check_entry_key,
     check_instant,
     check_key,
     check_text,
@@ -541,10 +542,11 @@ def before_previous(
 
 def check_capture(
     key: str, source: str, stamp: Stamp, name: str | None, email: str | None,
-    company: str | None,
+    company: str | None, entry: bool = False,
 ) -> None:
-    """What a capture must satisfy before a lead exists."""
-    check_key(key)
+    """What a capture must satisfy before a lead exists (`entry`: a backup's capture,
+    whose key an earlier release may have recorded: `bounds.check_entry_key`)."""
+    (check_entry_key if entry else check_key)(key)
     if not source.strip():
         raise InvalidInput("a captured lead needs a source")
     for what, text in (("source", source), ("name", name), ("email", email),
@@ -655,7 +657,7 @@ def check_entry(lead: Lead | None, entry: Lead.Event) -> None:
                 f"this capture of lead {entry.key!r} is filed under another lead's id"
             )
         check_capture(entry.key, entry.source, entry.stamp, entry.lead_name, entry.email,
-                      entry.company)
+                      entry.company, entry=True)
     elif isinstance(entry, Lead.MissedStep):
         if entry.step not in STEP_EVENTS or entry.step == "captured":
             raise InvalidInput(f"a missed step is a step after the capture, not {entry.step!r}")

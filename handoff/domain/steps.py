@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from handoff.domain.bounds import check_key
+from handoff.domain.bounds import check_entry_key
 
 if TYPE_CHECKING:
     from handoff.domain.lead import Lead
@@ -54,7 +54,7 @@ def lead_id(key: str) -> UUID:
     try:
         return uuid5(NAMESPACE_URL, f"handoff:lead:{key}")
     except UnicodeEncodeError:  # a lone surrogate: bytes that were not UTF-8 (`bounds`)
-        check_key(key)  # says why
+        check_entry_key(key)  # says why
         raise
 
 
