@@ -68,8 +68,7 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
     zone = version.terms.timezone
     kpis = compute_kpis(app, period, basis="flow")
     breaches = _breaches(app, period, None)
-    in_period = register.in_force_on(period.first_day) or version
-    hours = float(in_period.terms.decide_within_hours)
+    hours = _one_decision_window(register, period)
     last_run = app.verification_log().last
     with features_folder() as folder:
         protocol = read_protocol(folder)
@@ -162,13 +161,24 @@ def markdown_text(value: object) -> str:
 # -- the parts ---------------------------------------------------------------------------
 
 
+def _one_decision_window(register: AgreementRegister, period: Period) -> float | None:
+    """The business hours every version covering a day of the period gives sales to decide,
+    or None when a revision changed them: the month's handoffs were then judged by more
+    than one window, and the evidence says "in time" rather than name one of them."""
+    windows = {version.terms.decide_within_hours for version in register.versions
+               if version.terms.effective_from <= period.last_day
+               and (version.terms.effective_to is None
+                    or period.first_day <= version.terms.effective_to)}
+    return float(windows.pop()) if len(windows) == 1 else None
+
+
 def _area(
     area: Area,
     run: VerificationRun | None,
     zone: Any,
     kpis: dict[str, Any],
     breaches: list[dict[str, str]],
-    hours: float,
+    hours: float | None,
 ) -> dict[str, Any]:
     return {
         "feature": area.feature,

@@ -326,3 +326,34 @@ def test_the_summary_accounts_for_every_clauses_honoured_mark(
     assert said.get("with nothing to measure yet", 0) == marks.count("nothing to measure")
     assert said.get("with no measure", 0) == marks.count("no measure")
     assert sum(said.values()) == len(marks)
+
+
+def test_a_month_over_a_revision_of_the_window_names_no_single_window(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    # 8 business hours until Sunday 15 March, 4 from Monday 16 March (09:00 to 17:00).
+    first, revised = tmp_path / "growth.toml", tmp_path / "revised.toml"
+    first.write_text(agreement_toml(AGREEMENT))
+    revised.write_text(agreement_toml(AGREEMENT, {
+        "name": '"2026 growth agreement (4 hours)"', "effective_from": "2026-03-16",
+        "sales.decide_within_hours": "4"}))
+    handoff.ok("sla", "apply", str(first))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handoff.ok("sla", "apply", str(revised))
+    handoff.ok("sla", "sign", "2", actor="sam")
+    # Handed Monday 16 March at 10:00, due at 14:00 under the 4 hours; accepted at 16:00,
+    # 6 business hours later: within 8 business hours, yet late.
+    handoff.ok("lead", "capture", "slow", "--source", "webinar", "--at", "2026-03-16T09:00")
+    handoff.ok("lead", "qualify", "slow", "--at", "2026-03-16T09:30")
+    handoff.ok("lead", "handoff", "slow", "--owner", "sam", "--at", "2026-03-16T10:00")
+    handoff.ok("lead", "accept", "slow", "--at", "2026-03-16T16:00", actor="sam")
+    in_time = clause_section(write_revised(handoff, tmp_path / "sla.md"),
+                             "A handoff decided by its due instant is decided in time")
+    assert "0 of 1 judged handoffs decided in time (0.0 %)" in in_time
+    assert "within 8 business hours" not in in_time
+
+
+def write_revised(handoff: Handoff, out: Path) -> str:
+    said = handoff.ok("sla", "doc", "--month", "2026-03", "--out", str(out))
+    assert said.startswith("wrote '2026 growth agreement (4 hours)' with ")
+    return out.read_text(encoding="utf-8")
