@@ -100,7 +100,8 @@ def evidence_for(
         return _marked(summary, late)
     if measure == "open handoffs":
         overdue = [b for b in breaches if b["status"] == OVERDUE]
-        summary = (f"{sla['pending']:,} handoffs pending and {sla['overdue']:,} overdue "
+        summary = (f"{sla['pending']:,} {_handoffs(sla['pending'])} pending and "
+                   f"{sla['overdue']:,} overdue "
                    f"(undecided past their due instant) when this document was written.")
         return _marked(summary, overdue)
     raise ValueError(f"unknown measure {measure!r}")
@@ -113,7 +114,8 @@ def _follow_up_evidence(measure: str, kpis: dict[str, Any]) -> Evidence:
             return Evidence("nothing to measure", "No handoff of the period was contacted yet.")
         return Evidence("measured", f"Median {speed['median_hours']:.1f} business hours from "
                         f"handoff to first contact, 90th percentile {speed['p90_hours']:.1f}, "
-                        f"over {speed['contacted']:,} contacted handoffs (the agreement sets "
+                        f"over {speed['contacted']:,} contacted {_handoffs(speed['contacted'])} "
+                        "(the agreement sets "
                         "no target).")
     follow_up = kpis.get("follow_up")
     if follow_up is None:
@@ -134,6 +136,10 @@ def _marked(summary: str, breakers: list[dict[str, str]]) -> Evidence:
     mark = "not honoured" if breakers else "honoured"
     return Evidence(mark, summary, breakers[:_BREAKERS_SHOWN],
                     max(0, len(breakers) - _BREAKERS_SHOWN))
+
+
+def _handoffs(count: int) -> str:
+    return "handoff" if count == 1 else "handoffs"
 
 
 def _percent(value: float | None) -> str:

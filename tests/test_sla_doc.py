@@ -6,7 +6,9 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from cli_helpers import Handoff
@@ -351,6 +353,23 @@ def test_a_month_over_a_revision_of_the_window_names_no_single_window(
                              "A handoff decided by its due instant is decided in time")
     assert "0 of 1 judged handoffs decided in time (0.0 %)" in in_time
     assert "within 8 business hours" not in in_time
+
+
+def test_one_open_handoff_reads_in_the_singular(handoff: Handoff, tmp_path: Path) -> None:
+    toml = tmp_path / "growth.toml"
+    toml.write_text(agreement_toml(AGREEMENT))
+    handoff.ok("sla", "apply", str(toml))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handoff.ok("lead", "capture", "fresh", "--source", "webinar")
+    handoff.ok("lead", "qualify", "fresh")
+    handoff.ok("lead", "handoff", "fresh", "--owner", "sam")  # just now: 8 business hours left
+    month = f"{datetime.now(ZoneInfo('America/Chicago')):%Y-%m}"
+    out = tmp_path / "sla.md"
+    handoff.ok("sla", "doc", "--month", month, "--out", str(out))
+    still_open = clause_section(
+        out.read_text(encoding="utf-8"),
+        "An undecided handoff is pending until its due instant, then overdue")
+    assert "1 handoff pending and 0 overdue" in still_open
 
 
 def write_revised(handoff: Handoff, out: Path) -> str:
