@@ -256,13 +256,15 @@ def _describe(change: dict[str, Any]) -> str:
 @click.option("--smtp", metavar="URL", envvar="HANDOFF_SMTP", show_envvar=True,
               help="An SMTP server: smtp://[user:password@]host[:port] (STARTTLS when the "
                    "server offers it) or smtps://... (TLS); with --to.")
-@click.option("--to", metavar="ADDR", help="The e-mail address the notices go to.")
+@click.option("--to", multiple=True, metavar="ADDR",
+              help="An e-mail address the notices go to; repeat it for several (each gets "
+                   "every notice).")
 @click.option("--from", "sender", metavar="ADDR",
               help="The sender's address. Default: the URL's user when it is an address, "
                    "else handoff@ this host.")
 @click.option("--dry-run", is_flag=True, help="Print what would be sent; send and record nothing.")
 @click.pass_obj
-def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: str | None,
+def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: tuple[str, ...],
                    sender: str | None, dry_run: bool) -> None:
     """Send sales the notices due now, each once per channel (run it from cron).
 
@@ -304,16 +306,17 @@ def _notices(count: int) -> str:
     return counted(count, "notice")
 
 
-def _channels(webhook: str | None, smtp: str | None, to: str | None,
+def _channels(webhook: str | None, smtp: str | None, to: tuple[str, ...],
               sender: str | None) -> list[Any]:
-    """The channels the options name; a usage error (exit 2) when none or half of one."""
+    """The channels the options name, one per address (an address given twice, in any
+    case, once); a usage error (exit 2) when none or half of one."""
     from handoff.notify_channels import BadDestination, Mailbox, Webhook
 
     for option, value in (("--webhook (or HANDOFF_WEBHOOK)", webhook),
                           ("--smtp (or HANDOFF_SMTP)", smtp)):
         if value is not None and not value.strip():
             raise click.UsageError(f"{option} is empty: give its URL, or leave it out")
-    if (smtp is None) != (to is None):
+    if (smtp is None) != (not to):
         raise click.UsageError("--smtp and --to go together")
     if webhook is None and smtp is None:
         raise click.UsageError("give at least one channel: --webhook URL, or --smtp URL --to ADDR")
@@ -323,8 +326,11 @@ def _channels(webhook: str | None, smtp: str | None, to: str | None,
     try:
         if webhook is not None:
             channels.append(Webhook(webhook))
-        if smtp is not None and to is not None:
-            channels.append(Mailbox(smtp, to, sender))
+        if smtp is not None:
+            for address in to:
+                box = Mailbox(smtp, address, sender)
+                if all(box.key != other.key for other in channels):
+                    channels.append(box)
     except BadDestination as error:
         raise click.UsageError(str(error)) from None
     return channels

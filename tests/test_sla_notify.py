@@ -497,6 +497,24 @@ def test_notices_by_email_say_what_happened(
     assert len(room.messages) == 2
 
 
+def test_each_address_given_gets_every_notice_once(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, mailroom: tuple[Mailroom, int],
+) -> None:
+    """`--to` given twice sent to the last address alone, silently: each address is now a
+    channel of its own (the same address twice, in any case, once)."""
+    room, port = mailroom
+    at(clock, "2026-03-02T15:00:00-06:00")  # a 75 % warning and the digest are due
+    out = notify.ok("sla", "notify", "--smtp", f"smtp://127.0.0.1:{port}",
+                    "--to", "sam@example.com", "--to", "ola@example.com",
+                    "--to", "SAM@example.com")
+    assert out.splitlines()[-1] == "4 notices sent, 0 failed, 0 already sent"
+    assert sorted(to for to, _ in room.messages) == [["ola@example.com"]] * 2 + [
+        ["sam@example.com"]] * 2
+    out = notify.ok("sla", "notify", "--smtp", f"smtp://127.0.0.1:{port}",
+                    "--to", "ola@example.com", "--to", "li@example.com")
+    assert out.splitlines()[-1] == "2 notices sent, 0 failed, 2 already sent"
+
+
 def test_the_channels_may_come_from_the_environment(
     monday: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer,
     mailroom: tuple[Mailroom, int], monkeypatch: pytest.MonkeyPatch,
