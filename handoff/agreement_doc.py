@@ -21,7 +21,7 @@ from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import NoAgreement
 from handoff.domain.verification import VerificationRun
 from handoff.evidence import evidence_for, measure_for
-from handoff.kpi import Period, compute_kpis, period_from_options
+from handoff.kpi import Period, compute_kpis, decision_window, period_from_options
 from handoff.plan import PLAN_KEYS, NoGoal, figure_words
 from handoff.report import _breaches, _terms, agreement_for_plan, plan_with_actuals
 from handoff.review_charts import funnel_chart, response_chart, trend_chart, trend_months
@@ -68,7 +68,7 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
     zone = version.terms.timezone
     kpis = compute_kpis(app, period, basis="flow")
     breaches = _breaches(app, period, None)
-    hours = _one_decision_window(register, period)
+    hours = decision_window(register, period)
     last_run = app.verification_log().last
     with features_folder() as folder:
         protocol = read_protocol(folder)
@@ -159,17 +159,6 @@ def markdown_text(value: object) -> str:
 
 
 # -- the parts ---------------------------------------------------------------------------
-
-
-def _one_decision_window(register: AgreementRegister, period: Period) -> float | None:
-    """The business hours every version covering a day of the period gives sales to decide,
-    or None when a revision changed them: the month's handoffs were then judged by more
-    than one window, and the evidence says "in time" rather than name one of them."""
-    windows = {version.terms.decide_within_hours for version in register.versions
-               if version.terms.effective_from <= period.last_day
-               and (version.terms.effective_to is None
-                    or period.first_day <= version.terms.effective_to)}
-    return float(windows.pop()) if len(windows) == 1 else None
 
 
 def _area(

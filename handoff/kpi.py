@@ -362,6 +362,18 @@ def targets(register: AgreementRegister, period: Period, as_of: datetime) -> dic
     return result
 
 
+def decision_window(register: AgreementRegister, period: Period,
+                    as_of: datetime | None = None) -> float | None:
+    """The business hours every version that covers a day of the period (of those known at
+    `as_of`) gives sales to decide, or None when a revision changed them: the period's
+    handoffs were then judged by more than one window, and no single one is named."""
+    windows = {version.terms.decide_within_hours for version in register.known_at(as_of)
+               if version.terms.effective_from <= period.last_day
+               and (version.terms.effective_to is None
+                    or period.first_day <= version.terms.effective_to)}
+    return float(windows.pop()) if len(windows) == 1 else None
+
+
 def _days_of_versions(
     register: AgreementRegister, first: date, last: date, as_of: datetime
 ) -> dict[int, tuple[AppliedVersion, Counter[date]]]:

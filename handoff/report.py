@@ -26,6 +26,7 @@ from handoff.kpi import (
     SLA_NAMES,
     Period,
     compute_kpis,
+    decision_window,
     is_thin,
     period_from_options,
     rate_marks,
@@ -146,7 +147,7 @@ def monthly_review(
         "agreement": _agreement_record(version, period.timezone) if version else None,
         "agreement_terms": _terms(version) if version else [],
         "other_versions": _other_versions(register, first, last, version, as_of),
-        "cards": _cards(flow, version),
+        "cards": _cards(flow, decision_window(register, period, as_of)),
         "count_rows": [
             _row(name, flow["counts"][name], cohort["counts"][name], targets.get(name), _count)
             for name in COUNT_NAMES
@@ -276,12 +277,13 @@ def _other_versions(
     return list(others.values())
 
 
-def _cards(flow: dict[str, Any], version: AppliedVersion | None) -> list[dict[str, str]]:
+def _cards(flow: dict[str, Any], window: float | None) -> list[dict[str, str]]:
+    """`window`: the one decision window of the period's versions, if they share one."""
     targets: dict[str, Any] = flow.get("targets") or {}
     sla = flow["sla"]
     revenue_target = targets.get("revenue_won")
     won_target = targets.get("won")
-    within = f"target: within {version.terms.decide_within_hours:g} h" if version else ""
+    within = f"target: within {window:g} h" if window is not None else ""
     return [
         {"label": "Revenue won", "value": _money(flow["revenue_won"]),
          "target": f"target {_money(revenue_target)}" if revenue_target is not None else "",

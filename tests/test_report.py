@@ -145,12 +145,14 @@ def test_a_month_without_an_agreement_still_reports_its_numbers(
     assert "No agreement was in force on 2026-07-01" in out.read_text(encoding="utf-8")
 
 
-def revised(app: HandoffApp, clock: FakeClock, first: str, last: str, revenue: int) -> None:
+def revised(app: HandoffApp, clock: FakeClock, first: str, last: str, revenue: int,
+            hours: int = 8) -> None:
     """A version of MARCH's agreement in force from `first` to `last`, applied on 25 March."""
     clock.set("2026-03-25T10:00:00Z")
     text = MARCH.replace("effective_from = 2026-01-01", f"effective_from = {first}").replace(
         "effective_to = 2026-06-30", f"effective_to = {last}").replace(
-        "revenue = 1200000", f"revenue = {revenue}")
+        "revenue = 1200000", f"revenue = {revenue}").replace(
+        "decide_within_hours = 8", f"decide_within_hours = {hours}")
     app.apply_agreement(parse_agreement(text), "maria")
 
 
@@ -166,6 +168,17 @@ def test_a_month_over_a_revision_says_its_targets_are_each_versions(
     page = review(march, tmp_path)
     assert "(version 2) from 2026-03-16. The targets are each version's for the days it is" \
         in page, page.split("The agreement in force")[1][:1500]
+
+
+def test_a_month_over_a_revision_of_the_decision_window_names_no_single_window(
+    march: Handoff, app: HandoffApp, clock: FakeClock, tmp_path: Path
+) -> None:
+    """8 business hours to decide until 15 March, 4 from the 16th: the median response's
+    card named the first day's 8 as March's target; it names none now (as `sla doc`)."""
+    assert "target: within 8 h" in review(march, tmp_path)
+    revised(app, clock, "2026-03-16", "2026-06-30", 1_070_000, hours=4)
+    page = review(march, tmp_path)
+    assert "target: within 8 h" not in page and "target: within 4 h" not in page
 
 
 def test_a_month_whose_agreement_begins_after_its_first_day_has_targets_for_those_days(
