@@ -26,6 +26,7 @@ from handoff.domain.agreement import (
     AppliedVersion,
     Change,
     changes_between,
+    revised_by,
 )
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
 from handoff.domain.steps import Stamp, erase_person, in_the_future, lead_id
@@ -185,10 +186,7 @@ class HandoffApp(Application[Any]):
     def check_agreement(self, terms: AgreementTerms) -> tuple[AppliedVersion | None, list[Change]]:
         """`sla check`: the version the terms would follow (in force on their first day, else
         the last to come into force) and how the terms differ from it."""
-        register = self.agreement_register()
-        current = register.in_force_on(terms.effective_from) or (
-            register.versions[-1] if register.versions else None
-        )
+        current = revised_by(self.agreement_register().versions, terms)
         return current, changes_between(current.terms if current else None, terms)
 
     def zone_for_day(self, register: AgreementRegister) -> Callable[[date], ZoneInfo]:

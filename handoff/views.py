@@ -6,7 +6,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from handoff.domain.agreement import AgreementVersion, AppliedVersion, Proposal, changes_between
+from handoff.domain.agreement import (
+    AgreementVersion,
+    AppliedVersion,
+    Proposal,
+    changes_between,
+    revised_by,
+)
 from handoff.domain.errors import UnknownLead
 from handoff.domain.lead import CORRECTIONS, Lead
 from handoff.domain.steps import EVENT_NAMES, FORGOTTEN, PERSONAL_DATA
@@ -167,20 +173,22 @@ def version_status(version: AgreementVersion) -> str:
 
 def history_records(versions: list[AgreementVersion]) -> list[dict[str, Any]]:
     """Every version with what changed (`changes`: `before`/`after` null when a term was
-    added or dropped) from the terms it replaces: the latest version in force before it
-    (`compared_with`, null for the first), not a proposal that never came into force."""
+    added or dropped) from the terms it revises (`compared_with`, null for the first;
+    `agreement.revised_by`): of the versions in force before it, the one in force on its
+    first day, else the last; never a proposal that did not come into force."""
     records = []
-    in_force: AgreementVersion | None = None
+    applied: list[AppliedVersion] = []
     for version in versions:
         record = version_record(version)
-        record["compared_with"] = None if in_force is None else in_force.number
+        revised = revised_by(applied, version.terms)
+        record["compared_with"] = None if revised is None else revised.number
         record["changes"] = [
             {"key": c.key, "before": c.before, "after": c.after}
-            for c in changes_between(in_force.terms if in_force else None, version.terms)
+            for c in changes_between(revised.terms if revised else None, version.terms)
         ]
         records.append(record)
         if isinstance(version, AppliedVersion):
-            in_force = version
+            applied.append(version)
     return records
 
 

@@ -332,6 +332,24 @@ def test_history_compares_each_version_with_the_terms_it_replaces(
         "sla", "history")
 
 
+def test_history_compares_a_revision_of_earlier_days_with_the_version_it_revises(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """H1, then H2 from July, then H1 again with 5 hours, as a restatement: version 3
+    revises version 1, with which it shares its days, not version 2, with which it shares
+    none (compared with version 2 it read as changing the name, both dates and the hours)."""
+    handoff.ok("sla", "apply", agreement(tmp_path, H1))
+    h2 = H1.replace('"H1"', '"H2"').replace("2026-01-01", "2026-07-01").replace(
+        "2026-06-30", "2026-12-31").replace("= 8", "= 4")
+    handoff.ok("sla", "apply", agreement(tmp_path, h2, "h2.toml"))
+    handoff.ok("sla", "apply", agreement(tmp_path, H1.replace("= 8", "= 5"), "h1b.toml"),
+               "--restate", "--why", "five hours")
+    third = handoff.json("sla", "history")[2]
+    assert third["compared_with"] == 1
+    assert third["changes"] == [{"key": "sales.decide_within_hours", "before": "8", "after": "5"}]
+    assert handoff.json("sla", "history")[1]["compared_with"] == 1  # H2 continues H1
+
+
 def test_a_restatement_that_changes_no_figure_is_not_named(
     handoff: Handoff, tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -158,6 +159,14 @@ class Change:
     key: str
     before: Any
     after: Any
+
+
+def revised_by(applied: Sequence[AppliedVersion], terms: AgreementTerms
+               ) -> AppliedVersion | None:
+    """The version that terms revise, of those applied before them: the one in force on
+    their first day, else (a revision of days no version covered) the last applied."""
+    return governing_version(applied, lambda v: v.terms.covers(terms.effective_from)) or (
+        applied[-1] if applied else None)
 
 
 def changes_between(before: AgreementTerms | None, after: AgreementTerms) -> list[Change]:
