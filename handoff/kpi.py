@@ -28,7 +28,7 @@ from handoff.application import HandoffApp
 from handoff.domain.agreement import FUNNEL_RATES, AgreementRegister, AppliedVersion
 from handoff.domain.bounds import check_day
 from handoff.domain.errors import InvalidInput
-from handoff.domain.steps import EVENT_NAMES
+from handoff.domain.steps import EVENT_NAMES, FUTURE_SKEW
 from handoff.instants import iso, parse_day
 from handoff.plan import STAGES as FUNNEL_STAGES
 from handoff.plan import cents, plan_period, reverse_funnel
@@ -364,14 +364,43 @@ def targets(register: AgreementRegister, period: Period, as_of: datetime) -> dic
 
 def decision_window(register: AgreementRegister, period: Period,
                     as_of: datetime | None = None) -> float | None:
-    """The business hours every version that covers a day of the period (of those known at
-    `as_of`) gives sales to decide, or None when a revision changed them: the period's
-    handoffs were then judged by more than one window, and no single one is named."""
-    windows = {version.terms.decide_within_hours for version in register.known_at(as_of)
-               if version.terms.effective_from <= period.last_day
-               and (version.terms.effective_to is None
-                    or period.first_day <= version.terms.effective_to)}
+    """The business hours every version that may judge a handoff of the period (of those
+    known at `as_of`) gives sales to decide, or None when a revision changed them: the
+    period's handoffs were then judged by more than one window, and no single one is named.
+
+    A version covering days of the period judges none of its handoffs when a later one,
+    applied before the period began, covers all those days: every handoff of the period is
+    recorded after that one (SPEC §2: no event occurs more than FUTURE_SKEW after it is
+    recorded) and is judged by it or a later one (`service_level.governing_version`). One
+    exception the register cannot see: a handoff recorded before that version and moved into
+    the period since by `lead amend --at` keeps the versions of its entry's instant; the
+    window named is then the one of every handoff the period had as it was recorded."""
+    known = register.known_at(as_of)
+    before_the_period = period.start - FUTURE_SKEW
+    windows = set()
+    for index, version in enumerate(known):
+        covered = _instants_covered(version, period)
+        if covered is None:
+            continue
+        if any(later.applied_at <= before_the_period and all(map(later.terms.covers_instant,
+                                                                 covered))
+               for later in known[index + 1:]):
+            continue  # superseded on all its days of the period before the period began
+        windows.add(version.terms.decide_within_hours)
     return float(windows.pop()) if len(windows) == 1 else None
+
+
+def _instants_covered(version: AppliedVersion, period: Period
+                      ) -> tuple[datetime, datetime] | None:
+    """The first and last instants of the period on the version's days (local to its own
+    zone), or None when it covers none."""
+    terms = version.terms
+    first = max(period.start, datetime.combine(terms.effective_from, time(), terms.timezone))
+    end = period.end
+    if terms.effective_to is not None:
+        end = min(end, datetime.combine(terms.effective_to + timedelta(days=1), time(),
+                                        terms.timezone))
+    return (first, end - timedelta(microseconds=1)) if first < end else None
 
 
 def _days_of_versions(

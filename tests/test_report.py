@@ -181,6 +181,25 @@ def test_a_month_over_a_revision_of_the_decision_window_names_no_single_window(
     assert "target: within 8 h" not in page and "target: within 4 h" not in page
 
 
+def test_a_month_after_a_revision_of_the_decision_window_names_the_revised_one(
+    march: Handoff, app: HandoffApp, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Revised on 25 March to 4 hours from the 16th: every April handoff is recorded after
+    the revision and judged by its 4 hours, though H1's 8 still cover April's days: April's
+    card and its SLA document name 4 hours (they named no window, as over March)."""
+    revised(app, clock, "2026-03-16", "2026-06-30", 1_070_000, hours=4)
+    step(app, clock, "2026-04-06T09:00", "DUNE-4", "captured", source="web")
+    step(app, clock, "2026-04-06T09:30", "DUNE-4", "qualified")
+    step(app, clock, "2026-04-06T10:00", "DUNE-4", "handed", owner="sam")
+    step(app, clock, "2026-04-06T11:00", "DUNE-4", "accepted")
+    out = tmp_path / "april.html"
+    march.ok("report", "--month", "2026-04", "--out", str(out))
+    assert "target: within 4 h" in out.read_text(encoding="utf-8")
+    doc = tmp_path / "april.md"
+    march.ok("sla", "doc", "--month", "2026-04", "--out", str(doc))
+    assert "within 4 business hours" in doc.read_text(encoding="utf-8")
+
+
 def test_a_month_whose_agreement_begins_after_its_first_day_has_targets_for_those_days(
     march: Handoff, app: HandoffApp, clock: FakeClock, tmp_path: Path
 ) -> None:
