@@ -144,9 +144,10 @@ def test_a_key_is_at_most_200_characters_on_one_line(handoff: Handoff) -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["jose\u0301", "ACME-1\u200b", "\ufeffACME-1", "ACME\u20601", "ACME-1\u202e"],
+    ["jose\u0301", "ACME-1\u200b", "\ufeffACME-1", "ACME\u20601", "ACME-1\u202e",
+     "ACME\u00a01"],
     ids=["combining accent", "zero-width space", "byte order mark", "word joiner",
-         "right-to-left override"],
+         "right-to-left override", "no-break space"],
 )
 def test_a_key_is_written_as_it_is_seen(handoff: Handoff, tmp_path: Path, typed: str) -> None:
     """A key that looks like another (josé with its accent typed apart, ACME-1 with an

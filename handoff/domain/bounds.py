@@ -143,12 +143,17 @@ def _check_seen_as_written(key: str) -> None:
     """A key is kept exactly as typed, so it must be typed one way only: as it is seen. An
     accent typed apart from its letter (`e` + U+0301, as macOS names files) or an invisible
     character pasted in (a zero-width space, a byte order mark, a direction mark) would make
-    a second lead that no one can tell from the first, nor name again."""
+    a second lead that no one can tell from the first, nor name again. So would a space
+    other than the space bar's (a no-break space, U+00A0, as word processors paste it)."""
     if key.isascii():
         return
     if any(unicodedata.category(c) == "Cf" for c in key):
         raise InvalidInput(
             f"the lead's key holds an invisible character: {key[:40]!a} (retype it)")
+    if any(unicodedata.category(c) == "Zs" and c != " " for c in key):
+        raise InvalidInput(
+            f"the lead's key holds a space other than the space bar's: {key[:40]!a}"
+            " (retype it)")
     if not unicodedata.is_normalized("NFC", key):
         raise InvalidInput(
             f"the lead's key is not in Unicode's composed form (NFC), as an accent typed apart"
