@@ -182,7 +182,8 @@ class StoreLocation:
         with self.connect_postgres() as connection:
             try:
                 with connection.transaction(force_rollback=True):
-                    connection.execute("CREATE TABLE handoff_creation_probe (probe integer)")
+                    probe = f"handoff_creation_probe_{os.urandom(8).hex()}"  # never one there
+                    connection.execute(f"CREATE TABLE {probe} (probe integer)")
             except psycopg.Error as error:
                 said = cannot_write(error) or driver_said(error)
                 raise StoreUnavailable(said) from None
