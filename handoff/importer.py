@@ -141,6 +141,7 @@ def read_rows(text: str, keep: Keep | None = None) -> list[Row]:
     Text cells are kept exactly as written, as the command line keeps what it is given (a
     cell neutralised by `export` against spreadsheet formulas reads back as recorded).
     """
+    refuse_other_separators(text.partition("\n")[0])
     with switches.cells_of_any_length():
         return _read_rows(csv.reader(io.StringIO(text, newline=""), strict=True), keep)
 
@@ -152,7 +153,6 @@ def _read_rows(reader: Any, keep: Keep | None) -> list[Row]:
         raise MalformedFile("the file is empty: it needs a header line") from None
     except csv.Error as error:
         raise MalformedFile(f"line 1: {error}") from None
-    _refuse_other_separators(header)
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         raise MalformedFile(
@@ -210,11 +210,14 @@ def _cells(header: list[str], values: list[str]) -> dict[str, str]:
     return cells
 
 
-def _refuse_other_separators(header: list[str]) -> None:
-    if len(header) != 1:
+def refuse_other_separators(first_line: str) -> None:
+    """A header line holding no comma but another separator (Excel saves CSV with `;` where
+    the decimal point is a comma), quoted or not, is refused as such: read as one column,
+    it said a column was missing, or that a quote was wrong."""
+    if "," in first_line:
         return
     for separator, name in _SEPARATORS.items():
-        if separator in header[0]:
+        if separator in first_line:
             raise MalformedFile(
                 f"line 1: the file is separated by {name}; handoff reads comma-separated "
                 "files (save it as CSV with commas)"

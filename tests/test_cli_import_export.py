@@ -439,6 +439,19 @@ def test_a_file_separated_otherwise_is_named_as_such(
     assert f"line 1: the file is separated by {name}" in handoff.refused("import", path)
 
 
+def test_a_file_separated_by_semicolons_with_quoted_cells_is_named_as_such(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Excel in a European locale quotes every cell and separates them with `;`: the file
+    was refused with "',' expected after '\"'", which tells nobody what to do."""
+    path = write(tmp_path, '"lead";"event";"at";"source"\r\n'
+                 '"c-1";"captured";"2026-03-02 09:00";"web"\r\n')
+    assert handoff.refused("import", path) == (
+        f"Error: {path}: line 1: the file is separated by semicolons; handoff reads"
+        " comma-separated files (save it as CSV with commas)")
+
+
+
 def test_a_reason_with_windows_line_endings_round_trips_through_the_csv_export(
     handoff: Handoff, tmp_path: Path
 ) -> None:

@@ -521,6 +521,28 @@ def test_a_column_the_import_reads_named_twice_refuses_the_export(
     assert signed.ok("lead", "list", "--format", "csv").splitlines()[1:] == []
 
 
+@pytest.mark.parametrize("quoted", [True, False], ids=["quoted", "unquoted"])
+def test_an_export_saved_with_semicolons_is_refused_as_such(
+    signed: Handoff, tmp_path: Path, quoted: bool
+) -> None:
+    """Opened in Excel in a European locale and saved again, an export is separated by
+    `;`: it was refused as missing its 'Record ID' column (which it has), or with "','
+    expected after '\"'"."""
+    rows = HUBSPOT.read_text(encoding="utf-8-sig").splitlines()
+    saved = "\r\n".join(row.replace('","', '";"') if quoted else
+                         row.replace('","', ";").replace('"', "") for row in rows[:3])
+    semicolons = tmp_path / "contacts.csv"
+    semicolons.write_text(saved + "\r\n", encoding="utf-8-sig")
+    assert signed.refused("import", str(semicolons), "--from", "hubspot") == (
+        f"Error: {semicolons}: line 1: the file is separated by semicolons; handoff reads"
+        " comma-separated files (save it as CSV with commas)")
+    lead_file = tmp_path / "Lead.csv"
+    lead_file.write_text((SALESFORCE / "Lead.csv").read_text().replace('","', '";"'))
+    assert signed.refused("import", str(lead_file), "--from", "salesforce") == (
+        f"Error: {lead_file}: line 1: the file is separated by semicolons; handoff reads"
+        " comma-separated files (save it as CSV with commas)")
+
+
 def test_a_file_that_is_not_a_hubspot_export_is_refused_in_one_line(
     signed: Handoff, tmp_path: Path
 ) -> None:

@@ -24,7 +24,14 @@ from handoff.domain.steps import (
     state_after,
     transition_refusal,
 )
-from handoff.importer import Importer, ImportReport, MalformedFile, Row, lead_ids
+from handoff.importer import (
+    Importer,
+    ImportReport,
+    MalformedFile,
+    Row,
+    lead_ids,
+    refuse_other_separators,
+)
 from handoff.instants import iso, parse_instant
 from handoff.words import cannot_read
 
@@ -126,9 +133,20 @@ def read_table(
             io.StringIO(text, newline="") if text is not None
             else path.open(encoding="utf-8-sig", newline="")
         ) as stream, switches.cells_of_any_length():
+            _refuse_other_separators(path, stream)
             return _read_rows(path, stream, {name.casefold() for name in keep})
     except (OSError, UnicodeDecodeError) as error:
         raise MalformedFile(cannot_read(path, error)) from None
+
+
+def _refuse_other_separators(path: Path, stream: TextIO) -> None:
+    """`refuse_other_separators`, on the export's first line, read again from its start."""
+    first_line = stream.readline()
+    stream.seek(0)
+    try:
+        refuse_other_separators(first_line)
+    except MalformedFile as error:
+        raise MalformedFile(f"{path}: {error}") from None
 
 
 def _read_rows(
