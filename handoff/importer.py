@@ -168,7 +168,7 @@ def _read_rows(reader: Any, keep: Keep | None) -> list[Row]:
     line = reader.line_num + 1
     try:
         for values in reader:
-            if not values or (len(values) == 1 and not values[0].strip()):
+            if is_blank(values):
                 line = reader.line_num + 1
                 continue
             if len(values) != width:
@@ -222,6 +222,11 @@ def refuse_other_separators(first_line: str) -> None:
                 f"line 1: the file is separated by {name}; handoff reads comma-separated "
                 "files (save it as CSV with commas)"
             )
+
+
+def is_blank(values: Sequence[str]) -> bool:
+    """A row of empty cells (Excel writes `,,,,` for a row it once held): no row at all."""
+    return not any(value.strip() for value in values)
 
 
 class NewLead:

@@ -451,6 +451,19 @@ def test_a_file_separated_by_semicolons_with_quoted_cells_is_named_as_such(
         " comma-separated files (save it as CSV with commas)")
 
 
+def test_the_empty_rows_excel_leaves_at_the_end_of_a_file_are_no_rows(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A sheet whose last rows were cleared is saved with a line of bare commas for each:
+    they were refused as rows of an unknown event '', and the night's file with them."""
+    path = write(tmp_path, "lead,event,at,source,visits\r\n"
+                 "c-1,captured,2026-03-02T09:00Z,web,\r\n"
+                 ",visits,2026-03-02,,120\r\n"
+                 ",,,,\r\n"
+                 " , ,,,\r\n")
+    assert "2 rows: 2 recorded, 0 skipped" in handoff.ok("import", path)
+    assert [lead["key"] for lead in handoff.json("lead", "list")] == ["c-1"]
+
 
 def test_a_reason_with_windows_line_endings_round_trips_through_the_csv_export(
     handoff: Handoff, tmp_path: Path

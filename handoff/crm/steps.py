@@ -29,6 +29,7 @@ from handoff.importer import (
     ImportReport,
     MalformedFile,
     Row,
+    is_blank,
     lead_ids,
     refuse_other_separators,
 )
@@ -169,7 +170,7 @@ def _read_rows(
     line = reader.line_num + 1
     try:
         for values in reader:
-            if any(value.strip() for value in values):
+            if not is_blank(values):
                 rows.append((line, {name: values[n] for n, name in wanted if n < len(values)}))
             line = reader.line_num + 1
     except csv.Error as error:
