@@ -272,6 +272,41 @@ def test_a_reassignment_within_sales_leaves_the_lead_where_it_was(
         ("handed", "Sam Ortiz")]
 
 
+def test_a_second_working_contacted_status_is_no_second_contact(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """Ann Lee (A), Working - Contacted on 2 March at 17:30Z, is set back to Open - Not
+    Contacted on 3 March and to Working - Contacted again an hour later, before it
+    converts: the status says again what was said (README: a second Working - Contacted
+    adds nothing); it was recorded as a second contact (3 contacted in March, not 2).
+    Handed again after a rejection, a lead's Working - Contacted is a contact of its own."""
+    a = "00Q8d000001AaaAEAS"
+    flipped = "".join(
+        f'"0178d00000A1AAAAC{n}","false","{a}","0058d000000SamAAAQ","2026-03-03T{hour}:00:00.000Z",'
+        f'"Status","Text","{old}","{new}"\n'
+        for n, hour, old, new in (
+            (1, 15, "Working - Contacted", "Open - Not Contacted"),
+            (2, 16, "Open - Not Contacted", "Working - Contacted"),
+        )
+    )
+    recycled = "".join(
+        f'"0178d00000A1BBBBD{n}","false","{B}","0058d000000MarAAAQ","2026-03-{day}T15:00:00.000Z",'
+        f'{change}\n'
+        for n, day, change in (
+            (1, 10, '"Status","Text","Closed - Not Converted","Marketing Qualified"'),
+            (2, 11, '"Owner","Text","Ola Berg","Sam Ortiz"'),
+            (3, 12, '"Status","Text","Marketing Qualified","Working - Contacted"'),
+        )
+    )
+    later = later_salesforce(tmp_path, LeadHistory=flipped + recycled)
+    assert "23 steps, 23 recorded" in signed.ok("import", str(later), "--from", "salesforce")
+    assert [e for e, _, _ in steps(signed, a)].count("contacted") == 1
+    assert [e for e, _, _ in steps(signed, B)][-4:] == [
+        "qualified", "handed", "accepted", "contacted"]
+    assert march(signed)["counts"]["contacted"] == 3  # Ann Lee, Tom Hill, B once handed again
+    assert "0 recorded, 23 skipped" in signed.ok("import", str(later), "--from", "salesforce")
+
+
 def test_a_lead_recycled_and_closed_again_in_the_crm_is_rejected_again(
     signed: Handoff, tmp_path: Path
 ) -> None:

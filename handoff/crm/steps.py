@@ -268,6 +268,7 @@ def _in_force(
     state: str | None = None  # the export's, as walked, and since when
     state_at: datetime | None = None
     owner: tuple[datetime, str | None] | None = None  # the latest handoff: when, to whom
+    contacted_at: datetime | None = None  # the latest contact, the export's or the store's
     held = iter(recorded.steps)
     upcoming = next(held, None)
     in_store: str | None = None  # the store's, by the step's instant, and since when
@@ -278,6 +279,8 @@ def _in_force(
             in_store = state_after(in_store or name, name)
             if name == "handed" and (owner is None or in_store_at > owner[0]):
                 owner = (in_store_at, handed_to)
+            if name == "contacted":
+                contacted_at = max(in_store_at, contacted_at or in_store_at)
             upcoming = next(held, None)
         # Whichever moved last: the store (a step recorded in handoff itself, say) or the
         # export (a lead the CRM recycled since).
@@ -292,6 +295,7 @@ def _in_force(
             now, step.event)
         if step.reached and (
             (missing is None and _passed(now, step.event)) or _holds(recorded, step)
+            or (step.event == "contacted" and _contacted_since(owner, contacted_at))
         ):
             # Past that stage already, in the export or the store (a later export): the
             # lead stays where it was.
@@ -312,6 +316,8 @@ def _in_force(
             reading.filled += 1
         if step.event == "handed":
             owner = (step.at, step.data.get("owner"))
+        elif step.event == "contacted":
+            contacted_at = step.at
         yield step, None if owner is None else owner[1]
         state, state_at = state_after(now or step.event, step.event), step.at
 
@@ -324,6 +330,14 @@ def _holds(recorded: Recorded, step: Step) -> bool:
         reason = step.data.get("reason")
         return any(name in _CLOSINGS and said == reason for name, _, said in recorded.ever)
     return any(name == step.event and at >= step.at for name, at, _ in recorded.steps)
+
+
+def _contacted_since(
+    owner: tuple[datetime, str | None] | None, contacted_at: datetime | None
+) -> bool:
+    """Whether the lead was contacted since its latest handoff: a status saying so again
+    (a second Working - Contacted) is no new call; handed again, a lead's first one is."""
+    return owner is not None and contacted_at is not None and contacted_at >= owner[0]
 
 
 def _passed(state: str | None, event: str) -> bool:
