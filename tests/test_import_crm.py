@@ -7,6 +7,7 @@ week of March 2026; business hours 09:00-17:00 Monday to Friday, 8 to decide).
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -475,6 +476,30 @@ def edited(tmp_path: Path, line: int, old: str, new: str) -> Path:
     bad = tmp_path / "contacts.csv"
     bad.write_text("\n".join(lines) + "\n")
     return bad
+
+
+def test_an_open_opportunity_the_crm_skipped_sales_qualifying_is_accepted(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """108 made an Opportunity straight from MQL (no SQL date): sales took it on 6 March at
+    09:00 CST, Friday. It was recorded as only handed, and reported overdue for ever; it is
+    accepted at the opportunity's instant (an open opportunity stays accepted), in time:
+    handed Thursday 10:30, due Friday 10:30 (6.5 business hours that Thursday, 1.5 the
+    next day)."""
+    later = edited(tmp_path, 8, '"2026-03-05 10:00","2026-03-05 13:00","2026-03-06 09:00"',
+                   '"2026-03-05 10:00","","2026-03-06 09:00"')
+    out = signed.ok("import", str(later), "--from", "hubspot")
+    assert "left out: open opportunities whose proposal is not recorded" in out
+    assert steps(signed, "108") == [
+        ("captured", "2026-03-05T15:00:00Z", None),
+        ("qualified", "2026-03-05T16:00:00Z", None),
+        ("handed", "2026-03-05T16:30:00Z", "Ola Berg"),
+        ("accepted", "2026-03-06T15:00:00Z", None),
+    ]
+    breaches = signed("sla", "breaches", "--month", "2026-03", "--format", "json")
+    assert breaches.exit_code == 3  # 104, never decided, is overdue
+    assert [b["lead"] for b in json.loads(breaches.stdout)] == ["102", "104"]  # not 108
+    assert "0 recorded" in signed.ok("import", str(later), "--from", "hubspot")
 
 
 def test_a_step_out_of_lifecycle_order_is_refused_with_its_line(

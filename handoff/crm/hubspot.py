@@ -83,10 +83,8 @@ def read_hubspot(path: Path, zone_for_day: ZoneForDay, text: str | None = None) 
 
 
 def _next(became: dict[str, datetime | None]) -> datetime | None:
-    """The instant of the first stage dated after the MQL: the SQL's, else the deal's (an
-    opportunity counts only for a customer: an open one gives no step)."""
-    opportunity = became["opportunity"] if became["customer"] else None
-    return became["salesqualifiedlead"] or opportunity or became["customer"]
+    """The instant of the first stage dated after the MQL: the SQL's, else the deal's."""
+    return became["salesqualifiedlead"] or became["opportunity"] or became["customer"]
 
 
 def _named(found: str, names: tuple[str, ...]) -> str:
@@ -156,12 +154,11 @@ class _Contact:
         reading.steps.extend(steps)
 
     def check_order(self, captured_at: datetime, became: dict[str, datetime | None]) -> None:
-        """The dates the steps are read from follow the lifecycle (an opportunity's only
-        for a customer: an open one gives no step)."""
+        """The dates the steps are read from follow the lifecycle."""
         dated = [(BECAME["lead"] if became["lead"] else "Create Date", captured_at)]
         for stage in list(BECAME)[1:]:  # after the lead's own
             at = became[stage]
-            if at is not None and (stage != "opportunity" or became["customer"]):
+            if at is not None:
                 dated.append((BECAME[stage], at))
         for (before, earlier), (label, later) in pairwise(dated):
             if later < earlier:
@@ -199,9 +196,12 @@ class _Contact:
     ) -> list[Step]:
         won_at, opportunity_at = became["customer"], became["opportunity"]
         if won_at is None:
-            if opportunity_at is not None:
-                reading.leave_out(OPEN_DEALS)
-            return []
+            if opportunity_at is None:
+                return []
+            # Sales works the deal: it took the lead (if not sales qualified before), but a
+            # contacts export holds no open deal's amount to propose.
+            reading.leave_out(OPEN_DEALS)
+            return [self.step(key, "accepted", opportunity_at)]
         amount = self.cell("Recent Deal Amount", "Total Revenue")
         if not amount:
             raise Refused(
