@@ -92,13 +92,7 @@ def apply_command(obj: Any, file: str, restate: bool, why: str | None) -> None:
         f"({terms.document['timezone']})"
     )
     if isinstance(version, AppliedVersion):
-        today = obj.app.clock().astimezone(terms.timezone).date()
-        if terms.covers(today):
-            when = ", in force now"
-        elif today < terms.effective_from:
-            when = f", in force from {terms.effective_from.isoformat()}"
-        else:
-            when = f"; its dates ended on {end}"
+        when = _dates_not_today(obj, terms) or ", in force now"
         click.echo(f"applied version {version.number}: {described}{when}")
         return
     side = version.signatures[0].side
@@ -119,10 +113,24 @@ def sign_command(obj: Any, number: int, restate: bool, why: str | None) -> None:
     recorded before it."""
     version = obj.app.sign_agreement(number, obj.actor, _restates(restate, why))
     signature = version.signatures[-1]
-    click.echo(
-        f"signed version {version.number} for {signature.side}: {version.name!r} is in "
-        f"force from {obj.instants.text(version.applied_at)}"
+    not_today = _dates_not_today(obj, version.terms)
+    state = (
+        f"is signed{not_today}" if not_today
+        else f"is in force from {obj.instants.text(version.applied_at)}"
     )
+    click.echo(f"signed version {version.number} for {signature.side}: {version.name!r} {state}")
+
+
+def _dates_not_today(obj: Any, terms: AgreementTerms) -> str | None:
+    """Why a version in force is not in force today: its dates begin later, or have ended
+    (None when they hold today). `sla apply` and `sla sign` say it the same way."""
+    today = obj.app.clock().astimezone(terms.timezone).date()
+    if terms.covers(today):
+        return None
+    if today < terms.effective_from:
+        return f", in force from {terms.effective_from.isoformat()}"
+    end = terms.effective_to.isoformat() if terms.effective_to else "open-ended"
+    return f"; its dates ended on {end}"
 
 
 @sla.command("check")

@@ -399,3 +399,30 @@ def test_apply_says_whether_the_versions_dates_hold_today(
     assert out.endswith(f"(America/Chicago), in force from {year + 1}-01-01\n")
     out = handoff.ok("sla", "apply", dated("now", year - 1, year + 1))
     assert out.endswith("(America/Chicago), in force now\n")
+
+
+def test_sign_says_whether_the_versions_dates_hold_today(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """As `sla apply` does: the second signature puts a version in force for its own dates
+    only, so one whose dates have ended, or not begun, is not said to be in force now
+    (`sla show` would then say that no agreement is)."""
+    year = datetime.now(UTC).year
+
+    def dated(name: str, first: int, last: int) -> str:
+        text = TEAM.replace('"H1"', f'"{name}"').replace("2026-01-01", f"{first}-01-01")
+        return agreement(tmp_path, text.replace("2026-06-30", f"{last}-12-31"), f"{name}.toml")
+
+    handoff.ok("sla", "apply", dated("past", year - 2, year - 1))
+    out = handoff.ok("sla", "sign", "1", actor="sam")
+    assert out == (
+        f"signed version 1 for sales: 'past' is signed; its dates ended on {year - 1}-12-31\n"
+    )
+    handoff.ok("sla", "apply", dated("later", year + 1, year + 2))
+    out = handoff.ok("sla", "sign", "2", actor="sam")
+    assert out == (
+        f"signed version 2 for sales: 'later' is signed, in force from {year + 1}-01-01\n"
+    )
+    handoff.ok("sla", "apply", dated("now", year - 1, year + 1))
+    out = handoff.ok("sla", "sign", "3", actor="sam")
+    assert out.startswith("signed version 3 for sales: 'now' is in force from ")
