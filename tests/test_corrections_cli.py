@@ -303,6 +303,22 @@ def _other_store(store: str, tmp_path: Path) -> str:
     return str(tmp_path / "copy.sqlite")
 
 
+def test_a_correction_that_breaks_the_lifecycle_says_which_correction(signed: Handoff) -> None:
+    """Voiding the handoff of a lead sales has since called leaves the call on a qualified
+    lead. The refusal names the correction, so that 'lead acme is qualified' (the lead is
+    with sales) does not read as a description of the lead as it stands."""
+    handed_and_contacted(signed)
+    assert signed.refused("lead", "void", "acme", "3", "--why", "x", actor="maria") == (
+        "Error: voiding entry 3 of lead 'acme' would leave its steps against the protocol: "
+        "lead 'acme' is qualified: contacted needs a lead that is accepted or handed or "
+        "proposal"
+    )
+    assert signed.refused(
+        "lead", "amend", "acme", "3", "--at", "2026-03-03T15:00", "--why", "x", actor="maria"
+    ).startswith("Error: amending entry 3 of lead 'acme' would leave its steps against the "
+                 "protocol: lead 'acme' is qualified: contacted needs a lead that is")
+
+
 def test_a_reimported_row_that_differs_is_refused_in_plain_words(
     signed: Handoff, tmp_path: Path
 ) -> None:
