@@ -72,6 +72,20 @@ def test_filters(leads: Handoff, options: list[str], keys: list[str]) -> None:
     assert _keys(leads, *options) == keys
 
 
+@pytest.mark.parametrize(
+    "options",
+    [["--owner", "sam"], ["--source", "web"], ["--from", "2026-03-01", "--to", "2026-03-31"],
+     ["--pending"], ["--overdue"], ["--owner", "sam", "--state", "accepted"]],
+)
+def test_a_lead_found_by_a_filter_reads_as_in_the_whole_list(
+    leads: Handoff, options: list[str]
+) -> None:
+    whole = {row["key"]: row for row in leads.json("lead", "list")}
+    found = leads.json("lead", "list", *options)
+    assert found
+    assert all(row == whole[row["key"]] for row in found)
+
+
 def test_csv_and_table(leads: Handoff) -> None:
     rows = list(csv.reader(io.StringIO(leads.ok("lead", "list", "--format", "csv"))))
     assert rows[0] == ["key", "state", "source", "owner", "captured_at", "handed_at", "due_at",

@@ -320,36 +320,41 @@ def lead_rows(
     """
     scope = with_corrections(conn, scope)
     e, lead = known_rows(t.event, scope), t.lead
-    ranked = (
-        select(
-            e.c.lead_ref,
-            e.c.event.label("state"),
-            _latest(e).label("rank"),
-        )
-        .where(e.c.event != "contacted", e.c.recorded_us <= scope.as_of_us)
-        .subquery("ranked")
-    )
     handoffs = handoff_rows(scope).subquery("handoffs")
     outcome = _outcome(handoffs, scope)
+    chosen: list[Any] = []  # the filters on the lead and its latest handoff
+    if in_period:
+        chosen.append(_between(lead.c.captured_us, scope))
+    if owner is not None:
+        chosen.append(lead.c.owner == owner)
+    if source is not None:
+        chosen.append(lead.c.source == source)
+    if handoff is not None:
+        chosen += [handoffs.c.due_us.is_not(None), outcome == handoff]
+    ranked = select(
+        e.c.lead_ref,
+        e.c.event.label("state"),
+        _latest(e).label("rank"),
+    ).where(e.c.event != "contacted", e.c.recorded_us <= scope.as_of_us)
+    if chosen:  # rank only the chosen leads' events, not every lead's (a whole lead each)
+        ranked = ranked.where(e.c.lead_ref.in_(
+            select(lead.c.lead_ref)
+            .outerjoin(handoffs, handoffs.c.handoff_id == lead.c.last_handoff)
+            .where(*chosen)
+        ))
+    latest = ranked.subquery("ranked")
     query = (
         select(
-            lead.c.key, lead.c.source, lead.c.captured_us, ranked.c.state, lead.c.owner,
+            lead.c.key, lead.c.source, lead.c.captured_us, latest.c.state, lead.c.owner,
             lead.c.last_handed_us.label("handed_us"), handoffs.c.due_us, outcome,
         )
-        .join_from(lead, ranked, and_(ranked.c.lead_ref == lead.c.lead_ref, ranked.c.rank == 1))
+        .join_from(lead, latest, and_(latest.c.lead_ref == lead.c.lead_ref, latest.c.rank == 1))
         .outerjoin(handoffs, handoffs.c.handoff_id == lead.c.last_handoff)
+        .where(*chosen)
         .order_by(lead.c.captured_us, lead.c.lead_ref)
     )
-    if in_period:
-        query = query.where(_between(lead.c.captured_us, scope))
     if state is not None:
-        query = query.where(ranked.c.state == state)
-    if owner is not None:
-        query = query.where(lead.c.owner == owner)
-    if source is not None:
-        query = query.where(lead.c.source == source)
-    if handoff is not None:
-        query = query.where(handoffs.c.due_us.is_not(None), outcome == handoff)
+        query = query.where(latest.c.state == state)
     rows = [dict(row) for row in conn.execute(query).mappings()]
     for row in rows:
         if row["due_us"] is None:  # no handoff under an agreement: nothing to judge
