@@ -422,15 +422,15 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
             raise TamperedLog(f"{_name(app, entry[0], entry[1])} was inserted")
         digest_now = entry_digest(entry)
         if digest_now != digest_kept:
-            if erasures.rewritten.get(position) != (entry[1], digest_now):
+            if not erasures.vouch_for(position, entry[1], digest_now):
                 removed = _removed_later(app, originator, position)
                 if removed is not None:  # an erasure's own entry, say, which explained it
                     raise TamperedLog(f"{_name(app, removed, originator)} was removed")
                 edited = erasures.edited_after(originator, position)
                 if edited is not None:  # the erasure that explained it, edited since
                     raise TamperedLog(f"{_name(app, edited, originator)} was edited")
-                raise TamperedLog(
-                    _what_changed(app, entry, digest_now, sealed_entry, entries, seals))
+                raise TamperedLog(_what_changed(
+                    app, entry, digest_now, sealed_entry, entries, seals, erasures))
             erased += 1
         checked += 1
     entry = entries.peek()
@@ -527,6 +527,10 @@ class _Erasures:
     # The erasures edited since they were sealed: (position, lead), in log order.
     edited: list[tuple[int, str]]
 
+    def vouch_for(self, position: int, originator: str, digest: bytes) -> bool:
+        """Whether an erasure says the entry at this position now reads with this digest."""
+        return self.rewritten.get(position) == (originator, digest)
+
     def edited_after(self, originator: str, position: int) -> int | None:
         """The first erasure of this lead after `position` edited since it was sealed: an
         entry of the lead no longer matching its seal is explained by that edit first."""
@@ -580,12 +584,18 @@ def _what_changed(
     sealed: tuple[int, str, bytes],
     entries: _Peek[eventstore.StoredEntry],
     seals: _Peek[tuple[int, str, bytes]],
+    erasures: _Erasures,
 ) -> str:
-    """Why an entry no longer matches the seal at its position, told as best the log shows."""
-    position, originator, digest_kept = sealed
+    """Why an entry no longer matches the seal at its position, told as best the log shows.
+    An entry `lead forget` rewrote is known by its seal or by the digest its erasure gave it."""
+    position, originator, _ = sealed
     following, next_seal = entries.peek(), seals.peek()
-    moved_down = following is not None and entry_digest(following) == digest_kept
-    moved_up = next_seal is not None and next_seal[2] == digest_now
+
+    def sealed_as(seal: tuple[int, str, bytes], digest: bytes) -> bool:
+        return digest == seal[2] or erasures.vouch_for(seal[0], seal[1], digest)
+
+    moved_down = following is not None and sealed_as(sealed, entry_digest(following))
+    moved_up = next_seal is not None and sealed_as(next_seal, digest_now)
     if moved_down and moved_up:
         return f"{_name(app, position, originator)} was reordered"  # swapped with the next
     if moved_down:

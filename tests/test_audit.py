@@ -278,6 +278,27 @@ def test_a_swapped_pair_is_named_as_reordered(history: Handoff) -> None:
     )
 
 
+def test_a_forgotten_leads_capture_swapped_with_its_next_entry_is_named_as_reordered(
+    history: Handoff,
+) -> None:
+    """`lead forget` rewrote the capture, so it no longer matches its seal but the digest its
+    erasure vouches for: moved one place down, it is still the capture, moved, not removed."""
+    history.ok("lead", "forget", "acme-1", "--why", "ticket 7")
+    tamper = Tamperer(history.store)
+    qualified = tamper.at("Lead.Qualified")
+    [(captured,)] = tamper.run(
+        "SELECT {position} FROM {events} WHERE topic LIKE '%Lead.Captured'"
+        f" AND {{position}} < {qualified} ORDER BY {{position}} DESC LIMIT 1")
+    tamper.run(
+        f"UPDATE {{events}} SET {{position}} = -1 WHERE {{position}} = {captured}",
+        f"UPDATE {{events}} SET {{position}} = {captured} WHERE {{position}} = {qualified}",
+        f"UPDATE {{events}} SET {{position}} = {qualified} WHERE {{position}} = -1",
+    )
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {captured} (lead 'acme-1') was reordered"
+    )
+
+
 def test_an_edited_agreement_version_is_named(history: Handoff) -> None:
     tamper = Tamperer(history.store)
     at = tamper.at("VersionApplied")
