@@ -233,6 +233,31 @@ def later_salesforce(tmp_path: Path, **appended: str) -> Path:
 
 
 B = "00Q8d000001BbbBEAS"  # Raj Patel: handed to Ola Berg, closed not converted on 4 March
+MARIA, SAM = "0058d000000MarAAAQ", "0058d000000SamAAAQ"  # Salesforce users
+
+
+def lead_history(lead: str, by: str, *changes: tuple[str, str, str, str, str, str]) -> str:
+    """LeadHistory rows of a later export, made by that user: each change is (row id,
+    CreatedDate, Field, DataType, OldValue, NewValue)."""
+    return "".join(
+        f'"{row}","false","{lead}","{by}","{created}","{field}","{kind}","{old}","{new}"\n'
+        for row, created, field, kind, old, new in changes
+    )
+
+
+def recycled_by_maria(series: str, then: str) -> str:
+    """B, closed on 4 March, made marketing qualified again on 10 March, given to Sam Ortiz
+    on the 11th, and set to status `then` on the 12th, each at 15:00Z (rows 0178d00000A1BBBB
+    + series + 1..3)."""
+    return lead_history(
+        B, MARIA,
+        (f"0178d00000A1BBBB{series}1", "2026-03-10T15:00:00.000Z", "Status", "Text",
+         "Closed - Not Converted", "Marketing Qualified"),
+        (f"0178d00000A1BBBB{series}2", "2026-03-11T15:00:00.000Z", "Owner", "Text", "Ola Berg",
+         "Sam Ortiz"),
+        (f"0178d00000A1BBBB{series}3", "2026-03-12T15:00:00.000Z", "Status", "Text",
+         "Marketing Qualified", then),
+    )
 
 
 def test_a_lead_the_crm_recycled_since_is_qualified_and_handed_again(
@@ -241,11 +266,12 @@ def test_a_lead_the_crm_recycled_since_is_qualified_and_handed_again(
     """B, rejected on 4 March, is made marketing qualified again on 10 March at 15:00Z
     and given to Sam Ortiz at 16:00Z: new facts, recorded (SPEC §2: rejected -> qualified)."""
     signed.ok("import", str(SALESFORCE), "--from", "salesforce")
-    history = (
-        f'"0178d00000A1BBBBB5","false","{B}","0058d000000MarAAAQ","2026-03-10T15:00:00.000Z",'
-        '"Status","Text","Closed - Not Converted","Marketing Qualified"\n'
-        f'"0178d00000A1BBBBB6","false","{B}","0058d000000MarAAAQ","2026-03-10T16:00:00.000Z",'
-        '"Owner","Text","Ola Berg","Sam Ortiz"\n'
+    history = lead_history(
+        B, MARIA,
+        ("0178d00000A1BBBBB5", "2026-03-10T15:00:00.000Z", "Status", "Text",
+         "Closed - Not Converted", "Marketing Qualified"),
+        ("0178d00000A1BBBBB6", "2026-03-10T16:00:00.000Z", "Owner", "Text", "Ola Berg",
+         "Sam Ortiz"),
     )
     later = later_salesforce(tmp_path, LeadHistory=history)
     assert "2 recorded" in signed.ok("import", str(later), "--from", "salesforce")
@@ -261,11 +287,12 @@ def test_a_reassignment_within_sales_leaves_the_lead_where_it_was(
     acceptance signal finds the lead accepted already (it was refused: the dropped
     reassignment set the lead back to handed)."""
     a = "00Q8d000001AaaAEAS"
-    reassigned = (
-        f'"0178d00000A1AAAAB1","false","{a}","0058d000000SamAAAQ","2026-03-03T15:00:00.000Z",'
-        '"Owner","EntityId","0058d000000SamAAAQ","0058d000000OlaAAAQ"\n'
-        f'"0178d00000A1AAAAB1","false","{a}","0058d000000SamAAAQ","2026-03-03T15:00:00.000Z",'
-        '"Owner","Text","Sam Ortiz","Ola Berg"\n'
+    reassigned = lead_history(
+        a, SAM,
+        ("0178d00000A1AAAAB1", "2026-03-03T15:00:00.000Z", "Owner", "EntityId", SAM,
+         "0058d000000OlaAAAQ"),
+        ("0178d00000A1AAAAB1", "2026-03-03T15:00:00.000Z", "Owner", "Text", "Sam Ortiz",
+         "Ola Berg"),
     )
     later = later_salesforce(tmp_path, LeadHistory=reassigned)
     assert "19 steps, 19 recorded" in signed.ok("import", str(later), "--from", "salesforce")
@@ -282,23 +309,14 @@ def test_a_second_working_contacted_status_is_no_second_contact(
     adds nothing); it was recorded as a second contact (3 contacted in March, not 2).
     Handed again after a rejection, a lead's Working - Contacted is a contact of its own."""
     a = "00Q8d000001AaaAEAS"
-    flipped = "".join(
-        f'"0178d00000A1AAAAC{n}","false","{a}","0058d000000SamAAAQ","2026-03-03T{hour}:00:00.000Z",'
-        f'"Status","Text","{old}","{new}"\n'
-        for n, hour, old, new in (
-            (1, 15, "Working - Contacted", "Open - Not Contacted"),
-            (2, 16, "Open - Not Contacted", "Working - Contacted"),
-        )
+    flipped = lead_history(
+        a, SAM,
+        ("0178d00000A1AAAAC1", "2026-03-03T15:00:00.000Z", "Status", "Text",
+         "Working - Contacted", "Open - Not Contacted"),
+        ("0178d00000A1AAAAC2", "2026-03-03T16:00:00.000Z", "Status", "Text",
+         "Open - Not Contacted", "Working - Contacted"),
     )
-    recycled = "".join(
-        f'"0178d00000A1BBBBD{n}","false","{B}","0058d000000MarAAAQ","2026-03-{day}T15:00:00.000Z",'
-        f'{change}\n'
-        for n, day, change in (
-            (1, 10, '"Status","Text","Closed - Not Converted","Marketing Qualified"'),
-            (2, 11, '"Owner","Text","Ola Berg","Sam Ortiz"'),
-            (3, 12, '"Status","Text","Marketing Qualified","Working - Contacted"'),
-        )
-    )
+    recycled = recycled_by_maria("D", "Working - Contacted")
     later = later_salesforce(tmp_path, LeadHistory=flipped + recycled)
     assert "23 steps, 23 recorded" in signed.ok("import", str(later), "--from", "salesforce")
     assert [e for e, _, _ in steps(signed, a)].count("contacted") == 1
@@ -314,15 +332,7 @@ def test_a_lead_recycled_and_closed_again_in_the_crm_is_rejected_again(
     """B, closed on 4 March, is qualified again on 10 March, given to Sam Ortiz on the 11th
     and closed again on the 12th, each dated by Salesforce: a second rejection, recorded."""
     signed.ok("import", str(SALESFORCE), "--from", "salesforce")
-    history = "".join(
-        f'"0178d00000A1BBBBC{n}","false","{B}","0058d000000MarAAAQ","2026-03-{day}T15:00:00.000Z",'
-        f'{change}\n'
-        for n, day, change in (
-            (1, 10, '"Status","Text","Closed - Not Converted","Marketing Qualified"'),
-            (2, 11, '"Owner","Text","Ola Berg","Sam Ortiz"'),
-            (3, 12, '"Status","Text","Marketing Qualified","Closed - Not Converted"'),
-        )
-    )
+    history = recycled_by_maria("C", "Closed - Not Converted")
     later = later_salesforce(tmp_path, LeadHistory=history)
     assert "3 recorded" in signed.ok("import", str(later), "--from", "salesforce")
     assert steps(signed, B)[-1] == ("rejected", "2026-03-12T15:00:00Z", "Closed - Not Converted")
