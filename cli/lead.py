@@ -67,9 +67,9 @@ def _record(obj: Any, key: str, event_name: str, at: str | None, why: str | None
 @lead.command()
 @click.argument("key")
 @click.option("--source", required=True, help="Where the lead came from (web, event, referral…).")
-@click.option("--name")
-@click.option("--email")
-@click.option("--company")
+@click.option("--name", help="The person's name.")
+@click.option("--email", help="Their e-mail address.")
+@click.option("--company", help="Their company.")
 @at_option
 @click.pass_obj
 def capture(obj: Any, key: str, source: str, name: str | None, email: str | None,
@@ -298,15 +298,16 @@ def void(obj: Any, key: str, n: int, why: str) -> None:
 @click.argument("key")
 @click.argument("n", type=WHOLE_NUMBER)
 @click.option("--at", metavar="T", help="When the step truly happened.")
-@click.option("--owner", metavar="O")
-@click.option("--amount", metavar="A")
-@click.option("--score", type=WHOLE_NUMBER)
-@click.option("--reason", metavar="R")
-@click.option("--channel", metavar="C")
-@click.option("--source", metavar="S")
-@click.option("--name", metavar="N")
-@click.option("--email", metavar="E")
-@click.option("--company", metavar="C")
+@click.option("--owner", metavar="OWNER", help="The sales owner a handoff went to.")
+@click.option("--amount", metavar="AMOUNT", help="A proposal's or a win's amount.")
+@click.option("--score", type=WHOLE_NUMBER, metavar="SCORE",
+              help="A qualification's score (a whole number).")
+@click.option("--reason", metavar="REASON", help="A rejection's or a loss's reason.")
+@click.option("--channel", metavar="CHANNEL", help="How a contact was made.")
+@click.option("--source", metavar="SOURCE", help="Where a captured lead came from.")
+@click.option("--name", metavar="NAME", help="The person's name, as captured.")
+@click.option("--email", metavar="EMAIL", help="Their e-mail address.")
+@click.option("--company", metavar="COMPANY", help="Their company.")
 @click.option("--why", required=True, metavar="W", help="Why the entry is amended.")
 @click.pass_obj
 def amend(obj: Any, /, key: str, n: int, why: str, at: str | None, **fields: Any) -> None:
