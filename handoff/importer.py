@@ -141,7 +141,8 @@ def read_rows(text: str, keep: Keep | None = None) -> list[Row]:
     Text cells are kept exactly as written, as the command line keeps what it is given (a
     cell neutralised by `export` against spreadsheet formulas reads back as recorded).
     """
-    refuse_other_separators(text.partition("\n")[0])
+    end = text.find("\n")  # the first line, without copying the rest of a large file
+    refuse_other_separators(text if end < 0 else text[:end])
     with switches.cells_of_any_length():
         return _read_rows(csv.reader(io.StringIO(text, newline=""), strict=True), keep)
 

@@ -359,7 +359,7 @@ class Lead(Aggregate):
             raise TransitionRefused(
                 f"the capture of a lead cannot be voided (entry {n} of lead {self.key!r})"
             )
-        self.check_corrected_sequence(f"voiding entry {n}", [f for f in self.facts() if f.n != n])
+        self.check_sequence([f for f in self.facts() if f.n != n], f"voiding entry {n}")
 
     def amend(self, n: int, changes: dict[str, Any], why: str, stamp: Stamp) -> None:
         """Entry n now reads with these values (`at`: the instant it happened; the
@@ -395,7 +395,7 @@ class Lead(Aggregate):
         if "at" in changes:
             check_not_in_future(replace(stamp, occurred_at=changes["at"]))
         amended = [f.amended(changes) if f.n == n else f for f in self.facts()]
-        self.check_corrected_sequence(f"amending entry {n}", sorted(amended, key=Fact.order))
+        self.check_sequence(sorted(amended, key=Fact.order), f"amending entry {n}")
 
     def facts(self, as_of: datetime | None = None) -> list[Fact]:
         """The lead's steps as they now read, in the order they happened: every entry
@@ -433,22 +433,17 @@ class Lead(Aggregate):
                 self.last_proposal = fact.data["amount"]
         self.latest_at = facts[-1].occurred_at
 
-    def check_sequence(self, facts: list[Fact]) -> None:
-        """The corrected steps, in the order they happened, must still follow the
-        lifecycle from the capture on."""
+    def check_sequence(self, facts: list[Fact], correction: str | None = None) -> None:
+        """The steps, in the order they happened, must still follow the lifecycle from the
+        capture on. For the steps a `correction` would leave, the refusal names it: the state
+        it speaks of is not the lead's as it stands."""
         refusal = sequence_refusal(self.key, [fact.name for fact in facts])
-        if refusal is not None:
-            raise TransitionRefused(refusal)
-
-    def check_corrected_sequence(self, correction: str, facts: list[Fact]) -> None:
-        """As check_sequence, for the steps a correction would leave: the refusal names the
-        correction, since the state it speaks of is not the lead's as it stands."""
-        refusal = sequence_refusal(self.key, [fact.name for fact in facts])
-        if refusal is not None:
-            raise TransitionRefused(
-                f"{correction} of lead {self.key!r} would leave its steps against the "
-                f"protocol: {refusal}"
-            )
+        if refusal is None:
+            return
+        if correction is not None:
+            refusal = (f"{correction} of lead {self.key!r} would leave its steps against the"
+                       f" protocol: {refusal}")
+        raise TransitionRefused(refusal)
 
     # -- guards ---------------------------------------------------------------------
 
