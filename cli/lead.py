@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 import click
@@ -314,5 +315,13 @@ def amend(obj: Any, /, key: str, n: int, why: str, at: str | None, **fields: Any
     """Correct the record: entry N of lead KEY (as numbered by `lead history`) now reads
     with the values given, say a mistyped amount or a wrong instant. The entry stays in
     the history as first written; every view, KPI and breach uses the corrected values."""
-    obj.app.amend(key, n, why, obj.actor, at=at, **fields)
+    lead = obj.app.amend(key, n, why, obj.actor, at=at, **fields)
     click.echo(f"{key}: entry {n} amended")
+    win = lead.win_apart_from(n) if fields.get("amount") is not None else None
+    if win is not None:
+        amount = lead.step(n).data["amount"]
+        click.echo(
+            f"{key}: the win, entry {win.n}, still holds {win.data['amount']}, the amount it was"
+            f" won for; if the deal closed for {amount}, amend it too: handoff lead amend"
+            f" {shlex.quote(key)} {win.n} --amount {amount} --why W"
+        )

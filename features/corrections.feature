@@ -74,6 +74,17 @@ Feature: Correcting the record
       Then the deal is won for 25000
       And the March 2026 report counts 1 won and revenue won 25000
 
+    Example: A won deal keeps the amount it was won for when its proposal is amended
+      A win recorded without an amount takes the proposal's, as it read then; the win is
+      an entry of its own. Whoever amends the proposal is told that the win still holds
+      the old amount, and amends the win too if the deal closed for the new one.
+      Given a won lead "acme"
+      And it is now Monday at 15:00
+      When Sam amends entry 5 to an amount of 25000 because "the proposal had a typo"
+      Then the deal is won for 30000
+      And Sam is told that entry 6, the win, still holds 30000
+      And the March 2026 report counts 1 won and revenue won 30000
+
     Example: A correction that would break the protocol is refused
       Given an accepted lead "acme"
       And it is now Monday at 15:00

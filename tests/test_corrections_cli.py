@@ -159,6 +159,35 @@ def test_an_amended_amount_counts_now_and_the_old_one_as_of_before(signed: Hando
         "120000")
 
 
+def test_amending_a_won_deals_proposal_says_the_win_still_holds_its_amount(
+    signed: Handoff,
+) -> None:
+    # Entries 5-7: accepted, a proposal of 30000 (a typo for 25000), won without an amount,
+    # which took the proposal's 30000 then.
+    handed_and_contacted(signed)
+    signed.ok("lead", "accept", "acme", "--at", "2026-03-03T15:00", actor="sam")
+    signed.ok("lead", "proposal", "acme", "--amount", "30000", "--at", "2026-03-05T10:00",
+              actor="sam")
+    signed.ok("lead", "win", "acme", "--at", "2026-03-06T10:00", actor="sam")
+
+    said = signed.ok("lead", "amend", "acme", "6", "--amount", "25000", "--why", "a typo",
+                     actor="sam")
+
+    assert said.splitlines() == [
+        "acme: entry 6 amended",
+        "acme: the win, entry 7, still holds 30000, the amount it was won for; if the deal"
+        " closed for 25000, amend it too: handoff lead amend acme 7 --amount 25000 --why W",
+    ]
+    assert signed.json("lead", "show", "acme")["won_amount"] == 30000
+    # Following the advice, the deal counts for 25000; the win now holds the proposal's
+    # amount, and amending the proposal's instant says nothing more.
+    assert signed.ok("lead", "amend", "acme", "7", "--amount", "25000", "--why", "the same typo",
+                     actor="sam") == "acme: entry 7 amended\n"
+    assert Decimal(str(signed.json(*MARCH)["revenue_won"])) == Decimal("25000")
+    assert signed.ok("lead", "amend", "acme", "6", "--at", "2026-03-05T11:00", "--why",
+                     "sent an hour later", actor="sam") == "acme: entry 6 amended\n"
+
+
 def test_an_amended_instant_moves_the_step_to_its_month(signed: Handoff) -> None:
     handed_and_contacted(signed)
     signed.ok("lead", "accept", "acme", "--at", "2026-03-03T15:00", actor="sam")

@@ -338,6 +338,20 @@ class Lead(Aggregate):
             raise TransitionRefused(f"entry {n} of lead {self.key!r} was voided already")
         return found
 
+    def win_apart_from(self, n: int) -> Fact | None:
+        """The win that proposal n came last before, when it holds another amount than n now
+        reads with. A win recorded without an amount takes the last proposal's as it read
+        then, and is an entry of its own: amending the proposal afterwards leaves it (the
+        deal may have closed for the first figure), so whoever amends is told."""
+        facts = self.facts()
+        win = next((f for f in facts if f.name == "won"), None)
+        if win is None:
+            return None
+        before = [f for f in facts if f.name == "proposal" and f.occurred_at <= win.occurred_at]
+        if not before or before[-1].n != n or before[-1].data["amount"] == win.data["amount"]:
+            return None
+        return win
+
     def corrected_step(
         self, n: int, changes: dict[str, Any] | None = None
     ) -> tuple[str, datetime, str | None]:

@@ -3,6 +3,8 @@ amendments, and what the reports show before and after them."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pytest_bdd import given, parsers, then, when
 
 from handoff.application import HandoffApp
@@ -19,6 +21,7 @@ from handoff.verification.world import (
     attempt,
     local_at,
     story_instant,
+    touched,
 )
 
 FEATURES = ("corrections.feature", "restatements.feature")
@@ -72,6 +75,15 @@ def _(app: HandoffApp, lead_key: str, outcome: Outcome, actor: str, n: str,
                    lambda: app.amend(lead_key, int(n), why, actor_id(actor), at=at,
                                      amount=amount))
 
+
+@then(parsers.re(r"(?P<actor>\w+) is told that entry (?P<n>\d+), the win, still holds "
+                 r"(?P<amount>[\d.]+)"))
+def _(app: HandoffApp, outcome: Outcome, actor: str, n: str, amount: str) -> None:
+    lead = app.lead(touched(outcome))
+    amended = [e for e in lead.entries if e.name == "amended"][-1]
+    win = lead.win_apart_from(amended.target)
+    assert win is not None, "the win holds the amended proposal's amount"
+    assert (win.n, win.data["amount"]) == (int(n), Decimal(amount))
 
 
 # -- restatements -----------------------------------------------------------------------
