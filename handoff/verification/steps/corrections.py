@@ -10,6 +10,7 @@ from pytest_bdd import given, parsers, then, when
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import Refused
+from handoff.domain.lead import Lead
 from handoff.verification.steps.kpi import *  # noqa: F403  (it is now ..., the report)
 from handoff.verification.steps.kpi import report
 from handoff.verification.world import (
@@ -80,7 +81,7 @@ def _(app: HandoffApp, lead_key: str, outcome: Outcome, actor: str, n: str,
                  r"(?P<amount>[\d.]+)"))
 def _(app: HandoffApp, outcome: Outcome, actor: str, n: str, amount: str) -> None:
     lead = app.lead(touched(outcome))
-    amended = [e for e in lead.entries if e.name == "amended"][-1]
+    amended = [e for e in lead.entries if isinstance(e, Lead.Amended)][-1]
     win = lead.win_apart_from(amended.target)
     assert win is not None, "the win holds the amended proposal's amount"
     assert (win.n, win.data["amount"]) == (int(n), Decimal(amount))
