@@ -17,7 +17,7 @@ import click
 from handoff.cli.output import Instants, output_option, print_csv, print_json
 from handoff.cli.progress import stages
 from handoff.cli.tables import print_table
-from handoff.words import money
+from handoff.words import money, percent, rounded
 
 OVERDUE_EXIT = 3
 
@@ -231,12 +231,12 @@ def _sla_value(name: str, value: Any) -> str:
     if name == "compliance":
         return _percent(value)
     if name == "median_response_hours":
-        return "" if value is None else f"{value:.2f} business h"
+        return "" if value is None else f"{rounded(value, 2)} business h"
     return str(value)
 
 
 def _percent(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.1f}%"
+    return "" if value is None else f"{percent(value)}%"
 
 
 def _money(value: Decimal | None) -> str:
@@ -323,7 +323,7 @@ def _shown(obj: Any, header: list[str], records: list[dict[str, Any]]) -> list[l
     def cell(name: str, value: Any) -> Any:
         if name.endswith("_at"):
             return shown(value)
-        return round(value, 2) if "hours" in name and isinstance(value, float) else value
+        return rounded(value, 2) if "hours" in name and isinstance(value, float) else value
 
     return [[cell(h, record[h]) for h in header] for record in records]
 

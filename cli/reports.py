@@ -15,6 +15,7 @@ from handoff.cli.tables import print_table
 from handoff.instants import now_utc, parse_day
 from handoff.plan import PLAN_KEYS, figure_words
 from handoff.store import without_password
+from handoff.words import percent
 
 
 @click.command()
@@ -67,7 +68,7 @@ def _beside(month: dict[str, Any], key: str) -> str:
 
 
 def _share(actual: int | Decimal, planned: int | Decimal) -> str:
-    return f"{Decimal(actual) / Decimal(planned):.0%}" if planned else ""
+    return f"{percent(Decimal(actual) / Decimal(planned), 0)}%" if planned else ""
 
 
 @click.command()

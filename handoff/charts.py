@@ -10,7 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from html import escape
+
+from handoff.words import percent as percent_digits
+from handoff.words import rounded
 
 GOOD, WARN, BAD, ACCENT = "#1f7a4d", "#b7791f", "#b42318", "#2f5fb3"
 MUTED, LINE = "#8a93a6", "#dde2ea"
@@ -58,7 +62,8 @@ def funnel(bars: Sequence[Bar], title: str) -> str:
         parts.append(f'<rect class="bar" x="{left}" y="{y + 6}" '
                      f'width="{max(span * bar.actual / scale, 1):.1f}" height="12" rx="2" '
                      f'fill="{colour}"/>')
-        share = f" ({bar.actual / bar.plan:.0%})" if bar.plan else ""
+        share = (f" ({percent_digits(Decimal(str(bar.actual)) / Decimal(str(bar.plan)), 0)}%)"
+                 if bar.plan else "")
         against = f" of {bar.plan_shown}" if bar.plan is not None else ""
         parts.append(_text(width - right + 8, y + 16, f"{bar.shown}{against}{share}", size=12,
                            colour=colour))
@@ -188,8 +193,8 @@ def _bin(i: int, edges: int) -> str:
 
 def _value(value: float, percent: bool, short: bool = False) -> str:
     if percent:
-        return f"{value * 100:.0f}%" if short else f"{value * 100:.1f}%"
-    return f"{value:.0f}" if short else f"{value:.1f}"
+        return f"{percent_digits(value, 0 if short else 1)}%"
+    return rounded(value, 0 if short else 1)
 
 
 def _text(x: float, y: float, text: str, size: int = 12, weight: int = 400,

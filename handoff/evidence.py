@@ -22,6 +22,7 @@ from handoff.domain.service_level import OVERDUE
 from handoff.kpi import STAGE_NAMES, judged_handoffs
 from handoff.sla import DECIDED_LATE
 from handoff.views import restatement_words
+from handoff.words import percent, rounded
 
 MEASURES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "sla_compliance.feature": (
@@ -112,8 +113,8 @@ def _follow_up_evidence(measure: str, kpis: dict[str, Any]) -> Evidence:
         speed = kpis["speed_to_lead"]
         if not speed["contacted"]:
             return Evidence("nothing to measure", "No handoff of the period was contacted yet.")
-        return Evidence("measured", f"Median {speed['median_hours']:.1f} business hours from "
-                        f"handoff to first contact, 90th percentile {speed['p90_hours']:.1f}, "
+        return Evidence("measured", f"Median {rounded(speed['median_hours'])} business hours from "
+                        f"handoff to first contact, 90th percentile {rounded(speed['p90_hours'])}, "
                         f"over {speed['contacted']:,} contacted {_handoffs(speed['contacted'])} "
                         "(the agreement sets "
                         "no target).")
@@ -143,4 +144,4 @@ def _handoffs(count: int) -> str:
 
 
 def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f} %"
+    return "—" if value is None else f"{percent(value)} %"

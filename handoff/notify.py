@@ -53,6 +53,7 @@ from handoff.domain.steps import lead_id
 from handoff.instants import iso
 from handoff.notify_channels import Channel, DeliveryFailed, Message
 from handoff.sla import PendingHandoff, pending_handoffs, sla_breaches
+from handoff.words import rounded
 
 __all__ = ["Channel", "DeliveryFailed", "Draft", "Message", "RunReport", "due_notices",
            "send_notices"]
@@ -218,7 +219,7 @@ def _at_risk(handoff: PendingHandoff, mark: int, now: datetime) -> Draft:
         text=(
             f"At risk: lead {handoff.lead} (owner {handoff.owner}) has used {mark} % of its "
             f"decision window: handed {_local(handoff.handed_at, zone)}, due "
-            f"{_local(handoff.due_at, zone)}, {handoff.hours_left(now):.1f} business hours "
+            f"{_local(handoff.due_at, zone)}, {rounded(handoff.hours_left(now))} business hours "
             "left to accept or reject it."
         ),
     )

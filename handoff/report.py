@@ -34,7 +34,7 @@ from handoff.kpi import (
 from handoff.plan import STAGES, plan_for
 from handoff.sla import sla_breaches
 from handoff.views import restatement_words, version_record
-from handoff.words import money, whole
+from handoff.words import money, percent, rounded, whole
 
 
 def agreement_for_plan(app: HandoffApp, at: date | None) -> AppliedVersion:
@@ -401,14 +401,14 @@ def _money(value: Any) -> str:
 
 
 def _percent(value: Any) -> str:
-    return "—" if value is None else f"{Decimal(str(value)) * 100:.1f}%"
+    return "—" if value is None else f"{percent(value)}%"
 
 
 def _hours(value: Any) -> str:
     if value is None:
         return "—"
     hours = Decimal(str(value))
-    return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h"
+    return f"{rounded(hours * 60, 0)} min" if hours < 1 else f"{rounded(hours)} h"
 
 
 def render_review(review: dict[str, Any]) -> str:

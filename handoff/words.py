@@ -3,7 +3,7 @@ message of the command line and the library."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 
@@ -25,6 +25,23 @@ def money(amount: Any) -> str:
     `kpi`'s table, the review and the document."""
     cents = Decimal(str(amount)).quantize(Decimal("0.01"))
     return f"{cents:,.0f}" if cents == cents.to_integral_value() else f"{cents:,.2f}"
+
+
+def rounded(value: Any, places: int = 1) -> str:
+    """A figure to `places` decimals as people round by hand, from the digits the JSON
+    carries: a half up (7.25 hours read 7.3, where Python's formatting of the float would
+    round it to even, 7.2). A figure above zero that would read as none reads `<0.01`: an
+    overdue handoff is never shown 0.00 hours past due."""
+    exact = value if isinstance(value, Decimal) else Decimal(str(value))
+    step = Decimal(1).scaleb(-places)
+    shown = exact.quantize(step, rounding=ROUND_HALF_UP)
+    return f"<{step}" if exact > 0 and shown == 0 else f"{shown:f}"
+
+
+def percent(rate: Any, places: int = 1) -> str:
+    """A rate as a percentage's digits, rounded as `rounded` does (0.0725 reads 7.3)."""
+    exact = rate if isinstance(rate, Decimal) else Decimal(str(rate))
+    return rounded(exact.scaleb(2), places)
 
 
 def cannot_read(path: object, error: OSError | UnicodeDecodeError) -> str:

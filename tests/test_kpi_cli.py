@@ -175,6 +175,28 @@ def test_sla_breaches_json_carries_hours_unrounded_and_the_table_rounds_them(
     assert "0.33" in handoff.ok("sla", "breaches")
 
 
+def test_the_table_rounds_halves_up_and_never_shows_a_late_decision_as_none_past_due(
+    handoff: Handoff,
+) -> None:
+    # Due on Tuesday at 10:00 (8 business hours after Monday 10:00): one decided 15 seconds
+    # late, a 240th of an hour (0.00417), and one 7 minutes 30 seconds late, 0.125 h. The
+    # table shows two places: "<0.01" rather than 0.00 for the first, and 0.13 for the
+    # second, a half rounded up as people do by hand (Python's round() says 0.12).
+    for key, decided in (("slow", "2026-03-03T10:00:15"), ("slower", "2026-03-03T10:07:30")):
+        handoff.ok("lead", "capture", key, "--source", "web", "--at", "2026-03-02T09:00")
+        handoff.ok("lead", "qualify", key, "--at", "2026-03-02T09:30")
+        handoff.ok("lead", "handoff", key, "--owner", "sam", "--at", "2026-03-02T10:00")
+        handoff.ok("lead", "accept", key, "--at", decided)
+    found = {row["lead"]: row for row in
+             json.loads(handoff.ok("sla", "breaches", "--format", "json"))}
+    assert found["slow"]["hours_past_due"] == pytest.approx(1 / 240)
+    assert found["slower"]["hours_past_due"] == 0.125
+    rows = {line.split("│")[1].strip(): line for line in handoff.ok("sla", "breaches").splitlines()
+            if "│" in line}
+    assert "<0.01" in rows["slow"] and "0.00 " not in rows["slow"]
+    assert "0.13" in rows["slower"] and "0.12" not in rows["slower"]
+
+
 def test_sla_breaches_exits_3_while_a_handoff_is_overdue(handoff: Handoff) -> None:
     handoff.ok("lead", "capture", "open", "--source", "web", "--at", "2026-03-02T09:00")
     handoff.ok("lead", "qualify", "open", "--at", "2026-03-02T09:30")

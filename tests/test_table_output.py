@@ -268,5 +268,7 @@ def test_in_80_columns_a_word_with_a_digit_is_never_cut(long_names: Handoff, arg
                 for word in value.split():
                     if any(c.isdigit() for c in word):
                         assert _whole_on_a_line(word, drawn), (word, drawn)
-            elif isinstance(value, int | float) and not isinstance(value, bool):
+            elif isinstance(value, int) and not isinstance(value, bool):
                 assert _whole_on_a_line(str(value), drawn), (value, drawn)
+            elif isinstance(value, float):  # hours, to two places (whole hours here)
+                assert _whole_on_a_line(f"{value:.2f}", drawn), (value, drawn)
