@@ -119,8 +119,14 @@ def period_from_options(
         check_day(first), check_day(last)
     except InvalidInput as error:
         raise PeriodError(str(error)) from None
+    return Period(first, last, period_zone(register, first, as_of))
+
+
+def period_zone(register: AgreementRegister, first: date, as_of: datetime | None) -> ZoneInfo:
+    """A period's time zone: that of the agreement in force on its first day, of the
+    versions known at as-of (SPEC §5); UTC when none is."""
     version = register.in_force_on(first, as_of)
-    return Period(first, last, version.terms.timezone if version else _UTC)
+    return version.terms.timezone if version else _UTC
 
 
 def check_one_period(
@@ -201,7 +207,7 @@ def compute_kpis(
     result.update(
         follow_up_and_speed(app, register, period.start, period.end, basis, as_of, recorded)
     )
-    result["restatements"] = restatements(app, register, scope, as_of)
+    result["restatements"] = restatements(app, register, scope, period, as_of)
     if by is not None:
         names = sorted((set(found.stages) | set(found.handoffs)) - {ALL})
         result["groups"] = {
@@ -214,11 +220,13 @@ def compute_kpis(
 
 
 def restatements(
-    app: HandoffApp, register: AgreementRegister, scope: Scope, as_of: datetime
+    app: HandoffApp, register: AgreementRegister, scope: Scope, period: Period,
+    as_of: datetime,
 ) -> list[dict[str, Any]]:
     """The restatements (SPEC §3) that changed the period's figures as known at as-of:
     each version signed to judge past handoffs again, who put it in force, when and why,
-    and how many handoffs in scope it judges otherwise."""
+    and how many handoffs in scope it judges otherwise. One that moved the period's days
+    into its own time zone changed them too, whether or not it judges a handoff otherwise."""
     restating = [v for v in register.known_at(as_of) if v.restates is not None]
     if not restating:
         return []  # the usual case, without opening the read model
@@ -227,10 +235,18 @@ def restatements(
 
     with projected(app) as conn:
         changed = restated_handoffs(conn, scope)
+    setting = register.in_force_on(period.first_day, as_of)
+    moved = (
+        setting is not None and setting in restating
+        and setting.terms.timezone.key == period.timezone.key
+        and period_zone(register, period.first_day,
+                        setting.applied_at - timedelta(microseconds=1)).key != period.timezone.key
+    )
     return [
         {"version": v.number, "name": v.name, "restated_by": v.restated_by,
-         "restated_at": iso(v.applied_at), "why": v.restates, "handoffs": changed[v.number]}
-        for v in restating if changed.get(v.number)
+         "restated_at": iso(v.applied_at), "why": v.restates,
+         "handoffs": changed.get(v.number, 0)}
+        for v in restating if changed.get(v.number) or (moved and v is setting)
     ]
 
 

@@ -199,7 +199,9 @@ def restatement_words(restatement: dict[str, Any], when: str) -> str:
     return (
         f"Restated by version {restatement['version']} ({restatement['name']}), signed into "
         f"force by {restatement['restated_by']} on {when}: \u201c{restatement['why']}\u201d. "
-        f"{count} handoff{'s' if count != 1 else ''} of this period judged otherwise under "
-        "it (another verdict or response time); a report as "
-        "of before it shows the figures as first reported."
+        + (f"{count} handoff{'s' if count != 1 else ''} of this period judged otherwise under "
+           "it (another verdict or response time)" if count else
+           "It moved the period's days into its own time zone, and judges no handoff of"
+           " this period otherwise")
+        + "; a report as of before it shows the figures as first reported."
     )

@@ -261,7 +261,7 @@ def expected_kpis(app: HandoffApp, period: Period, basis: str, by: str | None,
             "p90_hours": sorted(speeds)[-(len(speeds) // 10) - 1] if speeds else None,
         },
     }
-    expected["restatements"] = restatements(register, judged, as_of)
+    expected["restatements"] = restatements(register, judged, as_of, period)
     if by is not None:
         expected["groups"] = {
             name: {"counts": counts[name], "revenue_won": revenue[name],
@@ -297,12 +297,14 @@ def judge(block: dict[str, Any], register: Any, later: list[Any], handed: Any,
     block["hours"].append(hours)
 
 
-def restatements(register: Any, judged: list[tuple[Any, list[Any]]], as_of: datetime
-                 ) -> list[tuple[int, int]]:
+def restatements(register: Any, judged: list[tuple[Any, list[Any]]], as_of: datetime,
+                 period: Period) -> list[tuple[int, int]]:
     """(version, handoffs) of each restatement known at as-of that changed a figure of a
     handoff in scope recorded before it: what the handoff adds to the report (its verdict
     and response time, or whether it is overdue at as-of) under the versions known once
-    the restatement was signed, against those known just before."""
+    the restatement was signed, against those known just before; and, with the handoffs
+    it changed (perhaps none), the one that sets the period's time zone (in force on its
+    first day at as-of), when the versions known just before it set another."""
     found = []
     for version in register.versions:
         if version.restates is None or version.applied_at > as_of:
@@ -314,7 +316,11 @@ def restatements(register: Any, judged: list[tuple[Any, list[Any]]], as_of: date
             and figures(register, handed, later, just_before, as_of)
             != figures(register, handed, later, version.applied_at, as_of)
         )
-        if changed:
+        in_force = register.in_force_on(period.first_day, as_of)
+        before = register.in_force_on(period.first_day, just_before)
+        moved = in_force is version and (before.terms.timezone.key if before else "UTC"
+                                         ) != version.terms.timezone.key
+        if changed or moved:
             found.append((version.number, changed))
     return found
 
