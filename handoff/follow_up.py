@@ -64,14 +64,16 @@ def follow_up_and_speed(
     result: dict[str, Any] = {}
     if lives is not None:
         if follow_up:
-            outcomes = [
-                _follow_up(versions, events, at, recorded_us, as_of_us)
+            accepted = [
+                (events, at, recorded_us)
                 for events in lives.values()
                 for name, at, recorded_us in events
                 if name == "accepted" and in_scope(at)
             ]
+            outcomes = [_follow_up(versions, *acceptance, as_of_us) for acceptance in accepted]
             if asks or any(outcome is not None for outcome in outcomes):
                 result["follow_up"] = _follow_up_block(outcomes)
+                result["restated_follow_up"] = _restated(versions, accepted, outcomes, as_of_us)
         contacts = [
             (at, recorded_us, contact)
             for events in lives.values()
@@ -166,6 +168,24 @@ def _events_known(reader: Any, as_of_us: int) -> str:
         f"(SELECT {columns} FROM read_event UNION ALL"
         f" SELECT {columns} FROM read_event_past WHERE {later}) AS known_events"
     )
+
+
+def _restated(
+    versions: list[KnownVersion], accepted: list[tuple[list[tuple[str, int, int]], int, int]],
+    outcomes: list[str | None], as_of_us: int,
+) -> dict[int, int]:
+    """For each restatement, how many of the acceptances in scope recorded before it it
+    judges otherwise (met, missed, pending, or not judged) than the versions known just
+    before it did: as `report_as_of.restated_handoffs` counts the handoffs."""
+    changed: dict[int, int] = defaultdict(int)
+    for (events, at, recorded_us), outcome in zip(accepted, outcomes, strict=True):
+        version = _judging(versions, at, recorded_us)
+        if version is None or version.restates is None or version.applied_us < recorded_us:
+            continue
+        earlier = [v for v in versions if v.applied_us < version.applied_us]
+        if _follow_up(earlier, events, at, recorded_us, as_of_us) != outcome:
+            changed[version.number] += 1
+    return dict(changed)
 
 
 def _follow_up(

@@ -204,10 +204,12 @@ def compute_kpis(
     }
     from handoff.follow_up import follow_up_and_speed
 
-    result.update(
-        follow_up_and_speed(app, register, period.start, period.end, basis, as_of, recorded)
-    )
-    result["restatements"] = restatements(app, register, scope, period, as_of)
+    found_later = follow_up_and_speed(
+        app, register, period.start, period.end, basis, as_of, recorded)
+    restated_follow_up = found_later.pop("restated_follow_up", {})
+    result.update(found_later)
+    result["restatements"] = restatements(app, register, scope, period, as_of,
+                                          restated_follow_up)
     if by is not None:
         names = sorted((set(found.stages) | set(found.handoffs)) - {ALL})
         result["groups"] = {
@@ -221,12 +223,13 @@ def compute_kpis(
 
 def restatements(
     app: HandoffApp, register: AgreementRegister, scope: Scope, period: Period,
-    as_of: datetime,
+    as_of: datetime, follow_up: dict[int, int],
 ) -> list[dict[str, Any]]:
     """The restatements (SPEC §3) that changed the period's figures as known at as-of:
     each version signed to judge past handoffs again, who put it in force, when and why,
-    and how many handoffs in scope it judges otherwise. One that moved the period's days
-    into its own time zone changed them too, whether or not it judges a handoff otherwise."""
+    how many handoffs in scope it judges otherwise, and how many acceptances' follow-up
+    (`follow_up`, by version). One that moved the period's days into its own time zone
+    changed them too, whether or not it judges a handoff otherwise."""
     restating = [v for v in register.known_at(as_of) if v.restates is not None]
     if not restating:
         return []  # the usual case, without opening the read model
@@ -245,8 +248,9 @@ def restatements(
     return [
         {"version": v.number, "name": v.name, "restated_by": v.restated_by,
          "restated_at": iso(v.applied_at), "why": v.restates,
-         "handoffs": changed.get(v.number, 0)}
-        for v in restating if changed.get(v.number) or (moved and v is setting)
+         "handoffs": changed.get(v.number, 0), "follow_up": follow_up.get(v.number, 0)}
+        for v in restating
+        if changed.get(v.number) or follow_up.get(v.number) or (moved and v is setting)
     ]
 
 

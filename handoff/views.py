@@ -195,12 +195,16 @@ def history_records(versions: list[AgreementVersion]) -> list[dict[str, Any]]:
 def restatement_words(restatement: dict[str, Any], when: str) -> str:
     """One restatement of a report's `restatements`, in a sentence both teams can read
     (`when`: its `restated_at` as people read instants)."""
-    count = restatement["handoffs"]
+    count, follow_up = restatement["handoffs"], restatement.get("follow_up", 0)
+    changed = [f"{count} handoff{'s' if count != 1 else ''} of this period judged otherwise"
+               " under it (another verdict or response time)"] if count else []
+    if follow_up:
+        whose = "lead's" if follow_up == 1 else "leads'"
+        changed.append(f"{follow_up} accepted {whose} follow-up judged otherwise")
     return (
         f"Restated by version {restatement['version']} ({restatement['name']}), signed into "
         f"force by {restatement['restated_by']} on {when}: \u201c{restatement['why']}\u201d. "
-        + (f"{count} handoff{'s' if count != 1 else ''} of this period judged otherwise under "
-           "it (another verdict or response time)" if count else
+        + ("; ".join(changed) if changed else
            "It moved the period's days into its own time zone, and judges no handoff of"
            " this period otherwise")
         + "; a report as of before it shows the figures as first reported."

@@ -175,3 +175,22 @@ def test_a_revision_without_a_follow_up_clause_keeps_the_follow_up_it_did_not_ju
     assert handoff.json("kpi", "--month", "2026-03")["follow_up"] == met
     handoff.ok("sla", "apply", str(revised))
     assert handoff.json("kpi", "--month", "2026-03")["follow_up"] == met
+
+
+def test_a_restatement_that_changes_only_the_follow_up_is_named(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """SPEC §3: a report names every restatement that changed its figures. Restated to one
+    call within 7 days, 'slow' (called once) meets the follow-up it missed: March's
+    follow-up goes from 1 met and 1 missed to 2 met, no handoff is judged otherwise (both
+    accepted in half an hour), and the restatement is named with the one acceptance."""
+    one_call = tmp_path / "one-call.toml"
+    one_call.write_text(agreement_toml(AGREEMENT, {
+        "team": None, "sales.follow_up": "{ attempts = 1, within_days = 7 }"}))
+    march.ok("sla", "apply", str(one_call), "--restate", "--why", "one call is enough")
+    result = march.json("kpi", "--month", "2026-03")
+    assert result["follow_up"] == {"accepted": 2, "met": 2, "missed": 0, "pending": 0,
+                                   "compliance": 1.0}
+    assert [(r["version"], r["handoffs"], r["follow_up"]) for r in result["restatements"]
+            ] == [(2, 0, 1)]
+    assert "1 accepted lead's follow-up judged otherwise" in march.ok("kpi", "--month", "2026-03")
