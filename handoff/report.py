@@ -34,7 +34,7 @@ from handoff.kpi import (
 from handoff.plan import STAGES, plan_for
 from handoff.sla import sla_breaches
 from handoff.views import restatement_words, version_record
-from handoff.words import money, percent, rounded, whole
+from handoff.words import counted, money, percent, rounded, whole
 
 
 def agreement_for_plan(app: HandoffApp, at: date | None) -> AppliedVersion:
@@ -252,7 +252,8 @@ def _terms(version: AppliedVersion) -> list[tuple[str, str]]:
         pairs.append(("Qualified per month", str(terms.qualified_per_month)))
     if terms.follow_up is not None:
         attempts, within_days = terms.follow_up
-        pairs.append(("Follow-up", f"{attempts} attempts within {within_days} days"))
+        pairs.append(("Follow-up",
+                      f"{counted(attempts, 'attempt')} within {counted(within_days, 'day')}"))
     team = document.get("team")
     if team:
         pairs.append(("Team", "; ".join(f"{side}: {', '.join(names)}"

@@ -194,3 +194,17 @@ def test_a_restatement_that_changes_only_the_follow_up_is_named(
     assert [(r["version"], r["handoffs"], r["follow_up"]) for r in result["restatements"]
             ] == [(2, 0, 1)]
     assert "1 accepted lead's follow-up judged otherwise" in march.ok("kpi", "--month", "2026-03")
+
+
+def test_the_document_words_a_clause_of_one_call_within_one_day_in_the_singular(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """The terms in force read as managers write them: "1 attempt within 1 day", not
+    "1 attempts within 1 days"."""
+    toml = tmp_path / "one.toml"
+    toml.write_text(agreement_toml(AGREEMENT, {
+        "team": None, "sales.follow_up": "{ attempts = 1, within_days = 1 }"}))
+    handoff.ok("sla", "apply", str(toml))
+    doc = tmp_path / "sla.md"
+    handoff.ok("sla", "doc", "--month", "2026-03", "--out", str(doc))
+    assert "| Follow-up | 1 attempt within 1 day |" in doc.read_text(encoding="utf-8")
