@@ -22,7 +22,7 @@ from handoff.domain.service_level import OVERDUE
 from handoff.kpi import STAGE_NAMES, judged_handoffs
 from handoff.sla import DECIDED_LATE
 from handoff.views import restatement_words
-from handoff.words import percent, rounded
+from handoff.words import counted, percent, rounded
 
 MEASURES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "sla_compliance.feature": (
@@ -96,12 +96,13 @@ def evidence_for(
         return _marked(summary, breaches)
     if measure == "late decisions":
         late = [b for b in breaches if b["status"] == DECIDED_LATE]
-        summary = (f"{sla['decided_late']:,} of {sla['handoffs']:,} handoffs were decided after "
-                   f"their due instant, each counted as a breach.")
+        summary = (f"{sla['decided_late']:,} of {counted(sla['handoffs'], 'handoff', grouped=True)}"
+                   f" {'was' if sla['decided_late'] == 1 else 'were'} decided after their due"
+                   " instant, each counted as a breach.")
         return _marked(summary, late)
     if measure == "open handoffs":
         overdue = [b for b in breaches if b["status"] == OVERDUE]
-        summary = (f"{sla['pending']:,} {_handoffs(sla['pending'])} pending and "
+        summary = (f"{counted(sla['pending'], 'handoff', grouped=True)} pending and "
                    f"{sla['overdue']:,} overdue "
                    f"(undecided past their due instant) when this document was written.")
         return _marked(summary, overdue)
@@ -115,7 +116,7 @@ def _follow_up_evidence(measure: str, kpis: dict[str, Any]) -> Evidence:
             return Evidence("nothing to measure", "No handoff of the period was contacted yet.")
         return Evidence("measured", f"Median {rounded(speed['median_hours'])} business hours from "
                         f"handoff to first contact, 90th percentile {rounded(speed['p90_hours'])}, "
-                        f"over {speed['contacted']:,} contacted {_handoffs(speed['contacted'])} "
+                        f"over {counted(speed['contacted'], 'contacted handoff', grouped=True)} "
                         "(the agreement sets "
                         "no target).")
     follow_up = kpis.get("follow_up")
@@ -137,10 +138,6 @@ def _marked(summary: str, breakers: list[dict[str, str]]) -> Evidence:
     mark = "not honoured" if breakers else "honoured"
     return Evidence(mark, summary, breakers[:_BREAKERS_SHOWN],
                     max(0, len(breakers) - _BREAKERS_SHOWN))
-
-
-def _handoffs(count: int) -> str:
-    return "handoff" if count == 1 else "handoffs"
 
 
 def _percent(value: float | None) -> str:

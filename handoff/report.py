@@ -293,7 +293,8 @@ def _cards(flow: dict[str, Any], window: float | None) -> list[dict[str, str]]:
          "target": f"target {_count(won_target)}" if won_target is not None else "",
          "tone": _tone(flow["counts"]["won"], won_target)},
         {"label": "SLA compliance", "value": _percent(sla["compliance"]),
-         "target": f"{_count(sla['breached'])} breached of {_count(sla['handoffs'])} handoffs",
+         "target": f"{_count(sla['breached'])} breached of "
+                   f"{counted(sla['handoffs'], 'handoff', grouped=True)}",
          "tone": _tone(sla["compliance"], Decimal("0.95"))},
         {"label": "Median response", "value": _hours(sla["median_response_hours"]),
          "target": within, "tone": ""},
@@ -345,10 +346,11 @@ def _follow_up_lines(flow: dict[str, Any]) -> list[tuple[str, str]]:
         lines.append(("Follow-up", f"{_percent(follow_up['compliance'])}{thin} compliance: "
                       f"{_count(follow_up['met'])} met, {_count(follow_up['missed'])} missed, "
                       f"{_count(follow_up['pending'])} pending of "
-                      f"{_count(follow_up['accepted'])} accepted leads"))
+                      f"{counted(follow_up['accepted'], 'accepted lead', grouped=True)}"))
     lines.append(("Speed to lead", f"median {_hours(speed['median_hours'])}, 90th percentile "
-                  f"{_hours(speed['p90_hours'])}, over {_count(speed['contacted'])} "
-                  "handoffs contacted (business hours from handoff to first contact)"))
+                  f"{_hours(speed['p90_hours'])}, over "
+                  f"{counted(speed['contacted'], 'handoff', grouped=True)} contacted (business"
+                  " hours from handoff to first contact)"))
     return lines
 
 

@@ -7,9 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 
-def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """A count and its noun as people write them: `1 row`, `2 rows`, `1 entry`."""
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+def counted(count: int, noun: str, plural: str | None = None, *, grouped: bool = False) -> str:
+    """A count and its noun as people write them: `1 row`, `2 rows`, `1 entry`; `grouped`:
+    with thousands separators, as reports write counts (`1,201 handoffs`)."""
+    return f"{whole(count) if grouped else count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def whole(number: Any) -> str:

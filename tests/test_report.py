@@ -292,3 +292,26 @@ def test_a_living_document_of_a_month_no_agreement_covered_names_that_month(
         handoff.ok("sla", "apply", str(terms))
         said = handoff.ok("sla", "doc", "--month", month, "--out", str(out))
         assert said.startswith(f"wrote '{name}' with ")
+
+
+def test_a_month_of_one_handoff_speaks_of_it_in_the_singular(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """April: one lead handed on Wednesday 1 April at 10:00, accepted at 11:00 and called at
+    12:00: one handoff, none breached, one contacted; the review and the document say
+    "1 handoff", not "1 handoffs"."""
+    march.ok("lead", "capture", "APR-1", "--source", "web", "--at", "2026-04-01T09:00")
+    march.ok("lead", "qualify", "APR-1", "--at", "2026-04-01T09:30")
+    march.ok("lead", "handoff", "APR-1", "--owner", "sam", "--at", "2026-04-01T10:00")
+    march.ok("lead", "accept", "APR-1", "--at", "2026-04-01T11:00", actor="sam")
+    march.ok("lead", "contact", "APR-1", "--at", "2026-04-01T12:00", actor="sam")
+    out = tmp_path / "april.html"
+    march.ok("report", "--month", "2026-04", "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert "0 breached of 1 handoff<" in page
+    assert "over 1 handoff contacted (business hours" in page
+    document = tmp_path / "april.md"
+    march.ok("sla", "doc", "--month", "2026-04", "--out", str(document))
+    text = document.read_text(encoding="utf-8")
+    assert "over 1 contacted handoff (the agreement sets no target)" in text
+    assert "handoffs" not in page.split("Speed to lead")[1].split("</tr>")[0]

@@ -88,7 +88,7 @@ def test_the_sla_clauses_show_the_months_evidence_and_the_leads_that_broke_them(
     assert "late (sam, decided late" in in_time and "silent (sam, overdue" in in_time
     late = clause_section(markdown,
                           "A decision after the due instant is late, and counts as a breach")
-    assert "1 of 3 handoffs were decided after their due instant" in late
+    assert "1 of 3 handoffs was decided after their due instant" in late
     assert "Broken by: late (sam, decided late, 30 min past due)." in late
     still_open = clause_section(
         markdown, "An undecided handoff is pending until its due instant, then overdue")
