@@ -57,7 +57,7 @@ from eventsourcing.domain import (
     OriginatorIDError,
     OriginatorVersionError,
 )
-from eventsourcing.persistence import JSONTranscoder, Transcoder
+from eventsourcing.persistence import JSONTranscoder, MapperDeserialisationError, Transcoder
 from eventsourcing.utils import get_topic
 
 from handoff import switches
@@ -104,8 +104,11 @@ def is_postgres(app: Application[Any]) -> bool:
 
 def changed_underneath(error: BaseException) -> bool:
     """Whether `error` is the library finding a record's entries out of their order as it
-    builds the record from them: one removed, inserted or moved in the log by hand."""
-    return isinstance(error, OriginatorVersionError | OriginatorIDError)
+    builds the record from them (one removed, inserted or moved in the log by hand), or an
+    entry's state it cannot decode (edited by hand: cut short, or written as text by
+    `replace()` in sqlite3), or that the log's own readers cannot (`projections.states`)."""
+    return isinstance(error, OriginatorVersionError | OriginatorIDError
+                      | MapperDeserialisationError | json.JSONDecodeError | UnicodeDecodeError)
 
 
 def events_table(app: Application[Any]) -> str:
@@ -287,7 +290,10 @@ def _page_of_cursor(app: Application[Any]) -> PageReader:
         if first is None:
             return []
         rows: list[LogRow] = _fetch_tuples(cursor, sql, (first, limit), postgres)
-        return rows if as_read else [(n, o, t, unwrap(s)) for n, o, t, s in rows]
+        if as_read and all(type(r[3]) is bytes for r in rows):
+            return rows
+        # A state edited in as text underneath (SQLite keeps whatever type it is given).
+        return [(n, o, t, unwrap(_as_stored(s))) for n, o, t, s in rows]
 
     return read
 

@@ -7,10 +7,11 @@ from datetime import datetime
 
 Wording = Callable[[datetime], str]  # how an instant is put to the people reading it
 
-# A record read from the log whose entries are not in order (`eventstore.changed_underneath`).
+# A record read from the log whose entries are not in order, or one of them not JSON as
+# handoff writes it (`eventstore.changed_underneath`).
 LOG_CHANGED = (
     "the log was changed underneath handoff: an entry of a lead, of the agreement or of a"
-    " day's traffic is missing or out of its place; `handoff audit verify` names it"
+    " day's traffic is missing, out of its place or unreadable; `handoff audit verify` names it"
 )
 
 
