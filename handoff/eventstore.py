@@ -108,7 +108,12 @@ def changed_underneath(error: BaseException) -> bool:
     entry's state it cannot decode (edited by hand: cut short, or written as text by
     `replace()` in sqlite3), or that the log's own readers cannot (`projections.states`)."""
     return isinstance(error, OriginatorVersionError | OriginatorIDError
-                      | MapperDeserialisationError | json.JSONDecodeError | UnicodeDecodeError)
+                      | MapperDeserialisationError | UnreadableEntry)
+
+
+class UnreadableEntry(Exception):
+    """An entry's state that is not JSON as handoff writes it, found by the log's own
+    readers (`projections.states`): edited underneath handoff."""
 
 
 def events_table(app: Application[Any]) -> str:

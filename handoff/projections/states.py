@@ -51,7 +51,10 @@ def state(data: bytes) -> dict[str, Any]:
             return value
         except orjson.JSONDecodeError:
             pass
-    value = _scan(data.decode())[0]
+    try:
+        value = _scan(data.decode())[0]
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError: edited underneath
+        raise eventstore.UnreadableEntry(str(error)) from None
     return value
 
 
