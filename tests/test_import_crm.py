@@ -451,6 +451,37 @@ def test_bad_contacts_are_refused_with_their_lines_and_nothing_is_written(
     assert march(signed)["counts"]["captured"] == 0
 
 
+def test_an_export_without_create_date_dates_its_leads_by_became_a_lead_date(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """The README maps `Became a Lead Date`, else `Create Date`, to the capture: an export
+    without the Create Date column imports (it was refused for lacking it); contact 106, a
+    customer with no Became a Lead Date, then has nothing to date it by (107, a subscriber,
+    never became a lead: left out either way)."""
+    import csv
+
+    with HUBSPOT.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    columns = [c for c in rows[0] if c != "Create Date"]
+
+    def written(keep: list[dict[str, str]]) -> str:
+        out = tmp_path / "contacts.csv"
+        with out.open("w", newline="") as file:
+            writer = csv.DictWriter(file, columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(keep)
+        return str(out)
+
+    result = signed("import", written(rows), "--from", "hubspot")
+    assert result.exit_code == 1
+    assert [line.split(": ", 1)[1] for line in result.stderr.splitlines()[:-1]] == [
+        f"line {n}: Became a Lead Date and Create Date are empty: the lead cannot be dated"
+        for n in (7,)]
+    dated = [row for row in rows if row["Record ID"] != "106"]
+    signed.ok("import", written(dated), "--from", "hubspot")
+    assert march(signed)["counts"]["captured"] == 7
+
+
 def test_an_empty_key_is_refused_naming_the_column_as_hubspot_does(
     signed: Handoff, tmp_path: Path
 ) -> None:

@@ -37,6 +37,8 @@ BECAME = {
     "opportunity": "Became an Opportunity Date",
     "customer": "Became a Customer Date",
 }
+# What dates a lead's capture: its Became a Lead Date, else its Create Date.
+DATED = (BECAME["lead"], "Create Date")
 # Every column the mapping reads (the others are not kept in memory).
 READ = (
     *KEY, *SOURCE, *BECAME.values(), "Create Date", "Lifecycle Stage", "Lead Status",
@@ -55,7 +57,7 @@ def read_hubspot(path: Path, zone_for_day: ZoneForDay, text: str | None = None) 
     key_column = column(header, *KEY)
     source_column = column(header, *SOURCE)
     for needed, names in (
-        (key_column, KEY), (column(header, "Create Date"), ("Create Date",)),
+        (key_column, KEY), (column(header, *DATED), DATED),
         (source_column, SOURCE),
     ):
         if needed is None:
@@ -130,7 +132,7 @@ class _Contact:
             )
         captured_at = became["lead"] or created
         if captured_at is None:
-            raise Refused("Create Date is empty: the lead cannot be dated")
+            raise Refused(f"{' and '.join(DATED)} are empty: the lead cannot be dated")
         self.check_order(captured_at, became)
         source = self.row.get(source_column, "")
         if not source:
