@@ -99,7 +99,9 @@ DECIMAL_TAG = "decimal_str"
 
 
 def is_postgres(app: Application[Any]) -> bool:
-    return type(_recorder(app)).__module__ == "eventsourcing.postgres"
+    # The class or its base: PostgreSQL's recorder is the library's, made to give up on a lock
+    # at once (`_lock_wait_not_retried`); named, not imported, as a SQLite store needs no psycopg.
+    return any(c.__module__ == "eventsourcing.postgres" for c in type(_recorder(app)).__mro__)
 
 
 def changed_underneath(error: BaseException) -> bool:
@@ -1269,9 +1271,41 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+# The library's recorder methods that try again (ten times, `eventsourcing.utils.retry`)
+# on any OperationalError, which a lock not had within lock_timeout is too.
+_RETRIED = ("insert_events", "select_events", "select_notifications", "max_notification_id")
+
+
+def _lock_wait_not_retried(retried: Callable[..., Any]) -> Callable[..., Any]:
+    """The library's retried recorder method, giving up at the first lock not had within
+    lock_timeout: tried ten times, a command behind another's lock (psql's `LOCK TABLE`,
+    `VACUUM FULL`) waited ten times as long as it should before saying the store is busy.
+    A dropped connection is still tried again, as the library does."""
+    import psycopg
+
+    once = retried.__wrapped__  # type: ignore[attr-defined]
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return once(self, *args, **kwargs)
+        except psycopg.errors.LockNotAvailable:
+            raise
+        except (psycopg.InterfaceError, psycopg.OperationalError):
+            return retried(self, *args, **kwargs)
+
+    return method
+
+
 @cache
 def _libpq_postgres_factory() -> type:
-    from eventsourcing.postgres import PostgresFactory
+    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+
+    class LibpqApplicationRecorder(PostgresApplicationRecorder):
+        """The library's recorder, giving up on a lock at once (`_lock_wait_not_retried`)."""
+
+    for name in _RETRIED:
+        retried = getattr(PostgresApplicationRecorder, name)
+        setattr(LibpqApplicationRecorder, name, _lock_wait_not_retried(retried))
 
     class LibpqPostgresFactory(PostgresFactory):
         """The library's factory, connecting as libpq would from the store's URL.
@@ -1281,6 +1315,8 @@ def _libpq_postgres_factory() -> type:
         place for the URL's other options (`sslmode=require` would be dropped silently).
         Its pool connects on first use, after this has set its connection arguments.
         """
+
+        application_recorder_class = LibpqApplicationRecorder
 
         def __init__(self, env: Any) -> None:
             super().__init__(env)

@@ -87,6 +87,30 @@ def test_a_command_that_must_write_says_the_store_is_busy_in_one_line(
     assert result.stderr.strip() == BUSY
 
 
+@pytest.mark.parametrize("command", [
+    ("lead", "contact", "acme-1", "--at", "2026-03-02T11:00"),  # records
+    ("sla", "due"),  # reads: the log's end, behind a lock on the whole table
+])
+def test_a_command_behind_a_lock_says_the_store_is_busy_after_one_wait_not_ten(
+    short_waits: None, history: Handoff, command: tuple[str, ...]
+) -> None:
+    """On PostgreSQL the library tried its reads and writes ten times on a lock not had in
+    time: `kpi` behind psql's plain `LOCK TABLE` (or a VACUUM FULL) waited five minutes."""
+    if not history.store.startswith("postgresql"):
+        pytest.skip("SQLite's readers are never locked out; its writers wait once")
+    url = make_url(history.store).set(drivername="postgresql").render_as_string(
+        hide_password=False
+    )
+    with psycopg.connect(url) as connection:
+        connection.execute("LOCK TABLE handoff_events")  # psql's default: ACCESS EXCLUSIVE
+        started = time.monotonic()
+        result = history(*command, actor="sam")
+        waited = time.monotonic() - started
+        connection.rollback()
+    assert (result.exit_code, result.stderr.strip()) == (1, BUSY)
+    assert waited < 3 * switches.LOCK_WAIT_SECONDS  # one wait of 1 s, not ten
+
+
 def test_the_command_goes_on_once_the_store_is_free_within_the_wait(
     short_waits: None, history: Handoff, monkeypatch: pytest.MonkeyPatch
 ) -> None:

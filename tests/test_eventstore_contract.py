@@ -496,6 +496,18 @@ def test_every_connection_of_the_library_waits_for_a_lock_as_long_as_sqlite_does
         app.close()
 
 
+def test_the_library_tries_its_recorder_methods_again_around_the_method_it_wraps() -> None:
+    """`eventstore._lock_wait_not_retried` calls the method under the library's retry once
+    itself (giving up on a lock at once) and falls back on the retry for the other errors:
+    each of those methods must be the retry's wrapper around the method."""
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+    for name in eventstore._RETRIED:
+        method = getattr(PostgresApplicationRecorder, name)
+        assert callable(method.__wrapped__), name
+        assert method.__wrapped__.__name__ == name
+
+
 def test_a_sqlite_store_keeps_its_events_in_the_table_that_tells_it_from_another_database(
     tmp_path: Path, clock: FakeClock
 ) -> None:
