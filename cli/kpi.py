@@ -271,7 +271,8 @@ def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
     from handoff.sla import alarm, sla_breaches
 
     period = None
-    if month or start or end:
+    given = (month, start, end) != (None, None, None)
+    if given:
         try:
             check_one_period(month, None, start, end)
         except NotOnePeriod:
@@ -280,7 +281,7 @@ def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
             ) from None
     app = obj.app
     instant = _as_of(app, as_of)
-    if month or start or end:
+    if given:
         period = period_from_options(app.agreement_register(), month=month, start=start,
                                      end=end, as_of=instant)
     found = sla_breaches(app, instant, period=period, owner=owner, open_only=open_only)

@@ -248,7 +248,7 @@ def list_command(obj: Any, state: str | None, owner: str | None, source: str | N
     handoff = "pending" if pending else "overdue" if overdue else None
     app = obj.app
     captured = None
-    if start or end:
+    if start is not None or end is not None:
         try:
             check_one_period(None, None, start, end)
         except NotOnePeriod as error:

@@ -33,7 +33,7 @@ def plan(obj: Any, at: str | None, fmt: str) -> None:
     """
     from handoff.report import plan_with_actuals
 
-    result = plan_with_actuals(obj.app, parse_day(at) if at else None)
+    result = plan_with_actuals(obj.app, parse_day(at) if at is not None else None)
     if fmt == "json":
         print_json(result)
         return
@@ -87,7 +87,7 @@ def report(obj: Any, month: str | None, quarter: str | None, out: str, as_of: st
     agreement in force, flow and cohort KPIs beside its targets, the handoff SLA, tables
     by source and by owner, and the handoffs of the period that breached it.
     """
-    if bool(month) == bool(quarter):
+    if (month is None) == (quarter is None):
         raise click.UsageError("give one period: --month YYYY-MM or --quarter YYYYQn")
     if Path(out).suffix.lower() != ".html":  # as `sla doc` names what it writes by its suffix
         raise click.BadParameter("must end in .html (the review is an HTML page)",
@@ -95,7 +95,7 @@ def report(obj: Any, month: str | None, quarter: str | None, out: str, as_of: st
     from handoff.report import monthly_review, render_review
 
     app = obj.app
-    instant = app.as_of(as_of) if as_of else None
+    instant = app.as_of(as_of) if as_of is not None else None
     review = monthly_review(app, month, as_of=instant, quarter=quarter)
     page = render_review(review)
     try:

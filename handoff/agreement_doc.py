@@ -55,7 +55,7 @@ def last_full_month(app: HandoffApp) -> str:
 def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, Any]:
     """Everything the document shows, as plain data."""
     register = app.agreement_register()
-    period = period_from_options(register, month=month or last_full_month(app))
+    period = period_from_options(register, month=last_full_month(app) if month is None else month)
     # The terms of the month reviewed (in force at its end, or else on its last day that had
     # any), or else those in force now.
     days = (period.last_day - timedelta(days=n)

@@ -103,12 +103,12 @@ def period_from_options(
 ) -> Period:
     """The period named by exactly one of --month, --quarter or --from with --to."""
     check_one_period(month, quarter, start, end)
-    if month:
+    if month is not None:
         first, last = _month(month)
-    elif quarter:
+    elif quarter is not None:
         first, last = _quarter(quarter)
     else:
-        assert start and end
+        assert start is not None and end is not None
         try:
             first, last = parse_day(start), parse_day(end)
         except InvalidInput as error:
@@ -132,15 +132,20 @@ def period_zone(register: AgreementRegister, first: date, as_of: datetime | None
 def check_one_period(
     month: str | None, quarter: str | None, start: str | None, end: str | None
 ) -> None:
-    """Exactly one of --month, --quarter or --from with --to; raises NotOnePeriod."""
+    """Exactly one of --month, --quarter or --from with --to; raises NotOnePeriod.
+
+    An option given empty (`--month "$MONTH"` with MONTH unset) is given, and refused as
+    the value it is: read as absent, it would widen the period to every day.
+    """
     given = [name for name, value in (("--month", month), ("--quarter", quarter),
-                                      ("--from/--to", start or end)) if value]
+                                      ("--from/--to", start if start is not None else end))
+             if value is not None]
     if len(given) != 1:
         raise NotOnePeriod(
             "give one period: --month YYYY-MM, --quarter YYYYQn, or --from D --to D"
             + (f" (got {' and '.join(given)})" if given else "")
         )
-    if not month and not quarter and not (start and end):
+    if month is None and quarter is None and (start is None or end is None):
         raise NotOnePeriod("--from and --to go together: give both days")
 
 

@@ -277,6 +277,27 @@ def test_sla_breaches_refuses_a_malformed_period(
     assert reason in handoff.refused("sla", "breaches", *options)
 
 
+@pytest.mark.parametrize(
+    ("command", "reason"),
+    [(("sla", "breaches", "--month", ""), "not a month (YYYY-MM): ''"),
+     (("sla", "breaches", "--from", "", "--to", ""), "not a date (YYYY-MM-DD): ''"),
+     (("lead", "list", "--from", "", "--to", ""), "not a date (YYYY-MM-DD): ''"),
+     (("kpi", "--month", ""), "not a month (YYYY-MM): ''"),
+     (("report", "--month", "", "--out", "review.html"), "not a month (YYYY-MM): ''"),
+     (("report", "--month", "2026-03", "--out", "review.html", "--as-of", ""),
+      "not an ISO-8601 timestamp: ''"),
+     (("sla", "doc", "--month", "", "--out", "sla.md"), "not a month (YYYY-MM): ''"),
+     (("plan", "--at", ""), "not a date (YYYY-MM-DD): ''")],
+)
+def test_an_option_given_empty_is_refused_not_read_as_absent(
+    three_breaches: Handoff, command: tuple[str, ...], reason: str
+) -> None:
+    """`--month "$MONTH"` with MONTH unset in a cron job: read as no --month, `sla breaches`
+    listed every month's breaches (and sounded the alarm for them), the review and the
+    document were written as of now or for the last full month."""
+    assert reason in three_breaches.refused(*command)
+
+
 def test_projections_status_and_rebuild(handoff: Handoff) -> None:
     handoff.ok("kpi", "--month", "2026-03")
     status = handoff.json("projections", "status")
