@@ -309,6 +309,20 @@ def test_an_agreement_with_a_blank_name_is_refused() -> None:
     assert refused({"name": '"   "'}) == "name: must not be empty"
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [("name", '"a\\nb"', "must be one line: 'a\\nb'"),
+     ("name", '"a\\u001bb"', "holds a control character: 'a\\x1bb'"),
+     ("name", '"' + "x" * 2001 + '"', "has at most 2000 characters, got 2001"),
+     ("team.sales", '["sam", "o\\nla"]', "must be one line: 'o\\nla'")],
+)
+def test_a_text_that_is_not_one_bounded_line_is_refused_naming_its_key_once(
+    key: str, value: str, reason: str
+) -> None:
+    """Refused as `name: name must be one line` before: the key said twice."""
+    assert refused({key: value}) == f"{key}: {reason}"
+
+
 def test_a_team_with_a_blank_member_is_refused() -> None:
     assert refused({"team.sales": '["sam", " "]'}) == "team.sales: must be a list of names"
 

@@ -227,8 +227,8 @@ def _day(key: str, day: date) -> date:
 def _text(key: str, value: str) -> str:
     try:
         check_text(key, value)
-    except InvalidInput as error:
-        raise _fail(key, str(error)) from None
+    except InvalidInput as error:  # "name must be one line": the key is said once, first
+        raise _fail(key, str(error).removeprefix(f"{key} ")) from None
     return value
 
 
