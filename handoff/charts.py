@@ -83,7 +83,8 @@ def trend(points: Sequence[Point], target: float | None, title: str, percent: bo
     """A value month by month, against its target; thin months hollow and starred."""
     width, height, left, right, top, bottom = 380, 170, 36, 14, 26, 22
     values = [p.value for p in points if p.value is not None]
-    highest = max([*values, target or 0, 0.0001])
+    # A month of nothing but zeros still gets an axis whose ticks read apart (0, 1 %, 2 %).
+    highest = max([*values, target or 0, 0.01 if percent else 1])
     ceiling = _nice(highest * 1.1)
     if percent and highest <= 1:
         ceiling = min(ceiling, 1.0)  # a share never tops 100 %

@@ -117,3 +117,12 @@ def test_a_review_of_the_first_month_days_can_hold_trends_from_it(
     visits = figures(out.read_text(encoding="utf-8"))["trend"][0]
     assert "Jan" in visits and "Dec" not in visits  # one month, January's
     assert handoff.ok("sla", "doc", "--month", "1900-01", "--out", str(tmp_path / "doc.md"))
+
+
+def test_a_trend_of_nothing_but_zeros_has_ticks_that_read_apart() -> None:
+    """SLA compliance at 0 % two months running, and no target: the axis read 0.0%, 0.0%,
+    0.0% (its top was a hundredth of a percent); it now runs to 2 %."""
+    svg = charts.trend([charts.Point("Feb", 0.0, True), charts.Point("Mar", 0.0, True)],
+                       None, "SLA compliance")
+    ticks = re.findall(r'text-anchor="end">([^<]+)</text>', svg)
+    assert ticks == ["0.0%", "1.0%", "2.0%"]
