@@ -235,6 +235,26 @@ Feature: The life of a lead, from inquiry to won or lost
       When Sam sends a proposal of 30000 on Tuesday at 10:04
       Then the lead is at proposal
 
+  Rule: A step is known by its lead, its event and its instant
+    An export names each step by its lead, event and instant, and an import reads it back
+    by them (see import.feature): two calls logged at the same minute, one by phone and
+    one by e-mail, would read back as one step said two ways, and the export of the store
+    would not import again. The second is given its own instant; the same step logged
+    twice at one instant stays two steps, as typed.
+
+    Example: A second call at the same instant, by another channel, is refused
+      Given an accepted lead "ACME-1"
+      And Sam contacted the lead by phone on Monday at 11:30
+      When Sam contacts the lead by email on Monday at 11:30
+      Then it is refused, saying "already has contacted at"
+      And nothing is written
+
+    Example: A second call a minute later is recorded
+      Given an accepted lead "ACME-1"
+      And Sam contacted the lead by phone on Monday at 11:30
+      When Sam contacts the lead by email on Monday at 11:31
+      Then the lead's history reads captured, qualified, handed, accepted, contacted and contacted
+
   Rule: A lead's key names one lead only
     The key is the CRM id or e-mail address both teams use to talk about the lead;
     capturing it twice would split one lead's history in two.

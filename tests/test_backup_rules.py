@@ -184,6 +184,29 @@ def test_a_backup_of_a_lead_an_earlier_release_keyed_as_typed_apart_is_restored(
     handoff.ok("lead", "qualify", key, "--at", "2026-03-02T10:00")
 
 
+def test_a_backup_of_two_calls_an_earlier_release_recorded_at_one_instant_is_restored(
+    handoff: Handoff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before a step was known by its lead, event and instant, a call by phone and one by
+    e-mail could be logged at the same instant (its CSV export did not import again): the
+    backup of such a store is restored as it was recorded, both calls."""
+    from handoff.domain import lead
+
+    source = Handoff(str(tmp_path / "source.sqlite"))
+    source.ok("lead", "capture", "L", "--source", "web", "--at", "2026-03-02T09:00")
+    source.ok("lead", "qualify", "L", "--at", "2026-03-02T10:00")
+    source.ok("lead", "handoff", "L", "--owner", "sam", "--at", "2026-03-02T11:00")
+    with monkeypatch.context() as earlier_release:
+        earlier_release.setattr(lead, "check_one_step_then", lambda *_: None)
+        for channel in ("phone", "email"):
+            source.ok("lead", "contact", "L", "--channel", channel, "--at", "2026-03-02T11:30")
+    backup = tmp_path / "backup.jsonl"
+    backup.write_text(source.ok("export", "--format", "jsonl"), encoding="utf-8")
+    handoff.ok("import", str(backup))
+    assert [(s["event"], s.get("channel")) for s in handoff.json("lead", "history", "L")][3:] == [
+        ("contacted", "phone"), ("contacted", "email")]
+
+
 def test_a_backup_never_makes_handoff_load_a_module_it_names(
     handoff: Handoff, tmp_path: Path
 ) -> None:

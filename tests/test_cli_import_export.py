@@ -180,6 +180,39 @@ def test_export_then_import_into_an_empty_store_reproduces_it(
     assert copy.json("lead", "show", "acme-1")["state"] == "won"
 
 
+def test_no_two_steps_at_one_instant_say_different_things_so_an_export_imports_again(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """An export names a step by its lead, event and instant, and its import refused a
+    second row there saying otherwise (a call by e-mail at the minute of one by phone): such
+    a second step is refused as it is recorded, or made so by an amendment; the same call
+    logged twice stays two calls, and the store's CSV export imports again."""
+    handoff.ok("lead", "capture", "c1", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "c1", "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", "c1", "--owner", "sam", "--at", "2026-03-02T10:00")
+    for _ in range(2):  # entries 4 and 5: the same call, twice
+        handoff.ok("lead", "contact", "c1", "--channel", "phone", "--at", "2026-03-02T10:30")
+    assert handoff.refused("lead", "contact", "c1", "--channel", "email", "--at",
+                           "2026-03-02T10:30") == (
+        "Error: lead 'c1' already has contacted at 2026-03-02 10:30 UTC with channel 'phone',"
+        " not channel 'email': a step is known by its lead, event and instant (an export of"
+        " both would not import again); give this one its own instant")
+    assert "already has contacted at" in handoff.refused(
+        "lead", "amend", "c1", "5", "--channel", "email", "--why", "it was an e-mail")
+    handoff.ok("lead", "contact", "c1", "--channel", "email", "--at", "2026-03-02T10:31")
+    handoff.ok("lead", "accept", "c1", "--at", "2026-03-02T10:45")
+    handoff.ok("lead", "proposal", "c1", "--amount", "100", "--at", "2026-03-02T11:00")
+    assert "already has proposal at" in handoff.refused(
+        "lead", "proposal", "c1", "--amount", "200", "--at", "2026-03-02T11:00")
+    exported = handoff.ok("export")
+    copy = Handoff(str(tmp_path / "copy.sqlite"))
+    copy.ok("import", write(tmp_path, exported, "export.csv"))
+    # The two identical calls are one to a CSV file (README: Import format); the e-mail is
+    # its own.
+    assert copy.json("lead", "show", "c1")["contacts"] == 2
+    assert handoff.json("lead", "show", "c1")["contacts"] == 3
+
+
 @pytest.mark.parametrize("day", ["20260302", "2026-W10-1", "2026-061"])
 def test_a_day_is_written_as_the_help_says_and_no_other_way(handoff: Handoff, day: str) -> None:
     """Other ISO forms of 2 March 2026 were taken, and the echo repeated them: a week date

@@ -279,6 +279,10 @@ class Lead(Aggregate):
 
     def _step(self, cls: type[Lead.Event], stamp: Stamp, why: str | None, **data: Any) -> None:
         self.check_new_step(cls.name, stamp, why, data)
+        # Of a command's step, not of a backup's entry (`check_entry`): an earlier release
+        # recorded such steps, and their backups restore.
+        check_one_step_then(self.key, cls.name, stamp.occurred_at, data,
+                            self.steps_at(cls.name, stamp.occurred_at))
         if why is None:
             self.trigger_event(cls, **data, **stamp.fields())
             return
@@ -380,6 +384,10 @@ class Lead(Aggregate):
         stamp's agreement is the one in force then)."""
         changes = {k: given(v) if k in OPTIONAL_TEXTS else v for k, v in changes.items()}
         self.check_amend(n, changes, why, stamp)
+        step = self.step(n).amended(changes)  # (as `_step`: a command's, not an entry's)
+        check_one_step_then(self.key, step.name, step.occurred_at, step.data, [
+            f for f in self.facts()
+            if f.n != n and f.name == step.name and f.occurred_at == step.occurred_at])
         self.trigger_event(self.Amended, target=n, changes=changes, why=why, **stamp.fields())
 
     def check_amend(
@@ -538,6 +546,31 @@ def sequence_refusal(key: str, steps: list[str]) -> str | None:
             return refusal
         state = state_after(state, name)
     return None
+
+
+def check_one_step_then(
+    key: str, event_name: str, occurred_at: datetime, data: dict[str, Any], steps: list[Fact]
+) -> None:
+    """A step is known by its lead, its event and its instant: an export writes it so, and
+    an import reads it back so (a row saying otherwise than the step recorded there is
+    refused). A step saying otherwise than every one of `steps` (the lead's of that name
+    at that instant) would make an export that does not import again: refused, told to
+    take its own instant. The same step again stays two steps, as typed."""
+    if not steps or any(all(f.data.get(k) == v for k, v in data.items()) for f in steps):
+        return
+    held = steps[0]
+    field = next(k for k, v in data.items() if held.data.get(k) != v)
+
+    def said(value: Any) -> str:
+        return f"no {field}" if value is None else f"{field} {value!r}" if isinstance(
+            value, str) else f"{field} {value}"
+
+    raise TimeRefused(
+        lambda at: f"lead {key!r} already has {event_name} at {at(occurred_at)} with "
+        f"{said(held.data.get(field))}, not {said(data[field])}: a step is known by its lead,"
+        " event and instant (an export of both would not import again); give this one its"
+        " own instant"
+    )
 
 
 def before_previous(

@@ -149,6 +149,12 @@ def _(app: HandoffApp, lead_key: str, outcome: Outcome, actor: str, day: str, ti
     return record(app, lead_key, outcome, actor, "rejected", local_at(day, time), data)
 
 
+@given(parsers.re(rf"(?P<actor>\w+) contacted the lead(?: by (?P<channel>\w+))? {WHEN}"))
+def _(app: HandoffApp, lead_key: str, actor: str, channel: str | None, day: str,
+      time: str) -> None:
+    app.record(lead_key, "contacted", actor_id(actor), local_at(day, time), channel=channel)
+
+
 @when(
     parsers.re(rf"(?P<actor>\w+) contacts the lead(?: by (?P<channel>\w+))? {WHEN}"),
     target_fixture="outcome",

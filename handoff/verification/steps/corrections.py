@@ -15,7 +15,6 @@ from handoff.verification.steps.kpi import *  # noqa: F403  (it is now ..., the 
 from handoff.verification.steps.kpi import report
 from handoff.verification.world import (
     AGREEMENT,
-    WHEN,
     Outcome,
     actor_id,
     agreement_toml,
@@ -30,12 +29,6 @@ FEATURES = ("corrections.feature", "restatements.feature")
 # The steps a story names by their business noun.
 NOUNS = {"acceptance": "accepted", "rejection": "rejected", "win": "won", "handoff": "handed"}
 _BECAUSE = r' because "(?P<why>[^"]*)"'
-
-
-@given(parsers.re(rf"(?P<actor>\w+) contacted the lead(?: by (?P<channel>\w+))? {WHEN}"))
-def _(app: HandoffApp, lead_key: str, actor: str, channel: str | None, day: str,
-      time: str) -> None:
-    app.record(lead_key, "contacted", actor_id(actor), local_at(day, time), channel=channel)
 
 
 @when(
