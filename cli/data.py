@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -164,7 +165,8 @@ def recorded_before(done: str, store: str) -> Iterator[None]:
     except Exception as error:
         raise click.ClickException(
             f"{done}, but bringing the KPIs up to date failed ({driver_said(error)[:200]});"
-            f" run `handoff --store {without_password(store)} projections rebuild` to finish"
+            f" run `handoff --store {shlex.quote(shown := without_password(store))} projections"
+            f" rebuild`{' (your password where *** stands)' if shown != store else ''} to finish"
             " (re-running the import records nothing twice)"
         ) from None
 

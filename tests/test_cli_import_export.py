@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -396,6 +397,9 @@ def test_an_import_saved_but_not_caught_up_says_so_and_how_to_finish(
         line = handoff.refused("import", write(tmp_path, JOURNEYS))
     assert "12 rows were recorded, but bringing the KPIs up to date failed" in line
     assert "No space left on device" in line and "projections rebuild" in line
+    command = line.split("`")[1]  # as a shell reads it, pasted: the store named whole
+    assert shlex.split(command) == ["handoff", "--store", handoff.store, "projections",
+                                    "rebuild"]
     assert "rebuilt" in handoff.ok("projections", "rebuild")
     assert handoff.json("lead", "show", "acme-1")["state"] == "won"
     assert "0 recorded, 12 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
