@@ -154,6 +154,11 @@ def _read_rows(reader: Any, keep: Keep | None) -> list[Row]:
         raise MalformedFile("the file is empty: it needs a header line") from None
     except csv.Error as error:
         raise MalformedFile(f"line 1: {error}") from None
+    if not any(header):  # a blank first line (a file of blank lines, a header after them)
+        raise MalformedFile(
+            f"line 1: the header line is empty: the file begins with its columns"
+            f" ({','.join(COLUMNS)})"
+        )
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         raise MalformedFile(

@@ -136,6 +136,17 @@ def test_a_dry_run_checks_everything_and_writes_nothing(handoff: Handoff, tmp_pa
     assert "unknown lead" in handoff.refused("lead", "show", "acme-1")
 
 
+def test_a_file_of_blank_lines_is_refused_as_lacking_its_header(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """It said "line 1: missing column 'lead'", as if a header were there."""
+    said = handoff.refused("import", write(tmp_path, "\n\n  \n"))
+    assert said.endswith("line 1: the header line is empty: the file begins with its columns"
+                         " (lead,event,at,actor,source,name,email,company,score,owner,reason,"
+                         "channel,amount,visits)")
+    assert nothing_recorded(handoff)
+
+
 def test_a_missing_file_is_refused_in_one_line(handoff: Handoff, tmp_path: Path) -> None:
     assert "cannot read" in handoff.refused("import", str(tmp_path / "nope.csv"))
 
