@@ -181,7 +181,8 @@ class Mailbox:
         default_sender = self.user if self.user and "@" in self.user else (
             f"handoff@{socket.gethostname() or 'localhost'}"
         )
-        self.sender = _address("--from", sender) if sender else default_sender
+        # Given empty ("$SENDER" unset), --from is refused as any address that is none.
+        self.sender = default_sender if sender is None else _address("--from", sender)
         self.key = f"email:{_digest(self.to.lower())}"
         self.label = f"e-mail to {self.to}"
 

@@ -545,6 +545,8 @@ def test_the_channels_may_come_from_the_environment(
     (("--smtp", "smtp://u:s3cret@mail.example.com:0x19", "--to", "a@example.com"),
      "port is not a number"),
     (("--smtp", "smtp://mail.example.com", "--to", "nobody"), "--to: not an e-mail address"),
+    (("--smtp", "smtp://mail.example.com", "--to", "a@example.com", "--from", ""),
+     "--from: not an e-mail address: ''"),  # it sent from the default sender
 ])
 def test_bad_options_are_a_usage_error_in_one_line(
     monday: HandoffApp, notify: Handoff, options: tuple[str, ...], says: str
