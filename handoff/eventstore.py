@@ -57,7 +57,13 @@ from eventsourcing.domain import (
     OriginatorIDError,
     OriginatorVersionError,
 )
-from eventsourcing.persistence import JSONTranscoder, MapperDeserialisationError, Transcoder
+from eventsourcing.persistence import (
+    InterfaceError,
+    JSONTranscoder,
+    MapperDeserialisationError,
+    OperationalError,
+    Transcoder,
+)
 from eventsourcing.utils import get_topic
 
 from handoff import switches
@@ -1280,17 +1286,16 @@ def _lock_wait_not_retried(retried: Callable[..., Any]) -> Callable[..., Any]:
     """The library's retried recorder method, giving up at the first lock not had within
     lock_timeout: tried ten times, a command behind another's lock (psql's `LOCK TABLE`,
     `VACUUM FULL`) waited ten times as long as it should before saying the store is busy.
-    A dropped connection is still tried again, as the library does."""
-    import psycopg
-
+    A dropped connection is still tried again, as the library does. The library's errors
+    are caught, not psycopg's: its connection raises its own, from the driver's."""
     once = retried.__wrapped__  # type: ignore[attr-defined]
 
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return once(self, *args, **kwargs)
-        except psycopg.errors.LockNotAvailable:
-            raise
-        except (psycopg.InterfaceError, psycopg.OperationalError):
+        except (InterfaceError, OperationalError) as error:
+            if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise
             return retried(self, *args, **kwargs)
 
     return method

@@ -508,6 +508,26 @@ def test_the_library_tries_its_recorder_methods_again_around_the_method_it_wraps
         assert method.__wrapped__.__name__ == name
 
 
+def test_a_read_on_a_connection_the_server_dropped_is_tried_again(
+    pg_store: str, clock: FakeClock
+) -> None:
+    """The library tries a recorder method again on a dropped connection (the server
+    restarted, an idle connection ended by its administrator); `_lock_wait_not_retried`
+    keeps that: only a lock not had in time is given up at once. The pool's connections
+    are ended from outside between two reads: the second still reads the log."""
+    import psycopg
+
+    app = HandoffApp(locate(pg_store), clock=clock)
+    try:
+        assert app.recorder.max_notification_id() is None  # an empty store, read once
+        with psycopg.connect(pg_store.replace("+psycopg", ""), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        assert app.recorder.max_notification_id() is None  # read again on a new connection
+    finally:
+        app.close()
+
+
 def test_a_sqlite_store_keeps_its_events_in_the_table_that_tells_it_from_another_database(
     tmp_path: Path, clock: FakeClock
 ) -> None:
