@@ -225,6 +225,29 @@ def test_no_two_steps_at_one_instant_say_different_things_so_an_export_imports_a
     assert handoff.json("lead", "show", "c1")["contacts"] == 3
 
 
+def test_a_step_at_one_instant_is_held_to_the_steps_there_as_they_now_read(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """An export writes a lead's steps as they now read: a call voided (it was by e-mail,
+    not by phone) may be logged again at its instant as it truly was, and a call amended to
+    an e-mail leaves no room for one by phone at its instant, so the export imports again."""
+    handoff.ok("lead", "capture", "c1", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "c1", "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", "c1", "--owner", "sam", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "contact", "c1", "--channel", "phone", "--at", "2026-03-02T10:30")  # 4
+    handoff.ok("lead", "void", "c1", "4", "--why", "it was an e-mail")  # 5
+    handoff.ok("lead", "contact", "c1", "--channel", "email", "--at", "2026-03-02T10:30")  # 6
+    handoff.ok("lead", "contact", "c1", "--channel", "phone", "--at", "2026-03-02T11:00")  # 7
+    handoff.ok("lead", "amend", "c1", "7", "--channel", "email", "--why", "an e-mail")  # 8
+    assert "with channel 'email', not channel 'phone'" in handoff.refused(
+        "lead", "contact", "c1", "--channel", "phone", "--at", "2026-03-02T11:00")
+    copy = Handoff(str(tmp_path / "copy.sqlite"))
+    copy.ok("import", write(tmp_path, handoff.ok("export"), "export.csv"))
+    # Entries 6 and 7 (amended): two calls by e-mail, in both stores.
+    assert copy.json("lead", "show", "c1")["contacts"] == 2
+    assert handoff.json("lead", "show", "c1")["contacts"] == 2
+
+
 @pytest.mark.parametrize("day", ["20260302", "2026-W10-1", "2026-061"])
 def test_a_day_is_written_as_the_help_says_and_no_other_way(handoff: Handoff, day: str) -> None:
     """Other ISO forms of 2 March 2026 were taken, and the echo repeated them: a week date

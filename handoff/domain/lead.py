@@ -280,9 +280,10 @@ class Lead(Aggregate):
     def _step(self, cls: type[Lead.Event], stamp: Stamp, why: str | None, **data: Any) -> None:
         self.check_new_step(cls.name, stamp, why, data)
         # Of a command's step, not of a backup's entry (`check_entry`): an earlier release
-        # recorded such steps, and their backups restore.
+        # recorded such steps, and their backups restore. Against the steps as they now read
+        # (an export's): one voided may be logged again as it was; one amended may not be.
         check_one_step_then(self.key, cls.name, stamp.occurred_at, data,
-                            self.steps_at(cls.name, stamp.occurred_at))
+                            self.steps_at(cls.name, stamp.occurred_at, as_recorded=False))
         if why is None:
             self.trigger_event(cls, **data, **stamp.fields())
             return
@@ -498,11 +499,14 @@ class Lead(Aggregate):
         if refusal:
             raise TransitionRefused(refusal)
 
-    def steps_at(self, event_name: str, occurred_at: datetime) -> list[Fact]:
+    def steps_at(
+        self, event_name: str, occurred_at: datetime, as_recorded: bool = True
+    ) -> list[Fact]:
         """The steps of this name at this instant that the lead has recorded (usually none
         or one): as they now read, then as first recorded. A step voided or amended since
         is still one the lead recorded: a file naming it as it was first recorded (an import
-        run again) neither brings it back nor changes it."""
+        run again) neither brings it back nor changes it. `as_recorded` False: only as they
+        now read, as an export writes them."""
         # Only an amendment gives a step another instant than its entry's: without one, no
         # entry of that name at that instant means no such step, known without `facts()`
         # (a sort per call: an import checking each row of a long lead was quadratic).
@@ -510,9 +514,10 @@ class Lead(Aggregate):
             if (e.occurred_at == occurred_at and e.event == event_name) or isinstance(
                 e, Lead.Amended
             ):
-                return [
+                now = [
                     f for f in self.facts() if f.name == event_name and f.occurred_at == occurred_at
-                ] + [
+                ]
+                return now if not as_recorded else now + [
                     e.as_recorded(n) for n, e in enumerate(self.entries, 1)
                     if e.name not in NOT_STEPS
                     and e.event == event_name and e.occurred_at == occurred_at
