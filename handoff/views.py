@@ -17,6 +17,7 @@ from handoff.domain.errors import UnknownLead
 from handoff.domain.lead import CORRECTIONS, Lead
 from handoff.domain.steps import EVENT_NAMES, FORGOTTEN, PERSONAL_DATA
 from handoff.instants import iso
+from handoff.words import counted
 
 
 def lead_summary(lead: Lead, as_of: datetime | None = None) -> dict[str, Any]:
@@ -196,11 +197,11 @@ def restatement_words(restatement: dict[str, Any], when: str) -> str:
     """One restatement of a report's `restatements`, in a sentence both teams can read
     (`when`: its `restated_at` as people read instants)."""
     count, follow_up = restatement["handoffs"], restatement.get("follow_up", 0)
-    changed = [f"{count} handoff{'s' if count != 1 else ''} of this period judged otherwise"
+    changed = [f"{counted(count, 'handoff', grouped=True)} of this period judged otherwise"
                " under it (another verdict or response time)"] if count else []
     if follow_up:
-        whose = "lead's" if follow_up == 1 else "leads'"
-        changed.append(f"{follow_up} accepted {whose} follow-up judged otherwise")
+        leads = counted(follow_up, "accepted lead's", "accepted leads'", grouped=True)
+        changed.append(f"{leads} follow-up judged otherwise")
     return (
         f"Restated by version {restatement['version']} ({restatement['name']}), signed into "
         f"force by {restatement['restated_by']} on {when}: \u201c{restatement['why']}\u201d. "

@@ -315,3 +315,22 @@ def test_a_month_of_one_handoff_speaks_of_it_in_the_singular(
     text = document.read_text(encoding="utf-8")
     assert "over 1 contacted handoff (the agreement sets no target)" in text
     assert "handoffs" not in page.split("Speed to lead")[1].split("</tr>")[0]
+
+
+@pytest.mark.parametrize(("handoffs", "follow_up", "said"), [
+    (1201, 1, "1,201 handoffs of this period judged otherwise under it (another verdict or"
+              " response time); 1 accepted lead's follow-up judged otherwise; "),
+    (1, 2, "1 handoff of this period judged otherwise under it (another verdict or response"
+           " time); 2 accepted leads' follow-up judged otherwise; "),
+])
+def test_a_restatement_counts_what_it_judges_otherwise_as_the_review_counts(
+    handoffs: int, follow_up: int, said: str
+) -> None:
+    """A restatement's sentence in the review, the SLA document and `kpi` counts its
+    handoffs as every count of the review is written (`words.counted`: grouped thousands,
+    one handoff in the singular)."""
+    from handoff.views import restatement_words
+
+    restatement = {"version": 3, "name": "H1", "restated_by": "ana", "why": "a typo",
+                   "handoffs": handoffs, "follow_up": follow_up}
+    assert said in restatement_words(restatement, "2026-03-05 09:00 CET")
