@@ -243,19 +243,20 @@ def restatements(
 
     with projected(app) as conn:
         changed = restated_handoffs(conn, scope)
-    setting = register.in_force_on(period.first_day, as_of)
-    moved = (
-        setting is not None and setting in restating
-        and setting.terms.timezone.key == period.timezone.key
-        and period_zone(register, period.first_day,
-                        setting.applied_at - timedelta(microseconds=1)).key != period.timezone.key
-    )
+
+    def moved(v: AppliedVersion) -> bool:
+        """Whether signing it moved the period's days: their zone once it was signed, against
+        just before (as its handoffs are counted: a restatement signed since changes
+        neither)."""
+        return period_zone(register, period.first_day, v.applied_at).key != period_zone(
+            register, period.first_day, v.applied_at - timedelta(microseconds=1)).key
+
     return [
         {"version": v.number, "name": v.name, "restated_by": v.restated_by,
          "restated_at": iso(v.applied_at), "why": v.restates,
          "handoffs": changed.get(v.number, 0), "follow_up": follow_up.get(v.number, 0)}
         for v in restating
-        if changed.get(v.number) or follow_up.get(v.number) or (moved and v is setting)
+        if changed.get(v.number) or follow_up.get(v.number) or moved(v)
     ]
 
 

@@ -394,6 +394,35 @@ def test_a_restatement_that_moves_the_periods_days_is_named(
     assert "moved the period's days" in handoff.ok("kpi", "--month", "2026-02")
 
 
+def test_a_restatement_that_moved_the_periods_days_is_named_after_another_restates_it(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """As above, version 2 moves February's days to New York (1 handoff where 2 were first
+    reported); version 3 then restates it in New York under another name only, moving no
+    day and judging no handoff otherwise. February's figures are still not those first
+    reported: version 2 is named, version 3 is not."""
+    handoff.ok("sla", "apply", agreement(tmp_path, TEAM))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handed_to_ola(handoff, "2026-02-27")
+    handoff.ok("lead", "accept", "m-1", "--at", "2026-02-27T11:00", actor="ola")
+    handoff.ok("lead", "capture", "m-2", "--source", "web", "--at", "2026-02-28T23:30")
+    handoff.ok("lead", "qualify", "m-2", "--at", "2026-02-28T23:40")
+    handoff.ok("lead", "handoff", "m-2", "--owner", "ola", "--at", "2026-02-28T23:50")
+    east = TEAM.replace('"H1"', '"H1 east"').replace("America/Chicago", "America/New_York")
+    handoff.ok("sla", "apply", agreement(tmp_path, east, "east.toml"), "--restate", "--why",
+               "the office moved to New York", actor="sam")
+    handoff.ok("sla", "sign", "2", actor="maria")
+    renamed = east.replace('"H1 east"', '"H1 New York"')
+    handoff.ok("sla", "apply", agreement(tmp_path, renamed, "renamed.toml"), "--restate",
+               "--why", "its name", actor="sam")
+    handoff.ok("sla", "sign", "3", actor="maria")
+    february = handoff.json("kpi", "--month", "2026-02")
+    assert (february["period"]["timezone"], february["sla"]["handoffs"]) == (
+        "America/New_York", 1)
+    assert [(r["version"], r["why"], r["handoffs"]) for r in february["restatements"]] == [
+        (2, "the office moved to New York", 0)]
+
+
 def test_terms_identical_to_a_version_applied_before_the_one_in_force_say_how_to_return(
     handoff: Handoff, tmp_path: Path
 ) -> None:

@@ -303,8 +303,8 @@ def restatements(register: Any, judged: list[tuple[Any, list[Any]]], as_of: date
     handoff in scope recorded before it: what the handoff adds to the report (its verdict
     and response time, or whether it is overdue at as-of) under the versions known once
     the restatement was signed, against those known just before; and, with the handoffs
-    it changed (perhaps none), the one that sets the period's time zone (in force on its
-    first day at as-of), when the versions known just before it set another."""
+    it changed (perhaps none), one whose signing moved the period's days: the time zone of
+    the version in force on its first day, once it was signed against just before."""
     found = []
     for version in register.versions:
         if version.restates is None or version.applied_at > as_of:
@@ -316,10 +316,10 @@ def restatements(register: Any, judged: list[tuple[Any, list[Any]]], as_of: date
             and figures(register, handed, later, just_before, as_of)
             != figures(register, handed, later, version.applied_at, as_of)
         )
-        in_force = register.in_force_on(period.first_day, as_of)
-        before = register.in_force_on(period.first_day, just_before)
-        moved = in_force is version and (before.terms.timezone.key if before else "UTC"
-                                         ) != version.terms.timezone.key
+        zones = [v.terms.timezone.key if v else "UTC" for v in (
+            register.in_force_on(period.first_day, known) for known in (
+                just_before, version.applied_at))]
+        moved = zones[0] != zones[1]
         if changed or moved:
             found.append((version.number, changed))
     return found
