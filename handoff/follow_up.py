@@ -73,7 +73,7 @@ def follow_up_and_speed(
             outcomes = [_follow_up(versions, *acceptance, as_of_us) for acceptance in accepted]
             if asks or any(outcome is not None for outcome in outcomes):
                 result["follow_up"] = _follow_up_block(outcomes)
-                result["restated_follow_up"] = _restated(versions, accepted, outcomes, as_of_us)
+                result["restated_follow_up"] = _restated(versions, accepted, as_of_us)
         contacts = [
             (at, recorded_us, contact)
             for events in lives.values()
@@ -172,19 +172,23 @@ def _events_known(reader: Any, as_of_us: int) -> str:
 
 def _restated(
     versions: list[KnownVersion], accepted: list[tuple[list[tuple[str, int, int]], int, int]],
-    outcomes: list[str | None], as_of_us: int,
+    as_of_us: int,
 ) -> dict[int, int]:
     """For each restatement, how many of the acceptances in scope recorded before it it
     judges otherwise (met, missed, pending, or not judged) than the versions known just
-    before it did: as `report_as_of.restated_handoffs` counts the handoffs."""
+    before it did: as `report_as_of.restated_handoffs` counts the handoffs, each against
+    just before it, whatever was signed since."""
     changed: dict[int, int] = defaultdict(int)
-    for (events, at, recorded_us), outcome in zip(accepted, outcomes, strict=True):
-        version = _judging(versions, at, recorded_us)
-        if version is None or version.restates is None or version.applied_us < recorded_us:
+    for version in versions:
+        if version.restates is None:
             continue
-        earlier = [v for v in versions if v.applied_us < version.applied_us]
-        if _follow_up(earlier, events, at, recorded_us, as_of_us) != outcome:
-            changed[version.number] += 1
+        through = [v for v in versions if v.applied_us <= version.applied_us]
+        earlier = [v for v in through if v.applied_us < version.applied_us]
+        for events, at, recorded_us in accepted:
+            if recorded_us <= version.applied_us and _follow_up(
+                through, events, at, recorded_us, as_of_us
+            ) != _follow_up(earlier, events, at, recorded_us, as_of_us):
+                changed[version.number] += 1
     return dict(changed)
 
 

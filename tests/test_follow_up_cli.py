@@ -208,3 +208,23 @@ def test_the_document_words_a_clause_of_one_call_within_one_day_in_the_singular(
     doc = tmp_path / "sla.md"
     handoff.ok("sla", "doc", "--month", "2026-03", "--out", str(doc))
     assert "| Follow-up | 1 attempt within 1 day |" in doc.read_text(encoding="utf-8")
+
+
+def test_a_restatement_of_the_follow_up_stays_named_once_another_restates_it(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """As above, version 2 turns 'slow''s missed follow-up into a met one; version 3 then
+    restates it under another name only, judging no follow-up otherwise. March's follow-up
+    is still not as first reported: version 2 is named with its one acceptance (as each
+    restatement is counted for the handoffs it judges otherwise), version 3 is not."""
+    one_call = {"team": None, "sales.follow_up": "{ attempts = 1, within_days = 7 }"}
+    first = tmp_path / "one-call.toml"
+    first.write_text(agreement_toml(AGREEMENT, one_call))
+    march.ok("sla", "apply", str(first), "--restate", "--why", "one call is enough")
+    renamed = tmp_path / "renamed.toml"
+    renamed.write_text(agreement_toml(AGREEMENT, {**one_call, "name": '"H1, one call"'}))
+    march.ok("sla", "apply", str(renamed), "--restate", "--why", "its name")
+    result = march.json("kpi", "--month", "2026-03")
+    assert result["follow_up"]["met"] == 2
+    assert [(r["version"], r["handoffs"], r["follow_up"]) for r in result["restatements"]
+            ] == [(2, 0, 1)]
