@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from handoff.cli.lead import FILTER_NAME
 from handoff.cli.output import Instants, output_option, print_csv, print_json
 from handoff.cli.progress import stages
 from handoff.cli.tables import print_table
@@ -251,7 +252,7 @@ def _blank(value: Any) -> Any:
 @click.option("--month", metavar="M", help="Handed in this calendar month, like 2026-03.")
 @click.option("--from", "start", metavar="D", help="Handed from this day (with --to).")
 @click.option("--to", "end", metavar="D", help="Handed up to this day, inclusive (with --from).")
-@click.option("--owner", metavar="O", help="Only the handoffs to this owner.")
+@click.option("--owner", metavar="O", type=FILTER_NAME, help="Only the handoffs to this owner.")
 @click.option("--open", "open_only", is_flag=True,
               help="Only the overdue ones (still undecided), not those decided late.")
 @click.option("--as-of", "as_of", metavar="T",

@@ -33,6 +33,21 @@ class WholeNumber(click.ParamType):  # type: ignore[type-arg]
 
 WHOLE_NUMBER = WholeNumber()
 
+
+class FilterName(click.ParamType):  # type: ignore[type-arg]
+    """An owner or a source to select by: given empty (`--owner "$OWNER"` with OWNER unset)
+    it would select nothing, and `sla breaches` would say all is well."""
+
+    name = "NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if not str(value).strip():
+            self.fail("must name one (an empty name selects nothing)", param, ctx)
+        return str(value)
+
+
+FILTER_NAME = FilterName()
+
 at_option = click.option(
     "--at",
     metavar="T",
@@ -223,8 +238,9 @@ def history(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
 @lead.command("list")
 @click.option("--state", type=click.Choice([n for n in EVENT_NAMES if n != "contacted"]),
               help="Only leads in this state (their latest step other than contacted).")
-@click.option("--owner", metavar="O", help="Only leads whose latest handoff went to O.")
-@click.option("--source", metavar="S", help="Only leads from this source.")
+@click.option("--owner", metavar="O", type=FILTER_NAME,
+              help="Only leads whose latest handoff went to O.")
+@click.option("--source", metavar="S", type=FILTER_NAME, help="Only leads from this source.")
 @click.option("--from", "start", metavar="D", help="Captured from this day (with --to).")
 @click.option("--to", "end", metavar="D", help="Captured up to this day, inclusive (with --from).")
 @click.option("--pending", is_flag=True,

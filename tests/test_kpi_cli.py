@@ -298,6 +298,22 @@ def test_an_option_given_empty_is_refused_not_read_as_absent(
     assert reason in three_breaches.refused(*command)
 
 
+@pytest.mark.parametrize("command", [("sla", "breaches", "--owner", ""),
+                                     ("lead", "list", "--owner", ""),
+                                     ("lead", "list", "--source", " ")])
+def test_a_filter_given_empty_is_refused_not_read_as_selecting_nothing(
+    three_breaches: Handoff, command: tuple[str, ...]
+) -> None:
+    """`--owner "$OWNER"` with OWNER unset: `sla breaches` listed none of the three breaches
+    and exited 0, all clear; a usage error now, as a filter naming nobody."""
+    result = three_breaches(*command)
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: Invalid value for '{command[2]}': must name one (an empty"
+                           " name selects nothing) (see '")  # (the runner's program name)
+    assert line.endswith(f" {command[0]} {command[1]} --help')")
+
+
 def test_projections_status_and_rebuild(handoff: Handoff) -> None:
     handoff.ok("kpi", "--month", "2026-03")
     status = handoff.json("projections", "status")
