@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from handoff.cli.data import interrupt_said, recorded_before, recorded_words
+from handoff.cli.data import bad_rows, interrupt_said, recorded_before, recorded_words
 from handoff.crm import import_reading
 from handoff.crm.hubspot import read_hubspot
 from handoff.crm.salesforce import read_salesforce
@@ -39,8 +39,7 @@ def import_from_crm(obj: Any, crm: str, files: tuple[str, ...], dry_run: bool) -
     if not done.ok:
         for error in done.errors:
             click.echo(str(error), err=True)
-        noun = "row is" if len(done.errors) == 1 else "rows are"
-        raise click.ClickException(f"{len(done.errors)} {noun} bad; nothing was written")
+        raise bad_rows(len(done.errors))
     kind = "contact" if crm == "hubspot" else "lead"
     records = counted(reading.records, f"{reading.crm} {kind}")
     report = done.report

@@ -103,8 +103,7 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
     if not report.ok:
         for bad_row in report.errors:
             click.echo(f"{file}: {bad_row}", err=True)
-        noun = "row is" if len(report.errors) == 1 else "rows are"
-        raise click.ClickException(f"{len(report.errors)} {noun} bad; nothing was written")
+        raise bad_rows(len(report.errors))
     if dry_run:
         click.echo(
             f"dry run: {counted(report.rows, 'row')} {'is' if report.rows == 1 else 'are'} "
@@ -184,6 +183,12 @@ def interrupt_said(importer: Importer, noun: str) -> Iterator[None]:
             raise click.ClickException(
                 interrupted_after(recorded_words(importer.written, noun))) from None
         raise
+
+
+def bad_rows(count: int) -> click.ClickException:
+    """The refusal of a file (a CSV, a CRM's export) with `count` bad rows, said above it."""
+    return click.ClickException(
+        f"{counted(count, 'row')} {'is' if count == 1 else 'are'} bad; nothing was written")
 
 
 def recorded_words(count: int, noun: str) -> str:
