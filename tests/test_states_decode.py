@@ -1,6 +1,6 @@
 """An event's state is decoded by orjson where it can be, and always to exactly what json's
 own decoder gives: the same values of the same types, keys in the same order, or the
-same kind of error."""
+same kind of error (every state json cannot decode: `eventstore.UnreadableEntry`)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ _json_decode = json.JSONDecoder().raw_decode  # what states.state gave before or
 def decoded_by_json(data: bytes) -> Any:
     try:
         return repr(_json_decode(data.decode())[0])
+    except (ValueError, RecursionError):  # what json cannot decode, the log's readers name
+        return eventstore.UnreadableEntry  # as an entry edited underneath handoff
     except Exception as error:  # the kind of error is what is compared
         return type(error)
 

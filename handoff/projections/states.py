@@ -53,7 +53,8 @@ def state(data: bytes) -> dict[str, Any]:
             pass
     try:
         value = _scan(data.decode())[0]
-    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError: edited underneath
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, UnicodeDecodeError,
+        # nested past any decoder's depth: not a state handoff wrote, edited underneath
         raise eventstore.UnreadableEntry(str(error)) from None
     return value
 
