@@ -23,7 +23,13 @@ from handoff.domain.verification import VerificationRun
 from handoff.evidence import evidence_for, measure_for
 from handoff.kpi import Period, compute_kpis, decision_window, period_from_options
 from handoff.plan import PLAN_KEYS, NoGoal, figure_words
-from handoff.report import _breaches, _terms, agreement_for_plan, plan_with_actuals
+from handoff.report import (
+    _breaches,
+    _terms,
+    agreement_for_plan,
+    no_agreement_hint,
+    plan_with_actuals,
+)
 from handoff.review_charts import funnel_chart, response_chart, trend_chart, trend_months
 from handoff.verification.protocol import Area, Clause, features_folder, read_protocol
 from handoff.verification.runner import handoff_version
@@ -63,7 +69,7 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
     on = next((day for day in days if register.in_force_on(day)), None)
     if on is None and register.in_force_at(app.clock()) is None:
         raise NoAgreement(f"no agreement was in force in {period.first_day:%B %Y}, nor is one"
-                          " now: apply one with `handoff sla apply`")
+                          f" now: {no_agreement_hint(register, '--month a month')}")
     version = agreement_for_plan(app, on)
     zone = version.terms.timezone
     kpis = compute_kpis(app, period, basis="flow")

@@ -47,8 +47,22 @@ def agreement_for_plan(app: HandoffApp, at: date | None) -> AppliedVersion:
         version = register.in_force_on(at)
         when = f"on {at.isoformat()}"
     if version is None:
-        raise NoAgreement(f"no agreement is in force {when}: apply one with `handoff sla apply`")
+        raise NoAgreement(
+            f"no agreement is in force {when}: {no_agreement_hint(register, '--at a day')}")
     return version
+
+
+def no_agreement_hint(register: AgreementRegister, asking: str) -> str:
+    """What to do when no agreement covers the day or month asked about: apply one, or,
+    when versions are recorded (one that has ended, say), ask (`asking`: `--at a day`,
+    `--month a month`) about the dates the latest of them covers."""
+    apply = "apply one with `handoff sla apply`"
+    if not register.versions:
+        return apply
+    terms = register.versions[-1].terms
+    end = terms.effective_to.isoformat() if terms.effective_to else "open-ended"
+    return (f"the latest version, {terms.name!r}, covers {terms.effective_from.isoformat()} to"
+            f" {end} (give {asking} it covers), or {apply}")
 
 
 def plan_with_actuals(app: HandoffApp, at: date | None = None) -> dict[str, Any]:

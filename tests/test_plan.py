@@ -127,6 +127,21 @@ def test_plan_is_refused_without_an_agreement_in_force(store: str) -> None:
     )
 
 
+def test_plan_out_of_the_agreements_dates_names_the_days_the_last_one_covers(
+    store: str, tmp_path: Path
+) -> None:
+    """The tour's agreement ended on 30 June: `plan` (as of now) and `plan --at` a day after
+    it are refused, saying which days to ask about rather than to apply an agreement the
+    store already holds."""
+    handoff = Handoff(store)
+    handoff.ok("sla", "apply", agreement_file(tmp_path))
+    hint = ("the latest version, '2026 H1 growth agreement', covers 2026-01-01 to 2026-06-30"
+            " (give --at a day it covers), or apply one with `handoff sla apply`")
+    assert handoff.refused("plan") == f"Error: no agreement is in force now: {hint}"
+    assert handoff.refused("plan", "--at", "2026-07-01") == (
+        f"Error: no agreement is in force on 2026-07-01: {hint}")
+
+
 def test_plan_is_refused_for_an_agreement_without_a_goal(store: str, tmp_path: Path) -> None:
     handoff = Handoff(store)
     handoff.ok("sla", "apply", agreement_file(tmp_path, H1.split("[goal]")[0] + H1.split(

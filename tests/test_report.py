@@ -281,8 +281,9 @@ def test_a_living_document_of_a_month_no_agreement_covered_names_that_month(
     handoff.ok("sla", "apply", str(terms))
     out = tmp_path / "doc.md"
     assert handoff.refused("sla", "doc", "--month", "2025-01", "--out", str(out)) == (
-        "Error: no agreement was in force in January 2025, nor is one now: apply one with"
-        " `handoff sla apply`")
+        "Error: no agreement was in force in January 2025, nor is one now: the latest version,"
+        " 'H1', covers 2026-01-01 to 2026-06-30 (give --month a month it covers), or apply one"
+        " with `handoff sla apply`")
     assert not out.exists()
     # Months an agreement covered only in part: its terms, though not in force at their end.
     for name, start, end, month in (("Spring", "2026-07-01", "2026-07-15", "2026-07"),
