@@ -13,7 +13,7 @@ from handoff.domain.agreement import (
     changes_between,
     revised_by,
 )
-from handoff.domain.errors import UnknownLead
+from handoff.domain.errors import TimeRefused, UnknownLead
 from handoff.domain.lead import CORRECTIONS, Lead
 from handoff.domain.steps import EVENT_NAMES, FORGOTTEN, PERSONAL_DATA
 from handoff.instants import iso
@@ -28,6 +28,10 @@ def lead_summary(lead: Lead, as_of: datetime | None = None) -> dict[str, Any]:
     handoff, say), or null when the lead has not reached it.
     """
     facts = lead.facts(as_of)
+    if not facts and as_of is not None and lead.entries:
+        recorded, asked = lead.entries[0].timestamp, as_of
+        raise TimeRefused(lambda at: f"lead {lead.key!r} was not recorded yet as of"
+                                     f" {at(asked)}: its capture was recorded at {at(recorded)}")
     if not facts:
         raise UnknownLead(lead.key)
     captured = facts[0].data

@@ -64,10 +64,15 @@ def test_show_as_of_an_earlier_instant_replays_what_was_recorded_then(handoff: H
     assert before["qualified_at"] is None
 
 
-def test_a_lead_not_yet_recorded_at_the_as_of_instant_is_unknown(handoff: Handoff) -> None:
+def test_a_lead_not_yet_recorded_at_the_as_of_instant_says_when_it_was(handoff: Handoff) -> None:
+    """It said "unknown lead 'acme-3'" of a lead the store holds, recorded since."""
     handoff.ok("lead", "capture", "acme-3", "--source", "web", "--at", "2026-03-02T09:00Z")
+    recorded = handoff.json("lead", "history", "acme-3")[0]["recorded_at"]
     line = handoff.refused("lead", "show", "acme-3", "--as-of", "2020-01-01T00:00Z")
-    assert "unknown lead 'acme-3'" in line
+    shown = f"{recorded[:10]} {recorded[11:16]} UTC"  # the store has no agreement: in UTC
+    assert line == (f"Error: lead 'acme-3' was not recorded yet as of 2020-01-01 00:00 UTC:"
+                    f" its capture was recorded at {shown}")
+    assert "unknown lead 'acme-4'" in handoff.refused("lead", "show", "acme-4")
 
 
 @pytest.mark.parametrize(
