@@ -290,12 +290,12 @@ def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: tuple[st
     report = send_notices(obj.app, channels, actor=obj.actor, dry_run=dry_run)
     for attempt in report.sent:
         if dry_run:
-            click.echo(f"would send to {attempt.channel}:")
+            click.echo(f"would send by {attempt.channel}:")
             click.echo("  " + attempt.draft.text.replace("\n", "\n  "))
         else:
-            click.echo(f"sent to {attempt.channel}: {attempt.draft.title}")
+            click.echo(f"sent by {attempt.channel}: {attempt.draft.title}")
     for attempt in report.failed:
-        click.echo(f"failed on {attempt.channel}: {attempt.draft.title}")
+        click.echo(f"not sent by {attempt.channel}: {attempt.draft.title}")
     if dry_run:
         click.echo(f"dry run: {_notices(len(report.sent))} would be sent "
                    f"({report.skipped} already sent); nothing sent, nothing recorded")

@@ -472,6 +472,8 @@ def test_notices_by_email_say_what_happened(
                     "--to", "sales-leads@example.com", "--from", "handoff@example.com",
                     "--webhook", webhook.url)
     assert out.splitlines()[-1] == "4 notices sent, 0 failed, 0 already sent"
+    assert ("sent by e-mail to sales-leads@example.com: At risk: acme (sam), 75 % of the"
+            " decision window used") in out.splitlines()  # it said "sent to e-mail to"
     assert len(webhook.received) == 2  # the same two notices on each channel
     mails = {message["Subject"]: (to, message) for to, message in room.messages}
     assert set(mails) == {
@@ -792,7 +794,7 @@ def test_a_dry_run_prints_what_would_be_sent_and_records_nothing(
 ) -> None:
     at(clock, "2026-03-02T13:00:00-06:00")
     out = notify.ok("sla", "notify", "--webhook", webhook.url, "--dry-run")
-    assert f"would send to {webhook.where}:\n  At risk: lead acme " in out
+    assert f"would send by {webhook.where}:\n  At risk: lead acme " in out
     assert "  Handoff digest for Monday 2026-03-02 (America/Chicago)\n" in out
     assert out.splitlines()[-1] == (
         "dry run: 2 notices would be sent (0 already sent); nothing sent, nothing recorded"
