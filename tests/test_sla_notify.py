@@ -771,6 +771,22 @@ def test_a_channel_that_never_answers_is_given_up_after_one_timeout(
         assert served() == 5  # nothing twice
 
 
+def test_two_channels_failing_are_each_named_with_their_reason(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff
+) -> None:
+    """The line named the first channel's reason alone, as if the other had failed for it."""
+    at(clock, "2026-03-02T13:00:00-06:00")  # a warning and the digest are due
+    closed = free_port()
+    result = notify("sla", "notify", "--webhook", f"http://127.0.0.1:{closed}/services/x",
+                    "--smtp", f"smtp://127.0.0.1:{closed}", "--to", "lead@example.com")
+    assert result.exit_code == 1, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: 4 notices not delivered (webhook http://127.0.0.1:")
+    assert line.endswith(f"; SMTP 127.0.0.1:{closed}: [Errno 111] Connection refused); the"
+                         " next run sends them again"), line
+    assert line.count("webhook http://") == 1 and line.count("SMTP") == 1, line
+
+
 def test_an_unreachable_destination_is_one_line_exit_1_without_the_password(
     monday: HandoffApp, clock: FakeClock, notify: Handoff
 ) -> None:
