@@ -300,16 +300,17 @@ def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
 @click.option("--within", metavar="DURATION",
               help="Only those due within this much clock time from now: 30m, 2h, 1d. "
                    "Default: every pending handoff.")
+@click.option("--owner", metavar="O", type=FILTER_NAME, help="Only the handoffs to this owner.")
 @output_option("table", "json")
 @click.pass_obj
-def due(obj: Any, within: str | None, fmt: str) -> None:
+def due(obj: Any, within: str | None, owner: str | None, fmt: str) -> None:
     """Handoffs still pending (undecided, not yet overdue), soonest due first: lead, owner,
     handed and due instants and the business hours left to decide."""
     from handoff.instants import parse_duration
     from handoff.sla import sla_due
 
     span = None if within is None else parse_duration(within)
-    found = sla_due(obj.app, span)
+    found = sla_due(obj.app, span, owner)
     if fmt == "json":
         print_json(found)
         return

@@ -113,15 +113,20 @@ def pending_handoffs(app: HandoffApp, as_of: datetime | None = None) -> list[Pen
     ]
 
 
-def sla_due(app: HandoffApp, within: timedelta | None = None) -> list[dict[str, Any]]:
+def sla_due(
+    app: HandoffApp, within: timedelta | None = None, owner: str | None = None
+) -> list[dict[str, Any]]:
     """The handoffs pending now (undecided, not yet due), soonest due first; with `within`,
-    only those due before that much time has passed. `business_hours_left` is in business
-    hours, from now to the due instant, under the version that set it."""
+    only those due before that much time has passed; with `owner`, only that owner's.
+    `business_hours_left` is in business hours, from now to the due instant, under the
+    version that set it."""
     now = app.clock()
     found = []
     for handoff in pending_handoffs(app, now):
         if within is not None and handoff.due_at > now + within:
             break
+        if owner is not None and handoff.owner != owner:
+            continue
         found.append(
             {
                 "lead": handoff.lead,

@@ -66,6 +66,18 @@ def test_within_counts_clock_time_up_to_the_due_instant(monday_afternoon: Handof
     assert [r["lead"] for r in sla_due(monday_afternoon, timedelta(days=1))] == ["early", "late"]
 
 
+def test_an_owner_sees_their_own_pending_handoffs(monday_afternoon: HandoffApp,
+                                                  clock: FakeClock) -> None:
+    # Ola gets one too, handed at 15:00: due Tuesday 15:00 (21:00 UTC), 7 hours left.
+    monday_afternoon.capture("olas", "web", "maria", at="2026-03-02T15:00")
+    monday_afternoon.record("olas", "qualified", "maria", "2026-03-02T15:00")
+    monday_afternoon.record("olas", "handed", "maria", "2026-03-02T15:00", owner="ola")
+    assert [r["lead"] for r in sla_due(monday_afternoon, owner="sam")] == ["early", "late"]
+    assert [r["lead"] for r in sla_due(monday_afternoon, owner="ola")] == ["olas"]
+    assert [r["lead"] for r in sla_due(monday_afternoon)] == ["early", "late", "olas"]
+    assert sla_due(monday_afternoon, timedelta(hours=18), owner="ola") == []
+
+
 @pytest.mark.parametrize(
     ("text", "span"),
     [("30m", timedelta(minutes=30)), ("2h", timedelta(hours=2)), (" 1d ", timedelta(days=1))],
@@ -93,6 +105,8 @@ def test_sla_due_on_the_command_line(store: str, tmp_path: Path) -> None:
     assert json.loads(handoff.ok("sla", "due", "--within", "36500d", "--format", "json")) == [row]
     table = handoff.ok("sla", "due")
     assert "Handoffs due (1)" in table and "business_hours_left" in table
+    assert handoff.json("sla", "due", "--owner", "sam") == handoff.json("sla", "due")
+    assert handoff.json("sla", "due", "--owner", "ola") == []
 
 
 @pytest.mark.parametrize(("within", "reason"), [
