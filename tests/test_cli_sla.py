@@ -365,15 +365,10 @@ def test_a_restatement_that_changes_no_figure_is_not_named(
     assert (march["sla"]["decided_in_time"], march["restatements"]) == (1, [])
 
 
-def test_a_restatement_that_moves_the_periods_days_is_named(
-    handoff: Handoff, tmp_path: Path
-) -> None:
-    """SPEC §3: a report names every restatement that changed its figures. One that moves
-    the agreement to New York moves February's days with it: m-2, handed on Saturday 28
-    February at 23:50 Chicago time, is handed on 1 March at 00:50 in New York. February
-    then counts 1 handoff where it counted 2, though neither is judged otherwise (m-1 is
-    accepted in 1 business hour in either zone, m-2 is overdue in either), so it names the
-    restatement, with no handoff judged otherwise."""
+def moved_to_new_york(handoff: Handoff, tmp_path: Path) -> str:
+    """February in Chicago (version 1): m-1 handed on Friday 27 February and accepted, m-2
+    handed on Saturday 28 February at 23:50; then version 2, restating it in New York
+    (signed by both); the terms of version 2."""
     handoff.ok("sla", "apply", agreement(tmp_path, TEAM))
     handoff.ok("sla", "sign", "1", actor="sam")
     handed_to_ola(handoff, "2026-02-27")
@@ -386,6 +381,19 @@ def test_a_restatement_that_moves_the_periods_days_is_named(
     handoff.ok("sla", "apply", agreement(tmp_path, east, "east.toml"), "--restate", "--why",
                "the office moved to New York", actor="sam")
     handoff.ok("sla", "sign", "2", actor="maria")
+    return east
+
+
+def test_a_restatement_that_moves_the_periods_days_is_named(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """SPEC §3: a report names every restatement that changed its figures. One that moves
+    the agreement to New York moves February's days with it: m-2, handed on Saturday 28
+    February at 23:50 Chicago time, is handed on 1 March at 00:50 in New York. February
+    then counts 1 handoff where it counted 2, though neither is judged otherwise (m-1 is
+    accepted in 1 business hour in either zone, m-2 is overdue in either), so it names the
+    restatement, with no handoff judged otherwise."""
+    moved_to_new_york(handoff, tmp_path)
     february = handoff.json("kpi", "--month", "2026-02")
     assert (february["period"]["timezone"], february["sla"]["handoffs"]) == (
         "America/New_York", 1)
@@ -401,17 +409,7 @@ def test_a_restatement_that_moved_the_periods_days_is_named_after_another_restat
     reported); version 3 then restates it in New York under another name only, moving no
     day and judging no handoff otherwise. February's figures are still not those first
     reported: version 2 is named, version 3 is not."""
-    handoff.ok("sla", "apply", agreement(tmp_path, TEAM))
-    handoff.ok("sla", "sign", "1", actor="sam")
-    handed_to_ola(handoff, "2026-02-27")
-    handoff.ok("lead", "accept", "m-1", "--at", "2026-02-27T11:00", actor="ola")
-    handoff.ok("lead", "capture", "m-2", "--source", "web", "--at", "2026-02-28T23:30")
-    handoff.ok("lead", "qualify", "m-2", "--at", "2026-02-28T23:40")
-    handoff.ok("lead", "handoff", "m-2", "--owner", "ola", "--at", "2026-02-28T23:50")
-    east = TEAM.replace('"H1"', '"H1 east"').replace("America/Chicago", "America/New_York")
-    handoff.ok("sla", "apply", agreement(tmp_path, east, "east.toml"), "--restate", "--why",
-               "the office moved to New York", actor="sam")
-    handoff.ok("sla", "sign", "2", actor="maria")
+    east = moved_to_new_york(handoff, tmp_path)
     renamed = east.replace('"H1 east"', '"H1 New York"')
     handoff.ok("sla", "apply", agreement(tmp_path, renamed, "renamed.toml"), "--restate",
                "--why", "its name", actor="sam")
