@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from handoff import audit
 from handoff.application import HandoffApp
-from handoff.domain.agreement import AgreementRegister, AppliedVersion
+from handoff.domain.agreement import AgreementRegister, AgreementTerms, AppliedVersion
 from handoff.domain.errors import NoAgreement
 from handoff.instants import iso
 from handoff.kpi import (
@@ -55,14 +55,26 @@ def agreement_for_plan(app: HandoffApp, at: date | None) -> AppliedVersion:
 def no_agreement_hint(register: AgreementRegister, asking: str) -> str:
     """What to do when no agreement covers the day or month asked about: apply one, or,
     when versions are recorded (one that has ended, say), ask (`asking`: `--at a day`,
-    `--month a month`) about the dates the latest of them covers."""
+    `--month a month`) about the dates the latest of them covers; when one awaits the other
+    side's signature (not overtaken since), sign it."""
     apply = "apply one with `handoff sla apply`"
+
+    def dates(terms: AgreementTerms) -> str:
+        end = terms.effective_to.isoformat() if terms.effective_to else "open-ended"
+        return f"{terms.effective_from.isoformat()} to {end}"
+
+    waiting = [p for p in register.proposals.values() if p.overtaken_by is None]
+    if waiting:
+        version = waiting[-1]
+        side = version.awaiting
+        apply = (f"version {version.number}, {version.name!r}, {dates(version.terms)}, is in"
+                 f" force once {side} signs it ({version.team.describe(side)}): `handoff sla"
+                 f" sign {version.number}`, or {apply}")
     if not register.versions:
         return apply
-    terms = register.versions[-1].terms
-    end = terms.effective_to.isoformat() if terms.effective_to else "open-ended"
-    return (f"the latest version, {terms.name!r}, covers {terms.effective_from.isoformat()} to"
-            f" {end} (give {asking} it covers), or {apply}")
+    latest = register.versions[-1]
+    return (f"the latest version, {latest.name!r}, covers {dates(latest.terms)} (give {asking}"
+            f" it covers), or {apply}")
 
 
 def plan_with_actuals(app: HandoffApp, at: date | None = None) -> dict[str, Any]:

@@ -142,6 +142,21 @@ def test_plan_out_of_the_agreements_dates_names_the_days_the_last_one_covers(
         f"Error: no agreement is in force on 2026-07-01: {hint}")
 
 
+def test_plan_of_a_version_awaiting_a_signature_says_to_sign_it(
+    store: str, tmp_path: Path
+) -> None:
+    """The tour's agreement proposed by marketing, sales not signed yet: `plan` said to
+    'apply one with `handoff sla apply`', which records nothing (identical to version 1);
+    it names the version waiting and the command that brings it into force."""
+    handoff = Handoff(store)
+    team = '[team]\nmarketing = ["maria"]\nsales = ["sam", "ola"]\n'
+    handoff.ok("sla", "apply", agreement_file(tmp_path, H1 + team))
+    assert handoff.refused("plan", "--at", "2026-03-02") == (
+        "Error: no agreement is in force on 2026-03-02: version 1, '2026 H1 growth"
+        " agreement', 2026-01-01 to 2026-06-30, is in force once sales signs it (sam, ola):"
+        " `handoff sla sign 1`, or apply one with `handoff sla apply`")
+
+
 def test_plan_is_refused_for_an_agreement_without_a_goal(store: str, tmp_path: Path) -> None:
     handoff = Handoff(store)
     handoff.ok("sla", "apply", agreement_file(tmp_path, H1.split("[goal]")[0] + H1.split(
