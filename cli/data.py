@@ -11,7 +11,7 @@ import click
 
 from handoff.backup import backup_lines, is_backup, restore
 from handoff.cli import note_interrupted
-from handoff.cli.lead import WHOLE_NUMBER
+from handoff.cli.lead import FILE_NAME, WHOLE_NUMBER
 from handoff.cli.output import print_lines
 from handoff.cli.progress import Stages, stages
 from handoff.exporter import csv_export
@@ -47,7 +47,7 @@ def record_traffic(obj: Any, day: str, visits: int) -> None:
 
 
 @click.command("import")
-@click.argument("files", metavar="FILE...", nargs=-1, required=True)
+@click.argument("files", metavar="FILE...", nargs=-1, required=True, type=FILE_NAME)
 @click.option("--from", "crm", type=click.Choice(["handoff", "hubspot", "salesforce"]),
               default="handoff", show_default=True,
               help="The file's maker: handoff's CSV/JSONL, a HubSpot contacts export, or "

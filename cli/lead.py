@@ -48,6 +48,22 @@ class FilterName(click.ParamType):  # type: ignore[type-arg]
 
 FILTER_NAME = FilterName()
 
+
+class FileName(click.ParamType):  # type: ignore[type-arg]
+    """A file to read: given empty (`import "$FILE"` with FILE unset) it was read as the
+    current folder (`Path("")`: a Salesforce export there was imported) or refused as
+    ': cannot read'."""
+
+    name = "FILE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if not str(value):
+            self.fail("the file name is empty: name the file to read", param, ctx)
+        return str(value)
+
+
+FILE_NAME = FileName()
+
 at_option = click.option(
     "--at",
     metavar="T",

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from handoff.cli.lead import WHOLE_NUMBER
+from handoff.cli.lead import FILE_NAME, WHOLE_NUMBER
 from handoff.cli.output import output_option, print_json
 from handoff.cli.tables import print_fields, print_table
 from handoff.domain.agreement import AgreementTerms, AppliedVersion, Change
@@ -61,7 +61,7 @@ def _restates(restate: bool, why: str | None) -> str | None:
 
 
 @sla.command("apply")
-@click.argument("file", metavar="FILE")
+@click.argument("file", metavar="FILE", type=FILE_NAME)
 @restatement_options
 @click.pass_obj
 def apply_command(obj: Any, file: str, restate: bool, why: str | None) -> None:
@@ -134,7 +134,7 @@ def _dates_not_today(obj: Any, terms: AgreementTerms) -> str | None:
 
 
 @sla.command("check")
-@click.argument("file", metavar="FILE")
+@click.argument("file", metavar="FILE", type=FILE_NAME)
 @output_option("table", "json")
 @click.pass_obj
 def check_command(obj: Any, file: str, fmt: str) -> None:

@@ -152,6 +152,21 @@ def test_a_missing_file_is_refused_in_one_line(handoff: Handoff, tmp_path: Path)
 
 
 @pytest.mark.parametrize("command", [["import"], ["import", "--from", "hubspot"],
+                                     ["import", "--from", "salesforce"], ["sla", "apply"],
+                                     ["sla", "check"]])
+def test_a_file_named_empty_is_refused_saying_so(handoff: Handoff, command: list[str]) -> None:
+    """`import "$FILE"` with FILE unset said "Error: : cannot read: No such file or
+    directory", `sla apply ""` "...: Is a directory" (of the current folder), and
+    `import --from salesforce ""` read the current folder: a usage error now."""
+    result = handoff(*command, "")
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: Invalid value for 'FILE")
+    assert ": the file name is empty: name the file to read (see '" in line
+    assert nothing_recorded(handoff)
+
+
+@pytest.mark.parametrize("command", [["import"], ["import", "--from", "hubspot"],
                                      ["sla", "apply"]])
 def test_a_file_that_is_not_utf8_is_refused_naming_its_byte(
     handoff: Handoff, tmp_path: Path, command: list[str]
