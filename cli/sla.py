@@ -86,11 +86,7 @@ def apply_command(obj: Any, file: str, restate: bool, why: str | None) -> None:
                      " to these terms, apply them under another name")
         click.echo(said)
         return
-    end = terms.effective_to.isoformat() if terms.effective_to else "open-ended"
-    described = (
-        f"{terms.name!r}, {terms.effective_from.isoformat()} to {end} "
-        f"({terms.document['timezone']})"
-    )
+    described = f"{terms.name!r}, {terms.dates} ({terms.document['timezone']})"
     if isinstance(version, AppliedVersion):
         when = _dates_not_today(obj, terms) or ", in force now"
         click.echo(f"applied version {version.number}: {described}{when}")
@@ -236,8 +232,7 @@ def history(obj: Any, fmt: str) -> None:
             for s in version.signatures
         )
         rows.append([
-            version.number, version.name,
-            f"{record['effective_from']} to {record['effective_to'] or 'open-ended'}",
+            version.number, version.name, version.terms.dates,
             record["status"], f"{version.actor}, {proposed}", signed or "-",
         ])
     print_table(header, rows, title="Agreement versions")

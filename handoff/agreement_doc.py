@@ -88,7 +88,7 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
     return {
         "name": version.name,
         "version": version.number,
-        "effective": _effective(version),
+        "effective": version.terms.dates,
         "timezone": version.terms.document["timezone"],
         "generated_at": _local(app.clock(), zone),
         "handoff_version": handoff_version(),
@@ -249,14 +249,15 @@ def _plan(app: HandoffApp, period: Period, on: date | None) -> dict[str, Any] | 
 def _versions(register: AgreementRegister, zone: Any) -> list[dict[str, Any]]:
     """Every version recorded (in force or proposed), who signed it, and what it changed."""
     rows = []
-    for record in history_records(register.history()):
+    versions = register.history()
+    for version, record in zip(versions, history_records(versions), strict=True):
         # No version in force before it (the first, or one after proposals never signed):
         # nothing it changed, as `sla history` says (not every term "added").
         first = record["compared_with"] is None
         rows.append({
             "number": record["version"],
             "name": record["name"],
-            "effective": f"{record['effective_from']} to {record['effective_to'] or 'open-ended'}",
+            "effective": version.terms.dates,
             "status": record["status"],
             "applied_at": _local_iso(record["applied_at"], zone),
             "proposed_at": _local_iso(record["proposed_at"], zone),
@@ -301,12 +302,6 @@ def _story_agreement() -> AppliedVersion:
     terms = parse_agreement(features_text(GROWTH_AGREEMENT_FILE))
     return AppliedVersion(0, terms, datetime.combine(terms.effective_from, datetime.min.time()),
                           "maria")
-
-
-def _effective(version: AppliedVersion) -> str:
-    terms = version.terms
-    end = terms.effective_to.isoformat() if terms.effective_to else "open-ended"
-    return f"{terms.effective_from.isoformat()} to {end}"
 
 
 def _local(instant: datetime, zone: Any) -> str:

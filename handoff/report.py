@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from handoff import audit
 from handoff.application import HandoffApp
-from handoff.domain.agreement import AgreementRegister, AgreementTerms, AppliedVersion
+from handoff.domain.agreement import AgreementRegister, AppliedVersion
 from handoff.domain.errors import NoAgreement
 from handoff.instants import iso
 from handoff.kpi import (
@@ -59,21 +59,17 @@ def no_agreement_hint(register: AgreementRegister, asking: str) -> str:
     side's signature (not overtaken since), sign it."""
     apply = "apply one with `handoff sla apply`"
 
-    def dates(terms: AgreementTerms) -> str:
-        end = terms.effective_to.isoformat() if terms.effective_to else "open-ended"
-        return f"{terms.effective_from.isoformat()} to {end}"
-
     waiting = [p for p in register.proposals.values() if p.overtaken_by is None]
     if waiting:
         version = waiting[-1]
         side = version.awaiting
-        apply = (f"version {version.number}, {version.name!r}, {dates(version.terms)}, is in"
+        apply = (f"version {version.number}, {version.name!r}, {version.terms.dates}, is in"
                  f" force once {side} signs it ({version.team.describe(side)}): `handoff sla"
                  f" sign {version.number}`, or {apply}")
     if not register.versions:
         return apply
     latest = register.versions[-1]
-    return (f"the latest version, {latest.name!r}, covers {dates(latest.terms)} (give {asking}"
+    return (f"the latest version, {latest.name!r}, covers {latest.terms.dates} (give {asking}"
             f" it covers), or {apply}")
 
 

@@ -64,6 +64,12 @@ class AgreementTerms:
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.document.get("timezone", "UTC"))
 
+    @property
+    def dates(self) -> str:
+        """Its dates as people read them: `2026-01-01 to 2026-06-30`, or `... to open-ended`."""
+        end = self.effective_to
+        return f"{self.effective_from.isoformat()} to {end.isoformat() if end else 'open-ended'}"
+
     def covers(self, day: date) -> bool:
         end = self.effective_to
         return self.effective_from <= day and (end is None or day <= end)
