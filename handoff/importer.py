@@ -290,6 +290,7 @@ class Importer:
         self.zone_for_day = app.zone_for_day(self.register)
         self.stamp = self.register.stamper(self.recorded_at)
         self.leads: dict[str, Lead | None] = {}
+        self.captured_here: set[str] = set()  # the leads of `leads` this file captures
         self.new_leads: dict[str, NewLead] = {}
         self.days: dict[date, TrafficDay] = {}
         # What the file changes, by lead key or day (in the order first changed).
@@ -410,8 +411,8 @@ class Importer:
     def _let_go(self) -> None:
         """The file's leads, days and events, not held once written (while the KPIs
         catch up, say)."""
-        for held in (self.changed, self.leads, self.new_leads, self.days, self._looked_up,
-                     self.ids):
+        for held in (self.changed, self.leads, self.captured_here, self.new_leads, self.days,
+                     self._looked_up, self.ids):
             held.clear()
 
     def check_half(self, rows: Sequence[Row], entries: list[EncodedRow], dry_run: bool
@@ -498,7 +499,8 @@ class Importer:
             return self._apply_new(new, key, event_name, occurred_at, row)
         lead = self.leads.get(key)
         if lead is not None and (recorded := lead.steps_at(event_name, occurred_at)):
-            _refuse_different_data(recorded, key, row, forgotten=lead.forgotten is not None)
+            _refuse_different_data(recorded, key, row, forgotten=lead.forgotten is not None,
+                                   this_file=key in self.captured_here)
             return False
         stamp = self._stamp(event_name, occurred_at, row)
         if event_name == "captured":
@@ -512,6 +514,7 @@ class Importer:
                 email=row.get("email"), company=row.get("company"), id=self.ids[key],
             )
             self.leads[key] = lead
+            self.captured_here.add(key)
         elif lead is None:
             raise UnknownLead(key)
         else:
@@ -548,7 +551,7 @@ class Importer:
         """A row of a lead this file captured: as `_apply` and `apply_step` would apply it
         to a `Lead` (the same checks, in the same order), recorded on the `NewLead`."""
         if recorded := new.steps_at(event_name, occurred_at):
-            _refuse_different_data(recorded, key, row)
+            _refuse_different_data(recorded, key, row, this_file=True)
             return False
         stamp = self._stamp(event_name, occurred_at, row)
         if event_name == "captured":
@@ -652,10 +655,12 @@ def _holds_run(recorded: list[int], counts: list[int]) -> bool:
 
 
 def _refuse_different_data(
-    recorded: list[Fact], key: str, row: dict[str, str], forgotten: bool = False
+    recorded: list[Fact], key: str, row: dict[str, str], forgotten: bool = False,
+    this_file: bool = False,
 ) -> None:
     """A row naming a recorded event (same lead, event and instant) must say the same as
-    one of the steps recorded so.
+    one of the steps recorded so (`this_file`: by an earlier row of this file, of a lead it
+    captures: a step is known by its lead, event and instant, `lead.check_one_step_then`).
 
     Skipping it silently would drop a correction the file means to make; corrections are
     recorded as corrections, never by re-importing a different value. A forgotten lead's
@@ -682,11 +687,15 @@ def _refuse_different_data(
     assert first is not None  # `recorded` holds at least one step
     step, field = first
     held, given_here = step.data.get(field), given[field]
+    why = ("a lead is captured once" if this_file and event_name == "captured" else
+           "a step is known by its lead, event and instant: give this row its own instant"
+           if this_file else "a recorded event is not changed by importing it again (record a"
+           " correction: lead amend)")
     raise InvalidInput(
         f"lead {key!r} already has {event_name} at {iso(occurred_at)} with "
-        f"{f'no {field}' if held is None else f'{field} {_said(held)}'}, not "
-        f"{'an empty one' if given_here is None else _said(given_here)}: a recorded event is not "
-        "changed by importing it again (record a correction: lead amend)"
+        f"{f'no {field}' if held is None else f'{field} {_said(held)}'}"
+        f"{' on an earlier line' if this_file else ''}, not "
+        f"{'an empty one' if given_here is None else _said(given_here)}: {why}"
     )
 
 

@@ -136,6 +136,27 @@ def test_a_dry_run_checks_everything_and_writes_nothing(handoff: Handoff, tmp_pa
     assert "unknown lead" in handoff.refused("lead", "show", "acme-1")
 
 
+def test_two_rows_of_a_new_lead_at_one_instant_saying_otherwise_are_told_apart(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """The second row was told that "a recorded event is not changed by importing it again
+    (record a correction: lead amend)", of a step nothing had recorded: the earlier row of
+    the file said otherwise at that instant."""
+    rows = ("lead,event,at,actor,source,owner,channel\n"
+            "c1,captured,2026-03-02T09:00Z,maria,web,,\n"
+            "c1,qualified,2026-03-02T09:30Z,maria,,,\n"
+            "c1,handed,2026-03-02T10:00Z,maria,,sam,\n"
+            "c1,contacted,2026-03-02T10:30Z,sam,,,phone\n"
+            "c1,contacted,2026-03-02T10:30Z,sam,,,email\n")
+    result = handoff("import", write(tmp_path, rows))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].endswith(
+        "line 6: lead 'c1' already has contacted at 2026-03-02T10:30:00Z with channel 'phone'"
+        " on an earlier line, not 'email': a step is known by its lead, event and instant: give"
+        " this row its own instant")
+    assert nothing_recorded(handoff)
+
+
 def test_a_file_of_blank_lines_is_refused_as_lacking_its_header(
     handoff: Handoff, tmp_path: Path
 ) -> None:
@@ -686,8 +707,9 @@ def test_a_row_that_would_change_a_recorded_step_names_both_values_in_words(
                     "d1,captured,2026-03-02T09:00Z,maria,web,Other\n", encoding="utf-8")
     result = handoff("import", str(rows))
     assert result.exit_code == 1
-    assert ("line 3: lead 'd1' already has captured at 2026-03-02T09:00:00Z with no name, not"
-            " 'Other': a recorded event is not changed") in result.stderr
+    assert ("line 3: lead 'd1' already has captured at 2026-03-02T09:00:00Z with no name on"
+            " an earlier line, not 'Other': a lead is captured once") in (
+        result.stderr)
     assert "None" not in result.stderr
 
 
