@@ -11,9 +11,9 @@ import click
 
 from handoff.backup import backup_lines, is_backup, restore
 from handoff.cli import note_interrupted
-from handoff.cli.lead import FILE_NAME, WHOLE_NUMBER
 from handoff.cli.output import print_lines
 from handoff.cli.progress import Stages, stages
+from handoff.cli.values import FILE_NAME, WHOLE_NUMBER
 from handoff.exporter import csv_export
 from handoff.importer import (
     Importer,

@@ -14,10 +14,10 @@ from typing import Any
 
 import click
 
-from handoff.cli.lead import FILTER_NAME
 from handoff.cli.output import Instants, output_option, print_csv, print_json
 from handoff.cli.progress import stages
 from handoff.cli.tables import print_table
+from handoff.cli.values import FILTER_NAME
 from handoff.words import money, percent, rounded
 
 OVERDUE_EXIT = 3

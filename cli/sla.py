@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from handoff.cli.lead import FILE_NAME, WHOLE_NUMBER
 from handoff.cli.output import output_option, print_json
 from handoff.cli.tables import print_fields, print_table
+from handoff.cli.values import FILE_NAME, WHOLE_NUMBER
 from handoff.domain.agreement import AgreementTerms, AppliedVersion, Change
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import InvalidAgreement, NoAgreement
