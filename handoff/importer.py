@@ -35,6 +35,7 @@ from handoff.domain.lead import (
     check_capture,
     check_step,
     given,
+    quoted,
 )
 from handoff.domain.steps import EVENT_NAMES, PERSONAL_DATA, Fact, Stamp, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
@@ -693,15 +694,10 @@ def _refuse_different_data(
            " correction: lead amend)")
     raise InvalidInput(
         f"lead {key!r} already has {event_name} at {iso(occurred_at)} with "
-        f"{f'no {field}' if held is None else f'{field} {_said(held)}'}"
+        f"{f'no {field}' if held is None else f'{field} {quoted(held)}'}"
         f"{' on an earlier line' if this_file else ''}, not "
-        f"{'an empty one' if given_here is None else _said(given_here)}: {why}"
+        f"{'an empty one' if given_here is None else quoted(given_here)}: {why}"
     )
-
-
-def _said(value: Any) -> str:
-    """A value as a refusal quotes it: texts quoted, numbers (amounts) as written."""
-    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _comparable(field: str, value: Any) -> Any:

@@ -263,9 +263,8 @@ class Lead(Aggregate):
 
     def win(self, stamp: Stamp, amount: Decimal | None = None, why: str | None = None) -> None:
         if amount is None:  # the last proposal's, before the win
-            proposals = [f.data["amount"] for f in self.facts()
-                         if f.name == "proposal" and f.occurred_at <= stamp.occurred_at]
-            amount = proposals[-1] if proposals else None
+            last = _last_proposal(self.facts(), stamp.occurred_at)
+            amount = None if last is None else last.data["amount"]
         if amount is None:  # the lifecycle refuses a win without a proposal before it
             if why is None:
                 self._check("won", stamp)
@@ -352,8 +351,8 @@ class Lead(Aggregate):
         win = next((f for f in facts if f.name == "won"), None)
         if win is None:
             return None
-        before = [f for f in facts if f.name == "proposal" and f.occurred_at <= win.occurred_at]
-        if not before or before[-1].n != n or before[-1].data["amount"] == win.data["amount"]:
+        last = _last_proposal(facts, win.occurred_at)
+        if last is None or last.n != n or last.data["amount"] == win.data["amount"]:
             return None
         return win
 
@@ -387,8 +386,7 @@ class Lead(Aggregate):
         self.check_amend(n, changes, why, stamp)
         step = self.step(n).amended(changes)  # (as `_step`: a command's, not an entry's)
         check_one_step_then(self.key, step.name, step.occurred_at, step.data, [
-            f for f in self.facts()
-            if f.n != n and f.name == step.name and f.occurred_at == step.occurred_at])
+            f for f in self.steps_at(step.name, step.occurred_at, as_recorded=False) if f.n != n])
         self.trigger_event(self.Amended, target=n, changes=changes, why=why, **stamp.fields())
 
     def check_amend(
@@ -553,6 +551,18 @@ def sequence_refusal(key: str, steps: list[str]) -> str | None:
     return None
 
 
+def quoted(value: Any) -> str:
+    """A step's value as a refusal quotes it: texts quoted, numbers (amounts) as written."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _last_proposal(facts: list[Fact], at: datetime) -> Fact | None:
+    """The last proposal among the steps (in the order they happened) made by `at`: the one
+    a win then takes its amount from."""
+    return next((f for f in reversed(facts) if f.name == "proposal" and f.occurred_at <= at),
+                None)
+
+
 def check_one_step_then(
     key: str, event_name: str, occurred_at: datetime, data: dict[str, Any], steps: list[Fact]
 ) -> None:
@@ -567,8 +577,7 @@ def check_one_step_then(
     field = next(k for k, v in data.items() if held.data.get(k) != v)
 
     def said(value: Any) -> str:
-        return f"no {field}" if value is None else f"{field} {value!r}" if isinstance(
-            value, str) else f"{field} {value}"
+        return f"no {field}" if value is None else f"{field} {quoted(value)}"
 
     raise TimeRefused(
         lambda at: f"lead {key!r} already has {event_name} at {at(occurred_at)} with "
