@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -285,7 +286,11 @@ def test_a_command_the_server_stops_says_so_in_one_line_and_writes_nothing(
         result = cancelled(*command)
         assert result.exit_code == 1, result.output
         assert result.stderr.count("\n") == 1, result.stderr
-        assert "canceling statement due to statement timeout" in result.stderr, result.stderr
+        # The server's own words: with a 1 ms timeout, PostgreSQL may process the cancel at
+        # a later statement, after it reset which timeout fired, and word it "due to user
+        # request" (seen once in CI on a busy machine): either is the server stopping it.
+        assert re.search(r"canceling statement due to (statement timeout|user request)",
+                         result.stderr), result.stderr
         assert "internal error" not in result.stderr, result.stderr
     assert Handoff(pg_store).ok("lead", "list", "--format", "csv").splitlines()[1:] == [
         "k-1,captured,web,,2026-03-02T09:00:00Z,,,"]
