@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -90,25 +91,18 @@ class HandoffApp(Application[Any]):
         opened = self._new.draft if self._new else location
         self.location = opened
         self.clock = clock
-        env = opened.event_store_env if create else {
-            **opened.event_store_env, "CREATE_TABLE": "n"
-        }
+        # The library's tables are created below, under the schema lock, where missing
+        # (`eventstore.create_log_where_missing`), not by the library as it is set up.
+        env = {**opened.event_store_env, "CREATE_TABLE": "n"}
         lock = _SchemaLock.take(location)
         try:
             if lock and provisional and create:
                 lock.before = lock.tables()
-            try:
+            with _opening(location):
                 super().__init__(env=env)
+                if create:
+                    eventstore.create_log_where_missing(self)
                 missing = not create and not eventstore.table_exists(self)
-                # The log's end as this opening began: an entry up to it that is still
-                # unsealed when this app seals was recorded by an earlier command, which
-                # did not seal it (`audit.seal` says so).
-                self.log_end_at_open = 0 if missing else eventstore.last_notification_id(self)
-            except (PersistenceError, OSError, sqlite3.Error) as error:
-                reason = str(error).strip().splitlines()[0] if str(error).strip() else error
-                raise StoreUnavailable(
-                    cannot_write(error) or f"cannot open store {location.given!r}: {reason}"
-                ) from None
             if lock:
                 lock.tables_created()
                 if lock.before is not None and lock.tables() - lock.before:
@@ -123,6 +117,19 @@ class HandoffApp(Application[Any]):
         if missing:
             self.close()
             raise location.missing()
+        # Read once the schema locks are let go: behind a lock on the events table (psql's
+        # `LOCK TABLE`, a VACUUM FULL) this read waits, and every other command opening the
+        # store would wait for it before its own wait began.
+        try:
+            with _opening(location):
+                # The log's end as this opening began: an entry up to it that is still
+                # unsealed when this app seals was recorded by an earlier command, which
+                # did not seal it (`audit.seal` says so).
+                self.log_end_at_open = eventstore.last_notification_id(self)
+        except BaseException:
+            with suppress(Exception):  # what stopped the read is what the command says
+                self.close()
+            raise
 
     def close(self) -> None:
         """Close the store; a store this provisional opening created is kept only if
@@ -482,6 +489,18 @@ class HandoffApp(Application[Any]):
             except RecordConflictError:
                 continue
         raise ConcurrentChange("the store kept changing under this command; nothing was written")
+
+
+@contextmanager
+def _opening(location: StoreLocation) -> Iterator[None]:
+    """The library's errors as it opens the store, said in one line."""
+    try:
+        yield
+    except (PersistenceError, OSError, sqlite3.Error) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else error
+        raise StoreUnavailable(
+            cannot_write(error) or f"cannot open store {location.given!r}: {reason}"
+        ) from None
 
 
 class _SchemaLock:

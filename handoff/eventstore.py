@@ -146,6 +146,27 @@ def table_exists(app: Application[Any], name: str | None = None) -> bool:
         return bool(rows(cursor)[0][0])
 
 
+def create_log_where_missing(app: Application[Any]) -> None:
+    """The library's tables, created as its own set-up creates them (`create_table`), unless
+    they are all there (PostgreSQL: the events table, its index of positions and the
+    function that inserts events, found in the catalog, which waits for no lock). Run where
+    they are there, the set-up's `CREATE INDEX IF NOT EXISTS` waits for the events table
+    behind any lock on it (psql's `LOCK TABLE`, a VACUUM FULL), and a command opening the
+    store does it under the advisory locks that every other opening waits for."""
+    recorder = _recorder(app)
+    if is_postgres(app):
+        with read_transaction(app) as cursor:
+            cursor.execute(
+                "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL"
+                " AND EXISTS (SELECT FROM pg_proc WHERE proname = %s)",
+                (recorder.events_table_name, recorder.notification_id_index_name,
+                 recorder.pg_function_name_insert_events),
+            )
+            if rows(cursor)[0][0]:
+                return
+    recorder.create_table()
+
+
 def last_notification_id(app: Application[Any]) -> int:
     """The notification id of the latest recorded event (0 for an empty store)."""
     return app.recorder.max_notification_id() or 0

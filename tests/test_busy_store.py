@@ -16,7 +16,7 @@ import pytest
 from cli_helpers import Handoff
 from sqlalchemy.engine import make_url
 
-from handoff import switches
+from handoff import eventstore, switches
 
 BUSY = (
     "Error: the store is busy: another command has held it for 1 s (an import, a rebuild,"
@@ -143,3 +143,52 @@ def test_the_command_goes_on_once_the_store_is_free_within_the_wait(
         released.set()
         holder.join()
     assert history.json("lead", "show", "acme-1")["state"] == "handed"
+
+
+@pytest.mark.parametrize("command", [
+    ("lead", "contact", "acme-1", "--at", "2026-03-02T11:00"),  # records: may create tables
+    ("sla", "due"),  # reads
+])
+def test_a_command_waiting_for_a_locked_table_lets_the_next_command_wait_beside_it(
+    history: Handoff, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    """On PostgreSQL every command opening the store takes two advisory locks (one process
+    at a time creates tables); a command waiting for a table behind psql's `LOCK TABLE`
+    held them meanwhile, so the next command waited for it before its own wait began:
+    five commands from cron behind a VACUUM FULL gave up after 30, 60, 90, 120 and 150 s.
+    While one waits for the table, the locks are free for the next."""
+    if not history.store.startswith("postgresql"):
+        pytest.skip("SQLite has no advisory locks: each command waits for the file alone")
+    monkeypatch.setattr(switches, "LOCK_WAIT_SECONDS", 20)
+    url = make_url(history.store).set(drivername="postgresql").render_as_string(
+        hide_password=False
+    )
+    outcome: list[Any] = []
+    with psycopg.connect(url) as holder, psycopg.connect(url, autocommit=True) as watcher:
+        holder.execute("LOCK TABLE handoff_events")  # psql's default: ACCESS EXCLUSIVE
+        waiting = threading.Thread(target=lambda: outcome.append(history(*command, actor="sam")))
+        waiting.start()
+        try:
+            assert _waits_for_a_table(watcher, deadline=time.monotonic() + 15)
+            free = [
+                watcher.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+                for key in (eventstore.NEW_STORE_LOCK_KEY, eventstore.SCHEMA_LOCK_KEY)
+            ]
+            watcher.execute("SELECT pg_advisory_unlock_all()")
+        finally:
+            holder.rollback()  # the table free again: the command goes on
+            waiting.join()
+    assert free == [True, True]
+    assert outcome[0].exit_code == 0, outcome[0].stderr
+
+
+def _waits_for_a_table(watcher: psycopg.Connection[Any], deadline: float) -> bool:
+    """Whether another session waits for a lock on a table (polled until `deadline`)."""
+    while time.monotonic() < deadline:
+        found = watcher.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'relation'"
+        ).fetchone()
+        if found and found[0]:
+            return True
+        time.sleep(0.05)
+    return False

@@ -479,6 +479,28 @@ def test_the_postgres_recorder_locks_the_events_table_and_notifies_its_channel(
         app.close()
 
 
+def test_the_log_is_created_by_the_library_only_where_part_of_it_is_missing(
+    pg_store: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`create_log_where_missing` finds the library's table, index and insert function in
+    the catalog by the names its recorder gives them: should an upgrade rename one, every
+    opening would run the library's set-up again, which waits behind a lock on the table
+    (test_busy_store) while holding the locks the next command waits for."""
+    app = HandoffApp(locate(pg_store), clock=clock)
+    try:
+        app.capture("made-here", "web", "maria", at="2026-03-02T09:00")  # the log, usable
+        created = []
+        monkeypatch.setattr(app.recorder, "create_table", lambda: created.append(True))
+        eventstore.create_log_where_missing(app)
+        assert created == []  # all there: nothing run
+        with app.recorder.datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"DROP FUNCTION {app.recorder.pg_function_name_insert_events}")
+        eventstore.create_log_where_missing(app)
+        assert created == [True]  # a part missing: the library's own set-up
+    finally:
+        app.close()
+
+
 def test_every_connection_of_the_library_waits_for_a_lock_as_long_as_sqlite_does(
     pg_store: str, clock: FakeClock
 ) -> None:
