@@ -464,8 +464,8 @@ THIN_MARK = "*"
 OVER_MARK = "†"
 THIN_NOTE = f"{THIN_MARK} built on fewer than {FEW_LEADS} leads: read it with care"
 OVER_NOTE = (
-    f"{OVER_MARK} over 100 %: flow counts the events of the period, and the earlier stage\n"
-    "  of some of them lies in an earlier period (the cohort basis follows the same leads)"
+    f"{OVER_MARK} over 100 %: flow counts the events of the period, and the earlier stage of\n"
+    "  some lies in an earlier period (the cohort basis follows the same leads)"
 )
 
 
