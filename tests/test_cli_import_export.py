@@ -189,14 +189,20 @@ def test_a_file_named_empty_is_refused_saying_so(handoff: Handoff, command: list
 
 @pytest.mark.parametrize("command", [["import"], ["import", "--from", "hubspot"],
                                      ["sla", "apply"]])
-def test_a_file_that_is_not_utf8_is_refused_naming_its_byte(
-    handoff: Handoff, tmp_path: Path, command: list[str]
+@pytest.mark.parametrize("rows_before", [0, 5000])
+def test_a_file_that_is_not_utf8_is_refused_naming_its_line_and_byte(
+    handoff: Handoff, tmp_path: Path, command: list[str], rows_before: int
 ) -> None:
-    """Saved as Latin-1 by a spreadsheet: the byte is named, not Python's codec message."""
+    """Saved as Latin-1 by a spreadsheet: the line and the byte are named, not Python's
+    codec message (a name with an accent, somewhere in thousands of rows, was to be found
+    by its byte alone)."""
     latin = tmp_path / "latin.csv"
-    latin.write_bytes("lead,event,at\nK\xe9,captured,2026-03-02\n".encode("latin-1"))
+    rows = "".join(f"k{n},captured,2026-03-02\n" for n in range(rows_before))
+    latin.write_bytes(f"lead,event,at\n{rows}K\xe9,captured,2026-03-02\n".encode("latin-1"))
     refusal = handoff.refused(*command[:1], *command[1:], str(latin))
-    assert refusal == f"Error: {latin}: cannot read: not UTF-8 text (byte 0xe9); save it as UTF-8"
+    line = rows_before + 2  # after the header and the rows before it
+    assert refusal == (f"Error: {latin}: cannot read line {line}: not UTF-8 text (byte 0xe9);"
+                       " save it as UTF-8")
     assert nothing_recorded(handoff)
 
 
