@@ -1,8 +1,9 @@
 """Charts for the review, as inline SVG: drawn here, no script, no network, vector in print.
 
 Each function takes plain numbers and returns one `<svg>` element. Colours follow the
-report's: good (at or above target), warn (within 10 % of it), bad (below), and a muted
-grey for plans and targets. A rate built on too few leads is drawn hollow and starred.
+report's: good (at or above target, or decided in time), warn (within 10 % of it), bad
+(below, or decided late), and a muted grey for plans and targets. A rate built on too few
+leads is drawn hollow and starred.
 """
 
 from __future__ import annotations
@@ -135,24 +136,28 @@ def trend(points: Sequence[Point], target: float | None, title: str, percent: bo
     return _svg(width, height, title, parts)
 
 
-def histogram(hours: Sequence[float], limit: float, title: str) -> str:
-    """Response times in business hours, one bar per hour up to twice the limit, then beyond."""
+def histogram(decisions: Sequence[tuple[float, bool]], limit: float, title: str) -> str:
+    """Response times in business hours, one bar per hour up to twice the limit, then beyond.
+    `decisions`: each one's hours and whether it was in time, the SLA's verdict, drawn in
+    its colour: the hours do not say it (a decision made after the day's close, past its
+    due instant, took no more business hours than one made at the close)."""
     width, height, left, top, bottom = 640, 190, 34, 26, 34
     edges = max(int(limit * 2), 2)
-    counts = [0] * (edges + 1)
-    for value in hours:  # bar i holds (i, i + 1] hours, so a decision right on time is in time
-        counts[min(max(math.ceil(value) - 1, 0), edges)] += 1
-    tallest = max(counts) or 1
+    counts = [[0, 0] for _ in range(edges + 1)]  # per bar: [in time, late]
+    for value, in_time in decisions:  # bar i holds (i, i + 1] hours
+        counts[min(max(math.ceil(value) - 1, 0), edges)][0 if in_time else 1] += 1
+    tallest = max(sum(bar) for bar in counts) or 1
     plot_w, plot_h = width - left - 10, height - top - bottom
     slot = plot_w / len(counts)
     parts = [_text(0, 14, title, weight=600, size=13)]
-    for i, count in enumerate(counts):
+    for i, (timely, late) in enumerate(counts):
+        count = timely + late
         bar_h = plot_h * count / tallest
-        colour = GOOD if i < limit else BAD
         x0 = left + i * slot
-        parts.append(f'<rect class="bar" x="{x0 + 2:.1f}" y="{top + plot_h - bar_h:.1f}" '
-                     f'width="{slot - 4:.1f}" height="{max(bar_h, 0.5):.1f}" fill="{colour}">'
-                     f"<title>{_bin(i, edges)} h: {count}</title></rect>")
+        said = f"{_bin(i, edges)} h: {count}" + (f" ({late} late)" if late else "")
+        parts.append(f'<g class="bar"><title>{said}</title>'
+                     + _stacked(x0 + 2, top + plot_h, slot - 4, plot_h / tallest,
+                                [(timely, GOOD), (late, BAD)]) + "</g>")
         if count:
             parts.append(_text(x0 + slot / 2, top + plot_h - bar_h - 3, str(count), size=9,
                                colour=MUTED, anchor="middle"))
@@ -165,10 +170,24 @@ def histogram(hours: Sequence[float], limit: float, title: str) -> str:
                        colour=MUTED))
     parts.append(_text(left, height - 4, "business hours from handoff to decision", size=10,
                        colour=MUTED))
-    if not hours:
+    if not decisions:
         parts.append(_text(width / 2, top + plot_h / 2, "no handoff decided in the period",
                            size=11, colour=MUTED, anchor="middle"))
     return _svg(width, height, title, parts)
+
+
+def _stacked(x: float, base: float, width: float, unit: float,
+             parts: Sequence[tuple[int, str]]) -> str:
+    """A bar of `parts` (count, colour) stacked up from `base`, `unit` high each; an empty
+    bar is a muted line."""
+    drawn = []
+    for count, colour in parts:
+        if count:
+            base -= unit * count
+            drawn.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{width:.1f}" '
+                         f'height="{unit * count:.1f}" fill="{colour}"/>')
+    return "".join(drawn) or (f'<rect x="{x:.1f}" y="{base - 0.5:.1f}" width="{width:.1f}" '
+                              f'height="0.5" fill="{MUTED}"/>')
 
 
 def _nice(value: float) -> float:

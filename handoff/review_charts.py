@@ -60,7 +60,7 @@ def trend_chart(months: list[tuple[date, dict[str, Any]]], name: str) -> str:
 def response_chart(app: HandoffApp, period: Period, as_of: datetime | None) -> str:
     version = app.agreement_register().in_force_on(period.last_day, as_of)
     limit = float(version.terms.decide_within_hours) if version else 8.0
-    return charts.histogram(response_hours(app, period, as_of), limit,
+    return charts.histogram(decisions(app, period, as_of), limit,
                             "How long sales took to decide the period's handoffs")
 
 
@@ -110,8 +110,10 @@ def _target(months: list[tuple[date, dict[str, Any]]], name: str) -> float | Non
     return _float(targets.get(name))
 
 
-def response_hours(app: HandoffApp, period: Period, as_of: datetime | None) -> list[float]:
-    """Business hours from each handoff made in the period to its decision, when decided."""
+def decisions(app: HandoffApp, period: Period, as_of: datetime | None
+              ) -> list[tuple[float, bool]]:
+    """Each handoff made in the period and decided: the business hours it took, and whether
+    it was decided in time (the verdict the read model stores, `service_level`'s)."""
     with projected(app) as conn:
         as_of = as_of or app.clock()
         register = app.agreement_register()
@@ -121,8 +123,9 @@ def response_hours(app: HandoffApp, period: Period, as_of: datetime | None) -> l
             all_versions_known=all(v.applied_at <= as_of for v in register.versions),
         )
         rows = handoff_rows(with_corrections(conn, scope), in_period="handed_us").subquery()
-        query = select(rows.c.response_hours).where(rows.c.decided)
-        return [float(hours) for (hours,) in conn.execute(query) if hours is not None]
+        query = select(rows.c.response_hours, rows.c.in_time).where(rows.c.decided)
+        return [(float(hours), bool(in_time)) for hours, in_time in conn.execute(query)
+                if hours is not None]
 
 
 def _float(value: Any) -> float | None:

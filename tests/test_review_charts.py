@@ -5,13 +5,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from cli_helpers import Handoff
-from test_report import march  # noqa: F401  (the fixture: a March of three handoffs)
+from conftest import FakeClock
+from test_report import (
+    MARCH,
+    march,  # noqa: F401  (the fixture: a March of three handoffs)
+    review,
+    step,
+)
 
 from handoff import charts
 from handoff.application import HandoffApp
+from handoff.domain.agreement_file import parse_agreement
 from handoff.kpi import period_from_options
-from handoff.review_charts import response_hours
+from handoff.review_charts import decisions
 
 
 def figures(page: str) -> dict[str, list[str]]:
@@ -41,7 +49,8 @@ def test_the_review_draws_the_funnel_the_trends_and_the_response_times(
     assert "Mar: 33.3% (thin: few leads)" in compliance  # 1 in time of 3 judged, < 10 leads
     # ACME-1 decided after 1 business hour; BOLT-2 after 16 (Tue 10-17, Wed 9-17, Thu 9-10).
     responses = drawn["responses"][0]
-    assert "<title>0-1 h: 1</title>" in responses and "<title>15-16 h: 1</title>" in responses
+    assert "<title>0-1 h: 1</title>" in responses
+    assert "<title>15-16 h: 1 (1 late)</title>" in responses
     assert "<title>16+ h: 0</title>" in responses
 
 
@@ -49,7 +58,37 @@ def test_response_times_are_those_of_the_periods_decided_handoffs(
     march: Handoff, app: HandoffApp  # noqa: F811
 ) -> None:
     period = period_from_options(app.agreement_register(), month="2026-03")
-    assert sorted(response_hours(app, period, None)) == [1.0, 16.0]
+    assert sorted(decisions(app, period, None)) == [(1.0, True), (16.0, False)]
+
+
+@pytest.fixture
+def friday(app: HandoffApp, clock: FakeClock) -> Handoff:
+    """Two handoffs made on Friday 6 March 2026 at 09:00, due at 17:00 as the day closes
+    (8 business hours): EARLY accepted at 16:30, after 7.5 business hours; LATE at 20:00,
+    after its due instant, yet after 8 business hours only (none passes after 17:00)."""
+    clock.set("2025-12-20T10:00:00Z")
+    app.apply_agreement(parse_agreement(MARCH), "maria")
+    for key in ("EARLY", "LATE"):
+        step(app, clock, "2026-03-06T08:00", key, "captured", source="web")
+        step(app, clock, "2026-03-06T08:30", key, "qualified")
+        step(app, clock, "2026-03-06T09:00", key, "handed", owner="sam")
+    step(app, clock, "2026-03-06T16:30", "EARLY", "accepted")
+    step(app, clock, "2026-03-06T20:00", "LATE", "accepted")
+    return Handoff(app.location.given)
+
+
+def test_the_response_chart_draws_each_decision_as_the_sla_judged_it(
+    friday: Handoff, tmp_path: Path
+) -> None:
+    """A bar of the chart holds the decisions of one hour of response time; whether each was
+    in time is the SLA's verdict (its decision against its due instant), not which side
+    of the agreement's hours its bar lies: LATE shares EARLY's bar, yet was late."""
+    sla = friday.json("kpi", "--month", "2026-03")["sla"]
+    assert (sla["decided_in_time"], sla["decided_late"]) == (1, 1)
+    responses = figures(review(friday, tmp_path))["responses"][0]
+    bar = re.search(r'<g class="bar"><title>7-8 h: 2 \(1 late\)</title>(.*?)</g>', responses)
+    assert bar, responses
+    assert re.findall(r'fill="(#\w+)"', bar.group(1)) == [charts.GOOD, charts.BAD]
 
 
 def test_thin_rates_are_starred_in_the_review_and_its_groups(
