@@ -35,6 +35,12 @@ Feature: Handoff SLA compliance
       When it is now Tuesday at 09:59
       Then the March 2026 report reads 1 pending, 0 breached and compliance null
 
+    Example: Still pending on its due instant
+      Given it is now Monday at 10:05
+      And a handed lead "acme"
+      When it is now Tuesday at 10:00
+      Then the March 2026 report reads 1 pending, 0 breached and compliance null
+
     Example: Overdue a minute after it is due
       Given it is now Monday at 10:05
       And a handed lead "acme"
