@@ -214,8 +214,10 @@ def _follow_up_rows(result: dict[str, Any], marks: _Marks) -> list[list[Any]]:
     rows: list[list[Any]] = []
     follow_up = result.get("follow_up")
     if follow_up:
+        from handoff.domain.service_level import FOLLOW_UP_OUTCOMES
+
         rows += [[f"follow-up {name}", follow_up[name]]
-                 for name in ("accepted", "met", "missed", "pending")]
+                 for name in ("accepted", *FOLLOW_UP_OUTCOMES)]
         rows.append(["follow-up compliance", marks.percent(follow_up, "follow_up",
                                                            follow_up["compliance"])])
     speed = result.get("speed_to_lead")

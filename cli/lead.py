@@ -227,7 +227,9 @@ def list_command(obj: Any, state: str | None, owner: str | None, source: str | N
     if pending and overdue:
         raise click.UsageError("give --pending or --overdue, not both: a handoff that waits "
                                "for a decision is either not yet due or past it")
-    handoff = "pending" if pending else "overdue" if overdue else None
+    from handoff.domain.service_level import OVERDUE, PENDING
+
+    handoff = PENDING if pending else OVERDUE if overdue else None
     app = obj.app
     captured = None
     if start is not None or end is not None:

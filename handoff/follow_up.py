@@ -150,8 +150,8 @@ def _follow_up_block(outcomes: list[str | None]) -> dict[str, Any]:
     judged = [o for o in outcomes if o is not None]
     met, missed = judged.count(service_level.MET), judged.count(service_level.MISSED)
     return {
-        "accepted": len(judged), "met": met, "missed": missed,
-        "pending": judged.count(service_level.PENDING),
+        "accepted": len(judged),
+        **{outcome: judged.count(outcome) for outcome in service_level.FOLLOW_UP_OUTCOMES},
         "compliance": met / (met + missed) if met + missed else None,
     }
 
