@@ -275,7 +275,7 @@ def _digest(
     due_today = sum(calendar.local_date(h.due_at) == today for h in pending)
     lines.append(f"Pending: {len(pending)}, of which due today: {due_today}")
     if previous is not None:
-        lines.append(_handed_since(app, calendar, previous, today, now))
+        lines.append(_handed_since(app, previous, today, now))
     if overdue:
         oldest = overdue[0]
         lines.append(f"Oldest overdue: {oldest['lead']} ({oldest['owner']}), due "
@@ -295,13 +295,14 @@ def _previous_business_day(calendar: BusinessCalendar, today: date) -> date | No
     return None
 
 
-def _handed_since(app: HandoffApp, calendar: BusinessCalendar, first: date, today: date,
-                  now: datetime) -> str:
+def _handed_since(app: HandoffApp, first: date, today: date, now: datetime) -> str:
     """What became of the handoffs made from the previous business day to yesterday, as
     `kpi --from FIRST --to YESTERDAY` counts them."""
-    from handoff.kpi import Period, compute_kpis
+    from handoff.kpi import Period, compute_kpis, period_zone
 
-    period = Period(first, today - timedelta(days=1), calendar.timezone)
+    # The days in the zone kpi reads them in: that of the agreement in force on the first.
+    zone = period_zone(app.agreement_register(), first, now)
+    period = Period(first, today - timedelta(days=1), zone)
     sla = compute_kpis(app, period, as_of=now)["sla"]
     return (
         f"Handed since {first:%A} {first.isoformat()}: {sla['handoffs']}; decided in time "

@@ -844,3 +844,26 @@ def test_notices_survive_a_backup_and_restore(
     # The restored store remembers what was sent: the next run there sends nothing again.
     again = Handoff(restored.store, actor="cron").ok("sla", "notify", "--webhook", webhook.url)
     assert again.splitlines()[-1] == "0 notices sent, 0 failed, 2 already sent"
+
+
+def test_the_digest_counts_the_handoffs_since_the_last_business_day_as_kpi_does(
+    app: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer
+) -> None:
+    """"Handed since Monday" counts as `kpi --from MONDAY --to YESTERDAY` does: days in the
+    time zone of the agreement in force on the first of them. The office moved from Chicago
+    to Berlin on Tuesday: a handoff on Monday at 20:00 in Chicago (Tuesday 03:00 in Berlin) is
+    one of Monday's for kpi, and the digest, counting Monday in Berlin, said none."""
+    clock.now = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+    put_in_force(app, parse_agreement(agreement_toml(
+        AGREEMENT, {"team": None, "effective_to": "2026-03-02"})))
+    put_in_force(app, parse_agreement(agreement_toml(AGREEMENT, {
+        "team": None, "effective_from": "2026-03-03", "timezone": '"Europe/Berlin"'})))
+    clock.now = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)  # Monday 20:00 in Chicago
+    hand(app, "evening", "2026-03-02T20:00-06:00")
+    at(clock, "2026-03-03T10:00:00+01:00")  # Tuesday, the Berlin office open
+    notify.ok("sla", "notify", "--webhook", webhook.url)
+    kpi = notify.json("kpi", "--from", "2026-03-02", "--to", "2026-03-02")
+    assert kpi["sla"]["handoffs"] == 1  # Monday in Chicago: 06:00 UTC to 06:00 UTC
+    [digest] = webhook.about("Handoff digest")
+    assert digest.splitlines()[0] == "Handoff digest for Tuesday 2026-03-03 (Europe/Berlin)"
+    assert "Handed since Monday 2026-03-02: 1; " in digest
