@@ -53,7 +53,7 @@ def cannot_write(error: BaseException) -> str | None:
         # SQLite's words, or PostgreSQL's code
         if "readonly database" in str(seen) or sqlstate == _READ_ONLY_TRANSACTION:
             return READ_ONLY
-        if "database is locked" in str(seen) or sqlstate == eventstore.LOCK_NOT_AVAILABLE:
+        if _held_by_another(seen):
             return (
                 f"the store is busy: another command has held it for"
                 f" {switches.LOCK_WAIT_SECONDS} s (an import, a rebuild, someone's database"
@@ -66,6 +66,18 @@ def cannot_write(error: BaseException) -> str | None:
                 " KPIs once another has brought them up to date)"
             )
     return None
+
+
+def busy(error: BaseException) -> bool:
+    """Whether `error` (the driver's, however wrapped) is a lock another process held for
+    the whole lock wait: the store busy, not a store lacking what was read."""
+    return any(_held_by_another(seen) for seen in _wrapped(error))
+
+
+def _held_by_another(seen: BaseException) -> bool:
+    # SQLite's words, or PostgreSQL's code
+    return ("database is locked" in str(seen)
+            or getattr(seen, "sqlstate", None) == eventstore.LOCK_NOT_AVAILABLE)
 
 
 def _wrapped(error: BaseException) -> Iterator[BaseException]:
