@@ -18,6 +18,7 @@ from cli_helpers import Handoff
 from sqlalchemy.engine import make_url
 
 from handoff import eventstore, switches
+from handoff.projections import schema
 
 BUSY = (
     "Error: the store is busy: another command has held it for 1 s (an import, a rebuild,"
@@ -173,11 +174,16 @@ def test_a_command_waiting_for_a_locked_table_lets_the_next_command_wait_beside_
     assert outcome[0].exit_code == 0, outcome[0].stderr
 
 
-def _waits_for_a_table(watcher: psycopg.Connection[Any], deadline: float) -> bool:
-    """Whether another session waits for a lock on a table (polled until `deadline`)."""
+def _waits_for_a_table(
+    watcher: psycopg.Connection[Any], deadline: float, statement: str = ""
+) -> bool:
+    """Whether another session waits for a lock on a table (polled until `deadline`); with
+    `statement`, in a statement that begins so."""
     while time.monotonic() < deadline:
         found = watcher.execute(
-            "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'relation'"
+            "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid)"
+            " WHERE NOT granted AND locktype = 'relation' AND query LIKE %s",
+            (f"{statement}%",),
         ).fetchone()
         if found and found[0]:
             return True
@@ -228,3 +234,41 @@ def test_a_report_behind_a_lock_on_the_kpis_tables_says_busy_after_one_wait_not_
     assert (result.exit_code, result.stderr.strip()) == (1, BUSY)
     assert len(waits) == 1, waits
     assert not (tmp_path / "review.html").exists()
+
+
+def test_a_report_building_a_missing_index_behind_a_locked_table_lets_others_open_the_store(
+    history: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report finding an index of the KPIs' tables missing (a rebuild stopped midway
+    leaves them so) builds it under the advisory lock that every command opening the store
+    takes: behind psql's `LOCK TABLE read_event` (a VACUUM FULL), every capture from a
+    script waited for the report's whole lock wait before its own began, and for the next
+    report's after it. While the report waits for the table, the store opens for others."""
+    if not history.store.startswith("postgresql"):
+        pytest.skip("SQLite has no advisory locks: each command waits for the file alone")
+    monkeypatch.setattr(switches, "LOCK_WAIT_SECONDS", 20)
+    url = make_url(history.store).set(drivername="postgresql").render_as_string(
+        hide_password=False
+    )
+    index = schema.SECONDARY_INDEXES[0]
+    outcome: list[Any] = []
+    with psycopg.connect(url) as holder, psycopg.connect(url, autocommit=True) as watcher:
+        watcher.execute(f"DROP INDEX {index.name}")
+        holder.execute(f"LOCK TABLE {index.table}")  # psql's default: ACCESS EXCLUSIVE
+        waiting = threading.Thread(target=lambda: outcome.append(history("sla", "breaches")))
+        waiting.start()
+        try:
+            assert _waits_for_a_table(watcher, deadline=time.monotonic() + 15,
+                                      statement="CREATE INDEX")
+            free = [
+                watcher.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+                for key in (eventstore.NEW_STORE_LOCK_KEY, eventstore.SCHEMA_LOCK_KEY)
+            ]
+            watcher.execute("SELECT pg_advisory_unlock_all()")
+        finally:
+            holder.rollback()  # the table free again: the report goes on
+            waiting.join()
+        built = watcher.execute("SELECT to_regclass(%s) IS NOT NULL", (index.name,)).fetchone()
+    assert free == [True, True]
+    assert outcome[0].exit_code == 0, outcome[0].stderr
+    assert built == (True,)

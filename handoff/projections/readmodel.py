@@ -138,18 +138,34 @@ def _create_tables_once(engine: Engine) -> None:
                     name=summaries.NAME, position=eventstore.BEFORE_FIRST, recorded_us=0
                 )
             )
-        if not has_indexes(conn):  # an interrupted bulk catch-up's, or a new model's
-            if engine.dialect.name == "postgresql":
-                if not conn.execute(_MAY_WRITE).scalar_one():
-                    return  # a role that may only read reads without them
-                # Built under the projection's lock, as a catch-up's end builds them
-                # (`catchup._finish`): both could find an index missing and create it (a
-                # duplicate key in pg_class). Only then: a read-only role cannot lock.
-                conn.execute(
-                    update(t.position).where(t.position.c.name == PROJECTION)
-                    .values(position=t.position.c.position)
-                )
-            create_indexes(conn)
+    _create_missing_indexes(engine)
+
+
+def _create_missing_indexes(engine: Engine) -> None:
+    """The indexes an interrupted bulk catch-up left out, or a new model's, built once the
+    schema lock is let go: building one waits for its table behind any lock on it (psql's
+    `LOCK TABLE`, a VACUUM FULL, a catch-up's end holding the projection's row), and every
+    command opening the store waits for the schema lock first (`application._SchemaLock`)."""
+    with engine.connect() as conn:
+        if has_indexes(conn):
+            return
+    with engine.begin() as conn:
+        postgres = engine.dialect.name == "postgresql"
+        if not postgres:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if has_indexes(conn):
+            return
+        if postgres:
+            if not conn.execute(_MAY_WRITE).scalar_one():
+                return  # a role that may only read reads without them
+            # Built under the projection's lock, as a catch-up's end builds them
+            # (`catchup._finish`): both could find an index missing and create it (a
+            # duplicate key in pg_class). Only then: a read-only role cannot lock.
+            conn.execute(
+                update(t.position).where(t.position.c.name == PROJECTION)
+                .values(position=t.position.c.position)
+            )
+        create_indexes(conn)
 
 
 _MAY_WRITE = text(f"SELECT has_table_privilege('{t.position.name}', 'UPDATE')")
