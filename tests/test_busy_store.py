@@ -18,7 +18,7 @@ from cli_helpers import Handoff
 from sqlalchemy.engine import make_url
 
 from handoff import eventstore, switches
-from handoff.projections import schema
+from handoff.projections import exclusive, schema
 
 BUSY = (
     "Error: the store is busy: another command has held it for 1 s (an import, a rebuild,"
@@ -272,3 +272,27 @@ def test_a_report_building_a_missing_index_behind_a_locked_table_lets_others_ope
     assert free == [True, True]
     assert outcome[0].exit_code == 0, outcome[0].stderr
     assert built == (True,)
+
+
+def test_a_rebuild_behind_a_lock_on_the_kpis_tables_does_not_blame_reports_that_never_ran(
+    short_waits: None, history: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild takes the KPIs' tables to itself, tried again while reports read them (in
+    share mode): behind psql's `LOCK TABLE read_lead` (a VACUUM FULL of it) it said "the
+    KPIs' tables are being read without a pause: run the command again once the reports
+    running now have ended", though no report ran. It says how long they were in use, and
+    by what they may be."""
+    if not history.store.startswith("postgresql"):
+        pytest.skip("SQLite's rebuild waits for its one writer as any command does")
+    monkeypatch.setattr(exclusive, "_WAIT_AT_MOST", 1.0)
+    url = make_url(history.store).set(drivername="postgresql").render_as_string(
+        hide_password=False
+    )
+    with psycopg.connect(url) as connection:
+        connection.execute("LOCK TABLE read_lead")  # psql's default: ACCESS EXCLUSIVE
+        result = history("projections", "rebuild")
+        connection.rollback()
+    assert (result.exit_code, result.stderr.strip()) == (1, (
+        "Error: the KPIs' tables have been in use for 1 s (reports reading them, someone's"
+        " database tool); run this one again once they have ended"
+    ))

@@ -62,9 +62,12 @@ def retried(attempt: Callable[[], T]) -> T:
             return attempt()
         except _InUse:
             if waited >= _WAIT_AT_MOST:
+                # One of them held all along: by reports reading them one after another,
+                # or by someone's `LOCK TABLE` or VACUUM FULL (NOWAIT cannot tell which).
                 raise Busy(
-                    "the KPIs' tables are being read without a pause: run the command again"
-                    " once the reports running now have ended"
+                    f"the KPIs' tables have been in use for {_WAIT_AT_MOST:g} s (reports"
+                    " reading them, someone's database tool); run this one again once they"
+                    " have ended"
                 ) from None
             time.sleep(pause)
             waited += pause
