@@ -1272,6 +1272,29 @@ def analyze(app: Application[Any], tables: Sequence[str] = ()) -> None:
 LOCK_NOT_AVAILABLE = "55P03"
 
 
+def wrapped_errors(error: BaseException) -> Iterator[BaseException]:
+    """The error, then the errors it wraps: the library's, SQLAlchemy's, the driver's."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return
+        yield seen
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+
+
+def held_by_another(seen: BaseException) -> bool:
+    """Whether this error (not what it wraps) is a lock another process held for the whole
+    lock wait: SQLite's words, or PostgreSQL's code."""
+    return ("database is locked" in str(seen)
+            or getattr(seen, "sqlstate", None) == LOCK_NOT_AVAILABLE)
+
+
+def busy(error: BaseException) -> bool:
+    """Whether `error` (the driver's, however wrapped) is a lock another process held for
+    the whole lock wait: the store busy, not a store lacking what was read."""
+    return any(held_by_another(seen) for seen in wrapped_errors(error))
+
+
 def waits_for_locks(connection: Any) -> None:
     """A PostgreSQL connection (psycopg's) that waits for a lock as long as a SQLite store's
     does (switches.LOCK_WAIT_SECONDS), then fails: the store is busy."""

@@ -48,12 +48,12 @@ def cannot_write(error: BaseException) -> str | None:
     """What to tell the user when `error` (the driver's, however wrapped) says the store may
     not be written by whoever runs the command, or not now (another holds it); None for
     any other error."""
-    for seen in _wrapped(error):
+    for seen in eventstore.wrapped_errors(error):
         sqlstate = getattr(seen, "sqlstate", None)
         # SQLite's words, or PostgreSQL's code
         if "readonly database" in str(seen) or sqlstate == _READ_ONLY_TRANSACTION:
             return READ_ONLY
-        if _held_by_another(seen):
+        if eventstore.held_by_another(seen):
             return (
                 f"the store is busy: another command has held it for"
                 f" {switches.LOCK_WAIT_SECONDS} s (an import, a rebuild, someone's database"
@@ -68,28 +68,6 @@ def cannot_write(error: BaseException) -> str | None:
     return None
 
 
-def busy(error: BaseException) -> bool:
-    """Whether `error` (the driver's, however wrapped) is a lock another process held for
-    the whole lock wait: the store busy, not a store lacking what was read."""
-    return any(_held_by_another(seen) for seen in _wrapped(error))
-
-
-def _held_by_another(seen: BaseException) -> bool:
-    # SQLite's words, or PostgreSQL's code
-    return ("database is locked" in str(seen)
-            or getattr(seen, "sqlstate", None) == eventstore.LOCK_NOT_AVAILABLE)
-
-
-def _wrapped(error: BaseException) -> Iterator[BaseException]:
-    """The error, then the errors it wraps: the library's, SQLAlchemy's, the driver's."""
-    seen: BaseException | None = error
-    for _ in range(5):
-        if seen is None:
-            return
-        yield seen
-        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
-
-
 def stopped_by_the_server(error: BaseException) -> str | None:
     """What the PostgreSQL server said when it stopped the command (a statement timeout
     its administrator set for the user, the server shutting down, a full disk), however
@@ -97,7 +75,8 @@ def stopped_by_the_server(error: BaseException) -> str | None:
     psycopg = sys.modules.get("psycopg")  # not loaded: not a PostgreSQL store's error
     if psycopg is None:
         return None
-    found = next((e for e in _wrapped(error) if isinstance(e, psycopg.OperationalError)), None)
+    found = next((e for e in eventstore.wrapped_errors(error)
+                  if isinstance(e, psycopg.OperationalError)), None)
     return None if found is None else driver_said(found)
 
 

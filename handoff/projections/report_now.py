@@ -23,7 +23,6 @@ from handoff.domain.service_level import IN_TIME, LATE
 from handoff.projections import amounts, summaries, verdicts, versions
 from handoff.projections.summaries import DAY_US, GROUPS, SLA_BASES, STAGE_BASES
 from handoff.projections.totals import ALL, UNASSIGNED, HandoffTotals, Scope, StageTotals
-from handoff.store import busy
 
 if TYPE_CHECKING:
     from handoff.application import HandoffApp
@@ -140,7 +139,7 @@ def report(
             last_event = eventstore.last_notification_id_read(app, reader.cursor)
             return _report(reader, scope, first_day, last_day, last_event)
     except PersistenceError as error:  # no read model yet, or an older one: the full path
-        if busy(error):  # the same lock waited for again there: said once
+        if eventstore.busy(error):  # the same lock waited for again there: said once
             raise
         return None
 
