@@ -162,16 +162,21 @@ def test_a_command_waiting_for_a_locked_table_lets_the_next_command_wait_beside_
         waiting.start()
         try:
             assert _waits_for_a_table(watcher, deadline=time.monotonic() + 15)
-            free = [
-                watcher.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
-                for key in (eventstore.NEW_STORE_LOCK_KEY, eventstore.SCHEMA_LOCK_KEY)
-            ]
-            watcher.execute("SELECT pg_advisory_unlock_all()")
+            free = _advisory_locks_free(watcher)
         finally:
             holder.rollback()  # the table free again: the command goes on
             waiting.join()
     assert free == [True, True]
     assert outcome[0].exit_code == 0, outcome[0].stderr
+
+
+def _advisory_locks_free(watcher: psycopg.Connection[Any]) -> list[bool]:
+    """Whether each advisory lock every opening takes first (`application._SchemaLock`) may be
+    taken now, by another session (let go again at once)."""
+    free = [watcher.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+            for key in (eventstore.NEW_STORE_LOCK_KEY, eventstore.SCHEMA_LOCK_KEY)]
+    watcher.execute("SELECT pg_advisory_unlock_all()")
+    return free
 
 
 def _waits_for_a_table(
@@ -260,11 +265,7 @@ def test_a_report_building_a_missing_index_behind_a_locked_table_lets_others_ope
         try:
             assert _waits_for_a_table(watcher, deadline=time.monotonic() + 15,
                                       statement="CREATE INDEX")
-            free = [
-                watcher.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
-                for key in (eventstore.NEW_STORE_LOCK_KEY, eventstore.SCHEMA_LOCK_KEY)
-            ]
-            watcher.execute("SELECT pg_advisory_unlock_all()")
+            free = _advisory_locks_free(watcher)
         finally:
             holder.rollback()  # the table free again: the report goes on
             waiting.join()
