@@ -148,10 +148,10 @@ def _lives(
 
 def _follow_up_block(outcomes: list[str | None]) -> dict[str, Any]:
     judged = [o for o in outcomes if o is not None]
-    met, missed = judged.count(service_level.MET), judged.count(service_level.MISSED)
+    counts = {outcome: judged.count(outcome) for outcome in service_level.FOLLOW_UP_OUTCOMES}
+    met, missed = counts[service_level.MET], counts[service_level.MISSED]
     return {
-        "accepted": len(judged),
-        **{outcome: judged.count(outcome) for outcome in service_level.FOLLOW_UP_OUTCOMES},
+        "accepted": len(judged), **counts,
         "compliance": met / (met + missed) if met + missed else None,
     }
 
