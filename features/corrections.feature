@@ -92,6 +92,13 @@ Feature: Correcting the record
       Then it is refused, saying "accepted needs a lead that is handed"
       And nothing is written
 
+    Example: An amendment cannot hand a lead to the name reports give the leads nobody owns
+      Given a handed lead "acme"
+      And it is now Monday at 15:00
+      When Li amends entry 3 to the owner Unassigned because "typed the wrong name"
+      Then it is refused, saying "owner 'unassigned' is taken"
+      And nothing is written
+
     Example: Only a step can be voided
       Given an accepted lead "acme"
       And it is now Monday at 15:00

@@ -37,6 +37,17 @@ Feature: The life of a lead, from inquiry to won or lost
       Then it is refused, saying "handed needs a lead that is qualified"
       And nothing is written
 
+  Rule: A lead is handed to a person, never to the name reports give the leads nobody owns
+    By owner, the reports put every step a lead takes before its first handoff in a group
+    named "unassigned". A salesperson by that name would have their leads counted in with
+    the ones nobody owns yet, and neither team could tell the two apart.
+
+    Example: A handoff to "unassigned" is refused
+      Given a qualified lead "ACME-1"
+      When Li hands the lead to Unassigned on Monday at 14:00
+      Then it is refused, saying "owner 'unassigned' is taken"
+      And nothing is written
+
   Rule: Sales decides each handoff: it accepts the lead or sends it back with a reason
     The SLA clock runs from the handoff until this decision; a rejection must say why,
     so marketing can learn from it.

@@ -179,3 +179,24 @@ def test_a_dry_run_of_a_restore_checks_and_creates_nothing(tmp_path: Path) -> No
         " store; nothing was written\n"
     )
     assert not target.exists()
+
+
+def test_a_backup_with_a_handoff_to_unassigned_from_an_earlier_release_restores(
+    handoff: Handoff, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands now refuse an owner named as the group of the leads nobody owns; an
+    earlier release recorded one, and its backup restores as it was recorded."""
+    from handoff.domain import agreement
+
+    source = Handoff(str(tmp_path / "source.sqlite"))
+    source.ok("lead", "capture", "a", "--source", "web", "--at", "2026-03-02T09:00Z")
+    source.ok("lead", "qualify", "a", "--at", "2026-03-02T10:00Z")
+    with monkeypatch.context() as earlier_release:
+        earlier_release.setattr(agreement, "check_owner_named", lambda owner: None)
+        source.ok("lead", "handoff", "a", "--owner", "unassigned", "--at", "2026-03-02T11:00Z")
+    backup = backup_of(source, tmp_path)
+    handoff.ok("import", str(backup))
+    assert handoff.json("lead", "show", "a")["owner"] == "unassigned"
+    assert handoff.ok("export") == source.ok("export")
+    by_owner = handoff.json("kpi", "--month", "2026-03", "--by", "owner")["groups"]
+    assert by_owner["unassigned"]["counts"]["handed"] == 1  # counted in that group

@@ -209,3 +209,47 @@ def test_the_top_level_help_names_the_environment_variables() -> None:
     assert result.exit_code == 0
     assert "env var: HANDOFF_STORE" in result.output
     assert "env var: HANDOFF_ACTOR" in result.output
+
+
+def test_no_command_hands_a_lead_to_the_group_of_leads_nobody_owns(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """By owner, the steps of a lead before any handoff are grouped as 'unassigned' (SPEC
+    §5): with no team in the agreement to stop it, a salesperson of that name had their
+    handoffs counted in that group, one row of the report for two kinds of leads."""
+    for key in ("a", "b"):
+        handoff.ok("lead", "capture", key, "--source", "web", "--at", "2026-03-02T09:00Z")
+        handoff.ok("lead", "qualify", key, "--at", "2026-03-02T10:00Z")
+    before = handoff.json("lead", "history", "a")
+    for owner in ("unassigned", "Unassigned", " UNASSIGNED"):
+        line = handoff.refused("lead", "handoff", "a", "--owner", owner)
+        assert f"owner {owner!r} is taken" in line
+    assert handoff.json("lead", "history", "a") == before
+
+    handoff.ok("lead", "handoff", "a", "--owner", "sam", "--at", "2026-03-02T11:00Z")
+    before = handoff.json("lead", "history", "a")
+    line = handoff.refused("lead", "amend", "a", "3", "--owner", "unassigned", "--why", "typo")
+    assert "owner 'unassigned' is taken" in line
+    assert handoff.json("lead", "history", "a") == before
+
+    # A file: a lead it captures (checked by the import's own path) and one the store holds.
+    rows = tmp_path / "rows.csv"
+    for handed in ("c,handed,2026-03-02T11:00Z", "b,handed,2026-03-02T11:00Z"):
+        rows.write_text(
+            "lead,event,at,source,owner\n"
+            "c,captured,2026-03-02T09:00Z,web,\nc,qualified,2026-03-02T10:00Z,,\n"
+            f"{handed},,unassigned\n"
+        )
+        result = handoff("import", str(rows))
+        assert result.exit_code == 1
+        assert f"{rows}: line 4: owner 'unassigned' is taken" in result.stderr
+        assert "nothing was written" in result.stderr
+    assert [lead["key"] for lead in handoff.json("lead", "list")] == ["a", "b"]
+    assert [e["event"] for e in handoff.json("lead", "history", "b")] == [
+        "captured", "qualified"]
+
+    handoff.ok("lead", "handoff", "b", "--owner", "unassigned-team", "--at", "2026-03-02T11:00Z")
+    by_owner = handoff.json("kpi", "--month", "2026-03", "--by", "owner")["groups"]
+    assert by_owner["unassigned"]["counts"]["captured"] == 2  # both captured before a handoff
+    assert by_owner["sam"]["counts"]["handed"] == 1
+    assert by_owner["unassigned-team"]["counts"]["handed"] == 1

@@ -23,7 +23,7 @@ from handoff.domain.errors import (
     SignatureRefused,
 )
 from handoff.domain.service_level import governing_version
-from handoff.domain.steps import EVENT_NAMES, Stamp
+from handoff.domain.steps import EVENT_NAMES, Stamp, check_owner_named
 
 # The funnel's rates, from the top down: each rate's stage (its numerator) and the stage
 # above it, which it is taken over (its denominator). Marketing promises the first three,
@@ -514,6 +514,8 @@ class AgreementRegister(Aggregate):
         as it stands; a history told on a simulated clock (the demo's), whose register
         already holds the versions signed later in the story, gives the instant each
         event is recorded as `as_of`."""
+        if owner is not None:
+            check_owner_named(owner)
         version = self.in_force_at(occurred_at, as_of)
         if version is None:
             return Stamp(occurred_at, recorded_at, actor)
@@ -545,6 +547,8 @@ class Stamper:
     def __call__(
         self, event_name: str, actor: str, occurred_at: datetime, owner: str | None = None
     ) -> Stamp:
+        if owner is not None:
+            check_owner_named(owner)
         if not self.zones:
             return Stamp(occurred_at, self.recorded_at, actor)
         days = tuple([occurred_at.astimezone(zone).date() for zone in self.zones])

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from handoff.domain.bounds import check_entry_key
+from handoff.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
     from handoff.domain.lead import Lead
@@ -47,6 +48,21 @@ def erase_person(state: dict[str, Any]) -> bool:
         holder[name] = None
     return bool(held)
 FORGOTTEN = "[forgotten]"
+# By owner, a report puts every step a lead takes before its first handoff in this group
+# (SPEC §5): no command hands a lead to an owner of that name (`check_owner_named`).
+UNASSIGNED = "unassigned"
+
+
+def check_owner_named(owner: str) -> None:
+    """Refuse a handoff that a command makes now (a step, an amendment, an import's row) to
+    an owner named as the group of the leads nobody owns: that person's leads would be
+    counted in with those. Not checked of a backup's entry: an earlier release recorded
+    such handoffs, and its backups restore."""
+    if owner.strip().casefold() == UNASSIGNED:
+        raise InvalidInput(
+            f"owner {owner!r} is taken: reports by owner group under {UNASSIGNED!r} the"
+            " steps of leads not handed to anyone yet; give the salesperson's own name"
+        )
 
 
 def lead_id(key: str) -> UUID:

@@ -24,19 +24,19 @@ from sqlalchemy import (
 )
 
 from handoff.domain.service_level import BREACHED, OVERDUE, PENDING, outcome
+from handoff.domain.steps import UNASSIGNED
 from handoff.projections import amounts, verdicts
 from handoff.projections import schema as t
 from handoff.projections.summaries import SLA_BASES
 from handoff.projections.totals import (
     ALL,
-    UNASSIGNED,
     HandoffTotals,
     Scope,
     StageTotals,
     median,
 )
 
-__all__ = ["ALL", "UNASSIGNED", "HandoffTotals", "Scope", "StageTotals"]
+__all__ = ["ALL", "HandoffTotals", "Scope", "StageTotals"]
 
 # -- the rows as they stood at the as-of instant ------------------------------------------
 

@@ -20,9 +20,10 @@ from eventsourcing.persistence import PersistenceError
 from handoff import eventstore
 from handoff.domain.errors import Refused
 from handoff.domain.service_level import IN_TIME, LATE
+from handoff.domain.steps import UNASSIGNED
 from handoff.projections import amounts, summaries, verdicts, versions
 from handoff.projections.summaries import DAY_US, GROUPS, SLA_BASES, STAGE_BASES
-from handoff.projections.totals import ALL, UNASSIGNED, HandoffTotals, Scope, StageTotals
+from handoff.projections.totals import ALL, HandoffTotals, Scope, StageTotals
 
 if TYPE_CHECKING:
     from handoff.application import HandoffApp

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from handoff.domain.service_level import BREACHED, IN_TIME, LATE, OVERDUE, PENDING
 
-UNASSIGNED = "unassigned"
 ALL = ""  # the group key of the whole report
 
 

@@ -57,17 +57,20 @@ def _(app: HandoffApp, lead_key: str, outcome: Outcome, actor: str, n: str, why:
 @when(
     parsers.re(
         r"(?P<actor>\w+) amends entry (?P<n>\d+) to "
-        r"(?:an amount of (?P<amount>[\d.]+)|(?P<day>.+?) at (?P<time>\d{1,2}:\d{2}))"
+        r"(?:an amount of (?P<amount>[\d.]+)|the owner (?P<owner>\w+)"
+        r"|(?P<day>.+?) at (?P<time>\d{1,2}:\d{2}))"
         + _BECAUSE
     ),
     target_fixture="outcome",
 )
 def _(app: HandoffApp, lead_key: str, outcome: Outcome, actor: str, n: str,
-      amount: str | None, day: str | None, time: str | None, why: str) -> Outcome:
+      amount: str | None, owner: str | None, day: str | None, time: str | None,
+      why: str) -> Outcome:
     at = local_at(day, time) if day and time else None
+    owner = None if owner is None else actor_id(owner)
     return attempt(app, lead_key, outcome,
                    lambda: app.amend(lead_key, int(n), why, actor_id(actor), at=at,
-                                     amount=amount))
+                                     amount=amount, owner=owner))
 
 
 @then(parsers.re(r"(?P<actor>\w+) is told that entry (?P<n>\d+), the win, still holds "
