@@ -63,6 +63,10 @@ class HandoffApp(Application[Any]):
     # The command running, in the command line's words ("kpi", "audit verify"): named
     # where it seals entries another command recorded (`audit.seal`). Empty elsewhere.
     command = ""
+    # Set by `audit` once another process held the audit chain for a whole lock wait: the
+    # command does not wait for it again (a report behind it waited three times: to seal,
+    # to read the chain's head for its digest, to seal as it ended).
+    chain_busy = False
 
     def __init__(
         self,

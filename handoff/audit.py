@@ -39,7 +39,7 @@ import json
 import re
 import struct
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -248,10 +248,7 @@ def seal_recorded_quietly(app: Any, recorded: eventstore.Recorded) -> None:
     when the chain's head is the entry before them; otherwise (entries left unsealed
     before them, or sealed meanwhile) `seal` itself. As `seal_quietly`, a store that
     cannot take the seal now keeps them unsealed until a command that can."""
-    try:
-        _seal_recorded(app, recorded)
-    except Exception:
-        return
+    _quietly(app, lambda: _seal_recorded(app, recorded))
 
 
 def _seal_recorded(app: Any, recorded: eventstore.Recorded) -> None:
@@ -353,12 +350,36 @@ def _recently_recorded(entry: eventstore.StoredEntry, now: datetime) -> bool:
 def seal_quietly(app: Any) -> None:
     """Seal what the command wrote, at its end. A store that cannot take the seal now (read
     only, busy, gone) keeps its entries unsealed until the next command that can."""
-    try:
+    _sealed_head(app)
+
+
+def _sealed_head(app: Any) -> Digest | None:
+    """`seal_quietly`, then the chain's head as far as it could be read: sealed, or as it
+    stood when the seal could not be taken (None: no chain, or none to be read now)."""
+    head: Digest | None = None
+
+    def sealed() -> None:
+        nonlocal head
+        head = _head(app) if _table_exists(app) else None
         last = eventstore.last_notification_id(app)
-        if last > 0 and (not _table_exists(app) or _head(app).position < last):
+        if last > 0 and (head is None or head.position < last):
             seal(app)
-    except Exception:
+            head = _head(app)
+
+    _quietly(app, sealed)
+    return head
+
+
+def _quietly(app: Any, work: Callable[[], None]) -> None:
+    """`work` on the chain, failing quietly; not even tried once another process held the
+    chain for a whole lock wait earlier in the command (`HandoffApp.chain_busy`)."""
+    if app.chain_busy:
         return
+    try:
+        work()
+    except Exception as error:
+        if eventstore.busy(error):
+            app.chain_busy = True
 
 
 def digest(app: Any) -> Digest:
@@ -372,11 +393,8 @@ def digest(app: Any) -> Digest:
 def current_digest(app: Any) -> str | None:
     """The digest to print on a report: the log as it stands, sealed as far as the store
     lets this command seal it; None when it was never sealed and cannot be now."""
-    seal_quietly(app)
-    try:
-        return str(_head(app)) if _table_exists(app) else None
-    except Exception:
-        return None
+    head = _sealed_head(app)
+    return None if head is None else str(head)
 
 
 def digest_as_of(app: Any, instant: datetime) -> Digest | None:

@@ -241,6 +241,36 @@ def test_a_report_behind_a_lock_on_the_kpis_tables_says_busy_after_one_wait_not_
     assert not (tmp_path / "review.html").exists()
 
 
+@pytest.mark.parametrize("command", [
+    ("report", "--month", "2026-03", "--out", "review.html"),
+    ("report", "--month", "2026-03", "--out", "review.html", "--as-of", "2026-03-20T00:00Z"),
+    ("lead", "capture", "acme-2", "--source", "web"),
+])
+def test_a_command_behind_a_lock_on_the_audit_chain_waits_for_it_once(
+    short_waits: None, history: Handoff, command: tuple[str, ...],
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    """A report seals what is unsealed, reads the chain's head for its digest, and seals
+    again as every command ends: behind psql's `LOCK TABLE handoff_audit_chain` it waited
+    the whole lock wait three times. It waits once, then does without the seal (the next
+    command seals) and its report without the digest, as when it gave up three times."""
+    if not history.store.startswith("postgresql"):
+        pytest.skip("SQLite's chain is locked with the whole store (test_busy_store above)")
+    monkeypatch.chdir(tmp_path)
+    url = make_url(history.store).set(drivername="postgresql").render_as_string(
+        hide_password=False
+    )
+    with psycopg.connect(url) as connection:
+        connection.execute("LOCK TABLE handoff_audit_chain")  # psql's default: ACCESS EXCLUSIVE
+        waits = _counting_lock_waits(monkeypatch)
+        result = history(*command)
+        monkeypatch.undo()
+        connection.rollback()
+    assert result.exit_code == 0, result.output
+    assert len(waits) == 1, waits
+    assert "intact" in history.ok("audit", "verify")  # sealed by this next command
+
+
 def test_a_report_building_a_missing_index_behind_a_locked_table_lets_others_open_the_store(
     history: Handoff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
