@@ -212,6 +212,23 @@ def _counting_lock_waits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return waits
 
 
+def _behind_lock_table(
+    history: Handoff, table: str, command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, list[str]]:
+    """The command's result while another session holds `table` as psql's `LOCK TABLE`
+    does (ACCESS EXCLUSIVE), and the statements of it that ran out of their lock wait."""
+    url = make_url(history.store).set(drivername="postgresql").render_as_string(
+        hide_password=False
+    )
+    with psycopg.connect(url) as connection:
+        connection.execute(f"LOCK TABLE {table}")
+        waits = _counting_lock_waits(monkeypatch)
+        result = history(*command)
+        monkeypatch.undo()
+        connection.rollback()
+    return result, waits
+
+
 @pytest.mark.parametrize("command", [
     ("kpi", "--month", "2026-03"),
     ("report", "--month", "2026-03", "--out", "review.html"),
@@ -227,15 +244,7 @@ def test_a_report_behind_a_lock_on_the_kpis_tables_says_busy_after_one_wait_not_
     if not history.store.startswith("postgresql"):
         pytest.skip("SQLite's readers are never locked out")
     monkeypatch.chdir(tmp_path)
-    url = make_url(history.store).set(drivername="postgresql").render_as_string(
-        hide_password=False
-    )
-    with psycopg.connect(url) as connection:
-        connection.execute("LOCK TABLE read_position")  # psql's default: ACCESS EXCLUSIVE
-        waits = _counting_lock_waits(monkeypatch)
-        result = history(*command)
-        monkeypatch.undo()
-        connection.rollback()
+    result, waits = _behind_lock_table(history, "read_position", command, monkeypatch)
     assert (result.exit_code, result.stderr.strip()) == (1, BUSY)
     assert len(waits) == 1, waits
     assert not (tmp_path / "review.html").exists()
@@ -257,15 +266,7 @@ def test_a_command_behind_a_lock_on_the_audit_chain_waits_for_it_once(
     if not history.store.startswith("postgresql"):
         pytest.skip("SQLite's chain is locked with the whole store (test_busy_store above)")
     monkeypatch.chdir(tmp_path)
-    url = make_url(history.store).set(drivername="postgresql").render_as_string(
-        hide_password=False
-    )
-    with psycopg.connect(url) as connection:
-        connection.execute("LOCK TABLE handoff_audit_chain")  # psql's default: ACCESS EXCLUSIVE
-        waits = _counting_lock_waits(monkeypatch)
-        result = history(*command)
-        monkeypatch.undo()
-        connection.rollback()
+    result, waits = _behind_lock_table(history, "handoff_audit_chain", command, monkeypatch)
     assert result.exit_code == 0, result.output
     assert len(waits) == 1, waits
     assert "intact" in history.ok("audit", "verify")  # sealed by this next command
