@@ -57,8 +57,10 @@ def check_owner_named(owner: str) -> None:
     """Refuse a handoff that a command makes now (a step, an amendment, an import's row) to
     an owner named as the group of the leads nobody owns: that person's leads would be
     counted in with those. Not checked of a backup's entry: an earlier release recorded
-    such handoffs, and its backups restore."""
-    if owner.strip().casefold() == UNASSIGNED:
+    such handoffs, and its backups restore. Exactly that name: owners, as keys, are told
+    apart by case and spaces, and so are the groups ('Unassigned' is a group of its own),
+    so a CRM's placeholder user of another spelling still imports."""
+    if owner == UNASSIGNED:
         raise InvalidInput(
             f"owner {owner!r} is taken: reports by owner group under {UNASSIGNED!r} the"
             " steps of leads not handed to anyone yet; give the salesperson's own name"
