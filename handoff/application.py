@@ -27,6 +27,7 @@ from handoff.domain.agreement import (
     AppliedVersion,
     Change,
     changes_between,
+    check_restatement,
     revised_by,
 )
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
@@ -171,6 +172,9 @@ class HandoffApp(Application[Any]):
         written."""
 
         def change() -> Recorded:
+            # A reason given empty is refused before the terms are compared: the terms of
+            # a restatement already recorded would otherwise answer it with "identical".
+            check_restatement(restates)
             register = self.agreement_register()
             existing = register.identical_to(terms, restates)
             if existing is not None:

@@ -285,6 +285,20 @@ def test_terms_already_in_force_may_still_be_signed_as_a_restatement(
     assert "identical to version 2" in handoff.ok("sla", "apply", lax, actor="sam")
 
 
+def test_a_restatement_without_a_reason_is_refused_even_on_terms_already_recorded(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """`--restate --why ""` gives no reason: refused as on new terms, not answered with
+    "identical to version 1" because a version restating with those terms exists."""
+    text = agreement(tmp_path, H1)
+    handoff.ok("sla", "apply", text, "--restate", "--why", "the fair week")
+    for why in ("", "  "):
+        assert handoff.refused("sla", "apply", text, "--restate", "--why", why) == (
+            "Error: a restatement needs a reason (--why)"
+        )
+    assert len(handoff.json("sla", "history")) == 1
+
+
 def test_terms_awaiting_a_signature_are_restated_by_that_signature(
     handoff: Handoff, tmp_path: Path
 ) -> None:
