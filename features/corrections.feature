@@ -106,6 +106,24 @@ Feature: Correcting the record
       Then it is refused, saying "the capture of a lead cannot be voided"
       And nothing is written
 
+  Rule: Only someone who may record a step may correct it, where it stood and where it goes
+    The agreement's team says who records each side's steps. Moving a step to an instant
+    the agreement does not cover is a correction too: judged only where the step goes, it
+    would let anyone outside the team take a step out of the figures the agreement judges.
+
+    Example: Someone outside the team cannot move a step out of the agreement's reach
+      Given a handed lead "acme"
+      And it is now Monday at 15:00
+      When Bob amends entry 1 to 31 December 2025 at 10:00 because "typed the wrong year"
+      Then it is refused, saying "'bob' may not record captured"
+      And nothing is written
+
+    Example: Marketing moves its own capture before the agreement began
+      Given a handed lead "acme"
+      And it is now Monday at 15:00
+      When Maria amends entry 1 to 31 December 2025 at 10:00 because "typed the wrong year"
+      Then the lead's history reads captured, qualified, handed and amended
+
   Rule: A report replayed before a correction shows what it showed then
     The monthly review signed what it saw; an audit must be able to see the same numbers,
     and then see what was corrected after.

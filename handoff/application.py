@@ -312,6 +312,11 @@ class HandoffApp(Application[Any]):
             if at is not None:
                 changes["at"] = self.instant(at)
             stamp = self._correction_stamp(actor, *lead.corrected_step(n, changes))
+            if "at" in changes:
+                # Moved: by someone who may record the step where it stood too, or anyone
+                # outside a team could take a step out of its agreement's reach. Of a
+                # command only: a backup an earlier release wrote so still restores.
+                self._correction_stamp(actor, *lead.corrected_step(n))
             lead.amend(n, changes, why, stamp)
             self.save(lead)
             return lead
