@@ -523,8 +523,20 @@ def _check_extends(app: Any, expected: Digest, head: Digest, link: bytes | None)
     if link != expected.link:
         raise TamperedLog(
             f"the log is not the one digested at entry {expected.position}: it was"
-            " rewritten since, seals included"
+            f" rewritten since, seals included{_restored_after_a_forgetting(app)}"
         )
+
+
+def _restored_after_a_forgetting(app: Any) -> str:
+    """Where a lead was forgotten, the honest cause of the same mismatch, said beside it: a
+    store restored from a backup is sealed anew from its entries as they read, and the
+    digest's seals were taken of the details erased since."""
+    from handoff.domain.lead import Lead  # only here: as `_erasures`
+
+    if next(iter(eventstore.states_of_kind(app, get_topic(Lead.Forgotten))), None) is None:
+        return ""
+    return (" (or restored from a backup since a lead was forgotten: a restored store is"
+            " sealed anew, and the digest's seals were taken of the details erased since)")
 
 
 def _removed_later(app: Any, originator: str, position: int) -> int | None:

@@ -803,9 +803,17 @@ def test_a_forgotten_lead_is_restored_with_its_erasures(handoff: Handoff, tmp_pa
     source = forgotten_history(tmp_path)
     backup = tmp_path / "backup.jsonl"
     backup.write_text(source.ok("export", "--format", "jsonl"), encoding="utf-8")
+    kept = source.ok("audit", "digest").strip()
     handoff.ok("import", str(backup))
     assert handoff.ok("export") == source.ok("export")
     assert "1 of them with a person's details erased" not in handoff.ok("audit", "verify")
+    # A digest kept of the original: its seals were of the details erased since, which no
+    # backup holds. Said as such beside "rewritten", not left to read as tampering alone.
+    said = handoff.refused("audit", "verify", "--digest", kept)
+    assert said.endswith("it was rewritten since, seals included (or restored from a backup"
+                         " since a lead was forgotten: a restored store is sealed anew, and"
+                         " the digest's seals were taken of the details erased since)"), said
+    assert source.ok("audit", "verify", "--digest", kept)  # the original extends it
 
 
 def test_a_step_naming_no_agreement_under_one_known_in_force_is_refused(
