@@ -199,6 +199,10 @@ class StoreLocation:
         except psycopg.Error as error:
             reason = " ".join(str(error).split()) or type(error).__name__
             raise StoreUnavailable(f"cannot open store {self.given!r}: {reason}") from None
+        except UnicodeError:  # Python's IDNA codec refuses the name before any lookup
+            raise StoreUnavailable(
+                f"cannot open store {self.given!r}: not a host name: {env['POSTGRES_HOST']!r}"
+                " (a part between dots is empty or longer than 63 characters)") from None
 
     @property
     def sqlite_path(self) -> str:
@@ -410,7 +414,11 @@ def _is_conninfo(store: str) -> bool:
 def _sqlite(store: str) -> StoreLocation:
     path = Path(store).expanduser().resolve()
     store = without_password(store)  # as shown in messages, whatever the name holds
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as error:  # a name the file system refuses (too long): no file is there
+        raise StoreUnavailable(f"cannot open store {store!r}: {error.strerror}") from None
+    if is_dir:
         raise StoreUnavailable(f"store {store!r} is a folder, not a file")
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",

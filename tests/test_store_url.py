@@ -294,3 +294,28 @@ def test_a_command_the_server_stops_says_so_in_one_line_and_writes_nothing(
         assert "internal error" not in result.stderr, result.stderr
     assert Handoff(pg_store).ok("lead", "list", "--format", "csv").splitlines()[1:] == [
         "k-1,captured,web,,2026-03-02T09:00:00Z,,,"]
+
+
+@pytest.mark.parametrize("command", [("kpi", "--month", "2026-03"),
+                                     ("lead", "capture", "k", "--source", "web")])
+def test_a_file_name_too_long_for_the_file_system_is_refused_in_one_line(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """A name longer than the file system takes (255 bytes, on most) cannot be a store: it
+    was an internal error, the OSError of the first look at the file."""
+    line = Handoff(str(tmp_path / ("s" * 300 + ".sqlite"))).refused(*command)
+    assert line.startswith("Error: cannot open store '"), line
+    assert line.endswith(": File name too long"), line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("host", ["h" * 64, "db..example.com"])
+def test_a_host_name_no_resolver_takes_is_refused_in_one_line(host: str) -> None:
+    """A host name with a label over 63 characters, or an empty one, is refused by Python's
+    IDNA codec before any lookup (a UnicodeError, not a driver's error): it was an internal
+    error."""
+    line = Handoff(f"postgresql+psycopg://sam:S3cretPW@{host}:5432/sales").refused(
+        "kpi", "--month", "2026-03")
+    assert "S3cret" not in line
+    assert line.startswith(f"Error: cannot open store 'postgresql+psycopg://sam:***@{host}:"), line
+    assert f"not a host name: {host!r}" in line, line
