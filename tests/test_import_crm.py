@@ -790,3 +790,13 @@ def test_only_a_salesforce_import_takes_several_files(signed: Handoff) -> None:
     lead_file = str(SALESFORCE / "Lead.csv")
     assert signed("import", lead_file, lead_file).exit_code == 2  # handoff's own: one FILE
     assert signed("import", str(HUBSPOT), lead_file, "--from", "hubspot").exit_code == 2
+
+
+def test_a_salesforce_file_name_too_long_for_the_file_system_is_refused_in_one_line(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """Asked whether it was a directory, a name over 255 bytes was an internal error; it
+    cannot be read, as a handoff or HubSpot file of that name cannot."""
+    too_long = tmp_path / ("Lead" * 70 + ".csv")
+    line = signed.refused("import", str(too_long), "--from", "salesforce")
+    assert line == f"Error: {too_long}: cannot read: File name too long"

@@ -61,7 +61,11 @@ def export_files(paths: Sequence[Path]) -> list[Path]:
     lead twice, and its steps as already recorded."""
     files: list[Path] = []
     for path in paths:
-        if not path.is_dir():
+        try:
+            is_dir = path.is_dir()
+        except OSError:  # a name the file system refuses (too long): reading it says so
+            is_dir = False
+        if not is_dir:
             files.append(path)
             continue
         found = {p.name.casefold(): p for p in path.iterdir() if p.is_file()}
