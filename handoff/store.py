@@ -412,12 +412,16 @@ def _is_conninfo(store: str) -> bool:
 
 
 def _sqlite(store: str) -> StoreLocation:
-    path = Path(store).expanduser().resolve()
-    store = without_password(store)  # as shown in messages, whatever the name holds
+    shown = without_password(store)  # as shown in messages, whatever the name holds
     try:
+        path = Path(store).expanduser().resolve()
         is_dir = path.is_dir()
     except OSError as error:  # a name the file system refuses (too long): no file is there
-        raise StoreUnavailable(f"cannot open store {store!r}: {error.strerror}") from None
+        raise StoreUnavailable(f"cannot open store {shown!r}: {error.strerror}") from None
+    except RuntimeError:  # a loop of symbolic links, as Python 3.11 resolves one
+        raise StoreUnavailable(
+            f"cannot open store {shown!r}: Too many levels of symbolic links") from None
+    store = shown
     if is_dir:
         raise StoreUnavailable(f"store {store!r} is a folder, not a file")
     env = {

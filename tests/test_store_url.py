@@ -319,3 +319,14 @@ def test_a_host_name_no_resolver_takes_is_refused_in_one_line(host: str) -> None
     assert "S3cret" not in line
     assert line.startswith(f"Error: cannot open store 'postgresql+psycopg://sam:***@{host}:"), line
     assert f"not a host name: {host!r}" in line, line
+
+
+def test_a_loop_of_symbolic_links_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Resolving the name, Python raises RuntimeError (not OSError) for a loop: it was an
+    internal error."""
+    (tmp_path / "a.sqlite").symlink_to(tmp_path / "b.sqlite")
+    (tmp_path / "b.sqlite").symlink_to(tmp_path / "a.sqlite")
+    store = str(tmp_path / "a.sqlite")
+    for command in (("kpi", "--month", "2026-03"), ("lead", "capture", "k", "--source", "w")):
+        line = Handoff(store).refused(*command)
+        assert line == f"Error: cannot open store {store!r}: Too many levels of symbolic links"
