@@ -128,19 +128,28 @@ class StoreLocation:
             return
         import sqlite3
 
+        events = eventstore.SQLITE_EVENTS_TABLE
         try:
             connection = sqlite3.connect(sqlite_uri(path, "mode=ro"), uri=True)
             try:
                 tables = sorted(name for (name,) in connection.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'table'"))
+                first = _first_topic(connection) if events in tables else None
             finally:
                 connection.close()
         except sqlite3.Error:
             return
-        if tables and eventstore.SQLITE_EVENTS_TABLE not in tables:
+        if tables and events not in tables:
             raise StoreUnavailable(
                 f"store {self.given!r} is another program's SQLite database (it holds tables"
                 f" handoff does not know, such as {tables[0]!r}): give a handoff store's"
+                " file, or a new one")
+        # The library gives every application's events table that name: another one's
+        # store is told by its events, every one of handoff's under its own package.
+        if first is not None and not first.startswith("handoff."):
+            raise StoreUnavailable(
+                f"store {self.given!r} is another program's SQLite database (its table"
+                f" {events!r} holds events handoff did not write): give a handoff store's"
                 " file, or a new one")
 
     def refuse_if_uncreatable(self, replacing: bool = False) -> None:
@@ -431,6 +440,19 @@ def _sqlite(store: str) -> StoreLocation:
         "SQLITE_LOCK_TIMEOUT": str(switches.LOCK_WAIT_SECONDS),
     }
     return StoreLocation(store, env)
+
+
+def _first_topic(connection: Any) -> str | None:
+    """The topic of one event of a SQLite store's events table (None when it holds none;
+    '' when the table is not laid out as the library's, with a `topic` column)."""
+    import sqlite3
+
+    try:
+        row = connection.execute(
+            f"SELECT topic FROM {eventstore.SQLITE_EVENTS_TABLE} LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return ""
+    return None if row is None else str(row[0])
 
 
 def _read_only_uri(path: Path) -> str | None:

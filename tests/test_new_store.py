@@ -184,3 +184,32 @@ def test_another_programs_sqlite_database_is_refused_and_left_as_it_was(
         assert handoff.refused(*command) == said
     assert database.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["crm.db"]
+
+
+@pytest.mark.parametrize("columns, row", [
+    ("originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB",
+     ("a1", 1, "shop.domain:Order.Placed", b"{}")),  # another eventsourcing application's
+    ("id INTEGER PRIMARY KEY, payload TEXT", (1, "{}")),  # a table of that name, laid out otherwise
+])
+def test_another_programs_events_table_of_the_same_name_is_refused_and_left_as_it_was(
+    tmp_path: Path, columns: str, row: tuple[object, ...]
+) -> None:
+    """The library names a SQLite store's events table `stored_events` for every
+    application: another one's store passed for handoff's, which added its tables to it,
+    counted the other program's events in its audit chain and recorded its leads among
+    them (or failed with `no such column`, its tables added all the same)."""
+    database = tmp_path / "shop.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute(f"CREATE TABLE stored_events ({columns})")
+        connection.execute(f"INSERT INTO stored_events VALUES ({', '.join('?' * len(row))})", row)
+    connection.close()
+    before = database.read_bytes()
+    handoff = Handoff(str(database))
+    said = (f"Error: store '{database}' is another program's SQLite database (its table"
+            " 'stored_events' holds events handoff did not write): give a handoff store's"
+            " file, or a new one")
+    for command in (("lead", "capture", "zz", "--source", "web"), ("kpi", "--month", "2026-03"),
+                    ("audit", "verify"), ("projections", "status"), ("export",)):
+        assert handoff.refused(*command) == said
+    assert database.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["shop.db"]
