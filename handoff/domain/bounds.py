@@ -203,8 +203,18 @@ def _check_one_line(what: str, value: str) -> None:
 
 
 def _check_printable(what: str, value: str) -> None:
-    if _CONTROL.search(value):
-        raise InvalidInput(f"{what} holds a control character: {value[:40]!r}")
+    found = _CONTROL.search(value)
+    if found is None:
+        return
+    character = found.group()
+    if "\udc80" <= character <= "\udcff":
+        # A byte that was not UTF-8, as Python reads it from the command line or a file's
+        # name (surrogateescape): said as the byte, not as a character nobody typed.
+        raise InvalidInput(f"{what} is not UTF-8 text (byte 0x{ord(character) - 0xdc00:02x})")
+    if "\ud800" <= character <= "\udfff":
+        raise InvalidInput(
+            f"{what} is not valid text (a lone surrogate, U+{ord(character):04X})")
+    raise InvalidInput(f"{what} holds a control character: {value[:40]!r}")
 
 
 # Unicode's control characters (category Cc), lone surrogates (Cs) and line and paragraph
