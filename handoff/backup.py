@@ -215,16 +215,29 @@ def _without_end(lines: list[str]) -> tuple[list[str], int]:
     """The backup's lines before its last, and how many entries that last line counts (the
     entries are then held to it): a file without it was cut short, and is refused."""
     last = max(number for number, line in enumerate(lines) if line.strip())
-    try:
-        end = json_value(lines[last].strip())
-    except InvalidInput:
-        end = None
-    counts = end.get(_END) if isinstance(end, dict) and len(end) == 1 else None
-    entries = counts.get("entries") if isinstance(counts, dict) and len(counts) == 1 else None
-    if last == 0 or type(entries) is not int:
+    entries = _end_count(lines[last])
+    if last == 0 or entries is None:
+        # Its last line further up (an error path, so read back only now): text was added.
+        end = next((n for n in range(last - 1, 0, -1)
+                    if _END in lines[n] and _end_count(lines[n]) is not None), None)
+        if end is not None:
+            raise BadBackup(f"the backup goes on after its last line (line {end + 1}, which"
+                            f" counts its entries) to line {last + 1}: something was added"
+                            " to the file; nothing was written")
         raise BadBackup(f"the backup stops at line {last + 1}, short of its last line (which"
                         " counts its entries): it was cut short; nothing was written")
     return lines[:last], entries
+
+
+def _end_count(line: str) -> int | None:
+    """How many entries the line counts, if it is a backup's last line; None otherwise."""
+    try:
+        end = json_value(line.strip())
+    except InvalidInput:
+        return None
+    counts = end.get(_END) if isinstance(end, dict) and len(end) == 1 else None
+    entries = counts.get("entries") if isinstance(counts, dict) and len(counts) == 1 else None
+    return entries if type(entries) is int else None
 
 
 def _record(entries: list[_Entry], originator: UUID) -> str:

@@ -73,6 +73,14 @@ def test_a_backup_cut_short_is_refused_and_one_of_the_first_format_restored(
         "Error: the backup stops at line 5, short of its last line (which counts its"
         " entries): it was cut short; nothing was written")
     assert nothing_recorded(handoff)
+    # Not cut short, but added to: a note written after its last line.
+    noted = tmp_path / "noted.jsonl"
+    noted.write_text("".join([*lines, "\n", "copied from the laptop on 30 November\n"]),
+                     encoding="utf-8")
+    assert handoff.refused("import", str(noted)) == (
+        "Error: the backup goes on after its last line (line 8, which counts its entries) to"
+        " line 10: something was added to the file; nothing was written")
+    assert nothing_recorded(handoff)
     assert handoff.ok("import", str(first_format)).startswith(
         "restored 6 entries from the backup: 6 written")
     assert handoff.ok("export") == original.ok("export")
