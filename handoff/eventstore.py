@@ -1309,6 +1309,20 @@ LIBPQ_OPTIONS = "HANDOFF_LIBPQ_OPTIONS"
 # The table the library keeps a SQLite store's events in (its default name): what tells a
 # handoff store from another program's database before the library opens it.
 SQLITE_EVENTS_TABLE = "stored_events"
+
+
+def others_events_in_sqlite(connection: Any) -> bool:
+    """Whether a SQLite database's table of that name holds events handoff did not write
+    (another application of the library's, which names its table alike), or is laid out
+    otherwise than the library's (no `topic`): told by one event, handoff's all being
+    under its own package. An empty table holds none."""
+    import sqlite3
+
+    try:
+        row = connection.execute(f"SELECT topic FROM {SQLITE_EVENTS_TABLE} LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return True
+    return row is not None and not str(row[0]).startswith(f"{__name__.split('.')[0]}.")
 # The infrastructure factory a PostgreSQL store is opened with (`PERSISTENCE_MODULE`).
 POSTGRES_FACTORY_TOPIC = "handoff.eventstore:LibpqPostgresFactory"
 

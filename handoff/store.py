@@ -121,8 +121,9 @@ class StoreLocation:
 
     def refuse_if_another_programs(self) -> None:
         """Refuse a SQLite file that is another program's database (tables, none of them
-        handoff's events): opening it would add handoff's tables to it, even for a command
-        then refused. A file SQLite cannot read is left for opening it to say why."""
+        handoff's events; or the library's events table holding another application's):
+        opening it would add handoff's tables to it, even for a command then refused. A
+        file SQLite cannot read is left for opening it to say why."""
         path = Path(self.sqlite_path)
         if self.is_postgres or not path.is_file() or path.stat().st_size == 0:
             return
@@ -134,7 +135,7 @@ class StoreLocation:
             try:
                 tables = sorted(name for (name,) in connection.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'table'"))
-                first = _first_topic(connection) if events in tables else None
+                others = events in tables and eventstore.others_events_in_sqlite(connection)
             finally:
                 connection.close()
         except sqlite3.Error:
@@ -144,9 +145,7 @@ class StoreLocation:
                 f"store {self.given!r} is another program's SQLite database (it holds tables"
                 f" handoff does not know, such as {tables[0]!r}): give a handoff store's"
                 " file, or a new one")
-        # The library gives every application's events table that name: another one's
-        # store is told by its events, every one of handoff's under its own package.
-        if first is not None and not first.startswith("handoff."):
+        if others:
             raise StoreUnavailable(
                 f"store {self.given!r} is another program's SQLite database (its table"
                 f" {events!r} holds events handoff did not write): give a handoff store's"
@@ -440,19 +439,6 @@ def _sqlite(store: str) -> StoreLocation:
         "SQLITE_LOCK_TIMEOUT": str(switches.LOCK_WAIT_SECONDS),
     }
     return StoreLocation(store, env)
-
-
-def _first_topic(connection: Any) -> str | None:
-    """The topic of one event of a SQLite store's events table (None when it holds none;
-    '' when the table is not laid out as the library's, with a `topic` column)."""
-    import sqlite3
-
-    try:
-        row = connection.execute(
-            f"SELECT topic FROM {eventstore.SQLITE_EVENTS_TABLE} LIMIT 1").fetchone()
-    except sqlite3.Error:
-        return ""
-    return None if row is None else str(row[0])
 
 
 def _read_only_uri(path: Path) -> str | None:

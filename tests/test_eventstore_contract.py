@@ -8,6 +8,7 @@ tests fail by name, rather than the projection reading wrongly or silently slowi
 from __future__ import annotations
 
 import json
+import sqlite3
 import typing
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -559,5 +560,14 @@ def test_a_sqlite_store_keeps_its_events_in_the_table_that_tells_it_from_another
     try:
         assert app.recorder.events_table_name == eventstore.SQLITE_EVENTS_TABLE  # type: ignore[attr-defined]
         assert eventstore.table_exists(app, eventstore.SQLITE_EVENTS_TABLE)
+        app.capture("k", "web", "maria", at="2026-03-02T09:00Z")
     finally:
         app.close()
+    # ... and each event's topic, under handoff's own package, in a column of that name:
+    # an upgrade that changed either would have every SQLite store refused as another's.
+    with sqlite3.connect(tmp_path / "store.sqlite") as connection:
+        assert not eventstore.others_events_in_sqlite(connection)
+        assert connection.execute(
+            f"SELECT topic FROM {eventstore.SQLITE_EVENTS_TABLE}").fetchone()[0].startswith(
+            "handoff.domain.")
+    connection.close()
