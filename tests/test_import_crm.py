@@ -445,10 +445,28 @@ def test_bad_contacts_are_refused_with_their_lines_and_nothing_is_written(
     errors = result.stderr.strip().splitlines()
     assert [e.split(": ")[1] for e in errors[:-1]] == ["line 4", "line 7", "line 10"]
     assert "'03/03/2026 10:00 AM' is not a date and time" in errors[0]
+    # it has its time: the hint is the order of its parts, not a time to add
+    assert "export it with its time" not in errors[0]
+    assert errors[0].endswith("write it year first, as the CRM exports it")
     assert "a won deal needs its amount" in errors[1]
     assert "every lead needs a source" in errors[2]
     assert errors[-1] == "Error: 3 rows are bad; nothing was written"
     assert march(signed)["counts"]["captured"] == 0
+
+
+def test_a_date_without_its_time_is_refused_asking_for_the_time(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    lines = HUBSPOT.read_text().splitlines()
+    lines[3] = lines[3].replace('"2026-03-03 10:00"', '"2026-03-03"')  # 103's MQL date
+    bad = tmp_path / "contacts.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    result = signed("import", str(bad), "--from", "hubspot")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].endswith(
+        "line 4: Became a Marketing Qualified Lead Date '2026-03-03' is not a date and time "
+        "(like 2026-03-02 09:15 or 2026-03-02T15:15:00.000Z): export it with its time"
+    )
 
 
 def test_an_export_without_create_date_dates_its_leads_by_became_a_lead_date(

@@ -186,6 +186,7 @@ def column(header: Iterable[str], *names: str) -> str | None:
 
 
 _HAS_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
+_DATE_ALONE = re.compile(r"\d{4}-\d{2}-\d{2}$")
 
 
 def read_instant(text: str, zone_for_day: ZoneForDay, what: str) -> datetime:
@@ -194,9 +195,16 @@ def read_instant(text: str, zone_for_day: ZoneForDay, what: str) -> datetime:
     A date alone cannot time a handoff, so it is refused."""
     cleaned = text.strip()
     if not _HAS_TIME.match(cleaned):
+        # A date alone lacks its time; anything else (`03/03/2026 10:00 AM`, as a
+        # spreadsheet saves a CRM's file) has one, in an order that is not the CRM's.
+        hint = (
+            "export it with its time"
+            if _DATE_ALONE.match(cleaned)
+            else "write it year first, as the CRM exports it"
+        )
         raise Refused(
             f"{what} {text!r} is not a date and time (like 2026-03-02 09:15 or "
-            "2026-03-02T15:15:00.000Z): export it with its time"
+            f"2026-03-02T15:15:00.000Z): {hint}"
         )
     return parse_instant(cleaned, zone_for_day)
 
