@@ -173,17 +173,26 @@ def test_another_programs_sqlite_database_is_refused_and_left_as_it_was(
         connection.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
         connection.execute("INSERT INTO customers (name) VALUES ('Ann')")
     connection.close()
+    _refused_and_left_as_it_was(database, "it holds tables handoff does not know, such as"
+                                " 'customers'", [
+        ("lead", "capture", "zz", "--at", "garbage", "--source", "web"),
+        ("lead", "capture", "zz", "--source", "web"), ("kpi", "--month", "2026-03"),
+        ("export",)])
+
+
+def _refused_and_left_as_it_was(
+    database: Path, why: str, commands: list[tuple[str, ...]]
+) -> None:
+    """Each command refused, saying the database is another program's and `why`; the file
+    left byte for byte as it was, and nothing made beside it."""
     before = database.read_bytes()
     handoff = Handoff(str(database))
-    said = (f"Error: store '{database}' is another program's SQLite database (it holds"
-            " tables handoff does not know, such as 'customers'): give a handoff store's"
-            " file, or a new one")
-    for command in (("lead", "capture", "zz", "--at", "garbage", "--source", "web"),
-                    ("lead", "capture", "zz", "--source", "web"),
-                    ("kpi", "--month", "2026-03"), ("export",)):
+    said = (f"Error: store '{database}' is another program's SQLite database ({why}): give a"
+            " handoff store's file, or a new one")
+    for command in commands:
         assert handoff.refused(*command) == said
     assert database.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["crm.db"]
+    assert [p.name for p in database.parent.iterdir()] == [database.name]
 
 
 @pytest.mark.parametrize("columns, row", [
@@ -203,13 +212,7 @@ def test_another_programs_events_table_of_the_same_name_is_refused_and_left_as_i
         connection.execute(f"CREATE TABLE stored_events ({columns})")
         connection.execute(f"INSERT INTO stored_events VALUES ({', '.join('?' * len(row))})", row)
     connection.close()
-    before = database.read_bytes()
-    handoff = Handoff(str(database))
-    said = (f"Error: store '{database}' is another program's SQLite database (its table"
-            " 'stored_events' holds events handoff did not write): give a handoff store's"
-            " file, or a new one")
-    for command in (("lead", "capture", "zz", "--source", "web"), ("kpi", "--month", "2026-03"),
-                    ("audit", "verify"), ("projections", "status"), ("export",)):
-        assert handoff.refused(*command) == said
-    assert database.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["shop.db"]
+    _refused_and_left_as_it_was(database, "its table 'stored_events' holds events handoff did"
+                                " not write", [
+        ("lead", "capture", "zz", "--source", "web"), ("kpi", "--month", "2026-03"),
+        ("audit", "verify"), ("projections", "status"), ("export",)])
