@@ -97,6 +97,24 @@ Feature: Importing a file of events
       Then the import skips 6 rows as already recorded
       And the lead "101" was handed to Sam on Monday at 10:00 and is won
 
+  Rule: A change of owner hands a lead over only while the CRM holds the lead open
+    Salesforce dates every change of a lead's owner, and a change to a salesperson while
+    marketing has the lead is its handoff. A lead the CRM closed (Closed - Not Converted,
+    Unqualified) is worked by nobody: giving it to another owner, as a cleanup does when
+    someone leaves, hands nothing over. Counted as a handoff, it would be overdue at once,
+    a breach of the SLA for a lead nobody sent. Once a status opens the lead again (marketing
+    qualifies it anew), its next change of owner is a handoff again.
+
+    Example: A closed lead given to a new owner is not handed over
+      Given a Salesforce lead "00Q1" created on Monday at 09:00, closed as "Closed - Not Converted" on Monday at 11:00 and given to Sam on Wednesday at 09:00
+      When Maria imports the Salesforce export
+      Then the lead "00Q1" is still captured, handed to nobody
+
+    Example: A closed lead qualified again is handed over by its next change of owner
+      Given a Salesforce lead "00Q1" created on Monday at 09:00, closed as "Closed - Not Converted" on Monday at 11:00, marked "Marketing Qualified" on Tuesday at 09:00 and given to Sam on Wednesday at 09:00
+      When Maria imports the Salesforce export
+      Then the lead "00Q1" is handed to Sam
+
   Rule: A backup is restored only as the commands would have recorded it
     A backup is a file, and anyone can edit a file. A restored store must read as one the
     commands recorded, with the same figures: each entry of the backup is held to the

@@ -42,6 +42,7 @@ CLOSING = frozenset({"closed - not converted", "unqualified", "disqualified", "r
 NOT_IN_LEADS = "history rows of leads not in the Lead export"
 NOT_CONVERTED = "opportunity history rows of opportunities no lead of the export became"
 DELETED = "rows deleted in Salesforce (IsDeleted)"
+CLOSED_REASSIGNED = "owner changes of leads closed in Salesforce (no handoff)"
 # A record id: 15 or 18 letters and digits; users start with 005, queues with 00G.
 _RECORD_ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")
 
@@ -159,6 +160,7 @@ def _read_leads(rows: _Rows, reading: Reading, zone_for_day: ZoneForDay) -> dict
 def _read_lead_history(rows: _Rows, reading: Reading, zone_for_day: ZoneForDay) -> None:
     leads = {step.key for step in reading.steps} | reading.failed_keys
     owner_changes: dict[tuple[str, str], list[tuple[Origin, str]]] = {}
+    statuses: dict[str, list[tuple[datetime, bool]]] = {}  # lead -> (when, closing it?)
     for origin, row in _live(rows, reading):
         key = row.get("leadid", "")
         if key not in leads:
@@ -173,6 +175,9 @@ def _read_lead_history(rows: _Rows, reading: Reading, zone_for_day: ZoneForDay) 
         try:
             if field == "status":
                 reading.steps.extend(_status_steps(key, row, origin, zone_for_day))
+                statuses.setdefault(key, []).append((
+                    _instant(row, zone_for_day),
+                    row.get("newvalue", "").strip().casefold() in CLOSING))
             elif field == "leadconverted":
                 reading.steps.append(
                     Step(key, "accepted", _instant(row, zone_for_day), origin, reached=True)
@@ -186,8 +191,23 @@ def _read_lead_history(rows: _Rows, reading: Reading, zone_for_day: ZoneForDay) 
         except Refused as error:
             reading.refuse(origin, str(error), key)
             continue
-        if handed is not None:
+        if handed is None:
+            continue
+        if _closed_then(statuses.get(key, []), handed.at):
+            reading.leave_out(CLOSED_REASSIGNED)
+        else:
             reading.steps.append(handed)
+
+
+def _closed_then(statuses: list[tuple[datetime, bool]], at: datetime) -> bool:
+    """Whether the lead's latest status by `at` (the status set at that instant counts)
+    closed it: an owner change then hands a lead nobody works to nobody in particular (a
+    cleanup after someone left), not a lead marketing sends to sales."""
+    latest: tuple[datetime, bool] | None = None
+    for status in statuses:  # in the export's order: of two at one instant, the later
+        if status[0] <= at and (latest is None or status[0] >= latest[0]):
+            latest = status
+    return latest is not None and latest[1]
 
 
 def _status_steps(

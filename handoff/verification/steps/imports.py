@@ -19,6 +19,7 @@ from handoff.application import HandoffApp
 from handoff.backup import backup_lines, restore
 from handoff.crm import CrmImport, import_reading
 from handoff.crm.hubspot import read_hubspot
+from handoff.crm.salesforce import read_salesforce
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import Refused, UnknownLead
 from handoff.importer import Importer, ImportReport, read_rows
@@ -270,6 +271,45 @@ def _(key: str, owner: str, day: str, time: str, amount: str, won_day: str,
         "became_a_customer_date": hubspot_at(won_day, won_time), "recent_deal_amount": amount,
         "last_activity_date": hubspot_at(won_day, won_time),
     }
+
+
+@given(
+    parsers.re(
+        r'a Salesforce lead "(?P<key>[^"]+)" created on (?P<created_day>\w+) at '
+        r'(?P<created_time>\d{1,2}:\d{2}), closed as "(?P<status>[^"]+)" on (?P<closed_day>\w+) at '
+        r'(?P<closed_time>\d{1,2}:\d{2})(?:, marked "(?P<again>[^"]+)" on (?P<again_day>\w+) at '
+        rf"(?P<again_time>\d{{1,2}}:\d{{2}}))? and given to (?P<owner>\w+) {WHEN}"
+    ),
+    target_fixture="salesforce_export",
+)
+def _(tmp_path: Path, key: str, created_day: str, created_time: str, status: str,
+      closed_day: str, closed_time: str, again: str | None, again_day: str | None,
+      again_time: str | None, owner: str, day: str, time: str) -> list[Path]:
+    """The Lead and LeadHistory exports of one lead: its status changes, then its owner's."""
+    changes = [(closed_day, closed_time, "Status", status)]
+    if again is not None and again_day is not None and again_time is not None:
+        changes.append((again_day, again_time, "Status", again))
+    changes.append((day, time, "Owner", actor_id(owner)))
+    leads, history = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv"
+    created = local_at(created_day, created_time)
+    leads.write_text(f"Id,CreatedDate,LeadSource\n{key},{created},Web\n")
+    history.write_text("LeadId,CreatedDate,Field,NewValue\n" + "".join(
+        f"{key},{local_at(d, t)},{field},{value}\n" for d, t, field, value in changes))
+    return [leads, history]
+
+
+@when(parsers.re(r"(?P<actor>\w+) imports the Salesforce export"), target_fixture="crm_import")
+def _(app: HandoffApp, actor: str, salesforce_export: list[Path]) -> CrmImport:
+    zone_for_day = app.zone_for_day(app.agreement_register())
+    done = import_reading(app, actor_id(actor), read_salesforce(salesforce_export, zone_for_day))
+    assert done.ok, [str(e) for e in done.errors]
+    return done
+
+
+@then(parsers.re(r'the lead "(?P<key>[^"]+)" is still captured, handed to nobody'))
+def _(app: HandoffApp, key: str) -> None:
+    summary = lead_summary(app.lead(key))
+    assert (summary["state"], summary["owner"], summary["handoffs"]) == ("captured", None, 0)
 
 
 def import_hubspot(app: HandoffApp, actor: str, export: str) -> CrmImport:
