@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister, AppliedVersion
@@ -35,6 +35,9 @@ from handoff.verification.protocol import Area, Clause, features_folder, read_pr
 from handoff.verification.runner import handoff_version
 from handoff.verification.world import GROWTH_AGREEMENT_FILE, features_text
 from handoff.views import history_records
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 FORMATS = {".html": "sla_doc.html", ".md": "sla_doc.md"}
 STAGE_WORDS = {
@@ -133,7 +136,32 @@ def render_document(document: dict[str, Any], out: Path) -> str:
         keep_trailing_newline=True,
     )
     environment.filters["figure"] = lambda value, key: figure_words(key, value)
+    environment.filters["prose"] = (markdown_prose if template.endswith(".md")
+                                    else html_prose)
     return environment.get_template(template).render(d=document)
+
+
+# What the features' prose quotes between backticks: a command, a setting (`sla verify`).
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def html_prose(text: str) -> Markup:
+    """Prose of the features (a rule's reason, an area's description) in HTML: escaped, and
+    what its writers quoted between backticks set as code. Only theirs: a user's text (an
+    agreement's name) reads as typed, backticks included."""
+    from markupsafe import Markup  # jinja2's, loaded with it (`render_document`)
+
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", escape(text, quote=False)))
+
+
+def markdown_prose(text: str) -> Markup:
+    """`html_prose` in Markdown: the quoted parts as code spans (read literally, so written
+    as they are), the rest as `markdown_text` writes any text."""
+    from markupsafe import Markup
+
+    parts = _CODE_SPAN.split(text)  # prose, then code, then prose...
+    return Markup("".join(f"`{_LINE_BREAK.sub(' ', part)}`" if odd else markdown_text(part)
+                          for odd, part in ((n % 2 == 1, part) for n, part in enumerate(parts))))
 
 
 _LINE_BREAK = re.compile(r"\r\n?|\n")

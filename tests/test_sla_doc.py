@@ -376,3 +376,28 @@ def write_revised(handoff: Handoff, out: Path) -> str:
     said = handoff.ok("sla", "doc", "--month", "2026-03", "--out", str(out))
     assert said.startswith("wrote '2026 growth agreement (4 hours)' with ")
     return out.read_text(encoding="utf-8")
+
+
+def test_what_the_features_quote_between_backticks_reads_as_code(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """The features quote commands and settings between backticks (`handoff lead history`,
+    `country_holidays = "US"`): the managers reading the document saw the backticks, escaped
+    as a user's text is. Both formats set them as code; a user's text stays as typed
+    (test_a_users_text_reads_as_written_once_the_markdown_is_rendered)."""
+    march.ok("sla", "doc", "--month", "2026-03", "--out", str(tmp_path / "sla.html"))
+    html = (tmp_path / "sla.html").read_text(encoding="utf-8")
+    page = rendered(write_marked_up(march, tmp_path / "sla.md"))
+    for code in ("handoff lead history", 'country_holidays = "US"'):
+        assert f"<code>{shown(code).replace('&quot;', chr(34))}</code>" in html
+        assert f"<code>{shown(code)}</code>" in page
+    assert "`handoff lead history`" not in html and "`handoff lead history`" not in page
+
+
+def test_prose_quoting_markup_between_backticks_is_code_and_nothing_else() -> None:
+    text = "run `<b>x</b> | y` then <i>z</i> * `a_b`"
+    assert agreement_doc.html_prose(text) == (
+        "run <code>&lt;b&gt;x&lt;/b&gt; | y</code> then &lt;i&gt;z&lt;/i&gt; * <code>a_b</code>")
+    assert rendered(agreement_doc.markdown_prose(text)) == (
+        "<p>run <code>&lt;b&gt;x&lt;/b&gt; | y</code> then &lt;i&gt;z&lt;/i&gt; * <code>a_b</code>"
+        "</p>\n")
