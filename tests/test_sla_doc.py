@@ -107,8 +107,8 @@ def test_the_verified_mark_follows_the_last_run_of_sla_verify(
 ) -> None:
     before = write(march, tmp_path / "before.md")
     assert "The examples have not been verified on this store yet" in before
-    # The mark's text reads as the HTML document shows it, backticks included.
-    assert ("**Verified: not verified.** Not verified yet: run \\`handoff sla verify\\`."
+    # The mark's text reads as the HTML document shows it, the command set as code.
+    assert ("**Verified: not verified.** Not verified yet: run `handoff sla verify`."
             in before)
     march.ok("sla", "verify")
     after = write(march, tmp_path / "after.md")
@@ -392,6 +392,9 @@ def test_what_the_features_quote_between_backticks_reads_as_code(
         assert f"<code>{shown(code).replace('&quot;', chr(34))}</code>" in html
         assert f"<code>{shown(code)}</code>" in page
     assert "`handoff lead history`" not in html and "`handoff lead history`" not in page
+    # ... as are the commands the marks name (before `sla verify` has run on this store).
+    assert "Not verified yet: run <code>handoff sla verify</code>." in html
+    assert "Not verified yet: run <code>handoff sla verify</code>." in page
 
 
 def test_prose_quoting_markup_between_backticks_is_code_and_nothing_else() -> None:
