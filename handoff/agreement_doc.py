@@ -160,8 +160,8 @@ def markdown_prose(text: str) -> Markup:
     from markupsafe import Markup
 
     parts = _CODE_SPAN.split(text)  # prose, then code, then prose...
-    return Markup("".join(f"`{_LINE_BREAK.sub(' ', part)}`" if odd else markdown_text(part)
-                          for odd, part in ((n % 2 == 1, part) for n, part in enumerate(parts))))
+    return Markup("".join(f"`{_LINE_BREAK.sub(' ', part)}`" if n % 2 else markdown_text(part)
+                          for n, part in enumerate(parts)))
 
 
 _LINE_BREAK = re.compile(r"\r\n?|\n")

@@ -429,16 +429,15 @@ def _sqlite(store: str) -> StoreLocation:
     except RuntimeError:  # a loop of symbolic links, as Python 3.11 resolves one
         raise StoreUnavailable(
             f"cannot open store {shown!r}: Too many levels of symbolic links") from None
-    store = shown
     if is_dir:
-        raise StoreUnavailable(f"store {store!r} is a folder, not a file")
+        raise StoreUnavailable(f"store {shown!r} is a folder, not a file")
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": _read_only_uri(path) or str(path),
         _SQLITE_PATH: str(path),
         "SQLITE_LOCK_TIMEOUT": str(switches.LOCK_WAIT_SECONDS),
     }
-    return StoreLocation(store, env)
+    return StoreLocation(shown, env)
 
 
 def _read_only_uri(path: Path) -> str | None:

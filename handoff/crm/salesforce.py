@@ -174,10 +174,11 @@ def _read_lead_history(rows: _Rows, reading: Reading, zone_for_day: ZoneForDay) 
             continue
         try:
             if field == "status":
-                reading.steps.extend(_status_steps(key, row, origin, zone_for_day))
-                statuses.setdefault(key, []).append((
-                    _instant(row, zone_for_day),
-                    row.get("newvalue", "").strip().casefold() in CLOSING))
+                steps = _status_steps(key, row, origin, zone_for_day)
+                reading.steps.extend(steps)
+                # Every status, closing the lead or not (one opening it again counts too).
+                statuses.setdefault(key, []).append(
+                    (_instant(row, zone_for_day), any(step.event == CLOSED for step in steps)))
             elif field == "leadconverted":
                 reading.steps.append(
                     Step(key, "accepted", _instant(row, zone_for_day), origin, reached=True)
