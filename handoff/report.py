@@ -219,14 +219,8 @@ def _breaches(app: HandoffApp, period: Period, as_of: datetime | None) -> list[d
             "status": row["status"],
             "hours": _hours(row["hours_past_due"]),
         }
-        for row in sla_breaches(app, as_of)
-        if _within(row["handed_at"], period)
+        for row in sla_breaches(app, as_of, period=period)
     ]
-
-
-def _within(instant: str, period: Period) -> bool:
-    moment = datetime.fromisoformat(instant)
-    return period.start <= moment < period.end
 
 
 def _local(instant: str | None, zone: ZoneInfo, layout: str = "%a %d %b %H:%M") -> str:

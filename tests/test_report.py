@@ -107,6 +107,21 @@ def test_the_review_lists_the_breaches_of_the_month(march: Handoff, tmp_path: Pa
     assert "33.3%" in page  # compliance: 1 in time / (1 + 2 breached)
 
 
+def test_the_reviews_breaches_are_those_handed_in_the_months_local_days(
+    march: Handoff, app: HandoffApp, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Handed at 23:30 on 31 March in Chicago (April in UTC) is March's; at 00:30 on 1 April,
+    April's: both are left overdue, only the first is among March's breaches."""
+    for key, at in (("LATE-MARCH", "2026-03-31T23:30"), ("EARLY-APRIL", "2026-04-01T00:30")):
+        step(app, clock, at, key, "captured", source="web")
+        step(app, clock, at, key, "qualified")
+        step(app, clock, at, key, "handed", owner="sam")
+    clock.set("2026-04-20T12:00:00Z")
+    breaches = review(march, tmp_path).split("Breaches of the month")[1]
+    assert "LATE-MARCH" in breaches
+    assert "EARLY-APRIL" not in breaches
+
+
 def test_the_reviews_breaches_say_what_their_business_hours_measure(
     march: Handoff, tmp_path: Path
 ) -> None:
