@@ -67,13 +67,22 @@ Feature: Importing a file of events
     skipped at the instant of the next stage it dates, and says how many it recorded so:
     the lead counts at every stage it passed, and that handoff is decided at once. The
     CRM does not say who moved the lead, so sales' stages are recorded in the name of the
-    owner the lead was handed to.
+    owner the lead was handed to. Salesforce's Lead export may name that owner by the
+    user's id alone (`OwnerId`): the lead is handed to the name the history's changes of
+    owner give that user, as every other handoff to them, so that one salesperson is not
+    two owners in the figures.
 
     Example: A contact sales qualified at once was qualified, handed and accepted then
       Given a HubSpot contact "106" created on Monday at 09:00, owned by Sam and sales qualified on Thursday at 11:00
       When Maria imports the HubSpot export
       Then the lead "106" was qualified, handed to Sam and accepted by Sam on Thursday at 11:00
       And the import says 2 stages HubSpot skipped were recorded so
+
+    Example: A Salesforce lead owned by a user's id is handed to that user by name
+      Given a Salesforce lead "00Q2" created on Monday at 09:00, owned by Sam's user id and set to "Working" on Thursday at 11:00
+      And the Salesforce history gives another lead to Sam, naming Sam's user id
+      When Maria imports the Salesforce export
+      Then the lead "00Q2" was qualified, handed to Sam and accepted by Sam on Thursday at 11:00
 
   Rule: A later export of the CRM adds only what is new
     Teams import their CRM's export every week. HubSpot keeps only a contact's latest owner,

@@ -715,6 +715,54 @@ def test_salesforce_history_maps_owner_status_and_opportunity_stages(signed: Han
     assert signed.json("lead", "show", "00Q8d000001CccCEAS")["state"] == "captured"
 
 
+def skipping_lead(lead: str, owner_id: str) -> dict[str, str]:
+    """A lead owned by `owner_id` in the Lead export (Data Loader writes the user's id, not
+    Owner.Name), captured on 5 March at 15:00Z and set straight to Working - Contacted at
+    16:00Z: Salesforce skipped its qualification and its handoff."""
+    return {
+        "Lead": f'"{lead}","false","Fox","Dee","Dee Fox","Hooli","dee@hooli.example","Web",'
+                f'"Working - Contacted","{owner_id}","false","","","2026-03-05T15:00:00.000Z",'
+                f'"{MARIA}"\n',
+        "LeadHistory": lead_history(
+            lead, MARIA, (f"0178d00000A1{lead[-6:]}", "2026-03-05T16:00:00.000Z", "Status",
+                          "Text", "Open - Not Contacted", "Working - Contacted")),
+    }
+
+
+def test_a_handoff_salesforce_skipped_is_made_to_the_owner_its_history_names(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """The Lead export names Dee Fox's owner by Ola Berg's user id; the history's owner
+    changes name that user too (each is written twice: the ids, then the names), so the
+    handoff Salesforce skipped is made to Ola Berg, as every other handoff to her."""
+    dee = "00Q8d000001FffFEAS"
+    export = later_salesforce(tmp_path, **skipping_lead(dee, "0058d000000OlaAAAQ"))
+    signed.ok("import", str(export), "--from", "salesforce")
+    assert steps(signed, dee) == [
+        ("captured", "2026-03-05T15:00:00Z", None),
+        ("qualified", "2026-03-05T16:00:00Z", None),
+        ("handed", "2026-03-05T16:00:00Z", "Ola Berg"),
+        ("accepted", "2026-03-05T16:00:00Z", None),
+        ("contacted", "2026-03-05T16:00:00Z", None),
+    ]
+    by_owner = signed.json("kpi", "--month", "2026-03", "--by", "owner")["groups"]
+    assert "0058d000000OlaAAAQ" not in by_owner
+    # Raj Patel's handoff (an owner change), Tom Hill's (skipped, the same user's id in the
+    # Lead export) and Dee Fox's.
+    assert by_owner["Ola Berg"]["counts"]["handed"] == 3
+
+
+def test_a_user_the_salesforce_history_never_names_keeps_its_id(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """A user no owner change names (Kim, 0058d000000KimAAAQ): the export does not say who
+    that is, so the skipped handoff is made to the id as exported."""
+    dee = "00Q8d000001FffFEAS"
+    export = later_salesforce(tmp_path, **skipping_lead(dee, "0058d000000KimAAAQ"))
+    signed.ok("import", str(export), "--from", "salesforce")
+    assert ("handed", "2026-03-05T16:00:00Z", "0058d000000KimAAAQ") in steps(signed, dee)
+
+
 def edited_opportunity_history(tmp_path: Path, old: str, new: str) -> tuple[Path, Path]:
     """A copy of the Salesforce export whose OpportunityHistory.csv says `new` where it
     said `old`: the export's folder and that file."""

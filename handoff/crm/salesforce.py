@@ -11,7 +11,7 @@ the README ("Importing from Salesforce").
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +45,7 @@ DELETED = "rows deleted in Salesforce (IsDeleted)"
 CLOSED_REASSIGNED = "owner changes of leads closed in Salesforce (no handoff)"
 # A record id: 15 or 18 letters and digits; users start with 005, queues with 00G.
 _RECORD_ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")
+_USER, _QUEUE = "005", "00G"
 
 # Every column the mapping reads, in the three exports (the others are not kept in memory).
 READ = (
@@ -149,7 +150,7 @@ def _read_leads(rows: _Rows, reading: Reading, zone_for_day: ZoneForDay) -> dict
             continue
         owner_id = row.get("ownerid", "")
         owner = row.get("owner.name", "") or owner_id
-        if owner and not owner_id.startswith("00G"):
+        if owner and not owner_id.startswith(_QUEUE):
             reading.owners[key] = owner
         opportunity = row.get("convertedopportunityid", "")
         if opportunity:
@@ -185,6 +186,7 @@ def _read_lead_history(rows: _Rows, reading: Reading, zone_for_day: ZoneForDay) 
                 )
         except Refused as error:
             reading.refuse(origin, str(error), key)
+    _name_owners(reading, owner_changes.values())
     for (key, created), changes in owner_changes.items():
         origin = changes[0][0]
         try:
@@ -229,16 +231,36 @@ def _status_steps(
     return []
 
 
+def _ids_and_names(changes: list[tuple[Origin, str]]) -> tuple[list[str], list[str]]:
+    """An owner change as Salesforce writes it, twice: the new owner's id, then its name."""
+    values = [value for _, value in changes]
+    ids = [v for v in values if _RECORD_ID.fullmatch(v)]
+    return ids, [v for v in values if v and v not in ids]
+
+
+def _name_owners(reading: Reading, owner_changes: Iterable[list[tuple[Origin, str]]]) -> None:
+    """The owners the Lead export names by a user's id (Data Loader writes `OwnerId`, not
+    `Owner.Name`), named as the history's owner changes name that user (the latest change
+    to that user, of one owner at a time, says it); a user no change names keeps the id.
+    Ids are matched on their first 15 characters (an 18-character id adds a checksum)."""
+    names: dict[str, str] = {}
+    for changes in owner_changes:
+        ids, named = _ids_and_names(changes)
+        if len(ids) == 1 and len(named) == 1 and ids[0].startswith(_USER):
+            names[ids[0][:15]] = named[0]
+    for key, owner in reading.owners.items():
+        if _RECORD_ID.fullmatch(owner):
+            reading.owners[key] = names.get(owner[:15], owner)
+
+
 def _handoff(
     key: str, created: str, changes: list[tuple[Origin, str]], zone_for_day: ZoneForDay
 ) -> Step | None:
-    """An owner change: Salesforce writes it twice (the ids, then the names). A change to a
-    queue (an id starting 00G) hands the lead to nobody in particular: not a handoff."""
-    values = [value for _, value in changes]
-    ids = [v for v in values if _RECORD_ID.fullmatch(v)]
-    if any(v.startswith("00G") for v in ids):
+    """An owner change. A change to a queue (an id starting 00G) hands the lead to nobody
+    in particular: not a handoff."""
+    ids, names = _ids_and_names(changes)
+    if any(v.startswith(_QUEUE) for v in ids):
         return None
-    names = [v for v in values if v and v not in ids]
     owner = (names or ids or [""])[0]
     if not owner:
         return None

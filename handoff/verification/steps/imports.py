@@ -298,6 +298,45 @@ def _(tmp_path: Path, key: str, created_day: str, created_time: str, status: str
     return [leads, history]
 
 
+def user_id(name: str) -> str:
+    """A Salesforce user's id (15 characters, starting 005) made of a person's name."""
+    return f"005{actor_id(name).upper():0<12.12}"
+
+
+@given(
+    parsers.re(
+        r'a Salesforce lead "(?P<key>[^"]+)" created on (?P<created_day>\w+) at '
+        r"(?P<created_time>\d{1,2}:\d{2}), owned by (?P<owner>\w+)'s user id and set to "
+        rf'"(?P<status>[^"]+)" {WHEN}'
+    ),
+    target_fixture="salesforce_export",
+)
+def _(tmp_path: Path, key: str, created_day: str, created_time: str, owner: str,
+      status: str, day: str, time: str) -> list[Path]:
+    """The Lead export naming the lead's owner by id (as Data Loader writes it), and the
+    LeadHistory export of its one change of status."""
+    leads, history = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv"
+    leads.write_text("Id,CreatedDate,LeadSource,OwnerId\n"
+                     f"{key},{local_at(created_day, created_time)},Web,{user_id(owner)}\n")
+    history.write_text(f"LeadId,CreatedDate,Field,NewValue\n{key},{local_at(day, time)},"
+                       f"Status,{status}\n")
+    return [leads, history]
+
+
+@given(parsers.re(r"the Salesforce history gives another lead to (?P<owner>\w+), naming "
+                  r"(?P=owner)'s user id"))
+def _(salesforce_export: list[Path], owner: str) -> None:
+    """Another lead, captured on Monday at 09:00 and given to the owner at 10:00: the change
+    written twice, as Salesforce writes it (the new owner's id, then their name)."""
+    leads, history = salesforce_export
+    other, created, given = "00Q9", local_at("Monday", "09:00"), local_at("Monday", "10:00")
+    with leads.open("a") as rows:
+        rows.write(f"{other},{created},Web,{user_id(owner)}\n")
+    with history.open("a") as rows:
+        rows.write(f"{other},{given},Owner,{user_id(owner)}\n"
+                   f"{other},{given},Owner,{actor_id(owner)}\n")
+
+
 @when(parsers.re(r"(?P<actor>\w+) imports the Salesforce export"), target_fixture="crm_import")
 def _(app: HandoffApp, actor: str, salesforce_export: list[Path]) -> CrmImport:
     zone_for_day = app.zone_for_day(app.agreement_register())
