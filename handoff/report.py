@@ -207,7 +207,8 @@ def _digest(app: HandoffApp, as_of: datetime | None) -> dict[str, Any]:
 
 
 def _breaches(app: HandoffApp, period: Period, as_of: datetime | None) -> list[dict[str, str]]:
-    """The handoffs made in the period that were decided late or are overdue."""
+    """The handoffs made in the period that were decided late or are overdue, their instants
+    with their offset's abbreviation (the hour the clocks repeat reads twice without it)."""
     zone = period.timezone
     return [
         {
@@ -223,7 +224,7 @@ def _breaches(app: HandoffApp, period: Period, as_of: datetime | None) -> list[d
     ]
 
 
-def _local(instant: str | None, zone: ZoneInfo, layout: str = "%a %d %b %H:%M") -> str:
+def _local(instant: str | None, zone: ZoneInfo, layout: str = "%a %d %b %H:%M %Z") -> str:
     if instant is None:
         return "—"
     return datetime.fromisoformat(instant).astimezone(zone).strftime(layout)

@@ -350,3 +350,36 @@ def test_a_restatement_counts_what_it_judges_otherwise_as_the_review_counts(
     restatement = {"version": 3, "name": "H1", "restated_by": "ana", "why": "a typo",
                    "handoffs": handoffs, "follow_up": follow_up}
     assert said in restatement_words(restatement, "2026-03-05 09:00 CET")
+
+
+AUTUMN = """
+name = "2026 H2 agreement"
+effective_from = 2026-07-01
+timezone = "America/Chicago"
+[sales]
+decide_within_hours = 8
+"""
+
+
+def test_the_reviews_breaches_tell_the_repeated_hour_apart(
+    app: HandoffApp, clock: FakeClock, tmp_path: Path
+) -> None:
+    """On Sunday 1 November 2026 Chicago's clocks go back from 02:00 CDT to 01:00 CST, so
+    01:30 comes twice, an hour apart. Two leads handed at each 01:30 and still undecided on
+    Tuesday are both overdue, due Monday at closing; the review showed both handed
+    "Sun 01 Nov 01:30", where `sla breaches` says CDT and CST (SPEC §7: with the offset)."""
+    clock.set("2026-10-30T12:00:00Z")
+    app.apply_agreement(parse_agreement(AUTUMN), "maria")
+    clock.set("2026-11-03T15:00:00Z")
+    for key, handed in (("EARLY-1", "2026-11-01T01:30-05:00"),
+                        ("LATE-2", "2026-11-01T01:30-06:00")):
+        app.capture(key, "web", "maria", at="2026-10-31T09:00")
+        app.record(key, "qualified", "maria", at="2026-10-31T09:30")
+        app.record(key, "handed", "maria", at=handed, owner="sam")
+    out = tmp_path / "november.html"
+    Handoff(app.location.given).ok("report", "--month", "2026-11", "--out", str(out))
+    breaches = out.read_text(encoding="utf-8").split("Breaches of the month")[1]
+    for key, handed in (("EARLY-1", "Sun 01 Nov 01:30 CDT"), ("LATE-2", "Sun 01 Nov 01:30 CST")):
+        row = breaches.split(f"{key}</td>")[1].split("</tr>")[0]
+        assert f'<td class="text">{handed}</td><td class="text">Mon 02 Nov 17:00 CST</td>' \
+            in row, row
