@@ -47,12 +47,24 @@ def parse_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> dateti
         local = instant.replace(tzinfo=zone)
         read_back = local.astimezone(UTC).astimezone(zone)
         if read_back.replace(tzinfo=None) != instant:
+            # Read with the offset before the change (fold 0) and after it (fold 1), the
+            # time is two instants as far apart as the span the clocks skip.
+            skipped = local.astimezone(UTC) - local.replace(fold=1).astimezone(UTC)
             raise InvalidInput(
-                f"{cleaned} does not exist in {zone.key}: the clocks skip that hour "
+                f"{cleaned} does not exist in {zone.key}: the clocks skip {_span(skipped)} "
                 f"(give the offset, like {read_back.isoformat(timespec='minutes')})"
             )
         instant = local
     return check_instant(instant.astimezone(UTC))
+
+
+def _span(skipped: timedelta) -> str:
+    """The local time the clocks skip, in words: an hour in most zones, half an hour on
+    Lord Howe Island, two hours at Troll in Antarctica."""
+    minutes = skipped // timedelta(minutes=1)
+    if minutes == 60:
+        return "that hour"
+    return f"{minutes // 60} hours" if minutes % 60 == 0 else f"{minutes} minutes"
 
 
 def parse_day(text: str) -> date:

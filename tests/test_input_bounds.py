@@ -136,6 +136,16 @@ def test_the_example_for_a_skipped_local_time_is_in_the_agreement_zone(
     assert "does not exist in America/Santiago" in line and "like 2026-09-06T01:30-03:00" in line
 
 
+def test_a_skipped_half_hour_is_not_called_an_hour(handoff: Handoff, tmp_path: Path) -> None:
+    """Lord Howe Island moves its clocks half an hour, from 02:00 (UTC+10:30) to 02:30
+    (UTC+11), on 2026-10-04: 02:15 does not exist, and the refusal said "the clocks skip
+    that hour". 02:15 at UTC+10:30 is 15:45 UTC, 02:45 at UTC+11."""
+    line = _capture_at_a_skipped_time(handoff, tmp_path, "Australia/Lord_Howe",
+                                      "2026-10-04T02:15")
+    assert "does not exist in Australia/Lord_Howe: the clocks skip 30 minutes (give the " \
+        "offset, like 2026-10-04T02:45+11:00)" in line, line
+
+
 def test_a_key_is_at_most_200_characters_on_one_line(handoff: Handoff) -> None:
     assert "at most 200" in handoff.refused("lead", "capture", "k" * 10_000, "--source", "w")
     assert "one line" in handoff.refused("lead", "capture", "a\nb", "--source", "w")
