@@ -92,7 +92,9 @@ class PendingHandoff:
     calendar: BusinessCalendar
 
     def hours_left(self, at: datetime) -> float:
-        return self.calendar.business_hours_between(at, self.due_at)
+        """The business hours from `at` to the due instant, at most the whole window: a
+        handoff dated a few minutes ahead (a clock's skew) has not started its clock."""
+        return self.calendar.business_hours_between(max(at, self.handed_at), self.due_at)
 
     def window_used(self, at: datetime) -> Fraction:
         return window_used(self.calendar, self.handed_at, self.due_at, at)

@@ -60,6 +60,18 @@ def test_the_hours_left_are_data_unrounded(monday_afternoon: HandoffApp, clock: 
     assert sla_due(monday_afternoon)[0]["business_hours_left"] == 7180 / 3600
 
 
+def test_a_handoff_dated_a_few_minutes_ahead_has_its_whole_window_left(
+    monday_afternoon: HandoffApp,
+) -> None:
+    """Handed at 16:04 when the clock says 16:00 (a step may be up to five minutes ahead,
+    a clock's skew): due Tuesday at 16:04 CST (22:04 UTC), 56 minutes today and 7 hours 4
+    minutes tomorrow. It has its 8 business hours left, where `sla due` said 8.07, more
+    than the agreement gives, counting the 4 minutes before the handoff."""
+    _hand(monday_afternoon, "skewed", "2026-03-02T16:04")
+    row = next(r for r in sla_due(monday_afternoon) if r["lead"] == "skewed")
+    assert (row["due_at"], row["business_hours_left"]) == ("2026-03-03T22:04:00Z", 8.0)
+
+
 def test_within_counts_clock_time_up_to_the_due_instant(monday_afternoon: HandoffApp) -> None:
     # early is due 18 clock hours from now, late 22.
     assert [r["lead"] for r in sla_due(monday_afternoon, timedelta(hours=18))] == ["early"]
