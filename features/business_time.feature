@@ -62,6 +62,18 @@ Feature: Business time: when a handoff must be decided
       Then the decision is due on Friday 27 November 2026 at 13:00, Chicago time
       And that is 2026-11-27 at 19:00 UTC
 
+  Rule: The public holidays of the agreement's state or region do not count either
+    Many days off are a state's or a region's, not the country's: California's Cesar
+    Chavez Day, Bavaria's Epiphany. With `country_holidays = "US-CA"` (the country, then
+    its region as the holidays calendar names it) the region's public holidays do not
+    count, beside the country's.
+
+    Example: Cesar Chavez Day in California
+      Given the agreement follows the public holidays of "US-CA"
+      When a lead is handed on Monday 30 March 2026 at 11:00
+      Then the decision is due on Wednesday 1 April 2026 at 11:00, Chicago time
+      And that is 2026-04-01 at 16:00 UTC
+
   Rule: Opening hours follow the local clock across daylight saving time
     On 8 March 2026 Chicago moves from UTC-6 to UTC-5. The office still opens at 09:00
     on the wall clock, so the due instant keeps its local time and its UTC time moves.

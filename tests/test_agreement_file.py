@@ -283,6 +283,25 @@ def test_an_unknown_country_code_for_public_holidays_is_refused(code: str) -> No
     assert message == f"calendar.country_holidays: unknown country code {code!r}"
 
 
+def test_a_regions_public_holidays_are_named_after_its_country() -> None:
+    terms = parse_agreement(agreement_toml(AGREEMENT, {"calendar.country_holidays": '"DE-BY"'}))
+    # Epiphany, 6 January, is a public holiday in Bavaria, not in all of Germany.
+    assert not terms.calendar.is_business_day(date(2026, 1, 6))
+    germany = parse_agreement(agreement_toml(AGREEMENT, {"calendar.country_holidays": '"DE"'}))
+    assert germany.calendar.is_business_day(date(2026, 1, 6))
+
+
+@pytest.mark.parametrize(("code", "said"), [
+    ("US-XX", "unknown region 'XX' of US (one of AK, AL, "),
+    ("US-", "unknown region '' of US (one of AK, AL, "),
+    ("XX-CA", "unknown country code 'XX'"),
+    ("IS-1", "IS has no regions with holidays of their own"),
+])
+def test_an_unknown_region_for_public_holidays_is_refused(code: str, said: str) -> None:
+    message = refused({"calendar.country_holidays": f'"{code}"'})
+    assert message.startswith(f"calendar.country_holidays: {said}"), message
+
+
 @pytest.mark.parametrize("workdays", ['["monday"]', "[]", '["mon", "sat", "funday"]'])
 def test_workdays_must_be_named_by_their_three_letters(workdays: str) -> None:
     message = refused({"calendar.workdays": workdays})

@@ -20,7 +20,7 @@ from handoff.domain.agreement import (
     check_restatement,
 )
 from handoff.domain.bounds import MAX_COUNT, check_day, check_entry_actor, check_text, day_from_text
-from handoff.domain.business_time import END_OF_DAY, WEEKDAYS, time_of_day
+from handoff.domain.business_time import END_OF_DAY, WEEKDAYS, public_holidays, time_of_day
 from handoff.domain.errors import InvalidAgreement, InvalidInput
 
 _SCHEMA: dict[str, Any] = {
@@ -278,10 +278,10 @@ def _calendar(section: dict[str, Any]) -> dict[str, Any]:
         out["holidays"] = sorted({_holiday(item) for item in section["holidays"]})
     if "country_holidays" in section:
         code = section["country_holidays"]
-        import holidays  # slow to load: only when an agreement names a country
-
-        if code not in holidays.list_supported_countries():
-            raise _fail("calendar.country_holidays", f"unknown country code {code!r}")
+        try:
+            public_holidays(code)  # the package loads slowly: only when an agreement names one
+        except ValueError as error:
+            raise _fail("calendar.country_holidays", str(error)) from None
         out["country_holidays"] = code
     return out
 

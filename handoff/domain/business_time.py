@@ -21,6 +21,22 @@ _SEARCH_LIMIT_DAYS = 3 * 366  # a calendar with no opening in three years is bro
 _OneDay = timedelta(days=1)
 
 
+def public_holidays(code: str) -> Any:
+    """The public holidays of a country (`US`) or of a region of it as well (`US-CA`: the
+    country, then the region as the `holidays` package names it). Raises ValueError naming
+    a country or region it does not know."""
+    import holidays  # imported on first use: it is slow to load and most commands skip it
+
+    country, dash, region = code.partition("-")
+    regions = holidays.list_supported_countries().get(country)
+    if regions is None:
+        raise ValueError(f"unknown country code {country!r}")
+    if dash and region not in regions:
+        raise ValueError(f"unknown region {region!r} of {country} (one of {', '.join(regions)})"
+                         if regions else f"{country} has no regions with holidays of their own")
+    return holidays.country_holidays(country, subdiv=region or None)
+
+
 def time_of_day(text: str, closing: bool = False) -> time | None:
     """A time of day as an agreement writes it ("HH:MM"); a closing hour may be
     END_OF_DAY, read as None. Raises ValueError for anything else."""
@@ -45,9 +61,7 @@ class BusinessCalendar:
     def _country(self) -> Any:
         if self.country_holidays is None:
             return None
-        import holidays  # imported on first use: it is slow to load and most commands skip it
-
-        return holidays.country_holidays(self.country_holidays)
+        return public_holidays(self.country_holidays)
 
     def is_business_day(self, day: date) -> bool:
         if day.weekday() not in self.workdays or day in self.holidays:

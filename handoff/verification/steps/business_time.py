@@ -78,7 +78,7 @@ def _(calendar_changes: Changes, day: str) -> Changes:
 
 
 @given(
-    parsers.re(r'the agreement follows the public holidays of "(?P<country>\w+)"'),
+    parsers.re(r'the agreement follows the public holidays of "(?P<country>[\w-]+)"'),
     target_fixture="calendar_changes",
 )
 def _(calendar_changes: Changes, country: str) -> Changes:
