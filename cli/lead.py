@@ -163,9 +163,16 @@ def lose(obj: Any, key: str, reason: str, at: str | None,
 @click.pass_obj
 def show(obj: Any, key: str, as_of: str | None, fmt: str) -> None:
     """The lead's state, source, owner and the instant of each stage."""
+    from handoff.sla import handoff_standing
+
     app = obj.app
-    found = app.lead(key)
-    summary = lead_summary(found, None if as_of is None else app.as_of(as_of))
+    instant = None if as_of is None else app.as_of(as_of)
+    summary = lead_summary(app.lead(key), instant)
+    # How its latest handoff stands, beside how many it had (as `lead list` says it).
+    items = list(summary.items())
+    after = [name for name, _ in items].index("handoffs") + 1
+    summary = dict(items[:after] + list(handoff_standing(app, key, summary["handed_at"],
+                                                         instant).items()) + items[after:])
     if fmt == "json":
         print_json(summary)
         return

@@ -13,11 +13,12 @@ from handoff.domain.agreement import AgreementRegister
 from handoff.domain.bounds import check_text
 from handoff.domain.business_time import BusinessCalendar
 from handoff.domain.service_level import OVERDUE, window_used
+from handoff.domain.steps import lead_id
 from handoff.instants import iso
 from handoff.projections import projected
 from handoff.projections.due import KnownVersion
 from handoff.projections.instants import from_micros, micros
-from handoff.projections.report_as_of import Scope, breaches, pending
+from handoff.projections.report_as_of import Scope, breaches, handoff_of_lead, pending
 
 # A breach's status: overdue (undecided past its due instant, service_level.OVERDUE) or this.
 DECIDED_LATE = "decided late"
@@ -65,6 +66,24 @@ def sla_breaches(
             }
         )
     return found
+
+
+def handoff_standing(
+    app: HandoffApp, key: str, handed_at: str | None, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """How the lead's latest handoff (made at `handed_at`, as the lead shows it as of
+    `as_of`, default now) stands then, as `lead list` says it: `due_at`, and `handoff` its
+    outcome (in_time, late, pending, overdue); both null for a lead never handed, or whose
+    latest handoff was made under no agreement."""
+    if handed_at is None:
+        return {"due_at": None, "handoff": None}
+    with projected(app) as conn:
+        as_of = as_of or app.clock()
+        found = handoff_of_lead(conn, scope_at(app.agreement_register(), as_of, None),
+                                lead_id(key).hex, micros(datetime.fromisoformat(handed_at)))
+    if found is None:
+        return {"due_at": None, "handoff": None}
+    return {"due_at": iso(from_micros(found["due_us"])), "handoff": found["outcome"]}
 
 
 def _versions(register: AgreementRegister) -> dict[int, KnownVersion]:

@@ -64,6 +64,51 @@ def test_show_as_of_an_earlier_instant_replays_what_was_recorded_then(handoff: H
     assert before["qualified_at"] is None
 
 
+def handed_monday(h: Handoff, key: str) -> None:
+    """Handed to sam on Monday 2 March 2026 at 11:00 in Chicago: 8 business hours (09:00 to
+    17:00, Monday to Friday) later is Tuesday at 11:00 CST, 17:00 UTC."""
+    h.ok("lead", "capture", key, "--source", "web", "--at", "2026-03-02T09:00")
+    h.ok("lead", "qualify", key, "--at", "2026-03-02T10:00")
+    h.ok("lead", "handoff", key, "--owner", "sam", "--at", "2026-03-02T11:00")
+
+
+def test_show_says_when_the_latest_handoff_is_due_and_how_it_stands(signed: Handoff) -> None:
+    """A sales rep asks of one lead what `lead list` says of each: its latest handoff's due
+    instant, and whether it was decided in time, late, or is pending or overdue now."""
+    for key in ("early", "late", "waiting", "new"):
+        if key != "new":
+            handed_monday(signed, key)
+        else:
+            signed.ok("lead", "capture", key, "--source", "web", "--at", "2026-03-02T09:00")
+    signed.ok("lead", "accept", "early", "--at", "2026-03-02T15:30", actor="sam")
+    signed.ok("lead", "reject", "late", "--reason", "no budget", "--at", "2026-03-04T09:00",
+              actor="sam")
+    standing = {key: (shown["due_at"], shown["handoff"]) for key in ("early", "late", "waiting")
+                for shown in (signed.json("lead", "show", key),)}
+    assert standing == {
+        "early": ("2026-03-03T17:00:00Z", "in_time"),
+        "late": ("2026-03-03T17:00:00Z", "late"),
+        "waiting": ("2026-03-03T17:00:00Z", "overdue"),  # undecided, and it is November now
+    }
+    new = signed.json("lead", "show", "new")
+    assert (new["due_at"], new["handoff"]) == (None, None)  # never handed
+    table = signed.ok("lead", "show", "waiting")
+    assert "2026-03-03 11:00 CST" in table and "overdue" in table
+
+
+def test_show_as_of_an_earlier_instant_judges_the_handoff_as_it_stood_then(
+    signed: Handoff,
+) -> None:
+    """As of when the handoff was recorded, before its acceptance was: undecided then, and
+    already past its due instant (the steps are dated in March, recorded now)."""
+    handed_monday(signed, "early")
+    recorded = signed.json("lead", "history", "early")[-1]["recorded_at"]
+    signed.ok("lead", "accept", "early", "--at", "2026-03-02T15:30", actor="sam")
+    before = signed.json("lead", "show", "early", "--as-of", recorded)
+    assert (before["state"], before["handoff"]) == ("handed", "overdue")
+    assert signed.json("lead", "show", "early")["handoff"] == "in_time"
+
+
 def test_a_lead_not_yet_recorded_at_the_as_of_instant_says_when_it_was(handoff: Handoff) -> None:
     """It said "unknown lead 'acme-3'" of a lead the store holds, recorded since."""
     handoff.ok("lead", "capture", "acme-3", "--source", "web", "--at", "2026-03-02T09:00Z")

@@ -306,6 +306,26 @@ def pending(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
+def handoff_of_lead(
+    conn: Connection, scope: Scope, lead_id: str, handed_us: int
+) -> dict[str, Any] | None:
+    """The lead's handoff made at `handed_us` (of two at one instant, the later entry), as
+    recorded by the as-of instant: its due_us and outcome then (in_time, late, pending,
+    overdue); None unless made under an agreement. Found by the instant (indexed), not
+    by the lead (which no index of the handoffs leads with)."""
+    scope = with_corrections(conn, scope)
+    rows = handoff_rows(scope).subquery("handoffs")
+    query = (
+        select(rows.c.due_us, _outcome(rows, scope))
+        .join_from(rows, t.lead, t.lead.c.lead_ref == rows.c.lead_ref)
+        .where(rows.c.handed_us == handed_us, t.lead.c.lead_id == lead_id)
+        .order_by(rows.c.handoff_id.desc())
+        .limit(1)
+    )
+    found = conn.execute(query).mappings().first()
+    return None if found is None else dict(found)
+
+
 def lead_rows(
     conn: Connection, scope: Scope, *, in_period: bool = False, state: str | None = None,
     owner: str | None = None, source: str | None = None, handoff: str | None = None,
