@@ -271,7 +271,16 @@ def _plan(app: HandoffApp, period: Period, on: date | None) -> dict[str, Any] | 
     return {"from": plan["period"]["from"], "to": plan["period"]["to"],
             "open_ended": plan["period"]["open_ended"],
             "to_date": actual["to"] if actual else None, "month": share is not None,
-            "rows": rows}
+            "month_label": _share_label(share, period), "rows": rows}
+
+
+def _share_label(share: dict[str, Any] | None, period: Period) -> str | None:
+    """The days the month's plan and actuals cover, when not the whole month: only those the
+    planned version is in force on (one that began or ended within the month)."""
+    if share is None or (share["from"], share["to"]) == (period.first_day.isoformat(),
+                                                         period.last_day.isoformat()):
+        return None
+    return f"{share['from']} to {share['to']}"
 
 
 def _versions(register: AgreementRegister, zone: Any) -> list[dict[str, Any]]:

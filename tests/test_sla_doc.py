@@ -355,6 +355,40 @@ def test_a_month_over_a_revision_of_the_window_names_no_single_window(
     assert "within 8 business hours" not in in_time
 
 
+def test_a_month_over_a_revision_plans_the_revisions_days_under_their_dates(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """The document plans the version in force at the month's end: from Monday 16 March, a
+    revision with the same goal and rates over the rest of 2026 (291 days). Its share and the
+    month's steps from 16 March on are those of 16 days, and say so: under "March 2026" a
+    manager would read them as the month's, which `kpi --month` counts whole."""
+    first, revised = tmp_path / "growth.toml", tmp_path / "revised.toml"
+    first.write_text(agreement_toml(AGREEMENT))
+    revised.write_text(agreement_toml(AGREEMENT, {
+        "name": '"2026 growth agreement (4 hours)"', "effective_from": "2026-03-16",
+        "sales.decide_within_hours": "4"}))
+    handoff.ok("sla", "apply", str(first))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handoff.ok("sla", "apply", str(revised))
+    handoff.ok("sla", "sign", "2", actor="sam")
+    for key, day in (("early", "2026-03-02"), ("late", "2026-03-17")):
+        handoff.ok("lead", "capture", key, "--source", "webinar", "--at", f"{day}T09:00")
+    markdown = write_revised(handoff, tmp_path / "sla.md")
+    funnel = markdown.split("## 2.")[1].split("## 3.")[0]
+    assert ("| 2026-03-16 to 2026-03-31: plan | 2026-03-16 to 2026-03-31: actual |"
+            in funnel), funnel
+    assert "March 2026: plan" not in funnel
+    # Only the lead captured on the 17th falls in those days, to date as in the month.
+    assert re.search(r"^\| Leads captured \|[^|]+\| 1 \|[^|]+\| 1 \|$", funnel, re.M), funnel
+    html = write_revised(handoff, tmp_path / "sla.html")
+    assert "<th>2026-03-16 to 2026-03-31: plan</th>" in html
+
+
+def test_a_whole_month_is_named_by_its_name(march: Handoff, tmp_path: Path) -> None:
+    funnel = write(march, tmp_path / "sla.md").split("## 2.")[1].split("## 3.")[0]
+    assert "| March 2026: plan | March 2026: actual |" in funnel, funnel
+
+
 def test_one_open_handoff_reads_in_the_singular(handoff: Handoff, tmp_path: Path) -> None:
     toml = tmp_path / "growth.toml"
     toml.write_text(agreement_toml(AGREEMENT))
