@@ -49,6 +49,9 @@ class Evidence:
     summary: str
     breakers: list[dict[str, str]] = field(default_factory=list)  # the leads that broke it
     more: int = 0  # breakers not listed
+    # The summary is the tool's own prose, a command it names quoted between backticks (set
+    # as code), unless it quotes a user's text (a restatement's reason), which reads as typed.
+    prose: bool = True
 
     @property
     def measured(self) -> bool:
@@ -83,7 +86,7 @@ def evidence_for(
             return Evidence("measured", "No restatement changed the period's figures: each "
                             "handoff is judged by the terms in force when it was recorded.")
         return Evidence("measured", " ".join(restatement_words(r, when(r["restated_at"]))
-                                             for r in kpis["restatements"]))
+                                             for r in kpis["restatements"]), prose=False)
     sla = kpis["sla"]
     within = f"within {hours:g} business hours" if hours is not None else "in time"
     if measure == "decided in time":

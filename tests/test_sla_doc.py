@@ -429,6 +429,25 @@ def test_what_the_features_quote_between_backticks_reads_as_code(
     # ... as are the commands the marks name (before `sla verify` has run on this store).
     assert "Not verified yet: run <code>handoff sla verify</code>." in html
     assert "Not verified yet: run <code>handoff sla verify</code>." in page
+    # ... in the honoured mark too, where a clause has no measure behind it.
+    assert "are checked by <code>sla verify</code>." in html
+    assert "are checked by <code>sla verify</code>." in page
+    assert "`sla verify`" not in html and "`sla verify`" not in page
+
+
+def test_a_restatements_reason_in_the_honoured_mark_reads_as_typed(
+    march: Handoff, tmp_path: Path
+) -> None:
+    revision = tmp_path / "revision.toml"
+    revision.write_text(agreement_toml(AGREEMENT, {"sales.decide_within_hours": "40"}))
+    march.ok("sla", "apply", str(revision))
+    why = "the `fair` closed the office"
+    march.ok("sla", "sign", "2", "--restate", "--why", why, actor="sam")
+    html, page = write(march, tmp_path / "sla.html"), rendered(write(march, tmp_path / "sla.md"))
+    # The reason as both the HTML and the rendered Markdown show it: backticks and all.
+    for document in (html, page):
+        assert "\u201cthe `fair` closed the office\u201d. 1 handoff" in document
+        assert "<code>fair</code>" not in document
 
 
 def test_prose_quoting_markup_between_backticks_is_code_and_nothing_else() -> None:
