@@ -25,6 +25,7 @@ from handoff.kpi import Period, compute_kpis, decision_window, period_from_optio
 from handoff.plan import PLAN_KEYS, NoGoal, figure_words
 from handoff.report import (
     _breaches,
+    _other_versions,
     _terms,
     agreement_for_plan,
     no_agreement_hint,
@@ -98,6 +99,8 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
         "period": {"label": period.first_day.strftime("%B %Y"),
                    "from": period.first_day.isoformat(), "to": period.last_day.isoformat()},
         "terms": _terms(version),
+        "other_versions": _other_versions(register, period.first_day, period.last_day, version,
+                                          None),
         "team": version.terms.document.get("team") or {},
         "plan": _plan(app, period, on),
         "funnel_chart": funnel_chart(kpis),

@@ -285,14 +285,18 @@ def _other_versions(
     version: AppliedVersion | None,
     as_of: datetime | None,
 ) -> list[str]:
-    others: dict[int, str] = {}
+    """The versions other than `version` in force on days of [first, last], each with its
+    first day there and, when it ends before the period does, its last."""
+    others: dict[int, tuple[AppliedVersion, date, date]] = {}
     day = first
     while day <= last:
         found = register.in_force_on(day, as_of=as_of)
-        if found is not None and found is not version and found.number not in others:
-            others[found.number] = f"{found.name} (version {found.number}) from {day}"
+        if found is not None and (version is None or found.number != version.number):
+            others[found.number] = (found, others.get(found.number, (found, day))[1], day)
         day += timedelta(days=1)
-    return list(others.values())
+    return [f"{found.name} (version {found.number}) from {since}"
+            + (f" to {until}" if until < last else "")
+            for found, since, until in others.values()]
 
 
 def _cards(flow: dict[str, Any], window: float | None) -> list[dict[str, str]]:

@@ -228,6 +228,18 @@ def test_a_month_whose_agreement_begins_after_its_first_day_has_targets_for_thos
     assert "(version 2) from 2026-07-10; the targets are for those days alone." in page
 
 
+def test_a_version_ending_within_the_month_is_named_with_its_last_day(
+    march: Handoff, app: HandoffApp, clock: FakeClock, tmp_path: Path
+) -> None:
+    """In force from 10 to 20 July only: "from 2026-07-10" alone would read as in force
+    until the month's end, which the targets ("those days alone") are not."""
+    revised(app, clock, "2026-07-10", "2026-07-20", 110_000)
+    out = tmp_path / "july.html"
+    march.ok("report", "--month", "2026-07", "--out", str(out))
+    assert ("(version 2) from 2026-07-10 to 2026-07-20; the targets are for those days alone."
+            in out.read_text(encoding="utf-8"))
+
+
 def test_an_unwritable_file_is_refused_in_one_line(march: Handoff, tmp_path: Path) -> None:
     message = march.refused("report", "--month", "2026-03", "--out",
                             str(tmp_path / "missing" / "r.html"))

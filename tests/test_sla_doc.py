@@ -384,6 +384,34 @@ def test_a_month_over_a_revision_plans_the_revisions_days_under_their_dates(
     assert "<th>2026-03-16 to 2026-03-31: plan</th>" in html
 
 
+def test_a_month_over_a_revision_names_the_version_that_held_its_first_days(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """The terms shown are the revision's, in force from 16 March: the month's evidence
+    judges its first fortnight by the first version, and the document says so."""
+    first, revised = tmp_path / "growth.toml", tmp_path / "revised.toml"
+    first.write_text(agreement_toml(AGREEMENT))
+    revised.write_text(agreement_toml(AGREEMENT, {
+        "name": '"2026 growth agreement (4 hours)"', "effective_from": "2026-03-16",
+        "sales.decide_within_hours": "4"}))
+    handoff.ok("sla", "apply", str(first))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handoff.ok("sla", "apply", str(revised))
+    handoff.ok("sla", "sign", "2", actor="sam")
+    terms = write_revised(handoff, tmp_path / "sla.md").split("## 1.")[1].split("## 2.")[0]
+    assert "| Agreement | 2026 growth agreement (4 hours), version 2 |" in terms
+    assert ("Also in force during March 2026: 2026 growth agreement (version 1) from"
+            " 2026-03-01 to 2026-03-15. The evidence for the month judges each handoff by the"
+            " version that governs it.") in terms
+    assert "(version 2) from" not in terms
+    html = write_revised(handoff, tmp_path / "sla.html")
+    assert "Also in force during March 2026: 2026 growth agreement (version 1) from" in html
+
+
+def test_a_month_under_one_version_names_no_other(march: Handoff, tmp_path: Path) -> None:
+    assert "Also in force" not in write(march, tmp_path / "sla.md")
+
+
 def test_a_whole_month_is_named_by_its_name(march: Handoff, tmp_path: Path) -> None:
     funnel = write(march, tmp_path / "sla.md").split("## 2.")[1].split("## 3.")[0]
     assert "| March 2026: plan | March 2026: actual |" in funnel, funnel
