@@ -432,7 +432,9 @@ def _hours(value: Any) -> str:
     if value is None:
         return "—"
     hours = Decimal(str(value))
-    return f"{rounded(hours * 60, 0)} min" if hours < 1 else f"{rounded(hours)} h"
+    # Minutes while they round to fewer than 60: 59 minutes 40 seconds read 1.0 h, not 60 min.
+    minutes = hours * 60
+    return f"{rounded(minutes, 0)} min" if minutes < Decimal("59.5") else f"{rounded(hours)} h"
 
 
 def render_review(review: dict[str, Any]) -> str:

@@ -136,6 +136,20 @@ def test_the_reviews_breaches_say_what_their_business_hours_measure(
     assert "from the handoff to its decision" not in breaches
 
 
+def test_a_breach_just_under_an_hour_past_due_reads_in_hours_once_it_rounds_to_one(
+    march: Handoff, app: HandoffApp, clock: FakeClock, tmp_path: Path
+) -> None:
+    """CORE-3, handed on Wednesday at 10:00, due on Thursday at 10:00: accepted at 10:59:40,
+    0.9944 business hours past due, read "60 min"; at 10:59:20, 59.33 minutes, "59 min"."""
+    step(app, clock, "2026-03-05T10:59:40", "CORE-3", "accepted")
+    core = review(march, tmp_path).split("Breaches of the month")[1].split("CORE-3")[1]
+    assert "<td>1.0 h</td>" in core.split("</tr>")[0], core.split("</tr>")[0]
+    march.ok("lead", "amend", "CORE-3", "4", "--at", "2026-03-05T10:59:20", "--why", "clock",
+             actor="sam")
+    core = review(march, tmp_path).split("Breaches of the month")[1].split("CORE-3")[1]
+    assert "<td>59 min</td>" in core.split("</tr>")[0], core.split("</tr>")[0]
+
+
 def test_the_review_breaks_the_month_down_by_source_and_owner(
     march: Handoff, tmp_path: Path
 ) -> None:
