@@ -61,25 +61,27 @@ Feature: The agreement between marketing and sales, version by version
       And no agreement version is recorded
 
       Examples:
-        | key                               | value               | reason                                                               |
-        | bonus                             | 5                   | bonus: unknown key                                                   |
-        | sales.bonus_per_deal              | 500                 | sales.bonus_per_deal: unknown key                                    |
-        | goal.revenue                      | "a lot"             | goal.revenue: must be a number                                       |
-        | effective_from                    | "first of January"  | effective_from: must be a date                                       |
-        | marketing.qualified_per_month     | 40.5                | marketing.qualified_per_month: must be a whole number                |
-        | calendar.workdays                 | "mon-fri"           | calendar.workdays: must be a list                                    |
-        | marketing.rates.visit_to_captured | 1.5                 | marketing.rates.visit_to_captured: must be a rate                    |
-        | sales.rates.proposal_to_won       | -0.35               | sales.rates.proposal_to_won: must be a rate                          |
-        | timezone                          | "Central Time"      | timezone: unknown time zone                                          |
-        | timezone                          | "localtime"         | timezone: unknown time zone                                          |
-        | effective_to                      | 2025-12-31          | effective_to: is before effective_from                               |
-        | calendar.hours                    | ["17:00", "09:00"]  | calendar.hours: must be increasing                                   |
-        | calendar.hours                    | ["09:00", "09:00"]  | calendar.hours: must be increasing                                   |
-        | sales.follow_up                   | { attempts = 2 }    | sales.follow_up.within_days: is required                             |
-        | sales.follow_up                   | { within_days = 7 } | sales.follow_up.attempts: is required                                |
-        | effective_from                    | 2026-01-01T09:00:00 | effective_from: must be a date (YYYY-MM-DD), got 2026-01-01T09:00:00 |
-        | team.sales                        | ["sam", "maria"]    | team: 'maria' is on both sides                                       |
-        | team.sales                        | []                  | team.sales: must name at least one person                            |
+        | key                               | value               | reason                                                                                                      |
+        | bonus                             | 5                   | bonus: unknown key                                                                                          |
+        | sales.bonus_per_deal              | 500                 | sales.bonus_per_deal: unknown key                                                                           |
+        | goal.revenue                      | "a lot"             | goal.revenue: must be a number                                                                              |
+        | effective_from                    | "first of January"  | effective_from: must be a date                                                                              |
+        | effective_to                      | "2026-12-31"        | effective_to: must be a date (YYYY-MM-DD), got '2026-12-31' (in quotes it is a text: write it without them) |
+        | sales.decide_within_hours         | "8"                 | sales.decide_within_hours: must be a number, got '8' (in quotes it is a text: write it without them)        |
+        | marketing.qualified_per_month     | 40.5                | marketing.qualified_per_month: must be a whole number                                                       |
+        | calendar.workdays                 | "mon-fri"           | calendar.workdays: must be a list                                                                           |
+        | marketing.rates.visit_to_captured | 1.5                 | marketing.rates.visit_to_captured: must be a rate                                                           |
+        | sales.rates.proposal_to_won       | -0.35               | sales.rates.proposal_to_won: must be a rate                                                                 |
+        | timezone                          | "Central Time"      | timezone: unknown time zone                                                                                 |
+        | timezone                          | "localtime"         | timezone: unknown time zone                                                                                 |
+        | effective_to                      | 2025-12-31          | effective_to: is before effective_from                                                                      |
+        | calendar.hours                    | ["17:00", "09:00"]  | calendar.hours: must be increasing                                                                          |
+        | calendar.hours                    | ["09:00", "09:00"]  | calendar.hours: must be increasing                                                                          |
+        | sales.follow_up                   | { attempts = 2 }    | sales.follow_up.within_days: is required                                                                    |
+        | sales.follow_up                   | { within_days = 7 } | sales.follow_up.attempts: is required                                                                       |
+        | effective_from                    | 2026-01-01T09:00:00 | effective_from: must be a date (YYYY-MM-DD), got 2026-01-01T09:00:00                                        |
+        | team.sales                        | ["sam", "maria"]    | team: 'maria' is on both sides                                                                              |
+        | team.sales                        | []                  | team.sales: must name at least one person                                                                   |
 
     Example: An agreement without a decision window is refused
       When Maria applies the agreement without sales.decide_within_hours

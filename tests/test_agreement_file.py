@@ -191,6 +191,34 @@ def test_a_value_of_the_wrong_type_is_refused(key: str, value: str, reason: str)
     assert message.startswith(f"{key}: {reason}")
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("effective_from", '"2026-01-01"'),
+        ("sales.decide_within_hours", '"8"'),
+        ("goal.revenue", '"1200000.50"'),
+        ("marketing.qualified_per_month", '"40"'),
+        ("team.sales", '"[\\"sam\\"]"'),
+    ],
+)
+def test_a_value_right_but_for_its_quotes_is_refused_saying_to_drop_them(
+    key: str, value: str
+) -> None:
+    """`effective_to = "2026-06-30"` read "must be a date (YYYY-MM-DD), got '2026-06-30'":
+    a manager saw a date refused as not a date."""
+    assert refused({key: value}).endswith(" (in quotes it is a text: write it without them)")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("effective_from", '"first of January"'), ("goal.revenue", '"1,200,000"'),
+     ("marketing.qualified_per_month", '"40.5"'), ("sales.decide_within_hours", '"inf"'),
+     ("name", "2026")],
+)
+def test_a_value_wrong_without_its_quotes_too_gets_no_such_advice(key: str, value: str) -> None:
+    assert "in quotes" not in refused({key: value})
+
+
 @pytest.mark.parametrize("value", ["1.01", "2", "-0.1", "0"])
 @pytest.mark.parametrize(
     "rate", ["marketing.rates.captured_to_qualified", "sales.rates.proposal_to_won"]

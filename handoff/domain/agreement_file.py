@@ -144,7 +144,21 @@ def _check_shape(node: dict[str, Any], schema: dict[str, Any], prefix: str) -> N
                 raise _fail(path, "must be a table")
             _check_shape(value, expected, prefix=f"{path}.")
         elif not _is_type(value, expected):
-            raise _fail(path, f"must be {_TYPE_WORDS[expected]}, got {_as_written(value)}")
+            raise _fail(path, f"must be {_TYPE_WORDS[expected]}, got {_as_written(value)}"
+                        + _unquote_hint(value, expected))
+
+
+def _unquote_hint(value: Any, expected: type) -> str:
+    """What to do when the value is right but for its quotes (`"2026-06-30"`, `"8"`): the
+    message would otherwise read "must be a date (YYYY-MM-DD), got '2026-06-30'"."""
+    if not isinstance(value, str) or expected is str:
+        return ""
+    try:
+        unquoted = tomllib.loads(f"value = {value}", parse_float=Decimal)["value"]
+    except tomllib.TOMLDecodeError:
+        return ""
+    return " (in quotes it is a text: write it without them)" if _is_type(
+        unquoted, expected) else ""
 
 
 def _as_written(value: Any) -> str:
