@@ -103,6 +103,7 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
                                           None),
         "team": version.terms.document.get("team") or {},
         "plan": _plan(app, period, on),
+        "no_plan": _no_plan_words(version),
         "funnel_chart": funnel_chart(kpis),
         "versions": _versions(register, zone),
         "verification": _run(last_run, zone),
@@ -275,6 +276,18 @@ def _plan(app: HandoffApp, period: Period, on: date | None) -> dict[str, Any] | 
             "open_ended": plan["period"]["open_ended"],
             "to_date": actual["to"] if actual else None, "month": share is not None,
             "month_label": _share_label(share, period), "rows": rows}
+
+
+def _no_plan_words(version: AppliedVersion) -> str:
+    """Why there is no funnel, when there is none: the plan needs the goal's two figures."""
+    revenue, average_deal = version.terms.goal("revenue"), version.terms.goal("average_deal")
+    if revenue is not None and average_deal is None:
+        return ("The agreement states a revenue goal but no average deal (`[goal] average_deal`),"
+                " so the deals to win, and the funnel behind them, cannot be planned.")
+    if revenue is None and average_deal is not None:
+        return ("The agreement states an average deal but no revenue goal (`[goal] revenue`),"
+                " so there is no funnel to plan.")
+    return "The agreement states no revenue goal, so there is no funnel to plan."
 
 
 def _share_label(share: dict[str, Any] | None, period: Period) -> str | None:

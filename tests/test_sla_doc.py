@@ -417,6 +417,31 @@ def test_a_whole_month_is_named_by_its_name(march: Handoff, tmp_path: Path) -> N
     assert "| March 2026: plan | March 2026: actual |" in funnel, funnel
 
 
+@pytest.mark.parametrize(
+    ("dropped", "words"),
+    [
+        ("goal.average_deal", "The agreement states a revenue goal but no average deal"
+                              " (`[goal] average_deal`), so the deals to win"),
+        ("goal.revenue", "The agreement states an average deal but no revenue goal"
+                         " (`[goal] revenue`), so there is no funnel to plan."),
+        ("goal", "The agreement states no revenue goal, so there is no funnel to plan."),
+    ],
+)
+def test_a_goal_without_its_two_figures_says_which_one_the_plan_lacks(
+    handoff: Handoff, tmp_path: Path, dropped: str, words: str
+) -> None:
+    """A goal of 1,200,000 without an average deal read "The agreement states no revenue
+    goal", beside the terms listing that very goal."""
+    toml = tmp_path / "growth.toml"
+    toml.write_text(agreement_toml(AGREEMENT, {dropped: None}))
+    handoff.ok("sla", "apply", str(toml))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    funnel = write(handoff, tmp_path / "sla.md").split("## 2.")[1].split("## 3.")[0]
+    assert words in funnel, funnel
+    html = write(handoff, tmp_path / "sla.html")
+    assert words.replace("`", "<code>", 1).replace("`", "</code>", 1) in html
+
+
 def test_one_open_handoff_reads_in_the_singular(handoff: Handoff, tmp_path: Path) -> None:
     toml = tmp_path / "growth.toml"
     toml.write_text(agreement_toml(AGREEMENT))
