@@ -342,8 +342,9 @@ def targets(register: AgreementRegister, period: Period, as_of: datetime) -> dic
     """The agreement's targets for the period, for the same names: each version's for the
     days it is in force on (features/plan.feature).
 
-    Counts and revenue come from each version's reverse funnel (as `handoff plan`
-    computes it) on its revenue goal prorated to its days in the period, summed;
+    Revenue is each version's goal prorated to its days in the period, summed; counts
+    come from the reverse funnel (as `handoff plan` computes it) on that share, for the
+    versions that give an average deal to plan it in;
     `qualified` is marketing's own promise, qualified_per_month prorated by days, for the
     days of a version that states it. A rate is the mean of the versions' rates,
     weighted by their days. Only days some version is in force on count: a period
@@ -371,11 +372,13 @@ def targets(register: AgreementRegister, period: Period, as_of: datetime) -> dic
             qualified.extend(Fraction(per_month * count, _days_in_month(month))
                              for month, count in months.items())
         revenue, average_deal = terms.goal("revenue"), terms.goal("average_deal")
-        if revenue is None or average_deal is None:
+        if revenue is None:
             continue
         first, last, _ = plan_period(terms)
         share = Fraction(revenue) * in_force[number] / ((last - first).days + 1)
         goals.append(share)
+        if average_deal is None:  # a goal, but no deals to plan it in: no funnel
+            continue
         funnel = reverse_funnel(share, average_deal, terms.rate)
         for stage in FUNNEL_STAGES:
             result[stage] = (result[stage] or 0) + funnel.counts[stage]

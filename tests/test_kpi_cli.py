@@ -368,6 +368,24 @@ def test_targets_count_only_the_days_an_agreement_is_in_force(
     assert whole_june["revenue_won"] == round(1_200_000 * 30 / 181, 2)
 
 
+def test_a_revenue_goal_without_an_average_deal_is_still_the_revenue_target(
+    store: str, tmp_path: Path
+) -> None:
+    """No average deal, no deals to plan: the counts have no target, yet the goal is one.
+    1,200,000 over H1's 181 days, for March's 31: 205,524.86 (it read null)."""
+    cli = Handoff(store)
+    agreement = tmp_path / "h1.toml"
+    agreement.write_text(
+        'name = "H1"\neffective_from = 2026-01-01\neffective_to = 2026-06-30\n'
+        'timezone = "America/Chicago"\n[goal]\nrevenue = 1200000\n'
+        "[sales]\ndecide_within_hours = 8\n"
+    )
+    cli.ok("sla", "apply", str(agreement))
+    targets = cli.json("kpi", "--month", "2026-03")["targets"]
+    assert targets["revenue_won"] == 205524.86
+    assert (targets["won"], targets["proposal"], targets["captured"]) == (None, None, None)
+
+
 def test_a_period_over_a_revision_has_each_versions_targets_for_its_days(
     store: str, tmp_path: Path
 ) -> None:
