@@ -180,12 +180,16 @@ def history_records(versions: list[AgreementVersion]) -> list[dict[str, Any]]:
     """Every version with what changed (`changes`: `before`/`after` null when a term was
     added or dropped) from the terms it revises (`compared_with`, null for the first;
     `agreement.revised_by`): of the versions in force before it, the one in force on its
-    first day, else the last; never a proposal that did not come into force."""
+    first day, else the last; never a proposal that did not come into force. A proposal is
+    compared with the versions in force when it was proposed, as `sla check` showed its
+    proposer: one overtaken since did not propose changes to the version overtaking it."""
     records = []
     applied: list[AppliedVersion] = []
     for version in versions:
         record = version_record(version)
-        revised = revised_by(applied, version.terms)
+        known = applied if isinstance(version, AppliedVersion) else [
+            v for v in applied if v.applied_at <= version.proposed_at]
+        revised = revised_by(known, version.terms)
         record["compared_with"] = None if revised is None else revised.number
         record["changes"] = [
             {"key": c.key, "before": c.before, "after": c.after}

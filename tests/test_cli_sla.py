@@ -346,6 +346,27 @@ def test_history_compares_each_version_with_the_terms_it_replaces(
         "sla", "history")
 
 
+def test_history_compares_an_overtaken_proposal_with_the_terms_it_was_proposed_against(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Against the 8 hours in force, Sam proposes 7 and Maria 6; Li signs Sam's, and
+    Maria's proposal is overtaken. She proposed 8 -> 6, as `sla check` showed her; the
+    history read 7 -> 6, against a version that came into force after she proposed."""
+    handoff.ok("sla", "apply", agreement(tmp_path, TEAM))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handoff.ok("sla", "apply", agreement(tmp_path, TEAM.replace("= 8", "= 7"), "seven.toml"),
+               actor="sam")
+    handoff.ok("sla", "apply", agreement(tmp_path, TEAM.replace("= 8", "= 6"), "six.toml"))
+    handoff.ok("sla", "sign", "2", actor="li")
+    second, third = handoff.json("sla", "history")[1:]
+    assert third["status"] == "overtaken by version 2"
+    assert third["compared_with"] == 1
+    assert third["changes"] == [{"key": "sales.decide_within_hours", "before": "8", "after": "6"}]
+    assert second["compared_with"] == 1  # in force: what it changed from version 1, as before
+    assert "version 3 changes from version 1: sales.decide_within_hours: 8 -> 6" in handoff.ok(
+        "sla", "history")
+
+
 def test_history_compares_a_revision_of_earlier_days_with_the_version_it_revises(
     handoff: Handoff, tmp_path: Path
 ) -> None:
