@@ -319,6 +319,15 @@ def test_a_regions_public_holidays_are_named_after_its_country() -> None:
     assert germany.calendar.is_business_day(date(2026, 1, 6))
 
 
+@pytest.mark.parametrize(("written", "code"), [("USA", "US"), ("DEU-BY", "DE-BY"), ("US", "US")])
+def test_a_country_is_written_one_way_whatever_its_alias(written: str, code: str) -> None:
+    """`USA` is the holidays package's alias of `US`: the same holidays, so the same terms
+    (`sla check` showed `US -> USA` as a change)."""
+    terms = parse_agreement(agreement_toml(AGREEMENT,
+                                           {"calendar.country_holidays": f'"{written}"'}))
+    assert terms.document["calendar"]["country_holidays"] == code
+
+
 @pytest.mark.parametrize(("code", "said"), [
     ("US-XX", "unknown region 'XX' of US (one of AK, AL, "),
     ("US-", "unknown region '' of US (one of AK, AL, "),

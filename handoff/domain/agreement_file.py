@@ -291,12 +291,13 @@ def _calendar(section: dict[str, Any]) -> dict[str, Any]:
     if "holidays" in section:
         out["holidays"] = sorted({_holiday(item) for item in section["holidays"]})
     if "country_holidays" in section:
-        code = section["country_holidays"]
-        try:
-            public_holidays(code)  # the package loads slowly: only when an agreement names one
+        try:  # the package loads slowly: only when an agreement names a country
+            days = public_holidays(section["country_holidays"])
         except ValueError as error:
             raise _fail("calendar.country_holidays", str(error)) from None
-        out["country_holidays"] = code
+        # Written one way (`USA` is the package's alias of `US`): the same days written
+        # otherwise would read as changed terms.
+        out["country_holidays"] = f"{days.country}-{days.subdiv}" if days.subdiv else days.country
     return out
 
 
