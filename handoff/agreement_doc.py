@@ -25,6 +25,7 @@ from handoff.kpi import Period, compute_kpis, decision_window, period_from_optio
 from handoff.plan import PLAN_KEYS, NoGoal, figure_words
 from handoff.report import (
     _breaches,
+    _missed_follow_ups,
     _other_versions,
     _terms,
     agreement_for_plan,
@@ -78,11 +79,13 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
     zone = version.terms.timezone
     kpis = compute_kpis(app, period, basis="flow")
     breaches = _breaches(app, period, None)
+    follow_up = kpis.get("follow_up")
+    missed = _missed_follow_ups(app, period, None) if follow_up and follow_up["missed"] else []
     hours = decision_window(register, period)
     last_run = app.verification_log().last
     with features_folder() as folder:
         protocol = read_protocol(folder)
-    areas = [_area(area, last_run, zone, kpis, breaches, hours) for area in protocol]
+    areas = [_area(area, last_run, zone, kpis, breaches, missed, hours) for area in protocol]
     months = trend_months(app, period, None)
     sla_charts = [trend_chart(months, "compliance"), response_chart(app, period, None)]
     for clause in (c for area in areas for c in area["clauses"]):
@@ -205,6 +208,7 @@ def _area(
     zone: Any,
     kpis: dict[str, Any],
     breaches: list[dict[str, str]],
+    missed: list[dict[str, str]],
     hours: float | None,
 ) -> dict[str, Any]:
     return {
@@ -219,7 +223,8 @@ def _area(
                 "examples": clause.examples,
                 "verified": _verified(area, clause, run, zone),
                 "honoured": evidence_for(measure_for(area.feature, clause.name), kpis,
-                                         breaches, hours, partial(_local_iso, zone=zone)),
+                                         breaches, hours, partial(_local_iso, zone=zone),
+                                         missed),
                 "measure": measure_for(area.feature, clause.name),
                 "charts": [],
             }

@@ -5,6 +5,8 @@ words of the clause's name (the first match wins, "" matches any clause of the f
 
 - the handoff SLA's figures (`kpi.compute_kpis`) and the handoffs that broke it
   (`report`'s breaches of the period, from `sla.sla_breaches`);
+- the follow-up's figures and the accepted leads that missed it
+  (`follow_up.missed_follow_ups`), and speed to lead's figures;
 - "enforced": the application refuses any step against the clause, so every step
   recorded in the period kept it (the count of those steps is the evidence);
 - the restatements that changed the period's figures (`kpi`'s `restatements`);
@@ -47,8 +49,11 @@ class Evidence:
 
     mark: str  # honoured | not honoured | enforced | measured | no measure | nothing to measure
     summary: str
-    breakers: list[dict[str, str]] = field(default_factory=list)  # the leads that broke it
+    # The leads that broke it: handoffs (`sla.sla_breaches`), or acceptances that missed
+    # their follow-up (`follow_up.missed_follow_ups`), as `breaking` says.
+    breakers: list[dict[str, str]] = field(default_factory=list)
     more: int = 0  # breakers not listed
+    breaking: str = "handoffs"  # or "follow-ups"
     # The summary is the tool's own prose, a command it names quoted between backticks (set
     # as code), unless it quotes a user's text (a restatement's reason), which reads as typed.
     prose: bool = True
@@ -68,9 +73,10 @@ def measure_for(feature: str, clause: str) -> str | None:
 def evidence_for(
     measure: str | None, kpis: dict[str, Any], breaches: list[dict[str, str]],
     hours: float | None, when: Callable[[str], str] = str,
+    missed: list[dict[str, str]] | None = None,
 ) -> Evidence:
-    """The evidence behind one measure, from the period's flow KPIs and breaches (`when`:
-    an ISO-8601 instant as people read it)."""
+    """The evidence behind one measure, from the period's flow KPIs, breaches and missed
+    follow-ups (`when`: an ISO-8601 instant as people read it)."""
     if measure is None:
         return Evidence("no measure", "No measure stands behind this clause: its examples "
                         "define how the figures are computed, and are checked by `sla verify`.")
@@ -80,7 +86,7 @@ def evidence_for(
         return Evidence("enforced", f"The period's flow KPIs count {steps:,} steps; the tool "
                         "refuses any step against this clause, so none broke it.")
     if measure in ("follow-up", "speed to lead"):
-        return _follow_up_evidence(measure, kpis)
+        return _follow_up_evidence(measure, kpis, missed or [])
     if measure == "restatements":
         if not kpis["restatements"]:
             return Evidence("measured", "No restatement changed the period's figures: each "
@@ -112,7 +118,9 @@ def evidence_for(
     raise ValueError(f"unknown measure {measure!r}")
 
 
-def _follow_up_evidence(measure: str, kpis: dict[str, Any]) -> Evidence:
+def _follow_up_evidence(
+    measure: str, kpis: dict[str, Any], missed: list[dict[str, str]]
+) -> Evidence:
     if measure == "speed to lead":
         speed = kpis["speed_to_lead"]
         if not speed["contacted"]:
@@ -134,6 +142,7 @@ def _follow_up_evidence(measure: str, kpis: dict[str, Any]) -> Evidence:
         f"{follow_up['met']:,} of {judged:,} accepted leads got the agreed follow-up "
         f"({_percent(follow_up['compliance'])}); {follow_up['missed']:,} missed it, "
         f"{follow_up['pending']:,} still within their window.",
+        missed[:_BREAKERS_SHOWN], max(0, len(missed) - _BREAKERS_SHOWN), breaking="follow-ups",
     )
 
 

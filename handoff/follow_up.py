@@ -22,6 +22,7 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
+from handoff import eventstore
 from handoff.application import HandoffApp
 from handoff.domain import service_level
 from handoff.domain.agreement import AgreementRegister
@@ -90,6 +91,44 @@ def follow_up_and_speed(
         "p90_hours": ordered[math.ceil(0.9 * len(ordered)) - 1] if ordered else None,
     }
     return result
+
+
+def missed_follow_ups(
+    app: HandoffApp, register: AgreementRegister, start: datetime, end: datetime,
+    as_of: datetime,
+) -> list[dict[str, Any]]:
+    """The acceptances of [start, end) (flow) whose follow-up was missed as known at `as_of`,
+    in the order accepted, each judged as `follow_up_and_speed` judges it: the lead's key and
+    owner (of its latest handoff), `accepted_us`, `window_end_us` (when its window closed),
+    `made` (the contacts it got in the window) and `asked` (the attempts asked)."""
+    start_us, end_us, as_of_us = micros(start), micros(end), micros(as_of)
+    versions = [KnownVersion(v.number, micros(v.applied_at), v.terms, v.restates)
+                for v in register.known_at(as_of)]
+    missed: list[dict[str, Any]] = []
+    with reading_projected(app, eventstore.last_notification_id(app)) as reader:
+        table = _events_known(reader, as_of_us)
+        lives = _lives(reader, table, True, "flow", start_us, end_us, as_of_us)
+        for lead, events in lives.items():
+            for name, at, recorded_us in events:
+                if name != "accepted" or not start_us <= at < end_us:
+                    continue
+                if _follow_up(versions, events, at, recorded_us, as_of_us) != service_level.MISSED:
+                    continue
+                version = _judging(versions, at, recorded_us)
+                assert version is not None and version.terms.follow_up is not None
+                asked, within_days = version.terms.follow_up
+                made, window_end = service_level.follow_up_attempts(
+                    at, [when for step, when, _ in events if step == "contacted"], within_days,
+                    as_of_us, version.terms.timezone)
+                missed.append({"lead_ref": lead, "accepted_us": at, "window_end_us": window_end,
+                               "made": made, "asked": asked})
+        refs = sorted({m["lead_ref"] for m in missed})
+        named = {ref: (key, owner) for ref, key, owner in reader.rows(
+            "SELECT lead_ref, key, owner FROM read_lead WHERE lead_ref IN"
+            f" ({', '.join('{0}' for _ in refs)})", *refs)} if refs else {}
+    for found in missed:
+        found["lead"], found["owner"] = named[found.pop("lead_ref")]
+    return sorted(missed, key=lambda m: m["accepted_us"])
 
 
 def _first_contacts(

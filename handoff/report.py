@@ -32,6 +32,7 @@ from handoff.kpi import (
     rate_marks,
 )
 from handoff.plan import STAGES, plan_for
+from handoff.projections.instants import from_micros
 from handoff.sla import sla_breaches
 from handoff.views import restatement_words, version_record
 from handoff.words import counted, money, percent, rounded, whole
@@ -221,6 +222,26 @@ def _breaches(app: HandoffApp, period: Period, as_of: datetime | None) -> list[d
             "hours": _hours(row["hours_past_due"]),
         }
         for row in sla_breaches(app, as_of, period=period)
+    ]
+
+
+def _missed_follow_ups(
+    app: HandoffApp, period: Period, as_of: datetime | None
+) -> list[dict[str, str]]:
+    """The period's acceptances whose follow-up was missed, as people read them."""
+    from handoff.follow_up import missed_follow_ups
+
+    zone = period.timezone
+    return [
+        {
+            "lead": found["lead"],
+            "owner": found["owner"],
+            "accepted": _local(iso(from_micros(found["accepted_us"])), zone),
+            "window_end": _local(iso(from_micros(found["window_end_us"])), zone),
+            "attempts": f"{found['made']} of {found['asked']} attempts",
+        }
+        for found in missed_follow_ups(app, app.agreement_register(), period.start,
+                                       period.end, as_of or app.clock())
     ]
 
 

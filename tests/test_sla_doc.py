@@ -63,6 +63,37 @@ def clause_section(markdown: str, name: str) -> str:
     return found.group(1)
 
 
+def test_the_follow_up_clause_names_the_accepted_leads_that_missed_it(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Two attempts within 7 days of the acceptance: "called", accepted on Monday 2 March at
+    11:00 and called twice that week, met it; "cold", accepted at 11:00 too and called once,
+    missed it when its week closed on Monday 9 March at 11:00 (CDT since the 8th)."""
+    toml = tmp_path / "growth.toml"
+    toml.write_text(agreement_toml(AGREEMENT, {
+        "sales.follow_up": "{ attempts = 2, within_days = 7 }"}))
+    handoff.ok("sla", "apply", str(toml))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    for key, calls in (("called", ("03", "05")), ("cold", ("04",))):
+        handoff.ok("lead", "capture", key, "--source", "webinar", "--at", "2026-03-02T09:00")
+        handoff.ok("lead", "qualify", key, "--at", "2026-03-02T09:30")
+        handoff.ok("lead", "handoff", key, "--owner", "sam", "--at", "2026-03-02T10:00")
+        handoff.ok("lead", "accept", key, "--at", "2026-03-02T11:00", actor="sam")
+        for day in calls:
+            handoff.ok("lead", "contact", key, "--at", f"2026-03-{day}T10:00", actor="sam")
+    markdown = write(handoff, tmp_path / "sla.md")
+    clause = clause_section(
+        markdown, "An accepted lead gets the agreed follow-up within the days after its acceptance")
+    assert "1 of 2 accepted leads got the agreed follow-up (50.0 %); 1 missed it" in clause
+    assert ("Missed by: cold (sam, accepted Mon 02 Mar 11:00 CST, 1 of 2 attempts by"
+            " Mon 09 Mar 11:00 CDT).") in clause, clause
+    assert "called (" not in clause
+    html = write(handoff, tmp_path / "sla.html")
+    missed = html.split("The 1 accepted lead that missed it")[1].split("</table>")[0]
+    assert "<td>cold</td>" in missed and "Mon 09 Mar 11:00 CDT" in missed
+    assert "called" not in missed
+
+
 def test_every_clause_of_the_features_is_in_the_document(march: Handoff, tmp_path: Path) -> None:
     html = write(march, tmp_path / "sla.html")
     page = rendered(write(march, tmp_path / "sla.md"))

@@ -138,14 +138,21 @@ def follow_up_outcome(
     its acceptance (in the agreement's zone), it gets `attempts` contacted events or a
     proposal; it is pending while that window is open, missed after. Instants in
     microseconds, known at `as_of`."""
-    window_end = calendar_days_later(accepted_at, within_days, zone)
-
-    def in_window(at: int) -> bool:
-        return accepted_at <= at <= min(window_end, as_of)
-
-    if sum(map(in_window, contacts)) >= attempts or any(map(in_window, proposals)):
+    made, window_end = follow_up_attempts(accepted_at, contacts, within_days, as_of, zone)
+    if made >= attempts or follow_up_attempts(accepted_at, proposals, within_days, as_of,
+                                              zone)[0]:
         return MET
     return PENDING if as_of <= window_end else MISSED
+
+
+def follow_up_attempts(
+    accepted_at: int, steps: Sequence[int], within_days: int, as_of: int, zone: ZoneInfo
+) -> tuple[int, int]:
+    """How many of `steps` (contacts, proposals) fall in the follow-up's window of an
+    acceptance, known at `as_of`; and the instant the window closes. Microseconds."""
+    window_end = calendar_days_later(accepted_at, within_days, zone)
+    last = min(window_end, as_of)
+    return sum(1 for at in steps if accepted_at <= at <= last), window_end
 
 
 def calendar_days_later(at: int, days: int, zone: ZoneInfo) -> int:
