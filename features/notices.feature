@@ -1,6 +1,7 @@
 Feature: Notices to sales before and after a breach
-  Sales promised to accept or reject every handed lead within 8 business hours
-  (09:00 to 17:00 Chicago time, Monday to Friday). A scheduled job, `handoff sla
+  Sales promises to accept or reject every handed lead within the agreement's number of
+  business hours (in the examples, the 2026 growth agreement's 8, from 09:00 to 17:00
+  Chicago time, Monday to Friday). A scheduled job, `handoff sla
   notify`, warns the sales team while there is still time to keep that promise,
   tells them when it is broken, and sums it all up each business morning.
 

@@ -1,7 +1,8 @@
 Feature: Handoff SLA compliance
-  Sales promised to accept or reject every handed lead within 8 business hours
-  (09:00 to 17:00 Chicago time, Monday to Friday). Compliance is the share of
-  judged handoffs where that promise was kept.
+  Sales promises to accept or reject every handed lead within the agreement's number of
+  business hours (in the examples, the 2026 growth agreement's 8, from 09:00 to 17:00
+  Chicago time, Monday to Friday). Compliance is the share of judged handoffs where that
+  promise was kept.
 
   Background:
     Given it is now 1 March 2026 at 08:00
