@@ -361,10 +361,9 @@ def test_the_summary_accounts_for_every_clauses_honoured_mark(
     assert sum(said.values()) == len(marks)
 
 
-def test_a_month_over_a_revision_of_the_window_names_no_single_window(
-    handoff: Handoff, tmp_path: Path
-) -> None:
-    # 8 business hours until Sunday 15 March, 4 from Monday 16 March (09:00 to 17:00).
+def revised_on_16_march(handoff: Handoff, tmp_path: Path) -> None:
+    """The growth agreement, revised from Monday 16 March to 4 business hours (signed by
+    both sides), under the name "2026 growth agreement (4 hours)"."""
     first, revised = tmp_path / "growth.toml", tmp_path / "revised.toml"
     first.write_text(agreement_toml(AGREEMENT))
     revised.write_text(agreement_toml(AGREEMENT, {
@@ -374,6 +373,13 @@ def test_a_month_over_a_revision_of_the_window_names_no_single_window(
     handoff.ok("sla", "sign", "1", actor="sam")
     handoff.ok("sla", "apply", str(revised))
     handoff.ok("sla", "sign", "2", actor="sam")
+
+
+def test_a_month_over_a_revision_of_the_window_names_no_single_window(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    # 8 business hours until Sunday 15 March, 4 from Monday 16 March (09:00 to 17:00).
+    revised_on_16_march(handoff, tmp_path)
     # Handed Monday 16 March at 10:00, due at 14:00 under the 4 hours; accepted at 16:00,
     # 6 business hours later: within 8 business hours, yet late.
     handoff.ok("lead", "capture", "slow", "--source", "webinar", "--at", "2026-03-16T09:00")
@@ -393,15 +399,7 @@ def test_a_month_over_a_revision_plans_the_revisions_days_under_their_dates(
     revision with the same goal and rates over the rest of 2026 (291 days). Its share and the
     month's steps from 16 March on are those of 16 days, and say so: under "March 2026" a
     manager would read them as the month's, which `kpi --month` counts whole."""
-    first, revised = tmp_path / "growth.toml", tmp_path / "revised.toml"
-    first.write_text(agreement_toml(AGREEMENT))
-    revised.write_text(agreement_toml(AGREEMENT, {
-        "name": '"2026 growth agreement (4 hours)"', "effective_from": "2026-03-16",
-        "sales.decide_within_hours": "4"}))
-    handoff.ok("sla", "apply", str(first))
-    handoff.ok("sla", "sign", "1", actor="sam")
-    handoff.ok("sla", "apply", str(revised))
-    handoff.ok("sla", "sign", "2", actor="sam")
+    revised_on_16_march(handoff, tmp_path)
     for key, day in (("early", "2026-03-02"), ("late", "2026-03-17")):
         handoff.ok("lead", "capture", key, "--source", "webinar", "--at", f"{day}T09:00")
     markdown = write_revised(handoff, tmp_path / "sla.md")
@@ -420,15 +418,7 @@ def test_a_month_over_a_revision_names_the_version_that_held_its_first_days(
 ) -> None:
     """The terms shown are the revision's, in force from 16 March: the month's evidence
     judges its first fortnight by the first version, and the document says so."""
-    first, revised = tmp_path / "growth.toml", tmp_path / "revised.toml"
-    first.write_text(agreement_toml(AGREEMENT))
-    revised.write_text(agreement_toml(AGREEMENT, {
-        "name": '"2026 growth agreement (4 hours)"', "effective_from": "2026-03-16",
-        "sales.decide_within_hours": "4"}))
-    handoff.ok("sla", "apply", str(first))
-    handoff.ok("sla", "sign", "1", actor="sam")
-    handoff.ok("sla", "apply", str(revised))
-    handoff.ok("sla", "sign", "2", actor="sam")
+    revised_on_16_march(handoff, tmp_path)
     terms = write_revised(handoff, tmp_path / "sla.md").split("## 1.")[1].split("## 2.")[0]
     assert "| Agreement | 2026 growth agreement (4 hours), version 2 |" in terms
     assert ("Also in force during March 2026: 2026 growth agreement (version 1) from"
