@@ -117,7 +117,13 @@ def _check_sendable(text: str, parts: SplitResult, option: str, not_a_url: str) 
 
 def _where(parts: SplitResult) -> str:
     port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme.lower()}://{parts.hostname}{port}"
+    return f"{parts.scheme.lower()}://{_host(parts.hostname or '')}{port}"
+
+
+def _host(name: str) -> str:
+    """A host as a URL writes it: an IPv6 address in brackets (`[::1]`), which without
+    them reads as part of the port (`http://::1:8080`)."""
+    return f"[{name}]" if ":" in name else name
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -194,7 +200,7 @@ class Mailbox:
         mail["Date"] = formatdate(localtime=False, usegmt=True)
         mail["Message-ID"] = f"<{message.id}@handoff>"
         mail.set_content(message.text)
-        where = f"SMTP {self.host}:{self.port}"
+        where = f"SMTP {_host(self.host)}:{self.port}"
         try:
             with self._connect() as server:
                 if self.user is not None:

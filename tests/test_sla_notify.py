@@ -38,7 +38,7 @@ from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.notices import Notice
 from handoff.notify import send_notices
-from handoff.notify_channels import Webhook
+from handoff.notify_channels import DeliveryFailed, Mailbox, Message, Webhook
 from handoff.store import locate
 from handoff.verification.world import put_in_force
 
@@ -600,6 +600,16 @@ def test_a_host_name_beyond_ascii_and_a_percent_encoded_path_are_sendable() -> N
     """http.client sends a host name in its IDNA form, and a path as written."""
     channel = Webhook("https://b\u00fccher.example/hooks/caf%C3%A9%20au%20lait")
     assert channel.label == "webhook https://b\u00fccher.example"
+
+
+def test_an_ipv6_host_is_shown_in_brackets_as_a_url_writes_it() -> None:
+    """`http://::1:8080` would read as a host `:` and a port `:1:8080`."""
+    assert Webhook("http://[::1]:8080/hooks/T0/B0/secret").label == "webhook http://[::1]:8080"
+    closed = free_port()  # unreachable all the same where the machine has no IPv6
+    mailbox = Mailbox(f"smtp://[::1]:{closed}", "sales@example.com")
+    with pytest.raises(DeliveryFailed) as failure:
+        mailbox.deliver(Message("m1", "Overdue", "Overdue: lead acme"))
+    assert str(failure.value).startswith(f"SMTP [::1]:{closed}: "), str(failure.value)
 
 
 def test_a_webhook_url_with_a_tab_from_the_environment_is_refused_without_echoing_it(
