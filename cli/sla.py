@@ -298,10 +298,7 @@ def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: tuple[st
     click.echo(f"{_notices(len(report.sent))} sent, {len(report.failed)} failed, "
                f"{report.skipped} already sent")
     if report.failed:
-        first: dict[str, str] = {}  # each channel's first reason (a channel given up on
-        for attempt in report.failed:  # after one failure says so for its other notices)
-            first.setdefault(attempt.channel, attempt.reason or "")
-        reasons = "; ".join(first.values())
+        reasons = "; ".join(report.failure_reasons())
         raise click.ClickException(
             f"{_notices(len(report.failed))} not delivered ({reasons}); the next run sends "
             f"{'it' if len(report.failed) == 1 else 'them'} again"

@@ -14,9 +14,10 @@ record of what was sent are the domain's (`domain.notices`). Delivery:
    died mid-way is claimed again once `CLAIM_LEASE` has passed.
 
 A channel out of reach (it timed out, refused the connection, or its host is unknown) is
-given up for the rest of the run: its other notices are claimed and recorded as failed
-with that reason, untried, so that the next run sends them again, and a run waits out
-one timeout per channel rather than one per notice. The other channel is still served.
+given up for the rest of the run, and so is every address sent through the same SMTP
+server: their other notices are claimed and recorded as failed with that reason, untried,
+so that the next run sends them again, and a run waits out one timeout per webhook or
+server rather than one per notice or address. The other channel is still served.
 
 Claiming first means at most one delivery per notice when runs overlap. The other order
 (deliver, then record) would let two overlapping runs both deliver. The price of
@@ -61,6 +62,8 @@ __all__ = ["Channel", "DeliveryFailed", "Draft", "Message", "RunReport", "due_no
 # A handoff that went overdue longer ago than this gets no breach notice of its own (the
 # digest still counts it): a first run on an old store does not flood the channel.
 BREACH_LOOKBACK = timedelta(days=7)
+# Said of a notice left untried because its channel's server was given up this run.
+GIVEN_UP = "; not tried again this run"
 # The digest's "at risk": the first warning mark reached.
 _AT_RISK_SHARE = Fraction(AT_RISK_MARKS[0], 100)
 
@@ -92,13 +95,24 @@ class RunReport:
     failed: list[Attempt] = field(default_factory=list)
     skipped: int = 0
 
+    def failure_reasons(self) -> list[str]:
+        """Each failing channel's first reason, once: a channel given up with another
+        because their server did not answer (two addresses of one SMTP server) adds
+        nothing to the failure that gave it up."""
+        first: dict[str, str] = {}
+        for attempt in self.failed:
+            first.setdefault(attempt.channel, attempt.reason or "")
+        said = dict.fromkeys(first.values())
+        return [reason for reason in said
+                if not (reason.endswith(GIVEN_UP) and reason.removesuffix(GIVEN_UP) in said)]
+
 
 def send_notices(app: HandoffApp, channels: list[Channel], *, actor: str,
                  dry_run: bool = False) -> RunReport:
     """Deliver every notice due now on every channel that has not had it yet."""
     now = app.clock()
     report = RunReport(dry_run)
-    out_of_reach: dict[str, str] = {}  # channel key -> why it was given up
+    out_of_reach: dict[str, str] = {}  # channel server -> why it was given up
     for draft in due_notices(app, now):
         for channel in channels:
             the_id = notice_id(draft.subject, draft.kind, channel.key)
@@ -113,12 +127,12 @@ def send_notices(app: HandoffApp, channels: list[Channel], *, actor: str,
                 report.skipped += 1
                 continue
             try:
-                if channel.key in out_of_reach:
-                    raise DeliveryFailed(out_of_reach[channel.key])
+                if channel.server in out_of_reach:
+                    raise DeliveryFailed(out_of_reach[channel.server])
                 channel.deliver(Message(str(the_id), draft.title, draft.text))
             except DeliveryFailed as failure:
                 if failure.unreachable:
-                    out_of_reach[channel.key] = f"{failure}; not tried again this run"
+                    out_of_reach[channel.server] = f"{failure}{GIVEN_UP}"
                 notice.failed(at=app.clock(), reason=str(failure))
                 report.failed.append(Attempt(draft, channel.label, str(failure)))
             else:

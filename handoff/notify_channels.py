@@ -6,7 +6,8 @@ and a digest of its destination, never the destination itself, since a webhook U
 secret) and a `label` to show people (scheme and host only; never a path, user or
 password). Delivery either returns or raises `DeliveryFailed` with a reason fit to show,
 saying whether the channel itself is out of reach (timed out, refused, not found): a run
-then gives up on that channel for its other notices, rather than waiting out each one.
+then gives up on that channel's `server` for its other notices, rather than waiting out
+each one (the addresses of one SMTP server with it).
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ class Message:
 class Channel(Protocol):
     key: str
     label: str
+    # What a run gives up on when it does not answer: the webhook, or the SMTP server that
+    # every address given with it goes through (not each address, waiting out its timeout).
+    server: str
 
     def deliver(self, message: Message) -> None: ...
 
@@ -148,6 +152,7 @@ class Webhook:
         self.url = url.strip()
         self.key = f"webhook:{_digest(self.url)}"
         self.label = f"webhook {_where(parts)}"
+        self.server = self.key
 
     def deliver(self, message: Message) -> None:
         request = urllib.request.Request(
@@ -191,6 +196,7 @@ class Mailbox:
         self.sender = default_sender if sender is None else _address("--from", sender)
         self.key = f"email:{_digest(self.to.lower())}"
         self.label = f"e-mail to {self.to}"
+        self.server = f"{parts.scheme.lower()}://{_host(self.host)}:{self.port}"
 
     def deliver(self, message: Message) -> None:
         mail = EmailMessage()

@@ -355,7 +355,7 @@ def test_a_notice_claimed_by_a_run_that_died_is_sent_once_its_claim_has_lapsed(
     channel = Webhook(webhook.url)
 
     class Dies:
-        key, label = channel.key, channel.label
+        key, label, server = channel.key, channel.label, channel.server
 
         def deliver(self, message: Any) -> None:
             raise KeyboardInterrupt  # the run is killed while delivering
@@ -779,6 +779,27 @@ def test_a_channel_that_never_answers_is_given_up_after_one_timeout(
         assert again.splitlines()[-1] == "5 notices sent, 0 failed, 5 already sent"
         assert received() == 5
         assert served() == 5  # nothing twice
+
+
+def test_the_addresses_of_a_server_that_never_answers_wait_out_one_timeout(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, silent: Silent,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each address is a channel of its own, but all go through one SMTP server: a run
+    waited out its 30 s once per address (three addresses, a minute and a half; ten would
+    overrun cron's five minutes) and named the same timeout once per address."""
+    monkeypatch.setattr(handoff.notify_channels, "SMTP_TIMEOUT_SECONDS", 0.2)
+    at(clock, "2026-03-02T13:00:00-06:00")  # acme's 50 % warning and the digest are due
+    result = notify("sla", "notify", "--smtp", f"smtp://127.0.0.1:{silent.port}",
+                    "--to", "ann@example.com", "--to", "bob@example.com",
+                    "--to", "cy@example.com")
+    assert result.exit_code == 1, result.output
+    assert silent.connections == 1
+    assert result.stdout.splitlines()[-1] == "0 notices sent, 6 failed, 0 already sent"
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: 6 notices not delivered (") and "timed out" in line, line
+    assert line.count(f"SMTP 127.0.0.1:{silent.port}") == 1, line
+    assert line.endswith("); the next run sends them again")
 
 
 def test_two_channels_failing_are_each_named_with_their_reason(

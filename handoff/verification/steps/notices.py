@@ -23,7 +23,7 @@ _TIMES = r"\d{1,2}:\d{2}(?:(?:, | and )\d{1,2}:\d{2})*"
 class SalesChat:
     """The sales team's chat: every message it received, in order; it can go down."""
 
-    key = "chat:sales"
+    key = server = "chat:sales"
     label = "the sales chat"
 
     def __init__(self) -> None:
