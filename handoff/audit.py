@@ -64,7 +64,8 @@ _PAGE = 20_000
 # The last position a store can give an entry: a signed 64-bit integer (SQLite's rowid,
 # PostgreSQL's BIGINT notification id, and `positions` as a block packs them).
 MAX_POSITION = eventstore.LAST_POSITION
-_WRITTEN_DIGEST = re.compile(r"([0-9]{1,19})-([0-9a-fA-F]{64})", re.ASCII)
+# As `audit digest` prints it, or as `audit verify` ends, its line copied whole.
+_WRITTEN_DIGEST = re.compile(r"(?:digest )?([0-9]{1,19})-([0-9a-fA-F]{64})", re.ASCII)
 _COLUMNS = "first_position, last_position, previous, positions, originators, digests, link"
 _CREATE = {
     False: f"CREATE TABLE IF NOT EXISTS {TABLE} (first_position INTEGER PRIMARY KEY,"
@@ -125,7 +126,8 @@ class Digest:
     @classmethod
     def parse(cls, text: str) -> Digest:
         """A digest as `audit digest` prints it: an entry's position (from 1 to the last a
-        store can number), a dash and the link's 64 hex digits."""
+        store can number), a dash and the link's 64 hex digits; or the line `audit verify`
+        ends with, `digest` before it."""
         written = _WRITTEN_DIGEST.fullmatch(text.strip())
         if written is None or not 1 <= int(written[1]) <= MAX_POSITION:
             raise MalformedDigest(

@@ -682,6 +682,15 @@ def test_a_malformed_digest_is_refused_in_one_line(history: Handoff, text: str) 
     assert history.refused("audit", "verify", "--digest", text) == f"{MALFORMED}{text!r}"
 
 
+def test_the_last_line_of_a_verify_is_a_digest_to_keep_as_it_is(history: Handoff) -> None:
+    """`audit verify` ends with `digest 10-...`: copied whole, it is the digest (it was
+    refused as "not a digest")."""
+    last = history.ok("audit", "verify").strip().splitlines()[-1]
+    assert last.startswith("digest 10-")
+    assert f"it extends digest {last.split()[1]}" in history.ok("audit", "verify", "--digest",
+                                                                 last)
+
+
 @pytest.mark.parametrize("position", ["11", "99", "9223372036854775807"])
 def test_a_digest_past_the_end_of_the_log_says_the_log_is_shorter(
     history: Handoff, position: str
