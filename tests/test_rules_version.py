@@ -27,6 +27,10 @@ FINGERPRINTS = {
     # days (no stored verdict changed: the follow-up is judged when a report is read); and
     # BREACHED, the outcomes that breach the SLA, named here rather than by the read side.
     3: "989ee2981821fc92974a3697b4fa0840b33c830c5a9a1dbe96eebcf74e6de355",
+    # business_time.public_holidays: a region's holidays beside its country's ("US-CA"),
+    # which no stored agreement could name; follow_up_attempts: the follow-up's window
+    # counted in one place, for the document's missed follow-ups too (no verdict changed).
+    4: "1491546734d5b7676b12771cf6c719aa520ac4ac39720bceaad404824aa172fc",
 }
 
 
