@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,9 @@ from handoff.domain.errors import InvalidAgreement, NoAgreement
 from handoff.instants import parse_day
 from handoff.views import history_records, version_record
 from handoff.words import cannot_read, counted
+
+if TYPE_CHECKING:
+    from handoff.notify import RunReport
 
 
 @click.group()
@@ -278,17 +281,18 @@ def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: tuple[st
     again by the next run. Exits 1 when a delivery failed (after trying the others).
     """
     from handoff.cli import given
-    from handoff.notify import send_notices
+    from handoff.notify import RunReport, send_notices
 
     ctx = click.get_current_context()
     channels = _channels(given(ctx, "webhook", webhook), given(ctx, "smtp", smtp), to, sender)
-    report = send_notices(obj.app, channels, actor=obj.actor, dry_run=dry_run)
-    for attempt in report.sent:
-        if dry_run:
-            click.echo(f"would send by {attempt.channel}:")
-            click.echo("  " + attempt.draft.text.replace("\n", "\n  "))
-        else:
-            click.echo(f"sent by {attempt.channel}: {attempt.draft.title}")
+    report = RunReport(dry_run)
+    try:
+        send_notices(obj.app, channels, actor=obj.actor, dry_run=dry_run, report=report)
+    except BaseException:
+        if not dry_run:  # stopped (the store busy, a Ctrl-C): what sales received all the same
+            _said_sent(report)
+        raise
+    _said_sent(report)
     for attempt in report.failed:
         click.echo(f"not sent by {attempt.channel}: {attempt.draft.title}")
     if dry_run:
@@ -303,6 +307,16 @@ def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: tuple[st
             f"{_notices(len(report.failed))} not delivered ({reasons}); the next run sends "
             f"{'it' if len(report.failed) == 1 else 'them'} again"
         )
+
+
+def _said_sent(report: RunReport) -> None:
+    """A line per notice delivered (a dry run: the text of each it would send)."""
+    for attempt in report.sent:
+        if report.dry_run:
+            click.echo(f"would send by {attempt.channel}:")
+            click.echo("  " + attempt.draft.text.replace("\n", "\n  "))
+        else:
+            click.echo(f"sent by {attempt.channel}: {attempt.draft.title}")
 
 
 def _notices(count: int) -> str:

@@ -108,10 +108,12 @@ class RunReport:
 
 
 def send_notices(app: HandoffApp, channels: list[Channel], *, actor: str,
-                 dry_run: bool = False) -> RunReport:
-    """Deliver every notice due now on every channel that has not had it yet."""
+                 dry_run: bool = False, report: RunReport | None = None) -> RunReport:
+    """Deliver every notice due now on every channel that has not had it yet; `report`,
+    when given, is filled as the run goes (what it delivered before a failure stopped
+    it, the store busy say)."""
     now = app.clock()
-    report = RunReport(dry_run)
+    report = RunReport(dry_run) if report is None else report
     out_of_reach: dict[str, str] = {}  # channel server -> why it was given up
     for draft in due_notices(app, now):
         for channel in channels:

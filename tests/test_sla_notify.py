@@ -33,9 +33,11 @@ from conftest import AGREEMENT, FakeClock, agreement_toml
 from eventsourcing.persistence import RecordConflictError
 
 import handoff.cli
+import handoff.notify
 import handoff.notify_channels
 from handoff.application import HandoffApp
 from handoff.domain.agreement_file import parse_agreement
+from handoff.domain.errors import Refused
 from handoff.domain.notices import Notice
 from handoff.notify import send_notices
 from handoff.notify_channels import DeliveryFailed, Mailbox, Message, Webhook
@@ -369,6 +371,33 @@ def test_a_notice_claimed_by_a_run_that_died_is_sent_once_its_claim_has_lapsed(
     report = send_notices(monday, [channel], actor="cron")
     assert [a.draft.kind for a in report.sent] == ["at_risk_50"]
     assert len(webhook.about("At risk: lead acme ")) == 1
+
+
+def test_a_run_stopped_after_its_deliveries_still_says_what_it_delivered(
+    monday: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both notices due (acme's 50 % warning and the digest) were delivered, and the run
+    then stopped on recording the second's outcome (the store busy under a backup, say):
+    it said only why it stopped, and the cron log kept no trace of the two messages sales
+    had received. It says what it delivered first, then why it stopped."""
+    at(clock, "2026-03-02T13:00:00-06:00")
+    recorded = handoff.notify._record_outcome
+    outcomes: list[Any] = []
+
+    def record_then_stop(app: HandoffApp, notice: Any) -> None:
+        outcomes.append(notice)
+        if len(outcomes) == 2:
+            raise Refused("the store is busy")
+        recorded(app, notice)
+
+    monkeypatch.setattr(handoff.notify, "_record_outcome", record_then_stop)
+    result = notify("sla", "notify", "--webhook", webhook.url)
+    assert result.exit_code == 1
+    assert len(webhook.received) == 2
+    sent = result.stdout.splitlines()
+    assert len(sent) == 2 and all(line.startswith(f"sent by {webhook.where}: ") for line in sent)
+    assert result.stderr == "Error: the store is busy\n"
 
 
 # -- two runs at once ---------------------------------------------------------------------
