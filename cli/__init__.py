@@ -360,6 +360,7 @@ def _default_actor() -> str:
 @click.group(cls=HandoffGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--store",
+    metavar="PATH_OR_URL",
     envvar="HANDOFF_STORE",
     show_envvar=True,
     default=DEFAULT_STORE,
@@ -368,6 +369,7 @@ def _default_actor() -> str:
 )
 @click.option(
     "--actor",
+    metavar="NAME",
     envvar="HANDOFF_ACTOR",
     show_envvar=True,
     default=_default_actor,

@@ -61,7 +61,8 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
 
     The whole file is checked first: if any row is bad, every bad row is reported
     with its line number and nothing is written. Rows already recorded (same lead,
-    event and time) are skipped, so re-running an interrupted import is safe.
+    event, time and data) are skipped, so re-running an interrupted import is safe;
+    a row naming a recorded step with other data is refused.
     """
     if crm != "handoff":
         from handoff.cli.crm import import_from_crm

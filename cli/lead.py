@@ -48,10 +48,11 @@ def _record(obj: Any, key: str, event_name: str, at: str | None, why: str | None
 
 @lead.command()
 @click.argument("key")
-@click.option("--source", required=True, help="Where the lead came from (web, event, referral…).")
-@click.option("--name", help="The person's name.")
-@click.option("--email", help="Their e-mail address.")
-@click.option("--company", help="Their company.")
+@click.option("--source", required=True, metavar="SOURCE",
+              help="Where the lead came from (web, event, referral…).")
+@click.option("--name", metavar="NAME", help="The person's name.")
+@click.option("--email", metavar="EMAIL", help="Their e-mail address.")
+@click.option("--company", metavar="COMPANY", help="Their company.")
 @at_option
 @click.pass_obj
 def capture(obj: Any, key: str, source: str, name: str | None, email: str | None,
@@ -75,7 +76,8 @@ def qualify(obj: Any, key: str, score: int | None, at: str | None,
 
 @lead.command()
 @click.argument("key")
-@click.option("--owner", required=True, help="The sales owner who must accept or reject it.")
+@click.option("--owner", required=True, metavar="OWNER",
+              help="The sales owner who must accept or reject it.")
 @at_option
 @why_option
 @click.pass_obj
@@ -98,7 +100,8 @@ def accept(obj: Any, key: str, at: str | None,
 
 @lead.command()
 @click.argument("key")
-@click.option("--reason", required=True, help="Why sales sends it back to marketing.")
+@click.option("--reason", required=True, metavar="REASON",
+              help="Why sales sends it back to marketing.")
 @at_option
 @why_option
 @click.pass_obj
@@ -110,7 +113,7 @@ def reject(obj: Any, key: str, reason: str, at: str | None,
 
 @lead.command()
 @click.argument("key")
-@click.option("--channel", help="How: phone, email, meeting…")
+@click.option("--channel", metavar="CHANNEL", help="How: phone, email, meeting…")
 @at_option
 @why_option
 @click.pass_obj
@@ -122,7 +125,8 @@ def contact(obj: Any, key: str, channel: str | None, at: str | None,
 
 @lead.command()
 @click.argument("key")
-@click.option("--amount", required=True, help="The proposal's amount (greater than 0).")
+@click.option("--amount", required=True, metavar="AMOUNT",
+              help="The proposal's amount (greater than 0).")
 @at_option
 @why_option
 @click.pass_obj
@@ -134,7 +138,7 @@ def proposal(obj: Any, key: str, amount: str, at: str | None,
 
 @lead.command()
 @click.argument("key")
-@click.option("--amount", help="The closed amount. Default: the last proposal's.")
+@click.option("--amount", metavar="AMOUNT", help="The closed amount. Default: the last proposal's.")
 @at_option
 @why_option
 @click.pass_obj
@@ -146,7 +150,7 @@ def win(obj: Any, key: str, amount: str | None, at: str | None,
 
 @lead.command()
 @click.argument("key")
-@click.option("--reason", required=True, help="Why the deal was lost.")
+@click.option("--reason", required=True, metavar="REASON", help="Why the deal was lost.")
 @at_option
 @why_option
 @click.pass_obj

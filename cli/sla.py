@@ -173,7 +173,8 @@ def _change_record(change: Change) -> dict[str, Any]:
 
 
 @sla.command()
-@click.option("--at", metavar="D", help="The local date to look at. Default: now.")
+@click.option("--at", metavar="D",
+              help="The local date to look at. Default: the version in force now.")
 @output_option("table", "json")
 @click.pass_obj
 def show(obj: Any, at: str | None, fmt: str) -> None:
