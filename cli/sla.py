@@ -188,7 +188,10 @@ def show(obj: Any, at: str | None, fmt: str) -> None:
         version = register.in_force_on(parse_day(at))
         when = f"on {at}"
     if version is None:
-        raise NoAgreement(f"no agreement is in force {when}")
+        from handoff.report import no_agreement_hint
+
+        raise NoAgreement(
+            f"no agreement is in force {when}: {no_agreement_hint(register, '--at a day')}")
     record = version_record(version)
     if fmt == "json":
         print_json(record)

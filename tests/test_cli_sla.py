@@ -44,10 +44,20 @@ def test_each_apply_records_a_new_version_and_the_latest_applied_is_in_force(
 
 
 def test_no_agreement_in_force_is_said_plainly(handoff: Handoff, tmp_path: Path) -> None:
-    handoff.ok("sla", "apply", agreement(tmp_path, H1))
+    """After the README's tour (an agreement for the first half of 2026, run in November),
+    `sla show` said only 'no agreement is in force now', as if the one just signed were
+    lost: it says which days the latest version covers, as `plan` does."""
+    handoff.ok("traffic", "record", "--date", "2026-03-01", "--visits", "10")
     assert handoff.refused("sla", "show", "--at", "2026-07-01") == (
-        "Error: no agreement is in force on 2026-07-01"
+        "Error: no agreement is in force on 2026-07-01: apply one with `handoff sla apply`"
     )
+    handoff.ok("sla", "apply", agreement(tmp_path, H1))
+    hint = ("the latest version, 'H1', covers 2026-01-01 to 2026-06-30 (give --at a day it"
+            " covers), or apply one with `handoff sla apply`")
+    assert handoff.refused("sla", "show", "--at", "2026-07-01") == (
+        f"Error: no agreement is in force on 2026-07-01: {hint}"
+    )
+    assert handoff.refused("sla", "show") == f"Error: no agreement is in force now: {hint}"
 
 
 @pytest.mark.parametrize(
@@ -112,7 +122,9 @@ def test_with_a_team_a_version_is_in_force_only_once_the_other_side_signs(
     said = handoff.ok("sla", "apply", agreement(tmp_path, TEAM))
     assert said.startswith("proposed version 1:") and "handoff sla sign 1" in said
     assert handoff.refused("sla", "show", "--at", "2026-03-02") == (
-        "Error: no agreement is in force on 2026-03-02"
+        "Error: no agreement is in force on 2026-03-02: version 1, 'H1', 2026-01-01 to"
+        " 2026-06-30, is in force once sales signs it (sam, ola): `handoff sla sign 1`, or"
+        " apply one with `handoff sla apply`"
     )
     assert handoff.refused("sla", "sign", "1", actor="li") == (
         "Error: version 1 is already signed for marketing; it needs a signature from sales "
