@@ -223,13 +223,16 @@ def _agreements(first_day: date, revision_day: date, today: date) -> AgreementRe
 
 def _restate(register: AgreementRegister, revision_day: date, cutoff: datetime) -> None:
     """Five weeks into the revision, both sides restate it: the office was closed on the
-    second Monday of it, which was no business day, for the handoffs already judged too
-    (SPEC §3); the review of that month names the restatement."""
+    second Monday of it (or the next Monday open for business, as the second Monday of
+    October is Columbus Day), which was no business day, for the handoffs already judged
+    too (SPEC §3); the review of that month names the restatement."""
+    revised = register.versions[-1].terms
     closed = revision_day + timedelta(days=7 + (7 - revision_day.weekday()) % 7)
+    while not revised.calendar.is_business_day(closed):
+        closed += timedelta(days=7)
     at = _local(revision_day, 35, 10)
     if at >= cutoff - timedelta(days=2):
         return  # a demo too short to show it
-    revised = register.versions[-1].terms
     calendar = revised.document.get("calendar", {})
     holidays = sorted({*calendar.get("holidays", []), closed.isoformat()})
     document = {**revised.document, "calendar": {**calendar, "holidays": holidays}}

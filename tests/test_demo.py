@@ -298,6 +298,23 @@ def test_the_demo_review_names_its_restatement_and_replays_before_it(tmp_path: P
     assert before["sla"] != kpi()["sla"]
 
 
+def test_the_demo_closes_the_office_on_a_business_day_when_its_second_monday_is_a_holiday(
+    tmp_path: Path,
+) -> None:
+    """A demo built in April revises its agreement from October, whose second Monday is
+    Columbus Day, a US public holiday already: closing the office that day restated
+    nothing, and no review named the restatement the README promises. The office closes
+    on the next Monday instead: 20 October 2025 (1 October a Wednesday, 13 October
+    Columbus Day)."""
+    built = build_demo(tmp_path / "demo.sqlite", seed=1, today=date(2026, 4, 20), months=12)
+    result = CliRunner().invoke(main, ["--store", str(built.path), "kpi", "--month",
+                                       "2025-10", "--format", "json"])
+    restated = json.loads(result.output)["restatements"]
+    assert len(restated) == 1, result.output
+    assert "Monday 20 October" in restated[0]["why"]
+    assert restated[0]["handoffs"] > 0
+
+
 @pytest.mark.parametrize("where", ["--out", "--store"])
 def test_the_demo_is_a_sqlite_file_not_a_database_url(where: str) -> None:
     url = "postgresql+psycopg://postgres@127.0.0.1/x"
