@@ -271,7 +271,7 @@ def _describe(change: dict[str, Any]) -> str:
                    "every notice).")
 @click.option("--from", "sender", metavar="ADDR",
               help="The sender's address. Default: the URL's user when it is an address, "
-                   "else handoff@ this host.")
+                   "else handoff@HOSTNAME, this machine's name.")
 @click.option("--dry-run", is_flag=True, help="Print what would be sent; send and record nothing.")
 @click.pass_obj
 def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: tuple[str, ...],
