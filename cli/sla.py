@@ -137,8 +137,8 @@ def _dates_not_today(obj: Any, terms: AgreementTerms) -> str | None:
 @output_option("table", "json")
 @click.pass_obj
 def check_command(obj: Any, file: str, fmt: str) -> None:
-    """Validate a TOML FILE and show how it differs from the version in force; records
-    nothing."""
+    """Validate a TOML FILE and show how it differs from the version in force on the
+    file's first day (when none is, the last to come into force); records nothing."""
     terms = read_terms(file)
     current, changes = obj.app.check_agreement(terms)  # a missing store is refused (SPEC §7)
     identical = obj.app.agreement_register().identical_to(terms)
