@@ -306,10 +306,13 @@ def test_a_review_as_of_an_instant_prints_the_digest_of_the_log_as_it_stood_then
         assert re.findall('<code class="digest">(.*?)</code>', after) == [then]
     assert f'<code class="digest">{then}</code>' in before
     assert "the log is intact" in march.ok("audit", "verify", "--digest", then)
-    # Before the register's first entry, recorded as the store was made: an empty log.
+    # Before the register's first entry, recorded as the store was made: no stretch of the
+    # log from its start was recorded by then. The page said 'The log held no entry yet',
+    # beside March's figures, recorded by then (the demo's simulated history reads so too).
     empty = review(march, tmp_path, "--as-of", "2026-04-01T00:00Z")
     assert '<code class="digest">' not in empty
-    assert "The log held no entry yet at that instant: there is no digest to keep." in empty
+    assert ("The log's first entry was recorded after that instant: there is no digest of"
+            " the log as it stood then.") in empty
 
 
 def test_a_living_document_of_a_month_no_agreement_covered_names_that_month(
