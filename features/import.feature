@@ -90,7 +90,10 @@ Feature: Importing a file of events
     call. What a later export says of a lead the store holds, through an owner, a status or
     a stage it skipped, adds nothing once the lead is past that stage: the row is skipped as
     already recorded, the history recorded from the earlier export stands, and the rest of
-    the file is imported.
+    the file is imported. Contacts change their e-mail and companies their name in the CRM
+    every week: the details a lead was captured with stand (a correction is recorded with
+    its reason, by lead amend), the import says how many contacts now read otherwise, and a
+    week's export is not refused for them.
 
     Example: A rejected contact active since is not rejected again
       Given a HubSpot contact "103" handed to Sam on Monday at 10:00, then marked Unqualified and last active on Monday at 15:00
@@ -105,6 +108,13 @@ Feature: Importing a file of events
       When the contact is reassigned to Ola on Wednesday at 09:00 and Maria imports the HubSpot export again
       Then the import skips 6 rows as already recorded
       And the lead "101" was handed to Sam on Monday at 10:00 and is won
+
+    Example: A contact whose e-mail changed since is imported with the rest
+      Given a HubSpot contact "103" handed to Sam on Monday at 10:00, then marked Unqualified and last active on Monday at 15:00
+      And Maria imported the HubSpot export
+      When the contact's e-mail is changed to "cy@new.example" and Maria imports the HubSpot export again
+      Then the import skips 4 rows as already recorded and says 1 contact's details changed since
+      And the lead "103" still has the e-mail it was captured with
 
   Rule: A change of owner hands a lead over only while the CRM holds the lead open
     Salesforce dates every change of a lead's owner, and a change to a salesperson while

@@ -279,6 +279,23 @@ def test_a_lead_the_crm_recycled_since_is_qualified_and_handed_again(
                                      ("handed", "2026-03-10T16:00:00Z", "Sam Ortiz")]
 
 
+def test_a_later_export_with_a_contact_renamed_keeps_the_details_recorded(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """A week later, Globex is renamed Globex Corporation on Raj Patel's (B) lead: the rest
+    of the export is imported, the change named in the summary, the capture as recorded."""
+    signed.ok("import", str(SALESFORCE), "--from", "salesforce")
+    later = tmp_path / "later"
+    shutil.copytree(SALESFORCE, later)
+    leads = later / "Lead.csv"
+    leads.write_text(leads.read_text().replace('"Globex"', '"Globex Corporation"'))
+    out = signed.ok("import", str(later), "--from", "salesforce")
+    assert "19 steps, 0 recorded, 19 skipped" in out
+    assert "contact details changed in the CRM since the lead was captured" in out
+    assert out.rstrip().endswith(": 1")  # Raj Patel's only
+    assert signed.json("lead", "show", B)["company"] == "Globex"
+
+
 def test_a_reassignment_within_sales_leaves_the_lead_where_it_was(
     signed: Handoff, tmp_path: Path
 ) -> None:

@@ -17,10 +17,12 @@ from handoff import switches
 from handoff.application import HandoffApp
 from handoff.domain.agreement import SALES_EVENTS
 from handoff.domain.errors import Refused
+from handoff.domain.lead import Lead
 from handoff.domain.steps import (
     ALLOWED_FROM,
     EVENT_NAMES,
     FINAL_STATES,
+    PERSONAL_DATA,
     state_after,
     transition_refusal,
 )
@@ -217,14 +219,22 @@ class Recorded:
     """What the store holds of a lead, which a later export is walked beside
     (`in_lifecycle_order`): its steps as they now read, in the order they happened, each
     (step, instant, its owner if a handoff); and every step it ever recorded, as first
-    recorded, voided ones too (step, instant, reason if a closing)."""
+    recorded, voided ones too (step, instant, reason if a closing); and the details its
+    capture now reads with (source, name, e-mail, company), None once the person was
+    forgotten."""
 
     steps: list[tuple[str, datetime, str | None]]
     ever: list[tuple[str, datetime, str | None]]
+    details: Mapping[str, str | None] | None = None
 
 
 NOTHING_RECORDED = Recorded([], [])
+# A later export's contact details that differ from those recorded: the CRM's today, not a
+# correction of the record (which `lead amend` makes, with its reason).
+DETAILS_KEPT = ("contact details changed in the CRM since the lead was captured (the "
+                "recorded ones stand; lead amend corrects them)")
 _CLOSINGS = frozenset({"rejected", "lost"})
+_DETAILS = ("source", *PERSONAL_DATA)
 
 
 def in_lifecycle_order(
@@ -282,6 +292,14 @@ def _in_force(
     in_store: str | None = None  # the store's, by the step's instant, and since when
     in_store_at: datetime | None = None
     for step in steps:
+        if step.event == "captured" and any(name == "captured" for name, _, _ in recorded.ever):
+            # The store holds the lead: its capture as the CRM reads it today (an e-mail
+            # changed since, a lead date set again) adds nothing and refuses nothing.
+            if recorded.details is not None and any(
+                (step.data.get(f) or None) != recorded.details.get(f) for f in _DETAILS
+            ):
+                reading.leave_out(DETAILS_KEPT)
+            continue
         while upcoming is not None and upcoming[1] <= step.at:  # the store's, by then
             name, in_store_at, handed_to = upcoming
             in_store = state_after(in_store or name, name)
@@ -405,10 +423,19 @@ def _recorded_of(importer: Importer, reading: Reading) -> dict[str, Recorded]:
         key: Recorded(
             [(fact.name, fact.occurred_at, fact.data.get("owner")) for fact in lead.facts()],
             [(entry.event, entry.occurred_at, entry.data.get("reason")) for entry in lead.steps],
+            _details(lead),
         )
         for key, aggregate_id in ids.items()
         if (lead := found.get(aggregate_id)) is not None
     }
+
+
+def _details(lead: Lead) -> dict[str, str | None] | None:
+    """The details the lead's capture now reads with; None once its person was forgotten."""
+    if lead.forgotten is not None:
+        return None
+    captured = next((fact for fact in lead.facts() if fact.name == "captured"), None)
+    return None if captured is None else {f: captured.data.get(f) for f in _DETAILS}
 
 
 @dataclass

@@ -20,6 +20,7 @@ from handoff.backup import backup_lines, restore
 from handoff.crm import CrmImport, import_reading
 from handoff.crm.hubspot import read_hubspot
 from handoff.crm.salesforce import read_salesforce
+from handoff.crm.steps import DETAILS_KEPT
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import Refused, UnknownLead
 from handoff.importer import Importer, ImportReport, read_rows
@@ -213,7 +214,7 @@ def _(app: HandoffApp, key: str, owner: str, by: str, day: str, time: str) -> No
 HUBSPOT_WEEK_HEADER = (
     "Record ID,Contact owner,Owner Assigned Date,Lead Status,Lifecycle Stage,Create Date,"
     "Original Source,Became a Marketing Qualified Lead Date,Became a Customer Date,"
-    "Recent Deal Amount,Last Activity Date\n"
+    "Recent Deal Amount,Last Activity Date,Email\n"
 )
 
 
@@ -378,6 +379,33 @@ def _(app: HandoffApp, hubspot_week: dict[str, str], owner: str | None, day: str
     done = import_hubspot(app, actor, hubspot_contact(**{**hubspot_week, **moved}))
     assert done.ok, [str(e) for e in done.errors]
     return done.report
+
+
+@when(
+    parsers.re(
+        r'the contact\'s e-mail is changed to "(?P<email>[^"]+)" and (?P<actor>\w+) imports the '
+        r"HubSpot export again"
+    ),
+    target_fixture="crm_import",
+)
+def _(app: HandoffApp, hubspot_week: dict[str, str], email: str, actor: str) -> CrmImport:
+    done = import_hubspot(app, actor, hubspot_contact(**{**hubspot_week, "email": email}))
+    assert done.ok, [str(e) for e in done.errors]
+    return done
+
+
+@then(
+    parsers.re(r"the import skips (?P<count>\d+) rows as already recorded and says (?P<changed>\d+)"
+               r" contacts?'s? details changed since")
+)
+def _(crm_import: CrmImport, count: str, changed: str) -> None:
+    assert crm_import.report.skipped == int(count), crm_import.report
+    assert crm_import.reading.left_out.get(DETAILS_KEPT) == int(changed), crm_import.reading
+
+
+@then(parsers.re(r'the lead "(?P<key>[^"]+)" still has the e-mail it was captured with'))
+def _(app: HandoffApp, key: str) -> None:
+    assert lead_summary(app.lead(key))["email"] is None  # the first export had none
 
 
 @then(parsers.re(rf'the lead "(?P<key>[^"]+)" was rejected by (?P<by>\w+) {WHEN}'))
