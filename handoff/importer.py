@@ -148,6 +148,19 @@ def read_rows(text: str, keep: Keep | None = None) -> list[Row]:
         return _read_rows(csv.reader(io.StringIO(text, newline=""), strict=True), keep)
 
 
+def _crm_hint(header: list[str]) -> str:
+    """What to add when a CRM's export is imported as handoff's CSV (without `--from`)."""
+    from handoff.crm.hubspot import KEY  # the CRM readers build on this module
+    from handoff.crm.salesforce import kind_of
+
+    names = [name.casefold() for name in header]
+    if any(key.casefold() in names for key in KEY):
+        return ": a HubSpot export? import it with --from hubspot"
+    if kind_of(names) is not None:
+        return ": a Salesforce export? import it with --from salesforce"
+    return ""
+
+
 def _read_rows(reader: Any, keep: Keep | None) -> list[Row]:
     try:
         header = [h.strip() for h in next(reader)]
@@ -164,6 +177,7 @@ def _read_rows(reader: Any, keep: Keep | None) -> list[Row]:
     if unknown:
         raise MalformedFile(
             f"line 1: unknown column {unknown[0]!r} (the columns are {','.join(COLUMNS)})"
+            f"{_crm_hint(header)}"
         )
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:

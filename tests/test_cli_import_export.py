@@ -100,6 +100,19 @@ def test_an_unknown_column_refuses_the_file(handoff: Handoff, tmp_path: Path) ->
     assert "unknown column 'colour'" in line
 
 
+@pytest.mark.parametrize(("export", "option"), [
+    ("hubspot_contacts.csv", "--from hubspot"),
+    ("salesforce/Lead.csv", "--from salesforce"),
+    ("salesforce/LeadHistory.csv", "--from salesforce"),
+])
+def test_a_crm_export_imported_without_its_from_says_which_to_give(
+    handoff: Handoff, export: str, option: str
+) -> None:
+    line = handoff.refused("import", str(Path(__file__).parent / "fixtures" / export))
+    assert line.endswith(f"export? import it with {option}")
+    assert nothing_recorded(handoff)
+
+
 def test_missing_optional_columns_are_read_as_empty(handoff: Handoff, tmp_path: Path) -> None:
     rows = "lead,event,at,source\nz,captured,2026-03-02T09:00Z,web\n"
     out = handoff.ok("import", write(tmp_path, rows))

@@ -100,7 +100,8 @@ def read_salesforce(paths: Sequence[Path], zone_for_day: ZoneForDay) -> Reading:
     return reading
 
 
-def _kind(path: Path, header: list[str]) -> str:
+def kind_of(header: Iterable[str]) -> str | None:
+    """Which Salesforce export a header (its names in lower case) is, if any."""
     names = set(header)
     if {"leadid", "field", "newvalue", "createddate"} <= names:
         return "leadhistory"
@@ -108,6 +109,13 @@ def _kind(path: Path, header: list[str]) -> str:
         return "opportunityhistory"
     if {"id", "createddate", "leadsource"} <= names:
         return "lead"
+    return None
+
+
+def _kind(path: Path, header: list[str]) -> str:
+    kind = kind_of(header)
+    if kind is not None:
+        return kind
     raise MalformedFile(
         f"{path}: line 1: not a Salesforce Lead (Id, CreatedDate, LeadSource), LeadHistory "
         "(LeadId, CreatedDate, Field, NewValue) or OpportunityHistory (OpportunityId, "
