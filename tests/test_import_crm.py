@@ -8,7 +8,9 @@ week of March 2026; business hours 09:00-17:00 Monday to Friday, 8 to decide).
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +81,18 @@ def test_a_hubspot_export_gives_the_kpis_its_contacts_say(signed: Handoff) -> No
         "handoffs": 7, "decided_in_time": 5, "decided_late": 1, "pending": 0, "overdue": 1,
         "breached": 2, "compliance": 5 / 7, "median_response_hours": 2.75,
     }
+
+
+def test_an_export_piped_in_is_read_as_a_file_is(signed: Handoff, tmp_path: Path) -> None:
+    """`curl ... | handoff import /dev/stdin --from hubspot` in a cron job: a pipe is read
+    once, from its start (it was refused: 'underlying stream is not seekable')."""
+    pipe = tmp_path / "contacts.csv"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_bytes(HUBSPOT.read_bytes()), daemon=True)
+    writer.start()
+    out = signed.ok("import", str(pipe), "--from", "hubspot")
+    writer.join(timeout=10)
+    assert "imported 9 HubSpot contacts: 33 steps, 33 recorded, 0 skipped" in out
 
 
 def test_hubspot_dates_are_local_to_the_agreement_and_stages_map_one_by_one(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -136,26 +137,27 @@ def read_table(
             io.StringIO(text, newline="") if text is not None
             else path.open(encoding="utf-8-sig", newline="")
         ) as stream, switches.cells_of_any_length():
-            _refuse_other_separators(path, stream)
-            return _read_rows(path, stream, {name.casefold() for name in keep})
+            lines = _refuse_other_separators(path, stream)
+            return _read_rows(path, lines, {name.casefold() for name in keep})
     except (OSError, UnicodeDecodeError) as error:
         raise MalformedFile(cannot_read(path, error)) from None
 
 
-def _refuse_other_separators(path: Path, stream: TextIO) -> None:
-    """`refuse_other_separators`, on the export's first line, read again from its start."""
+def _refuse_other_separators(path: Path, stream: TextIO) -> Iterator[str]:
+    """`refuse_other_separators`, on the export's first line; the export's lines, that one
+    first (read once: a pipe, `/dev/stdin`, cannot be read again from its start)."""
     first_line = stream.readline()
-    stream.seek(0)
     try:
         refuse_other_separators(first_line)
     except MalformedFile as error:
         raise MalformedFile(f"{path}: {error}") from None
+    return itertools.chain([first_line], stream)
 
 
 def _read_rows(
-    path: Path, stream: TextIO, kept: set[str]
+    path: Path, lines: Iterable[str], kept: set[str]
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    reader = csv.reader(stream, strict=True)
+    reader = csv.reader(lines, strict=True)
     try:
         header = [name.strip().casefold() for name in next(reader)]
     except StopIteration:
