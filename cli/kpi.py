@@ -16,7 +16,7 @@ import click
 
 from handoff.cli.output import Instants, output_option, print_csv, print_json
 from handoff.cli.progress import stages
-from handoff.cli.tables import print_table
+from handoff.cli.tables import print_paragraph, print_table
 from handoff.cli.values import FILTER_NAME
 from handoff.words import money, percent, rounded
 
@@ -149,7 +149,7 @@ def print_kpi_table(
 
         for restatement in result["restatements"]:
             when = _as_read(instants, restatement["restated_at"])
-            click.echo(restatement_words(restatement, when))
+            print_paragraph(restatement_words(restatement, when))
     follow_up_rows = _follow_up_rows(result, marks)
     if follow_up_rows:
         print_table(["measure", "value"], follow_up_rows, title="Follow-up and speed to lead")

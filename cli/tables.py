@@ -72,6 +72,15 @@ def print_fields(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> 
     console.print(table)
 
 
+def print_paragraph(text: str) -> None:
+    """A sentence or two beside the tables, wrapped to their width between words (a word
+    longer than a line, a long name say, on a line of its own, never cut)."""
+    import textwrap
+
+    click.echo(textwrap.fill(text, width=_console().width, break_long_words=False,
+                             break_on_hyphens=False))
+
+
 def _console() -> Console:
     """stdout, as wide as the terminal; as wide as the command's context says when it says
     (a test's `terminal_width`), or COLUMNS; when it is a pipe or a file, wide enough that
