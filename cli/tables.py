@@ -73,12 +73,14 @@ def print_fields(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> 
 
 
 def print_paragraph(text: str) -> None:
-    """A sentence or two beside the tables, wrapped to their width between words (a word
-    longer than a line, a long name say, on a line of its own, never cut)."""
+    """A sentence or two beside the tables, wrapped to the terminal's width between words (a
+    word longer than a line, a long name say, on a line of its own, never cut); to a pipe or
+    a file, one line, as a script reads it."""
     import textwrap
 
-    click.echo(textwrap.fill(text, width=_console().width, break_long_words=False,
-                             break_on_hyphens=False))
+    width = _terminal_width()
+    click.echo(text if width is None else textwrap.fill(
+        text, width=width, break_long_words=False, break_on_hyphens=False))
 
 
 def _console() -> Console:
@@ -87,13 +89,19 @@ def _console() -> Console:
     rows don't wrap."""
     from rich.console import Console  # rich loads slowly; only commands that draw need it
 
+    width = _terminal_width()
+    return Console(soft_wrap=False, width=_PIPE_WIDTH if width is None else width)
+
+
+def _terminal_width() -> int | None:
+    """The width asked for (`_asked_width`), else the terminal's; None for a pipe or a file."""
     width = _asked_width()
     if width is not None:
-        return Console(soft_wrap=False, width=width)
+        return width
+    from rich.console import Console
+
     console = Console(soft_wrap=False)
-    if not console.is_terminal:
-        console = Console(soft_wrap=False, width=_PIPE_WIDTH)
-    return console
+    return console.width if console.is_terminal else None
 
 
 def _asked_width() -> int | None:
