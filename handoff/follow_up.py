@@ -112,10 +112,11 @@ def missed_follow_ups(
             for name, at, recorded_us in events:
                 if name != "accepted" or not start_us <= at < end_us:
                     continue
-                if _follow_up(versions, events, at, recorded_us, as_of_us) != service_level.MISSED:
+                judged = _judged_follow_up(versions, events, at, recorded_us, as_of_us)
+                if judged is None or judged[0] != service_level.MISSED:
                     continue
-                version = _judging(versions, at, recorded_us)
-                assert version is not None and version.terms.follow_up is not None
+                version = judged[1]
+                assert version.terms.follow_up is not None  # judged: the version asks one
                 asked, within_days = version.terms.follow_up
                 made, window_end = service_level.follow_up_attempts(
                     at, [when for step, when, _ in events if step == "contacted"], within_days,
@@ -235,6 +236,17 @@ def _follow_up(
     versions: list[KnownVersion], events: list[tuple[str, int, int]], accepted_us: int,
     recorded_us: int, as_of_us: int,
 ) -> str | None:
+    """The follow-up's outcome of an acceptance; None when no version judging it asks one."""
+    judged = _judged_follow_up(versions, events, accepted_us, recorded_us, as_of_us)
+    return judged[0] if judged else None
+
+
+def _judged_follow_up(
+    versions: list[KnownVersion], events: list[tuple[str, int, int]], accepted_us: int,
+    recorded_us: int, as_of_us: int,
+) -> tuple[str, KnownVersion] | None:
+    """The follow-up's outcome of an acceptance (`service_level.follow_up_outcome`) and
+    the version that judged it; None when no version judging it asks for a follow-up."""
     version = _judging(versions, accepted_us, recorded_us)
     terms = version.terms.follow_up if version else None
     if version is None or terms is None:
@@ -245,7 +257,7 @@ def _follow_up(
         [at for name, at, _ in events if name == "contacted"],
         [at for name, at, _ in events if name == "proposal"],
         attempts, within_days, as_of_us, version.terms.timezone,
-    )
+    ), version
 
 
 def _speeds(versions: list[KnownVersion], contacts: list[tuple[int, int, int]]
