@@ -19,6 +19,7 @@ from handoff.importer import (
     Importer,
     MalformedFile,
     Row,
+    UnknownColumns,
     no_cyclic_gc,
     read_jsonl_rows,
     read_rows,
@@ -92,6 +93,8 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
             try:
                 report = importer.run_file(text, reader, dry_run=dry_run, progress=progress,
                                            meanwhile=_catch_up_loaded)
+            except UnknownColumns as error:
+                raise MalformedFile(f"{file}: {error}{_crm_hint(error.header)}") from None
             except MalformedFile as error:
                 raise MalformedFile(f"{file}: {error}") from None  # named like each bad row
             del text  # not held while the KPIs catch up (nor the leads: `Importer.run`)
@@ -184,6 +187,15 @@ def interrupt_said(importer: Importer, noun: str) -> Iterator[None]:
             raise click.ClickException(
                 interrupted_after(recorded_words(importer.written, noun))) from None
         raise
+
+
+def _crm_hint(header: list[str]) -> str:
+    """What to add when a CRM's export is imported as handoff's CSV (without `--from`)."""
+    from handoff.crm import export_named_by  # read only for this refusal: startup stays quick
+
+    crm = export_named_by(header)
+    names = {"hubspot": "HubSpot", "salesforce": "Salesforce"}
+    return f": a {names[crm]} export? import it with --from {crm}" if crm else ""
 
 
 def bad_rows(count: int) -> click.ClickException:

@@ -69,6 +69,15 @@ class MalformedFile(Refused):
     """The file cannot be read as an import file at all (encoding, header)."""
 
 
+class UnknownColumns(MalformedFile):
+    """A header naming columns handoff's CSV does not have: its names kept (`header`), so
+    that the command can say when they are a CRM's export (`crm.export_named_by`)."""
+
+    def __init__(self, message: str, header: list[str]) -> None:
+        super().__init__(message)
+        self.header = header
+
+
 @dataclass(frozen=True)
 class RowError:
     line: int
@@ -148,19 +157,6 @@ def read_rows(text: str, keep: Keep | None = None) -> list[Row]:
         return _read_rows(csv.reader(io.StringIO(text, newline=""), strict=True), keep)
 
 
-def _crm_hint(header: list[str]) -> str:
-    """What to add when a CRM's export is imported as handoff's CSV (without `--from`)."""
-    from handoff.crm.hubspot import KEY  # the CRM readers build on this module
-    from handoff.crm.salesforce import kind_of
-
-    names = [name.casefold() for name in header]
-    if any(key.casefold() in names for key in KEY):
-        return ": a HubSpot export? import it with --from hubspot"
-    if kind_of(names) is not None:
-        return ": a Salesforce export? import it with --from salesforce"
-    return ""
-
-
 def _read_rows(reader: Any, keep: Keep | None) -> list[Row]:
     try:
         header = [h.strip() for h in next(reader)]
@@ -175,9 +171,9 @@ def _read_rows(reader: Any, keep: Keep | None) -> list[Row]:
         )
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
-        raise MalformedFile(
-            f"line 1: unknown column {unknown[0]!r} (the columns are {','.join(COLUMNS)})"
-            f"{_crm_hint(header)}"
+        raise UnknownColumns(
+            f"line 1: unknown column {unknown[0]!r} (the columns are {','.join(COLUMNS)})",
+            header,
         )
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:

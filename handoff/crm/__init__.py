@@ -13,6 +13,17 @@ A map of the package:
 
 from __future__ import annotations
 
+from handoff.crm import hubspot, salesforce
 from handoff.crm.steps import CrmImport, Reading, import_reading
 
-__all__ = ["CrmImport", "Reading", "import_reading"]
+__all__ = ["CrmImport", "Reading", "export_named_by", "import_reading"]
+
+
+def export_named_by(header: list[str]) -> str | None:
+    """The CRM (`--from`'s value) whose export a header's column names are, if any."""
+    names = [name.casefold() for name in header]
+    if any(key.casefold() in names for key in hubspot.KEY):
+        return "hubspot"
+    if salesforce.kind_of(names) is not None:
+        return "salesforce"
+    return None
