@@ -68,6 +68,7 @@ Feature: The agreement between marketing and sales, version by version
         | effective_from                    | "first of January"  | effective_from: must be a date                                                                              |
         | effective_to                      | "2026-12-31"        | effective_to: must be a date (YYYY-MM-DD), got '2026-12-31' (in quotes it is a text: write it without them) |
         | sales.decide_within_hours         | "8"                 | sales.decide_within_hours: must be a number, got '8' (in quotes it is a text: write it without them)        |
+        | sales.decide_within_hours         | 0.000000001         | sales.decide_within_hours: must be at least one minute (0.0167 hours), got 0.000000001                      |
         | marketing.qualified_per_month     | 40.5                | marketing.qualified_per_month: must be a whole number                                                       |
         | calendar.workdays                 | "mon-fri"           | calendar.workdays: must be a list                                                                           |
         | marketing.rates.visit_to_captured | 1.5                 | marketing.rates.visit_to_captured: must be a rate                                                           |

@@ -364,6 +364,9 @@ def _side(side: str, section: dict[str, Any]) -> dict[str, Any]:
             out[key] = value
         elif key == "decide_within_hours":
             out[key] = _positive(path, value, below=_MAX_DECIDE_HOURS + 1)
+            if value * 60 < 1:  # shorter than a minute: a slip of the decimal point
+                raise _fail(path, f"must be at least one minute (0.0167 hours), got"
+                                  f" {_plain(value)}")
         else:
             out[key] = _positive(path, value)
     return out
