@@ -24,9 +24,10 @@ from handoff.importer import (
     read_jsonl_rows,
     read_rows,
 )
+from handoff.inputs import CannotRead, read_text
 from handoff.instants import parse_day
 from handoff.store import driver_said, without_password
-from handoff.words import cannot_read, counted
+from handoff.words import counted
 
 _PROGRESS_FROM_ROWS = 2000
 
@@ -76,10 +77,9 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
     try:
         # As written: a line break inside a quoted cell (a reason pasted from Windows,
         # "\r\n") is the cell's own; the CSV reader tells it from the rows' line ends.
-        with open(file, encoding="utf-8-sig", newline="") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise MalformedFile(cannot_read(file, error)) from None
+        text = read_text(file)
+    except CannotRead as error:
+        raise MalformedFile(str(error)) from None
     if is_backup(text):
         _restore(obj, text, dry_run)
         return

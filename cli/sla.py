@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from handoff import inputs
 from handoff.cli.output import output_option, print_json
 from handoff.cli.tables import print_fields, print_table
 from handoff.cli.values import FILE_NAME, WHOLE_NUMBER
@@ -15,7 +15,7 @@ from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import InvalidAgreement, NoAgreement
 from handoff.instants import parse_day
 from handoff.views import history_records, version_record
-from handoff.words import cannot_read, counted
+from handoff.words import counted
 
 if TYPE_CHECKING:
     from handoff.notify import RunReport
@@ -29,9 +29,10 @@ def sla() -> None:
 def read_text(path: str) -> str:
     """A file the user named, or a refusal saying why it cannot be read."""
     try:
-        return Path(path).read_text(encoding="utf-8-sig")  # a BOM, as Notepad writes, is no text
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidAgreement(cannot_read(path, error)) from None
+        # Line ends as Path.read_text reads them (a file saved on an old Mac ends lines in "\r").
+        return inputs.read_text(path).replace("\r\n", "\n").replace("\r", "\n")
+    except inputs.CannotRead as error:
+        raise InvalidAgreement(str(error)) from None
 
 
 def read_terms(file: str) -> AgreementTerms:

@@ -1,9 +1,8 @@
-"""How counts, quoted texts and files that cannot be read are written for people, in every
-message of the command line and the library."""
+"""How counts, amounts and quoted texts are written for people, in every message of the
+command line and the library."""
 
 from __future__ import annotations
 
-import codecs
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -44,38 +43,6 @@ def percent(rate: Any, places: int = 1) -> str:
     """A rate as a percentage's digits, rounded as `rounded` does (0.0725 reads 7.3)."""
     exact = rate if isinstance(rate, Decimal) else Decimal(str(rate))
     return rounded(exact.scaleb(2), places)
-
-
-def cannot_read(path: object, error: OSError | UnicodeDecodeError) -> str:
-    """Why a file the user named cannot be read, in one line: the system's reason, or the
-    line of the first byte that is not UTF-8, and that byte (not Python's codec message)."""
-    if isinstance(error, UnicodeDecodeError):
-        found = _first_not_utf8(path)
-        line, byte = found or (None, error.object[error.start:error.start + 1])
-        where = "" if line is None else f" line {line}"
-        return f"{path}: cannot read{where}: not UTF-8 text (byte 0x{byte.hex()}); save it as UTF-8"
-    return f"{path}: cannot read: {error.strerror or error}"
-
-
-def _first_not_utf8(path: object) -> tuple[int, bytes] | None:
-    """The line of the file's first byte that is not UTF-8, and that byte (read again: the
-    error a reader raised may name a byte of a piece of the file, not where it lies)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line = 1
-    try:
-        with open(str(path), "rb") as file:
-            while True:
-                piece = file.read(1 << 16)
-                try:
-                    decoder.decode(piece, final=not piece)  # at the end: a character cut short
-                except UnicodeDecodeError as error:  # its object: what was held back, then piece
-                    seen = error.object
-                    return line + seen.count(b"\n", 0, error.start), seen[error.start:][:1]
-                if not piece:
-                    return None
-                line += piece.count(b"\n")
-    except OSError:  # unreadable now: the byte alone
-        return None
 
 
 def shortened(text: str, most: int) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shlex
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +219,45 @@ def test_a_file_that_is_not_utf8_is_refused_naming_its_line_and_byte(
     assert refusal == (f"Error: {latin}: cannot read line {line}: not UTF-8 text (byte 0xe9);"
                        " save it as UTF-8")
     assert nothing_recorded(handoff)
+
+
+@pytest.mark.parametrize("command", [["import"], ["import", "--from", "hubspot"],
+                                     ["sla", "apply"]])
+@pytest.mark.parametrize("through", ["-", "fifo"])
+def test_a_piped_file_that_is_not_utf8_is_refused_naming_its_line_too(
+    handoff: Handoff, tmp_path: Path, command: list[str], through: str
+) -> None:
+    """A pipe cannot be read again to find the bad byte's line, as a file on disk is: it is
+    found in what was read (`curl ... | handoff import -`, or a FIFO, `/dev/stdin`, named)."""
+    data = "lead,event,at\nk1,captured,2026-03-02\nK\xe9,captured,2026-03-02\n".encode("latin-1")
+    if through == "-":
+        result = handoff(*command, "-", input=data)  # type: ignore[arg-type]
+    else:
+        fifo = tmp_path / "export.csv"
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=lambda: fifo.write_bytes(data), daemon=True)
+        writer.start()
+        result = handoff(*command, str(fifo))
+        writer.join(timeout=10)
+    assert result.exit_code == 1, result.output
+    name = "-" if through == "-" else str(tmp_path / "export.csv")
+    assert result.stderr == (f"Error: {name}: cannot read line 3: not UTF-8 text (byte 0xe9);"
+                             " save it as UTF-8\n")
+    assert nothing_recorded(handoff)
+
+
+def test_a_file_named_dash_is_the_standard_input(handoff: Handoff, tmp_path: Path) -> None:
+    """`curl ... | handoff import -`, as cat, sort and tar read "-" (it said "-: cannot read:
+    No such file or directory"); a CRM's export too."""
+    result = handoff("import", "-", input=JOURNEYS)
+    assert result.exit_code == 0, result.output
+    assert "12 rows: 12 recorded, 0 skipped" in result.stdout
+    # The same rows again, from a file on disk this time: the same rows, all skipped.
+    assert "12 rows: 0 recorded, 12 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
+    hubspot = (Path(__file__).parent / "fixtures" / "hubspot_contacts.csv").read_text()
+    result = handoff("import", "--from", "hubspot", "--dry-run", "-", input=hubspot)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("dry run: 9 HubSpot contacts give 33 steps")
 
 
 def test_json_lines_naming_every_column_with_nulls_import_as_the_same_csv_rows(

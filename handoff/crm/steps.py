@@ -36,8 +36,8 @@ from handoff.importer import (
     lead_ids,
     refuse_other_separators,
 )
+from handoff.inputs import CannotRead, open_text
 from handoff.instants import iso, parse_instant
-from handoff.words import cannot_read
 
 ZoneForDay = Callable[[date], ZoneInfo]
 
@@ -134,13 +134,12 @@ def read_table(
     """
     try:
         with (
-            io.StringIO(text, newline="") if text is not None
-            else path.open(encoding="utf-8-sig", newline="")
+            io.StringIO(text, newline="") if text is not None else open_text(path)
         ) as stream, switches.cells_of_any_length():
             lines = _refuse_other_separators(path, stream)
             return _read_rows(path, lines, {name.casefold() for name in keep})
-    except (OSError, UnicodeDecodeError) as error:
-        raise MalformedFile(cannot_read(path, error)) from None
+    except CannotRead as error:
+        raise MalformedFile(str(error)) from None
 
 
 def _refuse_other_separators(path: Path, stream: TextIO) -> Iterator[str]:
