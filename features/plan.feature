@@ -43,6 +43,11 @@ Feature: Reverse funnel plan
       When the plan is drawn up
       Then 2026-01 has 17 days, a revenue goal of 170000 and needs 17 won
 
+    Example: A month's deals are counted from its goal to the cent, as the review shows it
+      Given an agreement from 2026-01-01 to 2026-12-31 with a revenue goal of 9183871 and an average deal of 30000
+      When the plan is drawn up
+      Then 2026-01 has 31 days, a revenue goal of 780000 and needs 26 won
+
   Rule: A report's targets count only the days an agreement is in force on
     The targets a report shows beside the actuals are the plan's, prorated to the
     report's period: the days after the agreement has ended carry no goal, as a

@@ -96,16 +96,18 @@ def reverse_funnel(
     """won = ceil(revenue / average_deal), then up the chain, rounding up at every step.
 
     A rate the agreement does not state counts as 1 (the stage needs as many as the next).
+    The deals are counted from the goal to the cent, as every table shows it: a month's
+    share of 780,000.0027 reads 780,000 and needs 26 deals of 30,000, not 27.
     """
-    goal = Fraction(revenue)
-    counts: dict[str, int] = {"won": math.ceil(goal / Fraction(average_deal))}
+    goal = cents(Fraction(revenue))
+    counts: dict[str, int] = {"won": math.ceil(Fraction(goal) / Fraction(average_deal))}
     below = counts["won"]
     for stage, rate_name in FUNNEL_STEPS:
         given = rate(rate_name)
         divisor = Fraction(1) if given is None else Fraction(given)
         below = math.ceil(below / divisor)
         counts[stage] = below
-    return FunnelTargets(cents(goal), counts)
+    return FunnelTargets(goal, counts)
 
 
 def plan_period(terms: AgreementTerms) -> tuple[date, date, bool]:
