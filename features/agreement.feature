@@ -65,6 +65,8 @@ Feature: The agreement between marketing and sales, version by version
         | bonus                             | 5                   | bonus: unknown key                                                                                          |
         | sales.bonus_per_deal              | 500                 | sales.bonus_per_deal: unknown key                                                                           |
         | goal.revenue                      | "a lot"             | goal.revenue: must be a number                                                                              |
+        | goal.revenue                      | 1200000.005         | goal.revenue: must be money to the cent (at most 2 decimals), got 1200000.005                               |
+        | goal.average_deal                 | 29999.999           | goal.average_deal: must be money to the cent (at most 2 decimals), got 29999.999                            |
         | effective_from                    | "first of January"  | effective_from: must be a date                                                                              |
         | effective_to                      | "2026-12-31"        | effective_to: must be a date (YYYY-MM-DD), got '2026-12-31' (in quotes it is a text: write it without them) |
         | sales.decide_within_hours         | "8"                 | sales.decide_within_hours: must be a number, got '8' (in quotes it is a text: write it without them)        |

@@ -12,7 +12,7 @@ from datetime import date, time
 import pytest
 from conftest import AGREEMENT, agreement_toml
 
-from handoff.domain.agreement_file import parse_agreement
+from handoff.domain.agreement_file import check_document, parse_agreement
 from handoff.domain.errors import InvalidAgreement
 
 SPEC_EXAMPLE = """
@@ -386,3 +386,14 @@ def test_a_team_with_a_blank_member_is_refused() -> None:
 def test_every_refusal_names_a_key_before_its_reason() -> None:
     message = refused({"sales.rates.proposal_to_won": "1.5"})
     assert re.match(r"^[a-z_.]+: \S", message)
+
+
+def test_a_goal_with_a_third_decimal_is_refused_from_a_file_yet_restored_from_a_backup() -> None:
+    """A goal is money to the cent (the plan counts deals from it so): a file saying
+    100.004 is refused; a version an earlier release recorded so still restores."""
+    assert refused({"goal.revenue": "1200000.004"}) == (
+        "goal.revenue: must be money to the cent (at most 2 decimals), got 1200000.004"
+    )
+    document = parse_agreement(agreement_toml(AGREEMENT, {})).document
+    recorded = {**document, "goal": {**document["goal"], "revenue": "1200000.004"}}
+    check_document(recorded)  # an earlier release's backup: restored as it was recorded

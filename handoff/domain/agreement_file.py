@@ -19,7 +19,14 @@ from handoff.domain.agreement import (
     changes_between,
     check_restatement,
 )
-from handoff.domain.bounds import MAX_COUNT, check_day, check_entry_actor, check_text, day_from_text
+from handoff.domain.bounds import (
+    MAX_COUNT,
+    check_day,
+    check_entry_actor,
+    check_text,
+    day_from_text,
+    in_cents,
+)
 from handoff.domain.business_time import END_OF_DAY, WEEKDAYS, public_holidays, time_of_day
 from handoff.domain.errors import InvalidAgreement, InvalidInput
 
@@ -50,7 +57,14 @@ def parse_agreement(text: str) -> AgreementTerms:
         raise InvalidAgreement(f"not valid TOML: {error}") from None
     except RecursionError:  # its reader recurses once per level of arrays and tables
         raise InvalidAgreement("not TOML handoff reads: nested too deeply") from None
-    return _checked(raw)
+    terms = _checked(raw)
+    # A goal is money, to the cent as the plan counts it. Checked on the file only: a backup
+    # of an earlier release, which recorded such a goal, is restored as it was recorded.
+    for key, value in raw.get("goal", {}).items():
+        if not in_cents(Decimal(value)):
+            reason = f"must be money to the cent (at most 2 decimals), got {value}"
+            raise _fail(f"goal.{key}", reason)
+    return terms
 
 
 def check_document(document: dict[str, Any]) -> None:

@@ -83,6 +83,11 @@ def plain_decimal(text: str, what: str) -> Decimal:
     return Decimal(cleaned)
 
 
+def in_cents(amount: Decimal) -> bool:
+    """Money is counted in cents: an amount with a third decimal (10.005) is no amount."""
+    return amount == amount.quantize(Decimal("0.01"))
+
+
 def check_amount_bound(amount: Decimal) -> None:
     if amount >= MAX_COUNT:
         raise InvalidInput(f"amount must be below 1000000000000, got {amount}")

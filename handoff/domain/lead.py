@@ -20,6 +20,7 @@ from handoff.domain.bounds import (
     check_instant,
     check_key,
     check_text,
+    in_cents,
     plain_decimal,
 )
 from handoff.domain.errors import (
@@ -808,7 +809,7 @@ def check_amount(amount: Decimal) -> None:
     if not amount.is_finite() or amount <= 0:
         raise InvalidInput(f"amount must be greater than 0, got {amount}")
     check_amount_bound(amount)
-    if amount != amount.quantize(Decimal("0.01")):  # said in digits, as typed (not 1E-21)
+    if not in_cents(amount):  # said in digits, as typed (not 1E-21)
         raise InvalidInput(f"amount must have at most 2 decimals, got {amount:f}")
     plain_decimal(str(amount), "amount")  # as typed: an export writes it so (not 1E+3)
 
