@@ -28,6 +28,7 @@ from eventsourcing.utils import get_topic
 from handoff import child, eventstore
 from handoff.application import HandoffApp
 from handoff.domain.lead import CORRECTIONS, LIFECYCLE_EVENTS, Lead
+from handoff.domain.steps import PERSONAL_DATA
 from handoff.domain.traffic import TrafficDay
 from handoff.importer import COLUMNS, TEXT_COLUMNS
 from handoff.instants import iso
@@ -38,6 +39,8 @@ from handoff.store import StoreLocation
 
 _VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
 _CORRECTION_TOPICS = [get_topic(cls) for cls in CORRECTIONS]
+_FORGOTTEN_TOPIC = get_topic(Lead.Forgotten)
+_PERSONAL = [COLUMNS.index(column) for column in PERSONAL_DATA]
 _LEAD, _EVENT, _AT, _ACTOR, _AMOUNT, _VISITS = (
     COLUMNS.index(column) for column in ("lead", "event", "at", "actor", "amount", "visits")
 )
@@ -104,6 +107,9 @@ def export_cells(
     (`corrected_ids`)."""
     keys = {} if keys is None else keys
     corrected = corrected_ids(app) if corrected is None else corrected
+    # A forgotten lead's capture reads "[forgotten]" in every view: here, empty. The entry
+    # holds the person still when `lead forget` was cut short before rewriting it.
+    forgotten = eventstore.originators_of_kinds(app, [_FORGOTTEN_TOPIC])
     state, instant_text = states.state, states.instant_text
     for page in eventstore.log_pages(app, after=after):
         ends = upto is not None and page[-1][0] >= upto
@@ -128,6 +134,9 @@ def export_cells(
                 cells[_AT] = _utc(instant_text(values["occurred_at"]))
                 for index, key in fields:
                     cells[index] = values[key]  # None (null) leaves the cell empty
+                if originator in forgotten:
+                    for index in _PERSONAL:
+                        cells[index] = None
                 if has_amount and (amount := values["amount"]) is not None:
                     cells[_AMOUNT] = Decimal(states.tagged(amount, eventstore.DECIMAL_TAG))
                 yield cells
@@ -298,7 +307,8 @@ def _corrected_rows(app: HandoffApp, originator: str) -> Iterator[dict[str, Any]
             "lead": lead.key, "event": fact.name, "at": iso(fact.occurred_at),
             "actor": fact.actor,
         }
-        row.update({k: v for k, v in fact.data.items() if v is not None})
+        row.update({k: v for k, v in fact.data.items() if v is not None
+                    and not (lead.forgotten is not None and k in PERSONAL_DATA)})
         yield row
 
 
