@@ -17,6 +17,7 @@ from handoff.cli.values import FILE_NAME, WHOLE_NUMBER
 from handoff.exporter import csv_export
 from handoff.importer import (
     Importer,
+    ImportReport,
     MalformedFile,
     Row,
     UnknownColumns,
@@ -120,6 +121,25 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
             f"{report.skipped} skipped (already recorded), {counted(report.leads, 'lead')} "
             "changed"
         )
+    say_forgotten_named(report)
+
+
+def say_forgotten_named(report: ImportReport) -> None:
+    """The forgotten leads whose person the file still names: nothing of them was written,
+    and they are still where the file came from (README, "Forgetting a person")."""
+    if not report.forgotten:
+        return
+    keys = ", ".join(repr(key) for key in report.forgotten[:_KEYS_NAMED])
+    more = len(report.forgotten) - _KEYS_NAMED
+    click.echo(
+        "note: the file still holds the details of"
+        f" {counted(len(report.forgotten), 'forgotten lead')}"
+        f" ({keys}{f' and {more} more' if more > 0 else ''}), not written back: erase them"
+        " where the file came from too"
+    )
+
+
+_KEYS_NAMED = 5
 
 
 def _catch_up_loaded() -> object:

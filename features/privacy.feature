@@ -42,7 +42,9 @@ Feature: Forgetting a person
     details after they were forgotten. Importing it again must neither write them back nor
     be refused for them: the lead's capture is recorded and its details stay forgotten, so
     the import skips that row as it skips any step already recorded, and the rest of the
-    file is imported as usual. A backup, though, holds the store's entries as they now are,
+    file is imported as usual. It says which forgotten leads the file still names the
+    person of, so that whoever imports it knows the person is still where the file came
+    from, to be erased there too. A backup, though, holds the store's entries as they now are,
     the details erased: one that holds them again was edited, and is refused whole.
 
     Example: The capture of a forgotten lead imported again is skipped
@@ -50,6 +52,7 @@ Feature: Forgetting a person
       And Maria forgot lead "acme-1" because "Ann asked by e-mail on 20 March"
       When Maria imports the capture of lead "acme-1" again: Ann Lee of Acme, ann@acme.example
       Then the import skips it as already recorded
+      And the import says the file still names the forgotten person of lead "acme-1"
       And lead "acme-1" shows "[forgotten]" for its name, e-mail address and company
       And nothing in the store holds "Ann Lee", "ann@acme.example" or "Acme" any more
 

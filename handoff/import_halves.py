@@ -53,8 +53,9 @@ if TYPE_CHECKING:
 HALVES_FROM = 20_000
 
 # What the copy found: its refusals (line, reason), rows recorded and skipped, leads
-# changed, and how many events its rows will hold.
-Found = tuple[list[tuple[int, str]], int, int, int, int]
+# changed, how many events its rows will hold, and the forgotten leads whose person its
+# rows name (`ImportReport.forgotten`).
+Found = tuple[list[tuple[int, str]], int, int, int, int, list[str]]
 
 
 def theirs(row: dict[str, str]) -> bool:
@@ -278,7 +279,8 @@ def _read_and_check(
         if report.writes:
             events, chunks = importer.app.rows_in_bulk(importer.changed.values())
         refusals = [(error.line, error.reason) for error in report.errors]
-        found = (refusals, report.recorded, report.skipped, importer.leads_changed(), events)
+        found = (refusals, report.recorded, report.skipped, importer.leads_changed(), events,
+                 report.forgotten)
         _send(answers, ("found", found))
         if not events:
             return

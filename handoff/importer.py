@@ -95,6 +95,9 @@ class ImportReport:
     leads: int = 0
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
+    # The forgotten leads whose person the file still names (skipped, never written back):
+    # the person is still where the file came from, to be erased there too.
+    forgotten: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -302,6 +305,7 @@ class Importer:
         self.stamp = self.register.stamper(self.recorded_at)
         self.leads: dict[str, Lead | None] = {}
         self.captured_here: set[str] = set()  # the leads of `leads` this file captures
+        self.forgotten_named: set[str] = set()  # see ImportReport.forgotten
         self.new_leads: dict[str, NewLead] = {}
         self.days: dict[date, TrafficDay] = {}
         # What the file changes, by lead key or day (in the order first changed).
@@ -382,8 +386,9 @@ class Importer:
             self._load_existing(theirs, self.app.aggregates_from(entries))
             self._check_all(theirs, report, _Quiet())
             return self._saved(report, progress, ahead=ahead)
-        refusals, recorded, skipped, leads_changed, _ = found
+        refusals, recorded, skipped, leads_changed, _, forgotten = found
         report.errors.extend(RowError(line, reason) for line, reason in refusals)
+        report.forgotten.extend(forgotten)
         report.recorded += recorded
         report.skipped += skipped
         report.leads += leads_changed
@@ -404,6 +409,7 @@ class Importer:
         own begin with those whose rows were made `ahead`), when every row is good."""
         report.errors.sort(key=lambda error: error.line)  # in file order, however checked
         report.leads += self.leads_changed()
+        report.forgotten = sorted({*report.forgotten, *self.forgotten_named})
         if report.writes and (self.changed or (other and other.events)):
             progress.writing(report.recorded)
             try:
@@ -433,6 +439,7 @@ class Importer:
         self._load_existing(rows, self.app.aggregates_from(entries))
         report = ImportReport(dry_run=dry_run)
         self._check_all(rows, report, _Quiet())
+        report.forgotten = sorted(self.forgotten_named)
         return report
 
     def leads_changed(self) -> int:
@@ -512,6 +519,8 @@ class Importer:
         if lead is not None and (recorded := lead.steps_at(event_name, occurred_at)):
             _refuse_different_data(recorded, key, row, forgotten=lead.forgotten is not None,
                                    this_file=key in self.captured_here)
+            if lead.forgotten is not None and any(row.get(f) for f in PERSONAL_DATA):
+                self.forgotten_named.add(key)
             return False
         stamp = self._stamp(event_name, occurred_at, row)
         if event_name == "captured":

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from cli_helpers import Handoff
 
-from handoff import application, eventstore
+from handoff import application, eventstore, import_halves
 from handoff.application import HandoffApp
 from handoff.domain.steps import PERSONAL_FIELDS
 from handoff.store import locate
@@ -170,3 +170,36 @@ def test_a_forget_cut_short_before_it_rewrote_the_entries_leaves_no_export_holdi
     assert "the log is intact" in restored.ok("audit", "verify")
     handoff.ok("lead", "forget", "acme-1", "--why", "ticket 7")  # finishes it
     assert "Ann Smith" not in held_states(handoff)
+
+
+@pytest.mark.parametrize("halves_from", [10**9, 1], ids=["one-process", "in-halves"])
+def test_importing_a_file_that_still_names_a_forgotten_person_says_so(
+    handoff: Handoff, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, halves_from: int,
+) -> None:
+    """Last week's CRM export still holds Ann and Bob after they were forgotten: their
+    captures are skipped, nothing of them is written back, and the import names their
+    leads, for the DPO to erase them in the CRM too (features/privacy.feature). A file of
+    the store's own export after the forgetting holds no details: no note. Read in halves
+    too (`import_halves`), the copy's leads are named as well. Found by a DPO's trial."""
+    monkeypatch.setattr(import_halves, "HALVES_FROM", halves_from)
+    ann_lee(handoff)
+    handoff.ok("lead", "capture", "bob-2", "--source", "web", "--name", "Bob Ode",
+               "--at", "2026-03-02T09:30")
+    crm_file = tmp_path / "last-week.csv"
+    crm_file.write_text(handoff.ok("export"), encoding="utf-8")
+    for key in ("acme-1", "bob-2"):
+        handoff.ok("lead", "forget", key, "--why", "GDPR request 17")
+    handoff.ok("lead", "capture", "cy-3", "--source", "web", "--name", "Cy Pal",
+               "--at", "2026-03-03T09:00Z")
+    crm_file.write_text(crm_file.read_text(encoding="utf-8")
+                        + "cy-3,captured,2026-03-03T09:00:00Z,maria,web,Cy Pal,,,,,,,,\n",
+                        encoding="utf-8")
+    note = ("note: the file still holds the details of 2 forgotten leads ('acme-1', 'bob-2'),"
+            " not written back: erase them where the file came from too\n")
+    assert handoff.ok("import", str(crm_file), "--dry-run").endswith(note)
+    assert handoff.ok("import", str(crm_file)) == (
+        "imported 5 rows: 0 recorded, 5 skipped (already recorded), 0 leads changed\n" + note)
+    assert "Ann Lee" not in held_states(handoff) and "Bob Ode" not in held_states(handoff)
+    own_file = tmp_path / "own.csv"
+    own_file.write_text(handoff.ok("export"), encoding="utf-8")
+    assert "note:" not in handoff.ok("import", str(own_file))

@@ -143,6 +143,12 @@ def _(imported: ImportReport) -> None:
     assert (imported.recorded, imported.skipped) == (0, 1)
 
 
+@then(parsers.re(r'the import says the file still names the forgotten person of lead '
+                 r'"(?P<key>[^"]+)"'))
+def _(imported: ImportReport, key: str) -> None:
+    assert imported.forgotten == [key], imported.forgotten
+
+
 @then(parsers.re(r'lead "(?P<key>[^"]+)" shows "\[forgotten\]" for its name, e-mail address '
                  r"and company"))
 def _(app: HandoffApp, key: str) -> None:
