@@ -49,6 +49,9 @@ def verify(obj: Any, kept: str | None) -> None:
     extends = f"; it extends digest {expected}" if expected is not None else ""
     lines = [f"the log is intact: {verdict.entries} entries match their seals{erased}{extends}"]
     lines += [_late(obj, late) for late in verdict.late]
+    lines += [f"{lead} is forgotten, yet {count} of its entries still"
+              f" {'holds' if count == 1 else 'hold'} the person's details: its `lead forget`"
+              " was cut short; run it again to erase them" for lead, count in verdict.unerased]
     if verdict.unsealed is not None:
         lines.append(_unsealed(verdict.unsealed))
     lines.append(f"digest {verdict.digest}")

@@ -51,7 +51,7 @@ from eventsourcing.utils import get_topic
 from handoff import eventstore
 from handoff.domain.agreement import AgreementRegister
 from handoff.domain.errors import Refused
-from handoff.domain.steps import in_the_future
+from handoff.domain.steps import erase_person, in_the_future
 from handoff.projections import states
 
 T = TypeVar("T")
@@ -164,6 +164,10 @@ class Verdict:
     erased: int = 0  # entries matching the digest a recorded `lead forget` gave them
     unsealed: Stretch | None = None  # the entries after the last seal, if any
     late: tuple[LateSeal, ...] = ()
+    # Forgotten leads ("lead 'acme-1'") and how many of their entries an erasure names still
+    # read as sealed: its `lead forget` was cut short before rewriting them (run again, it
+    # erases them).
+    unerased: tuple[tuple[str, int], ...] = ()
 
 
 def entry_digest(entry: eventstore.StoredEntry) -> bytes:
@@ -429,6 +433,7 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
     head = last.positions[-1] if last is not None else eventstore.BEFORE_FIRST
     checked = erased = 0
     erasures = _erasures(app)
+    unerased: dict[str, int] = {}  # by lead, in log order
     order = _RecordOrder(eventstore.every_stored_entry(app))
     entries = _Peek(iter(order))
     seals = _Peek(_all_seals(app) if sealed else iter(()))
@@ -452,6 +457,9 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
                 raise TamperedLog(_what_changed(
                     app, entry, digest_now, sealed_entry, entries, seals, erasures))
             erased += 1
+        elif erasures.names(position, entry[1]) and eventstore.rewritten(
+                app, entry[4], erase_person) is not None:  # an erasure still to rewrite it
+            unerased[originator] = unerased.get(originator, 0) + 1
         checked += 1
     entry = entries.peek()
     if entry is not None and entry[0] <= head:
@@ -465,7 +473,8 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
     if expected is not None:
         _check_extends(app, expected, chain.head, link)
     late = tuple(_late_seals(app)) if eventstore.table_exists(app, LATE_TABLE) else ()
-    return Verdict(checked, chain.head, erased, unsealed, late)
+    return Verdict(checked, chain.head, erased, unsealed, late,
+                   tuple((_owner(app, lead), count) for lead, count in unerased.items()))
 
 
 def _seal_in_memory(
@@ -562,6 +571,10 @@ class _Erasures:
     def vouch_for(self, position: int, originator: str, digest: bytes) -> bool:
         """Whether an erasure says the entry at this position now reads with this digest."""
         return self.rewritten.get(position) == (originator, digest)
+
+    def names(self, position: int, originator: str) -> bool:
+        """Whether an erasure names the entry at this position as one it rewrites."""
+        return self.rewritten.get(position, ("",))[0] == originator
 
     def edited_after(self, originator: str, position: int) -> int | None:
         """The first erasure of this lead after `position` edited since it was sealed: an

@@ -159,6 +159,10 @@ def test_a_forget_cut_short_before_it_rewrote_the_entries_leaves_no_export_holdi
         assert handoff("lead", "forget", "acme-1", "--why", "ticket 7").exit_code == 1
     assert handoff.json("lead", "show", "acme-1")["name"] == "[forgotten]"
     assert "Ann Smith" in held_states(handoff)  # until `lead forget` is run again
+    # The capture and the amendment: the auditor is told, and what to do.
+    assert ("lead 'acme-1' is forgotten, yet 2 of its entries still hold the person's"
+            " details: its `lead forget` was cut short; run it again to erase them"
+            ) in handoff.ok("audit", "verify").splitlines()
     csv_text, backup = handoff.ok("export"), handoff.ok("export", "--format", "jsonl")
     for personal in ("Ann Lee", "Ann Smith", "ann@acme.example", "Acme"):
         assert personal not in csv_text and personal not in backup
@@ -167,9 +171,12 @@ def test_a_forget_cut_short_before_it_rewrote_the_entries_leaves_no_export_holdi
     restored = Handoff(str(tmp_path / "restored.sqlite"))
     restored.ok("import", str(path))
     assert restored.json("lead", "show", "acme-1")["name"] == "[forgotten]"
-    assert "the log is intact" in restored.ok("audit", "verify")
+    assert "cut short" not in restored.ok("audit", "verify")  # its entries are erased
     handoff.ok("lead", "forget", "acme-1", "--why", "ticket 7")  # finishes it
     assert "Ann Smith" not in held_states(handoff)
+    assert handoff.ok("audit", "verify").startswith(
+        "the log is intact: 5 entries match their seals, 2 of them with a person's details"
+        " erased (lead forget)\ndigest ")
 
 
 @pytest.mark.parametrize("halves_from", [10**9, 1], ids=["one-process", "in-halves"])
