@@ -90,7 +90,7 @@ class Session:
             self.interrupted = True
             if not self.done:
                 raise
-            raise click.ClickException(
+            raise Interrupted(
                 "interrupted as the command ended, its work done; the next command seals"
                 " anything new into the audit chain"
             ) from None
@@ -234,7 +234,8 @@ class HandoffGroup(click.Group):
             raise
         except KeyboardInterrupt:
             note_interrupted()
-            raise click.Abort() from None
+            click.echo("Aborted!", err=True)  # as click says it, with the shell's status
+            raise click.exceptions.Exit(INTERRUPTED) from None
         except Exception as error:
             if os.environ.get("HANDOFF_DEBUG"):
                 raise
@@ -337,6 +338,18 @@ def _note_done(ctx: click.Context) -> None:
     session = ctx.find_object(Session)
     if session is not None:
         session.done = True
+
+
+# A command stopped by a Ctrl-C ends with the status a shell gives a program SIGINT stops
+# (128 + 2), so that a script tells it from a refusal (1).
+INTERRUPTED = 130
+
+
+class Interrupted(click.ClickException):
+    """A Ctrl-C that stopped a command after it had written something: what stands, and
+    how to finish."""
+
+    exit_code = INTERRUPTED
 
 
 def note_interrupted() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from handoff.backup import backup_lines, is_backup, restore
-from handoff.cli import note_interrupted
+from handoff.cli import Interrupted, note_interrupted
 from handoff.cli.output import print_lines
 from handoff.cli.progress import Stages, stages
 from handoff.cli.values import FILE_NAME, WHOLE_NUMBER
@@ -182,7 +182,7 @@ def recorded_before(done: str, store: str) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         note_interrupted()
-        raise click.ClickException(interrupted_after(done)) from None
+        raise Interrupted(interrupted_after(done)) from None
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
     except Exception as error:
@@ -204,7 +204,7 @@ def interrupt_said(importer: Importer, noun: str) -> Iterator[None]:
     except KeyboardInterrupt:
         note_interrupted()
         if importer.written is not None:
-            raise click.ClickException(
+            raise Interrupted(
                 interrupted_after(recorded_words(importer.written, noun))) from None
         raise
 

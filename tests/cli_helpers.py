@@ -43,6 +43,17 @@ class Handoff:
         return lines[0]
 
 
+def stopped(handoff: Handoff, *args: str) -> str:
+    """Run a command a Ctrl-C stops: the shell's status for SIGINT (130, not a refusal's 1),
+    one line on stderr saying what stands, no traceback."""
+    result = handoff(*args)
+    assert result.exit_code == 130, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
 def nothing_recorded(handoff: Handoff) -> bool:
     """A refused command that would have created the store left none: no SQLite file, no
     table in the PostgreSQL database; a later command says there is no store."""

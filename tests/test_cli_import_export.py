@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import Handoff, nothing_recorded
+from cli_helpers import Handoff, nothing_recorded, stopped
 
 HEADER = "lead,event,at,actor,source,name,email,company,score,owner,reason,channel,amount,visits\n"
 JOURNEYS = HEADER + (
@@ -426,7 +426,7 @@ def test_an_import_interrupted_once_its_events_are_recorded_says_they_are(
             patched.setattr(audit, "seal_recorded_quietly", interrupted)
         else:
             patched.setattr(projections, "catch_up", interrupted)
-        line = handoff.refused("import", *imported)
+        line = stopped(handoff, "import", *imported)
     assert line == (f"Error: interrupted: the import's {events} {noun} were recorded; the "
                     "next command brings the KPIs up to date (re-running the import records "
                     "nothing twice)")
@@ -449,7 +449,7 @@ def test_a_ctrl_c_once_the_command_is_done_says_its_work_stands(
     with monkeypatch.context() as patched:
         patched.setattr(cli, "seal_quietly", interrupted)
         result = handoff("import", write(tmp_path, JOURNEYS))
-    assert result.exit_code == 1 and "Aborted" not in result.stderr
+    assert result.exit_code == 130 and "Aborted" not in result.stderr
     assert result.stdout.startswith("imported 12 rows: 12 recorded")
     assert result.stderr == ("Error: interrupted as the command ended, its work done; the"
                              " next command seals anything new into the audit chain\n")
@@ -475,7 +475,7 @@ def test_a_command_stopped_by_a_ctrl_c_seals_nothing_as_it_ends(
     assert len(sealed) == 1  # a command that ends as usual seals as it ends
     with monkeypatch.context() as patched:
         patched.setattr(projections, "catch_up", interrupted)
-        assert "interrupted" in handoff.refused("import", write(tmp_path, JOURNEYS))
+        assert "interrupted" in stopped(handoff, "import", write(tmp_path, JOURNEYS))
     assert len(sealed) == 1
 
 
@@ -490,7 +490,7 @@ def test_an_import_interrupted_before_its_events_are_recorded_writes_nothing(
     with monkeypatch.context() as patched:
         patched.setattr(eventstore, "record_in_bulk", interrupted)
         result = handoff("import", write(tmp_path, JOURNEYS))
-    assert result.exit_code == 1 and "Aborted" in result.stderr
+    assert result.exit_code == 130 and result.stderr == "Aborted!\n"
     assert "12 recorded, 0 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
 
 
@@ -509,7 +509,7 @@ def test_an_import_interrupted_as_it_hands_over_to_the_kpis_says_its_rows_were_r
 
     with monkeypatch.context() as patched:
         patched.setattr(Importer, "run_file", then_interrupted)
-        line = handoff.refused("import", write(tmp_path, JOURNEYS))
+        line = stopped(handoff, "import", write(tmp_path, JOURNEYS))
     assert line.startswith("Error: interrupted: the import's 12 rows were recorded;")
     assert "0 recorded, 12 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
 
