@@ -397,3 +397,17 @@ def test_a_goal_with_a_third_decimal_is_refused_from_a_file_yet_restored_from_a_
     document = parse_agreement(agreement_toml(AGREEMENT, {})).document
     recorded = {**document, "goal": {**document["goal"], "revenue": "1200000.004"}}
     check_document(recorded)  # an earlier release's backup: restored as it was recorded
+
+
+def test_a_decision_window_under_a_minute_is_refused_from_a_file_yet_restored_from_a_backup(
+) -> None:
+    """A window of 1e-9 hours (3.6 microseconds: every lead late) is a slipped decimal
+    point, refused when applied; a version an earlier release recorded so still restores,
+    as recorded (its backup would otherwise be refused whole)."""
+    assert refused({"sales.decide_within_hours": "0.01"}) == (
+        "sales.decide_within_hours: must be at least one minute (0.0167 hours), got 0.01"
+    )
+    parse_agreement(agreement_toml(AGREEMENT, {"sales.decide_within_hours": "0.0167"}))
+    document = parse_agreement(agreement_toml(AGREEMENT, {})).document
+    recorded = {**document, "sales": {**document["sales"], "decide_within_hours": "0.000000001"}}
+    check_document(recorded)  # an earlier release's backup: restored as it was recorded

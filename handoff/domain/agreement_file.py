@@ -58,12 +58,15 @@ def parse_agreement(text: str) -> AgreementTerms:
     except RecursionError:  # its reader recurses once per level of arrays and tables
         raise InvalidAgreement("not TOML handoff reads: nested too deeply") from None
     terms = _checked(raw)
-    # A goal is money, to the cent as the plan counts it. Checked on the file only: a backup
-    # of an earlier release, which recorded such a goal, is restored as it was recorded.
+    # Checked on the file only: a backup of an earlier release, which recorded such terms,
+    # is restored as it was recorded. A goal is money, to the cent as the plan counts it.
     for key, value in raw.get("goal", {}).items():
         if not in_cents(Decimal(value)):
             reason = f"must be money to the cent (at most 2 decimals), got {value}"
             raise _fail(f"goal.{key}", reason)
+    if terms.decide_within_hours * 60 < 1:  # shorter than a minute: a slipped decimal point
+        raise _fail("sales.decide_within_hours", "must be at least one minute (0.0167 hours),"
+                    f" got {_plain(terms.decide_within_hours)}")
     return terms
 
 
@@ -378,9 +381,6 @@ def _side(side: str, section: dict[str, Any]) -> dict[str, Any]:
             out[key] = value
         elif key == "decide_within_hours":
             out[key] = _positive(path, value, below=_MAX_DECIDE_HOURS + 1)
-            if value * 60 < 1:  # shorter than a minute: a slip of the decimal point
-                raise _fail(path, f"must be at least one minute (0.0167 hours), got"
-                                  f" {_plain(value)}")
         else:
             out[key] = _positive(path, value)
     return out
