@@ -56,6 +56,7 @@ from handoff.domain.steps import (
 )
 from handoff.domain.traffic import TrafficDay
 from handoff.domain.verification import VerificationLog
+from handoff.exporter import FORGOTTEN_TOPIC, forgotten_ids
 from handoff.instants import iso, now_utc
 from handoff.words import counted, shortened
 
@@ -97,7 +98,6 @@ _AGGREGATE_TOPICS = {
 # to load, so an unknown one is never followed).
 _KINDS = {get_topic(kind): kind for kind in _AGGREGATES}
 KNOWN_TOPICS = frozenset(_KINDS)
-_FORGOTTEN_TOPIC = get_topic(Lead.Forgotten)
 
 
 def backup_lines(app: Any) -> Iterator[str]:
@@ -108,7 +108,7 @@ def backup_lines(app: Any) -> Iterator[str]:
     versions: dict[str, int] = {}  # each record's last entry so far
     # A forgotten lead's entries as `lead forget` leaves them: one cut short before it
     # rewrote them holds the person still, whom no view shows and no restore would take.
-    forgotten = eventstore.originators_of_kinds(app, [_FORGOTTEN_TOPIC])
+    forgotten = forgotten_ids(app)
     for n, originator, version, topic, state in eventstore.every_stored_entry(app):
         if originator in forgotten:
             state = eventstore.rewritten(app, state, erase_person) or state
@@ -273,7 +273,7 @@ def _replay(app: Any, parsed: list[_Entry], errors: dict[int, str]) -> list[_Ent
     decisions = _Decisions()  # its entries held to sla apply and sla sign
     # The digests of the entries so far, as restored, of each lead the backup forgets (its
     # erasures name them), until its last entry.
-    forgets = {entry.originator for entry in parsed if entry.topic == _FORGOTTEN_TOPIC}
+    forgets = {entry.originator for entry in parsed if entry.topic == FORGOTTEN_TOPIC}
     digests: dict[UUID, set[str]] = {}
     for n, entry in enumerate(parsed):
         originator = entry.originator

@@ -39,7 +39,7 @@ from handoff.store import StoreLocation
 
 _VISITS_TOPIC = get_topic(TrafficDay.VisitsRecorded)  # type: ignore[attr-defined]
 _CORRECTION_TOPICS = [get_topic(cls) for cls in CORRECTIONS]
-_FORGOTTEN_TOPIC = get_topic(Lead.Forgotten)
+FORGOTTEN_TOPIC = get_topic(Lead.Forgotten)
 _PERSONAL = [COLUMNS.index(column) for column in PERSONAL_DATA]
 _LEAD, _EVENT, _AT, _ACTOR, _AMOUNT, _VISITS = (
     COLUMNS.index(column) for column in ("lead", "event", "at", "actor", "amount", "visits")
@@ -109,7 +109,7 @@ def export_cells(
     corrected = corrected_ids(app) if corrected is None else corrected
     # A forgotten lead's capture reads "[forgotten]" in every view: here, empty. The entry
     # holds the person still when `lead forget` was cut short before rewriting it.
-    forgotten = eventstore.originators_of_kinds(app, [_FORGOTTEN_TOPIC])
+    forgotten = forgotten_ids(app)
     state, instant_text = states.state, states.instant_text
     for page in eventstore.log_pages(app, after=after):
         ends = upto is not None and page[-1][0] >= upto
@@ -142,6 +142,11 @@ def export_cells(
                 yield cells
         if ends:
             return
+
+
+def forgotten_ids(app: Any) -> set[str]:
+    """The leads (ids as hex) whose person was forgotten (`lead forget`), in one scan."""
+    return eventstore.originators_of_kinds(app, [FORGOTTEN_TOPIC])
 
 
 def corrected_ids(app: HandoffApp) -> set[str]:
