@@ -96,6 +96,7 @@ def export_rows(app: HandoffApp) -> Iterator[dict[str, Any]]:
 def export_cells(
     app: HandoffApp, keys: dict[str, str] | None = None, corrected: set[str] | None = None,
     after: int = eventstore.BEFORE_FIRST, upto: int | None = None,
+    forgotten: set[str] | None = None,
 ) -> Iterator[list[Any]]:
     """The rows of `export_rows` as cells in the order of the import format's COLUMNS,
     None where the event has no value (the CSV export: a dictionary built per row and
@@ -104,12 +105,12 @@ def export_cells(
     Of the log after `after`, up to `upto` (inclusive; None: its end). `keys`: each lead's
     key (its id as hex -> key) for every lead captured at or before `after`, added to as
     leads are captured; `corrected`: the leads exported as their corrected steps
-    (`corrected_ids`)."""
+    (`corrected_ids`); `forgotten`: those whose person was forgotten (`forgotten_ids`)."""
     keys = {} if keys is None else keys
     corrected = corrected_ids(app) if corrected is None else corrected
     # A forgotten lead's capture reads "[forgotten]" in every view: here, empty. The entry
     # holds the person still when `lead forget` was cut short before rewriting it.
-    forgotten = forgotten_ids(app)
+    forgotten = forgotten_ids(app) if forgotten is None else forgotten
     state, instant_text = states.state, states.instant_text
     for page in eventstore.log_pages(app, after=after):
         ends = upto is not None and page[-1][0] >= upto
@@ -185,20 +186,21 @@ def csv_export(app: HandoffApp) -> Iterator[str]:
     into a temporary file, copied out after it. The text is the same; should the second
     process fail, this one exports the rest itself.
     """
-    corrected = corrected_ids(app)  # one answer for both parts
+    corrected, forgotten = corrected_ids(app), forgotten_ids(app)  # one answer for both parts
     last = eventstore.last_notification_id(app)
     cut = int(last * _OWN_SHARE) if last >= SPLIT_FROM else None
     keys: dict[str, str] = {}
     if cut is None:
-        yield from _csv(export_cells(app, keys, corrected), header=COLUMNS)
+        yield from _csv(export_cells(app, keys, corrected, forgotten=forgotten), header=COLUMNS)
         return
-    with _LaterPart(app, cut, corrected) as later:
-        yield from _csv(export_cells(app, keys, corrected, upto=cut), header=COLUMNS)
+    with _LaterPart(app, cut, corrected, forgotten) as later:
+        yield from _csv(export_cells(app, keys, corrected, upto=cut, forgotten=forgotten),
+                        header=COLUMNS)
         made = later.text()
         if made is not None:
             yield from made
             return
-    yield from _csv(export_cells(app, keys, corrected, after=cut))
+    yield from _csv(export_cells(app, keys, corrected, after=cut, forgotten=forgotten))
 
 
 def _csv(cells: Iterator[list[Any]], header: Sequence[str] | None = None) -> Iterator[str]:
@@ -209,7 +211,8 @@ class _LaterPart:
     """A second process exporting the log after `cut` (`_export_later_part`) as CSV text
     into a temporary file; `text` reads it back once the process has ended well."""
 
-    def __init__(self, app: HandoffApp, cut: int, corrected: set[str]) -> None:
+    def __init__(self, app: HandoffApp, cut: int, corrected: set[str], forgotten: set[str]
+                 ) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         self.spool: BinaryIO | None = None
         self.started = time.monotonic()
@@ -221,7 +224,7 @@ class _LaterPart:
             )
             message = child.framed(marshal.dumps((
                 location.given, location.event_store_env, cut, sorted(corrected),
-                self.spool.fileno(),
+                sorted(forgotten), self.spool.fileno(),
             )))
             # Written by a thread: a message larger than the pipe holds (thousands of
             # corrected leads) would otherwise keep this process waiting for the child to
@@ -286,11 +289,12 @@ def _export_later_part(given: BinaryIO) -> None:
     message = child.read_message(given)
     if message is None:
         raise EOFError("no part to export was given")
-    where, env, cut, corrected, spool = marshal.loads(message)
+    where, env, cut, corrected, forgotten, spool = marshal.loads(message)
     child.end_with_input(given)
     app = HandoffApp(StoreLocation(where, env), create=False)
     try:
-        cells = export_cells(app, _captured_keys(app, cut), set(corrected), after=cut)
+        cells = export_cells(app, _captured_keys(app, cut), set(corrected), after=cut,
+                             forgotten=set(forgotten))
         with open(spool, "w", encoding="utf-8", newline="", closefd=False) as file:
             for text in _csv(cells):
                 file.write(text)

@@ -260,7 +260,7 @@ def test_the_second_process_gets_the_database_password_on_its_input_not_its_comm
         app = HandoffApp(locate(url.render_as_string(hide_password=False)))
         try:
             app.capture("k-1", "web", "maria", at="2026-03-02T09:00")
-            with exporter._LaterPart(app, 0, set()) as later:
+            with exporter._LaterPart(app, 0, set(), set()) as later:
                 assert later.process is not None
                 command_line = Path(f"/proc/{later.process.pid}/cmdline").read_bytes()
                 made = later.text()

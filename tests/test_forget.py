@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import Handoff
+from test_exporter import parts_made
 
 from handoff import application, eventstore, import_halves
 from handoff.application import HandoffApp
@@ -212,3 +213,28 @@ def test_importing_a_file_that_still_names_a_forgotten_person_says_so(
     own_file = tmp_path / "own.csv"
     own_file.write_text(handoff.ok("export"), encoding="utf-8")
     assert "note:" not in handoff.ok("import", str(own_file))
+
+
+def test_a_forget_cut_short_leaves_no_part_of_a_long_export_holding_the_person(
+    handoff: Handoff, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long log is exported in two parts at once, the later one by a second process
+    (`exporter.SPLIT_FROM`): it is told the forgotten leads as it is told the corrected
+    ones, and leaves their details out too. Here the capture lies in the later part."""
+    for key in ("b-1", "b-2", "b-3"):
+        handoff.ok("lead", "capture", key, "--source", "web", "--at", "2026-03-01T09:00")
+    ann_lee(handoff)  # entries 4 to 6: the later part begins after 55 % of the 7
+    with monkeypatch.context() as killed:
+        def killed_before_rewriting(*_: Any) -> None:
+            raise RuntimeError("killed")
+
+        killed.setattr(application.eventstore, "rewrite_states", killed_before_rewriting)
+        assert handoff("lead", "forget", "acme-1", "--why", "ticket 7").exit_code == 1
+    whole = handoff.ok("export")
+    made = parts_made(monkeypatch)
+    parted = handoff.ok("export")
+    assert made == [True]  # the later part was the second process's
+    assert parted == whole
+    assert "acme-1,captured," in parted
+    for personal in ("Ann Lee", "ann@acme.example", "Acme"):
+        assert personal not in parted
