@@ -84,7 +84,10 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
     if is_backup(text):
         _restore(obj, text, dry_run)
         return
-    reader = read_jsonl_rows if file.endswith(".jsonl") else read_rows
+    # JSON lines by the file's name, or by its first character (`import -` has no name):
+    # a CSV begins with its header, never with "{".
+    json_lines = file.endswith(".jsonl") or text.lstrip().startswith("{")
+    reader = read_jsonl_rows if json_lines else read_rows
     with stages() as shown, no_cyclic_gc():
         lines = text.count("\n")
         progress = _ImportProgress(shown) if lines >= _PROGRESS_FROM_ROWS else None

@@ -254,6 +254,11 @@ def test_a_file_named_dash_is_the_standard_input(handoff: Handoff, tmp_path: Pat
     assert "12 rows: 12 recorded, 0 skipped" in result.stdout
     # The same rows again, from a file on disk this time: the same rows, all skipped.
     assert "12 rows: 0 recorded, 12 skipped" in handoff.ok("import", write(tmp_path, JOURNEYS))
+    # Rows as JSON lines have no file name to say so: they are known by their "{".
+    jsonl = '{"lead": "z-9", "event": "captured", "at": "2026-03-02T09:00Z", "source": "web"}\n'
+    result = handoff("import", "-", input=jsonl)
+    assert result.exit_code == 0, result.output
+    assert handoff.json("lead", "show", "z-9")["source"] == "web"
     hubspot = (Path(__file__).parent / "fixtures" / "hubspot_contacts.csv").read_text()
     result = handoff("import", "--from", "hubspot", "--dry-run", "-", input=hubspot)
     assert result.exit_code == 0, result.output
