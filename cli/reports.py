@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -55,10 +56,24 @@ def _print_plan(result: dict[str, Any]) -> None:
     click.echo(f"Plan of {agreement['name']!r} (version {agreement['version']}), {span}")
     print_table(["stage", "plan", through, "% of plan"], rows, title="Whole period")
     monthly = [
-        [month["month"], *(_beside(month, key) for key in PLAN_KEYS)]
+        [_month_named(month), *(_beside(month, key) for key in PLAN_KEYS)]
         for month in result["per_month"]
     ]
     print_table(["month", *PLAN_KEYS], monthly, title="By month: actual / plan")
+    replaced = result["replaced"]
+    if replaced is not None:
+        click.echo(f"version {replaced['version']} is in force from {replaced['from']}: the"
+                   " months from then on are planned by it (`handoff plan --at"
+                   f" {replaced['from']}`)")
+
+
+def _month_named(month: dict[str, Any]) -> str:
+    """A month of the plan, and the days it covers when not all of them (an agreement that
+    begins or ends within it): `2026-03 (16-31)`."""
+    first = date.fromisoformat(month["from"])
+    last = date.fromisoformat(month["to"])
+    whole = first.day == 1 and (last + timedelta(days=1)).day == 1
+    return month["month"] if whole else f"{month['month']} ({first.day}-{last.day})"
 
 
 def _beside(month: dict[str, Any], key: str) -> str:

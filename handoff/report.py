@@ -95,6 +95,7 @@ def plan_with_actuals(app: HandoffApp, at: date | None = None) -> dict[str, Any]
                                               "effective_to", "timezone")},
         "period": {"from": plan.start.isoformat(), "to": plan.end.isoformat(),
                    "open_ended": plan.open_ended},
+        "replaced": _replaced(register, version, plan.start, plan.end),
         "total": plan.total.as_dict(),
         "per_month": per_month,
         "actual": (
@@ -103,6 +104,28 @@ def plan_with_actuals(app: HandoffApp, at: date | None = None) -> dict[str, Any]
             else None
         ),
     }
+
+
+def _replaced(
+    register: AgreementRegister, version: AppliedVersion, first: date, last: date
+) -> dict[str, Any] | None:
+    """The first day of the plan's period that another version governs after this one
+    did (a revision from mid-March of a year's agreement), and that version's number:
+    the plan's months from then on are no longer the targets in force. None if none."""
+    # The version governing a day changes only where one begins or the day after one ends.
+    edges = {first}
+    for other in register.versions:
+        edges.add(other.terms.effective_from)
+        if other.terms.effective_to is not None:
+            edges.add(other.terms.effective_to + timedelta(days=1))
+    governed = False
+    for day in sorted(edge for edge in edges if first <= edge <= last):
+        found = register.in_force_on(day)
+        if found is not None and found.number == version.number:
+            governed = True
+        elif governed and found is not None:
+            return {"from": day.isoformat(), "version": found.number}
+    return None
 
 
 def _actuals(

@@ -202,3 +202,29 @@ def test_plan_shows_revenue_as_every_view_shows_money(store: str, tmp_path: Path
     assert "1,000.50" in revenue, table
     february = next(line for line in table.splitlines() if line.startswith("│ 2026-02"))
     assert "1,000.50 / " in february, table
+
+
+def test_a_plan_revised_mid_month_names_the_days_and_the_version_taking_over(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """H1 revised from 16 March (version 2, to 30 June): `plan --at` a day of version 1
+    planned all six months by it, with no word that version 2 plans them from the 16th;
+    and version 2's plan labelled its sixteen days of March '2026-03', a whole month."""
+    monkeypatch.setenv("COLUMNS", "200")
+    handoff = Handoff(store)
+    handoff.ok("sla", "apply", agreement_file(tmp_path))
+    revised = H1.replace("2026-01-01", "2026-03-16").replace("1200000", "900000")
+    handoff.ok("sla", "apply", agreement_file(tmp_path, revised))
+    first = handoff.json("plan", "--at", "2026-02-01")
+    assert first["agreement"]["version"] == 1
+    assert first["replaced"] == {"from": "2026-03-16", "version": 2}
+    assert handoff.ok("plan", "--at", "2026-02-01").splitlines()[-1] == (
+        "version 2 is in force from 2026-03-16: the months from then on are planned by it"
+        " (`handoff plan --at 2026-03-16`)")
+    second = handoff.json("plan", "--at", "2026-04-01")
+    assert second["replaced"] is None
+    assert (second["per_month"][0]["from"], second["per_month"][0]["days"]) == ("2026-03-16", 16)
+    table = handoff.ok("plan", "--at", "2026-04-01")
+    assert "│ 2026-03 (16-31) │" in table
+    assert "│ 2026-04         │" in table  # a whole month keeps its plain name
+    assert "version" not in table.splitlines()[-1]
