@@ -18,7 +18,7 @@ from handoff.cli.output import Instants, output_option, print_csv, print_json
 from handoff.cli.progress import stages
 from handoff.cli.tables import print_paragraph, print_table
 from handoff.cli.values import FILTER_NAME
-from handoff.words import money, percent, rounded
+from handoff.words import money, percent, rounded, whole
 
 OVERDUE_EXIT = 3
 
@@ -131,7 +131,7 @@ def print_kpi_table(
     )
     counts = result["counts"]
     rows: list[list[Any]] = [
-        [name, value, _blank(targets.get(name))] for name, value in counts.items()
+        [name, _count(value), _count(targets.get(name))] for name, value in counts.items()
     ]
     rows.append(["revenue_won", _money(result["revenue_won"]), _money(targets["revenue_won"])])
     print_table(["stage", "actual", "target"], rows, title="Funnel")
@@ -170,7 +170,7 @@ def _print_groups(groups: dict[str, Any], by: str, marks: _Marks) -> None:
     if not names:
         return
     metrics: list[list[Any]] = [
-        [stage, *(groups[g]["counts"][stage] for g in names)]
+        [stage, *(_count(groups[g]["counts"][stage]) for g in names)]
         for stage in stages if stage in groups[names[0]]["counts"]
     ]
     metrics.append(["revenue_won", *(_money(groups[g]["revenue_won"]) for g in names)])
@@ -235,7 +235,7 @@ def _sla_value(name: str, value: Any) -> str:
         return _percent(value)
     if name == "median_response_hours":
         return "" if value is None else f"{rounded(value, 2)} business h"
-    return str(value)
+    return _count(value)
 
 
 def _percent(value: float | None) -> str:
@@ -246,8 +246,10 @@ def _money(value: Decimal | None) -> str:
     return "" if value is None else money(value)
 
 
-def _blank(value: Any) -> Any:
-    return "" if value is None else value
+def _count(value: int | None) -> str:
+    """A count as every table and report writes one: `27,870`, as `plan` and the review
+    do (and as revenue beside it does)."""
+    return "" if value is None else whole(value)
 
 
 @click.command()

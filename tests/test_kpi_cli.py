@@ -69,6 +69,17 @@ def test_kpi_table_names_the_basis_and_flags_thin_rates(handoff: Handoff) -> Non
     assert "fewer than 10 leads" in output
 
 
+def test_kpi_table_writes_counts_as_the_plan_and_the_review_do(handoff: Handoff) -> None:
+    """12,395 visits read `12395` beside revenue's `1,234.56` in the same table, where
+    `plan` and the review write `12,395`; JSON and CSV keep the number (data)."""
+    handoff.ok("traffic", "record", "--date", "2026-03-03", "--visits", "12345")
+    table = handoff.ok("kpi", "--month", "2026-03")
+    [visits] = [line for line in table.splitlines() if line.startswith("│ visits ")]
+    assert visits.split("│")[2].strip() == "12,395"  # 50 + 12,345
+    assert "│ revenue_won │ 1,234.56" in table
+    assert handoff.json("kpi", "--month", "2026-03")["counts"]["visits"] == 12395
+
+
 def test_kpi_csv_has_one_row_per_metric(handoff: Handoff) -> None:
     lines = handoff.ok("kpi", "--month", "2026-03", "--format", "csv").splitlines()
     assert lines[0] == (
