@@ -45,13 +45,13 @@ Feature: Correcting the record
       Given an accepted lead "acme"
       And it is now Tuesday at 09:00
       When Sam records the win of Monday at 12:00 because "closed on the spot"
-      Then it is refused, saying "won needs a lead that is proposal"
+      Then it is refused, saying "won needs a lead in state proposal"
       And nothing is written
 
     Example: A step that could not have happened then is not told to give a reason
       Given a handed lead "acme"
       When Sam contacts the lead on Monday at 09:45
-      Then it is refused, saying "contacted needs a lead that is accepted or handed or proposal"
+      Then it is refused, saying "contacted needs a lead in state handed, accepted or proposal"
       And nothing is written
 
   Rule: A wrong entry is voided or amended by a new entry, never edited
@@ -89,7 +89,7 @@ Feature: Correcting the record
       Given an accepted lead "acme"
       And it is now Monday at 15:00
       When Sam amends entry 4 to Monday at 09:45 because "typed the wrong hour"
-      Then it is refused, saying "accepted needs a lead that is handed"
+      Then it is refused, saying "accepted needs a lead in state handed"
       And nothing is written
 
     Example: An amendment cannot hand a lead to the name reports give the leads nobody owns

@@ -34,7 +34,7 @@ Feature: The life of a lead, from inquiry to won or lost
     Example: A lead that was never qualified cannot be handed
       Given a captured lead "ACME-1"
       When Li hands the lead to Sam on Monday at 14:00
-      Then it is refused, saying "handed needs a lead that is qualified"
+      Then it is refused, saying "handed needs a lead in state qualified"
       And nothing is written
 
   Rule: A lead is handed to a person, never to the name reports give the leads nobody owns
@@ -65,13 +65,13 @@ Feature: The life of a lead, from inquiry to won or lost
     Example: A lead cannot be accepted before it is handed
       Given a qualified lead "ACME-1"
       When Sam accepts the lead on Monday at 15:30
-      Then it is refused, saying "accepted needs a lead that is handed"
+      Then it is refused, saying "accepted needs a lead in state handed"
       And nothing is written
 
     Example: An accepted lead cannot be rejected afterwards
       Given an accepted lead "ACME-1"
       When Sam rejects the lead on Tuesday at 09:00 because "changed my mind"
-      Then it is refused, saying "rejected needs a lead that is handed"
+      Then it is refused, saying "rejected needs a lead in state handed"
       And nothing is written
 
   Rule: A rejected lead goes back to marketing, which may requalify it and hand it again
@@ -88,7 +88,7 @@ Feature: The life of a lead, from inquiry to won or lost
     Example: A rejected lead cannot be handed again without requalifying it
       Given a rejected lead "ACME-1"
       When Li hands the lead again to Ola on Tuesday at 10:00
-      Then it is refused, saying "handed needs a lead that is qualified"
+      Then it is refused, saying "handed needs a lead in state qualified"
       And nothing is written
 
   Rule: Follow-up attempts are logged while the lead is with sales, without changing its stage
@@ -115,7 +115,7 @@ Feature: The life of a lead, from inquiry to won or lost
     Example: Sales cannot log a contact for a lead that marketing still holds
       Given a qualified lead "ACME-1"
       When Sam contacts the lead by phone on Monday at 11:00
-      Then it is refused, saying "contacted needs a lead that is accepted or handed or proposal"
+      Then it is refused, saying "contacted needs a lead in state handed, accepted or proposal"
       And nothing is written
 
     Example: Sales cannot log a contact for a lead it rejected
@@ -163,19 +163,19 @@ Feature: The life of a lead, from inquiry to won or lost
     Example: A deal cannot be won without a proposal
       Given an accepted lead "ACME-1"
       When Sam wins the deal for 30000 on Tuesday at 16:00
-      Then it is refused, saying "won needs a lead that is proposal"
+      Then it is refused, saying "won needs a lead in state proposal"
       And nothing is written
 
     Example: A proposal cannot be sent before sales accepts the lead
       Given a handed lead "ACME-1"
       When Sam sends a proposal of 30000 on Monday at 16:00
-      Then it is refused, saying "proposal needs a lead that is accepted or proposal"
+      Then it is refused, saying "proposal needs a lead in state accepted or proposal"
       And nothing is written
 
     Example: A lead waiting for a decision cannot be lost
       Given a handed lead "ACME-1"
       When Sam loses the deal on Monday at 16:00 because "no answer"
-      Then it is refused, saying "lost needs a lead that is accepted or proposal"
+      Then it is refused, saying "lost needs a lead in state accepted or proposal"
       And nothing is written
 
   Rule: Amounts are money and must be greater than zero

@@ -88,7 +88,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(
     assert [e.split(": ")[1] for e in errors[:-1]] == [
         "line 3", "line 4", "line 5", "line 6", "line 7",
     ]
-    assert "accepted needs a lead that is handed" in errors[0]
+    assert "accepted needs a lead in state handed" in errors[0]
     assert "not an ISO-8601 timestamp" in errors[1]
     assert "unknown lead 'acme-3'" in errors[2]
     assert "unknown event 'teleported'" in errors[3]

@@ -125,7 +125,7 @@ def test_a_lead_not_yet_recorded_at_the_as_of_instant_says_when_it_was(handoff: 
     [
         (("lead", "accept", "nobody"), "unknown lead 'nobody'"),
         (("lead", "capture", "acme-1", "--source", "web"), "already exists"),
-        (("lead", "accept", "acme-1"), "accepted needs a lead that is handed"),
+        (("lead", "accept", "acme-1"), "accepted needs a lead in state handed"),
         (("lead", "qualify", "acme-1", "--at", "yesterday"), "not an ISO-8601 timestamp"),
         # Days are written YYYY-MM-DD, in an instant too: not as a week or without dashes.
         (("lead", "qualify", "acme-1", "--at", "2026W101T09:00"), "not an ISO-8601 timestamp"),

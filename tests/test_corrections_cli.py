@@ -108,7 +108,7 @@ def test_a_step_dated_where_the_protocol_refuses_it_is_not_told_to_give_a_reason
     assert refusal == (
         "Error: lead 'acme': 2026-03-02 10:30 CST is before its previous event (contacted at "
         "2026-03-03 14:00 CST), where the protocol refuses it too (lead 'acme' is qualified: "
-        "contacted needs a lead that is accepted or handed or proposal)")
+        "contacted needs a lead in state handed, accepted or proposal)")
     assert "--why" not in refusal
     assert len(signed.json("lead", "history", "acme")) == 4  # nothing written
     # A call after the handoff fits in its place: that one is told to give its reason.
@@ -208,7 +208,7 @@ def test_an_amended_instant_moves_the_step_to_its_month(signed: Handoff) -> None
         (("void", "acme", "1", "--why", "x"), "maria", "capture of a lead cannot be voided"),
         # Whoever asks: not sent to marketing, who would be refused too.
         (("void", "acme", "1", "--why", "x"), "sam", "capture of a lead cannot be voided"),
-        (("void", "acme", "3", "--why", "x"), "maria", "contacted needs a lead that is"),
+        (("void", "acme", "3", "--why", "x"), "maria", "contacted needs a lead in state"),
         (("void", "acme", "4", "--why", "x"), "maria", "may not record contacted"),
         (("void", "acme", "4", "--why", " "), "sam", "needs a reason"),
         (("amend", "acme", "4", "--amount", "5", "--why", "x"), "sam", "has no amount"),
@@ -339,13 +339,13 @@ def test_a_correction_that_breaks_the_lifecycle_says_which_correction(signed: Ha
     handed_and_contacted(signed)
     assert signed.refused("lead", "void", "acme", "3", "--why", "x", actor="maria") == (
         "Error: voiding entry 3 of lead 'acme' would leave its steps against the protocol: "
-        "lead 'acme' is qualified: contacted needs a lead that is accepted or handed or "
+        "lead 'acme' is qualified: contacted needs a lead in state handed, accepted or "
         "proposal"
     )
     assert signed.refused(
         "lead", "amend", "acme", "3", "--at", "2026-03-03T15:00", "--why", "x", actor="maria"
     ).startswith("Error: amending entry 3 of lead 'acme' would leave its steps against the "
-                 "protocol: lead 'acme' is qualified: contacted needs a lead that is")
+                 "protocol: lead 'acme' is qualified: contacted needs a lead in state")
 
 
 def test_a_reimported_row_that_differs_is_refused_in_plain_words(

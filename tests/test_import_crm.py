@@ -453,7 +453,7 @@ def test_a_file_of_steps_is_not_read_as_a_crms_signals(signed: Handoff, tmp_path
     rows.write_text("lead,event,at,actor,reason\n103,rejected,2026-03-10T09:00,sam,Unqualified\n")
     result = signed("import", str(rows))
     assert result.exit_code == 1
-    assert "line 2: lead '103' is rejected: rejected needs a lead that is handed" in result.stderr
+    assert "line 2: lead '103' is rejected: rejected needs a lead in state handed" in result.stderr
 
 
 def test_a_dry_run_of_a_hubspot_export_writes_nothing(handoff: Handoff) -> None:

@@ -141,8 +141,11 @@ def transition_refusal(key: str, state: str, event_name: str) -> str | None:
     if state in FINAL_STATES:
         return f"lead {key!r} is {state}, which is final: cannot record {event_name}"
     if state not in ALLOWED_FROM[event_name]:
-        allowed = " or ".join(sorted(ALLOWED_FROM[event_name]))
-        return f"lead {key!r} is {state}: {event_name} needs a lead that is {allowed}"
+        # In the lifecycle's order (a state is named by the step that led to it).
+        allowed = [name for name in EVENT_NAMES if name in ALLOWED_FROM[event_name]]
+        listed = " or ".join([", ".join(allowed[:-1]), allowed[-1]] if len(allowed) > 1
+                             else allowed)
+        return f"lead {key!r} is {state}: {event_name} needs a lead in state {listed}"
     return None
 
 
