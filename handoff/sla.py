@@ -37,7 +37,7 @@ def sla_breaches(
 
     `hours_past_due` is in business hours, like the SLA itself: from the due instant to
     the decision (late) or to `as_of` (overdue), under the agreement version that set
-    the due instant.
+    the due instant, `agreement_version`.
     """
     check_text("--owner", owner)
     with projected(app) as conn:
@@ -60,6 +60,9 @@ def sla_breaches(
                 "handed_at": iso(from_micros(row["handed_us"])),
                 "due_at": iso(from_micros(row["due_us"])),
                 "decided_at": None if decided is None else iso(from_micros(decided)),
+                # The version that judged it (as of `as_of`): after a restatement, not the
+                # one its entries name, which is the version they were recorded under.
+                "agreement_version": row["agreement_version"],
                 # Unrounded, as data (SPEC §5); a table rounds it.
                 "hours_past_due": version.response_hours(
                     row["due_us"], as_of_us if decided is None else decided),

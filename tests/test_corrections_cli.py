@@ -360,3 +360,33 @@ def test_a_reimported_row_that_differs_is_refused_in_plain_words(
     result = signed("import", str(rows))
     assert result.exit_code == 1
     assert "with amount 25200, not '99999'" in result.stderr and "Decimal" not in result.stderr
+
+
+def test_each_breach_names_the_agreement_version_that_judged_it(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """An auditor reads which version judged each breach, now and as first reported: the
+    handoff's own entry keeps naming the version it was recorded under (version 1), so
+    after a restatement only the breach itself can say that version 2 judges it now.
+
+    Handed on Monday at 11:00 and accepted on Tuesday at 14:00: under version 1's 8
+    business hours it was due on Tuesday at 11:00 (3 hours late); under the restatement's
+    9 hours, at 12:00 (2 hours late)."""
+    handed_and_contacted(signed)
+    signed.ok("lead", "accept", "acme", "--at", "2026-03-03T14:00", "--why", "missed",
+              actor="sam")
+    before_restatement = last_recorded(signed)
+    nine = tmp_path / "nine.toml"
+    nine.write_text(AGREEMENT.replace("= 8", "= 9"))
+    signed.ok("sla", "apply", str(nine), "--restate", "--why", "9 hours were agreed")
+    signed.ok("sla", "sign", "2", actor="sam")
+
+    [now] = breaches(signed)
+    assert (now["agreement_version"], now["hours_past_due"]) == (2, 2.0)
+    [then] = json.loads(signed.ok("sla", "breaches", "--format", "json",
+                                  "--as-of", before_restatement))
+    assert (then["agreement_version"], then["hours_past_due"]) == (1, 3.0)
+    assert signed.json("lead", "history", "acme")[2]["agreement_version"] == 1
+    header = next(line for line in signed.ok("sla", "breaches").splitlines()
+                  if "lead" in line and "owner" in line)
+    assert "version" in header
