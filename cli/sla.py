@@ -250,6 +250,11 @@ def history(obj: Any, fmt: str) -> None:
         changes = "; ".join(_describe(c) for c in record["changes"]) or "no term changed"
         click.echo(f"version {record['version']} changes from version "
                    f"{record['compared_with']}: {changes}")
+    for record in records:
+        for earlier in record.get("restates_changes", []):
+            changes = "; ".join(_describe(c) for c in earlier["changes"])
+            click.echo(f"version {record['version']}, a restatement, changes for the handoffs "
+                       f"recorded under version {earlier['version']}: {changes}")
 
 
 def _describe(change: dict[str, Any]) -> str:

@@ -182,7 +182,12 @@ def history_records(versions: list[AgreementVersion]) -> list[dict[str, Any]]:
     `agreement.revised_by`): of the versions in force before it, the one in force on its
     first day, else the last; never a proposal that did not come into force. A proposal is
     compared with the versions in force when it was proposed, as `sla check` showed its
-    proposer: one overtaken since did not propose changes to the version overtaking it."""
+    proposer: one overtaken since did not propose changes to the version overtaking it.
+
+    A restatement also judges the handoffs recorded under every earlier version sharing a
+    day with it, whose terms may differ from it by more than `changes` (a revision that
+    restated nothing, say): `restates_changes` lists, for each such version that differs,
+    its `version` and the `changes` from it."""
     records = []
     applied: list[AppliedVersion] = []
     for version in versions:
@@ -191,14 +196,29 @@ def history_records(versions: list[AgreementVersion]) -> list[dict[str, Any]]:
             v for v in applied if v.applied_at <= version.proposed_at]
         revised = revised_by(known, version.terms)
         record["compared_with"] = None if revised is None else revised.number
-        record["changes"] = [
-            {"key": c.key, "before": c.before, "after": c.after}
-            for c in changes_between(revised.terms if revised else None, version.terms)
-        ]
+        record["changes"] = _changes(revised, version)
+        if version.restates:
+            record["restates_changes"] = [
+                {"version": earlier.number, "changes": _changes(earlier, version)}
+                for earlier in known
+                if _overlap(earlier, version) and changes_between(earlier.terms, version.terms)
+            ]
         records.append(record)
         if isinstance(version, AppliedVersion):
             applied.append(version)
     return records
+
+
+def _changes(before: AgreementVersion | None, after: AgreementVersion) -> list[dict[str, Any]]:
+    return [{"key": c.key, "before": c.before, "after": c.after}
+            for c in changes_between(before.terms if before else None, after.terms)]
+
+
+def _overlap(one: AgreementVersion, other: AgreementVersion) -> bool:
+    """Whether the two versions' dates share a day."""
+    a, b = one.terms, other.terms
+    return ((b.effective_to is None or a.effective_from <= b.effective_to)
+            and (a.effective_to is None or b.effective_from <= a.effective_to))
 
 
 def restatement_words(restatement: dict[str, Any], when: str) -> str:

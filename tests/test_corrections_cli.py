@@ -390,3 +390,31 @@ def test_each_breach_names_the_agreement_version_that_judged_it(
     header = next(line for line in signed.ok("sla", "breaches").splitlines()
                   if "lead" in line and "owner" in line)
     assert "version" in header
+
+
+def test_sla_history_names_what_a_restatement_changes_for_each_version_it_judges_again(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """Version 2 gives 9 hours and restates nothing; version 3 adds a holiday to it and
+    restates. Compared with version 2 it only adds the holiday, but the handoffs recorded
+    under version 1 are judged by it too: for them it also turns 8 hours into 9, which an
+    auditor reading only "changes from version 2" would not know."""
+    nine = AGREEMENT.replace("= 8", "= 9")
+    for number, (text, restate) in enumerate(
+            ((nine, ()),
+             (nine.replace("[team]", '[calendar]\nholidays = ["2026-03-04"]\n\n[team]'),
+              ("--restate", "--why", "the office was closed on 4 March"))), start=2):
+        path = tmp_path / f"v{number}.toml"
+        path.write_text(text)
+        signed.ok("sla", "apply", str(path), *restate)
+        signed.ok("sla", "sign", str(number), actor="sam")
+
+    records = signed.json("sla", "history")
+    assert [r.get("restates_changes") for r in records[:2]] == [None, None]
+    rejudged = {found["version"]: {c["key"] for c in found["changes"]}
+                for found in records[2]["restates_changes"]}
+    assert rejudged == {1: {"sales.decide_within_hours", "calendar.holidays"},
+                        2: {"calendar.holidays"}}
+    lines = signed.ok("sla", "history").splitlines()
+    said = next(line for line in lines if "recorded under version 1" in line)
+    assert "sales.decide_within_hours: 8 -> 9" in said
