@@ -75,18 +75,20 @@ def handoff_standing(
     app: HandoffApp, key: str, handed_at: str | None, as_of: datetime | None = None
 ) -> dict[str, Any]:
     """How the lead's latest handoff (made at `handed_at`, as the lead shows it as of
-    `as_of`, default now) stands then, as `lead list` says it: `due_at`, and `handoff` its
-    outcome (in_time, late, pending, overdue); both null for a lead never handed, or whose
-    latest handoff was made under no agreement."""
+    `as_of`, default now) stands then, as `lead list` says it: `due_at`, `handoff` its
+    outcome (in_time, late, pending, overdue) and `agreement_version` the version judging
+    it (after a restatement, not the one its entry names); all null for a lead never
+    handed, or whose latest handoff was made under no agreement."""
     if handed_at is None:
-        return {"due_at": None, "handoff": None}
+        return {"due_at": None, "handoff": None, "agreement_version": None}
     with projected(app) as conn:
         as_of = as_of or app.clock()
         found = handoff_of_lead(conn, scope_at(app.agreement_register(), as_of, None),
                                 lead_id(key).hex, micros(datetime.fromisoformat(handed_at)))
     if found is None:
-        return {"due_at": None, "handoff": None}
-    return {"due_at": iso(from_micros(found["due_us"])), "handoff": found["outcome"]}
+        return {"due_at": None, "handoff": None, "agreement_version": None}
+    return {"due_at": iso(from_micros(found["due_us"])), "handoff": found["outcome"],
+            "agreement_version": found["agreement_version"]}
 
 
 def _versions(register: AgreementRegister) -> dict[int, KnownVersion]:

@@ -362,7 +362,7 @@ def test_a_reimported_row_that_differs_is_refused_in_plain_words(
     assert "with amount 25200, not '99999'" in result.stderr and "Decimal" not in result.stderr
 
 
-def test_each_breach_names_the_agreement_version_that_judged_it(
+def test_each_breach_and_lead_show_name_the_agreement_version_that_judged_it(
     signed: Handoff, tmp_path: Path
 ) -> None:
     """An auditor reads which version judged each breach, now and as first reported: the
@@ -387,6 +387,9 @@ def test_each_breach_names_the_agreement_version_that_judged_it(
                                   "--as-of", before_restatement))
     assert (then["agreement_version"], then["hours_past_due"]) == (1, 3.0)
     assert signed.json("lead", "history", "acme")[2]["agreement_version"] == 1
+    assert signed.json("lead", "show", "acme")["agreement_version"] == 2
+    shown = signed.json("lead", "show", "acme", "--as-of", before_restatement)
+    assert (shown["handoff"], shown["agreement_version"]) == ("late", 1)
     header = next(line for line in signed.ok("sla", "breaches").splitlines()
                   if "lead" in line and "owner" in line)
     assert "version" in header

@@ -310,13 +310,14 @@ def handoff_of_lead(
     conn: Connection, scope: Scope, lead_id: str, handed_us: int
 ) -> dict[str, Any] | None:
     """The lead's handoff made at `handed_us` (of two at one instant, the later entry), as
-    recorded by the as-of instant: its due_us and outcome then (in_time, late, pending,
-    overdue); None unless made under an agreement. Found by the instant (indexed), not
-    by the lead (which no index of the handoffs leads with)."""
+    recorded by the as-of instant: its due_us, outcome then (in_time, late, pending,
+    overdue) and the agreement_version judging it; None unless made under an agreement.
+    Found by the instant (indexed), not by the lead (which no index of the handoffs leads
+    with)."""
     scope = with_corrections(conn, scope)
     rows = handoff_rows(scope).subquery("handoffs")
     query = (
-        select(rows.c.due_us, _outcome(rows, scope))
+        select(rows.c.due_us, _outcome(rows, scope), rows.c.agreement_version)
         .join_from(rows, t.lead, t.lead.c.lead_ref == rows.c.lead_ref)
         .where(rows.c.handed_us == handed_us, t.lead.c.lead_id == lead_id)
         .order_by(rows.c.handoff_id.desc())
