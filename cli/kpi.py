@@ -294,8 +294,8 @@ def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
         print_json(found)
     else:
         header = ["lead", "owner", "status", "handed_at", "due_at", "decided_at",
-                  "hours_past_due", "version"]
-        rows = [{**breach, "version": breach["agreement_version"]} for breach in found]
+                  "hours_past_due", "version"]  # the version judging it, named short
+        rows = [{**breach, "version": breach["judged_by_version"]} for breach in found]
         print_table(header, _shown(obj, header, rows), title=f"SLA breaches ({len(found)})")
     if alarm(found):
         sys.exit(OVERDUE_EXIT)

@@ -37,7 +37,7 @@ def sla_breaches(
 
     `hours_past_due` is in business hours, like the SLA itself: from the due instant to
     the decision (late) or to `as_of` (overdue), under the agreement version that set
-    the due instant, `agreement_version`.
+    the due instant, `judged_by_version`.
     """
     check_text("--owner", owner)
     with projected(app) as conn:
@@ -62,7 +62,7 @@ def sla_breaches(
                 "decided_at": None if decided is None else iso(from_micros(decided)),
                 # The version that judged it (as of `as_of`): after a restatement, not the
                 # one its entries name, which is the version they were recorded under.
-                "agreement_version": row["agreement_version"],
+                "judged_by_version": row["agreement_version"],
                 # Unrounded, as data (SPEC §5); a table rounds it.
                 "hours_past_due": version.response_hours(
                     row["due_us"], as_of_us if decided is None else decided),
@@ -76,19 +76,19 @@ def handoff_standing(
 ) -> dict[str, Any]:
     """How the lead's latest handoff (made at `handed_at`, as the lead shows it as of
     `as_of`, default now) stands then, as `lead list` says it: `due_at`, `handoff` its
-    outcome (in_time, late, pending, overdue) and `agreement_version` the version judging
+    outcome (in_time, late, pending, overdue) and `judged_by_version` the version judging
     it (after a restatement, not the one its entry names); all null for a lead never
     handed, or whose latest handoff was made under no agreement."""
     if handed_at is None:
-        return {"due_at": None, "handoff": None, "agreement_version": None}
+        return {"due_at": None, "handoff": None, "judged_by_version": None}
     with projected(app) as conn:
         as_of = as_of or app.clock()
         found = handoff_of_lead(conn, scope_at(app.agreement_register(), as_of, None),
                                 lead_id(key).hex, micros(datetime.fromisoformat(handed_at)))
     if found is None:
-        return {"due_at": None, "handoff": None, "agreement_version": None}
+        return {"due_at": None, "handoff": None, "judged_by_version": None}
     return {"due_at": iso(from_micros(found["due_us"])), "handoff": found["outcome"],
-            "agreement_version": found["agreement_version"]}
+            "judged_by_version": found["agreement_version"]}
 
 
 def _versions(register: AgreementRegister) -> dict[int, KnownVersion]:
