@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from handoff.cli.output import output_option, print_csv, print_json
+from handoff.cli.output import output_option, print_csv, print_json, shown
 from handoff.cli.tables import print_fields, print_table
 from handoff.cli.values import FILTER_NAME, WHOLE_NUMBER
 from handoff.domain.lead import Lead
@@ -35,10 +35,10 @@ def lead() -> None:
 def _done(obj: Any, lead: Lead) -> None:
     step = lead.steps[-1]
     details = step_details(step)
-    click.echo(
+    click.echo(shown(
         f"{lead.key}: {step.event} at {obj.instants.text(step.stamp.occurred_at)}"
         + (f" ({details})" if details else "")
-    )
+    ))
 
 
 def _record(obj: Any, key: str, event_name: str, at: str | None, why: str | None,

@@ -20,6 +20,17 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 _LOCAL = "%Y-%m-%d %H:%M %Z"
+# Unicode's explicit direction controls (embeddings, overrides, isolates): one left open in
+# a name draws the rest of the terminal's line right to left, borders and columns and all.
+_DIRECTION = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """A text as a terminal line shows it: a direction control as its escape (`\\u202e`),
+    seen rather than obeyed. JSON and CSV keep the text as typed: data."""
+    if text.isascii():
+        return text
+    return _DIRECTION.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 class InstantText(str):

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from handoff.cli.output import InstantText, print_lines
+from handoff.cli.output import InstantText, print_lines, shown
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -207,7 +207,7 @@ def _shown(value: Any, width: int) -> str:
         return ""
     if isinstance(value, InstantText) and len(value) > width:  # (ASCII: its width)
         return value.replace(" ", "\n", 1)
-    return str(value)
+    return shown(str(value))
 
 
 def _cell(value: Any, width: int) -> Text:

@@ -277,3 +277,19 @@ def test_in_80_columns_a_word_with_a_digit_is_never_cut(long_names: Handoff, arg
                 assert _whole_on_a_line(str(value), drawn), (value, drawn)
             elif isinstance(value, float):  # hours, to two places (whole hours here)
                 assert _whole_on_a_line(f"{value:.2f}", drawn), (value, drawn)
+
+
+def test_a_direction_override_in_a_text_is_shown_not_obeyed(handoff: Handoff) -> None:
+    """A name or source holding a direction override (U+202E) or isolate (U+2066) made the
+    terminal draw the rest of each line it was printed on right to left: the table's borders,
+    the next columns, the confirmation. The table and the confirmation show such a character
+    as its escape; JSON keeps the text as typed (found by a hostile-input trial)."""
+    said = handoff.ok("lead", "capture", "k", "--source", "\u2066web",
+                      "--name", "Ann\u202eeeL", "--at", "2026-03-02T09:00Z")
+    for printed in (said, handoff.ok("lead", "show", "k"), handoff.ok("lead", "list"),
+                    handoff.ok("lead", "history", "k")):
+        assert "\u202e" not in printed and "\u2066" not in printed, printed
+    assert "Ann\\u202eeeL" in handoff.ok("lead", "show", "k")
+    assert "\\u2066web" in said
+    shown = handoff.json("lead", "show", "k")
+    assert (shown["name"], shown["source"]) == ("Ann\u202eeeL", "\u2066web")
