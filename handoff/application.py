@@ -33,7 +33,7 @@ from handoff.domain.agreement import (
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
 from handoff.domain.steps import Stamp, erase_person, in_the_future, lead_id
 from handoff.instants import now_utc, parse_amount, parse_instant
-from handoff.store import NewStore, StoreLocation, StoreUnavailable, cannot_write
+from handoff.store import NewStore, StoreLocation, StoreUnavailable, cannot_write, printable
 
 if TYPE_CHECKING:  # imported where used: a command that only reads needs none of them
     from handoff.domain.lead import Lead
@@ -510,7 +510,7 @@ def _opening(location: StoreLocation) -> Iterator[None]:
     try:
         yield
     except (PersistenceError, OSError, sqlite3.Error) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else error
+        reason = printable(str(error).strip().splitlines()[0]) if str(error).strip() else error
         raise StoreUnavailable(
             cannot_write(error) or f"cannot open store {location.given!r}: {reason}"
         ) from None

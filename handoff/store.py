@@ -41,7 +41,17 @@ def driver_said(error: BaseException) -> str:
     """The first line of what the driver said of `error` (without the statement and the
     notes SQLAlchemy adds around it); the error's type when it said nothing."""
     said = str(getattr(error, "orig", None) or error).strip().splitlines()
-    return (said[0] if said else "") or type(error).__name__
+    return printable((said[0] if said else "") or type(error).__name__)
+
+
+# Control characters (Unicode's Cc): the server quotes what it was given (a database name
+# from the URL) as it was, and an escape sequence in it would drive the terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(said: str) -> str:
+    """What a driver or the server said, each control character as its escape (`\\x1b`)."""
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], said)
 
 
 def cannot_write(error: BaseException) -> str | None:
@@ -205,7 +215,7 @@ class StoreLocation:
         try:
             return psycopg.connect(autocommit=True, **arguments)
         except psycopg.Error as error:
-            reason = " ".join(str(error).split()) or type(error).__name__
+            reason = printable(" ".join(str(error).split()) or type(error).__name__)
             raise StoreUnavailable(f"cannot open store {self.given!r}: {reason}") from None
         except UnicodeError:  # Python's IDNA codec refuses the name before any lookup
             raise StoreUnavailable(

@@ -330,3 +330,14 @@ def test_a_loop_of_symbolic_links_is_refused_in_one_line(tmp_path: Path) -> None
     for command in (("kpi", "--month", "2026-03"), ("lead", "capture", "k", "--source", "w")):
         line = Handoff(store).refused(*command)
         assert line == f"Error: cannot open store {store!r}: Too many levels of symbolic links"
+
+
+def test_what_the_server_echoes_of_a_url_cannot_drive_the_terminal(pg_store: str) -> None:
+    """The server quotes the database name it could not find as it was given: a URL whose
+    name held an escape (`ESC ] 0 ; … BEL` sets the terminal's title) reached the terminal
+    raw in the refusal. The refusal shows it as its escape, in its one line (found by a
+    hostile-input trial)."""
+    url = make_url(pg_store).set(database="no\x1b]0;pwned\x07pe")
+    line = Handoff(url.render_as_string(hide_password=False)).refused("lead", "list")
+    assert not re.search("[\x00-\x1f\x7f-\x9f]", line), line
+    assert 'database "no\\x1b]0;pwned\\x07pe" does not exist' in line
