@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from handoff import inputs
-from handoff.cli.output import output_option, print_json
+from handoff.cli.output import output_option, print_json, shown
 from handoff.cli.tables import print_fields, print_table
 from handoff.cli.values import FILE_NAME, WHOLE_NUMBER
 from handoff.domain.agreement import AgreementTerms, AppliedVersion, Change
@@ -248,13 +248,13 @@ def history(obj: Any, fmt: str) -> None:
         if record["compared_with"] is None:
             continue
         changes = "; ".join(_describe(c) for c in record["changes"]) or "no term changed"
-        click.echo(f"version {record['version']} changes from version "
-                   f"{record['compared_with']}: {changes}")
+        click.echo(shown(f"version {record['version']} changes from version "
+                         f"{record['compared_with']}: {changes}"))
     for record in records:
         for earlier in record.get("restates_changes", []):
             changes = "; ".join(_describe(c) for c in earlier["changes"])
-            click.echo(f"version {record['version']}, a restatement, changes for the handoffs "
-                       f"recorded under version {earlier['version']}: {changes}")
+            click.echo(shown(f"version {record['version']}, a restatement, changes for the"
+                             f" handoffs recorded under version {earlier['version']}: {changes}"))
 
 
 def _describe(change: dict[str, Any]) -> str:
@@ -304,7 +304,7 @@ def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: tuple[st
         raise
     _said_sent(report)
     for attempt in report.failed:
-        click.echo(f"not sent by {attempt.channel}: {attempt.draft.title}")
+        click.echo(shown(f"not sent by {attempt.channel}: {attempt.draft.title}"))
     if dry_run:
         click.echo(f"dry run: {_notices(len(report.sent))} would be sent "
                    f"({report.skipped} already sent); nothing sent, nothing recorded")
@@ -324,9 +324,9 @@ def _said_sent(report: RunReport) -> None:
     for attempt in report.sent:
         if report.dry_run:
             click.echo(f"would send by {attempt.channel}:")
-            click.echo("  " + attempt.draft.text.replace("\n", "\n  "))
+            click.echo(shown("  " + attempt.draft.text.replace("\n", "\n  ")))
         else:
-            click.echo(f"sent by {attempt.channel}: {attempt.draft.title}")
+            click.echo(shown(f"sent by {attempt.channel}: {attempt.draft.title}"))
 
 
 def _notices(count: int) -> str:

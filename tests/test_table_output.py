@@ -293,3 +293,18 @@ def test_a_direction_override_in_a_text_is_shown_not_obeyed(handoff: Handoff) ->
     assert "\\u2066web" in said
     shown = handoff.json("lead", "show", "k")
     assert (shown["name"], shown["source"]) == ("Ann\u202eeeL", "\u2066web")
+
+
+def test_a_direction_override_in_an_agreements_name_is_shown_not_obeyed(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """`sla history` says what each version changed on a line of its own, outside its table:
+    a name holding U+202E turned that line right to left too."""
+    path = tmp_path / "agreement.toml"
+    path.write_text(agreement_toml(AGREEMENT, {"team": None}))
+    handoff.ok("sla", "apply", str(path))
+    path.write_text(agreement_toml(AGREEMENT, {"team": None, "name": "\"Growth \u202e H1\""}))
+    handoff.ok("sla", "apply", str(path))
+    history = handoff.ok("sla", "history")
+    assert "\u202e" not in history
+    assert "-> Growth \\u202e H1" in history
