@@ -174,7 +174,7 @@ def test_a_backup_of_a_lead_an_earlier_release_keyed_as_typed_apart_is_restored(
     key = "jose\u0301"  # the accent typed apart from its letter
     source = Handoff(str(tmp_path / "source.sqlite"))
     with monkeypatch.context() as earlier_release:
-        earlier_release.setattr(bounds, "_check_seen_as_written", lambda key: None)
+        earlier_release.setattr(bounds, "check_seen_as_written", lambda what, text: None)
         source.ok("lead", "capture", key, "--source", "web", "--at", "2026-03-02T09:00")
     assert "the lead's key" in source.refused("lead", "capture", "jo\u200bse", "--source", "w")
     backup = tmp_path / "backup.jsonl"

@@ -352,3 +352,46 @@ def test_a_filter_that_is_not_valid_text_is_refused_in_one_line(
     accepted_lead(handoff)
     line = handoff.refused(*command, option, "Jos\udce9")
     assert line == f"Error: {option} is not UTF-8 text (byte 0xe9)"
+
+
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [(("capture", "k2", "--source", "\u200bweb"), "the source"),
+     (("capture", "k2", "--source", "we\u202eb"), "the source"),
+     (("handoff", "k", "--owner", "sam\u200b"), "the owner"),
+     (("handoff", "k", "--owner", "sa\u00a0m"), "the owner")],
+    ids=["zero-width space in a source", "direction override in a source",
+         "zero-width space in an owner", "no-break space in an owner"],
+)
+def test_a_source_or_owner_is_written_as_it_is_seen(
+    handoff: Handoff, args: tuple[str, ...], what: str
+) -> None:
+    """Reports group by source and by owner: 'web' with a zero-width space pasted in was a
+    second group that `kpi --by source` showed as 'web' beside the first (found by the
+    hostile-input trial). Such a source or owner is refused as such a key is."""
+    handoff.ok("lead", "capture", "k", "--source", "web", "--at", "2026-03-02T09:00Z")
+    handoff.ok("lead", "qualify", "k", "--at", "2026-03-02T10:00Z")
+    before = handoff.ok("export")
+    line = handoff.refused("lead", *args, "--at", "2026-03-02T11:00Z")
+    assert line.startswith(f"Error: {what} holds"), line
+    assert handoff.ok("export") == before
+    line = handoff.refused("lead", "amend", "k", "1", "--source", "web\u200b", "--why", "typo")
+    assert line.startswith("Error: the source holds an invisible character"), line
+    assert handoff.ok("export") == before
+    handoff.ok("lead", "handoff", "k", "--owner", "Zoë", "--at", "2026-03-02T11:00Z")
+
+
+def test_an_import_refuses_a_source_or_owner_not_written_as_seen(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("lead,event,at,source,owner\n"
+                    "a,captured,2026-03-02T09:00Z,\u200bweb,\n"
+                    "b,captured,2026-03-02T09:00Z,web,\n"
+                    "b,qualified,2026-03-02T10:00Z,,\n"
+                    "b,handed,2026-03-02T11:00Z,,sam\u2066\n", encoding="utf-8")
+    result = handoff("import", str(path))
+    assert result.exit_code == 1, result.output
+    assert "line 2: the source holds an invisible character" in result.stderr
+    assert "line 5: the owner holds an invisible character" in result.stderr
+    assert nothing_recorded(handoff)

@@ -126,13 +126,13 @@ def check_key(key: str) -> str:
     """A new lead's key, kept exactly as typed: not empty, one line, at most 200
     characters, and typed as it is seen."""
     check_entry_key(key)
-    _check_seen_as_written(key)
+    check_seen_as_written("the lead's key", key)
     return key
 
 
 def check_entry_key(key: str) -> str:
     """The key of a capture a backup holds: as `check_key`, but possibly typed otherwise
-    than it is seen. A release before `_check_seen_as_written` recorded such a key as it
+    than it is seen. A release before `check_seen_as_written` recorded such a key as it
     was typed, and a backup of that store is restored as it was recorded, not refused."""
     if not key.strip():
         raise InvalidInput("a lead needs a key")
@@ -144,25 +144,27 @@ def check_entry_key(key: str) -> str:
     return key
 
 
-def _check_seen_as_written(key: str) -> None:
+def check_seen_as_written(what: str, text: str) -> None:
     """A key is kept exactly as typed, so it must be typed one way only: as it is seen. An
     accent typed apart from its letter (`e` + U+0301, as macOS names files) or an invisible
     character pasted in (a zero-width space, a byte order mark, a direction mark) would make
     a second lead that no one can tell from the first, nor name again. So would a space
-    other than the space bar's (a no-break space, U+00A0, as word processors paste it)."""
-    if key.isascii():
+    other than the space bar's (a no-break space, U+00A0, as word processors paste it).
+    The same holds of what reports group by (a source, an owner): 'web' with a zero-width
+    space was a second group `kpi --by source` showed as 'web' beside the first."""
+    if text.isascii():
         return
-    if any(unicodedata.category(c) == "Cf" for c in key):
+    if any(unicodedata.category(c) == "Cf" for c in text):
         raise InvalidInput(
-            f"the lead's key holds an invisible character: {key[:40]!a} (retype it)")
-    if any(unicodedata.category(c) == "Zs" and c != " " for c in key):
+            f"{what} holds an invisible character: {text[:40]!a} (retype it)")
+    if any(unicodedata.category(c) == "Zs" and c != " " for c in text):
         raise InvalidInput(
-            f"the lead's key holds a space other than the space bar's: {key[:40]!a}"
+            f"{what} holds a space other than the space bar's: {text[:40]!a}"
             " (retype it)")
-    if not unicodedata.is_normalized("NFC", key):
+    if not unicodedata.is_normalized("NFC", text):
         raise InvalidInput(
-            f"the lead's key is not in Unicode's composed form (NFC), as an accent typed apart"
-            f" from its letter is: {key[:40]!a} (retype it)")
+            f"{what} is not in Unicode's composed form (NFC), as an accent typed apart"
+            f" from its letter is: {text[:40]!a} (retype it)")
 
 
 def check_actor(what: str, actor: str) -> str:

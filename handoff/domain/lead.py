@@ -19,6 +19,7 @@ from handoff.domain.bounds import (
     check_entry_key,
     check_instant,
     check_key,
+    check_seen_as_written,
     check_text,
     in_cents,
     plain_decimal,
@@ -616,6 +617,8 @@ def check_capture(
     (check_entry_key if entry else check_key)(key)
     if not source.strip():
         raise InvalidInput("a captured lead needs a source")
+    if not entry:  # reports group by it (`kpi --by source`): one way to type each
+        check_seen_as_written("the source", source)
     for what, text in (("source", source), ("name", name), ("email", email),
                        ("company", company)):
         check_text(what, text)
