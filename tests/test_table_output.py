@@ -284,15 +284,17 @@ def test_a_direction_override_in_a_text_is_shown_not_obeyed(handoff: Handoff) ->
     terminal draw the rest of each line it was printed on right to left: the table's borders,
     the next columns, the confirmation. The table and the confirmation show such a character
     as its escape; JSON keeps the text as typed (found by a hostile-input trial)."""
-    said = handoff.ok("lead", "capture", "k", "--source", "\u2066web",
+    # (A source may not hold one: reports group by it, so it is typed as it is seen.)
+    said = handoff.ok("lead", "capture", "k", "--source", "web", "--company", "\u2066Acme",
                       "--name", "Ann\u202eeeL", "--at", "2026-03-02T09:00Z")
     for printed in (said, handoff.ok("lead", "show", "k"), handoff.ok("lead", "list"),
                     handoff.ok("lead", "history", "k")):
         assert "\u202e" not in printed and "\u2066" not in printed, printed
     assert "Ann\\u202eeeL" in handoff.ok("lead", "show", "k")
-    assert "\\u2066web" in said
+    assert "\\u2066Acme" in handoff.ok("lead", "show", "k")
+    assert "name=Ann\\u202eeeL, company=\\u2066Acme" in said
     shown = handoff.json("lead", "show", "k")
-    assert (shown["name"], shown["source"]) == ("Ann\u202eeeL", "\u2066web")
+    assert (shown["name"], shown["company"]) == ("Ann\u202eeeL", "\u2066Acme")
 
 
 def test_a_direction_override_in_an_agreements_name_is_shown_not_obeyed(
