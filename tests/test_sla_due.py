@@ -146,3 +146,30 @@ def test_sla_due_refuses_a_missing_store(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.sqlite"
     assert "no store at" in Handoff(str(missing)).refused("sla", "due")
     assert not missing.exists()
+
+
+def test_the_readme_cron_recipe_alerts_on_an_open_breach_handed_last_month(
+    store: str, tmp_path: Path
+) -> None:
+    """Found in trial P (a rep's cron job on 1 December): the README's recipe read
+    `sla breaches --month "$(date +%Y-%m)" --open`, which lists only the handoffs handed
+    this month, so a lead handed on 30 November and overdue on 1 December never sounded
+    the alarm (exit 0). The recipe, run as the README writes it, exits 3 for an undecided
+    handoff handed on the first day of last month: weeks past its 8 business hours."""
+    recipe = next(line for line in Path(__file__).parents[1].joinpath("README.md")
+                  .read_text(encoding="utf-8").splitlines() if "[ $? = 3 ] && mail" in line)
+    command = recipe.split("`handoff ", 1)[1].split(" >/dev/null", 1)[0]
+    now = datetime.now(UTC)
+    this_month = now.strftime("%Y-%m")
+    last_month = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    args = command.replace('"$(date +%Y-%m)"', this_month).split()
+    handoff = Handoff(store)
+    agreement = tmp_path / "agreement.toml"
+    agreement.write_text(agreement_toml(AGREEMENT, {"team": None}))
+    handoff.ok("sla", "apply", str(agreement))
+    handed = f"{last_month}-01T10:00"
+    handoff.ok("lead", "capture", "old", "--source", "web", "--at", handed)
+    handoff.ok("lead", "qualify", "old", "--at", handed)
+    handoff.ok("lead", "handoff", "old", "--owner", "sam", "--at", handed)
+    result = handoff(*args)
+    assert result.exit_code == 3, (args, result.output)
