@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -13,7 +14,7 @@ from handoff.domain.agreement import (
     changes_between,
     revised_by,
 )
-from handoff.domain.errors import TimeRefused, UnknownLead
+from handoff.domain.errors import TimeRefused, UnknownLead, Wording
 from handoff.domain.lead import CORRECTIONS, Lead
 from handoff.domain.steps import EVENT_NAMES, FORGOTTEN, PERSONAL_DATA
 from handoff.instants import iso
@@ -30,8 +31,16 @@ def lead_summary(lead: Lead, as_of: datetime | None = None) -> dict[str, Any]:
     facts = lead.facts(as_of)
     if not facts and as_of is not None and lead.entries:
         recorded, asked = lead.entries[0].timestamp, as_of
-        raise TimeRefused(lambda at: f"lead {lead.key!r} was not recorded yet as of"
-                                     f" {at(asked)}: its capture was recorded at {at(recorded)}")
+
+        def sentence(at: Wording) -> str:
+            then = at(recorded)
+            if then == at(asked):  # the same minute, as people read it: say how much later
+                seconds = math.ceil((recorded - asked).total_seconds())
+                then += f", {counted(seconds, 'second')} later"
+            return (f"lead {lead.key!r} was not recorded yet as of {at(asked)}: its capture"
+                    f" was recorded at {then}")
+
+        raise TimeRefused(sentence)
     if not facts:
         raise UnknownLead(lead.key)
     captured = facts[0].data

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -118,6 +120,24 @@ def test_a_lead_not_yet_recorded_at_the_as_of_instant_says_when_it_was(handoff: 
     assert line == (f"Error: lead 'acme-3' was not recorded yet as of 2020-01-01 00:00 UTC:"
                     f" its capture was recorded at {shown}")
     assert "unknown lead 'acme-4'" in handoff.refused("lead", "show", "acme-4")
+
+
+def test_a_lead_recorded_later_in_the_same_minute_says_how_much_later(handoff: Handoff) -> None:
+    """Found in trial P replaying a Monday at 17:00: `--as-of` a few seconds before a lead's
+    capture was recorded said it "was not recorded yet as of 17:00 CST: its capture was
+    recorded at 17:00 CST", the same instant as far as anyone reading it can tell. When the
+    two read alike, the refusal says how many seconds later it was recorded."""
+    handoff.ok("lead", "capture", "acme-5", "--source", "web", "--at", "2026-03-02T09:00Z")
+    recorded = datetime.fromisoformat(handoff.json("lead", "history", "acme-5")[0]["recorded_at"])
+    asked = recorded.replace(second=0, microsecond=0)
+    if asked == recorded:
+        pytest.skip("recorded on a whole minute: no earlier instant reads alike")
+    later = math.ceil((recorded - asked).total_seconds())
+    shown = recorded.strftime("%Y-%m-%d %H:%M UTC")  # the store has no agreement: in UTC
+    line = handoff.refused("lead", "show", "acme-5", "--as-of", asked.isoformat())
+    assert line == (f"Error: lead 'acme-5' was not recorded yet as of {shown}: its capture"
+                    f" was recorded at {shown}, {later} second{'s' if later != 1 else ''}"
+                    " later")
 
 
 @pytest.mark.parametrize(
