@@ -290,6 +290,7 @@ def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
         period = period_from_options(app.agreement_register(), month=month, start=start,
                                      end=end, as_of=instant)
     found = sla_breaches(app, instant, period=period, owner=owner, open_only=open_only)
+    note_unknown_owner(app, owner, found)
     if fmt == "json":
         print_json(found)
     else:
@@ -316,11 +317,24 @@ def due(obj: Any, within: str | None, owner: str | None, fmt: str) -> None:
 
     span = None if within is None else parse_duration(within)
     found = sla_due(obj.app, span, owner)
+    note_unknown_owner(obj.app, owner, found)
     if fmt == "json":
         print_json(found)
         return
     header = ["lead", "owner", "handed_at", "due_at", "business_hours_left"]
     print_table(header, _shown(obj, header, found), title=f"Handoffs due ({len(found)})")
+
+
+def note_unknown_owner(app: Any, owner: str | None, found: list[Any]) -> None:
+    """Under an empty answer filtered by `--owner`, a note on stderr when no lead was ever
+    handed to that owner (a typo would otherwise list nothing, exit 0, for ever)."""
+    if owner is None or found:
+        return
+    from handoff.sla import unknown_owner
+
+    said = unknown_owner(app, owner)
+    if said is not None:
+        click.echo(said, err=True)
 
 
 def _shown(obj: Any, header: list[str], records: list[dict[str, Any]]) -> list[list[Any]]:

@@ -251,6 +251,9 @@ def list_command(obj: Any, state: str | None, owner: str | None, source: str | N
         captured = period_from_options(app.agreement_register(), start=start, end=end)
     found = list_leads(app, state=state, owner=owner, source=source, captured=captured,
                        handoff=handoff)
+    from handoff.cli.kpi import note_unknown_owner
+
+    note_unknown_owner(app, owner, found)
     if fmt == "json":
         print_json(found)
     elif fmt == "csv":

@@ -91,6 +91,26 @@ def handoff_standing(
             "judged_by_version": found["agreement_version"]}
 
 
+def unknown_owner(app: HandoffApp, owner: str) -> str | None:
+    """When no lead was ever handed to `owner` (a filter a typo made, `--owner Sam` for
+    sam, which lists nothing and exits 0 for ever in a cron job), what to say of it, with
+    the owners of that name but for case or a letter; None when some lead was."""
+    import difflib
+
+    from sqlalchemy import select
+
+    from handoff.projections.schema import handoff
+
+    with projected(app) as conn:
+        owners = list(conn.execute(select(handoff.c.owner).distinct()).scalars())
+    if owner in owners:
+        return None
+    near = sorted({o for o in owners if o.casefold() == owner.casefold()}
+                  | set(difflib.get_close_matches(owner, owners, n=3)))
+    hint = f" (did you mean {' or '.join(repr(o) for o in near)}?)" if near else ""
+    return f"note: no lead was ever handed to {owner!r}{hint}"
+
+
 def _versions(register: AgreementRegister) -> dict[int, KnownVersion]:
     """Each version's business-time rules on microseconds (projections.due: the calendar's
     own answers, without a time-zone conversion per question)."""

@@ -173,3 +173,31 @@ def test_the_readme_cron_recipe_alerts_on_an_open_breach_handed_last_month(
     handoff.ok("lead", "handoff", "old", "--owner", "sam", "--at", handed)
     result = handoff(*args)
     assert result.exit_code == 3, (args, result.output)
+
+
+@pytest.mark.parametrize("command", [("sla", "due"), ("sla", "breaches", "--open"),
+                                     ("lead", "list")])
+def test_an_owner_nobody_was_handed_to_is_noted_on_stderr(
+    store: str, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """A rep's cron job ran `sla breaches --open --owner Sam` for sam: an empty list and
+    exit 0 every day, whatever sam's breaches (trial P). The answer stays empty and the
+    status 0 (a filter is not a refusal), but stderr, which cron mails, says so and names
+    the owner meant. An owner who has handoffs, none of them listed, gets no note."""
+    handoff = Handoff(store)
+    agreement = tmp_path / "agreement.toml"
+    agreement.write_text(agreement_toml(AGREEMENT, {"team": None}))
+    handoff.ok("sla", "apply", str(agreement))
+    handoff.ok("lead", "capture", "a", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "a", "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", "a", "--owner", "sam", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "accept", "a", "--at", "2026-03-02T11:00", actor="sam")
+    typo = handoff(*command, "--owner", "Sam", "--format", "json")
+    assert typo.exit_code == 0, typo.output
+    assert json.loads(typo.stdout) == []
+    assert typo.stderr == "note: no lead was ever handed to 'Sam' (did you mean 'sam'?)\n"
+    nobody = handoff(*command, "--owner", "zed", "--format", "json")
+    assert nobody.stderr == "note: no lead was ever handed to 'zed'\n"
+    if command != ("lead", "list"):  # sam's one handoff was decided in time: none listed
+        known = handoff(*command, "--owner", "sam", "--format", "json")
+        assert (json.loads(known.stdout), known.stderr) == ([], "")
