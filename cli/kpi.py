@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from handoff.cli.output import Instants, output_option, print_csv, print_json
+from handoff.cli.output import Instants, note_unknown_owner, output_option, print_csv, print_json
 from handoff.cli.progress import stages
 from handoff.cli.tables import print_paragraph, print_table
 from handoff.cli.values import FILTER_NAME
@@ -323,18 +323,6 @@ def due(obj: Any, within: str | None, owner: str | None, fmt: str) -> None:
         return
     header = ["lead", "owner", "handed_at", "due_at", "business_hours_left"]
     print_table(header, _shown(obj, header, found), title=f"Handoffs due ({len(found)})")
-
-
-def note_unknown_owner(app: Any, owner: str | None, found: list[Any]) -> None:
-    """Under an empty answer filtered by `--owner`, a note on stderr when no lead was ever
-    handed to that owner (a typo would otherwise list nothing, exit 0, for ever)."""
-    if owner is None or found:
-        return
-    from handoff.sla import unknown_owner
-
-    said = unknown_owner(app, owner)
-    if said is not None:
-        click.echo(said, err=True)
 
 
 def _shown(obj: Any, header: list[str], records: list[dict[str, Any]]) -> list[list[Any]]:

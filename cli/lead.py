@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from handoff.cli.output import output_option, print_csv, print_json, shown
+from handoff.cli.output import note_unknown_owner, output_option, print_csv, print_json, shown
 from handoff.cli.tables import print_fields, print_table
 from handoff.cli.values import FILTER_NAME, WHOLE_NUMBER
 from handoff.domain.lead import Lead
@@ -251,8 +251,6 @@ def list_command(obj: Any, state: str | None, owner: str | None, source: str | N
         captured = period_from_options(app.agreement_register(), start=start, end=end)
     found = list_leads(app, state=state, owner=owner, source=source, captured=captured,
                        handoff=handoff)
-    from handoff.cli.kpi import note_unknown_owner
-
     note_unknown_owner(app, owner, found)
     if fmt == "json":
         print_json(found)

@@ -163,3 +163,15 @@ def print_jsonl(records: Iterable[Any], chunk: int = 10_000) -> None:
 def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     for text in csv_chunks(([neutralised(v) for v in row] for row in rows), header):
         click.echo(text, nl=False)
+
+
+def note_unknown_owner(app: Any, owner: str | None, found: list[Any]) -> None:
+    """Under an empty answer filtered by `--owner`, a note on stderr when no lead was ever
+    handed to that owner (a typo would otherwise list nothing, exit 0, for ever)."""
+    if owner is None or found:
+        return
+    from handoff.sla import unknown_owner
+
+    said = unknown_owner(app, owner)
+    if said is not None:
+        click.echo(said, err=True)
