@@ -194,10 +194,25 @@ def show(obj: Any, at: str | None, fmt: str) -> None:
         raise NoAgreement(
             f"no agreement is in force {when}: {no_agreement_hint(register, '--at a day')}")
     record = version_record(version)
+    # The days its country's calendar closes, which the file names only by the country's
+    # code ("US" closes Veterans Day too): for a year from the day asked about (or today).
+    from datetime import timedelta
+
+    from handoff.report import public_holidays_in
+
+    first = parse_day(at) if at is not None else app.clock().astimezone(
+        version.terms.timezone).date()
+    ahead = public_holidays_in(version.terms, first, first + timedelta(days=365))
+    if version.terms.document.get("calendar", {}).get("country_holidays"):
+        record["public_holidays_ahead"] = [{"day": day.isoformat(), "name": name}
+                                           for day, name in ahead]
     if fmt == "json":
         print_json(record)
         return
     document = record.pop("document")
+    if "public_holidays_ahead" in record:
+        record["public_holidays_ahead"] = "; ".join(
+            f"{day:%Y-%m-%d} {name}" for day, name in ahead) or "none within a year"
     record["signatures"] = "; ".join(
         f"{s.actor} for {s.side}, {obj.instants.text(s.signed_at)}" for s in version.signatures
     ) or None

@@ -101,7 +101,7 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
         "handoff_version": handoff_version(),
         "period": {"label": period.first_day.strftime("%B %Y"),
                    "from": period.first_day.isoformat(), "to": period.last_day.isoformat()},
-        "terms": _terms(version),
+        "terms": _terms(version, period.first_day, period.last_day),
         "other_versions": _other_versions(register, period.first_day, period.last_day, version,
                                           None),
         "team": version.terms.document.get("team") or {},

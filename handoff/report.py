@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from handoff import audit
 from handoff.application import HandoffApp
-from handoff.domain.agreement import AgreementRegister, AppliedVersion
+from handoff.domain.agreement import AgreementRegister, AgreementTerms, AppliedVersion
 from handoff.domain.errors import NoAgreement
 from handoff.instants import iso
 from handoff.kpi import (
@@ -191,7 +191,7 @@ def monthly_review(
         "as_of_given": as_of is not None,
         "generated_at": _local(iso(app.clock()), period.timezone, "%Y-%m-%d %H:%M %Z"),
         "agreement": _agreement_record(version, period.timezone) if version else None,
-        "agreement_terms": _terms(version) if version else [],
+        "agreement_terms": _terms(version, first, last) if version else [],
         "other_versions": _other_versions(register, first, last, version, as_of),
         "cards": _cards(flow, decision_window(register, period, as_of)),
         "count_rows": [
@@ -287,7 +287,34 @@ def _agreement_record(version: AppliedVersion, zone: ZoneInfo) -> dict[str, Any]
     return record
 
 
-def _terms(version: AppliedVersion) -> list[tuple[str, str]]:
+def public_holidays_in(terms: AgreementTerms, first: date, last: date) -> list[tuple[date, str]]:
+    """The public holidays of the agreement's `country_holidays` (its region's too) from
+    `first` to `last` within the agreement's dates, each with its name as the `holidays`
+    package gives it ("Columbus Day", "Independence Day (observed)"): the days the
+    calendar closes without the agreement listing them. None without `country_holidays`."""
+    code = terms.document.get("calendar", {}).get("country_holidays")
+    if code is None:
+        return []
+    from handoff.domain.business_time import public_holidays
+
+    known = public_holidays(code)
+    first = max(first, terms.effective_from)
+    if terms.effective_to is not None:
+        last = min(last, terms.effective_to)
+    found = []
+    day = first
+    while day <= last:
+        name = known.get(day)
+        if name is not None:
+            found.append((day, name))
+        day += timedelta(days=1)
+    return found
+
+
+def _terms(version: AppliedVersion, first: date | None = None, last: date | None = None
+           ) -> list[tuple[str, str]]:
+    """The version's terms in words; with a period (`first`, `last`), the public holidays
+    its `country_holidays` closes in it, by date and name."""
     terms, document = version.terms, version.terms.document
     pairs: list[tuple[str, str]] = []
     revenue, average_deal = terms.goal("revenue"), terms.goal("average_deal")
@@ -301,8 +328,14 @@ def _terms(version: AppliedVersion) -> list[tuple[str, str]]:
     days = ", ".join(calendar.get("workdays", ["mon", "tue", "wed", "thu", "fri"]))
     country = calendar.get("country_holidays")
     listed = calendar.get("holidays", [])
+    closed = ""
+    if country and first is not None and last is not None:
+        named = public_holidays_in(terms, first, last)
+        closed = (" (in this period: " + ", ".join(f"{day:%Y-%m-%d} {name}"
+                                                   for day, name in named) + ")"
+                  if named else " (none in this period)")
     pairs.append(("Business hours", f"{days}, {hours[0]} to {hours[1]}"
-                  + (f"; {country} public holidays" if country else "")
+                  + (f"; {country} public holidays{closed}" if country else "")
                   + (f"; holidays {', '.join(listed)}" if listed else "")))
     for side in ("marketing", "sales"):
         rates = document.get(side, {}).get("rates", {})

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import Handoff, nothing_recorded
+from conftest import AGREEMENT, agreement_toml
 
 H1 = """
 name = "H1"
@@ -529,3 +530,34 @@ def test_sign_says_whether_the_versions_dates_hold_today(
     handoff.ok("sla", "apply", dated("now", year - 1, year + 1))
     out = handoff.ok("sla", "sign", "3", actor="sam")
     assert out.startswith("signed version 3 for sales: 'now' is in force from ")
+
+
+def test_the_public_holidays_a_country_code_closes_are_named_by_date(
+    store: str, tmp_path: Path
+) -> None:
+    """`country_holidays = "US"` closes Veterans Day, which many sales teams work: a
+    handoff of Tuesday 10 November was due Thursday, and nothing said why (trial P). The
+    agreement shows the days ahead it closes, the review and the document those of their
+    period. US days of 2026 by the federal calendar: Columbus Day is October's second
+    Monday (the 12th), Veterans Day 11 November, Thanksgiving November's fourth Thursday
+    (the 26th); Christmas 25 December."""
+    handoff = Handoff(store)
+    agreement = tmp_path / "us.toml"
+    agreement.write_text(agreement_toml(AGREEMENT, {"team": None,
+                                                    "calendar.country_holidays": '"US"'}))
+    handoff.ok("sla", "apply", str(agreement))
+    shown = handoff.json("sla", "show", "--at", "2026-11-01")
+    ahead = [(h["day"], h["name"]) for h in shown["public_holidays_ahead"]]
+    assert ahead[:3] == [("2026-11-11", "Veterans Day"), ("2026-11-26", "Thanksgiving Day"),
+                         ("2026-12-25", "Christmas Day")]
+    assert "2026-11-11 Veterans Day; 2026-11-26 Thanksgiving Day" in handoff.ok(
+        "sla", "show", "--at", "2026-11-01")
+    handoff.ok("sla", "doc", "--month", "2026-10", "--out", str(tmp_path / "doc.md"))
+    assert "US public holidays (in this period: 2026-10-12 Columbus Day)" in (
+        tmp_path / "doc.md").read_text()
+    handoff.ok("report", "--month", "2026-11", "--out", str(tmp_path / "review.html"))
+    assert ("US public holidays (in this period: 2026-11-11 Veterans Day, 2026-11-26"
+            " Thanksgiving Day)") in (tmp_path / "review.html").read_text()
+    handoff.ok("sla", "doc", "--month", "2026-09", "--out", str(tmp_path / "september.md"))
+    assert "US public holidays (in this period: 2026-09-07 Labor Day)" in (
+        tmp_path / "september.md").read_text()
