@@ -6,6 +6,7 @@ command so that other commands start fast.
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -323,6 +324,15 @@ def due(obj: Any, within: str | None, owner: str | None, fmt: str) -> None:
         return
     header = ["lead", "owner", "handed_at", "due_at", "business_hours_left"]
     print_table(header, _shown(obj, header, found), title=f"Handoffs due ({len(found)})")
+    # Past due, they are no longer "due": said beside them, so a rep's morning list does
+    # not read as all there is to decide.
+    from handoff.sla import sla_breaches
+
+    overdue = len(sla_breaches(obj.app, obj.app.clock(), owner=owner, open_only=True))
+    if overdue:
+        whose = "" if owner is None else f" --owner {shlex.quote(owner)}"
+        click.echo(f"and {overdue} overdue (past due, still undecided): `handoff sla breaches"
+                   f" --open{whose}`")
 
 
 def _shown(obj: Any, header: list[str], records: list[dict[str, Any]]) -> list[list[Any]]:

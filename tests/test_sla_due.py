@@ -201,3 +201,23 @@ def test_an_owner_nobody_was_handed_to_is_noted_on_stderr(
     if command != ("lead", "list"):  # sam's one handoff was decided in time: none listed
         known = handoff(*command, "--owner", "sam", "--format", "json")
         assert (json.loads(known.stdout), known.stderr) == ([], "")
+
+
+def test_sla_due_says_how_many_are_overdue_beside_it(store: str, tmp_path: Path) -> None:
+    """A rep's morning list, `sla due --owner sam`, listed what is still due and nothing of
+    the handoff already past due (trial P): under the table, how many are overdue and the
+    command that lists them. JSON stays the list of pending handoffs (data)."""
+    handoff = Handoff(store)
+    agreement = tmp_path / "agreement.toml"
+    agreement.write_text(agreement_toml(AGREEMENT, {"team": None}))
+    handoff.ok("sla", "apply", str(agreement))
+    long_ago = "2026-03-02T10:00"  # undecided since: far past its 8 business hours
+    for key, owner in (("old", "sam"), ("older", "ola")):
+        handoff.ok("lead", "capture", key, "--source", "web", "--at", long_ago)
+        handoff.ok("lead", "qualify", key, "--at", long_ago)
+        handoff.ok("lead", "handoff", key, "--owner", owner, "--at", long_ago)
+    assert handoff.ok("sla", "due", "--owner", "sam").splitlines()[-1] == (
+        "and 1 overdue (past due, still undecided): `handoff sla breaches --open --owner sam`")
+    assert handoff.ok("sla", "due").splitlines()[-1] == (
+        "and 2 overdue (past due, still undecided): `handoff sla breaches --open`")
+    assert handoff.json("sla", "due") == []
