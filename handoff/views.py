@@ -118,8 +118,9 @@ def _person(lead: Lead, shown: dict[str, Any]) -> dict[str, Any]:
 
 def history_entries(lead: Lead, as_of: datetime | None = None) -> list[dict[str, Any]]:
     """The lead's audit trail: every entry (steps, corrections, who forgot the person and
-    why), numbered from 1 in the order recorded; with `as_of`, only those recorded by then."""
-    entries = []
+    why), numbered from 1 in the order recorded; with `as_of`, only those recorded by then.
+    An entry a correction voids or amends names it (`corrected_by`: their numbers)."""
+    entries: list[dict[str, Any]] = []
     for n, entry in enumerate(lead.entries, 1):
         if as_of is not None and entry.timestamp > as_of:
             continue
@@ -131,6 +132,15 @@ def history_entries(lead: Lead, as_of: datetime | None = None) -> list[dict[str,
             })
         else:
             entries.append(_person(lead, step_record(entry, n)))
+    # Each entry a correction (known by then) voids or amends names it: an auditor reading
+    # entry 9 learns there that entry 13 voided it, not only by scanning for a 13.
+    corrections: dict[int, list[int]] = {}
+    for record in entries:
+        if "target" in record:
+            corrections.setdefault(record["target"], []).append(record["n"])
+    for record in entries:
+        if record["n"] in corrections:
+            record["corrected_by"] = corrections[record["n"]]
     return entries
 
 
@@ -140,10 +150,13 @@ _ENTRY_KEYS = (
 
 
 def entry_details(entry: dict[str, Any]) -> str:
-    """An audit-trail entry's own data as one short line, for tables."""
-    return ", ".join(
-        f"{k}={v}" for k, v in entry.items() if k not in _ENTRY_KEYS and v is not None
-    )
+    """An audit-trail entry's own data as one short line, for tables (the corrections of
+    it last: `corrected by #13`)."""
+    said = [f"{k}={v}" for k, v in entry.items()
+            if k not in _ENTRY_KEYS and k != "corrected_by" and v is not None]
+    if entry.get("corrected_by"):
+        said.append("corrected by " + ", ".join(f"#{n}" for n in entry["corrected_by"]))
+    return ", ".join(said)
 
 
 def step_details(step: Lead.Event) -> str:

@@ -129,6 +129,13 @@ def test_a_voided_step_no_longer_counts_and_stays_in_the_history(signed: Handoff
     voided = entries[-1]
     assert (voided["n"], voided["target"], voided["actor"]) == (6, 5, "ola")
     assert voided["why"] == "accepted the wrong lead"
+    # The voided entry says so itself (an auditor reading entry 5 need not find entry 6).
+    assert entries[4]["corrected_by"] == [6]
+    assert all("corrected_by" not in e for e in entries[:4] + entries[5:])
+    [row] = [line for line in signed.ok("lead", "history", "acme").splitlines()
+             if line.startswith("│ 5 ")]
+    assert "corrected by #6" in row
+    assert "corrected_by" not in signed.json("lead", "history", "acme", "--as-of", before)[4]
     assert signed.json("lead", "show", "acme")["state"] == "handed"
     now = signed.json(*MARCH)
     assert (now["counts"]["accepted"], now["sla"]["overdue"], now["sla"]["decided_late"]) == (
