@@ -403,7 +403,9 @@ def decision_window(register: AgreementRegister, period: Period,
     recorded) and is judged by it or a later one (`service_level.governing_version`). One
     exception the register cannot see: a handoff recorded before that version and moved into
     the period since by `lead amend --at` keeps the versions of its entry's instant; the
-    window named is then the one of every handoff the period had as it was recorded."""
+    window named is then the one of every handoff the period had as it was recorded.
+    Nor does a version judge any when a later restatement covers all those days: it
+    judges every handoff on them, whenever recorded (`service_level.judging_versions`)."""
     known = register.known_at(as_of)
     before_the_period = period.start - FUTURE_SKEW
     windows = set()
@@ -411,10 +413,12 @@ def decision_window(register: AgreementRegister, period: Period,
         covered = _instants_covered(version, period)
         if covered is None:
             continue
-        if any(later.applied_at <= before_the_period and all(map(later.terms.covers_instant,
-                                                                 covered))
+        if any((later.applied_at <= before_the_period or later.restates is not None)
+               and all(map(later.terms.covers_instant, covered))
                for later in known[index + 1:]):
-            continue  # superseded on all its days of the period before the period began
+            # Superseded on all its days of the period before the period began, or by a
+            # restatement, which judges the handoffs recorded before it too (SPEC §3).
+            continue
         windows.add(version.terms.decide_within_hours)
     return float(windows.pop()) if len(windows) == 1 else None
 

@@ -210,6 +210,22 @@ def test_a_month_over_a_revision_of_the_decision_window_names_no_single_window(
     assert "target: within 8 h" not in page and "target: within 4 h" not in page
 
 
+def test_a_restatement_over_a_revised_month_names_its_window_as_the_months_target(
+    march: Handoff, app: HandoffApp, clock: FakeClock, tmp_path: Path
+) -> None:
+    """8 hours until 15 March, 4 from the 16th (no single window), then a restatement of
+    H1 at 12 hours from 1 January: it judges every March handoff again (SPEC §3), those
+    recorded under either earlier version included, so March's card names its 12 hours;
+    it named none, counting the versions it restated (an auditor's trial, O)."""
+    revised(app, clock, "2026-03-16", "2026-06-30", 1_070_000, hours=4)
+    clock.set("2026-03-26T10:00:00Z")
+    restated = MARCH.replace("decide_within_hours = 8", "decide_within_hours = 12")
+    app.apply_agreement(parse_agreement(restated), "maria", restates="12 hours were agreed")
+    page = review(march, tmp_path)
+    assert "target: within 12 h" in page
+    assert "target: within 8 h" not in page and "target: within 4 h" not in page
+
+
 def test_a_month_after_a_revision_of_the_decision_window_names_the_revised_one(
     march: Handoff, app: HandoffApp, clock: FakeClock, tmp_path: Path
 ) -> None:
