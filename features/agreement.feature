@@ -85,6 +85,7 @@ Feature: The agreement between marketing and sales, version by version
         | effective_from                    | 2026-01-01T09:00:00 | effective_from: must be a date (YYYY-MM-DD), got 2026-01-01T09:00:00                                        |
         | team.sales                        | ["sam", "maria"]    | team: 'maria' is on both sides                                                                              |
         | team.sales                        | []                  | team.sales: must name at least one person                                                                   |
+        | team.sales                        | ["sa\u200bm"]       | team.sales: the name holds an invisible character                                                           |
 
     Example: An agreement without a decision window is refused
       When Maria applies the agreement without sales.decide_within_hours

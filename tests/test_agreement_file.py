@@ -411,3 +411,13 @@ def test_a_decision_window_under_a_minute_is_refused_from_a_file_yet_restored_fr
     document = parse_agreement(agreement_toml(AGREEMENT, {})).document
     recorded = {**document, "sales": {**document["sales"], "decide_within_hours": "0.000000001"}}
     check_document(recorded)  # an earlier release's backup: restored as it was recorded
+
+
+def test_a_team_member_typed_otherwise_than_seen_is_refused_from_a_file_only() -> None:
+    """An owner is typed as it is seen (reports group by it): 'sa<zero-width space>m' on
+    the sales side could never be handed a lead, nor told from sam in `sla show` (a
+    hostile-input trial, N). Refused from a file; a backup's version restores as recorded."""
+    assert refused({"team.sales": '["sa\\u200bm", "ola"]'}) == (
+        "team.sales: the name holds an invisible character: 'sa\\u200bm' (retype it)")
+    document = parse_agreement(agreement_toml(AGREEMENT, {})).document
+    check_document({**document, "team": {**document["team"], "sales": ["sa\u200bm", "ola"]}})

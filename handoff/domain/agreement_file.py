@@ -23,6 +23,7 @@ from handoff.domain.bounds import (
     MAX_COUNT,
     check_day,
     check_entry_actor,
+    check_seen_as_written,
     check_text,
     day_from_text,
     in_cents,
@@ -67,6 +68,14 @@ def parse_agreement(text: str) -> AgreementTerms:
     if terms.decide_within_hours * 60 < 1:  # shorter than a minute: a slipped decimal point
         raise _fail("sales.decide_within_hours", "must be at least one minute (0.0167 hours),"
                     f" got {_plain(terms.decide_within_hours)}")
+    # A member is typed as they are seen, as an owner is (a handoff names them): 'sa\u200bm'
+    # on the sales side could never be handed a lead.
+    for side, members in (terms.document.get("team") or {}).items():
+        for member in members or ():
+            try:
+                check_seen_as_written("the name", member)
+            except InvalidInput as error:
+                raise _fail(f"team.{side}", str(error)) from None
     return terms
 
 
