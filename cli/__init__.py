@@ -270,7 +270,20 @@ class HandoffGroup(click.Group):
 
 def _in_one_line(error: click.UsageError) -> UsageInOneLine:
     where = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
-    return UsageInOneLine(f"{error.format_message()}{where}")
+    said, hint = error.format_message(), _a_key_like(error)
+    return UsageInOneLine(f"{said.rstrip('.') + hint if hint else said}{where}")
+
+
+def _a_key_like(error: click.UsageError) -> str:
+    """For an unknown option where the command takes a KEY (a CRM's `-5`, an import's key
+    beginning with a dash): how to give it, as Unix commands take such a word."""
+    if (not isinstance(error, click.NoSuchOption) or error.ctx is None
+            or error.option_name.startswith("--") or error.possibilities):
+        return ""  # a long option mistyped is not a key
+    if not any(isinstance(p, click.Argument) and p.name == "key"
+               for p in error.ctx.command.params):
+        return ""
+    return f"; a key beginning with '-' is given after '--' (`-- {error.option_name}`)"
 
 
 class _OutputFailed(Exception):

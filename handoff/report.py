@@ -291,7 +291,7 @@ def public_holidays_in(terms: AgreementTerms, first: date, last: date) -> list[t
     """The public holidays of the agreement's `country_holidays` (its region's too) from
     `first` to `last` within the agreement's dates, each with its name as the `holidays`
     package gives it ("Columbus Day", "Independence Day (observed)"): the days the
-    calendar closes without the agreement listing them. None without `country_holidays`."""
+    calendar closes without the agreement listing them; none without `country_holidays`."""
     code = terms.document.get("calendar", {}).get("country_holidays")
     if code is None:
         return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
 from pathlib import Path
@@ -319,3 +320,23 @@ def test_no_command_hands_a_lead_to_the_group_of_leads_nobody_owns(
     assert by_owner["unassigned"]["counts"]["handed"] == 0
     assert by_owner["sam"]["counts"]["handed"] == 1
     assert by_owner["Unassigned"]["counts"]["handed"] == 1
+
+
+@pytest.mark.parametrize("command", [("lead", "show"), ("lead", "history"), ("lead", "qualify")])
+def test_a_key_beginning_with_a_dash_is_shown_how_to_give(
+    handoff: Handoff, command: tuple[str, ...]
+) -> None:
+    """A CRM's key `-5` (imported from a file, where it is a cell like any other) read as
+    an option on the command line: "No such option '-5'" said nothing of `--`, which
+    Unix commands take before such a word (a hostile-input trial, N)."""
+    result = handoff(*command, "-5")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "Error: No such option '-5'; a key beginning with '-' is given after '--' (`-- -5`)"
+        " (see '")
+    assert result.stderr.endswith(f" {' '.join(command)} --help')\n")  # (in-process: 'main')
+    handoff.ok("lead", "capture", "--source", "web", "--at", "2026-03-02T09:00Z", "--", "-5")
+    shown = json.loads(handoff.ok("lead", "show", "--format", "json", "--", "-5"))
+    assert shown["key"] == "-5"  # given as the hint says
+    mistyped = handoff("lead", "show", "--stor", "x")  # an option mistyped is not a key
+    assert "is given after" not in mistyped.stderr
