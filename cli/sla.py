@@ -94,13 +94,15 @@ def apply_command(obj: Any, file: str, restate: bool, why: str | None) -> None:
     if isinstance(version, AppliedVersion):
         when = _dates_not_today(obj, terms) or ", in force now"
         click.echo(f"applied version {version.number}: {described}{when}")
-        return
-    side = version.signatures[0].side
-    click.echo(
-        f"proposed version {version.number}: {described}, signed by {version.actor} for "
-        f"{side}; in force once {version.awaiting} signs it "
-        f"({version.team.describe(version.awaiting)}): handoff sla sign {version.number}"
-    )
+    else:
+        side = version.signatures[0].side
+        click.echo(
+            f"proposed version {version.number}: {described}, signed by {version.actor} for "
+            f"{side}; in force once {version.awaiting} signs it "
+            f"({version.team.describe(version.awaiting)}): handoff sla sign {version.number}"
+        )
+    if restates is not None:
+        _say_restated_beyond(obj, version.number)
 
 
 @sla.command("sign")
@@ -119,6 +121,23 @@ def sign_command(obj: Any, number: int, restate: bool, why: str | None) -> None:
         else f"is in force from {obj.instants.text(version.applied_at)}"
     )
     click.echo(f"signed version {version.number} for {signature.side}: {version.name!r} {state}")
+    if version.restates is not None:
+        _say_restated_beyond(obj, version.number)
+
+
+def _say_restated_beyond(obj: Any, number: int) -> None:
+    """What a restatement changes for the handoffs recorded under an earlier version other
+    than the one it revises (`sla history`'s `restates_changes`): a revision that restated
+    nothing, whose terms the restatement carries back over the past too, said before the
+    other side signs rather than found in a report."""
+    records = history_records(obj.app.agreement_register().history())
+    record = next(r for r in records if r["version"] == number)
+    for earlier in record.get("restates_changes", []):
+        if earlier["version"] == record["compared_with"]:
+            continue  # what the line above (or `sla check`) says it changes
+        changes = "; ".join(_describe(c) for c in earlier["changes"])
+        click.echo(shown(f"note: as a restatement, version {number} also judges the handoffs"
+                         f" recorded under version {earlier['version']} again: {changes}"))
 
 
 def _dates_not_today(obj: Any, terms: AgreementTerms) -> str | None:

@@ -428,3 +428,27 @@ def test_sla_history_names_what_a_restatement_changes_for_each_version_it_judges
     lines = signed.ok("sla", "history").splitlines()
     said = next(line for line in lines if "recorded under version 1" in line)
     assert "sales.decide_within_hours: 8 -> 9" in said
+
+
+def test_a_restatement_says_when_applied_and_signed_what_it_carries_back(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """Version 2 gives 9 hours and restates nothing; version 3 adds a holiday and restates.
+    Beside "changes from version 2" (the holiday), the handoffs recorded under version 1
+    are judged by its 9 hours too: its proposer and its signer are told so as they record
+    it (an auditor's trial, O, found it only in October's compliance)."""
+    nine = AGREEMENT.replace("= 8", "= 9")
+    path = tmp_path / "v2.toml"
+    path.write_text(nine)
+    assert "note:" not in signed.ok("sla", "apply", str(path))
+    signed.ok("sla", "sign", "2", actor="sam")
+    path = tmp_path / "v3.toml"
+    path.write_text(nine.replace("[team]", '[calendar]\nholidays = ["2026-03-04"]\n\n[team]'))
+    # Both changes from version 1, in the agreement's order of terms (the calendar first).
+    note = ("note: as a restatement, version 3 also judges the handoffs recorded under"
+            " version 1 again: calendar.holidays added: 2026-03-04;"
+            " sales.decide_within_hours: 8 -> 9")
+    proposed = signed.ok("sla", "apply", str(path), "--restate", "--why", "closed on 4 March")
+    assert proposed.splitlines()[-1] == note
+    assert "under version 2" not in proposed  # its changes from version 2: `sla history`
+    assert signed.ok("sla", "sign", "3", actor="sam").splitlines()[-1] == note
