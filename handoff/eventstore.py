@@ -1359,12 +1359,36 @@ def _lock_wait_not_retried(retried: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
+def _pipeline_collected(connection: Any) -> None:
+    """The answers to a write's statements still in the pipeline, collected after one of
+    them failed. The library sends a write's statements in one psycopg pipeline (its table
+    lock, a notify, the inserts), keeps the error one of them raises and raises it once
+    its commit is done. When the server's answer to the first came back before the others
+    were sent (a busy machine), that commit followed their aborted answers and failed as an
+    aborted pipeline, which the library raised instead: a user lacking INSERT, or a lock
+    another held, was told "pipeline aborted" (tried ten times over). Their answers can
+    only say the pipeline was aborted, which the error raised already says better."""
+    import psycopg
+
+    with suppress(psycopg.Error), connection.pipeline():
+        pass  # entering a pipeline inside another sends a sync and collects every answer
+
+
 @cache
 def _libpq_postgres_factory() -> type:
+    import psycopg
     from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 
     class LibpqApplicationRecorder(PostgresApplicationRecorder):
-        """The library's recorder, giving up on a lock at once (`_lock_wait_not_retried`)."""
+        """The library's recorder, giving up on a lock at once (`_lock_wait_not_retried`),
+        and raising the error the server answered a write with (`_pipeline_collected`)."""
+
+        def _insert_stored_events(self, curs: Any, stored_events: Any, **kwargs: Any) -> None:
+            try:
+                super()._insert_stored_events(curs, stored_events, **kwargs)
+            except psycopg.Error:
+                _pipeline_collected(curs.connection)
+                raise
 
     for name in _RETRIED:
         retried = getattr(PostgresApplicationRecorder, name)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_helpers import Handoff, nothing_recorded
@@ -242,3 +244,29 @@ def test_a_postgresql_user_who_may_only_read_verifies_a_log_whose_seals_are_miss
                                    .render_as_string(hide_password=False)), kept)
         with admin.connect() as conn:  # and nothing was sealed meanwhile
             assert conn.exec_driver_sql("SELECT count(*) FROM handoff_audit_chain").scalar() == 0
+
+
+def test_a_write_refused_by_the_server_is_told_as_the_server_said_it_whenever_it_answers(
+    pg_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library sends a write's statements in one pipeline (its table lock, a notify, the
+    inserts). When the server's refusal of the first comes back before the next is sent, as
+    on a busy machine, the rest of the pipeline is aborted: the user is told what the server
+    refused (here a right this user lacks), never that a pipeline was aborted
+    (`eventstore._pipeline_collected`; the library's `_notify_channel` made slow here)."""
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+    Handoff(pg_store).ok("lead", "capture", "r-1", "--source", "web")
+    notify = PostgresApplicationRecorder._notify_channel
+
+    def answered_first(self: Any, curs: Any) -> None:
+        time.sleep(0.3)  # the server's answer to the lock is in before the notify is sent
+        notify(self, curs)
+
+    monkeypatch.setattr(PostgresApplicationRecorder, "_notify_channel", answered_first)
+    with reading_only(pg_store) as (role, _):
+        reader = Handoff(make_url(pg_store).set(username=role, password="secret")
+                         .render_as_string(hide_password=False))
+        refusal = reader.refused("lead", "capture", "r-2", "--source", "web")
+        assert refusal.startswith("Error: this database user lacks a right this command needs"
+                                  " (permission denied for table "), refusal
