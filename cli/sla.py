@@ -135,7 +135,7 @@ def _say_restated_beyond(obj: Any, number: int) -> None:
     for earlier in record.get("restates_changes", []):
         if earlier["version"] == record["compared_with"]:
             continue  # what the line above (or `sla check`) says it changes
-        changes = "; ".join(_describe(c) for c in earlier["changes"])
+        changes = _described(earlier["changes"])
         click.echo(shown(f"note: as a restatement, version {number} also judges the handoffs"
                          f" recorded under version {earlier['version']} again: {changes}"))
 
@@ -217,11 +217,9 @@ def show(obj: Any, at: str | None, fmt: str) -> None:
     # code ("US" closes Veterans Day too): for a year from the day asked about (or today).
     from datetime import timedelta
 
-    from handoff.report import public_holidays_in
-
     first = parse_day(at) if at is not None else app.clock().astimezone(
         version.terms.timezone).date()
-    ahead = public_holidays_in(version.terms, first, first + timedelta(days=365))
+    ahead = version.terms.public_holidays_between(first, first + timedelta(days=365))
     if version.terms.document.get("calendar", {}).get("country_holidays"):
         record["public_holidays_ahead"] = [{"day": day.isoformat(), "name": name}
                                            for day, name in ahead]
@@ -281,14 +279,19 @@ def history(obj: Any, fmt: str) -> None:
     for record in records[1:]:
         if record["compared_with"] is None:
             continue
-        changes = "; ".join(_describe(c) for c in record["changes"]) or "no term changed"
+        changes = _described(record["changes"]) or "no term changed"
         click.echo(shown(f"version {record['version']} changes from version "
                          f"{record['compared_with']}: {changes}"))
     for record in records:
         for earlier in record.get("restates_changes", []):
-            changes = "; ".join(_describe(c) for c in earlier["changes"])
+            changes = _described(earlier["changes"])
             click.echo(shown(f"version {record['version']}, a restatement, changes for the"
                              f" handoffs recorded under version {earlier['version']}: {changes}"))
+
+
+def _described(changes: list[dict[str, Any]]) -> str:
+    """Changes of terms in one line, as `sla history` and `sla apply` say them."""
+    return "; ".join(_describe(c) for c in changes)
 
 
 def _describe(change: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from handoff import audit
 from handoff.application import HandoffApp
-from handoff.domain.agreement import AgreementRegister, AgreementTerms, AppliedVersion
+from handoff.domain.agreement import AgreementRegister, AppliedVersion
 from handoff.domain.errors import NoAgreement
 from handoff.instants import iso
 from handoff.kpi import (
@@ -287,30 +287,6 @@ def _agreement_record(version: AppliedVersion, zone: ZoneInfo) -> dict[str, Any]
     return record
 
 
-def public_holidays_in(terms: AgreementTerms, first: date, last: date) -> list[tuple[date, str]]:
-    """The public holidays of the agreement's `country_holidays` (its region's too) from
-    `first` to `last` within the agreement's dates, each with its name as the `holidays`
-    package gives it ("Columbus Day", "Independence Day (observed)"): the days the
-    calendar closes without the agreement listing them; none without `country_holidays`."""
-    code = terms.document.get("calendar", {}).get("country_holidays")
-    if code is None:
-        return []
-    from handoff.domain.business_time import public_holidays
-
-    known = public_holidays(code)
-    first = max(first, terms.effective_from)
-    if terms.effective_to is not None:
-        last = min(last, terms.effective_to)
-    found = []
-    day = first
-    while day <= last:
-        name = known.get(day)
-        if name is not None:
-            found.append((day, name))
-        day += timedelta(days=1)
-    return found
-
-
 def _terms(version: AppliedVersion, first: date | None = None, last: date | None = None
            ) -> list[tuple[str, str]]:
     """The version's terms in words; with a period (`first`, `last`), the public holidays
@@ -330,7 +306,7 @@ def _terms(version: AppliedVersion, first: date | None = None, last: date | None
     listed = calendar.get("holidays", [])
     closed = ""
     if country and first is not None and last is not None:
-        named = public_holidays_in(terms, first, last)
+        named = terms.public_holidays_between(first, last)
         closed = (" (in this period: " + ", ".join(f"{day:%Y-%m-%d} {name}"
                                                    for day, name in named) + ")"
                   if named else " (none in this period)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -76,6 +76,26 @@ class AgreementTerms:
 
     def covers_instant(self, instant: datetime) -> bool:
         return self.covers(instant.astimezone(self.timezone).date())
+
+    def public_holidays_between(self, first: date, last: date) -> list[tuple[date, str]]:
+        """The public holidays of `country_holidays` (its region's too) from `first` to
+        `last` within these terms' dates, each with its name as the `holidays` package
+        gives it ("Columbus Day", "Independence Day (observed)"): the days the calendar
+        closes without the agreement listing them; none without `country_holidays`."""
+        code = self.document.get("calendar", {}).get("country_holidays")
+        if code is None:
+            return []
+        from handoff.domain.business_time import public_holidays
+
+        known = public_holidays(code)
+        day, last = max(first, self.effective_from), min(last, self.effective_to or last)
+        found = []
+        while day <= last:
+            name = known.get(day)
+            if name is not None:
+                found.append((day, name))
+            day += timedelta(days=1)
+        return found
 
     @cached_property
     def calendar(self) -> BusinessCalendar:
