@@ -3,6 +3,7 @@ written out as the document both teams read."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,26 @@ import click
 from handoff.words import counted
 
 _WHY_WIDTH = 160
+
+
+def as_of_option(command: Any) -> Any:
+    """`--as-of T` of `sla show`, `sla history` and `sla doc`: the agreement as recorded by
+    an instant that has passed, read as `kpi --as-of` reads it (`HandoffApp.as_of`), so
+    that an auditor reproduces what both teams had signed then."""
+    return click.option(
+        "--as-of", "as_of", metavar="T",
+        help="The agreement as recorded by this instant: only the versions, signatures and "
+        "restatements recorded by then (default: now).",
+    )(command)
+
+
+def recorded_by(obj: Any, as_of: str | None) -> tuple[datetime | None, str]:
+    """The `--as-of` instant (None without one) and how a title or a refusal names it
+    ("as of 2026-03-02 09:00 CST"; "" without one)."""
+    if as_of is None:
+        return None, ""
+    instant: datetime = obj.app.as_of(as_of)
+    return instant, f"as of {obj.instants.text(instant)}"
 
 
 @click.command()
@@ -75,21 +96,27 @@ def _short(text: str) -> str:
               "Default: the last full month.")
 @click.option("--out", required=True, metavar="FILE.html|FILE.md",
               help="The file to write: HTML for reading and printing, Markdown for a wiki.")
+@as_of_option
 @click.pass_obj
-def doc(obj: Any, month: str | None, out: str) -> None:
+def doc(obj: Any, month: str | None, out: str, as_of: str | None) -> None:
     """Write the agreement as one self-contained document both teams read and sign.
 
     The terms in force in words, the goal and its reverse funnel, the versions with
     their signatures and changes, then every clause of the protocol with its reason and
     examples, marked verified (as last run by `handoff sla verify`) and honoured (the
     evidence measured in the store for the month, with the leads that broke it).
+
+    With --as-of T, the document as it read at T: the versions and signatures recorded by
+    then, the last verification run by then, and the evidence measured as of T.
     """
     from handoff.agreement_doc import FORMATS, agreement_document, render_document
 
     target = Path(out)
     if target.suffix.lower() not in FORMATS:
         raise click.BadParameter("must end in .html or .md", param_hint="--out")
-    document = agreement_document(obj.app, month)
+    instant, then = recorded_by(obj, as_of)
+    document = agreement_document(obj.app, month, instant,
+                                  lambda at: str(obj.instants.text(at)))
     text = render_document(document, target)
     try:
         target.write_text(text, encoding="utf-8")
@@ -99,5 +126,5 @@ def doc(obj: Any, month: str | None, out: str) -> None:
     click.echo(
         f"wrote {document['name']!r} with {tally['clauses']} clauses "
         f"({tally['verified']} verified, {tally['not_honoured']} not honoured in "
-        f"{document['period']['label']}) to {out}"
+        f"{document['period']['label']}{' ' + then if then else ''}) to {out}"
     )

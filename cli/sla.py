@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from handoff import inputs
+from handoff.cli.livingdoc import as_of_option, doc, recorded_by, verify
 from handoff.cli.output import output_option, print_json, shown
 from handoff.cli.tables import print_fields, print_table
 from handoff.cli.values import FILE_NAME, WHOLE_NUMBER
 from handoff.domain.agreement import AgreementTerms, AppliedVersion, Change
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import InvalidAgreement, NoAgreement
-from handoff.instants import parse_day
+from handoff.instants import iso, parse_day
 from handoff.views import history_records, version_record
 from handoff.words import counted
 
@@ -194,19 +195,23 @@ def _change_record(change: Change) -> dict[str, Any]:
 
 @sla.command()
 @click.option("--at", metavar="D",
-              help="The local date to look at. Default: the version in force now.")
+              help="The local date to look at. Default: the version in force now (with "
+              "--as-of, then).")
+@as_of_option
 @output_option("table", "json")
 @click.pass_obj
-def show(obj: Any, at: str | None, fmt: str) -> None:
-    """The version of the agreement in force on a date."""
+def show(obj: Any, at: str | None, as_of: str | None, fmt: str) -> None:
+    """The version of the agreement in force on a date (--at D), as recorded by an instant
+    (--as-of T)."""
     app = obj.app
-    register = app.agreement_register()
+    instant, then = recorded_by(obj, as_of)
+    register = app.agreement_register(instant)
     if at is None:
-        version = register.in_force_at(app.clock())
-        when = "now"
+        version = register.in_force_at(instant or app.clock())
+        when = then or "now"
     else:
         version = register.in_force_on(parse_day(at))
-        when = f"on {at}"
+        when = " ".join(filter(None, (f"on {at}", then)))
     if version is None:
         from handoff.report import no_agreement_hint
 
@@ -217,14 +222,14 @@ def show(obj: Any, at: str | None, fmt: str) -> None:
     # code ("US" closes Veterans Day too): for a year from the day asked about (or today).
     from datetime import timedelta
 
-    first = parse_day(at) if at is not None else app.clock().astimezone(
+    first = parse_day(at) if at is not None else (instant or app.clock()).astimezone(
         version.terms.timezone).date()
     ahead = version.terms.public_holidays_between(first, first + timedelta(days=365))
     if version.terms.document.get("calendar", {}).get("country_holidays"):
         record["public_holidays_ahead"] = [{"day": day.isoformat(), "name": name}
                                            for day, name in ahead]
     if fmt == "json":
-        print_json(record)
+        print_json(record if instant is None else {**record, "as_of": iso(instant)})
         return
     document = record.pop("document")
     if "public_holidays_ahead" in record:
@@ -253,15 +258,19 @@ def _value(value: Any) -> str:
 
 
 @sla.command()
+@as_of_option
 @output_option("table", "json")
 @click.pass_obj
-def history(obj: Any, fmt: str) -> None:
+def history(obj: Any, as_of: str | None, fmt: str) -> None:
     """Every version of the agreement ever applied or proposed, oldest first: who proposed
-    it, who signed it and when, and what changed from the version before."""
-    versions = obj.app.agreement_register().history()
+    it, who signed it and when, and what changed from the version before. With --as-of T,
+    as recorded by T: a version proposed then and signed since reads as awaiting a side."""
+    instant, then = recorded_by(obj, as_of)
+    versions = obj.app.agreement_register(instant).history()
     records = history_records(versions)
     if fmt == "json":
-        print_json(records)
+        print_json(records if instant is None
+                   else [{**record, "as_of": iso(instant)} for record in records])
         return
     header = ["version", "name", "effective", "status", "proposed", "signed"]
     rows = []
@@ -275,7 +284,7 @@ def history(obj: Any, fmt: str) -> None:
             version.number, version.name, version.terms.dates,
             record["status"], f"{version.actor}, {proposed}", signed or "-",
         ])
-    print_table(header, rows, title="Agreement versions")
+    print_table(header, rows, title=" ".join(filter(None, ("Agreement versions", then))))
     for record in records[1:]:
         if record["compared_with"] is None:
             continue
@@ -400,10 +409,9 @@ def _channels(webhook: str | None, smtp: str | None, to: tuple[str, ...],
     return channels
 
 
-# `sla verify` and `sla doc` live with the living document they feed; `sla breaches` and
-# `sla due` read the projections, with `kpi`.
+# `sla verify` and `sla doc` live with the living document they feed (imported above);
+# `sla breaches` and `sla due` read the projections, with `kpi`.
 from handoff.cli.kpi import breaches, due  # noqa: E402
-from handoff.cli.livingdoc import doc, verify  # noqa: E402
 
 for _command in (verify, doc, breaches, due):
     sla.add_command(_command)

@@ -9,6 +9,7 @@ period, `evidence`). Plain data here; `templates/sla_doc.html` and `.md` lay it 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import partial
 from html import escape
@@ -21,6 +22,7 @@ from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import NoAgreement
 from handoff.domain.verification import VerificationRun
 from handoff.evidence import evidence_for, measure_for
+from handoff.instants import iso
 from handoff.kpi import Period, compute_kpis, decision_window, period_from_options
 from handoff.plan import PLAN_KEYS, NoGoal, figure_words
 from handoff.report import (
@@ -54,40 +56,53 @@ STAGE_WORDS = {
 }
 
 
-def last_full_month(app: HandoffApp) -> str:
-    """The month a monthly review looks back on: the one before today's (agreement's zone)."""
-    register = app.agreement_register()
-    now = app.clock()
+def last_full_month(app: HandoffApp, as_of: datetime | None = None) -> str:
+    """The month a monthly review looks back on: the one before today's (agreement's zone);
+    with `as_of`, the one before that instant's."""
+    register = app.agreement_register(as_of)
+    now = as_of or app.clock()
     version = register.in_force_at(now)
     today = now.astimezone(version.terms.timezone).date() if version else now.date()
     return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
-def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, Any]:
-    """Everything the document shows, as plain data."""
-    register = app.agreement_register()
-    period = period_from_options(register, month=last_full_month(app) if month is None else month)
+def agreement_document(
+    app: HandoffApp, month: str | None = None, as_of: datetime | None = None,
+    as_read: Callable[[datetime], str] = iso,
+) -> dict[str, Any]:
+    """Everything the document shows, as plain data; with `as_of` (`sla doc --as-of T`),
+    as the record stood then: the versions, signatures and restatements recorded by T, the
+    last `sla verify` run by then, and the evidence measured as of T (`as_read`: an instant
+    as people read it, for a refusal)."""
+    register = app.agreement_register(as_of)
+    if month is None:
+        month = last_full_month(app, as_of)
+    period = period_from_options(register, month=month, as_of=as_of)
     # The terms of the month reviewed (in force at its end, or else on its last day that had
     # any), or else those in force now.
     days = (period.last_day - timedelta(days=n)
             for n in range((period.last_day - period.first_day).days + 1))
     on = next((day for day in days if register.in_force_on(day)), None)
-    if on is None and register.in_force_at(app.clock()) is None:
-        raise NoAgreement(f"no agreement was in force in {period.first_day:%B %Y}, nor is one"
-                          f" now: {no_agreement_hint(register, '--month a month')}")
-    version = agreement_for_plan(app, on)
+    if on is None and register.in_force_at(as_of or app.clock()) is None:
+        now = "is one now" if as_of is None else f"was one as of {as_read(as_of)}"
+        raise NoAgreement(f"no agreement was in force in {period.first_day:%B %Y}, nor {now}:"
+                          f" {no_agreement_hint(register, '--month a month')}")
+    version = agreement_for_plan(app, on, as_of)
     zone = version.terms.timezone
-    kpis = compute_kpis(app, period, basis="flow")
-    breaches = _breaches(app, period, None)
+    kpis = compute_kpis(app, period, basis="flow", as_of=as_of)
+    breaches = _breaches(app, period, as_of)
     follow_up = kpis.get("follow_up")
-    missed = _missed_follow_ups(app, period, None) if follow_up and follow_up["missed"] else []
-    hours = decision_window(register, period)
-    last_run = app.verification_log().last
+    missed = _missed_follow_ups(app, period, as_of) if follow_up and follow_up["missed"] else []
+    hours = decision_window(register, period, as_of)
+    last_run = _last_run(app.verification_log().runs, as_of)
     with features_folder() as folder:
         protocol = read_protocol(folder)
-    areas = [_area(area, last_run, zone, kpis, breaches, missed, hours) for area in protocol]
-    months = trend_months(app, period, None)
-    sla_charts = [trend_chart(months, "compliance"), response_chart(app, period, None)]
+    measured_at = ("when this document was written" if as_of is None
+                   else f"as of {_local(as_of, zone)}")
+    areas = [_area(area, last_run, zone, kpis, breaches, missed, hours, measured_at)
+             for area in protocol]
+    months = trend_months(app, period, as_of)
+    sla_charts = [trend_chart(months, "compliance"), response_chart(app, period, as_of)]
     for clause in (c for area in areas for c in area["clauses"]):
         if clause["measure"] == "decided in time":
             clause["charts"] = sla_charts
@@ -98,14 +113,15 @@ def agreement_document(app: HandoffApp, month: str | None = None) -> dict[str, A
         "effective": version.terms.dates,
         "timezone": version.terms.document["timezone"],
         "generated_at": _local(app.clock(), zone),
+        "as_of": None if as_of is None else _local(as_of, zone),
         "handoff_version": handoff_version(),
         "period": {"label": period.first_day.strftime("%B %Y"),
                    "from": period.first_day.isoformat(), "to": period.last_day.isoformat()},
         "terms": _terms(version, period.first_day, period.last_day),
         "other_versions": _other_versions(register, period.first_day, period.last_day, version,
-                                          None),
+                                          as_of),
         "team": version.terms.document.get("team") or {},
-        "plan": _plan(app, period, on),
+        "plan": _plan(app, period, on, as_of),
         "no_plan": _no_plan_words(version),
         "funnel_chart": funnel_chart(kpis),
         "versions": _versions(register, zone),
@@ -210,6 +226,7 @@ def _area(
     breaches: list[dict[str, str]],
     missed: list[dict[str, str]],
     hours: float | None,
+    measured_at: str,
 ) -> dict[str, Any]:
     return {
         "feature": area.feature,
@@ -224,7 +241,7 @@ def _area(
                 "verified": _verified(area, clause, run, zone),
                 "honoured": evidence_for(measure_for(area.feature, clause.name), kpis,
                                          breaches, hours, partial(_local_iso, zone=zone),
-                                         missed),
+                                         missed, measured_at),
                 "measure": measure_for(area.feature, clause.name),
                 "charts": [],
             }
@@ -258,9 +275,10 @@ def _verified(
     return {"mark": "verified", "text": f"{plural.capitalize()} on {when}{stale}."}
 
 
-def _plan(app: HandoffApp, period: Period, on: date | None) -> dict[str, Any] | None:
+def _plan(app: HandoffApp, period: Period, on: date | None,
+          as_of: datetime | None) -> dict[str, Any] | None:
     try:
-        plan = plan_with_actuals(app, on)
+        plan = plan_with_actuals(app, on, as_of)
     except NoGoal:
         return None
     month = period.first_day.strftime("%Y-%m")
@@ -346,6 +364,11 @@ def _term(value: Any) -> str:
 
 def _local_iso(instant: str | None, zone: Any) -> str:
     return "" if instant is None else _local(datetime.fromisoformat(instant), zone)
+
+
+def _last_run(runs: list[VerificationRun], as_of: datetime | None) -> VerificationRun | None:
+    """The last run of `sla verify` recorded (as of `as_of`, by then)."""
+    return next((run for run in reversed(runs) if as_of is None or run.ran_at <= as_of), None)
 
 
 def _run(run: VerificationRun | None, zone: Any) -> dict[str, Any] | None:

@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     PersistenceError,
@@ -158,9 +159,15 @@ class HandoffApp(Application[Any]):
 
     # -- the agreement ------------------------------------------------------------------
 
-    def agreement_register(self) -> AgreementRegister:
+    def agreement_register(self, as_of: datetime | None = None) -> AgreementRegister:
+        """Every version of the agreement; with `as_of` (`--as-of T`), the register as it
+        stood then: replayed from its entries recorded by that instant (a proposal, a
+        signature, a version coming into force, each recorded at its own instant), so a
+        version, a signature or a restatement recorded later is not in it."""
+        projector = project_aggregate if as_of is None else partial(_recorded_by, as_of)
         try:
-            register: AgreementRegister = self.repository.get(AgreementRegister.ID)
+            register: AgreementRegister = self.repository.get(
+                AgreementRegister.ID, projector_func=projector)
         except AggregateNotFoundError:
             register = AgreementRegister()
         return register
@@ -505,6 +512,24 @@ class HandoffApp(Application[Any]):
             except RecordConflictError:
                 continue
         raise ConcurrentChange("the store kept changing under this command; nothing was written")
+
+
+# The instant each entry of the agreement register was recorded at (its "Opened" has none).
+_REGISTER_INSTANTS = ("proposed_at", "signed_at", "applied_at")
+
+
+def _recorded_by(
+    as_of: datetime, register: AgreementRegister | None, entries: Iterable[Any]
+) -> AgreementRegister | None:
+    """The register from its entries up to the first recorded after `as_of` (entries are
+    recorded in the order of their instants: the clock is read as each is decided)."""
+    for entry in entries:
+        instant = next((getattr(entry, name) for name in _REGISTER_INSTANTS
+                        if hasattr(entry, name)), None)
+        if instant is not None and instant > as_of:
+            break
+        register = entry.mutate(register)
+    return register
 
 
 @contextmanager

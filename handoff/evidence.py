@@ -74,9 +74,11 @@ def evidence_for(
     measure: str | None, kpis: dict[str, Any], breaches: list[dict[str, str]],
     hours: float | None, when: Callable[[str], str] = str,
     missed: list[dict[str, str]] | None = None,
+    measured_at: str = "when this document was written",
 ) -> Evidence:
     """The evidence behind one measure, from the period's flow KPIs, breaches and missed
-    follow-ups (`when`: an ISO-8601 instant as people read it)."""
+    follow-ups (`when`: an ISO-8601 instant as people read it; `measured_at`: when the
+    open handoffs were counted, in words: "as of 2026-04-02 09:00 CDT" for a replay)."""
     if measure is None:
         return Evidence("no measure", "No measure stands behind this clause: its examples "
                         "define how the figures are computed, and are checked by `sla verify`.")
@@ -113,7 +115,7 @@ def evidence_for(
         overdue = [b for b in breaches if b["status"] == OVERDUE]
         summary = (f"{counted(sla['pending'], 'handoff', grouped=True)} pending and "
                    f"{sla['overdue']:,} overdue "
-                   f"(undecided past their due instant) when this document was written.")
+                   f"(undecided past their due instant) {measured_at}.")
         return _marked(summary, overdue)
     raise ValueError(f"unknown measure {measure!r}")
 

@@ -38,11 +38,14 @@ from handoff.views import restatement_words, version_record
 from handoff.words import counted, money, percent, rounded, whole
 
 
-def agreement_for_plan(app: HandoffApp, at: date | None) -> AppliedVersion:
-    """The version in force on a local date, or now; refused when there is none."""
-    register = app.agreement_register()
+def agreement_for_plan(
+    app: HandoffApp, at: date | None, as_of: datetime | None = None
+) -> AppliedVersion:
+    """The version in force on a local date, or now; refused when there is none. With
+    `as_of`, of the versions recorded by then (and "now" is then)."""
+    register = app.agreement_register(as_of)
     if at is None:
-        version = register.in_force_at(app.clock())
+        version = register.in_force_at(as_of or app.clock())
         when = "now"
     else:
         version = register.in_force_on(at)
@@ -74,17 +77,20 @@ def no_agreement_hint(register: AgreementRegister, asking: str) -> str:
             f" it covers), or {apply}")
 
 
-def plan_with_actuals(app: HandoffApp, at: date | None = None) -> dict[str, Any]:
-    """The reverse funnel of the agreement in force, beside the flow actuals to date."""
-    version = agreement_for_plan(app, at)
+def plan_with_actuals(
+    app: HandoffApp, at: date | None = None, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """The reverse funnel of the agreement in force, beside the flow actuals to date (with
+    `as_of`, as recorded by then: to that instant's day)."""
+    version = agreement_for_plan(app, at, as_of)
     plan = plan_for(version.terms)
-    register = app.agreement_register()
-    today = app.clock().astimezone(version.terms.timezone).date()
+    register = app.agreement_register(as_of)
+    today = (as_of or app.clock()).astimezone(version.terms.timezone).date()
     per_month = []
     for month in plan.per_month:
         entry = month.as_dict()
         entry["actual"] = (
-            _actuals(app, register, month.start, min(month.end, today))
+            _actuals(app, register, month.start, min(month.end, today), as_of)
             if month.start <= today
             else None
         )
@@ -99,7 +105,7 @@ def plan_with_actuals(app: HandoffApp, at: date | None = None) -> dict[str, Any]
         "total": plan.total.as_dict(),
         "per_month": per_month,
         "actual": (
-            _actuals(app, register, plan.start, min(plan.end, today))
+            _actuals(app, register, plan.start, min(plan.end, today), as_of)
             if plan.start <= today
             else None
         ),
@@ -129,11 +135,13 @@ def _replaced(
 
 
 def _actuals(
-    app: HandoffApp, register: AgreementRegister, first: date, last: date
+    app: HandoffApp, register: AgreementRegister, first: date, last: date,
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
-    """Flow counts of [first, last], under the names the plan uses."""
-    period = period_from_options(register, start=first.isoformat(), end=last.isoformat())
-    kpis = compute_kpis(app, period, basis="flow")
+    """Flow counts of [first, last], under the names the plan uses (as of `as_of`)."""
+    period = period_from_options(register, start=first.isoformat(), end=last.isoformat(),
+                                 as_of=as_of)
+    kpis = compute_kpis(app, period, basis="flow", as_of=as_of)
     counts = kpis["counts"]
     return {
         "from": first.isoformat(),

@@ -1,0 +1,253 @@
+"""`sla show`, `sla history` and `sla doc` with `--as-of T`: the agreement as it had been
+recorded by T (SPEC §3, §7, §10), so that an auditor can reproduce the document both teams
+signed as it stood when they signed it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from cli_helpers import Handoff
+from conftest import AGREEMENT, agreement_toml
+
+CHICAGO = ZoneInfo("America/Chicago")
+HANDOFF_SLA = "A handoff decided by its due instant is decided in time"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def read(instant: str) -> str:
+    """An instant as handoff shows it to people: in the agreement's zone (Chicago)."""
+    return datetime.fromisoformat(instant).astimezone(CHICAGO).strftime("%Y-%m-%d %H:%M %Z")
+
+
+@dataclass
+class Record:
+    """The store, and the instants between its entries an auditor asks about."""
+
+    handoff: Handoff
+    before_any: str  # the store exists; no version recorded yet
+    first_signed: str  # version 1 signed by both sides; the late handoff recorded
+    second_proposed: str  # version 2 proposed by maria, not signed by sales yet
+
+
+def handed(handoff: Handoff, key: str, day: str) -> None:
+    handoff.ok("lead", "capture", key, "--source", "webinar", "--at", f"2026-03-{day}T09:00")
+    handoff.ok("lead", "qualify", key, "--at", f"2026-03-{day}T09:30")
+    handoff.ok("lead", "handoff", key, "--owner", "sam", "--at", f"2026-03-{day}T10:00")
+
+
+@pytest.fixture
+def record(handoff: Handoff, tmp_path: Path) -> Record:
+    """Version 1 (revenue goal 1,200,000) signed by maria and sam; "late", handed on Monday
+    2 March at 10:00 (due Tuesday at 10:00), rejected on Tuesday at 10:30; then version 2
+    (revenue goal 1,500,000, nothing else changed) proposed by maria and signed by sam;
+    then "prompt", handed on Wednesday 4 March at 10:00 and accepted at 11:00."""
+    handoff.ok("traffic", "record", "--date", "2026-03-01", "--visits", "100")  # the store
+    before_any = now()
+    first = tmp_path / "v1.toml"
+    first.write_text(agreement_toml(AGREEMENT))
+    handoff.ok("sla", "apply", str(first))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handed(handoff, "late", "02")
+    handoff.ok("lead", "reject", "late", "--reason", "no budget", "--at", "2026-03-03T10:30",
+               actor="sam")
+    first_signed = now()
+    second = tmp_path / "v2.toml"
+    second.write_text(agreement_toml(AGREEMENT, {"goal.revenue": "1500000"}))
+    assert "proposed version 2" in handoff.ok("sla", "apply", str(second))
+    second_proposed = now()
+    handoff.ok("sla", "sign", "2", actor="sam")
+    handed(handoff, "prompt", "04")
+    handoff.ok("lead", "accept", "prompt", "--at", "2026-03-04T11:00", actor="sam")
+    return Record(handoff, before_any, first_signed, second_proposed)
+
+
+def signatures(record: dict[str, object]) -> list[tuple[str, str]]:
+    return [(s["side"], s["actor"]) for s in record["signatures"]]  # type: ignore[attr-defined]
+
+
+# -- sla history ------------------------------------------------------------------------
+
+
+def test_history_as_of_lists_only_the_versions_and_signatures_recorded_by_then(
+    record: Record,
+) -> None:
+    h = record.handoff
+    then = h.json("sla", "history", "--as-of", record.first_signed)
+    assert [(r["version"], r["status"], signatures(r)) for r in then] == [
+        (1, "signed", [("marketing", "maria"), ("sales", "sam")])]
+    # Version 2 proposed, sam's signature not yet given: awaiting sales, not in force.
+    proposed = h.json("sla", "history", "--as-of", record.second_proposed)
+    assert [(r["version"], r["status"], signatures(r)) for r in proposed] == [
+        (1, "signed", [("marketing", "maria"), ("sales", "sam")]),
+        (2, "awaiting sales", [("marketing", "maria")]),
+    ]
+    assert proposed[1]["applied_at"] is None
+    assert proposed[1]["changes"] == [
+        {"key": "goal.revenue", "before": "1200000", "after": "1500000"}]  # exact, as text
+    # Now: both versions signed.
+    assert [(r["version"], r["status"], len(r["signatures"]))
+            for r in h.json("sla", "history")] == [(1, "signed", 2), (2, "signed", 2)]
+
+
+def test_history_as_of_names_the_instant_in_json_and_in_its_table(record: Record) -> None:
+    h = record.handoff
+    then = h.json("sla", "history", "--as-of", record.first_signed)
+    assert all(datetime.fromisoformat(r["as_of"]) == datetime.fromisoformat(record.first_signed)
+               for r in then)
+    assert all("as_of" not in r for r in h.json("sla", "history"))
+    table = h.ok("sla", "history", "--as-of", record.second_proposed)
+    assert f"Agreement versions as of {read(record.second_proposed)}" in table
+    assert "awaiting sales" in table
+    assert "version 2 changes from version 1: goal.revenue: 1200000 -> 1500000" in table
+    assert "awaiting" not in h.ok("sla", "history", "--as-of", record.first_signed)
+
+
+def test_history_as_of_before_any_version_lists_none_as_on_a_store_without_one(
+    record: Record,
+) -> None:
+    assert record.handoff.json("sla", "history", "--as-of", record.before_any) == []
+
+
+# -- sla show -----------------------------------------------------------------------------
+
+
+def test_show_as_of_shows_the_version_in_force_as_recorded_then(record: Record) -> None:
+    h = record.handoff
+    shown = h.json("sla", "show", "--as-of", record.first_signed)
+    assert (shown["version"], shown["document"]["goal"]["revenue"]) == (1, "1200000")
+    assert datetime.fromisoformat(shown["as_of"]) == datetime.fromisoformat(record.first_signed)
+    # Proposed and not signed by sales, version 2 is not in force yet.
+    assert h.json("sla", "show", "--as-of", record.second_proposed)["version"] == 1
+    now_shown = h.json("sla", "show")
+    assert (now_shown["version"], now_shown["document"]["goal"]["revenue"]) == (2, "1500000")
+    assert "as_of" not in now_shown
+
+
+def test_show_at_a_day_as_of_an_instant_combines_both(record: Record) -> None:
+    """--at D: the day whose terms; --as-of T: the record as it stood at T."""
+    h = record.handoff
+    then = h.json("sla", "show", "--at", "2026-03-02", "--as-of", record.second_proposed)
+    assert (then["version"], then["document"]["goal"]["revenue"]) == (1, "1200000")
+    assert h.json("sla", "show", "--at", "2026-03-02")["version"] == 2
+    table = h.ok("sla", "show", "--at", "2026-03-02", "--as-of", record.first_signed)
+    assert f"Agreement in force on 2026-03-02 as of {read(record.first_signed)}" in table
+    assert "revenue = 1200000" in table and "1500000" not in table
+
+
+def test_show_as_of_before_any_version_is_refused_naming_the_instant(record: Record) -> None:
+    line = record.handoff.refused("sla", "show", "--as-of", record.before_any)
+    assert line == (f"Error: no agreement is in force as of {read(record.before_any)}: apply"
+                    " one with `handoff sla apply`")
+    line = record.handoff.refused("sla", "show", "--at", "2026-03-02",
+                                  "--as-of", record.before_any)
+    assert line == (f"Error: no agreement is in force on 2026-03-02 as of"
+                    f" {read(record.before_any)}: apply one with `handoff sla apply`")
+
+
+# -- sla doc ------------------------------------------------------------------------------
+
+
+def document(h: Handoff, out: Path, *options: str) -> str:
+    said = h.ok("sla", "doc", "--month", "2026-03", "--out", str(out), *options)
+    assert said.startswith("wrote '2026 growth agreement' with ")
+    return out.read_text(encoding="utf-8")
+
+
+def clause_section(markdown: str, name: str) -> str:
+    found = re.search(rf"^#### [\d.]+ {re.escape(name)}\n(.*?)(?=^#)", markdown, re.M | re.S)
+    assert found, name
+    return found.group(1)
+
+
+def test_doc_as_of_shows_the_terms_and_versions_signed_by_then(
+    record: Record, tmp_path: Path
+) -> None:
+    h = record.handoff
+    then = document(h, tmp_path / "then.md", "--as-of", record.first_signed)
+    assert "| Agreement | 2026 growth agreement, version 1 |" in then
+    assert "| Revenue goal | 1,200,000 for the whole period; average deal 30,000 |" in then
+    versions = then.split("## 3.")[1].split("## 4.")[0]
+    assert re.findall(r"^\| (\d+) \| 2026 growth agreement \|", versions, re.M) == ["1"]
+    assert "Version 2" not in then
+    assert f"The agreement and its evidence as recorded by {read(record.first_signed)}:" in then
+    # Version 2 proposed and awaiting sales: listed as such, its terms not in force.
+    proposed = document(h, tmp_path / "proposed.md", "--as-of", record.second_proposed)
+    assert "| Revenue goal | 1,200,000 for the whole period; average deal 30,000 |" in proposed
+    assert re.search(r"^\| 2 \| 2026 growth agreement \| 2026-01-01 to open-ended \| "
+                     r"awaiting sales \| \S+ \S+ \S+ by maria \| marketing: maria \(\S+ \S+"
+                     r" \S+\) \|$", proposed, re.M), proposed.split("## 3.")[1][:600]
+    current = document(h, tmp_path / "now.md")
+    assert "| Agreement | 2026 growth agreement, version 2 |" in current
+    assert "| Revenue goal | 1,500,000 for the whole period; average deal 30,000 |" in current
+    assert "The agreement and its evidence as recorded by" not in current
+
+
+def test_doc_as_of_measures_the_evidence_as_of_then(record: Record, tmp_path: Path) -> None:
+    """At the first signature only "late" was handed (decided 30 minutes late); "prompt",
+    decided in time, was recorded after it."""
+    h = record.handoff
+    then = document(h, tmp_path / "then.md", "--as-of", record.first_signed)
+    clause = clause_section(then, HANDOFF_SLA)
+    assert ("0 of 1 judged handoffs decided within 8 business hours (0.0 %); 0 still pending."
+            in clause)
+    assert "late (sam, decided late" in clause and "prompt" not in clause
+    still_open = clause_section(
+        then, "An undecided handoff is pending until its due instant, then overdue")
+    assert (f"0 handoffs pending and 0 overdue (undecided past their due instant) as of"
+            f" {read(record.first_signed)}.") in still_open
+    # The funnel's actuals, to date and in March: one lead handed then, two now.
+    def handed_row(count: int) -> re.Pattern[str]:
+        return re.compile(rf"^\| Leads handed to sales \| [\d,]+ \| {count} \| [\d,]+ \|"
+                          rf" {count} \|$", re.M)
+
+    assert handed_row(1).search(then), then.split("## 2.")[1].split("## 3.")[0]
+    markdown = document(h, tmp_path / "now.md")
+    assert handed_row(2).search(markdown)
+    current = clause_section(markdown, HANDOFF_SLA)
+    assert ("1 of 2 judged handoffs decided within 8 business hours (50.0 %); 0 still pending."
+            in current)
+
+
+def test_doc_as_of_before_the_last_verification_shows_the_run_before_it(
+    record: Record, tmp_path: Path
+) -> None:
+    h = record.handoff
+    h.ok("sla", "verify")
+    then = document(h, tmp_path / "then.md", "--as-of", record.second_proposed)
+    assert "The examples have not been verified on this store yet" in then
+    assert "Last verification:" in document(h, tmp_path / "now.md")
+
+
+def test_doc_as_of_before_any_version_is_refused_as_without_one(
+    record: Record, tmp_path: Path
+) -> None:
+    out = tmp_path / "sla.md"
+    line = record.handoff.refused("sla", "doc", "--month", "2026-03", "--out", str(out),
+                                  "--as-of", record.before_any)
+    assert line == (f"Error: no agreement was in force in March 2026, nor was one as of"
+                    f" {read(record.before_any)}: apply one with `handoff sla apply`")
+    assert not out.exists()
+
+
+# -- a bad T --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [("sla", "history"), ("sla", "show"),
+                                     ("sla", "doc", "--out", "sla.md")])
+def test_a_bad_as_of_is_refused_as_kpi_refuses_it(
+    record: Record, command: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    h = record.handoff
+    for bad in ("garbage", "2199-01-01T00:00Z"):
+        kpi = h.refused("kpi", "--month", "2026-03", "--as-of", bad)
+        assert h.refused(*command, "--as-of", bad) == kpi
+    assert not (tmp_path / "sla.md").exists()
