@@ -251,3 +251,35 @@ def test_a_bad_as_of_is_refused_as_kpi_refuses_it(
         kpi = h.refused("kpi", "--month", "2026-03", "--as-of", bad)
         assert h.refused(*command, "--as-of", bad) == kpi
     assert not (tmp_path / "sla.md").exists()
+
+
+def test_a_restatement_signed_after_t_is_not_one_as_of_t(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Maria proposes 40 hours to decide, plainly; Sam signs it as a restatement later. As
+    of an instant between, it was a plain proposal awaiting sales: not a restatement, not
+    in force, and the March handoff decided 30 minutes late stays late in the document."""
+    first = tmp_path / "v1.toml"
+    first.write_text(agreement_toml(AGREEMENT))
+    handoff.ok("sla", "apply", str(first))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handed(handoff, "late", "02")
+    handoff.ok("lead", "reject", "late", "--reason", "no budget", "--at", "2026-03-03T10:30",
+               actor="sam")
+    revision = tmp_path / "v2.toml"
+    revision.write_text(agreement_toml(AGREEMENT, {"sales.decide_within_hours": "40"}))
+    handoff.ok("sla", "apply", str(revision))
+    proposed = now()
+    handoff.ok("sla", "sign", "2", "--restate", "--why", "the fair", actor="sam")
+    then = handoff.json("sla", "history", "--as-of", proposed)
+    assert [(r["version"], r["status"], r["restates"]) for r in then] == [
+        (1, "signed", None), (2, "awaiting sales", None)]
+    assert [(r["status"], r["restates"]) for r in handoff.json("sla", "history")][1] == (
+        "signed as a restatement", "the fair")
+    markdown = document(handoff, tmp_path / "then.md", "--as-of", proposed)
+    assert "restates the past" not in markdown
+    assert ("0 of 1 judged handoffs decided within 8 business hours (0.0 %)"
+            in clause_section(markdown, HANDOFF_SLA))
+    # Now the restatement judges it by 40 hours: in time.
+    assert ("1 of 1 judged handoffs decided within 40 business hours (100.0 %)"
+            in clause_section(document(handoff, tmp_path / "now.md"), HANDOFF_SLA))
