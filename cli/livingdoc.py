@@ -3,35 +3,15 @@ written out as the document both teams read."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from handoff.cli.values import as_of_option, recorded_by
 from handoff.words import counted
 
 _WHY_WIDTH = 160
-
-
-def as_of_option(command: Any) -> Any:
-    """`--as-of T` of `sla show`, `sla history` and `sla doc`: the agreement as recorded by
-    an instant that has passed, read as `kpi --as-of` reads it (`HandoffApp.as_of`), so
-    that an auditor reproduces what both teams had signed then."""
-    return click.option(
-        "--as-of", "as_of", metavar="T",
-        help="The agreement as recorded by this instant: only the versions, signatures and "
-        "restatements recorded by then (default: now).",
-    )(command)
-
-
-def recorded_by(obj: Any, as_of: str | None) -> tuple[datetime | None, str]:
-    """The `--as-of` instant (None without one) and how a title or a refusal names it
-    ("as of 2026-03-02 09:00 CST"; "" without one)."""
-    if as_of is None:
-        return None, ""
-    instant: datetime = obj.app.as_of(as_of)
-    return instant, f"as of {obj.instants.text(instant)}"
 
 
 @click.command()

@@ -13,7 +13,8 @@ from click.core import ParameterSource
 
 from handoff.cli.output import output_option, print_json
 from handoff.cli.tables import print_table
-from handoff.instants import now_utc, parse_day
+from handoff.cli.values import as_of_option, recorded_by
+from handoff.instants import iso, now_utc, parse_day
 from handoff.plan import PLAN_KEYS, figure_words
 from handoff.store import without_password
 from handoff.words import percent
@@ -21,27 +22,30 @@ from handoff.words import percent
 
 @click.command()
 @click.option("--at", metavar="D", help="Plan the agreement in force on this local date. "
-              "Default: the one in force now.")
+              "Default: the one in force now (with --as-of, then).")
+@as_of_option
 @output_option("table", "json")
 @click.pass_obj
-def plan(obj: Any, at: str | None, fmt: str) -> None:
+def plan(obj: Any, at: str | None, as_of: str | None, fmt: str) -> None:
     """The reverse funnel: what each stage must reach for the agreement's revenue goal.
 
     won = ceil(revenue / average_deal), then each stage above is the one below divided
     by its target rate, rounded up (a rate the agreement leaves out counts as 1). Each
     month gets the goal prorated by its days. Shown beside the actuals to date (flow).
-    An open-ended agreement is planned over the twelve months from its start.
+    An open-ended agreement is planned over the twelve months from its start. With
+    --as-of T, the plan and its actuals as recorded by T.
     """
     from handoff.report import plan_with_actuals
 
-    result = plan_with_actuals(obj.app, parse_day(at) if at is not None else None)
+    instant, then = recorded_by(obj, as_of)
+    result = plan_with_actuals(obj.app, parse_day(at) if at is not None else None, instant)
     if fmt == "json":
-        print_json(result)
+        print_json(result if instant is None else {**result, "as_of": iso(instant)})
         return
-    _print_plan(result)
+    _print_plan(result, then)
 
 
-def _print_plan(result: dict[str, Any]) -> None:
+def _print_plan(result: dict[str, Any], then: str = "") -> None:
     agreement, period, actual = result["agreement"], result["period"], result["actual"]
     span = f"{period['from']} to {period['to']}"
     if period["open_ended"]:
@@ -53,7 +57,8 @@ def _print_plan(result: dict[str, Any]) -> None:
          _share(actual[key], result["total"][key]) if actual else ""]
         for key in PLAN_KEYS
     ]
-    click.echo(f"Plan of {agreement['name']!r} (version {agreement['version']}), {span}")
+    click.echo(f"Plan of {agreement['name']!r} (version {agreement['version']}), {span}"
+               + (f", {then}" if then else ""))
     print_table(["stage", "plan", through, "% of plan"], rows, title="Whole period")
     monthly = [
         [_month_named(month), *(_beside(month, key) for key in PLAN_KEYS)]

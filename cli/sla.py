@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from handoff import inputs
-from handoff.cli.livingdoc import as_of_option, doc, recorded_by, verify
+from handoff.cli.livingdoc import doc, verify
 from handoff.cli.output import output_option, print_json, shown
 from handoff.cli.tables import print_fields, print_table
-from handoff.cli.values import FILE_NAME, WHOLE_NUMBER
+from handoff.cli.values import FILE_NAME, WHOLE_NUMBER, as_of_option, recorded_by
 from handoff.domain.agreement import AgreementTerms, AppliedVersion, Change
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import InvalidAgreement, NoAgreement

@@ -1,9 +1,11 @@
 """The kinds of value the command line's options and arguments take, checked as they are
-read: a whole number, a name to select by, a file name. A module of its own, light to
-load: `kpi` needs them without the lead commands (tests/test_cli_startup.py)."""
+read: a whole number, a name to select by, a file name, the instant of `--as-of` where the
+agreement is read as recorded then. A module of its own, light to load: `kpi` needs them
+without the lead commands (tests/test_cli_startup.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import click
@@ -59,3 +61,24 @@ class FileName(click.ParamType):  # type: ignore[type-arg]
 
 
 FILE_NAME = FileName()
+
+
+def as_of_option(command: Any) -> Any:
+    """`--as-of T` of `sla show`, `sla history`, `sla doc` and `plan`: the agreement (and
+    the actuals beside it) as recorded by an instant that has passed, read as `kpi --as-of`
+    reads it (`HandoffApp.as_of`), so that an auditor reproduces what both teams had
+    signed then."""
+    return click.option(
+        "--as-of", "as_of", metavar="T",
+        help="As recorded by this instant: only the versions, signatures, restatements and "
+        "lead events recorded by then (default: now).",
+    )(command)
+
+
+def recorded_by(obj: Any, as_of: str | None) -> tuple[datetime | None, str]:
+    """The `--as-of` instant (None without one) and how a title or a refusal names it
+    ("as of 2026-03-02 09:00 CST"; "" without one)."""
+    if as_of is None:
+        return None, ""
+    instant: datetime = obj.app.as_of(as_of)
+    return instant, f"as of {obj.instants.text(instant)}"

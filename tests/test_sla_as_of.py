@@ -237,11 +237,32 @@ def test_doc_as_of_before_any_version_is_refused_as_without_one(
     assert not out.exists()
 
 
+# -- plan -------------------------------------------------------------------------------
+
+
+def test_plan_as_of_plans_the_goal_recorded_by_then_beside_the_actuals_as_of_then(
+    record: Record,
+) -> None:
+    """As of version 1's signatures, March is planned from its 1,200,000 goal, and its
+    actuals hold the one handoff recorded by then ("late"); now, version 2's 1,500,000 and
+    both handoffs."""
+    h = record.handoff
+    then = h.json("plan", "--at", "2026-03-02", "--as-of", record.first_signed)
+    assert (then["agreement"]["version"], then["total"]["revenue"]) == (1, 1_200_000)
+    assert then["actual"]["handed"] == 1
+    assert datetime.fromisoformat(then["as_of"]) == datetime.fromisoformat(record.first_signed)
+    now_ = h.json("plan", "--at", "2026-03-02")
+    assert (now_["agreement"]["version"], now_["total"]["revenue"]) == (2, 1_500_000)
+    assert now_["actual"]["handed"] == 2 and "as_of" not in now_
+    table = h.ok("plan", "--as-of", record.first_signed)
+    assert f"as of {read(record.first_signed)}" in table.splitlines()[0], table
+
+
 # -- a bad T --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("command", [("sla", "history"), ("sla", "show"),
-                                     ("sla", "doc", "--out", "sla.md")])
+                                     ("sla", "doc", "--out", "sla.md"), ("plan",)])
 def test_a_bad_as_of_is_refused_as_kpi_refuses_it(
     record: Record, command: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
