@@ -373,7 +373,7 @@ def note_interrupted() -> None:
         session.interrupted = True
 
 
-_Value = TypeVar("_Value", str, str | None)
+_Value = TypeVar("_Value", str, str | None, tuple[str, ...])
 
 
 def _default_actor() -> str:

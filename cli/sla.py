@@ -19,6 +19,8 @@ from handoff.views import history_records, version_record
 from handoff.words import counted
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from handoff.notify import RunReport
 
 
@@ -311,11 +313,35 @@ def _describe(change: dict[str, Any]) -> str:
     return f"{change['key']}: {_value(change['before'])} -> {_value(change['after'])}"
 
 
+class _OneURL(click.ParamType[str]):
+    """A channel's URL, given once: an option repeated is seen (click keeps the last one
+    given, and `--webhook A --webhook B` sent nothing to A, saying nothing), and the
+    variable standing for it is one URL, whole (not split at its spaces)."""
+
+    name = "url"
+
+    def split_envvar_value(self, rv: str) -> Sequence[str]:
+        return (rv,)
+
+
+def _once(option: str, value: str | tuple[str, ...]) -> str | None:
+    """The URL given for `option`, refused (exit 2) when given more than once."""
+    if isinstance(value, str):  # an empty variable (cli.given)
+        return value
+    if len(value) > 1:
+        noun = "webhook" if option == "--webhook" else "SMTP server"
+        raise click.UsageError(f"{option} given {len(value)} times: a run sends to one {noun} "
+                               f"(run `sla notify` once for each)")
+    return value[0] if value else None
+
+
 @sla.command("notify")
-@click.option("--webhook", metavar="URL", envvar="HANDOFF_WEBHOOK", show_envvar=True,
+@click.option("--webhook", type=_OneURL(), multiple=True, metavar="URL",
+              envvar="HANDOFF_WEBHOOK", show_envvar=True,
               help="A Slack-compatible incoming webhook: each notice is POSTed as "
                    '{"text": ...}. (From the environment, it stays out of `ps`.)')
-@click.option("--smtp", metavar="URL", envvar="HANDOFF_SMTP", show_envvar=True,
+@click.option("--smtp", type=_OneURL(), multiple=True, metavar="URL", envvar="HANDOFF_SMTP",
+              show_envvar=True,
               help="An SMTP server: smtp://[user:password@]host[:port] (STARTTLS when the "
                    "server offers it) or smtps://... (TLS); with --to.")
 @click.option("--to", multiple=True, metavar="ADDR",
@@ -326,7 +352,7 @@ def _describe(change: dict[str, Any]) -> str:
                    "else handoff@HOSTNAME, this machine's name.")
 @click.option("--dry-run", is_flag=True, help="Print what would be sent; send and record nothing.")
 @click.pass_obj
-def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: tuple[str, ...],
+def notify_command(obj: Any, webhook: tuple[str, ...], smtp: tuple[str, ...], to: tuple[str, ...],
                    sender: str | None, dry_run: bool) -> None:
     """Send sales the notices due now, each once per channel (run it from cron).
 
@@ -340,7 +366,8 @@ def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: tuple[st
     from handoff.notify import RunReport, send_notices
 
     ctx = click.get_current_context()
-    channels = _channels(given(ctx, "webhook", webhook), given(ctx, "smtp", smtp), to, sender)
+    channels = _channels(_once("--webhook", given(ctx, "webhook", webhook)),
+                         _once("--smtp", given(ctx, "smtp", smtp)), to, sender)
     report = RunReport(dry_run)
     try:
         send_notices(obj.app, channels, actor=obj.actor, dry_run=dry_run, report=report)

@@ -578,6 +578,12 @@ def test_the_channels_may_come_from_the_environment(
     (("--smtp", "smtp://mail.example.com", "--to", "nobody"), "--to: not an e-mail address"),
     (("--smtp", "smtp://mail.example.com", "--to", "a@example.com", "--from", ""),
      "--from: not an e-mail address: ''"),  # it sent from the default sender
+    # click kept the last one given: the first webhook got nothing, and nobody was told
+    (("--webhook", "https://hooks.slack.com/services/T0/B0/s3cret",
+      "--webhook", "https://hooks.slack.com/services/T1/B1/s3cret"),
+     "--webhook given 2 times: a run sends to one webhook"),
+    (("--smtp", "smtp://u:s3cret@mail.example.com", "--smtp", "smtp://u:s3cret@b.example.com",
+      "--to", "a@example.com"), "--smtp given 2 times: a run sends to one SMTP server"),
 ])
 def test_bad_options_are_a_usage_error_in_one_line(
     monday: HandoffApp, notify: Handoff, options: tuple[str, ...], says: str
