@@ -17,7 +17,7 @@ from handoff.audit import seal_quietly
 from handoff.cli.output import Instants
 from handoff.cli.progress import progress_on_terminal
 from handoff.domain.bounds import check_actor
-from handoff.domain.errors import LOG_CHANGED, Refused
+from handoff.domain.errors import LOG_CHANGED, Refused, UnknownLead
 from handoff.eventstore import changed_underneath
 from handoff.store import (
     DEFAULT_STORE,
@@ -101,9 +101,16 @@ class Session:
         if self._app is None and not self.utc:
             return str(error)  # refused before the store was opened: nothing to ask it
         try:
-            return error.worded(lambda instant: str(self.instants.text(instant)))
+            said = error.worded(lambda instant: str(self.instants.text(instant)))
         except (PersistenceError, Refused):  # the store cannot say: as the domain worded it
             return str(error)
+        if isinstance(error, UnknownLead) and self._app is not None:
+            from handoff.projections.corrected import keys_but_for_case
+
+            near = keys_but_for_case(self._app, error.key)
+            if near:
+                said += f" (did you mean {' or '.join(repr(k) for k in near)}?)"
+        return said
 
     def app_to_check_against(self) -> HandoffApp:
         """The store, or an empty one in memory when it does not exist (for a dry run); a

@@ -123,6 +123,22 @@ def test_a_lead_not_yet_recorded_at_the_as_of_instant_says_when_it_was(handoff: 
     assert "unknown lead 'acme-4'" in handoff.refused("lead", "show", "acme-4")
 
 
+def test_a_key_typed_in_another_case_names_the_lead_it_may_mean(handoff: Handoff) -> None:
+    """Found in trial B: `lead qualify l1` said only "unknown lead 'l1'" of a store holding
+    L1 (keys tell case apart, as Salesforce's ids do), and a user retyping it saw no reason.
+    The refusal stands (nothing written) and names the keys that differ by case alone, of
+    the leads the KPIs' read model holds (as it stands: a hint neither writes nor waits),
+    which every read command brings up to date, here `lead list`."""
+    handoff.ok("lead", "capture", "CRM-7a", "--source", "web", "--at", "2026-03-02T09:00Z")
+    handoff.ok("lead", "capture", "crm-7A", "--source", "web", "--at", "2026-03-02T09:00Z")
+    handoff.ok("lead", "list")
+    before = handoff.json("lead", "history", "CRM-7a")
+    line = handoff.refused("lead", "qualify", "crm-7a", "--at", "2026-03-02T10:00Z")
+    assert line == "Error: unknown lead 'crm-7a' (did you mean 'CRM-7a' or 'crm-7A'?)"
+    assert handoff.json("lead", "history", "CRM-7a") == before
+    assert handoff.refused("lead", "show", "crm-8") == "Error: unknown lead 'crm-8'"
+
+
 def test_a_lead_recorded_later_in_the_same_minute_says_how_much_later(handoff: Handoff) -> None:
     """Found in trial P replaying a Monday at 17:00: `--as-of` a few seconds before a lead's
     capture was recorded said it "was not recorded yet as of 17:00 CST: its capture was

@@ -32,6 +32,7 @@ class Refused(Exception):
 class UnknownLead(Refused):
     def __init__(self, key: str) -> None:
         super().__init__(f"unknown lead {key!r}")
+        self.key = key
 
 
 class LeadExists(Refused):

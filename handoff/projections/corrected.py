@@ -1,5 +1,6 @@
 """Which leads a correction (SPEC §2) has touched, from the read model when it is caught up;
-and a lead's key as the read model holds it, for a lead the log no longer names.
+and a lead's key as the read model holds it, for a lead the log no longer names, or for a
+key typed in another case.
 
 Every correction the projection meets moves the lead's rows to `read_event_past`
 (`page.Batch.lead_corrected`), so the leads with rows there are the corrected ones:
@@ -58,3 +59,20 @@ def projected_key(app: HandoffApp, lead_id: str) -> str | None:
     except PersistenceError:  # no read model yet, or an older one
         return None
     return str(found[0][0]) if found else None
+
+
+def keys_but_for_case(app: HandoffApp, key: str) -> list[str]:
+    """The keys of the leads the read model holds that read as `key` but for letter case
+    (`L1` for `l1`), sorted: what a refusal of an unknown lead may suggest, since keys tell
+    case apart. Read as the model stands, not caught up first (as `projected_key`): a hint
+    on an error's path, which must neither write nor fail; none when there is no model."""
+    try:
+        with reading(app) as reader:
+            if not reader.of_this_release():
+                return []
+            found = reader.rows('SELECT "key" FROM read_lead WHERE length("key") = {0}',
+                                len(key))
+    except PersistenceError:  # no read model yet, or an older one
+        return []
+    wanted = key.casefold()
+    return sorted(str(k) for (k,) in found if str(k) != key and str(k).casefold() == wanted)
