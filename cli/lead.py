@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from datetime import datetime
 from typing import Any
 
 import click
@@ -11,7 +12,7 @@ from handoff.cli.output import note_unknown_owner, output_option, print_csv, pri
 from handoff.cli.tables import print_fields, print_table
 from handoff.cli.values import FILTER_NAME, WHOLE_NUMBER
 from handoff.domain.lead import Lead
-from handoff.domain.steps import EVENT_NAMES
+from handoff.domain.steps import EVENT_NAMES, Fact
 from handoff.views import entry_details, history_entries, lead_summary, step_details
 
 at_option = click.option(
@@ -34,11 +35,13 @@ def lead() -> None:
 
 def _done(obj: Any, lead: Lead) -> None:
     step = lead.steps[-1]
+    click.echo(shown(f"{lead.key}: {_reads(obj, step.event, step.stamp.occurred_at, step)}"))
+
+
+def _reads(obj: Any, event: str, occurred_at: datetime, step: Lead.Event | Fact) -> str:
+    """A step as the confirmations say it: `proposal at 2026-03-05 10:00 CST (amount=25000)`."""
     details = step_details(step)
-    click.echo(shown(
-        f"{lead.key}: {step.event} at {obj.instants.text(step.stamp.occurred_at)}"
-        + (f" ({details})" if details else "")
-    ))
+    return f"{event} at {obj.instants.text(occurred_at)}" + (f" ({details})" if details else "")
 
 
 def _record(obj: Any, key: str, event_name: str, at: str | None, why: str | None,
@@ -312,7 +315,8 @@ def amend(obj: Any, /, key: str, n: int, why: str, at: str | None, **fields: Any
     with the values given, say a mistyped amount or a wrong instant. The entry stays in
     the history as first written; every view, KPI and breach uses the corrected values."""
     lead = obj.app.amend(key, n, why, obj.actor, at=at, **fields)
-    click.echo(f"{key}: entry {n} amended")
+    fact = lead.step(n)  # what the entry now reads, all of it: was it the right entry?
+    click.echo(shown(f"{key}: entry {n} amended: {_reads(obj, fact.name, fact.occurred_at, fact)}"))
     win = lead.win_apart_from(n) if fields.get("amount") is not None else None
     if win is not None:
         amount = lead.step(n).data["amount"]

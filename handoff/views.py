@@ -16,7 +16,7 @@ from handoff.domain.agreement import (
 )
 from handoff.domain.errors import TimeRefused, UnknownLead, Wording
 from handoff.domain.lead import CORRECTIONS, Lead
-from handoff.domain.steps import EVENT_NAMES, FORGOTTEN, PERSONAL_DATA
+from handoff.domain.steps import EVENT_NAMES, FORGOTTEN, PERSONAL_DATA, Fact
 from handoff.instants import iso
 from handoff.words import counted
 
@@ -159,7 +159,7 @@ def entry_details(entry: dict[str, Any]) -> str:
     return ", ".join(said)
 
 
-def step_details(step: Lead.Event) -> str:
+def step_details(step: Lead.Event | Fact) -> str:
     """The event's own data as one short line, for tables."""
     return ", ".join(f"{k}={v}" for k, v in step.data.items() if v is not None)
 

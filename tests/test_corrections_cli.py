@@ -181,18 +181,22 @@ def test_amending_a_won_deals_proposal_says_the_win_still_holds_its_amount(
                      actor="sam")
 
     assert said.splitlines() == [
-        "acme: entry 6 amended",
+        "acme: entry 6 amended: proposal at 2026-03-05 10:00 CST (amount=25000)",
         "acme: the win, entry 7, still holds 30000, the amount it was won for; if the deal"
         " closed for 25000, amend it too: handoff lead amend acme 7 --amount 25000 --why W",
     ]
     assert signed.json("lead", "show", "acme")["won_amount"] == 30000
     # Following the advice, the deal counts for 25000; the win now holds the proposal's
     # amount, and amending the proposal's instant says nothing more.
+    # The confirmation says what the entry now reads (trial B: "entry 4 amended" alone sent
+    # the user to `lead history` to see whether the right entry took the right value).
     assert signed.ok("lead", "amend", "acme", "7", "--amount", "25000", "--why", "the same typo",
-                     actor="sam") == "acme: entry 7 amended\n"
+                     actor="sam") == (
+        "acme: entry 7 amended: won at 2026-03-06 10:00 CST (amount=25000)\n")
     assert Decimal(str(signed.json(*MARCH)["revenue_won"])) == Decimal("25000")
     assert signed.ok("lead", "amend", "acme", "6", "--at", "2026-03-05T11:00", "--why",
-                     "sent an hour later", actor="sam") == "acme: entry 6 amended\n"
+                     "sent an hour later", actor="sam") == (
+        "acme: entry 6 amended: proposal at 2026-03-05 11:00 CST (amount=25000)\n")
 
 
 def test_an_amended_instant_moves_the_step_to_its_month(signed: Handoff) -> None:
