@@ -305,10 +305,24 @@ def test_a_holiday_written_with_a_time_is_quoted_as_the_file_writes_it() -> None
     assert message == "calendar.holidays: not a date (YYYY-MM-DD): 2026-05-25T09:00:00"
 
 
-@pytest.mark.parametrize("code", ["XX", "ZZZ", "us", ""])
+@pytest.mark.parametrize("code", ["XX", "ZZZ", "xx", ""])
 def test_an_unknown_country_code_for_public_holidays_is_refused(code: str) -> None:
     message = refused({"calendar.country_holidays": f'"{code}"'})
     assert message == f"calendar.country_holidays: unknown country code {code!r}"
+
+
+@pytest.mark.parametrize(("code", "said"), [
+    ("us", "unknown country code 'us' (codes are written in capitals: 'US')"),
+    ("De-by", "unknown country code 'De' (codes are written in capitals: 'DE-BY')"),
+    ("US-ca", "unknown region 'ca' of US (codes are written in capitals: 'US-CA')"),
+])
+def test_a_country_code_in_small_letters_is_refused_naming_it_in_capitals(
+    code: str, said: str
+) -> None:
+    """Refused still (a code is written one way, as the holidays package names it), but
+    no longer as if the country did not exist: the message says how to write it."""
+    assert refused({"calendar.country_holidays": f'"{code}"'}) == (
+        f"calendar.country_holidays: {said}")
 
 
 def test_a_regions_public_holidays_are_named_after_its_country() -> None:

@@ -74,6 +74,10 @@ def test_no_agreement_in_force_is_said_plainly(handoff: Handoff, tmp_path: Path)
         (("[sales]", "[calendar]\nhours = ['17:00', '09:00']\n[sales]"),
          "calendar.hours: must be increasing"),
         (("name = ", "name = = "), "not valid TOML"),
+        # Trial B wrote Germany's code as `de`: refused as if no such country existed.
+        (("[sales]", "[calendar]\ncountry_holidays = 'de-by'\n[sales]"),
+         "calendar.country_holidays: unknown country code 'de' (codes are written in"
+         " capitals: 'DE-BY')"),
     ],
 )
 def test_a_malformed_agreement_is_refused_with_key_and_reason_and_nothing_recorded(
