@@ -254,7 +254,7 @@ def list_command(obj: Any, state: str | None, owner: str | None, source: str | N
         captured = period_from_options(app.agreement_register(), start=start, end=end)
     found = list_leads(app, state=state, owner=owner, source=source, captured=captured,
                        handoff=handoff)
-    note_unknown_owner(app, owner, found)
+    note_unknown_owner(app, owner, found, source)
     if fmt == "json":
         print_json(found)
     elif fmt == "csv":

@@ -165,13 +165,16 @@ def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         click.echo(text, nl=False)
 
 
-def note_unknown_owner(app: Any, owner: str | None, found: list[Any]) -> None:
-    """Under an empty answer filtered by `--owner`, a note on stderr when no lead was ever
-    handed to that owner (a typo would otherwise list nothing, exit 0, for ever)."""
-    if owner is None or found:
+def note_unknown_owner(app: Any, owner: str | None, found: list[Any],
+                       source: str | None = None) -> None:
+    """Under an empty answer filtered by `--owner` (or `--source`), a note on stderr when
+    no lead was ever handed to that owner (captured from that source): a typo would
+    otherwise list nothing, exit 0, for ever."""
+    if found:
         return
-    from handoff.sla import unknown_owner
+    from handoff.sla import unknown_owner, unknown_source
 
-    said = unknown_owner(app, owner)
-    if said is not None:
-        click.echo(said, err=True)
+    for said in (None if owner is None else unknown_owner(app, owner),
+                 None if source is None else unknown_source(app, source)):
+        if said is not None:
+            click.echo(said, err=True)

@@ -95,20 +95,33 @@ def unknown_owner(app: HandoffApp, owner: str) -> str | None:
     """When no lead was ever handed to `owner` (a filter a typo made, `--owner Sam` for
     sam, which lists nothing and exits 0 for ever in a cron job), what to say of it, with
     the owners of that name but for case or a letter; None when some lead was."""
+    from handoff.projections.schema import handoff
+
+    return _never(app, handoff.c.owner, owner, "handed to")
+
+
+def unknown_source(app: HandoffApp, source: str) -> str | None:
+    """As `unknown_owner`, for a source no lead was ever captured from (`--source Web`)."""
+    from handoff.projections.schema import lead
+
+    return _never(app, lead.c.source, source, "captured from")
+
+
+def _never(app: HandoffApp, column: Any, name: str, done: str) -> str | None:
+    """The note for a filter naming what `column` never held, with the names it holds
+    that read alike but for case or a letter; None when it holds `name`."""
     import difflib
 
     from sqlalchemy import select
 
-    from handoff.projections.schema import handoff
-
     with projected(app) as conn:
-        owners = list(conn.execute(select(handoff.c.owner).distinct()).scalars())
-    if owner in owners:
+        names = list(conn.execute(select(column).distinct()).scalars())
+    if name in names:
         return None
-    near = sorted({o for o in owners if o.casefold() == owner.casefold()}
-                  | set(difflib.get_close_matches(owner, owners, n=3)))
-    hint = f" (did you mean {' or '.join(repr(o) for o in near)}?)" if near else ""
-    return f"note: no lead was ever handed to {owner!r}{hint}"
+    near = sorted({n for n in names if n.casefold() == name.casefold()}
+                  | set(difflib.get_close_matches(name, names, n=3)))
+    hint = f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
+    return f"note: no lead was ever {done} {name!r}{hint}"
 
 
 def _versions(register: AgreementRegister) -> dict[int, KnownVersion]:

@@ -197,6 +197,22 @@ def test_an_owner_nobody_was_handed_to_is_noted_on_stderr(
         assert (json.loads(known.stdout), known.stderr) == ([], "")
 
 
+def test_a_source_no_lead_came_from_is_noted_on_stderr(store: str, tmp_path: Path) -> None:
+    """Trial B listed `lead list --source Web` for the leads from `web`: an empty list, exit 0,
+    where `--owner Olga` beside it noted that it meant `olga`. A source is a filter a typo
+    empties for ever as well: the same note, naming the source meant."""
+    handoff = a_march_lead(store, tmp_path)  # acme, captured from web
+    typo = handoff("lead", "list", "--source", "Web", "--format", "json")
+    assert typo.exit_code == 0, typo.output
+    assert json.loads(typo.stdout) == []
+    assert typo.stderr == "note: no lead was ever captured from 'Web' (did you mean 'web'?)\n"
+    nobody = handoff("lead", "list", "--source", "fax", "--format", "json")
+    assert nobody.stderr == "note: no lead was ever captured from 'fax'\n"
+    # A known source that the other filters empty gets no note.
+    known = handoff("lead", "list", "--source", "web", "--state", "lost", "--format", "json")
+    assert (json.loads(known.stdout), known.stderr) == ([], "")
+
+
 def test_sla_due_says_how_many_are_overdue_beside_it(store: str, tmp_path: Path) -> None:
     """A rep's morning list, `sla due --owner sam`, listed what is still due and nothing of
     the handoff already past due (trial P): under the table, how many are overdue and the
