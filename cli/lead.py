@@ -290,8 +290,11 @@ def void(obj: Any, key: str, n: int, why: str) -> None:
     """Correct the record: entry N of lead KEY (as numbered by `lead history`) no longer
     counts, say for a step recorded on the wrong lead. The entry stays in the history;
     every view, KPI and breach uses the corrected steps from now on."""
+    before = obj.app.lead(key)  # the step as it read until now, for the confirmation
     obj.app.void(key, n, why, obj.actor)
-    click.echo(f"{key}: entry {n} voided")
+    fact = before.step(n)
+    click.echo(shown(f"{key}: entry {n} voided: "
+                     f"{_reads(obj, fact.name, fact.occurred_at, fact)} no longer counts"))
 
 
 @lead.command()

@@ -121,7 +121,10 @@ def test_a_voided_step_no_longer_counts_and_stays_in_the_history(signed: Handoff
     signed.ok("lead", "accept", "acme", "--at", "2026-03-03T15:00", actor="sam")  # entry 5
     before = last_recorded(signed)
 
-    signed.ok("lead", "void", "acme", "5", "--why", "accepted the wrong lead", actor="ola")
+    said = signed.ok("lead", "void", "acme", "5", "--why", "accepted the wrong lead",
+                     actor="ola")
+    # It names the step that no longer counts, as `lead amend` says what an entry now reads.
+    assert said == "acme: entry 5 voided: accepted at 2026-03-03 15:00 CST no longer counts\n"
 
     entries = signed.json("lead", "history", "acme")
     assert [e["event"] for e in entries] == [
