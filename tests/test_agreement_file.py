@@ -314,7 +314,6 @@ def test_an_unknown_country_code_for_public_holidays_is_refused(code: str) -> No
 @pytest.mark.parametrize(("code", "said"), [
     ("us", "unknown country code 'us' (codes are written in capitals: 'US')"),
     ("De-by", "unknown country code 'De' (codes are written in capitals: 'DE-BY')"),
-    ("US-ca", "unknown region 'ca' of US (codes are written in capitals: 'US-CA')"),
 ])
 def test_a_country_code_in_small_letters_is_refused_naming_it_in_capitals(
     code: str, said: str
@@ -323,6 +322,14 @@ def test_a_country_code_in_small_letters_is_refused_naming_it_in_capitals(
     no longer as if the country did not exist: the message says how to write it."""
     assert refused({"calendar.country_holidays": f'"{code}"'}) == (
         f"calendar.country_holidays: {said}")
+
+
+def test_a_region_in_small_letters_is_refused_naming_the_regions_and_the_code_in_capitals(
+) -> None:
+    message = refused({"calendar.country_holidays": '"US-ca"'})
+    assert message.startswith("calendar.country_holidays: unknown region 'ca' of US (one of ")
+    assert " CA, " in message
+    assert message.endswith(" (codes are written in capitals: 'US-CA')")
 
 
 def test_a_regions_public_holidays_are_named_after_its_country() -> None:

@@ -317,14 +317,27 @@ def _calendar(section: dict[str, Any]) -> dict[str, Any]:
     if "holidays" in section:
         out["holidays"] = sorted({_holiday(item) for item in section["holidays"]})
     if "country_holidays" in section:
+        code = section["country_holidays"]
         try:  # the package loads slowly: only when an agreement names a country
-            days = public_holidays(section["country_holidays"])
+            days = public_holidays(code)
         except ValueError as error:
-            raise _fail("calendar.country_holidays", str(error)) from None
+            raise _fail("calendar.country_holidays", f"{error}{_in_capitals(code)}") from None
         # Written one way (`USA` is the package's alias of `US`): the same days written
         # otherwise would read as changed terms.
         out["country_holidays"] = f"{days.country}-{days.subdiv}" if days.subdiv else days.country
     return out
+
+
+def _in_capitals(code: Any) -> str:
+    """How a code written in small letters (`de`, `US-ca`) is written, when in capitals it
+    names a country (and region) the package knows; else nothing to add."""
+    if not isinstance(code, str) or code.upper() == code:
+        return ""
+    try:
+        public_holidays(code.upper())
+    except ValueError:
+        return ""
+    return f" (codes are written in capitals: {code.upper()!r})"
 
 
 def _hours(hours: list[Any]) -> list[str]:

@@ -27,27 +27,14 @@ def public_holidays(code: str) -> Any:
     a country or region it does not know."""
     import holidays  # imported on first use: it is slow to load and most commands skip it
 
-    supported = holidays.list_supported_countries()
     country, dash, region = code.partition("-")
-    regions = supported.get(country)
+    regions = holidays.list_supported_countries().get(country)
     if regions is None:
-        raise ValueError(f"unknown country code {country!r}{_in_capitals(code, supported)}")
+        raise ValueError(f"unknown country code {country!r}")
     if dash and region not in regions:
-        if not regions:
-            raise ValueError(f"{country} has no regions with holidays of their own")
-        hint = _in_capitals(code, supported) or f" (one of {', '.join(regions)})"
-        raise ValueError(f"unknown region {region!r} of {country}{hint}")
+        raise ValueError(f"unknown region {region!r} of {country} (one of {', '.join(regions)})"
+                         if regions else f"{country} has no regions with holidays of their own")
     return holidays.country_holidays(country, subdiv=region or None)
-
-
-def _in_capitals(code: str, supported: dict[str, list[str]]) -> str:
-    """How a code written in small letters (`de`, `US-ca`) is written, when in capitals it
-    names a country (and region) the package knows; else nothing to add."""
-    country, dash, region = code.upper().partition("-")
-    known = supported.get(country)
-    if code.upper() == code or known is None or (dash and region not in known):
-        return ""
-    return f" (codes are written in capitals: {code.upper()!r})"
 
 
 def time_of_day(text: str, closing: bool = False) -> time | None:
