@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from handoff.cli.output import Instants, note_unknown_owner, output_option, print_csv, print_json
+from handoff.cli.output import Instants, note_unknown_filter, output_option, print_csv, print_json
 from handoff.cli.progress import stages
 from handoff.cli.tables import print_paragraph, print_table
 from handoff.cli.values import FILTER_NAME
@@ -291,7 +291,7 @@ def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
         period = period_from_options(app.agreement_register(), month=month, start=start,
                                      end=end, as_of=instant)
     found = sla_breaches(app, instant, period=period, owner=owner, open_only=open_only)
-    note_unknown_owner(app, owner, found)
+    note_unknown_filter(app, owner, found)
     if fmt == "json":
         print_json(found)
     else:
@@ -318,7 +318,7 @@ def due(obj: Any, within: str | None, owner: str | None, fmt: str) -> None:
 
     span = None if within is None else parse_duration(within)
     found = sla_due(obj.app, span, owner)
-    note_unknown_owner(obj.app, owner, found)
+    note_unknown_filter(obj.app, owner, found)
     if fmt == "json":
         print_json(found)
         return

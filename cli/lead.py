@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from handoff.cli.output import note_unknown_owner, output_option, print_csv, print_json, shown
+from handoff.cli.output import note_unknown_filter, output_option, print_csv, print_json, shown
 from handoff.cli.tables import print_fields, print_table
 from handoff.cli.values import FILTER_NAME, WHOLE_NUMBER
 from handoff.domain.lead import Lead
@@ -254,7 +254,7 @@ def list_command(obj: Any, state: str | None, owner: str | None, source: str | N
         captured = period_from_options(app.agreement_register(), start=start, end=end)
     found = list_leads(app, state=state, owner=owner, source=source, captured=captured,
                        handoff=handoff)
-    note_unknown_owner(app, owner, found, source)
+    note_unknown_filter(app, owner, found, source)
     if fmt == "json":
         print_json(found)
     elif fmt == "csv":

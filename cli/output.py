@@ -165,7 +165,7 @@ def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         click.echo(text, nl=False)
 
 
-def note_unknown_owner(app: Any, owner: str | None, found: list[Any],
+def note_unknown_filter(app: Any, owner: str | None, found: list[Any],
                        source: str | None = None) -> None:
     """Under an empty answer filtered by `--owner` (or `--source`), a note on stderr when
     no lead was ever handed to that owner (captured from that source): a typo would

@@ -313,7 +313,8 @@ def _describe(change: dict[str, Any]) -> str:
     return f"{change['key']}: {_value(change['before'])} -> {_value(change['after'])}"
 
 
-class _OneURL(click.ParamType[str]):
+# click.ParamType is generic only in newer click (cli.values): not subscripted.
+class _OneURL(click.ParamType):  # type: ignore[type-arg]
     """A channel's URL, given once: an option repeated is seen (click keeps the last one
     given, and `--webhook A --webhook B` sent nothing to A, saying nothing), and the
     variable standing for it is one URL, whole (not split at its spaces)."""
