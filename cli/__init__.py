@@ -197,7 +197,10 @@ class HandoffGroup(click.Group):
 
             module, name = _COMMANDS[cmd_name]
             self.add_command(getattr(import_module(f"handoff.cli.{module}"), name), cmd_name)
-        return self.commands.get(cmd_name)
+        command = self.commands.get(cmd_name)
+        if command is not None:
+            each_option_once(command)
+        return command
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """`handoff`'s own options (`--stor x`): a usage error in one line too."""
@@ -273,6 +276,40 @@ class HandoffGroup(click.Group):
         sys.stdout.flush()
         _note_done(ctx)
         return result
+
+
+def each_option_once(command: click.Command) -> None:
+    """A command (and those under it) refusing an option given twice with a value
+    (`--source web --source partner`): click keeps the last one given, and the first was
+    dropped without a word, recorded or not. A flag given twice says the same thing twice;
+    an option meant to be given several times (`--to`) may be."""
+    if getattr(command, "_each_option_once", False):
+        return
+    command._each_option_once = True  # type: ignore[attr-defined]
+    make_parser = command.make_parser
+
+    def made(ctx: click.Context) -> Any:
+        parser = make_parser(ctx)
+        parse = parser.parse_args
+
+        def parse_args(args: list[str]) -> Any:
+            opts, rest, order = parse(args)  # order: each option as often as it was given
+            seen = set()
+            for param in order:
+                if (isinstance(param, click.Option) and not param.is_flag
+                        and not param.multiple and not param.count):
+                    if param.name in seen:
+                        raise click.UsageError(f"{param.opts[0]} given more than once: give"
+                                               " it once", ctx)
+                    seen.add(param.name)
+            return opts, rest, order
+
+        parser.parse_args = parse_args  # type: ignore[method-assign]
+        return parser
+
+    command.make_parser = made  # type: ignore[method-assign]
+    for sub in getattr(command, "commands", {}).values():
+        each_option_once(sub)
 
 
 def _in_one_line(error: click.UsageError) -> UsageInOneLine:
@@ -424,6 +461,9 @@ def main(ctx: click.Context, store: str, actor: str, utc: bool) -> None:
     from those events for any period, and any past state can be replayed.
     """
     ctx.obj = Session(ctx, given(ctx, "store", store), given(ctx, "actor", actor), utc)
+
+
+each_option_once(main)
 
 
 def given(ctx: click.Context, name: str, value: _Value) -> _Value | str:

@@ -395,3 +395,27 @@ def test_an_import_refuses_a_source_or_owner_not_written_as_seen(
     assert "line 2: the source holds an invisible character" in result.stderr
     assert "line 5: the owner holds an invisible character" in result.stderr
     assert nothing_recorded(handoff)
+
+
+def test_an_option_given_twice_is_a_usage_error_and_records_nothing(handoff: Handoff) -> None:
+    """`--source web --source partner` recorded partner, the first value dropped without a
+    word (click keeps the last one given): which source did the script mean? Exit 2, one
+    line naming the option, nothing written."""
+    for option, command in (
+        ("--source", ("lead", "capture", "k", "--source", "web", "--source", "partner")),
+        ("--at", ("lead", "capture", "k", "--source", "web", "--at", "2026-03-02T09:00Z",
+                  "--at=2026-03-03T09:00Z")),
+    ):
+        result = handoff(*command)
+        assert result.exit_code == 2, result.output
+        said = result.stderr.strip().splitlines()
+        assert len(said) == 1 and f"{option} given more than once" in said[0], result.stderr
+    assert nothing_recorded(handoff)
+    handoff.ok("lead", "capture", "k", "--source", "web", "--at", "2026-03-02T09:00Z")
+    twice = handoff("kpi", "--month", "2026-03", "--month", "2026-04")
+    assert twice.exit_code == 2 and "--month given more than once" in twice.stderr, twice.output
+    # The store named twice, before the command: refused as well.
+    result = handoff("--store", handoff.store + "x", "kpi", "--month", "2026-03")
+    assert result.exit_code == 2 and "--store given more than once" in result.stderr, result.output
+    # A flag given twice says the same thing twice: taken.
+    assert handoff("--utc", "--utc", "kpi", "--month", "2026-03").exit_code == 0
