@@ -448,7 +448,7 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
         digest_now = entry_digest(entry)
         if digest_now != digest_kept:
             if not erasures.vouch_for(position, entry[1], digest_now):
-                removed = _removed_later(app, originator, position)
+                removed = _removed_later(app, originator, position, erasures)
                 if removed is not None:  # an erasure's own entry, say, which explained it
                     raise TamperedLog(f"{_name(app, removed, originator)} was removed")
                 edited = erasures.edited_after(originator, position)
@@ -550,13 +550,31 @@ def _restored_after_a_forgetting(app: Any) -> str:
             " sealed anew, and the digest's seals were taken of the details erased since)")
 
 
-def _removed_later(app: Any, originator: str, position: int) -> int | None:
+def _removed_later(
+    app: Any, originator: str, position: int, erasures: _Erasures,
+) -> int | None:
     """The first entry of this record after `position` that was sealed and is gone from the
     log: an entry that no longer matches its seal is then explained by that removal first
-    (`lead forget` rewrites a lead's entries and records why in an entry of its own)."""
-    later = [p for p, o, _ in _all_seals(app, check=False) if o == originator and p > position]
-    held = eventstore.positions_held(app, later)
-    return next((p for p in later if p not in held), None)
+    (`lead forget` rewrites a lead's entries and records why in an entry of its own). An
+    entry is gone when its record holds fewer entries than were sealed of it and no entry
+    of the record reads as that one was sealed, wherever an insertion or removal before it
+    moved it."""
+    seals = list(_all_seals(app, check=False))
+    head = max((p for p, _, _ in seals), default=eventstore.BEFORE_FIRST)
+    sealed = [(p, d) for p, o, d in seals if o == originator]
+    try:
+        entries = [e for e in eventstore.entries_of(app, UUID(originator)) if e[0] <= head]
+    except ValueError:
+        return None
+    if len(entries) >= len(sealed):
+        return None  # as many as were sealed: edited or moved, none removed
+    kept = {entry_digest(entry) for entry in entries}
+
+    def held(at: int, digest: bytes) -> bool:
+        """As sealed, or as the erasure that rewrote it says it reads since."""
+        return digest in kept or erasures.rewritten.get(at, ("", b""))[1] in kept
+
+    return next((p for p, d in sealed if p > position and not held(p, d)), None)
 
 
 @dataclass
@@ -602,9 +620,12 @@ def _erasures(app: Any, of_lead: str | None = None) -> _Erasures:
         if of_lead is not None and originator != of_lead:
             continue  # each erasure's seal is read: only those of the lead asked about
         sealed = _matches_its_seal(app, at, originator)
-        if sealed is False:
-            found.edited.append((at, originator))
-        if not sealed or any(seal.first <= at <= seal.last for seal in late):
+        sealed_at = at if sealed else _sealed_elsewhere(app, at, originator)
+        if sealed_at is None:
+            if sealed is False:
+                found.edited.append((at, originator))
+            continue
+        if any(seal.first <= sealed_at <= seal.last for seal in late):
             continue
         try:
             erased = json.loads(state).get("erased", [])
@@ -802,6 +823,23 @@ def _matches_its_seal(app: Any, position: int, originator: str) -> bool | None:
     at = block.positions.index(position)
     return (entry is not None and block.originators[at] == entry[1]
             and block.digests[at] == entry_digest(entry))
+
+
+def _sealed_elsewhere(app: Any, position: int, originator: str) -> int | None:
+    """Where the entry at this position, of this aggregate, was sealed as it stands, when
+    that is another position (None: nowhere): an entry moved by an entry inserted or
+    removed before it is still the entry its seal was taken of, and the insertion or
+    removal is what the check names."""
+    try:
+        entries = eventstore.entries_of(app, UUID(originator))
+    except ValueError:
+        return None
+    entry = next((e for e in entries if e[0] == position), None)
+    if entry is None:
+        return None
+    digest = entry_digest(entry)
+    return next((p for p, o, d in _all_seals(app, check=False)
+                 if o == originator and d == digest), None)
 
 
 def _name(app: Any, position: int, originator: str) -> str:

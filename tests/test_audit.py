@@ -223,6 +223,24 @@ def test_a_removed_erasure_is_named_rather_than_the_entries_it_rewrote(
     )
 
 
+def test_a_removed_erasure_with_the_gap_closed_is_named(history: Handoff) -> None:
+    """The erasure removed and the entries after it moved up to close the gap: the capture
+    it rewrote matches neither its seal nor a recorded erasure, and the removal explains it;
+    the entry now at the erasure's place is another's, not the erasure."""
+    history.ok("lead", "forget", "acme-1", "--why", "ticket 7")
+    history.ok("lead", "capture", "gamma-3", "--source", "web", "--at", "2026-03-02T09:45")
+    tamper = Tamperer(history.store)
+    at = tamper.at("Lead.Forgotten")
+    tamper.run(
+        f"DELETE FROM {{events}} WHERE {{position}} = {at}",
+        f"UPDATE {{events}} SET {{position}} = {{position}} + 1000 WHERE {{position}} > {at}",
+        "UPDATE {events} SET {position} = {position} - 1001 WHERE {position} > 1000",
+    )
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {at} (lead 'acme-1') was removed"
+    )
+
+
 def _edited_proposal(tamper: Tamperer) -> tuple[int, str, int, str]:
     """The proposal's amount edited underneath handoff: its position, its lead's id (32 hex
     digits), its lead's last entry number, and the digest the edited entry has."""
@@ -471,6 +489,44 @@ def test_the_kpis_of_a_log_with_a_lead_captured_again_later_say_the_log_was_chan
 
 
 def test_an_entry_removed_and_the_gap_closed_is_named(history: Handoff) -> None:
+    tamper = Tamperer(history.store)
+    accepted = tamper.at("Lead.Accepted")
+    tamper.run(
+        f"DELETE FROM {{events}} WHERE {{position}} = {accepted}",
+        f"UPDATE {{events}} SET {{position}} = {{position}} + 1000 WHERE {{position}} > {accepted}",
+        "UPDATE {events} SET {position} = {position} - 1001 WHERE {position} > 1000",
+    )
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {accepted} (lead 'acme-1') was removed"
+    )
+
+
+def test_an_entry_inserted_before_an_erasure_is_named_not_the_erasure(history: Handoff) -> None:
+    """`lead forget` rewrote the capture and vouched for it in its erasure, sealed where it
+    was recorded: an entry slipped in before the erasure moves it down one place, still the
+    erasure its seal was taken of; the insertion is the first change, not an edit of the
+    erasure or of the capture it vouches for."""
+    history.ok("lead", "forget", "acme-1", "--why", "ticket 7")
+    tamper = Tamperer(history.store)
+    proposal = tamper.at("Lead.ProposalSent")
+    tamper.run(
+        f"UPDATE {{events}} SET {{position}} = {{position}} + 1000 WHERE {{position}} > {proposal}",
+        "UPDATE {events} SET {position} = {position} - 999 WHERE {position} > 1000",
+        "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state)"
+        f" SELECT {proposal + 1}, originator_id, 99, topic, state FROM {{events}}"
+        f" WHERE {{position}} = {proposal}",
+    )
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {proposal + 1} (lead 'acme-1') was inserted"
+    )
+
+
+def test_an_entry_removed_before_an_erasure_and_the_gap_closed_is_named(
+    history: Handoff,
+) -> None:
+    """As above, the erasure moved up one place by the removal of an entry before it: the
+    removal is named, not the erasure."""
+    history.ok("lead", "forget", "acme-1", "--why", "ticket 7")
     tamper = Tamperer(history.store)
     accepted = tamper.at("Lead.Accepted")
     tamper.run(
