@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
+    Mapper,
     PersistenceError,
     RecordConflictError,
+    StoredEvent,
     Transcoder,
 )
 
@@ -54,6 +56,26 @@ class Recorded(NamedTuple):
 
     version: AgreementVersion
     new: bool
+
+
+class _OwnKindsMapper(Mapper[Any]):
+    """The library's mapper, building an entry only from a kind handoff writes: an entry's
+    topic names the class to build it from, and the library imports the module it names, so
+    one edited underneath handoff (`os:system`, a module that acts as it is imported) would
+    have any installed module loaded; it is taken for an entry edited past reading."""
+
+    known: frozenset[str] | None = None  # backup.KNOWN_TOPICS, once an entry is read
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
+        known = self.known
+        if known is None:
+            from handoff.backup import KNOWN_TOPICS  # only here: the one list of them
+
+            known = type(self).known = KNOWN_TOPICS
+        if stored_event.topic not in known:
+            raise eventstore.UnreadableEntry(
+                f"an entry of an unknown kind: {stored_event.topic!r}")
+        return super().to_domain_event(stored_event)
 
 
 class HandoffApp(Application[Any]):
@@ -156,6 +178,10 @@ class HandoffApp(Application[Any]):
 
     def construct_transcoder(self) -> Transcoder:
         return eventstore.without_cycle_check(super().construct_transcoder())
+
+    def construct_mapper(self) -> Mapper[Any]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(),
+                                   mapper_class=_OwnKindsMapper)
 
     # -- the agreement ------------------------------------------------------------------
 

@@ -114,6 +114,9 @@ def backup_lines(app: Any) -> Iterator[str]:
             state = eventstore.rewritten(app, state, erase_person) or state
         if version != versions.get(originator, 0) + 1:  # no restore would take it
             raise LogChanged(f"{out_of_order(n)}; {_STOPS}")
+        if topic not in KNOWN_TOPICS:  # its kind edited underneath handoff: no restore would
+            raise LogChanged(  # take it
+                f"log entry {n} is of no kind handoff writes: {LOG_CHANGED}; {_STOPS}")
         if n < FIRST_N:  # every reader reads it (`eventstore.BEFORE_FIRST`); no restore would
             raise LogChanged(
                 f"log entry {n} lies before the log's first position: {LOG_CHANGED}; {_STOPS}")

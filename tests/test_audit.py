@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import sys
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -21,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from handoff import audit, eventstore
 from handoff.application import HandoffApp
+from handoff.domain.errors import LOG_CHANGED
 from handoff.instants import now_utc
 from handoff.store import locate
 
@@ -174,6 +176,29 @@ def test_commands_on_a_log_with_an_entry_edited_past_reading_say_so(
             history.ok(*command)
         else:
             assert history.refused(*command) == said, command
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {at} (lead 'acme-1') was edited"
+    )
+
+
+def test_an_entry_whose_kind_was_edited_is_never_loaded_and_the_commands_say_so(
+    history: Handoff,
+) -> None:
+    """An entry's kind names the class handoff builds it from: edited by hand to name
+    another module of the installation (`this`, which prints a poem as it is imported),
+    no command loads it (it imported the module, then said `internal error: TypeError`);
+    each says the log was changed underneath handoff, no backup is written of it (none
+    would restore), and `audit verify` names the entry."""
+    sys.modules.pop("this", None)
+    tamper = Tamperer(history.store)
+    at = tamper.at("Lead.ProposalSent")
+    tamper.run(f"UPDATE {{events}} SET topic = 'this:s' WHERE {{position}} = {at}")
+    for command in (("lead", "show", "acme-1"), ("lead", "history", "acme-1"),
+                    ("lead", "win", "acme-1"), ("projections", "rebuild")):
+        assert history.refused(*command) == f"Error: {LOG_CHANGED}", command
+    assert history.refused("export", "--format", "jsonl").startswith(
+        f"Error: log entry {at} is of no kind handoff writes: ")  # no restore would take it
+    assert "this" not in sys.modules
     assert history.refused("audit", "verify") == (
         f"Error: log entry {at} (lead 'acme-1') was edited"
     )

@@ -232,6 +232,8 @@ class Projector:
 
     def _turn(self, batch: Batch, notifications: Sequence[states.LogRow]) -> None:
         """Turn the notifications into the batch's rows, in order."""
+        from handoff.backup import KNOWN_TOPICS  # only here: the one list of them
+
         state, facts, lead_event = states.state, lead_facts.lead_facts, batch.lead_event
         lead_name = _LEAD_TOPICS.get
         for nid, originator, topic, data in notifications:
@@ -246,6 +248,8 @@ class Projector:
                 since_us = states.instant_us(state(data)["timestamp"])
                 steps, entries = self._corrected_steps(originator, nid)
                 batch.lead_corrected(originator, steps, since_us, entries)
+            elif topic not in KNOWN_TOPICS:  # edited underneath handoff: read as no kind
+                raise eventstore.UnreadableEntry(f"an entry of an unknown kind: {topic!r}")
 
     # -- in bulk: the next page turned into rows while another worker writes this one ----
 
