@@ -68,7 +68,7 @@ def test_a_report_from_caught_up_summaries_builds_no_lead_and_no_sqlalchemy(
     whole answer): both are loaded only by what writes leads or reads the per-event tables."""
     cli = a_march_lead(store, tmp_path)
     args = ["--store", store, "kpi", "--month", "2026-03", "--format", "json"]
-    first = cli.json(*args[2:])  # catches the summaries up
+    first = cli.json(*args[2:-2])  # catches the summaries up (json adds --format json)
     found = subprocess.run([sys.executable, "-c", _MODULES_AFTER.format(args=args)],
                            capture_output=True, text=True, check=True)
     answer, _, modules = found.stdout.rpartition("\nMODULES ")
