@@ -210,7 +210,7 @@ def test_an_amended_instant_moves_the_step_to_its_month(signed: Handoff) -> None
     signed.ok("lead", "amend", "acme", "6", "--at", "2026-04-02T10:00", "--why", "wrong day",
               actor="sam")
     assert signed.json(*MARCH)["counts"]["proposal"] == 0
-    assert signed.json("kpi", "--month", "2026-04", "--format", "json")["counts"]["proposal"] == 1
+    assert signed.json("kpi", "--month", "2026-04")["counts"]["proposal"] == 1
     # People read the new instant in the agreement's time zone, as every other instant.
     assert "at=2026-04-02 10:00 CDT" in signed.ok("lead", "history", "acme")
 
