@@ -17,7 +17,7 @@ from handoff.audit import seal_quietly
 from handoff.cli.output import Instants
 from handoff.cli.progress import progress_on_terminal
 from handoff.domain.bounds import check_actor
-from handoff.domain.errors import LOG_CHANGED, Refused, UnknownLead
+from handoff.domain.errors import LOG_CHANGED, LOG_CHANGED_AT, Refused, UnknownLead
 from handoff.eventstore import changed_underneath
 from handoff.store import (
     DEFAULT_STORE,
@@ -252,11 +252,14 @@ class HandoffGroup(click.Group):
             denied = cannot_write(error)  # through SQLAlchemy
             if denied is not None:
                 raise click.ClickException(denied) from None
-            if changed_underneath(error):
-                raise click.ClickException(LOG_CHANGED) from None
             stopped = stopped_by_the_server(error)
             if stopped is not None:
                 raise click.ClickException(f"store error: {stopped}") from None
+            edited = _edited_entry(ctx)
+            if edited is not None:
+                raise click.ClickException(f"{LOG_CHANGED_AT}: {edited}") from None
+            if changed_underneath(error):
+                raise click.ClickException(LOG_CHANGED) from None
             raise click.ClickException(
                 f"internal error: {type(error).__name__}: {driver_said(error)} "
                 "(set HANDOFF_DEBUG=1 to see the traceback)"
@@ -276,6 +279,26 @@ class HandoffGroup(click.Group):
         sys.stdout.flush()
         _note_done(ctx)
         return result
+
+
+def _edited_entry(ctx: click.Context) -> str | None:
+    """When a command failed as no release of handoff would on the entries it wrote (an
+    entry edited underneath it: a field renamed, an amount made a word, a state cut short),
+    the entry `audit verify` finds changed ("log entry 7 (lead 'acme-1') was edited"); None
+    when the log matches its seals, or cannot be checked: the error is then handoff's own."""
+    session = ctx.find_object(Session)
+    app = None if session is None else session._app
+    if app is None:
+        return None
+    from handoff import audit
+
+    try:
+        audit.verify(app)
+    except audit.TamperedLog as tampered:
+        return str(tampered)
+    except Exception:  # the log cannot be checked either: said as it was
+        return None
+    return None
 
 
 def each_option_once(command: click.Command) -> None:

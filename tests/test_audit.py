@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from handoff import audit, eventstore
 from handoff.application import HandoffApp
-from handoff.domain.errors import LOG_CHANGED
+from handoff.domain.errors import LOG_CHANGED_AT
 from handoff.instants import now_utc
 from handoff.store import locate
 
@@ -135,10 +135,11 @@ def test_commands_on_a_log_with_an_entry_removed_say_so_and_write_no_backup(
     underneath handoff (not an internal error), and the backup stops before its last line,
     so that no restore takes it for whole."""
     tamper = Tamperer(history.store)
-    tamper.run(f"DELETE FROM {{events}} WHERE {{position}} = {tamper.at('Lead.Qualified')}")
-    said = ("the log was changed underneath handoff: an entry of a lead, of the agreement or of"
-            " a day's traffic is missing, out of its place or unreadable; `handoff audit verify`"
-            " names it")
+    qualified = tamper.at("Lead.Qualified")
+    tamper.run(f"DELETE FROM {{events}} WHERE {{position}} = {qualified}")
+    # The entry named, as `audit verify` names it, the log being checked on that path.
+    said = (f"the log was changed underneath handoff: log entry {qualified} (lead 'acme-1')"
+            " was removed")
     for command in (("lead", "history", "acme-1"), ("lead", "reject", "acme-1", "--reason", "r"),
                     ("lead", "show", "acme-1")):
         assert history.refused(*command) == f"Error: {said}", command
@@ -165,9 +166,8 @@ def test_commands_on_a_log_with_an_entry_edited_past_reading_say_so(
         ("as text", False): "replace(CAST(state AS TEXT), '30000', '90000')",
     }[edit, tamper.postgres]
     tamper.run(f"UPDATE {{events}} SET state = {state} WHERE {{position}} = {at}")
-    said = ("Error: the log was changed underneath handoff: an entry of a lead, of the agreement"
-            " or of a day's traffic is missing, out of its place or unreadable; `handoff audit"
-            " verify` names it")
+    said = (f"Error: the log was changed underneath handoff: log entry {at} (lead 'acme-1')"
+            " was edited")
     for command in (("lead", "show", "acme-1"), ("lead", "history", "acme-1"),
                     ("lead", "win", "acme-1")):
         assert history.refused(*command) == said, command
@@ -179,6 +179,35 @@ def test_commands_on_a_log_with_an_entry_edited_past_reading_say_so(
     assert history.refused("audit", "verify") == (
         f"Error: log entry {at} (lead 'acme-1') was edited"
     )
+
+
+@pytest.mark.parametrize(("found", "put"), [
+    ('"occurred_at"', '"occurred_on"'),  # a field renamed: the step has no instant
+    ('"30000"', '"thirty"'),  # an amount no longer a number
+])
+def test_commands_on_a_log_with_an_entry_edited_but_still_json_name_the_entry(
+    history: Handoff, found: str, put: str,
+) -> None:
+    """An entry edited by hand and left valid JSON (a field renamed, an amount made a word):
+    the commands that build the lead or project it failed as `internal error: KeyError:
+    'occurred_at'` (or AttributeError, ValueError), as if handoff had a bug. The log is
+    checked against its seals on that path: each says which entry was changed underneath
+    handoff, as `audit verify` does."""
+    history.ok("kpi", "--month", "2026-03")  # the read model up to date, sealed
+    tamper = Tamperer(history.store)
+    at = tamper.at("Lead.ProposalSent")
+    text = "convert_from(state, 'UTF8')" if tamper.postgres else "CAST(state AS TEXT)"
+    back = ("convert_to({0}, 'UTF8')" if tamper.postgres else "CAST({0} AS BLOB)").format(
+        f"replace({text}, '{found}', '{put}')")
+    assert tamper.run(f"SELECT count(*) FROM {{events}} WHERE {{position}} = {at}"
+                      f" AND {text} LIKE '%{found}%'") == [(1,)]
+    tamper.run(f"UPDATE {{events}} SET state = {back} WHERE {{position}} = {at}")
+    said = (f"Error: the log was changed underneath handoff: log entry {at} (lead 'acme-1')"
+            " was edited")
+    for command in (("lead", "show", "acme-1"), ("lead", "win", "acme-1"),
+                    ("projections", "rebuild")):
+        assert history.refused(*command) == said, command
+    assert history.refused("audit", "verify") == f"Error: log entry {at} (lead 'acme-1') was edited"
 
 
 def test_an_entry_whose_kind_was_edited_is_never_loaded_and_the_commands_say_so(
@@ -195,7 +224,8 @@ def test_an_entry_whose_kind_was_edited_is_never_loaded_and_the_commands_say_so(
     tamper.run(f"UPDATE {{events}} SET topic = 'this:s' WHERE {{position}} = {at}")
     for command in (("lead", "show", "acme-1"), ("lead", "history", "acme-1"),
                     ("lead", "win", "acme-1"), ("projections", "rebuild")):
-        assert history.refused(*command) == f"Error: {LOG_CHANGED}", command
+        assert history.refused(*command) == (
+            f"Error: {LOG_CHANGED_AT}: log entry {at} (lead 'acme-1') was edited"), command
     assert history.refused("export", "--format", "jsonl").startswith(
         f"Error: log entry {at} is of no kind handoff writes: ")  # no restore would take it
     assert "this" not in sys.modules
@@ -415,7 +445,8 @@ def test_an_entry_appended_by_hand_out_of_its_records_order_is_named(
              " or an earlier entry of its record removed or moved")
     assert history.refused("audit", "verify") == named
     history.ok("kpi", "--month", "2026-03")  # its end seals the entry as it stands
-    assert "audit verify" in history.refused("lead", "history", "acme-1")
+    assert history.refused("lead", "history", "acme-1") == (
+        f"Error: {LOG_CHANGED_AT}: {named.removeprefix('Error: ')}")
     assert history.refused("audit", "verify") == named
 
 

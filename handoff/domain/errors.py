@@ -9,9 +9,10 @@ Wording = Callable[[datetime], str]  # how an instant is put to the people readi
 
 # A record read from the log whose entries are not in order, or one of them not JSON as
 # handoff writes it (`eventstore.changed_underneath`).
+LOG_CHANGED_AT = "the log was changed underneath handoff"
 LOG_CHANGED = (
-    "the log was changed underneath handoff: an entry of a lead, of the agreement or of a"
-    " day's traffic is missing, out of its place or unreadable; `handoff audit verify` names it"
+    f"{LOG_CHANGED_AT}: an entry of a lead, of the agreement or of a day's traffic is missing,"
+    " out of its place or unreadable; `handoff audit verify` names it"
 )
 
 
