@@ -199,7 +199,7 @@ class HandoffGroup(click.Group):
             self.add_command(getattr(import_module(f"handoff.cli.{module}"), name), cmd_name)
         command = self.commands.get(cmd_name)
         if command is not None:
-            each_option_once(command)
+            strict_options(command)
         return command
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -301,14 +301,15 @@ def _edited_entry(ctx: click.Context) -> str | None:
     return None
 
 
-def each_option_once(command: click.Command) -> None:
+def strict_options(command: click.Command) -> None:
     """A command (and those under it) refusing an option given twice with a value
     (`--source web --source partner`): click keeps the last one given, and the first was
     dropped without a word, recorded or not. A flag given twice says the same thing twice;
-    an option meant to be given several times (`--to`) may be."""
-    if getattr(command, "_each_option_once", False):
+    an option meant to be given several times (`--to`) may be. And the parser's own usage
+    errors (`--month` with no value) name the command, for the hint at its --help."""
+    if getattr(command, "_strict_options", False):
         return
-    command._each_option_once = True  # type: ignore[attr-defined]
+    command._strict_options = True  # type: ignore[attr-defined]
     make_parser = command.make_parser
 
     def made(ctx: click.Context) -> Any:
@@ -316,7 +317,11 @@ def each_option_once(command: click.Command) -> None:
         parse = parser.parse_args
 
         def parse_args(args: list[str]) -> Any:
-            opts, rest, order = parse(args)  # order: each option as often as it was given
+            try:
+                opts, rest, order = parse(args)  # order: each option as often as given
+            except click.UsageError as error:
+                error.ctx = error.ctx or ctx
+                raise
             seen = set()
             for param in order:
                 if (isinstance(param, click.Option) and not param.is_flag
@@ -332,7 +337,7 @@ def each_option_once(command: click.Command) -> None:
 
     command.make_parser = made  # type: ignore[method-assign]
     for sub in getattr(command, "commands", {}).values():
-        each_option_once(sub)
+        strict_options(sub)
 
 
 def _in_one_line(error: click.UsageError) -> UsageInOneLine:
@@ -486,7 +491,7 @@ def main(ctx: click.Context, store: str, actor: str, utc: bool) -> None:
     ctx.obj = Session(ctx, given(ctx, "store", store), given(ctx, "actor", actor), utc)
 
 
-each_option_once(main)
+strict_options(main)
 
 
 def given(ctx: click.Context, name: str, value: _Value) -> _Value | str:

@@ -419,3 +419,21 @@ def test_an_option_given_twice_is_a_usage_error_and_records_nothing(handoff: Han
     assert result.exit_code == 2 and "--store given more than once" in result.stderr, result.output
     # A flag given twice says the same thing twice: taken.
     assert handoff("--utc", "--utc", "kpi", "--month", "2026-03").exit_code == 0
+
+
+@pytest.mark.parametrize(("command", "path"), [
+    (("kpi", "--month"), "kpi"),
+    (("audit", "verify", "--digest"), "audit verify"),
+])
+def test_an_option_without_its_value_points_at_the_commands_help(
+    handoff: Handoff, command: tuple[str, ...], path: str
+) -> None:
+    """As every usage error does (README, exit status 2): the parser's own said only
+    "Option '--month' requires an argument." with no hint where to look."""
+    handoff.ok("lead", "capture", "k", "--source", "web", "--at", "2026-03-02T09:00Z")
+    result = handoff(*command)
+    assert result.exit_code == 2, result.output
+    option = command[-1]
+    said = result.stderr.strip()  # the program's name: `handoff`, or `main` in-process
+    assert said.startswith(f"Error: Option '{option}' requires an argument. (see '"), said
+    assert said.endswith(f" {path} --help')") and "\n" not in said, said
