@@ -527,7 +527,9 @@ def _check_extends(app: Any, expected: Digest, head: Digest, link: bytes | None)
         ends = f"ends at entry {head.position}" if head.position else "holds no entry"
         raise TamperedLog(
             f"the log {ends}, before the digest's entry {expected.position}: entries were"
-            " removed since, or the digest was taken of another store"
+            " removed since, or the digest was taken of another store (the one this store was"
+            " restored from, when its PostgreSQL log skipped positions: a restore numbers the"
+            " entries anew, without gaps)"
         )
     if link is None and _table_exists(app):
         link = _link_at(app, expected.position)

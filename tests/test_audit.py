@@ -812,7 +812,9 @@ def test_a_digest_past_the_end_of_the_log_says_the_log_is_shorter(
     refusal = history.refused("audit", "verify", "--digest", f"{position}-{kept[-64:]}")
     assert refusal == (
         f"Error: the log ends at entry 10, before the digest's entry {position}: entries"
-        " were removed since, or the digest was taken of another store"
+        " were removed since, or the digest was taken of another store (the one this store was"
+        " restored from, when its PostgreSQL log skipped positions: a restore numbers the"
+        " entries anew, without gaps)"
     )
 
 
