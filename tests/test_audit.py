@@ -79,6 +79,16 @@ class Tamperer:
         assert len(found) == 1, found
         return int(found[0][0])
 
+    def slip_in_copy_after(self, position: int) -> None:
+        """Room made after the entry at `position`, as a tamperer would (every later entry
+        moved down one place), and a copy of it slipped in there as entry 99 of its record."""
+        self.run(
+            f"UPDATE {{events}} SET {{position}} = {{position}} + 1000"
+            f" WHERE {{position}} > {position}",
+            "UPDATE {events} SET {position} = {position} - 999 WHERE {position} > 1000",
+        )
+        self.insert_copy(position, at=position + 1, version=99)
+
     def insert_copy(self, position: int, at: int, version: int) -> None:
         """A copy of the entry at `position` slipped in at `at`, as entry `version` of its
         record."""
@@ -418,14 +428,7 @@ def test_an_edited_agreement_version_is_named(history: Handoff) -> None:
 def test_an_entry_inserted_among_sealed_ones_is_named(history: Handoff) -> None:
     tamper = Tamperer(history.store)
     proposal = tamper.at("Lead.ProposalSent")
-    # Make room after the proposal, as a tamperer would, and slip in a second one.
-    tamper.run(
-        f"UPDATE {{events}} SET {{position}} = {{position}} + 1000 WHERE {{position}} > {proposal}",
-        "UPDATE {events} SET {position} = {position} - 999 WHERE {position} > 1000",
-        "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state)"
-        f" SELECT {proposal + 1}, originator_id, 99, topic, state FROM {{events}}"
-        f" WHERE {{position}} = {proposal}",
-    )
+    tamper.slip_in_copy_after(proposal)
     assert history.refused("audit", "verify") == (
         f"Error: log entry {proposal + 1} (lead 'acme-1') was inserted"
     )
@@ -565,13 +568,7 @@ def test_an_entry_inserted_before_an_erasure_is_named_not_the_erasure(history: H
     history.ok("lead", "forget", "acme-1", "--why", "ticket 7")
     tamper = Tamperer(history.store)
     proposal = tamper.at("Lead.ProposalSent")
-    tamper.run(
-        f"UPDATE {{events}} SET {{position}} = {{position}} + 1000 WHERE {{position}} > {proposal}",
-        "UPDATE {events} SET {position} = {position} - 999 WHERE {position} > 1000",
-        "INSERT INTO {events} ({position}, originator_id, originator_version, topic, state)"
-        f" SELECT {proposal + 1}, originator_id, 99, topic, state FROM {{events}}"
-        f" WHERE {{position}} = {proposal}",
-    )
+    tamper.slip_in_copy_after(proposal)
     assert history.refused("audit", "verify") == (
         f"Error: log entry {proposal + 1} (lead 'acme-1') was inserted"
     )

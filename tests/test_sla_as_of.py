@@ -43,6 +43,18 @@ def handed(handoff: Handoff, key: str, day: str) -> None:
     handoff.ok("lead", "handoff", key, "--owner", "sam", "--at", f"2026-03-{day}T10:00")
 
 
+def signed_with_a_late_handoff(handoff: Handoff, tmp_path: Path) -> None:
+    """Version 1 signed by maria and sam; "late", handed on Monday 2 March at 10:00 (due
+    Tuesday at 10:00), rejected on Tuesday at 10:30."""
+    first = tmp_path / "v1.toml"
+    first.write_text(agreement_toml(AGREEMENT))
+    handoff.ok("sla", "apply", str(first))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handed(handoff, "late", "02")
+    handoff.ok("lead", "reject", "late", "--reason", "no budget", "--at", "2026-03-03T10:30",
+               actor="sam")
+
+
 @pytest.fixture
 def record(handoff: Handoff, tmp_path: Path) -> Record:
     """Version 1 (revenue goal 1,200,000) signed by maria and sam; "late", handed on Monday
@@ -51,13 +63,7 @@ def record(handoff: Handoff, tmp_path: Path) -> Record:
     then "prompt", handed on Wednesday 4 March at 10:00 and accepted at 11:00."""
     handoff.ok("traffic", "record", "--date", "2026-03-01", "--visits", "100")  # the store
     before_any = now()
-    first = tmp_path / "v1.toml"
-    first.write_text(agreement_toml(AGREEMENT))
-    handoff.ok("sla", "apply", str(first))
-    handoff.ok("sla", "sign", "1", actor="sam")
-    handed(handoff, "late", "02")
-    handoff.ok("lead", "reject", "late", "--reason", "no budget", "--at", "2026-03-03T10:30",
-               actor="sam")
+    signed_with_a_late_handoff(handoff, tmp_path)
     first_signed = now()
     second = tmp_path / "v2.toml"
     second.write_text(agreement_toml(AGREEMENT, {"goal.revenue": "1500000"}))
@@ -280,13 +286,7 @@ def test_a_restatement_signed_after_t_is_not_one_as_of_t(
     """Maria proposes 40 hours to decide, plainly; Sam signs it as a restatement later. As
     of an instant between, it was a plain proposal awaiting sales: not a restatement, not
     in force, and the March handoff decided 30 minutes late stays late in the document."""
-    first = tmp_path / "v1.toml"
-    first.write_text(agreement_toml(AGREEMENT))
-    handoff.ok("sla", "apply", str(first))
-    handoff.ok("sla", "sign", "1", actor="sam")
-    handed(handoff, "late", "02")
-    handoff.ok("lead", "reject", "late", "--reason", "no budget", "--at", "2026-03-03T10:30",
-               actor="sam")
+    signed_with_a_late_handoff(handoff, tmp_path)
     revision = tmp_path / "v2.toml"
     revision.write_text(agreement_toml(AGREEMENT, {"sales.decide_within_hours": "40"}))
     handoff.ok("sla", "apply", str(revision))
