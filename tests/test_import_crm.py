@@ -500,6 +500,30 @@ def test_a_date_without_its_time_is_refused_asking_for_the_time(
     )
 
 
+BAD_INSTANTS = {
+    # 103's MQL date, a month and day that do not exist
+    "not a date": ('"2026-13-45 10:00"', "not an ISO-8601 timestamp: '2026-13-45 10:00'"),
+    # the hour Chicago's clocks skip on 8 March 2026
+    "a skipped hour": ('"2026-03-08 02:30"', "2026-03-08 02:30 does not exist in America/Chicago"),
+}
+
+
+@pytest.mark.parametrize(("written", "reason"), BAD_INSTANTS.values(), ids=BAD_INSTANTS.keys())
+def test_an_instant_that_cannot_be_read_is_refused_naming_its_column(
+    signed: Handoff, tmp_path: Path, written: str, reason: str
+) -> None:
+    """An export of every property has a dozen date columns: the refusal names the one
+    (it said only `line 4: not an ISO-8601 timestamp: ...`)."""
+    bad = edited(tmp_path, 3, '"2026-03-03 10:00"', written)
+    result = signed("import", str(bad), "--from", "hubspot")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"{bad}: line 4: Became a Marketing Qualified Lead Date {written.strip(chr(34))!r}: "
+        f"{reason}"
+    )
+    assert march(signed)["counts"]["captured"] == 0
+
+
 def test_an_export_without_create_date_dates_its_leads_by_became_a_lead_date(
     signed: Handoff, tmp_path: Path
 ) -> None:

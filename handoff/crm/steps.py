@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from handoff import switches
 from handoff.application import HandoffApp
 from handoff.domain.agreement import SALES_EVENTS
-from handoff.domain.errors import Refused
+from handoff.domain.errors import InvalidInput, Refused
 from handoff.domain.lead import Lead
 from handoff.domain.steps import (
     ALLOWED_FROM,
@@ -209,7 +209,10 @@ def read_instant(text: str, zone_for_day: ZoneForDay, what: str) -> datetime:
             f"{what} {text!r} is not a date and time (like 2026-03-02 09:15 or "
             f"2026-03-02T15:15:00.000Z): {hint}"
         )
-    return parse_instant(cleaned, zone_for_day)
+    try:
+        return parse_instant(cleaned, zone_for_day)
+    except InvalidInput as error:  # which of the export's date columns: it has a dozen
+        raise InvalidInput(f"{what} {text!r}: {error}") from None
 
 
 # -- from steps to the importer's rows ----------------------------------------------------
