@@ -752,6 +752,29 @@ def test_a_salesforce_export_gives_the_kpis_its_history_says(signed: Handoff) ->
     }
 
 
+@pytest.mark.parametrize("again", ['"Web"', '"Trade Show"'], ids=["the same", "another source"])
+def test_a_salesforce_lead_on_two_rows_is_refused_naming_both_lines(
+    signed: Handoff, tmp_path: Path, again: str
+) -> None:
+    """Jane Roe's row (line 2) pasted again at the end of the Lead export: read as is, an
+    identical row gave 'dry run: 5 Salesforce leads ... 1 already recorded' in an empty
+    store; one saying another source, that the lead 'already has captured ... on an
+    earlier line'. A Lead export has one row per lead, as a contacts export has one per
+    contact."""
+    export = tmp_path / "export"
+    shutil.copytree(SALESFORCE, export)
+    lead_file = export / "Lead.csv"
+    rows = lead_file.read_text().splitlines()
+    lead_file.write_text("\n".join([*rows, rows[1].replace('"Web"', again)]) + "\n")
+    result = signed("import", str(export), "--from", "salesforce", "--dry-run")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"{lead_file}: line 7: Id '00Q8d000001AaaAEAS' is on line 2 too: a Lead export has "
+        "one row per lead",
+        "Error: 1 row is bad; nothing was written",
+    ]
+
+
 def test_salesforce_history_maps_owner_status_and_opportunity_stages(signed: Handoff) -> None:
     signed.ok("import", str(SALESFORCE), "--from", "salesforce")
     assert steps(signed, "00Q8d000001AaaAEAS") == [

@@ -140,12 +140,18 @@ def _instant(row: dict[str, str], zone_for_day: ZoneForDay) -> datetime:
 def _read_leads(rows: _Rows, reading: Reading, zone_for_day: ZoneForDay) -> dict[str, str]:
     """The leads' captures; returns the lead each converted opportunity came from."""
     converted: dict[str, str] = {}
+    first: dict[str, Origin] = {}  # each lead's row
     for origin, row in _live(rows, reading):
         reading.records += 1
         key = row.get("id", "")
         try:
             if not key:
                 raise Refused("Id is empty: every lead needs its key")
+            if first.setdefault(key, origin) != origin:
+                raise Refused(
+                    f"Id {key!r} is on {_also(first[key], origin)} too: a Lead export has one "
+                    "row per lead"
+                )
             source = row.get("leadsource", "")
             if not source:
                 raise Refused("LeadSource is empty: every lead needs a source")
@@ -164,6 +170,11 @@ def _read_leads(rows: _Rows, reading: Reading, zone_for_day: ZoneForDay) -> dict
         if opportunity:
             converted[opportunity] = key
     return converted
+
+
+def _also(other: Origin, origin: Origin) -> str:
+    """Where a lead's other row is: its line, and its file if another one."""
+    return f"line {other.line}" if other.file == origin.file else str(other)
 
 
 def _read_lead_history(rows: _Rows, reading: Reading, zone_for_day: ZoneForDay) -> None:
