@@ -775,6 +775,29 @@ def test_a_salesforce_lead_on_two_rows_is_refused_naming_both_lines(
     ]
 
 
+def test_a_salesforce_change_before_its_lead_was_created_is_refused_saying_so(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """Jane Roe created, as edited, at 16:00 UTC, after the queue gave her to Sam at 15:00
+    (LeadHistory lines 3 and 4, the new owner's id and name): the change was refused as of
+    an 'unknown lead', though the Lead export holds her."""
+    export = tmp_path / "export"
+    shutil.copytree(SALESFORCE, export)
+    lead_file = export / "Lead.csv"
+    lead_file.write_text(lead_file.read_text().replace(
+        '"2026-03-04","0068d000002OppAAAQ","2026-03-02T14:05:00.000Z"',
+        '"2026-03-04","0068d000002OppAAAQ","2026-03-02T16:00:00.000Z"'))
+    result = signed("import", str(export), "--from", "salesforce")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"{export / 'LeadHistory.csv'}: line 4: this change, at 2026-03-02T15:00:00Z, is "
+        f"before lead '00Q8d000001AaaAEAS' was created (CreatedDate 2026-03-02T16:00:00Z, "
+        f"{lead_file}: line 2): a lead's history follows its creation",
+        "Error: 1 row is bad; nothing was written",
+    ]
+    assert march(signed)["counts"]["captured"] == 0
+
+
 def test_salesforce_history_maps_owner_status_and_opportunity_stages(signed: Handoff) -> None:
     signed.ok("import", str(SALESFORCE), "--from", "salesforce")
     assert steps(signed, "00Q8d000001AaaAEAS") == [

@@ -27,7 +27,7 @@ from handoff.crm.steps import (
 )
 from handoff.domain.errors import Refused
 from handoff.importer import MalformedFile
-from handoff.instants import parse_amount
+from handoff.instants import iso, parse_amount
 
 # The names of the files in Salesforce's weekly Data Export, read from a directory.
 EXPORT_FILES = ("Lead.csv", "LeadHistory.csv", "OpportunityHistory.csv")
@@ -97,7 +97,28 @@ def read_salesforce(paths: Sequence[Path], zone_for_day: ZoneForDay) -> Reading:
     converted = _read_leads(tables["lead"], reading, zone_for_day)
     _read_lead_history(tables["leadhistory"], reading, zone_for_day)
     _read_opportunity_history(tables["opportunityhistory"], converted, reading, zone_for_day)
+    _refuse_history_before_creation(reading)
     return reading
+
+
+def _refuse_history_before_creation(reading: Reading) -> None:
+    """A change dated before its lead's CreatedDate (history migrated in, a CreatedDate set
+    by hand) is refused with its line: read in time order, it came before the lead existed."""
+    created = {step.key: step for step in reading.steps if step.event == "captured"}
+    failed, refused = set(reading.failed_keys), set[Origin]()
+    for step in reading.steps:
+        capture = created.get(step.key)
+        if (capture is None or step.at >= capture.at or step.key in failed
+                or step.origin in refused):
+            continue
+        refused.add(step.origin)
+        reading.refuse(
+            step.origin,
+            f"this change, at {iso(step.at)}, is before lead {step.key!r} was created "
+            f"(CreatedDate {iso(capture.at)}, {capture.origin}): a lead's history follows "
+            "its creation",
+            step.key,
+        )
 
 
 def kind_of(header: Iterable[str]) -> str | None:
