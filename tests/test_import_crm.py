@@ -717,6 +717,29 @@ def test_an_export_saved_with_semicolons_is_refused_as_such(
         " comma-separated files (save it as CSV with commas)")
 
 
+EMPTY_EXPORTS = {
+    # a download that failed (`curl -s` in a cron job writes nothing), or saved with a BOM only
+    "nothing": ("", "the file is empty: it needs a header line"),
+    "a BOM only": ("\ufeff", "the file is empty: it needs a header line"),
+    "a blank first line": ("\r\n\"Record ID\"\r\n",
+                           "line 1: the header line is empty: the export begins with its "
+                           "column names"),
+}
+
+
+@pytest.mark.parametrize(("text", "reason"), EMPTY_EXPORTS.values(), ids=EMPTY_EXPORTS.keys())
+def test_an_empty_export_is_refused_as_empty(
+    signed: Handoff, tmp_path: Path, text: str, reason: str
+) -> None:
+    """It was refused as lacking its key column ('needs the column 'Contact ID' or 'Record
+    ID'', 'not a Salesforce Lead ... export'), as if it were another file."""
+    for crm, name in (("hubspot", "contacts.csv"), ("salesforce", "Lead.csv")):
+        export = tmp_path / name
+        export.write_text(text, encoding="utf-8")
+        assert signed.refused("import", str(export), "--from", crm) == f"Error: {export}: {reason}"
+    assert signed.ok("lead", "list", "--format", "csv").splitlines()[1:] == []
+
+
 def test_a_file_that_is_not_a_hubspot_export_is_refused_in_one_line(
     signed: Handoff, tmp_path: Path
 ) -> None:

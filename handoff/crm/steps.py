@@ -146,6 +146,8 @@ def _refuse_other_separators(path: Path, stream: TextIO) -> Iterator[str]:
     """`refuse_other_separators`, on the export's first line; the export's lines, that one
     first (read once: a pipe, `/dev/stdin`, cannot be read again from its start)."""
     first_line = stream.readline()
+    if not first_line:  # a download that failed, say: no header to read
+        raise MalformedFile(f"{path}: the file is empty: it needs a header line")
     try:
         refuse_other_separators(first_line)
     except MalformedFile as error:
@@ -163,6 +165,9 @@ def _read_rows(
         raise MalformedFile(f"{path}: the file is empty: it needs a header line") from None
     except csv.Error as error:
         raise MalformedFile(f"{path}: line 1: {error}") from None
+    if not any(header):  # a blank first line
+        raise MalformedFile(f"{path}: line 1: the header line is empty: the export begins "
+                            "with its column names")
     wanted = [(n, name) for n, name in enumerate(header) if name in kept]
     names = [name for _, name in wanted]
     twice = next((name for name in names if names.count(name) > 1), None)
