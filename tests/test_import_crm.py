@@ -456,6 +456,37 @@ def test_a_file_of_steps_is_not_read_as_a_crms_signals(signed: Handoff, tmp_path
     assert "line 2: lead '103' is rejected: rejected needs a lead in state handed" in result.stderr
 
 
+CLOSED_BY_MARKETING = "  left out: statuses closing a lead marketing still had (no rejection): {}"
+
+
+def test_a_status_closing_a_lead_marketing_still_had_is_counted_as_left_out(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """HubSpot: 501 marked Bad Timing at its last activity (10:30), before its owner was
+    assigned (11:00), and 502 marked Unqualified with no owner; Salesforce: set to
+    Unqualified before anyone was given the lead. None is a rejection (marketing still had
+    the lead), and none was said: the summary counted every other row it did not map."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        "Record ID,Lifecycle Stage,Lead Status,Create Date,Became a Marketing Qualified Lead "
+        "Date,Contact owner,Owner Assigned Date,Last Activity Date,Original Traffic Source\n"
+        "501,Marketing Qualified Lead,Bad Timing,2026-03-02 09:00,2026-03-02 10:00,Sam Ortiz,"
+        "2026-03-02 11:00,2026-03-02 10:30,Web\n")
+    contacts.write_text(contacts.read_text() + "502,Lead,Unqualified,2026-03-02 09:00,,,,,Web\n")
+    out = signed.ok("import", str(contacts), "--from", "hubspot")
+    # 501 captured to handed; 502, never handed, marked Unqualified by marketing
+    assert "imported 2 HubSpot contacts: 4 steps, 4 recorded" in out
+    assert CLOSED_BY_MARKETING.format(2) in out.splitlines()[1:]
+    leads, history = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv"
+    leads.write_text("Id,CreatedDate,LeadSource\n00Q5,2026-03-02T15:00:00Z,Web\n")
+    history.write_text("LeadId,CreatedDate,Field,NewValue\n"
+                       "00Q5,2026-03-02T16:00:00Z,Status,Unqualified\n")
+    out = signed.ok("import", str(leads), str(history), "--from", "salesforce")
+    assert "imported 1 Salesforce lead: 1 step, 1 recorded" in out
+    assert CLOSED_BY_MARKETING.format(1) in out.splitlines()[1:]
+    assert [e for e, _, _ in steps(signed, "00Q5")] == ["captured"]
+
+
 def test_a_dry_run_of_a_hubspot_export_writes_nothing(handoff: Handoff) -> None:
     out = handoff.ok("import", str(HUBSPOT), "--from", "hubspot", "--dry-run")
     assert "dry run: 9 HubSpot contacts give 33 steps: 33 would be recorded" in out

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from handoff.crm.steps import (
     CLOSED,
+    CLOSED_BY_MARKETING,
     Origin,
     Reading,
     Step,
@@ -152,7 +153,7 @@ class _Contact:
         if sql is not None:
             steps.append(self.step(key, "accepted", sql))
         steps.extend(self.deal_steps(key, became, reading))
-        steps.extend(self.closing(key, became, owner))
+        steps.extend(self.closing(key, became, owner, reading))
         reading.steps.extend(steps)
 
     def check_order(self, captured_at: datetime, became: dict[str, datetime | None]) -> None:
@@ -215,11 +216,16 @@ class _Contact:
             self.step(key, "won", won_at, {"amount": amount}),
         ]
 
-    def closing(self, key: str, became: dict[str, datetime | None], owner: str) -> list[Step]:
+    def closing(
+        self, key: str, became: dict[str, datetime | None], owner: str, reading: Reading
+    ) -> list[Step]:
         """Unqualified or Bad Timing closes a lead sales had, at the last activity logged."""
         status = self.cell("Lead Status")
         with_sales = owner and (became["marketingqualifiedlead"] or became["salesqualifiedlead"])
-        if status.casefold() not in CLOSING_STATUSES or became["customer"] or not with_sales:
+        if status.casefold() not in CLOSING_STATUSES or became["customer"]:
+            return []
+        if not with_sales:  # never handed: no rejection, said as left out
+            reading.leave_out(CLOSED_BY_MARKETING)
             return []
         at = self.when("Last Activity Date")
         if at is None:

@@ -242,6 +242,9 @@ NOTHING_RECORDED = Recorded([], [])
 # correction of the record (which `lead amend` makes, with its reason).
 DETAILS_KEPT = ("contact details changed in the CRM since the lead was captured (the "
                 "recorded ones stand; lead amend corrects them)")
+# A status closing a lead while marketing had it (never handed, or HubSpot's dated by a
+# last activity before the owner's assignment): neither a rejection nor a loss, no step.
+CLOSED_BY_MARKETING = "statuses closing a lead marketing still had (no rejection)"
 _CLOSINGS = frozenset({"rejected", "lost"})
 _DETAILS = ("source", *PERSONAL_DATA)
 
@@ -324,6 +327,8 @@ def _in_force(
         if step.event == CLOSED:
             closed_as = _CLOSED_AS.get(now or "")
             if closed_as is None:  # closed while marketing still had it, or closed already
+                if now in (None, "captured", "qualified"):
+                    reading.leave_out(CLOSED_BY_MARKETING)
                 continue
             step = replace(step, event=closed_as)
         missing = None if now is None or step.event == "captured" else _missing(
