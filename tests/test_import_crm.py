@@ -549,10 +549,23 @@ def test_an_instant_that_cannot_be_read_is_refused_naming_its_column(
     result = signed("import", str(bad), "--from", "hubspot")
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        f"{bad}: line 4: Became a Marketing Qualified Lead Date {written.strip(chr(34))!r}: "
-        f"{reason}"
+        f"{bad}: line 4: Became a Marketing Qualified Lead Date: {reason}"
     )
     assert march(signed)["counts"]["captured"] == 0
+
+
+def test_a_date_written_year_first_otherwise_is_not_asked_to_be_written_year_first(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """'2026/03/03 10:00' (a spreadsheet's own format) was told 'write it year first'."""
+    bad = edited(tmp_path, 3, '"2026-03-03 10:00"', '"2026/03/03 10:00"')
+    result = signed("import", str(bad), "--from", "hubspot")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"{bad}: line 4: Became a Marketing Qualified Lead Date '2026/03/03 10:00' is not a "
+        "date and time (like 2026-03-02 09:15 or 2026-03-02T15:15:00.000Z): write it in that "
+        "form, as the CRM exports it\n"
+    )
 
 
 def test_an_export_without_create_date_dates_its_leads_by_became_a_lead_date(

@@ -195,6 +195,7 @@ def column(header: Iterable[str], *names: str) -> str | None:
 
 _HAS_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
 _DATE_ALONE = re.compile(r"\d{4}-\d{2}-\d{2}$")
+_YEAR_FIRST = re.compile(r"\d{4}\D")
 
 
 def read_instant(text: str, zone_for_day: ZoneForDay, what: str) -> datetime:
@@ -205,11 +206,12 @@ def read_instant(text: str, zone_for_day: ZoneForDay, what: str) -> datetime:
     if not _HAS_TIME.match(cleaned):
         # A date alone lacks its time; anything else (`03/03/2026 10:00 AM`, as a
         # spreadsheet saves a CRM's file) has one, in an order that is not the CRM's.
-        hint = (
-            "export it with its time"
-            if _DATE_ALONE.match(cleaned)
-            else "write it year first, as the CRM exports it"
-        )
+        if _DATE_ALONE.match(cleaned):
+            hint = "export it with its time"
+        elif _YEAR_FIRST.match(cleaned):  # `2026/03/02 09:15`: a spreadsheet's own format
+            hint = "write it in that form, as the CRM exports it"
+        else:
+            hint = "write it year first, as the CRM exports it"
         raise Refused(
             f"{what} {text!r} is not a date and time (like 2026-03-02 09:15 or "
             f"2026-03-02T15:15:00.000Z): {hint}"
@@ -217,7 +219,7 @@ def read_instant(text: str, zone_for_day: ZoneForDay, what: str) -> datetime:
     try:
         return parse_instant(cleaned, zone_for_day)
     except InvalidInput as error:  # which of the export's date columns: it has a dozen
-        raise InvalidInput(f"{what} {text!r}: {error}") from None
+        raise InvalidInput(f"{what}: {error}") from None
 
 
 # -- from steps to the importer's rows ----------------------------------------------------
