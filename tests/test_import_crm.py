@@ -865,6 +865,22 @@ def test_a_salesforce_change_before_its_lead_was_created_is_refused_saying_so(
     assert march(signed)["counts"]["captured"] == 0
 
 
+@pytest.mark.parametrize("deleted", ["1", "TRUE"])
+def test_a_row_deleted_in_salesforce_is_left_out_however_its_checkbox_is_written(
+    signed: Handoff, tmp_path: Path, deleted: str
+) -> None:
+    """A checkbox exported as 1 (as tools and spreadsheets write a boolean) was read as not
+    deleted: the deleted lead was imported as a live one."""
+    leads = tmp_path / "Lead.csv"
+    leads.write_text("Id,IsDeleted,CreatedDate,LeadSource\n"
+                     f"00Q6,{deleted},2026-03-02T15:00:00Z,Web\n"
+                     "00Q7,0,2026-03-02T15:00:00Z,Web\n")
+    out = signed.ok("import", str(leads), "--from", "salesforce")
+    assert "imported 1 Salesforce lead: 1 step, 1 recorded" in out
+    assert "  left out: rows deleted in Salesforce (IsDeleted): 1" in out.splitlines()
+    assert "unknown lead '00Q6'" in signed.refused("lead", "show", "00Q6")
+
+
 def test_salesforce_history_maps_owner_status_and_opportunity_stages(signed: Handoff) -> None:
     signed.ok("import", str(SALESFORCE), "--from", "salesforce")
     assert steps(signed, "00Q8d000001AaaAEAS") == [

@@ -46,6 +46,9 @@ CLOSED_REASSIGNED = "owner changes of leads closed in Salesforce (no handoff)"
 # A record id: 15 or 18 letters and digits; users start with 005, queues with 00G.
 _RECORD_ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")
 _USER, _QUEUE = "005", "00G"
+# A checkbox as exported: `true` (Data Loader, Data Export) or `1` (as tools and spreadsheets
+# write a boolean).
+_CHECKED = frozenset({"true", "1"})
 
 # Every column the mapping reads, in the three exports (the others are not kept in memory).
 READ = (
@@ -145,7 +148,8 @@ def _kind(path: Path, header: list[str]) -> str:
 
 
 def _live(rows: _Rows, reading: Reading) -> _Rows:
-    live = [(o, r) for o, r in rows if r.get("isdeleted", "").strip().casefold() != "true"]
+    live = [(o, r) for o, r in rows
+            if r.get("isdeleted", "").strip().casefold() not in _CHECKED]
     if len(live) < len(rows):
         reading.leave_out(DELETED, len(rows) - len(live))
     return live
