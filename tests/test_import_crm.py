@@ -487,6 +487,29 @@ def test_a_status_closing_a_lead_marketing_still_had_is_counted_as_left_out(
     assert [e for e, _, _ in steps(signed, "00Q5")] == ["captured"]
 
 
+def test_a_closing_status_last_active_before_a_later_stage_closes_the_lead_after_it(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """503: marketing qualified at 10:00 and given to Sam Ortiz, last active at 11:00, sales
+    qualified at 12:00 (CST), and Unqualified now. HubSpot dates no status: set after the
+    stages it closes, it came no earlier than the last of them. It was read at 11:00, a
+    rejection before the acceptance, and the lead handed again to reach sales qualified:
+    two handoffs and an accepted lead, where HubSpot says the lead was closed. It is lost
+    at 12:00, once accepted, as a status set after the acceptance is."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        "Record ID,Lifecycle Stage,Lead Status,Create Date,Became a Marketing Qualified Lead "
+        "Date,Became a Sales Qualified Lead Date,Contact owner,Owner Assigned Date,"
+        "Last Activity Date,Original Traffic Source\n"
+        "503,Sales Qualified Lead,Unqualified,2026-03-02 09:00,2026-03-02 10:00,"
+        "2026-03-02 12:00,Sam Ortiz,2026-03-02 10:00,2026-03-02 11:00,Web\n")
+    signed.ok("import", str(contacts), "--from", "hubspot")
+    assert [(event, at) for event, at, _ in steps(signed, "503")] == [
+        ("captured", "2026-03-02T15:00:00Z"), ("qualified", "2026-03-02T16:00:00Z"),
+        ("handed", "2026-03-02T16:00:00Z"), ("accepted", "2026-03-02T18:00:00Z"),
+        ("lost", "2026-03-02T18:00:00Z")]
+
+
 def test_a_dry_run_of_a_hubspot_export_writes_nothing(handoff: Handoff) -> None:
     out = handoff.ok("import", str(HUBSPOT), "--from", "hubspot", "--dry-run")
     assert "dry run: 9 HubSpot contacts give 33 steps: 33 would be recorded" in out

@@ -233,5 +233,10 @@ class _Contact:
                 f"Lead Status is {status!r} but Last Activity Date is empty: HubSpot keeps no "
                 "date for a status, so the closing cannot be dated (export Last Activity Date)"
             )
-        # Dated by the last activity, which moves.
+        # Dated by the last activity, which moves; no earlier than the last stage the contact
+        # reached: HubSpot dates no status, and one set after the stages it closes came no
+        # earlier (read before them, the closing was a rejection, and the lead was handed
+        # again to reach its later stage: two handoffs, and the lead open).
+        reached = [day for day in became.values() if day is not None]
+        at = max(at, *reached) if reached else at
         return [replace(self.step(key, CLOSED, at, {"reason": status}), undated=True)]
