@@ -107,9 +107,10 @@ def evidence_for(
         return _marked(summary, breaches)
     if measure == "late decisions":
         late = [b for b in breaches if b["status"] == DECIDED_LATE]
+        one = sla["decided_late"] == 1
         summary = (f"{sla['decided_late']:,} of {counted(sla['handoffs'], 'handoff', grouped=True)}"
-                   f" {'was' if sla['decided_late'] == 1 else 'were'} decided after their due"
-                   " instant, each counted as a breach.")
+                   + (" was decided after its due instant, counted as a breach." if one else
+                      " were decided after their due instant, each counted as a breach."))
         return _marked(summary, late)
     if measure == "open handoffs":
         overdue = [b for b in breaches if b["status"] == OVERDUE]

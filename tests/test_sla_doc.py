@@ -119,7 +119,7 @@ def test_the_sla_clauses_show_the_months_evidence_and_the_leads_that_broke_them(
     assert "late (sam, decided late" in in_time and "silent (sam, overdue" in in_time
     late = clause_section(markdown,
                           "A decision after the due instant is late, and counts as a breach")
-    assert "1 of 3 handoffs was decided after their due instant" in late
+    assert "1 of 3 handoffs was decided after its due instant, counted as a breach." in late
     assert "Broken by: late (sam, decided late, 30 min past due)." in late
     still_open = clause_section(
         markdown, "An undecided handoff is pending until its due instant, then overdue")
@@ -531,3 +531,15 @@ def test_prose_quoting_markup_between_backticks_is_code_and_nothing_else() -> No
     assert rendered(agreement_doc.markdown_prose(text)) == (
         "<p>run <code>&lt;b&gt;x&lt;/b&gt; | y</code> then &lt;i&gt;z&lt;/i&gt; * <code>a_b</code>"
         "</p>\n")
+
+
+def test_one_handoff_that_broke_a_clause_reads_in_the_singular(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """March's one late decision ("late") broke the clause on late decisions, and its one
+    overdue handoff ("silent") the clause on open ones: the HTML read "The 1 handoffs that
+    broke it" above each; the clause on decisions in time lists both."""
+    html = write(march, tmp_path / "sla.html")
+    assert html.count("The 1 handoff that broke it") == 3  # late; open; the alarm's (open)
+    assert html.count("The 2 handoffs that broke it") == 1  # decided in time: late and silent
+    assert "The 1 handoffs" not in html
