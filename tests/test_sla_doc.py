@@ -543,3 +543,25 @@ def test_one_handoff_that_broke_a_clause_reads_in_the_singular(
     assert html.count("The 1 handoff that broke it") == 3  # late; open; the alarm's (open)
     assert html.count("The 2 handoffs that broke it") == 1  # decided in time: late and silent
     assert "The 1 handoffs" not in html
+
+
+def test_a_restatement_awaiting_its_second_signature_is_named_as_proposed(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """Maria proposes a restatement; sales has not signed it: it judges nothing yet, so the
+    document may not say it "restates the past" (it did, beside "awaiting sales")."""
+    revision = tmp_path / "revision.toml"
+    revision.write_text(agreement_toml(AGREEMENT, {"sales.decide_within_hours": "40"}))
+    march.ok("sla", "apply", str(revision), "--restate", "--why", "the trade fair")
+    proposed = ("was proposed as a restatement (once both sides have signed it, it judges the"
+                " handoffs recorded before it too): \u201cthe trade fair\u201d")
+    versions = write(march, tmp_path / "sla.md").split("## 3.")[1].split("## 4.")[0]
+    assert f"Version 2 {proposed}." in versions
+    assert "restates the past" not in versions
+    html = write(march, tmp_path / "sla.html").split("<h2>3.")[1].split("<h2>4.")[0]
+    assert "Proposed as a restatement (once both sides" in html
+    assert "Restates the past" not in html
+    march.ok("sla", "sign", "2", actor="sam")  # in force: now it restates the past
+    versions = write(march, tmp_path / "sla.md").split("## 3.")[1].split("## 4.")[0]
+    assert ("Version 2 restates the past (it judges the handoffs recorded before it too):"
+            " \u201cthe trade fair\u201d.") in versions
