@@ -99,7 +99,8 @@ def agreement_document(
         protocol = read_protocol(folder)
     measured_at = ("when this document was written" if as_of is None
                    else f"as of {_local(as_of, zone)}")
-    areas = [_area(area, last_run, zone, kpis, breaches, missed, hours, measured_at)
+    by = None if as_of is None else _local(as_of, zone)
+    areas = [_area(area, last_run, zone, kpis, breaches, missed, hours, measured_at, by)
              for area in protocol]
     months = trend_months(app, period, as_of)
     sla_charts = [trend_chart(months, "compliance"), response_chart(app, period, as_of)]
@@ -227,6 +228,7 @@ def _area(
     missed: list[dict[str, str]],
     hours: float | None,
     measured_at: str,
+    as_of: str | None = None,
 ) -> dict[str, Any]:
     return {
         "feature": area.feature,
@@ -238,7 +240,7 @@ def _area(
                 "name": clause.name,
                 "reason": clause.reason,
                 "examples": clause.examples,
-                "verified": _verified(area, clause, run, zone),
+                "verified": _verified(area, clause, run, zone, as_of),
                 "honoured": evidence_for(measure_for(area.feature, clause.name), kpis,
                                          breaches, hours, partial(_local_iso, zone=zone),
                                          missed, measured_at),
@@ -251,11 +253,17 @@ def _area(
 
 
 def _verified(
-    area: Area, clause: Clause, run: VerificationRun | None, zone: Any
+    area: Area, clause: Clause, run: VerificationRun | None, zone: Any,
+    as_of: str | None = None,
 ) -> dict[str, str]:
+    """The verified mark of a clause, from the last run (`as_of`: the document's instant in
+    words, when it is written as of one: running `sla verify` now changes nothing then)."""
     count = len(clause.examples)
     if not count:
         return {"mark": "no example", "text": "This clause has no example: nothing checks it."}
+    if run is None and as_of is not None:
+        return {"mark": "not verified",
+                "text": f"No run of `handoff sla verify` was recorded by {as_of}."}
     if run is None:
         return {"mark": "not verified",
                 "text": "Not verified yet: run `handoff sla verify`."}

@@ -228,7 +228,15 @@ def test_doc_as_of_before_the_last_verification_shows_the_run_before_it(
     h = record.handoff
     h.ok("sla", "verify")
     then = document(h, tmp_path / "then.md", "--as-of", record.second_proposed)
-    assert "The examples have not been verified on this store yet" in then
+    # Not "run `handoff sla verify`, then write this document again": a run now is recorded
+    # after T, and changes nothing in the document as of T.
+    by = read(record.second_proposed)
+    assert (f"No run of `handoff sla verify` was recorded by {by}: the examples had not been"
+            " verified on this store then.") in then
+    assert "run `handoff sla verify`" not in then
+    clause = clause_section(then, HANDOFF_SLA)
+    assert f"- **Verified: not verified.** No run of `handoff sla verify` was recorded by {by}." \
+        in clause
     assert "Last verification:" in document(h, tmp_path / "now.md")
 
 
