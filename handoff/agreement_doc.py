@@ -122,7 +122,7 @@ def agreement_document(
         "other_versions": _other_versions(register, period.first_day, period.last_day, version,
                                           as_of),
         "team": version.terms.document.get("team") or {},
-        "plan": _plan(app, period, on, as_of),
+        "plan": _plan(app, period, on, as_of, version, kpis),
         "no_plan": _no_plan_words(version),
         "funnel_chart": funnel_chart(kpis),
         "versions": _versions(register, zone),
@@ -283,8 +283,11 @@ def _verified(
     return {"mark": "verified", "text": f"{plural.capitalize()} on {when}{stale}."}
 
 
-def _plan(app: HandoffApp, period: Period, on: date | None,
-          as_of: datetime | None) -> dict[str, Any] | None:
+def _plan(app: HandoffApp, period: Period, on: date | None, as_of: datetime | None,
+          version: AppliedVersion, kpis: dict[str, Any]) -> dict[str, Any] | None:
+    """The plan beside its actuals; `qualified`, when marketing states its own promise
+    (`qualified_per_month`) and the month is measured against it (`kpi`'s target, the chart
+    below the table) rather than against the funnel's figure the table shows."""
     try:
         plan = plan_with_actuals(app, on, as_of)
     except NoGoal:
@@ -303,10 +306,17 @@ def _plan(app: HandoffApp, period: Period, on: date | None,
         }
         for key in PLAN_KEYS
     ]
+    promise = kpis["targets"].get("qualified")
+    qualified = None
+    if (share is not None and version.terms.qualified_per_month is not None
+            and promise is not None and promise != share["qualified"]):
+        qualified = {"promise": promise, "funnel": share["qualified"],
+                     "per_month": version.terms.qualified_per_month}
     return {"from": plan["period"]["from"], "to": plan["period"]["to"],
             "open_ended": plan["period"]["open_ended"],
             "to_date": actual["to"] if actual else None, "month": share is not None,
-            "month_label": _share_label(share, period), "rows": rows}
+            "month_label": _share_label(share, period), "rows": rows,
+            "qualified": qualified}
 
 
 def _no_plan_words(version: AppliedVersion) -> str:

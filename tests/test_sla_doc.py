@@ -565,3 +565,36 @@ def test_a_restatement_awaiting_its_second_signature_is_named_as_proposed(
     versions = write(march, tmp_path / "sla.md").split("## 3.")[1].split("## 4.")[0]
     assert ("Version 2 restates the past (it judges the handoffs recorded before it too):"
             " \u201cthe trade fair\u201d.") in versions
+
+
+def test_the_funnel_says_which_qualified_figure_the_month_is_measured_against(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """The plan's March share of 1,200,000 over 2026 is 101,917.81: 4 deals, 12 proposals,
+    30 accepted, 38 handed, 43 qualified; marketing promised 40 a month, and `kpi`, the
+    review and the chart under the table measure March against 40. The table read 43 and
+    the chart "of 40" a line below, with nothing saying why."""
+    funnel = write(march, tmp_path / "sla.md").split("## 2.")[1].split("## 3.")[0]
+    assert re.search(r"^\| Leads qualified by marketing \| [\d,]+ \| \d+ \| 43 \| 3 \|$",
+                     funnel, re.M), funnel
+    assert march.json("kpi", "--month", "2026-03")["targets"][
+        "qualified"] == 40
+    words = ("Leads qualified by marketing: `handoff kpi` and the monthly review measure March"
+             " 2026 against marketing's own promise of 40 a month (`qualified_per_month`), 40"
+             " for the month; the funnel above needs 43 to reach the revenue goal.")
+    assert words in funnel
+    html = write(march, tmp_path / "sla.html")
+    assert ("measure March 2026 against marketing's own promise of 40 a month (<code>"
+            "qualified_per_month</code>), 40 for the month; the funnel above needs 43") in html
+
+
+def test_without_marketings_own_promise_the_funnel_needs_no_word_on_qualified(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    toml = tmp_path / "growth.toml"
+    toml.write_text(agreement_toml(AGREEMENT, {"marketing.qualified_per_month": None}))
+    handoff.ok("sla", "apply", str(toml))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    funnel = write(handoff, tmp_path / "sla.md").split("## 2.")[1].split("## 3.")[0]
+    assert "| Leads qualified by marketing |" in funnel
+    assert "marketing's own promise" not in funnel
