@@ -410,7 +410,12 @@ def test_a_month_over_a_revision_plans_the_revisions_days_under_their_dates(
     # Only the lead captured on the 17th falls in those days, to date as in the month.
     assert re.search(r"^\| Leads captured \|[^|]+\| 1 \|[^|]+\| 1 \|$", funnel, re.M), funnel
     html = write_revised(handoff, tmp_path / "sla.html")
-    assert "<th>2026-03-16 to 2026-03-31: plan</th>" in html
+    assert ('<th><span class="date">2026-03-16</span> to <span class="date">2026-03-31</span>:'
+            ' plan</th>') in html
+    # Marketing's promise is the month's (40), the funnel's figure those 16 days' alone.
+    assert re.search(r"own promise of 40 a month \(`qualified_per_month`\), 40 for the month;"
+                     r" the funnel above needs \d+ from 2026-03-16 to 2026-03-31 to reach",
+                     funnel), funnel
 
 
 def test_a_month_over_a_revision_names_the_version_that_held_its_first_days(
@@ -598,3 +603,16 @@ def test_without_marketings_own_promise_the_funnel_needs_no_word_on_qualified(
     funnel = write(handoff, tmp_path / "sla.md").split("## 2.")[1].split("## 3.")[0]
     assert "| Leads qualified by marketing |" in funnel
     assert "marketing's own promise" not in funnel
+
+
+def test_a_date_in_the_html_is_kept_on_one_line(march: Handoff, tmp_path: Path) -> None:
+    """Printed, the versions table read `2026-01-` above `01`, and each verified mark
+    `2026-11-` above `30 17:34 CST`: a browser breaks a line after a hyphen."""
+    html = write(march, tmp_path / "sla.html")
+    assert ".date { white-space: nowrap; }" in html
+    versions = html.split("<h2>3.")[1].split("<h2>4.")[0]
+    assert '<td class="text"><span class="date">2026-01-01</span> to open-ended</td>' in versions
+    assert re.search(r"\(<span class=\"date\">\d{4}-\d\d-\d\d</span> \d\d:\d\d C[SD]T\)",
+                     versions), versions
+    assert agreement_doc.html_dates("<b>2026-03-02</b> and CRM-2026-03-02-7") == (
+        '&lt;b&gt;<span class="date">2026-03-02</span>&lt;/b&gt; and CRM-2026-03-02-7')
