@@ -31,6 +31,7 @@ from handoff.report import (
     _other_versions,
     _terms,
     agreement_for_plan,
+    html_dates,
     no_agreement_hint,
     plan_with_actuals,
 )
@@ -177,19 +178,6 @@ def html_prose(text: str) -> Markup:
     from markupsafe import Markup  # jinja2's, loaded with it (`render_document`)
 
     return Markup(_CODE_SPAN.sub(r"<code>\1</code>", escape(text, quote=False)))
-
-
-_DATE = re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])")
-
-
-def html_dates(value: object) -> Markup:
-    """A text in HTML (escaped, unless already markup: `html_prose`'s) whose dates
-    (2026-04-30) are each kept on one line: a browser breaks a line after a date's hyphen
-    (`2026-04-` above `30`) in a narrow column, and on paper."""
-    from markupsafe import Markup
-
-    text = str(value) if hasattr(value, "__html__") else escape(str(value), quote=False)
-    return Markup(_DATE.sub(r'<span class="date">\g<0></span>', text))
 
 
 def markdown_prose(text: str) -> Markup:

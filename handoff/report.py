@@ -6,10 +6,12 @@ line to print as a table or JSON, or for the HTML template to render.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from html import escape
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from handoff import audit
@@ -36,6 +38,9 @@ from handoff.projections.instants import from_micros
 from handoff.sla import sla_breaches
 from handoff.views import restatement_words, version_record
 from handoff.words import counted, money, percent, rounded, whole
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 
 def agreement_for_plan(
@@ -498,6 +503,19 @@ def _hours(value: Any) -> str:
     return f"{rounded(minutes, 0)} min" if minutes < Decimal("59.5") else f"{rounded(hours)} h"
 
 
+_DATE = re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])")
+
+
+def html_dates(value: object) -> Markup:
+    """A text in HTML (escaped, unless already markup: `html_prose`'s) whose dates
+    (2026-04-30) are each kept on one line: a browser breaks a line after a date's hyphen
+    (`2026-04-` above `30`) in a narrow column, and on paper."""
+    from markupsafe import Markup
+
+    text = str(value) if hasattr(value, "__html__") else escape(str(value), quote=False)
+    return Markup(_DATE.sub(r'<span class="date">\g<0></span>', text))
+
+
 def render_review(review: dict[str, Any]) -> str:
     """The review as one self-contained HTML page."""
     from jinja2 import Environment, PackageLoader, select_autoescape
@@ -508,4 +526,5 @@ def render_review(review: dict[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["dates"] = html_dates
     return environment.get_template("report.html").render(r=review)

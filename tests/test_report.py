@@ -428,3 +428,14 @@ def test_the_reviews_breaches_tell_the_repeated_hour_apart(
         row = breaches.split(f"{key}</td>")[1].split("</tr>")[0]
         assert f'<td class="text">{handed}</td><td class="text">Mon 02 Nov 17:00 CST</td>' \
             in row, row
+
+
+def test_a_date_in_the_review_is_kept_on_one_line(march: Handoff, tmp_path: Path) -> None:
+    """Printed, a restatement's line read "signed into force by li on 2026-" above
+    "11-30 17:34 CST": a browser breaks a line after a hyphen."""
+    page = review(march, tmp_path)
+    assert ".date { white-space: nowrap; }" in page
+    effective = page.split("<dt>Effective</dt><dd>")[1].split("</dd>")[0]
+    assert effective.startswith('<span class="date">2026-01-01</span> to '), effective
+    # Applied without a team: "applied 2025-12-20 04:00 CST by maria".
+    assert 'applied <span class="date">2025-12-20</span> 04:00 CST by maria' in page
