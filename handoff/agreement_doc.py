@@ -101,7 +101,9 @@ def agreement_document(
     measured_at = ("when this document was written" if as_of is None
                    else f"as of {_local(as_of, zone)}")
     by = None if as_of is None else _local(as_of, zone)
-    areas = [_area(area, last_run, zone, kpis, breaches, missed, hours, measured_at, by)
+    versions = len(register.history())  # proposals included: each passed the same checks
+    areas = [_area(area, last_run, zone, kpis, breaches, missed, hours, measured_at, by,
+                   versions)
              for area in protocol]
     months = trend_months(app, period, as_of)
     sla_charts = [trend_chart(months, "compliance"), response_chart(app, period, as_of)]
@@ -231,6 +233,7 @@ def _area(
     hours: float | None,
     measured_at: str,
     as_of: str | None = None,
+    versions: int = 0,
 ) -> dict[str, Any]:
     return {
         "feature": area.feature,
@@ -245,7 +248,7 @@ def _area(
                 "verified": _verified(area, clause, run, zone, as_of),
                 "honoured": evidence_for(measure_for(area.feature, clause.name), kpis,
                                          breaches, hours, partial(_local_iso, zone=zone),
-                                         missed, measured_at),
+                                         missed, measured_at, versions),
                 "measure": measure_for(area.feature, clause.name),
                 "charts": [],
             }

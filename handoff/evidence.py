@@ -9,6 +9,9 @@ words of the clause's name (the first match wins, "" matches any clause of the f
   (`follow_up.missed_follow_ups`), and speed to lead's figures;
 - "enforced": the application refuses any step against the clause, so every step
   recorded in the period kept it (the count of those steps is the evidence);
+- "versions enforced": the application refuses any agreement file or signature against
+  the clause, so every version recorded kept it (their count is the evidence: the
+  month's lead steps say nothing of an agreement file);
 - the restatements that changed the period's figures (`kpi`'s `restatements`);
 - none: the clause defines how a figure is computed, or nothing measures it yet. The
   document says so rather than inventing a measure.
@@ -36,7 +39,12 @@ MEASURES: dict[str, tuple[tuple[str, str | None], ...]] = {
     ),
     "follow_up.feature": (("speed", "speed to lead"), ("", "follow-up")),
     "lifecycle.feature": (("", "enforced"),),
-    "agreement.feature": (("", "enforced"),),
+    "agreement.feature": (
+        ("members record", "enforced"),  # the team's sides record their own steps
+        ("leads are handed", "enforced"),
+        ("whose dates contain", None),  # what "in force" means: a definition
+        ("", "versions enforced"),  # refused files and signatures, identical terms...
+    ),
     # A revision keeps past verdicts (how figures are computed); a restatement changes them.
     "restatements.feature": (("restatement", "restatements"),),
 }
@@ -75,10 +83,12 @@ def evidence_for(
     hours: float | None, when: Callable[[str], str] = str,
     missed: list[dict[str, str]] | None = None,
     measured_at: str = "when this document was written",
+    versions: int = 0,
 ) -> Evidence:
     """The evidence behind one measure, from the period's flow KPIs, breaches and missed
     follow-ups (`when`: an ISO-8601 instant as people read it; `measured_at`: when the
-    open handoffs were counted, in words: "as of 2026-04-02 09:00 CDT" for a replay)."""
+    open handoffs were counted, in words: "as of 2026-04-02 09:00 CDT" for a replay;
+    `versions`: how many versions of the agreement were recorded, proposals included)."""
     if measure is None:
         return Evidence("no measure", "No measure stands behind this clause: its examples "
                         "define how the figures are computed, and are checked by `sla verify`.")
@@ -87,6 +97,11 @@ def evidence_for(
         # Not "steps happened": flow does not count a re-sent proposal again.
         return Evidence("enforced", f"The period's flow KPIs count {steps:,} steps; the tool "
                         "refuses any step against this clause, so none broke it.")
+    if measure == "versions enforced":
+        kept = ("the one version recorded so far kept it" if versions == 1
+                else f"each of the {versions:,} versions recorded so far kept it")
+        return Evidence("enforced", "The tool refuses any agreement file or signature against"
+                        f" this clause: {kept}.")
     if measure in ("follow-up", "speed to lead"):
         return _follow_up_evidence(measure, kpis, missed or [])
     if measure == "restatements":

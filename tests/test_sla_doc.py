@@ -616,3 +616,34 @@ def test_a_date_in_the_html_is_kept_on_one_line(march: Handoff, tmp_path: Path) 
                      versions), versions
     assert agreement_doc.html_dates("<b>2026-03-02</b> and CRM-2026-03-02-7") == (
         '&lt;b&gt;<span class="date">2026-03-02</span>&lt;/b&gt; and CRM-2026-03-02-7')
+
+
+def test_the_clauses_on_the_agreement_itself_are_evidenced_by_its_versions(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """"A malformed agreement is refused" read "The period's flow KPIs count 11 steps; the
+    tool refuses any step against this clause": a month's lead steps say nothing of an
+    agreement file. One version was recorded (proposed by maria, signed by sam)."""
+    markdown = write(march, tmp_path / "sla.md")
+    malformed = clause_section(
+        markdown, "A malformed agreement is refused with the key at fault and the reason")
+    assert ("**Honoured in March 2026: enforced.** The tool refuses any agreement file or"
+            " signature against this clause: the one version recorded so far kept it."
+            ) in malformed
+    # The sides' own steps are the month's steps; what "in force" means is a definition.
+    sides = clause_section(markdown, "When the agreement names a team, only marketing members"
+                                     " record marketing's steps and only sales members record"
+                                     " sales' steps")
+    assert "The period's flow KPIs count 11 steps" in sides
+    handed = clause_section(
+        markdown, "When the agreement names a team, leads are handed only to its sales side")
+    assert "The period's flow KPIs count 11 steps" in handed
+    in_force = clause_section(markdown, "The version in force at an instant is the"
+                                        " latest-applied one whose dates contain it")
+    assert "**Honoured in March 2026: no measure.**" in in_force
+    revision = tmp_path / "revision.toml"
+    revision.write_text(agreement_toml(AGREEMENT, {"sales.decide_within_hours": "40"}))
+    march.ok("sla", "apply", str(revision))  # proposed, not signed: recorded all the same
+    identical = clause_section(write(march, tmp_path / "sla.md"),
+                               "Applying terms identical to a recorded version writes nothing")
+    assert "each of the 2 versions recorded so far kept it." in identical
