@@ -647,3 +647,13 @@ def test_the_clauses_on_the_agreement_itself_are_evidenced_by_its_versions(
     identical = clause_section(write(march, tmp_path / "sla.md"),
                                "Applying terms identical to a recorded version writes nothing")
     assert "each of the 2 versions recorded so far kept it." in identical
+
+
+def test_the_terms_table_of_the_markdown_has_a_header_a_wiki_shows(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """The header row was empty (`| | |`): a wiki drew an empty band above the terms."""
+    page = rendered(write(march, tmp_path / "sla.md"))
+    terms = page.split("1. The terms in force</h2>")[1].split("</table>")[0]
+    assert "<thead>\n<tr>\n<th>term</th>\n<th>agreed</th>\n</tr>\n</thead>" in terms, terms
+    assert "<td>Agreement</td>\n<td>2026 growth agreement, version 1</td>" in terms
