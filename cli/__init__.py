@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, TextIO, TypeVar, cast
 
@@ -304,7 +305,8 @@ def _edited_entry(ctx: click.Context) -> str | None:
 def strict_options(command: click.Command) -> None:
     """A command (and those under it) refusing an option given twice with a value
     (`--source web --source partner`): click keeps the last one given, and the first was
-    dropped without a word, recorded or not. A flag given twice says the same thing twice;
+    dropped without a word, recorded or not (an option's `given_once_because` says why it is
+    taken once, where that is not plain). A flag given twice says the same thing twice;
     an option meant to be given several times (`--to`) may be. And the parser's own usage
     errors (`--month` with no value) name the command, for the hint at its --help."""
     if getattr(command, "_strict_options", False):
@@ -322,14 +324,16 @@ def strict_options(command: click.Command) -> None:
             except click.UsageError as error:
                 error.ctx = error.ctx or ctx
                 raise
-            seen = set()
-            for param in order:
-                if (isinstance(param, click.Option) and not param.is_flag
-                        and not param.multiple and not param.count):
-                    if param.name in seen:
-                        raise click.UsageError(f"{param.opts[0]} given more than once: give"
-                                               " it once", ctx)
-                    seen.add(param.name)
+            given = Counter(param.name for param in order
+                            if isinstance(param, click.Option) and not param.is_flag
+                            and not param.multiple and not param.count)
+            twice = next((param for param in order if given[param.name] > 1), None)
+            if twice is not None:
+                # An option may say why it is taken once (`sla notify`'s channels).
+                why = getattr(twice, "given_once_because", None)
+                raise click.UsageError(
+                    f"{twice.opts[0]} given {given[twice.name]} times: {why}" if why else
+                    f"{twice.opts[0]} given more than once: give it once", ctx)
             return opts, rest, order
 
         parser.parse_args = parse_args  # type: ignore[method-assign]
@@ -445,7 +449,7 @@ def note_interrupted() -> None:
         session.interrupted = True
 
 
-_Value = TypeVar("_Value", str, str | None, tuple[str, ...])
+_Value = TypeVar("_Value", str, str | None)
 
 
 def _default_actor() -> str:

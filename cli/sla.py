@@ -19,8 +19,6 @@ from handoff.views import history_records, version_record
 from handoff.words import counted
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from handoff.notify import RunReport
 
 
@@ -313,36 +311,18 @@ def _describe(change: dict[str, Any]) -> str:
     return f"{change['key']}: {_value(change['before'])} -> {_value(change['after'])}"
 
 
-# click.ParamType is generic only in newer click (cli.values): not subscripted.
-class _OneURL(click.ParamType):  # type: ignore[type-arg]
-    """A channel's URL, given once: an option repeated is seen (click keeps the last one
-    given, and `--webhook A --webhook B` sent nothing to A, saying nothing), and the
-    variable standing for it is one URL, whole (not split at its spaces)."""
-
-    name = "url"
-
-    def split_envvar_value(self, rv: str) -> Sequence[str]:
-        return (rv,)
-
-
-def _once(option: str, value: str | tuple[str, ...]) -> str | None:
-    """The URL given for `option`, refused (exit 2) when given more than once."""
-    if isinstance(value, str):  # an empty variable (cli.given)
-        return value
-    if len(value) > 1:
-        noun = "webhook" if option == "--webhook" else "SMTP server"
-        raise click.UsageError(f"{option} given {len(value)} times: a run sends to one {noun} "
-                               f"(run `sla notify` once for each)")
-    return value[0] if value else None
+# Why `sla notify` takes each channel once (`cli.strict_options` refuses a repeated option).
+_ONE_CHANNEL = {
+    "webhook": "a run sends to one webhook (run `sla notify` once for each)",
+    "smtp": "a run sends to one SMTP server (run `sla notify` once for each)",
+}
 
 
 @sla.command("notify")
-@click.option("--webhook", type=_OneURL(), multiple=True, metavar="URL",
-              envvar="HANDOFF_WEBHOOK", show_envvar=True,
+@click.option("--webhook", metavar="URL", envvar="HANDOFF_WEBHOOK", show_envvar=True,
               help="A Slack-compatible incoming webhook: each notice is POSTed as "
                    '{"text": ...}. (From the environment, it stays out of `ps`.)')
-@click.option("--smtp", type=_OneURL(), multiple=True, metavar="URL", envvar="HANDOFF_SMTP",
-              show_envvar=True,
+@click.option("--smtp", metavar="URL", envvar="HANDOFF_SMTP", show_envvar=True,
               help="An SMTP server: smtp://[user:password@]host[:port] (STARTTLS when the "
                    "server offers it) or smtps://... (TLS); with --to.")
 @click.option("--to", multiple=True, metavar="ADDR",
@@ -353,7 +333,7 @@ def _once(option: str, value: str | tuple[str, ...]) -> str | None:
                    "else handoff@HOSTNAME, this machine's name.")
 @click.option("--dry-run", is_flag=True, help="Print what would be sent; send and record nothing.")
 @click.pass_obj
-def notify_command(obj: Any, webhook: tuple[str, ...], smtp: tuple[str, ...], to: tuple[str, ...],
+def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: tuple[str, ...],
                    sender: str | None, dry_run: bool) -> None:
     """Send sales the notices due now, each once per channel (run it from cron).
 
@@ -367,8 +347,7 @@ def notify_command(obj: Any, webhook: tuple[str, ...], smtp: tuple[str, ...], to
     from handoff.notify import RunReport, send_notices
 
     ctx = click.get_current_context()
-    channels = _channels(_once("--webhook", given(ctx, "webhook", webhook)),
-                         _once("--smtp", given(ctx, "smtp", smtp)), to, sender)
+    channels = _channels(given(ctx, "webhook", webhook), given(ctx, "smtp", smtp), to, sender)
     report = RunReport(dry_run)
     try:
         send_notices(obj.app, channels, actor=obj.actor, dry_run=dry_run, report=report)
@@ -443,3 +422,6 @@ from handoff.cli.kpi import breaches, due  # noqa: E402
 
 for _command in (verify, doc, breaches, due):
     sla.add_command(_command)
+for _param in notify_command.params:
+    if _param.name in _ONE_CHANNEL:
+        _param.given_once_because = _ONE_CHANNEL[_param.name]  # type: ignore[attr-defined]
