@@ -260,21 +260,29 @@ def _count(value: int | None) -> str:
 @click.option("--owner", metavar="O", type=FILTER_NAME, help="Only the handoffs to this owner.")
 @click.option("--open", "open_only", is_flag=True,
               help="Only the overdue ones (still undecided), not those decided late.")
+@click.option("--follow-up", "follow_up", is_flag=True,
+              help="The accepted leads that missed their follow-up, instead of the handoffs"
+                   " (a period keeps those accepted in it).")
 @click.option("--as-of", "as_of", metavar="T",
               help="Evaluate at this instant, with only what was recorded by then.")
 @output_option("table", "json")
 @click.pass_obj
 def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
-             owner: str | None, open_only: bool, as_of: str | None, fmt: str) -> None:
+             owner: str | None, open_only: bool, follow_up: bool, as_of: str | None,
+             fmt: str) -> None:
     """Handoffs decided late or overdue, with their due instant and business hours past due.
 
     --month or --from/--to keep those handed in that period of whole local days (the
     agreement's time zone, as for `kpi`). Exits with status 3 when an open overdue
     handoff is among those listed (now, or --as-of), so that a scheduled job can raise
     the alarm; one decided late sounds none.
+
+    --follow-up lists the other promise of sales instead: each accepted lead whose
+    follow-up window closed before it got the attempts the agreement asks (those `kpi`
+    counts as missed), with the attempts it got. It sounds no alarm (status 0).
     """
     from handoff.kpi import NotOnePeriod, check_one_period, period_from_options
-    from handoff.sla import alarm, sla_breaches
+    from handoff.sla import alarm, missed_follow_ups, sla_breaches
 
     period = None
     given = (month, start, end) != (None, None, None)
@@ -285,11 +293,23 @@ def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
             raise click.UsageError(
                 "give one period: --month YYYY-MM, or --from D --to D (both days)"
             ) from None
+    if follow_up and open_only:
+        raise click.UsageError("--open is for handoffs: a missed follow-up's window has closed")
     app = obj.app
     instant = _as_of(app, as_of)
     if given:
         period = period_from_options(app.agreement_register(), month=month, start=start,
                                      end=end, as_of=instant)
+    if follow_up:
+        missed = missed_follow_ups(app, instant, period=period, owner=owner)
+        note_unknown_filter(app, owner, missed)
+        if fmt == "json":
+            print_json(missed)
+            return
+        header = ["lead", "owner", "accepted_at", "window_closed_at", "attempts", "asked"]
+        print_table(header, _shown(obj, header, missed),
+                    title=f"Missed follow-ups ({len(missed)})")
+        return
     found = sla_breaches(app, instant, period=period, owner=owner, open_only=open_only)
     note_unknown_filter(app, owner, found)
     if fmt == "json":

@@ -105,6 +105,9 @@ def missed_follow_ups(
     versions = [KnownVersion(v.number, micros(v.applied_at), v.terms, v.restates)
                 for v in register.known_at(as_of)]
     missed: list[dict[str, Any]] = []
+    from handoff.projections.catchup import catch_up
+
+    catch_up(app)  # the read model made, of this release, before it is read (`sla breaches`)
     with reading_projected(app, eventstore.last_notification_id(app)) as reader:
         table = _events_known(reader, as_of_us)
         lives = _lives(reader, table, True, "flow", start_us, end_us, as_of_us)

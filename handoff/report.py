@@ -34,8 +34,7 @@ from handoff.kpi import (
     rate_marks,
 )
 from handoff.plan import STAGES, plan_for
-from handoff.projections.instants import from_micros
-from handoff.sla import sla_breaches
+from handoff.sla import missed_follow_ups, sla_breaches
 from handoff.views import restatement_words, version_record
 from handoff.words import counted, money, percent, rounded, whole
 
@@ -265,19 +264,16 @@ def _missed_follow_ups(
     app: HandoffApp, period: Period, as_of: datetime | None
 ) -> list[dict[str, str]]:
     """The period's acceptances whose follow-up was missed, as people read them."""
-    from handoff.follow_up import missed_follow_ups
-
     zone = period.timezone
     return [
         {
             "lead": found["lead"],
             "owner": found["owner"],
-            "accepted": _local(iso(from_micros(found["accepted_us"])), zone),
-            "window_end": _local(iso(from_micros(found["window_end_us"])), zone),
-            "attempts": f"{found['made']} of {found['asked']} attempts",
+            "accepted": _local(found["accepted_at"], zone),
+            "window_end": _local(found["window_closed_at"], zone),
+            "attempts": f"{found['attempts']} of {found['asked']} attempts",
         }
-        for found in missed_follow_ups(app, app.agreement_register(), period.start,
-                                       period.end, as_of or app.clock())
+        for found in missed_follow_ups(app, as_of, period=period)
     ]
 
 

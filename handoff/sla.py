@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister
-from handoff.domain.bounds import check_text
+from handoff.domain.bounds import EARLIEST, LATEST, check_text
 from handoff.domain.business_time import BusinessCalendar
 from handoff.domain.service_level import OVERDUE, window_used
 from handoff.domain.steps import lead_id
@@ -25,6 +25,29 @@ DECIDED_LATE = "decided late"
 
 if TYPE_CHECKING:
     from handoff.kpi import Period
+
+
+def missed_follow_ups(
+    app: HandoffApp, as_of: datetime | None = None, *, period: Period | None = None,
+    owner: str | None = None,
+) -> list[dict[str, Any]]:
+    """The acceptances whose follow-up was missed as known at `as_of` (default now), in the
+    order accepted: of those accepted in `period` when given, of `owner` (the lead's) when
+    given. Each with `accepted_at`, `window_closed_at` and the `attempts` it got in its
+    window of the `asked` ones (follow_up.missed_follow_ups judges them)."""
+    from handoff.follow_up import missed_follow_ups as judged_missed
+
+    check_text("--owner", owner)
+    as_of = as_of or app.clock()
+    start, end = (EARLIEST, LATEST) if period is None else (period.start, period.end)
+    return [
+        {"lead": found["lead"], "owner": found["owner"],
+         "accepted_at": iso(from_micros(found["accepted_us"])),
+         "window_closed_at": iso(from_micros(found["window_end_us"])),
+         "attempts": found["made"], "asked": found["asked"]}
+        for found in judged_missed(app, app.agreement_register(), start, end, as_of)
+        if owner is None or found["owner"] == owner
+    ]
 
 
 def sla_breaches(

@@ -228,3 +228,31 @@ def test_a_restatement_of_the_follow_up_stays_named_once_another_restates_it(
     assert result["follow_up"]["met"] == 2
     assert [(r["version"], r["handoffs"], r["follow_up"]) for r in result["restatements"]
             ] == [(2, 0, 1)]
+
+
+def test_sla_breaches_follow_up_lists_the_accepted_leads_that_missed_it(march: Handoff) -> None:
+    """'slow' was accepted on Monday 2 March at 10:30 Chicago time (16:30 UTC) and called
+    once; its 7 calendar days closed on Monday 9 March at 10:30, daylight time by then
+    (15:30 UTC). 'quick' got its 2 calls: not listed."""
+    missed = {"lead": "slow", "owner": "sam", "accepted_at": "2026-03-02T16:30:00Z",
+              "window_closed_at": "2026-03-09T15:30:00Z", "attempts": 1, "asked": 2}
+    assert march.json("sla", "breaches", "--follow-up", "--month", "2026-03") == [missed]
+    assert march.json("sla", "breaches", "--follow-up") == [missed]  # every period
+    assert march.json("sla", "breaches", "--follow-up", "--month", "2026-04") == []
+    assert march.json("sla", "breaches", "--follow-up", "--owner", "ola") == []
+    # As many as kpi counts missed, for the same month.
+    assert march.json("kpi", "--month", "2026-03")["follow_up"]["missed"] == 1
+    table = march.ok("sla", "breaches", "--follow-up")
+    assert "Missed follow-ups (1)" in table
+    assert "2026-03-02 10:30 CST" in table and "2026-03-09 10:30 CDT" in table
+
+
+def test_sla_breaches_follow_up_sounds_no_alarm_and_has_nothing_open(march: Handoff) -> None:
+    march.ok("lead", "capture", "late", "--source", "web", "--at", "2026-03-02T09:00")
+    march.ok("lead", "qualify", "late", "--at", "2026-03-02T09:30")
+    march.ok("lead", "handoff", "late", "--owner", "sam", "--at", "2026-03-02T10:00")
+    assert march("sla", "breaches").exit_code == 3  # 'late' is overdue, still undecided
+    assert march("sla", "breaches", "--follow-up").exit_code == 0
+    refused = march("sla", "breaches", "--follow-up", "--open")
+    assert refused.exit_code == 2
+    assert "--open is for handoffs" in refused.stderr
