@@ -11,7 +11,7 @@ from handoff.cli.livingdoc import doc, verify
 from handoff.cli.output import output_option, print_json, shown
 from handoff.cli.tables import print_fields, print_table
 from handoff.cli.values import FILE_NAME, WHOLE_NUMBER, as_of_option, recorded_by
-from handoff.domain.agreement import AgreementTerms, AppliedVersion, Change
+from handoff.domain.agreement import AgreementTerms, AppliedVersion, Change, Proposal
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import InvalidAgreement, NoAgreement
 from handoff.instants import iso, parse_day
@@ -85,6 +85,9 @@ def apply_command(obj: Any, file: str, restate: bool, why: str | None) -> None:
     version, new = obj.app.apply_agreement(terms, obj.actor, restates)
     if not new:
         said = f"identical to version {version.number} ({version.name!r}); nothing recorded"
+        if isinstance(version, Proposal):
+            # Sales applying the file marketing proposed agrees to nothing: say what does.
+            said += f". Proposed by {version.actor}, it is {_until_signed(version)}"
         latest = obj.app.agreement_register().history()[-1]
         if latest.number > version.number:
             said += (f". Version {latest.number} ({latest.name!r}) was recorded since: to return"
@@ -99,11 +102,17 @@ def apply_command(obj: Any, file: str, restate: bool, why: str | None) -> None:
         side = version.signatures[0].side
         click.echo(
             f"proposed version {version.number}: {described}, signed by {version.actor} for "
-            f"{side}; in force once {version.awaiting} signs it "
-            f"({version.team.describe(version.awaiting)}): handoff sla sign {version.number}"
+            f"{side}; {_until_signed(version)}"
         )
     if restates is not None:
         _say_restated_beyond(obj, version.number)
+
+
+def _until_signed(proposal: Proposal) -> str:
+    """When a proposal comes into force, and the command that does it."""
+    side = proposal.awaiting
+    return (f"in force once {side} signs it ({proposal.team.describe(side)}): "
+            f"handoff sla sign {proposal.number}")
 
 
 @sla.command("sign")

@@ -149,6 +149,22 @@ def test_with_a_team_a_version_is_in_force_only_once_the_other_side_signs(
     assert version["applied_at"] == version["signatures"][1]["signed_at"]
 
 
+def test_the_other_side_applying_the_proposed_file_is_told_to_sign_it(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Trial A: Sam applied the file Maria had proposed and was told only "identical to
+    version 1; nothing recorded", exit 0, as if he had agreed: the version was still not in
+    force. Nothing is recorded, and he is told how it comes into force."""
+    path = agreement(tmp_path, TEAM)
+    handoff.ok("sla", "apply", path)
+    assert handoff.ok("sla", "apply", path, actor="sam") == (
+        "identical to version 1 ('H1'); nothing recorded. Proposed by maria, it is in force"
+        " once sales signs it (sam, ola): handoff sla sign 1\n"
+    )
+    (version,) = handoff.json("sla", "history")
+    assert version["status"] == "awaiting sales"
+
+
 def test_a_version_number_that_is_not_a_whole_number_is_named_so(
     handoff: Handoff, tmp_path: Path
 ) -> None:
