@@ -151,9 +151,11 @@ _ENTRY_KEYS = (
 
 def entry_details(entry: dict[str, Any]) -> str:
     """An audit-trail entry's own data as one short line, for tables (the corrections of
-    it last: `corrected by #13`)."""
-    said = [f"{k}={v}" for k, v in entry.items()
-            if k not in _ENTRY_KEYS and k != "corrected_by" and v is not None]
+    it last: `corrected by #13`). A field an amendment empties is said to be cleared: left
+    out, the amendment would read as changing nothing."""
+    amends = entry["event"] == "amended"
+    said = [f"{k}={v}" if v is not None else f"{k} cleared" for k, v in entry.items()
+            if k not in _ENTRY_KEYS and k != "corrected_by" and (v is not None or amends)]
     if entry.get("corrected_by"):
         said.append("corrected by " + ", ".join(f"#{n}" for n in entry["corrected_by"]))
     return ", ".join(said)

@@ -260,6 +260,18 @@ def test_an_empty_text_is_no_text_in_a_capture_and_in_an_amendment(signed: Hando
     assert signed.json("lead", "history", "zed")[1]["name"] is None
 
 
+def test_an_amendment_that_clears_a_detail_says_so_in_the_history_table(
+    signed: Handoff
+) -> None:
+    """Trial A: an e-mail cleared by `amend --email ""` showed in `lead history` as
+    "target=1, why=typo", an amendment that seemed to change nothing."""
+    signed.ok("lead", "capture", "zed", "--source", "web", "--email", "z@x.com",
+              "--at", "2026-03-02T09:00")
+    signed.ok("lead", "amend", "zed", "1", "--email", "", "--why", "not the person's")
+    table = signed.ok("lead", "history", "zed")
+    assert "target=1, why=not the person's, email cleared" in table
+
+
 def test_corrected_figures_are_those_a_rebuild_finds(signed: Handoff) -> None:
     """The projection replaces a corrected lead's rows in place; projecting the whole log
     again from zero must give the same report, now and as of before each correction."""
