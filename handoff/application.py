@@ -36,7 +36,7 @@ from handoff.domain.agreement import (
 from handoff.domain.bounds import check_seen_as_written
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
 from handoff.domain.steps import Stamp, erase_person, in_the_future, lead_id
-from handoff.instants import now_utc, parse_amount, parse_instant
+from handoff.instants import now_utc, parse_amount, parse_typed_instant
 from handoff.store import NewStore, StoreLocation, StoreUnavailable, cannot_write, printable
 
 if TYPE_CHECKING:  # imported where used: a command that only reads needs none of them
@@ -247,7 +247,8 @@ class HandoffApp(Application[Any]):
 
     def instant(self, text: str, register: AgreementRegister | None = None) -> datetime:
         """An instant as a user typed it; without an offset, local to the agreement in force."""
-        return parse_instant(text, self.zone_for_day(register or self.agreement_register()))
+        return parse_typed_instant(
+            text, self.zone_for_day(register or self.agreement_register()))
 
     def as_of(self, text: str) -> datetime:
         """`--as-of T`: the instant a report is replayed at, which has passed (or is now:

@@ -58,6 +58,42 @@ def parse_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> dateti
     return check_instant(instant.astimezone(UTC))
 
 
+# An instant as the tool shows it: `2026-03-02 09:00 CST`, `2026-03-02 15:00 UTC` (--utc).
+_SHOWN = re.compile(r"(.*[0-9])\s+([A-Za-z]{2,6}|[+-][0-9]{2,4})", re.ASCII)
+_UTC_ZONE = ZoneInfo("UTC")
+
+
+def parse_typed_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> datetime:
+    """An instant typed on the command line: ISO-8601 (`parse_instant`), or as the tool
+    shows one (copied from a table): a local time and the abbreviation of the agreement's
+    zone then (`CST` or `CDT` in Chicago, which also says which passing of an hour the
+    clocks repeat), or `UTC`."""
+    shown = _SHOWN.fullmatch(text.strip())
+    if shown is None:
+        return parse_instant(text, zone_for_day)
+    local_text, abbreviation = shown.groups()
+    try:
+        local = datetime.fromisoformat(local_text)
+    except ValueError:
+        return parse_instant(text, zone_for_day)  # refused, quoting all that was typed
+    if local.tzinfo is not None:
+        raise InvalidInput(
+            f"not an ISO-8601 timestamp: {text!r} (an offset or a zone's name, not both)")
+    if abbreviation == "UTC":
+        zone_for_day = lambda _day: _UTC_ZONE  # noqa: E731
+    instant = parse_instant(local_text, zone_for_day)  # a time the clocks skip is refused
+    zone = zone_for_day(local.date())
+    for fold in (0, 1):
+        candidate = local.replace(tzinfo=zone, fold=fold)
+        if candidate.tzname() == abbreviation:
+            return check_instant(candidate.astimezone(UTC))
+    raise InvalidInput(
+        f"{text.strip()}: {abbreviation} is not the time of the agreement's zone then"
+        f" ({zone.key}: {instant.astimezone(zone).tzname()}); give the offset, like"
+        f" {instant.astimezone(zone).isoformat(timespec='minutes')}"
+    )
+
+
 def _span(skipped: timedelta) -> str:
     """The local time the clocks skip, in words: an hour in most zones, half an hour on
     Lord Howe Island, two hours at Troll in Antarctica."""

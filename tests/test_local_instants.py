@@ -108,6 +108,33 @@ def test_a_lead_shown_as_of_an_instant_says_it_in_local_time(handoff: Handoff) -
     assert handoff.json("lead", "show", "acme-corporation-1", "--as-of", typed)["as_of"] == typed
 
 
+def test_an_instant_copied_from_a_table_is_read_back(handoff: Handoff) -> None:
+    """Trial A: an instant copied from `lead history` (`2026-03-05 09:30 CST`) into --at or
+    --as-of was 'not an ISO-8601 timestamp'. Its abbreviation names the offset in the
+    agreement's zone, and which passing of the hour the clocks repeat on 1 November."""
+    key = "acme-corporation-1"  # accepted on Wednesday 4 March at 10:00 CST
+    assert handoff.ok("lead", "contact", key, "--at", "2026-03-05 09:30 CST") \
+        == f"{key}: contacted at 2026-03-05 09:30 CST\n"
+    handoff.ok("lead", "contact", key, "--at", "2026-03-05 16:00 UTC")
+    handoff.ok("lead", "contact", key, "--at", "2026-11-01 01:30 CDT")
+    handoff.ok("lead", "contact", key, "--at", "2026-11-01 01:30 CST")
+    assert [e["occurred_at"] for e in handoff.json("lead", "history", key)[-4:]] == [
+        "2026-03-05T15:30:00Z", "2026-03-05T16:00:00Z",  # 15:30 UTC, 16:00 UTC
+        "2026-11-01T06:30:00Z", "2026-11-01T07:30:00Z",  # daylight time, then standard
+    ]
+    before = handoff.json("lead", "history", key)
+    assert handoff.refused("lead", "contact", key, "--at", "2026-03-05 09:30 CDT") == (
+        "Error: 2026-03-05 09:30 CDT: CDT is not the time of the agreement's zone then"
+        " (America/Chicago: CST); give the offset, like 2026-03-05T09:30-06:00"
+    )
+    assert "not an ISO-8601 timestamp" in handoff.refused(
+        "lead", "contact", key, "--at", "2026-03-05 09:30-06:00 CST")
+    assert handoff.json("lead", "history", key) == before
+    # --as-of too: the lead, recorded today, was not recorded yet on 5 March.
+    assert "not recorded yet as of 2026-03-05 09:30 CST" in handoff.refused(
+        "lead", "show", key, "--as-of", "2026-03-05 09:30 CST")
+
+
 def test_an_instant_past_the_agreement_reads_in_its_zone(store: str, tmp_path: Path) -> None:
     """A handoff at 16:00 on the agreement's last day (Tuesday 30 June) is due after its 8
     business hours: one that day, seven the next from 09:00, so at 16:00 on 1 July, Chicago
