@@ -168,9 +168,14 @@ _OWNER_COLUMNS = ("handed", "accepted", "rejected", "proposal", "won", "lost", "
 def monthly_review(
     app: HandoffApp, month: str | None, as_of: datetime | None = None, quarter: str | None = None
 ) -> dict[str, Any]:
-    """Everything the joint review of a month (or a quarter) shows, formatted for reading."""
+    """Everything the joint review of a month (or a quarter) shows, formatted for reading:
+    every part of it as of one instant (`as_of`, else now), which its footer names so that
+    the page can be replayed exactly."""
     from handoff.review_charts import review_charts
 
+    as_of_given = as_of is not None
+    made_at = app.clock()
+    as_of = as_of or made_at
     register = app.agreement_register()
     period = period_from_options(register, month=month, quarter=quarter, as_of=as_of)
     flow = compute_kpis(app, period, basis="flow", as_of=as_of)
@@ -200,8 +205,8 @@ def monthly_review(
         "period": flow["period"],
         "as_of": flow["as_of"],
         "as_of_local": _local(flow["as_of"], period.timezone, "%Y-%m-%d %H:%M %Z"),
-        "as_of_given": as_of is not None,
-        "generated_at": _local(iso(app.clock()), period.timezone, "%Y-%m-%d %H:%M %Z"),
+        "as_of_given": as_of_given,
+        "generated_at": _local(iso(made_at), period.timezone, "%Y-%m-%d %H:%M %Z"),
         "agreement": _agreement_record(version, period.timezone) if version else None,
         "agreement_terms": _terms(version, first, last) if version else [],
         "other_versions": _other_versions(register, first, last, version, as_of),
@@ -227,7 +232,7 @@ def monthly_review(
             restatement_words(r, _local(r["restated_at"], period.timezone, "%Y-%m-%d %H:%M %Z"))
             for r in flow["restatements"]
         ],
-        **_digest(app, as_of),
+        **_digest(app, as_of if as_of_given else None),
     }
 
 

@@ -439,3 +439,20 @@ def test_a_date_in_the_review_is_kept_on_one_line(march: Handoff, tmp_path: Path
     assert effective.startswith('<span class="date">2026-01-01</span> to '), effective
     # Applied without a team: "applied 2025-12-20 04:00 CST by maria".
     assert 'applied <span class="date">2025-12-20</span> 04:00 CST by maria' in page
+
+
+def test_a_review_names_the_instant_it_was_read_as_of_and_replays_to_the_same_page(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """Made without --as-of, every part of the review is read as of one instant, which its
+    footer gives to the microsecond with the command that replays it: after a late entry
+    for March, that command gives the same page (its own footer aside)."""
+    page = review(march, tmp_path)
+    [instant] = re.findall(r"Re-running <code>handoff report --month 2026-03 --as-of"
+                           r" ([0-9T:.Z-]+)</code> gives the same numbers", page)
+    march.ok("lead", "capture", "LATE-1", "--source", "web", "--at", "2026-03-30T09:00")
+    assert "LATE-1" not in page
+    replayed = review(march, tmp_path, "--as-of", instant)
+    now = review(march, tmp_path)
+    assert replayed.split("<footer>")[0] == page.split("<footer>")[0]
+    assert now.split("<footer>")[0] != page.split("<footer>")[0]  # LATE-1 counted now
