@@ -20,6 +20,7 @@ from handoff.application import HandoffApp
 from handoff.domain import service_level
 from handoff.domain.agreement_file import parse_agreement
 from handoff.kpi import Period, compute_kpis, period_from_options
+from handoff.lead_list import list_leads
 from handoff.projections import (
     catchup,
     exclusive,
@@ -585,6 +586,28 @@ def test_a_read_model_of_another_shape_is_projected_again(
     later = HandoffApp(locate(store), clock=clock)
     try:
         assert march(later) == expected
+    finally:
+        later.close()
+
+
+@pytest.mark.parametrize("dropped", [schema.lead, schema.summary])
+def test_a_read_model_table_dropped_by_hand_is_projected_again(
+    store: str, clock: FakeClock, dropped: Any
+) -> None:
+    # The KPI tables are derived from the log: one an admin dropped (`DROP TABLE read_lead`
+    # in sqlite3 or psql) is built again from the log, as a read model of another release
+    # is, rather than every report failing on it, `projections rebuild` included.
+    first = HandoffApp(locate(store), clock=clock)
+    agree(first)
+    lead_to(first, "a", 2, "won")
+    expected = march(first)
+    with projections.read_model(first).engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP TABLE {dropped.name}")
+    first.close()
+    later = HandoffApp(locate(store), clock=clock)
+    try:
+        assert march(later) == expected
+        assert [(lead["key"], lead["state"]) for lead in list_leads(later)] == [("a", "won")]
     finally:
         later.close()
 

@@ -101,7 +101,7 @@ def _create_tables(engine: Engine) -> None:
     and with its indexes, is opened by reading alone: a report behind a stopped import (its
     write lock held) reads what is projected, as the event store's reads do."""
     with engine.connect() as conn:
-        if _held(conn) == versions.current() and has_indexes(conn):
+        if _held(conn) == versions.current() and _whole(conn) and has_indexes(conn):
             return
     exclusive.retried(lambda: _create_tables_once(engine))
 
@@ -115,11 +115,11 @@ def _create_tables_once(engine: Engine) -> None:
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         current = versions.current()
-        if _held(conn) != current:
-            # Another shape, or other rules (another release): drop it, the next catch-up
-            # projects anew. Each DROP TABLE waits for its table: all of them are locked
-            # first, or the drop could hold a table a report is about to read while it
-            # waits for the one the report holds (a deadlock).
+        if _held(conn) != current or not _whole(conn):
+            # Another shape, or other rules (another release), or a table dropped by hand:
+            # drop it, the next catch-up projects anew. Each DROP TABLE waits for its
+            # table: all of them are locked first, or the drop could hold a table a report
+            # is about to read while it waits for the one the report holds (a deadlock).
             exclusive.lock(conn, _tables_there(conn))
             t.metadata.drop_all(conn)
         t.metadata.create_all(conn)
@@ -174,6 +174,12 @@ _MAY_WRITE = text(f"SELECT has_table_privilege('{t.position.name}', 'UPDATE')")
 def _tables_there(conn: Connection) -> set[str]:
     """The read model's tables the database has (a store of an older release may lack some)."""
     return set(t.metadata.tables) & set(inspect(conn).get_table_names())
+
+
+def _whole(conn: Connection) -> bool:
+    """Whether the database has every table of the read model (one dropped by hand, say
+    with sqlite3 or psql, leaves the others' rows without theirs)."""
+    return _tables_there(conn) == set(t.metadata.tables)
 
 
 def _held(conn: Connection) -> tuple[int, int] | None:
