@@ -832,6 +832,8 @@ def _sealed_elsewhere(app: Any, position: int, originator: str) -> int | None:
     that is another position (None: nowhere): an entry moved by an entry inserted or
     removed before it is still the entry its seal was taken of, and the insertion or
     removal is what the check names."""
+    if not _table_exists(app):  # no seal at all (its table dropped by hand)
+        return None
     try:
         entries = eventstore.entries_of(app, UUID(originator))
     except ValueError:

@@ -752,6 +752,22 @@ def test_a_store_sealed_by_a_release_that_kept_no_record_of_late_seals_is_verifi
     assert "11 entries match their seals\ndigest 11-" in history.ok("audit", "verify")
 
 
+def test_a_log_whose_seals_table_was_dropped_with_a_lead_forgotten_is_said_unsealed(
+    history: Handoff,
+) -> None:
+    """The seals gone whole (`DROP TABLE handoff_audit_chain`) from a log holding an
+    erasure: every entry is unsealed, said so as when its seals were deleted, not a store
+    error; the check's end seals them again."""
+    history.ok("lead", "forget", "acme-1", "--why", "erasure request")
+    Tamperer(history.store).run("DROP TABLE handoff_audit_chain")
+    assert history.ok("audit", "verify").splitlines()[:2] == [
+        "the log is intact: 0 entries match their seals",
+        f"11 entries, 1 to 11, have no seal yet: {BEFORE}",
+    ]
+    assert history.ok("audit", "verify").splitlines()[0] == (
+        "the log is intact: 11 entries match their seals")
+
+
 MALFORMED = (
     "Error: not a digest printed by 'handoff audit digest' (an entry's position in the log,"
     " a dash and 64 hex digits): "
