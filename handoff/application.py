@@ -129,7 +129,11 @@ class HandoffApp(Application[Any]):
                 lock.before = lock.tables()
             with _opening(location):
                 super().__init__(env=env)
-                if create:
+                from handoff import audit
+
+                lost = not eventstore.table_exists(self) and eventstore.table_exists(
+                    self, audit.TABLE)  # dropped by hand: a new log would lie beside its seals
+                if create and not lost:
                     eventstore.create_log_where_missing(self)
                 missing = not create and not eventstore.table_exists(self)
             if lock:
@@ -143,9 +147,9 @@ class HandoffApp(Application[Any]):
         finally:
             if lock is not None:
                 lock.release()
-        if missing:
+        if lost or missing:
             self.close()
-            raise location.missing()
+            raise location.log_lost() if lost else location.missing()
         # Read once the schema locks are let go: behind a lock on the events table (psql's
         # `LOCK TABLE`, a VACUUM FULL) this read waits, and every other command opening the
         # store would wait for it before its own wait began.

@@ -114,6 +114,13 @@ class StoreLocation:
             "(check --store or HANDOFF_STORE)"
         )
 
+    def log_lost(self) -> StoreUnavailable:
+        return StoreUnavailable(
+            f"store {self.given!r} has lost its log: its events table is gone, its seals are"
+            " still there (dropped underneath handoff): restore the last backup into a new"
+            " store"
+        )
+
     @property
     def read_only(self) -> bool:
         """A SQLite store this user may read but not write (see `_read_only_uri`)."""
@@ -150,7 +157,9 @@ class StoreLocation:
                 connection.close()
         except sqlite3.Error:
             return
-        if tables and events not in tables:
+        from handoff.audit import TABLE as SEALS  # a store whose log was dropped: its own
+
+        if tables and events not in tables and SEALS not in tables:
             raise StoreUnavailable(
                 f"store {self.given!r} is another program's SQLite database (it holds tables"
                 f" handoff does not know, such as {tables[0]!r}): give a handoff store's"

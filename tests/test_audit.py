@@ -768,6 +768,26 @@ def test_a_log_whose_seals_table_was_dropped_with_a_lead_forgotten_is_said_unsea
         "the log is intact: 11 entries match their seals")
 
 
+def test_a_store_whose_events_table_was_dropped_is_said_to_have_lost_its_log(
+    history: Handoff,
+) -> None:
+    """The events table dropped by hand (`DROP TABLE`), the seals and the KPI tables left:
+    no command reads the KPIs of a log that is gone, and none records into a new, empty one
+    beside them; each says what happened, and nothing is written."""
+    tamper = Tamperer(history.store)
+    tamper.run(f"DROP TABLE {tamper.events}")
+    lost = (f"Error: store {history.store!r} has lost its log: its events table is gone,"
+            " its seals are still there (dropped underneath handoff): restore the last"
+            " backup into a new store")
+    for command in (("kpi", "--month", "2026-03"), ("lead", "list"), ("audit", "verify"),
+                    ("lead", "capture", "new-1", "--source", "web")):
+        assert history.refused(*command) == lost
+    assert history.refused("lead", "capture", "new-1", "--source", "web") == lost
+    found = (tamper.run("SELECT to_regclass('handoff_events') IS NOT NULL") if tamper.postgres
+             else tamper.run("SELECT count(*) FROM sqlite_master WHERE name = 'stored_events'"))
+    assert not found[0][0]
+
+
 MALFORMED = (
     "Error: not a digest printed by 'handoff audit digest' (an entry's position in the log,"
     " a dash and 64 hex digits): "
