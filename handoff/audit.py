@@ -867,7 +867,13 @@ def _owner(app: Any, originator: str) -> str:
         return f"lead {first['key']!r}"
     if isinstance(first.get("day"), str):
         return f"traffic of {first['day']}"
-    from handoff.projections.corrected import projected_key  # its every entry gone from the log
+    from handoff.projections.corrected import (  # its every entry gone from the log
+        projected_day,
+        projected_key,
+    )
 
     key = projected_key(app, aggregate.hex)
-    return f"lead {key!r}" if key is not None else f"aggregate {aggregate}"
+    if key is not None:
+        return f"lead {key!r}"
+    day = projected_day(app, aggregate.hex)
+    return f"traffic of {day}" if day is not None else f"aggregate {aggregate}"

@@ -257,6 +257,20 @@ def test_a_removed_lead_whose_every_entry_is_gone_is_named_by_its_key(history: H
 
 
 
+def test_a_removed_day_of_traffic_whose_every_entry_is_gone_is_named_by_its_day(
+    history: Handoff,
+) -> None:
+    """The last rows deleted (`DELETE ... WHERE rowid > N`) took a day's traffic whole: the
+    KPIs' record of its visits names the day still, not an aggregate's id."""
+    history.ok("kpi", "--month", "2026-03")  # the read model holds the day's visits
+    tamper = Tamperer(history.store)
+    opened = tamper.at("TrafficDay.Opened")
+    tamper.run(f"DELETE FROM {{events}} WHERE {{position}} >= {opened}")
+    assert history.refused("audit", "verify") == (
+        f"Error: log entry {opened} (traffic of 2026-03-02) was removed"
+    )
+
+
 def test_a_removed_lead_is_named_by_its_key_by_a_read_model_behind_the_log(
     history: Handoff,
 ) -> None:

@@ -1,6 +1,6 @@
 """Which leads a correction (SPEC §2) has touched, from the read model when it is caught up;
-and a lead's key as the read model holds it, for a lead the log no longer names, or for a
-key typed in another case.
+and a lead's key (or a day's traffic's day) as the read model holds it, for a record the log
+no longer names, or for a key typed in another case.
 
 Every correction the projection meets moves the lead's rows to `read_event_past`
 (`page.Batch.lead_corrected`), so the leads with rows there are the corrected ones:
@@ -13,6 +13,7 @@ caller to ask the log itself.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import PersistenceError
@@ -59,6 +60,23 @@ def projected_key(app: HandoffApp, lead_id: str) -> str | None:
     except PersistenceError:  # no read model yet, or an older one
         return None
     return str(found[0][0]) if found else None
+
+
+def projected_day(app: HandoffApp, day_id: str) -> str | None:
+    """The day (ISO) of a day's traffic (its id as hex) as the read model holds its visits,
+    read as `projected_key` reads a lead's key: a day whose entries were removed from the
+    log underneath handoff is still named (`audit`); None when the model has no such day."""
+    from handoff.domain.traffic import traffic_day_id
+
+    try:
+        with reading(app) as reader:
+            if not reader.of_this_release():
+                return None
+            days = reader.rows("SELECT DISTINCT day FROM read_visits")
+    except PersistenceError:  # no read model yet, or an older one
+        return None
+    return next((str(day) for (day,) in days
+                 if traffic_day_id(date.fromisoformat(str(day))).hex == day_id), None)
 
 
 def keys_but_for_case(app: HandoffApp, key: str) -> list[str]:
