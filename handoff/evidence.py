@@ -95,8 +95,9 @@ def evidence_for(
     if measure == "enforced":
         steps = sum(kpis["counts"][name] for name in STAGE_NAMES)
         # Not "steps happened": flow does not count a re-sent proposal again.
-        return Evidence("enforced", f"The period's flow KPIs count {steps:,} steps; the tool "
-                        "refuses any step against this clause, so none broke it.")
+        return Evidence("enforced", f"The period's flow KPIs count "
+                        f"{counted(steps, 'step', grouped=True)}; the tool refuses any step "
+                        "against this clause, so none broke it.")
     if measure == "versions enforced":
         kept = ("the one version recorded so far kept it" if versions == 1
                 else f"each of the {versions:,} versions recorded so far kept it")
@@ -112,16 +113,19 @@ def evidence_for(
                                              for r in kpis["restatements"]), prose=False)
     sla = kpis["sla"]
     within = f"within {hours:g} business hours" if hours is not None else "in time"
+    judged = judged_handoffs(sla)
+    if measure in ("decided in time", "late decisions") and not judged:
+        return Evidence("nothing to measure", f"No handoff of the period was judged yet "
+                        f"({sla['pending']} pending).")
     if measure == "decided in time":
-        judged = judged_handoffs(sla)
-        if not judged:
-            return Evidence("nothing to measure", f"No handoff of the period was judged yet "
-                            f"({sla['pending']} pending).")
         summary = (f"{sla['decided_in_time']:,} of {judged:,} judged handoffs decided {within} "
                    f"({_percent(sla['compliance'])}); {sla['pending']:,} still pending.")
         return _marked(summary, breaches)
     if measure == "late decisions":
         late = [b for b in breaches if b["status"] == DECIDED_LATE]
+        if not sla["decided_late"]:
+            return _marked("No handoff of the period was decided after its due instant "
+                           f"({counted(sla['handoffs'], 'handoff', grouped=True)} in all).", [])
         one = sla["decided_late"] == 1
         summary = (f"{sla['decided_late']:,} of {counted(sla['handoffs'], 'handoff', grouped=True)}"
                    + (" was decided after its due instant, counted as a breach." if one else

@@ -657,3 +657,47 @@ def test_the_terms_table_of_the_markdown_has_a_header_a_wiki_shows(
     terms = page.split("1. The terms in force</h2>")[1].split("</table>")[0]
     assert "<thead>\n<tr>\n<th>term</th>\n<th>agreed</th>\n</tr>\n</thead>" in terms, terms
     assert "<td>Agreement</td>\n<td>2026 growth agreement, version 1</td>" in terms
+
+
+def test_a_month_of_one_step_and_no_handoff_reads_as_such(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """One lead captured in March and nothing else: the enforced clauses read "1 steps", and
+    the clause on late decisions "0 of 0 handoffs were decided after their due instant, each
+    counted as a breach", marked honoured, where the clause on decisions in time said there
+    was nothing to judge."""
+    toml = tmp_path / "growth.toml"
+    toml.write_text(agreement_toml(AGREEMENT))
+    handoff.ok("sla", "apply", str(toml))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handoff.ok("lead", "capture", "solo", "--source", "webinar", "--at", "2026-03-02T09:00")
+    markdown = write(handoff, tmp_path / "sla.md")
+    lifecycle = clause_section(
+        markdown, "Marketing qualifies a captured lead, then hands it to a named sales owner")
+    assert "The period's flow KPIs count 1 step; the tool refuses" in lifecycle
+    late = clause_section(markdown,
+                          "A decision after the due instant is late, and counts as a breach")
+    assert ("**Honoured in March 2026: nothing to measure.** No handoff of the period was"
+            " judged yet (0 pending).") in late
+    assert "0 of 0" not in markdown
+
+
+def test_a_month_without_a_late_decision_says_so_in_words(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Two handoffs on Monday 2 March at 10:00, both accepted that afternoon: in time. The
+    clause on late decisions read "0 of 2 handoffs were decided after their due instant,
+    each counted as a breach"."""
+    toml = tmp_path / "growth.toml"
+    toml.write_text(agreement_toml(AGREEMENT))
+    handoff.ok("sla", "apply", str(toml))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    for key in ("one", "two"):
+        handoff.ok("lead", "capture", key, "--source", "webinar", "--at", "2026-03-02T09:00")
+        handoff.ok("lead", "qualify", key, "--at", "2026-03-02T09:30")
+        handoff.ok("lead", "handoff", key, "--owner", "sam", "--at", "2026-03-02T10:00")
+        handoff.ok("lead", "accept", key, "--at", "2026-03-02T15:30", actor="sam")
+    late = clause_section(write(handoff, tmp_path / "sla.md"),
+                          "A decision after the due instant is late, and counts as a breach")
+    assert ("**Honoured in March 2026: honoured.** No handoff of the period was decided after"
+            " its due instant (2 handoffs in all).") in late
