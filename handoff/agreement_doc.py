@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handoff.application import HandoffApp
-from handoff.domain.agreement import AgreementRegister, AppliedVersion
+from handoff.domain.agreement import AgreementRegister, AppliedVersion, Team
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import NoAgreement
 from handoff.domain.verification import VerificationRun
@@ -102,8 +102,9 @@ def agreement_document(
                    else f"as of {_local(as_of, zone)}")
     by = None if as_of is None else _local(as_of, zone)
     versions = len(register.history())  # proposals included: each passed the same checks
+    team = _team_named(register, period, as_of)
     areas = [_area(area, last_run, zone, kpis, breaches, missed, hours, measured_at, by,
-                   versions)
+                   versions, team)
              for area in protocol]
     months = trend_months(app, period, as_of)
     sla_charts = [trend_chart(months, "compliance"), response_chart(app, period, as_of)]
@@ -234,6 +235,7 @@ def _area(
     measured_at: str,
     as_of: str | None = None,
     versions: int = 0,
+    team: bool = True,
 ) -> dict[str, Any]:
     return {
         "feature": area.feature,
@@ -248,13 +250,22 @@ def _area(
                 "verified": _verified(area, clause, run, zone, as_of),
                 "honoured": evidence_for(measure_for(area.feature, clause.name), kpis,
                                          breaches, hours, partial(_local_iso, zone=zone),
-                                         missed, measured_at, versions),
+                                         missed, measured_at, versions, team),
                 "measure": measure_for(area.feature, clause.name),
                 "charts": [],
             }
             for clause in area.clauses
         ],
     }
+
+
+def _team_named(register: AgreementRegister, period: Period, as_of: datetime | None) -> bool:
+    """Whether a version in force on a day of the period names a team: without one, anyone
+    may record any step, and the clauses on the team's sides bind nobody."""
+    days = (period.first_day + timedelta(days=n)
+            for n in range((period.last_day - period.first_day).days + 1))
+    return any(found is not None and Team.of(found.terms) is not None
+               for found in (register.in_force_on(day, as_of=as_of) for day in days))
 
 
 def _verified(

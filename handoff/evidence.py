@@ -8,7 +8,9 @@ words of the clause's name (the first match wins, "" matches any clause of the f
 - the follow-up's figures and the accepted leads that missed it
   (`follow_up.missed_follow_ups`), and speed to lead's figures;
 - "enforced": the application refuses any step against the clause, so every step
-  recorded in the period kept it (the count of those steps is the evidence);
+  recorded in the period kept it (the count of those steps is the evidence); "team
+  enforced" likewise, where a version in force in the period names a team (without one,
+  the clause on the team did not apply, and nothing measures it);
 - "versions enforced": the application refuses any agreement file or signature against
   the clause, so every version recorded kept it (their count is the evidence: the
   month's lead steps say nothing of an agreement file);
@@ -40,8 +42,8 @@ MEASURES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "follow_up.feature": (("speed", "speed to lead"), ("", "follow-up")),
     "lifecycle.feature": (("", "enforced"),),
     "agreement.feature": (
-        ("members record", "enforced"),  # the team's sides record their own steps
-        ("leads are handed", "enforced"),
+        ("members record", "team enforced"),  # the team's sides record their own steps
+        ("leads are handed", "team enforced"),
         ("whose dates contain", None),  # what "in force" means: a definition
         ("", "versions enforced"),  # refused files and signatures, identical terms...
     ),
@@ -84,15 +86,20 @@ def evidence_for(
     missed: list[dict[str, str]] | None = None,
     measured_at: str = "when this document was written",
     versions: int = 0,
+    team: bool = True,
 ) -> Evidence:
     """The evidence behind one measure, from the period's flow KPIs, breaches and missed
     follow-ups (`when`: an ISO-8601 instant as people read it; `measured_at`: when the
     open handoffs were counted, in words: "as of 2026-04-02 09:00 CDT" for a replay;
-    `versions`: how many versions of the agreement were recorded, proposals included)."""
+    `versions`: how many versions of the agreement were recorded, proposals included;
+    `team`: whether a version in force on a day of the period names a team)."""
     if measure is None:
         return Evidence("no measure", "No measure stands behind this clause: its examples "
                         "define how the figures are computed, and are checked by `sla verify`.")
-    if measure == "enforced":
+    if measure == "team enforced" and not team:
+        return Evidence("nothing to measure", "No agreement in force in the period names a "
+                        "team, so this clause did not apply.")
+    if measure in ("enforced", "team enforced"):
         steps = sum(kpis["counts"][name] for name in STAGE_NAMES)
         # Not "steps happened": flow does not count a re-sent proposal again.
         return Evidence("enforced", f"The period's flow KPIs count "

@@ -701,3 +701,26 @@ def test_a_month_without_a_late_decision_says_so_in_words(
                           "A decision after the due instant is late, and counts as a breach")
     assert ("**Honoured in March 2026: honoured.** No handoff of the period was decided after"
             " its due instant (2 handoffs in all).") in late
+
+
+def test_the_clauses_on_the_team_do_not_apply_to_an_agreement_without_one(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Without a [team], anyone records any step and a lead goes to any owner: the clauses
+    "When the agreement names a team, ..." read 'enforced ... so none broke it', a promise
+    the tool kept for nobody. A step of the month's own lifecycle still reads enforced."""
+    toml = tmp_path / "growth.toml"
+    toml.write_text(agreement_toml(AGREEMENT, {"team": None}))
+    handoff.ok("sla", "apply", str(toml))  # in force at once: no team to sign it
+    handoff.ok("lead", "capture", "acme", "--source", "webinar", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "acme", "--at", "2026-03-02T09:30", actor="pat")
+    markdown = write(handoff, tmp_path / "sla.md")
+    for clause in ("When the agreement names a team, only marketing members record"
+                   " marketing's steps and only sales members record sales' steps",
+                   "When the agreement names a team, leads are handed only to its sales side"):
+        assert ("**Honoured in March 2026: nothing to measure.** No agreement in force in the"
+                " period names a team, so this clause did not apply.") in clause_section(
+                    markdown, clause)
+    lifecycle = clause_section(
+        markdown, "Marketing qualifies a captured lead, then hands it to a named sales owner")
+    assert "**Honoured in March 2026: enforced.** The period's flow KPIs count 2 steps" in lifecycle
