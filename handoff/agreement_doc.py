@@ -125,6 +125,9 @@ def agreement_document(
         "terms": _terms(version, period.first_day, period.last_day),
         "other_versions": _other_versions(register, period.first_day, period.last_day, version,
                                           as_of),
+        # No version covered a day of the month: the terms shown are those in force now (as
+        # of T), and none of them bound the month.
+        "month_uncovered": on is None,
         "team": version.terms.document.get("team") or {},
         "plan": _plan(app, period, on, as_of, version, kpis),
         "no_plan": _no_plan_words(version),

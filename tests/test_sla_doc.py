@@ -724,3 +724,24 @@ def test_the_clauses_on_the_team_do_not_apply_to_an_agreement_without_one(
     lifecycle = clause_section(
         markdown, "Marketing qualifies a captured lead, then hands it to a named sales owner")
     assert "**Honoured in March 2026: enforced.** The period's flow KPIs count 2 steps" in lifecycle
+
+
+def test_a_month_no_agreement_covered_says_so_beside_the_terms_in_force_now(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """The growth agreement runs from 1 January 2026; June 2025 had none. The document
+    showed the 2026 terms as "the terms in force" and marked June's clauses honoured or
+    enforced, with no word that no agreement bound the month (the review says so)."""
+    toml = tmp_path / "growth.toml"
+    toml.write_text(agreement_toml(AGREEMENT))
+    handoff.ok("sla", "apply", str(toml))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    said = ("No agreement was in force in June 2025: these are the terms in force now. The"
+            " month had no targets and no SLA clock, so none of its handoffs was judged.")
+    for name in ("june.md", "june.html"):
+        out = tmp_path / name
+        handoff.ok("sla", "doc", "--month", "2025-06", "--out", str(out))
+        text = re.sub(r'<span class="date">([^<]*)</span>', r"\1",
+                      out.read_text(encoding="utf-8"))
+        assert said in text, name
+    assert "No agreement was in force" not in write(handoff, tmp_path / "march.md")
