@@ -424,3 +424,33 @@ def test_a_period_over_a_revision_has_each_versions_targets_for_its_days(
     assert targets["qualified"] == 50
     assert targets["proposal_to_won"] == 0.375
     assert (targets["revenue_won"], targets["won"], targets["proposal"]) == (295099.69, 11, 30)
+
+
+def test_the_table_says_why_handoffs_under_no_agreement_are_not_in_the_sla_block(
+    store: str, tmp_path: Path
+) -> None:
+    """SPEC §4: a handoff made while no agreement is in force has no due instant and is left
+    out of the SLA block. H1 ends on 30 June: of the three handed from 29 June to 2 July,
+    the table read 'handed 3' above 'handoffs 1', and nothing said where two had gone."""
+    cli = Handoff(store)
+    agreement = tmp_path / "h1.toml"
+    agreement.write_text(
+        'name = "H1"\neffective_from = 2026-01-01\neffective_to = 2026-06-30\n'
+        'timezone = "America/Chicago"\n[sales]\ndecide_within_hours = 8\n')
+    cli.ok("sla", "apply", str(agreement))
+    for key, day in (("june", "2026-06-29"), ("july-1", "2026-07-01"), ("july-2", "2026-07-02")):
+        cli.ok("lead", "capture", key, "--source", "web", "--at", f"{day}T09:00-05:00")
+        cli.ok("lead", "qualify", key, "--at", f"{day}T09:30-05:00")
+        cli.ok("lead", "handoff", key, "--owner", "sam", "--at", f"{day}T10:00-05:00")
+    flow = cli.json("kpi", "--from", "2026-06-15", "--to", "2026-07-15")
+    assert (flow["counts"]["handed"], flow["sla"]["handoffs"]) == (3, 1)
+    table = cli.ok("kpi", "--from", "2026-06-15", "--to", "2026-07-15")
+    assert ("2 handoffs of the period were made while no agreement was in force: with no due"
+            " instant, they are left out of the SLA block.") in table
+    july = cli.ok("kpi", "--month", "2026-07")
+    assert ("1 handoff of the period was made while no agreement was in force" not in july
+            and "2 handoffs of the period were made while no agreement was in force" in july)
+    for covered in (cli.ok("kpi", "--month", "2026-06"),
+                    cli.ok("kpi", "--from", "2026-06-15", "--to", "2026-07-15",
+                           "--basis", "cohort")):
+        assert "while no agreement was in force" not in covered
