@@ -276,7 +276,7 @@ def _missed_follow_ups(
             "owner": found["owner"],
             "accepted": _local(found["accepted_at"], zone),
             "window_end": _local(found["window_closed_at"], zone),
-            "attempts": f"{found['attempts']} of {found['asked']} attempts",
+            "attempts": f"{found['attempts']} of {counted(found['asked'], 'attempt')}",
         }
         for found in missed_follow_ups(app, as_of, period=period)
     ]

@@ -745,3 +745,25 @@ def test_a_month_no_agreement_covered_says_so_beside_the_terms_in_force_now(
                       out.read_text(encoding="utf-8"))
         assert said in text, name
     assert "No agreement was in force" not in write(handoff, tmp_path / "march.md")
+
+
+def test_a_follow_up_of_one_attempt_missed_reads_in_the_singular(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """One attempt within 2 days: "cold", accepted on Monday 2 March at 11:00 and never
+    called, missed it on Wednesday at 11:00; it read "0 of 1 attempts"."""
+    toml = tmp_path / "growth.toml"
+    toml.write_text(agreement_toml(AGREEMENT, {
+        "sales.follow_up": "{ attempts = 1, within_days = 2 }"}))
+    handoff.ok("sla", "apply", str(toml))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    handoff.ok("lead", "capture", "cold", "--source", "webinar", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "cold", "--at", "2026-03-02T09:30")
+    handoff.ok("lead", "handoff", "cold", "--owner", "sam", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "accept", "cold", "--at", "2026-03-02T11:00", actor="sam")
+    markdown = write(handoff, tmp_path / "sla.md")
+    assert "| Follow-up | 1 attempt within 2 days |" in markdown
+    clause = clause_section(
+        markdown, "An accepted lead gets the agreed follow-up within the days after its acceptance")
+    assert ("Missed by: cold (sam, accepted Mon 02 Mar 11:00 CST, 0 of 1 attempt by"
+            " Wed 04 Mar 11:00 CST).") in clause, clause
