@@ -19,7 +19,7 @@ from handoff.cli.output import Instants, note_unknown_filter, output_option, pri
 from handoff.cli.progress import stages
 from handoff.cli.tables import print_paragraph, print_table
 from handoff.cli.values import FILTER_NAME
-from handoff.words import counted, money, percent, rounded, whole
+from handoff.words import money, percent, rounded, whole
 
 OVERDUE_EXIT = 3
 
@@ -145,12 +145,11 @@ def print_kpi_table(
                  else _sla_value(name, value)] for name, value in result["sla"].items()]
     print_table(["sla", "value"], sla_rows, title="Handoff SLA")
     marks.footnotes()
-    unjudged = _unjudged_handoffs(result)
+    from handoff.kpi import unjudged_handoffs_note
+
+    unjudged = unjudged_handoffs_note(result)
     if unjudged:
-        one = unjudged == 1
-        click.echo(f"{counted(unjudged, 'handoff', grouped=True)} of the period "
-                   f"{'was' if one else 'were'} made while no agreement was in force: with no "
-                   f"due instant, {'it is' if one else 'they are'} left out of the SLA block.")
+        click.echo(unjudged)
     if result.get("restatements"):
         from handoff.views import restatement_words  # with the lead's views: only when needed
 
@@ -164,17 +163,6 @@ def print_kpi_table(
     groups = result.get("groups")
     if groups and by:
         _print_groups(groups, by, marks)
-
-
-def _unjudged_handoffs(result: dict[str, Any]) -> int:
-    """The period's handoffs the SLA block leaves out (SPEC §4: made while no agreement was
-    in force, they have no due instant). In flow, `handed` counts every handoff of the
-    period and the block every one judged; in cohort, `handed` counts leads, not handoffs."""
-    if result["basis"] != "flow":
-        return 0
-    handed: int = result["counts"]["handed"]
-    judged: int = result["sla"]["handoffs"]
-    return max(0, handed - judged)
 
 
 def _print_groups(groups: dict[str, Any], by: str, marks: _Marks) -> None:

@@ -35,6 +35,7 @@ from handoff.plan import cents, plan_period, reverse_funnel
 from handoff.projections import report_now
 from handoff.projections.instants import micros
 from handoff.projections.totals import ALL, HandoffTotals, Scope, StageTotals
+from handoff.words import counted
 
 BASES = ("flow", "cohort")
 GROUPINGS = ("source", "owner")
@@ -330,6 +331,22 @@ def sla_block(totals: HandoffTotals) -> dict[str, Any]:
     block["compliance"] = None if judged == 0 else totals.decided_in_time / judged
     assert tuple(block) == SLA_NAMES
     return block
+
+
+def unjudged_handoffs_note(result: dict[str, Any]) -> str | None:
+    """Why the SLA block has fewer handoffs than the period's `handed`, when it has: SPEC §4
+    leaves out a handoff made while no agreement was in force (it has no due instant). In
+    flow, `handed` counts every handoff of the period and the block every one judged; in
+    cohort, `handed` counts leads, not handoffs, and nothing is said."""
+    if result["basis"] != "flow":
+        return None
+    unjudged = int(result["counts"]["handed"]) - int(result["sla"]["handoffs"])
+    if unjudged <= 0:
+        return None
+    one = unjudged == 1
+    return (f"{counted(unjudged, 'handoff', grouped=True)} of the period "
+            f"{'was' if one else 'were'} made while no agreement was in force: with no due "
+            f"instant, {'it is' if one else 'they are'} left out of the SLA block.")
 
 
 def judged_handoffs(sla: dict[str, Any]) -> int:

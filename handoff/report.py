@@ -32,6 +32,7 @@ from handoff.kpi import (
     is_thin,
     period_from_options,
     rate_marks,
+    unjudged_handoffs_note,
 )
 from handoff.plan import STAGES, plan_for
 from handoff.sla import missed_follow_ups, sla_breaches
@@ -225,6 +226,7 @@ def monthly_review(
                         for name in SLA_NAMES[1:]]}
             for basis, result in (("flow", flow), ("cohort", cohort))
         ],
+        "unjudged_note": unjudged_handoffs_note(flow),
         "groups": groups,
         "breaches": _breaches(app, period, as_of),
         "follow_up": _follow_up_lines(flow),

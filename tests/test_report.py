@@ -456,3 +456,25 @@ def test_a_review_names_the_instant_it_was_read_as_of_and_replays_to_the_same_pa
     now = review(march, tmp_path)
     assert replayed.split("<footer>")[0] == page.split("<footer>")[0]
     assert now.split("<footer>")[0] != page.split("<footer>")[0]  # LATE-1 counted now
+
+
+def test_the_review_says_why_handoffs_under_no_agreement_are_not_in_the_sla_block(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """An agreement from Monday 16 March: the handoff of 10 March had none, so no due instant
+    (SPEC §4). The review's funnel read 'handed 2' above 'flow (1)' in the SLA block, as
+    `kpi`'s table did, with nothing saying why."""
+    terms = tmp_path / "from-16.toml"
+    terms.write_text('name = "From the 16th"\neffective_from = 2026-03-16\n'
+                     'timezone = "America/Chicago"\n[sales]\ndecide_within_hours = 8\n',
+                     encoding="utf-8")
+    handoff.ok("sla", "apply", str(terms))
+    for key, day in (("early", "10"), ("later", "17")):
+        handoff.ok("lead", "capture", key, "--source", "web", "--at", f"2026-03-{day}T09:00-05:00")
+        handoff.ok("lead", "qualify", key, "--at", f"2026-03-{day}T09:30-05:00")
+        handoff.ok("lead", "handoff", key, "--owner", "sam", "--at", f"2026-03-{day}T10:00-05:00")
+    said = ("1 handoff of the period was made while no agreement was in force: with no due"
+            " instant, it is left out of the SLA block.")
+    page = review(handoff, tmp_path)
+    assert "<td>flow (1)</td>" in page and said in page
+    assert said in handoff.ok("kpi", "--month", "2026-03")
