@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from handoff import audit
 from handoff.application import HandoffApp
 from handoff.domain.agreement import AgreementRegister, AppliedVersion
+from handoff.domain.business_time import WEEKDAYS
 from handoff.domain.errors import NoAgreement
 from handoff.instants import iso
 from handoff.kpi import (
@@ -303,6 +304,20 @@ def _agreement_record(version: AppliedVersion, zone: ZoneInfo) -> dict[str, Any]
     return record
 
 
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _workdays_words(workdays: list[str]) -> str:
+    """An agreement's workdays as people name them: a run of three or more from its first
+    to its last (`Monday to Friday`), or else each by name (`Monday, Wednesday and Friday`);
+    the file's `mon, tue, ...` are its keys, in the week's order."""
+    numbers = sorted(WEEKDAYS.index(day) for day in workdays)
+    names = [_DAY_NAMES[n] for n in numbers]
+    if len(numbers) >= 3 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{names[0]} to {names[-1]}"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _terms(version: AppliedVersion, first: date | None = None, last: date | None = None
            ) -> list[tuple[str, str]]:
     """The version's terms in words; with a period (`first`, `last`), the public holidays
@@ -317,7 +332,7 @@ def _terms(version: AppliedVersion, first: date | None = None, last: date | None
                   f"accept or reject within {terms.decide_within_hours:g} business hours"))
     calendar = document.get("calendar", {})
     hours = calendar.get("hours", ["09:00", "17:00"])
-    days = ", ".join(calendar.get("workdays", ["mon", "tue", "wed", "thu", "fri"]))
+    days = _workdays_words(calendar.get("workdays", list(WEEKDAYS[:5])))
     country = calendar.get("country_holidays")
     listed = calendar.get("holidays", [])
     closed = ""

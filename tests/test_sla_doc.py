@@ -767,3 +767,23 @@ def test_a_follow_up_of_one_attempt_missed_reads_in_the_singular(
         markdown, "An accepted lead gets the agreed follow-up within the days after its acceptance")
     assert ("Missed by: cold (sam, accepted Mon 02 Mar 11:00 CST, 0 of 1 attempt by"
             " Wed 04 Mar 11:00 CST).") in clause, clause
+
+
+def test_the_workdays_read_as_the_days_people_name(handoff: Handoff, tmp_path: Path) -> None:
+    """The terms read 'mon, tue, wed, thu, fri, 09:00 to 17:00': the file's keys, where the
+    managers signing it say 'Monday to Friday' (the review shows the same terms)."""
+    toml = tmp_path / "growth.toml"
+    toml.write_text(agreement_toml(AGREEMENT))
+    handoff.ok("sla", "apply", str(toml))
+    handoff.ok("sla", "sign", "1", actor="sam")
+    assert "| Business hours | Monday to Friday, 09:00 to 17:00 |" in write(
+        handoff, tmp_path / "sla.md")
+    toml.write_text(agreement_toml(AGREEMENT, {
+        "effective_from": "2026-03-16", "calendar.workdays": '["fri", "mon", "wed"]'}))
+    handoff.ok("sla", "apply", str(toml))
+    handoff.ok("sla", "sign", "2", actor="sam")
+    out = tmp_path / "review.html"
+    handoff.ok("report", "--month", "2026-04", "--out", str(out))
+    review = re.sub(r'<span class="date">([^<]*)</span>', r"\1", out.read_text(encoding="utf-8"))
+    assert "Monday, Wednesday and Friday, 09:00 to 17:00" in review
+    assert "mon, " not in review
