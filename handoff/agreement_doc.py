@@ -74,40 +74,43 @@ def agreement_document(
     """Everything the document shows, as plain data; with `as_of` (`sla doc --as-of T`),
     as the record stood then: the versions, signatures and restatements recorded by T, the
     last `sla verify` run by then, and the evidence measured as of T (`as_read`: an instant
-    as people read it, for a refusal)."""
-    register = app.agreement_register(as_of)
+    as people read it, for a refusal). Every part of it is read as of one instant (`as_of`,
+    else now), which its footer gives with the command that writes it again."""
+    written = app.clock()
+    at = as_of or written
+    register = app.agreement_register(at)
     if month is None:
-        month = last_full_month(app, as_of)
-    period = period_from_options(register, month=month, as_of=as_of)
+        month = last_full_month(app, at)
+    period = period_from_options(register, month=month, as_of=at)
     # The terms of the month reviewed (in force at its end, or else on its last day that had
     # any), or else those in force now.
     days = (period.last_day - timedelta(days=n)
             for n in range((period.last_day - period.first_day).days + 1))
     on = next((day for day in days if register.in_force_on(day)), None)
-    if on is None and register.in_force_at(as_of or app.clock()) is None:
+    if on is None and register.in_force_at(at) is None:
         now = "is one now" if as_of is None else f"was one as of {as_read(as_of)}"
         raise NoAgreement(f"no agreement was in force in {period.first_day:%B %Y}, nor {now}:"
                           f" {no_agreement_hint(register, '--month a month')}")
-    version = agreement_for_plan(app, on, as_of)
+    version = agreement_for_plan(app, on, at)
     zone = version.terms.timezone
-    kpis = compute_kpis(app, period, basis="flow", as_of=as_of)
-    breaches = _breaches(app, period, as_of)
+    kpis = compute_kpis(app, period, basis="flow", as_of=at)
+    breaches = _breaches(app, period, at)
     follow_up = kpis.get("follow_up")
-    missed = _missed_follow_ups(app, period, as_of) if follow_up and follow_up["missed"] else []
-    hours = decision_window(register, period, as_of)
-    last_run = _last_run(app.verification_log().runs, as_of)
+    missed = _missed_follow_ups(app, period, at) if follow_up and follow_up["missed"] else []
+    hours = decision_window(register, period, at)
+    last_run = _last_run(app.verification_log().runs, at)
     with features_folder() as folder:
         protocol = read_protocol(folder)
     measured_at = ("when this document was written" if as_of is None
                    else f"as of {_local(as_of, zone)}")
     by = None if as_of is None else _local(as_of, zone)
     versions = len(register.history())  # proposals included: each passed the same checks
-    team = _team_named(register, period, as_of)
+    team = _team_named(register, period, at)
     areas = [_area(area, last_run, zone, kpis, breaches, missed, hours, measured_at, by,
                    versions, team)
              for area in protocol]
-    months = trend_months(app, period, as_of)
-    sla_charts = [trend_chart(months, "compliance"), response_chart(app, period, as_of)]
+    months = trend_months(app, period, at)
+    sla_charts = [trend_chart(months, "compliance"), response_chart(app, period, at)]
     for clause in (c for area in areas for c in area["clauses"]):
         if clause["measure"] == "decided in time":
             clause["charts"] = sla_charts
@@ -117,19 +120,20 @@ def agreement_document(
         "version": version.number,
         "effective": version.terms.dates,
         "timezone": version.terms.document["timezone"],
-        "generated_at": _local(app.clock(), zone),
+        "generated_at": _local(written, zone),
+        "replay": f"handoff sla doc --month {month} --as-of {iso(at)} --out FILE",
         "as_of": None if as_of is None else _local(as_of, zone),
         "handoff_version": handoff_version(),
         "period": {"label": period.first_day.strftime("%B %Y"),
                    "from": period.first_day.isoformat(), "to": period.last_day.isoformat()},
         "terms": _terms(version, period.first_day, period.last_day),
         "other_versions": _other_versions(register, period.first_day, period.last_day, version,
-                                          as_of),
+                                          at),
         # No version covered a day of the month: the terms shown are those in force now (as
         # of T), and none of them bound the month.
         "month_uncovered": on is None,
         "team": version.terms.document.get("team") or {},
-        "plan": _plan(app, period, on, as_of, version, kpis),
+        "plan": _plan(app, period, on, at, version, kpis),
         "no_plan": _no_plan_words(version),
         "funnel_chart": funnel_chart(kpis),
         "versions": _versions(register, zone),

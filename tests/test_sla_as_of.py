@@ -312,3 +312,23 @@ def test_a_restatement_signed_after_t_is_not_one_as_of_t(
     # Now the restatement judges it by 40 hours: in time.
     assert ("1 of 1 judged handoffs decided within 40 business hours (100.0 %)"
             in clause_section(document(handoff, tmp_path / "now.md"), HANDOFF_SLA))
+
+
+def test_a_doc_names_the_instant_it_was_read_as_of_and_replays_to_the_same_document(
+    record: Record, tmp_path: Path
+) -> None:
+    """Written without --as-of, every part of the document is read as of one instant, which
+    its last line gives with the command that writes it again: the evidence it writes then
+    is the document's, and stays so after another handoff of March."""
+    h = record.handoff
+    written = document(h, tmp_path / "now.md")
+    [instant] = re.findall(r"`handoff sla doc --month 2026-03 --as-of ([0-9T:.Z-]+) --out FILE`"
+                           r" writes it again as it reads here", written)
+    replayed = document(h, tmp_path / "replayed.md", "--as-of", instant)
+    judged = "1 of 2 judged handoffs decided within 8 business hours (50.0 %); 0 still pending."
+    assert judged in clause_section(written, HANDOFF_SLA)
+    assert judged in clause_section(replayed, HANDOFF_SLA)
+    handed(h, "newcomer", "05")  # overdue now
+    again = document(h, tmp_path / "again.md", "--as-of", instant)
+    assert again.split("\nWritten ")[0] == replayed.split("\nWritten ")[0]
+    assert "newcomer" not in again and "newcomer" in document(h, tmp_path / "after.md")
