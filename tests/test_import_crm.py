@@ -577,6 +577,36 @@ def test_an_instant_that_cannot_be_read_is_refused_naming_its_column(
     assert march(signed)["counts"]["captured"] == 0
 
 
+# (the cells of contact 101's Recent Deal Amount and Total Revenue, the refusal of its row)
+BAD_DEAL_AMOUNTS = {
+    "a Recent Deal Amount as a spreadsheet shows it": (
+        '"24000","24000"', '"$24,000.00","24000"',
+        "Recent Deal Amount: not an amount: '$24,000.00' (write it like 1200 or 1200.50)"),
+    "a Total Revenue read for want of a deal amount": (
+        '"24000","24000"', '"","24,000"',
+        "Total Revenue: not an amount: '24,000' (write it like 1200 or 1200.50)"),
+    "a deal amount with a third decimal": (
+        '"24000","24000"', '"24000.125",""',
+        "Recent Deal Amount: amount must have at most 2 decimals, got 24000.125"),
+}
+
+
+@pytest.mark.parametrize(("old", "new", "reason"), BAD_DEAL_AMOUNTS.values(),
+                         ids=BAD_DEAL_AMOUNTS.keys())
+def test_an_amount_that_cannot_be_read_is_refused_naming_its_column(
+    signed: Handoff, tmp_path: Path, old: str, new: str, reason: str
+) -> None:
+    """A contacts export has several amount columns: the refusal names the one it read, as
+    a date's does (it said only `line 2: not an amount: ...`)."""
+    bad = edited(tmp_path, 1, old, new)
+    result = signed("import", str(bad), "--from", "hubspot")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"{bad}: line 2: {reason}", "Error: 1 row is bad; nothing was written",
+    ]
+    assert march(signed)["counts"]["captured"] == 0
+
+
 def test_a_date_written_year_first_otherwise_is_not_asked_to_be_written_year_first(
     signed: Handoff, tmp_path: Path
 ) -> None:
@@ -1018,11 +1048,19 @@ BAD_OPPORTUNITY_ROWS = {
         "line 3: Proposal/Price Quote without an Amount: a proposal needs one"),
     "a later Amount that is not one": (
         ('"Negotiation/Review","27500.00"', '"Negotiation/Review","27,500"'),
-        "line 4: not an amount: '27,500' (write it like 1200 or 1200.50)"),
+        "line 4: Amount: not an amount: '27,500' (write it like 1200 or 1200.50)"),
     # Read at its own row, not when the next stage compares with it (it was line 4's).
     "a first Amount that is not one": (
         ('"Proposal/Price Quote","30000.00"', '"Proposal/Price Quote","30,000"'),
-        "line 3: not an amount: '30,000' (write it like 1200 or 1200.50)"),
+        "line 3: Amount: not an amount: '30,000' (write it like 1200 or 1200.50)"),
+    # A refused amount names its column, as a refused date does (it said only `line 5:
+    # not an amount: ...`): the row has four amounts (ExpectedRevenue, Probability...).
+    "a won Amount that is not one": (
+        ('"Closed Won","27500.00"', '"Closed Won","$27,500"'),
+        "line 5: Amount: not an amount: '$27,500' (write it like 1200 or 1200.50)"),
+    "a proposal of nothing": (
+        ('"Proposal/Price Quote","30000.00"', '"Proposal/Price Quote","0"'),
+        "line 3: Amount: amount must be greater than 0, got 0"),
 }
 
 

@@ -23,6 +23,7 @@ from handoff.crm.steps import (
     Step,
     ZoneForDay,
     column,
+    read_amount,
     read_instant,
     read_table,
 )
@@ -40,11 +41,13 @@ BECAME = {
 }
 # What dates a lead's capture: its Became a Lead Date, else its Create Date.
 DATED = (BECAME["lead"], "Create Date")
+# What a won deal's amount is read from: the deal's, else the contact's revenue.
+DEAL_AMOUNT = ("Recent Deal Amount", "Total Revenue")
 # Every column the mapping reads (the others are not kept in memory).
 READ = (
     *KEY, *SOURCE, *BECAME.values(), "Create Date", "Lifecycle Stage", "Lead Status",
     "Contact owner", "Owner Assigned Date", "First Name", "Last Name", "Email", "Company Name",
-    "Recent Deal Amount", "Total Revenue", "Last Activity Date",
+    *DEAL_AMOUNT, "Last Activity Date",
 )
 # Lead Status values that close a lead without a sale (HubSpot's defaults).
 CLOSING_STATUSES = frozenset({"unqualified", "bad timing"})
@@ -205,12 +208,14 @@ class _Contact:
             # contacts export holds no open deal's amount to propose.
             reading.leave_out(OPEN_DEALS)
             return [self.step(key, "accepted", opportunity_at)]
-        amount = self.cell("Recent Deal Amount", "Total Revenue")
-        if not amount:
+        named = next((name for name in DEAL_AMOUNT if self.cell(name)), None)
+        if named is None:
             raise Refused(
                 "Became a Customer Date is set but Recent Deal Amount and Total Revenue are "
                 "empty: a won deal needs its amount"
             )
+        amount = self.cell(named)
+        read_amount(amount, named)  # refused naming its column, as a date is
         return [
             self.step(key, "proposal", opportunity_at or won_at, {"amount": amount}),
             self.step(key, "won", won_at, {"amount": amount}),

@@ -22,12 +22,13 @@ from handoff.crm.steps import (
     Reading,
     Step,
     ZoneForDay,
+    read_amount,
     read_instant,
     read_table,
 )
 from handoff.domain.errors import Refused
 from handoff.importer import MalformedFile
-from handoff.instants import iso, parse_amount
+from handoff.instants import iso
 
 # The names of the files in Salesforce's weekly Data Export, read from a directory.
 EXPORT_FILES = ("Lead.csv", "LeadHistory.csv", "OpportunityHistory.csv")
@@ -353,6 +354,8 @@ def _deal_steps(
         meaning = stage.casefold()
         amount = row.get("amount", "").strip()
         if meaning == "closed won":
+            if amount:
+                _value(amount, origin)  # refused at its own row, naming its column
             amount = amount or proposed or ""
             if not amount:
                 raise _RowRefused(origin, "Closed Won without an Amount: a won deal needs one")
@@ -372,6 +375,6 @@ def _deal_steps(
 def _value(amount: str, origin: Origin) -> Decimal:
     """An Amount as a number: 30000.00 and 30000 are the same amount, not a revision."""
     try:
-        return parse_amount(amount)
+        return read_amount(amount, "Amount")
     except Refused as error:
         raise _RowRefused(origin, str(error)) from None

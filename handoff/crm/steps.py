@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from handoff import switches
 from handoff.application import HandoffApp
 from handoff.domain.agreement import SALES_EVENTS
 from handoff.domain.errors import InvalidInput, Refused
-from handoff.domain.lead import Lead
+from handoff.domain.lead import Lead, check_amount
 from handoff.domain.steps import (
     ALLOWED_FROM,
     EVENT_NAMES,
@@ -37,7 +38,7 @@ from handoff.importer import (
     refuse_other_separators,
 )
 from handoff.inputs import CannotRead, open_text
-from handoff.instants import iso, parse_instant
+from handoff.instants import iso, parse_amount, parse_instant
 
 ZoneForDay = Callable[[date], ZoneInfo]
 
@@ -220,6 +221,17 @@ def read_instant(text: str, zone_for_day: ZoneForDay, what: str) -> datetime:
         return parse_instant(cleaned, zone_for_day)
     except InvalidInput as error:  # which of the export's date columns: it has a dozen
         raise InvalidInput(f"{what}: {error}") from None
+
+
+def read_amount(text: str, what: str) -> Decimal:
+    """An amount as a CRM exports it (24000, 18000.50), checked as a step's amount is; a
+    refusal names the column it came from (`what`), as `read_instant`'s does."""
+    try:
+        amount = parse_amount(text)
+        check_amount(amount)
+    except InvalidInput as error:  # which of the export's amount columns: it has several
+        raise InvalidInput(f"{what}: {error}") from None
+    return amount
 
 
 # -- from steps to the importer's rows ----------------------------------------------------
