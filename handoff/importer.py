@@ -147,6 +147,12 @@ class Reader(Protocol):
     def __call__(self, text: str, keep: Keep | None = None) -> list[Row]: ...
 
 
+def named_twice(column: str, any_case: bool = False) -> str:
+    """The refusal of a header naming a column twice (a CRM's names read in any case)."""
+    case = " (in any letter case)" if any_case else ""
+    return f"the column {column!r} is named twice{case}: the import cannot tell which one to read"
+
+
 def read_rows(text: str, keep: Keep | None = None) -> list[Row]:
     """The rows with their line numbers (those `keep` keeps); refuses a header with unknown
     or missing columns.
@@ -173,6 +179,12 @@ def _read_rows(reader: Any, keep: Keep | None) -> list[Row]:
             f" ({','.join(COLUMNS)})"
         )
     unknown = [h for h in header if h not in COLUMNS]
+    if "" in unknown:  # a column once filled, then cleared: a spreadsheet still saves it
+        raise UnknownColumns(
+            f"line 1: column {header.index('') + 1} has no name (a blank cell in the header "
+            f"row): delete that column, or name it as one of {','.join(COLUMNS)}",
+            header,
+        )
     if unknown:
         raise UnknownColumns(
             f"line 1: unknown column {unknown[0]!r} (the columns are {','.join(COLUMNS)})",
@@ -181,8 +193,9 @@ def _read_rows(reader: Any, keep: Keep | None) -> list[Row]:
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise MalformedFile(f"line 1: missing column {missing[0]!r}")
-    if len(set(header)) != len(header):
-        raise MalformedFile("line 1: a column is named twice")
+    twice = next((name for name in header if header.count(name) > 1), None)
+    if twice is not None:
+        raise MalformedFile(f"line 1: {named_twice(twice)}")
     rows: list[Row] = []
     width = len(header)
     line = reader.line_num + 1

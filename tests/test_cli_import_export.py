@@ -102,6 +102,31 @@ def test_an_unknown_column_refuses_the_file(handoff: Handoff, tmp_path: Path) ->
     assert "unknown column 'colour'" in line
 
 
+# (a header a spreadsheet writes, the refusal of its line 1): each names the column to fix
+SPREADSHEET_HEADERS = {
+    # a column whose cells were once filled and then cleared: saved as a trailing comma
+    "a column without a name": (
+        "lead,event,at,source,\nz,captured,2026-03-02T09:00Z,web,\n",
+        "line 1: column 5 has no name (a blank cell in the header row): delete that column,"
+        " or name it as one of lead,event,at,actor,source,name,email,company,score,owner,"
+        "reason,channel,amount,visits"),
+    # it said `a column is named twice`, not which of the columns to look for
+    "a column named twice": (
+        "lead,event,at,source,source\nz,captured,2026-03-02T09:00Z,web,web\n",
+        "line 1: the column 'source' is named twice: the import cannot tell which one to read"),
+}
+
+
+@pytest.mark.parametrize(("rows", "refusal"), SPREADSHEET_HEADERS.values(),
+                         ids=SPREADSHEET_HEADERS.keys())
+def test_a_header_refused_names_the_column_to_fix(
+    handoff: Handoff, tmp_path: Path, rows: str, refusal: str
+) -> None:
+    file = write(tmp_path, rows)
+    assert handoff.refused("import", file) == f"Error: {file}: {refusal}"
+    assert nothing_recorded(handoff)
+
+
 @pytest.mark.parametrize(("export", "option"), [
     ("hubspot_contacts.csv", "--from hubspot"),
     ("salesforce/Lead.csv", "--from salesforce"),

@@ -35,6 +35,7 @@ from handoff.importer import (
     Row,
     is_blank,
     lead_ids,
+    named_twice,
     refuse_other_separators,
 )
 from handoff.inputs import CannotRead, open_text
@@ -173,8 +174,7 @@ def _read_rows(
     names = [name for _, name in wanted]
     twice = next((name for name in names if names.count(name) > 1), None)
     if twice is not None:  # which of the two holds the contact's? The export does not say
-        raise MalformedFile(f"{path}: line 1: the column {twice!r} is named twice (in any"
-                            " letter case): the import cannot tell which one to read")
+        raise MalformedFile(f"{path}: line 1: {named_twice(twice, any_case=True)}")
     rows: list[tuple[int, dict[str, str]]] = []
     line = reader.line_num + 1
     try:
