@@ -18,7 +18,7 @@ from handoff.audit import seal_quietly
 from handoff.cli.output import Instants
 from handoff.cli.progress import progress_on_terminal
 from handoff.domain.bounds import check_actor
-from handoff.domain.errors import LOG_CHANGED, LOG_CHANGED_AT, Refused, UnknownLead
+from handoff.domain.errors import LOG_CHANGED, LOG_CHANGED_AT, Refused, UnknownLead, Wording
 from handoff.eventstore import changed_underneath
 from handoff.store import (
     DEFAULT_STORE,
@@ -61,6 +61,13 @@ class Session:
             self._instants = Instants.of(None if self.utc else self.app.agreement_register())
         return self._instants
 
+    def instant_words(self) -> Wording:
+        """How this command words an instant in a sentence (`Refused.worded`). Its zones are
+        read now: a copy of the command checking half of a file (`import_halves`) asks the
+        store nothing."""
+        instants = self.instants
+        return lambda instant: str(instants.text(instant))
+
     @property
     def app(self) -> HandoffApp:
         """The store; only a command that records something may create it (SPEC §7)."""
@@ -102,7 +109,7 @@ class Session:
         if self._app is None and not self.utc:
             return str(error)  # refused before the store was opened: nothing to ask it
         try:
-            said = error.worded(lambda instant: str(self.instants.text(instant)))
+            said = error.worded(self.instant_words())
         except (PersistenceError, Refused):  # the store cannot say: as the domain worded it
             return str(error)
         if isinstance(error, UnknownLead) and self._app is not None:

@@ -27,7 +27,7 @@ def import_from_crm(obj: Any, crm: str, files: tuple[str, ...], dry_run: bool) -
             reading = read_hubspot(paths[0], zone_for_day)
         else:
             reading = read_salesforce(paths, zone_for_day)
-        importer = Importer(app, obj.actor)
+        importer = Importer(app, obj.actor, wording=obj.instant_words())
         with interrupt_said(importer, "steps"):  # until the KPIs are up to date
             done = import_reading(app, obj.actor, reading, dry_run=dry_run, importer=importer)
             if done.ok and not dry_run and done.report.recorded:

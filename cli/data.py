@@ -92,7 +92,7 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
         lines = text.count("\n")
         progress = _ImportProgress(shown) if lines >= _PROGRESS_FROM_ROWS else None
         app = obj.app_to_check_against() if dry_run else obj.app
-        importer = Importer(app, obj.actor)
+        importer = Importer(app, obj.actor, wording=obj.instant_words())
         with interrupt_said(importer, "rows"):  # until the KPIs are up to date
             try:
                 report = importer.run_file(text, reader, dry_run=dry_run, progress=progress,

@@ -25,7 +25,9 @@ from handoff.domain.errors import (
     LeadExists,
     MissedStepRefused,
     Refused,
+    TimeRefused,
     UnknownLead,
+    Wording,
 )
 from handoff.domain.lead import (
     STEP_EVENTS,
@@ -40,7 +42,7 @@ from handoff.domain.lead import (
 from handoff.domain.steps import EVENT_NAMES, PERSONAL_DATA, Fact, Stamp, lead_id
 from handoff.domain.traffic import TrafficDay, traffic_day_id
 from handoff.eventstore import Ahead, EncodedRow, Unbuilt
-from handoff.instants import iso, parse_amount, parse_day, parse_instant
+from handoff.instants import parse_amount, parse_day, parse_instant
 from handoff.spreadsheet import restored
 from handoff.switches import no_cyclic_gc as no_cyclic_gc  # re-exported (cli, benchmarks)
 
@@ -308,8 +310,14 @@ class Importer:
     build than to check and write); False applies every row to a `Lead`.
     """
 
-    def __init__(self, app: HandoffApp, actor: str, describe_new_leads: bool = True) -> None:
+    def __init__(
+        self, app: HandoffApp, actor: str, describe_new_leads: bool = True,
+        wording: Wording | None = None,
+    ) -> None:
         self.app = app
+        # How a refusal words the instants it names (`Refused.worded`): as the command shows
+        # instants; None, in ISO-8601.
+        self.wording = wording
         self.actor = actor
         self.describe_new_leads = describe_new_leads
         self.recorded_at = app.clock()
@@ -467,9 +475,12 @@ class Importer:
             else:
                 report.skipped += 1
         except MissedStepRefused as error:  # a file gives no --why: its order is the remedy
-            report.errors.append(RowError(line, str(error.remedied(_IN_FILE_ORDER))))
+            report.errors.append(RowError(line, self._said(error.remedied(_IN_FILE_ORDER))))
         except Refused as error:
-            report.errors.append(RowError(line, str(error)))
+            report.errors.append(RowError(line, self._said(error)))
+
+    def _said(self, error: Refused) -> str:
+        return str(error) if self.wording is None else error.worded(self.wording)
 
     def _committed(self, events: int) -> None:
         self.written = events
@@ -724,8 +735,8 @@ def _refuse_different_data(
            "a step is known by its lead, event and instant: give this row its own instant"
            if this_file else "a recorded event is not changed by importing it again (record a"
            " correction: lead amend)")
-    raise InvalidInput(
-        f"lead {key!r} already has {event_name} at {iso(occurred_at)} with "
+    raise TimeRefused(
+        lambda at: f"lead {key!r} already has {event_name} at {at(occurred_at)} with "
         f"{f'no {field}' if held is None else f'{field} {quoted(held)}'}"
         f"{' on an earlier line' if this_file else ''}, not "
         f"{'an empty one' if given_here is None else quoted(given_here)}: {why}"

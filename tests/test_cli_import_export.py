@@ -140,6 +140,56 @@ def test_a_crm_export_imported_without_its_from_says_which_to_give(
     assert nothing_recorded(handoff)
 
 
+CHICAGO = """\
+name = "2026 agreement"
+effective_from = 2026-01-01
+timezone = "America/Chicago"
+
+[goal]
+revenue = 1200000
+average_deal = 30000
+
+[calendar]
+workdays = ["mon", "tue", "wed", "thu", "fri"]
+hours = ["09:00", "17:00"]
+
+[sales]
+decide_within_hours = 8
+"""
+
+
+def test_a_refused_rows_instants_are_said_as_the_lead_commands_say_them(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A file's times are local to the agreement, as a lead command's --at is; a refused
+    row said them in UTC ISO-8601 (`2026-03-02T15:30:00Z is before its previous event`),
+    which no lead command does: a person looked for 15:30 in a file that says 09:30."""
+    terms = tmp_path / "agreement.toml"
+    terms.write_text(CHICAGO)
+    handoff.ok("sla", "apply", str(terms))
+    path = write(tmp_path, "lead,event,at,source,owner\n"
+                 "k,captured,2026-03-02 09:00,web,\n"
+                 "k,qualified,2026-03-02 10:00,,\n"
+                 "k,handed,2026-03-02 09:30,,sam\n"
+                 "j,captured,2026-03-02 09:00,web,\n"
+                 "j,captured,2026-03-02 09:00,email,\n")
+    result = handoff("import", path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{path}: line 4: lead 'k': 2026-03-02 09:30 CST is before its previous event"
+        " (qualified at 2026-03-02 10:00 CST), where the protocol refuses it too (lead 'k' is"
+        " captured: handed needs a lead in state qualified)",
+        f"{path}: line 6: lead 'j' already has captured at 2026-03-02 09:00 CST with source"
+        " 'web' on an earlier line, not 'email': a lead is captured once",
+        "Error: 2 rows are bad; nothing was written",
+    ]
+    utc = handoff("--utc", "import", path, "--dry-run").stderr.splitlines()  # CST = UTC-6
+    assert "lead 'k': 2026-03-02 15:30 UTC is before its previous event (qualified at" \
+        " 2026-03-02 16:00 UTC)" in utc[0]
+    assert "lead 'j' already has captured at 2026-03-02 15:00 UTC with source" in utc[1]
+    assert "unknown lead 'k'" in handoff.refused("lead", "show", "k")
+
+
 def test_missing_optional_columns_are_read_as_empty(handoff: Handoff, tmp_path: Path) -> None:
     rows = "lead,event,at,source\nz,captured,2026-03-02T09:00Z,web\n"
     out = handoff.ok("import", write(tmp_path, rows))
@@ -191,7 +241,7 @@ def test_two_rows_of_a_new_lead_at_one_instant_saying_otherwise_are_told_apart(
     result = handoff("import", write(tmp_path, rows))
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0].endswith(
-        "line 6: lead 'c1' already has contacted at 2026-03-02T10:30:00Z with channel 'phone'"
+        "line 6: lead 'c1' already has contacted at 2026-03-02 10:30 UTC with channel 'phone'"
         " on an earlier line, not 'email': a step is known by its lead, event and instant: give"
         " this row its own instant")
     assert nothing_recorded(handoff)
@@ -593,8 +643,8 @@ def test_a_row_dated_before_its_leads_later_rows_is_told_how_a_file_places_it(
     result = handoff("import", path)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
-        f"{path}: line 6: lead 'k': 2026-03-02T12:00:00Z is before its previous event"
-        " (accepted at 2026-03-02T13:00:00Z); a file's rows are applied in their order: put"
+        f"{path}: line 6: lead 'k': 2026-03-02 12:00 UTC is before its previous event"
+        " (accepted at 2026-03-02 13:00 UTC); a file's rows are applied in their order: put"
         " this row before the lead's later ones (a step missed and logged late is recorded"
         " by its lead command, with --why)")
     assert nothing_recorded(handoff)
@@ -797,7 +847,7 @@ def test_a_row_that_would_change_a_recorded_step_names_both_values_in_words(
                     "d1,captured,2026-03-02T09:00Z,maria,web,Other\n", encoding="utf-8")
     result = handoff("import", str(rows))
     assert result.exit_code == 1
-    assert ("line 3: lead 'd1' already has captured at 2026-03-02T09:00:00Z with no name on"
+    assert ("line 3: lead 'd1' already has captured at 2026-03-02 09:00 UTC with no name on"
             " an earlier line, not 'Other': a lead is captured once") in (
         result.stderr)
     assert "None" not in result.stderr
