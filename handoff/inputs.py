@@ -19,6 +19,9 @@ from contextlib import contextmanager
 from typing import BinaryIO, TextIO
 
 STDIN = "-"
+# How a spreadsheet workbook begins (.xlsx, a zip; .xls, a compound file), as a spreadsheet
+# saves one unless told to save CSV: no byte of it is a line to name.
+_WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 
 class CannotRead(Exception):
@@ -35,6 +38,8 @@ def read_text(path: object) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
+        if data.startswith(_WORKBOOKS):
+            raise CannotRead(_workbook(path)) from None
         line = data.count(b"\n", 0, error.start) + 1
         raise CannotRead(_not_utf8(path, line, data[error.start:error.start + 1])) from None
 
@@ -53,6 +58,8 @@ def open_text(path: object) -> Iterator[TextIO]:
     except OSError as error:
         raise CannotRead(_system_said(path, error)) from None
     except UnicodeDecodeError as error:
+        if _begins_as_workbook(path):
+            raise CannotRead(_workbook(path)) from None
         found = _first_not_utf8(path)
         line, byte = found or (None, error.object[error.start:error.start + 1])
         raise CannotRead(_not_utf8(path, line, byte)) from None
@@ -84,6 +91,19 @@ def _system_said(path: object, error: OSError) -> str:
 def _not_utf8(path: object, line: int | None, byte: bytes) -> str:
     where = "" if line is None else f" line {line}"
     return f"{path}: cannot read{where}: not UTF-8 text (byte 0x{byte.hex()}); save it as UTF-8"
+
+
+def _workbook(path: object) -> str:
+    return (f"{path}: cannot read: a spreadsheet workbook (.xlsx or .xls), not text; save it"
+            " as CSV UTF-8")
+
+
+def _begins_as_workbook(path: object) -> bool:
+    try:
+        with open(str(path), "rb") as file:
+            return file.read(8).startswith(_WORKBOOKS)
+    except OSError:  # unreadable now: its first byte not UTF-8 says what can be said
+        return False
 
 
 def _first_not_utf8(path: object) -> tuple[int, bytes] | None:

@@ -8,6 +8,7 @@ import json
 import os
 import shlex
 import threading
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +294,38 @@ def test_a_file_that_is_not_utf8_is_refused_naming_its_line_and_byte(
     line = rows_before + 2  # after the header and the rows before it
     assert refusal == (f"Error: {latin}: cannot read line {line}: not UTF-8 text (byte 0xe9);"
                        " save it as UTF-8")
+    assert nothing_recorded(handoff)
+
+
+def workbook(path: Path, kind: str) -> Path:
+    """A spreadsheet saved as a workbook, as Excel saves one unless told to save CSV: an
+    .xlsx is a zip of XML (its sheet compressed), an .xls a compound file."""
+    if kind == "xlsx":
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+            book.writestr("xl/worksheets/sheet1.xml",
+                          "<sheetData>" + "<row><c t='s'><v>1</v></c></row>" * 50 + "</sheetData>")
+    else:
+        path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 4)
+    return path
+
+
+@pytest.mark.parametrize("command", [["import"], ["import", "--from", "hubspot"],
+                                     ["import", "--from", "salesforce"]])
+@pytest.mark.parametrize("kind", ["xlsx", "xls"])
+def test_a_spreadsheet_workbook_is_refused_as_one(
+    handoff: Handoff, tmp_path: Path, command: list[str], kind: str
+) -> None:
+    """A workbook given for a CSV file was refused for its first byte that is not UTF-8
+    (`cannot read line 1: not UTF-8 text (byte 0x8b); save it as UTF-8`), or for an unknown
+    column of binary: what to do is to save it as CSV."""
+    book = workbook(tmp_path / f"leads.{kind}", kind)
+    assert handoff.refused(*command, str(book)) == (
+        f"Error: {book}: cannot read: a spreadsheet workbook (.xlsx or .xls), not text; save"
+        " it as CSV UTF-8")
+    piped = handoff(*command, "-", input=book.read_bytes())  # type: ignore[arg-type]
+    assert piped.exit_code == 1
+    assert piped.stderr == ("Error: -: cannot read: a spreadsheet workbook (.xlsx or .xls),"
+                            " not text; save it as CSV UTF-8\n")
     assert nothing_recorded(handoff)
 
 
