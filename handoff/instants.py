@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import overload
@@ -22,6 +23,8 @@ _DURATION = re.compile(r"([0-9]+)([mhd])", re.ASCII)
 _DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 # An instant's day is written as a day is (bounds.DAY_TEXT), then its time, if any.
 _INSTANT_DAY = re.compile(DAY_TEXT + "(?:[T ]|$)", re.ASCII)
+# Its time with the hour in one digit (`2026-03-02 9:00`, as a spreadsheet shows h:mm).
+_ONE_DIGIT_HOUR = re.compile(DAY_TEXT + "[T ][0-9]:", re.ASCII)
 MAX_DURATION = timedelta(days=36_500)
 
 
@@ -38,9 +41,8 @@ def parse_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> dateti
             raise ValueError(cleaned)
         instant = datetime.fromisoformat(cleaned)
     except ValueError:
-        raise InvalidInput(
-            f"not an ISO-8601 timestamp: {text!r} (try 2026-03-02T15:30 or 2026-03-02T15:30Z)"
-        ) from None
+        raise InvalidInput(f"not an ISO-8601 timestamp: {text!r} ({_how_to_write(cleaned)})"
+                           ) from None
     check_day(instant.date())
     if instant.tzinfo is None:
         zone = zone_for_day(instant.date())
@@ -92,6 +94,17 @@ def parse_typed_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> 
         f" ({zone.key}: {instant.astimezone(zone).tzname()}); give the offset, like"
         f" {instant.astimezone(zone).isoformat(timespec='minutes')}"
     )
+
+
+def _how_to_write(cleaned: str) -> str:
+    """What to write instead: the hour in two digits, when only that is wrong (a spreadsheet
+    saves a time as it shows it, `2026-03-02 9:00`); else the forms an instant takes."""
+    if _ONE_DIGIT_HOUR.match(cleaned):
+        fixed = f"{cleaned[:11]}0{cleaned[11:]}"
+        with suppress(ValueError):
+            datetime.fromisoformat(fixed)
+            return f"write the hour with two digits: {fixed}"
+    return "try 2026-03-02T15:30 or 2026-03-02T15:30Z"
 
 
 def _span(skipped: timedelta) -> str:

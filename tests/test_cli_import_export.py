@@ -191,6 +191,26 @@ def test_a_refused_rows_instants_are_said_as_the_lead_commands_say_them(
     assert "unknown lead 'k'" in handoff.refused("lead", "show", "k")
 
 
+def test_a_time_saved_with_a_one_digit_hour_is_refused_saying_how_to_write_it(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A spreadsheet saves a time as it shows it (`2026-03-02 9:00`, format h:mm): the row
+    was told to try `2026-03-02T15:30`, not what was wrong with its own."""
+    path = write(tmp_path, "lead,event,at,source\n"
+                 "k,captured,2026-03-02 9:00,web\n"
+                 "j,captured,2026-03-02T9:05:30Z,web\n")
+    result = handoff("import", path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{path}: line 2: not an ISO-8601 timestamp: '2026-03-02 9:00' (write the hour with"
+        " two digits: 2026-03-02 09:00)",
+        f"{path}: line 3: not an ISO-8601 timestamp: '2026-03-02T9:05:30Z' (write the hour"
+        " with two digits: 2026-03-02T09:05:30Z)",
+        "Error: 2 rows are bad; nothing was written",
+    ]
+    assert nothing_recorded(handoff)
+
+
 def test_missing_optional_columns_are_read_as_empty(handoff: Handoff, tmp_path: Path) -> None:
     rows = "lead,event,at,source\nz,captured,2026-03-02T09:00Z,web\n"
     out = handoff.ok("import", write(tmp_path, rows))

@@ -167,6 +167,10 @@ def test_a_lead_recorded_later_in_the_same_minute_says_how_much_later(handoff: H
         # Days are written YYYY-MM-DD, in an instant too: not as a week or without dashes.
         (("lead", "qualify", "acme-1", "--at", "2026W101T09:00"), "not an ISO-8601 timestamp"),
         (("lead", "qualify", "acme-1", "--at", "20260302T0900"), "not an ISO-8601 timestamp"),
+        # As a spreadsheet shows a time (h:mm): the hour to write, not a form to guess.
+        (("lead", "qualify", "acme-1", "--at", "2026-03-02 9:30"),
+         "not an ISO-8601 timestamp: '2026-03-02 9:30' (write the hour with two digits:"
+         " 2026-03-02 09:30)"),
         (("lead", "qualify", "acme-1", "--at", "2026-03-01T00:00Z"), "before its previous event"),
         (("lead", "qualify", "acme-1", "--at", "2099-01-01T00:00Z"), "in the future"),
     ],
