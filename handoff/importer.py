@@ -241,6 +241,8 @@ def _cells(header: list[str], values: list[str]) -> dict[str, str]:
                 return {_BAD_ROW: f"a line break inside {column} (a stray quote?)"}
         else:
             value = value.strip()
+            if not value:  # a number padded with spaces is the number; spaces alone, none
+                continue
         cells[column] = value
     return cells
 

@@ -211,6 +211,23 @@ def test_a_time_saved_with_a_one_digit_hour_is_refused_saying_how_to_write_it(
     assert nothing_recorded(handoff)
 
 
+def test_a_number_cell_of_spaces_is_empty_as_a_padded_number_is_that_number(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """Numbers may be padded with spaces (` 70 ` is 70): a score cell holding one space,
+    which a spreadsheet shows empty, refused the capture (`captured takes no score`), and
+    then each later row of its lead (`unknown lead`), as a JSON line's " " never was."""
+    path = write(tmp_path, "lead,event,at,source,score,amount,visits\n"
+                 "k,captured,2026-03-02T09:00Z,web, ,  , \n"
+                 "k,qualified,2026-03-02T10:00Z,, 70 ,,\n"
+                 ",visits,2026-03-02,, , ,120\n")
+    assert "3 recorded" in handoff.ok("import", path)
+    assert [(e["event"], e.get("score")) for e in handoff.json("lead", "history", "k")] == [
+        ("captured", None), ("qualified", 70),
+    ]
+    assert handoff.json("kpi", "--month", "2026-03")["counts"]["visits"] == 120
+
+
 def test_missing_optional_columns_are_read_as_empty(handoff: Handoff, tmp_path: Path) -> None:
     rows = "lead,event,at,source\nz,captured,2026-03-02T09:00Z,web\n"
     out = handoff.ok("import", write(tmp_path, rows))
