@@ -149,10 +149,10 @@ class Reader(Protocol):
     def __call__(self, text: str, keep: Keep | None = None) -> list[Row]: ...
 
 
-def named_twice(column: str, any_case: bool = False) -> str:
-    """The refusal of a header naming a column twice (a CRM's names read in any case)."""
-    case = " (in any letter case)" if any_case else ""
-    return f"the column {column!r} is named twice{case}: the import cannot tell which one to read"
+def named_twice(column: str) -> str:
+    """The refusal of a header naming a column twice (its names read in any letter case)."""
+    return (f"the column {column!r} is named twice (in any letter case): the import cannot"
+            " tell which one to read")
 
 
 def read_rows(text: str, keep: Keep | None = None) -> list[Row]:
@@ -170,7 +170,9 @@ def read_rows(text: str, keep: Keep | None = None) -> list[Row]:
 
 def _read_rows(reader: Any, keep: Keep | None) -> list[Row]:
     try:
-        header = [h.strip() for h in next(reader)]
+        # Named in any letter case, as a spreadsheet's headings are typed (`Lead,Event`).
+        header = [name.lower() if name.lower() in COLUMNS else name
+                  for name in (h.strip() for h in next(reader))]
     except StopIteration:
         raise MalformedFile("the file is empty: it needs a header line") from None
     except csv.Error as error:

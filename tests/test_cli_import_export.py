@@ -114,7 +114,8 @@ SPREADSHEET_HEADERS = {
     # it said `a column is named twice`, not which of the columns to look for
     "a column named twice": (
         "lead,event,at,source,source\nz,captured,2026-03-02T09:00Z,web,web\n",
-        "line 1: the column 'source' is named twice: the import cannot tell which one to read"),
+        "line 1: the column 'source' is named twice (in any letter case): the import cannot"
+        " tell which one to read"),
 }
 
 
@@ -226,6 +227,24 @@ def test_a_number_cell_of_spaces_is_empty_as_a_padded_number_is_that_number(
         ("captured", None), ("qualified", 70),
     ]
     assert handoff.json("kpi", "--month", "2026-03")["counts"]["visits"] == 120
+
+
+def test_columns_are_named_in_any_letter_case_as_a_spreadsheets_headings_are(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """`Lead,Event,At,Source`, typed as a spreadsheet's headings: the file was refused for
+    an `unknown column 'Lead'` (a CRM's export is read in any letter case already)."""
+    path = write(tmp_path, "Lead,EVENT,At,Source,Owner\n"
+                 "k,captured,2026-03-02T09:00Z,web,\n"
+                 "k,qualified,2026-03-02T10:00Z,,\n"
+                 "k,handed,2026-03-02T11:00Z,,sam\n")
+    assert "3 recorded" in handoff.ok("import", path)
+    assert handoff.json("lead", "show", "k")["owner"] == "sam"
+    twice = write(tmp_path, "lead,event,at,source,Source\nj,captured,2026-03-02T09:00Z,web,web\n",
+                  "twice.csv")
+    assert handoff.refused("import", twice) == (
+        f"Error: {twice}: line 1: the column 'source' is named twice (in any letter case):"
+        " the import cannot tell which one to read")
 
 
 def test_missing_optional_columns_are_read_as_empty(handoff: Handoff, tmp_path: Path) -> None:

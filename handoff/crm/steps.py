@@ -174,7 +174,7 @@ def _read_rows(
     names = [name for _, name in wanted]
     twice = next((name for name in names if names.count(name) > 1), None)
     if twice is not None:  # which of the two holds the contact's? The export does not say
-        raise MalformedFile(f"{path}: line 1: {named_twice(twice, any_case=True)}")
+        raise MalformedFile(f"{path}: line 1: {named_twice(twice)}")
     rows: list[tuple[int, dict[str, str]]] = []
     line = reader.line_num + 1
     try:
