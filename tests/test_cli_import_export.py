@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import Handoff, nothing_recorded, stopped
+from conftest import AGREEMENT, agreement_toml
 
 HEADER = "lead,event,at,actor,source,name,email,company,score,owner,reason,channel,amount,visits\n"
 JOURNEYS = HEADER + (
@@ -142,24 +143,6 @@ def test_a_crm_export_imported_without_its_from_says_which_to_give(
     assert nothing_recorded(handoff)
 
 
-CHICAGO = """\
-name = "2026 agreement"
-effective_from = 2026-01-01
-timezone = "America/Chicago"
-
-[goal]
-revenue = 1200000
-average_deal = 30000
-
-[calendar]
-workdays = ["mon", "tue", "wed", "thu", "fri"]
-hours = ["09:00", "17:00"]
-
-[sales]
-decide_within_hours = 8
-"""
-
-
 def test_a_refused_rows_instants_are_said_as_the_lead_commands_say_them(
     handoff: Handoff, tmp_path: Path
 ) -> None:
@@ -167,7 +150,7 @@ def test_a_refused_rows_instants_are_said_as_the_lead_commands_say_them(
     row said them in UTC ISO-8601 (`2026-03-02T15:30:00Z is before its previous event`),
     which no lead command does: a person looked for 15:30 in a file that says 09:30."""
     terms = tmp_path / "agreement.toml"
-    terms.write_text(CHICAGO)
+    terms.write_text(agreement_toml(AGREEMENT, {"team": None}))  # Chicago's time
     handoff.ok("sla", "apply", str(terms))
     path = write(tmp_path, "lead,event,at,source,owner\n"
                  "k,captured,2026-03-02 09:00,web,\n"
