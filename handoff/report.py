@@ -38,7 +38,7 @@ from handoff.kpi import (
 from handoff.plan import STAGES, plan_for
 from handoff.sla import missed_follow_ups, sla_breaches
 from handoff.views import restatement_words, version_record
-from handoff.words import counted, money, percent, rounded, whole
+from handoff.words import DAY_NAMES, counted, money, percent, rounded, whole
 
 if TYPE_CHECKING:
     from markupsafe import Markup
@@ -304,15 +304,12 @@ def _agreement_record(version: AppliedVersion, zone: ZoneInfo) -> dict[str, Any]
     return record
 
 
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
 def _workdays_words(workdays: list[str]) -> str:
     """An agreement's workdays as people name them: a run of three or more from its first
     to its last (`Monday to Friday`), or else each by name (`Monday, Wednesday and Friday`);
     the file's `mon, tue, ...` are its keys, in the week's order."""
     numbers = sorted(WEEKDAYS.index(day) for day in workdays)
-    names = [_DAY_NAMES[n] for n in numbers]
+    names = [DAY_NAMES[n] for n in numbers]
     if len(numbers) >= 3 and numbers == list(range(numbers[0], numbers[-1] + 1)):
         return f"{names[0]} to {names[-1]}"
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

@@ -6,6 +6,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+# The days of the week as people write them, Monday first (as `date.weekday()` counts).
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
 
 def counted(count: int, noun: str, plural: str | None = None, *, grouped: bool = False) -> str:
     """A count and its noun as people write them: `1 row`, `2 rows`, `1 entry`; `grouped`:

@@ -19,9 +19,9 @@ from handoff.domain.agreement import AgreementTerms, Proposal
 from handoff.domain.errors import Refused, UnknownLead
 from handoff.instants import parse_instant
 from handoff.views import history_entries
+from handoff.words import DAY_NAMES
 
 STORY_WEEK = date(2026, 3, 2)  # a Monday
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WHEN = r"on (?P<day>.+?) at (?P<time>\d{1,2}:\d{2})"
 GROWTH_AGREEMENT_FILE = "2026-growth-agreement.toml"
 
@@ -97,8 +97,8 @@ class FakeClock:
 def story_day(text: str) -> date:
     """'Tuesday' (in the story's week), '2 July 2026' or '2026-07-02'."""
     text = text.strip()
-    if text in WEEKDAY_NAMES:
-        return STORY_WEEK + timedelta(days=WEEKDAY_NAMES.index(text))
+    if text in DAY_NAMES:
+        return STORY_WEEK + timedelta(days=DAY_NAMES.index(text))
     for pattern in ("%A %d %B %Y", "%d %B %Y", "%Y-%m-%d"):
         try:
             return datetime.strptime(text, pattern).date()
