@@ -53,3 +53,18 @@ Feature: Tamper evidence
       And Sam contacts lead "acme-1", his command still delivering notices as Maria starts hers
       When Maria reads the March figures ten minutes later
       Then the check names no entry as sealed late
+
+  Rule: No backup is taken of a record whose last entries were removed
+    The backup is what the team restores from when the store is lost. Entries deleted
+    from the end of the record by other means (a database tool removing the newest rows)
+    leave a shorter record whose every entry is still in order: a backup of it would read
+    as whole, and once restored, the removed steps would be gone for good with nobody
+    told. So before it writes anything, the backup compares where the record ends with
+    where its seals reach, and refuses a record that ends before them, saying both; the
+    check of the record names the first entry removed, and the last good backup holds it.
+
+    Example: A backup of a record whose last two entries were deleted is refused
+      Given a lead "acme-1" with a proposal of 30000
+      And every entry of the record is sealed
+      When someone deletes the record's last two entries
+      Then no backup is written: the record ends two entries before its seals reach

@@ -477,6 +477,20 @@ def verify(app: Any, expected: Digest | None = None) -> Verdict:
                    tuple((_owner(app, lead), count) for lead, count in unerased.items()))
 
 
+def sealed_beyond_the_log(app: Any) -> tuple[int, int] | None:
+    """Where the log ends and where its seals reach, when they reach beyond it: entries
+    removed from its end underneath handoff, which leave every entry left in its order
+    (a removal before its end: `verify`). The seals are read first: entries recorded and
+    sealed meanwhile only lengthen the log read after them."""
+    if not _table_exists(app):
+        return None
+    with eventstore.read_transaction(app) as cursor:
+        cursor.execute(f"SELECT MAX(last_position) AS sealed FROM {TABLE}")
+        sealed = eventstore.rows(cursor)[0][0]
+    last = eventstore.last_notification_id(app)
+    return (last, sealed) if sealed is not None and last < sealed else None
+
+
 def _seal_in_memory(
     chain: _Chain, entries: Iterable[eventstore.StoredEntry], expected: Digest | None = None
 ) -> tuple[Stretch | None, bytes | None]:

@@ -44,7 +44,13 @@ from handoff import audit, eventstore
 from handoff.domain import agreement_file, lead, traffic, verification
 from handoff.domain.agreement import AgreementRegister, AgreementTerms
 from handoff.domain.bounds import check_instant, json_value
-from handoff.domain.errors import LOG_CHANGED, InvalidInput, Refused, out_of_order
+from handoff.domain.errors import (
+    LOG_CHANGED,
+    LOG_CHANGED_AT,
+    InvalidInput,
+    Refused,
+    out_of_order,
+)
 from handoff.domain.lead import LIFECYCLE_EVENTS, Lead
 from handoff.domain.notices import Notice
 from handoff.domain.steps import (
@@ -76,7 +82,8 @@ class BadBackup(Refused):
 
 
 class LogChanged(Refused):
-    """The log holds a record's entries out of their order: changed underneath handoff."""
+    """The log was changed underneath handoff: a record's entries out of their order, or its
+    last entries removed."""
 
 
 def _aggregates() -> dict[type, type]:
@@ -101,7 +108,15 @@ KNOWN_TOPICS = frozenset(_KINDS)
 
 
 def backup_lines(app: Any) -> Iterator[str]:
-    """The backup, a line at a time (each ends with a newline)."""
+    """The backup, a line at a time (each ends with a newline); none of a log whose last
+    entries were removed (`audit.sealed_beyond_the_log`): it would read as whole."""
+    cut = audit.sealed_beyond_the_log(app)
+    if cut is not None:
+        ends = f"ends at entry {cut[0]}" if cut[0] else "holds no entry"
+        raise LogChanged(
+            f"the log {ends}, where its seals reach entry {cut[1]}: {LOG_CHANGED_AT} (its"
+            " last entries removed); no backup is written of it"
+        )
     yield json.dumps(HEADER) + "\n"
     unwrap = eventstore.plain_state_reader(app)
     entries = 0

@@ -159,6 +159,30 @@ def test_commands_on_a_log_with_an_entry_removed_say_so_and_write_no_backup(
     assert "handoff_backup_end" not in backup.stdout
 
 
+@pytest.mark.parametrize("removed", ["the last entry", "every entry"])
+def test_no_backup_is_written_of_a_log_whose_last_entries_were_removed(
+    history: Handoff, removed: str,
+) -> None:
+    """Entries deleted from the log's end leave every entry left in its order: the backup
+    read as whole (exit 0, its last line counting what was left). It compares where the
+    log ends with where its seals reach first, and writes nothing; `audit verify` names
+    the first entry removed."""
+    tamper = Tamperer(history.store)
+    positions = [int(row[0]) for row in
+                 tamper.run("SELECT {position} FROM {events} ORDER BY {position}")]
+    kept = positions[:-1] if removed == "the last entry" else []
+    tamper.run(f"DELETE FROM {{events}} WHERE {{position}} > {kept[-1] if kept else 0}")
+    backup = history("export", "--format", "jsonl")
+    assert backup.exit_code == 1 and backup.stdout == ""
+    ends = f"ends at entry {kept[-1]}" if kept else "holds no entry"
+    assert backup.stderr == (
+        f"Error: the log {ends}, where its seals reach entry {positions[-1]}: the log was"
+        " changed underneath handoff (its last entries removed); no backup is written of it\n"
+    )
+    assert history.refused("audit", "verify").startswith(
+        f"Error: log entry {positions[len(kept)]} (")
+
+
 @pytest.mark.parametrize("edit", ["cut short", "as text"])
 def test_commands_on_a_log_with_an_entry_edited_past_reading_say_so(
     history: Handoff, edit: str,

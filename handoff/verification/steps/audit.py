@@ -13,6 +13,8 @@ from pytest_bdd import given, parsers, then, when
 
 from handoff import audit, eventstore
 from handoff.application import HandoffApp
+from handoff.backup import LogChanged, backup_lines
+from handoff.domain.errors import LOG_CHANGED_AT
 from handoff.domain.steps import lead_id
 from handoff.kpi import compute_kpis, period_from_options
 from handoff.store import locate
@@ -151,3 +153,21 @@ def _(app: HandoffApp) -> None:
     verdict = audit.verify(app)
     assert verdict.unsealed is None  # every entry sealed, by the shorter command
     assert verdict.late == ()
+
+
+@when("someone deletes the record's last two entries", target_fixture="positions")
+def _(app: HandoffApp) -> list[int]:
+    """The record's positions as they stood, the newest two then deleted."""
+    positions = [entry[0] for entry in eventstore.every_stored_entry(app)]
+    _underneath(app, "DELETE FROM {events} WHERE {position} >= ?", positions[-2])
+    return positions
+
+
+@then("no backup is written: the record ends two entries before its seals reach")
+def _(app: HandoffApp, positions: list[int]) -> None:
+    with pytest.raises(LogChanged) as refusal:
+        next(backup_lines(app))  # before its first line
+    assert str(refusal.value) == (
+        f"the log ends at entry {positions[-3]}, where its seals reach entry {positions[-1]}:"
+        f" {LOG_CHANGED_AT} (its last entries removed); no backup is written of it"
+    )
