@@ -26,6 +26,10 @@ _INSTANT_DAY = re.compile(DAY_TEXT + "(?:[T ]|$)", re.ASCII)
 # Its time with the hour in one digit (`2026-03-02 9:00`, as a spreadsheet shows h:mm).
 _ONE_DIGIT_HOUR = re.compile(DAY_TEXT + "[T ][0-9]:", re.ASCII)
 MAX_DURATION = timedelta(days=36_500)
+# A date written with slashes or dots, its day and month in either order, and perhaps a
+# time (`03/02/2026 9:00`, as a spreadsheet set to a country's dates saves it).
+_SLASHED = re.compile(r"([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4})(?:[T ]([0-9]{1,2}):(.+))?",
+                      re.ASCII)
 
 
 def parse_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> datetime:
@@ -104,7 +108,29 @@ def _how_to_write(cleaned: str) -> str:
         with suppress(ValueError):
             datetime.fromisoformat(fixed)
             return f"write the hour with two digits: {fixed}"
+    slashed = _SLASHED.fullmatch(cleaned)
+    if slashed is not None:
+        return _slashed_how_to_write(*slashed.groups())
     return "try 2026-03-02T15:30 or 2026-03-02T15:30Z"
+
+
+def _slashed_how_to_write(first: str, second: str, year: str, hour: str | None,
+                          rest: str | None) -> str:
+    """A date with slashes written year first, as handoff reads it: each day it can be (03/02
+    is 2 March in the United States, 3 February in Europe), named, since only its writer
+    knows which was meant."""
+    days: list[date] = []
+    for month, day in ((first, second), (second, first)):
+        with suppress(ValueError):
+            if (found := date(int(year), int(month), int(day))) not in days:
+                days.append(found)
+    if not days:
+        return "try 2026-03-02T15:30 or 2026-03-02T15:30Z"
+    time = "" if hour is None else f"T{int(hour):02d}:{rest}"
+    if len(days) == 1:
+        return f"write the day year first: {days[0].isoformat()}{time}"
+    return "write the day year first: " + " or ".join(
+        f"{day.isoformat()}{time} for {day.day} {day:%B}" for day in days)
 
 
 def _span(skipped: timedelta) -> str:
@@ -123,7 +149,10 @@ def parse_day(text: str) -> date:
     try:
         day = day_from_text(cleaned)
     except ValueError:
-        raise InvalidInput(f"not a date (YYYY-MM-DD): {text!r}") from None
+        slashed = _SLASHED.fullmatch(cleaned)
+        hint = ("" if slashed is None or slashed[4]  # a time: not a day at all
+                else f" ({_slashed_how_to_write(*slashed.groups())})")
+        raise InvalidInput(f"not a date (YYYY-MM-DD): {text!r}{hint}") from None
     return check_day(day)
 
 

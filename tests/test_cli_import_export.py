@@ -195,6 +195,34 @@ def test_a_time_saved_with_a_one_digit_hour_is_refused_saying_how_to_write_it(
     assert nothing_recorded(handoff)
 
 
+def test_a_date_saved_with_slashes_is_refused_naming_each_day_it_can_be(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A spreadsheet set to a country's dates saves `03/02/2026 9:00`: 2 March read month
+    first (the United States), 3 February read day first (most of Europe). The row was told
+    to try `2026-03-02T15:30`, as if handoff could tell which was meant; it names both,
+    written year first, or the one a day above 12 leaves."""
+    path = write(tmp_path, "lead,event,at,source\n"
+                 "k,captured,03/02/2026 9:00,web\n"
+                 "j,captured,15.03.2026,web\n"
+                 "m,captured,04/04/2026T10:00Z,web\n")
+    result = handoff("import", path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{path}: line 2: not an ISO-8601 timestamp: '03/02/2026 9:00' (write the day year"
+        " first: 2026-03-02T09:00 for 2 March or 2026-02-03T09:00 for 3 February)",
+        f"{path}: line 3: not an ISO-8601 timestamp: '15.03.2026' (write the day year first:"
+        " 2026-03-15)",
+        f"{path}: line 4: not an ISO-8601 timestamp: '04/04/2026T10:00Z' (write the day year"
+        " first: 2026-04-04T10:00Z)",
+        "Error: 3 rows are bad; nothing was written",
+    ]
+    assert nothing_recorded(handoff)
+    assert handoff.refused("traffic", "record", "--date", "12/01/2026", "--visits", "9") == (
+        "Error: not a date (YYYY-MM-DD): '12/01/2026' (write the day year first: 2026-12-01"
+        " for 1 December or 2026-01-12 for 12 January)")
+
+
 def test_a_number_cell_of_spaces_is_empty_as_a_padded_number_is_that_number(
     handoff: Handoff, tmp_path: Path
 ) -> None:
