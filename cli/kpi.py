@@ -15,7 +15,14 @@ from typing import Any
 
 import click
 
-from handoff.cli.output import Instants, note_unknown_filter, output_option, print_csv, print_json
+from handoff.cli.output import (
+    Instants,
+    note_no_agreement,
+    note_unknown_filter,
+    output_option,
+    print_csv,
+    print_json,
+)
 from handoff.cli.progress import stages
 from handoff.cli.tables import print_paragraph, print_table
 from handoff.cli.values import FILTER_NAME
@@ -308,6 +315,7 @@ def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
     if follow_up:
         missed = missed_follow_ups(app, instant, period=period, owner=owner)
         note_unknown_filter(app, owner, missed)
+        note_no_agreement(app, missed)
         if fmt == "json":
             print_json(missed)
             return
@@ -317,6 +325,7 @@ def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
         return
     found = sla_breaches(app, instant, period=period, owner=owner, open_only=open_only)
     note_unknown_filter(app, owner, found)
+    note_no_agreement(app, found)
     if fmt == "json":
         print_json(found)
     else:
@@ -344,6 +353,7 @@ def due(obj: Any, within: str | None, owner: str | None, fmt: str) -> None:
     span = None if within is None else parse_duration(within)
     found = sla_due(obj.app, span, owner)
     note_unknown_filter(obj.app, owner, found)
+    note_no_agreement(obj.app, found)
     if fmt == "json":
         print_json(found)
         return

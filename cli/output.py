@@ -165,6 +165,20 @@ def print_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         click.echo(text, nl=False)
 
 
+def note_no_agreement(app: Any, found: list[Any]) -> None:
+    """Under an empty answer of the SLA's lists, a note on stderr when no agreement was ever
+    put in force: a handoff is judged by the version in force when it was handed, so none
+    is due, late or overdue yet, and the empty list, exit 0, would read as all in time."""
+    if found:
+        return
+    from handoff.report import no_agreement_hint
+
+    register = app.agreement_register()
+    if not register.versions:
+        click.echo("note: no agreement has been in force, so no handoff has a due instant to"
+                   f" be judged by: {no_agreement_hint(register, '')}", err=True)
+
+
 def note_unknown_filter(app: Any, owner: str | None, found: list[Any],
                        source: str | None = None) -> None:
     """Under an empty answer filtered by `--owner` (or `--source`), a note on stderr when

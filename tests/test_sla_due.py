@@ -231,3 +231,37 @@ def test_sla_due_says_how_many_are_overdue_beside_it(store: str, tmp_path: Path)
     assert handoff.ok("sla", "due").splitlines()[-1] == (
         "and 2 overdue (past due, still undecided): `handoff sla breaches --open`")
     assert handoff.json("sla", "due") == []
+
+
+@pytest.mark.parametrize("command", [("sla", "due"), ("sla", "breaches"),
+                                     ("sla", "breaches", "--follow-up")])
+def test_lists_before_any_agreement_note_why_they_are_empty(
+    store: str, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Handed while no agreement was ever applied, a lead has no due instant (SPEC §4: an
+    agreement's version judges it): none is due, late or overdue, and the lists said
+    nothing but an empty table, exit 0, as if every handoff were in time. Stderr says why
+    (the answer stays empty: nothing is refused), and what puts one in force. Once one
+    covering its day is applied, the note is gone and the handoff is judged: handed Monday
+    2 March 11:00, due 8 business hours later, it is long overdue today."""
+    handoff = Handoff(store)
+    handoff.ok("lead", "capture", "acme", "--source", "web", "--at", "2026-03-02T09:00")
+    handoff.ok("lead", "qualify", "acme", "--at", "2026-03-02T10:00")
+    handoff.ok("lead", "handoff", "acme", "--owner", "sam", "--at", "2026-03-02T11:00")
+    before = handoff(*command, "--format", "json")
+    assert before.exit_code == 0, before.output
+    assert json.loads(before.stdout) == []
+    assert before.stderr == (
+        "note: no agreement has been in force, so no handoff has a due instant to be judged"
+        " by: apply one with `handoff sla apply`\n")
+    agreement = tmp_path / "agreement.toml"
+    agreement.write_text(agreement_toml(AGREEMENT, {"team": None}))
+    handoff.ok("sla", "apply", str(agreement))
+    after = handoff(*command, "--format", "json")
+    assert after.stderr == ""
+    if command == ("sla", "breaches"):
+        assert after.exit_code == 3  # an open overdue handoff
+        assert [(b["lead"], b["status"]) for b in json.loads(after.stdout)] == [
+            ("acme", "overdue")]
+    else:  # overdue is not due; never accepted, it has no follow-up window
+        assert (after.exit_code, json.loads(after.stdout)) == (0, [])
