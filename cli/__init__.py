@@ -363,10 +363,13 @@ def _a_key_like(error: click.UsageError) -> str:
     if (not isinstance(error, click.NoSuchOption) or error.ctx is None
             or error.option_name.startswith("--") or error.possibilities):
         return ""  # a long option mistyped is not a key
-    if not any(isinstance(p, click.Argument) and p.name == "key"
-               for p in error.ctx.command.params):
+    arguments = {p.name for p in error.ctx.command.params if isinstance(p, click.Argument)}
+    if "key" not in arguments:
         return ""
-    return f"; a key beginning with '-' is given after '--' (`-- {error.option_name}`)"
+    key = f"a key beginning with '-' is given after '--' (`-- {error.option_name}`)"
+    if "n" in arguments and error.option_name[1:].isdigit():  # `lead amend acme -1`
+        return f"; entries are numbered from 1, as `lead history` lists them, and {key}"
+    return f"; {key}"
 
 
 class _OutputFailed(Exception):

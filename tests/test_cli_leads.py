@@ -360,3 +360,16 @@ def test_a_key_beginning_with_a_dash_is_shown_how_to_give(
     assert shown["key"] == "-5"  # given as the hint says
     mistyped = handoff("lead", "show", "--stor", "x")  # an option mistyped is not a key
     assert "is given after" not in mistyped.stderr
+
+
+def test_an_entry_numbered_below_1_is_shown_how_entries_are_numbered(handoff: Handoff) -> None:
+    """`lead amend acme -1 ...` (the last entry, as a list counts from its end) was told
+    how to give a key beginning with a dash, of a key it had given: entries are numbered
+    from 1, as `lead history` lists them, and the dash is the option's (or a key's)."""
+    handoff.ok("lead", "capture", "acme", "--source", "web", "--at", "2026-03-02T09:00Z")
+    result = handoff("lead", "amend", "acme", "-1", "--source", "ads", "--why", "typo")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "Error: No such option '-1'; entries are numbered from 1, as `lead history` lists"
+        " them, and a key beginning with '-' is given after '--' (`-- -1`) (see '")
+    assert handoff.ok("lead", "history", "acme").count("source=web") == 1  # nothing amended
