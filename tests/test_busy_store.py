@@ -66,13 +66,14 @@ def test_a_report_on_a_caught_up_store_reads_it_while_another_holds_it(
 ) -> None:
     """Opening the KPIs' tables took the write lock on SQLite even when they were there and
     current: every report failed inside ("database is locked") behind a stopped import."""
-    before = history.ok("sla", "due")
+    before = history("sla", "due")  # (no agreement in force: its note on stderr)
+    assert before.exit_code == 0, before.output
     with held(history.store):
         started = time.monotonic()
         result = history("sla", "due")
         waited = time.monotonic() - started
-    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
-    assert result.stdout == before
+    assert (result.exit_code, result.stderr) == (0, before.stderr), result.stderr
+    assert result.stdout == before.stdout
     if not history.store.startswith("postgresql"):
         assert waited < switches.LOCK_WAIT_SECONDS  # read without waiting for the lock
 
