@@ -300,11 +300,16 @@ def history(obj: Any, as_of: str | None, fmt: str) -> None:
         changes = _described(record["changes"]) or "no term changed"
         click.echo(shown(f"version {record['version']} changes from version "
                          f"{record['compared_with']}: {changes}"))
-    for record in records:
+    for version, record in zip(versions, records, strict=True):
+        if isinstance(version, Proposal) and version.overtaken_by is not None:
+            continue  # never in force: it judges no handoff, as its status says
+        # One still awaiting its second signature judges nothing yet either.
+        changes_for = ("a restatement, changes for" if isinstance(version, AppliedVersion)
+                       else "proposed as a restatement, would change once signed for")
         for earlier in record.get("restates_changes", []):
             changes = _described(earlier["changes"])
-            click.echo(shown(f"version {record['version']}, a restatement, changes for the"
-                             f" handoffs recorded under version {earlier['version']}: {changes}"))
+            click.echo(shown(f"version {record['version']}, {changes_for} the handoffs"
+                             f" recorded under version {earlier['version']}: {changes}"))
 
 
 def _described(changes: list[dict[str, Any]]) -> str:

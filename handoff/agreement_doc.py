@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handoff.application import HandoffApp
-from handoff.domain.agreement import AgreementRegister, AppliedVersion, Team
+from handoff.domain.agreement import AgreementRegister, AppliedVersion, Proposal, Team
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import NoAgreement
 from handoff.domain.verification import VerificationRun
@@ -386,6 +386,7 @@ def _versions(register: AgreementRegister, zone: Any) -> list[dict[str, Any]]:
             "changes": [] if first else [_change_words(c) for c in record["changes"]],
             "compared_with": record["compared_with"],
             "restates": record["restates"],
+            "overtaken_by": version.overtaken_by if isinstance(version, Proposal) else None,
         })
     return rows
 

@@ -449,6 +449,30 @@ def test_sla_history_names_what_a_restatement_changes_for_each_version_it_judges
     assert "sales.decide_within_hours: 8 -> 9" in said
 
 
+def test_sla_history_says_a_restatement_not_signed_judges_no_handoff(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """Maria proposes 9 hours as a restatement; before sales signs it, a revision of 10
+    hours comes into force and overtakes it. History said of both proposals "version 2, a
+    restatement, changes for the handoffs recorded under version 1: 8 -> 9", as of one in
+    force: an auditor read that March's verdicts had been judged again under 9 hours."""
+    nine, ten = tmp_path / "nine.toml", tmp_path / "ten.toml"
+    nine.write_text(AGREEMENT.replace("= 8", "= 9"))
+    ten.write_text(AGREEMENT.replace("= 8", "= 10"))
+    signed.ok("sla", "apply", str(nine), "--restate", "--why", "9 hours were agreed")
+
+    said = [line for line in signed.ok("sla", "history").splitlines()
+            if line.startswith("version 2,")]
+    assert said == ["version 2, proposed as a restatement, would change once signed for the"
+                    " handoffs recorded under version 1: sales.decide_within_hours: 8 -> 9"]
+
+    signed.ok("sla", "apply", str(ten))
+    signed.ok("sla", "sign", "3", actor="sam")
+    lines = signed.ok("sla", "history").splitlines()
+    assert not [line for line in lines if line.startswith("version 2,")]
+    assert not [line for line in lines if "restatement" in line]
+
+
 def test_a_restatement_says_when_applied_and_signed_what_it_carries_back(
     signed: Handoff, tmp_path: Path
 ) -> None:

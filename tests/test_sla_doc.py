@@ -572,6 +572,29 @@ def test_a_restatement_awaiting_its_second_signature_is_named_as_proposed(
             " \u201cthe trade fair\u201d.") in versions
 
 
+def test_a_restatement_overtaken_before_its_second_signature_is_said_to_judge_nothing(
+    march: Handoff, tmp_path: Path
+) -> None:
+    """Maria proposes a restatement; before sales signs it, a revision comes into force and
+    overtakes it, so it can never be signed. The document still said "once both sides have
+    signed it, it judges the handoffs recorded before it too"."""
+    restated, revision = tmp_path / "restated.toml", tmp_path / "revision.toml"
+    restated.write_text(agreement_toml(AGREEMENT, {"sales.decide_within_hours": "40"}))
+    revision.write_text(agreement_toml(AGREEMENT, {"sales.decide_within_hours": "12"}))
+    march.ok("sla", "apply", str(restated), "--restate", "--why", "the trade fair")
+    march.ok("sla", "apply", str(revision))
+    march.ok("sla", "sign", "3", actor="sam")
+    overtaken = ("proposed as a restatement, \u201cthe trade fair\u201d, and overtaken by"
+                 " version 3 before both sides signed it: it never came into force, and"
+                 " judges no handoff")
+    versions = write(march, tmp_path / "sla.md").split("## 3.")[1].split("## 4.")[0]
+    assert f"Version 2 was {overtaken}." in versions
+    assert "once both sides have signed it" not in versions
+    html = write(march, tmp_path / "sla.html").split("<h2>3.")[1].split("<h2>4.")[0]
+    assert f"P{overtaken[1:]}" in html
+    assert "once both sides have signed it" not in html
+
+
 def test_the_funnel_says_which_qualified_figure_the_month_is_measured_against(
     march: Handoff, tmp_path: Path
 ) -> None:
