@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -11,7 +12,13 @@ from handoff.cli.livingdoc import doc, verify
 from handoff.cli.output import output_option, print_json, shown
 from handoff.cli.tables import print_fields, print_table
 from handoff.cli.values import FILE_NAME, WHOLE_NUMBER, as_of_option, recorded_by
-from handoff.domain.agreement import AgreementTerms, AppliedVersion, Change, Proposal
+from handoff.domain.agreement import (
+    AgreementRegister,
+    AgreementTerms,
+    AppliedVersion,
+    Change,
+    Proposal,
+)
 from handoff.domain.agreement_file import parse_agreement
 from handoff.domain.errors import InvalidAgreement, NoAgreement
 from handoff.instants import iso, parse_day
@@ -82,6 +89,7 @@ def apply_command(obj: Any, file: str, restate: bool, why: str | None) -> None:
     """
     restates = _restates(restate, why)
     terms = read_terms(file)
+    taken = _taken_over(obj, terms)
     version, new = obj.app.apply_agreement(terms, obj.actor, restates)
     if not new:
         said = f"identical to version {version.number} ({version.name!r}); nothing recorded"
@@ -104,6 +112,9 @@ def apply_command(obj: Any, file: str, restate: bool, why: str | None) -> None:
             f"proposed version {version.number}: {described}, signed by {version.actor} for "
             f"{side}; {_until_signed(version)}"
         )
+    in_force = isinstance(version, AppliedVersion)
+    _say_taken_over(taken, f"version {version.number}" if in_force
+                    else f"version {version.number}, once signed,", in_force)
     if restates is not None:
         _say_restated_beyond(obj, version.number)
 
@@ -123,7 +134,11 @@ def sign_command(obj: Any, number: int, restate: bool, why: str | None) -> None:
     """Sign version N for your side of the team; with both sides' signatures it is in force
     from now on. With --restate --why W (or when proposed so), it also judges the handoffs
     recorded before it."""
-    version = obj.app.sign_agreement(number, obj.actor, _restates(restate, why))
+    restates = _restates(restate, why)
+    waiting = next((v for v in obj.app.agreement_register().history() if v.number == number
+                    and isinstance(v, Proposal)), None)
+    taken = [] if waiting is None else _taken_over(obj, waiting.terms)
+    version = obj.app.sign_agreement(number, obj.actor, restates)
     signature = version.signatures[-1]
     not_today = _dates_not_today(obj, version.terms)
     state = (
@@ -131,6 +146,7 @@ def sign_command(obj: Any, number: int, restate: bool, why: str | None) -> None:
         else f"is in force from {obj.instants.text(version.applied_at)}"
     )
     click.echo(f"signed version {version.number} for {signature.side}: {version.name!r} {state}")
+    _say_taken_over(taken, f"version {version.number}", in_force=True)
     if version.restates is not None:
         _say_restated_beyond(obj, version.number)
 
@@ -148,6 +164,31 @@ def _say_restated_beyond(obj: Any, number: int) -> None:
         changes = _described(earlier["changes"])
         click.echo(shown(f"note: as a restatement, version {number} also judges the handoffs"
                          f" recorded under version {earlier['version']} again: {changes}"))
+
+
+def _taken_over(obj: Any, terms: AgreementTerms) -> list[tuple[AppliedVersion, date, date]]:
+    """The versions in force now whose days the terms would take over beyond the version
+    they revise (`AgreementRegister.taken_over_by`)."""
+    register: AgreementRegister = obj.app.agreement_register()
+    return register.taken_over_by(terms)
+
+
+def _say_taken_over(taken: list[tuple[AppliedVersion, date, date]], subject: str,
+                    in_force: bool) -> None:
+    """A note for each version whose days `subject` takes over beyond the one it revises,
+    said before the other side signs rather than found in next month's targets: with the
+    dates of one half-year and a holiday added, a file takes the second quarter back from
+    the revision in force on it."""
+    governs = "governs" if in_force else "would govern"
+    for version, first, last in taken:
+        days = f"from {first.isoformat()} on" if last == date.max else (
+            f"on {first.isoformat()}" if first == last
+            else f"from {first.isoformat()} to {last.isoformat()}")
+        click.echo(shown(
+            f"note: {subject} {governs} the days {days} (their targets, and the handoffs"
+            f" recorded from then on) instead of version {version.number} ({version.name!r}),"
+            " in force on them until now: of two versions covering a day, the one that came"
+            " into force last governs it"))
 
 
 def _dates_not_today(obj: Any, terms: AgreementTerms) -> str | None:
@@ -172,12 +213,17 @@ def check_command(obj: Any, file: str, fmt: str) -> None:
     terms = read_terms(file)
     current, changes = obj.app.check_agreement(terms)  # a missing store is refused (SPEC §7)
     identical = obj.app.agreement_register().identical_to(terms)
+    taken = [] if identical is not None else _taken_over(obj, terms)
     if fmt == "json":
         print_json({
             "valid": True,
             "in_force": None if current is None else current.number,
             "identical_to": None if identical is None else identical.number,
             "changes": [_change_record(c) for c in changes],
+            "takes_over": [
+                {"version": version.number, "from": first.isoformat(),
+                 "to": None if last == date.max else last.isoformat()}
+                for version, first, last in taken],
         })
         return
     against = (
@@ -192,6 +238,7 @@ def check_command(obj: Any, file: str, fmt: str) -> None:
     else:
         print_table(["term", "in force", "in the file"],
                     [[c.key, _value_or_dash(c.before), _value_or_dash(c.after)] for c in changes])
+    _say_taken_over(taken, "applied and in force, this file", in_force=False)
 
 
 def _value_or_dash(value: Any) -> str:

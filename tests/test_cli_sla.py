@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import Handoff, nothing_recorded
-from conftest import AGREEMENT, agreement_toml
+from conftest import AGREEMENT, TEAM_AGREEMENT, agreement_toml
 
 H1 = """
 name = "H1"
@@ -523,7 +523,9 @@ def test_apply_says_whether_the_versions_dates_hold_today(
     out = handoff.ok("sla", "apply", dated("later", year + 1, year + 2))
     assert out.endswith(f"(America/Chicago), in force from {year + 1}-01-01\n")
     out = handoff.ok("sla", "apply", dated("now", year - 1, year + 1))
-    assert out.endswith("(America/Chicago), in force now\n")
+    first, note = out.splitlines()  # it takes next year over from "later", and says so
+    assert first.endswith("(America/Chicago), in force now")
+    assert note.startswith(f"note: version 3 governs the days from {year + 1}-01-01 to")
 
 
 def test_sign_says_whether_the_versions_dates_hold_today(
@@ -583,3 +585,46 @@ def test_the_public_holidays_a_country_code_closes_are_named_by_date(
     handoff.ok("sla", "doc", "--month", "2026-09", "--out", str(tmp_path / "september.md"))
     assert "US public holidays (in this period: 2026-09-07 Labor Day)" in (
         tmp_path / "september.md").read_text()
+
+
+def test_a_file_over_days_a_later_revision_governs_says_it_takes_them_over(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """H1 (January to June, 8 hours) was revised from April (4 hours). Maria adds a holiday
+    to H1's file as it stands: its dates take April to June back from the revision, since
+    the version in force last governs a day. `sla check` compared it with H1 only (name
+    and holidays), and applying it said nothing of the revision it replaced."""
+    handoff.ok("sla", "apply", agreement(tmp_path, H1))
+    handoff.ok("sla", "apply", agreement(tmp_path, REVISION, "b.toml"))
+    moved = H1.replace('"H1"', '"H1, office move"') + '[calendar]\nholidays = ["2026-03-09"]\n'
+    whole, first_quarter = (
+        agreement(tmp_path, moved, "c.toml"),
+        agreement(tmp_path, moved.replace("2026-06-30", "2026-03-31"), "d.toml"))
+
+    note = ("the days from 2026-04-01 to 2026-06-30 (their targets, and the handoffs recorded"
+            " from then on) instead of version 2 ('H1 revised')")
+    assert f"would govern {note}" in handoff.ok("sla", "check", whole)
+    assert handoff.json("sla", "check", whole)["takes_over"] == [
+        {"version": 2, "from": "2026-04-01", "to": "2026-06-30"}]
+    assert "note:" not in handoff.ok("sla", "check", first_quarter)
+    assert handoff.json("sla", "check", first_quarter)["takes_over"] == []
+
+    assert f"note: version 3 governs {note}" in handoff.ok("sla", "apply", whole)
+    assert handoff.json("sla", "show", "--at", "2026-05-04")["version"] == 3
+
+
+def test_signing_a_proposal_over_a_later_revisions_days_says_it_takes_them_over(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """With a team, the proposer is told what the proposal would take over, and the other
+    side, whose signature puts it in force, what it now does."""
+    revision = TEAM_AGREEMENT.replace("2026-01-01", "2026-04-01").replace(
+        '"2026 H1 growth agreement"', '"revised"').replace("= 8", "= 4")
+    signed.ok("sla", "apply", agreement(tmp_path, revision, "b.toml"))
+    signed.ok("sla", "sign", "2", actor="sam")
+    moved = TEAM_AGREEMENT.replace("[team]", '[calendar]\nholidays = ["2026-03-09"]\n\n[team]')
+
+    note = "the days from 2026-04-01 to 2026-06-30"
+    proposed = signed.ok("sla", "apply", agreement(tmp_path, moved, "c.toml"))
+    assert f"note: version 3, once signed, would govern {note}" in proposed
+    assert f"note: version 3 governs {note}" in signed.ok("sla", "sign", "3", actor="sam")

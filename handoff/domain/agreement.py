@@ -507,6 +507,35 @@ class AgreementRegister(Aggregate):
                 self.proposals[waiting] = replace(other, overtaken_by=number)
 
     # -- reading ------------------------------------------------------------------------
+    def taken_over_by(self, terms: AgreementTerms) -> list[tuple[AppliedVersion, date, date]]:
+        """The versions in force now on some of the terms' days, other than the one they
+        revise (`revised_by`), each with the first and last of those days: once in force,
+        the terms govern those days instead, as the version applied last governs a day
+        (a file adding a holiday to H1 over a revision from April takes April to June back
+        from the revision). Read by breakpoints: between two dates where a version begins
+        or ends, the same version governs every day."""
+        revised = revised_by(self.versions, terms)
+        bounds = {terms.effective_from}
+        for version in self.versions:
+            bounds.add(version.terms.effective_from)
+            if version.terms.effective_to is not None:
+                bounds.add(version.terms.effective_to + timedelta(days=1))
+        if terms.effective_to is not None:
+            bounds.add(terms.effective_to + timedelta(days=1))
+        starts = sorted(day for day in bounds if terms.covers(day))
+        taken: dict[int, tuple[AppliedVersion, date, date]] = {}
+        for start, end in zip(starts, [*starts[1:], None], strict=True):
+            governing = self.in_force_on(start)
+            if governing is None or governing is revised:
+                continue
+            last = (end - timedelta(days=1) if end is not None
+                    else terms.effective_to or governing.terms.effective_to)
+            if last is None:  # both open-ended: from `start` on, for good
+                last = date.max
+            first = taken[governing.number][1] if governing.number in taken else start
+            taken[governing.number] = (governing, first, last)
+        return list(taken.values())
+
     def known_at(self, as_of: datetime | None) -> list[AppliedVersion]:
         if as_of is None:
             return self.versions
