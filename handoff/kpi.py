@@ -235,7 +235,9 @@ def restatements(
     each version signed to judge past handoffs again, who put it in force, when and why,
     how many handoffs in scope it judges otherwise, and how many acceptances' follow-up
     (`follow_up`, by version). One that moved the period's days into its own time zone
-    changed them too, whether or not it judges a handoff otherwise."""
+    changed them too, whether or not it judges a handoff otherwise; so did one that changed
+    the period's targets (`targets`: a goal restated, or dates that spread it over fewer
+    days), which the figures beside them are read against."""
     restating = [v for v in register.known_at(as_of) if v.restates is not None]
     if not restating:
         return []  # the usual case, without opening the read model
@@ -252,12 +254,19 @@ def restatements(
         return period_zone(register, period.first_day, v.applied_at).key != period_zone(
             register, period.first_day, v.applied_at - timedelta(microseconds=1)).key
 
+    def retargeted(v: AppliedVersion) -> bool:
+        """Whether signing it changed the period's targets, against just before."""
+        return targets(register, period, v.applied_at) != targets(
+            register, period, v.applied_at - timedelta(microseconds=1))
+
+    found = [(v, retargeted(v)) for v in restating]
     return [
         {"version": v.number, "name": v.name, "restated_by": v.restated_by,
          "restated_at": iso(v.applied_at), "why": v.restates,
-         "handoffs": changed.get(v.number, 0), "follow_up": follow_up.get(v.number, 0)}
-        for v in restating
-        if changed.get(v.number) or follow_up.get(v.number) or moved(v)
+         "handoffs": changed.get(v.number, 0), "follow_up": follow_up.get(v.number, 0),
+         "targets": retargets}
+        for v, retargets in found
+        if changed.get(v.number) or follow_up.get(v.number) or retargets or moved(v)
     ]
 
 

@@ -254,11 +254,13 @@ def restatement_words(restatement: dict[str, Any], when: str) -> str:
     if follow_up:
         leads = counted(follow_up, "accepted lead's", "accepted leads'", grouped=True)
         changed.append(f"{leads} follow-up judged otherwise")
+    if restatement.get("targets"):
+        changed.append("its terms set the period's targets anew")
+    said = "; ".join(changed) or ("it moved the period's days into its own time zone, and"
+                                  " judges no handoff of this period otherwise")
     return (
         f"Restated by version {restatement['version']} ({restatement['name']}), signed into "
         f"force by {restatement['restated_by']} on {when}: \u201c{restatement['why']}\u201d. "
-        + ("; ".join(changed) if changed else
-           "It moved the period's days into its own time zone, and judges no handoff of"
-           " this period otherwise")
+        + said[:1].upper() + said[1:]
         + "; a report as of before it shows the figures as first reported."
     )

@@ -8,6 +8,7 @@ Tuesday at 11:00.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -495,3 +496,31 @@ def test_a_restatement_says_when_applied_and_signed_what_it_carries_back(
     assert proposed.splitlines()[-1] == note
     assert "under version 2" not in proposed  # its changes from version 2: `sla history`
     assert signed.ok("sla", "sign", "3", actor="sam").splitlines()[-1] == note
+
+
+def test_a_restatement_that_sets_a_periods_targets_anew_is_named_by_its_report(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """H1 (January to June, 181 days) had no goal; both sides restate it with a goal of
+    1,810,000, which gives March's 31 days 310,000. No handoff is judged otherwise, so the
+    March report named no restatement: its target moved from none to 310,000 unexplained.
+    A restatement adding a holiday in May changes nothing of March, and is not named."""
+    before = datetime.now(UTC).isoformat()
+    goal = tmp_path / "goal.toml"
+    goal.write_text(AGREEMENT.replace("[sales]", "[goal]\nrevenue = 1810000\n\n[sales]"))
+    signed.ok("sla", "apply", str(goal), "--restate", "--why", "the goal was left out")
+    signed.ok("sla", "sign", "2", actor="sam")
+    may = tmp_path / "may.toml"
+    may.write_text(goal.read_text().replace("[sales]", '[calendar]\nholidays = ["2026-05-04"]'
+                                            "\n\n[sales]"))
+    signed.ok("sla", "apply", str(may), "--restate", "--why", "closed on 4 May")
+    signed.ok("sla", "sign", "3", actor="sam")
+
+    march = signed.json(*MARCH)
+    assert Decimal(str(march["targets"]["revenue_won"])) == Decimal("310000")
+    assert [(r["version"], r["handoffs"], r["targets"]) for r in march["restatements"]] == [
+        (2, 0, True)]
+    table = signed.ok(*MARCH)
+    assert "\u201cthe goal was left out\u201d. Its terms set the period's targets anew;" in table
+    then = signed.json(*MARCH, "--as-of", before)
+    assert (then["targets"]["revenue_won"], then["restatements"]) == (None, [])
