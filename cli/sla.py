@@ -272,7 +272,8 @@ def show(obj: Any, at: str | None, as_of: str | None, fmt: str) -> None:
         from handoff.report import no_agreement_hint
 
         raise NoAgreement(
-            f"no agreement is in force {when}: {no_agreement_hint(register, '--at a day')}")
+            f"no agreement is in force {when}:"
+            f" {no_agreement_hint(register, '--at a day', replayed=instant is not None)}")
     record = version_record(version)
     # The days its country's calendar closes, which the file names only by the country's
     # code ("US" closes Veterans Day too): for a year from the day asked about (or today).

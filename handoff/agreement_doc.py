@@ -89,8 +89,9 @@ def agreement_document(
     on = next((day for day in days if register.in_force_on(day)), None)
     if on is None and register.in_force_at(at) is None:
         now = "is one now" if as_of is None else f"was one as of {as_read(as_of)}"
+        hint = no_agreement_hint(register, "--month a month", replayed=as_of is not None)
         raise NoAgreement(f"no agreement was in force in {period.first_day:%B %Y}, nor {now}:"
-                          f" {no_agreement_hint(register, '--month a month')}")
+                          f" {hint}")
     version = agreement_for_plan(app, on, at)
     zone = version.terms.timezone
     kpis = compute_kpis(app, period, basis="flow", as_of=at)

@@ -52,21 +52,26 @@ def agreement_for_plan(
     register = app.agreement_register(as_of)
     if at is None:
         version = register.in_force_at(as_of or app.clock())
-        when = "now"
+        when = "now" if as_of is None else f"as of {iso(as_of)}"
     else:
         version = register.in_force_on(at)
         when = f"on {at.isoformat()}"
     if version is None:
         raise NoAgreement(
-            f"no agreement is in force {when}: {no_agreement_hint(register, '--at a day')}")
+            f"no agreement is in force {when}:"
+            f" {no_agreement_hint(register, '--at a day', replayed=as_of is not None)}")
     return version
 
 
-def no_agreement_hint(register: AgreementRegister, asking: str) -> str:
+def no_agreement_hint(register: AgreementRegister, asking: str, replayed: bool = False) -> str:
     """What to do when no agreement covers the day or month asked about: apply one, or,
     when versions are recorded (one that has ended, say), ask (`asking`: `--at a day`,
     `--month a month`) about the dates the latest of them covers; when one awaits the other
-    side's signature (not overtaken since), sign it."""
+    side's signature (not overtaken since), sign it. A `register` as recorded by an --as-of
+    instant (`replayed`) tells how things stood then, not what to do now: the version that
+    awaited a signature then may be in force today (`sla history` says)."""
+    if replayed:
+        return _hint_as_recorded_then(register, asking)
     apply = "apply one with `handoff sla apply`"
 
     waiting = [p for p in register.proposals.values() if p.overtaken_by is None]
@@ -81,6 +86,22 @@ def no_agreement_hint(register: AgreementRegister, asking: str) -> str:
     latest = register.versions[-1]
     return (f"the latest version, {latest.name!r}, covers {latest.terms.dates} (give {asking}"
             f" it covers), or {apply}")
+
+
+def _hint_as_recorded_then(register: AgreementRegister, asking: str) -> str:
+    waiting = [p for p in register.proposals.values() if p.overtaken_by is None]
+    said = []
+    if waiting:
+        version = waiting[-1]
+        said.append(f"version {version.number}, {version.name!r}, {version.terms.dates},"
+                    f" still awaited the signature of {version.awaiting} then")
+    if register.versions:
+        latest = register.versions[-1]
+        said.append(f"the latest version then, {latest.name!r}, covered {latest.terms.dates}"
+                    f" (give {asking} it covers)")
+    elif not waiting:
+        said.append("none had been applied then")
+    return "; ".join(said) + ("; `handoff sla history` shows what was recorded since")
 
 
 def plan_with_actuals(

@@ -150,12 +150,13 @@ def test_show_at_a_day_as_of_an_instant_combines_both(record: Record) -> None:
 
 def test_show_as_of_before_any_version_is_refused_naming_the_instant(record: Record) -> None:
     line = record.handoff.refused("sla", "show", "--as-of", record.before_any)
-    assert line == (f"Error: no agreement is in force as of {read(record.before_any)}: apply"
-                    " one with `handoff sla apply`")
+    # How it stood then, not advice for today (the store holds two versions now).
+    then = "none had been applied then; `handoff sla history` shows what was recorded since"
+    assert line == f"Error: no agreement is in force as of {read(record.before_any)}: {then}"
     line = record.handoff.refused("sla", "show", "--at", "2026-03-02",
                                   "--as-of", record.before_any)
     assert line == (f"Error: no agreement is in force on 2026-03-02 as of"
-                    f" {read(record.before_any)}: apply one with `handoff sla apply`")
+                    f" {read(record.before_any)}: {then}")
 
 
 # -- sla doc ------------------------------------------------------------------------------
@@ -247,8 +248,32 @@ def test_doc_as_of_before_any_version_is_refused_as_without_one(
     line = record.handoff.refused("sla", "doc", "--month", "2026-03", "--out", str(out),
                                   "--as-of", record.before_any)
     assert line == (f"Error: no agreement was in force in March 2026, nor was one as of"
-                    f" {read(record.before_any)}: apply one with `handoff sla apply`")
+                    f" {read(record.before_any)}: none had been applied then; `handoff sla"
+                    " history` shows what was recorded since")
     assert not out.exists()
+
+
+def test_doc_as_of_while_the_first_version_awaited_sales_does_not_ask_to_sign_it(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """An auditor replays the document as of the moment maria had proposed version 1 and
+    sam had not signed it yet. The refusal said "version 1 ... is in force once sales signs
+    it (sam, ola): `handoff sla sign 1`", though sam signed it long since: how things stood
+    then, read as something to do now."""
+    first = tmp_path / "v1.toml"
+    first.write_text(agreement_toml(AGREEMENT))
+    handoff.ok("sla", "apply", str(first))
+    proposed = now()
+    handoff.ok("sla", "sign", "1", actor="sam")
+    out = tmp_path / "sla.md"
+    line = handoff.refused("sla", "doc", "--month", "2026-03", "--out", str(out),
+                           "--as-of", proposed)
+    assert line == (f"Error: no agreement was in force in March 2026, nor was one as of"
+                    f" {read(proposed)}: version 1, '2026 growth agreement', 2026-01-01 to"
+                    " open-ended, still awaited the signature of sales then; `handoff sla"
+                    " history` shows what was recorded since")
+    assert "sla sign" not in handoff.refused("sla", "show", "--as-of", proposed)
+    assert "sla sign" not in handoff.refused("plan", "--as-of", proposed)
 
 
 # -- plan -------------------------------------------------------------------------------
