@@ -236,7 +236,10 @@ def check_command(obj: Any, file: str, fmt: str) -> None:
     elif not changes:
         click.echo("no change")
     else:
-        print_table(["term", "in force", "in the file"],
+        # The version compared with, by number: "in force" read as today's terms, where it
+        # may have ended (H1, in December) or hold only some of the file's days.
+        compared = "no version" if current is None else f"version {current.number}"
+        print_table(["term", compared, "in the file"],
                     [[c.key, _value_or_dash(c.before), _value_or_dash(c.after)] for c in changes])
     _say_taken_over(taken, "applied and in force, this file", in_force=False)
 

@@ -628,3 +628,15 @@ def test_signing_a_proposal_over_a_later_revisions_days_says_it_takes_them_over(
     proposed = signed.ok("sla", "apply", agreement(tmp_path, moved, "c.toml"))
     assert f"note: version 3, once signed, would govern {note}" in proposed
     assert f"note: version 3 governs {note}" in signed.ok("sla", "sign", "3", actor="sam")
+
+
+def test_check_names_the_version_it_compares_with_above_its_terms(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """H1 ended on 30 June; a file checked in the autumn is compared with it, the last to
+    come into force. The table's column read "in force", beside terms no longer in force."""
+    handoff.ok("sla", "apply", agreement(tmp_path, H1))
+    lax = agreement(tmp_path, H1.replace("= 8", "= 9"), "lax.toml")
+    header = next(line for line in handoff.ok("sla", "check", lax).splitlines()
+                  if "term" in line)
+    assert re.fullmatch(r"\W*term\W+version 1\W+in the file\W*", header)
