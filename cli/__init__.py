@@ -15,7 +15,7 @@ from eventsourcing.persistence import PersistenceError
 
 from handoff.application import HandoffApp
 from handoff.audit import seal_quietly
-from handoff.cli.output import Instants
+from handoff.cli.output import Instants, decided_status
 from handoff.cli.progress import progress_on_terminal
 from handoff.domain.bounds import check_actor
 from handoff.domain.errors import LOG_CHANGED, LOG_CHANGED_AT, Refused, UnknownLead, Wording
@@ -230,7 +230,7 @@ class HandoffGroup(click.Group):
         except _OutputFailed as failed:
             _stop_writing_to_stdout()
             if isinstance(failed.error, BrokenPipeError):  # `handoff export | head -1`
-                raise click.exceptions.Exit(0) from None
+                raise click.exceptions.Exit(decided_status(ctx)) from None
             # Not "nothing written": a command that records has done so before it prints.
             raise click.ClickException(
                 f"cannot write the output: {failed.error.strerror or failed.error}"

@@ -17,6 +17,7 @@ import click
 
 from handoff.cli.output import (
     Instants,
+    exit_status,
     note_no_agreement,
     note_unknown_filter,
     output_option,
@@ -326,6 +327,9 @@ def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
     found = sla_breaches(app, instant, period=period, owner=owner, open_only=open_only)
     note_unknown_filter(app, owner, found)
     note_no_agreement(app, found)
+    alarmed = alarm(found)
+    if alarmed:  # decided before printing: a reader gone mid-table leaves the alarm on
+        exit_status(OVERDUE_EXIT)
     if fmt == "json":
         print_json(found)
     else:
@@ -333,7 +337,7 @@ def breaches(obj: Any, month: str | None, start: str | None, end: str | None,
                   "hours_past_due", "version"]  # the version judging it, named short
         rows = [{**breach, "version": breach["judged_by_version"]} for breach in found]
         print_table(header, _shown(obj, header, rows), title=f"SLA breaches ({len(found)})")
-    if alarm(found):
+    if alarmed:
         sys.exit(OVERDUE_EXIT)
 
 

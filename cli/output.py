@@ -25,6 +25,23 @@ _LOCAL = "%Y-%m-%d %H:%M %Z"
 _DIRECTION = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
+# Where a command keeps the exit status it has decided before printing (`exit_status`).
+_STATUS = "handoff.exit_status"
+
+
+def exit_status(status: int) -> None:
+    """Keep the status the running command has decided (`sla breaches`' alarm, 3) for the
+    case its reader goes away mid-output (`| head -1`): that ends it quietly, and says
+    nothing about what it found, so it exits with this status rather than 0."""
+    click.get_current_context().meta[_STATUS] = status
+
+
+def decided_status(ctx: click.Context) -> int:
+    """The status `exit_status` kept for the running command, else 0."""
+    status: int = ctx.meta.get(_STATUS, 0)
+    return status
+
+
 def shown(text: str) -> str:
     """A text as a terminal line shows it: a direction control as its escape (`\\u202e`),
     seen rather than obeyed. JSON and CSV keep the text as typed: data."""

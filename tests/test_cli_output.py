@@ -42,6 +42,29 @@ def test_every_command_ends_quietly_when_its_reader_has_gone(
     assert (done.returncode, done.stderr) == (0, "")
 
 
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_sla_breaches_keeps_its_alarm_status_when_its_reader_has_gone(
+    store: str, tmp_path: Path, fmt: str
+) -> None:
+    """`handoff sla breaches --open | head -1`: the reader's leaving says nothing about the
+    overdue handoff, so the alarm (3) stands; exit 0 told the cron job there was none."""
+    agreement = tmp_path / "agreement.toml"
+    agreement.write_text('name = "H1"\neffective_from = 2026-01-01\n'
+                         '[sales]\ndecide_within_hours = 8\n')
+    handoff = Handoff(store)
+    handoff.ok("sla", "apply", str(agreement))
+    handoff.ok("lead", "capture", "k-1", "--source", "web", "--at", "2026-03-02T09:00Z")
+    handoff.ok("lead", "qualify", "k-1", "--at", "2026-03-02T10:00Z")
+    handoff.ok("lead", "handoff", "k-1", "--owner", "sam", "--at", "2026-03-02T11:00Z")
+    reading, writing = os.pipe()
+    os.close(reading)
+    try:
+        done = run(store, "sla", "breaches", "--open", "--format", fmt, stdout=writing)
+    finally:
+        os.close(writing)
+    assert (done.returncode, done.stderr) == (3, "")
+
+
 @needs_dev_full
 @pytest.mark.parametrize("command", [("kpi", "--month", "2026-03"), ("lead", "list"),
                                      ("export", "--format", "jsonl")])
