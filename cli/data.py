@@ -27,7 +27,7 @@ from handoff.importer import (
 )
 from handoff.inputs import CannotRead, read_text
 from handoff.instants import parse_day
-from handoff.store import driver_said, without_password
+from handoff.store import cannot_write, driver_said, without_password
 from handoff.words import counted
 
 _PROGRESS_FROM_ROWS = 2000
@@ -189,6 +189,10 @@ def recorded_before(done: str, store: str) -> Iterator[None]:
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
     except Exception as error:
+        denied = cannot_write(error)  # read-only, busy, a right lacking: a rebuild fails too
+        if denied is not None:
+            raise click.ClickException(
+                f"{done}, but the KPIs could not be brought up to date: {denied}") from None
         raise click.ClickException(
             f"{done}, but bringing the KPIs up to date failed ({driver_said(error)[:200]});"
             f" run `handoff --store {shlex.quote(shown := without_password(store))} projections"

@@ -270,3 +270,24 @@ def test_a_write_refused_by_the_server_is_told_as_the_server_said_it_whenever_it
         refusal = reader.refused("lead", "capture", "r-2", "--source", "web")
         assert refusal.startswith("Error: this database user lacks a right this command needs"
                                   " (permission denied for table "), refusal
+
+
+def test_an_import_with_nothing_new_on_read_only_media_says_the_store_is_read_only(
+    tmp_path: Path, read_only_folder: Path
+) -> None:
+    """Its KPIs behind (a step recorded after the last read command), the copy cannot be
+    brought up to date: the import says the store is read-only, not to run `projections
+    rebuild`, which no one can run on read-only media either."""
+    original = Handoff(str(tmp_path / "store.sqlite"))
+    rows = tmp_path / "rows.csv"
+    rows.write_text("lead,event,at,actor,source\nro-1,captured,2026-10-05T09:00Z,maria,web\n")
+    original.ok("import", str(rows))
+    original.ok("lead", "qualify", "ro-1", "--at", "2026-10-05T10:00Z")
+    shutil.copy(original.store, read_only_folder / "store.sqlite")
+    remounted = subprocess.run(["mount", "-o", "remount,ro", str(read_only_folder)],
+                               capture_output=True)
+    assert remounted.returncode == 0, remounted.stderr
+    refusal = Handoff(str(read_only_folder / "store.sqlite")).refused("import", str(rows))
+    assert refusal.startswith("Error: the import recorded nothing new, but the KPIs could not"
+                              " be brought up to date: the store is read-only"), refusal
+    assert "rebuild" not in refusal, refusal
