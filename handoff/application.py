@@ -33,7 +33,7 @@ from handoff.domain.agreement import (
     check_restatement,
     revised_by,
 )
-from handoff.domain.bounds import check_seen_as_written
+from handoff.domain.bounds import check_group_name
 from handoff.domain.errors import ConcurrentChange, LeadExists, UnknownLead
 from handoff.domain.steps import Stamp, erase_person, in_the_future, lead_id
 from handoff.instants import now_utc, parse_amount, parse_typed_instant
@@ -349,7 +349,7 @@ class HandoffApp(Application[Any]):
             if "amount" in changes:
                 changes["amount"] = parse_amount(changes["amount"])
             if "source" in changes:  # of a command only, as a capture's (`check_capture`)
-                check_seen_as_written("the source", changes["source"])
+                check_group_name("the source", changes["source"])
             if at is not None:
                 changes["at"] = self.instant(at)
             stamp = self._correction_stamp(actor, *lead.corrected_step(n, changes))

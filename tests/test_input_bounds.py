@@ -397,6 +397,51 @@ def test_an_import_refuses_a_source_or_owner_not_written_as_seen(
     assert nothing_recorded(handoff)
 
 
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [(("capture", "k2", "--source", "web "), "'web '"),
+     (("capture", "k2", "--source", " web"), "' web'"),
+     (("handoff", "k", "--owner", "sam "), "'sam '"),
+     (("handoff", "k", "--owner", "\tsam"), None)],
+    ids=["source ending with a space", "source beginning with a space",
+         "owner ending with a space", "owner beginning with a tab"],
+)
+def test_a_source_or_owner_does_not_begin_or_end_with_a_space(
+    handoff: Handoff, args: tuple[str, ...], shown: str | None
+) -> None:
+    """'sam ' (a spreadsheet's cell, a hand-written CSV's `, sam`) was a second owner beside
+    'sam': two columns both reading 'sam' in `kpi --by owner`, and `sla due --owner sam`,
+    a rep's morning list, left its handoffs out. Refused, as a no-break space is."""
+    handoff.ok("lead", "capture", "k", "--source", "web", "--at", "2026-03-02T09:00Z")
+    handoff.ok("lead", "qualify", "k", "--at", "2026-03-02T10:00Z")
+    before = handoff.ok("export")
+    line = handoff.refused("lead", *args, "--at", "2026-03-02T11:00Z")
+    if shown is not None:
+        what = "source" if "--source" in args else "owner"
+        assert line.startswith(f"Error: the {what} begins or ends with a space: {shown}"), line
+    assert line.startswith("Error: the ") and "\n" not in line.strip(), line
+    line = handoff.refused("lead", "amend", "k", "1", "--source", " web", "--why", "typo")
+    assert line.startswith("Error: the source begins or ends with a space"), line
+    assert handoff.ok("export") == before
+    handoff.ok("lead", "handoff", "k", "--owner", "Sam Lee", "--at", "2026-03-02T11:00Z")
+
+
+def test_an_import_refuses_a_source_or_owner_padded_with_spaces(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("lead, event, at, source, owner\n"
+                    "a, captured, 2026-03-02T09:00Z, web,\n"
+                    "b,captured,2026-03-02T09:00Z,web,\n"
+                    "b,qualified,2026-03-02T10:00Z,,\n"
+                    "b,handed,2026-03-02T11:00Z,,sam \n", encoding="utf-8")
+    result = handoff("import", str(path))
+    assert result.exit_code == 1, result.output
+    assert "line 2: the source begins or ends with a space: ' web'" in result.stderr
+    assert "line 5: the owner begins or ends with a space: 'sam '" in result.stderr
+    assert nothing_recorded(handoff)
+
+
 def test_an_option_given_twice_is_a_usage_error_and_records_nothing(handoff: Handoff) -> None:
     """`--source web --source partner` recorded partner, the first value dropped without a
     word (click keeps the last one given): which source did the script mean? Exit 2, one

@@ -167,6 +167,19 @@ def check_seen_as_written(what: str, text: str) -> None:
             f" from its letter is: {text[:40]!a} (retype it)")
 
 
+def check_group_name(what: str, text: str) -> None:
+    """What reports group by (a source, an owner) is typed as it is seen, and without a
+    space at either end: 'sam ' (a spreadsheet's cell, a hand-written CSV's `, sam`) was a
+    second owner beside 'sam', two columns both reading 'sam' in `kpi --by owner`, and a
+    rep's `sla due --owner sam` left its handoffs out. (A key may hold such spaces: it is
+    kept exactly as typed, and named again as typed.)"""
+    if text != text.strip():
+        raise InvalidInput(
+            f"{what} begins or ends with a space: {text[:40]!r} (reports would show it as a"
+            f" second {text.strip()[:40]!r}: write it without)")
+    check_seen_as_written(what, text)
+
+
 def check_actor(what: str, actor: str) -> str:
     """Who records an entry now (SPEC §2: every event carries who recorded it): named, not
     blank, wherever the name comes from (--actor, an import's cell), and one line, as any

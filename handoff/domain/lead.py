@@ -17,9 +17,9 @@ from handoff.domain.bounds import (
     check_count,
     check_entry_actor,
     check_entry_key,
+    check_group_name,
     check_instant,
     check_key,
-    check_seen_as_written,
     check_text,
     in_cents,
     plain_decimal,
@@ -618,7 +618,7 @@ def check_capture(
     if not source.strip():
         raise InvalidInput("a captured lead needs a source")
     if not entry:  # reports group by it (`kpi --by source`): one way to type each
-        check_seen_as_written("the source", source)
+        check_group_name("the source", source)
     for what, text in (("source", source), ("name", name), ("email", email),
                        ("company", company)):
         check_text(what, text)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from handoff.domain.bounds import check_entry_key, check_seen_as_written
+from handoff.domain.bounds import check_entry_key, check_group_name
 from handoff.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -58,11 +58,12 @@ def check_owner_named(owner: str) -> None:
     an owner named as the group of the leads nobody owns: that person's leads would be
     counted in with those. Not checked of a backup's entry: an earlier release recorded
     such handoffs, and its backups restore. Exactly that name: owners, as keys, are told
-    apart by case and spaces, and so are the groups ('Unassigned' is a group of its own),
+    apart by case, and so are the groups ('Unassigned' is a group of its own),
     so a CRM's placeholder user of another spelling still imports. Typed as it is seen,
-    as a key is: reports group by it, and an owner with an invisible character in it was a
-    second group named as the first."""
-    check_seen_as_written("the owner", owner)
+    as a key is, and without a space at either end (`check_group_name`): reports group by
+    it, and an owner with an invisible character in it was a second group named as the
+    first."""
+    check_group_name("the owner", owner)
     if owner == UNASSIGNED:
         raise InvalidInput(
             f"owner {owner!r} is taken: reports by owner group under {UNASSIGNED!r} the"
