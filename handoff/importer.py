@@ -674,7 +674,11 @@ def _refuse_foreign_columns(row: dict[str, str], event_name: str) -> None:
         return
     foreign = row.keys() - allowed
     if foreign:
-        raise InvalidInput(f"{event_name} takes no {min(foreign, key=COLUMNS.index)}")
+        column = min(foreign, key=COLUMNS.index)
+        # A cell a spreadsheet shows empty (`, ,` in a hand-written file): said, or the
+        # row reads as having no such cell to take out.
+        blank = " (its cell holds only spaces: leave it empty)" if not row[column].strip() else ""
+        raise InvalidInput(f"{event_name} takes no {column}{blank}")
 
 
 _ALLOWED_COLUMNS = {

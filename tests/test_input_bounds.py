@@ -440,6 +440,14 @@ def test_an_import_refuses_a_source_or_owner_padded_with_spaces(
     assert "line 2: the source begins or ends with a space: ' web'" in result.stderr
     assert "line 5: the owner begins or ends with a space: 'sam '" in result.stderr
     assert nothing_recorded(handoff)
+    path.write_text("lead,event,at,source\n"
+                    "b,captured,2026-03-02T09:00Z,web\n"
+                    "b,qualified,2026-03-02T10:00Z, \n", encoding="utf-8")
+    result = handoff("import", str(path))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[0].endswith(
+        "line 3: qualified takes no source (its cell holds only spaces: leave it empty)")
+    assert nothing_recorded(handoff)
 
 
 def test_an_option_given_twice_is_a_usage_error_and_records_nothing(handoff: Handoff) -> None:
