@@ -30,6 +30,12 @@ MAX_DURATION = timedelta(days=36_500)
 # time (`03/02/2026 9:00`, as a spreadsheet set to a country's dates saves it).
 _SLASHED = re.compile(r"([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4})(?:[T ]([0-9]{1,2}):(.+))?",
                       re.ASCII)
+# How an instant is written, said when nothing more precise can be.
+_ANY_INSTANT = "try 2026-03-02T15:30 or 2026-03-02T15:30Z"
+# The same, year first (`2026/03/02 9:00`, as a spreadsheet set to Japanese or Chinese
+# dates saves it): one day only.
+_YEAR_FIRST = re.compile(
+    r"([0-9]{4})[/.]([0-9]{1,2})[/.]([0-9]{1,2})(?:[T ]([0-9]{1,2}):(.+))?", re.ASCII)
 
 
 def parse_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> datetime:
@@ -111,7 +117,21 @@ def _how_to_write(cleaned: str) -> str:
     slashed = _SLASHED.fullmatch(cleaned)
     if slashed is not None:
         return _slashed_how_to_write(*slashed.groups())
-    return "try 2026-03-02T15:30 or 2026-03-02T15:30Z"
+    year_first = _YEAR_FIRST.fullmatch(cleaned)
+    if year_first is not None:
+        return _year_first_how_to_write(*year_first.groups())
+    return _ANY_INSTANT
+
+
+def _year_first_how_to_write(year: str, month: str, day: str, hour: str | None,
+                             rest: str | None) -> str:
+    """A date with slashes or dots written year first: the day it names, with dashes."""
+    try:
+        found = date(int(year), int(month), int(day))
+    except ValueError:
+        return _ANY_INSTANT
+    time = "" if hour is None else f"T{int(hour):02d}:{rest}"
+    return f"write the day with dashes: {found.isoformat()}{time}"
 
 
 def _slashed_how_to_write(first: str, second: str, year: str, hour: str | None,
@@ -125,7 +145,7 @@ def _slashed_how_to_write(first: str, second: str, year: str, hour: str | None,
             if (found := date(int(year), int(month), int(day))) not in days:
                 days.append(found)
     if not days:
-        return "try 2026-03-02T15:30 or 2026-03-02T15:30Z"
+        return _ANY_INSTANT
     time = "" if hour is None else f"T{int(hour):02d}:{rest}"
     if len(days) == 1:
         return f"write the day year first: {days[0].isoformat()}{time}"
@@ -150,8 +170,12 @@ def parse_day(text: str) -> date:
         day = day_from_text(cleaned)
     except ValueError:
         slashed = _SLASHED.fullmatch(cleaned)
-        hint = ("" if slashed is None or slashed[4]  # a time: not a day at all
-                else f" ({_slashed_how_to_write(*slashed.groups())})")
+        year_first = _YEAR_FIRST.fullmatch(cleaned)
+        hint = ""
+        if slashed is not None and not slashed[4]:  # with a time, not a day at all
+            hint = f" ({_slashed_how_to_write(*slashed.groups())})"
+        elif year_first is not None and not year_first[4]:
+            hint = f" ({_year_first_how_to_write(*year_first.groups())})"
         raise InvalidInput(f"not a date (YYYY-MM-DD): {text!r}{hint}") from None
     return check_day(day)
 

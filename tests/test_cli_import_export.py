@@ -223,6 +223,32 @@ def test_a_date_saved_with_slashes_is_refused_naming_each_day_it_can_be(
         " for 1 December or 2026-01-12 for 12 January)")
 
 
+def test_a_date_saved_year_first_with_slashes_is_told_to_use_dashes(
+    handoff: Handoff, tmp_path: Path
+) -> None:
+    """A spreadsheet set to Japanese or Chinese dates saves `2026/03/02 9:00`: year first,
+    so one day only, yet the row was told to `try 2026-03-02T15:30`, as if any instant
+    would do. It is told the instant it wrote, with dashes."""
+    path = write(tmp_path, "lead,event,at,source\n"
+                 "k,captured,2026/03/02 9:00,web\n"
+                 "j,captured,2026.03.15,web\n"
+                 "m,captured,2026/3/4T10:00Z,web\n")
+    result = handoff("import", path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{path}: line 2: not an ISO-8601 timestamp: '2026/03/02 9:00' (write the day with"
+        " dashes: 2026-03-02T09:00)",
+        f"{path}: line 3: not an ISO-8601 timestamp: '2026.03.15' (write the day with"
+        " dashes: 2026-03-15)",
+        f"{path}: line 4: not an ISO-8601 timestamp: '2026/3/4T10:00Z' (write the day with"
+        " dashes: 2026-03-04T10:00Z)",
+        "Error: 3 rows are bad; nothing was written",
+    ]
+    assert nothing_recorded(handoff)
+    assert handoff.refused("traffic", "record", "--date", "2026/12/01", "--visits", "9") == (
+        "Error: not a date (YYYY-MM-DD): '2026/12/01' (write the day with dashes: 2026-12-01)")
+
+
 def test_a_number_cell_of_spaces_is_empty_as_a_padded_number_is_that_number(
     handoff: Handoff, tmp_path: Path
 ) -> None:
