@@ -9,7 +9,7 @@ import click
 
 from handoff import inputs
 from handoff.cli.livingdoc import doc, verify
-from handoff.cli.output import output_option, print_json, shown
+from handoff.cli.output import note_no_agreement, output_option, print_json, shown
 from handoff.cli.tables import print_fields, print_table
 from handoff.cli.values import FILE_NAME, WHOLE_NUMBER, as_of_option, recorded_by
 from handoff.domain.agreement import (
@@ -423,6 +423,8 @@ def notify_command(obj: Any, webhook: str | None, smtp: str | None, to: tuple[st
     _said_sent(report)
     for attempt in report.failed:
         click.echo(shown(f"not sent by {attempt.channel}: {attempt.draft.title}"))
+    # Nothing due for want of an agreement: the cron log says why, as `sla due` does.
+    note_no_agreement(obj.app, [*report.sent, *report.failed])
     if dry_run:
         click.echo(f"dry run: {_notices(len(report.sent))} would be sent "
                    f"({report.skipped} already sent); nothing sent, nothing recorded")

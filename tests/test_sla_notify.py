@@ -287,6 +287,23 @@ def test_running_twice_sends_nothing_new(
     assert len(webhook.received) == 2
 
 
+def test_a_run_before_any_agreement_says_why_it_sends_nothing(
+    app: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer
+) -> None:
+    """No agreement in force yet: no handoff has a due instant, so no warning, breach or
+    digest is due. The cron log said only `0 notices sent`, every 5 minutes, for ever;
+    it says why on stderr, as `sla due` and `sla breaches` do."""
+    clock.now = MONDAY_0900
+    hand(app, "acme", "2026-03-02T09:00")
+    at(clock, "2026-03-02T16:30:00-06:00")
+    for dry_run in ((), ("--dry-run",)):
+        done = notify("sla", "notify", "--webhook", webhook.url, *dry_run)
+        assert done.exit_code == 0, done.output
+        assert done.stderr.startswith("note: no agreement has been in force, so no handoff"
+                                      " has a due instant to be judged by"), done.stderr
+    assert webhook.received == []
+
+
 def test_a_failing_endpoint_is_tried_again_at_the_next_run(
     monday: HandoffApp, clock: FakeClock, notify: Handoff, webhook: WebhookServer
 ) -> None:
