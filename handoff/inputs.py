@@ -22,6 +22,9 @@ STDIN = "-"
 # How a spreadsheet workbook begins (.xlsx, a zip; .xls, a compound file), as a spreadsheet
 # saves one unless told to save CSV: no byte of it is a line to name.
 _WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+# How UTF-16 text begins (its byte order mark), as Excel saves "Unicode Text": text, but
+# its every other byte is a zero, and its first is no UTF-8.
+_UTF16 = (b"\xff\xfe", b"\xfe\xff")
 
 
 class CannotRead(Exception):
@@ -38,8 +41,9 @@ def read_text(path: object) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        if data.startswith(_WORKBOOKS):
-            raise CannotRead(_workbook(path)) from None
+        said = _not_utf8_text(path, data[:8])
+        if said is not None:
+            raise CannotRead(said) from None
         line = data.count(b"\n", 0, error.start) + 1
         raise CannotRead(_not_utf8(path, line, data[error.start:error.start + 1])) from None
 
@@ -58,8 +62,9 @@ def open_text(path: object) -> Iterator[TextIO]:
     except OSError as error:
         raise CannotRead(_system_said(path, error)) from None
     except UnicodeDecodeError as error:
-        if _begins_as_workbook(path):
-            raise CannotRead(_workbook(path)) from None
+        said = _not_utf8_text(path, _beginning(path))
+        if said is not None:
+            raise CannotRead(said) from None
         found = _first_not_utf8(path)
         line, byte = found or (None, error.object[error.start:error.start + 1])
         raise CannotRead(_not_utf8(path, line, byte)) from None
@@ -98,12 +103,23 @@ def _workbook(path: object) -> str:
             " as CSV UTF-8")
 
 
-def _begins_as_workbook(path: object) -> bool:
+def _not_utf8_text(path: object, beginning: bytes) -> str | None:
+    """What a file is, when its first bytes say it is no UTF-8 text (a workbook, UTF-16),
+    told rather than its first byte; None for any other."""
+    if beginning.startswith(_WORKBOOKS):
+        return _workbook(path)
+    if beginning.startswith(_UTF16):
+        return (f"{path}: cannot read: UTF-16 text (as Excel's \"Unicode Text\" or Notepad's"
+                " \"Unicode\" saves it), not UTF-8; save it as UTF-8 (CSV UTF-8)")
+    return None
+
+
+def _beginning(path: object) -> bytes:
     try:
         with open(str(path), "rb") as file:
-            return file.read(8).startswith(_WORKBOOKS)
+            return file.read(8)
     except OSError:  # unreadable now: its first byte not UTF-8 says what can be said
-        return False
+        return b""
 
 
 def _first_not_utf8(path: object) -> tuple[int, bytes] | None:

@@ -422,6 +422,24 @@ def test_a_spreadsheet_workbook_is_refused_as_one(
     assert nothing_recorded(handoff)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_file_saved_as_utf_16_is_refused_as_such(
+    handoff: Handoff, tmp_path: Path, encoding: str
+) -> None:
+    """Excel's "Unicode Text" (and Notepad's, PowerShell's "Unicode") is UTF-16: it was
+    refused for its first byte, `not UTF-8 text (byte 0xff)`, which names no way out."""
+    text = "lead,event,at,source\nk1,captured,2026-03-02T09:00Z,web\n"
+    data = ("\ufeff" + text).encode(encoding)
+    path = tmp_path / "leads.csv"
+    path.write_bytes(data)
+    said = ("cannot read: UTF-16 text (as Excel's \"Unicode Text\" or Notepad's \"Unicode\""
+            " saves it), not UTF-8; save it as UTF-8 (CSV UTF-8)")
+    assert handoff.refused("import", str(path)) == f"Error: {path}: {said}"
+    piped = handoff("import", "-", input=data)  # type: ignore[arg-type]
+    assert (piped.exit_code, piped.stderr) == (1, f"Error: -: {said}\n")
+    assert nothing_recorded(handoff)
+
+
 @pytest.mark.parametrize("command", [["import"], ["import", "--from", "hubspot"],
                                      ["sla", "apply"]])
 @pytest.mark.parametrize("through", ["-", "fifo"])
