@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from handoff.domain.errors import InvalidInput
+from handoff.store import password_typed_raw
 
 WEBHOOK_TIMEOUT_SECONDS = 10
 SMTP_TIMEOUT_SECONDS = 30
@@ -82,6 +83,11 @@ def _split(url: str, option: str, schemes: tuple[str, ...]) -> SplitResult:
         raise BadDestination(not_a_url) from None
     if parts.scheme.lower() not in schemes or not parts.hostname:
         raise BadDestination(not_a_url)
+    # An SMTP URL has no path: an `@` after its host is a password's end (a webhook's path
+    # may hold one: Teams' does). Else the password's start is read as the port, and shown.
+    if parts.scheme.lower().startswith("smtp") and password_typed_raw(text):
+        raise BadDestination(f"{option}: the URL's password holds a raw /, ? or #:"
+                             " percent-encode it (%2F, %3F, %23)")
     try:
         port = parts.port  # raises on a port that is not a number in range
     except ValueError:

@@ -534,20 +534,26 @@ def _is_secret(option: str) -> bool:
     return option.lower().endswith("password")
 
 
-def _userinfo_typed_raw_hidden(store: str) -> str:
-    """A password typed with a raw `/`, `?` or `#` (not %-encoded) ends the URL's host part
-    early, so its `@` lands in the path, query or fragment and the URL's own password is
-    not all of it. Then everything from the user's `:` to the last `@` is taken for the
-    password and hidden, even if that hides more than the password: nothing of it shows."""
-    scheme, _, rest = store.partition("://")
+def password_typed_raw(url: str) -> bool:
+    """Whether the URL's password was typed with a raw `/`, `?` or `#` (not %-encoded):
+    that ends the URL's host part early, so its `@` lands in the path, query or fragment,
+    and what the URL reads as its host and port is the user and the password's start."""
+    rest = url.partition("://")[2]
     authority_end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-    last_at = rest.rfind("@")
-    if last_at <= authority_end:
-        return store
+    if rest.rfind("@") <= authority_end:
+        return False
     colon = rest.find(":")
-    if colon < 0 or colon > rest.find("@"):
-        return store  # no password before the first `@`: a user's name only
-    return f"{scheme}://{rest[:colon]}:***{rest[last_at:]}"
+    return 0 <= colon < rest.find("@")  # else no password before the first `@`: a user only
+
+
+def _userinfo_typed_raw_hidden(store: str) -> str:
+    """A password typed raw (`password_typed_raw`) is not all of the URL's own password.
+    Then everything from the user's `:` to the last `@` is taken for the password and
+    hidden, even if that hides more than the password: nothing of it shows."""
+    if not password_typed_raw(store):
+        return store
+    scheme, _, rest = store.partition("://")
+    return f"{scheme}://{rest[:rest.find(':')]}:***{rest[rest.rfind('@'):]}"
 
 
 def without_password(store: str) -> str:

@@ -631,6 +631,14 @@ def test_bad_options_are_a_usage_error_in_one_line(
      "--smtp: the URL's user and password may hold only ASCII characters"),
     (("--smtp", "smtp://sales:s3cret@127.0.0.1", "--to", "a\x7f@example.com"),
      "--to: not an e-mail address"),
+    # A raw `/` in the password: read as host 'sales', port 2718, and said so, `SMTP
+    # sales:2718: Name or service not known`, the password's start in the cron log.
+    (("--smtp", "smtp://sales:2718/s3cret@127.0.0.1:8025", "--to", "a@example.com"),
+     "--smtp: the URL's password holds a raw /, ? or #: percent-encode it"),
+    (("--smtp", "smtps://sales:2718?s3cret@127.0.0.1", "--to", "a@example.com"),
+     "--smtp: the URL's password holds a raw /, ? or #: percent-encode it"),
+    (("--smtp", "smtp://sales:s3cret#x@127.0.0.1", "--to", "a@example.com"),
+     "--smtp: the URL's password holds a raw /, ? or #: percent-encode it"),
 ])
 def test_a_url_http_or_smtp_could_not_send_is_refused_before_anything_is_recorded(
     monday: HandoffApp, clock: FakeClock, notify: Handoff, options: tuple[str, ...], says: str
@@ -646,6 +654,16 @@ def test_a_url_http_or_smtp_could_not_send_is_refused_before_anything_is_recorde
     assert says in line and line.endswith(" sla notify --help')")
     assert "s3c" not in result.output and "Traceback" not in result.output
     assert notify.ok("audit", "digest") == before  # no notice claimed
+
+
+def test_a_webhook_whose_path_holds_an_at_sign_after_a_port_is_sendable(
+    webhook: WebhookServer,
+) -> None:
+    """Teams' incoming webhooks hold `@` in their path: with a port before it, that is no
+    password typed raw, as it is in an SMTP URL."""
+    url = webhook.url.rstrip("/") + "/webhookb2/0f1e@2d3c/IncomingWebhook/4b5a"
+    assert ":" in url.split("://")[1].split("/")[0]  # a port: the test means one
+    Webhook(url)
 
 
 def test_a_host_name_beyond_ascii_and_a_percent_encoded_path_are_sendable() -> None:
