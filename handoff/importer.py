@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -137,6 +138,8 @@ TEXT_COLUMNS = frozenset(
     {"lead", "actor", "source", "name", "email", "company", "owner", "reason", "channel"}
 )
 _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+# Excel's first line naming the separator (`sep=,`), which some tools write before the header.
+_SEPARATOR_HINT = re.compile(r"sep=.", re.IGNORECASE)
 
 
 # Which of a file's rows a reader keeps (`import_halves`): all of them when not given.
@@ -163,7 +166,12 @@ def read_rows(text: str, keep: Keep | None = None) -> list[Row]:
     cell neutralised by `export` against spreadsheet formulas reads back as recorded).
     """
     end = text.find("\n")  # the first line, without copying the rest of a large file
-    refuse_other_separators(text if end < 0 else text[:end])
+    first_line = text if end < 0 else text[:end]
+    if _SEPARATOR_HINT.fullmatch(first_line.strip()):
+        raise MalformedFile(
+            f"line 1: {first_line.strip()!r} is a spreadsheet's note of the separator, not the"
+            " header: delete that line (the file begins with its columns)")
+    refuse_other_separators(first_line)
     with switches.cells_of_any_length():
         return _read_rows(csv.reader(io.StringIO(text, newline=""), strict=True), keep)
 

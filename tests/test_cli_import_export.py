@@ -117,6 +117,12 @@ SPREADSHEET_HEADERS = {
         "lead,event,at,source,source\nz,captured,2026-03-02T09:00Z,web,web\n",
         "line 1: the column 'source' is named twice (in any letter case): the import cannot"
         " tell which one to read"),
+    # a file saved for Excel, its separator named on a first line of its own: it said
+    # `column 2 has no name`, of a header the user had written right
+    "a separator hint before the header": (
+        "sep=,\nlead,event,at,source\nz,captured,2026-03-02T09:00Z,web\n",
+        "line 1: 'sep=,' is a spreadsheet's note of the separator, not the header: delete"
+        " that line (the file begins with its columns)"),
 }
 
 
