@@ -117,7 +117,8 @@ def handoff_standing(
 def unknown_owner(app: HandoffApp, owner: str) -> str | None:
     """When no lead was ever handed to `owner` (a filter a typo made, `--owner Sam` for
     sam, which lists nothing and exits 0 for ever in a cron job), what to say of it, with
-    the owners of that name but for case or a letter; None when some lead was."""
+    the owners of that name but for case, spaces at either end or a letter; None when
+    some lead was."""
     from handoff.projections.schema import handoff
 
     return _never(app, handoff.c.owner, owner, "handed to")
@@ -132,7 +133,8 @@ def unknown_source(app: HandoffApp, source: str) -> str | None:
 
 def _never(app: HandoffApp, column: Any, name: str, done: str) -> str | None:
     """The note for a filter naming what `column` never held, with the names it holds
-    that read alike but for case or a letter; None when it holds `name`."""
+    that read alike but for case, spaces at either end or a letter; None when it holds
+    `name`."""
     import difflib
 
     from sqlalchemy import select
@@ -141,7 +143,7 @@ def _never(app: HandoffApp, column: Any, name: str, done: str) -> str | None:
         names = list(conn.execute(select(column).distinct()).scalars())
     if name in names:
         return None
-    near = sorted({n for n in names if n.casefold() == name.casefold()}
+    near = sorted({n for n in names if n.strip().casefold() == name.strip().casefold()}
                   | set(difflib.get_close_matches(name, names, n=3)))
     hint = f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
     return f"note: no lead was ever {done} {name!r}{hint}"

@@ -190,6 +190,9 @@ def test_an_owner_nobody_was_handed_to_is_noted_on_stderr(
     assert typo.exit_code == 0, typo.output
     assert json.loads(typo.stdout) == []
     assert typo.stderr == "note: no lead was ever handed to 'Sam' (did you mean 'sam'?)\n"
+    # A script's variable read from a padded cell (`OWNER=" SAM"`): the name meant, too.
+    padded = handoff(*command, "--owner", " SAM", "--format", "json")
+    assert padded.stderr == "note: no lead was ever handed to ' SAM' (did you mean 'sam'?)\n"
     nobody = handoff(*command, "--owner", "zed", "--format", "json")
     assert nobody.stderr == "note: no lead was ever handed to 'zed'\n"
     if command != ("lead", "list"):  # sam's one handoff was decided: none due or open
