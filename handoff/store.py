@@ -487,6 +487,9 @@ def _postgres(store: str) -> StoreLocation:
     try:
         store.encode()  # bytes that are not UTF-8, held as surrogates: no server reads them
         url = urlsplit(store)
+        if "@" in url.path and password_typed_raw(store):  # else the user read as the host
+            raise StoreUnavailable(f"not a database URL: {shown!r} (a password's /, ? or #"
+                                   " is written %-encoded: %2F, %3F, %23)")
         options = dict(parse_qsl(url.query, keep_blank_values=True, strict_parsing=bool(url.query)))
         # As libpq reads a URL, its query's host, port, user and database name stand over
         # the URL's own (`postgresql:///sales?host=/var/run/postgresql`: a socket folder).

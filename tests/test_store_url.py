@@ -133,6 +133,18 @@ def test_a_password_typed_with_a_raw_slash_question_or_hash_is_never_shown(passw
     assert "sam:***@127.0.0.1:1/sales" in line
 
 
+@pytest.mark.parametrize("password", ["2718/retPW", "5432/S3cPW"])
+def test_a_password_typed_raw_that_reads_as_a_port_is_refused_not_connected_to(
+    password: str,
+) -> None:
+    """`sam:2718/retPW@db` reads as host 'sam', port 2718: it was connected to (a DNS lookup
+    of 'sam', a server there if one answers), where the README says such a URL is refused."""
+    line = Handoff(f"postgresql+psycopg://sam:{password}@127.0.0.1:1/sales").refused(
+        "lead", "show", "k")
+    assert line == ("Error: not a database URL: 'postgresql+psycopg://sam:***@127.0.0.1:1/sales'"
+                    " (a password's /, ? or # is written %-encoded: %2F, %3F, %23)"), line
+
+
 def test_an_empty_store_name_is_refused_as_such(tmp_path: Path) -> None:
     line = Handoff("").refused("lead", "show", "k")
     assert line == ("Error: no store named: --store (or HANDOFF_STORE) is empty; give a file"
