@@ -156,7 +156,7 @@ def test_the_terms_goal_and_versions_read_in_words(march: Handoff, tmp_path: Pat
     # won = 1,200,000 / 30,000 = 40 over the twelve months; March's share is 31/365 of it.
     assert "| Deals won | 40 |" in markdown
     assert re.search(r"^\| 1 \| 2026 growth agreement \| 2026-01-01 to open-ended \| "
-                     r"signed, took effect \S+ \S+ \S+ \| \S+ \S+ \S+ by maria \| "
+                     r"signed, put in force \S+ \S+ \S+ \| \S+ \S+ \S+ by maria \| "
                      r"marketing: maria \(\S+ \S+ \S+\); sales: sam \(\S+ \S+ \S+\) \|$",
                      markdown, re.M), markdown.split("## 3.")[1][:600]
     assert "SPEC" not in markdown
