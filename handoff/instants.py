@@ -26,16 +26,14 @@ _INSTANT_DAY = re.compile(DAY_TEXT + "(?:[T ]|$)", re.ASCII)
 # Its time with the hour in one digit (`2026-03-02 9:00`, as a spreadsheet shows h:mm).
 _ONE_DIGIT_HOUR = re.compile(DAY_TEXT + "[T ][0-9]:", re.ASCII)
 MAX_DURATION = timedelta(days=36_500)
-# A date written with slashes or dots, its day and month in either order, and perhaps a
-# time (`03/02/2026 9:00`, as a spreadsheet set to a country's dates saves it).
-_SLASHED = re.compile(r"([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4})(?:[T ]([0-9]{1,2}):(.+))?",
-                      re.ASCII)
 # How an instant is written, said when nothing more precise can be.
 _ANY_INSTANT = "try 2026-03-02T15:30 or 2026-03-02T15:30Z"
-# The same, year first (`2026/03/02 9:00`, as a spreadsheet set to Japanese or Chinese
-# dates saves it): one day only.
-_YEAR_FIRST = re.compile(
-    r"([0-9]{4})[/.]([0-9]{1,2})[/.]([0-9]{1,2})(?:[T ]([0-9]{1,2}):(.+))?", re.ASCII)
+# A day written with slashes or dots, as a spreadsheet set to a country's dates saves it:
+# its day and month in either order (`03/02/2026`), or year first (`2026/03/02`, Japanese
+# or Chinese dates); perhaps a time after it.
+_SLASHED = re.compile(
+    r"(?:([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4})|([0-9]{4})[/.]([0-9]{1,2})[/.]([0-9]{1,2}))"
+    r"(?:[T ]([0-9]{1,2}):(.+))?", re.ASCII)
 
 
 def parse_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> datetime:
@@ -108,45 +106,37 @@ def parse_typed_instant(text: str, zone_for_day: Callable[[date], ZoneInfo]) -> 
 
 def _how_to_write(cleaned: str) -> str:
     """What to write instead: the hour in two digits, when only that is wrong (a spreadsheet
-    saves a time as it shows it, `2026-03-02 9:00`); else the forms an instant takes."""
+    saves a time as it shows it, `2026-03-02 9:00`); the day with dashes, year first, when
+    it was written with slashes (`_slashed_how_to_write`); else the forms an instant takes."""
     if _ONE_DIGIT_HOUR.match(cleaned):
         fixed = f"{cleaned[:11]}0{cleaned[11:]}"
         with suppress(ValueError):
             datetime.fromisoformat(fixed)
             return f"write the hour with two digits: {fixed}"
-    slashed = _SLASHED.fullmatch(cleaned)
-    if slashed is not None:
-        return _slashed_how_to_write(*slashed.groups())
-    year_first = _YEAR_FIRST.fullmatch(cleaned)
-    if year_first is not None:
-        return _year_first_how_to_write(*year_first.groups())
-    return _ANY_INSTANT
+    return _slashed_how_to_write(cleaned, with_time=True) or _ANY_INSTANT
 
 
-def _year_first_how_to_write(year: str, month: str, day: str, hour: str | None,
-                             rest: str | None) -> str:
-    """A date with slashes or dots written year first: the day it names, with dashes."""
-    try:
-        found = date(int(year), int(month), int(day))
-    except ValueError:
-        return _ANY_INSTANT
-    time = "" if hour is None else f"T{int(hour):02d}:{rest}"
-    return f"write the day with dashes: {found.isoformat()}{time}"
-
-
-def _slashed_how_to_write(first: str, second: str, year: str, hour: str | None,
-                          rest: str | None) -> str:
-    """A date with slashes written year first, as handoff reads it: each day it can be (03/02
-    is 2 March in the United States, 3 February in Europe), named, since only its writer
-    knows which was meant."""
+def _slashed_how_to_write(cleaned: str, with_time: bool) -> str | None:
+    """A day written with slashes or dots (`_SLASHED`; with a time only when `with_time`),
+    told with dashes, year first: each day it can be (03/02 is 2 March in the United States,
+    3 February in Europe), named, since only its writer knows which was meant. None for
+    anything else, or for no day at all (13/13/2026)."""
+    found = _SLASHED.fullmatch(cleaned)
+    if found is None or (found[7] is not None and not with_time):
+        return None
+    first, second, year, year_first, month, day, hour, rest = found.groups()
+    readings = ([(year_first, month, day)] if year_first is not None
+                else [(year, first, second), (year, second, first)])
     days: list[date] = []
-    for month, day in ((first, second), (second, first)):
+    for y, m, d in readings:
         with suppress(ValueError):
-            if (found := date(int(year), int(month), int(day))) not in days:
-                days.append(found)
+            if (read := date(int(y), int(m), int(d))) not in days:
+                days.append(read)
     if not days:
-        return _ANY_INSTANT
+        return None
     time = "" if hour is None else f"T{int(hour):02d}:{rest}"
+    if year_first is not None:
+        return f"write the day with dashes: {days[0].isoformat()}{time}"
     if len(days) == 1:
         return f"write the day year first: {days[0].isoformat()}{time}"
     return "write the day year first: " + " or ".join(
@@ -169,14 +159,9 @@ def parse_day(text: str) -> date:
     try:
         day = day_from_text(cleaned)
     except ValueError:
-        slashed = _SLASHED.fullmatch(cleaned)
-        year_first = _YEAR_FIRST.fullmatch(cleaned)
-        hint = ""
-        if slashed is not None and not slashed[4]:  # with a time, not a day at all
-            hint = f" ({_slashed_how_to_write(*slashed.groups())})"
-        elif year_first is not None and not year_first[4]:
-            hint = f" ({_year_first_how_to_write(*year_first.groups())})"
-        raise InvalidInput(f"not a date (YYYY-MM-DD): {text!r}{hint}") from None
+        hint = _slashed_how_to_write(cleaned, with_time=False)  # with a time: no day at all
+        raise InvalidInput(
+            f"not a date (YYYY-MM-DD): {text!r}{f' ({hint})' if hint else ''}") from None
     return check_day(day)
 
 

@@ -227,6 +227,9 @@ def test_a_date_saved_with_slashes_is_refused_naming_each_day_it_can_be(
     assert handoff.refused("traffic", "record", "--date", "12/01/2026", "--visits", "9") == (
         "Error: not a date (YYYY-MM-DD): '12/01/2026' (write the day year first: 2026-12-01"
         " for 1 December or 2026-01-12 for 12 January)")
+    # No day at all read either way: a day is asked for, so no instant's form is offered.
+    assert handoff.refused("traffic", "record", "--date", "13/13/2026", "--visits", "9") == (
+        "Error: not a date (YYYY-MM-DD): '13/13/2026'")
 
 
 def test_a_date_saved_year_first_with_slashes_is_told_to_use_dashes(
