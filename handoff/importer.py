@@ -166,12 +166,7 @@ def read_rows(text: str, keep: Keep | None = None) -> list[Row]:
     cell neutralised by `export` against spreadsheet formulas reads back as recorded).
     """
     end = text.find("\n")  # the first line, without copying the rest of a large file
-    first_line = text if end < 0 else text[:end]
-    if _SEPARATOR_HINT.fullmatch(first_line.strip()):
-        raise MalformedFile(
-            f"line 1: {first_line.strip()!r} is a spreadsheet's note of the separator, not the"
-            " header: delete that line (the file begins with its columns)")
-    refuse_other_separators(first_line)
+    refuse_other_separators(text if end < 0 else text[:end])
     with switches.cells_of_any_length():
         return _read_rows(csv.reader(io.StringIO(text, newline=""), strict=True), keep)
 
@@ -260,7 +255,12 @@ def _cells(header: list[str], values: list[str]) -> dict[str, str]:
 def refuse_other_separators(first_line: str) -> None:
     """A header line holding no comma but another separator (Excel saves CSV with `;` where
     the decimal point is a comma), quoted or not, is refused as such: read as one column,
-    it said a column was missing, or that a quote was wrong."""
+    it said a column was missing, or that a quote was wrong. So is Excel's note of the
+    separator (`sep=,`) in the header's place: it was told its second column had no name."""
+    if _SEPARATOR_HINT.fullmatch(first_line.strip()):
+        raise MalformedFile(
+            f"line 1: {first_line.strip()!r} is a spreadsheet's note of the separator, not the"
+            " header: delete that line (the file begins with its columns)")
     if "," in first_line:
         return
     for separator, name in _SEPARATORS.items():

@@ -814,6 +814,20 @@ def test_an_export_saved_with_semicolons_is_refused_as_such(
         " comma-separated files (save it as CSV with commas)")
 
 
+def test_an_export_with_excels_separator_note_first_is_refused_as_such(
+    signed: Handoff, tmp_path: Path
+) -> None:
+    """Saved for Excel, an export may begin with `sep=,` on a line of its own, before the
+    header: refused as such, as a handoff CSV is, rather than read as a header without
+    the export's columns."""
+    noted = tmp_path / "contacts.csv"
+    noted.write_text("sep=,\r\n" + HUBSPOT.read_text(encoding="utf-8-sig"), encoding="utf-8")
+    assert signed.refused("import", str(noted), "--from", "hubspot") == (
+        f"Error: {noted}: line 1: 'sep=,' is a spreadsheet's note of the separator, not the"
+        " header: delete that line (the file begins with its columns)")
+    assert signed.ok("lead", "list", "--format", "csv").splitlines()[1:] == []
+
+
 EMPTY_EXPORTS = {
     # a download that failed (`curl -s` in a cron job writes nothing), or saved with a BOM only
     "nothing": ("", "the file is empty: it needs a header line"),
