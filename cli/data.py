@@ -96,7 +96,7 @@ def import_command(obj: Any, files: tuple[str, ...], crm: str, dry_run: bool) ->
         with interrupt_said(importer, "rows"):  # until the KPIs are up to date
             try:
                 report = importer.run_file(text, reader, dry_run=dry_run, progress=progress,
-                                           meanwhile=_catch_up_loaded)
+                                           meanwhile=_catch_up_prepared)
             except UnknownColumns as error:
                 raise MalformedFile(f"{file}: {error}{_crm_hint(error.header)}") from None
             except MalformedFile as error:
@@ -145,11 +145,12 @@ def say_forgotten_named(report: ImportReport) -> None:
 _KEYS_NAMED = 5
 
 
-def _catch_up_loaded() -> object:
-    """The KPIs' catch-up, its modules loaded (SQLAlchemy takes a few tenths of a second)."""
-    from handoff.projections import catch_up
+def _catch_up_prepared(coming: int) -> None:
+    """The KPIs' catch-up, its modules loaded (SQLAlchemy takes a few tenths of a second)
+    and what it needs for `coming` more events begun (`catchup.prepare`)."""
+    from handoff.projections import catchup
 
-    return catch_up
+    catchup.prepare(coming)
 
 
 def _restore(obj: Any, text: str, dry_run: bool) -> None:

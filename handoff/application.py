@@ -461,12 +461,14 @@ class HandoffApp(Application[Any]):
     def save_in_bulk(
         self, aggregates: Iterable[Any], committed: Callable[[], None] | None = None,
         made: eventstore.MadeElsewhere | None = None, ahead: eventstore.Ahead | None = None,
+        sent: Callable[[], None] | None = None,
     ) -> None:
         """Save many aggregates in one transaction (imports, the demo), and seal them;
         `committed` is called once the transaction is. `made`: the rows of more events,
         made by another process (`rows_in_bulk`), written among theirs as they come.
         `ahead`: the rows of events collected before (`rows_ahead`), some made already:
-        these aggregates' events follow them.
+        these aggregates' events follow them. `sent`: the caller's work (writing nothing)
+        done once every row is handed over, before the commit (`eventstore.record_encoded`).
 
         Hands the events straight to the event store: `save()` would check every object
         against runtime protocols, which costs more than writing it. The entries are
@@ -479,7 +481,8 @@ class HandoffApp(Application[Any]):
         size = (len(events) + (ahead.events if ahead is not None else 0)
                 + (made.events if made is not None else 0))
         recorded = eventstore.record_in_bulk(self, events, digest=audit.content_digest,
-                                             made=made, committed=committed, ahead=ahead)
+                                             made=made, committed=committed, ahead=ahead,
+                                             sent=sent)
         if self.location.is_postgres and size >= _ANALYZE_FROM_EVENTS:
             eventstore.analyze(self)
         if recorded is not None:

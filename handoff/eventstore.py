@@ -42,7 +42,7 @@ import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from json.encoder import (  # type: ignore[attr-defined]  # not in typeshed
     c_make_encoder,
     encode_basestring,
@@ -1025,14 +1025,14 @@ class Ahead:
 def record_in_bulk(
     app: Application[Any], events: Sequence[Any], digest: ContentDigest | None = None,
     made: MadeElsewhere | None = None, committed: Callable[[], None] | None = None,
-    ahead: Ahead | None = None,
+    ahead: Ahead | None = None, sent: Callable[[], None] | None = None,
 ) -> Recorded | None:
     """Record many domain events in one transaction, all or nothing, stored as the library
     stores them (`encoded`, then `record_encoded`), with the rows another process `made`
     for more; with `digest` (the one they were made with), where they stand and each
     one's digest, taken from its row as it was made. `ahead`: the rows of events before
     these, some made already, with the same digest. `committed` is called once the
-    transaction is."""
+    transaction is; `sent` as `record_encoded` says."""
     if ahead is None:
         ahead = Ahead(app, events, digest)
     elif ahead.digest is not digest:
@@ -1043,7 +1043,7 @@ def record_in_bulk(
     if made is not None:
         chunks, size = made.among(chunks), size + made.events
     return record_encoded(app, chunks, digested=digest is not None, size=size,
-                          committed=committed)
+                          committed=committed, sent=sent)
 
 
 def encoded(
@@ -1061,11 +1061,16 @@ def encoded(
 def record_encoded(
     app: Application[Any], chunks: Iterable[Chunk], digested: bool = False,
     size: int = 0, committed: Callable[[], None] | None = None,
+    sent: Callable[[], None] | None = None,
 ) -> Recorded | None:
     """Write these rows (`encoded`, `size` of them if known) in one transaction, all or
     nothing, then call `committed`; a key recorded by another process meanwhile fails the
     whole write as the library's `IntegrityError` (a `RecordConflictError`). `digested`:
-    the positions they took, with their digests.
+    the positions they took, with their digests. `sent` (work of the caller's that writes
+    nothing) is called once every row is handed over, before the commit is waited for:
+    where a second process writes them, while it commits them. What it raises is left
+    unsaid (the caller meets it again in its turn): the rows are committed whatever it
+    does.
 
     SQLite: the recorder's own INSERT by `executemany`, where the library executes it
     once per event to collect each rowid (a third of the cost of writing a large import);
@@ -1082,18 +1087,27 @@ def record_encoded(
                 digests.extend(digests_of_rows)
             yield rows
 
+    if sent is not None:
+        sent = partial(_quietly, sent)
     if size >= WRITER_FROM and not is_postgres(app) and not _in_memory(app):
-        at = _insert_rows_elsewhere(app, rows_of_each(chunks), digested, committed)
+        at = _insert_rows_elsewhere(app, rows_of_each(chunks), digested, committed, sent)
     else:
         if is_postgres(app):
             at = copy_stored_rows(app, _with_ids(rows_of_each(chunks)), positions=digested)
         else:
             at = _insert_rows(app, rows_of_each(chunks), positions=digested)
+        if sent is not None:
+            sent()
         if committed is not None:
             committed()
     if at is None:
         return None
     return Recorded(*at, originators, digests)
+
+
+def _quietly(work: Callable[[], None]) -> None:
+    with suppress(Exception):
+        work()
 
 
 def _with_ids(chunks: Iterable[list[EncodedRow]]) -> Iterator[StoredRow]:
@@ -1142,7 +1156,7 @@ def _in_memory(app: Application[Any]) -> bool:
 
 def _insert_rows_elsewhere(
     app: Application[Any], chunks: Iterable[list[EncodedRow]], positions: bool,
-    committed: Callable[[], None] | None,
+    committed: Callable[[], None] | None, sent: Callable[[], None] | None,
 ) -> tuple[int, list[int]] | None:
     """SQLite: `_insert_rows`, the rows inserted by a second process (`log_writer`) with
     the recorder's INSERT, into the database as the library's datastore opens it, then
@@ -1161,7 +1175,7 @@ def _insert_rows_elsewhere(
         for chunk in chunks:
             writer.send(chunk)
         try:
-            after, first, last, found = writer.commit(committed)
+            after, first, last, found = writer.commit(committed, meanwhile=sent)
         except WriteFailed as failed:
             kind = getattr(persistence, failed.kind, persistence.PersistenceError)
             if not issubclass(kind, persistence.PersistenceError):  # pragma: no cover

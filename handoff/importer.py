@@ -359,13 +359,14 @@ class Importer:
 
     def run_file(
         self, text: str, reader: Reader, dry_run: bool = False,
-        progress: ImportProgress | None = None, meanwhile: Callable[[], object] | None = None,
+        progress: ImportProgress | None = None, meanwhile: Callable[[int], None] | None = None,
     ) -> ImportReport:
         """`run`, on the rows `reader` (`read_rows`, `read_jsonl_rows`) reads in a file's
         text: from HALVES_FROM lines, read and checked in two halves at once, half of the
         leads by a copy of this process (`import_halves`). Raises what `reader` raises.
-        `meanwhile`: what the caller will do once the rows are written (loading the read
-        side, say), begun while the copy still checks its half, if this one is good."""
+        `meanwhile`: work of the caller's for once the rows are written (loading the read
+        side, say), given how many events are, done while they are committed
+        (`HandoffApp.save_in_bulk`'s `sent`): this process would wait then."""
         from handoff import import_halves
 
         with no_cyclic_gc():
@@ -374,27 +375,28 @@ class Importer:
             if text.count("\n") >= import_halves.HALVES_FROM:
                 other = import_halves.OtherHalf.start(self, text, reader, dry_run)
             if other is None:
-                return self._run(reader(text), dry_run, progress)
+                return self._run(reader(text), dry_run, progress, meanwhile)
             try:
                 return self._run_beside(other, text, reader, dry_run, progress, meanwhile)
             finally:
                 other.end()
 
-    def _run(self, rows: Sequence[Row], dry_run: bool, progress: ImportProgress) -> ImportReport:
+    def _run(self, rows: Sequence[Row], dry_run: bool, progress: ImportProgress,
+             meanwhile: Callable[[int], None] | None = None) -> ImportReport:
         report = ImportReport(rows=len(rows), dry_run=dry_run)
         self._load_existing(rows)
         self._check_all(rows, report, progress)
-        return self._saved(report, progress)
+        return self._saved(report, progress, meanwhile=meanwhile)
 
     def _run_beside(
         self, other: import_halves.OtherHalf, text: str, reader: Reader, dry_run: bool,
-        progress: ImportProgress, meanwhile: Callable[[], object] | None,
+        progress: ImportProgress, meanwhile: Callable[[int], None] | None,
     ) -> ImportReport:
         """This process's half read, loaded and checked while the copy does the same with
         its own; the copy's leads loaded here and given to it (it reads no store). Should
-        this half be good, the time this process would wait for the copy goes to
-        `meanwhile`, then to making this half's rows ahead of the write: the same rows, in
-        the same order among the copy's as when made at the write."""
+        this half be good, the time this process would wait for the copy goes to making
+        this half's rows ahead of the write: the same rows, in the same order among the
+        copy's as when made at the write."""
         from handoff import import_halves
 
         mine = import_halves.Mine()
@@ -408,8 +410,6 @@ class Importer:
         self._check_all(rows, report, progress)
         ahead = None
         if report.writes:
-            if meanwhile is not None and other.still_checking():
-                meanwhile()
             ahead = self.app.rows_ahead(self.changed.values())
             while other.still_checking() and ahead.make_one():
                 pass
@@ -418,7 +418,7 @@ class Importer:
             theirs = reader(text, keep=import_halves.theirs)
             self._load_existing(theirs, self.app.aggregates_from(entries))
             self._check_all(theirs, report, _Quiet())
-            return self._saved(report, progress, ahead=ahead)
+            return self._saved(report, progress, ahead=ahead, meanwhile=meanwhile)
         refusals, recorded, skipped, leads_changed, _, forgotten = found
         report.errors.extend(RowError(line, reason) for line, reason in refusals)
         report.forgotten.extend(forgotten)
@@ -426,7 +426,7 @@ class Importer:
         report.skipped += skipped
         report.leads += leads_changed
         other.go(report.writes)
-        return self._saved(report, progress, other, ahead)
+        return self._saved(report, progress, other, ahead, meanwhile)
 
     def _check_all(self, rows: Sequence[Row], report: ImportReport,
                    progress: ImportProgress) -> None:
@@ -437,9 +437,11 @@ class Importer:
     def _saved(
         self, report: ImportReport, progress: ImportProgress,
         other: import_halves.OtherHalf | None = None, ahead: Ahead | None = None,
+        meanwhile: Callable[[int], None] | None = None,
     ) -> ImportReport:
         """Every event written at once (with those the copy made, if any; this process's
-        own begin with those whose rows were made `ahead`), when every row is good."""
+        own begin with those whose rows were made `ahead`), when every row is good;
+        `meanwhile` done as the last are written (`run_file`)."""
         report.errors.sort(key=lambda error: error.line)  # in file order, however checked
         report.leads += self.leads_changed()
         report.forgotten = sorted({*report.forgotten, *self.forgotten_named})
@@ -449,7 +451,9 @@ class Importer:
                 made = other if other is not None and other.events else None
                 self.app.save_in_bulk(self.changed.values(),
                                       committed=partial(self._committed, report.recorded),
-                                      made=made, ahead=ahead)
+                                      made=made, ahead=ahead,
+                                      sent=None if meanwhile is None else partial(
+                                          meanwhile, report.recorded))
             except RecordConflictError:
                 raise ConcurrentChange(
                     "another process changed these leads during the import; nothing was "

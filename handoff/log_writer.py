@@ -78,8 +78,10 @@ class Writer:
         # than writing it again (as the projection's pages, `page_writer`).
         self.outbox.put(marshal.dumps(list(rows), 2))
 
-    def commit(self, committed: Callable[[], None] | None = None) -> Placed:
-        """Commit the rows sent, then call `committed`; where they stand. Raises
+    def commit(self, committed: Callable[[], None] | None = None,
+               meanwhile: Callable[[], None] | None = None) -> Placed:
+        """Commit the rows sent, then call `committed`; where they stand. `meanwhile` is
+        done once the commit is asked for, while the child writes the last rows. Raises
         `WriteFailed` when the driver refused them (nothing is written), `WriterEnded` when
         the child ended before it answered.
 
@@ -90,6 +92,8 @@ class Writer:
         interrupts = _HeldInterrupts(held)
         try:
             self.outbox.put(marshal.dumps(_COMMIT, 2))
+            if meanwhile is not None:
+                meanwhile()
             self._end()
             assert self.child.stdout is not None
             answer = child.read_message(self.child.stdout)  # type: ignore[arg-type]

@@ -83,6 +83,30 @@ def test_a_bulk_write_meeting_a_key_recorded_meanwhile_writes_nothing(
     bulk_writer.assert_went(store, writes=1)
 
 
+def test_work_done_while_a_bulk_write_commits_never_stops_its_commit(
+    store: str, bulk_writer: BulkWriter
+) -> None:
+    """What a command does while its rows are committed (an import loads the KPIs' catch-up
+    then) may fail: the rows are committed all the same, and the command goes on; it meets
+    the failure again, in its own turn, where it can say it."""
+    app = HandoffApp(locate(store))
+    done: list[str] = []
+
+    def failing() -> None:
+        done.append("tried")
+        raise RuntimeError("the catch-up could not be loaded")
+
+    try:
+        stamp = Stamp(datetime(2026, 3, 2, 9, tzinfo=UTC), datetime.now(UTC), "maria")
+        app.save_in_bulk([Lead.capture(f"k-{n}", "web", stamp) for n in range(50)],
+                         committed=lambda: done.append("committed"), sent=failing)
+    finally:
+        app.close()
+    assert done == ["tried", "committed"]
+    assert Handoff(store).json("lead", "show", "k-49")["source"] == "web"
+    bulk_writer.assert_went(store, writes=1)
+
+
 def test_a_bulk_write_stopped_midway_writes_nothing_and_holds_no_lock(
     store: str, bulk_writer: BulkWriter, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import gc
+import io
 import marshal
 import os
+import pickle
+import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,7 @@ from sqlalchemy.engine import default
 from test_kpi_property import START, fresh_store, lead_histories, queries, record_history
 from test_projections import agree, lead_to, rows, summary_rows
 
-from handoff import eventstore, projections, switches
+from handoff import child, eventstore, projections, switches
 from handoff.application import HandoffApp
 from handoff.projections import page_writer, summaries
 from handoff.projections.page import Writes
@@ -213,6 +217,74 @@ def test_what_a_writer_counted_for_a_discarded_tally_is_not_added_to_the_next(
         writer.gather(discarded)
     assert kept.stage_rows() == expected.stage_rows() != []
     assert discarded.stage_rows() == []
+    app.close()
+
+
+def test_a_page_writer_started_before_a_catch_up_needs_it_is_the_one_that_writes(
+    app: HandoffApp, written_ahead: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import starts the process that will write its catch-up's pages while its events
+    are committed (`catchup.prepare`): the catch-up takes that one rather than starting
+    another, and projects the same rows and summaries as one that started its own."""
+    from handoff.projections import catchup
+
+    monkeypatch.setattr(catchup, "BULK_FROM", 0)
+    agree(app)
+    a_month_of_leads(app)
+    edge_cases(app)
+    projections.rebuild(app)  # by a process it started itself
+    expected = rows(app), summary_rows(app)
+    catchup.prepare(coming=1)
+    spare = page_writer._spare
+    assert spare is not None
+    writing: list[int] = []
+    start = page_writer._Process.__init__
+
+    def noted(self: Any, url: URL) -> None:
+        start(self, url)
+        writing.append(self.child.pid)
+
+    monkeypatch.setattr(page_writer._Process, "__init__", noted)
+    projections.rebuild(app)
+    assert writing == [spare.pid] and page_writer._spare is None
+    assert written_ahead == [True, True]
+    assert (rows(app), summary_rows(app)) == expected
+
+
+def test_a_page_is_answered_once_committed_and_a_miscount_said_when_counts_are_gathered(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page writer answers a page as soon as it is committed, then counts it (the
+    projector sends the next one meanwhile): counting that fails is not the page's
+    failure (its rows and position are committed) but the counts', said when they are
+    gathered, so that summaries missing a page are never written."""
+    app = HandoffApp(locate(str(tmp_path / "store.sqlite")), clock=clock)
+    model = projections.read_model(app)
+    day = summaries.DAY_US
+    captured = (1, 1, "captured", day, day, day, "web", None, None, True, True, day)
+    page = Writes([], [], [captured], [], [], [], [], [], [], [])
+    token = Tally(eventstore.BEFORE_FIRST).token
+    messages = [
+        page_writer._where(model.engine.url),
+        (eventstore.BEFORE_FIRST, 1, tuple(getattr(page, f.name) for f in fields(page)),
+         (token, [], 0)),
+        (token,),
+    ]
+    given = io.BytesIO(b"".join(child.framed(marshal.dumps(m, 2)) for m in messages))
+
+    def miscounting(*_: Any) -> None:
+        raise ValueError("a count that failed")
+
+    monkeypatch.setattr(Tally, "count", miscounting)
+    answered = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(answered))
+    page_writer._serve(given)
+    sys.stdout.flush()
+    answered.seek(0)
+    page_failed, _ = pickle.load(answered)
+    counts_failed, counts = pickle.load(answered)
+    assert page_failed is None and projections.position(app) == 1
+    assert isinstance(counts_failed, ValueError) and counts is None
     app.close()
 
 

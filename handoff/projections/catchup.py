@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, delete, text, update
 
 from handoff import eventstore, switches
-from handoff.projections import exclusive, report_now, summaries, writing
+from handoff.projections import exclusive, page_writer, report_now, summaries, writing
 from handoff.projections import schema as t
-from handoff.projections.projector import Progress, Projector
+from handoff.projections.projector import Progress, Projector, writes_ahead_in_process
 from handoff.projections.readmodel import (
     PROJECTION,
     ReadModel,
@@ -87,7 +87,7 @@ def _catch_up(
     at = position(app)
     behind = eventstore.positions_behind(at, eventstore.last_notification_id(app))
     if bulk is None:
-        bulk = behind >= BULK_FROM and behind >= at
+        bulk = _in_bulk(at, behind)
     if bulk and progress is None:  # a long catch-up shows its progress where it can
         progress = app.catch_up_progress
     model = read_model(app)
@@ -103,6 +103,20 @@ def _catch_up(
         read, reached = _run_then_finish(projector, bulk)
     _analyze(projector.model)
     return read, reached
+
+
+def _in_bulk(at: int, behind: int) -> bool:
+    return behind >= BULK_FROM and behind >= at
+
+
+def prepare(coming: int) -> None:
+    """Before about `coming` more events are committed to the log (an import's, its rows
+    all handed to the writer): what their catch-up will need, begun while this process
+    would wait for the commit. The page writer's process, when so many would be written
+    by one in bulk (`page_writer.prepare`; a store already holding more projects them
+    otherwise, and leaves it for the next catch-up that needs one)."""
+    if writes_ahead_in_process(_in_bulk(eventstore.BEFORE_FIRST, coming), coming):
+        page_writer.prepare()
 
 
 def _run_then_finish(projector: Projector, bulk: bool) -> tuple[int, int | None]:

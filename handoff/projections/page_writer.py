@@ -132,7 +132,7 @@ class _Process:
     which stops giving it pages (the page in hand is committed or not at all)."""
 
     def __init__(self, url: URL) -> None:
-        self.child = child.start(__name__, stdout=subprocess.PIPE)
+        self.child = _spare_taken() or _started()
         # Where to write, as its first message, on its input (see `child`).
         self._send(marshal.dumps(_where(url), 2))
 
@@ -180,6 +180,31 @@ class _Process:
         return counts  # type: ignore[no-any-return]
 
 
+# A process started ahead of need (`prepare`): the next `_Process` takes it.
+_spare: subprocess.Popen[bytes] | None = None
+
+
+def prepare() -> None:
+    """Start the process that writes pages ahead before a catch-up needs it: its start (a
+    fifth of a second of imports) is then hidden behind what this process does meanwhile.
+    Not taken, it waits for the next catch-up that needs one, or ends with this process
+    (its input ends)."""
+    global _spare
+    if _spare is None or _spare.poll() is not None:
+        _spare = _started()
+
+
+def _started() -> subprocess.Popen[bytes]:
+    return child.start(__name__, stdout=subprocess.PIPE)
+
+
+def _spare_taken() -> subprocess.Popen[bytes] | None:
+    """The process `prepare` started, if it still waits for its first page."""
+    global _spare
+    spare, _spare = _spare, None
+    return spare if spare is not None and spare.poll() is None else None
+
+
 def _where(url: URL) -> tuple[str, ...]:
     """The store as the child opens it: a SQLite file as its parts (a URL's text loses a
     path holding '#' or '?'), a PostgreSQL database by its URL, password included."""
@@ -200,9 +225,10 @@ def _connect(where: tuple[str, ...]) -> Connection:
 
 def _serve(given: BinaryIO) -> None:
     """In the child: write each page given on its input, answer (the error raised or
-    None, None); counted into the tally of the token it names, which a new token starts again
-    (the caller's tally was discarded). Given a token alone, answer (None, that token's
-    tally or None) and start again."""
+    None, None) as soon as it is committed, then count it into the tally of the token it
+    names, which a new token starts again (the caller's tally was discarded). Given a token
+    alone, answer (what counting raised or None, that token's tally or None) and start
+    again: a tally missing a page is never sent."""
     answers = sys.stdout.buffer
     where = child.read_message(given)
     if where is None:
@@ -210,32 +236,46 @@ def _serve(given: BinaryIO) -> None:
     conn = _connect(marshal.loads(where))
     tally: Tally | None = None
     token = None
+    miscounted: BaseException | None = None  # what counting a committed page raised
     while (framed := child.read_message(given)) is not None:
         message = marshal.loads(framed)
         if len(message) == 1:
-            gathered = tally if message[0] == token else None
+            gathered = tally if message[0] == token and miscounted is None else None
             tally = token = None
-            pickle.dump((None, gathered), answers, pickle.HIGHEST_PROTOCOL)
+            pickle.dump((_sent(miscounted), gathered), answers, pickle.HIGHEST_PROTOCOL)
             answers.flush()
+            miscounted = None
             continue
         at, last, columns, counted = message
         rows = Writes(*columns)
         if counted is not None and counted[0] != token:
-            tally, token = Tally(at), counted[0]
+            tally, token, miscounted = Tally(at), counted[0], None
         failed: BaseException | None = None
         try:
             write(conn, at, last, rows)
-            if counted is not None and tally is not None:  # what the committed page adds
-                tally.count(rows.events, *counted[1:])
         except IntegrityError as error:
             # Without its parameters (a page of rows) and its driver's error, which need
             # not survive pickling: the projector only needs to know that it collided.
             failed = IntegrityError(error.statement, None, Exception(str(error.orig)))
         except Exception as error:  # sent back to be raised there
-            failed = error if _picklable(error) else RuntimeError(repr(error))
+            failed = _sent(error)
+        # Answered as soon as committed, counted after: the projector sends the next page
+        # meanwhile (it waits for the counts only when it gathers them).
         pickle.dump((failed, None), answers, pickle.HIGHEST_PROTOCOL)
         answers.flush()
+        if failed is None and counted is not None and tally is not None:
+            try:  # what the committed page adds
+                tally.count(rows.events, *counted[1:])
+            except Exception as error:  # raised where the counts are gathered
+                miscounted = miscounted or _sent(error)
     conn.close()
+
+
+def _sent(error: BaseException | None) -> BaseException | None:
+    """An error as it can be sent back: itself, or its words when it does not pickle."""
+    if error is None or _picklable(error):
+        return error
+    return RuntimeError(repr(error))
 
 
 def _picklable(error: BaseException) -> bool:

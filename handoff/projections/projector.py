@@ -46,6 +46,11 @@ FIRST_PAGE = 5_000
 
 Progress = Callable[[int, int], None]  # (position reached, last notification id)
 
+
+def writes_ahead_in_process(bulk: bool, behind: int) -> bool:
+    """Whether a catch-up this far behind has its pages written by a process of its own."""
+    return bulk and behind >= WRITE_AHEAD_FROM
+
 _LEAD_TOPICS = {get_topic(cls): name for cls, name in LIFECYCLE_EVENTS.items()}
 _LATER_TOPICS = frozenset(topic for topic, name in _LEAD_TOPICS.items() if name != "captured")
 _CAPTURED_TOPIC = next(topic for topic, name in _LEAD_TOPICS.items() if name == "captured")
@@ -104,7 +109,7 @@ class Projector:
             return 0  # nothing new: no write lock taken, and a read-only store stays readable
         self.tally = Tally(at)
         self._last_event = last_event
-        if self.bulk and eventstore.positions_behind(at, last_event) >= WRITE_AHEAD_FROM:
+        if writes_ahead_in_process(self.bulk, eventstore.positions_behind(at, last_event)):
             self._ahead_of_writes = self._in_process = True
         collisions = 0
         while True:
