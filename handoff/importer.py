@@ -273,6 +273,8 @@ def refuse_other_separators(first_line: str) -> None:
 
 def is_blank(values: Sequence[str]) -> bool:
     """A row of empty cells (Excel writes `,,,,` for a row it once held): no row at all."""
+    if values and values[0].strip():  # the usual row, told at once (its first cell filled)
+        return False
     return not any(value.strip() for value in values)
 
 

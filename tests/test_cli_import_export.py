@@ -1035,3 +1035,19 @@ def test_a_json_lines_row_is_read_as_the_same_csv_row_is(handoff: Handoff, tmp_p
         assert handoff.ok("import", str(rows)).startswith("imported 1 row: 1 recorded")
     assert handoff.json("lead", "show", "p1")["source"] == "web"
     assert handoff.json("lead", "show", "p2")["source"] == "web"
+
+
+def test_rows_of_empty_cells_are_no_rows_and_the_rest_keep_their_line_numbers() -> None:
+    """A spreadsheet saves a row it once held as empty cells (`,,,,`), perhaps of spaces:
+    no row at all. A row whose first cell alone is spaces is still a row (refused by its
+    checks, at its line)."""
+    from handoff.importer import read_rows
+
+    text = ("lead,event,at,actor,source\n"
+            ",,,,\n"
+            "acme,captured,2026-03-02T09:00Z,maria,web\n"
+            "  , ,,\t,\n"
+            "  ,captured,2026-03-02T09:00Z,maria,web\n")
+    rows = read_rows(text)
+    assert [line for line, _ in rows] == [3, 5]
+    assert rows[0][1]["lead"] == "acme" and rows[1][1]["event"] == "captured"
