@@ -288,6 +288,7 @@ def main() -> None:
         print(f"peak memory    : {peak:7.0f} MB, all its processes together (target < 500 MB;"
               f" its largest process {largest:.0f} MB)")
         if args.postgres:
+            settle(work)
             postgres = min(time_postgres_import(csv_path, args.postgres)
                            for _ in range(args.repeat))
             print(f"PostgreSQL     : {postgres:7.2f} s  ({rows / postgres:,.0f} rows/s)"

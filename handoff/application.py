@@ -468,7 +468,8 @@ class HandoffApp(Application[Any]):
         made by another process (`rows_in_bulk`), written among theirs as they come.
         `ahead`: the rows of events collected before (`rows_ahead`), some made already:
         these aggregates' events follow them. `sent`: the caller's work (writing nothing)
-        done once every row is handed over, before the commit (`eventstore.record_encoded`).
+        done once every row is handed over (while they commit, where a second process
+        writes them: `eventstore.record_encoded`).
 
         Hands the events straight to the event store: `save()` would check every object
         against runtime protocols, which costs more than writing it. The entries are

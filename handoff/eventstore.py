@@ -1067,10 +1067,10 @@ def record_encoded(
     nothing, then call `committed`; a key recorded by another process meanwhile fails the
     whole write as the library's `IntegrityError` (a `RecordConflictError`). `digested`:
     the positions they took, with their digests. `sent` (work of the caller's that writes
-    nothing) is called once every row is handed over, before the commit is waited for:
-    where a second process writes them, while it commits them. What it raises is left
-    unsaid (the caller meets it again in its turn): the rows are committed whatever it
-    does.
+    nothing) is called once every row is handed over: where a second process writes them,
+    while it commits them (this process would only wait then), before `committed`; where
+    this one writes them, once they are, after `committed`. What it raises is left unsaid
+    (the caller meets it again in its turn): the rows are committed whatever it does.
 
     SQLite: the recorder's own INSERT by `executemany`, where the library executes it
     once per event to collect each rowid (a third of the cost of writing a large import);
@@ -1096,10 +1096,10 @@ def record_encoded(
             at = copy_stored_rows(app, _with_ids(rows_of_each(chunks)), positions=digested)
         else:
             at = _insert_rows(app, rows_of_each(chunks), positions=digested)
+        if committed is not None:  # first: the rows are committed whatever comes next
+            committed()
         if sent is not None:
             sent()
-        if committed is not None:
-            committed()
     if at is None:
         return None
     return Recorded(*at, originators, digests)

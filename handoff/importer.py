@@ -366,9 +366,12 @@ class Importer:
         """`run`, on the rows `reader` (`read_rows`, `read_jsonl_rows`) reads in a file's
         text: from HALVES_FROM lines, read and checked in two halves at once, half of the
         leads by a copy of this process (`import_halves`). Raises what `reader` raises.
-        `meanwhile`: work of the caller's for once the rows are written (loading the read
-        side, say), given how many events are, done while they are committed
-        (`HandoffApp.save_in_bulk`'s `sent`): this process would wait then."""
+        `meanwhile(events)`: work of the caller's for once the rows are written (loading
+        the read side, say), done once they are all handed to be written, given how many
+        (`HandoffApp.save_in_bulk`'s `sent`: while they commit, where a second process
+        writes them); and, should the copy still check its half when this one is good,
+        first then, given this half's (done twice, it does nothing the second time that
+        it did the first)."""
         from handoff import import_halves
 
         with no_cyclic_gc():
@@ -396,9 +399,9 @@ class Importer:
     ) -> ImportReport:
         """This process's half read, loaded and checked while the copy does the same with
         its own; the copy's leads loaded here and given to it (it reads no store). Should
-        this half be good, the time this process would wait for the copy goes to making
-        this half's rows ahead of the write: the same rows, in the same order among the
-        copy's as when made at the write."""
+        this half be good, the time this process would wait for the copy goes to
+        `meanwhile`, then to making this half's rows ahead of the write: the same rows, in
+        the same order among the copy's as when made at the write."""
         from handoff import import_halves
 
         mine = import_halves.Mine()
@@ -412,6 +415,8 @@ class Importer:
         self._check_all(rows, report, progress)
         ahead = None
         if report.writes:
+            if meanwhile is not None and other.still_checking():
+                meanwhile(report.recorded)  # this half's; again with all, as they commit
             ahead = self.app.rows_ahead(self.changed.values())
             while other.still_checking() and ahead.make_one():
                 pass

@@ -8,6 +8,7 @@ are bound once more, with the `store` fixture below running them on both backend
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -136,6 +137,16 @@ def bulk_writer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
         monkeypatch.setattr(log_writer.Writer, "__init__", counted)
     return writer
+
+
+@pytest.fixture(autouse=True)
+def no_page_writer_left_waiting() -> Iterator[None]:
+    """A page writer started ahead of a catch-up (`page_writer.prepare`) and not taken ends
+    with its test: the next test may run in another folder, with other settings."""
+    yield
+    page_writer = sys.modules.get("handoff.projections.page_writer")
+    if page_writer is not None:
+        page_writer.discard_spare()
 
 
 @pytest.fixture

@@ -466,3 +466,32 @@ def test_a_log_writer_killed_before_it_answers_leaves_a_line_saying_what_to_do(
 
     assert "ended before it said whether they were recorded" in refusal
     assert "run the import again" in refusal
+
+
+@pytest.mark.parametrize("in_halves", [True, False])
+def test_what_an_import_does_meanwhile_is_given_the_events_it_writes(
+    store: str, halves: Halves, monkeypatch: pytest.MonkeyPatch, in_halves: bool
+) -> None:
+    """The caller's `meanwhile` (the command line loads the KPIs' catch-up then) is given
+    how many events the import writes, once they are all handed to be written; a dry run,
+    which writes nothing, never calls it. Read in halves, it may be called first with this
+    process's half alone, while the copy still checks its own."""
+    from handoff.importer import Importer, read_rows
+    from handoff.store import locate
+
+    if not in_halves:
+        monkeypatch.setattr(import_halves, "HALVES_FROM", 10**9)
+    text = "".join([HEADER, *journeys(30)])
+    rows = len(journeys(30))  # 30 captured, 30 qualified, 20 handed, 10 accepted, 10 rejected
+    app = HandoffApp(locate(store))
+    calls: list[int] = []
+    try:
+        dry = Importer(app, "maria").run_file(text, read_rows, dry_run=True,
+                                              meanwhile=calls.append)
+        assert dry.ok and calls == []
+        report = Importer(app, "maria").run_file(text, read_rows, meanwhile=calls.append)
+    finally:
+        app.close()
+    assert report.recorded == rows == 100
+    assert calls[-1] == rows and all(0 < called <= rows for called in calls)
+    assert len(calls) == 1 or (in_halves and len(calls) == 2)

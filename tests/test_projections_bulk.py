@@ -251,40 +251,70 @@ def test_a_page_writer_started_before_a_catch_up_needs_it_is_the_one_that_writes
     assert (rows(app), summary_rows(app)) == expected
 
 
-def test_a_page_is_answered_once_committed_and_a_miscount_said_when_counts_are_gathered(
-    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The page writer answers a page as soon as it is committed, then counts it (the
-    projector sends the next one meanwhile): counting that fails is not the page's
-    failure (its rows and position are committed) but the counts', said when they are
-    gathered, so that summaries missing a page are never written."""
-    app = HandoffApp(locate(str(tmp_path / "store.sqlite")), clock=clock)
+def served(app: HandoffApp, page_token: int, gathered_token: int,
+           monkeypatch: pytest.MonkeyPatch, counting: Any) -> list[Any]:
+    """The page writer's answers, run in this process (`page_writer._serve`), to a page of
+    one capture counted for `page_token` (by `counting`, in Tally.count's place, given
+    what was answered so far), then to a gathering of `gathered_token`'s counts."""
     model = projections.read_model(app)
     day = summaries.DAY_US
     captured = (1, 1, "captured", day, day, day, "web", None, None, True, True, day)
     page = Writes([], [], [captured], [], [], [], [], [], [], [])
-    token = Tally(eventstore.BEFORE_FIRST).token
     messages = [
         page_writer._where(model.engine.url),
         (eventstore.BEFORE_FIRST, 1, tuple(getattr(page, f.name) for f in fields(page)),
-         (token, [], 0)),
-        (token,),
+         (page_token, [], 0)),
+        (gathered_token,),
     ]
     given = io.BytesIO(b"".join(child.framed(marshal.dumps(m, 2)) for m in messages))
-
-    def miscounting(*_: Any) -> None:
-        raise ValueError("a count that failed")
-
-    monkeypatch.setattr(Tally, "count", miscounting)
     answered = io.BytesIO()
+    monkeypatch.setattr(Tally, "count", lambda *_: counting(answered.getvalue()))
     monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(answered))
     page_writer._serve(given)
     sys.stdout.flush()
     answered.seek(0)
-    page_failed, _ = pickle.load(answered)
-    counts_failed, counts = pickle.load(answered)
+    return [pickle.load(answered), pickle.load(answered)]
+
+
+def test_a_page_is_answered_once_committed_and_a_miscount_said_when_counts_are_gathered(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page writer answers a page as soon as it is committed, then counts it (the
+    projector makes its next message meanwhile): counting that fails is not the page's
+    failure (its rows and position are committed) but the counts', said when they are
+    gathered, so that summaries missing a page are never written."""
+    app = HandoffApp(locate(str(tmp_path / "store.sqlite")), clock=clock)
+    answered_first: list[bool] = []
+
+    def miscounting(answered: bytes) -> None:
+        answered_first.append(answered != b"")  # the page's answer, already out
+        raise ValueError("a count that failed")
+
+    token = Tally(eventstore.BEFORE_FIRST).token
+    (page_failed, _), (counts_failed, counts) = served(app, token, token, monkeypatch,
+                                                        miscounting)
     assert page_failed is None and projections.position(app) == 1
+    assert answered_first == [True]
     assert isinstance(counts_failed, ValueError) and counts is None
+    app.close()
+
+
+def test_a_miscount_of_a_discarded_tally_is_not_said_for_the_next(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A projector overtaken after a page whose count failed discards that tally and counts
+    again in a new one: asked for the new one's counts, the writer has nothing against
+    them (the failure belonged to counts nobody will write)."""
+    app = HandoffApp(locate(str(tmp_path / "store.sqlite")), clock=clock)
+
+    def miscounting(_: bytes) -> None:
+        raise ValueError("a count that failed")
+
+    discarded, kept = Tally(eventstore.BEFORE_FIRST).token, Tally(1).token
+    answers = served(app, discarded, kept, monkeypatch, miscounting)
+    # The page, committed; the new tally's counts: none, and no failure.
+    assert answers == [(None, None), (None, None)]
+    assert projections.position(app) == 1
     app.close()
 
 

@@ -80,7 +80,8 @@ class Writer(Protocol):
         """Have the page written (`write`) while the caller goes on."""
 
     def gather(self, into: Tally) -> None:
-        """Add to `into` what the pages written for it counted and the writer kept."""
+        """Add to `into` what the pages written for it counted and the writer kept; raise
+        what counting one of them raised (nothing is added then)."""
 
 
 @contextmanager
@@ -184,6 +185,14 @@ class _Process:
 _spare: subprocess.Popen[bytes] | None = None
 
 
+def discard_spare() -> None:
+    """End the process `prepare` started, if no catch-up took it (a test's own, before the
+    next test, which may run elsewhere)."""
+    spare = _spare_taken()
+    if spare is not None:
+        child.stop_answering(spare)
+
+
 def prepare() -> None:
     """Start the process that writes pages ahead before a catch-up needs it: its start (a
     fifth of a second of imports) is then hidden behind what this process does meanwhile.
@@ -240,11 +249,12 @@ def _serve(given: BinaryIO) -> None:
     while (framed := child.read_message(given)) is not None:
         message = marshal.loads(framed)
         if len(message) == 1:
-            gathered = tally if message[0] == token and miscounted is None else None
-            tally = token = None
-            pickle.dump((_sent(miscounted), gathered), answers, pickle.HIGHEST_PROTOCOL)
+            mine = message[0] == token  # not a tally discarded before (see Projector._run)
+            said = _sent(miscounted) if mine else None
+            gathered = tally if mine and miscounted is None else None
+            tally = token = miscounted = None
+            pickle.dump((said, gathered), answers, pickle.HIGHEST_PROTOCOL)
             answers.flush()
-            miscounted = None
             continue
         at, last, columns, counted = message
         rows = Writes(*columns)
@@ -259,8 +269,8 @@ def _serve(given: BinaryIO) -> None:
             failed = IntegrityError(error.statement, None, Exception(str(error.orig)))
         except Exception as error:  # sent back to be raised there
             failed = _sent(error)
-        # Answered as soon as committed, counted after: the projector sends the next page
-        # meanwhile (it waits for the counts only when it gathers them).
+        # Answered as soon as committed, counted after: the projector makes the next page's
+        # message meanwhile (it waits for the counts only when it gathers them).
         pickle.dump((failed, None), answers, pickle.HIGHEST_PROTOCOL)
         answers.flush()
         if failed is None and counted is not None and tally is not None:
