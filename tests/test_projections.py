@@ -612,6 +612,33 @@ def test_a_read_model_table_dropped_by_hand_is_projected_again(
         later.close()
 
 
+def test_a_read_model_column_dropped_by_hand_is_projected_again(
+    store: str, clock: FakeClock
+) -> None:
+    # As a table dropped by hand: a column an admin dropped (`ALTER TABLE read_event DROP
+    # COLUMN owner`) is built again from the log, rather than a report by owner (`kpi --by
+    # owner`, the review) failing on it with an internal error.
+    first = HandoffApp(locate(store), clock=clock)
+    agree(first)
+    lead_to(first, "a", 2, "won")
+    expected = march_by_owner(first)
+    with projections.read_model(first).engine.begin() as conn:
+        conn.exec_driver_sql(f"ALTER TABLE {schema.event.name} DROP COLUMN owner")
+    first.close()
+    later = HandoffApp(locate(store), clock=clock)
+    try:
+        assert march_by_owner(later) == expected
+        assert expected["groups"] and [(lead["key"], lead["state"]) for lead in
+                                       list_leads(later)] == [("a", "won")]
+    finally:
+        later.close()
+
+
+def march_by_owner(app: HandoffApp) -> dict[str, Any]:
+    return compute_kpis(app, period_from_options(app.agreement_register(), month=MARCH),
+                        by="owner")
+
+
 def a_lock_waited_for(app: HandoffApp) -> None:
     """On PostgreSQL, until a transaction of the store's database waits for a lock (at most
     a second: none may ever wait)."""
