@@ -590,46 +590,30 @@ def test_a_read_model_of_another_shape_is_projected_again(
         later.close()
 
 
-@pytest.mark.parametrize("dropped", [schema.lead, schema.summary])
+@pytest.mark.parametrize("dropped", [
+    f"DROP TABLE {schema.lead.name}", f"DROP TABLE {schema.summary.name}",
+    f"ALTER TABLE {schema.event.name} DROP COLUMN owner",
+])
 def test_a_read_model_table_dropped_by_hand_is_projected_again(
-    store: str, clock: FakeClock, dropped: Any
+    store: str, clock: FakeClock, dropped: str
 ) -> None:
     # The KPI tables are derived from the log: one an admin dropped (`DROP TABLE read_lead`
     # in sqlite3 or psql) is built again from the log, as a read model of another release
-    # is, rather than every report failing on it, `projections rebuild` included.
+    # is, rather than every report failing on it, `projections rebuild` included. So are
+    # they when a column of one is dropped (a report by owner, `kpi --by owner` or the
+    # review, failed on `read_event.owner` with an internal error).
     first = HandoffApp(locate(store), clock=clock)
     agree(first)
     lead_to(first, "a", 2, "won")
-    expected = march(first)
+    expected = march(first), march_by_owner(first)
     with projections.read_model(first).engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP TABLE {dropped.name}")
+        conn.exec_driver_sql(dropped)
     first.close()
     later = HandoffApp(locate(store), clock=clock)
     try:
-        assert march(later) == expected
+        assert (march(later), march_by_owner(later)) == expected
+        assert expected[1]["groups"]
         assert [(lead["key"], lead["state"]) for lead in list_leads(later)] == [("a", "won")]
-    finally:
-        later.close()
-
-
-def test_a_read_model_column_dropped_by_hand_is_projected_again(
-    store: str, clock: FakeClock
-) -> None:
-    # As a table dropped by hand: a column an admin dropped (`ALTER TABLE read_event DROP
-    # COLUMN owner`) is built again from the log, rather than a report by owner (`kpi --by
-    # owner`, the review) failing on it with an internal error.
-    first = HandoffApp(locate(store), clock=clock)
-    agree(first)
-    lead_to(first, "a", 2, "won")
-    expected = march_by_owner(first)
-    with projections.read_model(first).engine.begin() as conn:
-        conn.exec_driver_sql(f"ALTER TABLE {schema.event.name} DROP COLUMN owner")
-    first.close()
-    later = HandoffApp(locate(store), clock=clock)
-    try:
-        assert march_by_owner(later) == expected
-        assert expected["groups"] and [(lead["key"], lead["state"]) for lead in
-                                       list_leads(later)] == [("a", "won")]
     finally:
         later.close()
 

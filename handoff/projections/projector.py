@@ -51,6 +51,7 @@ def writes_ahead_in_process(bulk: bool, behind: int) -> bool:
     """Whether a catch-up this far behind has its pages written by a process of its own."""
     return bulk and behind >= WRITE_AHEAD_FROM
 
+
 _LEAD_TOPICS = {get_topic(cls): name for cls, name in LIFECYCLE_EVENTS.items()}
 _LATER_TOPICS = frozenset(topic for topic, name in _LEAD_TOPICS.items() if name != "captured")
 _CAPTURED_TOPIC = next(topic for topic, name in _LEAD_TOPICS.items() if name == "captured")

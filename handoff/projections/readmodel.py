@@ -10,7 +10,6 @@ are rows of their own (see `catchup` for how they move).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -174,15 +173,19 @@ _MAY_WRITE = text(f"SELECT has_table_privilege('{t.position.name}', 'UPDATE')")
 
 def _tables_there(conn: Connection) -> set[str]:
     """The read model's tables the database has (a store of an older release may lack some)."""
-    return set(t.metadata.tables) & set(inspect(conn).get_table_names())
+    return set(_columns_there(conn))
 
 
 def _whole(conn: Connection) -> bool:
     """Whether the database has every table of the read model, and each table every
     column (one dropped by hand, say with sqlite3 or psql, leaves the others' rows without
     theirs; a column dropped so failed every report that reads it)."""
-    expected = {name: {c.name for c in table.columns} for name, table in t.metadata.tables.items()}
-    return _columns_there(conn, expected) == expected
+    return _columns_there(conn) == _SHAPE
+
+
+# The read model's columns, by table.
+_SHAPE = {name: {column.name for column in table.columns}
+          for name, table in t.metadata.tables.items()}
 
 
 # Every column of every table, in one query (the inspector asks table by table, a read of
@@ -196,13 +199,12 @@ _POSTGRES_COLUMNS = ("SELECT c.relname, a.attname FROM pg_attribute AS a"
                      " AND a.attnum > 0 AND NOT a.attisdropped")
 
 
-def _columns_there(conn: Connection, tables: Iterable[str]) -> dict[str, set[str]]:
-    """The columns the database has of each of these tables it has."""
-    wanted = set(tables)
+def _columns_there(conn: Connection) -> dict[str, set[str]]:
+    """The columns the database has of each of the read model's tables it has."""
     sql = _POSTGRES_COLUMNS if conn.dialect.name == "postgresql" else _SQLITE_COLUMNS
     found: dict[str, set[str]] = {}
     for table, column in conn.exec_driver_sql(sql):
-        if table in wanted:
+        if table in _SHAPE:
             found.setdefault(table, set()).add(column)
     return found
 
